@@ -1,0 +1,33 @@
+/** Turns one RTP payload into PCM. One instance per stream: stateful codecs (Opus, G.722) keep state here. */
+export interface AudioDecoder {
+  /** Decodes one RTP payload to mono PCM at the codec's `sampleRate`. */
+  decode(payload: Buffer): Int16Array;
+}
+
+/** Turns PCM into one RTP payload. One instance per stream. */
+export interface AudioEncoder {
+  /** Encodes mono PCM at the codec's `sampleRate` (one packet's worth) into an RTP payload. */
+  encode(pcm: Int16Array): Buffer;
+}
+
+/**
+ * An audio codec as SDP names it. `clockRate` (RTP timestamps) and `sampleRate` (PCM in/out) are separate
+ * because they differ for some codecs: G.722 has an 8000 Hz RTP clock but 16 kHz audio; Opus is always 48000 in
+ * RTP while a decoder may produce another rate.
+ */
+export interface AudioCodec {
+  /** SDP encoding name, e.g. 'PCMU'. */
+  readonly name: string;
+  /** RTP clock rate (8000 for G.711). */
+  readonly clockRate: number;
+  /** PCM rate the decoder produces and the encoder consumes. */
+  readonly sampleRate: number;
+  /** Always 1 today. */
+  readonly channels: number;
+  /** Static RTP payload type from RFC 3551 (0 PCMU, 8 PCMA), if any. */
+  readonly staticPayloadType?: number;
+  /** a=fmtp parameters to put in an SDP answer/offer for this codec, if any (e.g. Opus later). */
+  readonly fmtp?: string;
+  createDecoder(): AudioDecoder;
+  createEncoder(): AudioEncoder;
+}
