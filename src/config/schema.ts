@@ -1,0 +1,295 @@
+/**
+ * The config schema: shape, defaults and cross-field rules in one place. Parsing happens once at load
+ * (see load.ts); everything downstream receives the typed, frozen result and never re-validates.
+ */
+import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
+
+/** A TCP/UDP port; 0 means "any free port" (handy for tests). */
+const listenPort = z.number().int().min(0).max(65535);
+
+/** Names used as references (bot names, trunk names): safe in logs and metric labels. */
+const nameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1-64 chars of letters, digits, "_", "." or "-"');
+
+/** A literal IP address (v4 or v6). */
+const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: 'must be an IP address' });
+
+/** A host to advertise: an IP address or a DNS name. */
+const hostName = z
+  .string()
+  .refine((s) => isIP(s) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}\.?)*[A-Za-z0-9]?$/.test(s), {
+    message: 'must be an IP address or host name',
+  });
+
+/**
+ * Checks an allow-list entry: a plain IP or a CIDR "addr/prefix". Returns an error message or undefined.
+ * Exported for the router, which must agree on what is valid.
+ */
+export function checkAddressRule(rule: string): string | undefined {
+  const slash = rule.indexOf('/');
+  if (slash < 0) return isIP(rule) ? undefined : 'must be an IP address or CIDR (e.g. 198.51.100.0/24)';
+  const addr = rule.slice(0, slash);
+  const prefixText = rule.slice(slash + 1);
+  const family = isIP(addr);
+  if (family === 0) return `"${addr}" is not an IP address`;
+  const maxPrefix = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > maxPrefix) {
+    return `prefix length must be 0..${maxPrefix}`;
+  }
+  try {
+    new BlockList().addSubnet(addr, Number(prefixText), family === 4 ? 'ipv4' : 'ipv6');
+  } catch (err) {
+    return `invalid CIDR: ${(err as Error).message}`;
+  }
+  return undefined;
+}
+
+const addressRule = z.string().superRefine((s, ctx) => {
+  const problem = checkAddressRule(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const listenSchema = z
+  .strictObject({
+    transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+    host: ipAddress.default('0.0.0.0'),
+    port: listenPort.default(5060),
+    /** PEM certificate chain file; required for tls. */
+    certFile: z.string().min(1).optional(),
+    /** PEM private key file; required for tls. */
+    keyFile: z.string().min(1).optional(),
+  })
+  .superRefine((l, ctx) => {
+    if (l.transport === 'tls') {
+      if (!l.certFile) ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'required for tls' });
+      if (!l.keyFile) ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'required for tls' });
+    }
+  });
+
+const sipSchema = z.strictObject({
+  listen: z.array(listenSchema).min(1).default([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]),
+  /** Host advertised in Via/Contact/SDP when the bind address is not reachable by peers (NAT, 0.0.0.0). */
+  publicAddress: hostName.optional(),
+  userAgent: z.string().min(1).max(128).default('trunkbridge'),
+});
+
+const rtpPort = z.number().int().min(1024).max(65535);
+
+const mediaSchema = z.strictObject({
+  rtpPortMin: rtpPort.default(10000),
+  rtpPortMax: rtpPort.default(20000),
+  /** Preference order for the SDP answer. */
+  codecs: z
+    .array(z.enum(['PCMU', 'PCMA']))
+    .min(1)
+    .default(['PCMU', 'PCMA'])
+    .refine((c) => new Set(c).size === c.length, { message: 'codecs must not repeat' }),
+  /** What the caller hears while the bot sends nothing: comfort silence keeps NAT pinholes and jitter buffers happy. */
+  idleFill: z.enum(['silence', 'none']).default('silence'),
+});
+
+/**
+ * Raw bot entry: one object with every allowed key so that errors name the exact field (a zod union would
+ * report "no branch matched" at the bot itself). The superRefine enforces which keys go with which kind.
+ */
+const ECHO_ONLY_KEYS = ['delayFrames'] as const;
+const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs'] as const;
+
+const rawBotSchema = z
+  .strictObject({
+    builtin: z.enum(['echo']).optional(),
+    /** Echo bot: frames of delay before audio comes back (20 ms each). */
+    delayFrames: z.number().int().min(0).max(500).optional(),
+    url: z
+      .string()
+      .refine((s) => /^wss?:\/\/[^\s/]+/i.test(s) && URL.canParse(s), { message: 'must be a ws:// or wss:// URL' })
+      .optional(),
+    sampleRate: z.literal([8000, 16000, 24000], { error: 'must be 8000, 16000 or 24000' }).optional(),
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'invalid header name'), z.string()).optional(),
+    connectTimeoutMs: z.number().int().min(50).max(60000).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.builtin !== undefined && b.url !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'a bot has either "builtin" or "url", not both' });
+      return;
+    }
+    if (b.builtin === undefined && b.url === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'a bot needs "url" (ws:// or wss://) or "builtin: echo"' });
+      return;
+    }
+    const wrong = b.builtin !== undefined ? WS_ONLY_KEYS : ECHO_ONLY_KEYS;
+    for (const key of wrong) {
+      if (b[key] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `not allowed for a ${b.builtin ? 'builtin' : 'url'} bot` });
+      }
+    }
+  }, { when: () => true }); // run even when a field failed, so misplaced keys are reported in the same pass
+
+/** A bot run inside the bridge (no socket). */
+export interface BuiltinBotConfig {
+  readonly builtin: 'echo';
+  readonly delayFrames: number;
+}
+
+/** A bot reached over WebSocket. */
+export interface WebSocketBotConfig {
+  readonly url: string;
+  readonly sampleRate: 8000 | 16000 | 24000;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly connectTimeoutMs: number;
+}
+
+export type BotConfig = BuiltinBotConfig | WebSocketBotConfig;
+
+const botSchema = rawBotSchema.transform((b): BotConfig => {
+  if (b.builtin !== undefined) return { builtin: b.builtin, delayFrames: b.delayFrames ?? 0 };
+  return {
+    url: b.url ?? '',
+    sampleRate: b.sampleRate ?? 16000,
+    headers: b.headers ?? {},
+    connectTimeoutMs: b.connectTimeoutMs ?? 3000,
+  };
+});
+
+/** Dialed numbers / SIP users as they appear in a Request-URI: "+15550100", "1000", "support". */
+const numberKey = z.string().regex(/^\+?[A-Za-z0-9*#._-]+$/, 'must be a SIP user like "+15550100" or "1000"');
+
+const trunkSchema = z.strictObject({
+  name: nameSchema,
+  /** Source IPs / CIDRs allowed to send INVITEs on this trunk. */
+  allow: z.array(addressRule).min(1),
+  /** flow = calls go to a bot. ('pstn' will join later.) */
+  mode: z.enum(['flow']).default('flow'),
+  /** Bot for numbers not listed in `numbers`. */
+  bot: nameSchema.optional(),
+  numbers: z.record(numberKey, z.strictObject({ bot: nameSchema })).default({}),
+});
+
+const loggingSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: ipAddress.default('127.0.0.1'),
+  port: listenPort.default(9464),
+});
+
+/** The whole config file. Cross-field rules run even when some fields failed, so every problem is reported at once. */
+export const configSchema = z
+  .strictObject({
+    sip: sipSchema.prefault({}),
+    media: mediaSchema.prefault({}),
+    bots: z.record(nameSchema, botSchema).default({}),
+    inboundTrunks: z.array(trunkSchema).default([]),
+    logging: loggingSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
+  })
+  .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true });
+
+export type Config = z.infer<typeof configSchema>;
+
+/**
+ * What the cross-field check sees: the partially parsed value, where any field may be missing or still raw
+ * if its own validation failed. Every access is therefore defensive.
+ */
+interface LooseConfig {
+  sip?: { listen?: unknown };
+  media?: { rtpPortMin?: unknown; rtpPortMax?: unknown };
+  bots?: unknown;
+  inboundTrunks?: unknown;
+}
+
+type Ctx = z.RefinementCtx;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
+  checkRtpRange(cfg, ctx);
+  checkListenUnique(cfg, ctx);
+  checkTrunks(cfg, ctx);
+}
+
+function checkRtpRange(cfg: LooseConfig, ctx: Ctx): void {
+  const min = cfg.media?.rtpPortMin;
+  const max = cfg.media?.rtpPortMax;
+  if (typeof min === 'number' && Number.isInteger(min) && min % 2 !== 0) {
+    // RTP takes the even port, RTCP the odd one above it.
+    ctx.addIssue({ code: 'custom', path: ['media', 'rtpPortMin'], message: 'must be even' });
+  }
+  if (typeof min === 'number' && typeof max === 'number' && min >= max) {
+    ctx.addIssue({ code: 'custom', path: ['media', 'rtpPortMax'], message: `must be greater than rtpPortMin (${min})` });
+  }
+}
+
+function checkListenUnique(cfg: LooseConfig, ctx: Ctx): void {
+  const listen = cfg.sip?.listen;
+  if (!Array.isArray(listen)) return;
+  const seen = new Set<string>();
+  listen.forEach((l: unknown, i) => {
+    if (!isRecord(l)) return;
+    const key = `${String(l.transport)}|${String(l.host)}|${String(l.port)}`;
+    if (l.port !== 0 && seen.has(key)) {
+      ctx.addIssue({ code: 'custom', path: ['sip', 'listen', i], message: 'duplicate listen entry' });
+    }
+    seen.add(key);
+  });
+}
+
+/** Numbers match leniently with or without a leading '+', so uniqueness compares them that way too. */
+function normalizeNumber(n: string): string {
+  return n.startsWith('+') ? n.slice(1) : n;
+}
+
+function checkTrunks(cfg: LooseConfig, ctx: Ctx): void {
+  const trunks = cfg.inboundTrunks;
+  if (!Array.isArray(trunks)) return;
+  const bots = isRecord(cfg.bots) ? cfg.bots : {};
+  const botExists = (name: unknown) => typeof name !== 'string' || Object.hasOwn(bots, name);
+  const trunkNames = new Map<string, number>();
+  const numberOwner = new Map<string, { trunk: number; key: string }>();
+
+  trunks.forEach((t: unknown, i) => {
+    if (!isRecord(t)) return;
+    if (typeof t.name === 'string') {
+      const first = trunkNames.get(t.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inboundTrunks', i, 'name'],
+          message: `duplicate trunk name "${t.name}" (also inboundTrunks[${first}])`,
+        });
+      } else {
+        trunkNames.set(t.name, i);
+      }
+    }
+    if (!botExists(t.bot)) {
+      ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'bot'], message: `unknown bot "${String(t.bot)}"` });
+    }
+    if (!isRecord(t.numbers)) return;
+    for (const [num, entry] of Object.entries(t.numbers)) {
+      if (isRecord(entry) && !botExists(entry.bot)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inboundTrunks', i, 'numbers', num, 'bot'],
+          message: `unknown bot "${String(entry.bot)}"`,
+        });
+      }
+      const norm = normalizeNumber(num);
+      const owner = numberOwner.get(norm);
+      if (owner && owner.trunk !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inboundTrunks', i, 'numbers', num],
+          message: `number also routed by inboundTrunks[${owner.trunk}] ("${owner.key}")`,
+        });
+      } else if (!owner) {
+        numberOwner.set(norm, { trunk: i, key: num });
+      }
+    }
+  });
+}
