@@ -78,6 +78,10 @@ const sipSchema = z.strictObject({
 const rtpPort = z.number().int().min(1024).max(65535);
 
 const mediaSchema = z.strictObject({
+  /** Address RTP sockets bind to; defaults (in the app) to the first SIP listen host. */
+  host: ipAddress.optional(),
+  /** Address put in SDP c= lines; defaults to sip.publicAddress, then the bind address. */
+  publicAddress: hostName.optional(),
   rtpPortMin: rtpPort.default(10000),
   rtpPortMax: rtpPort.default(20000),
   /** Preference order for the SDP answer. */

@@ -99,6 +99,7 @@ describe('parseConfig', () => {
     ['listen host not an IP', `${BASE}\nsip: { listen: [{ host: "example.com" }] }`, 'sip.listen[0].host'],
     ['tls without key', `${BASE}\nsip: { listen: [{ transport: tls, certFile: c.pem }] }`, 'sip.listen[0].keyFile'],
     ['bad public address', `${BASE}\nsip: { publicAddress: "not a host" }`, 'sip.publicAddress'],
+    ['media host not an IP', `${BASE}\nmedia: { host: "somewhere" }`, 'media.host'],
     ['odd rtp min', `${BASE}\nmedia: { rtpPortMin: 10001 }`, 'media.rtpPortMin'],
     ['rtp min >= max', `${BASE}\nmedia: { rtpPortMin: 30000 }`, 'media.rtpPortMax'],
     ['rtp below 1024', `${BASE}\nmedia: { rtpPortMin: 100 }`, 'media.rtpPortMin'],
