@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the real SIP peers the end-to-end tests drive: SIPp (Debian sip-tester) and baresip (baresip-core).
+# Only what is missing is installed; needs root (or sudo) for apt-get.
+set -euo pipefail
+
+need=()
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+[ -f /usr/share/sip-tester/g711a.pcap ] || need+=(sip-tester)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "test peers present: $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1), baresip $(baresip -h 2>&1 | grep -o 'baresip v[^ ]*' | head -1)"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing test peers: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+command -v sipp >/dev/null && command -v baresip >/dev/null

@@ -1,0 +1,68 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/logger.js';
+
+/** What the operations endpoints read; kept narrow so the server knows nothing of calls or SIP. */
+export interface OpsSource {
+  metricsText(): Promise<string>;
+  metricsContentType: string;
+  health(): { status: 'ok' | 'draining'; activeCalls: number };
+}
+
+/**
+ * Minimal operations HTTP server: `GET /metrics` (Prometheus text) and `GET /healthz` (JSON).
+ * The admin API of a later issue grows here.
+ */
+export class OpsHttpServer {
+  private server: Server | undefined;
+
+  constructor(
+    private readonly source: OpsSource,
+    private readonly logger: Logger,
+  ) {}
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.logger.error({ err, url: req.url }, 'ops request failed');
+        if (!res.headersSent) res.writeHead(500).end('internal error\n');
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/metrics') {
+      const body = await this.source.metricsText();
+      res.writeHead(200, { 'Content-Type': this.source.metricsContentType }).end(body);
+      return;
+    }
+    if (path === '/healthz') {
+      const h = this.source.health();
+      res.writeHead(h.status === 'ok' ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify(h));
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+  }
+}

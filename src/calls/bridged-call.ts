@@ -1,0 +1,97 @@
+import type { Logger } from '../core/logger.js';
+import type { Clock } from '../core/clock.js';
+import type { BotSession, BotCommand } from '../bot/index.js';
+import type { MediaSession } from '../media/index.js';
+import type { DialogSignal } from './signaling.js';
+import type { EndReason } from './call-events.js';
+
+/**
+ * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
+ * exactly once whichever side ends first. Setup (routing, SDP, bot connect, 200 OK) happens before this
+ * object exists, in {@link InboundCallHandler}.
+ */
+export class BridgedCall {
+  private endReason: EndReason | undefined;
+  private readonly startedAt: number;
+  private readonly endedListeners: Array<(reason: EndReason, durationSeconds: number) => void> = [];
+
+  constructor(
+    readonly id: string,
+    readonly sipCallId: string,
+    private readonly dialog: DialogSignal,
+    private readonly media: MediaSession,
+    private readonly bot: BotSession,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  /** Connects the three parts. Call once, right after the ACK. */
+  start(): void {
+    this.media.on('frame', (frame: Buffer) => this.bot.sendAudio(frame));
+    this.media.on('mark', (name: string) => this.bot.sendEvent({ type: 'mark', name }));
+    this.bot.on('audio', (pcm: Buffer) => this.media.playAudio(pcm));
+    this.bot.on('command', (cmd: BotCommand) => this.onBotCommand(cmd));
+    this.bot.on('protocol-error', (err: Error) => this.log.warn({ err: err.message }, 'bot sent an invalid message'));
+    this.bot.on('close', (info) => {
+      if (this.endReason) return;
+      this.log.info({ code: info.code, reason: info.reason }, 'bot closed its socket; hanging up');
+      this.end('bot-closed');
+    });
+    this.dialog.on('bye', () => this.end('caller-hangup'));
+    this.dialog.on('terminated', (why: string) => {
+      if (!this.endReason) this.end(why === 'ack-timeout' ? 'ack-timeout' : 'caller-hangup');
+    });
+    this.media.start();
+  }
+
+  get ended(): boolean {
+    return this.endReason !== undefined;
+  }
+
+  onEnded(listener: (reason: EndReason, durationSeconds: number) => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  /** Ends the call for `reason`: BYE unless the caller already left, `stop` to the bot, media released. Idempotent. */
+  end(reason: EndReason): void {
+    if (this.endReason) return;
+    this.endReason = reason;
+    const durationSeconds = (this.clock.now() - this.startedAt) / 1000;
+    this.log.info({ reason, durationSeconds: Math.round(durationSeconds * 10) / 10 }, 'call ended');
+    this.media.close();
+    this.bot.stop(reason);
+    if (reason !== 'caller-hangup' && !this.dialog.terminated) {
+      this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
+    }
+    for (const l of this.endedListeners) {
+      try {
+        l(reason, durationSeconds);
+      } catch (err) {
+        this.log.error({ err }, 'call-ended listener failed');
+      }
+    }
+  }
+
+  private onBotCommand(cmd: BotCommand): void {
+    switch (cmd.type) {
+      case 'clear': {
+        const { playedMs, lastMark } = this.media.clear();
+        this.bot.sendEvent(lastMark === undefined ? { type: 'cleared', playedMs } : { type: 'cleared', playedMs, lastMark });
+        return;
+      }
+      case 'mark':
+        this.media.mark(cmd.name);
+        return;
+      case 'hangup':
+        this.log.info({ botReason: cmd.reason }, 'bot asked to hang up');
+        this.end('bot-hangup');
+        return;
+      default: {
+        const unknown: never = cmd;
+        this.log.warn({ cmd: unknown }, 'bot command not handled');
+      }
+    }
+  }
+}

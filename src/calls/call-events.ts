@@ -1,0 +1,31 @@
+/**
+ * Why a call ended, as the bot sees it in `stop.reason` and operators see it in logs and metrics.
+ * A closed set, so metric labels stay bounded.
+ */
+export type EndReason =
+  | 'caller-hangup'
+  | 'caller-cancelled'
+  | 'bot-hangup'
+  | 'bot-closed'
+  | 'ack-timeout'
+  | 'rtp-timeout'
+  | 'shutdown'
+  | 'error';
+
+/** What call control reports to metrics; implemented by metrics/ and wired in app.ts. */
+export interface CallObserver {
+  callAnswered(direction: 'inbound' | 'outbound'): void;
+  callRejected(direction: 'inbound' | 'outbound', status: number): void;
+  callEnded(direction: 'inbound' | 'outbound', reason: EndReason, durationSeconds: number): void;
+  botConnected(seconds: number): void;
+  botConnectFailed(): void;
+}
+
+/** Observer that does nothing (tests). */
+export const nullCallObserver: CallObserver = {
+  callAnswered() {},
+  callRejected() {},
+  callEnded() {},
+  botConnected() {},
+  botConnectFailed() {},
+};

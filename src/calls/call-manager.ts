@@ -1,0 +1,71 @@
+import type { Logger } from '../core/logger.js';
+import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
+import type { BridgedCall } from './bridged-call.js';
+import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
+
+/**
+ * Owns the set of live calls: feeds each new INVITE to the inbound handler, keeps answered calls until they end,
+ * and refuses new calls with 503 while draining.
+ */
+export class CallManager {
+  private readonly calls = new Map<string, BridgedCall>();
+  private pendingSetups = 0;
+  private draining = false;
+
+  constructor(
+    private readonly signaling: SignalingEngine,
+    private readonly deps: InboundCallDeps,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Subscribes to the signaling engine. Call before `signaling.start()`. */
+  attach(): void {
+    this.signaling.onIncomingCall((signal) => this.onIncoming(signal));
+  }
+
+  /** Number of answered, not yet ended calls. */
+  get activeCount(): number {
+    return this.calls.size;
+  }
+
+  /** Number of calls being set up (routing, bot connect, waiting for ACK). */
+  get settingUpCount(): number {
+    return this.pendingSetups;
+  }
+
+  /** Ends every call with BYE and refuses new ones with 503. */
+  shutdown(): void {
+    this.draining = true;
+    for (const call of [...this.calls.values()]) call.end('shutdown');
+  }
+
+  private onIncoming(signal: IncomingCallSignal): void {
+    if (this.draining) {
+      this.logger.info({ sipCallId: signal.callId }, 'refusing call: shutting down');
+      signal.reject(503, 'Service Unavailable', { 'Retry-After': '30' });
+      this.deps.observer.callRejected('inbound', 503);
+      return;
+    }
+    this.pendingSetups++;
+    handleInboundCall(signal, this.deps)
+      .then((call) => {
+        if (!call) return;
+        if (this.draining) {
+          call.end('shutdown');
+          return;
+        }
+        call.onEnded((reason, seconds) => {
+          this.calls.delete(call.id);
+          this.deps.observer.callEnded('inbound', reason, seconds);
+        });
+        if (!call.ended) this.calls.set(call.id, call);
+      })
+      .catch((err: unknown) => {
+        // handleInboundCall answers every error itself; reaching here is a bug worth a loud line.
+        this.logger.error({ err, sipCallId: signal.callId }, 'inbound call setup crashed');
+      })
+      .finally(() => {
+        this.pendingSetups--;
+      });
+  }
+}

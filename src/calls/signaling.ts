@@ -1,0 +1,83 @@
+/**
+ * The narrow interface between call control and whatever speaks SIP. Call control (this folder) only sees
+ * these shapes; `src/sip/ua` implements them today, and another engine (drachtio, a Kamailio-fronted
+ * cluster) can implement them later without touching calls/.
+ */
+import type { EventEmitter } from 'node:events';
+
+export type TransportName = 'udp' | 'tcp' | 'tls';
+
+export interface PeerAddress {
+  address: string;
+  port: number;
+  transport: TransportName;
+}
+
+/** An identity from a From/To header or a Request-URI, reduced to what routing needs. */
+export interface PartyInfo {
+  /** URI user part, e.g. "+15550100" (percent-decoding applied), or "" when absent. */
+  user: string;
+  /** URI host part. */
+  host: string;
+  /** The full URI as text, e.g. "sip:+15550100@example.com;user=phone". */
+  uri: string;
+  displayName?: string;
+}
+
+/** A new call offered by the far end, before we answer it. */
+export interface IncomingCallSignal {
+  /** SIP Call-ID. */
+  readonly callId: string;
+  readonly source: PeerAddress;
+  readonly requestUri: PartyInfo;
+  readonly from: PartyInfo;
+  readonly to: PartyInfo;
+  /** SDP offer text, undefined for a delayed offer (INVITE without body). */
+  readonly sdp: string | undefined;
+  /** Every header as [name, value] in arrival order; names in canonical case (e.g. "X-Agent-ID" as sent). */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  /** First value of a header, case-insensitive, compact forms understood. */
+  header(name: string): string | undefined;
+  /** Sends a provisional response (180 Ringing, 183 Session Progress with optional SDP). */
+  progress(status: number, sdp?: string): void;
+  /** Sends a final error response (>= 300). Safe to call once; later calls are ignored. */
+  reject(status: number, reason?: string, extraHeaders?: Record<string, string>): void;
+  /**
+   * Sends 200 OK with the SDP answer (retransmitted until the ACK arrives) and resolves with the dialog once
+   * the ACK comes. Rejects with a TransactionTimeoutError if no ACK within 64*T1 (a BYE is then sent).
+   */
+  accept(sdpAnswer: string): Promise<DialogSignal>;
+  /** True once the caller CANCELled (a 487 has been sent by the stack). */
+  readonly cancelled: boolean;
+  /** 'cancel': the caller cancelled before we answered (the stack already sent 200 to CANCEL and 487). */
+  on(event: 'cancel', listener: () => void): this;
+}
+
+/** An established dialog (after 200 OK + ACK). */
+export interface DialogSignal {
+  readonly callId: string;
+  /** Sends BYE; resolves on its final response or transaction timeout. Safe to call twice. */
+  hangup(): Promise<void>;
+  readonly terminated: boolean;
+  /** 'bye': the far end hung up (the stack already answered 200). */
+  on(event: 'bye', listener: () => void): this;
+  /**
+   * 'reinvite': an in-dialog INVITE/UPDATE with an SDP offer. Call `answer(sdp)` to accept with our answer or
+   * `reject(status)`. Without a listener the stack answers 200 with the last local SDP.
+   */
+  on(event: 'reinvite', listener: (offer: string | undefined, answer: (sdp: string) => void, reject: (status: number) => void) => void): this;
+  /** 'terminated': the dialog is gone for any reason (BYE either way, ACK timeout). Emitted once. */
+  on(event: 'terminated', listener: (reason: string) => void): this;
+}
+
+/** The signaling engine as call control sees it. */
+export interface SignalingEngine extends Pick<EventEmitter, never> {
+  /** Starts listening. Resolves once every listener is bound. */
+  start(): Promise<void>;
+  /** Stops listening and releases sockets. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Registers the handler for new calls. Exactly one handler. */
+  onIncomingCall(handler: (call: IncomingCallSignal) => void): void;
+  /** Addresses actually bound (port 0 resolved), for logs and tests. */
+  boundAddresses(): PeerAddress[];
+}

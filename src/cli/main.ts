@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../core/errors.js';
+import { loadConfigFile, loadDefaultConfig, redactConfig, type Config } from '../config/index.js';
+import { TrunkbridgeApp } from '../app.js';
+
+const USAGE = `usage: trunkbridge [--config path.yaml] [--check]
+
+  -c, --config PATH   YAML config (default: the embedded config/default.yaml:
+                      SIP on udp 127.0.0.1:5060, every number answered by the echo bot)
+      --check         validate the config, print it (secrets redacted) and exit
+  -h, --help          this text
+
+Environment: TRUNKBRIDGE_CONFIG (same as --config), LOG_LEVEL (overrides logging.level).`;
+
+function loadConfig(path: string | undefined): Config {
+  return path ? loadConfigFile(path) : loadDefaultConfig();
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string', short: 'c' },
+        check: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const configPath = args.values.config ?? process.env.TRUNKBRIDGE_CONFIG;
+  let config: Config;
+  try {
+    config = loadConfig(configPath);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.values.check) {
+    process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
+    return 0;
+  }
+
+  const app = new TrunkbridgeApp(config);
+  app.logger.info({ config: configPath ?? '(embedded default)' }, 'starting trunkbridge');
+  try {
+    await app.start();
+  } catch (err) {
+    app.logger.fatal({ err }, 'could not start');
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      app.logger.info({ signal: sig, activeCalls: app.activeCalls }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await app.stop();
+  // Let the BYEs of the shutdown leave the socket before exiting.
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`trunkbridge crashed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,81 @@
+/**
+ * Time source for everything that waits: SIP transaction timers, jitter buffers, pacing, call timeouts.
+ * Injected so tests drive time with {@link ManualClock} instead of sleeping on real timers.
+ */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Monotonic milliseconds (fractional allowed). Not wall-clock time. */
+  now(): number;
+  /** Runs `fn` once after `ms` milliseconds. */
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+}
+
+/** Real time: performance.now() and Node timers. Timers are unref'd so they never keep the process alive alone. */
+export class SystemClock implements Clock {
+  now(): number {
+    return performance.now();
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const t = setTimeout(fn, Math.max(0, ms));
+    t.unref?.();
+    return { cancel: () => clearTimeout(t) };
+  }
+}
+
+interface ManualTimer {
+  at: number;
+  seq: number;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/** Deterministic clock for tests: time moves only when {@link ManualClock.advance} is called. */
+export class ManualClock implements Clock {
+  private current = 0;
+  private seq = 0;
+  private timers: ManualTimer[] = [];
+
+  constructor(start = 0) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const timer: ManualTimer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
+    this.timers.push(timer);
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
+  }
+
+  /** Number of timers still pending (not fired, not cancelled). */
+  pending(): number {
+    return this.timers.filter((t) => !t.cancelled).length;
+  }
+
+  /** Moves time forward by `ms`, firing due timers in order (timers scheduled while firing run too if due). */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      const due = this.timers
+        .filter((t) => !t.cancelled && t.at <= target)
+        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.current = due.at;
+      due.cancelled = true;
+      this.timers = this.timers.filter((t) => t !== due);
+      due.fn();
+    }
+    this.current = target;
+    this.timers = this.timers.filter((t) => !t.cancelled);
+  }
+}

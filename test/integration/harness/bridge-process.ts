@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+export const SIPP_DIR = join(ROOT, 'sipp');
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The real bridge as a child process (`node dist/cli/main.js --config <file>`), built by `npm test` before
+ * vitest runs. Collects its pino JSON lines so tests can assert on what operators would read.
+ */
+export class BridgeProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  private child: ChildProcess | undefined;
+  private exitCode: number | null | undefined;
+  private exited!: Promise<number | null>;
+
+  constructor(readonly configYaml: string) {}
+
+  get pid(): number {
+    if (!this.child?.pid) throw new Error('bridge not running');
+    return this.child.pid;
+  }
+
+  /** Starts the bridge and waits until its SIP listener is up. */
+  async start(timeoutMs = 10_000): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'trunkbridge-test-'));
+    const path = join(dir, 'config.yaml');
+    writeFileSync(path, this.configYaml);
+    const child = spawn(process.execPath, [CLI, '--config', path], {
+      env: { ...process.env, LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((res) => child.once('exit', (code) => {
+      this.exitCode = code;
+      res(code);
+    }));
+    let buf = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ level: 0, msg: line });
+        }
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => this.stderr.push(c));
+    await this.waitForLog((l) => l.msg === 'SIP listening', timeoutMs).catch((err: Error) => {
+      throw new Error(`${err.message}\nstderr: ${this.stderr.join('')}\nlogs: ${JSON.stringify(this.logs.slice(-10))}`);
+    });
+  }
+
+  /** Resolves with the first log line matching `pred` (already seen or future). */
+  async waitForLog(pred: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.logs.find(pred);
+      if (hit) return hit;
+      if (this.exitCode !== undefined) throw new Error(`bridge exited (${this.exitCode}) before the expected log line`);
+      if (Date.now() > deadline) throw new Error('timed out waiting for a bridge log line');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Open file descriptors of the bridge process (sockets included): the leak check. */
+  openFds(): number {
+    return readdirSync(`/proc/${this.pid}/fd`).length;
+  }
+
+  /** SIGTERM, then waits for exit; returns the exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.child || this.exitCode !== undefined) return this.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 5000);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+/** Runs the bridge CLI to completion with `args` (config checks). */
+export async function runCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((res) => child.once('exit', res));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}

@@ -1,0 +1,39 @@
+/** Builds a bridge config for one test: loopback only, its own SIP port and RTP range. */
+export interface TestConfigOptions {
+  sipPort: number;
+  metricsPort: number;
+  rtpPortMin: number;
+  rtpPortMax: number;
+  /** Trunk allow list (default 127.0.0.1). */
+  allow?: string[];
+  /** bots: name -> YAML flow mapping text. */
+  bots: Record<string, string>;
+  trunkBot?: string;
+  numbers?: Record<string, string>;
+  extraMedia?: string;
+}
+
+export function testConfig(o: TestConfigOptions): string {
+  const bots = Object.entries(o.bots)
+    .map(([name, spec]) => `  ${name}: ${spec}`)
+    .join('\n');
+  const numbers = Object.entries(o.numbers ?? {})
+    .map(([num, bot]) => `      "${num}": { bot: ${bot} }`)
+    .join('\n');
+  return `sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${o.sipPort} }]
+media:
+  rtpPortMin: ${o.rtpPortMin}
+  rtpPortMax: ${o.rtpPortMax}
+${o.extraMedia ?? ''}
+bots:
+${bots}
+inboundTrunks:
+  - name: carrier-a
+    allow: [${(o.allow ?? ['127.0.0.1']).map((a) => `"${a}"`).join(', ')}]
+    mode: flow
+${o.trunkBot ? `    bot: ${o.trunkBot}\n` : ''}${numbers ? `    numbers:\n${numbers}\n` : ''}
+logging: { level: debug }
+metrics: { enabled: true, host: 127.0.0.1, port: ${o.metricsPort} }
+`;
+}

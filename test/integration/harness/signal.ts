@@ -1,0 +1,81 @@
+/** Signal checks for audio that crossed the bridge: independent of the bridge's own DSP code. */
+
+/** Int16 samples from little-endian L16 bytes. */
+export function l16(buf: Buffer): Int16Array {
+  const out = new Int16Array(buf.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(i * 2);
+  return out;
+}
+
+/** RMS of each consecutive block of `block` samples. */
+export function rmsEnvelope(samples: ArrayLike<number>, block: number): number[] {
+  const out: number[] = [];
+  for (let start = 0; start + block <= samples.length; start += block) {
+    let sum = 0;
+    for (let i = start; i < start + block; i++) sum += samples[i] * samples[i];
+    out.push(Math.sqrt(sum / block));
+  }
+  return out;
+}
+
+/** Pearson correlation of two equal-length series. */
+export function pearson(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length);
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i];
+    mb += b[i];
+  }
+  ma /= n;
+  mb /= n;
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < n; i++) {
+    num += (a[i] - ma) * (b[i] - mb);
+    da += (a[i] - ma) ** 2;
+    db += (b[i] - mb) ** 2;
+  }
+  return num / Math.sqrt(da * db);
+}
+
+/**
+ * Best Pearson correlation of `reference` against `received` over lags 0..maxLag blocks
+ * (the received stream starts later: setup time, jitter).
+ */
+export function bestLaggedCorrelation(reference: number[], received: number[], maxLag: number): { r: number; lag: number } {
+  let best = { r: -1, lag: 0 };
+  for (let lag = 0; lag <= maxLag && lag < received.length; lag++) {
+    const n = Math.min(reference.length, received.length - lag);
+    if (n < 20) break;
+    const r = pearson(reference.slice(0, n), received.slice(lag, lag + n));
+    if (r > best.r) best = { r, lag };
+  }
+  return best;
+}
+
+/** Power of `freq` in `samples` by the Goertzel algorithm, normalised to amplitude (a full-scale sine ~ its peak). */
+export function goertzelAmplitude(samples: ArrayLike<number>, sampleRate: number, freq: number): number {
+  const n = samples.length;
+  const k = Math.round((n * freq) / sampleRate);
+  const w = (2 * Math.PI * k) / n;
+  const coeff = 2 * Math.cos(w);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < n; i++) {
+    const s0 = samples[i] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+  return (2 * Math.sqrt(Math.max(power, 0))) / n;
+}
+
+/** L16 little-endian sine tone. */
+export function sineL16(freq: number, sampleRate: number, ms: number, amplitude = 8000): Buffer {
+  const n = Math.round((sampleRate * ms) / 1000);
+  const buf = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / sampleRate)), i * 2);
+  return buf;
+}
