@@ -1,0 +1,9 @@
+export {
+  parseRtpPacket,
+  writeRtpPacket,
+  RTP_HEADER_SIZE,
+  type RtpHeader,
+  type ParsedRtpPacket,
+  type RtpWriteFields,
+} from './packet.js';
+export { RtpPortPool, type RtpSocket, type RtpPortPoolOptions } from './port-pool.js';

@@ -1,0 +1,74 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PortPoolExhaustedError } from '../../../src/core/errors.js';
+import { RtpPortPool, type RtpSocket } from '../../../src/media/rtp/index.js';
+
+// A random high base so parallel runs on one machine rarely meet.
+const base = () => 40000 + 2 * Math.floor(Math.random() * 5000);
+
+const open: RtpSocket[] = [];
+const foreign: dgram.Socket[] = [];
+afterEach(() => {
+  open.splice(0).forEach((s) => s.close());
+  foreign.splice(0).forEach((s) => s.close());
+});
+
+async function take(pool: RtpPortPool): Promise<RtpSocket> {
+  const s = await pool.allocate();
+  open.push(s);
+  return s;
+}
+
+describe('RtpPortPool', () => {
+  it('hands out even ports in range, bound on the host, and counts them', async () => {
+    const min = base() + 1; // odd min rounds up
+    const pool = new RtpPortPool({ min, max: min + 9, host: '127.0.0.1' });
+    const a = await take(pool);
+    const b = await take(pool);
+    expect(a.port).toBe(min + 1);
+    expect(b.port).toBe(min + 3);
+    expect(a.socket.address()).toMatchObject({ address: '127.0.0.1', port: a.port });
+    expect(pool.inUse()).toBe(2);
+  });
+
+  it('skips a port someone else holds (EADDRINUSE)', async () => {
+    const min = base();
+    const other = dgram.createSocket('udp4');
+    foreign.push(other);
+    await new Promise<void>((r) => other.bind(min, '127.0.0.1', r));
+    const pool = new RtpPortPool({ min, max: min + 4, host: '127.0.0.1' });
+    const s = await take(pool);
+    expect(s.port).toBe(min + 2);
+  });
+
+  it('throws PortPoolExhaustedError when every port is taken, and reuses a closed one', async () => {
+    const min = base();
+    const pool = new RtpPortPool({ min, max: min + 3, host: '127.0.0.1' });
+    const a = await take(pool);
+    await take(pool);
+    await expect(pool.allocate()).rejects.toBeInstanceOf(PortPoolExhaustedError);
+    a.close();
+    a.close(); // safe twice
+    expect(pool.inUse()).toBe(1);
+    const again = await take(pool);
+    expect(again.port).toBe(a.port);
+  });
+
+  it('gives different ports to concurrent allocations', async () => {
+    const min = base();
+    const pool = new RtpPortPool({ min, max: min + 20, host: '127.0.0.1' });
+    const socks = await Promise.all([0, 1, 2, 3].map(() => take(pool)));
+    expect(new Set(socks.map((s) => s.port)).size).toBe(4);
+  });
+
+  it('binds IPv6 loopback', async () => {
+    const min = base();
+    const pool = new RtpPortPool({ min, max: min + 2, host: '::1' });
+    const s = await take(pool);
+    expect(s.socket.address().family).toBe('IPv6');
+  });
+
+  it('rejects an empty range', () => {
+    expect(() => new RtpPortPool({ min: 5000, max: 4000, host: '127.0.0.1' })).toThrow(RangeError);
+  });
+});
