@@ -88,3 +88,10 @@ export function errorCodeOf(err: unknown): string {
   if (err instanceof TrunkbridgeError) return err.code;
   return 'INTERNAL';
 }
+
+/** A bot sent a message that is not valid trunkbridge protocol (bad JSON, unknown type, bad fields). */
+export class BotProtocolError extends TrunkbridgeError {
+  constructor(message: string) {
+    super('BOT_PROTOCOL', message);
+  }
+}

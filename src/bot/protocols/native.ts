@@ -1,0 +1,89 @@
+/**
+ * The trunkbridge native bot protocol, as pure encode/decode functions. Over one WebSocket per call:
+ * binary frames carry audio (16-bit little-endian PCM, mono, at the negotiated rate) in both directions;
+ * text frames carry JSON — {@link BridgeEvent}s from the bridge and {@link BotCommand}s from the bot.
+ */
+import { BotProtocolError } from '../../core/errors.js';
+
+/** First message of every session: who is calling and the audio format. */
+export interface StartMessage {
+  type: 'start';
+  /** trunkbridge call id (UUID). */
+  callId: string;
+  /** SIP Call-ID. */
+  sipCallId: string;
+  from: string;
+  to: string;
+  trunk: string;
+  direction: 'inbound' | 'outbound';
+  /** Custom SIP headers (X-*) passed through to the bot. */
+  headers: Record<string, string>;
+  media: { encoding: 'L16'; sampleRate: number; channels: 1; frameMs: number };
+}
+
+/** Bot -> bridge. */
+export type BotCommand =
+  /** Drop audio queued for playback (barge-in). Answered by `cleared`. */
+  | { type: 'clear' }
+  /** Echoed back as a `mark` event when playback reaches this point. */
+  | { type: 'mark'; name: string }
+  /** End the call. */
+  | { type: 'hangup'; reason?: string };
+
+/** Bridge -> bot. */
+export type BridgeEvent =
+  | StartMessage
+  | { type: 'stop'; reason: string }
+  | { type: 'cleared'; playedMs: number; lastMark?: string }
+  | { type: 'mark'; name: string }
+  | { type: 'error'; message: string };
+
+/** Longest mark name / hangup reason accepted: both end up in logs. */
+const MAX_TEXT = 256;
+
+/**
+ * Decodes one text frame from the bot. Unknown extra fields are ignored (forward compatibility);
+ * known fields must have the right type.
+ * @throws BotProtocolError for bad JSON, an unknown `type`, or a bad field.
+ */
+export function parseBotCommand(text: string): BotCommand {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch (err) {
+    throw new BotProtocolError(`invalid JSON: ${(err as Error).message}`);
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+    throw new BotProtocolError('message must be a JSON object');
+  }
+  const m = msg as Record<string, unknown>;
+  switch (m.type) {
+    case 'clear':
+      return { type: 'clear' };
+    case 'mark':
+      return { type: 'mark', name: textField(m, 'name', true) as string };
+    case 'hangup': {
+      const reason = textField(m, 'reason', false);
+      return reason === undefined ? { type: 'hangup' } : { type: 'hangup', reason };
+    }
+    case undefined:
+      throw new BotProtocolError('message has no "type"');
+    default:
+      throw new BotProtocolError(`unknown message type ${JSON.stringify(m.type).slice(0, 64)}`);
+  }
+}
+
+function textField(m: Record<string, unknown>, key: string, required: boolean): string | undefined {
+  const v = m[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'string' || (required && v.length === 0)) {
+    throw new BotProtocolError(`"${String(m.type)}" needs a ${required ? 'non-empty ' : ''}string "${key}"`);
+  }
+  if (v.length > MAX_TEXT) throw new BotProtocolError(`"${key}" longer than ${MAX_TEXT} characters`);
+  return v;
+}
+
+/** Encodes an event for a text frame. */
+export function encodeBridgeEvent(e: BridgeEvent): string {
+  return JSON.stringify(e);
+}
