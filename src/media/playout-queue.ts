@@ -1,0 +1,132 @@
+/**
+ * FIFO of the bot's outbound PCM (Int16, one sample rate) with named marks placed between samples. The send loop
+ * takes fixed-size frames from it; marks fire as soon as every sample queued before them has been taken.
+ *
+ * Positions are absolute sample counts since construction, so marks and clears need no re-indexing.
+ */
+
+export interface PlayoutClearResult {
+  /**
+   * Milliseconds of audio taken (played) from the queue since the previous `clear()` (or since construction),
+   * not counting the zero padding of a final partial frame. With barge-in this says how much of everything the
+   * bot sent since the last interruption was actually heard.
+   */
+  playedMs: number;
+  /**
+   * Milliseconds played of the current contiguous stretch of audio: since the queue last went from empty to
+   * non-empty (or since the previous clear, whichever is later). This is "how far into the current utterance".
+   */
+  segmentPlayedMs: number;
+  /** Milliseconds of queued audio thrown away by this clear. */
+  discardedMs: number;
+  /** Name of the last mark reached since the previous clear, if any. */
+  lastMark?: string;
+  /** Marks still pending that were dropped by this clear (not fired), in queue order. */
+  discardedMarks: string[];
+}
+
+interface PendingMark {
+  /** Absolute sample position: fires once `taken >= at`. */
+  at: number;
+  name: string;
+}
+
+export class PlayoutQueue {
+  private chunks: Int16Array[] = [];
+  /** Read offset into chunks[0]. */
+  private head = 0;
+  private pushed = 0;
+  private taken = 0;
+  private marks: PendingMark[] = [];
+  private listeners: Array<(name: string) => void> = [];
+  private takenAtClear = 0;
+  private segmentStart = 0;
+  private lastMarkSinceClear: string | undefined;
+
+  constructor(readonly sampleRate: number) {
+    if (!(sampleRate > 0)) throw new RangeError(`invalid sample rate ${sampleRate}`);
+  }
+
+  /** Samples queued and not yet taken. */
+  get bufferedSamples(): number {
+    return this.pushed - this.taken;
+  }
+
+  /** Milliseconds queued and not yet taken. */
+  get bufferedMs(): number {
+    return (this.bufferedSamples * 1000) / this.sampleRate;
+  }
+
+  /** Appends audio. The array is kept by reference: do not modify it afterwards. */
+  push(pcm: Int16Array): void {
+    if (pcm.length === 0) return;
+    if (this.bufferedSamples === 0) this.segmentStart = this.taken;
+    this.chunks.push(pcm);
+    this.pushed += pcm.length;
+  }
+
+  /** Places a mark after the audio queued so far; with nothing queued it fires now (synchronously). */
+  mark(name: string): void {
+    if (this.bufferedSamples === 0) {
+      this.reach(name);
+      return;
+    }
+    this.marks.push({ at: this.pushed, name });
+  }
+
+  /** Subscribes to marks as playback reaches them. */
+  onMark(cb: (name: string) => void): void {
+    this.listeners.push(cb);
+  }
+
+  /**
+   * Takes the next `n` samples, or null when nothing is queued. A short tail is padded with zeros to `n`.
+   * `out` (length >= n) is filled and returned instead of allocating, for the per-packet send loop.
+   * Marks whose position has been passed fire before this returns.
+   */
+  take(n: number, out?: Int16Array): Int16Array | null {
+    if (this.bufferedSamples === 0) return null;
+    const dst = out ? out.subarray(0, n) : new Int16Array(n);
+    let filled = 0;
+    while (filled < n && this.chunks.length > 0) {
+      const chunk = this.chunks[0];
+      const count = Math.min(n - filled, chunk.length - this.head);
+      dst.set(chunk.subarray(this.head, this.head + count), filled);
+      filled += count;
+      this.head += count;
+      if (this.head === chunk.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    if (filled < n) dst.fill(0, filled);
+    this.taken += filled;
+    while (this.marks.length > 0 && this.marks[0].at <= this.taken) this.reach(this.marks.shift()!.name);
+    return dst;
+  }
+
+  /** Drops everything queued and every pending mark; see {@link PlayoutClearResult} for what it reports. */
+  clear(): PlayoutClearResult {
+    const toMs = (samples: number) => (samples * 1000) / this.sampleRate;
+    const result: PlayoutClearResult = {
+      playedMs: toMs(this.taken - this.takenAtClear),
+      segmentPlayedMs: toMs(this.taken - Math.max(this.segmentStart, this.takenAtClear)),
+      discardedMs: this.bufferedMs,
+      discardedMarks: this.marks.map((m) => m.name),
+    };
+    if (this.lastMarkSinceClear !== undefined) result.lastMark = this.lastMarkSinceClear;
+    this.chunks = [];
+    this.head = 0;
+    this.marks = [];
+    this.pushed = this.taken;
+    this.takenAtClear = this.taken;
+    this.segmentStart = this.taken;
+    this.lastMarkSinceClear = undefined;
+    return result;
+  }
+
+  private reach(name: string): void {
+    this.lastMarkSinceClear = name;
+    for (const cb of this.listeners) cb(name);
+  }
+}
