@@ -1,0 +1,126 @@
+/**
+ * Opening a bot session for a call: the builtin echo bot in process, or a WebSocket to the bot's URL with a
+ * connect timeout on the injected clock.
+ */
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import type { Clock } from '../core/clock.js';
+import { BotConnectError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/index.js';
+import { EchoBotSession } from './echo-session.js';
+import type { BotSession } from './session.js';
+import { WebSocketBotSession } from './websocket-session.js';
+
+/** Where a call's bot lives, resolved from config once at startup. */
+export interface BotTarget {
+  name: string;
+  url?: string;
+  builtin?: 'echo';
+  /** Sample rate of the L16 audio exchanged with the bot. */
+  sampleRate: number;
+  /** Sent on the WebSocket upgrade (e.g. Authorization). Never logged. */
+  headers?: Record<string, string>;
+  connectTimeoutMs: number;
+  /** Builtin echo only: frames of delay. */
+  echoDelayFrames?: number;
+}
+
+export interface ConnectContext {
+  callId: string;
+  clock: Clock;
+  logger: Logger;
+  /** Called for every caller audio frame dropped because the bot is backed up (metrics). */
+  onFrameDropped?: () => void;
+  /** Backpressure threshold, see {@link WebSocketBotSession}. */
+  maxBufferedBytes?: number;
+}
+
+/** Largest message accepted from a bot (bounds memory if a bot misbehaves): 4 MiB is ~87 s of 24 kHz audio. */
+const MAX_BOT_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Converts one `bots.<name>` config entry.
+ * The echo bot runs at 8 kHz: it returns what it gets, and 8 kHz is the telephone rate (no resampling).
+ */
+export function botTargetFromConfig(name: string, cfg: Config['bots'][string]): BotTarget {
+  if ('builtin' in cfg) {
+    return { name, builtin: cfg.builtin, sampleRate: 8000, connectTimeoutMs: 0, echoDelayFrames: cfg.delayFrames };
+  }
+  return {
+    name,
+    url: cfg.url,
+    sampleRate: cfg.sampleRate,
+    headers: { ...cfg.headers },
+    connectTimeoutMs: cfg.connectTimeoutMs,
+  };
+}
+
+/** URL for logs: no credentials, no query string (tokens often live there). */
+function loggableUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/**
+ * Opens the bot session for one call. Resolves once the socket is open (upgrade answered 101).
+ * @throws BotConnectError (SIP 503) when the connection is refused, times out, or the upgrade is answered
+ *   with anything but 101.
+ */
+export async function connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession> {
+  if (target.builtin === 'echo') return new EchoBotSession({ delayFrames: target.echoDelayFrames ?? 0 });
+  if (!target.url) throw new BotConnectError(`bot "${target.name}" has neither url nor builtin`);
+  const url = target.url;
+  const where = `bot "${target.name}" at ${loggableUrl(url)}`;
+  ctx.logger.debug({ bot: target.name, url: loggableUrl(url) }, 'connecting to bot');
+
+  return new Promise<BotSession>((resolve, reject) => {
+    let settled = false;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        headers: target.headers,
+        maxPayload: MAX_BOT_MESSAGE_BYTES,
+        followRedirects: false,
+      });
+    } catch (err) {
+      reject(new BotConnectError(`${where}: ${(err as Error).message}`, err));
+      return;
+    }
+    const fail = (message: string, cause?: unknown) => {
+      if (settled) return;
+      settled = true;
+      timer.cancel();
+      reject(new BotConnectError(`${where}: ${message}`, cause));
+      ws.terminate();
+    };
+    const timer = ctx.clock.setTimeout(
+      () => fail(`no WebSocket upgrade within ${target.connectTimeoutMs} ms`),
+      target.connectTimeoutMs,
+    );
+    const onError = (err: Error) => fail(err.message, err);
+    ws.on('error', onError);
+    ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
+      res.resume();
+      fail(`upgrade rejected with HTTP ${res.statusCode ?? '?'}`);
+    });
+    ws.once('open', () => {
+      if (settled) return;
+      settled = true;
+      timer.cancel();
+      ws.off('error', onError);
+      resolve(
+        new WebSocketBotSession(ws, {
+          logger: ctx.logger,
+          onFrameDropped: ctx.onFrameDropped,
+          maxBufferedBytes: ctx.maxBufferedBytes,
+        }),
+      );
+    });
+  });
+}

@@ -1,0 +1,7 @@
+export type { StartMessage, BotCommand, BridgeEvent } from './protocols/native.js';
+export { parseBotCommand, encodeBridgeEvent } from './protocols/native.js';
+export type { BotSession, BotCloseInfo } from './session.js';
+export { BaseBotSession } from './session.js';
+export { WebSocketBotSession, type WebSocketBotSessionOptions } from './websocket-session.js';
+export { EchoBotSession, type EchoBotSessionOptions } from './echo-session.js';
+export { connectBot, botTargetFromConfig, type BotTarget, type ConnectContext } from './connector.js';

@@ -1,0 +1,62 @@
+/**
+ * One call's connection to its bot, whatever carries it (a WebSocket, an in-process bot). Call control talks
+ * only to {@link BotSession}; it never sees sockets.
+ */
+import { EventEmitter } from 'node:events';
+import type { BotCommand, BridgeEvent, StartMessage } from './protocols/native.js';
+
+/** How a bot session ended. */
+export interface BotCloseInfo {
+  /** WebSocket close code (1000 normal, 1006 connection lost). */
+  code: number;
+  reason: string;
+  /** True when the bot (or the network) ended it, false when we called {@link BotSession.stop}. */
+  initiatedByBot: boolean;
+}
+
+export interface BotSession {
+  /** Sends the `start` message. Bot messages are held back until this is called, so attach listeners first. */
+  sendStart(msg: StartMessage): void;
+  /**
+   * Sends one L16 frame of caller audio. Dropped (and counted) when the transport is backed up, so a slow
+   * bot never grows our memory. Frames sent before {@link sendStart} or after close are ignored.
+   */
+  sendAudio(frame: Buffer): void;
+  sendEvent(e: BridgeEvent): void;
+  /** Sends `{type:'stop',reason}` then closes normally (1000). Safe to call more than once. */
+  stop(reason: string): void;
+  /** Bot audio (L16, even length). */
+  on(event: 'audio', l: (pcm: Buffer) => void): this;
+  on(event: 'command', l: (cmd: BotCommand) => void): this;
+  /** Emitted once. A listener added after the close is called right away (on a microtask). */
+  on(event: 'close', l: (info: BotCloseInfo) => void): this;
+  /** The bot sent something invalid; the session has answered `{type:'error'}` and carries on. */
+  on(event: 'protocol-error', l: (err: Error) => void): this;
+}
+
+/** Shared event plumbing: 'close' fires once and is replayed to late listeners. */
+export abstract class BaseBotSession extends EventEmitter {
+  private closeInfo: BotCloseInfo | undefined;
+
+  /** True once the session has closed. */
+  get closed(): boolean {
+    return this.closeInfo !== undefined;
+  }
+
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    const info = this.closeInfo;
+    if (event === 'close' && info !== undefined) {
+      queueMicrotask(() => listener(info));
+      return this;
+    }
+    return super.on(event, listener);
+  }
+
+  /** Marks the session closed and notifies listeners once. */
+  protected finish(info: BotCloseInfo): void {
+    if (this.closeInfo) return;
+    this.closeInfo = info;
+    this.emit('close', info);
+    this.removeAllListeners('close');
+  }
+}
