@@ -1,0 +1,7 @@
+/** Media layer: codecs, resampling, RTP and the per-call audio path. Nothing here knows SIP, bots or calls. */
+export * from './codecs/index.js';
+export * from './resample/index.js';
+export * from './rtp/index.js';
+export { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
+export { MediaSession, type MediaSessionOptions, type MediaSessionStats, type MediaSessionEvents } from './media-session.js';
+export { L16Splitter, int16ToL16Buffer } from './pcm.js';

@@ -1,0 +1,403 @@
+/**
+ * One call's audio path between an RTP peer and the bot:
+ *
+ *   receive: UDP → parseRtpPacket → decode → resample to appSampleRate → exact frameMs frames → 'frame'
+ *   send:    playAudio → PlayoutQueue → every ptimeMs: take → resample to codec rate → encode → RTP → UDP
+ *
+ * Knows nothing of SIP or bots: call control builds it from the SDP negotiation and wires its events.
+ */
+import type dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { randomInt } from 'node:crypto';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { AudioCodec, AudioDecoder, AudioEncoder } from './codecs/types.js';
+import { L16Splitter, int16ToL16Buffer } from './pcm.js';
+import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
+import { Resampler } from './resample/resampler.js';
+import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js';
+import type { RtpSocket } from './rtp/port-pool.js';
+
+export interface MediaSessionOptions {
+  clock: Clock;
+  logger: Logger;
+  socket: RtpSocket;
+  codec: AudioCodec;
+  /** Negotiated RTP payload type for `codec` (the offer's, which may differ from the static one). */
+  payloadType: number;
+  /** Where to send RTP, from SDP. Replaced once by the source of the first RTP packet (symmetric RTP). */
+  remote: { address: string; port: number };
+  /** Outbound packetisation in ms (multiple of 10; 20 is usual). */
+  ptimeMs: number;
+  /** Sample rate of the bot's audio, both directions. */
+  appSampleRate: number;
+  /** Size of the frames delivered in 'frame' events, ms (default 20). */
+  frameMs?: number;
+  /** What to send while the playout queue is empty: encoded silence (default) or nothing. */
+  idleFill?: 'silence' | 'none';
+  /** Emit 'rtp-timeout' once no RTP has arrived for this long (ms). Off when unset. */
+  rtpTimeoutMs?: number;
+}
+
+export interface MediaSessionStats {
+  /** RTP packets of the negotiated payload type received (duplicates and late ones included). */
+  packetsReceived: number;
+  packetsSent: number;
+  /** UDP bytes (RTP header included) of those packets. */
+  bytesReceived: number;
+  bytesSent: number;
+  /** Expected minus received, from sequence numbers (RFC 3550 A.3 style, per SSRC, summed). */
+  packetsLost: number;
+  /** Datagrams dropped without decoding: not RTP, other payload types (e.g. telephone-event), duplicates, late. */
+  packetsIgnored: number;
+}
+
+export interface MediaSessionEvents {
+  /** Exactly frameMs of L16 LE mono PCM at appSampleRate. */
+  frame: (pcm: Buffer) => void;
+  /** Playback reached a mark placed with {@link MediaSession.mark}. */
+  mark: (name: string) => void;
+  /** No RTP for rtpTimeoutMs; fires once, re-armed when RTP flows again. */
+  'rtp-timeout': () => void;
+}
+
+// Typed events via declaration merging with the class below.
+export interface MediaSession {
+  on<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): this;
+  once<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): this;
+  off<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): this;
+  emit<E extends keyof MediaSessionEvents>(event: E, ...args: Parameters<MediaSessionEvents[E]>): boolean;
+}
+
+/** Late ticks sent back to back at most; a longer stall skips time slots instead of bursting. */
+const MAX_CATCH_UP_PACKETS = 5;
+/**
+ * Outgoing packets rotate through this many preallocated buffers. dgram reads a buffer only when the send
+ * actually happens (after an async address lookup), so a slot is reused only once its send has completed;
+ * if a burst finds the next slot still in flight, that packet gets a fresh buffer instead.
+ */
+const SEND_RING = 8;
+
+interface SendSlot {
+  buf: Buffer;
+  busy: boolean;
+  done: (err: Error | null) => void;
+}
+
+export class MediaSession extends EventEmitter {
+  readonly stats: MediaSessionStats = {
+    packetsReceived: 0,
+    packetsSent: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    packetsLost: 0,
+    packetsIgnored: 0,
+  };
+
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly rtp: RtpSocket;
+  private readonly codec: AudioCodec;
+  private readonly payloadType: number;
+  private readonly ptimeMs: number;
+  private readonly idleFill: 'silence' | 'none';
+  private readonly rtpTimeoutMs: number | undefined;
+  private remoteAddr: { address: string; port: number };
+  private latched = false;
+  private started = false;
+  private closed = false;
+
+  // receive side
+  private readonly decoder: AudioDecoder;
+  private readonly rxResampler: Resampler;
+  private readonly frame: Int16Array;
+  private framePos = 0;
+  private rxSsrc = -1;
+  private rxBaseSeq = 0;
+  private rxMaxSeq = 0;
+  private rxCycles = 0;
+  private rxCount = 0;
+  private lostBefore = 0; // losses counted for earlier SSRCs
+  private lastRxAt = 0;
+  private timeoutFired = false;
+
+  // send side
+  private readonly queue: PlayoutQueue;
+  private readonly splitter = new L16Splitter();
+  private readonly encoder: AudioEncoder;
+  private readonly txResampler: Resampler;
+  private readonly appSamplesPerPacket: number;
+  private readonly codecSamplesPerPacket: number;
+  private readonly timestampStep: number;
+  private readonly takeBuf: Int16Array;
+  private readonly zeros: Int16Array;
+  private readonly codecBuf: Int16Array;
+  private readonly sendRing: SendSlot[];
+  private ringPos = 0;
+  private readonly ssrc = randomInt(0, 2 ** 32);
+  private seq = randomInt(0, 2 ** 16);
+  private timestamp = randomInt(0, 2 ** 32);
+  private firstPacket = true;
+  private prevWasAudio = false;
+  private startAt = 0;
+  private tickIndex = 0;
+  private timer: TimerHandle | undefined;
+
+  constructor(opts: MediaSessionOptions) {
+    super();
+    const frameMs = opts.frameMs ?? 20;
+    for (const [name, v] of [['ptimeMs', opts.ptimeMs], ['frameMs', frameMs]] as const) {
+      if (!Number.isInteger(v) || v <= 0 || v % 10 !== 0) throw new RangeError(`${name} must be a positive multiple of 10, got ${v}`);
+    }
+    this.clock = opts.clock;
+    this.log = opts.logger;
+    this.rtp = opts.socket;
+    this.codec = opts.codec;
+    this.payloadType = opts.payloadType;
+    this.ptimeMs = opts.ptimeMs;
+    this.idleFill = opts.idleFill ?? 'silence';
+    this.rtpTimeoutMs = opts.rtpTimeoutMs;
+    this.remoteAddr = { ...opts.remote };
+
+    this.decoder = opts.codec.createDecoder();
+    this.rxResampler = new Resampler(opts.codec.sampleRate, opts.appSampleRate);
+    this.frame = new Int16Array((opts.appSampleRate * frameMs) / 1000);
+
+    this.queue = new PlayoutQueue(opts.appSampleRate);
+    this.queue.onMark((name) => this.emit('mark', name));
+    this.encoder = opts.codec.createEncoder();
+    this.txResampler = new Resampler(opts.appSampleRate, opts.codec.sampleRate);
+    this.appSamplesPerPacket = (opts.appSampleRate * opts.ptimeMs) / 1000;
+    this.codecSamplesPerPacket = (opts.codec.sampleRate * opts.ptimeMs) / 1000;
+    this.timestampStep = (opts.codec.clockRate * opts.ptimeMs) / 1000;
+    this.takeBuf = new Int16Array(this.appSamplesPerPacket);
+    this.zeros = new Int16Array(this.appSamplesPerPacket);
+    this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
+    // Worst case payload: 16-bit PCM per sample; G.711 needs a quarter of that.
+    this.sendRing = Array.from({ length: SEND_RING }, () => {
+      const slot: SendSlot = {
+        buf: Buffer.alloc(RTP_HEADER_SIZE + this.codecSamplesPerPacket * 2 + 64),
+        busy: false,
+        done: (err) => {
+          slot.busy = false;
+          this.onSendDone(err);
+        },
+      };
+      return slot;
+    });
+  }
+
+  /** Current RTP send target (the SDP address until latched to the peer's actual source). */
+  get remote(): { address: string; port: number } {
+    return { ...this.remoteAddr };
+  }
+
+  /** Milliseconds of bot audio queued and not yet sent. */
+  get bufferedMs(): number {
+    return this.queue.bufferedMs;
+  }
+
+  /** Begins receiving and the paced send loop. Idempotent. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.rtp.socket.on('message', this.onMessage);
+    this.rtp.socket.on('error', this.onSocketError);
+    this.startAt = this.clock.now();
+    this.lastRxAt = this.startAt;
+    this.tick();
+  }
+
+  /** Queues bot audio: L16 LE mono at appSampleRate, any length (an odd trailing byte waits for the next chunk). */
+  playAudio(pcm: Buffer): void {
+    if (this.closed) return;
+    const samples = this.splitter.push(pcm);
+    if (samples.length > 0) this.queue.push(samples);
+  }
+
+  /** Emits 'mark' with `name` when playback reaches this point (at once, synchronously, if nothing is queued). */
+  mark(name: string): void {
+    if (this.closed) return;
+    this.queue.mark(name);
+  }
+
+  /** Drops queued bot audio and pending marks (barge-in). See {@link PlayoutClearResult}. */
+  clear(): PlayoutClearResult {
+    this.splitter.reset();
+    return this.queue.clear();
+  }
+
+  /** Changes the send target (re-INVITE); symmetric-RTP latching may still replace it once. */
+  updateRemote(remote: { address: string; port: number }): void {
+    this.remoteAddr = { ...remote };
+    this.latched = false;
+  }
+
+  /** Stops the send loop and closes the socket (returning its port to the pool). Safe twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.rtp.socket.off('message', this.onMessage);
+    this.rtp.close();
+    this.rtp.socket.off('error', this.onSocketError);
+  }
+
+  // ---- receive ------------------------------------------------------------------------------------------
+
+  private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (this.closed) return;
+    const pkt = parseRtpPacket(msg);
+    if (!pkt) {
+      this.stats.packetsIgnored++;
+      return;
+    }
+    if (!this.latched) {
+      // Symmetric RTP (RFC 4961): behind NAT the SDP address is often private; answer where packets come from.
+      this.latched = true;
+      if (rinfo.address !== this.remoteAddr.address || rinfo.port !== this.remoteAddr.port) {
+        this.log.info({ from: this.remoteAddr, to: { address: rinfo.address, port: rinfo.port } }, 'RTP remote latched to packet source');
+        this.remoteAddr = { address: rinfo.address, port: rinfo.port };
+      }
+    }
+    const h = pkt.header;
+    if (h.payloadType !== this.payloadType) {
+      this.stats.packetsIgnored++;
+      return;
+    }
+    this.stats.packetsReceived++;
+    this.stats.bytesReceived += msg.length;
+    this.lastRxAt = this.clock.now();
+    this.timeoutFired = false;
+    if (!this.acceptSequence(h.ssrc, h.sequenceNumber)) {
+      this.stats.packetsIgnored++;
+      return;
+    }
+    const pcm = this.rxResampler.process(this.decoder.decode(pkt.payload));
+    this.deliver(pcm);
+  };
+
+  /** Tracks loss; false for duplicates and packets older than the newest (played in arrival order, no jitter buffer). */
+  private acceptSequence(ssrc: number, seq: number): boolean {
+    if (ssrc !== this.rxSsrc) {
+      this.lostBefore = this.stats.packetsLost;
+      this.rxSsrc = ssrc;
+      this.rxBaseSeq = seq;
+      this.rxMaxSeq = seq;
+      this.rxCycles = 0;
+      this.rxCount = 1;
+      return true;
+    }
+    const delta = (seq - this.rxMaxSeq) & 0xffff;
+    if (delta === 0 || delta >= 0x8000) return false;
+    if (seq < this.rxMaxSeq) this.rxCycles += 0x10000;
+    this.rxMaxSeq = seq;
+    this.rxCount++;
+    const expected = this.rxCycles + this.rxMaxSeq - this.rxBaseSeq + 1;
+    this.stats.packetsLost = this.lostBefore + Math.max(0, expected - this.rxCount);
+    return true;
+  }
+
+  /** Re-frames decoded audio into exact frameMs frames. */
+  private deliver(pcm: Int16Array): void {
+    const frame = this.frame;
+    let pos = 0;
+    while (pos < pcm.length) {
+      const n = Math.min(frame.length - this.framePos, pcm.length - pos);
+      frame.set(pcm.subarray(pos, pos + n), this.framePos);
+      this.framePos += n;
+      pos += n;
+      if (this.framePos === frame.length) {
+        this.framePos = 0;
+        this.emit('frame', int16ToL16Buffer(frame));
+        if (this.closed) return; // a listener may close us
+      }
+    }
+  }
+
+  // ---- send ---------------------------------------------------------------------------------------------
+
+  /** Sends every packet due by now (tick k is due at startAt + k·ptime), then sleeps until the next one. */
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    if (this.closed) return;
+    const now = this.clock.now();
+    let due = Math.floor((now - this.startAt) / this.ptimeMs) + 1 - this.tickIndex;
+    if (due > MAX_CATCH_UP_PACKETS) {
+      const skipped = due - MAX_CATCH_UP_PACKETS;
+      this.log.warn({ skippedPackets: skipped }, 'RTP send loop stalled; skipping slots');
+      this.tickIndex += skipped;
+      this.timestamp = (this.timestamp + skipped * this.timestampStep) >>> 0;
+      this.prevWasAudio = false; // the next audio starts a new talkspurt
+      due = MAX_CATCH_UP_PACKETS;
+    }
+    for (let i = 0; i < due && !this.closed; i++) {
+      this.sendOne();
+      this.tickIndex++;
+    }
+    if (this.closed) return;
+    this.checkRtpTimeout(now);
+    this.timer = this.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.ptimeMs - now);
+  };
+
+  private sendOne(): void {
+    let pcm = this.queue.take(this.appSamplesPerPacket, this.takeBuf);
+    const isAudio = pcm !== null;
+    if (!pcm) {
+      if (this.idleFill === 'none') {
+        if (this.prevWasAudio) this.txResampler.reset(); // a new talkspurt starts clean
+        this.timestamp = (this.timestamp + this.timestampStep) >>> 0;
+        this.prevWasAudio = false;
+        return;
+      }
+      pcm = this.zeros;
+    }
+    const payload = this.encoder.encode(this.toCodecFrame(pcm));
+    const marker = this.firstPacket || (isAudio && !this.prevWasAudio);
+    this.firstPacket = false;
+    this.prevWasAudio = isAudio;
+    const slot = this.sendRing[this.ringPos];
+    const useSlot = !slot.busy && slot.buf.length >= RTP_HEADER_SIZE + payload.length;
+    if (useSlot) {
+      slot.busy = true;
+      this.ringPos = (this.ringPos + 1) % SEND_RING;
+    }
+    const packet = writeRtpPacket(
+      { marker, payloadType: this.payloadType, sequenceNumber: this.seq, timestamp: this.timestamp, ssrc: this.ssrc },
+      payload,
+      useSlot ? slot.buf : undefined,
+    );
+    this.seq = (this.seq + 1) & 0xffff;
+    this.timestamp = (this.timestamp + this.timestampStep) >>> 0;
+    this.rtp.socket.send(packet, this.remoteAddr.port, this.remoteAddr.address, useSlot ? slot.done : this.onSendDone);
+    this.stats.packetsSent++;
+    this.stats.bytesSent += packet.length;
+  }
+
+  /** Resamples one packet of app audio to exactly one packet at the codec rate. */
+  private toCodecFrame(pcm: Int16Array): Int16Array {
+    const resampled = this.txResampler.process(pcm);
+    if (resampled.length === this.codecSamplesPerPacket) return resampled;
+    // Only for ratios where a packet is not a whole number of output samples (none at 8/16/24/48 kHz).
+    this.codecBuf.fill(0);
+    this.codecBuf.set(resampled.subarray(0, this.codecSamplesPerPacket));
+    return this.codecBuf;
+  }
+
+  private checkRtpTimeout(now: number): void {
+    if (this.rtpTimeoutMs === undefined || this.timeoutFired) return;
+    if (now - this.lastRxAt >= this.rtpTimeoutMs) {
+      this.timeoutFired = true;
+      this.emit('rtp-timeout');
+    }
+  }
+
+  private readonly onSendDone = (err: Error | null): void => {
+    if (err && !this.closed) this.log.warn({ err, remote: this.remoteAddr }, 'RTP send failed');
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    this.log.warn({ err }, 'RTP socket error');
+  };
+}

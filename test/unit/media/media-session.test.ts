@@ -1,0 +1,337 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, type Clock, type TimerHandle } from '../../../src/core/clock.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { codecRegistry, type AudioCodec } from '../../../src/media/codecs/index.js';
+import { MediaSession, type MediaSessionOptions } from '../../../src/media/media-session.js';
+import { parseRtpPacket, writeRtpPacket, RtpPortPool, type ParsedRtpPacket, type RtpSocket } from '../../../src/media/rtp/index.js';
+import { db, generateTone, goertzel, int16ToL16, l16ToInt16, ToneGenerator } from '../../helpers/audio.js';
+
+const PCMU = codecRegistry.get('PCMU')!;
+const PCMA = codecRegistry.get('PCMA')!;
+const LOOPBACK = '127.0.0.1';
+
+const pool = new RtpPortPool({ min: 30000 + 2 * Math.floor(Math.random() * 4000), max: 39998, host: LOOPBACK });
+
+/** A plain UDP socket standing in for the far end, recording what it receives. */
+class FarEnd {
+  readonly socket = dgram.createSocket('udp4');
+  readonly packets: ParsedRtpPacket[] = [];
+  private waiters: Array<{ n: number; resolve: () => void }> = [];
+
+  async bind(): Promise<this> {
+    await new Promise<void>((r) => this.socket.bind(0, LOOPBACK, r));
+    this.socket.on('message', (msg) => {
+      const p = parseRtpPacket(Buffer.from(msg));
+      if (p) this.packets.push(p);
+      this.waiters = this.waiters.filter((w) => (this.packets.length >= w.n ? (w.resolve(), false) : true));
+    });
+    return this;
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  /** Resolves once `n` packets in total have arrived (bounded by the test timeout). */
+  received(n: number): Promise<void> {
+    if (this.packets.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
+
+  send(buf: Buffer, port: number): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(buf, port, LOOPBACK, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** A clock whose single pending timer fires only when the test says, at a time of its choosing (a late timer). */
+class StallingClock implements Clock {
+  private t = 0;
+  private pending: { fn: () => void; at: number } | undefined;
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const entry = { fn, at: this.t + ms };
+    this.pending = entry;
+    return { cancel: () => { if (this.pending === entry) this.pending = undefined; } };
+  }
+  get dueAt(): number | undefined {
+    return this.pending?.at;
+  }
+  fireAt(t: number): void {
+    const p = this.pending!;
+    this.pending = undefined;
+    this.t = t;
+    p.fn();
+  }
+}
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  cleanups.splice(0).forEach((f) => f());
+});
+
+async function setup<C extends Clock = ManualClock>(overrides: Partial<MediaSessionOptions> & { clock?: C } = {}, codec: AudioCodec = PCMU) {
+  const clock = (overrides.clock ?? new ManualClock(1000)) as C;
+  const far = await new FarEnd().bind();
+  const socket: RtpSocket = await pool.allocate();
+  const session = new MediaSession({
+    logger: silentLogger(),
+    socket,
+    codec,
+    payloadType: codec.staticPayloadType!,
+    remote: { address: LOOPBACK, port: far.port },
+    ptimeMs: 20,
+    appSampleRate: 16000,
+    ...overrides,
+    clock,
+  });
+  cleanups.push(() => {
+    session.close();
+    far.socket.close();
+  });
+  return { clock, far, socket, session };
+}
+
+function collectFrames(session: MediaSession, n: number): Promise<Buffer[]> {
+  const frames: Buffer[] = [];
+  return new Promise((resolve) => {
+    session.on('frame', (f) => {
+      frames.push(f);
+      if (frames.length === n) resolve(frames);
+    });
+  });
+}
+
+function concat(arrays: Int16Array[]): Int16Array {
+  const out = new Int16Array(arrays.reduce((s, a) => s + a.length, 0));
+  let o = 0;
+  for (const a of arrays) {
+    out.set(a, o);
+    o += a.length;
+  }
+  return out;
+}
+
+describe('MediaSession receive path', () => {
+  it.each([
+    ['PCMU', 20, 16000, PCMU],
+    ['PCMA', 30, 16000, PCMA], // SIPp's g711a.pcap sends 30 ms A-law packets
+    ['PCMU', 60, 24000, PCMU],
+    ['PCMA', 10, 8000, PCMA],
+  ] as const)('%s in %i ms packets → exact 20 ms frames of a 1 kHz tone at %i Hz', async (_n, packetMs, appRate, codec) => {
+    const { session, far, socket } = await setup({ appSampleRate: appRate }, codec);
+    session.start();
+    const totalMs = 360;
+    const frames = collectFrames(session, totalMs / 20);
+    const enc = codec.createEncoder();
+    const tone = new ToneGenerator(1000, 8000, 12000);
+    const perPacket = (8000 * packetMs) / 1000;
+    for (let i = 0; i < totalMs / packetMs; i++) {
+      const payload = enc.encode(tone.next(perPacket));
+      await far.send(writeRtpPacket({ payloadType: codec.staticPayloadType!, sequenceNumber: 100 + i, timestamp: i * perPacket, ssrc: 42 }, payload), socket.port);
+    }
+    const got = await frames;
+    expect(got.every((f) => f.length === (appRate * 20 * 2) / 1000)).toBe(true);
+    const pcm = l16ToInt16(Buffer.concat(got));
+    const win = pcm.subarray(appRate / 10, appRate / 10 + appRate / 5); // skip filter start-up, 200 ms window
+    const level = goertzel(win, appRate, 1000);
+    expect(Math.abs(db(level, 12000))).toBeLessThan(1);
+    expect(goertzel(win, appRate, 1500)).toBeLessThan(level / 100);
+    expect(goertzel(win, appRate, 500)).toBeLessThan(level / 100);
+    expect(session.stats).toMatchObject({ packetsReceived: totalMs / packetMs, packetsLost: 0, packetsIgnored: 0 });
+  });
+
+  it('ignores other payload types and non-RTP datagrams, counts loss, drops duplicates', async () => {
+    const { session, far, socket } = await setup({ appSampleRate: 8000 });
+    session.start();
+    const frames = collectFrames(session, 2);
+    const payload = Buffer.alloc(160, 0xff);
+    await far.send(Buffer.from('not rtp at all'), socket.port);
+    await far.send(writeRtpPacket({ payloadType: 101, sequenceNumber: 1, timestamp: 0, ssrc: 7 }, Buffer.from([1, 0, 0, 160])), socket.port);
+    await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 10, timestamp: 0, ssrc: 7 }, payload), socket.port);
+    await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 10, timestamp: 0, ssrc: 7 }, payload), socket.port); // duplicate
+    await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 13, timestamp: 480, ssrc: 7 }, payload), socket.port); // 11, 12 lost
+    const got = await frames;
+    expect(got).toHaveLength(2);
+    expect(session.stats).toMatchObject({ packetsReceived: 3, packetsIgnored: 3, packetsLost: 2 });
+  });
+});
+
+/** Decodes what the far end got into one PCM stream at 8 kHz. */
+function decodeAll(codec: AudioCodec, packets: ParsedRtpPacket[]): Int16Array {
+  const dec = codec.createDecoder();
+  return concat(packets.map((p) => dec.decode(p.payload)));
+}
+
+describe('MediaSession send path', () => {
+  it.each([
+    ['PCMU', 16000, PCMU],
+    ['PCMA', 24000, PCMA],
+    ['PCMU', 8000, PCMU],
+  ] as const)('%s: a 440 Hz tone at %i Hz leaves as paced RTP with consecutive seq, ts +160, one SSRC, marker first', async (_n, appRate, codec) => {
+    const { session, far, clock } = await setup({ appSampleRate: appRate }, codec);
+    session.playAudio(int16ToL16(generateTone(440, appRate, 300, { amplitude: 10000 })));
+    session.start(); // sends packet 0 at once
+    for (let i = 0; i < 14; i++) clock.advance(20);
+    await far.received(15);
+    const pk = far.packets;
+    expect(pk).toHaveLength(15);
+    expect(session.stats.packetsSent).toBe(15);
+    expect(session.stats.bytesSent).toBe(15 * 172);
+    for (let i = 0; i < pk.length; i++) {
+      const h = pk[i].header;
+      expect(h.payloadType).toBe(codec.staticPayloadType);
+      expect(h.ssrc).toBe(pk[0].header.ssrc);
+      expect(h.sequenceNumber).toBe((pk[0].header.sequenceNumber + i) & 0xffff);
+      expect(h.timestamp).toBe((pk[0].header.timestamp + i * 160) >>> 0);
+      expect(h.marker).toBe(i === 0);
+      expect(pk[i].payload.length).toBe(160);
+    }
+    const pcm = decodeAll(codec, pk).subarray(400, 2000); // 200 ms, whole cycles of 440 Hz (88)
+    const level = goertzel(pcm, 8000, 440);
+    expect(Math.abs(db(level, 10000))).toBeLessThan(1);
+    expect(goertzel(pcm, 8000, 640)).toBeLessThan(level / 50);
+  });
+
+  it('fills idle time with silence and marks the first packet of each talkspurt', async () => {
+    const { session, far, clock } = await setup({ appSampleRate: 8000 });
+    session.start(); // idle: silence packet with the first-packet marker
+    clock.advance(20);
+    session.playAudio(int16ToL16(generateTone(440, 8000, 40)));
+    clock.advance(20);
+    clock.advance(20);
+    clock.advance(20); // idle again
+    await far.received(5);
+    expect(far.packets.map((p) => p.header.marker)).toEqual([true, false, true, false, false]);
+    expect([...far.packets[0].payload].every((b) => b === 0xff)).toBe(true); // μ-law silence
+    expect([...far.packets[4].payload].every((b) => b === 0xff || b === 0x7f || b === 0xfe || b === 0x7e)).toBe(true);
+  });
+
+  it("idleFill 'none' sends nothing when idle but keeps timestamps on the wall clock", async () => {
+    const { session, far, clock } = await setup({ appSampleRate: 8000, idleFill: 'none' });
+    session.start();
+    clock.advance(40); // 3 idle slots
+    session.playAudio(int16ToL16(generateTone(440, 8000, 40)));
+    clock.advance(20);
+    clock.advance(20);
+    await far.received(2);
+    clock.advance(100);
+    expect(session.stats.packetsSent).toBe(2);
+    const [a, b] = far.packets;
+    expect(a.header.marker).toBe(true);
+    expect(b.header.marker).toBe(false);
+    expect(b.header.sequenceNumber).toBe((a.header.sequenceNumber + 1) & 0xffff);
+    expect(b.header.timestamp - a.header.timestamp).toBe(160);
+  });
+
+  it('paces drift-free at start + n·ptime whatever the timer granularity', async () => {
+    const { session, far, clock } = await setup({ appSampleRate: 8000 });
+    session.start();
+    for (let i = 0; i < 100; i++) clock.advance(7); // 700 ms in uneven steps
+    expect(session.stats.packetsSent).toBe(Math.floor(700 / 20) + 1);
+    await far.received(36);
+    const seqs = far.packets.map((p) => p.header.sequenceNumber);
+    expect(seqs.every((s, i) => i === 0 || s === ((seqs[i - 1] + 1) & 0xffff))).toBe(true);
+  });
+
+  it('catches up when a timer fires late, and skips slots after a long stall', async () => {
+    const clock = new StallingClock();
+    const { session, far } = await setup({ appSampleRate: 8000, clock });
+    session.start(); // t=0: packet 0, next due at 20
+    expect(clock.dueAt).toBe(20);
+    clock.fireAt(75); // late: slots 20, 40, 60 are due → 3 packets back to back
+    expect(session.stats.packetsSent).toBe(4);
+    expect(clock.dueAt).toBe(80); // back on the grid, not 75 + 20
+    clock.fireAt(80);
+    expect(session.stats.packetsSent).toBe(5);
+    clock.fireAt(500); // a 420 ms stall: 21 slots due, only 5 sent, the rest skipped
+    expect(session.stats.packetsSent).toBe(10);
+    expect(clock.dueAt).toBe(520);
+    await far.received(10);
+    const ts = far.packets.map((p) => p.header.timestamp - far.packets[0].header.timestamp);
+    // Timestamps follow the slots actually used: 0..80 ms, then the last five slots before 500 ms.
+    expect(ts).toEqual([0, 160, 320, 480, 640, 420 * 8, 440 * 8, 460 * 8, 480 * 8, 500 * 8]);
+  });
+
+  it('clear() reports how much was played; marks fire when playback passes them', async () => {
+    const { session, far, clock } = await setup({ appSampleRate: 16000 });
+    const marks: string[] = [];
+    session.on('mark', (m) => marks.push(m));
+    session.mark('before-audio'); // nothing queued: fires at once
+    expect(marks).toEqual(['before-audio']);
+    session.playAudio(int16ToL16(generateTone(440, 16000, 100)));
+    session.mark('after-100ms');
+    session.playAudio(int16ToL16(generateTone(440, 16000, 1000)));
+    session.mark('after-1100ms');
+    session.start(); // packet 1 (0–20 ms)
+    for (let i = 0; i < 3; i++) clock.advance(20); // 80 ms played
+    expect(marks).toEqual(['before-audio']);
+    clock.advance(20); // 100 ms
+    expect(marks).toEqual(['before-audio', 'after-100ms']);
+    clock.advance(20); // 120 ms
+    expect(session.bufferedMs).toBe(980);
+    expect(session.clear()).toMatchObject({ playedMs: 120, lastMark: 'after-100ms', discardedMarks: ['after-1100ms'] });
+    clock.advance(40);
+    expect(marks).toEqual(['before-audio', 'after-100ms']);
+    await far.received(8);
+  });
+
+  it('keeps an odd trailing byte of L16 for the next chunk', async () => {
+    const { session, far, clock } = await setup({ appSampleRate: 8000 });
+    const bytes = int16ToL16(generateTone(440, 8000, 100, { amplitude: 10000 }));
+    // Feed in 3-byte pieces: every other piece ends mid-sample.
+    for (let i = 0; i < bytes.length; i += 3) session.playAudio(bytes.subarray(i, i + 3));
+    session.start();
+    for (let i = 0; i < 4; i++) clock.advance(20);
+    await far.received(5);
+    const pcm = decodeAll(PCMU, far.packets).subarray(0, 800);
+    const level = goertzel(pcm.subarray(0, 792), 8000, 440);
+    expect(Math.abs(db(level, 10000))).toBeLessThan(1);
+  });
+
+  it('latches the send target to the source of incoming RTP (symmetric RTP), once', async () => {
+    const { session, far, socket, clock } = await setup({ appSampleRate: 8000, remote: { address: LOOPBACK, port: 9 } });
+    const other = await new FarEnd().bind();
+    cleanups.push(() => other.socket.close());
+    session.start();
+    await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 5 }, Buffer.alloc(160, 0xff)), socket.port);
+    await new Promise<void>((resolve) => session.once('frame', () => resolve()));
+    expect(session.remote).toEqual({ address: LOOPBACK, port: far.port });
+    await other.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 6 }, Buffer.alloc(160, 0xff)), socket.port);
+    await new Promise<void>((resolve) => session.once('frame', () => resolve()));
+    expect(session.remote.port).toBe(far.port); // not hijacked by a second source
+    clock.advance(20);
+    await far.received(1);
+    expect(other.packets).toHaveLength(0);
+  });
+
+  it("emits 'rtp-timeout' once when RTP stops", async () => {
+    const { session, clock } = await setup({ appSampleRate: 8000, rtpTimeoutMs: 100 });
+    let fired = 0;
+    session.on('rtp-timeout', () => fired++);
+    session.start();
+    clock.advance(80);
+    expect(fired).toBe(0);
+    clock.advance(40);
+    expect(fired).toBe(1);
+    clock.advance(400);
+    expect(fired).toBe(1);
+  });
+
+  it('close() stops timers, frees the port, and is safe twice', async () => {
+    const { session, clock, socket } = await setup({ appSampleRate: 8000 });
+    session.start();
+    clock.advance(40);
+    const inUse = pool.inUse();
+    session.close();
+    session.close();
+    expect(clock.pending()).toBe(0);
+    expect(pool.inUse()).toBe(inUse - 1);
+    const sent = session.stats.packetsSent;
+    clock.advance(100);
+    expect(session.stats.packetsSent).toBe(sent);
+    expect(() => socket.socket.address()).toThrow();
+  });
+});
