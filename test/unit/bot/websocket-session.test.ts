@@ -178,9 +178,14 @@ describe('connectBot over WebSocket', () => {
     const session = await connect(bot.url);
     const { socket } = await conn;
     const rec = recorder(socket);
+    const early: Buffer[] = [];
+    session.on('audio', (pcm) => early.push(pcm));
     socket.send(Buffer.from([9, 9]), { binary: true });
-    // Give the message time to arrive at our (paused) socket.
-    await new Promise((r) => setTimeout(r, 30));
+    // Wait (bounded, no timers) until the frame sits unread in our paused TCP socket.
+    const tcp = (session as unknown as { ws: { _socket: { readableLength: number } } }).ws._socket;
+    for (let i = 0; i < 10_000 && tcp.readableLength === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(tcp.readableLength).toBeGreaterThan(0);
+    expect(early).toEqual([]);
     const gotAudio = nextEvent<Buffer>(session, 'audio');
     session.sendStart(START);
     expect(await gotAudio).toEqual(Buffer.from([9, 9]));
