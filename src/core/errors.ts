@@ -95,3 +95,10 @@ export class BotProtocolError extends TrunkbridgeError {
     super('BOT_PROTOCOL', message);
   }
 }
+
+/** An SDP offer or answer we cannot use: unparsable, no usable audio stream, no address, SRTP-only. */
+export class SdpError extends TrunkbridgeError {
+  constructor(message: string) {
+    super('SDP_UNUSABLE', message, { sipStatus: 488 });
+  }
+}

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import sdpTransform from 'sdp-transform';
+import { describe, expect, it } from 'vitest';
+import { CodecNegotiationError, SdpError, sipStatusOf } from '../../../src/core/errors.js';
+import { negotiateAnswer, type NegotiatedMedia } from '../../../src/sdp/index.js';
+
+const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../../fixtures/sdp/${name}`, import.meta.url)), 'utf8');
+const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
+
+const LOCAL = { localAddress: '192.0.2.1', localPort: 20000, sessionId: 4242 };
+
+interface Case {
+  fixture: string;
+  preference: string[];
+  expect: Omit<NegotiatedMedia, 'answerSdp' | 'codec'> & { codec: string };
+  /** m= payload list of the answer's audio line. */
+  answerPayloads: string;
+  answerDirection: string;
+  /** Number of m-lines in the answer (one per offered m-line). */
+  mLines?: number;
+}
+
+const cases: Case[] = [
+  {
+    fixture: 'twilio-like.sdp',
+    preference: ['PCMU', 'PCMA'],
+    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '192.0.2.10', port: 12718 }, ptimeMs: 20, direction: 'sendrecv' },
+    answerPayloads: '0 101',
+    answerDirection: 'sendrecv',
+  },
+  {
+    fixture: 'telnyx-like.sdp', // offers PCMA first; our preference wins
+    preference: ['PCMU', 'PCMA'],
+    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
+    answerPayloads: '0 101',
+    answerDirection: 'sendrecv',
+  },
+  {
+    fixture: 'telnyx-like.sdp',
+    preference: ['G722', 'PCMA', 'PCMU'], // G722 not registered yet → skipped
+    expect: { codec: 'PCMA', payloadType: 8, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
+    answerPayloads: '8 101',
+    answerDirection: 'sendrecv',
+  },
+  {
+    fixture: 'asterisk-like.sdp',
+    preference: ['PCMU', 'PCMA'],
+    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '192.0.2.30', port: 10042 }, ptimeMs: 20, direction: 'sendrecv' },
+    answerPayloads: '0 101',
+    answerDirection: 'sendrecv',
+  },
+  {
+    fixture: 'sipp-uac-pcap.sdp', // no a=ptime → 20
+    preference: ['PCMU', 'PCMA'],
+    expect: { codec: 'PCMA', payloadType: 8, telephoneEventPayloadType: 101, remote: { address: '192.0.2.40', port: 6000 }, ptimeMs: 20, direction: 'sendrecv' },
+    answerPayloads: '8 101',
+    answerDirection: 'sendrecv',
+  },
+  {
+    fixture: 'ipv6.sdp', // PCMU by static type without rtpmap, ptime 30
+    preference: ['PCMA', 'PCMU'],
+    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '2001:db8::10', port: 40000 }, ptimeMs: 30, direction: 'sendrecv' },
+    answerPayloads: '0 101',
+    answerDirection: 'sendrecv',
+  },
+  {
+    fixture: 'hold-media-level-c.sdp', // media-level c= wins, sendonly → recvonly, ptime 25 → 20, video refused
+    preference: ['PCMA', 'PCMU'],
+    expect: { codec: 'PCMA', payloadType: 8, remote: { address: '192.0.2.61', port: 16500 }, ptimeMs: 20, direction: 'sendonly' } as Case['expect'],
+    answerPayloads: '8',
+    answerDirection: 'recvonly',
+    mLines: 2,
+  },
+];
+
+describe('negotiateAnswer on carrier offers', () => {
+  it.each(cases.flatMap((c) => [{ ...c, eol: 'LF' }, { ...c, eol: 'CRLF' }]))(
+    '$fixture ($eol) with preference $preference',
+    (c) => {
+      const offer = c.eol === 'CRLF' ? crlf(fixture(c.fixture)) : fixture(c.fixture);
+      const n = negotiateAnswer(offer, { ...LOCAL, codecPreference: c.preference });
+      const { answerSdp, codec, ...rest } = n;
+      expect({ ...rest, codec: codec.name }).toEqual(c.expect);
+
+      expect(answerSdp.endsWith('\r\n')).toBe(true);
+      expect(answerSdp.split('\r\n').every((l) => !l.includes('\n'))).toBe(true);
+      const answer = sdpTransform.parse(answerSdp);
+      expect(answer.origin).toMatchObject({ sessionId: 4242, address: '192.0.2.1', ipVer: 4 });
+      expect(answer.connection).toEqual({ version: 4, ip: '192.0.2.1' });
+      expect(answer.media).toHaveLength(c.mLines ?? 1);
+      const audio = answer.media[0];
+      expect(audio).toMatchObject({ type: 'audio', port: 20000, protocol: 'RTP/AVP', ptime: c.expect.ptimeMs, direction: c.answerDirection });
+      expect(String(audio.payloads)).toBe(c.answerPayloads); // sdp-transform parses a lone payload as a number
+      expect(audio.rtp).toContainEqual({ payload: c.expect.payloadType, codec: c.expect.codec, rate: 8000 });
+      if (c.expect.telephoneEventPayloadType !== undefined) {
+        expect(audio.rtp).toContainEqual({ payload: c.expect.telephoneEventPayloadType, codec: 'telephone-event', rate: 8000 });
+        expect(audio.fmtp).toContainEqual({ payload: c.expect.telephoneEventPayloadType, config: '0-16' });
+      } else {
+        expect(audio.rtp.some((r) => r.codec === 'telephone-event')).toBe(false);
+      }
+      for (const other of answer.media.slice(1)) expect(other.port).toBe(0);
+    },
+  );
+
+  it('writes IPv6 o= and c= lines for an IPv6 local address', () => {
+    const n = negotiateAnswer(fixture('ipv6.sdp'), { localAddress: '2001:db8::1', localPort: 30000, codecPreference: ['PCMU'] });
+    expect(n.answerSdp).toContain('c=IN IP6 2001:db8::1\r\n');
+    expect(n.answerSdp).toMatch(/^o=- \d+ \d+ IN IP6 2001:db8::1\r$/m);
+    expect(n.answerSdp).toContain('s=trunkbridge\r\n');
+  });
+
+  it('uses the offer’s dynamic payload type when a static codec is offered under one', () => {
+    const offer = 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 5004 RTP/AVP 97 100\r\na=rtpmap:97 pcmu/8000\r\na=rtpmap:100 telephone-event/8000\r\n';
+    const n = negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMU'] });
+    expect(n).toMatchObject({ payloadType: 97, telephoneEventPayloadType: 100 });
+    expect(n.codec.name).toBe('PCMU');
+    expect(n.answerSdp).toContain('m=audio 20000 RTP/AVP 97 100\r\n');
+  });
+
+  it('prefers telephone-event at the codec clock rate over other rates', () => {
+    const offer = 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0 110 101\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n';
+    expect(negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMU'] }).telephoneEventPayloadType).toBe(101);
+  });
+
+  it('uses session-level a=sendonly when the m-line has none', () => {
+    const offer = 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\na=inactive\r\nm=audio 5004 RTP/AVP 0\r\n';
+    const n = negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMU'] });
+    expect(n.direction).toBe('inactive');
+    expect(n.answerSdp).toContain('a=inactive\r\n');
+  });
+});
+
+const rejects: Array<[string, string, new (...a: never[]) => Error]> = [
+  ['only G.729 offered', fixture('g729-only.sdp'), CodecNegotiationError],
+  ['SRTP-only offer', fixture('srtp-only.sdp'), SdpError],
+  ['no audio m-line', 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=video 5004 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n', SdpError],
+  ['audio refused with port 0', 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\n', SdpError],
+  ['no c= line anywhere', 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n', SdpError],
+  ['not SDP at all', 'hello world', SdpError],
+  ['empty body', '', SdpError],
+  ['dynamic PT without rtpmap only', 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 5004 RTP/AVP 96\r\n', CodecNegotiationError],
+];
+
+describe('negotiateAnswer rejections (SIP 488)', () => {
+  it.each(rejects)('%s', (_name, offer, errorClass) => {
+    let caught: unknown;
+    try {
+      negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMU', 'PCMA'] });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(errorClass);
+    expect(sipStatusOf(caught)).toBe(488);
+  });
+
+  it('names what was offered when no codec matches', () => {
+    expect(() => negotiateAnswer(fixture('g729-only.sdp'), { ...LOCAL, codecPreference: ['PCMU', 'PCMA'] })).toThrow(/G729\/8000.*PCMU, PCMA/);
+  });
+});
