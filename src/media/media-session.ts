@@ -9,6 +9,7 @@
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './codecs/types.js';
@@ -17,6 +18,7 @@ import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 import { Resampler } from './resample/resampler.js';
 import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js';
 import type { RtpSocket } from './rtp/port-pool.js';
+import { SequenceTracker } from './rtp/sequence-tracker.js';
 
 export interface MediaSessionOptions {
   clock: Clock;
@@ -112,12 +114,7 @@ export class MediaSession extends EventEmitter {
   private readonly rxResampler: Resampler;
   private readonly frame: Int16Array;
   private framePos = 0;
-  private rxSsrc = -1;
-  private rxBaseSeq = 0;
-  private rxMaxSeq = 0;
-  private rxCycles = 0;
-  private rxCount = 0;
-  private lostBefore = 0; // losses counted for earlier SSRCs
+  private readonly sequence = new SequenceTracker();
   private lastRxAt = 0;
   private timeoutFired = false;
 
@@ -157,7 +154,7 @@ export class MediaSession extends EventEmitter {
     this.ptimeMs = opts.ptimeMs;
     this.idleFill = opts.idleFill ?? 'silence';
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
-    this.remoteAddr = { ...opts.remote };
+    this.remoteAddr = this.sendable(opts.remote);
 
     this.decoder = opts.codec.createDecoder();
     this.rxResampler = new Resampler(opts.codec.sampleRate, opts.appSampleRate);
@@ -229,7 +226,8 @@ export class MediaSession extends EventEmitter {
 
   /** Changes the send target (re-INVITE); symmetric-RTP latching may still replace it once. */
   updateRemote(remote: { address: string; port: number }): void {
-    this.remoteAddr = { ...remote };
+    if (this.closed) return;
+    this.remoteAddr = this.sendable(remote);
     this.latched = false;
   }
 
@@ -242,6 +240,12 @@ export class MediaSession extends EventEmitter {
     this.rtp.socket.off('message', this.onMessage);
     this.rtp.close();
     this.rtp.socket.off('error', this.onSocketError);
+  }
+
+  /** A dual-stack (udp6) socket reaches IPv4 peers only through IPv4-mapped addresses. */
+  private sendable(remote: { address: string; port: number }): { address: string; port: number } {
+    if (isIPv4(remote.address) && this.rtp.socket.address().family === 'IPv6') return { address: `::ffff:${remote.address}`, port: remote.port };
+    return { address: remote.address, port: remote.port };
   }
 
   // ---- receive ------------------------------------------------------------------------------------------
@@ -270,34 +274,16 @@ export class MediaSession extends EventEmitter {
     this.stats.bytesReceived += msg.length;
     this.lastRxAt = this.clock.now();
     this.timeoutFired = false;
-    if (!this.acceptSequence(h.ssrc, h.sequenceNumber)) {
+    // Played in arrival order (no jitter buffer yet): duplicates and late packets are dropped.
+    const inOrder = this.sequence.accept(h.ssrc, h.sequenceNumber);
+    this.stats.packetsLost = this.sequence.lost;
+    if (!inOrder) {
       this.stats.packetsIgnored++;
       return;
     }
     const pcm = this.rxResampler.process(this.decoder.decode(pkt.payload));
     this.deliver(pcm);
   };
-
-  /** Tracks loss; false for duplicates and packets older than the newest (played in arrival order, no jitter buffer). */
-  private acceptSequence(ssrc: number, seq: number): boolean {
-    if (ssrc !== this.rxSsrc) {
-      this.lostBefore = this.stats.packetsLost;
-      this.rxSsrc = ssrc;
-      this.rxBaseSeq = seq;
-      this.rxMaxSeq = seq;
-      this.rxCycles = 0;
-      this.rxCount = 1;
-      return true;
-    }
-    const delta = (seq - this.rxMaxSeq) & 0xffff;
-    if (delta === 0 || delta >= 0x8000) return false;
-    if (seq < this.rxMaxSeq) this.rxCycles += 0x10000;
-    this.rxMaxSeq = seq;
-    this.rxCount++;
-    const expected = this.rxCycles + this.rxMaxSeq - this.rxBaseSeq + 1;
-    this.stats.packetsLost = this.lostBefore + Math.max(0, expected - this.rxCount);
-    return true;
-  }
 
   /** Re-frames decoded audio into exact frameMs frames. */
   private deliver(pcm: Int16Array): void {

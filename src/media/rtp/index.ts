@@ -7,3 +7,4 @@ export {
   type RtpWriteFields,
 } from './packet.js';
 export { RtpPortPool, type RtpSocket, type RtpPortPoolOptions } from './port-pool.js';
+export { SequenceTracker } from './sequence-tracker.js';

@@ -307,6 +307,23 @@ describe('MediaSession send path', () => {
     expect(other.packets).toHaveLength(0);
   });
 
+  it('sends to an IPv4 peer from a dual-stack IPv6 socket', async () => {
+    const v6pool = new RtpPortPool({ min: 30000 + 2 * Math.floor(Math.random() * 4000), max: 39998, host: '::' });
+    const far = await new FarEnd().bind();
+    const socket = await v6pool.allocate();
+    const session = new MediaSession({
+      clock: new ManualClock(), logger: silentLogger(), socket, codec: PCMU, payloadType: 0,
+      remote: { address: LOOPBACK, port: far.port }, ptimeMs: 20, appSampleRate: 8000,
+    });
+    cleanups.push(() => {
+      session.close();
+      far.socket.close();
+    });
+    session.start();
+    await far.received(1);
+    expect(far.packets[0].header.payloadType).toBe(0);
+  });
+
   it("emits 'rtp-timeout' once when RTP stops", async () => {
     const { session, clock } = await setup({ appSampleRate: 8000, rtpTimeoutMs: 100 });
     let fired = 0;
