@@ -33,8 +33,9 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
     callAnswered: (direction) => metrics.callAnswered(direction),
     callRejected: (direction, status) => metrics.callRejected(direction, status),
     callEnded: (direction, reason, seconds) => metrics.callEnded(direction, reason, seconds),
-    botConnected: (seconds) => metrics.botConnectSeconds.observe(seconds),
-    botConnectFailed: () => metrics.botConnectFailures.inc(),
+    botConnected: (seconds) => metrics.botConnected(seconds),
+    botConnectFailed: () => metrics.botConnectFailed(),
+    botProtocolError: () => metrics.botProtocolErrors.inc(),
   };
 }
 
@@ -87,11 +88,12 @@ export class TrunkbridgeApp {
           if (!t) throw new Error(`bot "${name}" is not configured`);
           return t;
         },
-        connectBot,
+        connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => this.metrics.botFrameDropped() }),
         allocateRtp: () => ports.allocate(),
         mediaAddress,
         codecPreference: [...config.media.codecs],
         idleFill: config.media.idleFill,
+        latching: config.media.latching,
       },
       this.logger.child({ layer: 'calls' }),
     );

@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { BotSession, BotCommand } from '../bot/index.js';
 import type { MediaSession } from '../media/index.js';
 import type { DialogSignal } from './signaling.js';
-import type { EndReason } from './call-events.js';
+import type { CallObserver, EndReason } from './call-events.js';
 
 /**
  * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
@@ -23,6 +23,7 @@ export class BridgedCall {
     private readonly bot: BotSession,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly observer: Pick<CallObserver, 'botProtocolError'>,
   ) {
     this.startedAt = clock.now();
   }
@@ -33,7 +34,10 @@ export class BridgedCall {
     this.media.on('mark', (name: string) => this.bot.sendEvent({ type: 'mark', name }));
     this.bot.on('audio', (pcm: Buffer) => this.media.playAudio(pcm));
     this.bot.on('command', (cmd: BotCommand) => this.onBotCommand(cmd));
-    this.bot.on('protocol-error', (err: Error) => this.log.warn({ err: err.message }, 'bot sent an invalid message'));
+    this.bot.on('protocol-error', (err: Error) => {
+      this.observer.botProtocolError();
+      this.log.warn({ err: err.message }, 'bot sent an invalid message');
+    });
     this.bot.on('close', (info) => {
       if (this.endReason) return;
       this.log.info({ code: info.code, reason: info.reason }, 'bot closed its socket; hanging up');

@@ -19,6 +19,7 @@ export interface CallObserver {
   callEnded(direction: 'inbound' | 'outbound', reason: EndReason, durationSeconds: number): void;
   botConnected(seconds: number): void;
   botConnectFailed(): void;
+  botProtocolError(): void;
 }
 
 /** Observer that does nothing (tests). */
@@ -28,4 +29,5 @@ export const nullCallObserver: CallObserver = {
   callEnded() {},
   botConnected() {},
   botConnectFailed() {},
+  botProtocolError() {},
 };

@@ -23,6 +23,7 @@ export interface InboundCallDeps {
   mediaAddress: string;
   codecPreference: string[];
   idleFill: 'silence' | 'none';
+  latching: 'any' | 'same-ip' | 'off';
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -99,6 +100,7 @@ export async function handleInboundCall(
       ptimeMs: negotiated.ptimeMs,
       appSampleRate: target.sampleRate,
       idleFill: deps.idleFill,
+      latching: deps.latching,
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
@@ -111,7 +113,7 @@ export async function handleInboundCall(
       throw err;
     }
 
-    const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log);
+    const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
     call.start();
     const start: StartMessage = {
       type: 'start',

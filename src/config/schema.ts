@@ -92,6 +92,8 @@ const mediaSchema = z.strictObject({
     .refine((c) => new Set(c).size === c.length, { message: 'codecs must not repeat' }),
   /** What the caller hears while the bot sends nothing: comfort silence keeps NAT pinholes and jitter buffers happy. */
   idleFill: z.enum(['silence', 'none']).default('silence'),
+  /** Symmetric RTP: send to where the caller's RTP comes from ('any'), only if from the signalled IP ('same-ip'), or never ('off'). */
+  latching: z.enum(['any', 'same-ip', 'off']).default('any'),
 });
 
 /**

@@ -39,6 +39,11 @@ export interface MediaSessionOptions {
   idleFill?: 'silence' | 'none';
   /** Emit 'rtp-timeout' once no RTP has arrived for this long (ms). Off when unset. */
   rtpTimeoutMs?: number;
+  /**
+   * Symmetric RTP latching (callers behind NAT): 'any' (default) sends to the source of the first packet;
+   * 'same-ip' only when that source has the signalled IP (port may differ); 'off' always sends to the SDP address.
+   */
+  latching?: 'any' | 'same-ip' | 'off';
 }
 
 export interface MediaSessionStats {
@@ -106,6 +111,7 @@ export class MediaSession extends EventEmitter {
   private readonly rtpTimeoutMs: number | undefined;
   private remoteAddr: { address: string; port: number };
   private latched = false;
+  private readonly latching: 'any' | 'same-ip' | 'off';
   private started = false;
   private closed = false;
 
@@ -153,6 +159,7 @@ export class MediaSession extends EventEmitter {
     this.payloadType = opts.payloadType;
     this.ptimeMs = opts.ptimeMs;
     this.idleFill = opts.idleFill ?? 'silence';
+    this.latching = opts.latching ?? 'any';
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
     this.remoteAddr = this.sendable(opts.remote);
 
@@ -260,7 +267,8 @@ export class MediaSession extends EventEmitter {
     if (!this.latched) {
       // Symmetric RTP (RFC 4961): behind NAT the SDP address is often private; answer where packets come from.
       this.latched = true;
-      if (rinfo.address !== this.remoteAddr.address || rinfo.port !== this.remoteAddr.port) {
+      const allowed = this.latching === 'any' || (this.latching === 'same-ip' && rinfo.address === this.remoteAddr.address);
+      if (allowed && (rinfo.address !== this.remoteAddr.address || rinfo.port !== this.remoteAddr.port)) {
         this.log.info({ from: this.remoteAddr, to: { address: rinfo.address, port: rinfo.port } }, 'RTP remote latched to packet source');
         this.remoteAddr = { address: rinfo.address, port: rinfo.port };
       }

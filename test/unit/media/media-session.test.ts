@@ -307,6 +307,17 @@ describe('MediaSession send path', () => {
     expect(other.packets).toHaveLength(0);
   });
 
+  it.each([
+    ['off', 9],
+    ['same-ip', 'far'],
+  ] as const)('with latching %s keeps or moves the send target as configured', async (latching, expected) => {
+    const { session, far, socket } = await setup({ appSampleRate: 8000, remote: { address: LOOPBACK, port: 9 }, latching });
+    session.start();
+    await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 5 }, Buffer.alloc(160, 0xff)), socket.port);
+    await new Promise<void>((resolve) => session.once('frame', () => resolve()));
+    expect(session.remote.port).toBe(expected === 'far' ? far.port : 9);
+  });
+
   it('sends to an IPv4 peer from a dual-stack IPv6 socket', async () => {
     const v6pool = new RtpPortPool({ min: 30000 + 2 * Math.floor(Math.random() * 4000), max: 39998, host: '::' });
     const far = await new FarEnd().bind();
