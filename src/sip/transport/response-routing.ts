@@ -1,0 +1,53 @@
+import { isIP } from 'node:net';
+import { topViaOf, setTopVia } from '../message/accessors.js';
+import type { SipRequest } from '../message/types.js';
+import type { Via } from '../message/via.js';
+import type { Destination, SipEndpoint } from './transport.js';
+
+/** Strips the IPv4-mapped IPv6 prefix ("::ffff:192.0.2.1" → "192.0.2.1") that dual-stack sockets report. */
+export function normalizeAddress(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? m[1] : address;
+}
+
+function sameHost(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * Server transport processing of a received request (RFC 3261 §18.2.1 and RFC 3581 §4), mutating the top Via:
+ * "If the host portion of the 'sent-by' parameter contains a domain name, or if it contains an IP address
+ * that differs from the packet source address, the server MUST add a 'received' parameter". RFC 3581: an
+ * rport without value is filled with the source port, and "received" MUST then be added even if identical.
+ */
+export function stampReceived(req: SipRequest, source: SipEndpoint): void {
+  const via = topViaOf(req);
+  const address = normalizeAddress(source.address);
+  let changed = false;
+  if (via.params.has('rport') && !via.params.get('rport')) {
+    via.params.set('rport', String(source.port));
+    via.params.set('received', address);
+    changed = true;
+  }
+  if (!changed && (isIP(via.host) === 0 || !sameHost(via.host, address))) {
+    via.params.set('received', address);
+    changed = true;
+  }
+  if (changed) setTopVia(req, via);
+}
+
+/**
+ * Where a response goes over an unreliable transport (RFC 3261 §18.2.2, RFC 3581 §4): to `maddr` if present,
+ * else to `received` (with the `rport` port when present, else the sent-by port), else to the sent-by
+ * host; the port defaults to 5060.
+ */
+export function responseDestination(via: Via): Destination {
+  const sentByPort = via.port ?? (via.transport === 'TLS' ? 5061 : 5060);
+  const maddr = via.params.get('maddr');
+  if (maddr) return { address: maddr, port: sentByPort };
+  const received = via.params.get('received');
+  const rport = via.params.get('rport');
+  const port = rport && /^\d+$/.test(rport) ? Number(rport) : sentByPort;
+  if (received) return { address: received, port };
+  return { address: via.host, port };
+}

@@ -1,0 +1,245 @@
+import { EventEmitter } from 'node:events';
+import { CallRejectedError } from '../../core/errors.js';
+import type { Dialog } from '../dialog/dialog.js';
+import { Uas2xxRetransmitter } from '../dialog/uas-2xx-retransmitter.js';
+import { contentTypeOf, cseqOf } from '../message/accessors.js';
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { ServerTransaction } from '../transaction/layer.js';
+import type { Transport } from '../transport/transport.js';
+import type { DialogRequestHandler, UaCore } from './core.js';
+
+type ReinviteListener = (offer: string | undefined, answer: (sdp: string) => void, reject: (status: number) => void) => void;
+
+interface PendingAck {
+  confirm: () => void;
+  abort: (err: Error) => void;
+}
+
+/**
+ * A confirmed dialog (structurally calls/ DialogSignal): answers in-dialog requests (BYE, re-INVITE, UPDATE,
+ * INFO, OPTIONS), sends our BYE, and reports the end once through 'terminated'.
+ */
+export class DialogSession extends EventEmitter implements DialogRequestHandler {
+  readonly callId: string;
+  private ended = false;
+  private hangupPromise: Promise<void> | undefined;
+  private pendingAck: PendingAck | undefined;
+  /** The in-dialog INVITE waiting for our answer (§14.2: a second one gets 500). */
+  private pendingReinvite: ServerTransaction | undefined;
+  private reinviteRetransmitter: Uas2xxRetransmitter | undefined;
+  private stopReinviteAck: (() => void) | undefined;
+
+  constructor(
+    readonly dialog: Dialog,
+    private readonly transport: Transport,
+    private readonly core: UaCore,
+    /** Last SDP we sent: answered again to an offer nobody handles. */
+    private localSdp: string,
+  ) {
+    super();
+    this.callId = dialog.callId;
+    core.addDialog(dialog.key, this);
+  }
+
+  get terminated(): boolean {
+    return this.ended;
+  }
+
+  /** Set by IncomingCall while the initial 2xx waits for its ACK. */
+  setPendingAck(confirm: () => void, abort: (err: Error) => void): void {
+    this.pendingAck = { confirm, abort };
+  }
+
+  detachPendingAck(): void {
+    this.pendingAck = undefined;
+  }
+
+  /** Sends BYE (§15.1.1); resolves on its final response, timeout or transport error. Safe to call twice. */
+  hangup(reason = 'local-bye'): Promise<void> {
+    if (this.hangupPromise) return this.hangupPromise;
+    if (this.ended) return Promise.resolve();
+    this.stopReinvite();
+    const bye = this.dialog.createRequest('BYE');
+    this.hangupPromise = new Promise<void>((resolve) => {
+      let tx;
+      try {
+        tx = this.core.sendInDialog(this.dialog, bye, this.transport);
+      } catch (err) {
+        this.core.logger.error({ err, sipCallId: this.callId }, 'could not send BYE');
+        this.end(reason);
+        resolve();
+        return;
+      }
+      const done = () => {
+        this.end(reason);
+        resolve();
+      };
+      tx.on('response', (res: SipResponse) => {
+        if (res.status >= 200) done();
+      });
+      tx.once('timeout', () => {
+        this.core.logger.warn({ sipCallId: this.callId }, 'BYE timed out');
+        done();
+      });
+      tx.once('transportError', (err: unknown) => {
+        this.core.logger.warn({ err, sipCallId: this.callId }, 'BYE transport error');
+        done();
+      });
+      tx.once('terminated', done);
+    });
+    return this.hangupPromise;
+  }
+
+  handleRequest(req: SipRequest, tx: ServerTransaction, transport: Transport): void {
+    if (!this.dialog.acceptRemoteCSeq(req)) {
+      this.core.respond(tx, 500, { reason: 'CSeq Out Of Order' });
+      return;
+    }
+    switch (req.method) {
+      case 'BYE':
+        return this.onBye(tx);
+      case 'INVITE':
+        return this.onReinvite(req, tx, transport);
+      case 'UPDATE':
+        return this.onUpdate(req, tx, transport);
+      case 'INFO':
+      case 'OPTIONS':
+        // INFO (RFC 6086) carries DTMF from some carriers; accepting it keeps the dialog alive.
+        this.core.respond(tx, 200, { dialog: req.method === 'OPTIONS', transport });
+        return;
+      default:
+        this.core.respond(tx, 405, { headers: [['Allow', this.allow()]] });
+        return;
+    }
+  }
+
+  shutdown(): void {
+    this.pendingAck?.abort(new CallRejectedError(503, 'Service Unavailable', 'SIP stack stopped before ACK'));
+    this.pendingAck = undefined;
+    this.end('shutdown');
+  }
+
+  private onBye(tx: ServerTransaction): void {
+    // §15.1.2: "the UAS MUST still respond to any pending requests received for that dialog ... with a 487".
+    if (this.pendingReinvite && !this.pendingReinvite.finalSent) this.core.respond(this.pendingReinvite, 487);
+    this.core.respond(tx, 200);
+    if (this.ended || this.hangupPromise) return;
+    const pending = this.pendingAck;
+    if (pending) {
+      // The BYE overtook the ACK: hand the dialog out first, then report the hangup to listeners attached
+      // right after `await accept()`.
+      this.pendingAck = undefined;
+      pending.confirm();
+      queueMicrotask(() => this.remoteBye());
+      return;
+    }
+    this.remoteBye();
+  }
+
+  private remoteBye(): void {
+    if (this.ended) return;
+    this.emit('bye');
+    this.end('remote-bye');
+  }
+
+  private onReinvite(req: SipRequest, tx: ServerTransaction, transport: Transport): void {
+    if (this.pendingReinvite && !this.pendingReinvite.finalSent) {
+      // §14.2: "A UAS that receives a second INVITE before it sends the final response to a first INVITE with
+      // a lower CSeq sequence number on the same dialog MUST return a 500 ... with a Retry-After".
+      this.core.respond(tx, 500, { headers: [['Retry-After', String(Math.floor(Math.random() * 10))]] });
+      return;
+    }
+    this.pendingReinvite = tx;
+    this.core.respond(tx, 100);
+    const unregisterCancel = this.core.registerCancellable(tx, this.dialog.localTag, () => respondOnce(487));
+    let answered = false;
+    const respondOnce = (status: number, sdp?: string): void => {
+      if (answered || tx.finalSent) return;
+      answered = true;
+      unregisterCancel();
+      if (status >= 200 && status < 300 && sdp !== undefined) {
+        this.dialog.refreshTarget(req);
+        this.localSdp = sdp;
+        const ok = this.core.respond(tx, 200, { dialog: true, transport, body: sdp, contentType: 'application/sdp' });
+        this.await2xxAck(ok, cseqOf(req).seq, transport);
+      } else {
+        this.core.respond(tx, status >= 300 && status <= 699 ? status : 500);
+      }
+    };
+    this.offerToListener(req, (sdp) => respondOnce(200, sdp), (status) => respondOnce(status));
+  }
+
+  private onUpdate(req: SipRequest, tx: ServerTransaction, transport: Transport): void {
+    let answered = false;
+    const answer = (sdp: string): void => {
+      if (answered) return;
+      answered = true;
+      this.dialog.refreshTarget(req);
+      this.localSdp = sdp;
+      this.core.respond(tx, 200, { dialog: true, transport, body: sdp, contentType: 'application/sdp' });
+    };
+    const reject = (status: number): void => {
+      if (answered) return;
+      answered = true;
+      this.core.respond(tx, status >= 300 && status <= 699 ? status : 500);
+    };
+    if (req.body.length === 0) {
+      // UPDATE without offer (session refresh): plain 200, nothing to negotiate.
+      answered = true;
+      this.core.respond(tx, 200, { dialog: true, transport });
+      return;
+    }
+    this.offerToListener(req, answer, reject);
+  }
+
+  private offerToListener(req: SipRequest, answer: (sdp: string) => void, reject: (status: number) => void): void {
+    const offer = req.body.length > 0 && contentTypeOf(req) === 'application/sdp' ? req.body.toString('utf8') : undefined;
+    if (this.listenerCount('reinvite') === 0) {
+      answer(this.localSdp);
+      return;
+    }
+    try {
+      (this.emit as (e: string, ...a: Parameters<ReinviteListener>) => boolean)('reinvite', offer, answer, reject);
+    } catch (err) {
+      this.core.logger.error({ err, sipCallId: this.callId }, 'reinvite listener threw');
+      reject(500);
+    }
+  }
+
+  private await2xxAck(ok: SipResponse, cseq: number, transport: Transport): void {
+    this.stopReinvite();
+    const retransmitter = new Uas2xxRetransmitter(
+      this.core.clock,
+      this.core.timers,
+      transport.reliable,
+      () => this.core.resend(ok, transport),
+      () => {
+        this.stopReinviteAck?.();
+        this.core.logger.warn({ sipCallId: this.callId }, 'no ACK for re-INVITE 200 OK; sending BYE');
+        void this.hangup('ack-timeout');
+      },
+    );
+    this.reinviteRetransmitter = retransmitter;
+    this.stopReinviteAck = this.core.expectAck(this.dialog, cseq, () => retransmitter.stop());
+    retransmitter.start();
+  }
+
+  private stopReinvite(): void {
+    this.reinviteRetransmitter?.stop();
+    this.stopReinviteAck?.();
+    this.reinviteRetransmitter = undefined;
+    this.stopReinviteAck = undefined;
+  }
+
+  private allow(): string {
+    return this.core.dialogHeaders(this.transport).find(([n]) => n === 'Allow')?.[1] ?? '';
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stopReinvite();
+    this.core.removeDialog(this.dialog.key);
+    this.emit('terminated', reason);
+  }
+}

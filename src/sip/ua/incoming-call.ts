@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import { CallRejectedError, TransactionTimeoutError } from '../../core/errors.js';
+import { Dialog } from '../dialog/dialog.js';
+import { Uas2xxRetransmitter } from '../dialog/uas-2xx-retransmitter.js';
+import { callIdOf, contentTypeOf, cseqOf, fromOf, toOf } from '../message/accessors.js';
+import { canonicalHeaderName } from '../message/header-names.js';
+import type { SipRequest } from '../message/types.js';
+import { parseUri } from '../message/uri.js';
+import type { InviteServerTransaction } from '../transaction/invite-server.js';
+import type { SipEndpoint, Transport } from '../transport/transport.js';
+import type { UaCore } from './core.js';
+import { DialogSession } from './dialog-session.js';
+import { partyFromNameAddr, partyFromUri, type Party } from './party.js';
+
+/**
+ * A new INVITE waiting for call control's decision (structurally calls/ IncomingCallSignal). All responses
+ * share one To-tag (§8.2.6.2: the UAS picks it once for the dialog it may create).
+ */
+export class IncomingCall extends EventEmitter {
+  readonly callId: string;
+  readonly requestUri: Party;
+  readonly from: Party;
+  readonly to: Party;
+  readonly sdp: string | undefined;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  private cancelledByPeer = false;
+  private finalSent = false;
+  private readonly unregisterCancel: () => void;
+
+  constructor(
+    readonly request: SipRequest,
+    private readonly tx: InviteServerTransaction,
+    readonly source: SipEndpoint,
+    private readonly transport: Transport,
+    readonly localTag: string,
+    private readonly core: UaCore,
+  ) {
+    super();
+    this.callId = callIdOf(request);
+    this.requestUri = partyFromUri(parseUri(request.uri), request.uri);
+    this.from = partyFromNameAddr(fromOf(request));
+    this.to = partyFromNameAddr(toOf(request));
+    this.sdp = request.body.length > 0 && contentTypeOf(request) === 'application/sdp' ? request.body.toString('utf8') : undefined;
+    this.headers = request.headers.entries().map(([n, v]) => [canonicalHeaderName(n), v] as const);
+    this.unregisterCancel = core.registerCancellable(tx, localTag, () => this.cancelByPeer());
+    tx.once('terminated', () => this.unregisterCancel());
+  }
+
+  get cancelled(): boolean {
+    return this.cancelledByPeer;
+  }
+
+  header(name: string): string | undefined {
+    return this.request.headers.get(name);
+  }
+
+  /** 1xx (not 100): 180 Ringing, 183 Session Progress with early media SDP. Ignored once final. */
+  progress(status: number, sdp?: string): void {
+    if (this.finalSent) return;
+    if (!Number.isInteger(status) || status <= 100 || status >= 200) {
+      this.core.logger.warn({ sipCallId: this.callId, status }, 'progress() needs a 101-199 status; ignored');
+      return;
+    }
+    this.core.respond(this.tx, status, {
+      toTag: this.localTag,
+      dialog: true,
+      transport: this.transport,
+      copyRecordRoute: true,
+      ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
+    });
+  }
+
+  /** Final error response (>= 300). Later calls and calls after accept/cancel are ignored. */
+  reject(status: number, reason?: string, extraHeaders?: Record<string, string>): void {
+    if (this.finalSent) return;
+    let code = status;
+    if (!Number.isInteger(code) || code < 300 || code > 699) {
+      this.core.logger.warn({ sipCallId: this.callId, status }, 'reject() needs a 300-699 status; sending 500');
+      code = 500;
+    }
+    this.finalSent = true;
+    this.core.respond(this.tx, code, {
+      toTag: this.localTag,
+      ...(reason !== undefined ? { reason } : {}),
+      headers: Object.entries(extraHeaders ?? {}),
+    });
+  }
+
+  /**
+   * 200 OK with the SDP answer; resolves with the dialog on ACK. The 2xx is retransmitted by the UAS core
+   * until then; after 64*T1 without ACK the promise rejects with {@link TransactionTimeoutError} and a BYE
+   * is sent (§13.3.1.4).
+   */
+  accept(sdpAnswer: string): Promise<DialogSession> {
+    if (this.cancelledByPeer) {
+      return Promise.reject(new CallRejectedError(487, 'Request Terminated', 'call was cancelled before accept'));
+    }
+    if (this.finalSent) {
+      return Promise.reject(new CallRejectedError(500, 'Server Internal Error', 'a final response was already sent'));
+    }
+    this.finalSent = true;
+    this.unregisterCancel();
+    const dialog = Dialog.asUas(this.request, this.localTag);
+    const session = new DialogSession(dialog, this.transport, this.core, sdpAnswer);
+    const ok = this.core.respond(this.tx, 200, {
+      toTag: this.localTag,
+      dialog: true,
+      transport: this.transport,
+      copyRecordRoute: true,
+      body: sdpAnswer,
+      contentType: 'application/sdp',
+    });
+    return new Promise<DialogSession>((resolve, reject) => {
+      const retransmitter = new Uas2xxRetransmitter(
+        this.core.clock,
+        this.core.timers,
+        this.transport.reliable,
+        () => this.core.resend(ok, this.transport),
+        () => {
+          stopWaiting();
+          session.detachPendingAck();
+          this.core.logger.warn({ sipCallId: this.callId }, 'no ACK for 200 OK within 64*T1; sending BYE');
+          reject(new TransactionTimeoutError('no ACK received for 200 OK'));
+          void session.hangup('ack-timeout');
+        },
+      );
+      const stopWaiting = this.core.expectAck(dialog, cseqOf(this.request).seq, () => {
+        retransmitter.stop();
+        session.detachPendingAck();
+        resolve(session);
+      });
+      // A BYE that overtakes the ACK (UDP reordering) confirms the dialog too (§15: the caller sent ACK first).
+      session.setPendingAck(() => {
+        retransmitter.stop();
+        stopWaiting();
+        resolve(session);
+      }, (err: Error) => {
+        retransmitter.stop();
+        stopWaiting();
+        reject(err);
+      });
+      retransmitter.start();
+    });
+  }
+
+  /** CANCEL matched this INVITE before a final response (§9.2): 487 to the INVITE and a 'cancel' event. */
+  private cancelByPeer(): void {
+    if (this.finalSent) return;
+    this.finalSent = true;
+    this.cancelledByPeer = true;
+    this.core.respond(this.tx, 487, { toTag: this.localTag });
+    this.emit('cancel');
+  }
+}

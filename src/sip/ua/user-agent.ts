@@ -1,0 +1,297 @@
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import type { IncomingCallSignal, DialogSignal, SignalingEngine } from '../../calls/signaling.js';
+import type { Clock } from '../../core/clock.js';
+import { sipStatusOf } from '../../core/errors.js';
+import { dialogKey, uriDestination, type Dialog } from '../dialog/dialog.js';
+import { callIdOf, contactsOf, cseqOf, fromOf, tagOf, toOf, topViaOf } from '../message/accessors.js';
+import { buildResponse, type ResponseOptions } from '../message/build.js';
+import { newBranch, newTag } from '../message/ids.js';
+import type { SipRequest, SipResponse } from '../message/types.js';
+import { formatHostPort } from '../message/uri.js';
+import { sipTimers, type SipTimerConfig } from '../transaction/common.js';
+import { InviteServerTransaction } from '../transaction/invite-server.js';
+import { TransactionLayer, type MessageContext, type ServerTransaction } from '../transaction/layer.js';
+import { responseDestination } from '../transport/response-routing.js';
+import type { SipEndpoint, Transport } from '../transport/transport.js';
+import { UdpTransport } from '../transport/udp.js';
+import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
+import { DialogSession } from './dialog-session.js';
+import { IncomingCall } from './incoming-call.js';
+import { checkRequest } from './request-policy.js';
+
+export interface SipUserAgentOptions {
+  clock: Clock;
+  logger: Logger;
+  listen: Array<{ transport: 'udp'; host: string; port: number }>;
+  /** Address put in Contact and Via (NAT/public IP); defaults to the bound address. */
+  publicAddress?: string;
+  /** Server / User-Agent header value. */
+  userAgent?: string;
+  /** RFC 3261 timer overrides (T1, T2, T4, Timer D). */
+  timers?: Partial<SipTimerConfig>;
+  /** Option tags we implement (Supported header, Require check). Default none. */
+  supported?: string[];
+}
+
+// Compile-time proof that the UA's objects are what call control expects (structural typing).
+const _incomingIsSignal = (c: IncomingCall): IncomingCallSignal => c;
+const _sessionIsSignal = (d: DialogSession): DialogSignal => d;
+void _incomingIsSignal;
+void _sessionIsSignal;
+
+/**
+ * trunkbridge's RFC 3261 user agent (UAS side): answers INVITEs handed to call control, keeps dialogs,
+ * and implements calls/ {@link SignalingEngine}.
+ */
+export class SipUserAgent implements SignalingEngine {
+  private readonly log: Logger;
+  private readonly timers: SipTimerConfig;
+  private readonly transports: Transport[] = [];
+  private readonly layer: TransactionLayer;
+  private readonly dialogs = new Map<string, DialogRequestHandler>();
+  private readonly ackWaiters = new Map<string, (ack: SipRequest) => void>();
+  private readonly cancellables = new Map<string, { localTag: string; onCancel: () => void }>();
+  /** INVITEs in progress by Call-ID|From-tag|CSeq, for merged-request detection (§8.2.2.2). */
+  private readonly inviteOrigins = new Map<string, string>();
+  private readonly supported: ReadonlySet<string>;
+  private readonly serverName: string;
+  private readonly allow = ALLOWED_METHODS.join(', ');
+  private handler: ((call: IncomingCallSignal) => void) | undefined;
+  private started = false;
+  private stopped = false;
+  private readonly core: UaCore;
+
+  constructor(private readonly options: SipUserAgentOptions) {
+    this.log = options.logger.child({ component: 'sip-ua' });
+    this.timers = sipTimers(options.timers);
+    this.supported = new Set((options.supported ?? []).map((s) => s.toLowerCase()));
+    this.serverName = options.userAgent ?? 'trunkbridge';
+    this.layer = new TransactionLayer({
+      clock: options.clock,
+      logger: options.logger,
+      timers: this.timers,
+      user: {
+        onRequest: (req, tx, ctx) => this.onRequest(req, tx, ctx),
+        onAck: (ack) => this.onAck(ack),
+      },
+    });
+    this.core = this.makeCore();
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const l of this.options.listen) {
+      const t = new UdpTransport({ host: l.host, port: l.port, logger: this.options.logger, serverName: this.serverName });
+      await t.listen();
+      t.onMessage((msg, source) => this.layer.receive(msg, { source, transport: t }));
+      this.transports.push(t);
+      this.log.info({ bound: t.localAddress() }, 'SIP listening');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const d of [...this.dialogs.values()]) d.shutdown();
+    this.dialogs.clear();
+    this.ackWaiters.clear();
+    this.cancellables.clear();
+    this.inviteOrigins.clear();
+    this.layer.close();
+    await Promise.all(this.transports.map((t) => t.close()));
+  }
+
+  onIncomingCall(handler: (call: IncomingCallSignal) => void): void {
+    this.handler = handler;
+  }
+
+  boundAddresses(): SipEndpoint[] {
+    return this.transports.map((t) => t.localAddress());
+  }
+
+  /** Live transactions and dialogs (leak checks in tests, metrics). */
+  stats(): { serverTransactions: number; clientTransactions: number; dialogs: number; ackWaiters: number } {
+    const c = this.layer.counts();
+    return { serverTransactions: c.server, clientTransactions: c.client, dialogs: this.dialogs.size, ackWaiters: this.ackWaiters.size };
+  }
+
+  private onRequest(req: SipRequest, tx: ServerTransaction, ctx: MessageContext): void {
+    const sipCallId = callIdOf(req);
+    try {
+      if (req.method === 'CANCEL') return this.onCancel(req, tx);
+      const answer = checkRequest(req, this.allow, this.supported);
+      if (answer) {
+        this.respond(tx, answer.status, { headers: answer.headers ?? [] });
+        return;
+      }
+      const toTag = tagOf(toOf(req));
+      if (toTag !== undefined) {
+        const dialog = this.dialogs.get(dialogKey(sipCallId, toTag, tagOf(fromOf(req)) ?? ''));
+        if (!dialog) {
+          // §12.2.2: "If the UAS receives a request with a To tag that does not match any existing dialog, it
+          // MUST respond with a 481 (Call/Transaction Does Not Exist)" (unless it recovers state; we do not).
+          this.respond(tx, 481);
+          return;
+        }
+        dialog.handleRequest(req, tx, ctx.transport);
+        return;
+      }
+      if (req.method === 'OPTIONS') {
+        this.respond(tx, 200, { dialog: true, transport: ctx.transport, headers: [['Accept', 'application/sdp']] });
+        return;
+      }
+      if (req.method === 'INVITE' && tx instanceof InviteServerTransaction) this.onInvite(req, tx, ctx);
+      else this.respond(tx, 405, { headers: [['Allow', this.allow]] });
+    } catch (err) {
+      const status = sipStatusOf(err);
+      this.log.error({ err, sipCallId, method: req.method }, 'error handling SIP request');
+      if (!tx.finalSent) this.respond(tx, status);
+    }
+  }
+
+  private onInvite(req: SipRequest, tx: InviteServerTransaction, ctx: MessageContext): void {
+    const sipCallId = callIdOf(req);
+    const origin = `${sipCallId}|${tagOf(fromOf(req)) ?? ''}|${cseqOf(req).seq}`;
+    const prior = this.inviteOrigins.get(origin);
+    if (prior !== undefined && prior !== tx.id) {
+      // §8.2.2.2: same From tag, Call-ID and CSeq as an ongoing transaction but a different branch: the
+      // request forked and merged back ("SHOULD generate a 482 (Loop Detected)").
+      this.respond(tx, 482);
+      return;
+    }
+    this.inviteOrigins.set(origin, tx.id);
+    tx.once('terminated', () => this.inviteOrigins.delete(origin));
+    if (contactsOf(req).contacts.length === 0) {
+      // §8.1.1.8: "The Contact header field MUST be present and contain exactly one SIP or SIPS URI in any
+      // request that can result in the establishment of a dialog."
+      this.respond(tx, 400, { reason: 'Missing Contact' });
+      return;
+    }
+    // Send 100 at once so the caller stops retransmitting (§17.2.1: the TU answers within 200 ms).
+    this.respond(tx, 100);
+    const call = new IncomingCall(req, tx, ctx.source, ctx.transport, newTag(), this.core);
+    if (!this.handler) {
+      this.log.warn({ sipCallId }, 'INVITE with no call handler registered; 503');
+      call.reject(503);
+      return;
+    }
+    try {
+      this.handler(call);
+    } catch (err) {
+      this.log.error({ err, sipCallId }, 'incoming call handler threw');
+      call.reject(sipStatusOf(err));
+    }
+  }
+
+  /**
+   * §9.2: "If the UAS did not find a matching transaction for the CANCEL according to the procedure above, it
+   * SHOULD respond to the CANCEL with a 481 ... If the original request was an INVITE, the UAS SHOULD
+   * immediately respond to the INVITE with a 487 ... Regardless of the method of the original request, as
+   * long as the CANCEL matched an existing transaction, the UAS answers the CANCEL request itself with a 200".
+   */
+  private onCancel(req: SipRequest, tx: ServerTransaction): void {
+    const invite = this.layer.findInviteForCancel(req);
+    if (!invite) {
+      this.respond(tx, 481);
+      return;
+    }
+    const entry = this.cancellables.get(invite.id);
+    // "The To tag of the response to the CANCEL and the response to the original request SHOULD be the same."
+    this.respond(tx, 200, entry ? { toTag: entry.localTag } : {});
+    if (entry && !invite.finalSent) entry.onCancel();
+  }
+
+  /** ACK for a 2xx: matched to the dialog waiting for it (§13.3.1.4); anything else is dropped. */
+  private onAck(ack: SipRequest): void {
+    const toTag = tagOf(toOf(ack));
+    const fromTag = tagOf(fromOf(ack)) ?? '';
+    if (toTag === undefined) return;
+    const key = `${dialogKey(callIdOf(ack), toTag, fromTag)}|${cseqOf(ack).seq}`;
+    const waiter = this.ackWaiters.get(key);
+    if (!waiter) {
+      this.log.debug({ sipCallId: callIdOf(ack) }, 'ACK matched nothing (retransmission?)');
+      return;
+    }
+    this.ackWaiters.delete(key);
+    waiter(ack);
+  }
+
+  /** Builds and sends a response on a server transaction with our standard headers. */
+  private respond(
+    tx: ServerTransaction,
+    status: number,
+    options: ResponseOptions & { dialog?: boolean; transport?: Transport } = {},
+  ): SipResponse {
+    const headers: Array<readonly [string, string]> = [];
+    if (options.dialog && options.transport) headers.push(...this.dialogHeaders(options.transport));
+    headers.push(...(options.headers ?? []), ['Server', this.serverName]);
+    // Every response except 100 carries a To tag (§8.2.6.2); a fresh one when no dialog tag applies.
+    const toTag = options.toTag ?? (status > 100 ? newTag() : undefined);
+    const res = buildResponse(tx.request, status, { ...options, ...(toTag ? { toTag } : {}), headers });
+    tx.respond(res);
+    return res;
+  }
+
+  private dialogHeaders(transport: Transport): Array<[string, string]> {
+    const h: Array<[string, string]> = [
+      ['Contact', `<sip:${this.advertisedHostPort(transport)}>`],
+      ['Allow', this.allow],
+      ['Supported', [...this.supported].join(', ')],
+    ];
+    return h;
+  }
+
+  private advertisedHostPort(transport: Transport): string {
+    const local = transport.localAddress();
+    let host = this.options.publicAddress ?? local.address;
+    if (host === '0.0.0.0' || host === '::') host = firstExternalAddress(host === '::') ?? '127.0.0.1';
+    return formatHostPort(host, local.port);
+  }
+
+  private makeCore(): UaCore {
+    return {
+      clock: this.options.clock,
+      timers: this.timers,
+      logger: this.log,
+      respond: (tx, status, options) => this.respond(tx, status, options),
+      dialogHeaders: (t) => this.dialogHeaders(t),
+      resend: (res, transport) => {
+        const dest = responseDestination(topViaOf(res));
+        transport.send(res, dest).catch((err: unknown) =>
+          this.log.warn({ err, sipCallId: callIdOf(res), dest }, '2xx retransmission failed'),
+        );
+      },
+      sendInDialog: (dialog: Dialog, req: SipRequest, transport: Transport) => {
+        req.headers.prepend('Via', `SIP/2.0/${transport.name.toUpperCase()} ${this.advertisedHostPort(transport)};branch=${newBranch()};rport`);
+        req.headers.append('User-Agent', this.serverName);
+        return this.layer.sendRequest(req, uriDestination(dialog.nextHopUri()), transport);
+      },
+      expectAck: (dialog, cseq, onAck) => {
+        const key = `${dialog.key}|${cseq}`;
+        this.ackWaiters.set(key, onAck);
+        return () => {
+          if (this.ackWaiters.get(key) === onAck) this.ackWaiters.delete(key);
+        };
+      },
+      registerCancellable: (tx, localTag, onCancel) => {
+        const entry = { localTag, onCancel };
+        this.cancellables.set(tx.id, entry);
+        return () => {
+          if (this.cancellables.get(tx.id) === entry) this.cancellables.delete(tx.id);
+        };
+      },
+      addDialog: (key, session) => this.dialogs.set(key, session),
+      removeDialog: (key) => this.dialogs.delete(key),
+    };
+  }
+}
+
+/** A non-internal interface address for Contact when bound to a wildcard and no publicAddress is set. */
+function firstExternalAddress(ipv6: boolean): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === (ipv6 ? 'IPv6' : 'IPv4')) return a.address;
+  }
+  return undefined;
+}
