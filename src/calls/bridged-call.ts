@@ -5,6 +5,9 @@ import type { MediaSession } from '../media/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { CallObserver, EndReason } from './call-events.js';
 
+/** The part of a media session a bridged call drives. */
+export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on'>;
+
 /**
  * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
  * exactly once whichever side ends first. Setup (routing, SDP, bot connect, 200 OK) happens before this
@@ -19,7 +22,7 @@ export class BridgedCall {
     readonly id: string,
     readonly sipCallId: string,
     private readonly dialog: DialogSignal,
-    private readonly media: MediaSession,
+    private readonly media: CallMedia,
     private readonly bot: BotSession,
     private readonly clock: Clock,
     private readonly log: Logger,

@@ -1,0 +1,128 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../../src/core/clock.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { BridgedCall, type CallMedia } from '../../../src/calls/bridged-call.js';
+import type { DialogSignal } from '../../../src/calls/signaling.js';
+import type { BotSession } from '../../../src/bot/index.js';
+
+class FakeDialog extends EventEmitter {
+  callId = 'sip-call-1';
+  terminated = false;
+  hangup = vi.fn(async () => {
+    this.terminated = true;
+  });
+}
+
+class FakeMedia extends EventEmitter {
+  start = vi.fn();
+  playAudio = vi.fn();
+  mark = vi.fn();
+  clear = vi.fn(() => ({ playedMs: 420, lastMark: 'm1' }));
+  close = vi.fn();
+}
+
+class FakeBot extends EventEmitter {
+  sendStart = vi.fn();
+  sendAudio = vi.fn();
+  sendEvent = vi.fn();
+  stop = vi.fn();
+}
+
+function setup() {
+  const dialog = new FakeDialog();
+  const media = new FakeMedia();
+  const bot = new FakeBot();
+  const clock = new ManualClock();
+  const observer = { botProtocolError: vi.fn() };
+  const call = new BridgedCall(
+    'call-1',
+    'sip-call-1',
+    dialog as unknown as DialogSignal,
+    media as unknown as CallMedia,
+    bot as unknown as BotSession,
+    clock,
+    silentLogger(),
+    observer,
+  );
+  const ended = vi.fn();
+  call.onEnded(ended);
+  call.start();
+  return { call, dialog, media, bot, clock, ended, observer };
+}
+
+describe('BridgedCall', () => {
+  it('starts media and moves audio both ways', () => {
+    const { media, bot } = setup();
+    expect(media.start).toHaveBeenCalledOnce();
+    const frame = Buffer.alloc(640, 1);
+    media.emit('frame', frame);
+    expect(bot.sendAudio).toHaveBeenCalledWith(frame);
+    const pcm = Buffer.alloc(100, 2);
+    bot.emit('audio', pcm);
+    expect(media.playAudio).toHaveBeenCalledWith(pcm);
+  });
+
+  it('answers clear with cleared, and relays marks both ways', () => {
+    const { media, bot } = setup();
+    bot.emit('command', { type: 'clear' });
+    expect(media.clear).toHaveBeenCalledOnce();
+    expect(bot.sendEvent).toHaveBeenCalledWith({ type: 'cleared', playedMs: 420, lastMark: 'm1' });
+    bot.emit('command', { type: 'mark', name: 'm2' });
+    expect(media.mark).toHaveBeenCalledWith('m2');
+    media.emit('mark', 'm2');
+    expect(bot.sendEvent).toHaveBeenCalledWith({ type: 'mark', name: 'm2' });
+  });
+
+  it('omits lastMark from cleared when no mark was reached', () => {
+    const { media, bot } = setup();
+    media.clear.mockReturnValueOnce({ playedMs: 0, lastMark: undefined as unknown as string });
+    bot.emit('command', { type: 'clear' });
+    expect(bot.sendEvent).toHaveBeenCalledWith({ type: 'cleared', playedMs: 0 });
+  });
+
+  it('bot hangup sends BYE, stops the bot and frees media, once', () => {
+    const { call, dialog, media, bot, clock, ended } = setup();
+    clock.advance(2500);
+    bot.emit('command', { type: 'hangup' });
+    bot.emit('command', { type: 'hangup' });
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+    expect(bot.stop).toHaveBeenCalledWith('bot-hangup');
+    expect(media.close).toHaveBeenCalledOnce();
+    expect(ended).toHaveBeenCalledExactlyOnceWith('bot-hangup', 2.5);
+    expect(call.ended).toBe(true);
+  });
+
+  it('caller BYE stops the bot with caller-hangup and sends no BYE back', () => {
+    const { dialog, bot, media, ended } = setup();
+    dialog.terminated = true;
+    dialog.emit('bye');
+    dialog.emit('terminated', 'bye');
+    expect(bot.stop).toHaveBeenCalledExactlyOnceWith('caller-hangup');
+    expect(dialog.hangup).not.toHaveBeenCalled();
+    expect(media.close).toHaveBeenCalledOnce();
+    expect(ended).toHaveBeenCalledOnce();
+  });
+
+  it('bot closing its socket ends the call with BYE', () => {
+    const { dialog, bot, ended } = setup();
+    bot.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+    expect(ended.mock.calls[0][0]).toBe('bot-closed');
+  });
+
+  it('counts bot protocol errors and keeps the call', () => {
+    const { call, bot, observer } = setup();
+    bot.emit('protocol-error', new Error('bad json'));
+    expect(observer.botProtocolError).toHaveBeenCalledOnce();
+    expect(call.ended).toBe(false);
+  });
+
+  it('an ACK timeout ends the call with ack-timeout', () => {
+    const { dialog, ended } = setup();
+    dialog.terminated = true;
+    dialog.emit('terminated', 'ack-timeout');
+    expect(ended.mock.calls[0][0]).toBe('ack-timeout');
+    expect(dialog.hangup).not.toHaveBeenCalled();
+  });
+});
