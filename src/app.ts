@@ -1,12 +1,13 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
+import { ConfigError } from './core/errors.js';
 import type { Config } from './config/index.js';
 import { BridgeMetrics } from './metrics/index.js';
 import { InboundRouter } from './trunks/index.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
-import { SipUserAgent } from './sip/index.js';
+import { SipUserAgent } from './sip/ua/user-agent.js';
 import { CallManager } from './calls/call-manager.js';
 import type { CallObserver } from './calls/call-events.js';
 import type { PeerAddress } from './calls/signaling.js';
@@ -66,7 +67,13 @@ export class TrunkbridgeApp {
     this.sip = new SipUserAgent({
       clock: this.clock,
       logger: this.logger.child({ layer: 'sip' }),
-      listen: config.sip.listen.map((l) => ({ transport: l.transport, host: l.host, port: l.port })),
+      listen: config.sip.listen.map((l, i) => {
+        // TCP/TLS listeners are in the schema already; the transports land with the carrier-grade SIP work.
+        if (l.transport !== 'udp') {
+          throw new ConfigError([{ path: `sip.listen[${i}].transport`, message: `${l.transport} is not supported yet (udp only)` }]);
+        }
+        return { transport: l.transport, host: l.host, port: l.port };
+      }),
       publicAddress: config.sip.publicAddress,
       userAgent: config.sip.userAgent,
     });

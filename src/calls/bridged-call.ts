@@ -6,7 +6,7 @@ import type { DialogSignal } from './signaling.js';
 import type { CallObserver, EndReason } from './call-events.js';
 
 /** The part of a media session a bridged call drives. */
-export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on'>;
+export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats'>;
 
 /**
  * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
@@ -66,7 +66,10 @@ export class BridgedCall {
     if (this.endReason) return;
     this.endReason = reason;
     const durationSeconds = (this.clock.now() - this.startedAt) / 1000;
-    this.log.info({ reason, durationSeconds: Math.round(durationSeconds * 10) / 10 }, 'call ended');
+    this.log.info(
+      { reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: { ...this.media.stats } },
+      'call ended',
+    );
     this.media.close();
     this.bot.stop(reason);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {

@@ -101,6 +101,7 @@ export async function handleInboundCall(
       appSampleRate: target.sampleRate,
       idleFill: deps.idleFill,
       latching: deps.latching,
+      receivable: negotiated.receivable,
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.

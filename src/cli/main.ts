@@ -51,7 +51,16 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const app = new TrunkbridgeApp(config);
+  let app: TrunkbridgeApp;
+  try {
+    app = new TrunkbridgeApp(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
   app.logger.info({ config: configPath ?? '(embedded default)' }, 'starting trunkbridge');
   try {
     await app.start();

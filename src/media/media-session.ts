@@ -40,6 +40,11 @@ export interface MediaSessionOptions {
   /** Emit 'rtp-timeout' once no RTP has arrived for this long (ms). Off when unset. */
   rtpTimeoutMs?: number;
   /**
+   * Other payload types the far end may send (offered codecs besides the negotiated one); decoded too, each with
+   * its own decoder and resampler, created on first use.
+   */
+  receivable?: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>;
+  /**
    * Symmetric RTP latching (callers behind NAT): 'any' (default) sends to the source of the first packet;
    * 'same-ip' only when that source has the signalled IP (port may differ); 'off' always sends to the SDP address.
    */
@@ -115,9 +120,10 @@ export class MediaSession extends EventEmitter {
   private started = false;
   private closed = false;
 
-  // receive side
-  private readonly decoder: AudioDecoder;
-  private readonly rxResampler: Resampler;
+  // receive side: one decoder + resampler per payload type seen (the negotiated one made up front)
+  private readonly receivers = new Map<number, { decoder: AudioDecoder; resampler: Resampler } | null>();
+  private readonly receivable: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>;
+  private readonly appSampleRate: number;
   private readonly frame: Int16Array;
   private framePos = 0;
   private readonly sequence = new SequenceTracker();
@@ -163,8 +169,9 @@ export class MediaSession extends EventEmitter {
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
     this.remoteAddr = this.sendable(opts.remote);
 
-    this.decoder = opts.codec.createDecoder();
-    this.rxResampler = new Resampler(opts.codec.sampleRate, opts.appSampleRate);
+    this.appSampleRate = opts.appSampleRate;
+    this.receivable = opts.receivable ?? [];
+    this.receivers.set(opts.payloadType, { decoder: opts.codec.createDecoder(), resampler: new Resampler(opts.codec.sampleRate, opts.appSampleRate) });
     this.frame = new Int16Array((opts.appSampleRate * frameMs) / 1000);
 
     this.queue = new PlayoutQueue(opts.appSampleRate);
@@ -274,7 +281,8 @@ export class MediaSession extends EventEmitter {
       }
     }
     const h = pkt.header;
-    if (h.payloadType !== this.payloadType) {
+    const receiver = this.receiverFor(h.payloadType);
+    if (!receiver) {
       this.stats.packetsIgnored++;
       return;
     }
@@ -289,9 +297,20 @@ export class MediaSession extends EventEmitter {
       this.stats.packetsIgnored++;
       return;
     }
-    const pcm = this.rxResampler.process(this.decoder.decode(pkt.payload));
+    const pcm = receiver.resampler.process(receiver.decoder.decode(pkt.payload));
     this.deliver(pcm);
   };
+
+  /** Decoder for a payload type: the negotiated one, another offered codec (made on first use), or null. */
+  private receiverFor(pt: number): { decoder: AudioDecoder; resampler: Resampler } | null {
+    let r = this.receivers.get(pt);
+    if (r === undefined) {
+      const codec = this.receivable.find((c) => c.payloadType === pt)?.codec;
+      r = codec ? { decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, this.appSampleRate) } : null;
+      this.receivers.set(pt, r);
+    }
+    return r;
+  }
 
   /** Re-frames decoded audio into exact frameMs frames. */
   private deliver(pcm: Int16Array): void {

@@ -36,6 +36,12 @@ export interface NegotiatedMedia {
   ptimeMs: number;
   /** The offer's direction (our answer carries its mirror). */
   direction: MediaDirection;
+  /**
+   * Every offered format we can decode, with the offer's payload types. RFC 3264 says the offerer sends only what
+   * the answer lists, but real peers (and SIPp's pcap playback) sometimes send another offered codec: decoding
+   * those beats dropping the caller's audio.
+   */
+  receivable: Array<{ payloadType: number; codec: AudioCodec }>;
 }
 
 export interface NegotiateOptions {
@@ -141,7 +147,17 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
     remote,
     ptimeMs,
     direction,
+    receivable: receivableFormats(formats),
   };
+}
+
+function receivableFormats(formats: OfferedFormat[]): Array<{ payloadType: number; codec: AudioCodec }> {
+  const out: Array<{ payloadType: number; codec: AudioCodec }> = [];
+  for (const f of formats) {
+    const codec = codecRegistry.get(f.name);
+    if (codec && codec.clockRate === f.clockRate) out.push({ payloadType: f.payloadType, codec });
+  }
+  return out;
 }
 
 /** An m-line refused in the answer: port 0, same type and protocol, one of the offered formats. */

@@ -72,7 +72,7 @@ export function createOffer(opts: CreateOfferOptions): string {
 }
 
 /** What the far end's answer settled. */
-export type AnsweredMedia = Omit<NegotiatedMedia, 'answerSdp'>;
+export type AnsweredMedia = Omit<NegotiatedMedia, 'answerSdp' | 'receivable'>;
 
 /**
  * Reads an answer to our offer: the codec is the first one in the answer's m-line that we offered

@@ -20,6 +20,7 @@ class FakeMedia extends EventEmitter {
   mark = vi.fn();
   clear = vi.fn(() => ({ playedMs: 420, lastMark: 'm1' }));
   close = vi.fn();
+  stats = { packetsReceived: 0, packetsSent: 0 };
 }
 
 class FakeBot extends EventEmitter {

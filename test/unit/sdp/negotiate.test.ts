@@ -13,7 +13,7 @@ const LOCAL = { localAddress: '192.0.2.1', localPort: 20000, sessionId: 4242 };
 interface Case {
   fixture: string;
   preference: string[];
-  expect: Omit<NegotiatedMedia, 'answerSdp' | 'codec'> & { codec: string };
+  expect: Omit<NegotiatedMedia, 'answerSdp' | 'codec' | 'receivable'> & { codec: string };
   /** m= payload list of the answer's audio line. */
   answerPayloads: string;
   answerDirection: string;
@@ -80,8 +80,10 @@ describe('negotiateAnswer on carrier offers', () => {
     (c) => {
       const offer = c.eol === 'CRLF' ? crlf(fixture(c.fixture)) : fixture(c.fixture);
       const n = negotiateAnswer(offer, { ...LOCAL, codecPreference: c.preference });
-      const { answerSdp, codec, ...rest } = n;
+      const { answerSdp, codec, receivable, ...rest } = n;
       expect({ ...rest, codec: codec.name }).toEqual(c.expect);
+      // the chosen codec is always receivable, with the offer's payload type
+      expect(receivable).toContainEqual({ payloadType: n.payloadType, codec });
 
       expect(answerSdp.endsWith('\r\n')).toBe(true);
       expect(answerSdp.split('\r\n').every((l) => !l.includes('\n'))).toBe(true);
@@ -156,5 +158,21 @@ describe('negotiateAnswer rejections (SIP 488)', () => {
 
   it('names what was offered when no codec matches', () => {
     expect(() => negotiateAnswer(fixture('g729-only.sdp'), { ...LOCAL, codecPreference: ['PCMU', 'PCMA'] })).toThrow(/G729\/8000.*PCMU, PCMA/);
+  });
+});
+
+describe('receivable formats', () => {
+  it('lists every offered codec we can decode, with the offered payload types', () => {
+    const offer = [
+      'v=0', 'o=- 1 1 IN IP4 192.0.2.5', 's=-', 'c=IN IP4 192.0.2.5', 't=0 0',
+      'm=audio 4000 RTP/AVP 8 0 18 101', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000',
+      'a=rtpmap:101 telephone-event/8000', '',
+    ].join('\r\n');
+    const n = negotiateAnswer(offer, { localAddress: '192.0.2.1', localPort: 20000, codecPreference: ['PCMU', 'PCMA'] });
+    expect(n.codec.name).toBe('PCMU');
+    expect(n.receivable.map((r) => [r.payloadType, r.codec.name])).toEqual([
+      [8, 'PCMA'],
+      [0, 'PCMU'],
+    ]);
   });
 });
