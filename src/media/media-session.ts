@@ -274,7 +274,10 @@ export class MediaSession extends EventEmitter {
     if (!this.latched) {
       // Symmetric RTP (RFC 4961): behind NAT the SDP address is often private; answer where packets come from.
       this.latched = true;
-      const allowed = this.latching === 'any' || (this.latching === 'same-ip' && rinfo.address === this.remoteAddr.address);
+      // A source port of 0 cannot be answered (some traffic generators send from it); keep the signalled address.
+      const allowed =
+        rinfo.port > 0 &&
+        (this.latching === 'any' || (this.latching === 'same-ip' && rinfo.address === this.remoteAddr.address));
       if (allowed && (rinfo.address !== this.remoteAddr.address || rinfo.port !== this.remoteAddr.port)) {
         this.log.info({ from: this.remoteAddr, to: { address: rinfo.address, port: rinfo.port } }, 'RTP remote latched to packet source');
         this.remoteAddr = { address: rinfo.address, port: rinfo.port };
@@ -383,7 +386,14 @@ export class MediaSession extends EventEmitter {
     );
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + this.timestampStep) >>> 0;
-    this.rtp.socket.send(packet, this.remoteAddr.port, this.remoteAddr.address, useSlot ? slot.done : this.onSendDone);
+    try {
+      this.rtp.socket.send(packet, this.remoteAddr.port, this.remoteAddr.address, useSlot ? slot.done : this.onSendDone);
+    } catch (err) {
+      // dgram throws synchronously on a bad destination; one call's bad address must never take the process down.
+      if (useSlot) slot.done(null);
+      this.onSendDone(err as Error);
+      return;
+    }
     this.stats.packetsSent++;
     this.stats.bytesSent += packet.length;
   }
@@ -406,8 +416,14 @@ export class MediaSession extends EventEmitter {
     }
   }
 
+  private sendFailures = 0;
+
+  /** Logs the first send failure of the call, then every 500th: a dead route fails 50 times a second. */
   private readonly onSendDone = (err: Error | null): void => {
-    if (err && !this.closed) this.log.warn({ err, remote: this.remoteAddr }, 'RTP send failed');
+    if (!err || this.closed) return;
+    if (this.sendFailures++ % 500 === 0) {
+      this.log.warn({ err: err.message, remote: this.remoteAddr, failures: this.sendFailures }, 'RTP send failed');
+    }
   };
 
   private readonly onSocketError = (err: Error): void => {

@@ -28,6 +28,8 @@ export interface SippOptions {
   args?: string[];
   calls?: number;
   timeoutMs?: number;
+  /** Local address SIPp sends from (any 127.x address; default 127.0.0.1). */
+  localHost?: string;
 }
 
 /** Runs one SIPp scenario from sipp/ as the carrier (UAC) against the bridge, on loopback only. */
@@ -43,7 +45,7 @@ export async function runSipp(opts: SippOptions): Promise<SippRun> {
     `${opts.target.host}:${opts.target.port}`,
     '-sf', join(SIPP_DIR, opts.scenario),
     '-s', opts.service,
-    '-i', '127.0.0.1',
+    '-i', opts.localHost ?? '127.0.0.1',
     '-p', String(localPort),
     '-mp', String(mediaPort),
     '-m', String(opts.calls ?? 1),

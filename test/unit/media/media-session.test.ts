@@ -318,6 +318,13 @@ describe('MediaSession send path', () => {
     expect(session.remote.port).toBe(expected === 'far' ? far.port : 9);
   });
 
+  it('a destination the socket refuses (port 0) is logged, not thrown, and sending goes on being attempted', async () => {
+    const { session, clock } = await setup({ appSampleRate: 8000, remote: { address: LOOPBACK, port: 0 } });
+    session.start();
+    expect(() => clock.advance(200)).not.toThrow();
+    expect(session.stats.packetsSent).toBe(0);
+  });
+
   it('sends to an IPv4 peer from a dual-stack IPv6 socket', async () => {
     const v6pool = new RtpPortPool({ min: 30000 + 2 * Math.floor(Math.random() * 4000), max: 39998, host: '::' });
     const far = await new FarEnd().bind();
