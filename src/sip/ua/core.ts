@@ -18,6 +18,8 @@ export interface UaCore {
   readonly clock: Clock;
   readonly timers: SipTimerConfig;
   readonly logger: Logger;
+  /** How long an INVITE may wait for call control's final answer before the stack sends 408. */
+  readonly pendingInviteTimeoutMs: number;
   /** Builds a response with Server (and Contact/Allow/Supported when `dialog` is set) and sends it on `tx`. */
   respond(tx: ServerTransaction, status: number, options?: ResponseOptions & { dialog?: boolean; transport?: Transport }): SipResponse;
   /** Standard headers for a dialog-creating or target-refresh response: Contact, Allow, Supported. */

@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import { CallRejectedError } from '../../core/errors.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { Uas2xxRetransmitter } from '../dialog/uas-2xx-retransmitter.js';
-import { contentTypeOf, cseqOf } from '../message/accessors.js';
+import { cseqOf } from '../message/accessors.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { Transport } from '../transport/transport.js';
+import { sdpOf } from './body.js';
 import type { DialogRequestHandler, UaCore } from './core.js';
 
 type ReinviteListener = (offer: string | undefined, answer: (sdp: string) => void, reject: (status: number) => void) => void;
@@ -193,7 +194,12 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
   }
 
   private offerToListener(req: SipRequest, answer: (sdp: string) => void, reject: (status: number) => void): void {
-    const offer = req.body.length > 0 && contentTypeOf(req) === 'application/sdp' ? req.body.toString('utf8') : undefined;
+    const body = sdpOf(req);
+    if (body.kind === 'unsupported') {
+      reject(415);
+      return;
+    }
+    const offer = body.kind === 'sdp' ? body.sdp : undefined;
     if (this.listenerCount('reinvite') === 0) {
       answer(this.localSdp);
       return;

@@ -1,14 +1,16 @@
 import { EventEmitter } from 'node:events';
+import type { TimerHandle } from '../../core/clock.js';
 import { CallRejectedError, TransactionTimeoutError } from '../../core/errors.js';
 import { Dialog } from '../dialog/dialog.js';
 import { Uas2xxRetransmitter } from '../dialog/uas-2xx-retransmitter.js';
-import { callIdOf, contentTypeOf, cseqOf, fromOf, toOf } from '../message/accessors.js';
+import { callIdOf, cseqOf, fromOf, toOf } from '../message/accessors.js';
 import { canonicalHeaderName } from '../message/header-names.js';
 import type { SipRequest } from '../message/types.js';
 import { parseUri } from '../message/uri.js';
 import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { SipEndpoint, Transport } from '../transport/transport.js';
 import type { UaCore } from './core.js';
+import { sdpOf } from './body.js';
 import { DialogSession } from './dialog-session.js';
 import { partyFromNameAddr, partyFromUri, type Party } from './party.js';
 
@@ -26,6 +28,7 @@ export class IncomingCall extends EventEmitter {
   private cancelledByPeer = false;
   private finalSent = false;
   private readonly unregisterCancel: () => void;
+  private readonly giveUpTimer: TimerHandle | undefined;
 
   constructor(
     readonly request: SipRequest,
@@ -40,10 +43,21 @@ export class IncomingCall extends EventEmitter {
     this.requestUri = partyFromUri(parseUri(request.uri), request.uri);
     this.from = partyFromNameAddr(fromOf(request));
     this.to = partyFromNameAddr(toOf(request));
-    this.sdp = request.body.length > 0 && contentTypeOf(request) === 'application/sdp' ? request.body.toString('utf8') : undefined;
+    const body = sdpOf(request);
+    this.sdp = body.kind === 'sdp' ? body.sdp : undefined;
     this.headers = request.headers.entries().map(([n, v]) => [canonicalHeaderName(n), v] as const);
     this.unregisterCancel = core.registerCancellable(tx, localTag, () => this.cancelByPeer());
-    tx.once('terminated', () => this.unregisterCancel());
+    tx.once('terminated', () => {
+      this.unregisterCancel();
+      this.giveUpTimer?.cancel();
+    });
+    // Safety net: an INVITE server transaction has no timeout of its own while Proceeding (§17.2.1), so a
+    // call nobody answers would live forever if the caller vanished without CANCEL.
+    this.giveUpTimer = core.clock.setTimeout(() => {
+      if (this.finalSent) return;
+      core.logger.warn({ sipCallId: this.callId }, 'INVITE not answered in time; 408');
+      this.reject(408);
+    }, core.pendingInviteTimeoutMs);
   }
 
   get cancelled(): boolean {
@@ -79,6 +93,7 @@ export class IncomingCall extends EventEmitter {
       code = 500;
     }
     this.finalSent = true;
+    this.giveUpTimer?.cancel();
     this.core.respond(this.tx, code, {
       toTag: this.localTag,
       ...(reason !== undefined ? { reason } : {}),
@@ -98,9 +113,16 @@ export class IncomingCall extends EventEmitter {
     if (this.finalSent) {
       return Promise.reject(new CallRejectedError(500, 'Server Internal Error', 'a final response was already sent'));
     }
+    let dialog: Dialog;
+    try {
+      dialog = Dialog.asUas(this.request, this.localTag);
+    } catch (err) {
+      this.reject(500);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     this.finalSent = true;
     this.unregisterCancel();
-    const dialog = Dialog.asUas(this.request, this.localTag);
+    this.giveUpTimer?.cancel();
     const session = new DialogSession(dialog, this.transport, this.core, sdpAnswer);
     const ok = this.core.respond(this.tx, 200, {
       toTag: this.localTag,
@@ -147,6 +169,7 @@ export class IncomingCall extends EventEmitter {
   private cancelByPeer(): void {
     if (this.finalSent) return;
     this.finalSent = true;
+    this.giveUpTimer?.cancel();
     this.cancelledByPeer = true;
     this.core.respond(this.tx, 487, { toTag: this.localTag });
     this.emit('cancel');

@@ -19,6 +19,7 @@ import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.
 import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
 import { checkRequest } from './request-policy.js';
+import { sdpOf } from './body.js';
 
 export interface SipUserAgentOptions {
   clock: Clock;
@@ -32,6 +33,8 @@ export interface SipUserAgentOptions {
   timers?: Partial<SipTimerConfig>;
   /** Option tags we implement (Supported header, Require check). Default none. */
   supported?: string[];
+  /** Final answer deadline for an incoming INVITE before the stack sends 408 (default 180 s). */
+  pendingInviteTimeoutMs?: number;
 }
 
 // Compile-time proof that the UA's objects are what call control expects (structural typing).
@@ -169,6 +172,12 @@ export class SipUserAgent implements SignalingEngine {
       this.respond(tx, 400, { reason: 'Missing Contact' });
       return;
     }
+    const body = sdpOf(req);
+    if (body.kind === 'unsupported') {
+      // §8.2.3: "If a UAS does not understand the content type ... it MUST return a 415 ... with Accept".
+      this.respond(tx, 415, { headers: [['Accept', 'application/sdp'], ['Accept-Encoding', 'identity']] });
+      return;
+    }
     // Send 100 at once so the caller stops retransmitting (§17.2.1: the TU answers within 200 ms).
     this.respond(tx, 100);
     const call = new IncomingCall(req, tx, ctx.source, ctx.transport, newTag(), this.core);
@@ -255,6 +264,7 @@ export class SipUserAgent implements SignalingEngine {
       clock: this.options.clock,
       timers: this.timers,
       logger: this.log,
+      pendingInviteTimeoutMs: this.options.pendingInviteTimeoutMs ?? 180_000,
       respond: (tx, status, options) => this.respond(tx, status, options),
       dialogHeaders: (t) => this.dialogHeaders(t),
       resend: (res, transport) => {
