@@ -6,6 +6,7 @@ export default defineConfig({
     // Integration tests start real processes (bridge, SIPp, baresip) on loopback ports;
     // run files one at a time so port ranges and CPU (2 cores in CI) are not contended.
     fileParallelism: false,
+    reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

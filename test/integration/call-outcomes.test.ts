@@ -140,6 +140,16 @@ describe('call outcomes', () => {
     await bridge.waitForLog((l) => l.msg === 'call rejected' && l.status === 503);
   });
 
+  it.each([
+    ['uac-options-expect-200.xml', 'OPTIONS'],
+    ['uac-unknown-method-expect-501.xml', 'FROB'],
+    ['uac-register-expect-405.xml', 'REGISTER'],
+  ])('%s', async (scenario, method) => {
+    const run = await call(scenario, '+15550100');
+    expect(run.code, describeSipp(run)).toBe(0);
+    if (method === 'REGISTER') expect(run.messages).toMatch(/^Allow:.*INVITE/im);
+  });
+
   it('a call after all of that still works, and nothing leaked', async () => {
     behaviour = (c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 200));
     const run = await call('uac-expect-bye-from-bridge.xml', '+15550100');
