@@ -45,6 +45,13 @@ describe('UA: INVITE edge cases', () => {
     await h.peer.response(482, 'INVITE');
   });
 
+  it('publicAddress goes into Contact', async () => {
+    h = await harness({ publicAddress: '198.51.100.7' });
+    h.send({ method: 'OPTIONS', cseq: 1, ...h.ids() });
+    const ok = await h.peer.response(200, 'OPTIONS');
+    expect(ok.headers.get('Contact')).toBe(`<sip:198.51.100.7:${h.uaPort}>`);
+  });
+
   it('505 for another SIP version', async () => {
     h = await harness();
     const text = `OPTIONS sip:bot@127.0.0.1 SIP/3.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${h.peer.port};branch=z9hG4bKv3\r\nMax-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:bot@127.0.0.1>\r\nCall-ID: v3\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
