@@ -4,6 +4,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { apiSchema, outboundTrunkSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -171,6 +172,8 @@ const trunkSchema = z.strictObject({
   /** Bot for numbers not listed in `numbers`. */
   bot: nameSchema.optional(),
   numbers: z.record(numberKey, z.strictObject({ bot: nameSchema })).default({}),
+  /** Toll-fraud guard: what bots on this trunk may transfer to besides named destinations (see README). */
+  transferAllow: transferAllowSchema,
 });
 
 const loggingSchema = z.strictObject({
@@ -190,6 +193,9 @@ export const configSchema = z
     media: mediaSchema.prefault({}),
     bots: z.record(nameSchema, botSchema).default({}),
     inboundTrunks: z.array(trunkSchema).default([]),
+    outboundTrunks: z.array(outboundTrunkSchema).default([]),
+    transferDestinations: z.record(nameSchema, transferDestinationSchema).default({}),
+    api: apiSchema.prefault({}),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
   })
@@ -206,6 +212,8 @@ interface LooseConfig {
   media?: { rtpPortMin?: unknown; rtpPortMax?: unknown };
   bots?: unknown;
   inboundTrunks?: unknown;
+  outboundTrunks?: unknown;
+  transferDestinations?: unknown;
 }
 
 type Ctx = z.RefinementCtx;
@@ -218,6 +226,25 @@ function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
   checkRtpRange(cfg, ctx);
   checkListenUnique(cfg, ctx);
   checkTrunks(cfg, ctx);
+  checkOutbound(cfg, ctx);
+}
+
+/** Outbound trunk names are unique; destinations name existing trunks. */
+function checkOutbound(cfg: LooseConfig, ctx: Ctx): void {
+  const names = new Set<string>();
+  if (Array.isArray(cfg.outboundTrunks)) {
+    cfg.outboundTrunks.forEach((t: unknown, i) => {
+      if (!isRecord(t) || typeof t.name !== 'string') return;
+      if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['outboundTrunks', i, 'name'], message: `duplicate outbound trunk "${t.name}"` });
+      names.add(t.name);
+    });
+  }
+  if (!isRecord(cfg.transferDestinations)) return;
+  for (const [name, d] of Object.entries(cfg.transferDestinations)) {
+    if (isRecord(d) && typeof d.trunk === 'string' && !names.has(d.trunk)) {
+      ctx.addIssue({ code: 'custom', path: ['transferDestinations', name, 'trunk'], message: `unknown outbound trunk "${d.trunk}"` });
+    }
+  }
 }
 
 function checkRtpRange(cfg: LooseConfig, ctx: Ctx): void {
