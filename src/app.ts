@@ -12,6 +12,7 @@ import { CallManager } from './calls/call-manager.js';
 import type { CallObserver } from './calls/call-events.js';
 import type { PeerAddress } from './calls/signaling.js';
 import { OpsHttpServer } from './api/http-server.js';
+import { createCallsApi } from './api/calls-api.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -105,6 +106,40 @@ export class TrunkbridgeApp {
       this.logger.child({ layer: 'calls' }),
     );
     this.calls.attach();
+    const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
+    this.calls.enableOutbound({
+      clock: this.clock,
+      logger: this.logger.child({ layer: 'calls' }),
+      observer: observerFor(this.metrics),
+      botTarget: (name) => {
+        const t = targets.get(name);
+        if (!t) throw new Error(`bot "${name}" is not configured`);
+        return t;
+      },
+      findBot: (name) => targets.get(name),
+      outboundTrunk: (name) => outboundTrunks.get(name),
+      placeCall: (req) => this.sip.placeCall(req),
+      connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => this.metrics.botFrameDropped() }),
+      allocateRtp: () => ports.allocate(),
+      mediaAddress,
+      codecPreference: [...config.media.codecs],
+      idleFill: config.media.idleFill,
+      latching: config.media.latching,
+    });
+    const callsApi = config.api.enabled
+      ? createCallsApi(
+          {
+            placeCall: (req) => this.calls.placeCall(req),
+            hangup: (callId) => {
+              const call = this.calls.get(callId);
+              if (!call) return false;
+              call.end('api-hangup');
+              return true;
+            },
+          },
+          { ...(config.api.token !== undefined ? { token: config.api.token } : {}), logger: this.logger.child({ layer: 'api' }) },
+        )
+      : undefined;
     if (config.metrics.enabled) {
       this.ops = new OpsHttpServer(
         {
@@ -113,6 +148,7 @@ export class TrunkbridgeApp {
           health: () => ({ status: this.stopped ? 'draining' : 'ok', activeCalls: this.calls.activeCount }),
         },
         this.logger.child({ layer: 'api' }),
+        callsApi,
       );
     }
   }
