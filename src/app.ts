@@ -11,6 +11,8 @@ import { SipUserAgent } from './sip/ua/user-agent.js';
 import { CallManager } from './calls/call-manager.js';
 import type { CallObserver } from './calls/call-events.js';
 import type { PeerAddress } from './calls/signaling.js';
+import type { TransferContext } from './calls/inbound-call-handler.js';
+import type { TransferServices } from './calls/transfer.js';
 import { OpsHttpServer } from './api/http-server.js';
 import { createCallsApi } from './api/calls-api.js';
 
@@ -83,6 +85,25 @@ export class TrunkbridgeApp {
     const targets = new Map<string, BotTarget>();
     for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
 
+    const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
+    const transferAllow = new Map(config.inboundTrunks.map((t) => [t.name, t.transferAllow ?? []] as const));
+    const transfers = (ctx: TransferContext): TransferServices => ({
+      policy: {
+        destinations: config.transferDestinations,
+        outboundTrunk: (name) => outboundTrunks.get(name),
+        allow: ctx.inboundTrunk !== undefined ? (transferAllow.get(ctx.inboundTrunk) ?? []) : [],
+      },
+      placeCall: (req) => this.sip.placeCall(req),
+      allocateRtp: () => ports.allocate(),
+      mediaAddress,
+      codecPreference: [...config.media.codecs],
+      idleFill: config.media.idleFill,
+      advertisedHost: this.sip.advertisedHost('udp'),
+      callerNumber: ctx.callerNumber,
+      calledNumber: ctx.calledNumber,
+      appSampleRate: ctx.appSampleRate,
+    });
+
     this.calls = new CallManager(
       this.sip,
       {
@@ -102,11 +123,11 @@ export class TrunkbridgeApp {
         codecPreference: [...config.media.codecs],
         idleFill: config.media.idleFill,
         latching: config.media.latching,
+        transfers,
       },
       this.logger.child({ layer: 'calls' }),
     );
     this.calls.attach();
-    const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
     this.calls.enableOutbound({
       clock: this.clock,
       logger: this.logger.child({ layer: 'calls' }),
@@ -125,11 +146,13 @@ export class TrunkbridgeApp {
       codecPreference: [...config.media.codecs],
       idleFill: config.media.idleFill,
       latching: config.media.latching,
+      transfers,
     });
     const callsApi = config.api.enabled
       ? createCallsApi(
           {
             placeCall: (req) => this.calls.placeCall(req),
+            transfer: (callId, body) => this.calls.get(callId)?.transfer(body),
             hangup: (callId) => {
               const call = this.calls.get(callId);
               if (!call) return false;

@@ -15,7 +15,7 @@ export interface CallsControl {
   /** Ends a live call with BYE (bot gets `stop` reason "api-hangup" semantics of bot-hangup). False if unknown. */
   hangup(callId: string): boolean;
   /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
-  transfer?(callId: string, command: TransferBody): Promise<Record<string, unknown>> | undefined;
+  transfer?(callId: string, command: TransferBody): Promise<{ status: string }> | undefined;
 }
 
 const placeCallBody = z.strictObject({

@@ -9,6 +9,7 @@ import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
 import { BridgedCall } from './bridged-call.js';
+import type { TransferServices } from './transfer.js';
 
 /** Everything setting up an inbound call needs; built once in app.ts. */
 export interface InboundCallDeps {
@@ -24,6 +25,17 @@ export interface InboundCallDeps {
   codecPreference: string[];
   idleFill: 'silence' | 'none';
   latching: 'any' | 'same-ip' | 'off';
+  /** Transfer services for an answered call (absent: transfers fail with "transfer-unavailable"). */
+  transfers?(ctx: TransferContext): TransferServices;
+}
+
+/** Facts about one call that its transfer services depend on. */
+export interface TransferContext {
+  /** Inbound trunk name (its transferAllow applies), or undefined for calls we placed. */
+  inboundTrunk?: string;
+  callerNumber: string;
+  calledNumber: string;
+  appSampleRate: number;
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -114,7 +126,13 @@ export async function handleInboundCall(
       throw err;
     }
 
-    const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
+    const transfers = deps.transfers?.({
+      inboundTrunk: decision.trunk,
+      callerNumber: signal.from.user,
+      calledNumber: decision.number,
+      appSampleRate: target.sampleRate,
+    });
+    const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer, transfers);
     call.start();
     const start: StartMessage = {
       type: 'start',

@@ -136,7 +136,8 @@ async function connectWhenAnswered(
       latching: deps.latching,
     });
     socket = undefined;
-    const call = new BridgedCall(callId, signal.callId, answer.dialog, media, bot, deps.clock, log, deps.observer);
+    const transfers = deps.transfers?.({ callerNumber: request.e164, calledNumber: request.fromUser, appSampleRate: target.sampleRate });
+    const call = new BridgedCall(callId, signal.callId, answer.dialog, media, bot, deps.clock, log, deps.observer, transfers);
     call.start();
     const start: StartMessage = {
       type: 'start',

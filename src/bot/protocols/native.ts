@@ -28,7 +28,32 @@ export type BotCommand =
   /** Echoed back as a `mark` event when playback reaches this point. */
   | { type: 'mark'; name: string }
   /** End the call. */
-  | { type: 'hangup'; reason?: string };
+  | { type: 'hangup'; reason?: string }
+  /** Hand the caller to a person: a named destination, a number (with `trunk`) or a SIP URI. */
+  | TransferCommand;
+
+/** Bot -> bridge: escalate (see README "Transfers"). */
+export interface TransferCommand {
+  type: 'transfer';
+  /** A transferDestinations name, a number ("+15557654321") or a sip: URI. */
+  to: string;
+  /** Outbound trunk for a number. */
+  trunk?: string;
+  /** refer: the carrier connects the caller (REFER); bridge: trunkbridge calls and relays. Default per destination. */
+  method?: 'refer' | 'bridge';
+  /** bridge: keep sending the bot audio (caller + agent mixed) after the agent answers. */
+  listen?: boolean;
+}
+
+/** Bridge -> bot: progress and outcome of a transfer. */
+export interface TransferEvent {
+  type: 'transfer';
+  status: 'ringing' | 'answered' | 'completed' | 'failed';
+  /** Final SIP status of a failed attempt (486, 480, 603, 408 for no answer...). */
+  sipStatus?: number;
+  /** Why it failed: "not-allowed", "timeout", "busy-here", "in-progress", ... */
+  reason?: string;
+}
 
 /** Bridge -> bot. */
 export type BridgeEvent =
@@ -36,7 +61,8 @@ export type BridgeEvent =
   | { type: 'stop'; reason: string }
   | { type: 'cleared'; playedMs: number; lastMark?: string }
   | { type: 'mark'; name: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | TransferEvent;
 
 /** Longest mark name / hangup reason accepted: both end up in logs. */
 const MAX_TEXT = 256;
@@ -66,11 +92,28 @@ export function parseBotCommand(text: string): BotCommand {
       const reason = textField(m, 'reason', false);
       return reason === undefined ? { type: 'hangup' } : { type: 'hangup', reason };
     }
+    case 'transfer':
+      return parseTransfer(m);
     case undefined:
       throw new BotProtocolError('message has no "type"');
     default:
       throw new BotProtocolError(`unknown message type ${JSON.stringify(m.type).slice(0, 64)}`);
   }
+}
+
+function parseTransfer(m: Record<string, unknown>): TransferCommand {
+  const cmd: TransferCommand = { type: 'transfer', to: textField(m, 'to', true) as string };
+  const trunk = textField(m, 'trunk', false);
+  if (trunk !== undefined) cmd.trunk = trunk;
+  if (m.method !== undefined) {
+    if (m.method !== 'refer' && m.method !== 'bridge') throw new BotProtocolError('"transfer" method must be "refer" or "bridge"');
+    cmd.method = m.method;
+  }
+  if (m.listen !== undefined) {
+    if (typeof m.listen !== 'boolean') throw new BotProtocolError('"transfer" listen must be a boolean');
+    cmd.listen = m.listen;
+  }
+  return cmd;
 }
 
 function textField(m: Record<string, unknown>, key: string, required: boolean): string | undefined {

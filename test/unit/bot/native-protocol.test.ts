@@ -9,6 +9,8 @@ describe('parseBotCommand', () => {
     ['{"type":"hangup"}', { type: 'hangup' }],
     ['{"type":"hangup","reason":"done"}', { type: 'hangup', reason: 'done' }],
     ['{"type":"mark","name":"x","extra":1}', { type: 'mark', name: 'x' }],
+    ['{"type":"transfer","to":"support-desk"}', { type: 'transfer', to: 'support-desk' }],
+    ['{"type":"transfer","to":"+15557654321","trunk":"carrier-out","method":"bridge","listen":true}', { type: 'transfer', to: '+15557654321', trunk: 'carrier-out', method: 'bridge', listen: true }],
   ])('%s', (text, expected) => {
     expect(parseBotCommand(text)).toEqual(expected);
   });
@@ -25,6 +27,9 @@ describe('parseBotCommand', () => {
     ['{"type":"mark","name":""}', 'string "name"'],
     ['{"type":"mark","name":7}', 'string "name"'],
     ['{"type":"hangup","reason":false}', 'string "reason"'],
+    ['{"type":"transfer"}', 'string "to"'],
+    ['{"type":"transfer","to":"x","method":"blind"}', 'method must be'],
+    ['{"type":"transfer","to":"x","listen":"yes"}', 'listen must be'],
     [`{"type":"mark","name":"${'a'.repeat(300)}"}`, 'longer than'],
   ])('rejects %j', (text, fragment) => {
     expect(() => parseBotCommand(text)).toThrow(BotProtocolError);
