@@ -98,6 +98,7 @@ export class TrunkbridgeApp {
       mediaAddress,
       codecPreference: [...config.media.codecs],
       idleFill: config.media.idleFill,
+      latching: config.media.latching,
       advertisedHost: this.sip.advertisedHost('udp'),
       callerNumber: ctx.callerNumber,
       calledNumber: ctx.calledNumber,

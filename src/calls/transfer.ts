@@ -24,6 +24,7 @@ export interface TransferServices {
   mediaAddress: string;
   codecPreference: string[];
   idleFill: 'silence' | 'none';
+  latching: 'any' | 'same-ip' | 'off';
   /** Our host:port for URIs we write (Referred-By, From of a bridged leg to a SIP URI). */
   advertisedHost: string;
   /** The caller's number (caller ID on a bridged leg) and the number they called (Referred-By). */
@@ -201,6 +202,7 @@ export class TransferController {
         ptimeMs: negotiated.ptimeMs,
         appSampleRate: s.appSampleRate,
         idleFill: s.idleFill,
+        latching: s.latching,
       });
     } catch (err) {
       rtp.close();
