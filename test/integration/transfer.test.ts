@@ -10,6 +10,11 @@ import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
 import { testConfig } from './harness/config.js';
+import { startSippUas, type SippUas } from './harness/sipp-uas.js';
+import { readPcapRtp } from './harness/pcap.js';
+import { bestLaggedCorrelation, goertzelAmplitude, rmsEnvelope } from './harness/signal.js';
+import { createSocket, type Socket } from 'node:dgram';
+import alawmulaw from 'alawmulaw';
 
 let bridge: BridgeProcess;
 let bots: TestBotServer;
@@ -17,9 +22,12 @@ let listener: RtpListener;
 let sipPort: number;
 let metricsPort: number;
 let behaviour: (c: BotConnection) => void = () => {};
+/** SIP port the no-answer destination (SIPp) will listen on; named in config with a 2 s ring timeout. */
+let noAnswerPort: number;
 
 beforeAll(async () => {
   sipPort = await freeUdpPort();
+  noAnswerPort = await freeUdpPort();
   metricsPort = await freeTcpPort();
   const rtpBase = await freeUdpRange(6);
   bots = await TestBotServer.start((c) => behaviour(c));
@@ -30,14 +38,16 @@ beforeAll(async () => {
       metricsPort,
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 5,
+      extraMedia: '  latching: off',
       bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 1500 }` },
       numbers: { '+15550100': 'tester' },
-    }).replace('    mode: flow\n', '    mode: flow\n    transferAllow: ["+1555*"]\n') +
+    }).replace('    mode: flow\n', '    mode: flow\n    transferAllow: ["+1555*", "sip:agent@127.0.0.1:*"]\n') +
       `
 outboundTrunks:
   - { name: carrier-out, host: 127.0.0.1, port: 5090 }
 transferDestinations:
   support-desk: { number: "+15557654321", trunk: carrier-out, method: refer }
+  no-answer-desk: { uri: "sip:agent@127.0.0.1:${noAnswerPort}", method: bridge, ringTimeoutSec: 2 }
 `,
   );
   await bridge.start();
@@ -138,5 +148,157 @@ describe('toll-fraud guard and HTTP control', () => {
     await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
     expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'api-hangup' });
     expect(run.messages).not.toMatch(/REFER/);
+  });
+});
+
+/** The agent's phone media: records what the bridge sends and, once it hears the bridge, talks back a tone. */
+class AgentMedia {
+  readonly received: Buffer[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private constructor(
+    private readonly socket: Socket,
+    readonly port: number,
+  ) {}
+
+  static async start(toneHz: number): Promise<AgentMedia> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const agent = new AgentMedia(socket, socket.address().port);
+    socket.on('message', (msg, rinfo) => {
+      if (msg.length < 12 || msg[0] >> 6 !== 2 || (msg[1] & 0x7f) !== 8) return;
+      agent.received.push(Buffer.from(msg.subarray(12)));
+      if (!agent.timer) agent.talk(toneHz, rinfo.port);
+    });
+    return agent;
+  }
+
+  /** 20 ms PCMA packets of a sine to the bridge's leg port (where its RTP comes from), for 3 s. */
+  private talk(hz: number, port: number): void {
+    let n = 0;
+    const ssrc = 0x1234abcd;
+    this.timer = setInterval(() => {
+      if (n >= 150) return clearInterval(this.timer);
+      const pcm = new Int16Array(160);
+      for (let i = 0; i < 160; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * (n * 160 + i)) / 8000));
+      const head = Buffer.alloc(12);
+      head[0] = 0x80;
+      head[1] = 8;
+      head.writeUInt16BE(n & 0xffff, 2);
+      head.writeUInt32BE(n * 160, 4);
+      head.writeUInt32BE(ssrc, 8);
+      this.socket.send(Buffer.concat([head, Buffer.from(alawmulaw.alaw.encode(pcm))]), port, '127.0.0.1');
+      n++;
+    }, 20);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.socket.close();
+  }
+}
+
+function decodePcma(payloads: Buffer[]): number[] {
+  return payloads.flatMap((p) => Array.from(alawmulaw.alaw.decode(p)));
+}
+
+describe('bridged transfer (two SIPp instances: caller and destination)', () => {
+  let agentSipp: SippUas | undefined;
+  let agentMedia: AgentMedia | undefined;
+  let callerRtp: RtpListener | undefined;
+
+  afterAll(() => {
+    agentSipp?.kill();
+    agentMedia?.close();
+    callerRtp?.close();
+  });
+
+  it('answered: caller and destination hear each other through the bridge; the bot leaves with stop "transfer"', async () => {
+    agentMedia = await AgentMedia.start(1000);
+    agentSipp = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', keys: { agent_rtp_port: agentMedia.port } });
+    const agentUri = `sip:agent@127.0.0.1:${agentSipp.port}`;
+    behaviour = (c) => c.ws.once('message', () => c.sendJson({ type: 'transfer', to: agentUri, method: 'bridge' }));
+    callerRtp = await RtpListener.start();
+    const run = await runSipp({
+      scenario: 'uac-pcap-g711a-caller-hangup.xml',
+      target: { host: '127.0.0.1', port: sipPort },
+      service: '+15550100',
+      keys: { rtp_port: callerRtp.port },
+      args: ['-d', '8000'],
+    });
+    expect(run.code, describeSipp(run)).toBe(0);
+    const agentRun = await agentSipp.done;
+    expect(agentRun.code, describeSipp(agentRun)).toBe(0); // the bridge BYEd the destination when the caller left
+    const bot = bots.connections[bots.connections.length - 1];
+    await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
+    expect(transfers(bot)).toEqual([
+      { type: 'transfer', status: 'ringing' },
+      { type: 'transfer', status: 'answered' },
+    ]);
+    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'transfer' });
+
+    // destination -> caller: the agent's 1 kHz tone reaches the caller, and not neighbouring frequencies.
+    // The caller negotiated PCMU (our preference among its offer): decode what was sent to it.
+    const toCaller = callerRtp.packets.flatMap((p) => Array.from(p.payloadType === 8 ? alawmulaw.alaw.decode(p.payload) : alawmulaw.mulaw.decode(p.payload)));
+    expect(toCaller.length).toBeGreaterThan(8000 * 3);
+    let best = 0;
+    let at = 0;
+    for (let s = 0; s + 4000 <= toCaller.length; s += 800) {
+      const a = goertzelAmplitude(toCaller.slice(s, s + 4000), 8000, 1000);
+      if (a > best) [best, at] = [a, s];
+    }
+    expect(best).toBeGreaterThan(2000);
+    expect(goertzelAmplitude(toCaller.slice(at, at + 4000), 8000, 600)).toBeLessThan(best / 20);
+    expect(goertzelAmplitude(toCaller.slice(at, at + 4000), 8000, 1600)).toBeLessThan(best / 20);
+
+    // caller -> destination: the caller's recording reaches the agent (envelope follows the pcap's).
+    const reference = decodePcma(readPcapRtp('/usr/share/sip-tester/g711a.pcap').map((p) => p.payload));
+    const heard = decodePcma(agentMedia.received);
+    expect(heard.length).toBeGreaterThan(8000 * 4);
+    const { r } = bestLaggedCorrelation(rmsEnvelope(reference, 160), rmsEnvelope(heard, 160), 100);
+    expect(r).toBeGreaterThan(0.8);
+  }, 40_000);
+
+  it('busy (486): the bot hears ringing then failed 486 and keeps the caller', async () => {
+    const busy = await startSippUas({ scenario: 'uas-expect-486.xml' });
+    behaviour = (c) =>
+      c.ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const msg = JSON.parse(String(data)) as { type: string; status?: string };
+        if (msg.type === 'start') c.sendJson({ type: 'transfer', to: `sip:agent@127.0.0.1:${busy.port}` });
+        if (msg.type === 'transfer' && msg.status === 'failed') setTimeout(() => c.sendJson({ type: 'hangup' }), 300);
+      });
+    const count = bots.connections.length;
+    const run = await caller('uac-expect-bye-from-bridge.xml');
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect((await busy.done).code).toBe(0);
+    const bot = await nextBot(count + 1);
+    await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
+    expect(transfers(bot)).toEqual([
+      { type: 'transfer', status: 'ringing' },
+      { type: 'transfer', status: 'failed', sipStatus: 486, reason: 'busy-here' },
+    ]);
+    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'bot-hangup' });
+  });
+
+  it('no answer: CANCEL after the destination ring timeout, failed 408 "timeout", the caller stays with the bot', async () => {
+    const ringing = await startSippUas({ scenario: 'uas-ring-no-answer.xml', port: noAnswerPort });
+    behaviour = (c) =>
+      c.ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const msg = JSON.parse(String(data)) as { type: string; status?: string };
+        if (msg.type === 'start') c.sendJson({ type: 'transfer', to: 'no-answer-desk' });
+        if (msg.type === 'transfer' && msg.status === 'failed') setTimeout(() => c.sendJson({ type: 'hangup' }), 300);
+      });
+    const count = bots.connections.length;
+    const run = await caller('uac-expect-bye-from-bridge.xml');
+    expect(run.code, describeSipp(run)).toBe(0);
+    const ringRun = await ringing.done;
+    expect(ringRun.code, describeSipp(ringRun)).toBe(0);
+    const bot = await nextBot(count + 1);
+    await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
+    expect(transfers(bot)).toEqual([
+      { type: 'transfer', status: 'ringing' },
+      { type: 'transfer', status: 'failed', sipStatus: 408, reason: 'timeout' },
+    ]);
   });
 });

@@ -20,11 +20,11 @@ export interface SippUas {
  * Starts SIPp as a UAS (callee, carrier or PBX) on 127.0.0.1 with a scenario from sipp/, in the background.
  * It handles `calls` calls, then exits.
  */
-export async function startSippUas(opts: { scenario: string; calls?: number; timeoutMs?: number; args?: string[]; keys?: Record<string, string | number> }): Promise<SippUas> {
+export async function startSippUas(opts: { scenario: string; port?: number; calls?: number; timeoutMs?: number; args?: string[]; keys?: Record<string, string | number> }): Promise<SippUas> {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-uas-'));
   const errFile = join(dir, 'errors.log');
   const msgFile = join(dir, 'messages.log');
-  const port = await freeUdpPort();
+  const port = opts.port ?? (await freeUdpPort());
   const mediaPort = await freeUdpPort();
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
