@@ -125,6 +125,18 @@ export class TrunkbridgeApp {
         idleFill: config.media.idleFill,
         latching: config.media.latching,
         transfers,
+        pstn: {
+          clock: this.clock,
+          logger: this.logger.child({ layer: 'calls' }),
+          observer: observerFor(this.metrics),
+          placeCall: (req) => this.sip.placeCall(req),
+          outboundTrunk: (name) => outboundTrunks.get(name),
+          allocateRtp: () => ports.allocate(),
+          mediaAddress,
+          codecPreference: [...config.media.codecs],
+          latching: config.media.latching,
+          advertisedHost: () => this.sip.advertisedHost('udp'),
+        },
       },
       this.logger.child({ layer: 'calls' }),
     );
@@ -153,7 +165,10 @@ export class TrunkbridgeApp {
       ? createCallsApi(
           {
             placeCall: (req) => this.calls.placeCall(req),
-            transfer: (callId, body) => this.calls.get(callId)?.transfer(body),
+            transfer: (callId, body) => {
+              const call = this.calls.get(callId);
+              return call && 'transfer' in call ? call.transfer(body) : undefined;
+            },
             hangup: (callId) => {
               const call = this.calls.get(callId);
               if (!call) return false;

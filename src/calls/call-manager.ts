@@ -3,6 +3,7 @@ import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
 import type { BridgedCall } from './bridged-call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
 import { CallRejectedError } from '../core/errors.js';
+import type { PstnCall } from './pstn-call.js';
 import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
 
 /**
@@ -10,7 +11,7 @@ import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type P
  * and refuses new calls with 503 while draining.
  */
 export class CallManager {
-  private readonly calls = new Map<string, BridgedCall>();
+  private readonly calls = new Map<string, BridgedCall | PstnCall>();
   private pendingSetups = 0;
   private draining = false;
   private outbound: OutboundCallDeps | undefined;
@@ -42,7 +43,7 @@ export class CallManager {
   }
 
   /** A live (answered) call by our call id. */
-  get(callId: string): BridgedCall | undefined {
+  get(callId: string): BridgedCall | PstnCall | undefined {
     return this.calls.get(callId);
   }
 

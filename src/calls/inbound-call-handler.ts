@@ -10,6 +10,7 @@ import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
 import { BridgedCall } from './bridged-call.js';
 import type { TransferServices } from './transfer.js';
+import { handlePstnCall, type PstnCall, type PstnCallDeps } from './pstn-call.js';
 
 /** Everything setting up an inbound call needs; built once in app.ts. */
 export interface InboundCallDeps {
@@ -27,6 +28,8 @@ export interface InboundCallDeps {
   latching: 'any' | 'same-ip' | 'off';
   /** Transfer services for an answered call (absent: transfers fail with "transfer-unavailable"). */
   transfers?(ctx: TransferContext): TransferServices;
+  /** pstn-mode trunks and DIDs (forwardTo, no bot). */
+  pstn?: PstnCallDeps;
 }
 
 /** Facts about one call that its transfer services depend on. */
@@ -55,7 +58,7 @@ function customHeaders(headers: ReadonlyArray<readonly [string, string]>): Recor
 export async function handleInboundCall(
   signal: IncomingCallSignal,
   deps: InboundCallDeps,
-): Promise<BridgedCall | undefined> {
+): Promise<BridgedCall | PstnCall | undefined> {
   const callId = randomUUID();
   const log = deps.logger.child({ callId, sipCallId: signal.callId });
   log.info(
@@ -73,6 +76,10 @@ export async function handleInboundCall(
       headers: signal.headers,
     });
     log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    if (decision.forwardTo) {
+      if (!deps.pstn) throw new CallRejectedError(503, 'pstn-unavailable', 'pstn mode is not available');
+      return await handlePstnCall(signal, { ...decision, forwardTo: decision.forwardTo }, deps.pstn);
+    }
 
     if (signal.sdp === undefined) {
       throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP (delayed offer) is not supported yet');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, errorCodeOf, sipStatusOf, TrunkbridgeError } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
@@ -99,6 +100,13 @@ async function connectWhenAnswered(
   let bot: BotSession | undefined;
   let media: MediaSession | undefined;
   let socket: RtpSocket | undefined = rtp;
+  // The callee often speaks the instant it answers ("Hello?"), before the bot is attached: hold those packets
+  // and replay them once the bot has its `start` (bounded: 1 s at 20 ms packets).
+  const early: Array<[Buffer, RemoteInfo]> = [];
+  const hold = (msg: Buffer, rinfo: RemoteInfo): void => {
+    if (early.length < 50) early.push([msg, rinfo]);
+  };
+  rtp.socket.on('message', hold);
   try {
     signal.on('progress', (status) => log.info({ status }, 'outbound call progress'));
     const [answer, connected] = await Promise.all([
@@ -151,10 +159,13 @@ async function connectWhenAnswered(
       media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
     };
     bot.sendStart(start);
+    rtp.socket.off('message', hold);
+    for (const [msg, rinfo] of early.splice(0)) rtp.socket.emit('message', msg, rinfo);
     deps.observer.callAnswered('outbound');
     log.info({ codec: negotiated.codec.name, remote: negotiated.remote }, 'outbound call answered');
     return call;
   } catch (err) {
+    rtp.socket.off('message', hold);
     socket?.close();
     media?.close();
     const b = bot ?? (await botPromise.catch(() => undefined));

@@ -69,3 +69,25 @@ export function trunkCallRequest(trunk: OutboundTrunkConfig, o: TrunkCallOptions
     ringTimeoutMs: o.ringTimeoutMs,
   };
 }
+
+/**
+ * The UAC request for a call straight to a SIP URI (a PBX extension, an agent's phone): next hop from the
+ * URI (host, port, transport param, sips → TLS 5061), From `sip:<fromUser>@<ourHost>`.
+ */
+export function uriCallRequest(
+  uri: string,
+  o: { fromUser: string; ourHost: string; sdp: string; ringTimeoutMs: number; credentials?: { username: string; password: string } },
+): OutgoingCallRequest {
+  const m = /^(sips?):(?:[^@;?]*@)?(\[[^\]]+\]|[^:;?]+)(?::(\d+))?/i.exec(uri);
+  if (!m) throw new CallRejectedError(400, 'bad-uri', `cannot route to ${uri}`);
+  const tls = m[1].toLowerCase() === 'sips' || /;transport=tls/i.test(uri);
+  const host = m[2].replace(/^\[|\]$/g, '');
+  return {
+    requestUri: uri,
+    fromUri: `sip:${o.fromUser}@${o.ourHost}`,
+    nextHop: { host, port: m[3] ? Number(m[3]) : tls ? 5061 : 5060, transport: tls ? 'tls' : /;transport=tcp/i.test(uri) ? 'tcp' : 'udp' },
+    sdp: o.sdp,
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ringTimeoutMs: o.ringTimeoutMs,
+  };
+}

@@ -12,7 +12,7 @@ import type { TransferCommand, TransferEvent } from '../bot/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
 import { createOffer, parseAnswer } from '../sdp/index.js';
 import type { CallMedia } from './bridged-call.js';
-import { trunkCallRequest } from './outbound-request.js';
+import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { referToUri, resolveTransferTarget, type TransferPolicy, type TransferTarget } from './transfer-target.js';
 
@@ -238,18 +238,13 @@ export class TransferController {
       const from = target.callerId === 'caller' && /^\+?\d{6,15}$/.test(s.callerNumber) ? s.callerNumber : undefined;
       return trunkCallRequest(target.trunk, { to: target.e164, ...(from ? { from } : {}), sdp, ringTimeoutMs: target.ringTimeoutMs });
     }
-    const m = /^(sips?):(?:[^@;?]*@)?(\[[^\]]+\]|[^:;?]+)(?::(\d+))?/i.exec(target.uri);
-    if (!m) throw new CallRejectedError(400, 'bad-uri', `cannot route to ${target.uri}`);
-    const tls = m[1].toLowerCase() === 'sips' || /;transport=tls/i.test(target.uri);
-    const host = m[2].replace(/^\[|\]$/g, '');
     const user = /^\+?\d{6,15}$/.test(s.callerNumber) ? s.callerNumber : 'trunkbridge';
-    return {
-      requestUri: target.uri,
-      fromUri: `sip:${user}@${s.advertisedHost}`,
-      nextHop: { host, port: m[3] ? Number(m[3]) : tls ? 5061 : 5060, transport: tls ? 'tls' : /;transport=tcp/i.test(target.uri) ? 'tcp' : 'udp' },
+    return uriCallRequest(target.uri, {
+      fromUser: user,
+      ourHost: s.advertisedHost,
       sdp,
-      ...(target.credentials ? { credentials: target.credentials } : {}),
       ringTimeoutMs: target.ringTimeoutMs,
-    };
+      ...(target.credentials ? { credentials: target.credentials } : {}),
+    });
   }
 }

@@ -132,3 +132,24 @@ export const apiSchema = z.strictObject({
 
 /** Destination patterns: names, exact numbers, "+1555*" prefixes, "sip:*@pbx.example.com". */
 export const transferAllowSchema = z.array(z.string().min(1).max(256)).optional();
+
+/**
+ * Where a `mode: pstn` trunk or DID sends its calls (no bot): a SIP URI, or a number through an outbound trunk.
+ */
+export const forwardToSchema = z
+  .strictObject({
+    uri: z.string().regex(/^sips?:[^\s<>"]+$/i, 'must be a sip: or sips: URI').optional(),
+    number: z.string().regex(/^\+?[0-9 ()\-.]{3,32}$/, 'must be a phone number').optional(),
+    trunk: nameSchema.optional(),
+    auth: digestAuthSchema.optional(),
+    /** Seconds to ring the forward target before the caller gets 408. */
+    ringTimeoutSec: z.number().int().min(1).max(600).default(60),
+  })
+  .superRefine((f, ctx) => {
+    if ((f.uri === undefined) === (f.number === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'forwardTo needs exactly one of "uri" or "number" (with "trunk")' });
+    }
+    if (f.number !== undefined && f.trunk === undefined) ctx.addIssue({ code: 'custom', path: ['trunk'], message: 'required with "number"' });
+  });
+
+export type ForwardToConfig = z.infer<typeof forwardToSchema>;

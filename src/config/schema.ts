@@ -4,7 +4,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
-import { apiSchema, outboundTrunkSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
+import { apiSchema, forwardToSchema, outboundTrunkSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -167,11 +167,25 @@ const trunkSchema = z.strictObject({
   name: nameSchema,
   /** Source IPs / CIDRs allowed to send INVITEs on this trunk. */
   allow: z.array(addressRule).min(1),
-  /** flow = calls go to a bot. ('pstn' will join later.) */
-  mode: z.enum(['flow']).default('flow'),
+  /** flow = calls go to a bot; pstn = calls are bridged to `forwardTo` without a bot (B2BUA). */
+  mode: z.enum(['flow', 'pstn']).default('flow'),
+  /** pstn mode: where calls go. */
+  forwardTo: forwardToSchema.optional(),
   /** Bot for numbers not listed in `numbers`. */
   bot: nameSchema.optional(),
-  numbers: z.record(numberKey, z.strictObject({ bot: nameSchema })).default({}),
+  numbers: z
+    .record(
+      numberKey,
+      z
+        .strictObject({ bot: nameSchema.optional(), mode: z.enum(['flow', 'pstn']).optional(), forwardTo: forwardToSchema.optional() })
+        .superRefine((n, ctx) => {
+          if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
+            ctx.addIssue({ code: 'custom', path: [n.mode === 'pstn' ? 'forwardTo' : 'bot'], message: n.mode === 'pstn' ? 'required for mode pstn' : 'required' });
+          }
+          if (n.mode !== 'pstn' && n.forwardTo !== undefined) ctx.addIssue({ code: 'custom', path: ['forwardTo'], message: 'only with mode: pstn' });
+        }),
+    )
+    .default({}),
   /** Toll-fraud guard: what bots on this trunk may transfer to besides named destinations (see README). */
   transferAllow: transferAllowSchema,
 });
@@ -227,6 +241,31 @@ function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
   checkListenUnique(cfg, ctx);
   checkTrunks(cfg, ctx);
   checkOutbound(cfg, ctx);
+  checkPstn(cfg, ctx);
+}
+
+/** A pstn trunk needs forwardTo; forward targets name existing outbound trunks. */
+function checkPstn(cfg: LooseConfig, ctx: Ctx): void {
+  if (!Array.isArray(cfg.inboundTrunks)) return;
+  const outbound = new Set(
+    Array.isArray(cfg.outboundTrunks) ? cfg.outboundTrunks.map((t: unknown) => (isRecord(t) ? t.name : undefined)) : [],
+  );
+  const checkTarget = (f: unknown, path: Array<string | number>) => {
+    if (isRecord(f) && typeof f.trunk === 'string' && !outbound.has(f.trunk)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'trunk'], message: `unknown outbound trunk "${f.trunk}"` });
+    }
+  };
+  cfg.inboundTrunks.forEach((t: unknown, i) => {
+    if (!isRecord(t)) return;
+    if (t.mode === 'pstn' && t.forwardTo === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'forwardTo'], message: 'required for mode pstn' });
+    }
+    if (t.mode !== 'pstn' && t.forwardTo !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'forwardTo'], message: 'only with mode: pstn' });
+    }
+    checkTarget(t.forwardTo, ['inboundTrunks', i, 'forwardTo']);
+    if (isRecord(t.numbers)) for (const [num, n] of Object.entries(t.numbers)) if (isRecord(n)) checkTarget(n.forwardTo, ['inboundTrunks', i, 'numbers', num, 'forwardTo']);
+  });
 }
 
 /** Outbound trunk names are unique; destinations name existing trunks. */

@@ -6,6 +6,7 @@
 import { BlockList, isIP } from 'node:net';
 import { CallRejectedError } from '../core/errors.js';
 import type { Config } from '../config/index.js';
+import type { ForwardToConfig } from '../config/outbound-schema.js';
 
 /** What routing needs to know about an incoming INVITE. */
 export interface RouteRequest {
@@ -25,6 +26,8 @@ export interface RouteDecision {
   bot: string;
   /** The dialed number as matched: the configured number when one matched, else the dialed user. */
   number: string;
+  /** pstn mode: bridge the call here without a bot (`bot` is then ""). */
+  forwardTo?: ForwardToConfig;
 }
 
 type TrunkConfig = Config['inboundTrunks'][number];
@@ -35,6 +38,10 @@ interface CompiledTrunk {
   readonly bot: string | undefined;
   /** Configured number -> bot, exact keys. */
   readonly numbers: ReadonlyMap<string, string>;
+  /** pstn-mode DIDs -> forward target. */
+  readonly forwards: ReadonlyMap<string, ForwardToConfig>;
+  /** pstn-mode trunk: forward target for numbers not listed. */
+  readonly forwardTo: ForwardToConfig | undefined;
 }
 
 /** Adds a config allow entry ("1.2.3.4", "10.0.0.0/8", "2001:db8::/32") to a BlockList. */
@@ -72,8 +79,14 @@ export class InboundRouter {
     this.trunks = trunks.map((t: TrunkConfig) => {
       const allow = new BlockList();
       for (const rule of t.allow) addRule(allow, rule);
-      const numbers = new Map(Object.entries(t.numbers).map(([num, entry]) => [num, entry.bot] as const));
-      return { name: t.name, allow, bot: t.bot, numbers };
+      const numbers = new Map<string, string>();
+      const forwards = new Map<string, ForwardToConfig>();
+      for (const [num, entry] of Object.entries(t.numbers)) {
+        if (entry.mode === 'pstn' && entry.forwardTo) forwards.set(num, entry.forwardTo);
+        else if (entry.bot !== undefined) numbers.set(num, entry.bot);
+      }
+      const forwardTo = t.mode === 'pstn' ? t.forwardTo : undefined;
+      return { name: t.name, allow, bot: t.mode === 'pstn' ? undefined : t.bot, numbers, forwards, forwardTo };
     });
   }
 
@@ -96,11 +109,15 @@ export class InboundRouter {
     if (dialed) {
       for (const variant of [dialed, toggledPlus(dialed)]) {
         for (const t of candidates) {
+          const forwardTo = t.forwards.get(variant);
+          if (forwardTo) return { trunk: t.name, bot: '', number: variant, forwardTo };
           const bot = t.numbers.get(variant);
           if (bot !== undefined) return { trunk: t.name, bot, number: variant };
         }
       }
     }
+    const pstn = candidates.find((t) => t.forwardTo !== undefined || t.bot !== undefined);
+    if (pstn?.forwardTo) return { trunk: pstn.name, bot: '', number: dialed, forwardTo: pstn.forwardTo };
     const fallback = candidates.find((t) => t.bot !== undefined);
     if (fallback?.bot !== undefined) return { trunk: fallback.name, bot: fallback.bot, number: dialed };
     throw new CallRejectedError(
