@@ -22,6 +22,7 @@ import { checkRequest } from './request-policy.js';
 import { sdpOf } from './body.js';
 import type { OutgoingCallRequest, TransportName } from '../../calls/signaling.js';
 import { OutgoingCall } from './outgoing-call.js';
+import { Registration, type RegistrationOptions } from './registration.js';
 import { createUacCore, type UacCore } from './uac-core.js';
 
 export interface SipUserAgentOptions {
@@ -121,6 +122,11 @@ export class SipUserAgent implements SignalingEngine {
   /** Places a call (UAC INVITE); see {@link OutgoingCall}. */
   placeCall(request: OutgoingCallRequest): OutgoingCall {
     return new OutgoingCall(request, this.uac);
+  }
+
+  /** Creates a client registration (call `start()` once the UA is listening). */
+  register(options: RegistrationOptions): Registration {
+    return new Registration(options, this.uac);
   }
 
   /** Host:port advertised on the first transport of that kind (falls back to the first transport). */
