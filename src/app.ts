@@ -13,8 +13,12 @@ import type { CallObserver } from './calls/call-events.js';
 import type { PeerAddress } from './calls/signaling.js';
 import type { TransferContext } from './calls/inbound-call-handler.js';
 import type { TransferServices } from './calls/transfer.js';
+import type { TransferPolicy } from './calls/transfer-target.js';
 import { OpsHttpServer } from './api/http-server.js';
 import { createCallsApi } from './api/calls-api.js';
+import type { Registration } from './sip/ua/registration.js';
+import { RegistrationMetrics } from './metrics/registration-metrics.js';
+import { routeRegistered, type RegisteredExtension } from './trunks/registration-router.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -54,6 +58,7 @@ export class TrunkbridgeApp {
   private readonly sip: SipUserAgent;
   private readonly calls: CallManager;
   private readonly ops: OpsHttpServer | undefined;
+  private readonly registrations: Registration[] = [];
   private stopped = false;
 
   constructor(
@@ -85,6 +90,32 @@ export class TrunkbridgeApp {
     const targets = new Map<string, BotTarget>();
     for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
 
+    const regMetrics = new RegistrationMetrics(this.metrics.registry);
+    const extensions: RegisteredExtension[] = [];
+    const pbxByName = new Map<string, NonNullable<TransferPolicy['pbx']>>();
+    for (const r of config.registrations) {
+      const reg = this.sip.register({
+        server: r.server,
+        port: r.port,
+        transport: r.transport,
+        username: r.username,
+        password: r.password,
+        expires: r.expires,
+        ...(r.extension !== undefined ? { extension: r.extension } : {}),
+        ...(r.domain !== undefined ? { domain: r.domain } : {}),
+      });
+      regMetrics.state(r.name, 'registering');
+      reg.on('state', (state: string) => regMetrics.state(r.name, state));
+      this.registrations.push(reg);
+      extensions.push({ name: r.name, contactUser: reg.contactUser, bot: r.bot, registrarAddresses: reg.registrarAddresses });
+      pbxByName.set(r.name, { host: r.server, port: r.port, transport: r.transport, credentials: { username: r.username, password: r.password } });
+    }
+    const firstPbx = pbxByName.values().next().value;
+    /** ext:/pbx: targets dial through the PBX the call came in on, else the first registration. */
+    const pbxFor = (trunk: string | undefined) => {
+      const pbx = (trunk !== undefined ? pbxByName.get(trunk) : undefined) ?? firstPbx;
+      return pbx ? { pbx } : {};
+    };
     const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
     const transferAllow = new Map(config.inboundTrunks.map((t) => [t.name, t.transferAllow ?? []] as const));
     const transfers = (ctx: TransferContext): TransferServices => ({
@@ -92,6 +123,8 @@ export class TrunkbridgeApp {
         destinations: config.transferDestinations,
         outboundTrunk: (name) => outboundTrunks.get(name),
         allow: ctx.inboundTrunk !== undefined ? (transferAllow.get(ctx.inboundTrunk) ?? []) : [],
+        ...pbxFor(ctx.inboundTrunk),
+        viaPbx: ctx.inboundTrunk !== undefined && pbxByName.has(ctx.inboundTrunk),
       },
       placeCall: (req) => this.sip.placeCall(req),
       allocateRtp: () => ports.allocate(),
@@ -111,7 +144,7 @@ export class TrunkbridgeApp {
         clock: this.clock,
         logger: this.logger.child({ layer: 'calls' }),
         observer: observerFor(this.metrics),
-        route: (req) => router.route(req),
+        route: (req) => routeRegistered(req, extensions) ?? router.route(req),
         botTarget: (name) => {
           const t = targets.get(name);
           // Config validation guarantees every routed bot exists; reaching this is a bug.
@@ -201,6 +234,7 @@ export class TrunkbridgeApp {
       }
       await this.sip.start();
       for (const a of this.sip.boundAddresses()) this.logger.info(a, 'SIP listening');
+      for (const r of this.registrations) r.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -220,6 +254,9 @@ export class TrunkbridgeApp {
     if (this.stopped) return;
     this.stopped = true;
     this.calls.shutdown();
+    for (const r of this.registrations) r.stop();
+    // Let the un-REGISTERs leave before the sockets close.
+    if (this.registrations.length > 0) await new Promise((r) => setTimeout(r, 20));
     await this.sip.stop();
     await this.ops?.close();
   }

@@ -45,6 +45,10 @@ export interface TransferPolicy {
   outboundTrunk(name: string): OutboundTrunkConfig | undefined;
   /** The calling trunk's transferAllow entries (empty: named destinations only). */
   allow: readonly string[];
+  /** A registered PBX for `ext:`/`pbx:` targets: the one the call came through, else the first one. */
+  pbx?: { host: string; port: number; transport: 'udp' | 'tcp' | 'tls'; credentials: { username: string; password: string } };
+  /** True when the call arrived through that PBX registration (its extensions are then allowed). */
+  viaPbx?: boolean;
 }
 
 const DEFAULT_RING_TIMEOUT_MS = 30_000;
@@ -92,6 +96,16 @@ export function resolveTransferTarget(
     return { kind: 'number', e164: toE164(named.number, trunk.country), trunk, method, callerId: named.callerId, ringTimeoutMs, name: cmd.to };
   }
   const method = cmd.method ?? 'bridge';
+  const ext = /^(?:ext|pbx):([A-Za-z0-9*#._+-]{1,64})$/i.exec(cmd.to);
+  if (ext) {
+    const pbx = policy.pbx;
+    if (!pbx) refused('no-pbx', `"${cmd.to}" needs a PBX registration`);
+    const allowed = policy.viaPbx === true || policy.allow.some((p) => /^(ext|pbx):/i.test(p) && globMatches(p.replace(/^pbx:/i, 'ext:'), `ext:${ext[1]}`));
+    if (!allowed) refused('not-allowed', `"${cmd.to}" is not an allowed transfer target`);
+    const host = pbx.host.includes(':') ? `[${pbx.host}]` : pbx.host;
+    const tp = pbx.transport === 'udp' ? '' : `;transport=${pbx.transport}`;
+    return { kind: 'uri', uri: `sip:${ext[1]}@${host}:${pbx.port}${tp}`, credentials: { ...pbx.credentials }, method, ringTimeoutMs: DEFAULT_RING_TIMEOUT_MS };
+  }
   if (/^sips?:/i.test(cmd.to)) {
     if (!policy.allow.some((p) => /^sips?:/i.test(p) && globMatches(p, cmd.to))) refused('not-allowed', `"${cmd.to}" is not an allowed transfer target`);
     return { kind: 'uri', uri: cmd.to, method, ringTimeoutMs: DEFAULT_RING_TIMEOUT_MS };

@@ -153,3 +153,24 @@ export const forwardToSchema = z
   });
 
 export type ForwardToConfig = z.infer<typeof forwardToSchema>;
+
+/** A PBX extension trunkbridge registers as (REGISTER with digest); calls to it go to `bot`. */
+export const registrationSchema = z
+  .strictObject({
+    name: nameSchema,
+    server: hostSchema,
+    port: portSchema.optional(),
+    transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+    /** AOR domain when it differs from the server (default: server). */
+    domain: hostSchema.optional(),
+    username: z.string().min(1).max(128),
+    password: z.string().min(1).max(256),
+    /** Extension registered and dialled (AOR user, Contact user); default `username`. */
+    extension: z.string().regex(/^[A-Za-z0-9*#._+-]{1,64}$/, 'must be a SIP user like "1001"').optional(),
+    /** Requested binding lifetime (s); refreshed at half of what the registrar grants. */
+    expires: z.number().int().min(10).max(86400).default(300),
+    bot: nameSchema,
+  })
+  .transform((r) => ({ ...r, port: r.port ?? (r.transport === 'tls' ? 5061 : 5060) }));
+
+export type RegistrationConfig = z.infer<typeof registrationSchema>;

@@ -4,7 +4,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
-import { apiSchema, forwardToSchema, outboundTrunkSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
+import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -210,6 +210,7 @@ export const configSchema = z
     outboundTrunks: z.array(outboundTrunkSchema).default([]),
     transferDestinations: z.record(nameSchema, transferDestinationSchema).default({}),
     api: apiSchema.prefault({}),
+    registrations: z.array(registrationSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
   })
@@ -228,6 +229,7 @@ interface LooseConfig {
   inboundTrunks?: unknown;
   outboundTrunks?: unknown;
   transferDestinations?: unknown;
+  registrations?: unknown;
 }
 
 type Ctx = z.RefinementCtx;
@@ -242,6 +244,24 @@ function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
   checkTrunks(cfg, ctx);
   checkOutbound(cfg, ctx);
   checkPstn(cfg, ctx);
+  checkRegistrations(cfg, ctx);
+}
+
+/** Registration names are unique (metric labels, trunk names in `start`) and name existing bots. */
+function checkRegistrations(cfg: LooseConfig, ctx: Ctx): void {
+  if (!Array.isArray(cfg.registrations)) return;
+  const bots = isRecord(cfg.bots) ? cfg.bots : {};
+  const names = new Set<string>();
+  cfg.registrations.forEach((r: unknown, i) => {
+    if (!isRecord(r)) return;
+    if (typeof r.bot === 'string' && !Object.hasOwn(bots, r.bot)) {
+      ctx.addIssue({ code: 'custom', path: ['registrations', i, 'bot'], message: `unknown bot "${r.bot}"` });
+    }
+    if (typeof r.name === 'string') {
+      if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['registrations', i, 'name'], message: `duplicate registration "${r.name}"` });
+      names.add(r.name);
+    }
+  });
 }
 
 /** A pstn trunk needs forwardTo; forward targets name existing outbound trunks. */

@@ -51,6 +51,16 @@ describe('resolveTransferTarget', () => {
   });
 });
 
+describe('PBX extensions (ext:/pbx:)', () => {
+  const pbx = { host: '192.0.2.20', port: 5060, transport: 'udp' as const, credentials: { username: '1001', password: 'x' } };
+  it('dial through the registered PBX with its credentials when the call came through it or a pattern allows', () => {
+    expect(resolveTransferTarget({ to: 'ext:2002' }, { ...policy(), pbx, viaPbx: true })).toMatchObject({ kind: 'uri', uri: 'sip:2002@192.0.2.20:5060', credentials: { username: '1001' } });
+    expect(resolveTransferTarget({ to: 'pbx:2002' }, { ...policy(['ext:2*']), pbx })).toMatchObject({ uri: 'sip:2002@192.0.2.20:5060' });
+    expect(() => resolveTransferTarget({ to: 'ext:9000' }, { ...policy(['ext:2*']), pbx })).toThrow(expect.objectContaining({ reason: 'not-allowed' }));
+    expect(() => resolveTransferTarget({ to: 'ext:2002' }, policy(['ext:*']))).toThrow(expect.objectContaining({ reason: 'no-pbx' }));
+  });
+});
+
 describe('referToUri', () => {
   it('numbers become SIP URIs at the carrier host with user=phone, in the trunk format', () => {
     expect(referToUri(resolveTransferTarget({ to: 'support-desk' }, policy()))).toBe('sip:+15557654321@sip.carrier.example;user=phone');

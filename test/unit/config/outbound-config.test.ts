@@ -65,6 +65,41 @@ transferDestinations:
   });
 });
 
+describe('registrations and pstn mode', () => {
+  it('defaults port/transport/expires and checks bots, names and forward trunks', () => {
+    const cfg = parseConfig(`
+bots: { echo: { builtin: echo } }
+registrations:
+  - { name: pbx, server: 192.0.2.20, username: "1001", password: pw, bot: echo }
+inboundTrunks:
+  - { name: p, allow: ["192.0.2.1"], mode: pstn, forwardTo: { uri: "sip:desk@192.0.2.30" } }
+`);
+    expect(cfg.registrations[0]).toMatchObject({ port: 5060, transport: 'udp', expires: 300 });
+    expect(cfg.inboundTrunks[0].forwardTo).toMatchObject({ uri: 'sip:desk@192.0.2.30', ringTimeoutSec: 60 });
+    expect(JSON.stringify(redactConfig(cfg))).not.toContain('"pw"');
+    expect(
+      issuesOf(`
+bots: { echo: { builtin: echo } }
+registrations:
+  - { name: pbx, server: 192.0.2.20, username: u, password: p, bot: nobody }
+  - { name: pbx, server: 192.0.2.20, username: u, password: p, bot: echo, expires: 5 }
+inboundTrunks:
+  - { name: p, allow: ["192.0.2.1"], mode: pstn, forwardTo: { number: "+15550100", trunk: nope } }
+  - { name: q, allow: ["192.0.2.1"], bot: echo, forwardTo: { uri: "sip:a@b.example" }, numbers: { "+1555": { mode: pstn } } }
+`),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^registrations\[0\]\.bot: unknown bot/),
+        expect.stringMatching(/^registrations\[1\]\.name: duplicate/),
+        expect.stringMatching(/^registrations\[1\]\.expires/),
+        expect.stringMatching(/^inboundTrunks\[0\]\.forwardTo\.trunk: unknown outbound trunk "nope"/),
+        expect.stringMatching(/^inboundTrunks\[1\]\.forwardTo: only with mode: pstn/),
+        expect.stringMatching(/^inboundTrunks\[1\]\.numbers\["\+1555"\]\.forwardTo: required for mode pstn/),
+      ]),
+    );
+  });
+});
+
 describe('parseRouteString', () => {
   it.each([
     ['h.example', { host: 'h.example' }],
