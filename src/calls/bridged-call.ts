@@ -4,9 +4,10 @@ import type { BotSession, BotCommand } from '../bot/index.js';
 import type { MediaSession } from '../media/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { CallObserver, EndReason } from './call-events.js';
+import { parseInfoDtmf } from './dtmf-info.js';
 
 /** The part of a media session a bridged call drives. */
-export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats'>;
+export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats' | 'sendDtmf'>;
 
 /**
  * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
@@ -46,6 +47,12 @@ export class BridgedCall {
       this.log.info({ code: info.code, reason: info.reason }, 'bot closed its socket; hanging up');
       this.end('bot-closed');
     });
+    this.media.on('dtmf', (p: { digit: string; durationMs: number }) => this.onDtmf(p.digit, p.durationMs, 'rfc4733'));
+    this.dialog.on('info', (contentType: string, body: string) => {
+      const press = parseInfoDtmf(contentType, body);
+      if (press) this.onDtmf(press.digit, press.durationMs, 'sip-info');
+      else this.log.debug({ contentType }, 'SIP INFO without DTMF ignored');
+    });
     this.dialog.on('bye', () => this.end('caller-hangup'));
     this.dialog.on('terminated', (why: string) => {
       if (!this.endReason) this.end(why === 'ack-timeout' ? 'ack-timeout' : 'caller-hangup');
@@ -84,6 +91,12 @@ export class BridgedCall {
     }
   }
 
+  private onDtmf(digit: string, durationMs: number, via: 'rfc4733' | 'sip-info'): void {
+    if (this.endReason) return;
+    this.log.info({ digit, durationMs, via }, 'DTMF received');
+    this.bot.sendEvent({ type: 'dtmf', digit, durationMs });
+  }
+
   private onBotCommand(cmd: BotCommand): void {
     switch (cmd.type) {
       case 'clear': {
@@ -97,6 +110,16 @@ export class BridgedCall {
       case 'hangup':
         this.log.info({ botReason: cmd.reason }, 'bot asked to hang up');
         this.end('bot-hangup');
+        return;
+      case 'dtmf':
+        try {
+          this.media.sendDtmf(cmd.digits, cmd.durationMs);
+          this.log.info({ digits: cmd.digits, durationMs: cmd.durationMs }, 'bot sends DTMF');
+        } catch (err) {
+          // Only RFC 4733 today: without telephone-event in the offer there is no in-band way to send keys.
+          this.log.warn({ err: (err as Error).message }, 'bot DTMF not sent');
+          this.bot.sendEvent({ type: 'error', message: `dtmf not sent: ${(err as Error).message}` });
+        }
         return;
       default: {
         const unknown: never = cmd;

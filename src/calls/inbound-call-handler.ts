@@ -102,6 +102,7 @@ export async function handleInboundCall(
       idleFill: deps.idleFill,
       latching: deps.latching,
       receivable: negotiated.receivable,
+      ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.

@@ -19,6 +19,8 @@ import { Resampler } from './resample/resampler.js';
 import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js';
 import type { RtpSocket } from './rtp/port-pool.js';
 import { SequenceTracker } from './rtp/sequence-tracker.js';
+import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
+import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
 
 export interface MediaSessionOptions {
   clock: Clock;
@@ -49,6 +51,8 @@ export interface MediaSessionOptions {
    * 'same-ip' only when that source has the signalled IP (port may differ); 'off' always sends to the SDP address.
    */
   latching?: 'any' | 'same-ip' | 'off';
+  /** Negotiated RFC 4733 telephone-event format: enables DTMF both ways. */
+  telephoneEvent?: { payloadType: number; clockRate: number };
 }
 
 export interface MediaSessionStats {
@@ -69,6 +73,8 @@ export interface MediaSessionEvents {
   frame: (pcm: Buffer) => void;
   /** Playback reached a mark placed with {@link MediaSession.mark}. */
   mark: (name: string) => void;
+  /** A DTMF key press received as RFC 4733 telephone-event, reported once per press. */
+  dtmf: (press: DtmfPress) => void;
   /** No RTP for rtpTimeoutMs; fires once, re-armed when RTP flows again. */
   'rtp-timeout': () => void;
 }
@@ -152,6 +158,11 @@ export class MediaSession extends EventEmitter {
   private tickIndex = 0;
   private timer: TimerHandle | undefined;
 
+  // DTMF (RFC 4733), when negotiated
+  private readonly telephoneEvent: { payloadType: number; clockRate: number } | undefined;
+  private readonly dtmfRx: TelephoneEventReceiver | undefined;
+  private readonly dtmfTx: TelephoneEventSender | undefined;
+
   constructor(opts: MediaSessionOptions) {
     super();
     const frameMs = opts.frameMs ?? 20;
@@ -168,6 +179,11 @@ export class MediaSession extends EventEmitter {
     this.latching = opts.latching ?? 'any';
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
     this.remoteAddr = this.sendable(opts.remote);
+    this.telephoneEvent = opts.telephoneEvent;
+    if (opts.telephoneEvent) {
+      this.dtmfRx = new TelephoneEventReceiver(opts.telephoneEvent.clockRate);
+      this.dtmfTx = new TelephoneEventSender({ clockRate: opts.telephoneEvent.clockRate, ptimeMs: opts.ptimeMs });
+    }
 
     this.appSampleRate = opts.appSampleRate;
     this.receivable = opts.receivable ?? [];
@@ -238,6 +254,21 @@ export class MediaSession extends EventEmitter {
     return this.queue.clear();
   }
 
+  /** True when telephone-event was negotiated, so {@link sendDtmf} can play keys in-band. */
+  get canSendDtmf(): boolean {
+    return this.dtmfTx !== undefined;
+  }
+
+  /**
+   * Queues DTMF keys to play as RFC 4733 events between the paced audio packets (bot audio waits meanwhile).
+   * @throws RangeError for a bad key or duration, or when telephone-event was not negotiated.
+   */
+  sendDtmf(digits: string, durationMs: number): void {
+    if (!this.dtmfTx) throw new RangeError('the far end did not negotiate telephone-event');
+    if (this.closed) return;
+    this.dtmfTx.enqueue(digits, durationMs);
+  }
+
   /** Changes the send target (re-INVITE); symmetric-RTP latching may still replace it once. */
   updateRemote(remote: { address: string; port: number }): void {
     if (this.closed) return;
@@ -284,6 +315,12 @@ export class MediaSession extends EventEmitter {
       }
     }
     const h = pkt.header;
+    if (this.dtmfRx && h.payloadType === this.telephoneEvent?.payloadType) {
+      this.lastRxAt = this.clock.now();
+      this.timeoutFired = false;
+      this.emitDtmf(this.dtmfRx.push({ ssrc: h.ssrc, timestamp: h.timestamp, payload: pkt.payload }, this.lastRxAt));
+      return;
+    }
     const receiver = this.receiverFor(h.payloadType);
     if (!receiver) {
       this.stats.packetsIgnored++;
@@ -303,6 +340,13 @@ export class MediaSession extends EventEmitter {
     const pcm = receiver.resampler.process(receiver.decoder.decode(pkt.payload));
     this.deliver(pcm);
   };
+
+  private emitDtmf(presses: DtmfPress[]): void {
+    for (const p of presses) {
+      if (this.closed) return;
+      this.emit('dtmf', p);
+    }
+  }
 
   /** Decoder for a payload type: the negotiated one, another offered codec (made on first use), or null. */
   private receiverFor(pt: number): { decoder: AudioDecoder; resampler: Resampler } | null {
@@ -353,11 +397,20 @@ export class MediaSession extends EventEmitter {
       this.tickIndex++;
     }
     if (this.closed) return;
+    if (this.dtmfRx) this.emitDtmf(this.dtmfRx.poll(now));
+    if (this.closed) return;
     this.checkRtpTimeout(now);
     this.timer = this.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.ptimeMs - now);
   };
 
   private sendOne(): void {
+    const dtmf = this.dtmfTx?.next(this.timestamp);
+    if (dtmf) {
+      // The key replaces audio in this slot; bot audio stays queued until the key is done.
+      this.sendPacket(this.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload);
+      this.prevWasAudio = false;
+      return;
+    }
     let pcm = this.queue.take(this.appSamplesPerPacket, this.takeBuf);
     const isAudio = pcm !== null;
     if (!pcm) {
@@ -371,8 +424,13 @@ export class MediaSession extends EventEmitter {
     }
     const payload = this.encoder.encode(this.toCodecFrame(pcm));
     const marker = this.firstPacket || (isAudio && !this.prevWasAudio);
-    this.firstPacket = false;
     this.prevWasAudio = isAudio;
+    this.sendPacket(this.payloadType, marker, this.timestamp, payload);
+  }
+
+  /** Sends one RTP packet in this slot and advances sequence number and stream timestamp. */
+  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer): void {
+    this.firstPacket = false;
     const slot = this.sendRing[this.ringPos];
     const useSlot = !slot.busy && slot.buf.length >= RTP_HEADER_SIZE + payload.length;
     if (useSlot) {
@@ -380,7 +438,7 @@ export class MediaSession extends EventEmitter {
       this.ringPos = (this.ringPos + 1) % SEND_RING;
     }
     const packet = writeRtpPacket(
-      { marker, payloadType: this.payloadType, sequenceNumber: this.seq, timestamp: this.timestamp, ssrc: this.ssrc },
+      { marker, payloadType, sequenceNumber: this.seq, timestamp, ssrc: this.ssrc },
       payload,
       useSlot ? slot.buf : undefined,
     );

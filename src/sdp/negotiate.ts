@@ -30,6 +30,8 @@ export interface NegotiatedMedia {
   payloadType: number;
   /** The offer's telephone-event payload type, when offered (at the codec's clock rate, or 8000). */
   telephoneEventPayloadType?: number;
+  /** The same, with its clock rate (units of the event duration field). */
+  telephoneEvent?: { payloadType: number; clockRate: number };
   /** From c= (media-level over session-level) and the m= port. */
   remote: { address: string; port: number };
   /** The offer's a=ptime if in 10..60 and a multiple of 10, else 20. */
@@ -143,7 +145,7 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
     answerSdp,
     codec,
     payloadType: format.payloadType,
-    ...(te ? { telephoneEventPayloadType: te.payloadType } : {}),
+    ...(te ? { telephoneEventPayloadType: te.payloadType, telephoneEvent: { payloadType: te.payloadType, clockRate: te.clockRate } } : {}),
     remote,
     ptimeMs,
     direction,

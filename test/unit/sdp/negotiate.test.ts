@@ -80,8 +80,11 @@ describe('negotiateAnswer on carrier offers', () => {
     (c) => {
       const offer = c.eol === 'CRLF' ? crlf(fixture(c.fixture)) : fixture(c.fixture);
       const n = negotiateAnswer(offer, { ...LOCAL, codecPreference: c.preference });
-      const { answerSdp, codec, receivable, ...rest } = n;
+      const { answerSdp, codec, receivable, telephoneEvent, ...rest } = n;
       expect({ ...rest, codec: codec.name }).toEqual(c.expect);
+      expect(telephoneEvent).toEqual(
+        c.expect.telephoneEventPayloadType === undefined ? undefined : { payloadType: c.expect.telephoneEventPayloadType, clockRate: 8000 },
+      );
       // the chosen codec is always receivable, with the offer's payload type
       expect(receivable).toContainEqual({ payloadType: n.payloadType, codec });
 
