@@ -101,6 +101,10 @@ export class TrunkbridgeApp {
         codecPreference: [...config.media.codecs],
         idleFill: config.media.idleFill,
         latching: config.media.latching,
+        trunkMedia: (name) => {
+          const t = config.inboundTrunks.find((tr) => tr.name === name);
+          return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs } : {};
+        },
       },
       this.logger.child({ layer: 'calls' }),
     );

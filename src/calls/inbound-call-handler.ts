@@ -24,6 +24,15 @@ export interface InboundCallDeps {
   codecPreference: string[];
   idleFill: 'silence' | 'none';
   latching: 'any' | 'same-ip' | 'off';
+  /** Per-trunk media settings (codec preference, jitter buffer); absent fields fall back to the ones above. */
+  trunkMedia?(trunk: string): TrunkMediaSettings;
+}
+
+/** Media settings a trunk may override. */
+export interface TrunkMediaSettings {
+  codecPreference?: string[];
+  /** Receive jitter buffer delay, ms; 0 = pass-through. */
+  jitterBufferMs?: number;
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -65,12 +74,14 @@ export async function handleInboundCall(
     if (signal.sdp === undefined) {
       throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP (delayed offer) is not supported yet');
     }
+    const trunkMedia = deps.trunkMedia?.(decision.trunk) ?? {};
     rtp = await deps.allocateRtp();
     const negotiated: NegotiatedMedia = negotiateAnswer(signal.sdp, {
       localAddress: deps.mediaAddress,
       localPort: rtp.port,
-      codecPreference: deps.codecPreference,
+      codecPreference: trunkMedia.codecPreference ?? deps.codecPreference,
     });
+    const jitterBufferMs = trunkMedia.jitterBufferMs ?? 0;
     log.info(
       { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
       'media negotiated',
@@ -103,6 +114,7 @@ export async function handleInboundCall(
       latching: deps.latching,
       receivable: negotiated.receivable,
       ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
+      jitterBufferMs,
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
@@ -126,7 +138,7 @@ export async function handleInboundCall(
       trunk: decision.trunk,
       direction: 'inbound',
       headers: customHeaders(signal.headers),
-      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
+      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs, codec: negotiated.codec.name },
     };
     connectedBot.sendStart(start);
     deps.observer.callAnswered('inbound');

@@ -21,6 +21,8 @@ import type { RtpSocket } from './rtp/port-pool.js';
 import { SequenceTracker } from './rtp/sequence-tracker.js';
 import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
+import { JitterBuffer, type JitterBufferStats, type JitterOutput } from './jitter/jitter-buffer.js';
+import { RepeatFadeConcealer } from './jitter/concealment.js';
 
 export interface MediaSessionOptions {
   clock: Clock;
@@ -51,6 +53,11 @@ export interface MediaSessionOptions {
    * 'same-ip' only when that source has the signalled IP (port may differ); 'off' always sends to the SDP address.
    */
   latching?: 'any' | 'same-ip' | 'off';
+  /**
+   * Receive jitter buffer delay, ms: packets are reordered and played out this long after the first one's
+   * arrival, losses concealed. 0 or unset: pass-through (decoded on arrival, late/duplicate packets dropped).
+   */
+  jitterBufferMs?: number;
   /** Negotiated RFC 4733 telephone-event format: enables DTMF both ways. */
   telephoneEvent?: { payloadType: number; clockRate: number };
 }
@@ -96,6 +103,18 @@ const MAX_CATCH_UP_PACKETS = 5;
  */
 const SEND_RING = 8;
 
+/** Decoding state for one received payload type. */
+interface Receiver {
+  codec: AudioCodec;
+  decoder: AudioDecoder;
+  resampler: Resampler;
+  concealer: RepeatFadeConcealer;
+}
+
+function makeReceiver(codec: AudioCodec, appSampleRate: number): Receiver {
+  return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer() };
+}
+
 interface SendSlot {
   buf: Buffer;
   busy: boolean;
@@ -127,7 +146,9 @@ export class MediaSession extends EventEmitter {
   private closed = false;
 
   // receive side: one decoder + resampler per payload type seen (the negotiated one made up front)
-  private readonly receivers = new Map<number, { decoder: AudioDecoder; resampler: Resampler } | null>();
+  private readonly receivers = new Map<number, Receiver | null>();
+  private readonly jitter: JitterBuffer | undefined;
+  private readonly jitterOut: JitterOutput[] = [];
   private readonly receivable: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>;
   private readonly appSampleRate: number;
   private readonly frame: Int16Array;
@@ -187,7 +208,10 @@ export class MediaSession extends EventEmitter {
 
     this.appSampleRate = opts.appSampleRate;
     this.receivable = opts.receivable ?? [];
-    this.receivers.set(opts.payloadType, { decoder: opts.codec.createDecoder(), resampler: new Resampler(opts.codec.sampleRate, opts.appSampleRate) });
+    this.receivers.set(opts.payloadType, makeReceiver(opts.codec, opts.appSampleRate));
+    if (opts.jitterBufferMs !== undefined && opts.jitterBufferMs > 0) {
+      this.jitter = new JitterBuffer({ clockRate: opts.codec.clockRate, targetMs: opts.jitterBufferMs });
+    }
     this.frame = new Int16Array((opts.appSampleRate * frameMs) / 1000);
 
     this.queue = new PlayoutQueue(opts.appSampleRate);
@@ -328,18 +352,77 @@ export class MediaSession extends EventEmitter {
     }
     this.stats.packetsReceived++;
     this.stats.bytesReceived += msg.length;
-    this.lastRxAt = this.clock.now();
+    const now = this.clock.now();
+    this.lastRxAt = now;
     this.timeoutFired = false;
-    // Played in arrival order (no jitter buffer yet): duplicates and late packets are dropped.
     const inOrder = this.sequence.accept(h.ssrc, h.sequenceNumber);
     this.stats.packetsLost = this.sequence.lost;
+    if (this.jitter) {
+      const queued = this.jitter.push(
+        {
+          ssrc: h.ssrc,
+          sequenceNumber: h.sequenceNumber,
+          timestamp: h.timestamp,
+          payloadType: h.payloadType,
+          marker: h.marker,
+          payload: pkt.payload, // dgram hands us a fresh Buffer per datagram: safe to hold
+          duration: receiver.codec.rtpDuration(pkt.payload),
+        },
+        now,
+      );
+      if (!queued) this.stats.packetsIgnored++;
+      this.drainJitter(now);
+      return;
+    }
+    // Pass-through: played in arrival order, duplicates and late packets dropped.
     if (!inOrder) {
       this.stats.packetsIgnored++;
       return;
     }
-    const pcm = receiver.resampler.process(receiver.decoder.decode(pkt.payload));
-    this.deliver(pcm);
+    this.play(receiver, pkt.payload);
   };
+
+  /** Decodes one payload and delivers it. A payload the decoder rejects is dropped (and logged once). */
+  private play(receiver: Receiver, payload: Buffer): void {
+    let pcm: Int16Array;
+    try {
+      pcm = receiver.decoder.decode(payload);
+    } catch (err) {
+      this.stats.packetsIgnored++;
+      if (this.decodeFailures++ % 500 === 0) this.log.warn({ err: (err as Error).message, codec: receiver.codec.name }, 'RTP payload not decodable');
+      return;
+    }
+    receiver.concealer.good(pcm);
+    this.deliver(receiver.resampler.process(pcm));
+  }
+
+  private decodeFailures = 0;
+
+  /** Plays what the jitter buffer releases at `now`: packets decoded, gaps concealed. */
+  private drainJitter(now: number): void {
+    const jb = this.jitter;
+    if (!jb) return;
+    const out = this.jitterOut;
+    jb.pop(now, out);
+    for (let i = 0; i < out.length && !this.closed; i++) {
+      const o = out[i];
+      const receiver = this.receiverFor(o.kind === 'packet' ? o.packet.payloadType : o.payloadType);
+      if (!receiver) continue;
+      if (o.kind === 'packet') {
+        this.play(receiver, o.packet.payload);
+      } else {
+        const samples = Math.round((o.duration * receiver.codec.sampleRate) / receiver.codec.clockRate);
+        const pcm = receiver.decoder.conceal ? receiver.decoder.conceal(samples) : receiver.concealer.conceal(samples);
+        this.deliver(receiver.resampler.process(pcm));
+      }
+    }
+    out.length = 0;
+  }
+
+  /** Jitter buffer counters (late, duplicates, concealed...), undefined in pass-through mode. */
+  get jitterStats(): JitterBufferStats | undefined {
+    return this.jitter ? { ...this.jitter.stats } : undefined;
+  }
 
   private emitDtmf(presses: DtmfPress[]): void {
     for (const p of presses) {
@@ -349,11 +432,11 @@ export class MediaSession extends EventEmitter {
   }
 
   /** Decoder for a payload type: the negotiated one, another offered codec (made on first use), or null. */
-  private receiverFor(pt: number): { decoder: AudioDecoder; resampler: Resampler } | null {
+  private receiverFor(pt: number): Receiver | null {
     let r = this.receivers.get(pt);
     if (r === undefined) {
       const codec = this.receivable.find((c) => c.payloadType === pt)?.codec;
-      r = codec ? { decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, this.appSampleRate) } : null;
+      r = codec ? makeReceiver(codec, this.appSampleRate) : null;
       this.receivers.set(pt, r);
     }
     return r;
@@ -398,6 +481,7 @@ export class MediaSession extends EventEmitter {
     }
     if (this.closed) return;
     if (this.dtmfRx) this.emitDtmf(this.dtmfRx.poll(now));
+    this.drainJitter(now);
     if (this.closed) return;
     this.checkRtpTimeout(now);
     this.timer = this.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.ptimeMs - now);

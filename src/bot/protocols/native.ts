@@ -18,7 +18,16 @@ export interface StartMessage {
   direction: 'inbound' | 'outbound';
   /** Custom SIP headers (X-*) passed through to the bot. */
   headers: Record<string, string>;
-  media: { encoding: 'L16'; sampleRate: number; channels: 1; frameMs: number };
+  media: {
+    encoding: 'L16';
+    sampleRate: number;
+    channels: 1;
+    frameMs: number;
+    /** Receive jitter buffer delay the bridge adds, ms (0 = none). */
+    jitterBufferMs?: number;
+    /** The call's RTP codec (SDP name), for information. */
+    codec?: string;
+  };
 }
 
 /** Bot -> bridge. */
