@@ -115,6 +115,7 @@ export async function handleInboundCall(
       receivable: negotiated.receivable,
       ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
       jitterBufferMs,
+      ...(negotiated.remoteFmtp !== undefined ? { remoteFmtp: negotiated.remoteFmtp } : {}),
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.

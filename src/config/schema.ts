@@ -78,7 +78,7 @@ const sipSchema = z.strictObject({
 const rtpPort = z.number().int().min(1024).max(65535);
 
 /** Codec names the bridge implements, for preference lists. */
-export const CODEC_NAMES = ['PCMU', 'PCMA'] as const;
+export const CODEC_NAMES = ['opus', 'G722', 'PCMU', 'PCMA'] as const;
 
 const codecList = z
   .array(z.enum(CODEC_NAMES))
@@ -93,7 +93,8 @@ const mediaSchema = z.strictObject({
   rtpPortMin: rtpPort.default(10000),
   rtpPortMax: rtpPort.default(20000),
   /** Preference order for the SDP answer. */
-  codecs: codecList.default(['PCMU', 'PCMA']),
+  /** Wideband first: a caller offering Opus or G.722 gets it, everyone else G.711. */
+  codecs: codecList.default(['opus', 'G722', 'PCMU', 'PCMA']),
   /** What the caller hears while the bot sends nothing: comfort silence keeps NAT pinholes and jitter buffers happy. */
   idleFill: z.enum(['silence', 'none']).default('silence'),
   /** Symmetric RTP: send to where the caller's RTP comes from ('any'), only if from the signalled IP ('same-ip'), or never ('off'). */

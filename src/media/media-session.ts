@@ -58,6 +58,8 @@ export interface MediaSessionOptions {
    * arrival, losses concealed. 0 or unset: pass-through (decoded on arrival, late/duplicate packets dropped).
    */
   jitterBufferMs?: number;
+  /** The far end's a=fmtp for the codec (shapes our encoder: Opus maxplaybackrate, useinbandfec...). */
+  remoteFmtp?: string;
   /** Negotiated RFC 4733 telephone-event format: enables DTMF both ways. */
   telephoneEvent?: { payloadType: number; clockRate: number };
 }
@@ -111,7 +113,13 @@ interface Receiver {
   concealer: RepeatFadeConcealer;
 }
 
-function makeReceiver(codec: AudioCodec, appSampleRate: number): Receiver {
+/** A codec that can work at the bot's rate natively (Opus) does, saving a resampler. */
+function atAppRate(codec: AudioCodec, appSampleRate: number): AudioCodec {
+  return codec.forSampleRate?.(appSampleRate) ?? codec;
+}
+
+function makeReceiver(offered: AudioCodec, appSampleRate: number): Receiver {
+  const codec = atAppRate(offered, appSampleRate);
   return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer() };
 }
 
@@ -193,7 +201,7 @@ export class MediaSession extends EventEmitter {
     this.clock = opts.clock;
     this.log = opts.logger;
     this.rtp = opts.socket;
-    this.codec = opts.codec;
+    this.codec = atAppRate(opts.codec, opts.appSampleRate);
     this.payloadType = opts.payloadType;
     this.ptimeMs = opts.ptimeMs;
     this.idleFill = opts.idleFill ?? 'silence';
@@ -216,11 +224,11 @@ export class MediaSession extends EventEmitter {
 
     this.queue = new PlayoutQueue(opts.appSampleRate);
     this.queue.onMark((name) => this.emit('mark', name));
-    this.encoder = opts.codec.createEncoder();
-    this.txResampler = new Resampler(opts.appSampleRate, opts.codec.sampleRate);
+    this.encoder = this.codec.createEncoder(opts.remoteFmtp);
+    this.txResampler = new Resampler(opts.appSampleRate, this.codec.sampleRate);
     this.appSamplesPerPacket = (opts.appSampleRate * opts.ptimeMs) / 1000;
-    this.codecSamplesPerPacket = (opts.codec.sampleRate * opts.ptimeMs) / 1000;
-    this.timestampStep = (opts.codec.clockRate * opts.ptimeMs) / 1000;
+    this.codecSamplesPerPacket = (this.codec.sampleRate * opts.ptimeMs) / 1000;
+    this.timestampStep = (this.codec.clockRate * opts.ptimeMs) / 1000;
     this.takeBuf = new Int16Array(this.appSamplesPerPacket);
     this.zeros = new Int16Array(this.appSamplesPerPacket);
     this.codecBuf = new Int16Array(this.codecSamplesPerPacket);

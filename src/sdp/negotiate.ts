@@ -34,6 +34,8 @@ export interface NegotiatedMedia {
   telephoneEvent?: { payloadType: number; clockRate: number };
   /** From c= (media-level over session-level) and the m= port. */
   remote: { address: string; port: number };
+  /** The offer's a=fmtp for the chosen codec (what the far end can receive), if any. */
+  remoteFmtp?: string;
   /** The offer's a=ptime if in 10..60 and a multiple of 10, else 20. */
   ptimeMs: number;
   /** The offer's direction (our answer carries its mirror). */
@@ -146,6 +148,7 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
     codec,
     payloadType: format.payloadType,
     ...(te ? { telephoneEventPayloadType: te.payloadType, telephoneEvent: { payloadType: te.payloadType, clockRate: te.clockRate } } : {}),
+    ...(format.fmtp !== undefined ? { remoteFmtp: format.fmtp } : {}),
     remote,
     ptimeMs,
     direction,

@@ -36,5 +36,14 @@ export interface AudioCodec {
   /** Length of an RTP payload in RTP clock units (the timestamp step it covers), 0 when unknown. */
   rtpDuration(payload: Buffer): number;
   createDecoder(): AudioDecoder;
-  createEncoder(): AudioEncoder;
+  /**
+   * @param remoteFmtp the far end's a=fmtp for this codec (e.g. Opus `maxplaybackrate=16000;useinbandfec=1`):
+   * what the receiver of our stream can use, so it shapes what we encode.
+   */
+  createEncoder(remoteFmtp?: string): AudioEncoder;
+  /**
+   * The same codec working at another PCM rate, when it can do so natively (Opus decodes and encodes at
+   * 8/12/16/24/48 kHz): saves a resampling step. Undefined when not supported.
+   */
+  forSampleRate?(rate: number): AudioCodec | undefined;
 }

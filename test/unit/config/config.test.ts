@@ -57,7 +57,7 @@ describe('parseConfig', () => {
     const cfg = parseConfig(BASE);
     expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]);
     expect(cfg.sip.userAgent).toBe('trunkbridge');
-    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
+    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['opus', 'G722', 'PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
     expect(cfg.bots.support).toEqual({
       url: 'ws://127.0.0.1:9000/stream',
       sampleRate: 16000,
