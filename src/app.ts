@@ -103,7 +103,9 @@ export class TrunkbridgeApp {
         latching: config.media.latching,
         trunkMedia: (name) => {
           const t = config.inboundTrunks.find((tr) => tr.name === name);
-          return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs } : {};
+          return t
+            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec }
+            : {};
         },
       },
       this.logger.child({ layer: 'calls' }),

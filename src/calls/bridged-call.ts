@@ -53,6 +53,11 @@ export class BridgedCall {
       if (press) this.onDtmf(press.digit, press.durationMs, 'sip-info');
       else this.log.debug({ contentType }, 'SIP INFO without DTMF ignored');
     });
+    this.media.on('rtp-timeout', () => {
+      if (this.endReason) return;
+      this.log.warn('no RTP from the caller; hanging up');
+      this.end('rtp-timeout');
+    });
     this.dialog.on('bye', () => this.end('caller-hangup'));
     this.dialog.on('terminated', (why: string) => {
       if (!this.endReason) this.end(why === 'ack-timeout' ? 'ack-timeout' : 'caller-hangup');

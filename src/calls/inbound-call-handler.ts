@@ -33,6 +33,8 @@ export interface TrunkMediaSettings {
   codecPreference?: string[];
   /** Receive jitter buffer delay, ms; 0 = pass-through. */
   jitterBufferMs?: number;
+  /** End the call when no RTP arrives for this long, s; 0 = never. */
+  rtpTimeoutSec?: number;
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -82,6 +84,9 @@ export async function handleInboundCall(
       codecPreference: trunkMedia.codecPreference ?? deps.codecPreference,
     });
     const jitterBufferMs = trunkMedia.jitterBufferMs ?? 0;
+    // A caller on hold (offer sendonly/inactive) legitimately sends no RTP: no timeout then.
+    const onHold = negotiated.direction === 'sendonly' || negotiated.direction === 'inactive';
+    const rtpTimeoutSec = onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0);
     log.info(
       { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
       'media negotiated',
@@ -115,6 +120,7 @@ export async function handleInboundCall(
       receivable: negotiated.receivable,
       ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
       jitterBufferMs,
+      ...(rtpTimeoutSec > 0 ? { rtpTimeoutMs: rtpTimeoutSec * 1000 } : {}),
       ...(negotiated.remoteFmtp !== undefined ? { remoteFmtp: negotiated.remoteFmtp } : {}),
     });
     const connectedBot = bot;

@@ -180,6 +180,8 @@ const trunkSchema = z.strictObject({
   codecs: codecList.optional(),
   /** Receive jitter buffer delay, ms; 0 = pass-through (decode on arrival). */
   jitterBufferMs: z.number().int().min(0).max(1000).default(40),
+  /** No RTP from the caller for this long ends the call (BYE, stop reason rtp-timeout); 0 = never. Hold excluded. */
+  rtpTimeoutSec: z.number().int().min(0).max(3600).default(30),
 });
 
 const loggingSchema = z.strictObject({

@@ -11,6 +11,8 @@ export interface TestConfigOptions {
   trunkBot?: string;
   numbers?: Record<string, string>;
   extraMedia?: string;
+  /** Extra lines inside the trunk entry (4-space indented YAML), e.g. "    rtpTimeoutSec: 1". */
+  extraTrunk?: string;
 }
 
 export function testConfig(o: TestConfigOptions): string {
@@ -32,7 +34,7 @@ inboundTrunks:
   - name: carrier-a
     allow: [${(o.allow ?? ['127.0.0.1']).map((a) => `"${a}"`).join(', ')}]
     mode: flow
-${o.trunkBot ? `    bot: ${o.trunkBot}\n` : ''}${numbers ? `    numbers:\n${numbers}\n` : ''}
+${o.trunkBot ? `    bot: ${o.trunkBot}\n` : ''}${o.extraTrunk ? `${o.extraTrunk}\n` : ''}${numbers ? `    numbers:\n${numbers}\n` : ''}
 logging: { level: debug }
 metrics: { enabled: true, host: 127.0.0.1, port: ${o.metricsPort} }
 `;
