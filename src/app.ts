@@ -144,7 +144,7 @@ export class TrunkbridgeApp {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.calls.shutdown();
+    await this.calls.shutdown();
     await this.sip.stop();
     await this.ops?.close();
   }
