@@ -55,21 +55,27 @@ const listenSchema = z
   .strictObject({
     transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
     host: ipAddress.default('0.0.0.0'),
-    port: listenPort.default(5060),
+    /** Default 5060, or 5061 for tls (RFC 3261 §19.1.2). */
+    port: listenPort.optional(),
     /** PEM certificate chain file; required for tls. */
     certFile: z.string().min(1).optional(),
     /** PEM private key file; required for tls. */
     keyFile: z.string().min(1).optional(),
+    /** tcp/tls: a connection with no traffic this long is closed. */
+    idleTimeoutSec: z.number().int().min(5).max(86_400).default(600),
+    /** tcp/tls: connections one source IP may hold open at once. */
+    maxConnectionsPerSource: z.number().int().min(1).max(10_000).default(32),
   })
   .superRefine((l, ctx) => {
     if (l.transport === 'tls') {
       if (!l.certFile) ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'required for tls' });
       if (!l.keyFile) ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'required for tls' });
     }
-  });
+  })
+  .transform((l) => ({ ...l, port: l.port ?? (l.transport === 'tls' ? 5061 : 5060) }));
 
 const sipSchema = z.strictObject({
-  listen: z.array(listenSchema).min(1).default([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]),
+  listen: z.array(listenSchema).min(1).prefault([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]),
   /** Host advertised in Via/Contact/SDP when the bind address is not reachable by peers (NAT, 0.0.0.0). */
   publicAddress: hostName.optional(),
   userAgent: z.string().min(1).max(128).default('trunkbridge'),

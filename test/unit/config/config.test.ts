@@ -42,7 +42,7 @@ function pathsOf(text: string): string[] {
 describe('default config', () => {
   it('loads and matches the documented defaults', () => {
     const cfg = loadDefaultConfig();
-    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
+    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.inboundTrunks).toEqual([
       { name: 'local', allow: ['127.0.0.0/8', '::1'], mode: 'flow', bot: 'echo', numbers: {} },
     ]);
@@ -55,7 +55,7 @@ describe('default config', () => {
 describe('parseConfig', () => {
   it('applies defaults inside the schema', () => {
     const cfg = parseConfig(BASE);
-    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]);
+    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '0.0.0.0', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.sip.userAgent).toBe('trunkbridge');
     expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
     expect(cfg.bots.support).toEqual({
@@ -86,7 +86,14 @@ describe('parseConfig', () => {
 
   it('accepts tls listeners with cert and key', () => {
     const cfg = parseConfig(`sip: { listen: [{ transport: tls, port: 5061, certFile: a.pem, keyFile: b.pem }] }`);
-    expect(cfg.sip.listen[0]).toEqual({ transport: 'tls', host: '0.0.0.0', port: 5061, certFile: 'a.pem', keyFile: 'b.pem' });
+    expect(cfg.sip.listen[0]).toEqual({
+      transport: 'tls', host: '0.0.0.0', port: 5061, certFile: 'a.pem', keyFile: 'b.pem', idleTimeoutSec: 600, maxConnectionsPerSource: 32,
+    });
+  });
+
+  it('defaults the port by transport: 5061 for tls, 5060 otherwise', () => {
+    const cfg = parseConfig(`sip: { listen: [{ transport: tls, certFile: a.pem, keyFile: b.pem }, { transport: tcp }, { transport: udp, port: 5070 }] }`);
+    expect(cfg.sip.listen.map((l) => l.port)).toEqual([5061, 5060, 5070]);
   });
 
   // One bad field per row: the ConfigError must name exactly that path.
