@@ -1,7 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { ConfigError } from './core/errors.js';
 import type { Config } from './config/index.js';
 import { BridgeMetrics } from './metrics/index.js';
 import { InboundRouter } from './trunks/index.js';
@@ -67,13 +66,15 @@ export class TrunkbridgeApp {
     this.sip = new SipUserAgent({
       clock: this.clock,
       logger: this.logger.child({ layer: 'sip' }),
-      listen: config.sip.listen.map((l, i) => {
-        // TCP/TLS listeners are in the schema already; the transports land with the carrier-grade SIP work.
-        if (l.transport !== 'udp') {
-          throw new ConfigError([{ path: `sip.listen[${i}].transport`, message: `${l.transport} is not supported yet (udp only)` }]);
-        }
-        return { transport: l.transport, host: l.host, port: l.port };
-      }),
+      listen: config.sip.listen.map((l) => ({
+        transport: l.transport,
+        host: l.host,
+        port: l.port,
+        ...(l.certFile !== undefined ? { certFile: l.certFile } : {}),
+        ...(l.keyFile !== undefined ? { keyFile: l.keyFile } : {}),
+        idleTimeoutMs: l.idleTimeoutSec * 1000,
+        maxConnectionsPerSource: l.maxConnectionsPerSource,
+      })),
       publicAddress: config.sip.publicAddress,
       userAgent: config.sip.userAgent,
     });
@@ -150,7 +151,7 @@ export class TrunkbridgeApp {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.calls.shutdown();
+    await this.calls.shutdown();
     await this.sip.stop();
     await this.ops?.close();
   }

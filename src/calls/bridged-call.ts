@@ -16,6 +16,7 @@ export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'cle
  */
 export class BridgedCall {
   private endReason: EndReason | undefined;
+  private byeSent: Promise<void> = Promise.resolve();
   private readonly startedAt: number;
   private readonly endedListeners: Array<(reason: EndReason, durationSeconds: number) => void> = [];
 
@@ -69,6 +70,11 @@ export class BridgedCall {
     return this.endReason !== undefined;
   }
 
+  /** Resolves once our BYE (if any) got its final response or timed out. */
+  get hangupDone(): Promise<void> {
+    return this.byeSent;
+  }
+
   onEnded(listener: (reason: EndReason, durationSeconds: number) => void): void {
     this.endedListeners.push(listener);
   }
@@ -85,7 +91,7 @@ export class BridgedCall {
     this.media.close();
     this.bot.stop(reason);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
-      this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
+      this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }
     for (const l of this.endedListeners) {
       try {

@@ -136,6 +136,11 @@ export async function handleInboundCall(
 
     const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
     call.start();
+    // A BYE that raced the ACK may already have ended the dialog before our listeners were attached.
+    if (dialog.terminated) {
+      call.end('caller-hangup');
+      return call;
+    }
     const start: StartMessage = {
       type: 'start',
       callId,

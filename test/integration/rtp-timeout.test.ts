@@ -27,7 +27,7 @@ describe('RTP timeout', () => {
         rtpPortMax: rtpBase + 4,
         bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
         numbers: { '+15550100': 'tester' },
-        extraTrunk: '    rtpTimeoutSec: 1',
+        trunkExtra: '    rtpTimeoutSec: 1\n',
       }),
     );
     await bridge.start();
