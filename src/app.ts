@@ -1,7 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { ConfigError } from './core/errors.js';
 import type { Config } from './config/index.js';
 import { BridgeMetrics } from './metrics/index.js';
 import { InboundRouter } from './trunks/index.js';
@@ -75,13 +74,15 @@ export class TrunkbridgeApp {
     this.sip = new SipUserAgent({
       clock: this.clock,
       logger: this.logger.child({ layer: 'sip' }),
-      listen: config.sip.listen.map((l, i) => {
-        // TCP/TLS listeners are in the schema already; the transports land with the carrier-grade SIP work.
-        if (l.transport !== 'udp') {
-          throw new ConfigError([{ path: `sip.listen[${i}].transport`, message: `${l.transport} is not supported yet (udp only)` }]);
-        }
-        return { transport: l.transport, host: l.host, port: l.port };
-      }),
+      listen: config.sip.listen.map((l) => ({
+        transport: l.transport,
+        host: l.host,
+        port: l.port,
+        ...(l.certFile !== undefined ? { certFile: l.certFile } : {}),
+        ...(l.keyFile !== undefined ? { keyFile: l.keyFile } : {}),
+        idleTimeoutMs: l.idleTimeoutSec * 1000,
+        maxConnectionsPerSource: l.maxConnectionsPerSource,
+      })),
       publicAddress: config.sip.publicAddress,
       userAgent: config.sip.userAgent,
     });
@@ -170,6 +171,12 @@ export class TrunkbridgeApp {
           latching: config.media.latching,
           advertisedHost: () => this.sip.advertisedHost('udp'),
         },
+        trunkMedia: (name) => {
+          const t = config.inboundTrunks.find((tr) => tr.name === name);
+          return t
+            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec }
+            : {};
+        },
       },
       this.logger.child({ layer: 'calls' }),
     );
@@ -253,7 +260,7 @@ export class TrunkbridgeApp {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.calls.shutdown();
+    await this.calls.shutdown();
     for (const r of this.registrations) r.stop();
     // Let the un-REGISTERs leave before the sockets close.
     if (this.registrations.length > 0) await new Promise((r) => setTimeout(r, 20));

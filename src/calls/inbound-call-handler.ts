@@ -30,6 +30,18 @@ export interface InboundCallDeps {
   transfers?(ctx: TransferContext): TransferServices;
   /** pstn-mode trunks and DIDs (forwardTo, no bot). */
   pstn?: PstnCallDeps;
+
+  /** Per-trunk media settings (codec preference, jitter buffer); absent fields fall back to the ones above. */
+  trunkMedia?(trunk: string): TrunkMediaSettings;
+}
+
+/** Media settings a trunk may override. */
+export interface TrunkMediaSettings {
+  codecPreference?: string[];
+  /** Receive jitter buffer delay, ms; 0 = pass-through. */
+  jitterBufferMs?: number;
+  /** End the call when no RTP arrives for this long, s; 0 = never. */
+  rtpTimeoutSec?: number;
 }
 
 /** Facts about one call that its transfer services depend on. */
@@ -84,12 +96,17 @@ export async function handleInboundCall(
     if (signal.sdp === undefined) {
       throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP (delayed offer) is not supported yet');
     }
+    const trunkMedia = deps.trunkMedia?.(decision.trunk) ?? {};
     rtp = await deps.allocateRtp();
     const negotiated: NegotiatedMedia = negotiateAnswer(signal.sdp, {
       localAddress: deps.mediaAddress,
       localPort: rtp.port,
-      codecPreference: deps.codecPreference,
+      codecPreference: trunkMedia.codecPreference ?? deps.codecPreference,
     });
+    const jitterBufferMs = trunkMedia.jitterBufferMs ?? 0;
+    // A caller on hold (offer sendonly/inactive) legitimately sends no RTP: no timeout then.
+    const onHold = negotiated.direction === 'sendonly' || negotiated.direction === 'inactive';
+    const rtpTimeoutSec = onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0);
     log.info(
       { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
       'media negotiated',
@@ -121,6 +138,10 @@ export async function handleInboundCall(
       idleFill: deps.idleFill,
       latching: deps.latching,
       receivable: negotiated.receivable,
+      ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
+      jitterBufferMs,
+      ...(rtpTimeoutSec > 0 ? { rtpTimeoutMs: rtpTimeoutSec * 1000 } : {}),
+      ...(negotiated.remoteFmtp !== undefined ? { remoteFmtp: negotiated.remoteFmtp } : {}),
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
@@ -141,6 +162,11 @@ export async function handleInboundCall(
     });
     const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer, transfers);
     call.start();
+    // A BYE that raced the ACK may already have ended the dialog before our listeners were attached.
+    if (dialog.terminated) {
+      call.end('caller-hangup');
+      return call;
+    }
     const start: StartMessage = {
       type: 'start',
       callId,
@@ -150,7 +176,7 @@ export async function handleInboundCall(
       trunk: decision.trunk,
       direction: 'inbound',
       headers: customHeaders(signal.headers),
-      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
+      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs, codec: negotiated.codec.name },
     };
     connectedBot.sendStart(start);
     deps.observer.callAnswered('inbound');

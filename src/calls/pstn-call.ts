@@ -38,6 +38,7 @@ export class PstnCall {
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
   private readonly listeners: Array<(reason: EndReason, seconds: number) => void> = [];
+  private byes: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -64,15 +65,22 @@ export class PstnCall {
     this.listeners.push(listener);
   }
 
+  /** Settles once the BYEs sent by {@link end} are answered (or timed out). */
+  get hangupDone(): Promise<void> {
+    return this.byes.then(() => undefined);
+  }
+
   end(reason: EndReason): void {
     if (this.endReason) return;
     this.endReason = reason;
     const seconds = (this.clock.now() - this.startedAt) / 1000;
     this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10 }, 'pstn call ended');
+    const byes: Array<Promise<void>> = [];
     for (const leg of this.legs) {
       leg.media.close();
-      if (!leg.dialog.terminated) leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
+      if (!leg.dialog.terminated) byes.push(leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed')));
     }
+    this.byes = Promise.all(byes);
     for (const l of this.listeners) l(reason, seconds);
   }
 }

@@ -5,6 +5,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
+import { CALLING_CODES, toE164 } from '../trunks/e164.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -30,7 +31,9 @@ const hostName = z
  */
 export function checkAddressRule(rule: string): string | undefined {
   const slash = rule.indexOf('/');
-  if (slash < 0) return isIP(rule) ? undefined : 'must be an IP address or CIDR (e.g. 198.51.100.0/24)';
+  if (slash < 0) {
+    return isIP(rule) || isHostRule(rule) ? undefined : 'must be an IP address, CIDR (e.g. 198.51.100.0/24) or host name';
+  }
   const addr = rule.slice(0, slash);
   const prefixText = rule.slice(slash + 1);
   const family = isIP(addr);
@@ -47,6 +50,11 @@ export function checkAddressRule(rule: string): string | undefined {
   return undefined;
 }
 
+/** A DNS name in an allow list (resolved at load and periodically by the trunk layer). */
+export function isHostRule(rule: string): boolean {
+  return isIP(rule) === 0 && /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(rule) && /[A-Za-z]/.test(rule);
+}
+
 const addressRule = z.string().superRefine((s, ctx) => {
   const problem = checkAddressRule(s);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -56,27 +64,41 @@ const listenSchema = z
   .strictObject({
     transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
     host: ipAddress.default('0.0.0.0'),
-    port: listenPort.default(5060),
+    /** Default 5060, or 5061 for tls (RFC 3261 §19.1.2). */
+    port: listenPort.optional(),
     /** PEM certificate chain file; required for tls. */
     certFile: z.string().min(1).optional(),
     /** PEM private key file; required for tls. */
     keyFile: z.string().min(1).optional(),
+    /** tcp/tls: a connection with no traffic this long is closed. */
+    idleTimeoutSec: z.number().int().min(5).max(86_400).default(600),
+    /** tcp/tls: connections one source IP may hold open at once. */
+    maxConnectionsPerSource: z.number().int().min(1).max(10_000).default(32),
   })
   .superRefine((l, ctx) => {
     if (l.transport === 'tls') {
       if (!l.certFile) ctx.addIssue({ code: 'custom', path: ['certFile'], message: 'required for tls' });
       if (!l.keyFile) ctx.addIssue({ code: 'custom', path: ['keyFile'], message: 'required for tls' });
     }
-  });
+  })
+  .transform((l) => ({ ...l, port: l.port ?? (l.transport === 'tls' ? 5061 : 5060) }));
 
 const sipSchema = z.strictObject({
-  listen: z.array(listenSchema).min(1).default([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]),
+  listen: z.array(listenSchema).min(1).prefault([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]),
   /** Host advertised in Via/Contact/SDP when the bind address is not reachable by peers (NAT, 0.0.0.0). */
   publicAddress: hostName.optional(),
   userAgent: z.string().min(1).max(128).default('trunkbridge'),
 });
 
 const rtpPort = z.number().int().min(1024).max(65535);
+
+/** Codec names the bridge implements, for preference lists. */
+export const CODEC_NAMES = ['opus', 'G722', 'PCMU', 'PCMA'] as const;
+
+const codecList = z
+  .array(z.enum(CODEC_NAMES))
+  .min(1)
+  .refine((c) => new Set(c).size === c.length, { message: 'codecs must not repeat' });
 
 const mediaSchema = z.strictObject({
   /** Address RTP sockets bind to; defaults (in the app) to the first SIP listen host. */
@@ -86,11 +108,8 @@ const mediaSchema = z.strictObject({
   rtpPortMin: rtpPort.default(10000),
   rtpPortMax: rtpPort.default(20000),
   /** Preference order for the SDP answer. */
-  codecs: z
-    .array(z.enum(['PCMU', 'PCMA']))
-    .min(1)
-    .default(['PCMU', 'PCMA'])
-    .refine((c) => new Set(c).size === c.length, { message: 'codecs must not repeat' }),
+  /** Wideband first: a caller offering Opus or G.722 gets it, everyone else G.711. */
+  codecs: codecList.default(['opus', 'G722', 'PCMU', 'PCMA']),
   /** What the caller hears while the bot sends nothing: comfort silence keeps NAT pinholes and jitter buffers happy. */
   idleFill: z.enum(['silence', 'none']).default('silence'),
   /** Symmetric RTP: send to where the caller's RTP comes from ('any'), only if from the signalled IP ('same-ip'), or never ('off'). */
@@ -163,10 +182,42 @@ const botSchema = rawBotSchema.transform((b): BotConfig => {
 /** Dialed numbers / SIP users as they appear in a Request-URI: "+15550100", "1000", "support". */
 const numberKey = z.string().regex(/^\+?[A-Za-z0-9*#._-]+$/, 'must be a SIP user like "+15550100" or "1000"');
 
+/**
+ * Password policy for trunk SIP users: at least 12 characters with upper and lower case letters and digits.
+ * Returns the problem or undefined.
+ */
+export function checkPasswordPolicy(password: string): string | undefined {
+  const missing: string[] = [];
+  if (password.length < 12) missing.push('at least 12 characters');
+  if (!/[A-Z]/.test(password)) missing.push('an upper case letter');
+  if (!/[a-z]/.test(password)) missing.push('a lower case letter');
+  if (!/[0-9]/.test(password)) missing.push('a digit');
+  return missing.length ? `needs ${missing.join(', ')}` : undefined;
+}
+
+const sipUserSchema = z.strictObject({
+  username: z.string().regex(/^[A-Za-z0-9._~+-]{1,64}$/, 'must be 1-64 chars of letters, digits and ._~+-'),
+  password: z.string().max(256),
+});
+
 const trunkSchema = z.strictObject({
   name: nameSchema,
-  /** Source IPs / CIDRs allowed to send INVITEs on this trunk. */
-  allow: z.array(addressRule).min(1),
+  /** Source IPs, CIDRs or host names allowed to send INVITEs on this trunk. Empty: digest credentials only. */
+  allow: z.array(addressRule).default([]),
+  /** SIP users (digest, RFC 8760) that may send calls on this trunk; with `allow` both must pass. */
+  credentials: z.array(sipUserSchema).default([]),
+  /** Digest realm in challenges; defaults to `domain`, else the trunk name. */
+  realm: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e ]{1,128}$/, 'printable, no quotes or backslashes').optional(),
+  /** SIP domain this trunk owns: INVITEs whose Request-URI host is this domain belong to the trunk. */
+  domain: hostName.transform((d) => d.toLowerCase()).optional(),
+  /** ISO 3166 country for national numbers on this trunk ("US", "GB", "IN"): dialed numbers become E.164. */
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code like "US"').refine((c) => c in CALLING_CODES, { message: 'country not in the calling-code table' }).optional(),
+  /** A header naming the bot for the call (e.g. "X-Agent-ID"); checked before numbers. */
+  routingHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'invalid header name').optional(),
+  /** Refuse (404) calls whose From user is not an E.164 number. */
+  requireE164From: z.boolean().default(false),
+  /** Calls at once on this trunk; more get 486 Busy Here. */
+  maxConcurrentCalls: z.number().int().min(1).max(100_000).optional(),
   /** flow = calls go to a bot; pstn = calls are bridged to `forwardTo` without a bot (B2BUA). */
   mode: z.enum(['flow', 'pstn']).default('flow'),
   /** pstn mode: where calls go. */
@@ -188,6 +239,12 @@ const trunkSchema = z.strictObject({
     .default({}),
   /** Toll-fraud guard: what bots on this trunk may transfer to besides named destinations (see README). */
   transferAllow: transferAllowSchema,
+  /** Codec preference for this trunk's calls (default: media.codecs). */
+  codecs: codecList.optional(),
+  /** Receive jitter buffer delay, ms; 0 = pass-through (decode on arrival). */
+  jitterBufferMs: z.number().int().min(0).max(1000).default(40),
+  /** No RTP from the caller for this long ends the call (BYE, stop reason rtp-timeout); 0 = never. Hold excluded. */
+  rtpTimeoutSec: z.number().int().min(0).max(3600).default(30),
 });
 
 const loggingSchema = z.strictObject({
@@ -359,6 +416,28 @@ function checkTrunks(cfg: LooseConfig, ctx: Ctx): void {
         trunkNames.set(t.name, i);
       }
     }
+    const trunkLabel = typeof t.name === 'string' ? `trunk "${t.name}"` : `inboundTrunks[${i}]`;
+    const allowList = Array.isArray(t.allow) ? t.allow : [];
+    const creds = Array.isArray(t.credentials) ? t.credentials : [];
+    if (Array.isArray(t.allow) && Array.isArray(t.credentials) && allowList.length === 0 && creds.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'allow'], message: `${trunkLabel} needs an allow list or credentials` });
+    }
+    const usernames = new Set<string>();
+    creds.forEach((c: unknown, j) => {
+      if (!isRecord(c)) return;
+      if (typeof c.password === 'string') {
+        const problem = checkPasswordPolicy(c.password);
+        if (problem) {
+          ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'credentials', j, 'password'], message: `${trunkLabel}: weak password for "${String(c.username)}": ${problem}` });
+        }
+      }
+      if (typeof c.username === 'string') {
+        if (usernames.has(c.username)) {
+          ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'credentials', j, 'username'], message: `${trunkLabel}: duplicate username "${c.username}"` });
+        }
+        usernames.add(c.username);
+      }
+    });
     if (!botExists(t.bot)) {
       ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'bot'], message: `unknown bot "${String(t.bot)}"` });
     }
@@ -371,7 +450,7 @@ function checkTrunks(cfg: LooseConfig, ctx: Ctx): void {
           message: `unknown bot "${String(entry.bot)}"`,
         });
       }
-      const norm = normalizeNumber(num);
+      const norm = normalizeNumber(toE164(num, typeof t.country === 'string' ? t.country : undefined));
       const owner = numberOwner.get(norm);
       if (owner && owner.trunk !== i) {
         ctx.addIssue({

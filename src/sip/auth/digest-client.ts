@@ -3,17 +3,12 @@
  * parse a WWW-Authenticate / Proxy-Authenticate challenge and compute the Authorization /
  * Proxy-Authorization answer. Pure functions (the cnonce is passed in so tests are exact).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SipParseError } from '../../core/errors.js';
+import { digestResponse, parseDigestAlgorithm, type DigestAlgorithm } from './digest.js';
+import { parseAuthHeader } from './digest-params.js';
 
-export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess';
-
-const ALGORITHMS: ReadonlyMap<string, DigestAlgorithm> = new Map([
-  ['md5', 'MD5'],
-  ['md5-sess', 'MD5-sess'],
-  ['sha-256', 'SHA-256'],
-  ['sha-256-sess', 'SHA-256-sess'],
-]);
+export type { DigestAlgorithm } from './digest.js';
 
 /** One Digest challenge. */
 export interface DigestChallenge {
@@ -27,51 +22,19 @@ export interface DigestChallenge {
   stale: boolean;
 }
 
-/** Splits `a="x, y", b=z` into pairs, honouring quoted strings with backslash escapes. */
-function parseAuthParams(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    while (i < n && /[\s,]/.test(text[i])) i++;
-    const eq = text.indexOf('=', i);
-    if (eq < 0) break;
-    const name = text.slice(i, eq).trim().toLowerCase();
-    i = eq + 1;
-    while (i < n && /\s/.test(text[i])) i++;
-    let value = '';
-    if (text[i] === '"') {
-      i++;
-      while (i < n && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < n) i++;
-        value += text[i];
-        i++;
-      }
-      i++; // closing quote
-    } else {
-      const end = text.indexOf(',', i);
-      value = (end < 0 ? text.slice(i) : text.slice(i, end)).trim();
-      i = end < 0 ? n : end;
-    }
-    if (name !== '') out.set(name, value);
-  }
-  return out;
-}
-
 /**
  * Parses one challenge header value ("Digest realm=..., nonce=..."). Throws {@link SipParseError} for a
  * non-Digest scheme, a missing realm/nonce or an algorithm we do not implement.
  */
 export function parseDigestChallenge(header: string): DigestChallenge {
-  const m = /^\s*(\S+)\s+(.*)$/s.exec(header);
-  if (!m || m[1].toLowerCase() !== 'digest') throw new SipParseError(`not a Digest challenge: "${header.slice(0, 60)}"`);
-  const p = parseAuthParams(m[2]);
+  const parsed = parseAuthHeader(header);
+  if (!parsed || parsed.scheme.toLowerCase() !== 'digest') throw new SipParseError(`not a Digest challenge: "${header.slice(0, 60)}"`);
+  const p = parsed.params;
   const realm = p.get('realm');
   const nonce = p.get('nonce');
   if (realm === undefined || nonce === undefined) throw new SipParseError('Digest challenge without realm or nonce');
-  const algText = p.get('algorithm') ?? 'MD5';
-  const algorithm = ALGORITHMS.get(algText.toLowerCase());
-  if (!algorithm) throw new SipParseError(`unsupported Digest algorithm "${algText}"`);
+  const algorithm = parseDigestAlgorithm(p.get('algorithm'));
+  if (!algorithm) throw new SipParseError(`unsupported Digest algorithm "${p.get('algorithm') ?? ''}"`);
   const challenge: DigestChallenge = {
     realm,
     nonce,
@@ -97,7 +60,7 @@ export function chooseDigestChallenge(headers: readonly string[]): DigestChallen
       // Another scheme (e.g. Bearer) or algorithm: the next value may be usable.
     }
   }
-  return parsed.find((c) => c.algorithm.startsWith('SHA-256')) ?? parsed[0];
+  return parsed.find((c) => c.algorithm.startsWith('SHA-512-256')) ?? parsed.find((c) => c.algorithm.startsWith('SHA-256')) ?? parsed[0];
 }
 
 export interface DigestCredentials {
@@ -109,8 +72,6 @@ export interface DigestRequest {
   method: string;
   /** digest-uri: the Request-URI as sent. */
   uri: string;
-  /** Body, for qop=auth-int only. */
-  body?: Buffer;
 }
 
 export interface DigestAnswerOptions {
@@ -118,10 +79,6 @@ export interface DigestAnswerOptions {
   cnonce?: string;
   /** Nonce count for this nonce (1 for the first use). */
   nc?: number;
-}
-
-function hash(alg: DigestAlgorithm, data: string | Buffer): string {
-  return createHash(alg.startsWith('SHA-256') ? 'sha256' : 'md5').update(data).digest('hex');
 }
 
 /** The fields of an answer and the `response` hash (RFC 7616 §3.4.1). */
@@ -139,9 +96,9 @@ export interface DigestAnswer {
 }
 
 /**
- * Computes the answer to `challenge`. With qop (auth preferred over auth-int):
+ * Computes the answer to `challenge` with the shared pure digest functions (./digest.ts). With qop=auth:
  * response = H(H(A1):nonce:nc:cnonce:qop:H(A2)); without qop (RFC 2069): H(H(A1):nonce:H(A2)).
- * A1 = user:realm:password (and ":nonce:cnonce" for -sess); A2 = method:uri (":H(body)" for auth-int).
+ * Throws {@link SipParseError} for a challenge offering only qop=auth-int.
  */
 export function computeDigestAnswer(
   challenge: DigestChallenge,
@@ -150,16 +107,21 @@ export function computeDigestAnswer(
   options: DigestAnswerOptions = {},
 ): DigestAnswer {
   const alg = challenge.algorithm;
-  const qop = challenge.qop.includes('auth') ? 'auth' : challenge.qop.includes('auth-int') ? 'auth-int' : undefined;
+  // qop=auth-int (a body hash) is not implemented by the shared digest module; auth is what SIP servers offer.
+  if (challenge.qop.length > 0 && !challenge.qop.includes('auth')) throw new SipParseError('Digest challenge offers only auth-int');
+  const qop = challenge.qop.length > 0 ? ('auth' as const) : undefined;
   const cnonce = options.cnonce ?? randomBytes(8).toString('hex');
   const nc = (options.nc ?? 1).toString(16).padStart(8, '0');
-  let ha1 = hash(alg, `${credentials.username}:${challenge.realm}:${credentials.password}`);
-  if (alg.endsWith('-sess')) ha1 = hash(alg, `${ha1}:${challenge.nonce}:${cnonce}`);
-  const a2 = qop === 'auth-int' ? `${request.method}:${request.uri}:${hash(alg, request.body ?? Buffer.alloc(0))}` : `${request.method}:${request.uri}`;
-  const ha2 = hash(alg, a2);
-  const response = qop
-    ? hash(alg, `${ha1}:${challenge.nonce}:${nc}:${cnonce}:${qop}:${ha2}`)
-    : hash(alg, `${ha1}:${challenge.nonce}:${ha2}`);
+  const response = digestResponse({
+    algorithm: alg,
+    username: credentials.username,
+    realm: challenge.realm,
+    password: credentials.password,
+    method: request.method,
+    uri: request.uri,
+    nonce: challenge.nonce,
+    ...(qop ? { qop, nc, cnonce } : alg.endsWith('-sess') ? { cnonce } : {}),
+  });
   const answer: DigestAnswer = {
     username: credentials.username,
     realm: challenge.realm,

@@ -104,7 +104,8 @@ export function contactsOf(msg: SipMessage): { star: boolean; contacts: NameAddr
 export function maxForwardsOf(msg: SipMessage): number | undefined {
   const v = msg.headers.get('Max-Forwards');
   if (v === undefined) return undefined;
-  if (!/^\d{1,3}$/.test(v) || Number(v) > 255) fail(`bad Max-Forwards "${v}"`);
+  // 1*DIGIT (§25.1): leading zeros are legal ("0068", RFC 4475 §3.1.1.1); the value must fit 0-255.
+  if (!/^\d{1,10}$/.test(v) || Number(v) > 255) fail(`bad Max-Forwards "${v}"`);
   return Number(v);
 }
 

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { SipParseError } from '../../core/errors.js';
 import { formatParams, parseParams, quoteIfNeeded, splitOutside, unquote, type Params } from './text.js';
 
@@ -50,7 +51,8 @@ export function parseHostPort(text: string): { host: string; port?: number } {
     const end = text.indexOf(']');
     if (end < 0) fail(`unterminated IPv6 reference in "${text}"`);
     host = text.slice(1, end);
-    if (!IPV6_RE.test(host) || !host.includes(':')) fail(`bad IPv6 address "${host}"`);
+    // node:net follows RFC 4291, so "2001:db8:::192.0.2.1" (allowed by RFC 3261's buggy ABNF) is refused (RFC 5118 §4.10).
+    if (!IPV6_RE.test(host) || !isIPv6(host)) fail(`bad IPv6 address "${host}"`);
     const rest = text.slice(end + 1);
     if (rest !== '') {
       if (!rest.startsWith(':')) fail(`bad host:port "${text}"`);
@@ -94,17 +96,22 @@ export function parseUri(input: string): SipUri {
 function parseSipUri(scheme: string, rest: string): SipUri {
   let main = rest;
   let headers: string | undefined;
+  let user: string | undefined;
+  let password: string | undefined;
+  // userinfo may hold "?" and ";" (RFC 4475 §3.1.1.2) but never an unescaped "@", so the first "@" ends it;
+  // headers start at the first "?" after that.
+  const at = main.indexOf('@');
+  let userinfo: string | undefined;
+  if (at >= 0) {
+    userinfo = main.slice(0, at);
+    main = main.slice(at + 1);
+  }
   const q = main.indexOf('?');
   if (q >= 0) {
     headers = main.slice(q + 1);
     main = main.slice(0, q);
   }
-  let user: string | undefined;
-  let password: string | undefined;
-  const at = main.lastIndexOf('@');
-  if (at >= 0) {
-    const userinfo = main.slice(0, at);
-    main = main.slice(at + 1);
+  if (userinfo !== undefined) {
     const colon = userinfo.indexOf(':');
     user = colon < 0 ? userinfo : userinfo.slice(0, colon);
     if (colon >= 0) password = userinfo.slice(colon + 1);
@@ -166,6 +173,8 @@ export function parseNameAddr(input: string): NameAddr {
     const gt = text.indexOf('>', lt);
     if (gt < 0) fail(`unterminated <URI> in "${input}"`);
     uriText = text.slice(lt + 1, gt);
+    // No LWS inside <...> (RFC 4475 §3.1.2.14 badaspec: "< sip:t.watson@example.org >").
+    if (uriText !== uriText.trim()) fail(`whitespace inside <URI> in "${input}"`);
     rest = text.slice(gt + 1).trim();
     angle = true;
   } else {
@@ -174,6 +183,8 @@ export function parseNameAddr(input: string): NameAddr {
     const semi = text.indexOf(';');
     uriText = semi < 0 ? text : text.slice(0, semi);
     rest = semi < 0 ? '' : text.slice(semi);
+    // "?" or "," in an addr-spec means the URI needed <...> (§20; RFC 4475 §3.1.2.13 regbadct).
+    if (/[?,]/.test(uriText)) fail(`URI with headers or commas must be in <...>: "${input}"`);
   }
   let params: Params = new Map();
   if (rest !== '') {

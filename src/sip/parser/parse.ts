@@ -1,6 +1,7 @@
 import { SipParseError } from '../../core/errors.js';
 import {
   callIdOf,
+  contactsOf,
   contentLengthOf,
   cseqOf,
   fromOf,
@@ -68,13 +69,14 @@ export function parseStartAndHeaders(buf: Buffer): { head: ReturnType<typeof spl
   const parts = head.startLine.split(' ');
   if (VERSION_RE.test(parts[0] ?? '')) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (§7.2); the phrase may contain spaces.
-    const m = /^(SIP\/\d+\.\d+) ([1-6]\d\d) ?(.*)$/i.exec(head.startLine);
+    // Exactly three digits: "SIP/2.0 4294967301 ..." must not read as 429 (RFC 4475 §3.1.2.19).
+    const m = /^(SIP\/\d+\.\d+) ([1-6]\d\d)(?: (.*))?$/i.exec(head.startLine);
     if (!m) throw new SipParseError(`bad status line "${head.startLine.slice(0, 80)}"`);
     const response: SipResponse = {
       kind: 'response',
       version: m[1].toUpperCase(),
       status: Number(m[2]),
-      reason: m[3],
+      reason: m[3] ?? '',
       headers,
       body: Buffer.alloc(0),
     };
@@ -104,7 +106,11 @@ function validateMandatory(msg: SipMessage): void {
   const cseq = cseqOf(msg);
   maxForwardsOf(msg);
   if (msg.kind === 'request') {
-    parseUri(msg.uri);
+    const uri = parseUri(msg.uri);
+    // A Request-URI carries no headers (§19.1.5: headers are "not allowed in the Request-URI"; RFC 4475 §3.1.2.11).
+    if (uri.headers !== undefined) throw new SipParseError('Request-URI with headers');
+    // Contact must parse too: it is where in-dialog requests go (RFC 4475 §3.1.2.13 regbadct).
+    contactsOf(msg);
     // §8.1.1.5: the CSeq "method MUST match that of the request".
     if (cseq.method !== msg.method) throw new SipParseError(`CSeq method ${cseq.method} does not match ${msg.method}`);
   }

@@ -124,7 +124,10 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
-    const dest = responseDestination(topViaOf(req));
+    // Stream transports answer on the connection the request came in on (§18.2.2); datagrams go by the Via.
+    const dest: Destination = ctx.transport.reliable
+      ? { address: ctx.source.address, port: ctx.source.port }
+      : responseDestination(topViaOf(req));
     const channel: TransactionChannel = { reliable: ctx.transport.reliable, send: (m) => ctx.transport.send(m, dest) };
     const tx: ServerTransaction =
       req.method === 'INVITE'

@@ -1,5 +1,9 @@
 import { maxForwardsOf, optionTagsOf, toOf, tagOf } from '../message/accessors.js';
 import { KNOWN_METHODS, type SipRequest } from '../message/types.js';
+import { parseUri } from '../message/uri.js';
+
+/** Request-URI schemes we serve (§8.2.2.1). */
+const SUPPORTED_SCHEMES = new Set(['sip', 'sips', 'tel']);
 
 /** A response the UA core sends without looking further (§8.2 checks). */
 export interface PolicyAnswer {
@@ -22,6 +26,9 @@ export function checkRequest(req: SipRequest, allow: string, supported: Readonly
   if (req.version !== 'SIP/2.0') return { status: 505 };
   if (maxForwardsOf(req) === 0) return { status: 483 };
   if (!KNOWN_METHODS.has(req.method)) return { status: 501, headers: [['Allow', allow]] };
+  // §8.2.2.1: "If the Request-URI uses a scheme not supported by the UAS, it SHOULD reject the request with a
+  // 416 (Unsupported URI Scheme) response."
+  if (!SUPPORTED_SCHEMES.has(parseUri(req.uri).scheme)) return { status: 416 };
   const inDialog = tagOf(toOf(req)) !== undefined;
   if (!inDialog && !SERVED_OUT_OF_DIALOG.has(req.method)) return { status: 405, headers: [['Allow', allow]] };
   const unsupported = optionTagsOf(req, 'Require').filter((t) => !supported.has(t));

@@ -14,7 +14,7 @@ import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { TransactionLayer, type MessageContext, type ServerTransaction } from '../transaction/layer.js';
 import { responseDestination } from '../transport/response-routing.js';
 import type { SipEndpoint, Transport } from '../transport/transport.js';
-import { UdpTransport } from '../transport/udp.js';
+import { createTransport, type ListenSpec } from '../transport/factory.js';
 import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
 import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
@@ -28,7 +28,7 @@ import { createUacCore, type UacCore } from './uac-core.js';
 export interface SipUserAgentOptions {
   clock: Clock;
   logger: Logger;
-  listen: Array<{ transport: 'udp'; host: string; port: number }>;
+  listen: ListenSpec[];
   /** Address put in Contact and Via (NAT/public IP); defaults to the bound address. */
   publicAddress?: string;
   /** Server / User-Agent header value. */
@@ -91,7 +91,7 @@ export class SipUserAgent implements SignalingEngine {
     if (this.started) return;
     this.started = true;
     for (const l of this.options.listen) {
-      const t = new UdpTransport({ host: l.host, port: l.port, logger: this.options.logger, serverName: this.serverName });
+      const t = createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName });
       await t.listen();
       t.onMessage((msg, source) => this.layer.receive(msg, { source, transport: t }));
       this.transports.push(t);
@@ -279,7 +279,7 @@ export class SipUserAgent implements SignalingEngine {
 
   private dialogHeaders(transport: Transport): Array<[string, string]> {
     const h: Array<[string, string]> = [
-      ['Contact', `<sip:${this.advertisedHostPort(transport)}>`],
+      ['Contact', `<sip:${this.advertisedHostPort(transport)}${transport.name === 'udp' ? '' : `;transport=${transport.name}`}>`],
       ['Allow', this.allow],
       ['Supported', [...this.supported].join(', ')],
     ];

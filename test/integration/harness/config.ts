@@ -11,6 +11,14 @@ export interface TestConfigOptions {
   trunkBot?: string;
   numbers?: Record<string, string>;
   extraMedia?: string;
+  /** Extra `sip.listen` entries as YAML flow mappings, e.g. `{ transport: tcp, host: 127.0.0.1, port: 5070 }`. */
+  extraListen?: string[];
+  /** Extra lines under `sip:` (e.g. `  publicAddress: 127.0.0.9`). */
+  extraSip?: string;
+  /** Extra YAML lines inside the carrier-a trunk (indented 4 spaces), e.g. auth or routing options. */
+  trunkExtra?: string;
+  /** Extra trunks appended to inboundTrunks, as YAML list items (indented 2 spaces). */
+  extraTrunks?: string;
 }
 
 export function testConfig(o: TestConfigOptions): string {
@@ -21,7 +29,8 @@ export function testConfig(o: TestConfigOptions): string {
     .map(([num, bot]) => `      "${num}": { bot: ${bot} }`)
     .join('\n');
   return `sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${o.sipPort} }]
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${o.sipPort} }${(o.extraListen ?? []).map((l) => `, ${l}`).join('')}]
+${o.extraSip ?? ''}
 media:
   rtpPortMin: ${o.rtpPortMin}
   rtpPortMax: ${o.rtpPortMax}
@@ -32,7 +41,8 @@ inboundTrunks:
   - name: carrier-a
     allow: [${(o.allow ?? ['127.0.0.1']).map((a) => `"${a}"`).join(', ')}]
     mode: flow
-${o.trunkBot ? `    bot: ${o.trunkBot}\n` : ''}${numbers ? `    numbers:\n${numbers}\n` : ''}
+${o.trunkBot ? `    bot: ${o.trunkBot}\n` : ''}${numbers ? `    numbers:\n${numbers}\n` : ''}${o.trunkExtra ?? ''}
+${o.extraTrunks ?? ''}
 logging: { level: debug }
 metrics: { enabled: true, host: 127.0.0.1, port: ${o.metricsPort} }
 `;

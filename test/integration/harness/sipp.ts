@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { SIPP_DIR } from './bridge-process.js';
-import { freeUdpPort } from './ports.js';
+import { freeTcpPort, freeUdpPort } from './ports.js';
 
 export interface SippRun {
   /** SIPp's exit code: 0 when every call followed the scenario, 1 when some failed. */
@@ -30,6 +30,10 @@ export interface SippOptions {
   timeoutMs?: number;
   /** Local address SIPp sends from (any 127.x address; default 127.0.0.1). */
   localHost?: string;
+  /** SIPp signalling transport: u1 (UDP, default), t1 (one TCP connection), l1 (one TLS connection). */
+  transport?: 'u1' | 't1' | 'l1';
+  /** Certificate and key SIPp presents over TLS (its -tls_cert/-tls_key). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /** Runs one SIPp scenario from sipp/ as the carrier (UAC) against the bridge, on loopback only. */
@@ -38,7 +42,8 @@ export async function runSipp(opts: SippOptions): Promise<SippRun> {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const errFile = join(dir, 'errors.log');
   const msgFile = join(dir, 'messages.log');
-  const localPort = await freeUdpPort();
+  const stream = opts.transport === 't1' || opts.transport === 'l1';
+  const localPort = stream ? await freeTcpPort() : await freeUdpPort();
   const mediaPort = await freeUdpPort();
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
@@ -55,6 +60,8 @@ export async function runSipp(opts: SippOptions): Promise<SippRun> {
     '-trace_err', '-error_file', errFile,
     '-trace_msg', '-message_file', msgFile,
     ...Object.entries(opts.keys ?? {}).flatMap(([k, v]) => ['-key', k, String(v)]),
+    ...(opts.transport ? ['-t', opts.transport] : []),
+    ...(opts.tls ? ['-tls_cert', opts.tls.certFile, '-tls_key', opts.tls.keyFile] : []),
     ...(opts.args ?? []),
   ];
   const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });

@@ -11,6 +11,8 @@ describe('parseBotCommand', () => {
     ['{"type":"mark","name":"x","extra":1}', { type: 'mark', name: 'x' }],
     ['{"type":"transfer","to":"support-desk"}', { type: 'transfer', to: 'support-desk' }],
     ['{"type":"transfer","to":"+15557654321","trunk":"carrier-out","method":"bridge","listen":true}', { type: 'transfer', to: '+15557654321', trunk: 'carrier-out', method: 'bridge', listen: true }],
+    ['{"type":"dtmf","digits":"123#","durationMs":100}', { type: 'dtmf', digits: '123#', durationMs: 100 }],
+    ['{"type":"dtmf","digits":"*0abcd"}', { type: 'dtmf', digits: '*0ABCD', durationMs: 100 }],
   ])('%s', (text, expected) => {
     expect(parseBotCommand(text)).toEqual(expected);
   });
@@ -31,6 +33,13 @@ describe('parseBotCommand', () => {
     ['{"type":"transfer","to":"x","method":"blind"}', 'method must be'],
     ['{"type":"transfer","to":"x","listen":"yes"}', 'listen must be'],
     [`{"type":"mark","name":"${'a'.repeat(300)}"}`, 'longer than'],
+    ['{"type":"dtmf"}', '"digits"'],
+    ['{"type":"dtmf","digits":""}', '"digits"'],
+    ['{"type":"dtmf","digits":"12e"}', '"digits"'],
+    [`{"type":"dtmf","digits":"${'1'.repeat(65)}"}`, '"digits"'],
+    ['{"type":"dtmf","digits":"1","durationMs":10}', '"durationMs"'],
+    ['{"type":"dtmf","digits":"1","durationMs":"100"}', '"durationMs"'],
+    ['{"type":"dtmf","digits":"1","durationMs":99.5}', '"durationMs"'],
   ])('rejects %j', (text, fragment) => {
     expect(() => parseBotCommand(text)).toThrow(BotProtocolError);
     expect(() => parseBotCommand(text)).toThrow(fragment);

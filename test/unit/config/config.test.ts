@@ -42,9 +42,9 @@ function pathsOf(text: string): string[] {
 describe('default config', () => {
   it('loads and matches the documented defaults', () => {
     const cfg = loadDefaultConfig();
-    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060 }]);
+    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.inboundTrunks).toEqual([
-      { name: 'local', allow: ['127.0.0.0/8', '::1'], mode: 'flow', bot: 'echo', numbers: {} },
+      { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {}, jitterBufferMs: 40, rtpTimeoutSec: 30 },
     ]);
     expect(cfg.bots.echo).toEqual({ builtin: 'echo', delayFrames: 0 });
     expect(cfg.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
@@ -55,9 +55,9 @@ describe('default config', () => {
 describe('parseConfig', () => {
   it('applies defaults inside the schema', () => {
     const cfg = parseConfig(BASE);
-    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '0.0.0.0', port: 5060 }]);
+    expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '0.0.0.0', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.sip.userAgent).toBe('trunkbridge');
-    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
+    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['opus', 'G722', 'PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
     expect(cfg.bots.support).toEqual({
       url: 'ws://127.0.0.1:9000/stream',
       sampleRate: 16000,
@@ -86,7 +86,14 @@ describe('parseConfig', () => {
 
   it('accepts tls listeners with cert and key', () => {
     const cfg = parseConfig(`sip: { listen: [{ transport: tls, port: 5061, certFile: a.pem, keyFile: b.pem }] }`);
-    expect(cfg.sip.listen[0]).toEqual({ transport: 'tls', host: '0.0.0.0', port: 5061, certFile: 'a.pem', keyFile: 'b.pem' });
+    expect(cfg.sip.listen[0]).toEqual({
+      transport: 'tls', host: '0.0.0.0', port: 5061, certFile: 'a.pem', keyFile: 'b.pem', idleTimeoutSec: 600, maxConnectionsPerSource: 32,
+    });
+  });
+
+  it('defaults the port by transport: 5061 for tls, 5060 otherwise', () => {
+    const cfg = parseConfig(`sip: { listen: [{ transport: tls, certFile: a.pem, keyFile: b.pem }, { transport: tcp }, { transport: udp, port: 5070 }] }`);
+    expect(cfg.sip.listen.map((l) => l.port)).toEqual([5061, 5060, 5070]);
   });
 
   // One bad field per row: the ConfigError must name exactly that path.
@@ -94,6 +101,8 @@ describe('parseConfig', () => {
     ['unknown top-level key', `${BASE}\nextra: 1`, 'extra'],
     ['unknown nested key', `${BASE}\nsip: { lsten: [] }`, 'sip.lsten'],
     ['unknown trunk key', BASE.replace('bot: echo', 'bot: echo\n    foo: 1'), 'inboundTrunks[0].foo'],
+    ['trunk jitter buffer too long', BASE.replace('bot: echo', 'bot: echo\n    jitterBufferMs: 5000'), 'inboundTrunks[0].jitterBufferMs'],
+    ['trunk codec unknown', BASE.replace('bot: echo', 'bot: echo\n    codecs: [PCMU, G729]'), 'inboundTrunks[0].codecs[1]'],
     ['bad transport', `${BASE}\nsip: { listen: [{ transport: sctp }] }`, 'sip.listen[0].transport'],
     ['port out of range', `${BASE}\nsip: { listen: [{ port: 70000 }] }`, 'sip.listen[0].port'],
     ['listen host not an IP', `${BASE}\nsip: { listen: [{ host: "example.com" }] }`, 'sip.listen[0].host'],
@@ -207,5 +216,38 @@ describe('formatPath', () => {
     [[], ''],
   ] as const)('%j -> %s', (path, expected) => {
     expect(formatPath(path)).toBe(expected);
+  });
+});
+
+describe('trunk authentication and routing options', () => {
+  const bots = `bots: { echo: { builtin: echo } }\n`;
+  it('accepts host names in allow lists, credentials, domain, country and routing options', () => {
+    const cfg = parseConfig(
+      `${bots}inboundTrunks:\n  - { name: acme, allow: [localhost, 10.0.0.0/8], credentials: [{ username: pbx1, password: Abcdefgh1234 }, { username: pbx2, password: Zyxwvuts9876 }], domain: ACME.sip.example.com, country: GB, routingHeader: X-Agent-ID, requireE164From: true, maxConcurrentCalls: 2, bot: echo }`,
+    );
+    const t = cfg.inboundTrunks[0];
+    expect(t.allow).toEqual(['localhost', '10.0.0.0/8']);
+    expect(t.credentials.map((c) => c.username)).toEqual(['pbx1', 'pbx2']);
+    expect(t.domain).toBe('acme.sip.example.com');
+    expect([t.country, t.routingHeader, t.requireE164From, t.maxConcurrentCalls]).toEqual(['GB', 'X-Agent-ID', true, 2]);
+  });
+
+  it('reports a weak password as an error naming the trunk and the missing classes', () => {
+    const issues = issuesOf(`${bots}inboundTrunks:\n  - { name: acme, credentials: [{ username: pbx1, password: short1 }], bot: echo }`);
+    expect(issues).toEqual([
+      {
+        path: 'inboundTrunks[0].credentials[0].password',
+        message: 'trunk "acme": weak password for "pbx1": needs at least 12 characters, an upper case letter',
+      },
+    ]);
+  });
+
+  it('needs an allow list or credentials on every trunk', () => {
+    expect(pathsOf(`${bots}inboundTrunks:\n  - { name: acme, bot: echo }`)).toEqual(['inboundTrunks[0].allow']);
+  });
+
+  it('refuses the same number on two trunks once normalised to E.164 with the trunk country', () => {
+    const text = `${bots}inboundTrunks:\n  - { name: a, allow: [127.0.0.1], country: GB, numbers: { "02079460018": { bot: echo } } }\n  - { name: b, allow: [127.0.0.2], numbers: { "+442079460018": { bot: echo } } }`;
+    expect(pathsOf(text)).toEqual(['inboundTrunks[1].numbers["+442079460018"]']);
   });
 });

@@ -48,9 +48,14 @@ describe('digest client: challenges and header text', () => {
   it.each([
     ['Basic realm="x"', /not a Digest/],
     ['Digest realm="x"', /realm or nonce/],
-    ['Digest realm="x", nonce="n", algorithm=SHA-512-256', /unsupported/],
+    ['Digest realm="x", nonce="n", algorithm=SHA-1', /unsupported/],
   ])('rejects %s', (text, msg) => {
     expect(() => parseDigestChallenge(text)).toThrow(msg);
+  });
+
+  it('refuses to answer a challenge offering only qop=auth-int', () => {
+    const ch = parseDigestChallenge('Digest realm="x", nonce="n", qop="auth-int"');
+    expect(() => computeDigestAnswer(ch, { username: 'u', password: 'p' }, { method: 'INVITE', uri: 'sip:x' })).toThrow(/auth-int/);
   });
 
   it('understands unquoted values, escapes, stale and -sess', () => {
