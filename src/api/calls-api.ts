@@ -25,6 +25,8 @@ const placeCallBody = z.strictObject({
   from: z.string().min(1).max(64).optional(),
   headers: z.record(z.string(), z.string()).optional(),
   ringTimeoutSec: z.number().int().min(1).max(300).optional(),
+  /** Stream 183 early media to the bot before answer (voicemail detection). */
+  earlyMedia: z.boolean().optional(),
 });
 export type PlaceCallBody = z.infer<typeof placeCallBody>;
 

@@ -26,6 +26,8 @@ export interface PlaceCallRequest {
   from?: string;
   headers?: Record<string, string>;
   ringTimeoutSec?: number;
+  /** Start the bot at 183 with early media (`start` has `"early":true`, `answered` follows on 200). */
+  earlyMedia?: boolean;
 }
 
 const DEFAULT_RING_TIMEOUT_SEC = 45;
@@ -107,8 +109,64 @@ async function connectWhenAnswered(
     if (early.length < 50) early.push([msg, rinfo]);
   };
   rtp.socket.on('message', hold);
+  const replayHeld = (): void => {
+    rtp.socket.off('message', hold);
+    for (const [msg, rinfo] of early.splice(0)) rtp.socket.emit('message', msg, rinfo);
+  };
+  const startMessage = (isEarly: boolean): StartMessage => ({
+    type: 'start',
+    callId,
+    sipCallId: signal.callId,
+    from: request.fromUser,
+    to: request.e164,
+    trunk: trunk.name,
+    direction: 'outbound',
+    ...(isEarly ? { early: true } : {}),
+    headers: Object.fromEntries(checkCustomHeaders(req.headers)),
+    media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
+  });
+  let settled = false;
+  let earlyTask: Promise<void> | undefined;
+  let earlyForward: ((frame: Buffer) => void) | undefined;
+  const makeMedia = (n: ReturnType<typeof parseAnswer>): MediaSession =>
+    new MediaSession({
+      clock: deps.clock,
+      logger: log,
+      socket: rtp,
+      codec: n.codec,
+      payloadType: n.payloadType,
+      remote: n.remote,
+      ptimeMs: n.ptimeMs,
+      appSampleRate: target.sampleRate,
+      idleFill: deps.idleFill,
+      latching: deps.latching,
+    });
+  /** 183 with SDP: the bot starts hearing the far end before answer (ringback, announcements, voicemail). */
+  const startEarly = async (sdp: string): Promise<void> => {
+    const b = await botPromise.catch(() => undefined);
+    if (!b || settled) return;
+    let n;
+    try {
+      n = parseAnswer(deps.codecPreference, sdp);
+    } catch (err) {
+      log.info({ err: (err as Error).message }, 'early media SDP unusable; waiting for answer');
+      return;
+    }
+    media = makeMedia(n);
+    socket = undefined;
+    const forward = (frame: Buffer): void => b.sendAudio(frame);
+    earlyForward = forward;
+    media.on('frame', forward);
+    media.start();
+    b.sendStart(startMessage(true));
+    replayHeld();
+    log.info({ codec: n.codec.name, remote: n.remote }, 'early media streamed to the bot');
+  };
   try {
-    signal.on('progress', (status) => log.info({ status }, 'outbound call progress'));
+    signal.on('progress', (status, sdp) => {
+      log.info({ status }, 'outbound call progress');
+      if (req.earlyMedia && status === 183 && sdp !== undefined && !earlyTask) earlyTask = startEarly(sdp);
+    });
     const [answer, connected] = await Promise.all([
       signal.answered,
       botPromise.then(
@@ -124,6 +182,8 @@ async function connectWhenAnswered(
       ),
     ]);
     bot = connected;
+    await earlyTask;
+    settled = true;
     let negotiated;
     try {
       negotiated = parseAnswer(deps.codecPreference, answer.sdp);
@@ -131,45 +191,34 @@ async function connectWhenAnswered(
       void answer.dialog.hangup();
       throw err;
     }
-    media = new MediaSession({
-      clock: deps.clock,
-      logger: log,
-      socket: rtp,
-      codec: negotiated.codec,
-      payloadType: negotiated.payloadType,
-      remote: negotiated.remote,
-      ptimeMs: negotiated.ptimeMs,
-      appSampleRate: target.sampleRate,
-      idleFill: deps.idleFill,
-      latching: deps.latching,
-    });
+    const wasEarly = media !== undefined;
+    if (media && earlyForward) {
+      // The 2xx may move the media (a different SBC port); the codec of the early dialog is kept.
+      media.off('frame', earlyForward);
+      media.updateRemote(negotiated.remote);
+    } else {
+      media = makeMedia(negotiated);
+    }
     socket = undefined;
     const transfers = deps.transfers?.({ callerNumber: request.e164, calledNumber: request.fromUser, appSampleRate: target.sampleRate });
     const call = new BridgedCall(callId, signal.callId, answer.dialog, media, bot, deps.clock, log, deps.observer, transfers);
     call.start();
-    const start: StartMessage = {
-      type: 'start',
-      callId,
-      sipCallId: signal.callId,
-      from: request.fromUser,
-      to: request.e164,
-      trunk: trunk.name,
-      direction: 'outbound',
-      headers: Object.fromEntries(checkCustomHeaders(req.headers)),
-      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
-    };
-    bot.sendStart(start);
-    rtp.socket.off('message', hold);
-    for (const [msg, rinfo] of early.splice(0)) rtp.socket.emit('message', msg, rinfo);
+    if (wasEarly) bot.sendEvent({ type: 'answered' });
+    else {
+      bot.sendStart(startMessage(false));
+      replayHeld();
+    }
     deps.observer.callAnswered('outbound');
     log.info({ codec: negotiated.codec.name, remote: negotiated.remote }, 'outbound call answered');
     return call;
   } catch (err) {
+    settled = true;
+    await earlyTask?.catch(() => undefined);
     rtp.socket.off('message', hold);
     socket?.close();
     media?.close();
     const b = bot ?? (await botPromise.catch(() => undefined));
-    b?.stop('error');
+    b?.stop(media ? 'not-answered' : 'error');
     const status = sipStatusOf(err);
     const reason = err instanceof CallRejectedError ? err.reason : errorCodeOf(err);
     log[err instanceof TrunkbridgeError ? 'info' : 'error']({ status, reason, err: err instanceof TrunkbridgeError ? err.message : err }, 'outbound call failed');

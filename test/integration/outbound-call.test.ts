@@ -147,6 +147,28 @@ outboundTrunks:
     expect(bot.event('start')).toBeUndefined();
   }, 30_000);
 
+  it('early media: the bot starts at 183 and hears the announcement before answer, then gets "answered"', async () => {
+    uas = await startSippUas({ scenario: 'uas-early-media-then-answer.xml' });
+    const { metricsPort } = await startBridge(`
+outboundTrunks:
+  - { name: carrier-out, host: 127.0.0.1, port: ${uas.port} }
+`);
+    const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', earlyMedia: true });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const bot = await bots!.nextConnection();
+    await bot.until(() => bot.event('answered') !== undefined, 5000, 'answered');
+    const framesAtAnswer = bot.frames.length;
+    await bot.until(() => bot.closeCode !== undefined, 10_000, 'close');
+    const run = await uas.done;
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect(bot.events.map((e) => e.type)).toEqual(['start', 'answered', 'stop']);
+    expect(bot.events[0]).toMatchObject({ type: 'start', direction: 'outbound', early: true });
+    // ~3 s of early media before the 200 (the API answers at 200, so this is counted a little after it).
+    expect(framesAtAnswer).toBeGreaterThan(120);
+    expect(bot.frames.length).toBeGreaterThan(framesAtAnswer + 100);
+    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'caller-hangup' });
+  }, 30_000);
+
   it('refuses bad requests before dialling', async () => {
     const { metricsPort } = await startBridge(`
 outboundTrunks:

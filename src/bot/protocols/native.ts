@@ -16,6 +16,8 @@ export interface StartMessage {
   to: string;
   trunk: string;
   direction: 'inbound' | 'outbound';
+  /** Outbound with early media: sent at 183 Session Progress, before answer; `answered` follows. */
+  early?: boolean;
   /** Custom SIP headers (X-*) passed through to the bot. */
   headers: Record<string, string>;
   media: {
@@ -75,7 +77,9 @@ export type BridgeEvent =
   | { type: 'error'; message: string }
   /** A key the caller pressed (RFC 4733 telephone-event or SIP INFO), once per press. */
   | { type: 'dtmf'; digit: string; durationMs: number }
-  | TransferEvent;
+  | TransferEvent
+  /** An outbound call whose early media the bot was already hearing was answered. */
+  | { type: 'answered' };
 
 /** Longest mark name / hangup reason accepted: both end up in logs. */
 const MAX_TEXT = 256;
