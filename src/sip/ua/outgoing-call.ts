@@ -121,7 +121,7 @@ export class OutgoingCall extends EventEmitter {
     if (tx !== this.tx) return;
     const status = res.status;
     if (status < 200) {
-      if (status === 100) return;
+      if (status === 100 || this.state === 'answered') return;
       this.provisional = true;
       if (this.state === 'calling') this.state = 'proceeding';
       if (this.abortWith) {
