@@ -24,6 +24,8 @@ export interface InboundCallDeps {
   codecPreference: string[];
   idleFill: 'silence' | 'none';
   latching: 'any' | 'same-ip' | 'off';
+  /** Takes a per-trunk call slot (maxConcurrentCalls); throws CallRejectedError 486 when full. Returns the release. */
+  acquireTrunkSlot?(trunk: string): () => void;
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -53,14 +55,19 @@ export async function handleInboundCall(
 
   let rtp: RtpSocket | undefined;
   let bot: BotSession | undefined;
+  let releaseSlot: (() => void) | undefined;
   try {
     const decision = deps.route({
       sourceAddress: signal.source.address,
       requestUser: signal.requestUri.user,
       toUser: signal.to.user,
+      requestHost: signal.requestUri.host,
+      fromUser: signal.from.user,
+      method: 'INVITE',
       headers: signal.headers,
     });
     log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    releaseSlot = deps.acquireTrunkSlot?.(decision.trunk);
 
     if (signal.sdp === undefined) {
       throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP (delayed offer) is not supported yet');
@@ -115,6 +122,11 @@ export async function handleInboundCall(
     }
 
     const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
+    if (releaseSlot) {
+      const release = releaseSlot;
+      releaseSlot = undefined;
+      call.onEnded(() => release());
+    }
     call.start();
     const start: StartMessage = {
       type: 'start',
@@ -132,6 +144,7 @@ export async function handleInboundCall(
     log.info('call answered');
     return call;
   } catch (err) {
+    releaseSlot?.();
     rtp?.close();
     const status = sipStatusOf(err);
     const reason = err instanceof CallRejectedError ? err.reason : errorCodeOf(err);
@@ -143,7 +156,10 @@ export async function handleInboundCall(
     }
     const level = err instanceof TrunkbridgeError ? 'info' : 'error';
     log[level]({ status, reason, err: err instanceof TrunkbridgeError ? err.message : err }, 'call rejected');
-    signal.reject(status);
+    const headers: Record<string, string | readonly string[]> = err instanceof CallRejectedError ? { ...err.headers } : {};
+    // Overload and unavailable bots are temporary: tell the carrier when to retry (RFC 3261 §21.5.4).
+    if (status === 503 && headers['Retry-After'] === undefined) headers['Retry-After'] = '5';
+    signal.reject(status, undefined, Object.keys(headers).length > 0 ? headers : undefined);
     deps.observer.callRejected('inbound', status);
     return undefined;
   }

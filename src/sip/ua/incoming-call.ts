@@ -85,7 +85,7 @@ export class IncomingCall extends EventEmitter {
   }
 
   /** Final error response (>= 300). Later calls and calls after accept/cancel are ignored. */
-  reject(status: number, reason?: string, extraHeaders?: Record<string, string>): void {
+  reject(status: number, reason?: string, extraHeaders?: Record<string, string | readonly string[]>): void {
     if (this.finalSent) return;
     let code = status;
     if (!Number.isInteger(code) || code < 300 || code > 699) {
@@ -97,7 +97,8 @@ export class IncomingCall extends EventEmitter {
     this.core.respond(this.tx, code, {
       toTag: this.localTag,
       ...(reason !== undefined ? { reason } : {}),
-      headers: Object.entries(extraHeaders ?? {}),
+      // An array value becomes one header line per element (WWW-Authenticate may not be comma-joined, §7.3.1).
+      headers: Object.entries(extraHeaders ?? {}).flatMap(([n, v]) => (typeof v === 'string' ? [[n, v] as const] : v.map((x) => [n, x] as const))),
     });
   }
 
