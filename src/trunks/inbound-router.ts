@@ -7,6 +7,7 @@
 import { BlockList, isIP } from 'node:net';
 import { CallRejectedError } from '../core/errors.js';
 import type { Config } from '../config/index.js';
+import type { DigestAlgorithm } from '../sip/auth/digest.js';
 import type { DigestServer } from '../sip/auth/digest-server.js';
 import { isE164, toE164 } from './e164.js';
 
@@ -54,6 +55,7 @@ interface CompiledTrunk {
   readonly hasAllow: boolean;
   readonly passwords: ReadonlyMap<string, string>;
   readonly realm: string;
+  readonly algorithms: readonly DigestAlgorithm[];
   readonly domain: string | undefined;
   readonly country: string | undefined;
   readonly routingHeader: string | undefined;
@@ -138,6 +140,7 @@ export class InboundRouter {
         hasAllow: t.allow.length > 0,
         passwords: new Map(credentials.map((c) => [c.username, c.password] as const)),
         realm: t.realm ?? t.domain ?? t.name,
+        algorithms: t.digestAlgorithms ?? ['SHA-256', 'MD5'],
         domain: t.domain,
         country: t.country,
         routingHeader: t.routingHeader,
@@ -191,7 +194,7 @@ export class InboundRouter {
       if (verdict.kind === 'ok') return t;
       if (verdict.kind === 'stale') {
         throw new CallRejectedError(401, 'auth-stale', `stale nonce for ${verdict.username}`, undefined, {
-          'WWW-Authenticate': digest.challenges(t.realm, true),
+          'WWW-Authenticate': digest.challenges(t.realm, true, t.algorithms),
         });
       }
       if (verdict.kind === 'invalid') {
@@ -199,14 +202,10 @@ export class InboundRouter {
       }
     }
     // No credentials for any candidate realm: challenge for each (RFC 3261 §22.4 allows several).
-    const realms = [...new Set(trunks.map((t) => t.realm))];
-    return this.throwChallenge(realms);
-  }
-
-  private throwChallenge(realms: string[]): never {
-    const digest = this.options.digest!;
-    throw new CallRejectedError(401, 'auth-challenge', `digest challenge for realm(s) ${realms.join(', ')}`, undefined, {
-      'WWW-Authenticate': realms.flatMap((r) => digest.challenges(r)),
+    const byRealm = new Map<string, CompiledTrunk>();
+    for (const t of trunks) if (!byRealm.has(t.realm)) byRealm.set(t.realm, t);
+    throw new CallRejectedError(401, 'auth-challenge', `digest challenge for realm(s) ${[...byRealm.keys()].join(', ')}`, undefined, {
+      'WWW-Authenticate': [...byRealm.values()].flatMap((t) => digest.challenges(t.realm, false, t.algorithms)),
     });
   }
 
