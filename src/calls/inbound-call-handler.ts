@@ -4,7 +4,8 @@ import type { Clock } from '../core/clock.js';
 import { CallRejectedError, TrunkbridgeError, errorCodeOf, sipStatusOf } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
-import { negotiateAnswer, type NegotiatedMedia } from '../sdp/index.js';
+import { createOffer, mirrorDirection, negotiateAnswer, parseAnswer, type AnsweredMedia, type MediaDirection, type NegotiatedMedia } from '../sdp/index.js';
+import { handleReinvites } from './reinvite.js';
 import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
@@ -17,7 +18,7 @@ export interface InboundCallDeps {
   observer: CallObserver;
   route(req: RouteRequest): RouteDecision;
   botTarget(name: string): BotTarget;
-  connectBot(target: BotTarget, ctx: { callId: string; clock: Clock; logger: Logger }): Promise<BotSession>;
+  connectBot(target: BotTarget, ctx: { callId: string; clock: Clock; logger: Logger; abort?: AbortSignal }): Promise<BotSession>;
   allocateRtp(): Promise<RtpSocket>;
   /** Address written into our SDP (publicAddress or the media bind address). */
   mediaAddress: string;
@@ -69,25 +70,35 @@ export async function handleInboundCall(
     log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
     releaseSlot = deps.acquireTrunkSlot?.(decision.trunk);
 
-    if (signal.sdp === undefined) {
-      throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP (delayed offer) is not supported yet');
-    }
     rtp = await deps.allocateRtp();
-    const negotiated: NegotiatedMedia = negotiateAnswer(signal.sdp, {
-      localAddress: deps.mediaAddress,
-      localPort: rtp.port,
-      codecPreference: deps.codecPreference,
-    });
-    log.info(
-      { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
-      'media negotiated',
-    );
+    const localPort = rtp.port;
+    // Delayed offer (INVITE without SDP, RFC 3261 §13.2.1): our offer goes in the 200 OK, the answer in the ACK.
+    const delayedOffer = signal.sdp === undefined;
+    const ourOffer = delayedOffer
+      ? createOffer({ localAddress: deps.mediaAddress, localPort: rtp.port, codecs: deps.codecPreference })
+      : undefined;
+    const negotiated: NegotiatedMedia | undefined =
+      signal.sdp === undefined
+        ? undefined
+        : negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtp.port, codecPreference: deps.codecPreference });
+    if (negotiated) {
+      log.info(
+        { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
+        'media negotiated',
+      );
+    } else {
+      log.info('INVITE without SDP: offering in the 200 OK');
+    }
 
     const target = deps.botTarget(decision.bot);
     const connectStarted = deps.clock.now();
+    // A CANCEL while the bot's socket is still opening aborts the attempt at once.
+    const abort = new AbortController();
+    signal.on('cancel', () => abort.abort());
     try {
-      bot = await deps.connectBot(target, { callId, clock: deps.clock, logger: log });
+      bot = await deps.connectBot(target, { callId, clock: deps.clock, logger: log, abort: abort.signal });
     } catch (err) {
+      if (signal.cancelled) throw new CallRejectedError(487, 'caller-cancelled', 'caller cancelled while the bot was connecting');
       deps.observer.botConnectFailed();
       throw err;
     }
@@ -97,29 +108,45 @@ export async function handleInboundCall(
       throw new CallRejectedError(487, 'caller-cancelled', 'caller cancelled while the bot was connecting');
     }
 
-    const media = new MediaSession({
-      clock: deps.clock,
-      logger: log,
-      socket: rtp,
-      codec: negotiated.codec,
-      payloadType: negotiated.payloadType,
-      remote: negotiated.remote,
-      ptimeMs: negotiated.ptimeMs,
-      appSampleRate: target.sampleRate,
-      idleFill: deps.idleFill,
-      latching: deps.latching,
-      receivable: negotiated.receivable,
-    });
     const connectedBot = bot;
-    // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
-    rtp = undefined;
+    let media: MediaSession;
     let dialog;
-    try {
-      dialog = await signal.accept(negotiated.answerSdp);
-    } catch (err) {
-      media.close();
-      throw err;
+    /** What the media session runs, and our side's direction (the mirror of the peer's). */
+    let running: { codecName: string; payloadType: number; remote: { address: string; port: number }; ours: MediaDirection };
+    let localSdp: string;
+    if (negotiated) {
+      media = newMediaSession(deps, log, rtp, target.sampleRate, negotiated, negotiated.receivable);
+      // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
+      rtp = undefined;
+      try {
+        dialog = await signal.accept(negotiated.answerSdp);
+      } catch (err) {
+        media.close();
+        throw err;
+      }
+      running = { codecName: negotiated.codec.name, payloadType: negotiated.payloadType, remote: negotiated.remote, ours: mirrorDirection(negotiated.direction) };
+      localSdp = negotiated.answerSdp;
+    } else {
+      localSdp = ourOffer!;
+      dialog = await signal.accept(localSdp);
+      const answerSdp = dialog.ackSdp;
+      let answered;
+      try {
+        if (answerSdp === undefined) throw new CallRejectedError(488, 'no-sdp-answer', 'ACK carried no SDP answer to our offer');
+        answered = parseAnswer(deps.codecPreference, answerSdp);
+      } catch (err) {
+        // The dialog exists: end it with BYE rather than leave a call without media.
+        log.info({ err: (err as Error).message }, 'delayed offer: unusable answer in ACK; hanging up');
+        void dialog.hangup();
+        throw err;
+      }
+      log.info({ codec: answered.codec.name, pt: answered.payloadType, remote: answered.remote }, 'media negotiated from ACK');
+      media = newMediaSession(deps, log, rtp, target.sampleRate, answered, []);
+      rtp = undefined;
+      running = { codecName: answered.codec.name, payloadType: answered.payloadType, remote: answered.remote, ours: mirrorDirection(answered.direction) };
     }
+    media.setDirection(running.ours);
+    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp }, log);
 
     const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
     if (releaseSlot) {
@@ -163,4 +190,27 @@ export async function handleInboundCall(
     deps.observer.callRejected('inbound', status);
     return undefined;
   }
+}
+
+function newMediaSession(
+  deps: InboundCallDeps,
+  log: Logger,
+  rtp: RtpSocket,
+  appSampleRate: number,
+  m: AnsweredMedia,
+  receivable: NegotiatedMedia['receivable'],
+): MediaSession {
+  return new MediaSession({
+    clock: deps.clock,
+    logger: log,
+    socket: rtp,
+    codec: m.codec,
+    payloadType: m.payloadType,
+    remote: m.remote,
+    ptimeMs: m.ptimeMs,
+    appSampleRate,
+    idleFill: deps.idleFill,
+    latching: deps.latching,
+    receivable,
+  });
 }

@@ -59,6 +59,8 @@ export interface IncomingCallSignal {
 /** An established dialog (after 200 OK + ACK). */
 export interface DialogSignal {
   readonly callId: string;
+  /** The SDP answer carried by the ACK, for a call answered with our offer (delayed offer). */
+  readonly ackSdp?: string | undefined;
   /** Sends BYE; resolves on its final response or transaction timeout. Safe to call twice. */
   hangup(): Promise<void>;
   readonly terminated: boolean;

@@ -21,6 +21,8 @@ interface PendingAck {
  * INFO, OPTIONS), sends our BYE, and reports the end once through 'terminated'.
  */
 export class DialogSession extends EventEmitter implements DialogRequestHandler {
+  /** SDP carried by the ACK of the 200 OK: the answer when the INVITE had no offer (delayed offer, RFC 3261 §13.2.1). */
+  ackSdp: string | undefined;
   readonly callId: string;
   private ended = false;
   private hangupPromise: Promise<void> | undefined;

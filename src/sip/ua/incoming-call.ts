@@ -147,7 +147,9 @@ export class IncomingCall extends EventEmitter {
           void session.hangup('ack-timeout');
         },
       );
-      const stopWaiting = this.core.expectAck(dialog, cseqOf(this.request).seq, () => {
+      const stopWaiting = this.core.expectAck(dialog, cseqOf(this.request).seq, (ack) => {
+        const body = sdpOf(ack);
+        if (body.kind === 'sdp') session.ackSdp = body.sdp;
         retransmitter.stop();
         session.detachPendingAck();
         resolve(session);
