@@ -113,6 +113,12 @@ export class TrunkbridgeApp {
         idleFill: config.media.idleFill,
         latching: config.media.latching,
         acquireTrunkSlot: (trunk) => limiter.acquire(trunk),
+        trunkMedia: (name) => {
+          const t = config.inboundTrunks.find((tr) => tr.name === name);
+          return t
+            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec }
+            : {};
+        },
       },
       this.logger.child({ layer: 'calls' }),
     );
@@ -158,7 +164,7 @@ export class TrunkbridgeApp {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.calls.shutdown();
+    await this.calls.shutdown();
     this.hosts.stop();
     await this.sip.stop();
     await this.ops?.close();

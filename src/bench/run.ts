@@ -1,11 +1,14 @@
 /**
  * Media micro-benchmark: `npm run bench`. For every resampling path between 8/16/24/48 kHz it prints the
  * anti-aliasing filter's passband ripple and stopband attenuation (from its frequency response) and the cost of
- * one 20 ms frame; then the G.711 codecs' cost per 20 ms frame.
+ * one 20 ms frame; then each codec's cost per 20 ms frame, the whole receive/send path per packet for 8 and
+ * 16 kHz bots, and the jitter buffer's cost per packet.
  */
 import { codecRegistry } from '../media/codecs/index.js';
 import { Resampler } from '../media/resample/resampler.js';
 import { magnitudeAt } from '../media/resample/kaiser.js';
+import { JitterBuffer, type JitterOutput } from '../media/jitter/jitter-buffer.js';
+import type { AudioCodec } from '../media/codecs/types.js';
 
 const RATES = [8000, 16000, 24000, 48000];
 const FRAME_MS = 20;
@@ -93,8 +96,12 @@ function resamplerRows(): Row[] {
 
 function codecRows(): Row[] {
   const rows: Row[] = [];
-  for (const name of codecRegistry.names()) {
-    const codec = codecRegistry.get(name)!;
+  const variants = codecRegistry.names().flatMap((name) => {
+    const c = codecRegistry.get(name)!;
+    const native = c.forSampleRate?.(16000);
+    return native ? [[name, c] as const, [`${name} @16k PCM`, native] as const] : [[name, c] as const];
+  });
+  for (const [name, codec] of variants) {
     const pcm = testSignal(codec.sampleRate, (codec.sampleRate * FRAME_MS) / 1000);
     const enc = codec.createEncoder();
     const dec = codec.createDecoder();
@@ -109,6 +116,51 @@ function codecRows(): Row[] {
   return rows;
 }
 
+/** The codec as the media session uses it for a bot at `appRate` (Opus natively at the bot's rate). */
+function atAppRate(codec: AudioCodec, appRate: number): AudioCodec {
+  return codec.forSampleRate?.(appRate) ?? codec;
+}
+
+/** Whole per-packet paths as a call runs them: receive = decode + resample to the bot; send = resample + encode. */
+function pathRows(): Row[] {
+  const rows: Row[] = [];
+  for (const name of codecRegistry.names()) {
+    for (const appRate of [8000, 16000]) {
+      const codec = atAppRate(codecRegistry.get(name)!, appRate);
+      const enc = codec.createEncoder();
+      const dec = codec.createDecoder();
+      const up = new Resampler(codec.sampleRate, appRate);
+      const down = new Resampler(appRate, codec.sampleRate);
+      const app = testSignal(appRate, (appRate * FRAME_MS) / 1000);
+      const payload = enc.encode(down.process(app));
+      rows.push({
+        codec: name,
+        'bot rate': `${appRate / 1000}k`,
+        'receive us / 20 ms (decode+resample)': timeIt(() => up.process(dec.decode(payload))).toFixed(2),
+        'send us / 20 ms (resample+encode)': timeIt(() => enc.encode(down.process(app))).toFixed(2),
+      });
+    }
+  }
+  return rows;
+}
+
+/** Jitter buffer cost per packet: push one, pop what is due (steady stream). */
+function jitterRow(): Row[] {
+  const jb = new JitterBuffer({ clockRate: 8000, targetMs: 40 });
+  const out: JitterOutput[] = [];
+  const payload = Buffer.alloc(160);
+  let i = 0;
+  const us = timeIt(() => {
+    jb.push({ ssrc: 1, sequenceNumber: i & 0xffff, timestamp: (i * 160) >>> 0, payloadType: 0, marker: false, payload, duration: 160 }, i * 20);
+    jb.pop(i * 20, out);
+    out.length = 0;
+    i++;
+  });
+  return [{ component: 'jitter buffer push+pop', 'us / packet': us.toFixed(3) }];
+}
+
 console.log(`trunkbridge media bench — node ${process.version}, ${process.arch}`);
 printTable('Resampler (polyphase FIR, Kaiser-windowed sinc)', resamplerRows());
 printTable('Codecs', codecRows());
+printTable('Per-packet paths in a call (20 ms, one direction each)', pathRows());
+printTable('Receive timing', jitterRow());

@@ -4,9 +4,10 @@ import type { BotSession, BotCommand } from '../bot/index.js';
 import type { MediaSession } from '../media/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { CallObserver, EndReason } from './call-events.js';
+import { parseInfoDtmf } from './dtmf-info.js';
 
 /** The part of a media session a bridged call drives. */
-export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats'>;
+export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats' | 'sendDtmf'>;
 
 /**
  * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
@@ -15,6 +16,7 @@ export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'cle
  */
 export class BridgedCall {
   private endReason: EndReason | undefined;
+  private byeSent: Promise<void> = Promise.resolve();
   private readonly startedAt: number;
   private readonly endedListeners: Array<(reason: EndReason, durationSeconds: number) => void> = [];
 
@@ -46,6 +48,17 @@ export class BridgedCall {
       this.log.info({ code: info.code, reason: info.reason }, 'bot closed its socket; hanging up');
       this.end('bot-closed');
     });
+    this.media.on('dtmf', (p: { digit: string; durationMs: number }) => this.onDtmf(p.digit, p.durationMs, 'rfc4733'));
+    this.dialog.on('info', (contentType: string, body: string) => {
+      const press = parseInfoDtmf(contentType, body);
+      if (press) this.onDtmf(press.digit, press.durationMs, 'sip-info');
+      else this.log.debug({ contentType }, 'SIP INFO without DTMF ignored');
+    });
+    this.media.on('rtp-timeout', () => {
+      if (this.endReason) return;
+      this.log.warn('no RTP from the caller; hanging up');
+      this.end('rtp-timeout');
+    });
     this.dialog.on('bye', () => this.end('caller-hangup'));
     this.dialog.on('terminated', (why: string) => {
       if (!this.endReason) this.end(why === 'ack-timeout' ? 'ack-timeout' : 'caller-hangup');
@@ -55,6 +68,11 @@ export class BridgedCall {
 
   get ended(): boolean {
     return this.endReason !== undefined;
+  }
+
+  /** Resolves once our BYE (if any) got its final response or timed out. */
+  get hangupDone(): Promise<void> {
+    return this.byeSent;
   }
 
   onEnded(listener: (reason: EndReason, durationSeconds: number) => void): void {
@@ -73,7 +91,7 @@ export class BridgedCall {
     this.media.close();
     this.bot.stop(reason);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
-      this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
+      this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }
     for (const l of this.endedListeners) {
       try {
@@ -82,6 +100,12 @@ export class BridgedCall {
         this.log.error({ err }, 'call-ended listener failed');
       }
     }
+  }
+
+  private onDtmf(digit: string, durationMs: number, via: 'rfc4733' | 'sip-info'): void {
+    if (this.endReason) return;
+    this.log.info({ digit, durationMs, via }, 'DTMF received');
+    this.bot.sendEvent({ type: 'dtmf', digit, durationMs });
   }
 
   private onBotCommand(cmd: BotCommand): void {
@@ -97,6 +121,16 @@ export class BridgedCall {
       case 'hangup':
         this.log.info({ botReason: cmd.reason }, 'bot asked to hang up');
         this.end('bot-hangup');
+        return;
+      case 'dtmf':
+        try {
+          this.media.sendDtmf(cmd.digits, cmd.durationMs);
+          this.log.info({ digits: cmd.digits, durationMs: cmd.durationMs }, 'bot sends DTMF');
+        } catch (err) {
+          // Only RFC 4733 today: without telephone-event in the offer there is no in-band way to send keys.
+          this.log.warn({ err: (err as Error).message }, 'bot DTMF not sent');
+          this.bot.sendEvent({ type: 'error', message: `dtmf not sent: ${(err as Error).message}` });
+        }
         return;
       default: {
         const unknown: never = cmd;

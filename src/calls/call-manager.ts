@@ -1,4 +1,5 @@
 import type { Logger } from '../core/logger.js';
+import type { TimerHandle } from '../core/clock.js';
 import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
 import type { BridgedCall } from './bridged-call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
@@ -33,10 +34,20 @@ export class CallManager {
     return this.pendingSetups;
   }
 
-  /** Ends every call with BYE and refuses new ones with 503. */
-  shutdown(): void {
+  /**
+   * Ends every call with BYE and refuses new ones with 503. Resolves when every BYE was answered or
+   * `maxWaitMs` passed, so the process does not close its SIP socket under its own BYEs.
+   */
+  async shutdown(maxWaitMs = 2000): Promise<void> {
     this.draining = true;
-    for (const call of [...this.calls.values()]) call.end('shutdown');
+    const calls = [...this.calls.values()];
+    for (const call of calls) call.end('shutdown');
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = this.deps.clock.setTimeout(resolve, maxWaitMs);
+    });
+    await Promise.race([Promise.all(calls.map((c) => c.hangupDone)), timeout]);
+    timer?.cancel();
   }
 
   private onIncoming(signal: IncomingCallSignal): void {

@@ -27,6 +27,17 @@ export interface InboundCallDeps {
   latching: 'any' | 'same-ip' | 'off';
   /** Takes a per-trunk call slot (maxConcurrentCalls); throws CallRejectedError 486 when full. Returns the release. */
   acquireTrunkSlot?(trunk: string): () => void;
+  /** Per-trunk media settings (codec preference, jitter buffer); absent fields fall back to the ones above. */
+  trunkMedia?(trunk: string): TrunkMediaSettings;
+}
+
+/** Media settings a trunk may override. */
+export interface TrunkMediaSettings {
+  codecPreference?: string[];
+  /** Receive jitter buffer delay, ms; 0 = pass-through. */
+  jitterBufferMs?: number;
+  /** End the call when no RTP arrives for this long, s; 0 = never. */
+  rtpTimeoutSec?: number;
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -70,17 +81,22 @@ export async function handleInboundCall(
     log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
     releaseSlot = deps.acquireTrunkSlot?.(decision.trunk);
 
+    const trunkMedia = deps.trunkMedia?.(decision.trunk) ?? {};
+    const codecPreference = trunkMedia.codecPreference ?? deps.codecPreference;
     rtp = await deps.allocateRtp();
     const localPort = rtp.port;
     // Delayed offer (INVITE without SDP, RFC 3261 §13.2.1): our offer goes in the 200 OK, the answer in the ACK.
     const delayedOffer = signal.sdp === undefined;
-    const ourOffer = delayedOffer
-      ? createOffer({ localAddress: deps.mediaAddress, localPort: rtp.port, codecs: deps.codecPreference })
-      : undefined;
+    const ourOffer = delayedOffer ? createOffer({ localAddress: deps.mediaAddress, localPort: rtp.port, codecs: codecPreference }) : undefined;
     const negotiated: NegotiatedMedia | undefined =
       signal.sdp === undefined
         ? undefined
-        : negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtp.port, codecPreference: deps.codecPreference });
+        : negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtp.port, codecPreference });
+    const jitterBufferMs = trunkMedia.jitterBufferMs ?? 0;
+    // A caller on hold (offer sendonly/inactive) legitimately sends no RTP: no timeout then.
+    const onHold = negotiated !== undefined && (negotiated.direction === 'sendonly' || negotiated.direction === 'inactive');
+    const rtpTimeoutSec = onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0);
+    const mediaExtras = { jitterBufferMs, rtpTimeoutSec };
     if (negotiated) {
       log.info(
         { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
@@ -115,7 +131,7 @@ export async function handleInboundCall(
     let running: { codecName: string; payloadType: number; remote: { address: string; port: number }; ours: MediaDirection };
     let localSdp: string;
     if (negotiated) {
-      media = newMediaSession(deps, log, rtp, target.sampleRate, negotiated, negotiated.receivable);
+      media = newMediaSession(deps, log, rtp, target.sampleRate, negotiated, negotiated.receivable, mediaExtras);
       // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
       rtp = undefined;
       try {
@@ -133,7 +149,7 @@ export async function handleInboundCall(
       let answered;
       try {
         if (answerSdp === undefined) throw new CallRejectedError(488, 'no-sdp-answer', 'ACK carried no SDP answer to our offer');
-        answered = parseAnswer(deps.codecPreference, answerSdp);
+        answered = parseAnswer(codecPreference, answerSdp);
       } catch (err) {
         // The dialog exists: end it with BYE rather than leave a call without media.
         log.info({ err: (err as Error).message }, 'delayed offer: unusable answer in ACK; hanging up');
@@ -141,7 +157,7 @@ export async function handleInboundCall(
         throw err;
       }
       log.info({ codec: answered.codec.name, pt: answered.payloadType, remote: answered.remote }, 'media negotiated from ACK');
-      media = newMediaSession(deps, log, rtp, target.sampleRate, answered, []);
+      media = newMediaSession(deps, log, rtp, target.sampleRate, answered, [], mediaExtras);
       rtp = undefined;
       running = { codecName: answered.codec.name, payloadType: answered.payloadType, remote: answered.remote, ours: mirrorDirection(answered.direction) };
     }
@@ -155,6 +171,11 @@ export async function handleInboundCall(
       call.onEnded(() => release());
     }
     call.start();
+    // A BYE that raced the ACK may already have ended the dialog before our listeners were attached.
+    if (dialog.terminated) {
+      call.end('caller-hangup');
+      return call;
+    }
     const start: StartMessage = {
       type: 'start',
       callId,
@@ -164,7 +185,7 @@ export async function handleInboundCall(
       trunk: decision.trunk,
       direction: 'inbound',
       headers: customHeaders(signal.headers),
-      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
+      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs, codec: running.codecName },
     };
     connectedBot.sendStart(start);
     deps.observer.callAnswered('inbound');
@@ -199,8 +220,13 @@ function newMediaSession(
   appSampleRate: number,
   m: AnsweredMedia,
   receivable: NegotiatedMedia['receivable'],
+  extras: { jitterBufferMs: number; rtpTimeoutSec: number },
 ): MediaSession {
   return new MediaSession({
+    ...(m.telephoneEvent ? { telephoneEvent: m.telephoneEvent } : {}),
+    jitterBufferMs: extras.jitterBufferMs,
+    ...(extras.rtpTimeoutSec > 0 ? { rtpTimeoutMs: extras.rtpTimeoutSec * 1000 } : {}),
+    ...(m.remoteFmtp !== undefined ? { remoteFmtp: m.remoteFmtp } : {}),
     clock: deps.clock,
     logger: log,
     socket: rtp,

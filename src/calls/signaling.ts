@@ -71,6 +71,11 @@ export interface DialogSignal {
    * `reject(status)`. Without a listener the stack answers 200 with the last local SDP.
    */
   on(event: 'reinvite', listener: (offer: string | undefined, answer: (sdp: string) => void, reject: (status: number) => void) => void): this;
+  /**
+   * 'info': an in-dialog INFO request (RFC 6086), already answered 200 by the stack; carries e.g. DTMF
+   * (application/dtmf-relay, application/dtmf). `contentType` is lower-case without parameters ('' when absent).
+   */
+  on(event: 'info', listener: (contentType: string, body: string) => void): this;
   /** 'terminated': the dialog is gone for any reason (BYE either way, ACK timeout). Emitted once. */
   on(event: 'terminated', listener: (reason: string) => void): this;
 }

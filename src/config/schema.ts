@@ -91,6 +91,14 @@ const sipSchema = z.strictObject({
 
 const rtpPort = z.number().int().min(1024).max(65535);
 
+/** Codec names the bridge implements, for preference lists. */
+export const CODEC_NAMES = ['opus', 'G722', 'PCMU', 'PCMA'] as const;
+
+const codecList = z
+  .array(z.enum(CODEC_NAMES))
+  .min(1)
+  .refine((c) => new Set(c).size === c.length, { message: 'codecs must not repeat' });
+
 const mediaSchema = z.strictObject({
   /** Address RTP sockets bind to; defaults (in the app) to the first SIP listen host. */
   host: ipAddress.optional(),
@@ -99,11 +107,8 @@ const mediaSchema = z.strictObject({
   rtpPortMin: rtpPort.default(10000),
   rtpPortMax: rtpPort.default(20000),
   /** Preference order for the SDP answer. */
-  codecs: z
-    .array(z.enum(['PCMU', 'PCMA']))
-    .min(1)
-    .default(['PCMU', 'PCMA'])
-    .refine((c) => new Set(c).size === c.length, { message: 'codecs must not repeat' }),
+  /** Wideband first: a caller offering Opus or G.722 gets it, everyone else G.711. */
+  codecs: codecList.default(['opus', 'G722', 'PCMU', 'PCMA']),
   /** What the caller hears while the bot sends nothing: comfort silence keeps NAT pinholes and jitter buffers happy. */
   idleFill: z.enum(['silence', 'none']).default('silence'),
   /** Symmetric RTP: send to where the caller's RTP comes from ('any'), only if from the signalled IP ('same-ip'), or never ('off'). */
@@ -223,6 +228,12 @@ const trunkSchema = z.strictObject({
   /** Bot for numbers not listed in `numbers`. */
   bot: nameSchema.optional(),
   numbers: z.record(numberKey, z.strictObject({ bot: nameSchema })).default({}),
+  /** Codec preference for this trunk's calls (default: media.codecs). */
+  codecs: codecList.optional(),
+  /** Receive jitter buffer delay, ms; 0 = pass-through (decode on arrival). */
+  jitterBufferMs: z.number().int().min(0).max(1000).default(40),
+  /** No RTP from the caller for this long ends the call (BYE, stop reason rtp-timeout); 0 = never. Hold excluded. */
+  rtpTimeoutSec: z.number().int().min(0).max(3600).default(30),
 });
 
 const loggingSchema = z.strictObject({

@@ -5,3 +5,5 @@ export * from './rtp/index.js';
 export { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 export { MediaSession, type MediaSessionOptions, type MediaSessionStats, type MediaSessionEvents } from './media-session.js';
 export { L16Splitter, int16ToL16Buffer } from './pcm.js';
+export * from './dtmf/index.js';
+export * from './jitter/index.js';

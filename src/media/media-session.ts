@@ -19,6 +19,10 @@ import { Resampler } from './resample/resampler.js';
 import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js';
 import type { RtpSocket } from './rtp/port-pool.js';
 import { SequenceTracker } from './rtp/sequence-tracker.js';
+import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
+import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
+import { JitterBuffer, type JitterBufferStats, type JitterOutput } from './jitter/jitter-buffer.js';
+import { RepeatFadeConcealer } from './jitter/concealment.js';
 
 export interface MediaSessionOptions {
   clock: Clock;
@@ -49,6 +53,15 @@ export interface MediaSessionOptions {
    * 'same-ip' only when that source has the signalled IP (port may differ); 'off' always sends to the SDP address.
    */
   latching?: 'any' | 'same-ip' | 'off';
+  /**
+   * Receive jitter buffer delay, ms: packets are reordered and played out this long after the first one's
+   * arrival, losses concealed. 0 or unset: pass-through (decoded on arrival, late/duplicate packets dropped).
+   */
+  jitterBufferMs?: number;
+  /** The far end's a=fmtp for the codec (shapes our encoder: Opus maxplaybackrate, useinbandfec...). */
+  remoteFmtp?: string;
+  /** Negotiated RFC 4733 telephone-event format: enables DTMF both ways. */
+  telephoneEvent?: { payloadType: number; clockRate: number };
 }
 
 export interface MediaSessionStats {
@@ -69,6 +82,8 @@ export interface MediaSessionEvents {
   frame: (pcm: Buffer) => void;
   /** Playback reached a mark placed with {@link MediaSession.mark}. */
   mark: (name: string) => void;
+  /** A DTMF key press received as RFC 4733 telephone-event, reported once per press. */
+  dtmf: (press: DtmfPress) => void;
   /** No RTP for rtpTimeoutMs; fires once, re-armed when RTP flows again. */
   'rtp-timeout': () => void;
 }
@@ -89,6 +104,24 @@ const MAX_CATCH_UP_PACKETS = 5;
  * if a burst finds the next slot still in flight, that packet gets a fresh buffer instead.
  */
 const SEND_RING = 8;
+
+/** Decoding state for one received payload type. */
+interface Receiver {
+  codec: AudioCodec;
+  decoder: AudioDecoder;
+  resampler: Resampler;
+  concealer: RepeatFadeConcealer;
+}
+
+/** A codec that can work at the bot's rate natively (Opus) does, saving a resampler. */
+function atAppRate(codec: AudioCodec, appSampleRate: number): AudioCodec {
+  return codec.forSampleRate?.(appSampleRate) ?? codec;
+}
+
+function makeReceiver(offered: AudioCodec, appSampleRate: number): Receiver {
+  const codec = atAppRate(offered, appSampleRate);
+  return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer() };
+}
 
 interface SendSlot {
   buf: Buffer;
@@ -121,7 +154,9 @@ export class MediaSession extends EventEmitter {
   private closed = false;
 
   // receive side: one decoder + resampler per payload type seen (the negotiated one made up front)
-  private readonly receivers = new Map<number, { decoder: AudioDecoder; resampler: Resampler } | null>();
+  private readonly receivers = new Map<number, Receiver | null>();
+  private readonly jitter: JitterBuffer | undefined;
+  private readonly jitterOut: JitterOutput[] = [];
   private readonly receivable: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>;
   private readonly appSampleRate: number;
   private readonly frame: Int16Array;
@@ -152,6 +187,11 @@ export class MediaSession extends EventEmitter {
   private tickIndex = 0;
   private timer: TimerHandle | undefined;
 
+  // DTMF (RFC 4733), when negotiated
+  private readonly telephoneEvent: { payloadType: number; clockRate: number } | undefined;
+  private readonly dtmfRx: TelephoneEventReceiver | undefined;
+  private readonly dtmfTx: TelephoneEventSender | undefined;
+
   constructor(opts: MediaSessionOptions) {
     super();
     const frameMs = opts.frameMs ?? 20;
@@ -161,26 +201,34 @@ export class MediaSession extends EventEmitter {
     this.clock = opts.clock;
     this.log = opts.logger;
     this.rtp = opts.socket;
-    this.codec = opts.codec;
+    this.codec = atAppRate(opts.codec, opts.appSampleRate);
     this.payloadType = opts.payloadType;
     this.ptimeMs = opts.ptimeMs;
     this.idleFill = opts.idleFill ?? 'silence';
     this.latching = opts.latching ?? 'any';
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
     this.remoteAddr = this.sendable(opts.remote);
+    this.telephoneEvent = opts.telephoneEvent;
+    if (opts.telephoneEvent) {
+      this.dtmfRx = new TelephoneEventReceiver(opts.telephoneEvent.clockRate);
+      this.dtmfTx = new TelephoneEventSender({ clockRate: opts.telephoneEvent.clockRate, ptimeMs: opts.ptimeMs });
+    }
 
     this.appSampleRate = opts.appSampleRate;
     this.receivable = opts.receivable ?? [];
-    this.receivers.set(opts.payloadType, { decoder: opts.codec.createDecoder(), resampler: new Resampler(opts.codec.sampleRate, opts.appSampleRate) });
+    this.receivers.set(opts.payloadType, makeReceiver(opts.codec, opts.appSampleRate));
+    if (opts.jitterBufferMs !== undefined && opts.jitterBufferMs > 0) {
+      this.jitter = new JitterBuffer({ clockRate: opts.codec.clockRate, targetMs: opts.jitterBufferMs });
+    }
     this.frame = new Int16Array((opts.appSampleRate * frameMs) / 1000);
 
     this.queue = new PlayoutQueue(opts.appSampleRate);
     this.queue.onMark((name) => this.emit('mark', name));
-    this.encoder = opts.codec.createEncoder();
-    this.txResampler = new Resampler(opts.appSampleRate, opts.codec.sampleRate);
+    this.encoder = this.codec.createEncoder(opts.remoteFmtp);
+    this.txResampler = new Resampler(opts.appSampleRate, this.codec.sampleRate);
     this.appSamplesPerPacket = (opts.appSampleRate * opts.ptimeMs) / 1000;
-    this.codecSamplesPerPacket = (opts.codec.sampleRate * opts.ptimeMs) / 1000;
-    this.timestampStep = (opts.codec.clockRate * opts.ptimeMs) / 1000;
+    this.codecSamplesPerPacket = (this.codec.sampleRate * opts.ptimeMs) / 1000;
+    this.timestampStep = (this.codec.clockRate * opts.ptimeMs) / 1000;
     this.takeBuf = new Int16Array(this.appSamplesPerPacket);
     this.zeros = new Int16Array(this.appSamplesPerPacket);
     this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
@@ -236,6 +284,21 @@ export class MediaSession extends EventEmitter {
   clear(): PlayoutClearResult {
     this.splitter.reset();
     return this.queue.clear();
+  }
+
+  /** True when telephone-event was negotiated, so {@link sendDtmf} can play keys in-band. */
+  get canSendDtmf(): boolean {
+    return this.dtmfTx !== undefined;
+  }
+
+  /**
+   * Queues DTMF keys to play as RFC 4733 events between the paced audio packets (bot audio waits meanwhile).
+   * @throws RangeError for a bad key or duration, or when telephone-event was not negotiated.
+   */
+  sendDtmf(digits: string, durationMs: number): void {
+    if (!this.dtmfTx) throw new RangeError('the far end did not negotiate telephone-event');
+    if (this.closed) return;
+    this.dtmfTx.enqueue(digits, durationMs);
   }
 
   /** Changes the send target (re-INVITE); symmetric-RTP latching may still replace it once. */
@@ -295,6 +358,12 @@ export class MediaSession extends EventEmitter {
       }
     }
     const h = pkt.header;
+    if (this.dtmfRx && h.payloadType === this.telephoneEvent?.payloadType) {
+      this.lastRxAt = this.clock.now();
+      this.timeoutFired = false;
+      this.emitDtmf(this.dtmfRx.push({ ssrc: h.ssrc, timestamp: h.timestamp, payload: pkt.payload }, this.lastRxAt));
+      return;
+    }
     const receiver = this.receiverFor(h.payloadType);
     if (!receiver) {
       this.stats.packetsIgnored++;
@@ -302,25 +371,91 @@ export class MediaSession extends EventEmitter {
     }
     this.stats.packetsReceived++;
     this.stats.bytesReceived += msg.length;
-    this.lastRxAt = this.clock.now();
+    const now = this.clock.now();
+    this.lastRxAt = now;
     this.timeoutFired = false;
-    // Played in arrival order (no jitter buffer yet): duplicates and late packets are dropped.
     const inOrder = this.sequence.accept(h.ssrc, h.sequenceNumber);
     this.stats.packetsLost = this.sequence.lost;
+    if (this.jitter) {
+      const queued = this.jitter.push(
+        {
+          ssrc: h.ssrc,
+          sequenceNumber: h.sequenceNumber,
+          timestamp: h.timestamp,
+          payloadType: h.payloadType,
+          marker: h.marker,
+          payload: pkt.payload, // dgram hands us a fresh Buffer per datagram: safe to hold
+          duration: receiver.codec.rtpDuration(pkt.payload),
+        },
+        now,
+      );
+      if (!queued) this.stats.packetsIgnored++;
+      this.drainJitter(now);
+      return;
+    }
+    // Pass-through: played in arrival order, duplicates and late packets dropped.
     if (!inOrder) {
       this.stats.packetsIgnored++;
       return;
     }
-    const pcm = receiver.resampler.process(receiver.decoder.decode(pkt.payload));
-    this.deliver(pcm);
+    this.play(receiver, pkt.payload);
   };
 
+  /** Decodes one payload and delivers it. A payload the decoder rejects is dropped (and logged once). */
+  private play(receiver: Receiver, payload: Buffer): void {
+    let pcm: Int16Array;
+    try {
+      pcm = receiver.decoder.decode(payload);
+    } catch (err) {
+      this.stats.packetsIgnored++;
+      if (this.decodeFailures++ % 500 === 0) this.log.warn({ err: (err as Error).message, codec: receiver.codec.name }, 'RTP payload not decodable');
+      return;
+    }
+    receiver.concealer.good(pcm);
+    this.deliver(receiver.resampler.process(pcm));
+  }
+
+  private decodeFailures = 0;
+
+  /** Plays what the jitter buffer releases at `now`: packets decoded, gaps concealed. */
+  private drainJitter(now: number): void {
+    const jb = this.jitter;
+    if (!jb) return;
+    const out = this.jitterOut;
+    jb.pop(now, out);
+    for (let i = 0; i < out.length && !this.closed; i++) {
+      const o = out[i];
+      const receiver = this.receiverFor(o.kind === 'packet' ? o.packet.payloadType : o.payloadType);
+      if (!receiver) continue;
+      if (o.kind === 'packet') {
+        this.play(receiver, o.packet.payload);
+      } else {
+        const samples = Math.round((o.duration * receiver.codec.sampleRate) / receiver.codec.clockRate);
+        const pcm = receiver.decoder.conceal ? receiver.decoder.conceal(samples) : receiver.concealer.conceal(samples);
+        this.deliver(receiver.resampler.process(pcm));
+      }
+    }
+    out.length = 0;
+  }
+
+  /** Jitter buffer counters (late, duplicates, concealed...), undefined in pass-through mode. */
+  get jitterStats(): JitterBufferStats | undefined {
+    return this.jitter ? { ...this.jitter.stats } : undefined;
+  }
+
+  private emitDtmf(presses: DtmfPress[]): void {
+    for (const p of presses) {
+      if (this.closed) return;
+      this.emit('dtmf', p);
+    }
+  }
+
   /** Decoder for a payload type: the negotiated one, another offered codec (made on first use), or null. */
-  private receiverFor(pt: number): { decoder: AudioDecoder; resampler: Resampler } | null {
+  private receiverFor(pt: number): Receiver | null {
     let r = this.receivers.get(pt);
     if (r === undefined) {
       const codec = this.receivable.find((c) => c.payloadType === pt)?.codec;
-      r = codec ? { decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, this.appSampleRate) } : null;
+      r = codec ? makeReceiver(codec, this.appSampleRate) : null;
       this.receivers.set(pt, r);
     }
     return r;
@@ -364,6 +499,9 @@ export class MediaSession extends EventEmitter {
       this.tickIndex++;
     }
     if (this.closed) return;
+    if (this.dtmfRx) this.emitDtmf(this.dtmfRx.poll(now));
+    this.drainJitter(now);
+    if (this.closed) return;
     this.checkRtpTimeout(now);
     this.timer = this.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.ptimeMs - now);
   };
@@ -373,6 +511,13 @@ export class MediaSession extends EventEmitter {
       // On hold: time passes for the stream, nothing goes on the wire.
       this.queue.take(this.appSamplesPerPacket, this.takeBuf);
       this.timestamp = (this.timestamp + this.timestampStep) >>> 0;
+      this.prevWasAudio = false;
+      return;
+    }
+    const dtmf = this.dtmfTx?.next(this.timestamp);
+    if (dtmf) {
+      // The key replaces audio in this slot; bot audio stays queued until the key is done.
+      this.sendPacket(this.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload);
       this.prevWasAudio = false;
       return;
     }
@@ -389,8 +534,13 @@ export class MediaSession extends EventEmitter {
     }
     const payload = this.encoder.encode(this.toCodecFrame(pcm));
     const marker = this.firstPacket || (isAudio && !this.prevWasAudio);
-    this.firstPacket = false;
     this.prevWasAudio = isAudio;
+    this.sendPacket(this.payloadType, marker, this.timestamp, payload);
+  }
+
+  /** Sends one RTP packet in this slot and advances sequence number and stream timestamp. */
+  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer): void {
+    this.firstPacket = false;
     const slot = this.sendRing[this.ringPos];
     const useSlot = !slot.busy && slot.buf.length >= RTP_HEADER_SIZE + payload.length;
     if (useSlot) {
@@ -398,7 +548,7 @@ export class MediaSession extends EventEmitter {
       this.ringPos = (this.ringPos + 1) % SEND_RING;
     }
     const packet = writeRtpPacket(
-      { marker, payloadType: this.payloadType, sequenceNumber: this.seq, timestamp: this.timestamp, ssrc: this.ssrc },
+      { marker, payloadType, sequenceNumber: this.seq, timestamp, ssrc: this.ssrc },
       payload,
       useSlot ? slot.buf : undefined,
     );

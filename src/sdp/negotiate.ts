@@ -30,8 +30,12 @@ export interface NegotiatedMedia {
   payloadType: number;
   /** The offer's telephone-event payload type, when offered (at the codec's clock rate, or 8000). */
   telephoneEventPayloadType?: number;
+  /** The same, with its clock rate (units of the event duration field). */
+  telephoneEvent?: { payloadType: number; clockRate: number };
   /** From c= (media-level over session-level) and the m= port. */
   remote: { address: string; port: number };
+  /** The offer's a=fmtp for the chosen codec (what the far end can receive), if any. */
+  remoteFmtp?: string;
   /** The offer's a=ptime if in 10..60 and a multiple of 10, else 20. */
   ptimeMs: number;
   /** The offer's direction (our answer carries its mirror). */
@@ -143,7 +147,8 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
     answerSdp,
     codec,
     payloadType: format.payloadType,
-    ...(te ? { telephoneEventPayloadType: te.payloadType } : {}),
+    ...(te ? { telephoneEventPayloadType: te.payloadType, telephoneEvent: { payloadType: te.payloadType, clockRate: te.clockRate } } : {}),
+    ...(format.fmtp !== undefined ? { remoteFmtp: format.fmtp } : {}),
     remote,
     ptimeMs,
     direction,

@@ -156,4 +156,25 @@ describe('inbound call: SIPp carrier -> bridge -> ws bot', () => {
     await expectFdsBackTo(bridge, fdsBefore);
     expect(await metric(metricsPort, 'trunkbridge_active_calls')).toMatch(/ 0$/m);
   }, 40_000);
+
+  it('SIGTERM hangs up live calls with BYE, tells the bot, and exits 0', async () => {
+    bots = await TestBotServer.start();
+    bridge = await startBridge(bots.url);
+    listener = await RtpListener.start();
+    const running = runSipp({
+      scenario: 'uac-expect-bye-from-bridge.xml',
+      target: { host: '127.0.0.1', port: sipPort },
+      service: '+15550100',
+      keys: { rtp_port: listener.port },
+    });
+    const bot = await bots.nextConnection();
+    await bot.until(() => bot.event('start') !== undefined, 5000, 'start');
+    const b = bridge;
+    bridge = undefined;
+    expect(await b.stop()).toBe(0);
+    const run = await running;
+    expect(run.code, describeSipp(run)).toBe(0);
+    await bot.until(() => bot.closeCode !== undefined, 3000, 'close');
+    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'shutdown' });
+  }, 30_000);
 });

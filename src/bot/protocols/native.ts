@@ -18,7 +18,16 @@ export interface StartMessage {
   direction: 'inbound' | 'outbound';
   /** Custom SIP headers (X-*) passed through to the bot. */
   headers: Record<string, string>;
-  media: { encoding: 'L16'; sampleRate: number; channels: 1; frameMs: number };
+  media: {
+    encoding: 'L16';
+    sampleRate: number;
+    channels: 1;
+    frameMs: number;
+    /** Receive jitter buffer delay the bridge adds, ms (0 = none). */
+    jitterBufferMs?: number;
+    /** The call's RTP codec (SDP name), for information. */
+    codec?: string;
+  };
 }
 
 /** Bot -> bridge. */
@@ -28,7 +37,9 @@ export type BotCommand =
   /** Echoed back as a `mark` event when playback reaches this point. */
   | { type: 'mark'; name: string }
   /** End the call. */
-  | { type: 'hangup'; reason?: string };
+  | { type: 'hangup'; reason?: string }
+  /** Play DTMF keys into the call (RFC 4733 events), each `durationMs` long (default 100). */
+  | { type: 'dtmf'; digits: string; durationMs: number };
 
 /** Bridge -> bot. */
 export type BridgeEvent =
@@ -36,7 +47,9 @@ export type BridgeEvent =
   | { type: 'stop'; reason: string }
   | { type: 'cleared'; playedMs: number; lastMark?: string }
   | { type: 'mark'; name: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** A key the caller pressed (RFC 4733 telephone-event or SIP INFO), once per press. */
+  | { type: 'dtmf'; digit: string; durationMs: number };
 
 /** Longest mark name / hangup reason accepted: both end up in logs. */
 const MAX_TEXT = 256;
@@ -66,11 +79,31 @@ export function parseBotCommand(text: string): BotCommand {
       const reason = textField(m, 'reason', false);
       return reason === undefined ? { type: 'hangup' } : { type: 'hangup', reason };
     }
+    case 'dtmf':
+      return parseDtmfCommand(m);
     case undefined:
       throw new BotProtocolError('message has no "type"');
     default:
       throw new BotProtocolError(`unknown message type ${JSON.stringify(m.type).slice(0, 64)}`);
   }
+}
+
+/** DTMF keys a bot may send: 0-9 * # A-D, at most this many per command. */
+const DTMF_KEYS = /^[0-9*#A-Da-d]{1,64}$/;
+const DTMF_DEFAULT_MS = 100;
+const DTMF_MIN_MS = 40;
+const DTMF_MAX_MS = 5000;
+
+function parseDtmfCommand(m: Record<string, unknown>): BotCommand {
+  const digits = m.digits;
+  if (typeof digits !== 'string' || !DTMF_KEYS.test(digits)) {
+    throw new BotProtocolError('"dtmf" needs "digits": 1-64 of 0-9 * # A-D');
+  }
+  const d = m.durationMs ?? DTMF_DEFAULT_MS;
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < DTMF_MIN_MS || d > DTMF_MAX_MS) {
+    throw new BotProtocolError(`"dtmf" "durationMs" must be an integer ${DTMF_MIN_MS}..${DTMF_MAX_MS}`);
+  }
+  return { type: 'dtmf', digits: digits.toUpperCase(), durationMs: d };
 }
 
 function textField(m: Record<string, unknown>, key: string, required: boolean): string | undefined {

@@ -59,6 +59,11 @@ class G711Codec implements AudioCodec {
     return (this.tables ??= buildTables(this.lib));
   }
 
+  /** One byte per sample at the 8000 Hz clock. */
+  rtpDuration(payload: Buffer): number {
+    return payload.length;
+  }
+
   createDecoder(): AudioDecoder {
     return new G711Decoder(this.t.decode);
   }

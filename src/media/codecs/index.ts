@@ -3,7 +3,11 @@
  * module that implements {@link AudioCodec}, calls `codecRegistry.register()`, and is imported here.
  */
 import './g711.js';
+import './g722.js';
+import './opus.js';
 
 export type { AudioCodec, AudioDecoder, AudioEncoder } from './types.js';
 export { codecRegistry, CodecRegistry } from './registry.js';
 export { PCMU, PCMA } from './g711.js';
+export { G722 } from './g722.js';
+export { OPUS, opusPacketSamples48k, parseFmtp } from './opus.js';

@@ -2,6 +2,11 @@
 export interface AudioDecoder {
   /** Decodes one RTP payload to mono PCM at the codec's `sampleRate`. */
   decode(payload: Buffer): Int16Array;
+  /**
+   * Audio for `samples` lost samples (at `sampleRate`) from the codec's own concealment (Opus PLC). Codecs
+   * without one leave it out and the media session repeats-and-fades the last good audio.
+   */
+  conceal?(samples: number): Int16Array;
 }
 
 /** Turns PCM into one RTP payload. One instance per stream. */
@@ -28,6 +33,17 @@ export interface AudioCodec {
   readonly staticPayloadType?: number;
   /** a=fmtp parameters to put in an SDP answer/offer for this codec, if any (e.g. Opus later). */
   readonly fmtp?: string;
+  /** Length of an RTP payload in RTP clock units (the timestamp step it covers), 0 when unknown. */
+  rtpDuration(payload: Buffer): number;
   createDecoder(): AudioDecoder;
-  createEncoder(): AudioEncoder;
+  /**
+   * @param remoteFmtp the far end's a=fmtp for this codec (e.g. Opus `maxplaybackrate=16000;useinbandfec=1`):
+   * what the receiver of our stream can use, so it shapes what we encode.
+   */
+  createEncoder(remoteFmtp?: string): AudioEncoder;
+  /**
+   * The same codec working at another PCM rate, when it can do so natively (Opus decodes and encodes at
+   * 8/12/16/24/48 kHz): saves a resampling step. Undefined when not supported.
+   */
+  forSampleRate?(rate: number): AudioCodec | undefined;
 }

@@ -106,6 +106,9 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
       case 'UPDATE':
         return this.onUpdate(req, tx, transport);
       case 'INFO':
+        this.core.respond(tx, 200, { transport });
+        this.emitInfo(req);
+        return;
       case 'OPTIONS':
         // INFO (RFC 6086) carries DTMF from some carriers; accepting it keeps the dialog alive.
         this.core.respond(tx, 200, { dialog: req.method === 'OPTIONS', transport });
@@ -113,6 +116,16 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
       default:
         this.core.respond(tx, 405, { headers: [['Allow', this.allow()]] });
         return;
+    }
+  }
+
+  /** Hands an INFO body to listeners (DTMF relay); their errors are logged, never thrown into the stack. */
+  private emitInfo(req: SipRequest): void {
+    const contentType = (req.headers.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
+    try {
+      this.emit('info', contentType, req.body.toString('utf8'));
+    } catch (err) {
+      this.core.logger.error({ err, sipCallId: this.callId }, 'info listener threw');
     }
   }
 

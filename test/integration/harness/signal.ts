@@ -1,10 +1,11 @@
 /** Signal checks for audio that crossed the bridge: independent of the bridge's own DSP code. */
+import { generateTone, goertzel, int16ToL16, l16ToInt16 } from '../../helpers/audio.js';
 
-/** Int16 samples from little-endian L16 bytes. */
-export function l16(buf: Buffer): Int16Array {
-  const out = new Int16Array(buf.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(i * 2);
-  return out;
+export { goertzel as goertzelAmplitude, l16ToInt16 as l16 };
+
+/** L16 little-endian sine tone. */
+export function sineL16(freq: number, sampleRate: number, ms: number, amplitude = 8000): Buffer {
+  return int16ToL16(generateTone(freq, sampleRate, ms, { amplitude }));
 }
 
 /** RMS of each consecutive block of `block` samples. */
@@ -53,29 +54,4 @@ export function bestLaggedCorrelation(reference: number[], received: number[], m
     if (r > best.r) best = { r, lag };
   }
   return best;
-}
-
-/** Power of `freq` in `samples` by the Goertzel algorithm, normalised to amplitude (a full-scale sine ~ its peak). */
-export function goertzelAmplitude(samples: ArrayLike<number>, sampleRate: number, freq: number): number {
-  const n = samples.length;
-  const k = Math.round((n * freq) / sampleRate);
-  const w = (2 * Math.PI * k) / n;
-  const coeff = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const s0 = samples[i] + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return (2 * Math.sqrt(Math.max(power, 0))) / n;
-}
-
-/** L16 little-endian sine tone. */
-export function sineL16(freq: number, sampleRate: number, ms: number, amplitude = 8000): Buffer {
-  const n = Math.round((sampleRate * ms) / 1000);
-  const buf = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) buf.writeInt16LE(Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / sampleRate)), i * 2);
-  return buf;
 }

@@ -9,6 +9,8 @@ describe('parseBotCommand', () => {
     ['{"type":"hangup"}', { type: 'hangup' }],
     ['{"type":"hangup","reason":"done"}', { type: 'hangup', reason: 'done' }],
     ['{"type":"mark","name":"x","extra":1}', { type: 'mark', name: 'x' }],
+    ['{"type":"dtmf","digits":"123#","durationMs":100}', { type: 'dtmf', digits: '123#', durationMs: 100 }],
+    ['{"type":"dtmf","digits":"*0abcd"}', { type: 'dtmf', digits: '*0ABCD', durationMs: 100 }],
   ])('%s', (text, expected) => {
     expect(parseBotCommand(text)).toEqual(expected);
   });
@@ -26,6 +28,13 @@ describe('parseBotCommand', () => {
     ['{"type":"mark","name":7}', 'string "name"'],
     ['{"type":"hangup","reason":false}', 'string "reason"'],
     [`{"type":"mark","name":"${'a'.repeat(300)}"}`, 'longer than'],
+    ['{"type":"dtmf"}', '"digits"'],
+    ['{"type":"dtmf","digits":""}', '"digits"'],
+    ['{"type":"dtmf","digits":"12e"}', '"digits"'],
+    [`{"type":"dtmf","digits":"${'1'.repeat(65)}"}`, '"digits"'],
+    ['{"type":"dtmf","digits":"1","durationMs":10}', '"durationMs"'],
+    ['{"type":"dtmf","digits":"1","durationMs":"100"}', '"durationMs"'],
+    ['{"type":"dtmf","digits":"1","durationMs":99.5}', '"durationMs"'],
   ])('rejects %j', (text, fragment) => {
     expect(() => parseBotCommand(text)).toThrow(BotProtocolError);
     expect(() => parseBotCommand(text)).toThrow(fragment);

@@ -20,6 +20,9 @@ class FakeMedia extends EventEmitter {
   mark = vi.fn();
   clear = vi.fn(() => ({ playedMs: 420, lastMark: 'm1' }));
   close = vi.fn();
+  sendDtmf = vi.fn((digits: string) => {
+    if (digits === '9') throw new RangeError('the far end did not negotiate telephone-event');
+  });
   stats = { packetsReceived: 0, packetsSent: 0 };
 }
 
@@ -125,5 +128,29 @@ describe('BridgedCall', () => {
     dialog.emit('terminated', 'ack-timeout');
     expect(ended.mock.calls[0][0]).toBe('ack-timeout');
     expect(dialog.hangup).not.toHaveBeenCalled();
+  });
+
+  it('relays received DTMF (RFC 4733 and SIP INFO) to the bot; non-DTMF INFO is ignored', () => {
+    const { media, dialog, bot } = setup();
+    media.emit('dtmf', { digit: '5', durationMs: 280 });
+    dialog.emit('info', 'application/dtmf-relay', 'Signal=#\r\nDuration=160\r\n');
+    dialog.emit('info', 'application/xml', '<x/>');
+    expect(bot.sendEvent.mock.calls).toEqual([[{ type: 'dtmf', digit: '5', durationMs: 280 }], [{ type: 'dtmf', digit: '#', durationMs: 160 }]]);
+  });
+
+  it('plays bot DTMF into the call, and answers error when it cannot', () => {
+    const { media, bot } = setup();
+    bot.emit('command', { type: 'dtmf', digits: '12#', durationMs: 100 });
+    expect(media.sendDtmf).toHaveBeenCalledWith('12#', 100);
+    bot.emit('command', { type: 'dtmf', digits: '9', durationMs: 100 });
+    expect(bot.sendEvent).toHaveBeenCalledWith({ type: 'error', message: 'dtmf not sent: the far end did not negotiate telephone-event' });
+  });
+
+  it('an RTP timeout ends the call with BYE and stop reason rtp-timeout', () => {
+    const { media, dialog, bot, ended } = setup();
+    media.emit('rtp-timeout');
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+    expect(bot.stop).toHaveBeenCalledWith('rtp-timeout');
+    expect(ended).toHaveBeenCalledWith('rtp-timeout', expect.any(Number));
   });
 });

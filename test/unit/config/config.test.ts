@@ -44,7 +44,7 @@ describe('default config', () => {
     const cfg = loadDefaultConfig();
     expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.inboundTrunks).toEqual([
-      { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], digestAlgorithms: ['SHA-256', 'MD5'], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {} },
+      { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], digestAlgorithms: ['SHA-256', 'MD5'], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {}, jitterBufferMs: 40, rtpTimeoutSec: 30 },
     ]);
     expect(cfg.bots.echo).toEqual({ builtin: 'echo', delayFrames: 0 });
     expect(cfg.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
@@ -57,7 +57,7 @@ describe('parseConfig', () => {
     const cfg = parseConfig(BASE);
     expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '0.0.0.0', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.sip.userAgent).toBe('trunkbridge');
-    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
+    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['opus', 'G722', 'PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
     expect(cfg.bots.support).toEqual({
       url: 'ws://127.0.0.1:9000/stream',
       sampleRate: 16000,
@@ -101,6 +101,8 @@ describe('parseConfig', () => {
     ['unknown top-level key', `${BASE}\nextra: 1`, 'extra'],
     ['unknown nested key', `${BASE}\nsip: { lsten: [] }`, 'sip.lsten'],
     ['unknown trunk key', BASE.replace('bot: echo', 'bot: echo\n    foo: 1'), 'inboundTrunks[0].foo'],
+    ['trunk jitter buffer too long', BASE.replace('bot: echo', 'bot: echo\n    jitterBufferMs: 5000'), 'inboundTrunks[0].jitterBufferMs'],
+    ['trunk codec unknown', BASE.replace('bot: echo', 'bot: echo\n    codecs: [PCMU, G729]'), 'inboundTrunks[0].codecs[1]'],
     ['bad transport', `${BASE}\nsip: { listen: [{ transport: sctp }] }`, 'sip.listen[0].transport'],
     ['port out of range', `${BASE}\nsip: { listen: [{ port: 70000 }] }`, 'sip.listen[0].port'],
     ['listen host not an IP', `${BASE}\nsip: { listen: [{ host: "example.com" }] }`, 'sip.listen[0].host'],

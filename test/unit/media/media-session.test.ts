@@ -370,3 +370,83 @@ describe('MediaSession send path', () => {
     expect(() => socket.socket.address()).toThrow();
   });
 });
+
+/** Lets queued I/O callbacks (UDP delivery on loopback) run; no timers involved. */
+async function until(pred: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000 && !pred(); i++) await new Promise((r) => setImmediate(r));
+  if (!pred()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('MediaSession jitter buffer', () => {
+  it('reorders, waits the target delay on the injected clock and conceals a lost packet', async () => {
+    const { session, far, socket, clock } = await setup({ appSampleRate: 8000, jitterBufferMs: 40 });
+    const frames: Int16Array[] = [];
+    session.on('frame', (f) => frames.push(l16ToInt16(f)));
+    session.start();
+    const enc = PCMU.createEncoder();
+    // Packet i carries a constant level (i+1)·1000, so each played frame says which packet it came from.
+    const packet = (i: number) =>
+      writeRtpPacket({ payloadType: 0, sequenceNumber: 500 + i, timestamp: 8000 + i * 160, ssrc: 3 }, enc.encode(new Int16Array(160).fill((i + 1) * 1000)));
+    for (const i of [0, 2, 1, 4]) await far.send(packet(i), socket.port); // 3 lost, 1 and 2 swapped
+    await until(() => session.stats.packetsReceived === 4, 'packets');
+    expect(frames).toHaveLength(0); // nothing before the 40 ms target
+    const levels: number[] = [];
+    for (let t = 0; t < 5; t++) {
+      clock.advance(20);
+      levels.push(...frames.splice(0).map((f) => Math.round(f.reduce((s, v) => s + v, 0) / f.length / 100) * 100));
+    }
+    // t+20: nothing; t+40: packet 0; +60: 1; +80: 2; +100: packet 3 concealed (packet 2 at half level); +120: 4.
+    expect(levels).toEqual([1000, 2000, 3000, 1500]);
+    clock.advance(20);
+    expect(frames).toHaveLength(1);
+    expect(Math.abs(frames[0][0] - 5000)).toBeLessThan(200); // μ-law step near 5000
+    expect(session.jitterStats).toMatchObject({ concealed: 160, late: 0, duplicates: 0 });
+  });
+
+  it('is pass-through when the target is 0', async () => {
+    const { session } = await setup({ appSampleRate: 8000, jitterBufferMs: 0 });
+    expect(session.jitterStats).toBeUndefined();
+  });
+});
+
+describe('MediaSession DTMF', () => {
+  const TE = { payloadType: 101, clockRate: 8000 };
+
+  it('reports each RFC 4733 key press once and keeps audio flowing', async () => {
+    const { session, far, socket } = await setup({ appSampleRate: 8000, telephoneEvent: TE });
+    const presses: unknown[] = [];
+    session.on('dtmf', (p) => presses.push(p));
+    session.start();
+    const ev = (seq: number, end: boolean, dur: number) =>
+      writeRtpPacket({ payloadType: 101, sequenceNumber: seq, timestamp: 4000, ssrc: 5, marker: seq === 1 }, Buffer.from([5, (end ? 0x80 : 0) | 10, dur >> 8, dur & 0xff]));
+    for (const [seq, end, dur] of [[1, false, 160], [2, false, 320], [3, true, 480], [3, true, 480], [3, true, 480]] as const) {
+      await far.send(ev(seq, end, dur), socket.port);
+    }
+    await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 4, timestamp: 4480, ssrc: 5 }, Buffer.alloc(160, 0xff)), socket.port);
+    await until(() => session.stats.packetsReceived === 1, 'audio after the key');
+    expect(presses).toEqual([{ digit: '5', durationMs: 60 }]);
+  });
+
+  it('sends keys as telephone-event packets in the audio sequence space, bot audio waiting meanwhile', async () => {
+    const { session, far, clock } = await setup({ appSampleRate: 8000, telephoneEvent: TE });
+    session.playAudio(int16ToL16(new Int16Array(160).fill(2000)));
+    session.sendDtmf('7', 40);
+    session.start();
+    for (let i = 0; i < 6; i++) clock.advance(20);
+    await far.received(7);
+    const pk = far.packets.slice(0, 7);
+    expect(pk.map((p) => p.header.payloadType)).toEqual([101, 101, 101, 101, 0, 0, 0]);
+    expect(pk.map((p) => p.header.marker)).toEqual([true, false, false, false, true, false, false]);
+    expect(pk.slice(0, 4).map((p) => p.payload.toString('hex'))).toEqual(['070a00a0', '078a0140', '078a0140', '078a0140']);
+    expect(new Set(pk.slice(0, 4).map((p) => p.header.timestamp)).size).toBe(1);
+    for (let i = 1; i < 7; i++) expect((pk[i].header.sequenceNumber - pk[i - 1].header.sequenceNumber) & 0xffff).toBe(1);
+    // the bot audio (a new talkspurt, hence the marker) follows the key's last end packet
+    expect(PCMU.createDecoder().decode(pk[4].payload)[0]).toBeGreaterThan(1900);
+    expect((pk[4].header.timestamp - pk[0].header.timestamp) >>> 0).toBe(4 * 160);
+  });
+
+  it('refuses to send keys without telephone-event', async () => {
+    const { session } = await setup({ appSampleRate: 8000 });
+    expect(() => session.sendDtmf('1', 100)).toThrow(/telephone-event/);
+  });
+});

@@ -38,9 +38,9 @@ const cases: Case[] = [
   },
   {
     fixture: 'telnyx-like.sdp',
-    preference: ['G722', 'PCMA', 'PCMU'], // G722 not registered yet → skipped
-    expect: { codec: 'PCMA', payloadType: 8, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
-    answerPayloads: '8 101',
+    preference: ['G722', 'PCMA', 'PCMU'], // wideband first
+    expect: { codec: 'G722', payloadType: 9, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
+    answerPayloads: '9 101',
     answerDirection: 'sendrecv',
   },
   {
@@ -80,8 +80,11 @@ describe('negotiateAnswer on carrier offers', () => {
     (c) => {
       const offer = c.eol === 'CRLF' ? crlf(fixture(c.fixture)) : fixture(c.fixture);
       const n = negotiateAnswer(offer, { ...LOCAL, codecPreference: c.preference });
-      const { answerSdp, codec, receivable, ...rest } = n;
+      const { answerSdp, codec, receivable, telephoneEvent, ...rest } = n;
       expect({ ...rest, codec: codec.name }).toEqual(c.expect);
+      expect(telephoneEvent).toEqual(
+        c.expect.telephoneEventPayloadType === undefined ? undefined : { payloadType: c.expect.telephoneEventPayloadType, clockRate: 8000 },
+      );
       // the chosen codec is always receivable, with the offer's payload type
       expect(receivable).toContainEqual({ payloadType: n.payloadType, codec });
 
@@ -174,5 +177,27 @@ describe('receivable formats', () => {
       [8, 'PCMA'],
       [0, 'PCMU'],
     ]);
+  });
+});
+
+describe('negotiateAnswer with Opus', () => {
+  const offer = fixture('opus-wideband.sdp');
+
+  it('picks opus/48000/2 first, pairs it with telephone-event/48000, keeps the offer fmtp for our encoder', () => {
+    const n = negotiateAnswer(offer, { ...LOCAL, codecPreference: ['opus', 'G722', 'PCMU'] });
+    expect(n.codec.name).toBe('opus');
+    expect(n.payloadType).toBe(111);
+    expect(n.telephoneEvent).toEqual({ payloadType: 110, clockRate: 48000 });
+    expect(n.remoteFmtp).toBe('maxplaybackrate=16000;sprop-maxcapturerate=16000;useinbandfec=1');
+    const audio = sdpTransform.parse(n.answerSdp).media[0];
+    expect(audio.rtp).toContainEqual({ payload: 111, codec: 'opus', rate: 48000, encoding: 2 });
+    expect(audio.fmtp).toContainEqual({ payload: 111, config: 'minptime=10' });
+    expect(String(audio.payloads)).toBe('111 110');
+  });
+
+  it('falls back to G.722, then G.711, by preference', () => {
+    expect(negotiateAnswer(offer, { ...LOCAL, codecPreference: ['G722', 'opus'] }).codec.name).toBe('G722');
+    const g711 = negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMA', 'PCMU'] });
+    expect([g711.codec.name, g711.payloadType, g711.telephoneEvent]).toEqual(['PCMU', 0, { payloadType: 101, clockRate: 8000 }]);
   });
 });

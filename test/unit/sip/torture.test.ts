@@ -146,7 +146,11 @@ describe('torture messages against a running UA on UDP loopback', () => {
     let listener: Socket = probe;
     if (port !== probe.address().port) {
       listener = createSocket({ type: 'udp4', reuseAddr: true });
-      await new Promise<void>((r) => listener.bind(port, SOURCE, () => r()));
+      // Fails fast (instead of hanging) when another process holds that port on all addresses.
+      await new Promise<void>((r, j) => {
+        listener.once('error', j);
+        listener.bind(port, SOURCE, () => r());
+      });
     }
     const got: string[] = [];
     listener.on('message', (m) => got.push(m.toString('utf8')));
