@@ -1,8 +1,8 @@
 /**
  * Dialog and transaction correctness end to end, SIPp as the carrier against the real bridge:
  * CANCEL before answer (the bot connection attempt is released at once), re-INVITE hold and resume with a new
- * RTP port (no RTP while on hold), delayed offer (INVITE without SDP), and calls completed with SIPp dropping
- * 10 % of the signalling (-lost 10).
+ * RTP port (no RTP while on hold), delayed offer (INVITE without SDP), RFC 4028 session timers (422, refresh
+ * by UPDATE), and calls completed with SIPp dropping 10 % of the signalling (-lost 10).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,19 @@ describe('dialog correctness with SIPp', () => {
       expect(run.messages).toMatch(/SIP\/2\.0 200 OK[\s\S]*Content-Type: application\/sdp[\s\S]*m=audio \d+ RTP\/AVP 0/);
       expect(listener.packets.length).toBeGreaterThan(20);
       expect(listener.packets[0].payloadType).toBe(0);
+    } finally {
+      listener.close();
+    }
+  });
+
+  it('session timer: 422 below Min-SE; Session-Expires confirmed in the 200 and in the 200 to a refreshing UPDATE', async () => {
+    const listener = await RtpListener.start();
+    try {
+      const small = await sipp('uac-session-expires-too-small-expect-422.xml', '+15550100', listener.port);
+      expect(small.code, describeSipp(small)).toBe(0);
+      const run = await sipp('uac-session-timer-refresh.xml', '+15550100', listener.port);
+      expect(run.code, describeSipp(run)).toBe(0);
+      expect(run.messages).toMatch(/SIP\/2\.0 200 OK[\s\S]*Require: timer/);
     } finally {
       listener.close();
     }

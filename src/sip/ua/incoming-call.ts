@@ -11,6 +11,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { SipEndpoint, Transport } from '../transport/transport.js';
 import type { UaCore } from './core.js';
 import { sdpOf } from './body.js';
+import { sessionTimerHeaders, type SessionTimerDecision } from './session-timer.js';
 import { DialogSession } from './dialog-session.js';
 import { partyFromNameAddr, partyFromUri, type Party } from './party.js';
 
@@ -29,6 +30,9 @@ export class IncomingCall extends EventEmitter {
   private finalSent = false;
   private readonly unregisterCancel: () => void;
   private readonly giveUpTimer: TimerHandle | undefined;
+
+  /** The session timer asked for in the INVITE (RFC 4028), set by the UA before the call is handed out. */
+  sessionTimer: SessionTimerDecision = { kind: 'none' };
 
   constructor(
     readonly request: SipRequest,
@@ -132,6 +136,7 @@ export class IncomingCall extends EventEmitter {
       copyRecordRoute: true,
       body: sdpAnswer,
       contentType: 'application/sdp',
+      headers: sessionTimerHeaders(this.sessionTimer),
     });
     return new Promise<DialogSession>((resolve, reject) => {
       const retransmitter = new Uas2xxRetransmitter(
@@ -152,12 +157,14 @@ export class IncomingCall extends EventEmitter {
         if (body.kind === 'sdp') session.ackSdp = body.sdp;
         retransmitter.stop();
         session.detachPendingAck();
+        session.startSessionTimer(this.sessionTimer);
         resolve(session);
       });
       // A BYE that overtakes the ACK (UDP reordering) confirms the dialog too (§15: the caller sent ACK first).
       session.setPendingAck(() => {
         retransmitter.stop();
         stopWaiting();
+        session.startSessionTimer(this.sessionTimer);
         resolve(session);
       }, (err: Error) => {
         retransmitter.stop();
