@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the real SIP peers the end-to-end tests drive: SIPp (Debian sip-tester) and baresip (baresip-core).
+# Installs the real peers the end-to-end tests drive: SIPp (Debian sip-tester), baresip (baresip-core) and
+# dnsmasq (dnsmasq-base, a loopback DNS server for RFC 3263 SRV tests).
 # Only what is missing is installed; needs root (or sudo) for apt-get.
 set -euo pipefail
 
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+# dnsmasq: the DNS server of the SRV failover test (bound to 127.0.0.1 only, never forwarding).
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 [ -f /usr/share/sip-tester/g711a.pcap ] || need+=(sip-tester)
 
 if [ ${#need[@]} -eq 0 ]; then
@@ -19,4 +22,4 @@ echo "installing test peers: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-command -v sipp >/dev/null && command -v baresip >/dev/null
+command -v sipp >/dev/null && command -v baresip >/dev/null && { command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ]; }

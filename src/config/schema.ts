@@ -88,6 +88,24 @@ const sipSchema = z.strictObject({
   /** Host advertised in Via/Contact/SDP when the bind address is not reachable by peers (NAT, 0.0.0.0). */
   publicAddress: hostName.optional(),
   userAgent: z.string().min(1).max(128).default('trunkbridge'),
+  /**
+   * DNS servers for RFC 3263 lookups of outbound next hops ("10.0.0.2", "127.0.0.1:5353", "[::1]:53").
+   * Unset: the system's servers for SRV, the OS resolver (with /etc/hosts) for addresses.
+   */
+  dnsServers: z
+    .array(z.string().regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)(?::\d{1,5})?$/, 'must be an IP address with an optional :port'))
+    .optional(),
+  /**
+   * RFC 3261 timers. T1 (RTT estimate, default 500 ms) sets INVITE/non-INVITE retransmission and the
+   * transaction timeouts (64*T1 = 32 s): a lower T1 fails over to the next server sooner on lossless links.
+   */
+  timers: z
+    .strictObject({
+      t1Ms: z.number().int().min(10).max(10_000).optional(),
+      t2Ms: z.number().int().min(10).max(60_000).optional(),
+      t4Ms: z.number().int().min(10).max(60_000).optional(),
+    })
+    .optional(),
 });
 
 const rtpPort = z.number().int().min(1024).max(65535);
