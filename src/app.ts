@@ -123,6 +123,8 @@ export class TrunkbridgeApp {
         username: r.username,
         password: r.password,
         expires: r.expires,
+        retryMs: r.retrySec * 1000,
+        maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
         ...(r.extension !== undefined ? { extension: r.extension } : {}),
         ...(r.domain !== undefined ? { domain: r.domain } : {}),
       });

@@ -172,6 +172,9 @@ export const registrationSchema = z
     extension: z.string().regex(/^[A-Za-z0-9*#._+-]{1,64}$/, 'must be a SIP user like "1001"').optional(),
     /** Requested binding lifetime (s); refreshed at half of what the registrar grants. */
     expires: z.number().int().min(10).max(86400).default(300),
+    /** After a failed REGISTER (timeout, error answer): first retry delay (s), doubled up to retryMaxSec. */
+    retrySec: z.number().int().min(1).max(3600).default(5),
+    retryMaxSec: z.number().int().min(1).max(86400).default(300),
     bot: nameSchema,
   })
   .transform((r) => ({ ...r, port: r.port ?? (r.transport === 'tls' ? 5061 : 5060) }));
