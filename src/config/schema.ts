@@ -5,7 +5,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
-import { CALLING_CODES, toE164 } from '../trunks/e164.js';
+import { DIAL_PLANS, normalizeDialed } from '../trunks/number-format.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -235,7 +235,7 @@ const trunkSchema = z.strictObject({
   /** SIP domain this trunk owns: INVITEs whose Request-URI host is this domain belong to the trunk. */
   domain: hostName.transform((d) => d.toLowerCase()).optional(),
   /** ISO 3166 country for national numbers on this trunk ("US", "GB", "IN"): dialed numbers become E.164. */
-  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code like "US"').refine((c) => c in CALLING_CODES, { message: 'country not in the calling-code table' }).optional(),
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code like "US"').refine((c) => Object.hasOwn(DIAL_PLANS, c), { message: 'country not in the dial-plan table' }).optional(),
   /** A header naming the bot for the call (e.g. "X-Agent-ID"); checked before numbers. */
   routingHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'invalid header name').optional(),
   /** Refuse (404) calls whose From user is not an E.164 number. */
@@ -474,7 +474,7 @@ function checkTrunks(cfg: LooseConfig, ctx: Ctx): void {
           message: `unknown bot "${String(entry.bot)}"`,
         });
       }
-      const norm = normalizeNumber(toE164(num, typeof t.country === 'string' ? t.country : undefined));
+      const norm = normalizeNumber(normalizeDialed(num, typeof t.country === 'string' && Object.hasOwn(DIAL_PLANS, t.country) ? t.country : undefined));
       const owner = numberOwner.get(norm);
       if (owner && owner.trunk !== i) {
         ctx.addIssue({
