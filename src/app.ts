@@ -162,36 +162,38 @@ export class TrunkbridgeApp {
       appSampleRate: ctx.appSampleRate,
     });
 
+    // What every call-setup path shares (inbound, outbound, pstn legs).
+    const shared = {
+      clock: this.clock,
+      logger: this.logger.child({ layer: 'calls' }),
+      observer: observerFor(this.metrics),
+      allocateRtp: () => ports.allocate(),
+      mediaAddress,
+      codecPreference: [...config.media.codecs],
+      latching: config.media.latching,
+    };
+    const botDeps = {
+      botTarget: (name: string): BotTarget => {
+        const t = targets.get(name);
+        // Config validation guarantees every routed bot exists; reaching this is a bug.
+        if (!t) throw new Error(`bot "${name}" is not configured`);
+        return t;
+      },
+      connectBot: (target: BotTarget, ctx: Parameters<typeof connectBot>[1]) =>
+        connectBot(target, { ...ctx, onFrameDropped: () => this.metrics.botFrameDropped() }),
+      idleFill: config.media.idleFill,
+      transfers,
+    };
     this.calls = new CallManager(
       this.sip,
       {
-        clock: this.clock,
-        logger: this.logger.child({ layer: 'calls' }),
-        observer: observerFor(this.metrics),
+        ...shared,
+        ...botDeps,
         route: (req) => routeRegistered(req, extensions) ?? router.route(req),
-        botTarget: (name) => {
-          const t = targets.get(name);
-          // Config validation guarantees every routed bot exists; reaching this is a bug.
-          if (!t) throw new Error(`bot "${name}" is not configured`);
-          return t;
-        },
-        connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => this.metrics.botFrameDropped() }),
-        allocateRtp: () => ports.allocate(),
-        mediaAddress,
-        codecPreference: [...config.media.codecs],
-        idleFill: config.media.idleFill,
-        latching: config.media.latching,
-        transfers,
         pstn: {
-          clock: this.clock,
-          logger: this.logger.child({ layer: 'calls' }),
-          observer: observerFor(this.metrics),
+          ...shared,
           placeCall: (req) => this.sip.placeCall(req),
           outboundTrunk: (name) => outboundTrunks.get(name),
-          allocateRtp: () => ports.allocate(),
-          mediaAddress,
-          codecPreference: [...config.media.codecs],
-          latching: config.media.latching,
           advertisedHost: () => this.sip.advertisedHost('udp'),
         },
         acquireTrunkSlot: (trunk) => limiter.acquire(trunk),
@@ -206,24 +208,11 @@ export class TrunkbridgeApp {
     );
     this.calls.attach();
     this.calls.enableOutbound({
-      clock: this.clock,
-      logger: this.logger.child({ layer: 'calls' }),
-      observer: observerFor(this.metrics),
-      botTarget: (name) => {
-        const t = targets.get(name);
-        if (!t) throw new Error(`bot "${name}" is not configured`);
-        return t;
-      },
+      ...shared,
+      ...botDeps,
       findBot: (name) => targets.get(name),
       outboundTrunk: (name) => outboundTrunks.get(name),
       placeCall: (req) => this.sip.placeCall(req),
-      connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => this.metrics.botFrameDropped() }),
-      allocateRtp: () => ports.allocate(),
-      mediaAddress,
-      codecPreference: [...config.media.codecs],
-      idleFill: config.media.idleFill,
-      latching: config.media.latching,
-      transfers,
     });
     const callsApi = config.api.enabled
       ? createCallsApi(
