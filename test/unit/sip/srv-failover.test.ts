@@ -164,3 +164,52 @@ describe('OutgoingCall failover (RFC 3263 §4.3)', () => {
     await expect(out.answered).rejects.toMatchObject({ sipStatus: 503 });
   });
 });
+
+describe('OutgoingCall failover over TCP', () => {
+  it('a refused TCP connection to the first SRV target moves the INVITE to the second at once', async () => {
+    const { createServer } = await import('node:net');
+    // A port with nothing listening (connection refused), and a live TCP "carrier" that records what it gets.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    let received = '';
+    const gotInvite = new Promise<void>((resolve) => {
+      live.on('connection', (sock) => {
+        liveSockets.push(sock);
+        sock.setEncoding('utf8').on('data', (d: string) => {
+          received += d;
+          if (received.includes('\r\n\r\n')) resolve();
+        });
+      });
+    });
+    await new Promise<void>((r) => live.listen(0, '127.0.0.1', () => r()));
+    const livePort = (live.address() as { port: number }).port;
+    const dns = new FakeDns(
+      { '_sip._tcp.carrier.test': [{ name: '127.0.0.1', port: deadPort, priority: 1, weight: 0 }, { name: 'sip2.carrier.test', port: livePort, priority: 2, weight: 0 }] },
+      { 'sip2.carrier.test': ['127.0.0.1'] },
+    );
+    ua = new SipUserAgent({ clock: new ManualClock(), logger: silentLogger(), listen: [{ transport: 'tcp', host: '127.0.0.1', port: 0 }], dns });
+    ua.onIncomingCall(() => {});
+    await ua.start();
+    const out = ua.placeCall({
+      requestUri: 'sip:+15557654321@carrier.test;transport=tcp',
+      fromUri: 'sip:+15550100@carrier.test',
+      nextHop: { host: 'carrier.test', port: 5060, transport: 'tcp', explicitPort: false },
+      sdp: SDP_OFFER,
+      ringTimeoutMs: 60_000,
+    });
+    await gotInvite;
+    expect(received).toMatch(/^INVITE sip:\+15557654321@carrier\.test;transport=tcp SIP\/2\.0\r\n/);
+    expect(received).toMatch(/Via: SIP\/2\.0\/TCP /);
+    out.cancel();
+    await expect(out.answered).rejects.toMatchObject({ sipStatus: 487 });
+  });
+});
+
+const live = (await import('node:net')).createServer();
+const liveSockets: import('node:net').Socket[] = [];
+afterEach(async () => {
+  for (const s of liveSockets.splice(0)) s.destroy();
+  if (live.listening) await new Promise<void>((r) => live.close(() => r()));
+});
