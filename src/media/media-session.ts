@@ -8,7 +8,7 @@
  */
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -17,8 +17,9 @@ import { L16Splitter, int16ToL16Buffer } from './pcm.js';
 import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 import { Resampler } from './resample/resampler.js';
 import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js';
-import type { RtpSocket } from './rtp/port-pool.js';
-import { SequenceTracker } from './rtp/sequence-tracker.js';
+import type { LastPacket, RtpSocket } from './rtp/port-pool.js';
+import { looksLikeRtcp } from './rtcp/packet.js';
+import { RtcpReporter, rtcpInterval, type MediaQuality, type RtcpInput } from './rtcp/rtcp-reporter.js';
 import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
 import { JitterBuffer, type JitterBufferStats, type JitterOutput } from './jitter/jitter-buffer.js';
@@ -62,6 +63,22 @@ export interface MediaSessionOptions {
   remoteFmtp?: string;
   /** Negotiated RFC 4733 telephone-event format: enables DTMF both ways. */
   telephoneEvent?: { payloadType: number; clockRate: number };
+  /**
+   * RTCP (RFC 3550): on the socket's RTCP port (odd port above RTP), or multiplexed on the RTP port when the
+   * offer had a=rtcp-mux (RFC 5761). Off when neither an RTCP socket nor mux is available.
+   */
+  rtcp?: RtcpOptions;
+}
+
+export interface RtcpOptions {
+  /** Send and receive RTCP on the RTP port (the offer had a=rtcp-mux and our answer accepted it). */
+  mux?: boolean;
+  /** The far end's RTCP address from a=rtcp (RFC 3605); default: RTP address, port + 1 (or the RTP port with mux). */
+  remote?: { address?: string; port: number };
+  /** Nominal report interval, ms (default 5000; randomised per RFC 3550 6.3.1). */
+  intervalMs?: number;
+  /** Our SDES CNAME (default: a random one per call). */
+  cname?: string;
 }
 
 export interface MediaSessionStats {
@@ -86,6 +103,8 @@ export interface MediaSessionEvents {
   dtmf: (press: DtmfPress) => void;
   /** No RTP for rtpTimeoutMs; fires once, re-armed when RTP flows again. */
   'rtp-timeout': () => void;
+  /** A valid RTCP compound packet arrived from the far end (RTT set when it reported on our stream). */
+  rtcp: (input: RtcpInput) => void;
 }
 
 // Typed events via declaration merging with the class below.
@@ -161,7 +180,7 @@ export class MediaSession extends EventEmitter {
   private readonly appSampleRate: number;
   private readonly frame: Int16Array;
   private framePos = 0;
-  private readonly sequence = new SequenceTracker();
+  private readonly reporter: RtcpReporter;
   private lastRxAt = 0;
   private timeoutFired = false;
 
@@ -187,6 +206,16 @@ export class MediaSession extends EventEmitter {
   private tickIndex = 0;
   private timer: TimerHandle | undefined;
 
+  // RTCP
+  private readonly rtcpEnabled: boolean;
+  private readonly rtcpMux: boolean;
+  private readonly rtcpIntervalMs: number;
+  private readonly rtcpFixedRemote: boolean;
+  private rtcpRemote: { address: string; port: number };
+  private rtcpLatched = false;
+  private nextRtcpAt = Infinity;
+  private rtcpSent = 0;
+
   // DTMF (RFC 4733), when negotiated
   private readonly telephoneEvent: { payloadType: number; clockRate: number } | undefined;
   private readonly dtmfRx: TelephoneEventReceiver | undefined;
@@ -208,6 +237,18 @@ export class MediaSession extends EventEmitter {
     this.latching = opts.latching ?? 'any';
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
     this.remoteAddr = this.sendable(opts.remote);
+    this.rtcpMux = opts.rtcp?.mux === true;
+    this.rtcpEnabled = this.rtcpMux || this.rtp.rtcp !== undefined;
+    this.rtcpIntervalMs = opts.rtcp?.intervalMs ?? 5000;
+    this.rtcpFixedRemote = opts.rtcp?.remote !== undefined;
+    this.rtcpRemote = this.rtcpTarget(opts.remote, opts.rtcp?.remote);
+    this.reporter = new RtcpReporter({
+      ssrc: this.ssrc,
+      cname: opts.rtcp?.cname ?? `${randomBytes(6).toString('hex')}@trunkbridge`,
+      sendClockRate: opts.codec.clockRate,
+      // performance.now() has no wall-clock meaning; anchor it once so SR NTP times are real dates.
+      wallClockOffsetMs: Date.now() - opts.clock.now(),
+    });
     this.telephoneEvent = opts.telephoneEvent;
     if (opts.telephoneEvent) {
       this.dtmfRx = new TelephoneEventReceiver(opts.telephoneEvent.clockRate);
@@ -264,6 +305,11 @@ export class MediaSession extends EventEmitter {
     this.rtp.socket.on('error', this.onSocketError);
     this.startAt = this.clock.now();
     this.lastRxAt = this.startAt;
+    if (this.rtp.rtcp && !this.rtcpMux) {
+      this.rtp.rtcp.on('message', this.onRtcpMessage);
+      this.rtp.rtcp.on('error', this.onSocketError);
+    }
+    if (this.rtcpEnabled) this.nextRtcpAt = this.startAt + rtcpInterval(this.rtcpIntervalMs, true);
     this.tick();
   }
 
@@ -306,6 +352,13 @@ export class MediaSession extends EventEmitter {
     if (this.closed) return;
     this.remoteAddr = this.sendable(remote);
     this.latched = false;
+    if (!this.rtcpFixedRemote) this.rtcpRemote = this.rtcpTarget(remote, undefined);
+    this.rtcpLatched = false;
+  }
+
+  /** Loss, jitter and RTT of the call so far (RTCP figures; RTT once the far end reported on our stream). */
+  get quality(): MediaQuality {
+    return this.reporter.quality(this.stats.packetsReceived);
   }
 
   /** Stops the send loop and closes the socket (returning its port to the pool). Safe twice. */
@@ -315,8 +368,16 @@ export class MediaSession extends EventEmitter {
     this.timer?.cancel();
     this.timer = undefined;
     this.rtp.socket.off('message', this.onMessage);
-    this.rtp.close();
+    this.rtp.rtcp?.off('message', this.onRtcpMessage);
+    // A last report with BYE (RFC 3550 6.6) tells the far end's RTCP this stream is gone.
+    const last: LastPacket[] = [];
+    if (this.rtcpEnabled && this.started) {
+      const packet = this.reporter.buildReport(this.clock.now(), true);
+      last.push({ via: this.rtcpMux ? 'rtp' : 'rtcp', packet, port: this.rtcpRemote.port, address: this.rtcpRemote.address });
+    }
+    this.rtp.close(last);
     this.rtp.socket.off('error', this.onSocketError);
+    this.rtp.rtcp?.off('error', this.onSocketError);
   }
 
   /** A dual-stack (udp6) socket reaches IPv4 peers only through IPv4-mapped addresses. */
@@ -329,6 +390,10 @@ export class MediaSession extends EventEmitter {
 
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.closed) return;
+    if (this.rtcpMux && looksLikeRtcp(msg)) {
+      this.onRtcpMessage(msg, rinfo);
+      return;
+    }
     const pkt = parseRtpPacket(msg);
     if (!pkt) {
       this.stats.packetsIgnored++;
@@ -363,8 +428,8 @@ export class MediaSession extends EventEmitter {
     const now = this.clock.now();
     this.lastRxAt = now;
     this.timeoutFired = false;
-    const inOrder = this.sequence.accept(h.ssrc, h.sequenceNumber);
-    this.stats.packetsLost = this.sequence.lost;
+    const inOrder = this.reporter.onRtpReceived(h.ssrc, h.sequenceNumber, h.timestamp, now, receiver.codec.clockRate);
+    this.stats.packetsLost = this.reporter.sequence.lost;
     if (this.jitter) {
       const queued = this.jitter.push(
         {
@@ -492,6 +557,7 @@ export class MediaSession extends EventEmitter {
     this.drainJitter(now);
     if (this.closed) return;
     this.checkRtpTimeout(now);
+    if (now >= this.nextRtcpAt) this.sendRtcp(now);
     this.timer = this.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.ptimeMs - now);
   };
 
@@ -546,6 +612,8 @@ export class MediaSession extends EventEmitter {
     }
     this.stats.packetsSent++;
     this.stats.bytesSent += packet.length;
+    // The slot's stream timestamp at the slot's nominal time: what the SR's NTP↔RTP mapping extrapolates from.
+    this.reporter.onRtpSent((this.timestamp - this.timestampStep) >>> 0, payload.length, this.startAt + this.tickIndex * this.ptimeMs);
   }
 
   /** Resamples one packet of app audio to exactly one packet at the codec rate. */
@@ -565,6 +633,49 @@ export class MediaSession extends EventEmitter {
       this.emit('rtp-timeout');
     }
   }
+
+  // ---- RTCP ---------------------------------------------------------------------------------------------
+
+  /** Where RTCP goes: a=rtcp when given, else the RTP address on port + 1 (or the RTP port itself with mux). */
+  private rtcpTarget(rtp: { address: string; port: number }, given: { address?: string; port: number } | undefined): { address: string; port: number } {
+    if (given) return this.sendable({ address: given.address ?? rtp.address, port: given.port });
+    return this.sendable({ address: rtp.address, port: this.rtcpMux ? rtp.port : rtp.port + 1 });
+  }
+
+  private sendRtcp(now: number): void {
+    this.nextRtcpAt = now + rtcpInterval(this.rtcpIntervalMs, false);
+    const packet = this.reporter.buildReport(now);
+    // With mux the RTCP follows the (possibly latched) RTP target.
+    const to = this.rtcpMux ? this.remoteAddr : this.rtcpRemote;
+    const socket = this.rtcpMux ? this.rtp.socket : this.rtp.rtcp;
+    if (!socket) return;
+    try {
+      socket.send(packet, to.port, to.address, this.onSendDone);
+      this.rtcpSent++;
+    } catch (err) {
+      this.onSendDone(err as Error);
+    }
+  }
+
+  private rtcpFailures = 0;
+
+  private readonly onRtcpMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    if (this.closed) return;
+    const input = this.reporter.onRtcp(msg, this.clock.now());
+    if (!input) {
+      if (this.rtcpFailures++ % 100 === 0) this.log.debug({ bytes: msg.length, from: rinfo.address }, 'invalid RTCP packet ignored');
+      return;
+    }
+    if (!this.rtcpMux && !this.rtcpLatched) {
+      // Symmetric RTCP, under the same latching rule as RTP.
+      this.rtcpLatched = true;
+      const allowed =
+        rinfo.port > 0 && (this.latching === 'any' || (this.latching === 'same-ip' && rinfo.address === this.rtcpRemote.address));
+      if (allowed) this.rtcpRemote = { address: rinfo.address, port: rinfo.port };
+    }
+    if (input.bye.length > 0) this.log.info({ ssrcs: input.bye }, 'RTCP BYE from the far end');
+    this.emit('rtcp', input);
+  };
 
   private sendFailures = 0;
 

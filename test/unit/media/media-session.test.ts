@@ -155,7 +155,8 @@ describe('MediaSession receive path', () => {
     await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 13, timestamp: 480, ssrc: 7 }, payload), socket.port); // 11, 12 lost
     const got = await frames;
     expect(got).toHaveLength(2);
-    expect(session.stats).toMatchObject({ packetsReceived: 3, packetsIgnored: 3, packetsLost: 2 });
+    // RFC 3550 A.3: lost = expected (10..13: 4) − received (3, the duplicate included) = 1; the duplicate masks one loss.
+    expect(session.stats).toMatchObject({ packetsReceived: 3, packetsIgnored: 3, packetsLost: 1 });
   });
 });
 
