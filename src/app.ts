@@ -36,6 +36,7 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
     botConnected: (seconds) => metrics.botConnected(seconds),
     botConnectFailed: () => metrics.botConnectFailed(),
     botProtocolError: () => metrics.botProtocolErrors.inc(),
+    mediaQuality: (q) => metrics.mediaQuality(q),
   };
 }
 
@@ -79,7 +80,7 @@ export class TrunkbridgeApp {
       userAgent: config.sip.userAgent,
     });
     const router = new InboundRouter(config.inboundTrunks);
-    const ports = new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: mediaHost });
+    const ports = new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: mediaHost, rtcp: true });
     const targets = new Map<string, BotTarget>();
     for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
 

@@ -122,6 +122,7 @@ export async function handleInboundCall(
       jitterBufferMs,
       ...(rtpTimeoutSec > 0 ? { rtpTimeoutMs: rtpTimeoutSec * 1000 } : {}),
       ...(negotiated.remoteFmtp !== undefined ? { remoteFmtp: negotiated.remoteFmtp } : {}),
+      rtcp: { mux: negotiated.rtcpMux === true, ...(negotiated.remoteRtcp ? { remote: negotiated.remoteRtcp } : {}) },
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.

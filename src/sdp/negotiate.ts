@@ -46,6 +46,10 @@ export interface NegotiatedMedia {
    * those beats dropping the caller's audio.
    */
   receivable: Array<{ payloadType: number; codec: AudioCodec }>;
+  /** The offer had a=rtcp-mux (RFC 5761) and our answer accepts it: RTCP shares the RTP port. */
+  rtcpMux?: boolean;
+  /** The offer's a=rtcp (RFC 3605): where the far end takes RTCP when not RTP port + 1. */
+  remoteRtcp?: { address?: string; port: number };
 }
 
 export interface NegotiateOptions {
@@ -118,6 +122,8 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
   const remote = remoteOf(offer, m);
   const ptimeMs = ptimeOf(offer, m);
   const direction = directionOf(offer, m);
+  const rtcpMux = m.rtcpMux !== undefined;
+  const remoteRtcp = m.rtcp && m.rtcp.port > 0 ? { port: m.rtcp.port, ...(m.rtcp.address ? { address: m.rtcp.address } : {}) } : undefined;
 
   const rtp: MediaDescription['rtp'] = [
     { payload: format.payloadType, codec: codec.name, rate: format.clockRate, ...(format.channels ? { encoding: format.channels } : {}) },
@@ -139,6 +145,7 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
       fmtp,
       ptime: ptimeMs,
       direction: mirrorDirection(direction),
+      ...(rtcpMux ? { rtcpMux: 'rtcp-mux' } : {}),
     };
   });
 
@@ -153,6 +160,8 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
     ptimeMs,
     direction,
     receivable: receivableFormats(formats),
+    ...(rtcpMux ? { rtcpMux } : {}),
+    ...(remoteRtcp ? { remoteRtcp } : {}),
   };
 }
 

@@ -32,14 +32,14 @@ const cases: Case[] = [
   {
     fixture: 'telnyx-like.sdp', // offers PCMA first; our preference wins
     preference: ['PCMU', 'PCMA'],
-    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
+    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv', remoteRtcp: { port: 31235 } },
     answerPayloads: '0 101',
     answerDirection: 'sendrecv',
   },
   {
     fixture: 'telnyx-like.sdp',
     preference: ['G722', 'PCMA', 'PCMU'], // wideband first
-    expect: { codec: 'G722', payloadType: 9, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
+    expect: { codec: 'G722', payloadType: 9, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv', remoteRtcp: { port: 31235 } },
     answerPayloads: '9 101',
     answerDirection: 'sendrecv',
   },
@@ -126,6 +126,16 @@ describe('negotiateAnswer on carrier offers', () => {
   it('prefers telephone-event at the codec clock rate over other rates', () => {
     const offer = 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0 110 101\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n';
     expect(negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMU'] }).telephoneEventPayloadType).toBe(101);
+  });
+
+  it('accepts a=rtcp-mux (RFC 5761) and reads a=rtcp with an address (RFC 3605)', () => {
+    const n = negotiateAnswer(fixture('rtcp-mux.sdp'), { ...LOCAL, codecPreference: ['PCMU'] });
+    expect(n.rtcpMux).toBe(true);
+    expect(n.remoteRtcp).toEqual({ port: 40001, address: '192.0.2.80' });
+    expect(sdpTransform.parse(n.answerSdp).media[0].rtcpMux).toBe('rtcp-mux');
+    const plain = negotiateAnswer(fixture('twilio-like.sdp'), { ...LOCAL, codecPreference: ['PCMU'] });
+    expect(plain.rtcpMux).toBeUndefined();
+    expect(plain.answerSdp).not.toContain('rtcp-mux');
   });
 
   it('uses session-level a=sendonly when the m-line has none', () => {
