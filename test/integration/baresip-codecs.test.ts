@@ -88,7 +88,12 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
     const bot = bots.connections[before];
     await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
     expect(bot.events[0]).toMatchObject({ type: 'start', media: { sampleRate: botRate, codec } });
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'caller-hangup' });
+    const stop = bot.event('stop') as { reason: string; quality: { packetsReceived: number; packetsLost: number; jitterMs: number; rttMs?: number } };
+    expect(stop).toMatchObject({ type: 'stop', reason: 'caller-hangup' });
+    // loopback: nothing lost, little jitter; baresip's 20 ms packets for SECONDS
+    expect(stop.quality.packetsLost).toBe(0);
+    expect(stop.quality.packetsReceived).toBeGreaterThan(SECONDS * 40);
+    expect(stop.quality.jitterMs).toBeLessThan(10);
 
     // caller -> bot: 1 kHz at the level baresip sent, nothing at neighbouring frequencies
     const heard = l16(Buffer.concat(bot.frames));
