@@ -106,7 +106,7 @@ export class TrunkbridgeApp {
         trunkMedia: (name) => {
           const t = config.inboundTrunks.find((tr) => tr.name === name);
           return t
-            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec }
+            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp }
             : {};
         },
       },

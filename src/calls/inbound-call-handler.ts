@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { CallRejectedError, TrunkbridgeError, errorCodeOf, sipStatusOf } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
-import { negotiateAnswer, type NegotiatedMedia } from '../sdp/index.js';
+import { negotiateAnswer, type NegotiatedMedia, type SrtpPolicy } from '../sdp/index.js';
 import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
@@ -35,6 +35,8 @@ export interface TrunkMediaSettings {
   jitterBufferMs?: number;
   /** End the call when no RTP arrives for this long, s; 0 = never. */
   rtpTimeoutSec?: number;
+  /** SRTP policy for this trunk's calls (default off). */
+  srtp?: SrtpPolicy;
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -82,13 +84,14 @@ export async function handleInboundCall(
       localAddress: deps.mediaAddress,
       localPort: rtp.port,
       codecPreference: trunkMedia.codecPreference ?? deps.codecPreference,
+      ...(trunkMedia.srtp ? { srtp: trunkMedia.srtp } : {}),
     });
     const jitterBufferMs = trunkMedia.jitterBufferMs ?? 0;
     // A caller on hold (offer sendonly/inactive) legitimately sends no RTP: no timeout then.
     const onHold = negotiated.direction === 'sendonly' || negotiated.direction === 'inactive';
     const rtpTimeoutSec = onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0);
     log.info(
-      { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
+      { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote, srtp: negotiated.srtp?.suite ?? 'none', rtcpMux: negotiated.rtcpMux === true },
       'media negotiated',
     );
 
@@ -123,6 +126,7 @@ export async function handleInboundCall(
       ...(rtpTimeoutSec > 0 ? { rtpTimeoutMs: rtpTimeoutSec * 1000 } : {}),
       ...(negotiated.remoteFmtp !== undefined ? { remoteFmtp: negotiated.remoteFmtp } : {}),
       rtcp: { mux: negotiated.rtcpMux === true, ...(negotiated.remoteRtcp ? { remote: negotiated.remoteRtcp } : {}) },
+      ...(negotiated.srtp ? { srtp: negotiated.srtp } : {}),
     });
     const connectedBot = bot;
     // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.

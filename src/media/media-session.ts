@@ -20,6 +20,7 @@ import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js
 import type { LastPacket, RtpSocket } from './rtp/port-pool.js';
 import { looksLikeRtcp } from './rtcp/packet.js';
 import { RtcpReporter, rtcpInterval, type MediaQuality, type RtcpInput } from './rtcp/rtcp-reporter.js';
+import { SrtpError, SrtpSession, type SrtpSuite } from './srtp/srtp-context.js';
 import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
 import { JitterBuffer, type JitterBufferStats, type JitterOutput } from './jitter/jitter-buffer.js';
@@ -68,6 +69,8 @@ export interface MediaSessionOptions {
    * offer had a=rtcp-mux (RFC 5761). Off when neither an RTCP socket nor mux is available.
    */
   rtcp?: RtcpOptions;
+  /** SRTP (RFC 3711, keys from SDES): RTP and RTCP both ways are protected; plain packets are dropped. */
+  srtp?: { suite: SrtpSuite; localKeySalt: Buffer; remoteKeySalt: Buffer };
 }
 
 export interface RtcpOptions {
@@ -216,6 +219,10 @@ export class MediaSession extends EventEmitter {
   private nextRtcpAt = Infinity;
   private rtcpSent = 0;
 
+  // SRTP, when negotiated
+  private readonly srtp: SrtpSession | undefined;
+  private srtpFailures = 0;
+
   // DTMF (RFC 4733), when negotiated
   private readonly telephoneEvent: { payloadType: number; clockRate: number } | undefined;
   private readonly dtmfRx: TelephoneEventReceiver | undefined;
@@ -237,6 +244,7 @@ export class MediaSession extends EventEmitter {
     this.latching = opts.latching ?? 'any';
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
     this.remoteAddr = this.sendable(opts.remote);
+    this.srtp = opts.srtp ? new SrtpSession(opts.srtp.suite, opts.srtp.localKeySalt, opts.srtp.remoteKeySalt) : undefined;
     this.rtcpMux = opts.rtcp?.mux === true;
     this.rtcpEnabled = this.rtcpMux || this.rtp.rtcp !== undefined;
     this.rtcpIntervalMs = opts.rtcp?.intervalMs ?? 5000;
@@ -372,7 +380,7 @@ export class MediaSession extends EventEmitter {
     // A last report with BYE (RFC 3550 6.6) tells the far end's RTCP this stream is gone.
     const last: LastPacket[] = [];
     if (this.rtcpEnabled && this.started) {
-      const packet = this.reporter.buildReport(this.clock.now(), true);
+      const packet = this.protectRtcp(this.reporter.buildReport(this.clock.now(), true));
       last.push({ via: this.rtcpMux ? 'rtp' : 'rtcp', packet, port: this.rtcpRemote.port, address: this.rtcpRemote.address });
     }
     this.rtp.close(last);
@@ -393,6 +401,11 @@ export class MediaSession extends EventEmitter {
     if (this.rtcpMux && looksLikeRtcp(msg)) {
       this.onRtcpMessage(msg, rinfo);
       return;
+    }
+    if (this.srtp) {
+      const plain = this.unprotect(msg, false);
+      if (!plain) return;
+      msg = plain;
     }
     const pkt = parseRtpPacket(msg);
     if (!pkt) {
@@ -595,11 +608,13 @@ export class MediaSession extends EventEmitter {
       slot.busy = true;
       this.ringPos = (this.ringPos + 1) % SEND_RING;
     }
-    const packet = writeRtpPacket(
+    let packet = writeRtpPacket(
       { marker, payloadType, sequenceNumber: this.seq, timestamp, ssrc: this.ssrc },
       payload,
       useSlot ? slot.buf : undefined,
     );
+    // In place in the slot (it has room for the tag): no extra Buffer per packet.
+    if (this.srtp) packet = this.srtp.local.protectRtp(packet, useSlot ? slot.buf : undefined);
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + this.timestampStep) >>> 0;
     try {
@@ -644,7 +659,7 @@ export class MediaSession extends EventEmitter {
 
   private sendRtcp(now: number): void {
     this.nextRtcpAt = now + rtcpInterval(this.rtcpIntervalMs, false);
-    const packet = this.reporter.buildReport(now);
+    const packet = this.protectRtcp(this.reporter.buildReport(now));
     // With mux the RTCP follows the (possibly latched) RTP target.
     const to = this.rtcpMux ? this.remoteAddr : this.rtcpRemote;
     const socket = this.rtcpMux ? this.rtp.socket : this.rtp.rtcp;
@@ -659,8 +674,26 @@ export class MediaSession extends EventEmitter {
 
   private rtcpFailures = 0;
 
-  private readonly onRtcpMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+  private protectRtcp(packet: Buffer): Buffer {
+    return this.srtp ? this.srtp.local.protectRtcp(packet) : packet;
+  }
+
+  /** SRTP/SRTCP → plain, or null (counted, logged now and then) for a packet that fails authentication or replay. */
+  private unprotect(msg: Buffer, rtcp: boolean): Buffer | null {
+    try {
+      return rtcp ? this.srtp!.remote.unprotectRtcp(msg) : this.srtp!.remote.unprotectRtp(msg);
+    } catch (err) {
+      if (!(err instanceof SrtpError)) throw err;
+      if (!rtcp) this.stats.packetsIgnored++;
+      if (this.srtpFailures++ % 500 === 0) this.log.warn({ err: err.message, kind: err.kind, failures: this.srtpFailures }, 'SRTP packet dropped');
+      return null;
+    }
+  }
+
+  private readonly onRtcpMessage = (raw: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.closed) return;
+    const msg = this.srtp ? this.unprotect(raw, true) : raw;
+    if (!msg) return;
     const input = this.reporter.onRtcp(msg, this.clock.now());
     if (!input) {
       if (this.rtcpFailures++ % 100 === 0) this.log.debug({ bytes: msg.length, from: rinfo.address }, 'invalid RTCP packet ignored');
