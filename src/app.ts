@@ -3,7 +3,8 @@ import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import type { Config } from './config/index.js';
 import { BridgeMetrics } from './metrics/index.js';
-import { InboundRouter } from './trunks/index.js';
+import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
+import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
@@ -49,6 +50,7 @@ export class TrunkbridgeApp {
   readonly metrics = new BridgeMetrics();
   private readonly clock: Clock;
   private readonly sip: SipUserAgent;
+  private readonly hosts: HostResolver;
   private readonly calls: CallManager;
   private readonly ops: OpsHttpServer | undefined;
   private stopped = false;
@@ -79,7 +81,15 @@ export class TrunkbridgeApp {
       publicAddress: config.sip.publicAddress,
       userAgent: config.sip.userAgent,
     });
-    const router = new InboundRouter(config.inboundTrunks);
+    const router = new InboundRouter(config.inboundTrunks, {
+      botNames: Object.keys(config.bots),
+      resolveHost: (name) => this.hosts.addressesOf(name),
+      digest: new DigestServer({ clock: this.clock }),
+    });
+    this.hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
+    const limiter = new TrunkCallLimiter(
+      new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : []))),
+    );
     const ports = new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: mediaHost, rtcp: true });
     const targets = new Map<string, BotTarget>();
     for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
@@ -103,6 +113,7 @@ export class TrunkbridgeApp {
         codecPreference: [...config.media.codecs],
         idleFill: config.media.idleFill,
         latching: config.media.latching,
+        acquireTrunkSlot: (trunk) => limiter.acquire(trunk),
         trunkMedia: (name) => {
           const t = config.inboundTrunks.find((tr) => tr.name === name);
           return t
@@ -132,6 +143,8 @@ export class TrunkbridgeApp {
         const addr = await this.ops.listen(this.config.metrics.host, this.config.metrics.port);
         this.logger.info({ host: addr.address, port: addr.port }, 'metrics listening');
       }
+      // Allow-list host names are resolved before the first call can arrive.
+      await this.hosts.start();
       await this.sip.start();
       for (const a of this.sip.boundAddresses()) this.logger.info(a, 'SIP listening');
     } catch (err) {
@@ -153,6 +166,7 @@ export class TrunkbridgeApp {
     if (this.stopped) return;
     this.stopped = true;
     await this.calls.shutdown();
+    this.hosts.stop();
     await this.sip.stop();
     await this.ops?.close();
   }

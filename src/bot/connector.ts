@@ -34,6 +34,8 @@ export interface ConnectContext {
   onFrameDropped?: () => void;
   /** Backpressure threshold, see {@link WebSocketBotSession}. */
   maxBufferedBytes?: number;
+  /** Aborts a connection attempt still in progress (the caller cancelled): the socket is closed at once. */
+  abort?: AbortSignal;
 }
 
 /** Largest message accepted from a bot (bounds memory if a bot misbehaves): 4 MiB is ~87 s of 24 kHz audio. */
@@ -105,6 +107,10 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
     );
     const onError = (err: Error) => fail(err.message, err);
     ws.on('error', onError);
+    if (ctx.abort) {
+      if (ctx.abort.aborted) fail('connection attempt aborted');
+      else ctx.abort.addEventListener('abort', () => fail('connection attempt aborted'), { once: true });
+    }
     ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
       res.resume();
       fail(`upgrade rejected with HTTP ${res.statusCode ?? '?'}`);

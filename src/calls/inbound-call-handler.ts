@@ -4,7 +4,8 @@ import type { Clock } from '../core/clock.js';
 import { CallRejectedError, TrunkbridgeError, errorCodeOf, sipStatusOf } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
-import { negotiateAnswer, type NegotiatedMedia, type SrtpPolicy } from '../sdp/index.js';
+import { createOffer, mirrorDirection, negotiateAnswer, parseAnswer, type AnsweredMedia, type MediaDirection, type NegotiatedMedia, type SrtpPolicy } from '../sdp/index.js';
+import { handleReinvites } from './reinvite.js';
 import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
@@ -17,13 +18,15 @@ export interface InboundCallDeps {
   observer: CallObserver;
   route(req: RouteRequest): RouteDecision;
   botTarget(name: string): BotTarget;
-  connectBot(target: BotTarget, ctx: { callId: string; clock: Clock; logger: Logger }): Promise<BotSession>;
+  connectBot(target: BotTarget, ctx: { callId: string; clock: Clock; logger: Logger; abort?: AbortSignal }): Promise<BotSession>;
   allocateRtp(): Promise<RtpSocket>;
   /** Address written into our SDP (publicAddress or the media bind address). */
   mediaAddress: string;
   codecPreference: string[];
   idleFill: 'silence' | 'none';
   latching: 'any' | 'same-ip' | 'off';
+  /** Takes a per-trunk call slot (maxConcurrentCalls); throws CallRejectedError 486 when full. Returns the release. */
+  acquireTrunkSlot?(trunk: string): () => void;
   /** Per-trunk media settings (codec preference, jitter buffer); absent fields fall back to the ones above. */
   trunkMedia?(trunk: string): TrunkMediaSettings;
 }
@@ -66,40 +69,54 @@ export async function handleInboundCall(
 
   let rtp: RtpSocket | undefined;
   let bot: BotSession | undefined;
+  let releaseSlot: (() => void) | undefined;
   try {
     const decision = deps.route({
       sourceAddress: signal.source.address,
       requestUser: signal.requestUri.user,
       toUser: signal.to.user,
+      requestHost: signal.requestUri.host,
+      fromUser: signal.from.user,
+      method: 'INVITE',
       headers: signal.headers,
     });
     log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    releaseSlot = deps.acquireTrunkSlot?.(decision.trunk);
 
-    if (signal.sdp === undefined) {
-      throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP (delayed offer) is not supported yet');
-    }
     const trunkMedia = deps.trunkMedia?.(decision.trunk) ?? {};
+    const codecPreference = trunkMedia.codecPreference ?? deps.codecPreference;
     rtp = await deps.allocateRtp();
-    const negotiated: NegotiatedMedia = negotiateAnswer(signal.sdp, {
-      localAddress: deps.mediaAddress,
-      localPort: rtp.port,
-      codecPreference: trunkMedia.codecPreference ?? deps.codecPreference,
-      ...(trunkMedia.srtp ? { srtp: trunkMedia.srtp } : {}),
-    });
+    const localPort = rtp.port;
+    // Delayed offer (INVITE without SDP, RFC 3261 §13.2.1): our offer goes in the 200 OK, the answer in the ACK.
+    const delayedOffer = signal.sdp === undefined;
+    const ourOffer = delayedOffer ? createOffer({ localAddress: deps.mediaAddress, localPort: rtp.port, codecs: codecPreference }) : undefined;
+    const negotiated: NegotiatedMedia | undefined =
+      signal.sdp === undefined
+        ? undefined
+        : negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtp.port, codecPreference, ...(trunkMedia.srtp ? { srtp: trunkMedia.srtp } : {}) });
     const jitterBufferMs = trunkMedia.jitterBufferMs ?? 0;
     // A caller on hold (offer sendonly/inactive) legitimately sends no RTP: no timeout then.
-    const onHold = negotiated.direction === 'sendonly' || negotiated.direction === 'inactive';
+    const onHold = negotiated !== undefined && (negotiated.direction === 'sendonly' || negotiated.direction === 'inactive');
     const rtpTimeoutSec = onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0);
-    log.info(
-      { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote, srtp: negotiated.srtp?.suite ?? 'none', rtcpMux: negotiated.rtcpMux === true },
-      'media negotiated',
-    );
+    const mediaExtras = { jitterBufferMs, rtpTimeoutSec };
+    if (negotiated) {
+      log.info(
+        { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote, srtp: negotiated.srtp?.suite ?? 'none', rtcpMux: negotiated.rtcpMux === true },
+        'media negotiated',
+      );
+    } else {
+      log.info('INVITE without SDP: offering in the 200 OK');
+    }
 
     const target = deps.botTarget(decision.bot);
     const connectStarted = deps.clock.now();
+    // A CANCEL while the bot's socket is still opening aborts the attempt at once.
+    const abort = new AbortController();
+    signal.on('cancel', () => abort.abort());
     try {
-      bot = await deps.connectBot(target, { callId, clock: deps.clock, logger: log });
+      bot = await deps.connectBot(target, { callId, clock: deps.clock, logger: log, abort: abort.signal });
     } catch (err) {
+      if (signal.cancelled) throw new CallRejectedError(487, 'caller-cancelled', 'caller cancelled while the bot was connecting');
       deps.observer.botConnectFailed();
       throw err;
     }
@@ -109,37 +126,52 @@ export async function handleInboundCall(
       throw new CallRejectedError(487, 'caller-cancelled', 'caller cancelled while the bot was connecting');
     }
 
-    const media = new MediaSession({
-      clock: deps.clock,
-      logger: log,
-      socket: rtp,
-      codec: negotiated.codec,
-      payloadType: negotiated.payloadType,
-      remote: negotiated.remote,
-      ptimeMs: negotiated.ptimeMs,
-      appSampleRate: target.sampleRate,
-      idleFill: deps.idleFill,
-      latching: deps.latching,
-      receivable: negotiated.receivable,
-      ...(negotiated.telephoneEvent ? { telephoneEvent: negotiated.telephoneEvent } : {}),
-      jitterBufferMs,
-      ...(rtpTimeoutSec > 0 ? { rtpTimeoutMs: rtpTimeoutSec * 1000 } : {}),
-      ...(negotiated.remoteFmtp !== undefined ? { remoteFmtp: negotiated.remoteFmtp } : {}),
-      rtcp: { mux: negotiated.rtcpMux === true, ...(negotiated.remoteRtcp ? { remote: negotiated.remoteRtcp } : {}) },
-      ...(negotiated.srtp ? { srtp: negotiated.srtp } : {}),
-    });
     const connectedBot = bot;
-    // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
-    rtp = undefined;
+    let media: MediaSession;
     let dialog;
-    try {
-      dialog = await signal.accept(negotiated.answerSdp);
-    } catch (err) {
-      media.close();
-      throw err;
+    /** What the media session runs, and our side's direction (the mirror of the peer's). */
+    let running: { codecName: string; payloadType: number; remote: { address: string; port: number }; ours: MediaDirection };
+    let localSdp: string;
+    if (negotiated) {
+      media = newMediaSession(deps, log, rtp, target.sampleRate, negotiated, negotiated.receivable, mediaExtras);
+      // The dialog can fail (no ACK) after we gave the socket to the media session: close via media from here on.
+      rtp = undefined;
+      try {
+        dialog = await signal.accept(negotiated.answerSdp);
+      } catch (err) {
+        media.close();
+        throw err;
+      }
+      running = { codecName: negotiated.codec.name, payloadType: negotiated.payloadType, remote: negotiated.remote, ours: mirrorDirection(negotiated.direction) };
+      localSdp = negotiated.answerSdp;
+    } else {
+      localSdp = ourOffer!;
+      dialog = await signal.accept(localSdp);
+      const answerSdp = dialog.ackSdp;
+      let answered;
+      try {
+        if (answerSdp === undefined) throw new CallRejectedError(488, 'no-sdp-answer', 'ACK carried no SDP answer to our offer');
+        answered = parseAnswer(codecPreference, answerSdp);
+      } catch (err) {
+        // The dialog exists: end it with BYE rather than leave a call without media.
+        log.info({ err: (err as Error).message }, 'delayed offer: unusable answer in ACK; hanging up');
+        void dialog.hangup();
+        throw err;
+      }
+      log.info({ codec: answered.codec.name, pt: answered.payloadType, remote: answered.remote }, 'media negotiated from ACK');
+      media = newMediaSession(deps, log, rtp, target.sampleRate, answered, [], mediaExtras);
+      rtp = undefined;
+      running = { codecName: answered.codec.name, payloadType: answered.payloadType, remote: answered.remote, ours: mirrorDirection(answered.direction) };
     }
+    media.setDirection(running.ours);
+    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp }, log);
 
     const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
+    if (releaseSlot) {
+      const release = releaseSlot;
+      releaseSlot = undefined;
+      call.onEnded(() => release());
+    }
     call.start();
     // A BYE that raced the ACK may already have ended the dialog before our listeners were attached.
     if (dialog.terminated) {
@@ -155,13 +187,14 @@ export async function handleInboundCall(
       trunk: decision.trunk,
       direction: 'inbound',
       headers: customHeaders(signal.headers),
-      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs, codec: negotiated.codec.name },
+      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs, codec: running.codecName },
     };
     connectedBot.sendStart(start);
     deps.observer.callAnswered('inbound');
     log.info('call answered');
     return call;
   } catch (err) {
+    releaseSlot?.();
     rtp?.close();
     const status = sipStatusOf(err);
     const reason = err instanceof CallRejectedError ? err.reason : errorCodeOf(err);
@@ -173,8 +206,41 @@ export async function handleInboundCall(
     }
     const level = err instanceof TrunkbridgeError ? 'info' : 'error';
     log[level]({ status, reason, err: err instanceof TrunkbridgeError ? err.message : err }, 'call rejected');
-    signal.reject(status);
+    const headers: Record<string, string | readonly string[]> = err instanceof CallRejectedError ? { ...err.headers } : {};
+    // Overload and unavailable bots are temporary: tell the carrier when to retry (RFC 3261 §21.5.4).
+    if (status === 503 && headers['Retry-After'] === undefined) headers['Retry-After'] = '5';
+    signal.reject(status, undefined, Object.keys(headers).length > 0 ? headers : undefined);
     deps.observer.callRejected('inbound', status);
     return undefined;
   }
+}
+
+function newMediaSession(
+  deps: InboundCallDeps,
+  log: Logger,
+  rtp: RtpSocket,
+  appSampleRate: number,
+  m: AnsweredMedia,
+  receivable: NegotiatedMedia['receivable'],
+  extras: { jitterBufferMs: number; rtpTimeoutSec: number },
+): MediaSession {
+  return new MediaSession({
+    ...(m.telephoneEvent ? { telephoneEvent: m.telephoneEvent } : {}),
+    jitterBufferMs: extras.jitterBufferMs,
+    ...(extras.rtpTimeoutSec > 0 ? { rtpTimeoutMs: extras.rtpTimeoutSec * 1000 } : {}),
+    ...(m.remoteFmtp !== undefined ? { remoteFmtp: m.remoteFmtp } : {}),
+    clock: deps.clock,
+    logger: log,
+    socket: rtp,
+    codec: m.codec,
+    payloadType: m.payloadType,
+    remote: m.remote,
+    ptimeMs: m.ptimeMs,
+    appSampleRate,
+    idleFill: deps.idleFill,
+    latching: deps.latching,
+    receivable,
+    rtcp: { mux: m.rtcpMux === true, ...(m.remoteRtcp ? { remote: m.remoteRtcp } : {}) },
+    ...(m.srtp ? { srtp: m.srtp } : {}),
+  });
 }

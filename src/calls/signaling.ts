@@ -40,8 +40,11 @@ export interface IncomingCallSignal {
   header(name: string): string | undefined;
   /** Sends a provisional response (180 Ringing, 183 Session Progress with optional SDP). */
   progress(status: number, sdp?: string): void;
-  /** Sends a final error response (>= 300). Safe to call once; later calls are ignored. */
-  reject(status: number, reason?: string, extraHeaders?: Record<string, string>): void;
+  /**
+   * Sends a final error response (>= 300). Safe to call once; later calls are ignored. An array header value
+   * is sent as one line per element (several WWW-Authenticate challenges).
+   */
+  reject(status: number, reason?: string, extraHeaders?: Record<string, string | readonly string[]>): void;
   /**
    * Sends 200 OK with the SDP answer (retransmitted until the ACK arrives) and resolves with the dialog once
    * the ACK comes. Rejects with a TransactionTimeoutError if no ACK within 64*T1 (a BYE is then sent).
@@ -56,6 +59,8 @@ export interface IncomingCallSignal {
 /** An established dialog (after 200 OK + ACK). */
 export interface DialogSignal {
   readonly callId: string;
+  /** The SDP answer carried by the ACK, for a call answered with our offer (delayed offer). */
+  readonly ackSdp?: string | undefined;
   /** Sends BYE; resolves on its final response or transaction timeout. Safe to call twice. */
   hangup(): Promise<void>;
   readonly terminated: boolean;

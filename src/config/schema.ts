@@ -205,6 +205,12 @@ const trunkSchema = z.strictObject({
   allow: z.array(addressRule).default([]),
   /** SIP users (digest, RFC 8760) that may send calls on this trunk; with `allow` both must pass. */
   credentials: z.array(sipUserSchema).default([]),
+  /**
+   * Digest algorithms offered in a 401, most preferred first (RFC 8760 §2.4). A UAC must use the first it
+   * supports, but some (SIPp 3.6) take the first regardless: list MD5 first for those.
+   */
+  digestAlgorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['SHA-256', 'MD5'])
+    .refine((a) => new Set(a).size === a.length, { message: 'algorithms must not repeat' }),
   /** Digest realm in challenges; defaults to `domain`, else the trunk name. */
   realm: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e ]{1,128}$/, 'printable, no quotes or backslashes').optional(),
   /** SIP domain this trunk owns: INVITEs whose Request-URI host is this domain belong to the trunk. */

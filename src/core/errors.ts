@@ -24,9 +24,12 @@ export class SipParseError extends TrunkbridgeError {
 /** A call refused with a SIP status: 403 not allowed, 404 not routed, 488 no codec, 503 bot down, ... */
 export class CallRejectedError extends TrunkbridgeError {
   readonly reason: string;
-  constructor(sipStatus: number, reason: string, message?: string, cause?: unknown) {
+  /** Headers the rejection must carry (WWW-Authenticate on 401, Retry-After on 503...). */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  constructor(sipStatus: number, reason: string, message?: string, cause?: unknown, headers?: Record<string, string | readonly string[]>) {
     super('CALL_REJECTED', message ?? reason, { sipStatus, cause });
     this.reason = reason;
+    this.headers = headers ?? {};
   }
 }
 

@@ -369,6 +369,17 @@ export class MediaSession extends EventEmitter {
     return this.reporter.quality(this.stats.packetsReceived);
   }
 
+  /**
+   * Applies the negotiated direction of our side (RFC 3264 §6.1, re-INVITE hold/resume): while it is 'recvonly'
+   * or 'inactive' no RTP is sent (bot audio due in that time is dropped, timestamps keep running), and while
+   * the far end sends nothing ('sendonly' or 'inactive' on our side) the RTP timeout is not armed.
+   */
+  setDirection(direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'): void {
+    this.sendEnabled = direction === 'sendrecv' || direction === 'sendonly';
+    this.expectRx = direction === 'sendrecv' || direction === 'recvonly';
+    this.lastRxAt = this.clock.now();
+  }
+
   /** Stops the send loop and closes the socket (returning its port to the pool). Safe twice. */
   close(): void {
     if (this.closed) return;
@@ -575,6 +586,13 @@ export class MediaSession extends EventEmitter {
   };
 
   private sendOne(): void {
+    if (!this.sendEnabled) {
+      // On hold: time passes for the stream, nothing goes on the wire.
+      this.queue.take(this.appSamplesPerPacket, this.takeBuf);
+      this.timestamp = (this.timestamp + this.timestampStep) >>> 0;
+      this.prevWasAudio = false;
+      return;
+    }
     const dtmf = this.dtmfTx?.next(this.timestamp);
     if (dtmf) {
       // The key replaces audio in this slot; bot audio stays queued until the key is done.
@@ -642,7 +660,7 @@ export class MediaSession extends EventEmitter {
   }
 
   private checkRtpTimeout(now: number): void {
-    if (this.rtpTimeoutMs === undefined || this.timeoutFired) return;
+    if (this.rtpTimeoutMs === undefined || this.timeoutFired || !this.expectRx) return;
     if (now - this.lastRxAt >= this.rtpTimeoutMs) {
       this.timeoutFired = true;
       this.emit('rtp-timeout');
@@ -711,6 +729,10 @@ export class MediaSession extends EventEmitter {
   };
 
   private sendFailures = 0;
+  /** False while our negotiated direction forbids sending (hold). */
+  private sendEnabled = true;
+  /** False while the far end is not expected to send RTP. */
+  private expectRx = true;
 
   /** Logs the first send failure of the call, then every 500th: a dead route fails 50 times a second. */
   private readonly onSendDone = (err: Error | null): void => {

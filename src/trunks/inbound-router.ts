@@ -1,11 +1,15 @@
 /**
- * Inbound routing: which trunk a call arrived on (by source IP) and which bot answers it (by dialed number).
- * Pure: no I/O, no clock. Config validation has already checked that addresses are valid and that every
- * referenced bot exists, so the router only decides.
+ * Inbound routing: which trunk a call arrived on (source IP, SIP domain, digest credentials) and which bot
+ * answers it (routing header, dialed number, bot name, trunk bot). No I/O: host names in allow lists are looked
+ * up through an injected resolver, and digest nonces come from an injected {@link DigestServer}. Config
+ * validation has already checked addresses, credentials and bot references, so the router only decides.
  */
 import { BlockList, isIP } from 'node:net';
 import { CallRejectedError } from '../core/errors.js';
 import type { Config } from '../config/index.js';
+import type { DigestAlgorithm } from '../sip/auth/digest.js';
+import type { DigestServer } from '../sip/auth/digest-server.js';
+import { isE164, toE164 } from './e164.js';
 
 /** What routing needs to know about an incoming INVITE. */
 export interface RouteRequest {
@@ -15,7 +19,13 @@ export interface RouteRequest {
   requestUser: string;
   /** To-header user part, used when the Request-URI has no user. */
   toUser: string;
-  /** All headers, for future header-based rules. */
+  /** Request-URI host (SIP domain ownership). */
+  requestHost?: string;
+  /** From-header user part (requireE164From). */
+  fromUser?: string;
+  /** Request method, for digest verification (default INVITE). */
+  method?: string;
+  /** All headers; Authorization and the trunk's routing header are read from here. */
   headers?: ReadonlyArray<readonly [string, string]>;
 }
 
@@ -23,8 +33,17 @@ export interface RouteRequest {
 export interface RouteDecision {
   trunk: string;
   bot: string;
-  /** The dialed number as matched: the configured number when one matched, else the dialed user. */
+  /** The dialed number as matched: the configured number when one matched, else the dialed user (E.164 when it could be normalised). */
   number: string;
+}
+
+export interface InboundRouterOptions {
+  /** Every configured bot name: `sip:<botname>@host` reaches a bot by name. */
+  botNames?: Iterable<string>;
+  /** Current addresses of a host name from an allow list (resolved elsewhere, at load and periodically). */
+  resolveHost?: (name: string) => readonly string[];
+  /** Needed when any trunk has credentials. */
+  digest?: DigestServer;
 }
 
 type TrunkConfig = Config['inboundTrunks'][number];
@@ -32,9 +51,20 @@ type TrunkConfig = Config['inboundTrunks'][number];
 interface CompiledTrunk {
   readonly name: string;
   readonly allow: BlockList;
+  readonly allowHosts: readonly string[];
+  readonly hasAllow: boolean;
+  readonly passwords: ReadonlyMap<string, string>;
+  readonly realm: string;
+  readonly algorithms: readonly DigestAlgorithm[];
+  readonly domain: string | undefined;
+  readonly country: string | undefined;
+  readonly routingHeader: string | undefined;
+  readonly requireE164From: boolean;
   readonly bot: string | undefined;
   /** Configured number -> bot, exact keys. */
   readonly numbers: ReadonlyMap<string, string>;
+  /** E.164-normalised number -> configured key, when the trunk has a country. */
+  readonly normalized: ReadonlyMap<string, string>;
 }
 
 /** Adds a config allow entry ("1.2.3.4", "10.0.0.0/8", "2001:db8::/32") to a BlockList. */
@@ -46,7 +76,7 @@ function addRule(list: BlockList, rule: string): void {
   else list.addSubnet(addr, Number(rule.slice(slash + 1)), type);
 }
 
-/** "[::1]" -> "::1", "fe80::1%eth0" -> "fe80::1": forms a transport may report. */
+/** "[::1]" -> "::1", "fe80::1%eth0" -> "fe80::1", "::ffff:1.2.3.4" -> "1.2.3.4": forms a transport may report. */
 function bareAddress(address: string): string {
   let a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
   const zone = a.indexOf('%');
@@ -54,67 +84,179 @@ function bareAddress(address: string): string {
   return a;
 }
 
+function unmapped(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? m[1] : address;
+}
+
 /** The same number written the other way: "+1555" <-> "1555". */
 function toggledPlus(n: string): string {
   return n.startsWith('+') ? n.slice(1) : `+${n}`;
 }
 
+function headerValue(headers: RouteRequest['headers'], name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [n, v] of headers ?? []) if (n.toLowerCase() === lower) return v;
+  return undefined;
+}
+
 /**
- * Routes inbound calls. A call is accepted from a source only if some trunk's allow list contains it
- * (IPv4-mapped IPv6 sources match IPv4 rules — BlockList handles that). Among the trunks that allow the
- * source, a listed number wins (exact match before the +/no-+ variant); otherwise the first such trunk
- * with a trunk-level bot takes the call.
+ * Routes inbound calls.
+ *
+ * Trunk: trunks owning the Request-URI host (`domain`) are the candidates when any does, else every trunk. A
+ * candidate with an allow list must contain the source (IPs, CIDRs, resolved host names; IPv4-mapped IPv6
+ * sources match IPv4 rules); a candidate with credentials must also pass digest authentication (RFC 8760):
+ * no Authorization → 401 with challenges, expired nonce → 401 stale=true, wrong credentials or replay → 403.
+ * Source-only trunks win over trunks that need credentials. No candidate → 403.
+ *
+ * Bot, in order: the trunk's `routingHeader` naming a bot; the dialed number (Request-URI user, else To user,
+ * normalised to E.164 with the trunk `country`); a bot whose name is the Request-URI user; the trunk bot
+ * (mode flow). Otherwise 404. With `requireE164From`, a From user that is not E.164 is refused with 404.
  */
 export class InboundRouter {
   private readonly trunks: readonly CompiledTrunk[];
+  private readonly botNames: ReadonlySet<string>;
 
-  constructor(trunks: Config['inboundTrunks']) {
+  constructor(
+    trunks: Config['inboundTrunks'],
+    private readonly options: InboundRouterOptions = {},
+  ) {
+    this.botNames = new Set(options.botNames ?? []);
     this.trunks = trunks.map((t: TrunkConfig) => {
       const allow = new BlockList();
-      for (const rule of t.allow) addRule(allow, rule);
+      const allowHosts: string[] = [];
+      for (const rule of t.allow) {
+        if (rule.includes('/') || isIP(rule) !== 0) addRule(allow, rule);
+        else allowHosts.push(rule.toLowerCase());
+      }
       const numbers = new Map(Object.entries(t.numbers).map(([num, entry]) => [num, entry.bot] as const));
-      return { name: t.name, allow, bot: t.bot, numbers };
+      const normalized = new Map<string, string>();
+      if (t.country) for (const num of numbers.keys()) normalized.set(toE164(num, t.country), num);
+      const credentials = t.credentials ?? [];
+      return {
+        name: t.name,
+        allow,
+        allowHosts,
+        hasAllow: t.allow.length > 0,
+        passwords: new Map(credentials.map((c) => [c.username, c.password] as const)),
+        realm: t.realm ?? t.domain ?? t.name,
+        algorithms: t.digestAlgorithms ?? ['SHA-256', 'MD5'],
+        domain: t.domain,
+        country: t.country,
+        routingHeader: t.routingHeader,
+        requireE164From: t.requireE164From ?? false,
+        bot: t.bot,
+        numbers,
+        normalized,
+      };
     });
+    if (!options.digest && this.trunks.some((t) => t.passwords.size > 0)) {
+      throw new Error('InboundRouter: trunks with credentials need a DigestServer');
+    }
   }
 
   /** Names of the trunks whose allow list contains `address`, in config order. */
   trunksForSource(address: string): string[] {
-    return this.matchSource(address).map((t) => t.name);
+    return this.trunks.filter((t) => this.sourceAllowed(t, address)).map((t) => t.name);
+  }
+
+  /** Host names used in allow lists, for the resolver. */
+  allowHostNames(): string[] {
+    return [...new Set(this.trunks.flatMap((t) => t.allowHosts))];
   }
 
   /**
    * Decides trunk and bot for a call.
-   * @throws CallRejectedError 403 'source-not-allowed' when no trunk allows the source;
-   *   404 'number-not-routed' when the allowing trunks neither list the number nor have a trunk bot.
+   * @throws CallRejectedError 401 'auth-challenge' (with WWW-Authenticate), 403 'source-not-allowed' /
+   *   'bad-credentials', 404 'number-not-routed' / 'from-not-e164'.
    */
   route(req: RouteRequest): RouteDecision {
-    const candidates = this.matchSource(req.sourceAddress);
-    if (candidates.length === 0) {
+    const host = req.requestHost?.toLowerCase();
+    const owners = host ? this.trunks.filter((t) => t.domain === host) : [];
+    const candidates = (owners.length > 0 ? owners : this.trunks).filter(
+      (t) => (!t.hasAllow || this.sourceAllowed(t, req.sourceAddress)) && (t.hasAllow || t.passwords.size > 0),
+    );
+    const bySource = candidates.filter((t) => t.passwords.size === 0);
+    if (bySource.length > 0) return this.pickBot(bySource, req);
+    const byDigest = candidates.filter((t) => t.passwords.size > 0);
+    if (byDigest.length === 0) {
       throw new CallRejectedError(403, 'source-not-allowed', `no trunk allows source ${req.sourceAddress}`);
     }
-    const dialed = req.requestUser || req.toUser;
-    if (dialed) {
-      for (const variant of [dialed, toggledPlus(dialed)]) {
-        for (const t of candidates) {
-          const bot = t.numbers.get(variant);
-          if (bot !== undefined) return { trunk: t.name, bot, number: variant };
-        }
+    return this.pickBot([this.authenticate(byDigest, req)], req);
+  }
+
+  private authenticate(trunks: CompiledTrunk[], req: RouteRequest): CompiledTrunk {
+    const digest = this.options.digest!;
+    const authorization = headerValue(req.headers, 'Authorization');
+    const method = req.method ?? 'INVITE';
+    for (const t of trunks) {
+      const verdict = digest.verify(authorization, t.realm, method, (u) => t.passwords.get(u));
+      if (verdict.kind === 'ok') return t;
+      if (verdict.kind === 'stale') {
+        throw new CallRejectedError(401, 'auth-stale', `stale nonce for ${verdict.username}`, undefined, {
+          'WWW-Authenticate': digest.challenges(t.realm, true, t.algorithms),
+        });
+      }
+      if (verdict.kind === 'invalid') {
+        throw new CallRejectedError(403, 'bad-credentials', `digest rejected on trunk ${t.name}: ${verdict.reason}`);
       }
     }
-    const fallback = candidates.find((t) => t.bot !== undefined);
-    if (fallback?.bot !== undefined) return { trunk: fallback.name, bot: fallback.bot, number: dialed };
+    // No credentials for any candidate realm: challenge for each (RFC 3261 §22.4 allows several).
+    const byRealm = new Map<string, CompiledTrunk>();
+    for (const t of trunks) if (!byRealm.has(t.realm)) byRealm.set(t.realm, t);
+    throw new CallRejectedError(401, 'auth-challenge', `digest challenge for realm(s) ${[...byRealm.keys()].join(', ')}`, undefined, {
+      'WWW-Authenticate': [...byRealm.values()].flatMap((t) => digest.challenges(t.realm, false, t.algorithms)),
+    });
+  }
+
+  private pickBot(trunks: CompiledTrunk[], req: RouteRequest): RouteDecision {
+    const raw = req.requestUser || req.toUser;
+    // 1. Routing header naming a bot (first trunk that has one configured and set).
+    for (const t of trunks) {
+      if (!t.routingHeader) continue;
+      const named = headerValue(req.headers, t.routingHeader)?.trim();
+      if (named && this.botNames.has(named)) return this.decide(t, named, raw, req);
+    }
+    // 2. The dialed number.
+    if (raw) {
+      for (const t of trunks) {
+        const e164 = toE164(raw, t.country);
+        const key = t.normalized.get(e164);
+        if (key !== undefined) return this.decide(t, t.numbers.get(key)!, key, req);
+      }
+      for (const variant of [raw, toggledPlus(raw)]) {
+        for (const t of trunks) {
+          const bot = t.numbers.get(variant);
+          if (bot !== undefined) return this.decide(t, bot, variant, req);
+        }
+      }
+      // 3. A bot by name: sip:<botname>@host.
+      if (this.botNames.has(raw)) return this.decide(trunks[0], raw, raw, req);
+    }
+    // 4. The trunk bot (mode flow).
+    const fallback = trunks.find((t) => t.bot !== undefined);
+    if (fallback?.bot !== undefined) return this.decide(fallback, fallback.bot, toE164(raw, fallback.country), req);
     throw new CallRejectedError(
       404,
       'number-not-routed',
-      `number "${dialed}" is not routed on trunk(s) ${candidates.map((t) => t.name).join(', ')}`,
+      `number "${raw}" is not routed on trunk(s) ${trunks.map((t) => t.name).join(', ')}`,
     );
   }
 
-  private matchSource(address: string): CompiledTrunk[] {
+  private decide(t: CompiledTrunk, bot: string, number: string, req: RouteRequest): RouteDecision {
+    if (t.requireE164From && !isE164(req.fromUser ?? '')) {
+      throw new CallRejectedError(404, 'from-not-e164', `From user "${req.fromUser ?? ''}" is not E.164 (trunk ${t.name})`);
+    }
+    return { trunk: t.name, bot, number };
+  }
+
+  private sourceAllowed(t: CompiledTrunk, address: string): boolean {
     const addr = bareAddress(address);
     const family = isIP(addr);
-    if (family === 0) return [];
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    return this.trunks.filter((t) => t.allow.check(addr, type));
+    if (family === 0) return false;
+    if (t.allow.check(addr, family === 4 ? 'ipv4' : 'ipv6')) return true;
+    if (t.allowHosts.length === 0 || !this.options.resolveHost) return false;
+    const plain = unmapped(addr);
+    return t.allowHosts.some((h) => this.options.resolveHost!(h).some((a) => unmapped(a) === plain));
   }
 }

@@ -42,8 +42,8 @@ export class DigestServer {
   }
 
   /** WWW-Authenticate values for a 401: one challenge per algorithm, a fresh nonce each (RFC 8760 §2.4). */
-  challenges(realm: string, stale = false): string[] {
-    return this.algorithms.map((algorithm) => {
+  challenges(realm: string, stale = false, algorithms: readonly DigestAlgorithm[] = this.algorithms): string[] {
+    return algorithms.map((algorithm) => {
       const params: Array<[string, string]> = [
         ['realm', realm],
         ['nonce', this.issueNonce()],

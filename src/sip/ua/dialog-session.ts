@@ -7,6 +7,7 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { Transport } from '../transport/transport.js';
 import { sdpOf } from './body.js';
+import { decideSessionTimer, SessionTimer, sessionTimerHeaders, type SessionTimerDecision } from './session-timer.js';
 import type { DialogRequestHandler, UaCore } from './core.js';
 
 type ReinviteListener = (offer: string | undefined, answer: (sdp: string) => void, reject: (status: number) => void) => void;
@@ -21,6 +22,8 @@ interface PendingAck {
  * INFO, OPTIONS), sends our BYE, and reports the end once through 'terminated'.
  */
 export class DialogSession extends EventEmitter implements DialogRequestHandler {
+  /** SDP carried by the ACK of the 200 OK: the answer when the INVITE had no offer (delayed offer, RFC 3261 §13.2.1). */
+  ackSdp: string | undefined;
   readonly callId: string;
   private ended = false;
   private hangupPromise: Promise<void> | undefined;
@@ -29,6 +32,7 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
   private pendingReinvite: ServerTransaction | undefined;
   private reinviteRetransmitter: Uas2xxRetransmitter | undefined;
   private stopReinviteAck: (() => void) | undefined;
+  private sessionTimer: SessionTimer | undefined;
 
   constructor(
     readonly dialog: Dialog,
@@ -40,6 +44,22 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
     super();
     this.callId = dialog.callId;
     core.addDialog(dialog.key, this);
+  }
+
+  /**
+   * Starts the RFC 4028 session timer negotiated in the INVITE/200: without a refresh in time the dialog ends
+   * with BYE; when we are the refresher we send UPDATE at half the interval.
+   */
+  startSessionTimer(decision: SessionTimerDecision): void {
+    if (decision.kind !== 'timer' || this.ended) return;
+    this.sessionTimer = new SessionTimer(this.core.clock, decision, {
+      onRefreshDue: () => this.sendRefresh(),
+      onExpired: () => {
+        this.core.logger.info({ sipCallId: this.callId, interval: this.sessionTimer?.current.interval }, 'session timer expired without refresh; sending BYE');
+        void this.hangup('session-expired');
+      },
+    });
+    this.sessionTimer.refreshed();
   }
 
   get terminated(): boolean {
@@ -174,7 +194,7 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
       if (status >= 200 && status < 300 && sdp !== undefined) {
         this.dialog.refreshTarget(req);
         this.localSdp = sdp;
-        const ok = this.core.respond(tx, 200, { dialog: true, transport, body: sdp, contentType: 'application/sdp' });
+        const ok = this.core.respond(tx, 200, { dialog: true, transport, body: sdp, contentType: 'application/sdp', headers: this.noteRefresh(req) });
         this.await2xxAck(ok, cseqOf(req).seq, transport);
       } else {
         this.core.respond(tx, status >= 300 && status <= 699 ? status : 500);
@@ -190,7 +210,7 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
       answered = true;
       this.dialog.refreshTarget(req);
       this.localSdp = sdp;
-      this.core.respond(tx, 200, { dialog: true, transport, body: sdp, contentType: 'application/sdp' });
+      this.core.respond(tx, 200, { dialog: true, transport, body: sdp, contentType: 'application/sdp', headers: this.noteRefresh(req) });
     };
     const reject = (status: number): void => {
       if (answered) return;
@@ -198,9 +218,9 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
       this.core.respond(tx, status >= 300 && status <= 699 ? status : 500);
     };
     if (req.body.length === 0) {
-      // UPDATE without offer (session refresh): plain 200, nothing to negotiate.
+      // UPDATE without offer (session refresh, RFC 4028): 200 confirming the timer, nothing to negotiate.
       answered = true;
-      this.core.respond(tx, 200, { dialog: true, transport });
+      this.core.respond(tx, 200, { dialog: true, transport, headers: this.noteRefresh(req) });
       return;
     }
     this.offerToListener(req, answer, reject);
@@ -254,9 +274,49 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
     return this.core.dialogHeaders(this.transport).find(([n]) => n === 'Allow')?.[1] ?? '';
   }
 
+  /** A refresh request (re-INVITE/UPDATE) was accepted: restart the session timer; headers for the 2xx. */
+  private noteRefresh(req: SipRequest): Array<[string, string]> {
+    if (!this.sessionTimer) {
+      // A timer may also start with a refresh (RFC 4028 §9 applies to re-INVITE and UPDATE alike).
+      this.startSessionTimer(decideSessionTimer(req));
+      return this.sessionTimer ? sessionTimerHeaders((this.sessionTimer as SessionTimer).current) : [];
+    }
+    const asked = decideSessionTimer(req);
+    this.sessionTimer.refreshed(asked.kind === 'timer' ? asked : undefined);
+    return sessionTimerHeaders(this.sessionTimer.current);
+  }
+
+  /** As refresher: UPDATE without a body (RFC 4028 §10, RFC 3311); a 481/408 or timeout ends the dialog. */
+  private sendRefresh(): void {
+    if (this.ended || this.hangupPromise || !this.sessionTimer) return;
+    const current = this.sessionTimer.current;
+    const update = this.dialog.createRequest('UPDATE', {
+      headers: [
+        ['Session-Expires', `${current.interval};refresher=uas`],
+        ['Supported', 'timer'],
+        ...this.core.dialogHeaders(this.transport).filter(([n]) => n === 'Contact'),
+      ],
+    });
+    let tx;
+    try {
+      tx = this.core.sendInDialog(this.dialog, update, this.transport);
+    } catch (err) {
+      this.core.logger.warn({ err, sipCallId: this.callId }, 'could not send session refresh');
+      return;
+    }
+    tx.on('response', (res: SipResponse) => {
+      if (res.status < 200) return;
+      if (res.status < 300) this.sessionTimer?.refreshed();
+      else if (res.status === 481 || res.status === 408) void this.hangup('session-expired');
+      else this.core.logger.warn({ sipCallId: this.callId, status: res.status }, 'session refresh refused');
+    });
+    tx.once('timeout', () => void this.hangup('session-expired'));
+  }
+
   private end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.sessionTimer?.stop();
     this.stopReinvite();
     this.core.removeDialog(this.dialog.key);
     this.emit('terminated', reason);

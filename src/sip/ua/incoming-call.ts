@@ -11,6 +11,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { SipEndpoint, Transport } from '../transport/transport.js';
 import type { UaCore } from './core.js';
 import { sdpOf } from './body.js';
+import { sessionTimerHeaders, type SessionTimerDecision } from './session-timer.js';
 import { DialogSession } from './dialog-session.js';
 import { partyFromNameAddr, partyFromUri, type Party } from './party.js';
 
@@ -29,6 +30,9 @@ export class IncomingCall extends EventEmitter {
   private finalSent = false;
   private readonly unregisterCancel: () => void;
   private readonly giveUpTimer: TimerHandle | undefined;
+
+  /** The session timer asked for in the INVITE (RFC 4028), set by the UA before the call is handed out. */
+  sessionTimer: SessionTimerDecision = { kind: 'none' };
 
   constructor(
     readonly request: SipRequest,
@@ -85,7 +89,7 @@ export class IncomingCall extends EventEmitter {
   }
 
   /** Final error response (>= 300). Later calls and calls after accept/cancel are ignored. */
-  reject(status: number, reason?: string, extraHeaders?: Record<string, string>): void {
+  reject(status: number, reason?: string, extraHeaders?: Record<string, string | readonly string[]>): void {
     if (this.finalSent) return;
     let code = status;
     if (!Number.isInteger(code) || code < 300 || code > 699) {
@@ -97,7 +101,8 @@ export class IncomingCall extends EventEmitter {
     this.core.respond(this.tx, code, {
       toTag: this.localTag,
       ...(reason !== undefined ? { reason } : {}),
-      headers: Object.entries(extraHeaders ?? {}),
+      // An array value becomes one header line per element (WWW-Authenticate may not be comma-joined, §7.3.1).
+      headers: Object.entries(extraHeaders ?? {}).flatMap(([n, v]) => (typeof v === 'string' ? [[n, v] as const] : v.map((x) => [n, x] as const))),
     });
   }
 
@@ -131,6 +136,7 @@ export class IncomingCall extends EventEmitter {
       copyRecordRoute: true,
       body: sdpAnswer,
       contentType: 'application/sdp',
+      headers: sessionTimerHeaders(this.sessionTimer),
     });
     return new Promise<DialogSession>((resolve, reject) => {
       const retransmitter = new Uas2xxRetransmitter(
@@ -146,15 +152,19 @@ export class IncomingCall extends EventEmitter {
           void session.hangup('ack-timeout');
         },
       );
-      const stopWaiting = this.core.expectAck(dialog, cseqOf(this.request).seq, () => {
+      const stopWaiting = this.core.expectAck(dialog, cseqOf(this.request).seq, (ack) => {
+        const body = sdpOf(ack);
+        if (body.kind === 'sdp') session.ackSdp = body.sdp;
         retransmitter.stop();
         session.detachPendingAck();
+        session.startSessionTimer(this.sessionTimer);
         resolve(session);
       });
       // A BYE that overtakes the ACK (UDP reordering) confirms the dialog too (§15: the caller sent ACK first).
       session.setPendingAck(() => {
         retransmitter.stop();
         stopWaiting();
+        session.startSessionTimer(this.sessionTimer);
         resolve(session);
       }, (err: Error) => {
         retransmitter.stop();

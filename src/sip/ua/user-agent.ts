@@ -20,6 +20,7 @@ import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
 import { checkRequest } from './request-policy.js';
 import { sdpOf } from './body.js';
+import { decideSessionTimer } from './session-timer.js';
 
 export interface SipUserAgentOptions {
   clock: Clock;
@@ -33,6 +34,8 @@ export interface SipUserAgentOptions {
   timers?: Partial<SipTimerConfig>;
   /** Option tags we implement (Supported header, Require check). Default none. */
   supported?: string[];
+  /** RFC 4028 Min-SE in seconds (default 90, the RFC's floor). */
+  minSessionExpires?: number;
   /** Final answer deadline for an incoming INVITE before the stack sends 408 (default 180 s). */
   pendingInviteTimeoutMs?: number;
 }
@@ -68,7 +71,8 @@ export class SipUserAgent implements SignalingEngine {
   constructor(private readonly options: SipUserAgentOptions) {
     this.log = options.logger.child({ component: 'sip-ua' });
     this.timers = sipTimers(options.timers);
-    this.supported = new Set((options.supported ?? []).map((s) => s.toLowerCase()));
+    // "timer" (RFC 4028) is implemented by the stack itself.
+    this.supported = new Set([...(options.supported ?? []), 'timer'].map((s) => s.toLowerCase()));
     this.serverName = options.userAgent ?? 'trunkbridge';
     this.layer = new TransactionLayer({
       clock: options.clock,
@@ -172,6 +176,12 @@ export class SipUserAgent implements SignalingEngine {
       this.respond(tx, 400, { reason: 'Missing Contact' });
       return;
     }
+    // RFC 4028 §9: a Session-Expires below our Min-SE is answered 422 with our Min-SE.
+    const sessionTimer = decideSessionTimer(req, this.options.minSessionExpires);
+    if (sessionTimer.kind === 'too-small') {
+      this.respond(tx, 422, { headers: [['Min-SE', String(sessionTimer.minSE)]] });
+      return;
+    }
     const body = sdpOf(req);
     if (body.kind === 'unsupported') {
       // §8.2.3: "If a UAS does not understand the content type ... it MUST return a 415 ... with Accept".
@@ -181,6 +191,7 @@ export class SipUserAgent implements SignalingEngine {
     // Send 100 at once so the caller stops retransmitting (§17.2.1: the TU answers within 200 ms).
     this.respond(tx, 100);
     const call = new IncomingCall(req, tx, ctx.source, ctx.transport, newTag(), this.core);
+    call.sessionTimer = sessionTimer;
     if (!this.handler) {
       this.log.warn({ sipCallId }, 'INVITE with no call handler registered; 503');
       call.reject(503);

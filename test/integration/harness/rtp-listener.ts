@@ -8,6 +8,8 @@ export interface CapturedRtp {
   ssrc: number;
   payload: Buffer;
   from: { address: string; port: number };
+  /** Arrival time (Date.now()). */
+  at?: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export class RtpListener {
         ssrc: msg.readUInt32BE(8),
         payload: Buffer.from(msg.subarray(off, end)),
         from: { address: rinfo.address, port: rinfo.port },
+        at: Date.now(),
       });
     });
     return listener;

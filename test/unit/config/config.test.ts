@@ -44,7 +44,7 @@ describe('default config', () => {
     const cfg = loadDefaultConfig();
     expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.inboundTrunks).toEqual([
-      { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {}, jitterBufferMs: 40, rtpTimeoutSec: 30, srtp: 'off' },
+      { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], digestAlgorithms: ['SHA-256', 'MD5'], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {}, jitterBufferMs: 40, rtpTimeoutSec: 30, srtp: 'off' },
     ]);
     expect(cfg.bots.echo).toEqual({ builtin: 'echo', delayFrames: 0 });
     expect(cfg.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });

@@ -1,0 +1,52 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/core/logger.js';
+import { handleReinvites, withNextVersion } from '../../../src/calls/reinvite.js';
+import type { DialogSignal } from '../../../src/calls/signaling.js';
+import type { MediaDirection } from '../../../src/sdp/index.js';
+
+const offer = (dir: string, port = 4000, addr = '127.0.0.1', pts = '0') =>
+  `v=0\r\no=peer 1 2 IN IP4 ${addr}\r\ns=-\r\nc=IN IP4 ${addr}\r\nt=0 0\r\nm=audio ${port} RTP/AVP ${pts}\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=${dir}\r\n`;
+
+function setup() {
+  const dialog = new EventEmitter() as unknown as DialogSignal;
+  const calls: Array<['remote', { address: string; port: number }] | ['direction', MediaDirection]> = [];
+  const media = { updateRemote: (r: { address: string; port: number }) => calls.push(['remote', r]), setDirection: (d: MediaDirection) => calls.push(['direction', d]) };
+  handleReinvites(dialog, media, { localAddress: '127.0.0.9', localPort: 20000, codecName: 'PCMU', payloadType: 0, remote: { address: '127.0.0.1', port: 4000 }, localSdp: 'v=0\r\no=trunkbridge 77 5 IN IP4 127.0.0.9\r\n' }, silentLogger());
+  const reinvite = (sdp: string | undefined) => {
+    let result: { answer?: string; reject?: number } = {};
+    (dialog as unknown as EventEmitter).emit('reinvite', sdp, (a: string) => (result = { answer: a }), (s: number) => (result = { reject: s }));
+    return result;
+  };
+  return { calls, reinvite };
+}
+
+describe('handleReinvites', () => {
+  it('holds on sendonly/inactive/c=0.0.0.0, resumes on sendrecv, moves to a new port, bumps the o= version', () => {
+    const { calls, reinvite } = setup();
+    const a1 = reinvite(offer('sendonly'));
+    expect(a1.answer).toMatch(/a=recvonly/);
+    expect(a1.answer).toMatch(/^o=trunkbridge 77 6 /m);
+    expect(reinvite(offer('inactive')).answer).toMatch(/^o=trunkbridge 77 7 /m);
+    reinvite(offer('sendrecv', 4000, '0.0.0.0'));
+    reinvite(offer('sendrecv', 4002));
+    expect(calls).toEqual([
+      ['direction', 'recvonly'],
+      ['direction', 'inactive'],
+      ['direction', 'inactive'],
+      ['remote', { address: '127.0.0.1', port: 4002 }],
+      ['direction', 'sendrecv'],
+    ]);
+  });
+
+  it('refuses an offer without the running codec with 488, answers a no-offer re-INVITE with our SDP', () => {
+    const { calls, reinvite } = setup();
+    expect(reinvite(offer('sendrecv', 4000, '127.0.0.1', '8'))).toEqual({ reject: 488 });
+    expect(reinvite(undefined).answer).toMatch(/^o=trunkbridge 77 5 /m);
+    expect(calls).toEqual([]);
+  });
+
+  it('withNextVersion keeps the session id and increments the version', () => {
+    expect(withNextVersion('o=a 1 9 IN IP4 x', 'v=0\no=b 2 0 IN IP4 y')).toBe('v=0\no=a 1 10 IN IP4 y');
+  });
+});
