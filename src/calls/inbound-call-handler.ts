@@ -164,7 +164,7 @@ export async function handleInboundCall(
       running = { codecName: answered.codec.name, payloadType: answered.payloadType, remote: answered.remote, ours: mirrorDirection(answered.direction) };
     }
     media.setDirection(running.ours);
-    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp }, log);
+    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp, ...(negotiated?.srtp ? { srtp: negotiated.srtp } : {}) }, log);
 
     const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
     if (releaseSlot) {
