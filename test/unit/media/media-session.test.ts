@@ -356,6 +356,27 @@ describe('MediaSession send path', () => {
     expect(fired).toBe(1);
   });
 
+  it('hold (setDirection): no RTP timeout while the far end is not meant to send, re-armed on resume; recvonly sends nothing', async () => {
+    const { session, clock } = await setup({ appSampleRate: 8000, rtpTimeoutMs: 100 });
+    let fired = 0;
+    session.on('rtp-timeout', () => fired++);
+    session.start();
+    session.setDirection('sendonly'); // the caller put us on hold: it sends nothing
+    clock.advance(1000);
+    expect(fired).toBe(0);
+    session.setDirection('inactive');
+    const sent = session.stats.packetsSent;
+    clock.advance(1000);
+    expect(fired).toBe(0);
+    expect(session.stats.packetsSent).toBe(sent);
+    session.setDirection('sendrecv'); // resumed: the timeout counts from here
+    clock.advance(80);
+    expect(fired).toBe(0);
+    expect(session.stats.packetsSent).toBeGreaterThan(sent);
+    clock.advance(40);
+    expect(fired).toBe(1);
+  });
+
   it('close() stops timers, frees the port, and is safe twice', async () => {
     const { session, clock, socket } = await setup({ appSampleRate: 8000 });
     session.start();
