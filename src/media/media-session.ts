@@ -19,7 +19,8 @@ import { Resampler } from './resample/resampler.js';
 import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js';
 import type { LastPacket, RtpSocket } from './rtp/port-pool.js';
 import { looksLikeRtcp } from './rtcp/packet.js';
-import { RtcpReporter, rtcpInterval, type MediaQuality, type RtcpInput } from './rtcp/rtcp-reporter.js';
+import { RtcpReporter, type MediaQuality, type RtcpInput } from './rtcp/rtcp-reporter.js';
+import { RtcpChannel } from './rtcp/rtcp-channel.js';
 import { SrtpError, SrtpSession, type SrtpSuite } from './srtp/srtp-context.js';
 import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
@@ -210,14 +211,8 @@ export class MediaSession extends EventEmitter {
   private timer: TimerHandle | undefined;
 
   // RTCP
-  private readonly rtcpEnabled: boolean;
   private readonly rtcpMux: boolean;
-  private readonly rtcpIntervalMs: number;
-  private readonly rtcpFixedRemote: boolean;
-  private rtcpRemote: { address: string; port: number };
-  private rtcpLatched = false;
-  private nextRtcpAt = Infinity;
-  private rtcpSent = 0;
+  private readonly rtcp: RtcpChannel;
 
   // SRTP, when negotiated
   private readonly srtp: SrtpSession | undefined;
@@ -246,16 +241,29 @@ export class MediaSession extends EventEmitter {
     this.remoteAddr = this.sendable(opts.remote);
     this.srtp = opts.srtp ? new SrtpSession(opts.srtp.suite, opts.srtp.localKeySalt, opts.srtp.remoteKeySalt) : undefined;
     this.rtcpMux = opts.rtcp?.mux === true;
-    this.rtcpEnabled = this.rtcpMux || this.rtp.rtcp !== undefined;
-    this.rtcpIntervalMs = opts.rtcp?.intervalMs ?? 5000;
-    this.rtcpFixedRemote = opts.rtcp?.remote !== undefined;
-    this.rtcpRemote = this.rtcpTarget(opts.remote, opts.rtcp?.remote);
     this.reporter = new RtcpReporter({
       ssrc: this.ssrc,
       cname: opts.rtcp?.cname ?? `${randomBytes(6).toString('hex')}@trunkbridge`,
       sendClockRate: opts.codec.clockRate,
       // performance.now() has no wall-clock meaning; anchor it once so SR NTP times are real dates.
       wallClockOffsetMs: Date.now() - opts.clock.now(),
+    });
+    this.rtcp = new RtcpChannel({
+      clock: opts.clock,
+      logger: opts.logger,
+      rtp: opts.socket,
+      reporter: this.reporter,
+      mux: this.rtcpMux,
+      rtpRemote: opts.remote,
+      ...(opts.rtcp?.remote ? { given: opts.rtcp.remote } : {}),
+      intervalMs: opts.rtcp?.intervalMs ?? 5000,
+      latching: this.latching,
+      ...(this.srtp ? { srtp: this.srtp } : {}),
+      sendable: (a) => this.sendable(a),
+      onInput: (input) => {
+        if (!this.closed) this.emit('rtcp', input);
+      },
+      onSendDone: this.onSendDone,
     });
     this.telephoneEvent = opts.telephoneEvent;
     if (opts.telephoneEvent) {
@@ -313,11 +321,7 @@ export class MediaSession extends EventEmitter {
     this.rtp.socket.on('error', this.onSocketError);
     this.startAt = this.clock.now();
     this.lastRxAt = this.startAt;
-    if (this.rtp.rtcp && !this.rtcpMux) {
-      this.rtp.rtcp.on('message', this.onRtcpMessage);
-      this.rtp.rtcp.on('error', this.onSocketError);
-    }
-    if (this.rtcpEnabled) this.nextRtcpAt = this.startAt + rtcpInterval(this.rtcpIntervalMs, true);
+    this.rtcp.start(this.startAt);
     this.tick();
   }
 
@@ -360,8 +364,7 @@ export class MediaSession extends EventEmitter {
     if (this.closed) return;
     this.remoteAddr = this.sendable(remote);
     this.latched = false;
-    if (!this.rtcpFixedRemote) this.rtcpRemote = this.rtcpTarget(remote, undefined);
-    this.rtcpLatched = false;
+    this.rtcp.updateRemote(remote);
   }
 
   /** Loss, jitter and RTT of the call so far (RTCP figures; RTT once the far end reported on our stream). */
@@ -387,16 +390,11 @@ export class MediaSession extends EventEmitter {
     this.timer?.cancel();
     this.timer = undefined;
     this.rtp.socket.off('message', this.onMessage);
-    this.rtp.rtcp?.off('message', this.onRtcpMessage);
+    this.rtcp.stop();
     // A last report with BYE (RFC 3550 6.6) tells the far end's RTCP this stream is gone.
-    const last: LastPacket[] = [];
-    if (this.rtcpEnabled && this.started) {
-      const packet = this.protectRtcp(this.reporter.buildReport(this.clock.now(), true));
-      last.push({ via: this.rtcpMux ? 'rtp' : 'rtcp', packet, port: this.rtcpRemote.port, address: this.rtcpRemote.address });
-    }
-    this.rtp.close(last);
+    const last: LastPacket | undefined = this.started ? this.rtcp.lastPacket(this.clock.now(), this.remoteAddr) : undefined;
+    this.rtp.close(last ? [last] : []);
     this.rtp.socket.off('error', this.onSocketError);
-    this.rtp.rtcp?.off('error', this.onSocketError);
   }
 
   /** A dual-stack (udp6) socket reaches IPv4 peers only through IPv4-mapped addresses. */
@@ -410,11 +408,11 @@ export class MediaSession extends EventEmitter {
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.closed) return;
     if (this.rtcpMux && looksLikeRtcp(msg)) {
-      this.onRtcpMessage(msg, rinfo);
+      this.rtcp.onMessage(msg, rinfo);
       return;
     }
     if (this.srtp) {
-      const plain = this.unprotect(msg, false);
+      const plain = this.unprotect(msg);
       if (!plain) return;
       msg = plain;
     }
@@ -581,7 +579,7 @@ export class MediaSession extends EventEmitter {
     this.drainJitter(now);
     if (this.closed) return;
     this.checkRtpTimeout(now);
-    if (now >= this.nextRtcpAt) this.sendRtcp(now);
+    this.rtcp.poll(now, this.remoteAddr);
     this.timer = this.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.ptimeMs - now);
   };
 
@@ -667,66 +665,19 @@ export class MediaSession extends EventEmitter {
     }
   }
 
-  // ---- RTCP ---------------------------------------------------------------------------------------------
+  // ---- SRTP ---------------------------------------------------------------------------------------------
 
-  /** Where RTCP goes: a=rtcp when given, else the RTP address on port + 1 (or the RTP port itself with mux). */
-  private rtcpTarget(rtp: { address: string; port: number }, given: { address?: string; port: number } | undefined): { address: string; port: number } {
-    if (given) return this.sendable({ address: given.address ?? rtp.address, port: given.port });
-    return this.sendable({ address: rtp.address, port: this.rtcpMux ? rtp.port : rtp.port + 1 });
-  }
-
-  private sendRtcp(now: number): void {
-    this.nextRtcpAt = now + rtcpInterval(this.rtcpIntervalMs, false);
-    const packet = this.protectRtcp(this.reporter.buildReport(now));
-    // With mux the RTCP follows the (possibly latched) RTP target.
-    const to = this.rtcpMux ? this.remoteAddr : this.rtcpRemote;
-    const socket = this.rtcpMux ? this.rtp.socket : this.rtp.rtcp;
-    if (!socket) return;
+  /** SRTP → plain RTP, or null (counted, logged now and then) for a packet that fails authentication or replay. */
+  private unprotect(msg: Buffer): Buffer | null {
     try {
-      socket.send(packet, to.port, to.address, this.onSendDone);
-      this.rtcpSent++;
-    } catch (err) {
-      this.onSendDone(err as Error);
-    }
-  }
-
-  private rtcpFailures = 0;
-
-  private protectRtcp(packet: Buffer): Buffer {
-    return this.srtp ? this.srtp.local.protectRtcp(packet) : packet;
-  }
-
-  /** SRTP/SRTCP → plain, or null (counted, logged now and then) for a packet that fails authentication or replay. */
-  private unprotect(msg: Buffer, rtcp: boolean): Buffer | null {
-    try {
-      return rtcp ? this.srtp!.remote.unprotectRtcp(msg) : this.srtp!.remote.unprotectRtp(msg);
+      return this.srtp!.remote.unprotectRtp(msg);
     } catch (err) {
       if (!(err instanceof SrtpError)) throw err;
-      if (!rtcp) this.stats.packetsIgnored++;
+      this.stats.packetsIgnored++;
       if (this.srtpFailures++ % 500 === 0) this.log.warn({ err: err.message, kind: err.kind, failures: this.srtpFailures }, 'SRTP packet dropped');
       return null;
     }
   }
-
-  private readonly onRtcpMessage = (raw: Buffer, rinfo: dgram.RemoteInfo): void => {
-    if (this.closed) return;
-    const msg = this.srtp ? this.unprotect(raw, true) : raw;
-    if (!msg) return;
-    const input = this.reporter.onRtcp(msg, this.clock.now());
-    if (!input) {
-      if (this.rtcpFailures++ % 100 === 0) this.log.debug({ bytes: msg.length, from: rinfo.address }, 'invalid RTCP packet ignored');
-      return;
-    }
-    if (!this.rtcpMux && !this.rtcpLatched) {
-      // Symmetric RTCP, under the same latching rule as RTP.
-      this.rtcpLatched = true;
-      const allowed =
-        rinfo.port > 0 && (this.latching === 'any' || (this.latching === 'same-ip' && rinfo.address === this.rtcpRemote.address));
-      if (allowed) this.rtcpRemote = { address: rinfo.address, port: rinfo.port };
-    }
-    if (input.bye.length > 0) this.log.info({ ssrcs: input.bye }, 'RTCP BYE from the far end');
-    this.emit('rtcp', input);
-  };
 
   private sendFailures = 0;
   /** False while our negotiated direction forbids sending (hold). */
