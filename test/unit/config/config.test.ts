@@ -102,6 +102,7 @@ describe('parseConfig', () => {
     ['unknown nested key', `${BASE}\nsip: { lsten: [] }`, 'sip.lsten'],
     ['unknown trunk key', BASE.replace('bot: echo', 'bot: echo\n    foo: 1'), 'inboundTrunks[0].foo'],
     ['trunk jitter buffer too long', BASE.replace('bot: echo', 'bot: echo\n    jitterBufferMs: 5000'), 'inboundTrunks[0].jitterBufferMs'],
+    ['trunk srtp not a policy', BASE.replace('bot: echo', 'bot: echo\n    srtp: yes'), 'inboundTrunks[0].srtp'],
     ['trunk codec unknown', BASE.replace('bot: echo', 'bot: echo\n    codecs: [PCMU, G729]'), 'inboundTrunks[0].codecs[1]'],
     ['bad transport', `${BASE}\nsip: { listen: [{ transport: sctp }] }`, 'sip.listen[0].transport'],
     ['port out of range', `${BASE}\nsip: { listen: [{ port: 70000 }] }`, 'sip.listen[0].port'],
