@@ -11,7 +11,14 @@ import { SipUserAgent } from './sip/ua/user-agent.js';
 import { CallManager } from './calls/call-manager.js';
 import type { CallObserver } from './calls/call-events.js';
 import type { PeerAddress } from './calls/signaling.js';
+import type { TransferContext } from './calls/inbound-call-handler.js';
+import type { TransferServices } from './calls/transfer.js';
+import type { TransferPolicy } from './calls/transfer-target.js';
 import { OpsHttpServer } from './api/http-server.js';
+import { createCallsApi } from './api/calls-api.js';
+import type { Registration } from './sip/ua/registration.js';
+import { RegistrationMetrics } from './metrics/registration-metrics.js';
+import { routeRegistered, type RegisteredExtension } from './trunks/registration-router.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -53,6 +60,7 @@ export class TrunkbridgeApp {
   private readonly hosts: HostResolver;
   private readonly calls: CallManager;
   private readonly ops: OpsHttpServer | undefined;
+  private readonly registrations: Registration[] = [];
   private stopped = false;
 
   constructor(
@@ -94,13 +102,61 @@ export class TrunkbridgeApp {
     const targets = new Map<string, BotTarget>();
     for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
 
+    const regMetrics = new RegistrationMetrics(this.metrics.registry);
+    const extensions: RegisteredExtension[] = [];
+    const pbxByName = new Map<string, NonNullable<TransferPolicy['pbx']>>();
+    for (const r of config.registrations) {
+      const reg = this.sip.register({
+        server: r.server,
+        port: r.port,
+        transport: r.transport,
+        username: r.username,
+        password: r.password,
+        expires: r.expires,
+        ...(r.extension !== undefined ? { extension: r.extension } : {}),
+        ...(r.domain !== undefined ? { domain: r.domain } : {}),
+      });
+      regMetrics.state(r.name, 'registering');
+      reg.on('state', (state: string) => regMetrics.state(r.name, state));
+      this.registrations.push(reg);
+      extensions.push({ name: r.name, contactUser: reg.contactUser, bot: r.bot, registrarAddresses: reg.registrarAddresses });
+      pbxByName.set(r.name, { host: r.server, port: r.port, transport: r.transport, credentials: { username: r.username, password: r.password } });
+    }
+    const firstPbx = pbxByName.values().next().value;
+    /** ext:/pbx: targets dial through the PBX the call came in on, else the first registration. */
+    const pbxFor = (trunk: string | undefined) => {
+      const pbx = (trunk !== undefined ? pbxByName.get(trunk) : undefined) ?? firstPbx;
+      return pbx ? { pbx } : {};
+    };
+    const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
+    const transferAllow = new Map(config.inboundTrunks.map((t) => [t.name, t.transferAllow ?? []] as const));
+    const transfers = (ctx: TransferContext): TransferServices => ({
+      policy: {
+        destinations: config.transferDestinations,
+        outboundTrunk: (name) => outboundTrunks.get(name),
+        allow: ctx.inboundTrunk !== undefined ? (transferAllow.get(ctx.inboundTrunk) ?? []) : [],
+        ...pbxFor(ctx.inboundTrunk),
+        viaPbx: ctx.inboundTrunk !== undefined && pbxByName.has(ctx.inboundTrunk),
+      },
+      placeCall: (req) => this.sip.placeCall(req),
+      allocateRtp: () => ports.allocate(),
+      mediaAddress,
+      codecPreference: [...config.media.codecs],
+      idleFill: config.media.idleFill,
+      latching: config.media.latching,
+      advertisedHost: this.sip.advertisedHost('udp'),
+      callerNumber: ctx.callerNumber,
+      calledNumber: ctx.calledNumber,
+      appSampleRate: ctx.appSampleRate,
+    });
+
     this.calls = new CallManager(
       this.sip,
       {
         clock: this.clock,
         logger: this.logger.child({ layer: 'calls' }),
         observer: observerFor(this.metrics),
-        route: (req) => router.route(req),
+        route: (req) => routeRegistered(req, extensions) ?? router.route(req),
         botTarget: (name) => {
           const t = targets.get(name);
           // Config validation guarantees every routed bot exists; reaching this is a bug.
@@ -113,6 +169,19 @@ export class TrunkbridgeApp {
         codecPreference: [...config.media.codecs],
         idleFill: config.media.idleFill,
         latching: config.media.latching,
+        transfers,
+        pstn: {
+          clock: this.clock,
+          logger: this.logger.child({ layer: 'calls' }),
+          observer: observerFor(this.metrics),
+          placeCall: (req) => this.sip.placeCall(req),
+          outboundTrunk: (name) => outboundTrunks.get(name),
+          allocateRtp: () => ports.allocate(),
+          mediaAddress,
+          codecPreference: [...config.media.codecs],
+          latching: config.media.latching,
+          advertisedHost: () => this.sip.advertisedHost('udp'),
+        },
         acquireTrunkSlot: (trunk) => limiter.acquire(trunk),
         trunkMedia: (name) => {
           const t = config.inboundTrunks.find((tr) => tr.name === name);
@@ -124,6 +193,44 @@ export class TrunkbridgeApp {
       this.logger.child({ layer: 'calls' }),
     );
     this.calls.attach();
+    this.calls.enableOutbound({
+      clock: this.clock,
+      logger: this.logger.child({ layer: 'calls' }),
+      observer: observerFor(this.metrics),
+      botTarget: (name) => {
+        const t = targets.get(name);
+        if (!t) throw new Error(`bot "${name}" is not configured`);
+        return t;
+      },
+      findBot: (name) => targets.get(name),
+      outboundTrunk: (name) => outboundTrunks.get(name),
+      placeCall: (req) => this.sip.placeCall(req),
+      connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => this.metrics.botFrameDropped() }),
+      allocateRtp: () => ports.allocate(),
+      mediaAddress,
+      codecPreference: [...config.media.codecs],
+      idleFill: config.media.idleFill,
+      latching: config.media.latching,
+      transfers,
+    });
+    const callsApi = config.api.enabled
+      ? createCallsApi(
+          {
+            placeCall: (req) => this.calls.placeCall(req),
+            transfer: (callId, body) => {
+              const call = this.calls.get(callId);
+              return call && 'transfer' in call ? call.transfer(body) : undefined;
+            },
+            hangup: (callId) => {
+              const call = this.calls.get(callId);
+              if (!call) return false;
+              call.end('api-hangup');
+              return true;
+            },
+          },
+          { ...(config.api.token !== undefined ? { token: config.api.token } : {}), logger: this.logger.child({ layer: 'api' }) },
+        )
+      : undefined;
     if (config.metrics.enabled) {
       this.ops = new OpsHttpServer(
         {
@@ -132,6 +239,7 @@ export class TrunkbridgeApp {
           health: () => ({ status: this.stopped ? 'draining' : 'ok', activeCalls: this.calls.activeCount }),
         },
         this.logger.child({ layer: 'api' }),
+        callsApi,
       );
     }
   }
@@ -147,6 +255,7 @@ export class TrunkbridgeApp {
       await this.hosts.start();
       await this.sip.start();
       for (const a of this.sip.boundAddresses()) this.logger.info(a, 'SIP listening');
+      for (const r of this.registrations) r.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -167,6 +276,9 @@ export class TrunkbridgeApp {
     this.stopped = true;
     await this.calls.shutdown();
     this.hosts.stop();
+    for (const r of this.registrations) r.stop();
+    // Let the un-REGISTERs leave before the sockets close.
+    if (this.registrations.length > 0) await new Promise((r) => setTimeout(r, 20));
     await this.sip.stop();
     await this.ops?.close();
   }

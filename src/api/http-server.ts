@@ -19,6 +19,8 @@ export class OpsHttpServer {
   constructor(
     private readonly source: OpsSource,
     private readonly logger: Logger,
+    /** Extra routes (the /v1 calls API): returns true when it answered the request. */
+    private readonly routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
   ) {}
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -49,6 +51,7 @@ export class OpsHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    if (this.routes && (await this.routes(req, res))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;

@@ -1,9 +1,10 @@
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
-import type { BotSession, BotCommand } from '../bot/index.js';
+import type { BotSession, BotCommand, TransferCommand, TransferEvent } from '../bot/index.js';
 import type { MediaSession } from '../media/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { CallObserver, EndReason } from './call-events.js';
+import { TransferController, type TransferServices } from './transfer.js';
 import { parseInfoDtmf } from './dtmf-info.js';
 
 /** The part of a media session a bridged call drives. */
@@ -20,6 +21,10 @@ export class BridgedCall {
   private byeSent: Promise<void> = Promise.resolve();
   private readonly startedAt: number;
   private readonly endedListeners: Array<(reason: EndReason, durationSeconds: number) => void> = [];
+  private readonly transfers: TransferController | undefined;
+  /** Set by a bridged transfer: bot audio no longer reaches the caller / the bot has left. */
+  private botMuted = false;
+  private botReleased = false;
 
   constructor(
     readonly id: string,
@@ -30,22 +35,61 @@ export class BridgedCall {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality'>,
+    transferServices?: TransferServices,
   ) {
     this.startedAt = clock.now();
+    if (transferServices) {
+      const self = this;
+      this.transfers = new TransferController(
+        {
+          log,
+          clock,
+          dialog,
+          media,
+          notifyBot: (e) => bot.sendEvent(e),
+          muteBot: () => {
+            self.botMuted = true;
+          },
+          releaseBot: () => {
+            self.botReleased = true;
+            bot.stop('transfer');
+          },
+          sendBotAudio: (frame) => bot.sendAudio(frame),
+          end: (reason) => self.end(reason),
+        },
+        transferServices,
+      );
+    }
+  }
+
+  /** Runs a transfer (bot command or HTTP API); resolves with the final transfer event. */
+  transfer(cmd: Omit<TransferCommand, 'type'>): Promise<TransferEvent> {
+    if (!this.transfers || this.endReason) {
+      const e: TransferEvent = { type: 'transfer', status: 'failed', reason: this.endReason ? 'call-ended' : 'transfer-unavailable' };
+      this.bot.sendEvent(e);
+      return Promise.resolve(e);
+    }
+    return this.transfers.run(cmd);
   }
 
   /** Connects the three parts. Call once, right after the ACK. */
   start(): void {
-    this.media.on('frame', (frame: Buffer) => this.bot.sendAudio(frame));
+    this.media.on('frame', (frame: Buffer) => {
+      if (this.transfers?.bridged) this.transfers.onCallerFrame(frame);
+      else this.bot.sendAudio(frame);
+    });
     this.media.on('mark', (name: string) => this.bot.sendEvent({ type: 'mark', name }));
-    this.bot.on('audio', (pcm: Buffer) => this.media.playAudio(pcm));
+    this.bot.on('audio', (pcm: Buffer) => {
+      if (!this.botMuted) this.media.playAudio(pcm);
+    });
     this.bot.on('command', (cmd: BotCommand) => this.onBotCommand(cmd));
     this.bot.on('protocol-error', (err: Error) => {
       this.observer.botProtocolError();
       this.log.warn({ err: err.message }, 'bot sent an invalid message');
     });
     this.bot.on('close', (info) => {
-      if (this.endReason) return;
+      // After a bridged transfer the caller talks to the destination: a bot leaving does not end that.
+      if (this.endReason || this.botReleased || this.transfers?.bridged) return;
       this.log.info({ code: info.code, reason: info.reason }, 'bot closed its socket; hanging up');
       this.end('bot-closed');
     });
@@ -93,6 +137,7 @@ export class BridgedCall {
       { reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: { ...this.media.stats }, ...(quality ? { quality } : {}) },
       'call ended',
     );
+    this.transfers?.close();
     this.media.close();
     if (quality) this.bot.stop(reason, { quality });
     else this.bot.stop(reason);
@@ -128,6 +173,9 @@ export class BridgedCall {
       case 'hangup':
         this.log.info({ botReason: cmd.reason }, 'bot asked to hang up');
         this.end('bot-hangup');
+        return;
+      case 'transfer':
+        this.transfer(cmd).catch((err: unknown) => this.log.error({ err }, 'transfer crashed'));
         return;
       case 'dtmf':
         try {

@@ -10,7 +10,11 @@ export type EndReason =
   | 'ack-timeout'
   | 'rtp-timeout'
   | 'shutdown'
-  | 'error';
+  | 'error'
+  /** Ended through HTTP POST /v1/calls/{id}/hangup. */
+  | 'api-hangup'
+  /** The caller was handed to a transfer destination (REFER completed, or the bot left a bridged transfer). */
+  | 'transfer';
 
 /** What call control reports to metrics; implemented by metrics/ and wired in app.ts. */
 export interface CallObserver {

@@ -3,15 +3,19 @@ import type { TimerHandle } from '../core/clock.js';
 import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
 import type { BridgedCall } from './bridged-call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
+import { CallRejectedError } from '../core/errors.js';
+import type { PstnCall } from './pstn-call.js';
+import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
 
 /**
  * Owns the set of live calls: feeds each new INVITE to the inbound handler, keeps answered calls until they end,
  * and refuses new calls with 503 while draining.
  */
 export class CallManager {
-  private readonly calls = new Map<string, BridgedCall>();
+  private readonly calls = new Map<string, BridgedCall | PstnCall>();
   private pendingSetups = 0;
   private draining = false;
+  private outbound: OutboundCallDeps | undefined;
 
   constructor(
     private readonly signaling: SignalingEngine,
@@ -32,6 +36,45 @@ export class CallManager {
   /** Number of calls being set up (routing, bot connect, waiting for ACK). */
   get settingUpCount(): number {
     return this.pendingSetups;
+  }
+
+  /** Turns on {@link placeCall}. */
+  enableOutbound(deps: OutboundCallDeps): void {
+    this.outbound = deps;
+  }
+
+  /** A live (answered) call by our call id. */
+  get(callId: string): BridgedCall | PstnCall | undefined {
+    return this.calls.get(callId);
+  }
+
+  /**
+   * Places an outbound call (see {@link placeOutboundCall}); once answered it is tracked like inbound calls.
+   * Throws CallRejectedError 503 while draining or when outbound calling is not configured.
+   */
+  async placeCall(req: PlaceCallRequest): Promise<PlacedCall> {
+    const deps = this.outbound;
+    if (!deps) throw new CallRejectedError(503, 'outbound-disabled', 'outbound calls are not available');
+    if (this.draining) throw new CallRejectedError(503, 'shutting-down', 'shutting down');
+    this.pendingSetups++;
+    let placed: PlacedCall;
+    try {
+      placed = await placeOutboundCall(req, deps);
+    } catch (err) {
+      this.pendingSetups--;
+      throw err;
+    }
+    const answered = placed.answered.then((call) => {
+      if (this.draining) call.end('shutdown');
+      call.onEnded((reason, seconds) => {
+        this.calls.delete(call.id);
+        deps.observer.callEnded('outbound', reason, seconds);
+      });
+      if (!call.ended) this.calls.set(call.id, call);
+      return call;
+    });
+    void answered.finally(() => this.pendingSetups--).catch(() => {});
+    return { ...placed, answered };
   }
 
   /**

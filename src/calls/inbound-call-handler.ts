@@ -10,6 +10,8 @@ import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
 import { BridgedCall } from './bridged-call.js';
+import type { TransferServices } from './transfer.js';
+import { handlePstnCall, type PstnCall, type PstnCallDeps } from './pstn-call.js';
 
 /** Everything setting up an inbound call needs; built once in app.ts. */
 export interface InboundCallDeps {
@@ -25,6 +27,10 @@ export interface InboundCallDeps {
   codecPreference: string[];
   idleFill: 'silence' | 'none';
   latching: 'any' | 'same-ip' | 'off';
+  /** Transfer services for an answered call (absent: transfers fail with "transfer-unavailable"). */
+  transfers?(ctx: TransferContext): TransferServices;
+  /** pstn-mode trunks and DIDs (forwardTo, no bot). */
+  pstn?: PstnCallDeps;
   /** Takes a per-trunk call slot (maxConcurrentCalls); throws CallRejectedError 486 when full. Returns the release. */
   acquireTrunkSlot?(trunk: string): () => void;
   /** Per-trunk media settings (codec preference, jitter buffer); absent fields fall back to the ones above. */
@@ -40,6 +46,15 @@ export interface TrunkMediaSettings {
   rtpTimeoutSec?: number;
   /** SRTP policy for this trunk's calls (default off). */
   srtp?: SrtpPolicy;
+}
+
+/** Facts about one call that its transfer services depend on. */
+export interface TransferContext {
+  /** Inbound trunk name (its transferAllow applies), or undefined for calls we placed. */
+  inboundTrunk?: string;
+  callerNumber: string;
+  calledNumber: string;
+  appSampleRate: number;
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
@@ -59,7 +74,7 @@ function customHeaders(headers: ReadonlyArray<readonly [string, string]>): Recor
 export async function handleInboundCall(
   signal: IncomingCallSignal,
   deps: InboundCallDeps,
-): Promise<BridgedCall | undefined> {
+): Promise<BridgedCall | PstnCall | undefined> {
   const callId = randomUUID();
   const log = deps.logger.child({ callId, sipCallId: signal.callId });
   log.info(
@@ -82,6 +97,18 @@ export async function handleInboundCall(
     });
     log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
     releaseSlot = deps.acquireTrunkSlot?.(decision.trunk);
+    if (decision.forwardTo) {
+      if (!deps.pstn) throw new CallRejectedError(503, 'pstn-unavailable', 'pstn mode is not available');
+      const pstnCall = await handlePstnCall(signal, { ...decision, forwardTo: decision.forwardTo }, deps.pstn);
+      // The trunk slot is held while the forwarded call lasts.
+      const release = releaseSlot;
+      releaseSlot = undefined;
+      if (release) {
+        if (pstnCall && !pstnCall.ended) pstnCall.onEnded(() => release());
+        else release();
+      }
+      return pstnCall;
+    }
 
     const trunkMedia = deps.trunkMedia?.(decision.trunk) ?? {};
     const codecPreference = trunkMedia.codecPreference ?? deps.codecPreference;
@@ -166,7 +193,13 @@ export async function handleInboundCall(
     media.setDirection(running.ours);
     handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp, ...(negotiated?.srtp ? { srtp: negotiated.srtp } : {}) }, log);
 
-    const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer);
+    const transfers = deps.transfers?.({
+      inboundTrunk: decision.trunk,
+      callerNumber: signal.from.user,
+      calledNumber: decision.number,
+      appSampleRate: target.sampleRate,
+    });
+    const call = new BridgedCall(callId, signal.callId, dialog, media, connectedBot, deps.clock, log, deps.observer, transfers);
     if (releaseSlot) {
       const release = releaseSlot;
       releaseSlot = undefined;

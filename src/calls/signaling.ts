@@ -78,6 +78,58 @@ export interface DialogSignal {
   on(event: 'info', listener: (contentType: string, body: string) => void): this;
   /** 'terminated': the dialog is gone for any reason (BYE either way, ACK timeout). Emitted once. */
   on(event: 'terminated', listener: (reason: string) => void): this;
+  /**
+   * Asks the peer to call `referTo` (REFER, RFC 3515) and follows the NOTIFY sipfrag until a final status
+   * (or `timeoutMs`). Optional so other engines may lack it.
+   */
+  refer?(referTo: string, options: { referredBy: string; timeoutMs: number }): Promise<ReferOutcome>;
+}
+
+/** A call we place (UAC): where it goes and what it says. */
+export interface OutgoingCallRequest {
+  /** Request-URI, e.g. "sip:+15557654321@carrier.example.com;user=phone". */
+  requestUri: string;
+  /** From URI (our identity / caller ID), e.g. "sip:+15550100@carrier.example.com". */
+  fromUri: string;
+  fromDisplayName?: string;
+  /** To URI; defaults to the Request-URI. */
+  toUri?: string;
+  /** Next hop: the trunk host or its outbound proxy. */
+  nextHop: { host: string; port: number; transport: TransportName };
+  /** Preloaded Route (outbound proxy, RFC 3261 §8.1.2), e.g. "<sip:proxy.example.com;lr>". */
+  route?: string;
+  /** Our SDP offer. */
+  sdp: string;
+  /** Extra headers on the INVITE. */
+  headers?: ReadonlyArray<readonly [string, string]>;
+  /** Digest credentials answered to 401/407 (once per challenge). */
+  credentials?: { username: string; password: string };
+  /** CANCEL after this long without an answer; the call then fails with status 408, reason "timeout". */
+  ringTimeoutMs: number;
+}
+
+/** The answered outcome of an {@link OutgoingCallSignal}. */
+export interface AnsweredCall {
+  dialog: DialogSignal;
+  /** SDP answer from the 2xx. */
+  sdp: string;
+}
+
+/** A call being placed. `answered` rejects with a CallRejectedError carrying the final SIP status. */
+export interface OutgoingCallSignal {
+  readonly callId: string;
+  readonly answered: Promise<AnsweredCall>;
+  /** CANCELs (or, if the 2xx crossed it, ACKs and BYEs). The call fails with 487, reason "cancelled". */
+  cancel(): void;
+  /** 'progress': 180/183 with the early-media SDP if any. */
+  on(event: 'progress', listener: (status: number, sdp: string | undefined) => void): this;
+}
+
+/** Result of a REFER (RFC 3515): accepted and the NOTIFY reported a final status, or failed with a status. */
+export interface ReferOutcome {
+  ok: boolean;
+  /** The REFER's own final status when it was rejected, else the sipfrag status of the last NOTIFY (or 408). */
+  sipStatus: number;
 }
 
 /** The signaling engine as call control sees it. */
@@ -90,4 +142,8 @@ export interface SignalingEngine extends Pick<EventEmitter, never> {
   onIncomingCall(handler: (call: IncomingCallSignal) => void): void;
   /** Addresses actually bound (port 0 resolved), for logs and tests. */
   boundAddresses(): PeerAddress[];
+  /** Places a call (UAC INVITE). Optional: an inbound-only engine leaves it out. */
+  placeCall?(request: OutgoingCallRequest): OutgoingCallSignal;
+  /** Host:port we advertise for `transport` (Contact, From host of our own URIs). */
+  advertisedHost?(transport: TransportName): string;
 }

@@ -4,6 +4,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 import { CALLING_CODES, toE164 } from '../trunks/e164.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
@@ -223,11 +224,27 @@ const trunkSchema = z.strictObject({
   requireE164From: z.boolean().default(false),
   /** Calls at once on this trunk; more get 486 Busy Here. */
   maxConcurrentCalls: z.number().int().min(1).max(100_000).optional(),
-  /** flow = calls go to a bot. ('pstn' will join later.) */
-  mode: z.enum(['flow']).default('flow'),
+  /** flow = calls go to a bot; pstn = calls are bridged to `forwardTo` without a bot (B2BUA). */
+  mode: z.enum(['flow', 'pstn']).default('flow'),
+  /** pstn mode: where calls go. */
+  forwardTo: forwardToSchema.optional(),
   /** Bot for numbers not listed in `numbers`. */
   bot: nameSchema.optional(),
-  numbers: z.record(numberKey, z.strictObject({ bot: nameSchema })).default({}),
+  numbers: z
+    .record(
+      numberKey,
+      z
+        .strictObject({ bot: nameSchema.optional(), mode: z.enum(['flow', 'pstn']).optional(), forwardTo: forwardToSchema.optional() })
+        .superRefine((n, ctx) => {
+          if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
+            ctx.addIssue({ code: 'custom', path: [n.mode === 'pstn' ? 'forwardTo' : 'bot'], message: n.mode === 'pstn' ? 'required for mode pstn' : 'required' });
+          }
+          if (n.mode !== 'pstn' && n.forwardTo !== undefined) ctx.addIssue({ code: 'custom', path: ['forwardTo'], message: 'only with mode: pstn' });
+        }),
+    )
+    .default({}),
+  /** Toll-fraud guard: what bots on this trunk may transfer to besides named destinations (see README). */
+  transferAllow: transferAllowSchema,
   /** Codec preference for this trunk's calls (default: media.codecs). */
   codecs: codecList.optional(),
   /** Receive jitter buffer delay, ms; 0 = pass-through (decode on arrival). */
@@ -258,6 +275,10 @@ export const configSchema = z
     media: mediaSchema.prefault({}),
     bots: z.record(nameSchema, botSchema).default({}),
     inboundTrunks: z.array(trunkSchema).default([]),
+    outboundTrunks: z.array(outboundTrunkSchema).default([]),
+    transferDestinations: z.record(nameSchema, transferDestinationSchema).default({}),
+    api: apiSchema.prefault({}),
+    registrations: z.array(registrationSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
   })
@@ -274,6 +295,9 @@ interface LooseConfig {
   media?: { rtpPortMin?: unknown; rtpPortMax?: unknown };
   bots?: unknown;
   inboundTrunks?: unknown;
+  outboundTrunks?: unknown;
+  transferDestinations?: unknown;
+  registrations?: unknown;
 }
 
 type Ctx = z.RefinementCtx;
@@ -286,6 +310,68 @@ function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
   checkRtpRange(cfg, ctx);
   checkListenUnique(cfg, ctx);
   checkTrunks(cfg, ctx);
+  checkOutbound(cfg, ctx);
+  checkPstn(cfg, ctx);
+  checkRegistrations(cfg, ctx);
+}
+
+/** Registration names are unique (metric labels, trunk names in `start`) and name existing bots. */
+function checkRegistrations(cfg: LooseConfig, ctx: Ctx): void {
+  if (!Array.isArray(cfg.registrations)) return;
+  const bots = isRecord(cfg.bots) ? cfg.bots : {};
+  const names = new Set<string>();
+  cfg.registrations.forEach((r: unknown, i) => {
+    if (!isRecord(r)) return;
+    if (typeof r.bot === 'string' && !Object.hasOwn(bots, r.bot)) {
+      ctx.addIssue({ code: 'custom', path: ['registrations', i, 'bot'], message: `unknown bot "${r.bot}"` });
+    }
+    if (typeof r.name === 'string') {
+      if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['registrations', i, 'name'], message: `duplicate registration "${r.name}"` });
+      names.add(r.name);
+    }
+  });
+}
+
+/** A pstn trunk needs forwardTo; forward targets name existing outbound trunks. */
+function checkPstn(cfg: LooseConfig, ctx: Ctx): void {
+  if (!Array.isArray(cfg.inboundTrunks)) return;
+  const outbound = new Set(
+    Array.isArray(cfg.outboundTrunks) ? cfg.outboundTrunks.map((t: unknown) => (isRecord(t) ? t.name : undefined)) : [],
+  );
+  const checkTarget = (f: unknown, path: Array<string | number>) => {
+    if (isRecord(f) && typeof f.trunk === 'string' && !outbound.has(f.trunk)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'trunk'], message: `unknown outbound trunk "${f.trunk}"` });
+    }
+  };
+  cfg.inboundTrunks.forEach((t: unknown, i) => {
+    if (!isRecord(t)) return;
+    if (t.mode === 'pstn' && t.forwardTo === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'forwardTo'], message: 'required for mode pstn' });
+    }
+    if (t.mode !== 'pstn' && t.forwardTo !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'forwardTo'], message: 'only with mode: pstn' });
+    }
+    checkTarget(t.forwardTo, ['inboundTrunks', i, 'forwardTo']);
+    if (isRecord(t.numbers)) for (const [num, n] of Object.entries(t.numbers)) if (isRecord(n)) checkTarget(n.forwardTo, ['inboundTrunks', i, 'numbers', num, 'forwardTo']);
+  });
+}
+
+/** Outbound trunk names are unique; destinations name existing trunks. */
+function checkOutbound(cfg: LooseConfig, ctx: Ctx): void {
+  const names = new Set<string>();
+  if (Array.isArray(cfg.outboundTrunks)) {
+    cfg.outboundTrunks.forEach((t: unknown, i) => {
+      if (!isRecord(t) || typeof t.name !== 'string') return;
+      if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['outboundTrunks', i, 'name'], message: `duplicate outbound trunk "${t.name}"` });
+      names.add(t.name);
+    });
+  }
+  if (!isRecord(cfg.transferDestinations)) return;
+  for (const [name, d] of Object.entries(cfg.transferDestinations)) {
+    if (isRecord(d) && typeof d.trunk === 'string' && !names.has(d.trunk)) {
+      ctx.addIssue({ code: 'custom', path: ['transferDestinations', name, 'trunk'], message: `unknown outbound trunk "${d.trunk}"` });
+    }
+  }
 }
 
 function checkRtpRange(cfg: LooseConfig, ctx: Ctx): void {

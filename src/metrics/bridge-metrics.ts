@@ -30,6 +30,7 @@ const SIP_METHODS: ReadonlySet<string> = new Set([
 /** End reasons (calls/call-events.ts EndReason), repeated here because metrics sits at the edge and imports no calls code. */
 const END_REASONS: ReadonlySet<string> = new Set([
   'caller-hangup', 'caller-cancelled', 'bot-hangup', 'bot-closed', 'ack-timeout', 'rtp-timeout', 'shutdown', 'error',
+  'api-hangup', 'transfer',
 ]);
 
 /** Maps a final SIP status of a refused call to its `result` label. */

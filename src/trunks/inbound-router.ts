@@ -7,6 +7,7 @@
 import { BlockList, isIP } from 'node:net';
 import { CallRejectedError } from '../core/errors.js';
 import type { Config } from '../config/index.js';
+import type { ForwardToConfig } from '../config/outbound-schema.js';
 import type { DigestAlgorithm } from '../sip/auth/digest.js';
 import type { DigestServer } from '../sip/auth/digest-server.js';
 import { isE164, toE164 } from './e164.js';
@@ -35,6 +36,8 @@ export interface RouteDecision {
   bot: string;
   /** The dialed number as matched: the configured number when one matched, else the dialed user (E.164 when it could be normalised). */
   number: string;
+  /** pstn mode: bridge the call here without a bot (`bot` is then ""). */
+  forwardTo?: ForwardToConfig;
 }
 
 export interface InboundRouterOptions {
@@ -49,6 +52,10 @@ export interface InboundRouterOptions {
 type TrunkConfig = Config['inboundTrunks'][number];
 
 interface CompiledTrunk {
+  /** pstn-mode DIDs -> forward target. */
+  readonly forwards: ReadonlyMap<string, ForwardToConfig>;
+  /** pstn-mode trunk: forward target for numbers not listed. */
+  readonly forwardTo: ForwardToConfig | undefined;
   readonly name: string;
   readonly allow: BlockList;
   readonly allowHosts: readonly string[];
@@ -122,18 +129,25 @@ export class InboundRouter {
     private readonly options: InboundRouterOptions = {},
   ) {
     this.botNames = new Set(options.botNames ?? []);
-    this.trunks = trunks.map((t: TrunkConfig) => {
+    this.trunks = trunks.map((t: TrunkConfig): CompiledTrunk => {
       const allow = new BlockList();
       const allowHosts: string[] = [];
       for (const rule of t.allow) {
         if (rule.includes('/') || isIP(rule) !== 0) addRule(allow, rule);
         else allowHosts.push(rule.toLowerCase());
       }
-      const numbers = new Map(Object.entries(t.numbers).map(([num, entry]) => [num, entry.bot] as const));
+      const numbers = new Map<string, string>();
+      const forwards = new Map<string, ForwardToConfig>();
+      for (const [num, entry] of Object.entries(t.numbers)) {
+        if (entry.mode === 'pstn' && entry.forwardTo) forwards.set(num, entry.forwardTo);
+        else if (entry.bot !== undefined) numbers.set(num, entry.bot);
+      }
       const normalized = new Map<string, string>();
       if (t.country) for (const num of numbers.keys()) normalized.set(toE164(num, t.country), num);
       const credentials = t.credentials ?? [];
       return {
+        forwards,
+        forwardTo: t.mode === 'pstn' ? t.forwardTo : undefined,
         name: t.name,
         allow,
         allowHosts,
@@ -145,7 +159,7 @@ export class InboundRouter {
         country: t.country,
         routingHeader: t.routingHeader,
         requireE164From: t.requireE164From ?? false,
-        bot: t.bot,
+        bot: t.mode === 'pstn' ? undefined : t.bot,
         numbers,
         normalized,
       };
@@ -217,8 +231,14 @@ export class InboundRouter {
       const named = headerValue(req.headers, t.routingHeader)?.trim();
       if (named && this.botNames.has(named)) return this.decide(t, named, raw, req);
     }
-    // 2. The dialed number.
+    // 2. The dialed number: a pstn-mode DID first, then a number routed to a bot.
     if (raw) {
+      for (const t of trunks) {
+        for (const variant of [raw, toggledPlus(raw), toE164(raw, t.country)]) {
+          const forwardTo = t.forwards.get(variant);
+          if (forwardTo) return this.decide(t, '', variant, req, forwardTo);
+        }
+      }
       for (const t of trunks) {
         const e164 = toE164(raw, t.country);
         const key = t.normalized.get(e164);
@@ -233,7 +253,9 @@ export class InboundRouter {
       // 3. A bot by name: sip:<botname>@host.
       if (this.botNames.has(raw)) return this.decide(trunks[0], raw, raw, req);
     }
-    // 4. The trunk bot (mode flow).
+    // 4. The trunk's forward target (mode pstn) or its bot (mode flow), first trunk that has either.
+    const pstn = trunks.find((t) => t.forwardTo !== undefined || t.bot !== undefined);
+    if (pstn?.forwardTo) return this.decide(pstn, '', toE164(raw, pstn.country), req, pstn.forwardTo);
     const fallback = trunks.find((t) => t.bot !== undefined);
     if (fallback?.bot !== undefined) return this.decide(fallback, fallback.bot, toE164(raw, fallback.country), req);
     throw new CallRejectedError(
@@ -243,11 +265,11 @@ export class InboundRouter {
     );
   }
 
-  private decide(t: CompiledTrunk, bot: string, number: string, req: RouteRequest): RouteDecision {
+  private decide(t: CompiledTrunk, bot: string, number: string, req: RouteRequest, forwardTo?: ForwardToConfig): RouteDecision {
     if (t.requireE164From && !isE164(req.fromUser ?? '')) {
       throw new CallRejectedError(404, 'from-not-e164', `From user "${req.fromUser ?? ''}" is not E.164 (trunk ${t.name})`);
     }
-    return { trunk: t.name, bot, number };
+    return forwardTo ? { trunk: t.name, bot, number, forwardTo } : { trunk: t.name, bot, number };
   }
 
   private sourceAllowed(t: CompiledTrunk, address: string): boolean {

@@ -16,6 +16,8 @@ export interface StartMessage {
   to: string;
   trunk: string;
   direction: 'inbound' | 'outbound';
+  /** Outbound with early media: sent at 183 Session Progress, before answer; `answered` follows. */
+  early?: boolean;
   /** Custom SIP headers (X-*) passed through to the bot. */
   headers: Record<string, string>;
   media: {
@@ -52,7 +54,32 @@ export type BotCommand =
   /** End the call. */
   | { type: 'hangup'; reason?: string }
   /** Play DTMF keys into the call (RFC 4733 events), each `durationMs` long (default 100). */
-  | { type: 'dtmf'; digits: string; durationMs: number };
+  | { type: 'dtmf'; digits: string; durationMs: number }
+  /** Hand the caller to a person: a named destination, a number (with `trunk`) or a SIP URI. */
+  | TransferCommand;
+
+/** Bot -> bridge: escalate (see README "Transfers"). */
+export interface TransferCommand {
+  type: 'transfer';
+  /** A transferDestinations name, a number ("+15557654321") or a sip: URI. */
+  to: string;
+  /** Outbound trunk for a number. */
+  trunk?: string;
+  /** refer: the carrier connects the caller (REFER); bridge: trunkbridge calls and relays. Default per destination. */
+  method?: 'refer' | 'bridge';
+  /** bridge: keep sending the bot audio (caller + agent mixed) after the agent answers. */
+  listen?: boolean;
+}
+
+/** Bridge -> bot: progress and outcome of a transfer. */
+export interface TransferEvent {
+  type: 'transfer';
+  status: 'ringing' | 'answered' | 'completed' | 'failed';
+  /** Final SIP status of a failed attempt (486, 480, 603, 408 for no answer...). */
+  sipStatus?: number;
+  /** Why it failed: "not-allowed", "timeout", "busy-here", "in-progress", ... */
+  reason?: string;
+}
 
 /** Bridge -> bot. */
 export type BridgeEvent =
@@ -62,7 +89,10 @@ export type BridgeEvent =
   | { type: 'mark'; name: string }
   | { type: 'error'; message: string }
   /** A key the caller pressed (RFC 4733 telephone-event or SIP INFO), once per press. */
-  | { type: 'dtmf'; digit: string; durationMs: number };
+  | { type: 'dtmf'; digit: string; durationMs: number }
+  | TransferEvent
+  /** An outbound call whose early media the bot was already hearing was answered. */
+  | { type: 'answered' };
 
 /** Longest mark name / hangup reason accepted: both end up in logs. */
 const MAX_TEXT = 256;
@@ -92,6 +122,8 @@ export function parseBotCommand(text: string): BotCommand {
       const reason = textField(m, 'reason', false);
       return reason === undefined ? { type: 'hangup' } : { type: 'hangup', reason };
     }
+    case 'transfer':
+      return parseTransfer(m);
     case 'dtmf':
       return parseDtmfCommand(m);
     case undefined:
@@ -99,6 +131,21 @@ export function parseBotCommand(text: string): BotCommand {
     default:
       throw new BotProtocolError(`unknown message type ${JSON.stringify(m.type).slice(0, 64)}`);
   }
+}
+
+function parseTransfer(m: Record<string, unknown>): TransferCommand {
+  const cmd: TransferCommand = { type: 'transfer', to: textField(m, 'to', true) as string };
+  const trunk = textField(m, 'trunk', false);
+  if (trunk !== undefined) cmd.trunk = trunk;
+  if (m.method !== undefined) {
+    if (m.method !== 'refer' && m.method !== 'bridge') throw new BotProtocolError('"transfer" method must be "refer" or "bridge"');
+    cmd.method = m.method;
+  }
+  if (m.listen !== undefined) {
+    if (typeof m.listen !== 'boolean') throw new BotProtocolError('"transfer" listen must be a boolean');
+    cmd.listen = m.listen;
+  }
+  return cmd;
 }
 
 /** DTMF keys a bot may send: 0-9 * # A-D, at most this many per command. */

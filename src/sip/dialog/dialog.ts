@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { SipParseError } from '../../core/errors.js';
-import { callIdOf, contactsOf, cseqOf, fromOf, tagOf } from '../message/accessors.js';
+import { callIdOf, contactsOf, cseqOf, fromOf, tagOf, toOf } from '../message/accessors.js';
 import { withTag } from '../message/build.js';
 import { SipHeaders } from '../message/headers.js';
-import type { SipRequest } from '../message/types.js';
+import type { SipRequest, SipResponse } from '../message/types.js';
 import { formatUri, parseNameAddr, parseUri, type SipUri } from '../message/uri.js';
 import type { Destination } from '../transport/transport.js';
 
@@ -83,6 +83,32 @@ export class Dialog {
       remoteTarget: formatUri(contact.uri),
       routeSet: invite.headers.getList('Record-Route'),
     });
+  }
+
+  /**
+   * §12.1.2 UAC behavior: "The route set MUST be set to the list of URIs in the Record-Route header field
+   * from the response, taken in reverse order ... The remote target MUST be set to the URI from the Contact
+   * header field of the response ... The local sequence number MUST be set to the value of the sequence
+   * number in the CSeq header field of the request. The remote sequence number MUST be empty".
+   * Throws {@link SipParseError} when the 2xx/1xx has no Contact or no To tag.
+   */
+  static asUac(invite: SipRequest, response: SipResponse): Dialog {
+    const contact = contactsOf(response).contacts[0];
+    if (!contact) throw new SipParseError('dialog-creating response without Contact');
+    const remoteTag = tagOf(toOf(response));
+    if (remoteTag === undefined) throw new SipParseError('dialog-creating response without To tag');
+    const dialog = new Dialog({
+      callId: callIdOf(invite),
+      localTag: tagOf(fromOf(invite)) ?? '',
+      remoteTag,
+      localParty: invite.headers.get('From') ?? '',
+      remoteParty: response.headers.get('To') ?? '',
+      remoteSeq: 0,
+      remoteTarget: formatUri(contact.uri),
+      routeSet: response.headers.getList('Record-Route').reverse(),
+    });
+    dialog.localSeq = cseqOf(invite).seq;
+    return dialog;
   }
 
   get key(): string {

@@ -9,6 +9,7 @@ import type { Transport } from '../transport/transport.js';
 import { sdpOf } from './body.js';
 import { decideSessionTimer, SessionTimer, sessionTimerHeaders, type SessionTimerDecision } from './session-timer.js';
 import type { DialogRequestHandler, UaCore } from './core.js';
+import { sendRefer, type ReferResult } from './refer.js';
 
 type ReinviteListener = (offer: string | undefined, answer: (sdp: string) => void, reject: (status: number) => void) => void;
 
@@ -123,6 +124,8 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
         return this.onReinvite(req, tx, transport);
       case 'UPDATE':
         return this.onUpdate(req, tx, transport);
+      case 'NOTIFY':
+        return this.onNotify(req, tx);
       case 'INFO':
         this.core.respond(tx, 200, { transport });
         this.emitInfo(req);
@@ -135,6 +138,46 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
         this.core.respond(tx, 405, { headers: [['Allow', this.allow()]] });
         return;
     }
+  }
+
+  /** Sends REFER and follows its NOTIFYs (see {@link sendRefer}). */
+  refer(referTo: string, options: { referredBy: string; timeoutMs: number }): Promise<ReferResult> {
+    if (this.ended) return Promise.resolve({ ok: false, sipStatus: 481 });
+    const contact = this.core.dialogHeaders(this.transport).find(([n]) => n === 'Contact')?.[1] ?? '';
+    return sendRefer(
+      {
+        dialog: this.dialog,
+        clock: this.core.clock,
+        logger: this.core.logger,
+        contact,
+        send: (req) => this.core.sendInDialog(this.dialog, req, this.transport),
+        onNotify: (listener) => {
+          this.on('notify', listener);
+          return () => this.off('notify', listener);
+        },
+      },
+      referTo,
+      options.referredBy,
+      options.timeoutMs,
+    );
+  }
+
+  /**
+   * NOTIFY for our REFER subscription (RFC 3515 §2.4.4). Without a REFER of ours in progress the dialog does
+   * not serve NOTIFY (405 as before); another event package during one gets 489 (RFC 6665 §4.1.3).
+   */
+  private onNotify(req: SipRequest, tx: ServerTransaction): void {
+    if (this.listenerCount('notify') === 0) {
+      this.core.respond(tx, 405, { headers: [['Allow', this.allow()]] });
+      return;
+    }
+    const event = (req.headers.get('Event') ?? req.headers.get('o') ?? '').split(';')[0].trim().toLowerCase();
+    if (event !== 'refer') {
+      this.core.respond(tx, 489);
+      return;
+    }
+    this.core.respond(tx, 200);
+    this.emit('notify', req);
   }
 
   /** Hands an INFO body to listeners (DTMF relay); their errors are logged, never thrown into the stack. */

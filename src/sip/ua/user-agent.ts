@@ -20,6 +20,10 @@ import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
 import { checkRequest } from './request-policy.js';
 import { sdpOf } from './body.js';
+import type { OutgoingCallRequest, TransportName } from '../../calls/signaling.js';
+import { OutgoingCall } from './outgoing-call.js';
+import { Registration, type RegistrationOptions } from './registration.js';
+import { createUacCore, type UacCore } from './uac-core.js';
 import { decideSessionTimer } from './session-timer.js';
 
 export interface SipUserAgentOptions {
@@ -67,6 +71,7 @@ export class SipUserAgent implements SignalingEngine {
   private started = false;
   private stopped = false;
   private readonly core: UaCore;
+  private uacCore: UacCore | undefined;
 
   constructor(private readonly options: SipUserAgentOptions) {
     this.log = options.logger.child({ component: 'sip-ua' });
@@ -116,6 +121,35 @@ export class SipUserAgent implements SignalingEngine {
 
   boundAddresses(): SipEndpoint[] {
     return this.transports.map((t) => t.localAddress());
+  }
+
+  /** Places a call (UAC INVITE); see {@link OutgoingCall}. */
+  placeCall(request: OutgoingCallRequest): OutgoingCall {
+    return new OutgoingCall(request, this.uac);
+  }
+
+  /** Creates a client registration (call `start()` once the UA is listening). */
+  register(options: RegistrationOptions): Registration {
+    return new Registration(options, this.uac);
+  }
+
+  /** Host:port advertised on the first transport of that kind (falls back to the first transport). */
+  advertisedHost(transport: TransportName): string {
+    const t = this.transports.find((x) => x.name === transport) ?? this.transports[0];
+    return t ? this.advertisedHostPort(t) : '127.0.0.1';
+  }
+
+  /** The UAC-side core (outgoing calls, REGISTER, REFER). */
+  get uac(): UacCore {
+    this.uacCore ??= createUacCore({
+      ua: this.core,
+      layer: this.layer,
+      transports: () => this.transports,
+      hostPort: (t) => this.advertisedHostPort(t),
+      userAgent: this.serverName,
+      allow: this.allow,
+    });
+    return this.uacCore;
   }
 
   /** Live transactions and dialogs (leak checks in tests, metrics). */

@@ -9,6 +9,8 @@ describe('parseBotCommand', () => {
     ['{"type":"hangup"}', { type: 'hangup' }],
     ['{"type":"hangup","reason":"done"}', { type: 'hangup', reason: 'done' }],
     ['{"type":"mark","name":"x","extra":1}', { type: 'mark', name: 'x' }],
+    ['{"type":"transfer","to":"support-desk"}', { type: 'transfer', to: 'support-desk' }],
+    ['{"type":"transfer","to":"+15557654321","trunk":"carrier-out","method":"bridge","listen":true}', { type: 'transfer', to: '+15557654321', trunk: 'carrier-out', method: 'bridge', listen: true }],
     ['{"type":"dtmf","digits":"123#","durationMs":100}', { type: 'dtmf', digits: '123#', durationMs: 100 }],
     ['{"type":"dtmf","digits":"*0abcd"}', { type: 'dtmf', digits: '*0ABCD', durationMs: 100 }],
   ])('%s', (text, expected) => {
@@ -27,6 +29,9 @@ describe('parseBotCommand', () => {
     ['{"type":"mark","name":""}', 'string "name"'],
     ['{"type":"mark","name":7}', 'string "name"'],
     ['{"type":"hangup","reason":false}', 'string "reason"'],
+    ['{"type":"transfer"}', 'string "to"'],
+    ['{"type":"transfer","to":"x","method":"blind"}', 'method must be'],
+    ['{"type":"transfer","to":"x","listen":"yes"}', 'listen must be'],
     [`{"type":"mark","name":"${'a'.repeat(300)}"}`, 'longer than'],
     ['{"type":"dtmf"}', '"digits"'],
     ['{"type":"dtmf","digits":""}', '"digits"'],

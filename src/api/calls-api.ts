@@ -1,0 +1,163 @@
+/**
+ * The calls API: `POST /v1/calls` (place a call), `POST /v1/calls/{callId}/hangup`,
+ * `POST /v1/calls/{callId}/transfer`. JSON in, JSON out. Knows call control only through {@link CallsControl}.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { Logger } from '../core/logger.js';
+import { CallRejectedError, TrunkbridgeError, sipStatusOf } from '../core/errors.js';
+
+/** What the API asks of call control. */
+export interface CallsControl {
+  /** Validation problems throw at once (CallRejectedError); `answered` settles when the call does. */
+  placeCall(req: PlaceCallBody): Promise<{ callId: string; sipCallId: string; answered: Promise<unknown> }>;
+  /** Ends a live call with BYE (bot gets `stop` reason "api-hangup" semantics of bot-hangup). False if unknown. */
+  hangup(callId: string): boolean;
+  /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
+  transfer?(callId: string, command: TransferBody): Promise<{ status: string }> | undefined;
+}
+
+const placeCallBody = z.strictObject({
+  to: z.string().min(1).max(64),
+  trunk: z.string().min(1).max(64),
+  bot: z.string().min(1).max(64),
+  from: z.string().min(1).max(64).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  ringTimeoutSec: z.number().int().min(1).max(300).optional(),
+  /** Stream 183 early media to the bot before answer (voicemail detection). */
+  earlyMedia: z.boolean().optional(),
+});
+export type PlaceCallBody = z.infer<typeof placeCallBody>;
+
+const transferBody = z.strictObject({
+  to: z.string().min(1).max(256),
+  trunk: z.string().min(1).max(64).optional(),
+  method: z.enum(['refer', 'bridge']).optional(),
+  listen: z.boolean().optional(),
+});
+export type TransferBody = z.infer<typeof transferBody>;
+
+const MAX_BODY = 16 * 1024;
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+export interface CallsApiOptions {
+  /** Bearer token; without it only loopback clients are served. */
+  token?: string;
+  logger: Logger;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new CallRejectedError(413, 'body-too-large', `body over ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return text === '' ? {} : JSON.parse(text);
+  } catch (err) {
+    throw new CallRejectedError(400, 'bad-json', `invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return LOOPBACK.test(req.socket.remoteAddress ?? '');
+  const got = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+  const want = Buffer.from(token);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** HTTP status for a request call control refused before dialling. */
+function refusalStatus(err: unknown): number {
+  if (err instanceof CallRejectedError) {
+    if (err.reason.startsWith('unknown-')) return 404;
+    if (err.sipStatus === 503) return 503;
+    if (err.sipStatus === 413) return 413;
+    return 400;
+  }
+  return 500;
+}
+
+/**
+ * Builds the request handler for /v1 routes; it returns false for paths it does not own so the ops server
+ * can answer them.
+ */
+export function createCallsApi(control: CallsControl, options: CallsApiOptions) {
+  const log = options.logger;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (!path.startsWith('/v1/')) return false;
+    if (!authorized(req, options.token)) {
+      send(res, 401, { error: 'unauthorized' });
+      return true;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'POST' }).end();
+      return true;
+    }
+    try {
+      if (path === '/v1/calls') {
+        await placeCall(req, res);
+        return true;
+      }
+      const m = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})\/(hangup|transfer)$/.exec(path);
+      if (!m) {
+        send(res, 404, { error: 'not-found' });
+        return true;
+      }
+      if (m[2] === 'hangup') {
+        await readJson(req);
+        if (control.hangup(m[1])) send(res, 200, { callId: m[1], status: 'hangup' });
+        else send(res, 404, { error: 'unknown-call' });
+        return true;
+      }
+      const body = transferBody.safeParse(await readJson(req));
+      if (!body.success) {
+        send(res, 400, { error: 'bad-request', issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        return true;
+      }
+      const pending = control.transfer?.(m[1], body.data);
+      if (!pending) {
+        send(res, 404, { error: 'unknown-call' });
+        return true;
+      }
+      const result = await pending;
+      send(res, result.status === 'failed' ? 409 : 200, result);
+      return true;
+    } catch (err) {
+      const status = refusalStatus(err);
+      if (status === 500) log.error({ err }, 'calls API request failed');
+      send(res, status, { error: err instanceof CallRejectedError ? err.reason : 'internal', message: err instanceof TrunkbridgeError ? err.message : 'internal error' });
+      return true;
+    }
+  };
+
+  async function placeCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = placeCallBody.safeParse(await readJson(req));
+    if (!body.success) {
+      send(res, 400, { error: 'bad-request', issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      return;
+    }
+    const placed = await control.placeCall(body.data);
+    try {
+      await placed.answered;
+      send(res, 200, { callId: placed.callId, sipCallId: placed.sipCallId, status: 'answered' });
+    } catch (err) {
+      // The far end (or the bot) refused: report the SIP status as the carrier gave it.
+      send(res, 502, {
+        callId: placed.callId,
+        sipCallId: placed.sipCallId,
+        status: 'failed',
+        sipStatus: sipStatusOf(err),
+        reason: err instanceof CallRejectedError ? err.reason : err instanceof TrunkbridgeError ? err.code : 'error',
+      });
+    }
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * Escalation of one answered call to a person, on the bot's command (or the HTTP API):
+ *  - refer:  REFER to the caller's side; the carrier connects the caller and we leave.
+ *  - bridge: we place a second call and relay audio caller <-> destination through two media sessions;
+ *            the bot keeps the caller until the destination answers, and the caller stays with the bot if it
+ *            does not.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { CallRejectedError, sipStatusOf } from '../core/errors.js';
+import type { TransferCommand, TransferEvent } from '../bot/index.js';
+import { MediaSession, type RtpSocket } from '../media/index.js';
+import { createOffer, parseAnswer } from '../sdp/index.js';
+import type { CallMedia } from './bridged-call.js';
+import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
+import type { DialogSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
+import { referToUri, resolveTransferTarget, type TransferPolicy, type TransferTarget } from './transfer-target.js';
+
+/** What a call's transfers need from the rest of the bridge; built per call by its handler. */
+export interface TransferServices {
+  policy: TransferPolicy;
+  placeCall?(request: OutgoingCallRequest): OutgoingCallSignal;
+  allocateRtp(): Promise<RtpSocket>;
+  mediaAddress: string;
+  codecPreference: string[];
+  idleFill: 'silence' | 'none';
+  latching: 'any' | 'same-ip' | 'off';
+  /** Our host:port for URIs we write (Referred-By, From of a bridged leg to a SIP URI). */
+  advertisedHost: string;
+  /** The caller's number (caller ID on a bridged leg) and the number they called (Referred-By). */
+  callerNumber: string;
+  calledNumber: string;
+  /** Bot sample rate: both media sessions deliver and take audio at this rate. */
+  appSampleRate: number;
+  /** How long to wait for the NOTIFY with a final status after a REFER was accepted. */
+  referTimeoutMs?: number;
+}
+
+/** The call a transfer acts on (implemented by BridgedCall). */
+export interface TransferHost {
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly dialog: DialogSignal;
+  readonly media: CallMedia;
+  notifyBot(e: TransferEvent): void;
+  /** Bot audio stops reaching the caller (the destination talks now). */
+  muteBot(): void;
+  /** The bot leaves the call (`stop` reason "transfer"); the call goes on. */
+  releaseBot(): void;
+  /** Whether the bot still gets audio (listen mode). */
+  sendBotAudio(frame: Buffer): void;
+  end(reason: 'transfer'): void;
+}
+
+function failed(reason: string, sipStatus?: number): TransferEvent {
+  return sipStatus === undefined ? { type: 'transfer', status: 'failed', reason } : { type: 'transfer', status: 'failed', sipStatus, reason };
+}
+
+/** Sums two L16 LE frames with clipping: the listen stream is the caller and the destination mixed to mono. */
+function mixL16(a: Buffer, b: Buffer | undefined): Buffer {
+  if (!b) return a;
+  const out = Buffer.allocUnsafe(a.length);
+  for (let i = 0; i + 1 < a.length; i += 2) {
+    const s = a.readInt16LE(i) + (i + 1 < b.length ? b.readInt16LE(i) : 0);
+    out.writeInt16LE(s > 32767 ? 32767 : s < -32768 ? -32768 : s, i);
+  }
+  return out;
+}
+
+/** One call's transfer state: at most one transfer at a time; after a bridge answers, no more. */
+export class TransferController {
+  private busy = false;
+  private pending: OutgoingCallSignal | undefined;
+  private leg: { dialog: DialogSignal; media: MediaSession } | undefined;
+  private listen = false;
+  private readonly agentFrames: Buffer[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly host: TransferHost,
+    private readonly services: TransferServices,
+  ) {}
+
+  /** True once a bridged destination answered: caller audio goes to the destination, not to the bot. */
+  get bridged(): boolean {
+    return this.leg !== undefined;
+  }
+
+  /** Caller audio while bridged (called by the host instead of sending it to the bot). */
+  onCallerFrame(frame: Buffer): void {
+    this.leg?.media.playAudio(frame);
+    if (this.listen) {
+      this.host.sendBotAudio(mixL16(frame, this.agentFrames.shift()));
+    }
+  }
+
+  /**
+   * Runs a transfer; progress events go to the bot as they happen and the final one (completed, answered or
+   * failed) is also the resolved value.
+   */
+  async run(cmd: Pick<TransferCommand, 'to' | 'trunk' | 'method' | 'listen'>): Promise<TransferEvent> {
+    if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'));
+    let target: TransferTarget;
+    try {
+      target = resolveTransferTarget(cmd, this.services.policy);
+    } catch (err) {
+      const reason = err instanceof CallRejectedError ? err.reason : 'error';
+      this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
+      return this.report(failed(reason));
+    }
+    this.busy = true;
+    try {
+      this.host.log.info({ to: cmd.to, method: target.method, target: target.kind === 'number' ? target.e164 : target.uri }, 'transfer started');
+      return target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Ends the destination leg (the call is ending). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending?.cancel();
+    const leg = this.leg;
+    this.leg = undefined;
+    if (leg) {
+      leg.media.close();
+      if (!leg.dialog.terminated) leg.dialog.hangup().catch((err: unknown) => this.host.log.warn({ err }, 'BYE to transfer destination failed'));
+    }
+  }
+
+  private report(e: TransferEvent): TransferEvent {
+    this.host.notifyBot(e);
+    return e;
+  }
+
+  private async refer(target: TransferTarget): Promise<TransferEvent> {
+    const dialog = this.host.dialog;
+    if (!dialog.refer) return this.report(failed('refer-unsupported'));
+    const referTo = referToUri(target);
+    const referredBy = `sip:${this.services.calledNumber || 'trunkbridge'}@${this.services.advertisedHost}`;
+    const outcome = await dialog.refer(referTo, { referredBy, timeoutMs: this.services.referTimeoutMs ?? 32_000 });
+    if (this.closed) return failed('call-ended', outcome.sipStatus);
+    if (!outcome.ok) {
+      this.host.log.info({ referTo, sipStatus: outcome.sipStatus }, 'REFER transfer failed; the bot keeps the call');
+      return this.report(failed('refer-failed', outcome.sipStatus));
+    }
+    this.host.log.info({ referTo, sipStatus: outcome.sipStatus }, 'REFER transfer completed');
+    const done = this.report({ type: 'transfer', status: 'completed' });
+    this.host.end('transfer');
+    return done;
+  }
+
+  private async bridge(target: TransferTarget, listen: boolean): Promise<TransferEvent> {
+    const s = this.services;
+    if (!s.placeCall) return this.report(failed('bridge-unsupported'));
+    const rtp = await s.allocateRtp().catch(() => undefined);
+    if (!rtp) return this.report(failed('no-media-port', 503));
+    let signal: OutgoingCallSignal;
+    try {
+      const sdp = createOffer({ localAddress: s.mediaAddress, localPort: rtp.port, codecs: s.codecPreference });
+      signal = s.placeCall(this.legRequest(target, sdp));
+    } catch (err) {
+      rtp.close();
+      return this.report(failed(err instanceof CallRejectedError ? err.reason : 'error', sipStatusOf(err)));
+    }
+    this.pending = signal;
+    let ringing = false;
+    signal.on('progress', () => {
+      if (ringing || this.closed) return;
+      ringing = true;
+      this.report({ type: 'transfer', status: 'ringing' });
+    });
+    let answer;
+    try {
+      answer = await signal.answered;
+    } catch (err) {
+      rtp.close();
+      this.pending = undefined;
+      const status = sipStatusOf(err);
+      const reason = err instanceof CallRejectedError ? err.reason : 'error';
+      this.host.log.info({ sipStatus: status, reason }, 'bridged transfer failed; the bot keeps the caller');
+      return this.closed ? failed(reason, status) : this.report(failed(reason, status));
+    }
+    this.pending = undefined;
+    if (this.closed) {
+      rtp.close();
+      void answer.dialog.hangup();
+      return failed('call-ended');
+    }
+    let media: MediaSession;
+    try {
+      const negotiated = parseAnswer(s.codecPreference, answer.sdp);
+      media = new MediaSession({
+        clock: this.host.clock,
+        logger: this.host.log.child({ leg: 'transfer' }),
+        socket: rtp,
+        codec: negotiated.codec,
+        payloadType: negotiated.payloadType,
+        remote: negotiated.remote,
+        ptimeMs: negotiated.ptimeMs,
+        appSampleRate: s.appSampleRate,
+        idleFill: s.idleFill,
+        latching: s.latching,
+      });
+    } catch (err) {
+      rtp.close();
+      void answer.dialog.hangup();
+      return this.report(failed('bad-answer', sipStatusOf(err)));
+    }
+    this.leg = { dialog: answer.dialog, media };
+    this.listen = listen;
+    this.host.muteBot();
+    this.host.media.clear();
+    media.on('frame', (frame: Buffer) => {
+      this.host.media.playAudio(frame);
+      if (this.listen) {
+        this.agentFrames.push(frame);
+        if (this.agentFrames.length > 10) this.agentFrames.shift(); // bounded: the caller's clock drives the mix
+      }
+    });
+    answer.dialog.on('terminated', () => {
+      if (this.closed) return;
+      this.host.log.info('transfer destination hung up; ending the call');
+      this.host.end('transfer');
+    });
+    media.start();
+    const ev = this.report({ type: 'transfer', status: 'answered' });
+    this.host.log.info({ listen }, 'bridged transfer answered');
+    if (!listen) this.host.releaseBot();
+    return ev;
+  }
+
+  private legRequest(target: TransferTarget, sdp: string): OutgoingCallRequest {
+    const s = this.services;
+    if (target.kind === 'number') {
+      const from = target.callerId === 'caller' && /^\+?\d{6,15}$/.test(s.callerNumber) ? s.callerNumber : undefined;
+      return trunkCallRequest(target.trunk, { to: target.e164, ...(from ? { from } : {}), sdp, ringTimeoutMs: target.ringTimeoutMs });
+    }
+    const user = /^\+?\d{6,15}$/.test(s.callerNumber) ? s.callerNumber : 'trunkbridge';
+    return uriCallRequest(target.uri, {
+      fromUser: user,
+      ourHost: s.advertisedHost,
+      sdp,
+      ringTimeoutMs: target.ringTimeoutMs,
+      ...(target.credentials ? { credentials: target.credentials } : {}),
+    });
+  }
+}

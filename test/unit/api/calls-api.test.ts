@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCallsApi, type CallsControl } from '../../../src/api/calls-api.js';
+import { CallRejectedError } from '../../../src/core/errors.js';
+import { silentLogger } from '../../../src/core/logger.js';
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+async function serve(control: CallsControl, token?: string): Promise<string> {
+  const api = createCallsApi(control, { logger: silentLogger(), ...(token ? { token } : {}) });
+  server = createServer((req, res) => {
+    void api(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+const control: CallsControl = {
+  placeCall: async (req) => {
+    if (req.to === '+1486') return { callId: 'c2', sipCallId: 's2', answered: Promise.reject(new CallRejectedError(486, 'busy-here')) };
+    return { callId: 'c1', sipCallId: 's1', answered: Promise.resolve() };
+  },
+  hangup: (id) => id === 'c1',
+  transfer: (id, cmd) => (id === 'c1' ? Promise.resolve(cmd.to === 'desk' ? { type: 'transfer', status: 'completed' } : { type: 'transfer', status: 'failed', reason: 'not-allowed' }) : undefined),
+};
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers });
+  return { status: r.status, body: await r.json().catch(() => null) };
+}
+
+describe('calls API', () => {
+  it('places calls and reports SIP failures with their status', async () => {
+    const base = await serve(control);
+    expect(await post(`${base}/v1/calls`, { to: '+1555', trunk: 't', bot: 'b' })).toEqual({ status: 200, body: { callId: 'c1', sipCallId: 's1', status: 'answered' } });
+    expect(await post(`${base}/v1/calls`, { to: '+1486', trunk: 't', bot: 'b' })).toEqual({
+      status: 502,
+      body: { callId: 'c2', sipCallId: 's2', status: 'failed', sipStatus: 486, reason: 'busy-here' },
+    });
+    expect((await post(`${base}/v1/calls`, '{not json')).body).toMatchObject({ error: 'bad-json' });
+    expect((await post(`${base}/v1/calls`, { to: '+1', trunk: 't', bot: 'b', extra: 1 })).status).toBe(400);
+    expect((await fetch(`${base}/v1/calls`)).status).toBe(405);
+  });
+
+  it('hangup and transfer act on known calls only', async () => {
+    const base = await serve(control);
+    expect(await post(`${base}/v1/calls/c1/hangup`, {})).toEqual({ status: 200, body: { callId: 'c1', status: 'hangup' } });
+    expect((await post(`${base}/v1/calls/zz/hangup`, {})).status).toBe(404);
+    expect(await post(`${base}/v1/calls/c1/transfer`, { to: 'desk' })).toEqual({ status: 200, body: { type: 'transfer', status: 'completed' } });
+    expect((await post(`${base}/v1/calls/c1/transfer`, { to: 'x' })).status).toBe(409);
+    expect((await post(`${base}/v1/calls/c1/transfer`, { to: 'x', method: 'blind' })).status).toBe(400);
+    expect((await post(`${base}/v1/calls/zz/transfer`, { to: 'desk' })).status).toBe(404);
+  });
+
+  it('with a token, requests without the right bearer get 401', async () => {
+    const base = await serve(control, 'token-0123456789abcdef');
+    expect((await post(`${base}/v1/calls/c1/hangup`, {})).status).toBe(401);
+    expect((await post(`${base}/v1/calls/c1/hangup`, {}, { Authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await post(`${base}/v1/calls/c1/hangup`, {}, { Authorization: 'Bearer token-0123456789abcdef' })).status).toBe(200);
+  });
+});
