@@ -45,6 +45,7 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
     botConnected: (seconds) => metrics.botConnected(seconds),
     botConnectFailed: () => metrics.botConnectFailed(),
     botProtocolError: () => metrics.botProtocolErrors.inc(),
+    mediaQuality: (q) => metrics.mediaQuality(q),
   };
 }
 
@@ -108,7 +109,7 @@ export class TrunkbridgeApp {
     const limiter = new TrunkCallLimiter(
       new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : []))),
     );
-    const ports = new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: mediaHost });
+    const ports = new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: mediaHost, rtcp: true });
     const targets = new Map<string, BotTarget>();
     for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
 
@@ -200,7 +201,7 @@ export class TrunkbridgeApp {
         trunkMedia: (name) => {
           const t = config.inboundTrunks.find((tr) => tr.name === name);
           return t
-            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec }
+            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp }
             : {};
         },
       },

@@ -3,7 +3,7 @@
  * only to {@link BotSession}; it never sees sockets.
  */
 import { EventEmitter } from 'node:events';
-import type { BotCommand, BridgeEvent, StartMessage } from './protocols/native.js';
+import type { BotCommand, BridgeEvent, CallQuality, StartMessage } from './protocols/native.js';
 
 /** How a bot session ended. */
 export interface BotCloseInfo {
@@ -23,8 +23,8 @@ export interface BotSession {
    */
   sendAudio(frame: Buffer): void;
   sendEvent(e: BridgeEvent): void;
-  /** Sends `{type:'stop',reason}` then closes normally (1000). Safe to call more than once. */
-  stop(reason: string): void;
+  /** Sends `{type:'stop',reason[,quality]}` then closes normally (1000). Safe to call more than once. */
+  stop(reason: string, extra?: { quality?: CallQuality }): void;
   /** Bot audio (L16, even length). */
   on(event: 'audio', l: (pcm: Buffer) => void): this;
   on(event: 'command', l: (cmd: BotCommand) => void): this;

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { BotProtocolError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { encodeBridgeEvent, parseBotCommand, type BridgeEvent, type StartMessage } from './protocols/native.js';
+import { encodeBridgeEvent, parseBotCommand, type BridgeEvent, type CallQuality, type StartMessage } from './protocols/native.js';
 import { BaseBotSession, type BotSession } from './session.js';
 
 export interface WebSocketBotSessionOptions {
@@ -90,11 +90,11 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
     this.ws.send(encodeBridgeEvent(e));
   }
 
-  stop(reason: string): void {
+  stop(reason: string, extra?: { quality?: CallQuality }): void {
     if (this.stopRequested) return;
     this.stopRequested = true;
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(encodeBridgeEvent({ type: 'stop', reason }));
+    this.ws.send(encodeBridgeEvent(extra?.quality ? { type: 'stop', reason, quality: extra.quality } : { type: 'stop', reason }));
     this.ws.close(1000, closeReason(reason));
     // Read again (if paused before start) so the bot's close reply completes the handshake.
     this.ws.resume();

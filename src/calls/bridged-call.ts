@@ -8,7 +8,8 @@ import { TransferController, type TransferServices } from './transfer.js';
 import { parseInfoDtmf } from './dtmf-info.js';
 
 /** The part of a media session a bridged call drives. */
-export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats' | 'sendDtmf'>;
+export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats' | 'sendDtmf'> &
+  Partial<Pick<MediaSession, 'quality'>>;
 
 /**
  * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
@@ -33,7 +34,7 @@ export class BridgedCall {
     private readonly bot: BotSession,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly observer: Pick<CallObserver, 'botProtocolError'>,
+    private readonly observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality'>,
     transferServices?: TransferServices,
   ) {
     this.startedAt = clock.now();
@@ -103,6 +104,9 @@ export class BridgedCall {
       this.log.warn('no RTP from the caller; hanging up');
       this.end('rtp-timeout');
     });
+    this.media.on('rtcp', (input: { rttMs?: number; bye: number[] }) => {
+      if (input.rttMs !== undefined) this.log.debug({ rttMs: input.rttMs }, 'RTCP round-trip time');
+    });
     this.dialog.on('bye', () => this.end('caller-hangup'));
     this.dialog.on('terminated', (why: string) => {
       if (!this.endReason) this.end(why === 'ack-timeout' ? 'ack-timeout' : 'caller-hangup');
@@ -128,13 +132,16 @@ export class BridgedCall {
     if (this.endReason) return;
     this.endReason = reason;
     const durationSeconds = (this.clock.now() - this.startedAt) / 1000;
+    const quality = this.media.quality;
     this.log.info(
-      { reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: { ...this.media.stats } },
+      { reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: { ...this.media.stats }, ...(quality ? { quality } : {}) },
       'call ended',
     );
     this.transfers?.close();
     this.media.close();
-    this.bot.stop(reason);
+    if (quality) this.bot.stop(reason, { quality });
+    else this.bot.stop(reason);
+    if (quality) this.observer.mediaQuality?.(quality);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }

@@ -24,6 +24,8 @@ export interface CallObserver {
   botConnected(seconds: number): void;
   botConnectFailed(): void;
   botProtocolError(): void;
+  /** An answered call's RTP quality at its end (loss, jitter, RTT from RTCP). */
+  mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void;
 }
 
 /** Observer that does nothing (tests). */

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { CallRejectedError, TrunkbridgeError, errorCodeOf, sipStatusOf } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
-import { createOffer, mirrorDirection, negotiateAnswer, parseAnswer, type AnsweredMedia, type MediaDirection, type NegotiatedMedia } from '../sdp/index.js';
+import { createOffer, mirrorDirection, negotiateAnswer, parseAnswer, type AnsweredMedia, type MediaDirection, type NegotiatedMedia, type SrtpPolicy } from '../sdp/index.js';
 import { handleReinvites } from './reinvite.js';
 import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
@@ -44,6 +44,8 @@ export interface TrunkMediaSettings {
   jitterBufferMs?: number;
   /** End the call when no RTP arrives for this long, s; 0 = never. */
   rtpTimeoutSec?: number;
+  /** SRTP policy for this trunk's calls (default off). */
+  srtp?: SrtpPolicy;
 }
 
 /** Facts about one call that its transfer services depend on. */
@@ -118,7 +120,7 @@ export async function handleInboundCall(
     const negotiated: NegotiatedMedia | undefined =
       signal.sdp === undefined
         ? undefined
-        : negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtp.port, codecPreference });
+        : negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtp.port, codecPreference, ...(trunkMedia.srtp ? { srtp: trunkMedia.srtp } : {}) });
     const jitterBufferMs = trunkMedia.jitterBufferMs ?? 0;
     // A caller on hold (offer sendonly/inactive) legitimately sends no RTP: no timeout then.
     const onHold = negotiated !== undefined && (negotiated.direction === 'sendonly' || negotiated.direction === 'inactive');
@@ -126,7 +128,7 @@ export async function handleInboundCall(
     const mediaExtras = { jitterBufferMs, rtpTimeoutSec };
     if (negotiated) {
       log.info(
-        { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote },
+        { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote, srtp: negotiated.srtp?.suite ?? 'none', rtcpMux: negotiated.rtcpMux === true },
         'media negotiated',
       );
     } else {
@@ -189,7 +191,7 @@ export async function handleInboundCall(
       running = { codecName: answered.codec.name, payloadType: answered.payloadType, remote: answered.remote, ours: mirrorDirection(answered.direction) };
     }
     media.setDirection(running.ours);
-    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp }, log);
+    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp, ...(negotiated?.srtp ? { srtp: negotiated.srtp } : {}) }, log);
 
     const transfers = deps.transfers?.({
       inboundTrunk: decision.trunk,
@@ -271,5 +273,7 @@ function newMediaSession(
     idleFill: deps.idleFill,
     latching: deps.latching,
     receivable,
+    rtcp: { mux: m.rtcpMux === true, ...(m.remoteRtcp ? { remote: m.remoteRtcp } : {}) },
+    ...(m.srtp ? { srtp: m.srtp } : {}),
   });
 }

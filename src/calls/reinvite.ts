@@ -20,6 +20,11 @@ export interface ReinviteOptions {
   remote: { address: string; port: number };
   /** Our SDP as last sent (the 200 OK body); re-INVITEs without an offer are answered with it. */
   localSdp: string;
+  /**
+   * The call runs SRTP with these keys: a new offer must stay RTP/SAVP with the same far-end key (the media
+   * session cannot re-key mid-call; a changed key gets 488), and our answer repeats our key.
+   */
+  srtp?: { localKeySalt: Buffer; remoteKeySalt: Buffer };
 }
 
 /**
@@ -42,7 +47,13 @@ export function handleReinvites(dialog: DialogSignal, media: ReinvitableMedia, o
         localAddress: options.localAddress,
         localPort: options.localPort,
         codecPreference: [options.codecName],
+        ...(options.srtp ? { srtp: 'required' as const, localSrtpKeySalt: options.srtp.localKeySalt } : {}),
       });
+      if (options.srtp && !n.srtp?.remoteKeySalt.equals(options.srtp.remoteKeySalt)) {
+        log.info('re-INVITE changes the SRTP key; re-keying is not supported, refused');
+        reject(488);
+        return;
+      }
       if (n.payloadType !== options.payloadType) {
         log.info({ offered: n.payloadType, running: options.payloadType }, 're-INVITE changes the payload type; refused');
         reject(488);

@@ -269,6 +269,11 @@ const trunkSchema = z.strictObject({
   jitterBufferMs: z.number().int().min(0).max(1000).default(40),
   /** No RTP from the caller for this long ends the call (BYE, stop reason rtp-timeout); 0 = never. Hold excluded. */
   rtpTimeoutSec: z.number().int().min(0).max(3600).default(30),
+  /**
+   * SRTP with SDES keys (RFC 4568, AES_CM_128_HMAC_SHA1_80/_32): required = plain RTP offers get 488;
+   * optional = SRTP when the offer has RTP/SAVP, else plain; off = plain only (SRTP-only offers get 488).
+   */
+  srtp: z.enum(['required', 'optional', 'off']).default('off'),
 });
 
 const loggingSchema = z.strictObject({

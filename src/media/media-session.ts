@@ -8,7 +8,7 @@
  */
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -17,8 +17,11 @@ import { L16Splitter, int16ToL16Buffer } from './pcm.js';
 import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 import { Resampler } from './resample/resampler.js';
 import { parseRtpPacket, writeRtpPacket, RTP_HEADER_SIZE } from './rtp/packet.js';
-import type { RtpSocket } from './rtp/port-pool.js';
-import { SequenceTracker } from './rtp/sequence-tracker.js';
+import type { LastPacket, RtpSocket } from './rtp/port-pool.js';
+import { looksLikeRtcp } from './rtcp/packet.js';
+import { RtcpReporter, type MediaQuality, type RtcpInput } from './rtcp/rtcp-reporter.js';
+import { RtcpChannel } from './rtcp/rtcp-channel.js';
+import { SrtpError, SrtpSession, type SrtpSuite } from './srtp/srtp-context.js';
 import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
 import { JitterBuffer, type JitterBufferStats, type JitterOutput } from './jitter/jitter-buffer.js';
@@ -62,6 +65,24 @@ export interface MediaSessionOptions {
   remoteFmtp?: string;
   /** Negotiated RFC 4733 telephone-event format: enables DTMF both ways. */
   telephoneEvent?: { payloadType: number; clockRate: number };
+  /**
+   * RTCP (RFC 3550): on the socket's RTCP port (odd port above RTP), or multiplexed on the RTP port when the
+   * offer had a=rtcp-mux (RFC 5761). Off when neither an RTCP socket nor mux is available.
+   */
+  rtcp?: RtcpOptions;
+  /** SRTP (RFC 3711, keys from SDES): RTP and RTCP both ways are protected; plain packets are dropped. */
+  srtp?: { suite: SrtpSuite; localKeySalt: Buffer; remoteKeySalt: Buffer };
+}
+
+export interface RtcpOptions {
+  /** Send and receive RTCP on the RTP port (the offer had a=rtcp-mux and our answer accepted it). */
+  mux?: boolean;
+  /** The far end's RTCP address from a=rtcp (RFC 3605); default: RTP address, port + 1 (or the RTP port with mux). */
+  remote?: { address?: string; port: number };
+  /** Nominal report interval, ms (default 5000; randomised per RFC 3550 6.3.1). */
+  intervalMs?: number;
+  /** Our SDES CNAME (default: a random one per call). */
+  cname?: string;
 }
 
 export interface MediaSessionStats {
@@ -86,6 +107,8 @@ export interface MediaSessionEvents {
   dtmf: (press: DtmfPress) => void;
   /** No RTP for rtpTimeoutMs; fires once, re-armed when RTP flows again. */
   'rtp-timeout': () => void;
+  /** A valid RTCP compound packet arrived from the far end (RTT set when it reported on our stream). */
+  rtcp: (input: RtcpInput) => void;
 }
 
 // Typed events via declaration merging with the class below.
@@ -161,7 +184,7 @@ export class MediaSession extends EventEmitter {
   private readonly appSampleRate: number;
   private readonly frame: Int16Array;
   private framePos = 0;
-  private readonly sequence = new SequenceTracker();
+  private readonly reporter: RtcpReporter;
   private lastRxAt = 0;
   private timeoutFired = false;
 
@@ -187,6 +210,14 @@ export class MediaSession extends EventEmitter {
   private tickIndex = 0;
   private timer: TimerHandle | undefined;
 
+  // RTCP
+  private readonly rtcpMux: boolean;
+  private readonly rtcp: RtcpChannel;
+
+  // SRTP, when negotiated
+  private readonly srtp: SrtpSession | undefined;
+  private srtpFailures = 0;
+
   // DTMF (RFC 4733), when negotiated
   private readonly telephoneEvent: { payloadType: number; clockRate: number } | undefined;
   private readonly dtmfRx: TelephoneEventReceiver | undefined;
@@ -208,6 +239,32 @@ export class MediaSession extends EventEmitter {
     this.latching = opts.latching ?? 'any';
     this.rtpTimeoutMs = opts.rtpTimeoutMs;
     this.remoteAddr = this.sendable(opts.remote);
+    this.srtp = opts.srtp ? new SrtpSession(opts.srtp.suite, opts.srtp.localKeySalt, opts.srtp.remoteKeySalt) : undefined;
+    this.rtcpMux = opts.rtcp?.mux === true;
+    this.reporter = new RtcpReporter({
+      ssrc: this.ssrc,
+      cname: opts.rtcp?.cname ?? `${randomBytes(6).toString('hex')}@trunkbridge`,
+      sendClockRate: opts.codec.clockRate,
+      // performance.now() has no wall-clock meaning; anchor it once so SR NTP times are real dates.
+      wallClockOffsetMs: Date.now() - opts.clock.now(),
+    });
+    this.rtcp = new RtcpChannel({
+      clock: opts.clock,
+      logger: opts.logger,
+      rtp: opts.socket,
+      reporter: this.reporter,
+      mux: this.rtcpMux,
+      rtpRemote: opts.remote,
+      ...(opts.rtcp?.remote ? { given: opts.rtcp.remote } : {}),
+      intervalMs: opts.rtcp?.intervalMs ?? 5000,
+      latching: this.latching,
+      ...(this.srtp ? { srtp: this.srtp } : {}),
+      sendable: (a) => this.sendable(a),
+      onInput: (input) => {
+        if (!this.closed) this.emit('rtcp', input);
+      },
+      onSendDone: this.onSendDone,
+    });
     this.telephoneEvent = opts.telephoneEvent;
     if (opts.telephoneEvent) {
       this.dtmfRx = new TelephoneEventReceiver(opts.telephoneEvent.clockRate);
@@ -264,6 +321,7 @@ export class MediaSession extends EventEmitter {
     this.rtp.socket.on('error', this.onSocketError);
     this.startAt = this.clock.now();
     this.lastRxAt = this.startAt;
+    this.rtcp.start(this.startAt);
     this.tick();
   }
 
@@ -306,6 +364,12 @@ export class MediaSession extends EventEmitter {
     if (this.closed) return;
     this.remoteAddr = this.sendable(remote);
     this.latched = false;
+    this.rtcp.updateRemote(remote);
+  }
+
+  /** Loss, jitter and RTT of the call so far (RTCP figures; RTT once the far end reported on our stream). */
+  get quality(): MediaQuality {
+    return this.reporter.quality(this.stats.packetsReceived);
   }
 
   /**
@@ -326,7 +390,10 @@ export class MediaSession extends EventEmitter {
     this.timer?.cancel();
     this.timer = undefined;
     this.rtp.socket.off('message', this.onMessage);
-    this.rtp.close();
+    this.rtcp.stop();
+    // A last report with BYE (RFC 3550 6.6) tells the far end's RTCP this stream is gone.
+    const last: LastPacket | undefined = this.started ? this.rtcp.lastPacket(this.clock.now(), this.remoteAddr) : undefined;
+    this.rtp.close(last ? [last] : []);
     this.rtp.socket.off('error', this.onSocketError);
   }
 
@@ -340,6 +407,15 @@ export class MediaSession extends EventEmitter {
 
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.closed) return;
+    if (this.rtcpMux && looksLikeRtcp(msg)) {
+      this.rtcp.onMessage(msg, rinfo);
+      return;
+    }
+    if (this.srtp) {
+      const plain = this.unprotect(msg);
+      if (!plain) return;
+      msg = plain;
+    }
     const pkt = parseRtpPacket(msg);
     if (!pkt) {
       this.stats.packetsIgnored++;
@@ -374,8 +450,8 @@ export class MediaSession extends EventEmitter {
     const now = this.clock.now();
     this.lastRxAt = now;
     this.timeoutFired = false;
-    const inOrder = this.sequence.accept(h.ssrc, h.sequenceNumber);
-    this.stats.packetsLost = this.sequence.lost;
+    const inOrder = this.reporter.onRtpReceived(h.ssrc, h.sequenceNumber, h.timestamp, now, receiver.codec.clockRate);
+    this.stats.packetsLost = this.reporter.sequence.lost;
     if (this.jitter) {
       const queued = this.jitter.push(
         {
@@ -503,6 +579,7 @@ export class MediaSession extends EventEmitter {
     this.drainJitter(now);
     if (this.closed) return;
     this.checkRtpTimeout(now);
+    this.rtcp.poll(now, this.remoteAddr);
     this.timer = this.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.ptimeMs - now);
   };
 
@@ -547,11 +624,13 @@ export class MediaSession extends EventEmitter {
       slot.busy = true;
       this.ringPos = (this.ringPos + 1) % SEND_RING;
     }
-    const packet = writeRtpPacket(
+    let packet = writeRtpPacket(
       { marker, payloadType, sequenceNumber: this.seq, timestamp, ssrc: this.ssrc },
       payload,
       useSlot ? slot.buf : undefined,
     );
+    // In place in the slot (it has room for the tag): no extra Buffer per packet.
+    if (this.srtp) packet = this.srtp.local.protectRtp(packet, useSlot ? slot.buf : undefined);
     this.seq = (this.seq + 1) & 0xffff;
     this.timestamp = (this.timestamp + this.timestampStep) >>> 0;
     try {
@@ -564,6 +643,8 @@ export class MediaSession extends EventEmitter {
     }
     this.stats.packetsSent++;
     this.stats.bytesSent += packet.length;
+    // The slot's stream timestamp at the slot's nominal time: what the SR's NTP↔RTP mapping extrapolates from.
+    this.reporter.onRtpSent((this.timestamp - this.timestampStep) >>> 0, payload.length, this.startAt + this.tickIndex * this.ptimeMs);
   }
 
   /** Resamples one packet of app audio to exactly one packet at the codec rate. */
@@ -581,6 +662,20 @@ export class MediaSession extends EventEmitter {
     if (now - this.lastRxAt >= this.rtpTimeoutMs) {
       this.timeoutFired = true;
       this.emit('rtp-timeout');
+    }
+  }
+
+  // ---- SRTP ---------------------------------------------------------------------------------------------
+
+  /** SRTP → plain RTP, or null (counted, logged now and then) for a packet that fails authentication or replay. */
+  private unprotect(msg: Buffer): Buffer | null {
+    try {
+      return this.srtp!.remote.unprotectRtp(msg);
+    } catch (err) {
+      if (!(err instanceof SrtpError)) throw err;
+      this.stats.packetsIgnored++;
+      if (this.srtpFailures++ % 500 === 0) this.log.warn({ err: err.message, kind: err.kind, failures: this.srtpFailures }, 'SRTP packet dropped');
+      return null;
     }
   }
 

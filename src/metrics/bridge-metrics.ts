@@ -89,6 +89,9 @@ export class BridgeMetrics {
   readonly botFramesDropped: Counter;
   readonly sipMessagesReceived: Counter<'method'>;
   readonly sipParseErrors: Counter;
+  readonly rtpJitterMs: Histogram;
+  readonly rtpRttMs: Histogram;
+  readonly rtpPacketsLost: Counter;
 
   private pendingRtpIn = 0;
   private pendingRtpOut = 0;
@@ -174,6 +177,24 @@ export class BridgeMetrics {
       registers,
     });
 
+    this.rtpJitterMs = new Histogram({
+      name: `${p}rtp_jitter_ms`,
+      help: 'Interarrival jitter of the caller RTP at the end of each call (RFC 3550), ms',
+      buckets: [1, 2, 5, 10, 20, 30, 50, 100, 200],
+      registers,
+    });
+    this.rtpRttMs = new Histogram({
+      name: `${p}rtp_rtt_ms`,
+      help: 'Round-trip time to the caller from its RTCP reports, last value of each call that had one, ms',
+      buckets: [1, 5, 10, 20, 50, 100, 150, 200, 300, 500, 1000],
+      registers,
+    });
+    this.rtpPacketsLost = new Counter({
+      name: `${p}rtp_packets_lost_total`,
+      help: 'Caller RTP packets lost (expected minus received, RFC 3550), summed over ended calls',
+      registers,
+    });
+
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
   }
 
@@ -231,6 +252,13 @@ export class BridgeMetrics {
 
   sipMessageReceived(method: string): void {
     this.sipMessagesReceived.inc({ method: sipMethodLabel(method) });
+  }
+
+  /** One ended call's RTP quality. */
+  mediaQuality(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void {
+    if (q.packetsLost > 0) this.rtpPacketsLost.inc(q.packetsLost);
+    this.rtpJitterMs.observe(Math.max(0, q.jitterMs));
+    if (q.rttMs !== undefined) this.rtpRttMs.observe(Math.max(0, q.rttMs));
   }
 
   sipParseError(): void {

@@ -19,6 +19,11 @@ import {
   type MediaDirection,
   type OfferedFormat,
 } from './media-description.js';
+import { answerCrypto, chooseCrypto, isSdesSrtp, type OfferedCrypto } from './crypto.js';
+import type { SrtpSuite } from '../media/srtp/index.js';
+
+/** SRTP policy of a trunk: required (plain RTP offers refused), optional (SRTP when offered), off (plain only). */
+export type SrtpPolicy = 'required' | 'optional' | 'off';
 
 /** Events we can receive for RFC 4733 telephone-event: DTMF 0–9, *, #, A–D, flash. */
 export const TELEPHONE_EVENT_FMTP = '0-16';
@@ -46,6 +51,12 @@ export interface NegotiatedMedia {
    * those beats dropping the caller's audio.
    */
   receivable: Array<{ payloadType: number; codec: AudioCodec }>;
+  /** The offer had a=rtcp-mux (RFC 5761) and our answer accepts it: RTCP shares the RTP port. */
+  rtcpMux?: boolean;
+  /** The offer's a=rtcp (RFC 3605): where the far end takes RTCP when not RTP port + 1. */
+  remoteRtcp?: { address?: string; port: number };
+  /** SDES-keyed SRTP (RFC 4568) when the chosen stream is RTP/SAVP: the suite and both master keys||salts. */
+  srtp?: { suite: SrtpSuite; localKeySalt: Buffer; remoteKeySalt: Buffer };
 }
 
 export interface NegotiateOptions {
@@ -59,6 +70,10 @@ export interface NegotiateOptions {
   sessionId?: number;
   /** s= line (default "trunkbridge"). */
   sessionName?: string;
+  /** SRTP policy (default 'off'). */
+  srtp?: SrtpPolicy;
+  /** Our SRTP master key||salt (random per call when omitted; tests fix it). */
+  localSrtpKeySalt?: Buffer;
 }
 
 /** Our preferred codec among the offered formats, or undefined. Names compare case-insensitively, rates exactly. */
@@ -93,12 +108,11 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
   const media = offer.media ?? [];
   const audioLines = media.filter((m) => m.type === 'audio' && m.port !== 0);
   if (audioLines.length === 0) throw new SdpError('offer has no active audio stream');
-  const plain = audioLines.filter((m) => isPlainRtp(m.protocol));
-  if (plain.length === 0) throw new SdpError(`offer is SRTP-only (${audioLines[0].protocol}); plain RTP/AVP is required`);
+  const candidates = streamCandidates(audioLines, opts.srtp ?? 'off');
 
   const offeredNames = new Set<string>();
   let chosen: { m: MediaDescription; codec: AudioCodec; format: OfferedFormat; formats: OfferedFormat[] } | undefined;
-  for (const m of plain) {
+  for (const m of candidates) {
     const formats = listFormats(m);
     formats.forEach((f) => offeredNames.add(`${f.name}/${f.clockRate}`));
     const pick = chooseCodec(formats, opts.codecPreference);
@@ -118,6 +132,10 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
   const remote = remoteOf(offer, m);
   const ptimeMs = ptimeOf(offer, m);
   const direction = directionOf(offer, m);
+  const offeredCrypto = isSdesSrtp(m.protocol) ? (chooseCrypto(m) as OfferedCrypto) : undefined;
+  const crypto = offeredCrypto ? answerCrypto(offeredCrypto, opts.localSrtpKeySalt) : undefined;
+  const rtcpMux = m.rtcpMux !== undefined;
+  const remoteRtcp = m.rtcp && m.rtcp.port > 0 ? { port: m.rtcp.port, ...(m.rtcp.address ? { address: m.rtcp.address } : {}) } : undefined;
 
   const rtp: MediaDescription['rtp'] = [
     { payload: format.payloadType, codec: codec.name, rate: format.clockRate, ...(format.channels ? { encoding: format.channels } : {}) },
@@ -133,12 +151,14 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
     return {
       type: 'audio',
       port: opts.localPort,
-      protocol: 'RTP/AVP',
+      protocol: crypto ? m.protocol : 'RTP/AVP',
       payloads: te ? `${format.payloadType} ${te.payloadType}` : `${format.payloadType}`,
       rtp,
       fmtp,
       ptime: ptimeMs,
       direction: mirrorDirection(direction),
+      ...(rtcpMux ? { rtcpMux: 'rtcp-mux' } : {}),
+      ...(crypto ? { crypto: [crypto.line] } : {}),
     };
   });
 
@@ -153,7 +173,34 @@ export function negotiateAnswer(offerSdp: string, opts: NegotiateOptions): Negot
     ptimeMs,
     direction,
     receivable: receivableFormats(formats),
+    ...(rtcpMux ? { rtcpMux } : {}),
+    ...(remoteRtcp ? { remoteRtcp } : {}),
+    ...(crypto && offeredCrypto
+      ? { srtp: { suite: offeredCrypto.suite, localKeySalt: crypto.localKeySalt, remoteKeySalt: offeredCrypto.keySalt } }
+      : {}),
   };
+}
+
+/**
+ * The audio m-lines we may answer, in the order to try them, under the trunk's SRTP policy; throws SdpError
+ * (488) with the reason when there is none.
+ */
+function streamCandidates(audioLines: MediaDescription[], policy: SrtpPolicy): MediaDescription[] {
+  const plain = audioLines.filter((m) => isPlainRtp(m.protocol));
+  const sdes = audioLines.filter((m) => isSdesSrtp(m.protocol));
+  const secure = sdes.filter((m) => !Array.isArray(chooseCrypto(m)));
+  const why = () =>
+    sdes.length === 0 ? `offer has ${audioLines.map((m) => m.protocol).join(', ')}` : `no usable a=crypto: ${sdes.flatMap((m) => chooseCrypto(m) as string[]).join('; ')}`;
+  if (policy === 'off') {
+    if (plain.length === 0) throw new SdpError(`offer is SRTP-only (${audioLines[0].protocol}); plain RTP/AVP is required`);
+    return plain;
+  }
+  if (policy === 'required') {
+    if (secure.length === 0) throw new SdpError(`this trunk requires SRTP (RTP/SAVP with AES_CM_128_HMAC_SHA1_80 or _32); ${why()}`);
+    return secure;
+  }
+  if (secure.length === 0 && plain.length === 0) throw new SdpError(`no usable audio stream: ${why()}`);
+  return [...secure, ...plain];
 }
 
 function receivableFormats(formats: OfferedFormat[]): Array<{ payloadType: number; codec: AudioCodec }> {

@@ -58,6 +58,7 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
         },
         numbers: { '+15550108': 'bot8', '+15550116': 'bot16' },
         extraMedia: '  codecs: [opus, G722, PCMU, PCMA]',
+        trunkExtra: '    srtp: optional\n', // plain offers stay plain; baresip's srtp-mand offers get SRTP
       }),
     );
     await bridge.start();
@@ -69,14 +70,20 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
   });
 
   it.each([
-    ['PCMU/8000/1', 'PCMU', 8000],
-    ['G722/16000/1', 'G722', 16000],
-    ['G722/16000/1', 'G722', 8000],
-    ['opus/48000/2', 'opus', 16000],
-    ['opus/48000/2', 'opus', 8000],
-  ])('%s with a %s call to a %i Hz bot', async (baresipCodec, codec, botRate) => {
+    ['PCMU/8000/1', 'PCMU', 8000, 'RTP'],
+    ['PCMA/8000/1', 'PCMA', 16000, 'RTP'],
+    ['G722/16000/1', 'G722', 16000, 'RTP'],
+    ['G722/16000/1', 'G722', 8000, 'RTP'],
+    ['opus/48000/2', 'opus', 16000, 'RTP'],
+    ['opus/48000/2', 'opus', 8000, 'RTP'],
+    ['PCMU/8000/1', 'PCMU', 8000, 'SRTP'],
+    ['G722/16000/1', 'G722', 16000, 'SRTP'],
+  ] as const)('%s with a %s call to a %i Hz bot over %s', async (baresipCodec, codec, botRate, transport) => {
     const before = bots.connections.length;
+    const srtp = transport === 'SRTP';
     const call = await baresipCall({
+      // baresip's srtp module, mandatory: it offers RTP/SAVP with a=crypto and refuses a plain answer.
+      ...(srtp ? { modules: ['srtp.so'], accountParams: ';mediaenc=srtp-mand' } : {}),
       target: { host: '127.0.0.1', port: sipPort },
       user: botRate === 8000 ? '+15550108' : '+15550116',
       codec: baresipCodec,
@@ -88,7 +95,12 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
     const bot = bots.connections[before];
     await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
     expect(bot.events[0]).toMatchObject({ type: 'start', media: { sampleRate: botRate, codec } });
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'caller-hangup' });
+    const stop = bot.event('stop') as { reason: string; quality: { packetsReceived: number; packetsLost: number; jitterMs: number; rttMs?: number } };
+    expect(stop).toMatchObject({ type: 'stop', reason: 'caller-hangup' });
+    // loopback: nothing lost, little jitter; baresip's 20 ms packets for SECONDS
+    expect(stop.quality.packetsLost).toBe(0);
+    expect(stop.quality.packetsReceived).toBeGreaterThan(SECONDS * 40);
+    expect(stop.quality.jitterMs).toBeLessThan(10);
 
     // caller -> bot: 1 kHz at the level baresip sent, nothing at neighbouring frequencies
     const heard = l16(Buffer.concat(bot.frames));
@@ -99,13 +111,18 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
 
     // bot -> caller: baresip decoded a 600 Hz tone at the bot's level
     const { pcm, sampleRate } = call.received;
-    expect(sampleRate).toBe(codec === 'PCMU' ? 8000 : codec === 'G722' ? 16000 : 48000);
+    expect(sampleRate).toBe(codec === 'PCMU' || codec === 'PCMA' ? 8000 : codec === 'G722' ? 16000 : 48000);
     const down = strongestWindow(pcm, sampleRate, BOT_HZ);
     expect(Math.abs(dB(down.level, BOT_AMP))).toBeLessThan(2);
     for (const hz of [1000, 900, 1800]) expect(goertzelAmplitude(down.win, sampleRate, hz)).toBeLessThan(down.level / 30);
 
     // the bridge answered with the codec baresip offered and sent RTP to loopback only
     const negotiated = bridge.logs.filter((l) => l.msg === 'media negotiated').at(-1)!;
-    expect(negotiated).toMatchObject({ codec, remote: { address: '127.0.0.1' } });
+    expect(negotiated).toMatchObject({ codec, remote: { address: '127.0.0.1' }, srtp: srtp ? 'AES_CM_128_HMAC_SHA1_80' : 'none' });
+    if (srtp) {
+      expect(call.output).toMatch(/srtp/i);
+      // SRTP authenticated every packet both ways: nothing dropped as a forgery or replay
+      expect(bridge.logs.some((l) => l.msg === 'SRTP packet dropped')).toBe(false);
+    }
   }, 30_000);
 });

@@ -75,7 +75,7 @@ describe('call outcomes', () => {
     expect(run.code, describeSipp(run)).toBe(0);
     const bot = await lastBot(1);
     await bot.until(() => bot.closeCode !== undefined, 3000, 'close');
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'bot-hangup' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'bot-hangup' });
     expect(bot.closeCode).toBe(1000);
   });
 
@@ -111,7 +111,7 @@ describe('call outcomes', () => {
     expect(cleared.playedMs).toBeGreaterThan(300);
     expect(cleared.playedMs).toBeLessThan(1500);
     expect(cleared.lastMark).toBe('empty-queue');
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'bot-hangup' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'bot-hangup' });
   });
 
   it('403 for a source no trunk allows', async () => {

@@ -45,6 +45,6 @@ describe('RTP timeout', () => {
     expect(elapsed).toBeLessThan(5000);
     const bot = await bots.nextConnection();
     await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'rtp-timeout' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'rtp-timeout' });
   }, 20_000);
 });

@@ -79,7 +79,7 @@ describe('transfer by REFER', () => {
     const bot = await nextBot(1);
     await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
     expect(transfers(bot)).toEqual([{ type: 'transfer', status: 'completed' }]);
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'transfer' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'transfer' });
     // The carrier saw a SIP URI at the trunk host with user=phone, and who referred.
     expect(run.messages).toMatch(/Refer-To: <sip:\+15557654321@127\.0\.0\.1:5090;user=phone>/);
     expect(run.messages).toMatch(/Referred-By: <sip:\+15550100@127\.0\.0\.1:\d+>/);
@@ -98,7 +98,7 @@ describe('transfer by REFER', () => {
     const bot = await nextBot(2);
     await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
     expect(transfers(bot)).toEqual([{ type: 'transfer', status: 'failed', sipStatus: 486, reason: 'refer-failed' }]);
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'bot-hangup' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'bot-hangup' });
   });
 
   it('REFER rejected with 603: failed with sipStatus 603, the bot keeps the call', async () => {
@@ -114,7 +114,7 @@ describe('transfer by REFER', () => {
     const bot = await nextBot(3);
     await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
     expect(transfers(bot)).toEqual([{ type: 'transfer', status: 'failed', sipStatus: 603, reason: 'refer-failed' }]);
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'bot-hangup' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'bot-hangup' });
   });
 });
 
@@ -146,7 +146,7 @@ describe('toll-fraud guard and HTTP control', () => {
     const run = await running;
     expect(run.code, describeSipp(run)).toBe(0);
     await bot.until(() => bot.closeCode !== undefined, 5000, 'close');
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'api-hangup' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'api-hangup' });
     expect(run.messages).not.toMatch(/REFER/);
   });
 });
@@ -188,7 +188,7 @@ describe('bridged transfer (two SIPp instances: caller and destination)', () => 
       { type: 'transfer', status: 'ringing' },
       { type: 'transfer', status: 'answered' },
     ]);
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'transfer' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'transfer' });
 
     // destination -> caller: the agent's 1 kHz tone reaches the caller, and not neighbouring frequencies.
     // The caller negotiated PCMU (our preference among its offer): decode what was sent to it.
@@ -231,7 +231,7 @@ describe('bridged transfer (two SIPp instances: caller and destination)', () => 
       { type: 'transfer', status: 'ringing' },
       { type: 'transfer', status: 'failed', sipStatus: 486, reason: 'busy-here' },
     ]);
-    expect(bot.event('stop')).toEqual({ type: 'stop', reason: 'bot-hangup' });
+    expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'bot-hangup' });
   });
 
   it('no answer: CANCEL after the destination ring timeout, failed 408 "timeout", the caller stays with the bot', async () => {

@@ -32,6 +32,19 @@ export interface StartMessage {
   };
 }
 
+/** Audio quality of the call's RTP from the caller, sent with `stop` (RTCP figures, RFC 3550). */
+export interface CallQuality {
+  packetsReceived: number;
+  /** Expected − received (RFC 3550 A.3), never negative. */
+  packetsLost: number;
+  /** Interarrival jitter, ms. */
+  jitterMs: number;
+  /** Round-trip time from the caller's RTCP reports on our stream, ms; absent when it sent none. */
+  rttMs?: number;
+  /** What the caller last reported about our stream (its RTCP receiver report). */
+  remote?: { packetsLost: number; jitterMs: number };
+}
+
 /** Bot -> bridge. */
 export type BotCommand =
   /** Drop audio queued for playback (barge-in). Answered by `cleared`. */
@@ -71,7 +84,7 @@ export interface TransferEvent {
 /** Bridge -> bot. */
 export type BridgeEvent =
   | StartMessage
-  | { type: 'stop'; reason: string }
+  | { type: 'stop'; reason: string; quality?: CallQuality }
   | { type: 'cleared'; playedMs: number; lastMark?: string }
   | { type: 'mark'; name: string }
   | { type: 'error'; message: string }

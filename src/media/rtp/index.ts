@@ -6,5 +6,5 @@ export {
   type ParsedRtpPacket,
   type RtpWriteFields,
 } from './packet.js';
-export { RtpPortPool, type RtpSocket, type RtpPortPoolOptions } from './port-pool.js';
+export { RtpPortPool, type RtpSocket, type RtpPortPoolOptions, type LastPacket } from './port-pool.js';
 export { SequenceTracker } from './sequence-tracker.js';

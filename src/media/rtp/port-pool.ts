@@ -7,12 +7,25 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { PortPoolExhaustedError } from '../../core/errors.js';
 
-/** A bound RTP socket. */
+/** A packet to send just before a socket closes (an RTCP BYE), so the close waits for its send to finish. */
+export interface LastPacket {
+  via: 'rtp' | 'rtcp';
+  packet: Buffer;
+  port: number;
+  address: string;
+}
+
+/** A bound RTP socket, with the RTCP socket on the odd port above when the pool was asked for one. */
 export interface RtpSocket {
   readonly port: number;
   readonly socket: dgram.Socket;
-  /** Closes the socket and returns the port to the pool; safe to call twice. */
-  close(): void;
+  /** RTCP socket on port + 1 (pools created with `rtcp: true`). */
+  readonly rtcp?: dgram.Socket;
+  /**
+   * Closes the socket(s) and returns the port to the pool; safe to call twice. `last` packets are sent first:
+   * each socket closes once its send completed (dgram drops a send still resolving its address at close).
+   */
+  close(last?: readonly LastPacket[]): void;
 }
 
 export interface RtpPortPoolOptions {
@@ -22,12 +35,15 @@ export interface RtpPortPoolOptions {
   max: number;
   /** Local address to bind, e.g. '0.0.0.0', '127.0.0.1' or '::'. */
   host: string;
+  /** Also bind the odd port above each even one for RTCP (RFC 3550 11); a pair is skipped if either is taken. */
+  rtcp?: boolean;
 }
 
 export class RtpPortPool {
   private readonly min: number;
   private readonly max: number;
   private readonly host: string;
+  private readonly rtcp: boolean;
   private readonly used = new Set<number>();
   private next: number;
 
@@ -35,6 +51,7 @@ export class RtpPortPool {
     this.min = opts.min + (opts.min % 2);
     this.max = opts.max;
     this.host = opts.host;
+    this.rtcp = opts.rtcp ?? false;
     if (!Number.isInteger(this.min) || !Number.isInteger(this.max) || this.min > this.max || this.min < 1 || this.max > 65535) {
       throw new RangeError(`invalid RTP port range ${opts.min}-${opts.max}`);
     }
@@ -60,12 +77,16 @@ export class RtpPortPool {
       const port = this.next;
       this.next = port + 2 > this.max ? this.min : port + 2;
       if (this.used.has(port)) continue;
+      if (this.rtcp && port + 1 > this.max) continue;
       this.used.add(port); // reserve before the await so concurrent allocations never pick the same port
+      let socket: dgram.Socket | undefined;
       try {
-        const socket = await bind(port, this.host);
-        return this.wrap(port, socket);
+        socket = await bind(port, this.host);
+        const rtcp = this.rtcp ? await bind(port + 1, this.host) : undefined;
+        return this.wrap(port, socket, rtcp);
       } catch (err) {
         this.used.delete(port);
+        if (socket) closeQuietly(socket);
         if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
         throw err;
       }
@@ -73,7 +94,7 @@ export class RtpPortPool {
     throw new PortPoolExhaustedError(`no free RTP port in ${this.min}-${this.max}`);
   }
 
-  private wrap(port: number, socket: dgram.Socket): RtpSocket {
+  private wrap(port: number, socket: dgram.Socket, rtcp?: dgram.Socket): RtpSocket {
     let closed = false;
     const release = () => {
       if (closed) return;
@@ -84,16 +105,41 @@ export class RtpPortPool {
     return {
       port,
       socket,
-      close: () => {
+      ...(rtcp ? { rtcp } : {}),
+      close: (last?: readonly LastPacket[]) => {
         if (closed) return;
         release();
-        try {
-          socket.close();
-        } catch {
-          // ERR_SOCKET_DGRAM_NOT_RUNNING: already closed by its owner; the port is released either way.
-        }
+        closeAfter(socket, last?.filter((l) => l.via === 'rtp'));
+        if (rtcp) closeAfter(rtcp, last?.filter((l) => l.via === 'rtcp'));
       },
     };
+  }
+}
+
+function closeQuietly(socket: dgram.Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // ERR_SOCKET_DGRAM_NOT_RUNNING: already closed by its owner; the port is released either way.
+  }
+}
+
+/** Sends `last` packets, then closes the socket once every send has called back (at once if none). */
+function closeAfter(socket: dgram.Socket, last: readonly LastPacket[] | undefined): void {
+  let pending = last?.length ?? 0;
+  if (pending === 0) {
+    closeQuietly(socket);
+    return;
+  }
+  const done = () => {
+    if (--pending === 0) closeQuietly(socket);
+  };
+  for (const l of last!) {
+    try {
+      socket.send(l.packet, l.port, l.address, done);
+    } catch {
+      done(); // a bad address throws synchronously: nothing to wait for
+    }
   }
 }
 

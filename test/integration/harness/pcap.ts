@@ -4,6 +4,7 @@ export interface PcapRtp {
   payloadType: number;
   seq: number;
   timestamp: number;
+  ssrc: number;
   payload: Buffer;
 }
 
@@ -35,6 +36,7 @@ export function readPcapRtp(path: string): PcapRtp[] {
       payloadType: rtp[1] & 0x7f,
       seq: rtp.readUInt16BE(2),
       timestamp: rtp.readUInt32BE(4),
+      ssrc: rtp.readUInt32BE(8),
       payload: Buffer.from(rtp.subarray(12 + cc * 4)),
     });
   }

@@ -260,6 +260,20 @@ describe('connectBot over WebSocket', () => {
     expect(await closed).toEqual({ code: 1000, reason: 'caller-hangup', initiatedByBot: false });
   });
 
+  it('stop() carries the call quality when given', async () => {
+    const bot = await startFakeBot();
+    const conn = bot.nextConnection();
+    const session = await connect(bot.url);
+    const { socket } = await conn;
+    const rec = recorder(socket);
+    const serverClosed = new Promise<void>((r) => socket.on('close', () => r()));
+    session.sendStart(START);
+    const quality = { packetsReceived: 250, packetsLost: 0, jitterMs: 0.4, rttMs: 0.2 };
+    session.stop('bot-hangup', { quality });
+    await serverClosed;
+    expect(rec.messages.map((m) => m.text)).toEqual([START, { type: 'stop', reason: 'bot-hangup', quality }]);
+  });
+
   it('stop() before start still closes cleanly', async () => {
     const bot = await startFakeBot();
     const conn = bot.nextConnection();

@@ -38,7 +38,7 @@ function setup() {
   const media = new FakeMedia();
   const bot = new FakeBot();
   const clock = new ManualClock();
-  const observer = { botProtocolError: vi.fn() };
+  const observer = { botProtocolError: vi.fn(), mediaQuality: vi.fn() };
   const call = new BridgedCall(
     'call-1',
     'sip-call-1',
@@ -106,6 +106,15 @@ describe('BridgedCall', () => {
     expect(dialog.hangup).not.toHaveBeenCalled();
     expect(media.close).toHaveBeenCalledOnce();
     expect(ended).toHaveBeenCalledOnce();
+  });
+
+  it('sends the call quality with stop and reports it to the observer', () => {
+    const { call, media, bot, observer } = setup();
+    const quality = { packetsReceived: 500, packetsLost: 2, jitterMs: 1.5, rttMs: 12.3 };
+    (media as unknown as { quality: typeof quality }).quality = quality;
+    call.end('bot-hangup');
+    expect(bot.stop).toHaveBeenCalledExactlyOnceWith('bot-hangup', { quality });
+    expect(observer.mediaQuality).toHaveBeenCalledExactlyOnceWith(quality);
   });
 
   it('bot closing its socket ends the call with BYE', () => {

@@ -46,6 +46,27 @@ describe('handleReinvites', () => {
     expect(calls).toEqual([]);
   });
 
+  it('an SRTP call: same-key re-offer answered RTP/SAVP with our key again; plain or re-keyed offers get 488', () => {
+    const dialog = new EventEmitter();
+    const calls: string[] = [];
+    const ours = Buffer.alloc(30, 1);
+    const theirs = Buffer.alloc(30, 2);
+    const media = { updateRemote: () => calls.push('remote'), setDirection: (d: MediaDirection) => calls.push(d) };
+    handleReinvites(dialog as unknown as DialogSignal, media, { localAddress: '127.0.0.9', localPort: 20000, codecName: 'PCMU', payloadType: 0, remote: { address: '127.0.0.1', port: 4000 }, localSdp: 'v=0\r\no=trunkbridge 77 5 IN IP4 127.0.0.9\r\n', srtp: { localKeySalt: ours, remoteKeySalt: theirs } }, silentLogger());
+    const reinvite = (sdp: string) => {
+      let result: { answer?: string; reject?: number } = {};
+      dialog.emit('reinvite', sdp, (a: string) => (result = { answer: a }), (s: number) => (result = { reject: s }));
+      return result;
+    };
+    const savp = (dir: string, key: Buffer) => offer(dir).replace('RTP/AVP', 'RTP/SAVP') + `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key.toString('base64')}\r\n`;
+    const held = reinvite(savp('sendonly', theirs));
+    expect(held.answer).toMatch(/m=audio 20000 RTP\/SAVP 0/);
+    expect(held.answer).toContain(`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${ours.toString('base64')}`);
+    expect(reinvite(offer('sendrecv'))).toEqual({ reject: 488 });
+    expect(reinvite(savp('sendrecv', Buffer.alloc(30, 3)))).toEqual({ reject: 488 });
+    expect(calls).toEqual(['recvonly']);
+  });
+
   it('withNextVersion keeps the session id and increments the version', () => {
     expect(withNextVersion('o=a 1 9 IN IP4 x', 'v=0\no=b 2 0 IN IP4 y')).toBe('v=0\no=a 1 10 IN IP4 y');
   });

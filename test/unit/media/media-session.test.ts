@@ -155,7 +155,8 @@ describe('MediaSession receive path', () => {
     await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 13, timestamp: 480, ssrc: 7 }, payload), socket.port); // 11, 12 lost
     const got = await frames;
     expect(got).toHaveLength(2);
-    expect(session.stats).toMatchObject({ packetsReceived: 3, packetsIgnored: 3, packetsLost: 2 });
+    // RFC 3550 A.3: lost = expected (10..13: 4) − received (3, the duplicate included) = 1; the duplicate masks one loss.
+    expect(session.stats).toMatchObject({ packetsReceived: 3, packetsIgnored: 3, packetsLost: 1 });
   });
 });
 
@@ -352,6 +353,27 @@ describe('MediaSession send path', () => {
     clock.advance(40);
     expect(fired).toBe(1);
     clock.advance(400);
+    expect(fired).toBe(1);
+  });
+
+  it('hold (setDirection): no RTP timeout while the far end is not meant to send, re-armed on resume; recvonly sends nothing', async () => {
+    const { session, clock } = await setup({ appSampleRate: 8000, rtpTimeoutMs: 100 });
+    let fired = 0;
+    session.on('rtp-timeout', () => fired++);
+    session.start();
+    session.setDirection('sendonly'); // the caller put us on hold: it sends nothing
+    clock.advance(1000);
+    expect(fired).toBe(0);
+    session.setDirection('inactive');
+    const sent = session.stats.packetsSent;
+    clock.advance(1000);
+    expect(fired).toBe(0);
+    expect(session.stats.packetsSent).toBe(sent);
+    session.setDirection('sendrecv'); // resumed: the timeout counts from here
+    clock.advance(80);
+    expect(fired).toBe(0);
+    expect(session.stats.packetsSent).toBeGreaterThan(sent);
+    clock.advance(40);
     expect(fired).toBe(1);
   });
 

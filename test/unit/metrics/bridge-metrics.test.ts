@@ -117,6 +117,20 @@ describe('BridgeMetrics', () => {
     expect(sample(text, 'trunkbridge_bot_connect_failures_total')).toBe(1);
   });
 
+  it('records per-call RTP quality: jitter and RTT histograms, lost packets counter', async () => {
+    const m = new BridgeMetrics({ defaultMetrics: false });
+    m.mediaQuality({ packetsLost: 3, jitterMs: 4.2, rttMs: 35 });
+    m.mediaQuality({ packetsLost: 0, jitterMs: 0.5 }); // no RTCP from that caller: no RTT sample
+    const text = await m.metricsText();
+    expect(sample(text, 'trunkbridge_rtp_packets_lost_total')).toBe(3);
+    expect(sample(text, 'trunkbridge_rtp_jitter_ms_count')).toBe(2);
+    expect(sample(text, 'trunkbridge_rtp_jitter_ms_bucket{le="1"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_rtp_jitter_ms_bucket{le="5"}')).toBe(2);
+    expect(sample(text, 'trunkbridge_rtp_rtt_ms_count')).toBe(1);
+    expect(sample(text, 'trunkbridge_rtp_rtt_ms_bucket{le="20"}')).toBe(0);
+    expect(sample(text, 'trunkbridge_rtp_rtt_ms_bucket{le="50"}')).toBe(1);
+  });
+
   it('every metric carries the prefix, process metrics included, on its own registry', async () => {
     const m = new BridgeMetrics();
     const text = await m.metricsText();

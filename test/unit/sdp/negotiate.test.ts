@@ -32,14 +32,14 @@ const cases: Case[] = [
   {
     fixture: 'telnyx-like.sdp', // offers PCMA first; our preference wins
     preference: ['PCMU', 'PCMA'],
-    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
+    expect: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv', remoteRtcp: { port: 31235 } },
     answerPayloads: '0 101',
     answerDirection: 'sendrecv',
   },
   {
     fixture: 'telnyx-like.sdp',
     preference: ['G722', 'PCMA', 'PCMU'], // wideband first
-    expect: { codec: 'G722', payloadType: 9, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv' },
+    expect: { codec: 'G722', payloadType: 9, telephoneEventPayloadType: 101, remote: { address: '192.0.2.20', port: 31234 }, ptimeMs: 20, direction: 'sendrecv', remoteRtcp: { port: 31235 } },
     answerPayloads: '9 101',
     answerDirection: 'sendrecv',
   },
@@ -126,6 +126,70 @@ describe('negotiateAnswer on carrier offers', () => {
   it('prefers telephone-event at the codec clock rate over other rates', () => {
     const offer = 'v=0\r\no=- 1 1 IN IP4 192.0.2.5\r\ns=-\r\nc=IN IP4 192.0.2.5\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0 110 101\r\na=rtpmap:110 telephone-event/48000\r\na=rtpmap:101 telephone-event/8000\r\n';
     expect(negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMU'] }).telephoneEventPayloadType).toBe(101);
+  });
+
+  it('accepts a=rtcp-mux (RFC 5761) and reads a=rtcp with an address (RFC 3605)', () => {
+    const n = negotiateAnswer(fixture('rtcp-mux.sdp'), { ...LOCAL, codecPreference: ['PCMU'] });
+    expect(n.rtcpMux).toBe(true);
+    expect(n.remoteRtcp).toEqual({ port: 40001, address: '192.0.2.80' });
+    expect(sdpTransform.parse(n.answerSdp).media[0].rtcpMux).toBe('rtcp-mux');
+    const plain = negotiateAnswer(fixture('twilio-like.sdp'), { ...LOCAL, codecPreference: ['PCMU'] });
+    expect(plain.rtcpMux).toBeUndefined();
+    expect(plain.answerSdp).not.toContain('rtcp-mux');
+  });
+
+  describe('SRTP (SDES, RFC 4568) by trunk policy', () => {
+    const OUR_KEY = Buffer.alloc(30, 7);
+    it.each(['optional', 'required'] as const)('%s: an RTP/SAVP offer is answered RTP/SAVP with the same tag and suite and our own key', (srtp) => {
+      const n = negotiateAnswer(fixture('srtp-only.sdp'), { ...LOCAL, codecPreference: ['PCMU'], srtp, localSrtpKeySalt: OUR_KEY });
+      const audio = sdpTransform.parse(n.answerSdp).media[0];
+      expect(audio.protocol).toBe('RTP/SAVP');
+      expect(audio.crypto).toEqual([{ id: 1, suite: 'AES_CM_128_HMAC_SHA1_80', config: `inline:${OUR_KEY.toString('base64')}` }]);
+      expect(n.srtp).toEqual({
+        suite: 'AES_CM_128_HMAC_SHA1_80',
+        localKeySalt: OUR_KEY,
+        remoteKeySalt: Buffer.from('WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz', 'base64'),
+      });
+    });
+
+    it('a fresh random key per answer when none is given', () => {
+      const a = negotiateAnswer(fixture('srtp-only.sdp'), { ...LOCAL, codecPreference: ['PCMU'], srtp: 'optional' });
+      const b = negotiateAnswer(fixture('srtp-only.sdp'), { ...LOCAL, codecPreference: ['PCMU'], srtp: 'optional' });
+      expect(a.srtp!.localKeySalt).toHaveLength(30);
+      expect(a.srtp!.localKeySalt.equals(b.srtp!.localKeySalt)).toBe(false);
+    });
+
+    it('skips crypto lines we cannot honour (unknown suite, MKI, session parameters) and takes _32 with a lifetime', () => {
+      const n = negotiateAnswer(fixture('srtp-crypto-choices.sdp'), { ...LOCAL, codecPreference: ['PCMU'], srtp: 'required', localSrtpKeySalt: OUR_KEY });
+      expect(n.srtp?.suite).toBe('AES_CM_128_HMAC_SHA1_32');
+      expect(sdpTransform.parse(n.answerSdp).media[0].crypto).toEqual([{ id: 4, suite: 'AES_CM_128_HMAC_SHA1_32', config: `inline:${OUR_KEY.toString('base64')}` }]);
+    });
+
+    it('required: a plain RTP offer gets 488 naming the reason', () => {
+      const err = (() => {
+        try {
+          negotiateAnswer(fixture('twilio-like.sdp'), { ...LOCAL, codecPreference: ['PCMU'], srtp: 'required' });
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      })();
+      expect(err).toBeInstanceOf(SdpError);
+      expect(sipStatusOf(err)).toBe(488);
+      expect(err!.message).toMatch(/requires SRTP.*RTP\/AVP/);
+    });
+
+    it('required: an SAVP offer with no usable crypto gets 488 listing each line', () => {
+      const offer = fixture('srtp-crypto-choices.sdp').replace(/^a=crypto:4.*\n/m, '');
+      expect(() => negotiateAnswer(offer, { ...LOCAL, codecPreference: ['PCMU'], srtp: 'required' })).toThrow(/crypto:1 suite AEAD_AES_256_GCM not supported; crypto:2 MKI not supported; crypto:3 session parameters/);
+    });
+
+    it('optional: a plain offer is answered plain; off: SAVP-only still 488', () => {
+      const n = negotiateAnswer(fixture('twilio-like.sdp'), { ...LOCAL, codecPreference: ['PCMU'], srtp: 'optional' });
+      expect(n.srtp).toBeUndefined();
+      expect(sdpTransform.parse(n.answerSdp).media[0].protocol).toBe('RTP/AVP');
+      expect(() => negotiateAnswer(fixture('srtp-only.sdp'), { ...LOCAL, codecPreference: ['PCMU'], srtp: 'off' })).toThrow(SdpError);
+    });
   });
 
   it('uses session-level a=sendonly when the m-line has none', () => {
