@@ -12,6 +12,9 @@ command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq
 # kamailio: the registrar of the registration e2e (config in kamailio/, started by the test on loopback).
 command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
 [ -f /usr/share/sip-tester/g711a.pcap ] || need+=(sip-tester)
+# openssl makes the TLS test certificates; ip (iproute2) makes the loopback-only network namespaces.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test peers present: $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1), baresip $(baresip -h 2>&1 | grep -o 'baresip v[^ ]*' | head -1)"
