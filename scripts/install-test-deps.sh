@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Installs the real SIP peers the end-to-end tests drive: SIPp (Debian sip-tester) and baresip (baresip-core).
+# Installs the real peers the end-to-end tests drive: SIPp (Debian sip-tester), baresip (baresip-core) and
+# dnsmasq (dnsmasq-base, a loopback DNS server for RFC 3263 SRV tests) and kamailio (a registrar).
 # Only what is missing is installed; needs root (or sudo) for apt-get.
 set -euo pipefail
 
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+# dnsmasq: the DNS server of the SRV failover test (bound to 127.0.0.1 only, never forwarding).
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+# kamailio: the registrar of the registration e2e (config in kamailio/, started by the test on loopback).
+command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
 [ -f /usr/share/sip-tester/g711a.pcap ] || need+=(sip-tester)
 
 if [ ${#need[@]} -eq 0 ]; then
@@ -19,4 +24,9 @@ echo "installing test peers: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-command -v sipp >/dev/null && command -v baresip >/dev/null
+# The tests start their own Kamailio on loopback; the packaged system service must not run on 5060.
+if [[ " ${need[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
+command -v sipp >/dev/null && command -v baresip >/dev/null && { command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ]; } \
+  && { command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ]; }

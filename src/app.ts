@@ -8,6 +8,7 @@ import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
+import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
 import type { CallObserver } from './calls/call-events.js';
 import type { PeerAddress } from './calls/signaling.js';
@@ -88,6 +89,16 @@ export class TrunkbridgeApp {
       })),
       publicAddress: config.sip.publicAddress,
       userAgent: config.sip.userAgent,
+      dns: nodeDnsClient(config.sip.dnsServers),
+      ...(config.sip.timers
+        ? {
+            timers: {
+              ...(config.sip.timers.t1Ms !== undefined ? { t1: config.sip.timers.t1Ms } : {}),
+              ...(config.sip.timers.t2Ms !== undefined ? { t2: config.sip.timers.t2Ms } : {}),
+              ...(config.sip.timers.t4Ms !== undefined ? { t4: config.sip.timers.t4Ms } : {}),
+            },
+          }
+        : {}),
     });
     const router = new InboundRouter(config.inboundTrunks, {
       botNames: Object.keys(config.bots),
@@ -113,6 +124,8 @@ export class TrunkbridgeApp {
         username: r.username,
         password: r.password,
         expires: r.expires,
+        retryMs: r.retrySec * 1000,
+        maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
         ...(r.extension !== undefined ? { extension: r.extension } : {}),
         ...(r.domain !== undefined ? { domain: r.domain } : {}),
       });

@@ -54,14 +54,14 @@ export function trunkCallRequest(trunk: OutboundTrunkConfig, o: TrunkCallOptions
   const transportParam = trunk.transport === 'tcp' ? ';transport=tcp' : '';
   const callerId = o.from ?? trunk.callerId ?? 'trunkbridge';
   const fromUser = isNumber(callerId) ? formatNumber(toE164(callerId, trunk.country), trunk.numberFormat, trunk.country) : callerId;
-  const next = trunk.proxy ?? { host: trunk.host, port: trunk.port };
+  const next = trunk.proxy ?? { host: trunk.host, port: trunk.port, explicitPort: trunk.explicitPort };
   return {
     e164,
     fromUser,
     requestUri: `${scheme}:${user}@${hp}${transportParam}${isNumber(user) ? ';user=phone' : ''}`,
     fromUri: `${scheme}:${fromUser}@${hp}${isNumber(fromUser) ? ';user=phone' : ''}`,
     ...(o.fromDisplayName ? { fromDisplayName: o.fromDisplayName } : {}),
-    nextHop: { host: next.host, port: next.port, transport: trunk.transport },
+    nextHop: { host: next.host, port: next.port, transport: trunk.transport, explicitPort: next.explicitPort ?? true },
     ...(trunk.proxy ? { route: `<${scheme}:${hostPort(trunk.proxy.host, trunk.proxy.port, defaultPort)};lr${transportParam}>` } : {}),
     sdp: o.sdp,
     headers: [...Object.entries(trunk.headers), ...(o.headers ?? [])],
@@ -85,7 +85,13 @@ export function uriCallRequest(
   return {
     requestUri: uri,
     fromUri: `sip:${o.fromUser}@${o.ourHost}`,
-    nextHop: { host, port: m[3] ? Number(m[3]) : tls ? 5061 : 5060, transport: tls ? 'tls' : /;transport=tcp/i.test(uri) ? 'tcp' : 'udp' },
+    nextHop: {
+      host,
+      port: m[3] ? Number(m[3]) : tls ? 5061 : 5060,
+      transport: tls ? 'tls' : /;transport=tcp/i.test(uri) ? 'tcp' : 'udp',
+      // RFC 3263 §4.2: SRV only when the URI has no port.
+      explicitPort: m[3] !== undefined,
+    },
     sdp: o.sdp,
     ...(o.credentials ? { credentials: o.credentials } : {}),
     ringTimeoutMs: o.ringTimeoutMs,

@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import { CallRejectedError, errorCodeOf, sipStatusOf, TrunkbridgeError } from '../core/errors.js';
 import type { ForwardToConfig, OutboundTrunkConfig } from '../config/outbound-schema.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
+import { RtpHold } from './rtp-hold.js';
 import { createOffer, negotiateAnswer, parseAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
@@ -121,11 +122,14 @@ export async function handlePstnCall(
   let mediaA: MediaSession | undefined;
   let mediaB: MediaSession | undefined;
   let dialogB: DialogSignal | undefined;
+  let holdB: RtpHold | undefined;
   try {
     if (!deps.placeCall) throw new CallRejectedError(503, 'no-outbound', 'this engine cannot place calls');
     if (signal.sdp === undefined) throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP is not supported');
     rtpA = await deps.allocateRtp();
     rtpB = await deps.allocateRtp();
+    // The callee's first words arrive while the caller's leg is still being answered (200, ACK): hold them.
+    holdB = new RtpHold(rtpB);
     const answerA = negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtpA.port, codecPreference: deps.codecPreference });
     const offerB = createOffer({ localAddress: deps.mediaAddress, localPort: rtpB.port, codecs: deps.codecPreference });
     const request = forwardRequest(decision.forwardTo, signal, offerB, deps);
@@ -135,6 +139,7 @@ export async function handlePstnCall(
     signal.on('cancel', () => outgoing.cancel());
     out.on('progress', (status) => signal.progress(status === 183 ? 180 : status));
     const answered = await out.answered;
+    holdB.answered();
     dialogB = answered.dialog;
     const negotiatedB = parseAnswer(deps.codecPreference, answered.sdp);
     mediaB = new MediaSession({
@@ -151,10 +156,12 @@ export async function handlePstnCall(
     rtpA = undefined;
     const dialogA = await signal.accept(answerA.answerSdp);
     const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: dialogB, media: mediaB }], deps.clock, log);
+    holdB.replay();
     deps.observer.callAnswered('inbound');
     log.info({ codecA: answerA.codec.name, codecB: negotiatedB.codec.name }, 'pstn call bridged');
     return call;
   } catch (err) {
+    holdB?.release();
     rtpA?.close();
     rtpB?.close();
     mediaA?.close();

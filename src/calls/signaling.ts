@@ -94,8 +94,11 @@ export interface OutgoingCallRequest {
   fromDisplayName?: string;
   /** To URI; defaults to the Request-URI. */
   toUri?: string;
-  /** Next hop: the trunk host or its outbound proxy. */
-  nextHop: { host: string; port: number; transport: TransportName };
+  /**
+   * Next hop: the trunk host or its outbound proxy. A host name is resolved per RFC 3263 (SRV when
+   * `explicitPort` is false, then A/AAAA) with failover between the addresses; `explicitPort` defaults to true.
+   */
+  nextHop: { host: string; port: number; transport: TransportName; explicitPort?: boolean };
   /** Preloaded Route (outbound proxy, RFC 3261 §8.1.2), e.g. "<sip:proxy.example.com;lr>". */
   route?: string;
   /** Our SDP offer. */

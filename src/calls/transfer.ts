@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.js';
 import { CallRejectedError, sipStatusOf } from '../core/errors.js';
 import type { TransferCommand, TransferEvent } from '../bot/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
+import { RtpHold } from './rtp-hold.js';
 import { createOffer, parseAnswer } from '../sdp/index.js';
 import type { CallMedia } from './bridged-call.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
@@ -157,11 +158,13 @@ export class TransferController {
     if (!s.placeCall) return this.report(failed('bridge-unsupported'));
     const rtp = await s.allocateRtp().catch(() => undefined);
     if (!rtp) return this.report(failed('no-media-port', 503));
+    const hold = new RtpHold(rtp);
     let signal: OutgoingCallSignal;
     try {
       const sdp = createOffer({ localAddress: s.mediaAddress, localPort: rtp.port, codecs: s.codecPreference });
       signal = s.placeCall(this.legRequest(target, sdp));
     } catch (err) {
+      hold.release();
       rtp.close();
       return this.report(failed(err instanceof CallRejectedError ? err.reason : 'error', sipStatusOf(err)));
     }
@@ -175,7 +178,9 @@ export class TransferController {
     let answer;
     try {
       answer = await signal.answered;
+      hold.answered();
     } catch (err) {
+      hold.release();
       rtp.close();
       this.pending = undefined;
       const status = sipStatusOf(err);
@@ -185,6 +190,7 @@ export class TransferController {
     }
     this.pending = undefined;
     if (this.closed) {
+      hold.release();
       rtp.close();
       void answer.dialog.hangup();
       return failed('call-ended');
@@ -205,6 +211,7 @@ export class TransferController {
         latching: s.latching,
       });
     } catch (err) {
+      hold.release();
       rtp.close();
       void answer.dialog.hangup();
       return this.report(failed('bad-answer', sipStatusOf(err)));
@@ -226,6 +233,7 @@ export class TransferController {
       this.host.end('transfer');
     });
     media.start();
+    hold.replay();
     const ev = this.report({ type: 'transfer', status: 'answered' });
     this.host.log.info({ listen }, 'bridged transfer answered');
     if (!listen) this.host.releaseBot();

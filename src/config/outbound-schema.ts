@@ -25,8 +25,10 @@ export interface OutboundTrunkConfig {
   readonly name: string;
   readonly host: string;
   readonly port: number;
+  /** The port was configured (not the 5060/5061 default): RFC 3263 SRV lookup is skipped. Absent: true. */
+  readonly explicitPort?: boolean;
   readonly transport: 'udp' | 'tcp' | 'tls';
-  readonly proxy?: { readonly host: string; readonly port: number };
+  readonly proxy?: { readonly host: string; readonly port: number; readonly explicitPort?: boolean };
   readonly auth?: { readonly username: string; readonly password: string };
   readonly callerId?: string;
   readonly numberFormat: 'e164' | 'e164-no-plus' | 'national';
@@ -85,8 +87,9 @@ export const outboundTrunkSchema = z
       name: t.name,
       host: route?.host ?? t.host ?? '',
       port: route?.port ?? t.port ?? defaultPort,
+      explicitPort: (route?.port ?? t.port) !== undefined,
       transport,
-      ...(proxy ? { proxy: { host: proxy.host, port: proxy.port ?? defaultPort } } : {}),
+      ...(proxy ? { proxy: { host: proxy.host, port: proxy.port ?? defaultPort, explicitPort: proxy.port !== undefined } } : {}),
       ...(t.auth ? { auth: { username: t.auth.username, password: t.auth.password } } : {}),
       ...(t.callerId !== undefined ? { callerId: t.callerId } : {}),
       numberFormat: t.numberFormat,
@@ -169,6 +172,9 @@ export const registrationSchema = z
     extension: z.string().regex(/^[A-Za-z0-9*#._+-]{1,64}$/, 'must be a SIP user like "1001"').optional(),
     /** Requested binding lifetime (s); refreshed at half of what the registrar grants. */
     expires: z.number().int().min(10).max(86400).default(300),
+    /** After a failed REGISTER (timeout, error answer): first retry delay (s), doubled up to retryMaxSec. */
+    retrySec: z.number().int().min(1).max(3600).default(5),
+    retryMaxSec: z.number().int().min(1).max(86400).default(300),
     bot: nameSchema,
   })
   .transform((r) => ({ ...r, port: r.port ?? (r.transport === 'tls' ? 5061 : 5060) }));

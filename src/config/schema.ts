@@ -5,7 +5,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
-import { CALLING_CODES, toE164 } from '../trunks/e164.js';
+import { DIAL_PLANS, normalizeDialed } from '../trunks/number-format.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -88,6 +88,24 @@ const sipSchema = z.strictObject({
   /** Host advertised in Via/Contact/SDP when the bind address is not reachable by peers (NAT, 0.0.0.0). */
   publicAddress: hostName.optional(),
   userAgent: z.string().min(1).max(128).default('trunkbridge'),
+  /**
+   * DNS servers for RFC 3263 lookups of outbound next hops ("10.0.0.2", "127.0.0.1:5353", "[::1]:53").
+   * Unset: the system's servers for SRV, the OS resolver (with /etc/hosts) for addresses.
+   */
+  dnsServers: z
+    .array(z.string().regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]+)(?::\d{1,5})?$/, 'must be an IP address with an optional :port'))
+    .optional(),
+  /**
+   * RFC 3261 timers. T1 (RTT estimate, default 500 ms) sets INVITE/non-INVITE retransmission and the
+   * transaction timeouts (64*T1 = 32 s): a lower T1 fails over to the next server sooner on lossless links.
+   */
+  timers: z
+    .strictObject({
+      t1Ms: z.number().int().min(10).max(10_000).optional(),
+      t2Ms: z.number().int().min(10).max(60_000).optional(),
+      t4Ms: z.number().int().min(10).max(60_000).optional(),
+    })
+    .optional(),
 });
 
 const rtpPort = z.number().int().min(1024).max(65535);
@@ -217,7 +235,7 @@ const trunkSchema = z.strictObject({
   /** SIP domain this trunk owns: INVITEs whose Request-URI host is this domain belong to the trunk. */
   domain: hostName.transform((d) => d.toLowerCase()).optional(),
   /** ISO 3166 country for national numbers on this trunk ("US", "GB", "IN"): dialed numbers become E.164. */
-  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code like "US"').refine((c) => c in CALLING_CODES, { message: 'country not in the calling-code table' }).optional(),
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code like "US"').refine((c) => Object.hasOwn(DIAL_PLANS, c), { message: 'country not in the dial-plan table' }).optional(),
   /** A header naming the bot for the call (e.g. "X-Agent-ID"); checked before numbers. */
   routingHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'invalid header name').optional(),
   /** Refuse (404) calls whose From user is not an E.164 number. */
@@ -461,7 +479,7 @@ function checkTrunks(cfg: LooseConfig, ctx: Ctx): void {
           message: `unknown bot "${String(entry.bot)}"`,
         });
       }
-      const norm = normalizeNumber(toE164(num, typeof t.country === 'string' ? t.country : undefined));
+      const norm = normalizeNumber(normalizeDialed(num, typeof t.country === 'string' && Object.hasOwn(DIAL_PLANS, t.country) ? t.country : undefined));
       const owner = numberOwner.get(norm);
       if (owner && owner.trunk !== i) {
         ctx.addIssue({

@@ -10,7 +10,7 @@ import type { Config } from '../config/index.js';
 import type { ForwardToConfig } from '../config/outbound-schema.js';
 import type { DigestAlgorithm } from '../sip/auth/digest.js';
 import type { DigestServer } from '../sip/auth/digest-server.js';
-import { isE164, toE164 } from './e164.js';
+import { isE164, normalizeDialed } from './number-format.js';
 
 /** What routing needs to know about an incoming INVITE. */
 export interface RouteRequest {
@@ -143,7 +143,7 @@ export class InboundRouter {
         else if (entry.bot !== undefined) numbers.set(num, entry.bot);
       }
       const normalized = new Map<string, string>();
-      if (t.country) for (const num of numbers.keys()) normalized.set(toE164(num, t.country), num);
+      if (t.country) for (const num of numbers.keys()) normalized.set(normalizeDialed(num, t.country), num);
       const credentials = t.credentials ?? [];
       return {
         forwards,
@@ -234,13 +234,13 @@ export class InboundRouter {
     // 2. The dialed number: a pstn-mode DID first, then a number routed to a bot.
     if (raw) {
       for (const t of trunks) {
-        for (const variant of [raw, toggledPlus(raw), toE164(raw, t.country)]) {
+        for (const variant of [raw, toggledPlus(raw), normalizeDialed(raw, t.country)]) {
           const forwardTo = t.forwards.get(variant);
           if (forwardTo) return this.decide(t, '', variant, req, forwardTo);
         }
       }
       for (const t of trunks) {
-        const e164 = toE164(raw, t.country);
+        const e164 = normalizeDialed(raw, t.country);
         const key = t.normalized.get(e164);
         if (key !== undefined) return this.decide(t, t.numbers.get(key)!, key, req);
       }
@@ -255,9 +255,9 @@ export class InboundRouter {
     }
     // 4. The trunk's forward target (mode pstn) or its bot (mode flow), first trunk that has either.
     const pstn = trunks.find((t) => t.forwardTo !== undefined || t.bot !== undefined);
-    if (pstn?.forwardTo) return this.decide(pstn, '', toE164(raw, pstn.country), req, pstn.forwardTo);
+    if (pstn?.forwardTo) return this.decide(pstn, '', normalizeDialed(raw, pstn.country), req, pstn.forwardTo);
     const fallback = trunks.find((t) => t.bot !== undefined);
-    if (fallback?.bot !== undefined) return this.decide(fallback, fallback.bot, toE164(raw, fallback.country), req);
+    if (fallback?.bot !== undefined) return this.decide(fallback, fallback.bot, normalizeDialed(raw, fallback.country), req);
     throw new CallRejectedError(
       404,
       'number-not-routed',

@@ -2,4 +2,4 @@ export { InboundRouter, type InboundRouterOptions } from './inbound-router.js';
 export type { RouteRequest, RouteDecision } from './inbound-router.js';
 export { HostResolver, systemLookup, type LookupFn } from './host-resolver.js';
 export { TrunkCallLimiter } from './call-limiter.js';
-export { toE164, isE164 } from './e164.js';
+export { toE164, isE164, normalizeDialed, formatNumber, DIAL_PLANS } from './number-format.js';

@@ -71,6 +71,7 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
 
   it.each([
     ['PCMU/8000/1', 'PCMU', 8000, 'RTP'],
+    ['PCMA/8000/1', 'PCMA', 16000, 'RTP'],
     ['G722/16000/1', 'G722', 16000, 'RTP'],
     ['G722/16000/1', 'G722', 8000, 'RTP'],
     ['opus/48000/2', 'opus', 16000, 'RTP'],
@@ -110,7 +111,7 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
 
     // bot -> caller: baresip decoded a 600 Hz tone at the bot's level
     const { pcm, sampleRate } = call.received;
-    expect(sampleRate).toBe(codec === 'PCMU' ? 8000 : codec === 'G722' ? 16000 : 48000);
+    expect(sampleRate).toBe(codec === 'PCMU' || codec === 'PCMA' ? 8000 : codec === 'G722' ? 16000 : 48000);
     const down = strongestWindow(pcm, sampleRate, BOT_HZ);
     expect(Math.abs(dB(down.level, BOT_AMP))).toBeLessThan(2);
     for (const hz of [1000, 900, 1800]) expect(goertzelAmplitude(down.win, sampleRate, hz)).toBeLessThan(down.level / 30);

@@ -86,4 +86,43 @@ metrics: { enabled: false }
     const run = await runSipp({ scenario: 'uac-expect-403.xml', target: { host: '127.0.0.1', port: sipPort }, service: '1001', keys: { rtp_port: 4000 }, localHost: '127.0.0.2' });
     expect(run.code, describeSipp(run)).toBe(0);
   }, 30_000);
+
+  it('recovers after the registrar restarts: refresh times out, backoff, the new registrar on the same port gets the binding back', async () => {
+    // Registrar #1 grants 2 s (refresh due after 1 s) and then goes away; T1 = 50 ms makes Timer F 3.2 s.
+    registrar = await startSippUas({ scenario: 'uas-registrar-401-then-grant.xml', keys: { granted: 2 }, timeoutMs: 20_000 });
+    const registrarPort = registrar.port;
+    const sipPort = await freeUdpPort();
+    const metricsPort = await freeTcpPort();
+    const rtpBase = await freeUdpRange(4);
+    bridge = new BridgeProcess(`sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  timers: { t1Ms: 50 }
+media: { rtpPortMin: ${rtpBase}, rtpPortMax: ${rtpBase + 3} }
+bots:
+  echo: { builtin: echo }
+registrations:
+  - { name: pbx-main, server: 127.0.0.1, port: ${registrarPort}, username: alice, password: s3cret-pw, extension: "1001", expires: 60, retrySec: 1, retryMaxSec: 4, bot: echo }
+logging: { level: debug }
+metrics: { enabled: true, host: 127.0.0.1, port: ${metricsPort} }
+`);
+    await bridge.start();
+    await bridge.waitForLog((l) => l.msg === 'registered' && l.expires === 2, 5000);
+    expect(await metric(metricsPort, 'trunkbridge_registration_up')).toBe('trunkbridge_registration_up{registration="pbx-main"} 1');
+    const first = await registrar.done;
+    expect(first.code, describeSipp(first)).toBe(0);
+
+    // The refresh gets no answer: Timer F (64 * 50 ms) fails it with 408 and the gauge drops to 0.
+    const failed = await bridge.waitForLog((l) => l.msg === 'registration failed' && l.status === 408, 8000);
+    expect(failed.retryInMs).toBe(1000);
+    expect(await metric(metricsPort, 'trunkbridge_registration_up')).toBe('trunkbridge_registration_up{registration="pbx-main"} 0');
+    expect(await metric(metricsPort, 'trunkbridge_registration_failures_total')).toMatch(/trunkbridge_registration_failures_total\{registration="pbx-main"\} [1-9]/);
+
+    // Registrar #2 on the same port: the next retry registers again (challenged and verified anew).
+    registrar = await startSippUas({ scenario: 'uas-registrar-401-then-grant.xml', port: registrarPort, keys: { granted: 60 }, timeoutMs: 20_000 });
+    await bridge.waitForLog((l) => l.msg === 'registered' && l.expires === 60, 12_000);
+    expect(await metric(metricsPort, 'trunkbridge_registration_up')).toBe('trunkbridge_registration_up{registration="pbx-main"} 1');
+    const second = await registrar.done;
+    expect(second.code, describeSipp(second)).toBe(0);
+    expect(second.messages).toMatch(/Authorization: Digest username="alice"/);
+  }, 40_000);
 });

@@ -8,7 +8,9 @@ import type { ClientTransaction, ServerTransaction } from '../transaction/layer.
 import type { Transport } from '../transport/transport.js';
 
 /** Methods the UA serves (Allow header, §20.5). */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE', 'INFO'] as const;
+// NOTIFY: accepted in a dialog (the sipfrag reports of a REFER we sent, RFC 3515). REFER is sent, never
+// served (an incoming REFER gets 405), so it is not listed.
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE', 'INFO', 'NOTIFY'] as const;
 
 /**
  * What the UA's call and dialog objects need from the user agent core. Keeps IncomingCall and DialogSession

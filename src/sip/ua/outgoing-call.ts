@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import type { TimerHandle } from '../../core/clock.js';
 import { CallRejectedError } from '../../core/errors.js';
 import type { AnsweredCall, OutgoingCallRequest } from '../../calls/signaling.js';
@@ -36,7 +37,9 @@ export class OutgoingCall extends EventEmitter {
   private invite!: SipRequest;
   private tx: ClientTransaction | undefined;
   private readonly transport: Transport | undefined;
-  private readonly dest: Destination;
+  private dest: Destination;
+  /** RFC 3263 §4.3: addresses still to try after a timeout, a 503 or a transport error. */
+  private targets: Destination[] = [];
   private readonly ringTimer: TimerHandle | undefined;
   private abortWith: { status: number; reason: string } | undefined;
   private cancelSent = false;
@@ -66,8 +69,40 @@ export class OutgoingCall extends EventEmitter {
       return;
     }
     this.invite = this.buildInvite();
-    this.sendInvite();
     this.ringTimer = core.ua.clock.setTimeout(() => this.abort(408, 'timeout'), request.ringTimeoutMs);
+    const hop = request.nextHop;
+    if (core.resolve && isIP(hop.host) === 0) {
+      core
+        .resolve({ host: hop.host, port: hop.port, transport: hop.transport, explicitPort: hop.explicitPort ?? true })
+        .then(
+          (targets) => {
+            if (this.state === 'failed') return;
+            this.log.debug({ sipCallId: this.callId, host: hop.host, targets }, 'next hop resolved');
+            this.dest = targets[0] ?? this.dest;
+            this.targets = targets.slice(1);
+            this.sendInvite();
+          },
+          (err: unknown) => this.fail(503, 'unresolvable', `cannot resolve ${hop.host}: ${(err as Error).message}`),
+        );
+    } else {
+      this.sendInvite();
+    }
+  }
+
+  /**
+   * RFC 3263 §4.3: "If a failure occurs, the client SHOULD create a new request, which is identical to the
+   * previous, but has a different value of the Via branch ID". Only before anything but a 100 came from this
+   * target (a 503 after ringing must not ring the callee a second time). False when nothing is left to try.
+   */
+  private tryNextTarget(why: string): boolean {
+    if (this.abortWith || this.provisional || this.state === 'answered' || this.state === 'failed') return false;
+    const next = this.targets.shift();
+    if (!next) return false;
+    this.log.info({ sipCallId: this.callId, why, failed: this.dest, next }, 'next hop failed; trying the next address');
+    this.dest = next;
+    this.invite = this.buildInvite();
+    this.sendInvite();
+    return true;
   }
 
   /** CANCEL before answer; no effect once answered or failed. */
@@ -113,8 +148,14 @@ export class OutgoingCall extends EventEmitter {
         this.fail(500, 'bad-response', String(err));
       }
     });
-    tx.once('timeout', () => this.fail(408, this.abortWith?.reason ?? 'no-response', 'no response to INVITE (Timer B)'));
-    tx.once('transportError', (err: unknown) => this.fail(503, 'transport-error', `cannot send INVITE: ${String(err)}`));
+    tx.once('timeout', () => {
+      if (tx !== this.tx || this.tryNextTarget('timeout')) return;
+      this.fail(408, this.abortWith?.reason ?? 'no-response', 'no response to INVITE (Timer B)');
+    });
+    tx.once('transportError', (err: unknown) => {
+      if (tx !== this.tx || this.tryNextTarget('transport-error')) return;
+      this.fail(503, 'transport-error', `cannot send INVITE: ${String(err)}`);
+    });
   }
 
   private onResponse(res: SipResponse, tx: ClientTransaction): void {
@@ -137,6 +178,7 @@ export class OutgoingCall extends EventEmitter {
       return;
     }
     if (this.state === 'answered') return;
+    if (status === 503 && this.tryNextTarget('503')) return;
     const auth = challengeHeaders(status);
     if (auth && this.request.credentials && !this.abortWith && this.retryWithCredentials(res, auth.challenge, auth.answer)) return;
     this.fail(status, this.abortWith?.reason ?? reasonPhrase(status).toLowerCase().replace(/[^a-z0-9]+/g, '-'), `INVITE answered ${status} ${res.reason}`);

@@ -3,6 +3,7 @@ import type { SipRequest } from '../message/types.js';
 import type { ClientTransaction } from '../transaction/layer.js';
 import type { Destination, SipTransportName, Transport } from '../transport/transport.js';
 import type { UaCore } from './core.js';
+import type { HopSpec } from '../resolve/srv-order.js';
 
 /**
  * What the UAC-side objects (outgoing calls, registrations, REFER) need from the user agent: transports,
@@ -25,6 +26,8 @@ export interface UacCore {
   sendWithVia(req: SipRequest, dest: Destination, transport: Transport): ClientTransaction;
   /** Sends a request outside any transaction (the ACK for a 2xx, §13.2.2.4) with a fresh Via. */
   sendStateless(req: SipRequest, dest: Destination, transport: Transport): void;
+  /** RFC 3263: the addresses to try for a next hop, in order (absent: the host is sent to as is). */
+  resolve?(hop: HopSpec): Promise<Destination[]>;
 }
 
 /** What {@link createUacCore} is built from: pieces the user agent owns. */
@@ -35,6 +38,7 @@ export interface UacCoreParts {
   hostPort(transport: Transport): string;
   userAgent: string;
   allow: string;
+  resolve?(hop: HopSpec): Promise<Destination[]>;
 }
 
 /** Builds the {@link UacCore} of a user agent. */
@@ -54,6 +58,7 @@ export function createUacCore(parts: UacCoreParts): UacCore {
       return parts.layer.sendRequest(req, dest, transport);
     },
     sendWithVia: (req, dest, transport) => parts.layer.sendRequest(req, dest, transport),
+    ...(parts.resolve ? { resolve: parts.resolve } : {}),
     sendStateless: (req, dest, transport) => {
       addVia(req, transport);
       transport.send(req, dest).catch((err: unknown) =>

@@ -25,6 +25,7 @@ import { OutgoingCall } from './outgoing-call.js';
 import { Registration, type RegistrationOptions } from './registration.js';
 import { createUacCore, type UacCore } from './uac-core.js';
 import { decideSessionTimer } from './session-timer.js';
+import { nodeDnsClient, SipServerResolver, type DnsClient } from '../resolve/sip-resolver.js';
 
 export interface SipUserAgentOptions {
   clock: Clock;
@@ -42,6 +43,8 @@ export interface SipUserAgentOptions {
   minSessionExpires?: number;
   /** Final answer deadline for an incoming INVITE before the stack sends 408 (default 180 s). */
   pendingInviteTimeoutMs?: number;
+  /** DNS for RFC 3263 next-hop resolution of outgoing calls (default: node:dns with the system servers). */
+  dns?: DnsClient;
 }
 
 // Compile-time proof that the UA's objects are what call control expects (structural typing).
@@ -72,6 +75,7 @@ export class SipUserAgent implements SignalingEngine {
   private stopped = false;
   private readonly core: UaCore;
   private uacCore: UacCore | undefined;
+  private readonly resolver: SipServerResolver;
 
   constructor(private readonly options: SipUserAgentOptions) {
     this.log = options.logger.child({ component: 'sip-ua' });
@@ -89,6 +93,7 @@ export class SipUserAgent implements SignalingEngine {
       },
     });
     this.core = this.makeCore();
+    this.resolver = new SipServerResolver(options.dns ?? nodeDnsClient(), this.log);
   }
 
   async start(): Promise<void> {
@@ -148,6 +153,7 @@ export class SipUserAgent implements SignalingEngine {
       hostPort: (t) => this.advertisedHostPort(t),
       userAgent: this.serverName,
       allow: this.allow,
+      resolve: (hop) => this.resolver.resolve(hop),
     });
     return this.uacCore;
   }

@@ -21,8 +21,9 @@ outboundTrunks:
   - { name: b, host: 192.0.2.10, transport: tls, auth: { username: u, password: p }, callerId: "+15550100", proxy: "192.0.2.1" }
   - { name: c, host: sip.carrier.example, numberFormat: national, country: ro, headers: { X-Account: "7" } }
 `);
-    expect(cfg.outboundTrunks[0]).toEqual({ name: 'a', host: 'sip.carrier.example', port: 5060, transport: 'udp', numberFormat: 'e164', headers: {} });
-    expect(cfg.outboundTrunks[1]).toMatchObject({ port: 5061, transport: 'tls', proxy: { host: '192.0.2.1', port: 5061 }, auth: { username: 'u', password: 'p' } });
+    // No port configured: explicitPort false, so RFC 3263 SRV lookup applies.
+    expect(cfg.outboundTrunks[0]).toEqual({ name: 'a', host: 'sip.carrier.example', port: 5060, explicitPort: false, transport: 'udp', numberFormat: 'e164', headers: {} });
+    expect(cfg.outboundTrunks[1]).toMatchObject({ port: 5061, transport: 'tls', proxy: { host: '192.0.2.1', port: 5061, explicitPort: false }, auth: { username: 'u', password: 'p' } });
     expect(cfg.outboundTrunks[2]).toMatchObject({ numberFormat: 'national', country: 'RO', headers: { 'X-Account': '7' } });
     expect(JSON.stringify(redactConfig(cfg))).not.toContain('"p"');
   });
@@ -33,7 +34,7 @@ outboundTrunks:
   - { name: v, route: "sip.vida.example:5070;transport=tcp;proxyAddress=192.0.2.5:5080" }
   - { name: w, route: "192.0.2.7" }
 `);
-    expect(cfg.outboundTrunks[0]).toMatchObject({ host: 'sip.vida.example', port: 5070, transport: 'tcp', proxy: { host: '192.0.2.5', port: 5080 } });
+    expect(cfg.outboundTrunks[0]).toMatchObject({ host: 'sip.vida.example', port: 5070, explicitPort: true, transport: 'tcp', proxy: { host: '192.0.2.5', port: 5080, explicitPort: true } });
     expect(cfg.outboundTrunks[1]).toMatchObject({ host: '192.0.2.7', port: 5060, transport: 'udp' });
   });
 
@@ -110,5 +111,43 @@ describe('parseRouteString', () => {
   });
   it.each(['', 'h.example:99999', 'h.example;foo=1', 'h.example;proxyAddress=', 'bad host'])('rejects "%s"', (text) => {
     expect(typeof parseRouteString(text)).toBe('string');
+  });
+});
+
+describe('RFC 3263 facts in requests and sip.dnsServers / sip.timers', () => {
+  it('a trunk without a port lets SRV apply; with a port (or a URI with one) it does not', async () => {
+    const { trunkCallRequest, uriCallRequest } = await import('../../../src/calls/outbound-request.js');
+    const cfg = parseConfig(`
+outboundTrunks:
+  - { name: a, host: carrier.test }
+  - { name: b, host: carrier.test, port: 5080, transport: tcp }
+  - { name: c, host: carrier.test, proxy: "edge.carrier.test" }
+`);
+    const req = (i: number) => trunkCallRequest(cfg.outboundTrunks[i], { to: '+12025550123', sdp: '', ringTimeoutMs: 1000 }).nextHop;
+    expect(req(0)).toEqual({ host: 'carrier.test', port: 5060, transport: 'udp', explicitPort: false });
+    expect(req(1)).toEqual({ host: 'carrier.test', port: 5080, transport: 'tcp', explicitPort: true });
+    expect(req(2)).toEqual({ host: 'edge.carrier.test', port: 5060, transport: 'udp', explicitPort: false });
+    const uri = (u: string) => uriCallRequest(u, { fromUser: 'tb', ourHost: '127.0.0.1', sdp: '', ringTimeoutMs: 1000 }).nextHop;
+    expect(uri('sip:agent@pbx.test')).toEqual({ host: 'pbx.test', port: 5060, transport: 'udp', explicitPort: false });
+    expect(uri('sips:agent@pbx.test')).toEqual({ host: 'pbx.test', port: 5061, transport: 'tls', explicitPort: false });
+    expect(uri('sip:agent@pbx.test:5070;transport=tcp')).toEqual({ host: 'pbx.test', port: 5070, transport: 'tcp', explicitPort: true });
+  });
+
+  it('accepts dnsServers with ports and timer overrides; rejects names and unknown timer keys', () => {
+    const cfg = parseConfig(`
+sip:
+  dnsServers: ["127.0.0.1:5353", "10.0.0.2", "[::1]:53"]
+  timers: { t1Ms: 50 }
+`);
+    expect(cfg.sip.dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2', '[::1]:53']);
+    expect(cfg.sip.timers).toEqual({ t1Ms: 50 });
+    const issues = issuesOf(`
+sip:
+  dnsServers: ["dns.example.com"]
+  timers: { t1Ms: 1, t9: 3 }
+`);
+    expect(issues, issues.join("; ")).toContainEqual(expect.stringContaining("dnsServers"));
+    expect(issues.some((i) => i.includes('sip.timers.t1Ms'))).toBe(true);
+    expect(issues.some((i) => i.includes('t9'))).toBe(true);
   });
 });

@@ -168,7 +168,7 @@ describe('SipUserAgent on loopback', () => {
     const id = ids();
     peer.send(requestText({ method: 'OPTIONS', cseq: 1, port: peer.port, ...id }), uaPort);
     const res = await peer.response(200, 'OPTIONS');
-    expect(res.headers.get('Allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO');
+    expect(res.headers.get('Allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY');
     expect(res.headers.get('Accept')).toBe('application/sdp');
     expect(tagOf(toOf(res))).toBeTruthy();
     expect(res.headers.get('Content-Length')).toBe('0');

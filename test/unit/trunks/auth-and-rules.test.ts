@@ -6,7 +6,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { digestResponse, type DigestAlgorithm } from '../../../src/sip/auth/digest.js';
 import { formatAuthHeader, parseAuthHeader } from '../../../src/sip/auth/digest-params.js';
 import { DigestServer } from '../../../src/sip/auth/digest-server.js';
-import { HostResolver, InboundRouter, TrunkCallLimiter, toE164, type RouteRequest } from '../../../src/trunks/index.js';
+import { HostResolver, InboundRouter, TrunkCallLimiter, normalizeDialed, type RouteRequest } from '../../../src/trunks/index.js';
 
 const cfg = parseConfig(`
 bots:
@@ -151,9 +151,15 @@ describe('InboundRouter: routing rules', () => {
   });
 });
 
-describe('toE164', () => {
+describe('normalizeDialed (inbound routing reading of the dialed number)', () => {
   it.each([
     ['+15550100', undefined, '+15550100'],
+    // Same rule as outbound toE164 (number-format.ts): bare international digits without a country.
+    ['12025550100', undefined, '+12025550100'],
+    ['06 1234 5678', 'IT', '+390612345678'],
+    // Not normalisable: kept as dialed.
+    ['5550100', 'US', '5550100'],
+    ['2079460018', 'GB', '2079460018'],
     ['2025550100', 'US', '+12025550100'],
     ['12025550100', 'US', '+12025550100'],
     ['011442079460018', 'US', '+442079460018'],
@@ -162,7 +168,7 @@ describe('toE164', () => {
     ['09876543210', 'IN', '+919876543210'],
     ['1000', 'GB', '1000'],
     ['sales', 'GB', 'sales'],
-  ])('%s (%s) -> %s', (input, country, out) => expect(toE164(input, country)).toBe(out));
+  ])('%s (%s) -> %s', (input, country, out) => expect(normalizeDialed(input, country)).toBe(out));
 });
 
 describe('TrunkCallLimiter', () => {

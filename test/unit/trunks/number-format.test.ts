@@ -15,6 +15,10 @@ describe('toE164', () => {
     ['06 1234 5678', 'IT', '+390612345678'],
     ['612345678', 'ES', '+34612345678'],
     ['34612345678', 'ES', '+34612345678'],
+    // From the former inbound e164.ts table (same results now that both directions share this function).
+    ['09876543210', 'IN', '+919876543210'],
+    ['442079460018', 'GB', '+442079460018'],
+    ['0012025550123', 'US', '+12025550123'],
   ])('%s (%s) → %s', (input, country, expected) => {
     expect(toE164(input, country)).toBe(expected);
   });
@@ -27,6 +31,11 @@ describe('toE164', () => {
     ['0123456789', undefined],
     ['2025550123', 'XX'],
     ['', undefined],
+    // Ambiguous without more digits: a NANP local number, a GB number without its trunk 0, an extension.
+    ['555 0100', 'US'],
+    ['2079460018', 'GB'],
+    ['1000', 'GB'],
+    ['1234567', undefined],
   ])('rejects %s (%s) with 484', (input, country) => {
     expect(() => toE164(input, country)).toThrow(expect.objectContaining({ sipStatus: 484, reason: 'invalid-number' }));
   });
