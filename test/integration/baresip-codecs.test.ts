@@ -8,7 +8,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
 import { testConfig } from './harness/config.js';
-import { baresipCall } from './harness/baresip-media.js';
+import { baresipCall } from './harness/baresip.js';
 import { goertzelAmplitude, l16, sineL16 } from './harness/signal.js';
 
 const CALLER_HZ = 1000;

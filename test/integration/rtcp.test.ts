@@ -16,7 +16,7 @@ import { RtpListener } from './harness/rtp-listener.js';
 import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
 import { testConfig } from './harness/config.js';
 import { readPcapRtp } from './harness/pcap.js';
-import { baresipCall } from './harness/baresip-media.js';
+import { baresipCall } from './harness/baresip.js';
 import { sineL16, l16 } from './harness/signal.js';
 import { parseRtcpCompound, type RtcpPacket } from '../../src/media/rtcp/index.js';
 

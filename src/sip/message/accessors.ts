@@ -1,6 +1,7 @@
 import { SipParseError } from '../../core/errors.js';
 import { parseNameAddr, type NameAddr } from './uri.js';
 import { formatVia, parseVia, type Via } from './via.js';
+import { indexOutsideQuotes } from './text.js';
 import type { SipMessage } from './types.js';
 
 /**
@@ -60,22 +61,9 @@ export function setTopVia(msg: SipMessage, via: Via): void {
   const lines = msg.headers.getAll('Via');
   if (lines.length === 0) fail('missing Via');
   const first = lines[0];
-  const comma = indexOfTopLevelComma(first);
+  const comma = indexOutsideQuotes(first, ',');
   const tail = comma < 0 ? '' : first.slice(comma);
   msg.headers.replaceFirst('Via', formatVia(via) + tail);
-}
-
-function indexOfTopLevelComma(text: string): number {
-  let inQuotes = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inQuotes) {
-      if (c === '\\') i++;
-      else if (c === '"') inQuotes = false;
-    } else if (c === '"') inQuotes = true;
-    else if (c === ',') return i;
-  }
-  return -1;
 }
 
 /** From header (§20.20). */

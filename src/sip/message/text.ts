@@ -52,6 +52,24 @@ export function isBalanced(text: string): boolean {
   return !inQuotes && angle === 0;
 }
 
+/**
+ * Index of the first `ch` outside quoted-strings (backslash escapes honoured), or -1. When `ch` is absent and a
+ * quoted-string is left open, `onOpenQuote` is called first (a parser that must reject that throws there).
+ */
+export function indexOutsideQuotes(text: string, ch: string, onOpenQuote?: () => void): number {
+  let inQuotes = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inQuotes) {
+      if (c === '\\') i++;
+      else if (c === '"') inQuotes = false;
+    } else if (c === '"') inQuotes = true;
+    else if (c === ch) return i;
+  }
+  if (inQuotes) onOpenQuote?.();
+  return -1;
+}
+
 /** RFC 3261 token characters (§25.1). */
 export const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 

@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { SipParseError } from '../../core/errors.js';
-import { formatParams, parseParams, quoteIfNeeded, splitOutside, unquote, type Params } from './text.js';
+import { formatParams, indexOutsideQuotes, parseParams, quoteIfNeeded, splitOutside, unquote, type Params } from './text.js';
 
 /**
  * A parsed URI. sip:/sips: per RFC 3261 §19.1, tel: per RFC 3966 (the number goes to `user`), any other
@@ -158,7 +158,7 @@ export function parseNameAddr(input: string): NameAddr {
   let uriText: string;
   let rest: string;
   let angle = false;
-  const lt = findUnquoted(text, '<');
+  const lt = indexOutsideQuotes(text, '<', () => fail('unterminated quoted string'));
   if (lt >= 0) {
     const before = text.slice(0, lt).trim();
     if (before !== '') {
@@ -200,18 +200,4 @@ export function parseNameAddr(input: string): NameAddr {
 export function formatNameAddr(addr: NameAddr): string {
   const dn = addr.displayName !== undefined && addr.displayName !== '' ? `${quoteIfNeeded(addr.displayName)} ` : '';
   return `${dn}<${formatUri(addr.uri)}>${formatParams(addr.params)}`;
-}
-
-function findUnquoted(text: string, ch: string): number {
-  let inQuotes = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inQuotes) {
-      if (c === '\\') i++;
-      else if (c === '"') inQuotes = false;
-    } else if (c === '"') inQuotes = true;
-    else if (c === ch) return i;
-  }
-  if (inQuotes) fail('unterminated quoted string');
-  return -1;
 }

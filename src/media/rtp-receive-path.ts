@@ -1,0 +1,237 @@
+/**
+ * The receive half of a media session, from a parsed (already unprotected, already latched) RTP packet to the
+ * bot: RFC 4733 DTMF, a decoder + resampler per payload type, the optional jitter buffer with loss concealment,
+ * re-framing into exact frameMs frames, and the RTP-timeout watch. Allocates nothing per packet beyond what
+ * the codecs and the jitter buffer entry need.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { AudioCodec, AudioDecoder } from './codecs/types.js';
+import { int16ToL16Buffer } from './pcm.js';
+import { Resampler } from './resample/resampler.js';
+import type { ParsedRtpPacket } from './rtp/packet.js';
+import type { RtcpReporter } from './rtcp/rtcp-reporter.js';
+import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
+import { JitterBuffer, type JitterBufferStats, type JitterOutput } from './jitter/jitter-buffer.js';
+import { RepeatFadeConcealer } from './jitter/concealment.js';
+import type { MediaSessionStats } from './media-session-types.js';
+
+/** A codec that can work at the bot's rate natively (Opus) does, saving a resampler. */
+export function atAppRate(codec: AudioCodec, appSampleRate: number): AudioCodec {
+  return codec.forSampleRate?.(appSampleRate) ?? codec;
+}
+
+/** Decoding state for one received payload type. */
+interface Receiver {
+  codec: AudioCodec;
+  decoder: AudioDecoder;
+  resampler: Resampler;
+  concealer: RepeatFadeConcealer;
+}
+
+function makeReceiver(offered: AudioCodec, appSampleRate: number): Receiver {
+  const codec = atAppRate(offered, appSampleRate);
+  return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer() };
+}
+
+export interface RtpReceivePathOptions {
+  clock: Clock;
+  logger: Logger;
+  /** The negotiated codec (as offered; adapted to the app rate here) and its payload type. */
+  codec: AudioCodec;
+  payloadType: number;
+  receivable: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>;
+  appSampleRate: number;
+  frameMs: number;
+  /** > 0: reorder and conceal through a jitter buffer of this delay; otherwise pass-through. */
+  jitterBufferMs: number | undefined;
+  telephoneEvent: { payloadType: number; clockRate: number } | undefined;
+  rtpTimeoutMs: number | undefined;
+  /** Receive statistics for RTCP reports (sequence, loss, jitter). */
+  reporter: RtcpReporter;
+  /** The session's counters, updated in place. */
+  stats: MediaSessionStats;
+  onFrame: (pcm: Buffer) => void;
+  onDtmf: (press: DtmfPress) => void;
+  onRtpTimeout: () => void;
+}
+
+export class RtpReceivePath {
+  private readonly o: RtpReceivePathOptions;
+  private closed = false;
+  // one decoder + resampler per payload type seen (the negotiated one made up front)
+  private readonly receivers = new Map<number, Receiver | null>();
+  private readonly jitter: JitterBuffer | undefined;
+  private readonly jitterOut: JitterOutput[] = [];
+  private readonly dtmfRx: TelephoneEventReceiver | undefined;
+  private readonly frame: Int16Array;
+  private framePos = 0;
+  private decodeFailures = 0;
+  private lastRxAt = 0;
+  private timeoutFired = false;
+  /** False while the far end is not expected to send RTP. */
+  private expectRx = true;
+
+  constructor(o: RtpReceivePathOptions) {
+    this.o = o;
+    if (o.telephoneEvent) this.dtmfRx = new TelephoneEventReceiver(o.telephoneEvent.clockRate);
+    this.receivers.set(o.payloadType, makeReceiver(o.codec, o.appSampleRate));
+    if (o.jitterBufferMs !== undefined && o.jitterBufferMs > 0) {
+      this.jitter = new JitterBuffer({ clockRate: o.codec.clockRate, targetMs: o.jitterBufferMs });
+    }
+    this.frame = new Int16Array((o.appSampleRate * o.frameMs) / 1000);
+  }
+
+  /** Arms the RTP timeout from `now`. */
+  start(now: number): void {
+    this.lastRxAt = now;
+  }
+
+  /** Stops all delivery at once (a listener may close the session mid-packet). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Whether RTP is expected from the far end (re-INVITE direction); restarts the timeout either way. */
+  setExpectRx(expectRx: boolean, now: number): void {
+    this.expectRx = expectRx;
+    this.lastRxAt = now;
+  }
+
+  /** Jitter buffer counters (late, duplicates, concealed...), undefined in pass-through mode. */
+  get jitterStats(): JitterBufferStats | undefined {
+    return this.jitter ? { ...this.jitter.stats } : undefined;
+  }
+
+  /** One RTP packet of `bytes` on the wire: DTMF, or audio to decode (now, or via the jitter buffer). */
+  onPacket(pkt: ParsedRtpPacket, bytes: number): void {
+    const h = pkt.header;
+    const stats = this.o.stats;
+    if (this.dtmfRx && h.payloadType === this.o.telephoneEvent?.payloadType) {
+      this.lastRxAt = this.o.clock.now();
+      this.timeoutFired = false;
+      this.emitDtmf(this.dtmfRx.push({ ssrc: h.ssrc, timestamp: h.timestamp, payload: pkt.payload }, this.lastRxAt));
+      return;
+    }
+    const receiver = this.receiverFor(h.payloadType);
+    if (!receiver) {
+      stats.packetsIgnored++;
+      return;
+    }
+    stats.packetsReceived++;
+    stats.bytesReceived += bytes;
+    const now = this.o.clock.now();
+    this.lastRxAt = now;
+    this.timeoutFired = false;
+    const inOrder = this.o.reporter.onRtpReceived(h.ssrc, h.sequenceNumber, h.timestamp, now, receiver.codec.clockRate);
+    stats.packetsLost = this.o.reporter.sequence.lost;
+    if (this.jitter) {
+      const queued = this.jitter.push(
+        {
+          ssrc: h.ssrc,
+          sequenceNumber: h.sequenceNumber,
+          timestamp: h.timestamp,
+          payloadType: h.payloadType,
+          marker: h.marker,
+          payload: pkt.payload, // dgram hands us a fresh Buffer per datagram: safe to hold
+          duration: receiver.codec.rtpDuration(pkt.payload),
+        },
+        now,
+      );
+      if (!queued) stats.packetsIgnored++;
+      this.drainJitter(now);
+      return;
+    }
+    // Pass-through: played in arrival order, duplicates and late packets dropped.
+    if (!inOrder) {
+      stats.packetsIgnored++;
+      return;
+    }
+    this.play(receiver, pkt.payload);
+  }
+
+  /** Timed work, from the session's tick: DTMF key ends and jitter buffer playout due by `now`. */
+  poll(now: number): void {
+    if (this.dtmfRx) this.emitDtmf(this.dtmfRx.poll(now));
+    this.drainJitter(now);
+  }
+
+  /** Fires onRtpTimeout once when no RTP came for rtpTimeoutMs (re-armed by the next packet). */
+  checkTimeout(now: number): void {
+    if (this.o.rtpTimeoutMs === undefined || this.timeoutFired || !this.expectRx) return;
+    if (now - this.lastRxAt >= this.o.rtpTimeoutMs) {
+      this.timeoutFired = true;
+      this.o.onRtpTimeout();
+    }
+  }
+
+  /** Decodes one payload and delivers it. A payload the decoder rejects is dropped (and logged once). */
+  private play(receiver: Receiver, payload: Buffer): void {
+    let pcm: Int16Array;
+    try {
+      pcm = receiver.decoder.decode(payload);
+    } catch (err) {
+      this.o.stats.packetsIgnored++;
+      if (this.decodeFailures++ % 500 === 0) this.o.logger.warn({ err: (err as Error).message, codec: receiver.codec.name }, 'RTP payload not decodable');
+      return;
+    }
+    receiver.concealer.good(pcm);
+    this.deliver(receiver.resampler.process(pcm));
+  }
+
+  /** Plays what the jitter buffer releases at `now`: packets decoded, gaps concealed. */
+  private drainJitter(now: number): void {
+    const jb = this.jitter;
+    if (!jb) return;
+    const out = this.jitterOut;
+    jb.pop(now, out);
+    for (let i = 0; i < out.length && !this.closed; i++) {
+      const o = out[i];
+      const receiver = this.receiverFor(o.kind === 'packet' ? o.packet.payloadType : o.payloadType);
+      if (!receiver) continue;
+      if (o.kind === 'packet') {
+        this.play(receiver, o.packet.payload);
+      } else {
+        const samples = Math.round((o.duration * receiver.codec.sampleRate) / receiver.codec.clockRate);
+        const pcm = receiver.decoder.conceal ? receiver.decoder.conceal(samples) : receiver.concealer.conceal(samples);
+        this.deliver(receiver.resampler.process(pcm));
+      }
+    }
+    out.length = 0;
+  }
+
+  private emitDtmf(presses: DtmfPress[]): void {
+    for (const p of presses) {
+      if (this.closed) return;
+      this.o.onDtmf(p);
+    }
+  }
+
+  /** Decoder for a payload type: the negotiated one, another offered codec (made on first use), or null. */
+  private receiverFor(pt: number): Receiver | null {
+    let r = this.receivers.get(pt);
+    if (r === undefined) {
+      const codec = this.o.receivable.find((c) => c.payloadType === pt)?.codec;
+      r = codec ? makeReceiver(codec, this.o.appSampleRate) : null;
+      this.receivers.set(pt, r);
+    }
+    return r;
+  }
+
+  /** Re-frames decoded audio into exact frameMs frames. */
+  private deliver(pcm: Int16Array): void {
+    const frame = this.frame;
+    let pos = 0;
+    while (pos < pcm.length) {
+      const n = Math.min(frame.length - this.framePos, pcm.length - pos);
+      frame.set(pcm.subarray(pos, pos + n), this.framePos);
+      this.framePos += n;
+      pos += n;
+      if (this.framePos === frame.length) {
+        this.framePos = 0;
+        this.o.onFrame(int16ToL16Buffer(frame));
+        if (this.closed) return; // a listener may close us
+      }
+    }
+  }
+}
