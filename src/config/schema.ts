@@ -1,5 +1,5 @@
 /**
- * The config schema: shape, defaults and cross-field rules in one place. Parsing happens once at load
+^ * The config schema: shape and defaults in one place (cross-field rules in cross-checks.ts). Parsing happens once at load
  * (see load.ts); everything downstream receives the typed, frozen result and never re-validates.
  */
 import { BlockList, isIP } from 'node:net';
