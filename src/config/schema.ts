@@ -1,6 +1,6 @@
 /**
-^ * The config schema: shape and defaults in one place (cross-field rules in cross-checks.ts). Parsing happens once at load
- * (see load.ts); everything downstream receives the typed, frozen result and never re-validates.
+ * The config schema: shape and defaults in one place (cross-field rules in cross-checks.ts). Parsing happens
+ * once at load (see load.ts); everything downstream receives the typed, frozen result and never re-validates.
  */
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
