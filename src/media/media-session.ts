@@ -151,6 +151,7 @@ export class MediaSession extends EventEmitter {
       stream: this.stream,
       onMark: (name) => this.emit('mark', name),
       onTick: this.onTick,
+      scheduler: opts.pacing,
     });
   }
 
