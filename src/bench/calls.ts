@@ -1,6 +1,6 @@
 /**
  * Call load benchmark (run by `npm run bench` after the micro-benchmarks; alone: `node --expose-gc
- * dist/bench/calls.js <calls> <timer|shared> [seconds]`, which prints one JSON line). N media sessions on
+ * dist/bench/calls.js <calls> <timer|shared> [seconds] [8000|16000]`, which prints one JSON line). N media sessions on
  * loopback sockets from an RtpPortPool, each with a far-end UDP socket in this process that sends 20 ms PCMU
  * at real pace and records what comes back; the bot side runs at 16 kHz and echoes every frame into playAudio.
  * After a 1 s warm-up it measures, for `seconds`: process CPU per call-second, RSS and heap per call (after GC,
@@ -63,12 +63,12 @@ interface FarEnd {
 }
 
 /** Runs one load level in this process. */
-export async function runCallsBench(calls: number, pacing: PacingVariant, seconds: number): Promise<CallsBenchResult> {
+export async function runCallsBench(calls: number, pacing: PacingVariant, seconds: number, appSampleRate = 16000): Promise<CallsBenchResult> {
   const clock = new SystemClock();
   const logger = silentLogger();
   const pcmu = codecRegistry.get('PCMU')!;
   const pool = new RtpPortPool({ min: 40000, max: 49998, host: LOOPBACK });
-  const scheduler = pacing === 'shared' ? new PacingScheduler({ clock, periodMs: PTIME }) : undefined;
+  const scheduler = pacing === 'shared' ? new PacingScheduler({ clock }) : undefined;
   // A 440 Hz tone, one encoded 20 ms payload reused by every far end (the header changes per packet).
   const tone = new Int16Array(160).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
   const payload = pcmu.createEncoder().encode(tone);
@@ -111,7 +111,7 @@ export async function runCallsBench(calls: number, pacing: PacingVariant, second
       payloadType: 0,
       remote: { address: LOOPBACK, port: far.port },
       ptimeMs: PTIME,
-      appSampleRate: 16000,
+      appSampleRate,
       ...(scheduler ? { pacing: scheduler } : {}),
     });
     session.on('frame', (pcm) => session.playAudio(pcm)); // the echo bot
@@ -185,15 +185,16 @@ if (process.argv[1]?.endsWith('calls.js')) {
   const calls = Number(process.argv[2] ?? 50);
   const pacing = (process.argv[3] ?? 'timer') as PacingVariant;
   const seconds = Number(process.argv[4] ?? 5);
-  if (!Number.isInteger(calls) || calls < 1 || calls > 2000 || (pacing !== 'timer' && pacing !== 'shared') || !(seconds > 0 && seconds <= 60)) {
-    console.error('usage: calls.js <calls 1..2000> <timer|shared> [seconds ≤ 60]');
+  const appRate = Number(process.argv[5] ?? 16000);
+  if (!Number.isInteger(calls) || calls < 1 || calls > 2000 || (pacing !== 'timer' && pacing !== 'shared') || !(seconds > 0 && seconds <= 60) || ![8000, 16000].includes(appRate)) {
+    console.error('usage: calls.js <calls 1..2000> <timer|shared> [seconds ≤ 60] [bot rate 8000|16000]');
     process.exit(2);
   }
   setTimeout(() => {
     console.error('calls bench: deadline passed');
     process.exit(1);
   }, (seconds + 30) * 1000).unref();
-  runCallsBench(calls, pacing, seconds).then(
+  runCallsBench(calls, pacing, seconds, appRate).then(
     (r) => {
       console.log(JSON.stringify(r));
       process.exit(0);
