@@ -1,12 +1,13 @@
 /**
- * The load section of `npm run bench`: runs src/bench/calls.ts in a fresh child process per level and pacing
- * variant (so memory figures start from an empty process), alternating the variants round by round because a
- * shared VM drifts, and prints every run plus the mean per level and variant.
- * Env: BENCH_CALLS (levels, default "50,200,500"), BENCH_CALL_SECONDS (default 5), BENCH_CALL_ROUNDS (default 2).
+ * The load section of `npm run bench`: runs src/bench/calls.ts in a fresh child process per level (so memory
+ * figures start from an empty process), each level a few times because a shared VM is noisy, and prints every
+ * run plus the mean per level.
+ * Env: BENCH_CALLS (levels, default "50,200,500"), BENCH_CALL_SECONDS (default 5), BENCH_CALL_ROUNDS (default 2),
+ * BENCH_CALL_RATE (bot sample rate, default 16000).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { CallsBenchResult, PacingVariant } from './calls.js';
+import type { CallsBenchResult } from './calls.js';
 
 type Row = Record<string, string>;
 
@@ -21,20 +22,20 @@ const COLUMNS: Array<[string, (r: CallsBenchResult) => string]> = [
   ['received / expected', (r) => r.receivedOverExpected.toFixed(4)],
 ];
 
-function runOne(calls: number, pacing: PacingVariant, seconds: number): CallsBenchResult {
+function runOne(calls: number, seconds: number, rate: number): CallsBenchResult {
   const script = fileURLToPath(new URL('./calls.js', import.meta.url));
-  const res = spawnSync(process.execPath, ['--expose-gc', script, String(calls), pacing, String(seconds)], {
+  const res = spawnSync(process.execPath, ['--expose-gc', script, String(calls), String(seconds), String(rate)], {
     encoding: 'utf8',
     timeout: (seconds + 60) * 1000,
   });
-  if (res.status !== 0) throw new Error(`calls bench ${calls} ${pacing} failed (${res.status ?? res.signal}): ${res.stderr}`);
+  if (res.status !== 0) throw new Error(`calls bench ${calls} failed (${res.status ?? res.signal}): ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as CallsBenchResult;
 }
 
 function mean(rs: CallsBenchResult[]): CallsBenchResult {
   const out = { ...rs[0] };
   for (const k of Object.keys(out) as Array<keyof CallsBenchResult>) {
-    if (typeof out[k] === 'number' && k !== 'calls' && k !== 'seconds') (out[k] as number) = rs.reduce((s, r) => s + (r[k] as number), 0) / rs.length;
+    if (k !== 'calls' && k !== 'seconds' && k !== 'appSampleRate') out[k] = rs.reduce((s, r) => s + r[k], 0) / rs.length;
   }
   return out;
 }
@@ -44,25 +45,19 @@ export function callsBenchTable(print: (title: string, rows: Row[]) => void): vo
   const levels = (process.env.BENCH_CALLS ?? '50,200,500').split(',').map(Number);
   const seconds = Number(process.env.BENCH_CALL_SECONDS ?? 5);
   const rounds = Number(process.env.BENCH_CALL_ROUNDS ?? 2);
-  const runs: CallsBenchResult[] = [];
+  const rate = Number(process.env.BENCH_CALL_RATE ?? 16000);
   const rows: Row[] = [];
-  for (const calls of levels) {
-    for (let round = 0; round < rounds; round++) {
-      const order: PacingVariant[] = round % 2 === 0 ? ['timer', 'shared'] : ['shared', 'timer'];
-      for (const pacing of order) {
-        const r = runOne(calls, pacing, seconds);
-        runs.push(r);
-        rows.push({ calls: String(calls), pacing, round: String(round + 1), ...Object.fromEntries(COLUMNS.map(([name, f]) => [name, f(r)])) });
-      }
-    }
-  }
-  print(`Call load: every run (${seconds} s each, PCMU 20 ms, 16 kHz echo bot, far ends in-process; timer = a timer per session, shared = one PacingScheduler)`, rows);
   const means: Row[] = [];
   for (const calls of levels) {
-    for (const pacing of ['timer', 'shared'] as const) {
-      const m = mean(runs.filter((r) => r.calls === calls && r.pacing === pacing));
-      means.push({ calls: String(calls), pacing, ...Object.fromEntries(COLUMNS.map(([name, f]) => [name, f(m)])) });
+    const runs: CallsBenchResult[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const r = runOne(calls, seconds, rate);
+      runs.push(r);
+      rows.push({ calls: String(calls), round: String(round + 1), ...Object.fromEntries(COLUMNS.map(([name, f]) => [name, f(r)])) });
     }
+    const m = mean(runs);
+    means.push({ calls: String(calls), ...Object.fromEntries(COLUMNS.map(([name, f]) => [name, f(m)])) });
   }
+  print(`Call load: every run (${seconds} s each, PCMU 20 ms, ${rate / 1000} kHz echo bot, far ends in the same process)`, rows);
   print(`Call load: mean of ${rounds} runs`, means);
 }

@@ -1,13 +1,15 @@
 /**
  * Call load benchmark (run by `npm run bench` after the micro-benchmarks; alone: `node --expose-gc
- * dist/bench/calls.js <calls> <timer|shared> [seconds] [8000|16000]`, which prints one JSON line). N media sessions on
+ * dist/bench/calls.js <calls> [seconds] [8000|16000]`, which prints one JSON line). N media sessions on
  * loopback sockets from an RtpPortPool, each with a far-end UDP socket in this process that sends 20 ms PCMU
  * at real pace and records what comes back; the bot side runs at 16 kHz and echoes every frame into playAudio.
  * After a 1 s warm-up it measures, for `seconds`: process CPU per call-second, RSS and heap per call (after GC,
  * against the empty process; the far ends included), event-loop delay, and the pacing of the packets each far
  * end receives (inter-arrival deviation from 20 ms, and packets received against expected).
  *
- * `timer` = each session arms its own Clock timer per packet; `shared` = one {@link PacingScheduler} for all.
+ * Each session paces with its own drift-free Clock timer. A shared tick for all sessions (one timer, sessions
+ * registered on a 10 ms grid) was measured against it with this benchmark and was not clearly better (README,
+ * "Capacity"), so it was not kept.
  * The far ends share one drift-free loop, in four phase groups so their packets do not all arrive at once.
  * Loopback only, bounded: the process exits by itself after the run (or after a hard deadline).
  */
@@ -17,7 +19,6 @@ import { SystemClock } from '../core/clock.js';
 import { silentLogger } from '../core/logger.js';
 import { codecRegistry } from '../media/codecs/index.js';
 import { MediaSession } from '../media/media-session.js';
-import { PacingScheduler } from '../media/pacing-scheduler.js';
 import { RtpPortPool } from '../media/rtp/port-pool.js';
 import { writeRtpPacket, RTP_HEADER_SIZE } from '../media/rtp/packet.js';
 
@@ -26,11 +27,9 @@ const PTIME = 20;
 const WARMUP_MS = 1000;
 const FAR_END_GROUPS = 4;
 
-export type PacingVariant = 'timer' | 'shared';
-
 export interface CallsBenchResult {
   calls: number;
-  pacing: PacingVariant;
+  appSampleRate: number;
   seconds: number;
   /** Process CPU (user + system) per call per second of call, µs. */
   cpuUsPerCallSecond: number;
@@ -63,12 +62,11 @@ interface FarEnd {
 }
 
 /** Runs one load level in this process. */
-export async function runCallsBench(calls: number, pacing: PacingVariant, seconds: number, appSampleRate = 16000): Promise<CallsBenchResult> {
+export async function runCallsBench(calls: number, seconds: number, appSampleRate = 16000): Promise<CallsBenchResult> {
   const clock = new SystemClock();
   const logger = silentLogger();
   const pcmu = codecRegistry.get('PCMU')!;
   const pool = new RtpPortPool({ min: 40000, max: 49998, host: LOOPBACK });
-  const scheduler = pacing === 'shared' ? new PacingScheduler({ clock }) : undefined;
   // A 440 Hz tone, one encoded 20 ms payload reused by every far end (the header changes per packet).
   const tone = new Int16Array(160).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
   const payload = pcmu.createEncoder().encode(tone);
@@ -112,7 +110,6 @@ export async function runCallsBench(calls: number, pacing: PacingVariant, second
       remote: { address: LOOPBACK, port: far.port },
       ptimeMs: PTIME,
       appSampleRate,
-      ...(scheduler ? { pacing: scheduler } : {}),
     });
     session.on('frame', (pcm) => session.playAudio(pcm)); // the echo bot
     session.start();
@@ -163,7 +160,7 @@ export async function runCallsBench(calls: number, pacing: PacingVariant, second
   const sorted = deviations.subarray(0, nDev).sort();
   return {
     calls,
-    pacing,
+    appSampleRate,
     seconds,
     cpuUsPerCallSecond: (cpu.user + cpu.system) / calls / (elapsed / 1000),
     rssKbPerCall: (mem.rss - base.rss) / 1024 / calls,
@@ -183,18 +180,17 @@ function sleep(ms: number): Promise<void> {
 // Run as a script: one level, one JSON line on stdout, then exit (a hard deadline guards a hung run).
 if (process.argv[1]?.endsWith('calls.js')) {
   const calls = Number(process.argv[2] ?? 50);
-  const pacing = (process.argv[3] ?? 'timer') as PacingVariant;
-  const seconds = Number(process.argv[4] ?? 5);
-  const appRate = Number(process.argv[5] ?? 16000);
-  if (!Number.isInteger(calls) || calls < 1 || calls > 2000 || (pacing !== 'timer' && pacing !== 'shared') || !(seconds > 0 && seconds <= 60) || ![8000, 16000].includes(appRate)) {
-    console.error('usage: calls.js <calls 1..2000> <timer|shared> [seconds ≤ 60] [bot rate 8000|16000]');
+  const seconds = Number(process.argv[3] ?? 5);
+  const appRate = Number(process.argv[4] ?? 16000);
+  if (!Number.isInteger(calls) || calls < 1 || calls > 2000 || !(seconds > 0 && seconds <= 60) || ![8000, 16000].includes(appRate)) {
+    console.error('usage: calls.js <calls 1..2000> [seconds ≤ 60] [bot rate 8000|16000]');
     process.exit(2);
   }
   setTimeout(() => {
     console.error('calls bench: deadline passed');
     process.exit(1);
   }, (seconds + 30) * 1000).unref();
-  runCallsBench(calls, pacing, seconds, appRate).then(
+  runCallsBench(calls, seconds, appRate).then(
     (r) => {
       console.log(JSON.stringify(r));
       process.exit(0);

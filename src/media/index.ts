@@ -8,4 +8,3 @@ export { L16Splitter, int16ToL16Buffer } from './pcm.js';
 export * from './dtmf/index.js';
 export * from './jitter/index.js';
 export * from './rtcp/index.js';
-export { PacingScheduler, type PacedStream, type PacingSchedulerOptions } from './pacing-scheduler.js';

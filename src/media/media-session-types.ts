@@ -9,7 +9,6 @@ import type { RtpSocket } from './rtp/port-pool.js';
 import type { RtcpInput } from './rtcp/rtcp-reporter.js';
 import type { SrtpSuite } from './srtp/srtp-context.js';
 import type { DtmfPress } from './dtmf/telephone-event-receiver.js';
-import type { PacingScheduler } from './pacing-scheduler.js';
 
 export interface MediaSessionOptions {
   clock: Clock;
@@ -56,11 +55,6 @@ export interface MediaSessionOptions {
   rtcp?: RtcpOptions;
   /** SRTP (RFC 3711, keys from SDES): RTP and RTCP both ways are protected; plain packets are dropped. */
   srtp?: { suite: SrtpSuite; localKeySalt: Buffer; remoteKeySalt: Buffer };
-  /**
-   * A send tick shared with other sessions (one timer for all, on the same clock) instead of one timer per
-   * packet for this session. Unset: the session arms its own drift-free timer.
-   */
-  pacing?: PacingScheduler;
 }
 
 export interface RtcpOptions {

@@ -151,7 +151,6 @@ export class MediaSession extends EventEmitter {
       stream: this.stream,
       onMark: (name) => this.emit('mark', name),
       onTick: this.onTick,
-      scheduler: opts.pacing,
     });
   }
 

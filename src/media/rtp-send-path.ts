@@ -2,7 +2,7 @@
  * The send half of a media session: bot audio → PlayoutQueue → every ptimeMs (a drift-free tick: slot k is due
  * at start + k·ptime) take one packet → resample to the codec rate → encode → {@link RtpStreamSender}, with
  * RFC 4733 DTMF keys taking the place of audio in their slots. The tick also drives the session's other timed
- * work through `onTick`, so a call has one timer — or none, when a {@link PacingScheduler} ticks many calls.
+ * work through `onTick`, so a call has one timer.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -12,7 +12,6 @@ import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 import { Resampler } from './resample/resampler.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
 import type { RtpStreamSender } from './rtp-stream-sender.js';
-import type { PacedStream, PacingScheduler } from './pacing-scheduler.js';
 
 /** Late ticks sent back to back at most; a longer stall skips time slots instead of bursting. */
 const MAX_CATCH_UP_PACKETS = 5;
@@ -33,11 +32,9 @@ export interface RtpSendPathOptions {
   onMark: (name: string) => void;
   /** After each tick's packets, unless closed meanwhile. */
   onTick: (now: number) => void;
-  /** A shared tick for many sessions instead of this path's own timer (see {@link PacingScheduler}). */
-  scheduler?: PacingScheduler | undefined;
 }
 
-export class RtpSendPath implements PacedStream {
+export class RtpSendPath {
   private readonly o: RtpSendPathOptions;
   private readonly stream: RtpStreamSender;
   private readonly queue: PlayoutQueue;
@@ -87,12 +84,7 @@ export class RtpSendPath implements PacedStream {
   /** Runs the first tick now; later ones follow on the clock. */
   start(now: number): void {
     this.startAt = now;
-    if (!this.o.scheduler) {
-      this.tick();
-      return;
-    }
-    // Packet 0 now, like the per-session timer; the shared tick sends the rest.
-    if (this.sendDue(now, now)) this.o.scheduler.register(this);
+    this.tick();
   }
 
   /** Cancels the tick; nothing more is sent. */
@@ -100,7 +92,6 @@ export class RtpSendPath implements PacedStream {
     this.closed = true;
     this.timer?.cancel();
     this.timer = undefined;
-    this.o.scheduler?.unregister(this);
   }
 
   /** Queues L16 LE bytes of any length (an odd trailing byte waits for the next chunk). */
@@ -123,24 +114,12 @@ export class RtpSendPath implements PacedStream {
     this.dtmfTx!.enqueue(digits, durationMs);
   }
 
-  /** Per-session timer: sends every packet due by now (tick k is due at startAt + k·ptime), then sleeps until the next one. */
+  /** Sends every packet due by now (tick k is due at startAt + k·ptime), then sleeps until the next one. */
   private readonly tick = (): void => {
     this.timer = undefined;
     if (this.closed) return;
     const now = this.o.clock.now();
-    if (!this.sendDue(now, now)) return;
-    this.timer = this.o.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.o.ptimeMs - now);
-  };
-
-  /** Shared scheduler tick ({@link PacedStream}): packets due by the grid time `at`, then the per-tick work. */
-  pace(at: number, now: number): void {
-    if (this.closed) return;
-    this.sendDue(at, now);
-  }
-
-  /** Sends the packets due by `dueBy`, then runs onTick(now); false once closed. */
-  private sendDue(dueBy: number, now: number): boolean {
-    let due = Math.floor((dueBy - this.startAt) / this.o.ptimeMs) + 1 - this.tickIndex;
+    let due = Math.floor((now - this.startAt) / this.o.ptimeMs) + 1 - this.tickIndex;
     if (due > MAX_CATCH_UP_PACKETS) {
       const skipped = due - MAX_CATCH_UP_PACKETS;
       this.o.logger.warn({ skippedPackets: skipped }, 'RTP send loop stalled; skipping slots');
@@ -153,10 +132,11 @@ export class RtpSendPath implements PacedStream {
       this.sendOne();
       this.tickIndex++;
     }
-    if (this.closed) return false;
+    if (this.closed) return;
     this.o.onTick(now);
-    return !this.closed;
-  }
+    if (this.closed) return;
+    this.timer = this.o.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.o.ptimeMs - now);
+  };
 
   private sendOne(): void {
     if (!this.sendEnabled) {
