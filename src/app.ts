@@ -256,8 +256,9 @@ export class TrunkbridgeApp {
       // Allow-list host names are resolved before the first call can arrive.
       await this.hosts.start();
       await this.sip.start();
-      for (const a of this.sip.boundAddresses()) this.logger.info(a, 'SIP listening');
       for (const r of this.registrations) r.start();
+      // One line once every listener is bound: what operators and the test harness wait for.
+      this.logger.info({ sip: this.sip.boundAddresses() }, 'trunkbridge ready');
     } catch (err) {
       await this.stop();
       throw err;

@@ -32,8 +32,8 @@ describe('default config (npm start)', () => {
     bridge = ns.spawn(process.execPath, [CLI]);
     bridge.stdout!.setEncoding('utf8').on('data', (c: string) => (bridgeLog += c));
     const deadline = Date.now() + 10_000;
-    while (!bridgeLog.includes('SIP listening') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(bridgeLog).toContain('SIP listening');
+    while (!bridgeLog.includes('trunkbridge ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(bridgeLog).toContain('trunkbridge ready');
   });
 
   afterAll(() => {

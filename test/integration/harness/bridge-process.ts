@@ -32,7 +32,7 @@ export class BridgeProcess {
     return this.child.pid;
   }
 
-  /** Starts the bridge and waits until its SIP listener is up. */
+  /** Starts the bridge and waits until every listener is up. */
   async start(timeoutMs = 10_000): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'trunkbridge-test-'));
     const path = join(dir, 'config.yaml');
@@ -61,7 +61,7 @@ export class BridgeProcess {
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (c: string) => this.stderr.push(c));
-    await this.waitForLog((l) => l.msg === 'SIP listening', timeoutMs).catch((err: Error) => {
+    await this.waitForLog((l) => l.msg === 'trunkbridge ready', timeoutMs).catch((err: Error) => {
       throw new Error(`${err.message}\nstderr: ${this.stderr.join('')}\nlogs: ${JSON.stringify(this.logs.slice(-10))}`);
     });
   }
