@@ -46,6 +46,10 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
     botConnectFailed: () => metrics.botConnectFailed(),
     botProtocolError: () => metrics.botProtocolErrors.inc(),
     mediaQuality: (q) => metrics.mediaQuality(q),
+    rtpTotals: (received, sent) => {
+      metrics.rtpPacketReceived(received);
+      metrics.rtpPacketSent(sent);
+    },
   };
 }
 
@@ -78,6 +82,10 @@ export class TrunkbridgeApp {
     this.sip = new SipUserAgent({
       clock: this.clock,
       logger: this.logger.child({ layer: 'sip' }),
+      traffic: {
+        messageReceived: (method) => this.metrics.sipMessageReceived(method),
+        malformedReceived: () => this.metrics.sipParseError(),
+      },
       listen: config.sip.listen.map((l) => ({
         transport: l.transport,
         host: l.host,

@@ -34,7 +34,7 @@ export class BridgedCall {
     private readonly bot: BotSession,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality'>,
+    private readonly observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals'>,
     transferServices?: TransferServices,
   ) {
     this.startedAt = clock.now();
@@ -142,6 +142,7 @@ export class BridgedCall {
     if (quality) this.bot.stop(reason, { quality });
     else this.bot.stop(reason);
     if (quality) this.observer.mediaQuality?.(quality);
+    this.observer.rtpTotals?.(this.media.stats.packetsReceived, this.media.stats.packetsSent);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }

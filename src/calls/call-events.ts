@@ -26,6 +26,8 @@ export interface CallObserver {
   botProtocolError(): void;
   /** An answered call's RTP quality at its end (loss, jitter, RTT from RTCP). */
   mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void;
+  /** RTP packets a call received and sent, reported once when it ends. */
+  rtpTotals?(received: number, sent: number): void;
 }
 
 /** Observer that does nothing (tests). */

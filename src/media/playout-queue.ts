@@ -42,9 +42,24 @@ export class PlayoutQueue {
   private takenAtClear = 0;
   private segmentStart = 0;
   private lastMarkSinceClear: string | undefined;
+  private readonly maxSamples: number;
+  private dropped = 0;
 
-  constructor(readonly sampleRate: number) {
+  /**
+   * @param maxBufferedMs most audio held at once (default 120 s): a bot that streams faster than real time for
+   *   too long must not grow memory without bound; what does not fit is dropped (newest first) and counted.
+   */
+  constructor(
+    readonly sampleRate: number,
+    maxBufferedMs = 120_000,
+  ) {
     if (!(sampleRate > 0)) throw new RangeError(`invalid sample rate ${sampleRate}`);
+    this.maxSamples = Math.floor((sampleRate * maxBufferedMs) / 1000);
+  }
+
+  /** Samples dropped because the queue was full. */
+  get droppedSamples(): number {
+    return this.dropped;
   }
 
   /** Samples queued and not yet taken. */
@@ -57,12 +72,19 @@ export class PlayoutQueue {
     return (this.bufferedSamples * 1000) / this.sampleRate;
   }
 
-  /** Appends audio. The array is kept by reference: do not modify it afterwards. */
-  push(pcm: Int16Array): void {
-    if (pcm.length === 0) return;
+  /**
+   * Appends audio; returns how many samples were queued (fewer when the queue is full). The array is kept by
+   * reference: do not modify it afterwards.
+   */
+  push(pcm: Int16Array): number {
+    const room = this.maxSamples - this.bufferedSamples;
+    const accepted = Math.max(0, Math.min(room, pcm.length));
+    this.dropped += pcm.length - accepted;
+    if (accepted === 0) return 0;
     if (this.bufferedSamples === 0) this.segmentStart = this.taken;
-    this.chunks.push(pcm);
-    this.pushed += pcm.length;
+    this.chunks.push(accepted === pcm.length ? pcm : pcm.subarray(0, accepted));
+    this.pushed += accepted;
+    return accepted;
   }
 
   /** Places a mark after the audio queued so far; with nothing queued it fires now (synchronously). */

@@ -38,6 +38,7 @@ export class RtpSendPath {
   private readonly o: RtpSendPathOptions;
   private readonly stream: RtpStreamSender;
   private readonly queue: PlayoutQueue;
+  private overflowing = false;
   private readonly splitter = new L16Splitter();
   private encoder: AudioEncoder;
   private txResampler: Resampler;
@@ -97,7 +98,13 @@ export class RtpSendPath {
   /** Queues L16 LE bytes of any length (an odd trailing byte waits for the next chunk). */
   playAudio(pcm: Buffer): void {
     const samples = this.splitter.push(pcm);
-    if (samples.length > 0) this.queue.push(samples);
+    if (samples.length === 0) return;
+    const accepted = this.queue.push(samples);
+    // Logged once per overflow episode: a bot far ahead of real time keeps overflowing with every message.
+    if (accepted < samples.length && !this.overflowing) {
+      this.o.logger.warn({ bufferedMs: Math.round(this.queue.bufferedMs) }, 'bot audio queue full; dropping audio');
+    }
+    this.overflowing = accepted < samples.length;
   }
 
   mark(name: string): void {

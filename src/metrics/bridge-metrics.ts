@@ -22,9 +22,9 @@ export type CallResult =
   | 'failed'
   | 'other';
 
-/** SIP methods counted by name; everything else is 'other'. */
+/** Request methods we label by name; responses count as RESPONSE; anything else collapses to 'other'. */
 const SIP_METHODS: ReadonlySet<string> = new Set([
-  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE',
+  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'RESPONSE',
 ]);
 
 /** End reasons (calls/call-events.ts EndReason), repeated here because metrics sits at the edge and imports no calls code. */
@@ -140,7 +140,7 @@ export class BridgeMetrics {
     });
     this.rtpPacketsReceived = new Counter({
       name: `${p}rtp_packets_received_total`,
-      help: 'RTP packets received from callers',
+      help: 'RTP packets received from callers (added when each call ends)',
       registers,
       collect() {
         this.inc(self.pendingRtpIn);
@@ -149,7 +149,7 @@ export class BridgeMetrics {
     });
     this.rtpPacketsSent = new Counter({
       name: `${p}rtp_packets_sent_total`,
-      help: 'RTP packets sent to callers',
+      help: 'RTP packets sent to callers (added when each call ends)',
       registers,
       collect() {
         this.inc(self.pendingRtpOut);

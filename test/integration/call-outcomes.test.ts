@@ -4,6 +4,7 @@
  * on every path (answered, rejected, bot down).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp, type SippRun } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
@@ -17,6 +18,7 @@ let bridge: BridgeProcess;
 let bots: TestBotServer;
 let listener: RtpListener;
 let sipPort: number;
+let metricsPort: number;
 let fdBaseline: number;
 /** What the bot does with the next connection; set by each test. */
 let behaviour: (c: BotConnection) => void = () => {};
@@ -47,7 +49,7 @@ beforeAll(async () => {
   bridge = new BridgeProcess(
     testConfig({
       sipPort,
-      metricsPort: await freeTcpPort(),
+      metricsPort: (metricsPort = await freeTcpPort()),
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 3,
       allow: ['127.0.0.1'],
@@ -158,5 +160,20 @@ describe('call outcomes', () => {
     while (bridge.openFds() > fdBaseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(bridge.openFds()).toBeLessThanOrEqual(fdBaseline);
     expect(bridge.logs.filter((l) => l.level >= 50)).toEqual([]);
+    // A malformed datagram is counted too (and the bridge keeps serving: checked by the calls above and below).
+    const junk = createSocket('udp4');
+    await new Promise<void>((r) => junk.send(Buffer.from('INVITE nonsense\r\n\r\n'), sipPort, '127.0.0.1', () => r()));
+    junk.close();
+    await new Promise((r) => setTimeout(r, 200));
+    // What arrived is counted by method (bounded labels: an unknown method is 'other').
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toMatch(/^trunkbridge_sip_parse_errors_total [1-9]/m);
+    const count = (method: string): number =>
+      Number(new RegExp(`^trunkbridge_sip_messages_received_total\\{method="${method}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    expect(count('INVITE')).toBeGreaterThanOrEqual(8);
+    expect(count('OPTIONS')).toBeGreaterThanOrEqual(1);
+    expect(count('other')).toBeGreaterThanOrEqual(1); // FROB
+    expect(count('ACK')).toBeGreaterThanOrEqual(1);
+    expect(count('RESPONSE')).toBeGreaterThanOrEqual(1); // 200s to the bridge's BYEs
   });
 });

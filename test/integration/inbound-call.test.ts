@@ -155,6 +155,9 @@ describe('inbound call: SIPp carrier -> bridge -> ws bot', () => {
     await bridge.waitForLog((l) => l.msg === 'call ended');
     await expectFdsBackTo(bridge, fdsBefore);
     expect(await metric(metricsPort, 'trunkbridge_active_calls')).toMatch(/ 0$/m);
+    // ~236 pcap packets in, at least the tone's packets out
+    expect(Number(/ (\d+)$/.exec(await metric(metricsPort, 'trunkbridge_rtp_packets_received_total'))?.[1])).toBeGreaterThan(200);
+    expect(Number(/ (\d+)$/.exec(await metric(metricsPort, 'trunkbridge_rtp_packets_sent_total'))?.[1])).toBeGreaterThan(100);
   }, 40_000);
 
   it('SIGTERM hangs up live calls with BYE, tells the bot, and exits 0', async () => {

@@ -46,6 +46,7 @@ export interface StreamTransportOptions {
  * Only when none is open is a new connection made.
  */
 export class StreamTransport implements Transport {
+  private readonly malformedListeners: Array<(error: SipParseError, source: SipEndpoint) => void> = [];
   readonly name: 'tcp' | 'tls';
   readonly reliable = true;
   private server: Server | undefined;
@@ -93,6 +94,10 @@ export class StreamTransport implements Transport {
   localAddress(): SipEndpoint {
     if (!this.bound) throw new Error(`${this.name} transport not listening`);
     return { ...this.bound };
+  }
+
+  onMalformed(listener: (error: SipParseError, source: SipEndpoint) => void): void {
+    this.malformedListeners.push(listener);
   }
 
   onMessage(listener: (msg: SipMessage, source: SipEndpoint) => void): void {
@@ -235,6 +240,7 @@ export class StreamTransport implements Transport {
   }
 
   private rejectMalformed(raw: Buffer, error: SipParseError, conn: StreamConnection): void {
+    for (const l of this.malformedListeners) l(error, conn.remote);
     const sipCallId = rawCallId(raw);
     const response = badRequestFor(raw, error, conn.remote, this.options.serverName ?? 'trunkbridge');
     if (!response) {

@@ -1,3 +1,4 @@
+import type { SipParseError } from '../../core/errors.js';
 import type { SipMessage } from '../message/types.js';
 
 export type SipTransportName = 'udp' | 'tcp' | 'tls';
@@ -31,6 +32,8 @@ export interface Transport {
   send(msg: SipMessage, dest: Destination): Promise<void>;
   /** Registers the receiver of every well-formed incoming message. */
   onMessage(listener: (msg: SipMessage, source: SipEndpoint) => void): void;
+  /** Registers a listener told of every malformed message (after the transport answered 400 or dropped it). */
+  onMalformed(listener: (error: SipParseError, source: SipEndpoint) => void): void;
   /** Releases the socket(s). Safe to call twice. */
   close(): Promise<void>;
 }

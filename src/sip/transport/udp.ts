@@ -27,6 +27,7 @@ export interface UdpTransportOptions {
  * anything else is dropped and logged.
  */
 export class UdpTransport implements Transport {
+  private readonly malformedListeners: Array<(error: SipParseError, source: SipEndpoint) => void> = [];
   readonly name = 'udp' as const;
   readonly reliable = false;
   private socket: Socket | undefined;
@@ -63,6 +64,10 @@ export class UdpTransport implements Transport {
   localAddress(): SipEndpoint {
     if (!this.bound) throw new Error('UdpTransport not listening');
     return { ...this.bound };
+  }
+
+  onMalformed(listener: (error: SipParseError, source: SipEndpoint) => void): void {
+    this.malformedListeners.push(listener);
   }
 
   onMessage(listener: (msg: SipMessage, source: SipEndpoint) => void): void {
@@ -122,6 +127,7 @@ export class UdpTransport implements Transport {
   }
 
   private rejectMalformed(buf: Buffer, error: SipParseError, source: SipEndpoint): void {
+    for (const l of this.malformedListeners) l(error, source);
     const sipCallId = rawCallId(buf);
     const response = badRequestFor(buf, error, source, this.options.serverName ?? 'trunkbridge');
     if (!response) {

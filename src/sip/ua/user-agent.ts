@@ -45,6 +45,14 @@ export interface SipUserAgentOptions {
   pendingInviteTimeoutMs?: number;
   /** DNS for RFC 3263 next-hop resolution of outgoing calls (default: node:dns with the system servers). */
   dns?: DnsClient;
+  /** Told of every incoming message (request method, or 'response') and every malformed one: metrics. */
+  traffic?: SipTrafficObserver;
+}
+
+/** Counts of what arrives, for operators; kept to two calls so the SIP layer knows nothing of Prometheus. */
+export interface SipTrafficObserver {
+  messageReceived(method: string): void;
+  malformedReceived(): void;
 }
 
 // Compile-time proof that the UA's objects are what call control expects (structural typing).
@@ -102,7 +110,12 @@ export class SipUserAgent implements SignalingEngine {
     for (const l of this.options.listen) {
       const t = createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName });
       await t.listen();
-      t.onMessage((msg, source) => this.layer.receive(msg, { source, transport: t }));
+      const traffic = this.options.traffic;
+      t.onMessage((msg, source) => {
+        traffic?.messageReceived(msg.kind === 'request' ? msg.method : 'response');
+        this.layer.receive(msg, { source, transport: t });
+      });
+      if (traffic) t.onMalformed(() => traffic.malformedReceived());
       this.transports.push(t);
       this.log.info({ bound: t.localAddress() }, 'SIP listening');
     }

@@ -113,3 +113,20 @@ describe('PlayoutQueue', () => {
     expect(seen).toEqual(['x']);
   });
 });
+
+describe('PlayoutQueue capacity', () => {
+  it('keeps at most maxBufferedMs and drops (and counts) the rest, then accepts again as it drains', () => {
+    const q = new PlayoutQueue(8000, 100); // 800 samples
+    expect(q.push(new Int16Array(600).fill(1))).toBe(600);
+    expect(q.push(new Int16Array(600).fill(2))).toBe(200);
+    expect(q.bufferedSamples).toBe(800);
+    expect(q.droppedSamples).toBe(400);
+    expect(q.push(new Int16Array(10))).toBe(0);
+    expect(q.droppedSamples).toBe(410);
+    const first = q.take(700)!;
+    expect(first[0]).toBe(1);
+    expect(first[650]).toBe(2);
+    expect(q.push(new Int16Array(500).fill(3))).toBe(500);
+    expect(q.bufferedSamples).toBe(600);
+  });
+});

@@ -10,7 +10,14 @@ const open: RtpSocket[] = [];
 const foreign: dgram.Socket[] = [];
 afterEach(() => {
   open.splice(0).forEach((s) => s.close());
-  foreign.splice(0).forEach((s) => s.close());
+  // A socket whose bind failed is already closed; closing it again throws ERR_SOCKET_DGRAM_NOT_RUNNING.
+  foreign.splice(0).forEach((s) => {
+    try {
+      s.close();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw err;
+    }
+  });
 });
 
 async function take(pool: RtpPortPool): Promise<RtpSocket> {
@@ -32,10 +39,19 @@ describe('RtpPortPool', () => {
   });
 
   it('skips a port someone else holds (EADDRINUSE)', async () => {
-    const min = base();
-    const other = dgram.createSocket('udp4');
-    foreign.push(other);
-    await new Promise<void>((r) => other.bind(min, '127.0.0.1', r));
+    // A base whose first port we can hold ourselves (another process may hold a random pick: try again).
+    let min = base();
+    for (let attempt = 0; ; attempt++) {
+      const other = dgram.createSocket('udp4');
+      foreign.push(other);
+      const bound = await new Promise<boolean>((r) => {
+        other.once('error', () => r(false));
+        other.bind(min, '127.0.0.1', () => r(true));
+      });
+      if (bound) break;
+      if (attempt > 20) throw new Error('no free port to hold');
+      min = base();
+    }
     const pool = new RtpPortPool({ min, max: min + 4, host: '127.0.0.1' });
     const s = await take(pool);
     expect(s.port).toBe(min + 2);

@@ -23,6 +23,7 @@ class MemoryTransport implements Transport {
     return Promise.resolve();
   }
   onMessage() {}
+  onMalformed() {}
   close() {
     return Promise.resolve();
   }
