@@ -25,7 +25,7 @@ export async function startSippUas(opts: { scenario: string; port?: number; call
   const errFile = join(dir, 'errors.log');
   const msgFile = join(dir, 'messages.log');
   const port = opts.port ?? (await freeUdpPort());
-  // SIPp binds -mp and the ports above it (RTCP, video): all four must be free.
+  // SIPp binds -mp and the three ports above it (audio RTCP, video RTP/RTCP): all four must be free.
   const mediaPort = await freeUdpRange(4);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [

@@ -44,7 +44,7 @@ export async function runSipp(opts: SippOptions): Promise<SippRun> {
   const msgFile = join(dir, 'messages.log');
   const stream = opts.transport === 't1' || opts.transport === 'l1';
   const localPort = stream ? await freeTcpPort() : await freeUdpPort();
-  // SIPp binds -mp and the ports above it (RTCP, video): all four must be free.
+  // SIPp binds -mp and the three ports above it (audio RTCP, video RTP/RTCP): all four must be free.
   const mediaPort = await freeUdpRange(4);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
