@@ -10,10 +10,19 @@
  */
 import { designLowpass } from './kaiser.js';
 
-/** Stopband attenuation the filters are designed for; the requirement is >= 60 dB, the margin covers Int16 rounding. */
-export const DESIGN_ATTENUATION_DB = 80;
-/** Pass band edge as a fraction of the lower of the two rates (0.44 → 3.52 kHz at 8 kHz). */
-export const PASSBAND_FRACTION = 0.44;
+/**
+ * Stopband attenuation the filters are designed for; the requirement is >= 60 dB, the 10 dB margin covers the
+ * Kaiser formula's approximation and Int16 rounding (80 dB cost ~20 % more taps for no audible gain).
+ */
+export const DESIGN_ATTENUATION_DB = 70;
+/**
+ * Pass band edge as a fraction of the lower of the two rates: 0.4375 → 3.5 kHz at 8 kHz (telephony's 3.4 kHz)
+ * and 7 kHz at 16 kHz (wideband's 7 kHz).
+ */
+export const PASSBAND_FRACTION = 0.4375;
+
+/** The inner loop is unrolled by this; each branch is zero-padded to a multiple of it. */
+const UNROLL = 4;
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -42,13 +51,21 @@ export class Resampler {
   private readonly identity: boolean;
   private readonly up: number;
   private readonly down: number;
+  /** Taps per polyphase branch, padded with zeros to a multiple of {@link UNROLL}. */
   private readonly tapsPerPhase: number;
-  /** coefs[p * K + j] = h[p + j·L]: branch p's taps, in the order they meet input samples newest-first. */
-  private readonly coefs: Float32Array;
+  /**
+   * coefs[p·K + j] = h[p + (K-1-j)·L]: branch p's taps reversed, so coefs and input are both walked forward
+   * (j = K-1 meets the newest sample). Float64 so the inner loop does no float32→float64 conversions.
+   */
+  private readonly coefs: Float64Array;
+  /** Per branch p: the branch after the next output, and how many input samples that output moves on. */
+  private readonly nextPhase: Int32Array;
+  private readonly advance: Int32Array;
   /** K-1 samples of history followed by the current input; grown on demand, never shrunk. */
-  private work: Float32Array;
-  /** Upsampled-time index of the next output, relative to the first sample of the next input chunk. */
-  private t = 0;
+  private work: Float64Array;
+  /** Next output's position relative to the next input chunk, as upsampled time inputIndex·L + phase. */
+  private inputIndex = 0;
+  private phase = 0;
 
   constructor(
     readonly fromRate: number,
@@ -67,8 +84,10 @@ export class Resampler {
     const stopbandHz = lower / 2; // nothing at or above the lower Nyquist survives, so nothing aliases in-band
     if (this.identity) {
       this.tapsPerPhase = 1;
-      this.coefs = new Float32Array(0);
-      this.work = new Float32Array(0);
+      this.coefs = new Float64Array(0);
+      this.nextPhase = new Int32Array(0);
+      this.advance = new Int32Array(0);
+      this.work = new Float64Array(0);
       this.delaySamples = 0;
       this.filter = { up: 1, down: 1, designRate, passbandHz, stopbandHz, taps: new Float64Array(0) };
       return;
@@ -76,23 +95,32 @@ export class Resampler {
     if (this.up > 64 || this.down > 64) {
       throw new RangeError(`resampling ratio ${toRate}/${fromRate} too awkward for a polyphase FIR`);
     }
+    const L = this.up;
+    const M = this.down;
     const taps = designLowpass({
       sampleRate: designRate,
       passbandHz,
       stopbandHz,
       attenuationDb: DESIGN_ATTENUATION_DB,
-      gain: this.up,
-      lengthMultiple: this.up,
+      gain: L,
+      lengthMultiple: L,
     });
-    const k = taps.length / this.up;
+    const branchTaps = taps.length / L;
+    const k = Math.ceil(branchTaps / UNROLL) * UNROLL;
     this.tapsPerPhase = k;
-    this.coefs = new Float32Array(taps.length);
-    for (let p = 0; p < this.up; p++) {
-      for (let j = 0; j < k; j++) this.coefs[p * k + j] = taps[p + j * this.up];
+    this.coefs = new Float64Array(L * k); // the padding (oldest end of each branch) stays 0
+    for (let p = 0; p < L; p++) {
+      for (let j = 0; j < branchTaps; j++) this.coefs[p * k + (k - 1 - j)] = taps[p + j * L];
     }
-    this.work = new Float32Array(k - 1 + 960);
-    this.delaySamples = Math.round((taps.length - 1) / 2 / this.down);
-    this.filter = { up: this.up, down: this.down, designRate, passbandHz, stopbandHz, taps };
+    this.nextPhase = new Int32Array(L);
+    this.advance = new Int32Array(L);
+    for (let p = 0; p < L; p++) {
+      this.nextPhase[p] = (p + M) % L;
+      this.advance[p] = Math.floor((p + M) / L);
+    }
+    this.work = new Float64Array(k - 1 + 960);
+    this.delaySamples = Math.round((taps.length - 1) / 2 / M);
+    this.filter = { up: L, down: M, designRate, passbandHz, stopbandHz, taps };
   }
 
   /**
@@ -106,7 +134,7 @@ export class Resampler {
     const k = this.tapsPerPhase;
     const hist = k - 1;
     if (this.work.length < hist + n) {
-      const bigger = new Float32Array(hist + n);
+      const bigger = new Float64Array(hist + n);
       bigger.set(this.work.subarray(0, hist));
       this.work = bigger;
     }
@@ -114,23 +142,38 @@ export class Resampler {
     for (let i = 0; i < n; i++) work[hist + i] = input[i];
 
     const L = this.up;
-    const M = this.down;
     const end = n * L;
-    let t = this.t;
-    const count = t < end ? Math.ceil((end - t) / M) : 0;
+    const t = this.inputIndex * L + this.phase;
+    const count = t < end ? Math.ceil((end - t) / this.down) : 0;
     const out = new Int16Array(count);
     const coefs = this.coefs;
-    for (let o = 0; o < count; o++, t += M) {
-      const i0 = Math.floor(t / L);
-      const base = (t - i0 * L) * k;
-      let xi = hist + i0;
-      let acc = 0;
-      for (let j = 0; j < k; j++) acc += coefs[base + j] * work[xi--];
+    const nextPhase = this.nextPhase;
+    const advance = this.advance;
+    let phase = this.phase;
+    // Output at input index i uses work[i .. i+k-1] (work[i+k-1] = input[i]); stepping phase and index by table
+    // keeps divisions out of the per-output loop.
+    let x = this.inputIndex;
+    for (let o = 0; o < count; o++) {
+      const base = phase * k;
+      // Four accumulators break the add dependency chain; the order is fixed, so chunking cannot change results.
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let j = 0; j < k; j += 4) {
+        a0 += coefs[base + j] * work[x + j];
+        a1 += coefs[base + j + 1] * work[x + j + 1];
+        a2 += coefs[base + j + 2] * work[x + j + 2];
+        a3 += coefs[base + j + 3] * work[x + j + 3];
+      }
       // Int16Array stores wrap, so clamp; Math.round keeps rounding symmetric enough for audio.
-      const v = Math.round(acc);
+      const v = Math.round(a0 + a1 + (a2 + a3));
       out[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      x += advance[phase];
+      phase = nextPhase[phase];
     }
-    this.t = t - end;
+    this.inputIndex = x - n;
+    this.phase = phase;
     work.copyWithin(0, n, n + hist);
     return out;
   }
@@ -138,6 +181,7 @@ export class Resampler {
   /** Forgets the filter history (start of an unrelated stream). */
   reset(): void {
     this.work.fill(0);
-    this.t = 0;
+    this.inputIndex = 0;
+    this.phase = 0;
   }
 }
