@@ -61,6 +61,13 @@ export class Resampler {
   /** Per branch p: the branch after the next output, and how many input samples that output moves on. */
   private readonly nextPhase: Int32Array;
   private readonly advance: Int32Array;
+  /**
+   * Pure decimation (L = 1): the single branch is the symmetric prototype, so `process` folds the window and does
+   * half the multiplies; `halfTaps[j]` = h[j] for j < ⌈N/2⌉ (the middle tap last when N is odd).
+   */
+  private readonly halfTaps: Float64Array;
+  /** Prototype length N when folding (L = 1), else 0. */
+  private readonly foldLength: number;
   /** K-1 samples of history followed by the current input; grown on demand, never shrunk. */
   private work: Float64Array;
   /** Next output's position relative to the next input chunk, as upsampled time inputIndex·L + phase. */
@@ -87,6 +94,8 @@ export class Resampler {
       this.coefs = new Float64Array(0);
       this.nextPhase = new Int32Array(0);
       this.advance = new Int32Array(0);
+      this.halfTaps = new Float64Array(0);
+      this.foldLength = 0;
       this.work = new Float64Array(0);
       this.delaySamples = 0;
       this.filter = { up: 1, down: 1, designRate, passbandHz, stopbandHz, taps: new Float64Array(0) };
@@ -106,7 +115,12 @@ export class Resampler {
       lengthMultiple: L,
     });
     const branchTaps = taps.length / L;
-    const k = Math.ceil(branchTaps / UNROLL) * UNROLL;
+    // Folding needs the branch unpadded (its symmetry is about its own middle).
+    const k = L === 1 ? branchTaps : Math.ceil(branchTaps / UNROLL) * UNROLL;
+    this.foldLength = L === 1 ? branchTaps : 0;
+    this.halfTaps = new Float64Array(L === 1 ? Math.ceil(branchTaps / 2) : 0);
+    // Symmetrised so rounding in the window cannot make the folded filter differ from the unfolded one.
+    for (let j = 0; j < this.halfTaps.length; j++) this.halfTaps[j] = (taps[j] + taps[branchTaps - 1 - j]) / 2;
     this.tapsPerPhase = k;
     this.coefs = new Float64Array(L * k); // the padding (oldest end of each branch) stays 0
     for (let p = 0; p < L; p++) {
@@ -141,6 +155,7 @@ export class Resampler {
     const work = this.work;
     for (let i = 0; i < n; i++) work[hist + i] = input[i];
 
+    if (this.foldLength > 0) return this.decimate(n);
     const L = this.up;
     const end = n * L;
     const t = this.inputIndex * L + this.phase;
@@ -174,6 +189,40 @@ export class Resampler {
     }
     this.inputIndex = x - n;
     this.phase = phase;
+    work.copyWithin(0, n, n + hist);
+    return out;
+  }
+
+  /** `process` for L = 1 on the `n` new samples already in `work`: one output every M inputs, folded window. */
+  private decimate(n: number): Int16Array {
+    const len = this.foldLength;
+    const hist = len - 1;
+    const M = this.down;
+    const x0 = this.inputIndex;
+    const count = x0 < n ? Math.ceil((n - x0) / M) : 0;
+    const out = new Int16Array(count);
+    const h = this.halfTaps;
+    const pairs = len >> 1;
+    const pairs2 = pairs & ~1;
+    const odd = len & 1;
+    const work = this.work;
+    let x = x0;
+    for (let o = 0; o < count; o++, x += M) {
+      // work[x + j] and work[x + len-1-j] share tap h[j]; two accumulators, fixed order (chunking-invariant).
+      let a0 = odd ? h[pairs] * work[x + pairs] : 0;
+      let a1 = 0;
+      let lo = x;
+      let hi = x + len - 1;
+      let j = 0;
+      for (; j < pairs2; j += 2, lo += 2, hi -= 2) {
+        a0 += h[j] * (work[lo] + work[hi]);
+        a1 += h[j + 1] * (work[lo + 1] + work[hi - 1]);
+      }
+      if (j < pairs) a0 += h[j] * (work[lo] + work[hi]);
+      const v = Math.round(a0 + a1);
+      out[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+    this.inputIndex = x - n;
     work.copyWithin(0, n, n + hist);
     return out;
   }
