@@ -68,6 +68,15 @@ export class Resampler {
   private readonly halfTaps: Float64Array;
   /** Prototype length N when folding (L = 1), else 0. */
   private readonly foldLength: number;
+  /**
+   * Upsampling by 2 (L = 2, M = 1): branch 1 is branch 0 reversed, so for each input position the two outputs
+   * are S ± D with S = Σ pairSum[j]·(w[j] + w[K-1-j]) and D = Σ pairDiff[j]·(w[j] − w[K-1-j]) — half the multiplies.
+   * Empty on other paths.
+   */
+  private readonly pairSum: Float64Array;
+  private readonly pairDiff: Float64Array;
+  /** Unpadded branch length when {@link pairSum} is used, else 0. */
+  private readonly pairLength: number;
   /** K-1 samples of history followed by the current input; grown on demand, never shrunk. */
   private work: Float64Array;
   /** Next output's position relative to the next input chunk, as upsampled time inputIndex·L + phase. */
@@ -96,6 +105,9 @@ export class Resampler {
       this.advance = new Int32Array(0);
       this.halfTaps = new Float64Array(0);
       this.foldLength = 0;
+      this.pairSum = new Float64Array(0);
+      this.pairDiff = new Float64Array(0);
+      this.pairLength = 0;
       this.work = new Float64Array(0);
       this.delaySamples = 0;
       this.filter = { up: 1, down: 1, designRate, passbandHz, stopbandHz, taps: new Float64Array(0) };
@@ -115,8 +127,21 @@ export class Resampler {
       lengthMultiple: L,
     });
     const branchTaps = taps.length / L;
-    // Folding needs the branch unpadded (its symmetry is about its own middle).
-    const k = L === 1 ? branchTaps : Math.ceil(branchTaps / UNROLL) * UNROLL;
+    const paired = L === 2 && M === 1;
+    // Folding and pairing need the branches unpadded (their symmetry is about their own middle).
+    const k = L === 1 || paired ? branchTaps : Math.ceil(branchTaps / UNROLL) * UNROLL;
+    this.pairLength = paired ? branchTaps : 0;
+    const halves = paired ? Math.ceil(branchTaps / 2) : 0;
+    this.pairSum = new Float64Array(halves);
+    this.pairDiff = new Float64Array(halves);
+    for (let j = 0; j < halves; j++) {
+      // Branch 0 reversed: c[j] = h[(K-1-j)·2]; branch 1 reversed is c[K-1-j] (exactly, up to window rounding).
+      const a = taps[(branchTaps - 1 - j) * 2];
+      const b = taps[j * 2];
+      const middle = j === branchTaps - 1 - j;
+      this.pairSum[j] = middle ? a : (a + b) / 2;
+      this.pairDiff[j] = middle ? 0 : (a - b) / 2;
+    }
     this.foldLength = L === 1 ? branchTaps : 0;
     this.halfTaps = new Float64Array(L === 1 ? Math.ceil(branchTaps / 2) : 0);
     // Symmetrised so rounding in the window cannot make the folded filter differ from the unfolded one.
@@ -156,6 +181,7 @@ export class Resampler {
     for (let i = 0; i < n; i++) work[hist + i] = input[i];
 
     if (this.foldLength > 0) return this.decimate(n);
+    if (this.pairLength > 0) return this.interpolate2(n);
     const L = this.up;
     const end = n * L;
     const t = this.inputIndex * L + this.phase;
@@ -223,6 +249,36 @@ export class Resampler {
       out[o] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
     }
     this.inputIndex = x - n;
+    work.copyWithin(0, n, n + hist);
+    return out;
+  }
+
+  /** `process` for L = 2, M = 1 on the `n` new samples in `work`: two outputs per input (phase is always 0 here). */
+  private interpolate2(n: number): Int16Array {
+    const len = this.pairLength;
+    const hist = len - 1;
+    const out = new Int16Array(2 * n);
+    const ps = this.pairSum;
+    const pd = this.pairDiff;
+    const pairs = len >> 1;
+    const odd = len & 1;
+    const work = this.work;
+    for (let x = 0; x < n; x++) {
+      let s = odd ? ps[pairs] * work[x + pairs] : 0;
+      let d = 0;
+      let lo = x;
+      let hi = x + len - 1;
+      for (let j = 0; j < pairs; j++, lo++, hi--) {
+        const a = work[lo];
+        const b = work[hi];
+        s += ps[j] * (a + b);
+        d += pd[j] * (a - b);
+      }
+      const v0 = Math.round(s + d);
+      const v1 = Math.round(s - d);
+      out[2 * x] = v0 > 32767 ? 32767 : v0 < -32768 ? -32768 : v0;
+      out[2 * x + 1] = v1 > 32767 ? 32767 : v1 < -32768 ? -32768 : v1;
+    }
     work.copyWithin(0, n, n + hist);
     return out;
   }
