@@ -191,7 +191,7 @@ export async function handleInboundCall(
       running = { codecName: answered.codec.name, payloadType: answered.payloadType, remote: answered.remote, ours: mirrorDirection(answered.direction) };
     }
     media.setDirection(running.ours);
-    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, remote: running.remote, localSdp, ...(negotiated?.srtp ? { srtp: negotiated.srtp } : {}) }, log);
+    handleReinvites(dialog, media, { localAddress: deps.mediaAddress, localPort, codecName: running.codecName, payloadType: running.payloadType, codecPreference, remote: running.remote, localSdp, ...(negotiated?.srtp ? { srtp: negotiated.srtp } : {}) }, log);
 
     const transfers = deps.transfers?.({
       inboundTrunk: decision.trunk,

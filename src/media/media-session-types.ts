@@ -57,6 +57,17 @@ export interface MediaSessionOptions {
   srtp?: { suite: SrtpSuite; localKeySalt: Buffer; remoteKeySalt: Buffer };
 }
 
+/** A new codec for a running session (re-INVITE / UPDATE answer), see {@link MediaSession.switchCodec}. */
+export interface CodecSwitch {
+  codec: AudioCodec;
+  payloadType: number;
+  /** The new offer's other decodable formats (replaces the session's `receivable`). */
+  receivable: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>;
+  remoteFmtp?: string;
+  /** The new offer's telephone-event format; DTMF is off both ways without one. */
+  telephoneEvent?: { payloadType: number; clockRate: number };
+}
+
 export interface RtcpOptions {
   /** Send and receive RTCP on the RTP port (the offer had a=rtcp-mux and our answer accepted it). */
   mux?: boolean;

@@ -22,12 +22,12 @@ import { RtcpReporter, type MediaQuality } from './rtcp/rtcp-reporter.js';
 import { RtcpChannel } from './rtcp/rtcp-channel.js';
 import { SrtpError, SrtpSession } from './srtp/srtp-context.js';
 import type { JitterBufferStats } from './jitter/jitter-buffer.js';
-import type { MediaSessionEvents, MediaSessionOptions, MediaSessionStats } from './media-session-types.js';
+import type { CodecSwitch, MediaSessionEvents, MediaSessionOptions, MediaSessionStats } from './media-session-types.js';
 import { RtpReceivePath, atAppRate } from './rtp-receive-path.js';
 import { RtpSendPath } from './rtp-send-path.js';
 import { RtpStreamSender } from './rtp-stream-sender.js';
 
-export type { MediaSessionEvents, MediaSessionOptions, MediaSessionStats, RtcpOptions } from './media-session-types.js';
+export type { CodecSwitch, MediaSessionEvents, MediaSessionOptions, MediaSessionStats, RtcpOptions } from './media-session-types.js';
 
 // Typed events via declaration merging with the class below.
 export interface MediaSession {
@@ -52,6 +52,10 @@ export class MediaSession extends EventEmitter {
   private readonly rtp: RtpSocket;
   private latched = false;
   private readonly latching: 'any' | 'same-ip' | 'off';
+  private readonly appSampleRate: number;
+  private readonly ptimeMs: number;
+  /** The send codec (at the app rate where it can be) and payload type now running. */
+  private sending: { codec: string; payloadType: number };
   private started = false;
   private closed = false;
 
@@ -78,6 +82,9 @@ export class MediaSession extends EventEmitter {
     this.log = opts.logger;
     this.rtp = opts.socket;
     const codec = atAppRate(opts.codec, opts.appSampleRate);
+    this.appSampleRate = opts.appSampleRate;
+    this.ptimeMs = opts.ptimeMs;
+    this.sending = { codec: opts.codec.name, payloadType: opts.payloadType };
     this.latching = opts.latching ?? 'any';
     this.srtp = opts.srtp ? new SrtpSession(opts.srtp.suite, opts.srtp.localKeySalt, opts.srtp.remoteKeySalt) : undefined;
     this.rtcpMux = opts.rtcp?.mux === true;
@@ -97,8 +104,7 @@ export class MediaSession extends EventEmitter {
       initialSeq: randomInt(0, 2 ** 16),
       initialTimestamp: randomInt(0, 2 ** 32),
       timestampStep: (codec.clockRate * opts.ptimeMs) / 1000,
-      // Worst case payload: 16-bit PCM per sample; G.711 needs a quarter of that.
-      maxPayload: codecSamplesPerPacket * 2 + 64,
+      maxPayload: maxPayloadOf(codecSamplesPerPacket),
       srtp: this.srtp,
       reporter: this.reporter,
       stats: this.stats,
@@ -216,6 +222,30 @@ export class MediaSession extends EventEmitter {
     this.rtcp.updateRemote(remote);
   }
 
+  /** The codec name and payload type the session sends (and mainly expects) now. */
+  get codec(): { name: string; payloadType: number } {
+    return { name: this.sending.codec, payloadType: this.sending.payloadType };
+  }
+
+  /**
+   * Changes codec mid-call (re-INVITE / UPDATE): from the next packet slot we encode and send the new codec
+   * under its payload type, marker set, in the same RTP stream (SSRC kept, sequence numbers continuing, the
+   * timestamp moving on at the new clock rate); incoming packets of the new payload types are decoded. Bot audio
+   * already queued, pending marks, hold state, RTCP, SRTP and latching are untouched. The packetisation (ptime)
+   * stays as negotiated at setup: the pacing grid is shared with the rest of the send loop.
+   */
+  switchCodec(change: CodecSwitch): void {
+    if (this.closed) return;
+    const codec = atAppRate(change.codec, this.appSampleRate);
+    const samplesPerPacket = (codec.sampleRate * this.ptimeMs) / 1000;
+    this.stream.setCodecFormat((codec.clockRate * this.ptimeMs) / 1000, maxPayloadOf(samplesPerPacket));
+    this.reporter.setSendClockRate(codec.clockRate);
+    this.tx.switchCodec(codec, change.payloadType, change.remoteFmtp, change.telephoneEvent);
+    this.rx.switchCodec(change.codec, change.payloadType, change.receivable, change.telephoneEvent);
+    this.log.info({ from: this.sending, to: { codec: change.codec.name, payloadType: change.payloadType } }, 'media codec switched');
+    this.sending = { codec: change.codec.name, payloadType: change.payloadType };
+  }
+
   /** Loss, jitter and RTT of the call so far (RTCP figures; RTT once the far end reported on our stream). */
   get quality(): MediaQuality {
     return this.reporter.quality(this.stats.packetsReceived);
@@ -312,4 +342,9 @@ export class MediaSession extends EventEmitter {
   private readonly onSocketError = (err: Error): void => {
     this.log.warn({ err }, 'RTP socket error');
   };
+}
+
+/** Ring buffer room for one packet: worst case 16-bit PCM per sample (G.711 needs a quarter of that). */
+function maxPayloadOf(codecSamplesPerPacket: number): number {
+  return codecSamplesPerPacket * 2 + 64;
 }

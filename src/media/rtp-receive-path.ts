@@ -61,9 +61,9 @@ export class RtpReceivePath {
   private closed = false;
   // one decoder + resampler per payload type seen (the negotiated one made up front)
   private readonly receivers = new Map<number, Receiver | null>();
-  private readonly jitter: JitterBuffer | undefined;
+  private jitter: JitterBuffer | undefined;
   private readonly jitterOut: JitterOutput[] = [];
-  private readonly dtmfRx: TelephoneEventReceiver | undefined;
+  private dtmfRx: TelephoneEventReceiver | undefined;
   private readonly frame: Int16Array;
   private framePos = 0;
   private decodeFailures = 0;
@@ -101,6 +101,34 @@ export class RtpReceivePath {
   /** Jitter buffer counters (late, duplicates, concealed...), undefined in pass-through mode. */
   get jitterStats(): JitterBufferStats | undefined {
     return this.jitter ? { ...this.jitter.stats } : undefined;
+  }
+
+  /**
+   * The far end switched codec (re-INVITE): decoders for the new payload types; the old negotiated one keeps
+   * decoding packets still in flight unless the new offer gives its number to another format. The jitter
+   * buffer and the DTMF receiver are rebuilt only when their clock rate changes; frame re-framing carries on.
+   */
+  switchCodec(
+    codec: AudioCodec,
+    payloadType: number,
+    receivable: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>,
+    telephoneEvent: { payloadType: number; clockRate: number } | undefined,
+  ): void {
+    const redefined = (pt: number) => pt === payloadType || receivable.some((r) => r.payloadType === pt);
+    const kept = [...this.receivers].filter(([pt, r]) => r !== null && !redefined(pt));
+    const same = this.receivers.get(payloadType);
+    this.receivers.clear();
+    for (const [pt, r] of kept) this.receivers.set(pt, r);
+    this.receivers.set(payloadType, same && same.codec.name === atAppRate(codec, this.o.appSampleRate).name && same.codec.clockRate === codec.clockRate ? same : makeReceiver(codec, this.o.appSampleRate));
+    if (this.jitter && codec.clockRate !== this.o.codec.clockRate) {
+      this.jitter = new JitterBuffer({ clockRate: codec.clockRate, targetMs: this.o.jitterBufferMs! });
+    }
+    if (!telephoneEvent) this.dtmfRx = undefined;
+    else if (!this.dtmfRx || telephoneEvent.clockRate !== this.o.telephoneEvent?.clockRate) this.dtmfRx = new TelephoneEventReceiver(telephoneEvent.clockRate);
+    this.o.codec = codec;
+    this.o.payloadType = payloadType;
+    this.o.receivable = receivable;
+    this.o.telephoneEvent = telephoneEvent;
   }
 
   /** One RTP packet of `bytes` on the wire: DTMF, or audio to decode (now, or via the jitter buffer). */

@@ -40,14 +40,14 @@ export class RtpSendPath {
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   private readonly splitter = new L16Splitter();
-  private readonly encoder: AudioEncoder;
-  private readonly txResampler: Resampler;
-  private readonly dtmfTx: TelephoneEventSender | undefined;
+  private encoder: AudioEncoder;
+  private txResampler: Resampler;
+  private dtmfTx: TelephoneEventSender | undefined;
   private readonly appSamplesPerPacket: number;
-  private readonly codecSamplesPerPacket: number;
+  private codecSamplesPerPacket: number;
   private readonly takeBuf: Int16Array;
   private readonly zeros: Int16Array;
-  private readonly codecBuf: Int16Array;
+  private codecBuf: Int16Array;
   private firstPacket = true;
   private prevWasAudio = false;
   private startAt = 0;
@@ -109,6 +109,28 @@ export class RtpSendPath {
 
   mark(name: string): void {
     this.queue.mark(name);
+  }
+
+  /**
+   * Switches to another codec mid-call (re-INVITE): new encoder and resampler, the next packet marked. The
+   * queue, marks, a DTMF key in progress (when the telephone-event clock rate stays), the slot grid and the
+   * stream's sequence numbers carry on; the caller moves the stream's timestamp step to the new clock rate.
+   */
+  switchCodec(codec: AudioCodec, payloadType: number, remoteFmtp: string | undefined, telephoneEvent: { payloadType: number; clockRate: number } | undefined): void {
+    this.o.codec = codec;
+    this.o.payloadType = payloadType;
+    this.o.remoteFmtp = remoteFmtp;
+    this.encoder = codec.createEncoder(remoteFmtp);
+    this.txResampler = new Resampler(this.o.appSampleRate, codec.sampleRate);
+    this.codecSamplesPerPacket = (codec.sampleRate * this.o.ptimeMs) / 1000;
+    this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
+    if (!telephoneEvent) this.dtmfTx = undefined;
+    else if (!this.dtmfTx || telephoneEvent.clockRate !== this.o.telephoneEvent?.clockRate) {
+      this.dtmfTx = new TelephoneEventSender({ clockRate: telephoneEvent.clockRate, ptimeMs: this.o.ptimeMs });
+    }
+    this.o.telephoneEvent = telephoneEvent;
+    // RFC 3550 §5.1: the marker flags the discontinuity for the far end's playout.
+    this.firstPacket = true;
   }
 
   clear(): PlayoutClearResult {

@@ -44,7 +44,7 @@ export class RtpStreamSender {
   /** Current destination; replaced, never mutated, by the session. */
   remote: { address: string; port: number };
   private readonly o: RtpStreamSenderOptions;
-  private readonly ring: SendSlot[];
+  private ring: SendSlot[];
   private ringPos = 0;
   private seq: number;
   /** Stream timestamp of the next slot. */
@@ -57,9 +57,27 @@ export class RtpStreamSender {
     this.remote = o.remote;
     this.seq = o.initialSeq;
     this.timestamp = o.initialTimestamp;
-    this.ring = Array.from({ length: SEND_RING }, () => {
+    this.ring = this.makeRing(o.maxPayload);
+  }
+
+  /**
+   * A codec switch (re-INVITE): the stream timestamp moves on at the new clock rate from here (RFC 3550 §5.1
+   * lets it jump; it simply continues), sequence numbers and SSRC stay. A larger payload gets new ring buffers
+   * (the old ones still in flight are left to their sends).
+   */
+  setCodecFormat(timestampStep: number, maxPayload: number): void {
+    this.o.timestampStep = timestampStep;
+    if (maxPayload > this.o.maxPayload) {
+      this.o.maxPayload = maxPayload;
+      this.ring = this.makeRing(maxPayload);
+      this.ringPos = 0;
+    }
+  }
+
+  private makeRing(maxPayload: number): SendSlot[] {
+    return Array.from({ length: SEND_RING }, () => {
       const slot: SendSlot = {
-        buf: Buffer.alloc(RTP_HEADER_SIZE + o.maxPayload),
+        buf: Buffer.alloc(RTP_HEADER_SIZE + maxPayload),
         busy: false,
         done: (err) => {
           slot.busy = false;

@@ -181,6 +181,11 @@ export class RtcpReporter {
     ];
   }
 
+  /** The send codec changed clock rate (re-INVITE); later SRs extrapolate at the new rate. */
+  setSendClockRate(clockRate: number): void {
+    this.opts.sendClockRate = clockRate;
+  }
+
   /**
    * A compound packet for now: SR when we sent RTP since the last report (else RR), a report block on the far
    * end's stream, SDES CNAME, and BYE when `bye` is set.

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SIPP_DIR } from './bridge-process.js';
-import { freeUdpPort } from './ports.js';
+import { freeUdpPort, freeUdpRange } from './ports.js';
 import type { SippRun } from './sipp.js';
 
 export interface SippUas {
@@ -25,7 +25,8 @@ export async function startSippUas(opts: { scenario: string; port?: number; call
   const errFile = join(dir, 'errors.log');
   const msgFile = join(dir, 'messages.log');
   const port = opts.port ?? (await freeUdpPort());
-  const mediaPort = await freeUdpPort();
+  // SIPp binds -mp and the three ports above it (audio RTCP, video RTP/RTCP): all four must be free.
+  const mediaPort = await freeUdpRange(4);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
     '-sf', join(SIPP_DIR, opts.scenario),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { SIPP_DIR } from './bridge-process.js';
-import { freeTcpPort, freeUdpPort } from './ports.js';
+import { freeTcpPort, freeUdpPort, freeUdpRange } from './ports.js';
 
 export interface SippRun {
   /** SIPp's exit code: 0 when every call followed the scenario, 1 when some failed. */
@@ -44,7 +44,8 @@ export async function runSipp(opts: SippOptions): Promise<SippRun> {
   const msgFile = join(dir, 'messages.log');
   const stream = opts.transport === 't1' || opts.transport === 'l1';
   const localPort = stream ? await freeTcpPort() : await freeUdpPort();
-  const mediaPort = await freeUdpPort();
+  // SIPp binds -mp and the three ports above it (audio RTCP, video RTP/RTCP): all four must be free.
+  const mediaPort = await freeUdpRange(4);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
     `${opts.target.host}:${opts.target.port}`,
