@@ -41,7 +41,10 @@ export async function startKamailio(port: number): Promise<Kamailio> {
     log: () => out,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
+      // Kamailio's workers can be slow to wind down on a loaded machine: never let cleanup hang the suite.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }
