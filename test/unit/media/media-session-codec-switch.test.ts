@@ -1,52 +1,22 @@
 /**
  * MediaSession.switchCodec (re-INVITE codec change): real loopback UDP, the injected ManualClock for pacing.
  */
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { codecRegistry, type AudioCodec } from '../../../src/media/codecs/index.js';
 import { MediaSession } from '../../../src/media/media-session.js';
-import { parseRtpPacket, writeRtpPacket, RtpPortPool, type ParsedRtpPacket, type RtpSocket } from '../../../src/media/rtp/index.js';
+import { writeRtpPacket, RtpPortPool, type RtpSocket } from '../../../src/media/rtp/index.js';
+import { FarEnd, LOOPBACK, decodeAll } from './helpers/far-end.js';
 import { db, generateTone, goertzel, int16ToL16, l16ToInt16, ToneGenerator } from '../../helpers/audio.js';
 
 const PCMU = codecRegistry.get('PCMU')!;
 const PCMA = codecRegistry.get('PCMA')!;
 const G722 = codecRegistry.get('G722')!;
 const OPUS = codecRegistry.get('opus')!;
-const LOOPBACK = '127.0.0.1';
 
 const pool = new RtpPortPool({ min: 30000 + 2 * Math.floor(Math.random() * 4000), max: 39998, host: LOOPBACK });
 
-/** The far end: a plain UDP socket recording the RTP it receives. */
-class FarEnd {
-  readonly socket = dgram.createSocket('udp4');
-  readonly packets: ParsedRtpPacket[] = [];
-  private waiters: Array<{ n: number; resolve: () => void }> = [];
-
-  async bind(): Promise<this> {
-    await new Promise<void>((r) => this.socket.bind(0, LOOPBACK, r));
-    this.socket.on('message', (msg) => {
-      const p = parseRtpPacket(Buffer.from(msg));
-      if (p) this.packets.push(p);
-      this.waiters = this.waiters.filter((w) => (this.packets.length >= w.n ? (w.resolve(), false) : true));
-    });
-    return this;
-  }
-
-  get port(): number {
-    return this.socket.address().port;
-  }
-
-  received(n: number): Promise<void> {
-    if (this.packets.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ n, resolve }));
-  }
-
-  send(buf: Buffer, port: number): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.send(buf, port, LOOPBACK, (err) => (err ? reject(err) : resolve())));
-  }
-}
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -75,17 +45,6 @@ async function setup(appSampleRate = 16000) {
   return { clock, far, socket, session };
 }
 
-function decodeAll(codec: AudioCodec, packets: ParsedRtpPacket[]): Int16Array {
-  const dec = codec.createDecoder();
-  const parts = packets.map((p) => dec.decode(p.payload));
-  const out = new Int16Array(parts.reduce((s, a) => s + a.length, 0));
-  let o = 0;
-  for (const a of parts) {
-    out.set(a, o);
-    o += a.length;
-  }
-  return out;
-}
 
 describe('MediaSession.switchCodec, send side', () => {
   it.each([

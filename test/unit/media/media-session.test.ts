@@ -1,48 +1,17 @@
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type Clock, type TimerHandle } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { codecRegistry, type AudioCodec } from '../../../src/media/codecs/index.js';
 import { MediaSession, type MediaSessionOptions } from '../../../src/media/media-session.js';
-import { parseRtpPacket, writeRtpPacket, RtpPortPool, type ParsedRtpPacket, type RtpSocket } from '../../../src/media/rtp/index.js';
+import { writeRtpPacket, RtpPortPool, type RtpSocket } from '../../../src/media/rtp/index.js';
+import { FarEnd, LOOPBACK, decodeAll } from './helpers/far-end.js';
 import { db, generateTone, goertzel, int16ToL16, l16ToInt16, ToneGenerator } from '../../helpers/audio.js';
 
 const PCMU = codecRegistry.get('PCMU')!;
 const PCMA = codecRegistry.get('PCMA')!;
-const LOOPBACK = '127.0.0.1';
 
 const pool = new RtpPortPool({ min: 30000 + 2 * Math.floor(Math.random() * 4000), max: 39998, host: LOOPBACK });
 
-/** A plain UDP socket standing in for the far end, recording what it receives. */
-class FarEnd {
-  readonly socket = dgram.createSocket('udp4');
-  readonly packets: ParsedRtpPacket[] = [];
-  private waiters: Array<{ n: number; resolve: () => void }> = [];
-
-  async bind(): Promise<this> {
-    await new Promise<void>((r) => this.socket.bind(0, LOOPBACK, r));
-    this.socket.on('message', (msg) => {
-      const p = parseRtpPacket(Buffer.from(msg));
-      if (p) this.packets.push(p);
-      this.waiters = this.waiters.filter((w) => (this.packets.length >= w.n ? (w.resolve(), false) : true));
-    });
-    return this;
-  }
-
-  get port(): number {
-    return this.socket.address().port;
-  }
-
-  /** Resolves once `n` packets in total have arrived (bounded by the test timeout). */
-  received(n: number): Promise<void> {
-    if (this.packets.length >= n) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ n, resolve }));
-  }
-
-  send(buf: Buffer, port: number): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.send(buf, port, LOOPBACK, (err) => (err ? reject(err) : resolve())));
-  }
-}
 
 /** A clock whose single pending timer fires only when the test says, at a time of its choosing (a late timer). */
 class StallingClock implements Clock {
@@ -161,10 +130,6 @@ describe('MediaSession receive path', () => {
 });
 
 /** Decodes what the far end got into one PCM stream at 8 kHz. */
-function decodeAll(codec: AudioCodec, packets: ParsedRtpPacket[]): Int16Array {
-  const dec = codec.createDecoder();
-  return concat(packets.map((p) => dec.decode(p.payload)));
-}
 
 describe('MediaSession send path', () => {
   it.each([
