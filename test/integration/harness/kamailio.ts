@@ -21,7 +21,15 @@ export interface Kamailio {
 export async function startKamailio(port: number): Promise<Kamailio> {
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-'));
   const args = ['-DD', '-E', '-f', KAMAILIO_CFG, '-l', `udp:127.0.0.1:${port}`, '-w', dir, '-Y', dir, '-P', join(dir, 'pid'), '-m', '32', '-M', '8'];
-  const child: ChildProcess = spawn(KAMAILIO, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group, so a stop reaches the worker processes Kamailio forks, not only the main one.
+  const child: ChildProcess = spawn(KAMAILIO, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const signalGroup = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // ESRCH: the group is already gone
+    }
+  };
   let out = '';
   child.stderr?.setEncoding('utf8').on('data', (c: string) => (out += c));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -29,7 +37,7 @@ export async function startKamailio(port: number): Promise<Kamailio> {
   while (!/probe_max_receive_buffer\(\): SO_RCVBUF is finally/.test(out)) {
     if (child.exitCode !== null) throw new Error(`kamailio exited (${child.exitCode}):\n${out}`);
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      signalGroup('SIGKILL');
       throw new Error(`kamailio did not start:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -40,9 +48,9 @@ export async function startKamailio(port: number): Promise<Kamailio> {
     port,
     log: () => out,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null) signalGroup('SIGTERM');
       // Kamailio's workers can be slow to wind down on a loaded machine: never let cleanup hang the suite.
-      const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      const killer = setTimeout(() => signalGroup('SIGKILL'), 3000);
       await exited;
       clearTimeout(killer);
     },
