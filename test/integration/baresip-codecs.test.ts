@@ -9,7 +9,7 @@ import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
 import { testConfig } from './harness/config.js';
 import { baresipCall } from './harness/baresip.js';
-import { goertzelAmplitude, l16, sineL16 } from './harness/signal.js';
+import { goertzelAmplitude, l16, sineL16, strongestWindow } from './harness/signal.js';
 
 const CALLER_HZ = 1000;
 const CALLER_AMP = 8000;
@@ -17,17 +17,6 @@ const BOT_HZ = 600;
 const BOT_AMP = 6000;
 const SECONDS = 3;
 
-/** The strongest `win`-sample window at `hz` (skips codec/filter start-up wherever it lies). */
-function strongestWindow(pcm: Int16Array, rate: number, hz: number): { level: number; win: Int16Array } {
-  const win = Math.round(rate * 0.4);
-  let best = { level: 0, win: pcm.subarray(0, 0) };
-  for (let s = 0; s + win <= pcm.length; s += Math.round(rate * 0.1)) {
-    const w = pcm.subarray(s, s + win);
-    const level = goertzelAmplitude(w, rate, hz);
-    if (level > best.level) best = { level, win: w };
-  }
-  return best;
-}
 
 const dB = (a: number, ref: number): number => 20 * Math.log10(a / ref);
 
@@ -105,14 +94,14 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
     // caller -> bot: 1 kHz at the level baresip sent, nothing at neighbouring frequencies
     const heard = l16(Buffer.concat(bot.frames));
     expect(heard.length).toBeGreaterThan(botRate * 1.5);
-    const up = strongestWindow(heard, botRate, CALLER_HZ);
+    const up = strongestWindow(heard, botRate, CALLER_HZ, Math.round(botRate * 0.4), Math.round(botRate * 0.1));
     expect(Math.abs(dB(up.level, CALLER_AMP))).toBeLessThan(2);
     for (const hz of [600, 1500, 2500]) expect(goertzelAmplitude(up.win, botRate, hz)).toBeLessThan(up.level / 30);
 
     // bot -> caller: baresip decoded a 600 Hz tone at the bot's level
     const { pcm, sampleRate } = call.received;
     expect(sampleRate).toBe(codec === 'PCMU' || codec === 'PCMA' ? 8000 : codec === 'G722' ? 16000 : 48000);
-    const down = strongestWindow(pcm, sampleRate, BOT_HZ);
+    const down = strongestWindow(pcm, sampleRate, BOT_HZ, Math.round(sampleRate * 0.4), Math.round(sampleRate * 0.1));
     expect(Math.abs(dB(down.level, BOT_AMP))).toBeLessThan(2);
     for (const hz of [1000, 900, 1800]) expect(goertzelAmplitude(down.win, sampleRate, hz)).toBeLessThan(down.level / 30);
 

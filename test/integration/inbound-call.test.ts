@@ -11,7 +11,8 @@ import { RtpListener } from './harness/rtp-listener.js';
 import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
 import { testConfig } from './harness/config.js';
 import { readPcapRtp } from './harness/pcap.js';
-import { bestLaggedCorrelation, goertzelAmplitude, l16, rmsEnvelope, sineL16 } from './harness/signal.js';
+import { bestLaggedCorrelation, goertzelAmplitude, l16, rmsEnvelope, sineL16, strongestWindow } from './harness/signal.js';
+import { metric } from './harness/metrics.js';
 
 const PCAP = '/usr/share/sip-tester/g711a.pcap';
 const BOT_RATE = 16000;
@@ -26,14 +27,6 @@ async function expectFdsBackTo(bridge: BridgeProcess, baseline: number): Promise
   const deadline = Date.now() + 1000;
   while (bridge.openFds() > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(bridge.openFds()).toBeLessThanOrEqual(baseline);
-}
-
-async function metric(port: number, name: string): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .join('\n');
 }
 
 describe('inbound call: SIPp carrier -> bridge -> ws bot', () => {
@@ -140,13 +133,7 @@ describe('inbound call: SIPp carrier -> bridge -> ws bot', () => {
     }
     const pcm = pkts.flatMap((p) => Array.from(decodeG711(p.payloadType, p.payload)));
     // Strongest 500 ms window: the tone, at 1 kHz and not at neighbouring frequencies.
-    let best = 0;
-    let bestStart = 0;
-    for (let s = 0; s + 4000 <= pcm.length; s += 800) {
-      const a = goertzelAmplitude(pcm.slice(s, s + 4000), 8000, TONE_HZ);
-      if (a > best) [best, bestStart] = [a, s];
-    }
-    const win = pcm.slice(bestStart, bestStart + 4000);
+    const { level: best, win } = strongestWindow(pcm, 8000, TONE_HZ, 4000, 800);
     expect(best).toBeGreaterThan(2000);
     expect(goertzelAmplitude(win, 8000, 600)).toBeLessThan(best / 20);
     expect(goertzelAmplitude(win, 8000, 1600)).toBeLessThan(best / 20);

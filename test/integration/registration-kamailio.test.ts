@@ -11,6 +11,7 @@ import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { TestBotServer } from './harness/test-bot.js';
+import { metric } from './harness/metrics.js';
 
 let bridge: BridgeProcess | undefined;
 let kamailio: Kamailio | undefined;
@@ -24,11 +25,6 @@ afterEach(async () => {
   rtp?.close();
   bridge = kamailio = bots = rtp = undefined;
 });
-
-async function metric(port: number, name: string): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
-}
 
 describe('PBX registration (Kamailio as registrar)', () => {
   it('registers with digest, refreshes, a call to the extension reaches the bot, re-registers after a Kamailio restart', async () => {

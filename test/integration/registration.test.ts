@@ -10,6 +10,7 @@ import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { TestBotServer } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { metric } from './harness/metrics.js';
 
 let bridge: BridgeProcess | undefined;
 let registrar: SippUas | undefined;
@@ -23,11 +24,6 @@ afterEach(async () => {
   rtp?.close();
   bridge = registrar = bots = rtp = undefined;
 });
-
-async function metric(port: number, name: string): Promise<string> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
-}
 
 describe('PBX registration (SIPp as registrar)', () => {
   it('registers with digest, refreshes, takes calls for the extension to the bot, un-registers on shutdown', async () => {

@@ -55,3 +55,23 @@ export function bestLaggedCorrelation(reference: number[], received: number[], m
   }
   return best;
 }
+
+/**
+ * The `winSamples` window of `pcm` (stepping by `stepSamples`) where `hz` is strongest: finds a tone wherever it
+ * lies after codec, filter and call start-up. Returns its level (Goertzel amplitude) and the window.
+ */
+export function strongestWindow<T extends ArrayLike<number> & { slice(start: number, end: number): T }>(
+  pcm: T,
+  rate: number,
+  hz: number,
+  winSamples: number,
+  stepSamples: number,
+): { level: number; win: T } {
+  let best = { level: 0, win: pcm.slice(0, 0) };
+  for (let s = 0; s + winSamples <= pcm.length; s += stepSamples) {
+    const w = pcm.slice(s, s + winSamples);
+    const level = goertzel(w, rate, hz);
+    if (level > best.level) best = { level, win: w };
+  }
+  return best;
+}

@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SIPP_DIR } from './bridge-process.js';
-import { freeUdpPort, freeUdpRange } from './ports.js';
-import type { SippRun } from './sipp.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { freeUdpPort } from './ports.js';
+import { commonSippArgs, prepareSippRun, type SippRun } from './sipp.js';
 
 export interface SippUas {
   /** SIP port SIPp listens on (127.0.0.1). */
@@ -21,25 +18,12 @@ export interface SippUas {
  * It handles `calls` calls, then exits.
  */
 export async function startSippUas(opts: { scenario: string; port?: number; calls?: number; timeoutMs?: number; args?: string[]; keys?: Record<string, string | number> }): Promise<SippUas> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-uas-'));
-  const errFile = join(dir, 'errors.log');
-  const msgFile = join(dir, 'messages.log');
+  const files = await prepareSippRun('sipp-uas-');
+  const { dir, errFile, msgFile, mediaPort } = files;
   const port = opts.port ?? (await freeUdpPort());
-  // SIPp binds -mp and the three ports above it (audio RTCP, video RTP/RTCP): all four must be free.
-  const mediaPort = await freeUdpRange(4);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
-    '-sf', join(SIPP_DIR, opts.scenario),
-    '-i', '127.0.0.1',
-    '-p', String(port),
-    '-mp', String(mediaPort),
-    '-m', String(opts.calls ?? 1),
-    '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
-    '-timeout_error',
-    '-nostdin',
-    '-trace_err', '-error_file', errFile,
-    '-trace_msg', '-message_file', msgFile,
-    ...Object.entries(opts.keys ?? {}).flatMap(([k, v]) => ['-key', k, String(v)]),
+    ...commonSippArgs({ scenario: opts.scenario, localHost: '127.0.0.1', localPort: port, files, calls: opts.calls ?? 1, timeoutMs, keys: opts.keys }),
     ...(opts.args ?? []),
   ];
   const child = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });

@@ -36,31 +36,65 @@ export interface SippOptions {
   tls?: { certFile: string; keyFile: string };
 }
 
+/** Where one SIPp run keeps its traces, and its SIP/media ports on loopback. */
+export interface SippRunFiles {
+  dir: string;
+  errFile: string;
+  msgFile: string;
+  mediaPort: number;
+}
+
+/** A temp folder for SIPp's error and message traces, and four free media ports (SIPp binds -mp and the three above). */
+export async function prepareSippRun(prefix: string): Promise<SippRunFiles> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, errFile: join(dir, 'errors.log'), msgFile: join(dir, 'messages.log'), mediaPort: await freeUdpRange(4) };
+}
+
+/** The SIPp arguments every test run shares: scenario, loopback ports, call count, time limit, traces, -key pairs. */
+export function commonSippArgs(o: {
+  scenario: string;
+  localHost: string;
+  localPort: number;
+  files: SippRunFiles;
+  calls: number;
+  timeoutMs: number;
+  keys?: Record<string, string | number>;
+}): string[] {
+  return [
+    '-sf', join(SIPP_DIR, o.scenario),
+    '-i', o.localHost,
+    '-p', String(o.localPort),
+    '-mp', String(o.files.mediaPort),
+    '-m', String(o.calls),
+    '-timeout', `${Math.ceil(o.timeoutMs / 1000)}s`,
+    '-timeout_error',
+    '-nostdin',
+    '-trace_err', '-error_file', o.files.errFile,
+    '-trace_msg', '-message_file', o.files.msgFile,
+    ...Object.entries(o.keys ?? {}).flatMap(([k, v]) => ['-key', k, String(v)]),
+  ];
+}
+
 /** Runs one SIPp scenario from sipp/ as the carrier (UAC) against the bridge, on loopback only. */
 export async function runSipp(opts: SippOptions): Promise<SippRun> {
   if (!/^127\.|^::1$/.test(opts.target.host)) throw new Error('tests send SIP to loopback only');
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
-  const errFile = join(dir, 'errors.log');
-  const msgFile = join(dir, 'messages.log');
+  const files = await prepareSippRun('sipp-');
+  const { dir, errFile, msgFile } = files;
   const stream = opts.transport === 't1' || opts.transport === 'l1';
   const localPort = stream ? await freeTcpPort() : await freeUdpPort();
-  // SIPp binds -mp and the three ports above it (audio RTCP, video RTP/RTCP): all four must be free.
-  const mediaPort = await freeUdpRange(4);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
     `${opts.target.host}:${opts.target.port}`,
-    '-sf', join(SIPP_DIR, opts.scenario),
     '-s', opts.service,
-    '-i', opts.localHost ?? '127.0.0.1',
-    '-p', String(localPort),
-    '-mp', String(mediaPort),
-    '-m', String(opts.calls ?? 1),
-    '-timeout', `${Math.ceil(timeoutMs / 1000)}s`,
-    '-timeout_error',
-    '-nostdin',
-    '-trace_err', '-error_file', errFile,
-    '-trace_msg', '-message_file', msgFile,
-    ...Object.entries(opts.keys ?? {}).flatMap(([k, v]) => ['-key', k, String(v)]),
+    ...commonSippArgs({
+      scenario: opts.scenario,
+      localHost: opts.localHost ?? '127.0.0.1',
+      localPort,
+      files,
+      calls: opts.calls ?? 1,
+      timeoutMs,
+      keys: opts.keys,
+    }),
     ...(opts.transport ? ['-t', opts.transport] : []),
     ...(opts.tls ? ['-tls_cert', opts.tls.certFile, '-tls_key', opts.tls.keyFile] : []),
     ...(opts.args ?? []),
