@@ -6,13 +6,15 @@ import { BridgeMetrics } from './metrics/index.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
-import { RtpPortPool } from './media/index.js';
+import { InProcessMediaEngine, RtpPortPool } from './media/index.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
 import type { CallObserver } from './calls/call-events.js';
-import type { PeerAddress } from './calls/signaling.js';
-import type { TransferContext } from './calls/inbound-call-handler.js';
+import type { OutgoingCallRequest, PeerAddress } from './calls/signaling.js';
+import type { InboundCallDeps, TransferContext } from './calls/inbound-call-handler.js';
+import type { OutboundCallDeps } from './calls/outbound-call-handler.js';
+import type { MediaEngine } from './calls/media-engine.js';
 import type { TransferServices } from './calls/transfer.js';
 import type { TransferPolicy } from './calls/transfer-target.js';
 import { OpsHttpServer } from './api/http-server.js';
@@ -53,6 +55,180 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
   };
 }
 
+/** The SIP user agent from the `sip` section, reporting its traffic to metrics. */
+function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics): SipUserAgent {
+  const timers = config.sip.timers;
+  return new SipUserAgent({
+    clock,
+    logger: logger.child({ layer: 'sip' }),
+    traffic: {
+      messageReceived: (method) => metrics.sipMessageReceived(method),
+      malformedReceived: () => metrics.sipParseError(),
+    },
+    listen: config.sip.listen.map((l) => ({
+      transport: l.transport,
+      host: l.host,
+      port: l.port,
+      ...(l.certFile !== undefined ? { certFile: l.certFile } : {}),
+      ...(l.keyFile !== undefined ? { keyFile: l.keyFile } : {}),
+      idleTimeoutMs: l.idleTimeoutSec * 1000,
+      maxConnectionsPerSource: l.maxConnectionsPerSource,
+    })),
+    publicAddress: config.sip.publicAddress,
+    userAgent: config.sip.userAgent,
+    dns: nodeDnsClient(config.sip.dnsServers),
+    ...(timers
+      ? {
+          timers: {
+            ...(timers.t1Ms !== undefined ? { t1: timers.t1Ms } : {}),
+            ...(timers.t2Ms !== undefined ? { t2: timers.t2Ms } : {}),
+            ...(timers.t4Ms !== undefined ? { t4: timers.t4Ms } : {}),
+          },
+        }
+      : {}),
+  });
+}
+
+/** PBX registrations: the extensions they route to bots, and the PBXs that ext:/pbx: transfers dial through. */
+interface RegistrationSet {
+  registrations: Registration[];
+  extensions: RegisteredExtension[];
+  pbxByName: Map<string, NonNullable<TransferPolicy['pbx']>>;
+}
+
+function buildRegistrations(config: Config, sip: SipUserAgent, metrics: RegistrationMetrics): RegistrationSet {
+  const set: RegistrationSet = { registrations: [], extensions: [], pbxByName: new Map() };
+  for (const r of config.registrations) {
+    const reg = sip.register({
+      server: r.server,
+      port: r.port,
+      transport: r.transport,
+      username: r.username,
+      password: r.password,
+      expires: r.expires,
+      retryMs: r.retrySec * 1000,
+      maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
+      ...(r.extension !== undefined ? { extension: r.extension } : {}),
+      ...(r.domain !== undefined ? { domain: r.domain } : {}),
+    });
+    metrics.state(r.name, 'registering');
+    reg.on('state', (state: string) => metrics.state(r.name, state));
+    set.registrations.push(reg);
+    set.extensions.push({ name: r.name, contactUser: reg.contactUser, bot: r.bot, registrarAddresses: reg.registrarAddresses });
+    set.pbxByName.set(r.name, { host: r.server, port: r.port, transport: r.transport, credentials: { username: r.username, password: r.password } });
+  }
+  return set;
+}
+
+/** Where media is addressed: publicAddress, else the media bind address, else (wildcards) the first external IPv4. */
+function mediaAddressOf(config: Config): { bindHost: string; advertised: string } {
+  const listenHost = config.sip.listen[0]?.host ?? '0.0.0.0';
+  const bindHost = config.media.host ?? listenHost;
+  const advertised = config.media.publicAddress ?? config.sip.publicAddress ?? (WILDCARDS.has(bindHost) ? firstExternalIPv4() : bindHost);
+  return { bindHost, advertised };
+}
+
+/** Everything call control needs, from the config and the layers built before it. */
+function buildCallDeps(
+  config: Config,
+  parts: { clock: Clock; logger: Logger; metrics: BridgeMetrics; sip: SipUserAgent; router: InboundRouter; limiter: TrunkCallLimiter; regs: RegistrationSet },
+): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
+  const { clock, logger, metrics, sip, regs } = parts;
+  const { bindHost, advertised: mediaAddress } = mediaAddressOf(config);
+  const media: MediaEngine = new InProcessMediaEngine({
+    ports: new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: bindHost, rtcp: true }),
+    clock,
+  });
+  const targets = new Map<string, BotTarget>();
+  for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
+  const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
+  const placeCall = (req: OutgoingCallRequest) => sip.placeCall(req);
+  const transferAllow = new Map(config.inboundTrunks.map((t) => [t.name, t.transferAllow ?? []] as const));
+  const firstPbx = regs.pbxByName.values().next().value;
+  /** ext:/pbx: targets dial through the PBX the call came in on, else the first registration. */
+  const pbxFor = (trunk: string | undefined) => {
+    const pbx = (trunk !== undefined ? regs.pbxByName.get(trunk) : undefined) ?? firstPbx;
+    return pbx ? { pbx } : {};
+  };
+  const shared = {
+    clock,
+    logger: logger.child({ layer: 'calls' }),
+    observer: observerFor(metrics),
+    media,
+    mediaAddress,
+    codecPreference: [...config.media.codecs],
+    latching: config.media.latching,
+    idleFill: config.media.idleFill,
+  };
+  const transfers = (ctx: TransferContext): TransferServices => ({
+    ...shared,
+    policy: {
+      destinations: config.transferDestinations,
+      outboundTrunk: (name) => outboundTrunks.get(name),
+      allow: ctx.inboundTrunk !== undefined ? (transferAllow.get(ctx.inboundTrunk) ?? []) : [],
+      ...pbxFor(ctx.inboundTrunk),
+      viaPbx: ctx.inboundTrunk !== undefined && regs.pbxByName.has(ctx.inboundTrunk),
+    },
+    placeCall,
+    advertisedHost: sip.advertisedHost('udp'),
+    callerNumber: ctx.callerNumber,
+    calledNumber: ctx.calledNumber,
+    appSampleRate: ctx.appSampleRate,
+  });
+  const bots = {
+    botTarget: (name: string): BotTarget => {
+      const t = targets.get(name);
+      // Config validation guarantees every routed bot exists; reaching this is a bug.
+      if (!t) throw new Error(`bot "${name}" is not configured`);
+      return t;
+    },
+    connectBot: (target: BotTarget, ctx: Parameters<typeof connectBot>[1]) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
+    transfers,
+  };
+  const inbound: InboundCallDeps = {
+    ...shared,
+    ...bots,
+    route: (req) => routeRegistered(req, regs.extensions) ?? parts.router.route(req),
+    pstn: { ...shared, placeCall, outboundTrunk: (name) => outboundTrunks.get(name), advertisedHost: () => sip.advertisedHost('udp') },
+    acquireTrunkSlot: (trunk) => parts.limiter.acquire(trunk),
+    trunkMedia: (name) => {
+      const t = config.inboundTrunks.find((tr) => tr.name === name);
+      return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
+    },
+  };
+  const outbound: OutboundCallDeps = { ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall };
+  return { inbound, outbound };
+}
+
+/** The HTTP side: /metrics and /healthz, and the calls API when enabled. */
+function buildOps(config: Config, logger: Logger, metrics: BridgeMetrics, calls: CallManager, draining: () => boolean): OpsHttpServer | undefined {
+  if (!config.metrics.enabled) return undefined;
+  const callsApi = config.api.enabled
+    ? createCallsApi(
+        {
+          placeCall: (req) => calls.placeCall(req),
+          transfer: (callId, body) => calls.get(callId)?.transfer?.(body),
+          hangup: (callId) => {
+            const call = calls.get(callId);
+            if (!call) return false;
+            call.end('api-hangup');
+            return true;
+          },
+        },
+        { ...(config.api.token !== undefined ? { token: config.api.token } : {}), logger: logger.child({ layer: 'api' }) },
+      )
+    : undefined;
+  return new OpsHttpServer(
+    {
+      metricsText: () => metrics.metricsText(),
+      metricsContentType: metrics.registry.contentType,
+      health: () => ({ status: draining() ? 'draining' : 'ok', activeCalls: calls.activeCount }),
+    },
+    logger.child({ layer: 'api' }),
+    callsApi,
+  );
+}
+
 /**
  * The composition root: builds every layer from a validated config and starts them in order
  * (metrics HTTP, SIP listeners). Nothing else in src/ reads config as a whole.
@@ -65,7 +241,7 @@ export class TrunkbridgeApp {
   private readonly hosts: HostResolver;
   private readonly calls: CallManager;
   private readonly ops: OpsHttpServer | undefined;
-  private readonly registrations: Registration[] = [];
+  private readonly registrations: Registration[];
   private stopped = false;
 
   constructor(
@@ -74,40 +250,7 @@ export class TrunkbridgeApp {
   ) {
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? createLogger({ level: config.logging.level });
-    const listenHost = config.sip.listen[0]?.host ?? '0.0.0.0';
-    const mediaHost = config.media.host ?? listenHost;
-    const mediaAddress =
-      config.media.publicAddress ?? config.sip.publicAddress ?? (WILDCARDS.has(mediaHost) ? firstExternalIPv4() : mediaHost);
-
-    this.sip = new SipUserAgent({
-      clock: this.clock,
-      logger: this.logger.child({ layer: 'sip' }),
-      traffic: {
-        messageReceived: (method) => this.metrics.sipMessageReceived(method),
-        malformedReceived: () => this.metrics.sipParseError(),
-      },
-      listen: config.sip.listen.map((l) => ({
-        transport: l.transport,
-        host: l.host,
-        port: l.port,
-        ...(l.certFile !== undefined ? { certFile: l.certFile } : {}),
-        ...(l.keyFile !== undefined ? { keyFile: l.keyFile } : {}),
-        idleTimeoutMs: l.idleTimeoutSec * 1000,
-        maxConnectionsPerSource: l.maxConnectionsPerSource,
-      })),
-      publicAddress: config.sip.publicAddress,
-      userAgent: config.sip.userAgent,
-      dns: nodeDnsClient(config.sip.dnsServers),
-      ...(config.sip.timers
-        ? {
-            timers: {
-              ...(config.sip.timers.t1Ms !== undefined ? { t1: config.sip.timers.t1Ms } : {}),
-              ...(config.sip.timers.t2Ms !== undefined ? { t2: config.sip.timers.t2Ms } : {}),
-              ...(config.sip.timers.t4Ms !== undefined ? { t4: config.sip.timers.t4Ms } : {}),
-            },
-          }
-        : {}),
-    });
+    this.sip = buildSip(config, this.clock, this.logger, this.metrics);
     const router = new InboundRouter(config.inboundTrunks, {
       botNames: Object.keys(config.bots),
       resolveHost: (name) => this.hosts.addressesOf(name),
@@ -117,141 +260,13 @@ export class TrunkbridgeApp {
     const limiter = new TrunkCallLimiter(
       new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : []))),
     );
-    const ports = new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: mediaHost, rtcp: true });
-    const targets = new Map<string, BotTarget>();
-    for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
-
-    const regMetrics = new RegistrationMetrics(this.metrics.registry);
-    const extensions: RegisteredExtension[] = [];
-    const pbxByName = new Map<string, NonNullable<TransferPolicy['pbx']>>();
-    for (const r of config.registrations) {
-      const reg = this.sip.register({
-        server: r.server,
-        port: r.port,
-        transport: r.transport,
-        username: r.username,
-        password: r.password,
-        expires: r.expires,
-        retryMs: r.retrySec * 1000,
-        maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
-        ...(r.extension !== undefined ? { extension: r.extension } : {}),
-        ...(r.domain !== undefined ? { domain: r.domain } : {}),
-      });
-      regMetrics.state(r.name, 'registering');
-      reg.on('state', (state: string) => regMetrics.state(r.name, state));
-      this.registrations.push(reg);
-      extensions.push({ name: r.name, contactUser: reg.contactUser, bot: r.bot, registrarAddresses: reg.registrarAddresses });
-      pbxByName.set(r.name, { host: r.server, port: r.port, transport: r.transport, credentials: { username: r.username, password: r.password } });
-    }
-    const firstPbx = pbxByName.values().next().value;
-    /** ext:/pbx: targets dial through the PBX the call came in on, else the first registration. */
-    const pbxFor = (trunk: string | undefined) => {
-      const pbx = (trunk !== undefined ? pbxByName.get(trunk) : undefined) ?? firstPbx;
-      return pbx ? { pbx } : {};
-    };
-    const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
-    const transferAllow = new Map(config.inboundTrunks.map((t) => [t.name, t.transferAllow ?? []] as const));
-    const transfers = (ctx: TransferContext): TransferServices => ({
-      policy: {
-        destinations: config.transferDestinations,
-        outboundTrunk: (name) => outboundTrunks.get(name),
-        allow: ctx.inboundTrunk !== undefined ? (transferAllow.get(ctx.inboundTrunk) ?? []) : [],
-        ...pbxFor(ctx.inboundTrunk),
-        viaPbx: ctx.inboundTrunk !== undefined && pbxByName.has(ctx.inboundTrunk),
-      },
-      placeCall: (req) => this.sip.placeCall(req),
-      allocateRtp: () => ports.allocate(),
-      mediaAddress,
-      codecPreference: [...config.media.codecs],
-      idleFill: config.media.idleFill,
-      latching: config.media.latching,
-      advertisedHost: this.sip.advertisedHost('udp'),
-      callerNumber: ctx.callerNumber,
-      calledNumber: ctx.calledNumber,
-      appSampleRate: ctx.appSampleRate,
-    });
-
-    // What every call-setup path shares (inbound, outbound, pstn legs).
-    const shared = {
-      clock: this.clock,
-      logger: this.logger.child({ layer: 'calls' }),
-      observer: observerFor(this.metrics),
-      allocateRtp: () => ports.allocate(),
-      mediaAddress,
-      codecPreference: [...config.media.codecs],
-      latching: config.media.latching,
-    };
-    const botDeps = {
-      botTarget: (name: string): BotTarget => {
-        const t = targets.get(name);
-        // Config validation guarantees every routed bot exists; reaching this is a bug.
-        if (!t) throw new Error(`bot "${name}" is not configured`);
-        return t;
-      },
-      connectBot: (target: BotTarget, ctx: Parameters<typeof connectBot>[1]) =>
-        connectBot(target, { ...ctx, onFrameDropped: () => this.metrics.botFrameDropped() }),
-      idleFill: config.media.idleFill,
-      transfers,
-    };
-    this.calls = new CallManager(
-      this.sip,
-      {
-        ...shared,
-        ...botDeps,
-        route: (req) => routeRegistered(req, extensions) ?? router.route(req),
-        pstn: {
-          ...shared,
-          placeCall: (req) => this.sip.placeCall(req),
-          outboundTrunk: (name) => outboundTrunks.get(name),
-          advertisedHost: () => this.sip.advertisedHost('udp'),
-        },
-        acquireTrunkSlot: (trunk) => limiter.acquire(trunk),
-        trunkMedia: (name) => {
-          const t = config.inboundTrunks.find((tr) => tr.name === name);
-          return t
-            ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp }
-            : {};
-        },
-      },
-      this.logger.child({ layer: 'calls' }),
-    );
+    const regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
+    this.registrations = regs.registrations;
+    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs });
+    this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
-    this.calls.enableOutbound({
-      ...shared,
-      ...botDeps,
-      findBot: (name) => targets.get(name),
-      outboundTrunk: (name) => outboundTrunks.get(name),
-      placeCall: (req) => this.sip.placeCall(req),
-    });
-    const callsApi = config.api.enabled
-      ? createCallsApi(
-          {
-            placeCall: (req) => this.calls.placeCall(req),
-            transfer: (callId, body) => {
-              const call = this.calls.get(callId);
-              return call && 'transfer' in call ? call.transfer(body) : undefined;
-            },
-            hangup: (callId) => {
-              const call = this.calls.get(callId);
-              if (!call) return false;
-              call.end('api-hangup');
-              return true;
-            },
-          },
-          { ...(config.api.token !== undefined ? { token: config.api.token } : {}), logger: this.logger.child({ layer: 'api' }) },
-        )
-      : undefined;
-    if (config.metrics.enabled) {
-      this.ops = new OpsHttpServer(
-        {
-          metricsText: () => this.metrics.metricsText(),
-          metricsContentType: this.metrics.registry.contentType,
-          health: () => ({ status: this.stopped ? 'draining' : 'ok', activeCalls: this.calls.activeCount }),
-        },
-        this.logger.child({ layer: 'api' }),
-        callsApi,
-      );
-    }
+    this.calls.enableOutbound(deps.outbound);
+    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped);
   }
 
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */

@@ -56,14 +56,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new CallRejectedError(413, 'body-too-large', `body over ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw new CallRejectedError('body-too-large', `body over ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
     return text === '' ? {} : JSON.parse(text);
   } catch (err) {
-    throw new CallRejectedError(400, 'bad-json', `invalid JSON: ${(err as Error).message}`);
+    throw new CallRejectedError('bad-json', `invalid JSON: ${(err as Error).message}`);
   }
 }
 

@@ -1,22 +1,21 @@
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import type { BotSession, BotCommand, TransferCommand, TransferEvent } from '../bot/index.js';
-import type { MediaSession } from '../media/index.js';
 import type { DialogSignal } from './signaling.js';
+import type { Call } from './call.js';
+import type { CallMedia } from './media-engine.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import { TransferController, type TransferServices } from './transfer.js';
 import { parseInfoDtmf } from './dtmf-info.js';
 
-/** The part of a media session a bridged call drives. */
-export type CallMedia = Pick<MediaSession, 'start' | 'playAudio' | 'mark' | 'clear' | 'close' | 'on' | 'stats' | 'sendDtmf'> &
-  Partial<Pick<MediaSession, 'quality'>>;
+export type { CallMedia } from './media-engine.js';
 
 /**
  * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
  * exactly once whichever side ends first. Setup (routing, SDP, bot connect, 200 OK) happens before this
  * object exists, in {@link InboundCallHandler}.
  */
-export class BridgedCall {
+export class BridgedCall implements Call {
   private endReason: EndReason | undefined;
   private byeSent: Promise<void> = Promise.resolve();
   private readonly startedAt: number;

@@ -1,10 +1,9 @@
 import type { Logger } from '../core/logger.js';
 import type { TimerHandle } from '../core/clock.js';
 import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
-import type { BridgedCall } from './bridged-call.js';
+import type { Call } from './call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
 import { CallRejectedError } from '../core/errors.js';
-import type { PstnCall } from './pstn-call.js';
 import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
 
 /**
@@ -12,7 +11,7 @@ import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type P
  * and refuses new calls with 503 while draining.
  */
 export class CallManager {
-  private readonly calls = new Map<string, BridgedCall | PstnCall>();
+  private readonly calls = new Map<string, Call>();
   private pendingSetups = 0;
   private draining = false;
   private outbound: OutboundCallDeps | undefined;
@@ -44,7 +43,7 @@ export class CallManager {
   }
 
   /** A live (answered) call by our call id. */
-  get(callId: string): BridgedCall | PstnCall | undefined {
+  get(callId: string): Call | undefined {
     return this.calls.get(callId);
   }
 
@@ -54,8 +53,8 @@ export class CallManager {
    */
   async placeCall(req: PlaceCallRequest): Promise<PlacedCall> {
     const deps = this.outbound;
-    if (!deps) throw new CallRejectedError(503, 'outbound-disabled', 'outbound calls are not available');
-    if (this.draining) throw new CallRejectedError(503, 'shutting-down', 'shutting down');
+    if (!deps) throw new CallRejectedError('outbound-unavailable', 'outbound calls are not available');
+    if (this.draining) throw new CallRejectedError('shutting-down', 'shutting down');
     this.pendingSetups++;
     let placed: PlacedCall;
     try {

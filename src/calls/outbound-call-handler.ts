@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from '../core/logger.js';
-import { CallRejectedError, errorCodeOf, sipStatusOf, TrunkbridgeError } from '../core/errors.js';
+import { CallRejectedError, classifyFailure } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
 import type { OutboundTrunkConfig } from '../config/outbound-schema.js';
-import { MediaSession, type RtpSocket } from '../media/index.js';
-import { createOffer, parseAnswer } from '../sdp/index.js';
 import { BridgedCall } from './bridged-call.js';
+import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
 import { checkCustomHeaders, trunkCallRequest } from './outbound-request.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
@@ -48,181 +46,146 @@ export interface PlacedCall {
  */
 export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps): Promise<PlacedCall> {
   const trunk = deps.outboundTrunk(req.trunk);
-  if (!trunk) throw new CallRejectedError(404, 'unknown-trunk', `no outbound trunk "${req.trunk}"`);
+  if (!trunk) throw new CallRejectedError('unknown-trunk', `no outbound trunk "${req.trunk}"`);
   const target = deps.findBot(req.bot);
-  if (!target) throw new CallRejectedError(404, 'unknown-bot', `no bot "${req.bot}"`);
-  const headers = checkCustomHeaders(req.headers);
-  const ringTimeoutMs = (req.ringTimeoutSec ?? DEFAULT_RING_TIMEOUT_SEC) * 1000;
+  if (!target) throw new CallRejectedError('unknown-bot', `no bot "${req.bot}"`);
+  checkCustomHeaders(req.headers);
   // Validate the number before taking a port.
-  trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp: '', ringTimeoutMs });
-  return start(req, trunk, target, headers, ringTimeoutMs, deps);
+  trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp: '', ringTimeoutMs: 0 });
+  return start(req, trunk, target, deps);
 }
 
-async function start(
-  req: PlaceCallRequest,
-  trunk: OutboundTrunkConfig,
-  target: BotTarget,
-  headers: Array<[string, string]>,
-  ringTimeoutMs: number,
-  deps: OutboundCallDeps,
-): Promise<PlacedCall> {
+async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: BotTarget, deps: OutboundCallDeps): Promise<PlacedCall> {
   const callId = randomUUID();
-  const rtp: RtpSocket = await deps.allocateRtp();
-  let sdp: string;
-  let request: ReturnType<typeof trunkCallRequest>;
-  let signal: OutgoingCallSignal;
-  try {
-    sdp = createOffer({ localAddress: deps.mediaAddress, localPort: rtp.port, codecs: deps.codecPreference });
-    request = trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp, headers, ringTimeoutMs });
-    signal = deps.placeCall(request);
-  } catch (err) {
-    rtp.close();
-    throw err;
-  }
-  const log = deps.logger.child({ callId, sipCallId: signal.callId });
+  let log = deps.logger.child({ callId });
+  let built: ReturnType<typeof trunkCallRequest> | undefined;
+  const dial = await dialLeg(
+    { media: deps.media, placeCall: deps.placeCall, mediaAddress: deps.mediaAddress, codecPreference: deps.codecPreference },
+    {
+      request: (sdp) => {
+        const ringTimeoutMs = (req.ringTimeoutSec ?? DEFAULT_RING_TIMEOUT_SEC) * 1000;
+        built = trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp, headers: checkCustomHeaders(req.headers), ringTimeoutMs });
+        return built;
+      },
+      media: (a) => ({
+        logger: log, codec: a.codec, payloadType: a.payloadType, remote: a.remote, ptimeMs: a.ptimeMs,
+        appSampleRate: target.sampleRate, idleFill: deps.idleFill, latching: deps.latching,
+      }),
+      log,
+    },
+  );
+  log = deps.logger.child({ callId, sipCallId: dial.sipCallId });
+  const request = built!;
   log.info({ to: request.e164, trunk: trunk.name, bot: target.name }, 'placing outbound call');
-  const answered = connectWhenAnswered(callId, req, trunk, target, rtp, request, signal, deps, log);
-  return { callId, sipCallId: signal.callId, answered };
-}
-
-async function connectWhenAnswered(
-  callId: string,
-  req: PlaceCallRequest,
-  trunk: OutboundTrunkConfig,
-  target: BotTarget,
-  rtp: RtpSocket,
-  request: ReturnType<typeof trunkCallRequest>,
-  signal: OutgoingCallSignal,
-  deps: OutboundCallDeps,
-  log: Logger,
-): Promise<BridgedCall> {
-  const connectStarted = deps.clock.now();
-  const botPromise = deps.connectBot(target, { callId, clock: deps.clock, logger: log });
-  botPromise.catch(() => {}); // observed below; never an unhandled rejection while the phone rings
-  let bot: BotSession | undefined;
-  let media: MediaSession | undefined;
-  let socket: RtpSocket | undefined = rtp;
-  // The callee often speaks the instant it answers ("Hello?"), before the bot is attached: hold those packets
-  // and replay them once the bot has its `start` (bounded: 1 s at 20 ms packets).
-  const early: Array<[Buffer, RemoteInfo]> = [];
-  const hold = (msg: Buffer, rinfo: RemoteInfo): void => {
-    if (early.length < 50) early.push([msg, rinfo]);
-  };
-  rtp.socket.on('message', hold);
-  const replayHeld = (): void => {
-    rtp.socket.off('message', hold);
-    for (const [msg, rinfo] of early.splice(0)) rtp.socket.emit('message', msg, rinfo);
-  };
-  const startMessage = (isEarly: boolean): StartMessage => ({
+  const startMessage = (early: boolean): StartMessage => ({
     type: 'start',
     callId,
-    sipCallId: signal.callId,
+    sipCallId: dial.sipCallId,
     from: request.fromUser,
     to: request.e164,
     trunk: trunk.name,
     direction: 'outbound',
-    ...(isEarly ? { early: true } : {}),
+    ...(early ? { early: true } : {}),
     headers: Object.fromEntries(checkCustomHeaders(req.headers)),
     media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
   });
-  let settled = false;
-  let earlyTask: Promise<void> | undefined;
-  let earlyForward: ((frame: Buffer) => void) | undefined;
-  const makeMedia = (n: ReturnType<typeof parseAnswer>): MediaSession =>
-    new MediaSession({
-      clock: deps.clock,
-      logger: log,
-      socket: rtp,
-      codec: n.codec,
-      payloadType: n.payloadType,
-      remote: n.remote,
-      ptimeMs: n.ptimeMs,
-      appSampleRate: target.sampleRate,
-      idleFill: deps.idleFill,
-      latching: deps.latching,
-    });
+  const setup = new OutboundSetup(callId, dial, target, { e164: request.e164, fromUser: request.fromUser }, req.earlyMedia === true, startMessage, deps, log);
+  return { callId, sipCallId: dial.sipCallId, answered: setup.run() };
+}
+
+/**
+ * From ringing to a bridged call: the bot's socket opens while the phone rings, early media (183) may start
+ * the bot before the answer, and every failure ends leg and bot together.
+ */
+class OutboundSetup {
+  private readonly botPromise: Promise<BotSession>;
+  private bot: BotSession | undefined;
+  private earlyTask: Promise<void> | undefined;
+  private earlyForward: ((frame: Buffer) => void) | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly callId: string,
+    private readonly dial: LegDial,
+    private readonly target: BotTarget,
+    private readonly numbers: { e164: string; fromUser: string },
+    private readonly earlyMedia: boolean,
+    private readonly startMessage: (early: boolean) => StartMessage,
+    private readonly deps: OutboundCallDeps,
+    private readonly log: Logger,
+  ) {
+    this.botPromise = deps.connectBot(target, { callId, clock: deps.clock, logger: log });
+    this.botPromise.catch(() => {}); // observed below; never an unhandled rejection while the phone rings
+  }
+
+  async run(): Promise<BridgedCall> {
+    try {
+      this.dial.onProgress((status, sdp) => {
+        this.log.info({ status }, 'outbound call progress');
+        if (this.earlyMedia && status === 183 && sdp !== undefined && !this.earlyTask) this.earlyTask = this.startEarly(sdp);
+      });
+      const [leg, bot] = await Promise.all([this.dial.answered, this.connectBot()]);
+      this.bot = bot;
+      await this.earlyTask;
+      this.settled = true;
+      return this.bridge(leg, bot);
+    } catch (err) {
+      return this.fail(err);
+    }
+  }
+
+  /** The bot's socket; a bot that cannot be reached cancels the ringing call. */
+  private connectBot(): Promise<BotSession> {
+    const started = this.deps.clock.now();
+    return this.botPromise.then(
+      (b) => {
+        this.deps.observer.botConnected((this.deps.clock.now() - started) / 1000);
+        return b;
+      },
+      (err: unknown) => {
+        this.deps.observer.botConnectFailed();
+        this.dial.cancel();
+        throw err;
+      },
+    );
+  }
+
   /** 183 with SDP: the bot starts hearing the far end before answer (ringback, announcements, voicemail). */
-  const startEarly = async (sdp: string): Promise<void> => {
-    const b = await botPromise.catch(() => undefined);
-    if (!b || settled) return;
-    let n;
-    try {
-      n = parseAnswer(deps.codecPreference, sdp);
-    } catch (err) {
-      log.info({ err: (err as Error).message }, 'early media SDP unusable; waiting for answer');
-      return;
-    }
-    media = makeMedia(n);
-    socket = undefined;
-    const forward = (frame: Buffer): void => b.sendAudio(frame);
-    earlyForward = forward;
-    media.on('frame', forward);
-    media.start();
-    b.sendStart(startMessage(true));
-    replayHeld();
-    log.info({ codec: n.codec.name, remote: n.remote }, 'early media streamed to the bot');
-  };
-  try {
-    signal.on('progress', (status, sdp) => {
-      log.info({ status }, 'outbound call progress');
-      if (req.earlyMedia && status === 183 && sdp !== undefined && !earlyTask) earlyTask = startEarly(sdp);
-    });
-    const [answer, connected] = await Promise.all([
-      signal.answered,
-      botPromise.then(
-        (b) => {
-          deps.observer.botConnected((deps.clock.now() - connectStarted) / 1000);
-          return b;
-        },
-        (err: unknown) => {
-          deps.observer.botConnectFailed();
-          signal.cancel();
-          throw err;
-        },
-      ),
-    ]);
-    bot = connected;
-    await earlyTask;
-    settled = true;
-    let negotiated;
-    try {
-      negotiated = parseAnswer(deps.codecPreference, answer.sdp);
-    } catch (err) {
-      void answer.dialog.hangup();
-      throw err;
-    }
-    const wasEarly = media !== undefined;
-    if (media && earlyForward) {
-      // The 2xx may move the media (a different SBC port); the codec of the early dialog is kept.
-      media.off('frame', earlyForward);
-      media.updateRemote(negotiated.remote);
-    } else {
-      media = makeMedia(negotiated);
-    }
-    socket = undefined;
-    const transfers = deps.transfers?.({ callerNumber: request.e164, calledNumber: request.fromUser, appSampleRate: target.sampleRate });
-    const call = new BridgedCall(callId, signal.callId, answer.dialog, media, bot, deps.clock, log, deps.observer, transfers);
+  private async startEarly(sdp: string): Promise<void> {
+    const bot = await this.botPromise.catch(() => undefined);
+    if (!bot || this.settled) return;
+    const media = this.dial.openEarly(sdp);
+    if (!media) return;
+    this.earlyForward = (frame: Buffer): void => bot.sendAudio(frame);
+    media.on('frame', this.earlyForward);
+    bot.sendStart(this.startMessage(true));
+    media.start(); // replays what the far end sent before
+    this.log.info('early media streamed to the bot');
+  }
+
+  private bridge(leg: AnsweredLeg, bot: BotSession): BridgedCall {
+    if (this.earlyForward) leg.media.off('frame', this.earlyForward);
+    const transfers = this.deps.transfers?.({ callerNumber: this.numbers.e164, calledNumber: this.numbers.fromUser, appSampleRate: this.target.sampleRate });
+    const call = new BridgedCall(this.callId, this.dial.sipCallId, leg.dialog, leg.media, bot, this.deps.clock, this.log, this.deps.observer, transfers);
+    // `start` before the media starts: the callee's held first words reach a bot that knows the call.
+    if (!leg.early) bot.sendStart(this.startMessage(false));
     call.start();
-    if (wasEarly) bot.sendEvent({ type: 'answered' });
-    else {
-      bot.sendStart(startMessage(false));
-      replayHeld();
-    }
-    deps.observer.callAnswered('outbound');
-    log.info({ codec: negotiated.codec.name, remote: negotiated.remote }, 'outbound call answered');
+    if (leg.early) bot.sendEvent({ type: 'answered' });
+    this.deps.observer.callAnswered('outbound');
+    this.log.info({ codec: leg.answer.codec.name, remote: leg.answer.remote }, 'outbound call answered');
     return call;
-  } catch (err) {
-    settled = true;
-    await earlyTask?.catch(() => undefined);
-    rtp.socket.off('message', hold);
-    socket?.close();
-    media?.close();
-    const b = bot ?? (await botPromise.catch(() => undefined));
-    b?.stop(media ? 'not-answered' : 'error');
-    const status = sipStatusOf(err);
-    const reason = err instanceof CallRejectedError ? err.reason : errorCodeOf(err);
-    log[err instanceof TrunkbridgeError ? 'info' : 'error']({ status, reason, err: err instanceof TrunkbridgeError ? err.message : err }, 'outbound call failed');
-    deps.observer.callRejected('outbound', status);
+  }
+
+  private async fail(err: unknown): Promise<never> {
+    this.settled = true;
+    await this.earlyTask?.catch(() => undefined);
+    // The far end may have answered while the bot failed: that leg is ours to hang up.
+    this.dial.answered.then((leg) => leg.hangUp(), () => {});
+    const bot = this.bot ?? (await this.botPromise.catch(() => undefined));
+    bot?.stop(this.earlyForward ? 'not-answered' : 'error');
+    const failure = classifyFailure(err);
+    this.log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'outbound call failed');
+    this.deps.observer.callRejected('outbound', failure.sipStatus);
     throw err;
   }
 }

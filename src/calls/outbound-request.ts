@@ -11,8 +11,8 @@ import type { OutgoingCallRequest } from './signaling.js';
 export function checkCustomHeaders(headers: Record<string, string> | undefined): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!/^[XP]-[A-Za-z0-9-]{1,64}$/i.test(name)) throw new CallRejectedError(400, 'bad-header', `header "${name}" not allowed (X-* or P-* only)`);
-    if (/[\r\n]/.test(value) || value.length > 512) throw new CallRejectedError(400, 'bad-header', `header "${name}" has a bad value`);
+    if (!/^[XP]-[A-Za-z0-9-]{1,64}$/i.test(name)) throw new CallRejectedError('bad-header', `header "${name}" not allowed (X-* or P-* only)`);
+    if (/[\r\n]/.test(value) || value.length > 512) throw new CallRejectedError('bad-header', `header "${name}" has a bad value`);
     out.push([name, value]);
   }
   return out;
@@ -79,7 +79,7 @@ export function uriCallRequest(
   o: { fromUser: string; ourHost: string; sdp: string; ringTimeoutMs: number; credentials?: { username: string; password: string } },
 ): OutgoingCallRequest {
   const m = /^(sips?):(?:[^@;?]*@)?(\[[^\]]+\]|[^:;?]+)(?::(\d+))?/i.exec(uri);
-  if (!m) throw new CallRejectedError(400, 'bad-uri', `cannot route to ${uri}`);
+  if (!m) throw new CallRejectedError('bad-uri', `cannot route to ${uri}`);
   const tls = m[1].toLowerCase() === 'sips' || /;transport=tls/i.test(uri);
   const host = m[2].replace(/^\[|\]$/g, '');
   return {

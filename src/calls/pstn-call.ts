@@ -6,13 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { CallRejectedError, errorCodeOf, sipStatusOf, TrunkbridgeError } from '../core/errors.js';
+import { CallRejectedError, classifyFailure } from '../core/errors.js';
 import type { ForwardToConfig, OutboundTrunkConfig } from '../config/outbound-schema.js';
-import { MediaSession, type RtpSocket } from '../media/index.js';
-import { RtpHold } from './rtp-hold.js';
-import { createOffer, negotiateAnswer, parseAnswer } from '../sdp/index.js';
+import { negotiateAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
+import type { Call } from './call.js';
+import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
+import type { CallMedia, MediaEngine, MediaLeg } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, IncomingCallSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 
@@ -23,7 +24,7 @@ export interface PstnCallDeps {
   observer: CallObserver;
   placeCall?(request: OutgoingCallRequest): OutgoingCallSignal;
   outboundTrunk(name: string): OutboundTrunkConfig | undefined;
-  allocateRtp(): Promise<RtpSocket>;
+  media: MediaEngine;
   mediaAddress: string;
   codecPreference: string[];
   latching: 'any' | 'same-ip' | 'off';
@@ -35,7 +36,7 @@ export interface PstnCallDeps {
 const RELAY_RATE = 8000;
 
 /** An answered pstn-mode call: two dialogs, two media sessions, ended together. */
-export class PstnCall {
+export class PstnCall implements Call {
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
   private readonly listeners: Array<(reason: EndReason, seconds: number) => void> = [];
@@ -43,7 +44,7 @@ export class PstnCall {
 
   constructor(
     readonly id: string,
-    private readonly legs: Array<{ dialog: DialogSignal; media: MediaSession }>,
+    private readonly legs: Array<{ dialog: DialogSignal; media: CallMedia }>,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
@@ -82,7 +83,13 @@ export class PstnCall {
       if (!leg.dialog.terminated) byes.push(leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed')));
     }
     this.byes = Promise.all(byes);
-    for (const l of this.listeners) l(reason, seconds);
+    for (const l of this.listeners) {
+      try {
+        l(reason, seconds);
+      } catch (err) {
+        this.log.error({ err }, 'call-ended listener failed');
+      }
+    }
   }
 }
 
@@ -91,7 +98,7 @@ function forwardRequest(f: ForwardToConfig, signal: IncomingCallSignal, sdp: str
   const caller = signal.from.user;
   if (f.number !== undefined) {
     const trunk = deps.outboundTrunk(f.trunk ?? '');
-    if (!trunk) throw new CallRejectedError(500, 'unknown-trunk', `forwardTo trunk "${f.trunk ?? ''}" is not configured`);
+    if (!trunk) throw new CallRejectedError('misconfigured', `forwardTo trunk "${f.trunk ?? ''}" is not configured`);
     let from: string | undefined;
     if (/^\+?\d{6,15}$/.test(caller)) from = caller;
     return trunkCallRequest(trunk, { to: f.number, ...(from ? { from } : {}), ...(signal.from.displayName ? { fromDisplayName: signal.from.displayName } : {}), sdp, ringTimeoutMs });
@@ -116,66 +123,54 @@ export async function handlePstnCall(
 ): Promise<PstnCall | undefined> {
   const id = randomUUID();
   const log = deps.logger.child({ callId: id, sipCallId: signal.callId });
-  let rtpA: RtpSocket | undefined;
-  let rtpB: RtpSocket | undefined;
-  let out: OutgoingCallSignal | undefined;
-  let mediaA: MediaSession | undefined;
-  let mediaB: MediaSession | undefined;
-  let dialogB: DialogSignal | undefined;
-  let holdB: RtpHold | undefined;
+  let legA: MediaLeg | undefined;
+  let mediaA: CallMedia | undefined;
+  let dial: LegDial | undefined;
+  let legB: AnsweredLeg | undefined;
   try {
-    if (!deps.placeCall) throw new CallRejectedError(503, 'no-outbound', 'this engine cannot place calls');
-    if (signal.sdp === undefined) throw new CallRejectedError(488, 'no-sdp-offer', 'INVITE without SDP is not supported');
-    rtpA = await deps.allocateRtp();
-    rtpB = await deps.allocateRtp();
-    // The callee's first words arrive while the caller's leg is still being answered (200, ACK): hold them.
-    holdB = new RtpHold(rtpB);
-    const answerA = negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: rtpA.port, codecPreference: deps.codecPreference });
-    const offerB = createOffer({ localAddress: deps.mediaAddress, localPort: rtpB.port, codecs: deps.codecPreference });
-    const request = forwardRequest(decision.forwardTo, signal, offerB, deps);
-    log.info({ trunk: decision.trunk, to: request.requestUri }, 'pstn mode: forwarding call');
-    out = deps.placeCall(request);
-    const outgoing = out;
+    const placeCall = deps.placeCall;
+    if (!placeCall) throw new CallRejectedError('outbound-unavailable', 'this engine cannot place calls');
+    if (signal.sdp === undefined) throw new CallRejectedError('no-sdp-offer', 'INVITE without SDP is not supported');
+    legA = await deps.media.allocate();
+    const answerA = negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: legA.port, codecPreference: deps.codecPreference });
+    const relay = { appSampleRate: RELAY_RATE, idleFill: 'silence' as const, latching: deps.latching };
+    dial = await dialLeg(
+      { media: deps.media, placeCall, mediaAddress: deps.mediaAddress, codecPreference: deps.codecPreference },
+      {
+        request: (sdp) => forwardRequest(decision.forwardTo, signal, sdp, deps),
+        media: (b) => ({ logger: log.child({ leg: 'b' }), codec: b.codec, payloadType: b.payloadType, remote: b.remote, ptimeMs: b.ptimeMs, ...relay }),
+        log,
+      },
+    );
+    const outgoing = dial;
+    log.info({ trunk: decision.trunk, to: outgoing.request.requestUri }, 'pstn mode: forwarding call');
     signal.on('cancel', () => outgoing.cancel());
-    out.on('progress', (status) => signal.progress(status === 183 ? 180 : status));
-    const answered = await out.answered;
-    holdB.answered();
-    dialogB = answered.dialog;
-    const negotiatedB = parseAnswer(deps.codecPreference, answered.sdp);
-    mediaB = new MediaSession({
-      clock: deps.clock, logger: log.child({ leg: 'b' }), socket: rtpB, codec: negotiatedB.codec, payloadType: negotiatedB.payloadType,
-      remote: negotiatedB.remote, ptimeMs: negotiatedB.ptimeMs, appSampleRate: RELAY_RATE, idleFill: 'silence', latching: deps.latching,
+    outgoing.onProgress((status) => signal.progress(status === 183 ? 180 : status));
+    legB = await outgoing.answered;
+    if (signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled');
+    mediaA = legA.open({
+      logger: log.child({ leg: 'a' }), codec: answerA.codec, payloadType: answerA.payloadType, remote: answerA.remote,
+      ptimeMs: answerA.ptimeMs, receivable: answerA.receivable, ...relay,
     });
-    rtpB = undefined;
-    if (signal.cancelled) throw new CallRejectedError(487, 'caller-cancelled', 'caller cancelled');
-    mediaA = new MediaSession({
-      clock: deps.clock, logger: log.child({ leg: 'a' }), socket: rtpA, codec: answerA.codec, payloadType: answerA.payloadType,
-      remote: answerA.remote, ptimeMs: answerA.ptimeMs, appSampleRate: RELAY_RATE, idleFill: 'silence', latching: deps.latching,
-      receivable: answerA.receivable,
-    });
-    rtpA = undefined;
     const dialogA = await signal.accept(answerA.answerSdp);
-    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: dialogB, media: mediaB }], deps.clock, log);
-    holdB.replay();
+    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], deps.clock, log);
     deps.observer.callAnswered('inbound');
-    log.info({ codecA: answerA.codec.name, codecB: negotiatedB.codec.name }, 'pstn call bridged');
+    log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;
   } catch (err) {
-    holdB?.release();
-    rtpA?.close();
-    rtpB?.close();
-    mediaA?.close();
-    mediaB?.close();
-    if (dialogB && !dialogB.terminated) void dialogB.hangup();
-    const status = sipStatusOf(err);
-    const reason = err instanceof CallRejectedError ? err.reason : errorCodeOf(err);
+    if (mediaA) mediaA.close();
+    else legA?.release();
+    if (legB) legB.hangUp();
+    else dial?.cancel();
     if (signal.cancelled) {
       deps.observer.callRejected('inbound', 487);
       return undefined;
     }
-    log[err instanceof TrunkbridgeError ? 'info' : 'error']({ status, reason, err: err instanceof TrunkbridgeError ? err.message : err }, 'pstn call failed');
-    signal.reject(status >= 300 && status <= 699 ? status : 500);
-    deps.observer.callRejected('inbound', status);
+    const failure = classifyFailure(err);
+    log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'pstn call failed');
+    const status = failure.sipStatus >= 300 && failure.sipStatus <= 699 ? failure.sipStatus : 500;
+    signal.reject(status, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
+    deps.observer.callRejected('inbound', failure.sipStatus);
     return undefined;
   }
 }

@@ -6,7 +6,7 @@
  * URI pattern like "sip:*@pbx.example.com"); a number equal to a named destination's number. Anything else is
  * refused with reason "not-allowed", before any SIP is sent.
  */
-import { CallRejectedError } from '../core/errors.js';
+import { CallRejectedError, type FailureReason } from '../core/errors.js';
 import type { OutboundTrunkConfig } from '../config/outbound-schema.js';
 import { formatNumber, toE164 } from '../trunks/number-format.js';
 
@@ -53,8 +53,8 @@ export interface TransferPolicy {
 
 const DEFAULT_RING_TIMEOUT_MS = 30_000;
 
-function refused(reason: string, message: string): never {
-  throw new CallRejectedError(403, reason, message);
+function refused(reason: FailureReason, message: string): never {
+  throw new CallRejectedError(reason, message);
 }
 
 /** "*" matches any run of characters; everything else literally; case-insensitive for URIs. */

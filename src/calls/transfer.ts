@@ -7,12 +7,11 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { CallRejectedError, sipStatusOf } from '../core/errors.js';
+import { classifyFailure, type FailureReason } from '../core/errors.js';
 import type { TransferCommand, TransferEvent } from '../bot/index.js';
-import { MediaSession, type RtpSocket } from '../media/index.js';
-import { RtpHold } from './rtp-hold.js';
-import { createOffer, parseAnswer } from '../sdp/index.js';
-import type { CallMedia } from './bridged-call.js';
+import { mixL16 } from '../media/index.js';
+import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
+import type { CallMedia, MediaEngine } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { referToUri, resolveTransferTarget, type TransferPolicy, type TransferTarget } from './transfer-target.js';
@@ -21,7 +20,7 @@ import { referToUri, resolveTransferTarget, type TransferPolicy, type TransferTa
 export interface TransferServices {
   policy: TransferPolicy;
   placeCall?(request: OutgoingCallRequest): OutgoingCallSignal;
-  allocateRtp(): Promise<RtpSocket>;
+  media: MediaEngine;
   mediaAddress: string;
   codecPreference: string[];
   idleFill: 'silence' | 'none';
@@ -53,26 +52,15 @@ export interface TransferHost {
   end(reason: 'transfer'): void;
 }
 
-function failed(reason: string, sipStatus?: number): TransferEvent {
+function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEvent {
   return sipStatus === undefined ? { type: 'transfer', status: 'failed', reason } : { type: 'transfer', status: 'failed', sipStatus, reason };
-}
-
-/** Sums two L16 LE frames with clipping: the listen stream is the caller and the destination mixed to mono. */
-function mixL16(a: Buffer, b: Buffer | undefined): Buffer {
-  if (!b) return a;
-  const out = Buffer.allocUnsafe(a.length);
-  for (let i = 0; i + 1 < a.length; i += 2) {
-    const s = a.readInt16LE(i) + (i + 1 < b.length ? b.readInt16LE(i) : 0);
-    out.writeInt16LE(s > 32767 ? 32767 : s < -32768 ? -32768 : s, i);
-  }
-  return out;
 }
 
 /** One call's transfer state: at most one transfer at a time; after a bridge answers, no more. */
 export class TransferController {
   private busy = false;
-  private pending: OutgoingCallSignal | undefined;
-  private leg: { dialog: DialogSignal; media: MediaSession } | undefined;
+  private pending: LegDial | undefined;
+  private leg: AnsweredLeg | undefined;
   private listen = false;
   private readonly agentFrames: Buffer[] = [];
   private closed = false;
@@ -105,7 +93,7 @@ export class TransferController {
     try {
       target = resolveTransferTarget(cmd, this.services.policy);
     } catch (err) {
-      const reason = err instanceof CallRejectedError ? err.reason : 'error';
+      const { reason } = classifyFailure(err);
       this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
       return this.report(failed(reason));
     }
@@ -125,10 +113,7 @@ export class TransferController {
     this.pending?.cancel();
     const leg = this.leg;
     this.leg = undefined;
-    if (leg) {
-      leg.media.close();
-      if (!leg.dialog.terminated) leg.dialog.hangup().catch((err: unknown) => this.host.log.warn({ err }, 'BYE to transfer destination failed'));
-    }
+    leg?.hangUp();
   }
 
   private report(e: TransferEvent): TransferEvent {
@@ -155,89 +140,72 @@ export class TransferController {
 
   private async bridge(target: TransferTarget, listen: boolean): Promise<TransferEvent> {
     const s = this.services;
-    if (!s.placeCall) return this.report(failed('bridge-unsupported'));
-    const rtp = await s.allocateRtp().catch(() => undefined);
-    if (!rtp) return this.report(failed('no-media-port', 503));
-    const hold = new RtpHold(rtp);
-    let signal: OutgoingCallSignal;
+    const placeCall = s.placeCall;
+    if (!placeCall) return this.report(failed('bridge-unsupported'));
+    let leg: AnsweredLeg;
     try {
-      const sdp = createOffer({ localAddress: s.mediaAddress, localPort: rtp.port, codecs: s.codecPreference });
-      signal = s.placeCall(this.legRequest(target, sdp));
+      const dial = await dialLeg(
+        { media: s.media, placeCall, mediaAddress: s.mediaAddress, codecPreference: s.codecPreference },
+        {
+          request: (sdp) => this.legRequest(target, sdp),
+          media: (a) => ({
+            logger: this.host.log.child({ leg: 'transfer' }), codec: a.codec, payloadType: a.payloadType, remote: a.remote,
+            ptimeMs: a.ptimeMs, appSampleRate: s.appSampleRate, idleFill: s.idleFill, latching: s.latching,
+          }),
+          log: this.host.log,
+        },
+      );
+      this.pending = dial;
+      this.reportRinging(dial);
+      leg = await dial.answered;
     } catch (err) {
-      hold.release();
-      rtp.close();
-      return this.report(failed(err instanceof CallRejectedError ? err.reason : 'error', sipStatusOf(err)));
+      const failure = classifyFailure(err);
+      const reason = failure.reason === 'internal' ? 'error' : failure.reason;
+      this.host.log.info({ sipStatus: failure.sipStatus, reason }, 'bridged transfer failed; the bot keeps the caller');
+      return this.closed ? failed(reason, failure.sipStatus) : this.report(failed(reason, failure.sipStatus));
+    } finally {
+      this.pending = undefined;
     }
-    this.pending = signal;
+    if (this.closed) {
+      leg.hangUp();
+      return failed('call-ended');
+    }
+    this.connect(leg, listen);
+    const ev = this.report({ type: 'transfer', status: 'answered' });
+    this.host.log.info({ listen }, 'bridged transfer answered');
+    if (!listen) this.host.releaseBot();
+    return ev;
+  }
+
+  /** The first provisional response tells the bot the destination is ringing (once). */
+  private reportRinging(dial: LegDial): void {
     let ringing = false;
-    signal.on('progress', () => {
+    dial.onProgress(() => {
       if (ringing || this.closed) return;
       ringing = true;
       this.report({ type: 'transfer', status: 'ringing' });
     });
-    let answer;
-    try {
-      answer = await signal.answered;
-      hold.answered();
-    } catch (err) {
-      hold.release();
-      rtp.close();
-      this.pending = undefined;
-      const status = sipStatusOf(err);
-      const reason = err instanceof CallRejectedError ? err.reason : 'error';
-      this.host.log.info({ sipStatus: status, reason }, 'bridged transfer failed; the bot keeps the caller');
-      return this.closed ? failed(reason, status) : this.report(failed(reason, status));
-    }
-    this.pending = undefined;
-    if (this.closed) {
-      hold.release();
-      rtp.close();
-      void answer.dialog.hangup();
-      return failed('call-ended');
-    }
-    let media: MediaSession;
-    try {
-      const negotiated = parseAnswer(s.codecPreference, answer.sdp);
-      media = new MediaSession({
-        clock: this.host.clock,
-        logger: this.host.log.child({ leg: 'transfer' }),
-        socket: rtp,
-        codec: negotiated.codec,
-        payloadType: negotiated.payloadType,
-        remote: negotiated.remote,
-        ptimeMs: negotiated.ptimeMs,
-        appSampleRate: s.appSampleRate,
-        idleFill: s.idleFill,
-        latching: s.latching,
-      });
-    } catch (err) {
-      hold.release();
-      rtp.close();
-      void answer.dialog.hangup();
-      return this.report(failed('bad-answer', sipStatusOf(err)));
-    }
-    this.leg = { dialog: answer.dialog, media };
+  }
+
+  /** The destination answered: it hears the caller and the caller hears it instead of the bot. */
+  private connect(leg: AnsweredLeg, listen: boolean): void {
+    this.leg = leg;
     this.listen = listen;
     this.host.muteBot();
     this.host.media.clear();
-    media.on('frame', (frame: Buffer) => {
+    leg.media.on('frame', (frame: Buffer) => {
       this.host.media.playAudio(frame);
       if (this.listen) {
         this.agentFrames.push(frame);
         if (this.agentFrames.length > 10) this.agentFrames.shift(); // bounded: the caller's clock drives the mix
       }
     });
-    answer.dialog.on('terminated', () => {
+    leg.dialog.on('terminated', () => {
       if (this.closed) return;
       this.host.log.info('transfer destination hung up; ending the call');
       this.host.end('transfer');
     });
-    media.start();
-    hold.replay();
-    const ev = this.report({ type: 'transfer', status: 'answered' });
-    this.host.log.info({ listen }, 'bridged transfer answered');
-    if (!listen) this.host.releaseBot();
-    return ev;
+    leg.media.start();
   }
 
   private legRequest(target: TransferTarget, sdp: string): OutgoingCallRequest {

@@ -55,6 +55,8 @@ export interface MediaSessionOptions {
   rtcp?: RtcpOptions;
   /** SRTP (RFC 3711, keys from SDES): RTP and RTCP both ways are protected; plain packets are dropped. */
   srtp?: { suite: SrtpSuite; localKeySalt: Buffer; remoteKeySalt: Buffer };
+  /** Packets that reached the socket before the session listened (see RtpHold): replayed once it has started. */
+  held?: { replay(): void };
 }
 
 /** A new codec for a running session (re-INVITE / UPDATE answer), see {@link MediaSession.switchCodec}. */

@@ -71,6 +71,7 @@ export class MediaSession extends EventEmitter {
   // SRTP, when negotiated
   private readonly srtp: SrtpSession | undefined;
   private srtpFailures = 0;
+  private readonly held: { replay(): void } | undefined;
 
   constructor(opts: MediaSessionOptions) {
     super();
@@ -86,6 +87,7 @@ export class MediaSession extends EventEmitter {
     this.ptimeMs = opts.ptimeMs;
     this.sending = { codec: opts.codec.name, payloadType: opts.payloadType };
     this.latching = opts.latching ?? 'any';
+    this.held = opts.held;
     this.srtp = opts.srtp ? new SrtpSession(opts.srtp.suite, opts.srtp.localKeySalt, opts.srtp.remoteKeySalt) : undefined;
     this.rtcpMux = opts.rtcp?.mux === true;
     const ssrc = randomInt(0, 2 ** 32);
@@ -180,6 +182,7 @@ export class MediaSession extends EventEmitter {
     this.rx.start(now);
     this.rtcp.start(now);
     this.tx.start(now);
+    this.held?.replay();
   }
 
   /** Queues bot audio: L16 LE mono at appSampleRate, any length (an odd trailing byte waits for the next chunk). */

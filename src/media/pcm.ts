@@ -44,3 +44,14 @@ export class L16Splitter {
     this.carry = -1;
   }
 }
+
+/** Sums two L16 LE frames with clipping (a mono mix of two parties); `b` missing or shorter counts as silence. */
+export function mixL16(a: Buffer, b: Buffer | undefined): Buffer {
+  if (!b) return a;
+  const out = Buffer.allocUnsafe(a.length);
+  for (let i = 0; i + 1 < a.length; i += 2) {
+    const s = a.readInt16LE(i) + (i + 1 < b.length ? b.readInt16LE(i) : 0);
+    out.writeInt16LE(s > 32767 ? 32767 : s < -32768 ? -32768 : s, i);
+  }
+  return out;
+}

@@ -18,7 +18,7 @@ export class TrunkCallLimiter {
     const limit = this.limits.get(trunk);
     const n = this.active.get(trunk) ?? 0;
     if (limit !== undefined && n >= limit) {
-      throw new CallRejectedError(486, 'trunk-busy', `trunk ${trunk} is at its limit of ${limit} calls`);
+      throw new CallRejectedError('trunk-busy', `trunk ${trunk} is at its limit of ${limit} calls`);
     }
     this.active.set(trunk, n + 1);
     let released = false;

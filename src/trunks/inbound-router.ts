@@ -194,7 +194,7 @@ export class InboundRouter {
     if (bySource.length > 0) return this.pickBot(bySource, req);
     const byDigest = candidates.filter((t) => t.passwords.size > 0);
     if (byDigest.length === 0) {
-      throw new CallRejectedError(403, 'source-not-allowed', `no trunk allows source ${req.sourceAddress}`);
+      throw new CallRejectedError('source-not-allowed', `no trunk allows source ${req.sourceAddress}`);
     }
     return this.pickBot([this.authenticate(byDigest, req)], req);
   }
@@ -207,19 +207,19 @@ export class InboundRouter {
       const verdict = digest.verify(authorization, t.realm, method, (u) => t.passwords.get(u));
       if (verdict.kind === 'ok') return t;
       if (verdict.kind === 'stale') {
-        throw new CallRejectedError(401, 'auth-stale', `stale nonce for ${verdict.username}`, undefined, {
-          'WWW-Authenticate': digest.challenges(t.realm, true, t.algorithms),
+        throw new CallRejectedError('auth-stale', `stale nonce for ${verdict.username}`, {
+          headers: { 'WWW-Authenticate': digest.challenges(t.realm, true, t.algorithms) },
         });
       }
       if (verdict.kind === 'invalid') {
-        throw new CallRejectedError(403, 'bad-credentials', `digest rejected on trunk ${t.name}: ${verdict.reason}`);
+        throw new CallRejectedError('bad-credentials', `digest rejected on trunk ${t.name}: ${verdict.reason}`);
       }
     }
     // No credentials for any candidate realm: challenge for each (RFC 3261 §22.4 allows several).
     const byRealm = new Map<string, CompiledTrunk>();
     for (const t of trunks) if (!byRealm.has(t.realm)) byRealm.set(t.realm, t);
-    throw new CallRejectedError(401, 'auth-challenge', `digest challenge for realm(s) ${[...byRealm.keys()].join(', ')}`, undefined, {
-      'WWW-Authenticate': [...byRealm.values()].flatMap((t) => digest.challenges(t.realm, false, t.algorithms)),
+    throw new CallRejectedError('auth-challenge', `digest challenge for realm(s) ${[...byRealm.keys()].join(', ')}`, {
+      headers: { 'WWW-Authenticate': [...byRealm.values()].flatMap((t) => digest.challenges(t.realm, false, t.algorithms)) },
     });
   }
 
@@ -258,16 +258,14 @@ export class InboundRouter {
     if (pstn?.forwardTo) return this.decide(pstn, '', normalizeDialed(raw, pstn.country), req, pstn.forwardTo);
     const fallback = trunks.find((t) => t.bot !== undefined);
     if (fallback?.bot !== undefined) return this.decide(fallback, fallback.bot, normalizeDialed(raw, fallback.country), req);
-    throw new CallRejectedError(
-      404,
-      'number-not-routed',
+    throw new CallRejectedError('number-not-routed',
       `number "${raw}" is not routed on trunk(s) ${trunks.map((t) => t.name).join(', ')}`,
     );
   }
 
   private decide(t: CompiledTrunk, bot: string, number: string, req: RouteRequest, forwardTo?: ForwardToConfig): RouteDecision {
     if (t.requireE164From && !isE164(req.fromUser ?? '')) {
-      throw new CallRejectedError(404, 'from-not-e164', `From user "${req.fromUser ?? ''}" is not E.164 (trunk ${t.name})`);
+      throw new CallRejectedError('from-not-e164', `From user "${req.fromUser ?? ''}" is not E.164 (trunk ${t.name})`);
     }
     return forwardTo ? { trunk: t.name, bot, number, forwardTo } : { trunk: t.name, bot, number };
   }

@@ -82,7 +82,7 @@ export function isE164(n: string): boolean {
 }
 
 function invalid(number: string, why: string): never {
-  throw new CallRejectedError(484, 'invalid-number', `number "${number}": ${why}`);
+  throw new CallRejectedError('invalid-number', `number "${number}": ${why}`);
 }
 
 /**

@@ -8,3 +8,4 @@ export {
 } from './packet.js';
 export { RtpPortPool, type RtpSocket, type RtpPortPoolOptions, type LastPacket } from './port-pool.js';
 export { SequenceTracker } from './sequence-tracker.js';
+export { RtpHold } from './rtp-hold.js';

@@ -191,7 +191,7 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
   }
 
   shutdown(): void {
-    this.pendingAck?.abort(new CallRejectedError(503, 'Service Unavailable', 'SIP stack stopped before ACK'));
+    this.pendingAck?.abort(new CallRejectedError('shutting-down', 'SIP stack stopped before ACK'));
     this.pendingAck = undefined;
     this.end('shutdown');
   }

@@ -113,10 +113,10 @@ export class IncomingCall extends EventEmitter {
    */
   accept(sdpAnswer: string): Promise<DialogSession> {
     if (this.cancelledByPeer) {
-      return Promise.reject(new CallRejectedError(487, 'Request Terminated', 'call was cancelled before accept'));
+      return Promise.reject(new CallRejectedError('caller-cancelled', 'call was cancelled before accept'));
     }
     if (this.finalSent) {
-      return Promise.reject(new CallRejectedError(500, 'Server Internal Error', 'a final response was already sent'));
+      return Promise.reject(new CallRejectedError('internal', 'a final response was already sent'));
     }
     let dialog: Dialog;
     try {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { TimerHandle } from '../../core/clock.js';
 import { CallRejectedError } from '../../core/errors.js';
+import { remoteStatusReason, type FailureReason } from '../../core/failures.js';
 import type { AnsweredCall, OutgoingCallRequest } from '../../calls/signaling.js';
 import { challengeHeaders, chooseDigestChallenge, computeDigestAnswer, formatDigestAnswer } from '../auth/digest-client.js';
 import { Dialog } from '../dialog/dialog.js';
@@ -9,7 +10,6 @@ import { uriDestination } from '../dialog/dialog.js';
 import { cseqOf, tagOf, toOf } from '../message/accessors.js';
 import { SipHeaders } from '../message/headers.js';
 import { newCallId, newTag } from '../message/ids.js';
-import { reasonPhrase } from '../message/status.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import { formatNameAddr, parseUri } from '../message/uri.js';
 import type { ClientTransaction } from '../transaction/layer.js';
@@ -41,7 +41,7 @@ export class OutgoingCall extends EventEmitter {
   /** RFC 3263 §4.3: addresses still to try after a timeout, a 503 or a transport error. */
   private targets: Destination[] = [];
   private readonly ringTimer: TimerHandle | undefined;
-  private abortWith: { status: number; reason: string } | undefined;
+  private abortWith: { status: number; reason: FailureReason } | undefined;
   private cancelSent = false;
   private provisional = false;
   /** Nonces already answered: a second challenge with the same nonce means wrong credentials. */
@@ -181,7 +181,7 @@ export class OutgoingCall extends EventEmitter {
     if (status === 503 && this.tryNextTarget('503')) return;
     const auth = challengeHeaders(status);
     if (auth && this.request.credentials && !this.abortWith && this.retryWithCredentials(res, auth.challenge, auth.answer)) return;
-    this.fail(status, this.abortWith?.reason ?? reasonPhrase(status).toLowerCase().replace(/[^a-z0-9]+/g, '-'), `INVITE answered ${status} ${res.reason}`);
+    this.fail(status, this.abortWith?.reason ?? remoteStatusReason(status), `INVITE answered ${status} ${res.reason}`);
   }
 
   /** §22.2: resend the INVITE with credentials (new CSeq, same Call-ID and From tag). False when we cannot. */
@@ -260,18 +260,18 @@ export class OutgoingCall extends EventEmitter {
   }
 
   /** Gives up on the call: CANCEL once a provisional came (§9.1 forbids it before), fail at once. */
-  private abort(status: number, reason: string): void {
+  private abort(status: number, reason: FailureReason): void {
     if (this.state === 'answered' || this.state === 'failed' || this.abortWith) return;
     this.abortWith = { status, reason };
     this.sendCancel();
     this.fail(status, reason, reason === 'timeout' ? 'no answer before the ring timeout' : 'cancelled');
   }
 
-  private fail(status: number, reason: string, message: string): void {
+  private fail(status: number, reason: FailureReason, message: string): void {
     if (this.state === 'answered' || this.state === 'failed') return;
     this.state = 'failed';
     this.ringTimer?.cancel();
     this.log.info({ sipCallId: this.callId, status, reason }, 'outgoing call failed');
-    this.rejectAnswered(new CallRejectedError(status, reason, message));
+    this.rejectAnswered(new CallRejectedError(reason, message, { sipStatus: status }));
   }
 }

@@ -21,7 +21,7 @@ async function serve(control: CallsControl, token?: string): Promise<string> {
 
 const control: CallsControl = {
   placeCall: async (req) => {
-    if (req.to === '+1486') return { callId: 'c2', sipCallId: 's2', answered: Promise.reject(new CallRejectedError(486, 'busy-here')) };
+    if (req.to === '+1486') return { callId: 'c2', sipCallId: 's2', answered: Promise.reject(new CallRejectedError('busy-here')) };
     return { callId: 'c1', sipCallId: 's1', answered: Promise.resolve() };
   },
   hangup: (id) => id === 'c1',

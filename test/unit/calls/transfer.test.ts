@@ -13,7 +13,7 @@ import { BridgedCall, type CallMedia } from '../../../src/calls/bridged-call.js'
 import type { AnsweredCall, DialogSignal, OutgoingCallRequest, OutgoingCallSignal, ReferOutcome } from '../../../src/calls/signaling.js';
 import type { TransferServices } from '../../../src/calls/transfer.js';
 import type { BotSession } from '../../../src/bot/index.js';
-import { RtpPortPool } from '../../../src/media/index.js';
+import { InProcessMediaEngine, RtpPortPool } from '../../../src/media/index.js';
 
 class FakeDialog extends EventEmitter {
   callId = 'sip-1';
@@ -69,7 +69,7 @@ function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
       placed.push(req);
       return outgoing as unknown as OutgoingCallSignal;
     },
-    allocateRtp: () => pool.allocate(),
+    media: new InProcessMediaEngine({ ports: pool, clock }),
     mediaAddress: '127.0.0.1',
     codecPreference: ['PCMU', 'PCMA'],
     idleFill: 'none',
@@ -161,7 +161,7 @@ describe('bridged transfer', () => {
     bot.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
     bot.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
     await flush();
-    outgoing.reject(new CallRejectedError(603, 'decline'));
+    outgoing.reject(new CallRejectedError('decline'));
     await flush();
     expect(events(bot)).toEqual([
       { type: 'transfer', status: 'failed', reason: 'in-progress' },

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { RtpHold } from '../../../src/calls/rtp-hold.js';
+import { RtpHold } from '../../../src/media/rtp/rtp-hold.js';
 import type { RtpSocket } from '../../../src/media/index.js';
 
 const rinfo: RemoteInfo = { address: '127.0.0.1', family: 'IPv4', port: 4000, size: 1 };

@@ -1,5 +1,5 @@
 import type { RemoteInfo } from 'node:dgram';
-import type { RtpSocket } from '../media/index.js';
+import type { RtpSocket } from './port-pool.js';
 
 /**
  * Holds the RTP that reaches a leg's socket before its MediaSession listens, and replays it once it does.

@@ -1,0 +1,274 @@
+/**
+ * The steps of answering one INVITE, in order: route -> plan media -> connect the bot -> accept -> start.
+ * Each step may throw a catalogued failure; {@link InboundSetup.release} and {@link rejectInbound} are the one
+ * way out, whatever step failed.
+ */
+import type { Logger } from '../core/logger.js';
+import { CallRejectedError, classifyFailure } from '../core/errors.js';
+import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
+import {
+  createOffer,
+  mirrorDirection,
+  negotiateAnswer,
+  parseAnswer,
+  type AnsweredMedia,
+  type MediaDirection,
+  type NegotiatedMedia,
+} from '../sdp/index.js';
+import type { RouteDecision } from '../trunks/index.js';
+import { BridgedCall } from './bridged-call.js';
+import type { Call } from './call.js';
+import type { InboundCallDeps } from './inbound-call-handler.js';
+import type { CallMedia, LegMediaOptions, MediaLeg } from './media-engine.js';
+import { handlePstnCall } from './pstn-call.js';
+import { handleReinvites } from './reinvite.js';
+import type { DialogSignal, IncomingCallSignal } from './signaling.js';
+
+/** What the media of an inbound call will be, decided before the bot is connected. */
+interface MediaPlan {
+  leg: MediaLeg;
+  codecPreference: string[];
+  /** The caller's offer answered; undefined for a delayed offer (our offer goes in the 200 OK). */
+  negotiated: NegotiatedMedia | undefined;
+  /** Our offer, for a delayed offer. */
+  ourOffer: string | undefined;
+  jitterBufferMs: number;
+  rtpTimeoutSec: number;
+}
+
+/** The media running once the caller has our answer (and we theirs). */
+interface AcceptedMedia {
+  dialog: DialogSignal;
+  media: CallMedia;
+  answer: AnsweredMedia;
+  localSdp: string;
+}
+
+/** One INVITE on its way to an answered call. */
+export class InboundSetup {
+  private leg: MediaLeg | undefined;
+  private media: CallMedia | undefined;
+  private releaseSlot: (() => void) | undefined;
+  /** The bot, once its socket is open (a failure after that stops it). */
+  connectedBot: BotSession | undefined;
+
+  constructor(
+    private readonly callId: string,
+    private readonly signal: IncomingCallSignal,
+    private readonly deps: InboundCallDeps,
+    private readonly log: Logger,
+  ) {}
+
+  async run(): Promise<Call | undefined> {
+    const decision = this.route();
+    if (decision.forwardTo) return this.forward({ ...decision, forwardTo: decision.forwardTo });
+    const plan = await this.planMedia(decision.trunk);
+    const target = this.deps.botTarget(decision.bot);
+    const bot = await this.connectBot(target);
+    const accepted = await this.accept(plan, target.sampleRate);
+    return this.start(decision, target, bot, plan, accepted);
+  }
+
+  /** Undoes whatever the steps so far took: media (or the bare port), the trunk slot. Safe twice. */
+  release(): void {
+    this.releaseSlot?.();
+    this.releaseSlot = undefined;
+    if (this.media) this.media.close();
+    else this.leg?.release();
+    this.media = undefined;
+    this.leg = undefined;
+  }
+
+  private route(): RouteDecision {
+    const s = this.signal;
+    const decision = this.deps.route({
+      sourceAddress: s.source.address,
+      requestUser: s.requestUri.user,
+      toUser: s.to.user,
+      requestHost: s.requestUri.host,
+      fromUser: s.from.user,
+      method: 'INVITE',
+      headers: s.headers,
+    });
+    this.log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    this.releaseSlot = this.deps.acquireTrunkSlot?.(decision.trunk);
+    return decision;
+  }
+
+  /** pstn mode: the forward answers (or rejects) the caller itself; the trunk slot is held while it lasts. */
+  private async forward(decision: RouteDecision & { forwardTo: NonNullable<RouteDecision['forwardTo']> }): Promise<Call | undefined> {
+    if (!this.deps.pstn) throw new CallRejectedError('outbound-unavailable', 'pstn mode is not available');
+    const call = await handlePstnCall(this.signal, decision, this.deps.pstn);
+    const release = this.releaseSlot;
+    this.releaseSlot = undefined;
+    if (release) {
+      if (call && !call.ended) call.onEnded(() => release());
+      else release();
+    }
+    return call;
+  }
+
+  private async planMedia(trunk: string): Promise<MediaPlan> {
+    const trunkMedia = this.deps.trunkMedia?.(trunk) ?? {};
+    const codecPreference = trunkMedia.codecPreference ?? this.deps.codecPreference;
+    const leg = await this.deps.media.allocate();
+    this.leg = leg;
+    const local = { localAddress: this.deps.mediaAddress, localPort: leg.port };
+    // Delayed offer (INVITE without SDP, RFC 3261 §13.2.1): our offer goes in the 200 OK, the answer in the ACK.
+    const sdp = this.signal.sdp;
+    const negotiated = sdp === undefined ? undefined : negotiateAnswer(sdp, { ...local, codecPreference, ...(trunkMedia.srtp ? { srtp: trunkMedia.srtp } : {}) });
+    const ourOffer = sdp === undefined ? createOffer({ ...local, codecs: codecPreference }) : undefined;
+    // A caller on hold (offer sendonly/inactive) legitimately sends no RTP: no timeout then.
+    const onHold = negotiated !== undefined && (negotiated.direction === 'sendonly' || negotiated.direction === 'inactive');
+    if (negotiated) {
+      this.log.info(
+        { codec: negotiated.codec.name, pt: negotiated.payloadType, ptimeMs: negotiated.ptimeMs, remote: negotiated.remote, srtp: negotiated.srtp?.suite ?? 'none', rtcpMux: negotiated.rtcpMux === true },
+        'media negotiated',
+      );
+    } else {
+      this.log.info('INVITE without SDP: offering in the 200 OK');
+    }
+    return { leg, codecPreference, negotiated, ourOffer, jitterBufferMs: trunkMedia.jitterBufferMs ?? 0, rtpTimeoutSec: onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0) };
+  }
+
+  /** The bot's socket; a CANCEL while it is still opening aborts the attempt at once. */
+  private async connectBot(target: BotTarget): Promise<BotSession> {
+    const deps = this.deps;
+    const started = deps.clock.now();
+    const abort = new AbortController();
+    this.signal.on('cancel', () => abort.abort());
+    let bot: BotSession;
+    try {
+      bot = await deps.connectBot(target, { callId: this.callId, clock: deps.clock, logger: this.log, abort: abort.signal });
+    } catch (err) {
+      if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
+      deps.observer.botConnectFailed();
+      throw err;
+    }
+    this.connectedBot = bot;
+    deps.observer.botConnected((deps.clock.now() - started) / 1000);
+    if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
+    return bot;
+  }
+
+  /** Sends the 200 OK and waits for the ACK; the media is built first so the caller's first packets find it. */
+  private async accept(plan: MediaPlan, appSampleRate: number): Promise<AcceptedMedia> {
+    if (plan.negotiated) {
+      const n = plan.negotiated;
+      this.media = plan.leg.open(this.mediaOptions(n, n.receivable, plan, appSampleRate));
+      const dialog = await this.signal.accept(n.answerSdp);
+      return { dialog, media: this.media, answer: n, localSdp: n.answerSdp };
+    }
+    const localSdp = plan.ourOffer!;
+    const dialog = await this.signal.accept(localSdp);
+    let answer: AnsweredMedia;
+    try {
+      if (dialog.ackSdp === undefined) throw new CallRejectedError('no-sdp-answer', 'ACK carried no SDP answer to our offer');
+      answer = parseAnswer(plan.codecPreference, dialog.ackSdp);
+    } catch (err) {
+      // The dialog exists: end it with BYE rather than leave a call without media.
+      this.log.info({ err: (err as Error).message }, 'delayed offer: unusable answer in ACK; hanging up');
+      void dialog.hangup();
+      throw err;
+    }
+    this.log.info({ codec: answer.codec.name, pt: answer.payloadType, remote: answer.remote }, 'media negotiated from ACK');
+    this.media = plan.leg.open(this.mediaOptions(answer, [], plan, appSampleRate));
+    return { dialog, media: this.media, answer, localSdp };
+  }
+
+  private mediaOptions(m: AnsweredMedia, receivable: NegotiatedMedia['receivable'], plan: MediaPlan, appSampleRate: number): LegMediaOptions {
+    return {
+      ...(m.telephoneEvent ? { telephoneEvent: m.telephoneEvent } : {}),
+      jitterBufferMs: plan.jitterBufferMs,
+      ...(plan.rtpTimeoutSec > 0 ? { rtpTimeoutMs: plan.rtpTimeoutSec * 1000 } : {}),
+      ...(m.remoteFmtp !== undefined ? { remoteFmtp: m.remoteFmtp } : {}),
+      logger: this.log,
+      codec: m.codec,
+      payloadType: m.payloadType,
+      remote: m.remote,
+      ptimeMs: m.ptimeMs,
+      appSampleRate,
+      idleFill: this.deps.idleFill,
+      latching: this.deps.latching,
+      receivable,
+      rtcp: { mux: m.rtcpMux === true, ...(m.remoteRtcp ? { remote: m.remoteRtcp } : {}) },
+      ...(m.srtp ? { srtp: m.srtp } : {}),
+    };
+  }
+
+  /** Joins dialog, media and bot into a call, then tells the bot. */
+  private start(decision: RouteDecision, target: BotTarget, bot: BotSession, plan: MediaPlan, accepted: AcceptedMedia): Call {
+    const { dialog, media, answer } = accepted;
+    const ours: MediaDirection = mirrorDirection(answer.direction);
+    media.setDirection(ours);
+    handleReinvites(
+      dialog,
+      media,
+      {
+        localAddress: this.deps.mediaAddress, localPort: plan.leg.port, codecName: answer.codec.name, payloadType: answer.payloadType,
+        codecPreference: plan.codecPreference, remote: answer.remote, localSdp: accepted.localSdp,
+        ...(plan.negotiated?.srtp ? { srtp: plan.negotiated.srtp } : {}),
+      },
+      this.log,
+    );
+    const transfers = this.deps.transfers?.({
+      inboundTrunk: decision.trunk,
+      callerNumber: this.signal.from.user,
+      calledNumber: decision.number,
+      appSampleRate: target.sampleRate,
+    });
+    const call = new BridgedCall(this.callId, this.signal.callId, dialog, media, bot, this.deps.clock, this.log, this.deps.observer, transfers);
+    this.media = undefined; // the call owns it now
+    this.leg = undefined;
+    const release = this.releaseSlot;
+    this.releaseSlot = undefined;
+    if (release) call.onEnded(() => release());
+    call.start();
+    // A BYE that raced the ACK may already have ended the dialog before our listeners were attached.
+    if (dialog.terminated) {
+      call.end('caller-hangup');
+      return call;
+    }
+    bot.sendStart(this.startMessage(decision, target, plan, answer.codec.name));
+    this.deps.observer.callAnswered('inbound');
+    this.log.info('call answered');
+    return call;
+  }
+
+  private startMessage(decision: RouteDecision, target: BotTarget, plan: MediaPlan, codec: string): StartMessage {
+    return {
+      type: 'start',
+      callId: this.callId,
+      sipCallId: this.signal.callId,
+      from: this.signal.from.user,
+      to: decision.number,
+      trunk: decision.trunk,
+      direction: 'inbound',
+      headers: customHeaders(this.signal.headers),
+      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs: plan.jitterBufferMs, codec },
+    };
+  }
+}
+
+/** Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric. */
+export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotSession | undefined, deps: InboundCallDeps, log: Logger): void {
+  const failure = classifyFailure(err);
+  bot?.stop(failure.reason === 'caller-cancelled' ? 'caller-cancelled' : 'error');
+  if (signal.cancelled) {
+    log.info('call cancelled by caller before answer');
+    deps.observer.callRejected('inbound', 487);
+    return;
+  }
+  log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'call rejected');
+  signal.reject(failure.sipStatus, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
+  deps.observer.callRejected('inbound', failure.sipStatus);
+}
+
+/** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */
+function customHeaders(headers: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    if (/^x-/i.test(name) && out[name] === undefined) out[name] = value;
+  }
+  return out;
+}

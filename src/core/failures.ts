@@ -1,0 +1,135 @@
+/**
+ * The failure catalogue: every reason a call, a leg, a transfer or an API request can fail for, with the SIP
+ * status, HTTP status and log level that go with it. Reasons are public API (the bot's `stop`/`transfer`
+ * messages, HTTP error bodies, metric labels): a closed union, kebab-case, never renamed.
+ *
+ * One place decides how an error is answered: {@link classifyFailure}. Catch blocks ask it instead of picking a
+ * status, reason, log level and Retry-After each on their own.
+ */
+
+/** How one reason is answered on each protocol. */
+export interface FailureSpec {
+  /** SIP status to answer with (a caller's INVITE, or reported as `sipStatus` to a bot). */
+  readonly sip: number;
+  /** HTTP status when an API request fails for this reason. */
+  readonly http: number;
+  /** `info` for an expected refusal, `warn` for a fault elsewhere, `error` for our own bug. */
+  readonly level: 'info' | 'warn' | 'error';
+  /** Retry-After (s) sent with a 503: the condition is temporary (RFC 3261 §21.5.4). */
+  readonly retryAfterSec?: number;
+  /** One line for the README's reason table. */
+  readonly about: string;
+}
+
+const spec = (sip: number, http: number, about: string, extra: Partial<FailureSpec> = {}): FailureSpec => ({
+  sip,
+  http,
+  level: 'info',
+  about,
+  ...extra,
+});
+
+/** Reasons of our own making: routing, authentication, media, bots, configuration, the API. */
+export const OWN_FAILURES = {
+  // Inbound routing and authentication (trunks/).
+  'source-not-allowed': spec(403, 403, 'the source address is allowed by no trunk'),
+  'auth-challenge': spec(401, 401, 'a trunk with credentials challenges the request (digest)'),
+  'auth-stale': spec(401, 401, 'the nonce expired: challenged again with stale=true'),
+  'bad-credentials': spec(403, 403, 'wrong digest credentials, unknown user or replayed nonce'),
+  'number-not-routed': spec(404, 404, 'no bot or forward target for the dialled number'),
+  'from-not-e164': spec(404, 404, 'the trunk requires an E.164 From user'),
+  'trunk-busy': spec(486, 429, 'the trunk is at its maxConcurrentCalls'),
+  'invalid-number': spec(484, 400, 'a number that cannot be formatted as E.164'),
+  // Call setup (calls/).
+  'caller-cancelled': spec(487, 409, 'the caller cancelled before the answer'),
+  'no-sdp-offer': spec(488, 400, 'an INVITE without SDP where an offer is required (pstn mode)'),
+  'no-sdp-answer': spec(488, 502, 'the answer to our offer carried no SDP'),
+  'no-common-codec': spec(488, 502, 'offer and answer share no codec'),
+  'sdp-unusable': spec(488, 502, 'unparsable SDP, no audio stream or address, or an SRTP policy mismatch'),
+  'bot-unavailable': spec(503, 503, "the bot's WebSocket did not open in time or refused the upgrade", { retryAfterSec: 5, level: 'warn' }),
+  'no-media-port': spec(503, 503, 'every RTP port in the range is in use', { retryAfterSec: 5, level: 'warn' }),
+  'shutting-down': spec(503, 503, 'the bridge is shutting down', { retryAfterSec: 30 }),
+  'outbound-unavailable': spec(503, 503, 'this bridge cannot place calls (no outbound engine or not configured)', { retryAfterSec: 5 }),
+  'sip-timeout': spec(408, 504, 'a SIP transaction got no final response (Timer B/F), or no ACK came'),
+  misconfigured: spec(500, 500, 'the configuration names something that does not exist', { level: 'error' }),
+  internal: spec(500, 500, 'a bug in trunkbridge: logged with its stack', { level: 'error' }),
+  // Placing a leg (outbound calls, transfers, pstn forwards).
+  'unknown-trunk': spec(404, 404, 'no outbound trunk of that name, or a number without a trunk'),
+  'unknown-bot': spec(404, 404, 'no bot of that name'),
+  'bad-header': spec(400, 400, 'a custom header that is not X-*/P-* or has a bad value'),
+  'bad-uri': spec(400, 400, 'a SIP URI that cannot be routed'),
+  'no-transport': spec(503, 502, 'no listener for the transport the next hop needs', { level: 'warn' }),
+  unresolvable: spec(503, 502, 'the next hop does not resolve (DNS)', { level: 'warn' }),
+  'transport-error': spec(503, 502, 'the INVITE could not be sent', { level: 'warn' }),
+  'bad-response': spec(500, 502, 'the far end answered something we cannot parse', { level: 'warn' }),
+  'no-response': spec(408, 504, 'no response to the INVITE (Timer B)'),
+  timeout: spec(408, 504, 'no answer before the ring timeout (CANCEL sent)'),
+  cancelled: spec(487, 409, 'we cancelled the leg'),
+  'remote-rejected': spec(500, 502, 'the far end answered a final status with no reason of its own here'),
+  // Transfers (the bot's `transfer` event reason).
+  'not-allowed': spec(403, 403, 'the destination is not on the allowlist'),
+  'no-pbx': spec(403, 403, 'an ext:/pbx: destination without a PBX registration'),
+  'in-progress': spec(409, 409, 'a transfer is already running, or the call is already bridged'),
+  'transfer-unavailable': spec(503, 409, 'this call has no transfer services'),
+  'bridge-unsupported': spec(501, 409, 'the signaling engine cannot place calls'),
+  'refer-unsupported': spec(501, 409, 'the dialog cannot send REFER'),
+  'refer-failed': spec(500, 409, 'the REFER was refused or its NOTIFY reported a failure'),
+  'bad-answer': spec(488, 502, "the destination's SDP answer is unusable (the leg is hung up)"),
+  'call-ended': spec(481, 409, 'the call ended while the transfer ran'),
+  // The HTTP API.
+  unauthorized: spec(401, 401, 'no or a wrong bearer token'),
+  'bad-request': spec(400, 400, 'a body that fails validation (the issues name the fields)'),
+  'bad-json': spec(400, 400, 'a body that is not JSON'),
+  'body-too-large': spec(413, 413, 'a body over the size limit'),
+  'not-found': spec(404, 404, 'no such route'),
+  'unknown-call': spec(404, 404, 'no live call with that id'),
+  // Other layers.
+  'bot-protocol': spec(500, 400, 'a bot message that is not valid protocol (the call goes on)'),
+  'sip-malformed': spec(400, 400, 'a malformed SIP message'),
+  'config-invalid': spec(500, 400, 'a config that fails validation'),
+} as const satisfies Record<string, FailureSpec>;
+
+/**
+ * Final statuses a far end may fail one of our legs with, each under the slug of its reason phrase
+ * ("486 Busy Here" -> "busy-here"): the bot and the API see `{ sipStatus: 486, reason: "busy-here" }`.
+ */
+export const REMOTE_STATUS_REASONS = {
+  300: 'multiple-choices', 301: 'moved-permanently', 302: 'moved-temporarily', 305: 'use-proxy', 380: 'alternative-service',
+  400: 'bad-request', 401: 'unauthorized', 402: 'payment-required', 403: 'forbidden', 404: 'not-found',
+  405: 'method-not-allowed', 406: 'not-acceptable', 407: 'proxy-authentication-required', 408: 'request-timeout',
+  410: 'gone', 413: 'request-entity-too-large', 414: 'request-uri-too-long', 415: 'unsupported-media-type',
+  416: 'unsupported-uri-scheme', 420: 'bad-extension', 421: 'extension-required', 422: 'session-interval-too-small',
+  423: 'interval-too-brief', 480: 'temporarily-unavailable', 481: 'call-transaction-does-not-exist',
+  482: 'loop-detected', 483: 'too-many-hops', 484: 'address-incomplete', 485: 'ambiguous', 486: 'busy-here',
+  487: 'request-terminated', 488: 'not-acceptable-here', 489: 'bad-event', 491: 'request-pending', 493: 'undecipherable',
+  500: 'server-internal-error', 501: 'not-implemented', 502: 'bad-gateway', 503: 'service-unavailable',
+  504: 'server-time-out', 505: 'version-not-supported', 513: 'message-too-large', 580: 'precondition-failure',
+  600: 'busy-everywhere', 603: 'decline', 604: 'does-not-exist-anywhere', 606: 'not-acceptable', 607: 'unwanted',
+  608: 'rejected',
+} as const;
+
+export type OwnFailureReason = keyof typeof OWN_FAILURES;
+export type RemoteStatusReason = (typeof REMOTE_STATUS_REASONS)[keyof typeof REMOTE_STATUS_REASONS];
+/** Every reason a failure can carry: ours, or the far end's final status as a slug. */
+export type FailureReason = OwnFailureReason | RemoteStatusReason;
+
+const REMOTE_BY_SLUG = new Map<string, number>(
+  Object.entries(REMOTE_STATUS_REASONS).map(([status, slug]) => [slug, Number(status)] as const),
+);
+
+/** The reason for a far end's final status: its slug, or "remote-rejected" for a status not in the table. */
+export function remoteStatusReason(status: number): FailureReason {
+  return (REMOTE_STATUS_REASONS as Record<number, RemoteStatusReason>)[status] ?? 'remote-rejected';
+}
+
+/** True for a string that is a catalogued reason (parsing reasons that crossed a process boundary). */
+export function isFailureReason(s: string): s is FailureReason {
+  return s in OWN_FAILURES || REMOTE_BY_SLUG.has(s);
+}
+
+/** The answer spec of a reason; a far end's status answers with that status (HTTP 502: a gateway's failure). */
+export function failureSpec(reason: FailureReason): FailureSpec {
+  if (reason in OWN_FAILURES) return OWN_FAILURES[reason as OwnFailureReason];
+  const status = REMOTE_BY_SLUG.get(reason) ?? 500;
+  return { sip: status, http: 502, level: 'info', about: `the far end answered ${status}` };
+}
