@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../core/logger.js';
-import { CallRejectedError, TrunkbridgeError, sipStatusOf } from '../core/errors.js';
+import { CallRejectedError, classifyFailure, type FailureReason } from '../core/errors.js';
+import { failureSpec } from '../core/failures.js';
 
 /** What the API asks of call control. */
 export interface CallsControl {
@@ -67,22 +68,16 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** An error answer for a catalogued reason, with its HTTP status. */
+function refuse(res: ServerResponse, reason: FailureReason, extra: Record<string, unknown> = {}): void {
+  send(res, failureSpec(reason).http, { error: reason, ...extra });
+}
+
 function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (token === undefined) return LOOPBACK.test(req.socket.remoteAddress ?? '');
   const got = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
   const want = Buffer.from(token);
   return got.length === want.length && timingSafeEqual(got, want);
-}
-
-/** HTTP status for a request call control refused before dialling. */
-function refusalStatus(err: unknown): number {
-  if (err instanceof CallRejectedError) {
-    if (err.reason.startsWith('unknown-')) return 404;
-    if (err.sipStatus === 503) return 503;
-    if (err.sipStatus === 413) return 413;
-    return 400;
-  }
-  return 500;
 }
 
 /**
@@ -95,7 +90,7 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
     const path = (req.url ?? '/').split('?')[0];
     if (!path.startsWith('/v1/')) return false;
     if (!authorized(req, options.token)) {
-      send(res, 401, { error: 'unauthorized' });
+      refuse(res, 'unauthorized');
       return true;
     }
     if (req.method !== 'POST') {
@@ -109,32 +104,32 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       }
       const m = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})\/(hangup|transfer)$/.exec(path);
       if (!m) {
-        send(res, 404, { error: 'not-found' });
+        refuse(res, 'not-found');
         return true;
       }
       if (m[2] === 'hangup') {
         await readJson(req);
         if (control.hangup(m[1])) send(res, 200, { callId: m[1], status: 'hangup' });
-        else send(res, 404, { error: 'unknown-call' });
+        else refuse(res, 'unknown-call');
         return true;
       }
       const body = transferBody.safeParse(await readJson(req));
       if (!body.success) {
-        send(res, 400, { error: 'bad-request', issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        refuse(res, 'bad-request', { issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
         return true;
       }
       const pending = control.transfer?.(m[1], body.data);
       if (!pending) {
-        send(res, 404, { error: 'unknown-call' });
+        refuse(res, 'unknown-call');
         return true;
       }
       const result = await pending;
       send(res, result.status === 'failed' ? 409 : 200, result);
       return true;
     } catch (err) {
-      const status = refusalStatus(err);
-      if (status === 500) log.error({ err }, 'calls API request failed');
-      send(res, status, { error: err instanceof CallRejectedError ? err.reason : 'internal', message: err instanceof TrunkbridgeError ? err.message : 'internal error' });
+      const failure = classifyFailure(err);
+      if (failure.level === 'error') log.error({ err: failure.logErr }, 'calls API request failed');
+      send(res, failure.httpStatus, { error: failure.reason, message: failure.message });
       return true;
     }
   };
@@ -142,7 +137,7 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
   async function placeCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = placeCallBody.safeParse(await readJson(req));
     if (!body.success) {
-      send(res, 400, { error: 'bad-request', issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      refuse(res, 'bad-request', { issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
       return;
     }
     const placed = await control.placeCall(body.data);
@@ -151,13 +146,8 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       send(res, 200, { callId: placed.callId, sipCallId: placed.sipCallId, status: 'answered' });
     } catch (err) {
       // The far end (or the bot) refused: report the SIP status as the carrier gave it.
-      send(res, 502, {
-        callId: placed.callId,
-        sipCallId: placed.sipCallId,
-        status: 'failed',
-        sipStatus: sipStatusOf(err),
-        reason: err instanceof CallRejectedError ? err.reason : err instanceof TrunkbridgeError ? err.code : 'error',
-      });
+      const failure = classifyFailure(err);
+      send(res, 502, { callId: placed.callId, sipCallId: placed.sipCallId, status: 'failed', sipStatus: failure.sipStatus, reason: failure.reason });
     }
   }
 }

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { BotProtocolError } from '../core/errors.js';
+import { wsCloseCodeOf } from '../core/failures.js';
 import type { Logger } from '../core/logger.js';
 import { encodeBridgeEvent, parseBotCommand, type BridgeEvent, type CallQuality, type StartMessage } from './protocols/native.js';
 import { BaseBotSession, type BotSession } from './session.js';
@@ -95,7 +96,7 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
     this.stopRequested = true;
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(encodeBridgeEvent(extra?.quality ? { type: 'stop', reason, quality: extra.quality } : { type: 'stop', reason }));
-    this.ws.close(1000, closeReason(reason));
+    this.ws.close(wsCloseCodeOf(reason), closeReason(reason));
     // Read again (if paused before start) so the bot's close reply completes the handshake.
     this.ws.resume();
   }

@@ -1,20 +1,7 @@
-/**
- * Why a call ended, as the bot sees it in `stop.reason` and operators see it in logs and metrics.
- * A closed set, so metric labels stay bounded.
- */
-export type EndReason =
-  | 'caller-hangup'
-  | 'caller-cancelled'
-  | 'bot-hangup'
-  | 'bot-closed'
-  | 'ack-timeout'
-  | 'rtp-timeout'
-  | 'shutdown'
-  | 'error'
-  /** Ended through HTTP POST /v1/calls/{id}/hangup. */
-  | 'api-hangup'
-  /** The caller was handed to a transfer destination (REFER completed, or the bot left a bridged transfer). */
-  | 'transfer';
+import type { EndReason } from '../core/failures.js';
+
+/** Why a call ended: a closed set, catalogued (with the bot's socket close code) in core/failures.ts. */
+export type { EndReason } from '../core/failures.js';
 
 /** What call control reports to metrics; implemented by metrics/ and wired in app.ts. */
 export interface CallObserver {

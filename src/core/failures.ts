@@ -104,7 +104,8 @@ export const REMOTE_STATUS_REASONS = {
   487: 'request-terminated', 488: 'not-acceptable-here', 489: 'bad-event', 491: 'request-pending', 493: 'undecipherable',
   500: 'server-internal-error', 501: 'not-implemented', 502: 'bad-gateway', 503: 'service-unavailable',
   504: 'server-time-out', 505: 'version-not-supported', 513: 'message-too-large', 580: 'precondition-failure',
-  600: 'busy-everywhere', 603: 'decline', 604: 'does-not-exist-anywhere', 606: 'not-acceptable', 607: 'unwanted',
+  // 606 shares its phrase with 406: the global class gets its own slug.
+  600: 'busy-everywhere', 603: 'decline', 604: 'does-not-exist-anywhere', 606: 'global-not-acceptable', 607: 'unwanted',
   608: 'rejected',
 } as const;
 
@@ -132,4 +133,29 @@ export function failureSpec(reason: FailureReason): FailureSpec {
   if (reason in OWN_FAILURES) return OWN_FAILURES[reason as OwnFailureReason];
   const status = REMOTE_BY_SLUG.get(reason) ?? 500;
   return { sip: status, http: 502, level: 'info', about: `the far end answered ${status}` };
+}
+
+/**
+ * Why an answered call ended: the bot's `stop.reason`, the log line and the `reason` label of the calls-ended
+ * metric (a closed set, so labels stay bounded), with the close code the bridge closes the bot's socket with.
+ */
+export const END_REASONS = {
+  'caller-hangup': { ws: 1000, about: 'the caller hung up (in pstn mode: either party)' },
+  'caller-cancelled': { ws: 1000, about: 'the caller cancelled before the answer' },
+  'bot-hangup': { ws: 1000, about: 'the bot sent `hangup`' },
+  'bot-closed': { ws: 1000, about: 'the bot closed its socket' },
+  'ack-timeout': { ws: 1000, about: 'no ACK came for our 200 OK' },
+  'rtp-timeout': { ws: 1000, about: 'no RTP from the caller for rtpTimeoutSec' },
+  shutdown: { ws: 1001, about: 'the bridge is shutting down' },
+  error: { ws: 1011, about: 'the call failed after the bot was connected' },
+  'api-hangup': { ws: 1000, about: 'POST /v1/calls/{id}/hangup' },
+  transfer: { ws: 1000, about: 'the caller was handed to a transfer destination' },
+  'not-answered': { ws: 1000, about: 'an outbound call whose early media the bot heard was not answered' },
+} as const satisfies Record<string, { ws: number; about: string }>;
+
+export type EndReason = keyof typeof END_REASONS;
+
+/** The WebSocket close code for a `stop` reason (1000 for anything not catalogued). */
+export function wsCloseCodeOf(reason: string): number {
+  return (END_REASONS as Record<string, { ws: number }>)[reason]?.ws ?? 1000;
 }
