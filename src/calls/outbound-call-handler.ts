@@ -3,7 +3,7 @@ import type { RemoteInfo } from 'node:dgram';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, errorCodeOf, sipStatusOf, TrunkbridgeError } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
-import type { OutboundTrunkConfig } from '../config/outbound-schema.js';
+import type { OutboundTrunkConfig } from '../trunks/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
 import { createOffer, parseAnswer } from '../sdp/index.js';
 import { BridgedCall } from './bridged-call.js';

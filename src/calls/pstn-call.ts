@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, errorCodeOf, sipStatusOf, TrunkbridgeError } from '../core/errors.js';
-import type { ForwardToConfig, OutboundTrunkConfig } from '../config/outbound-schema.js';
+import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
 import { MediaSession, type RtpSocket } from '../media/index.js';
 import { RtpHold } from './rtp-hold.js';
 import { createOffer, negotiateAnswer, parseAnswer } from '../sdp/index.js';
