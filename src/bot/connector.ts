@@ -7,7 +7,6 @@ import WebSocket from 'ws';
 import type { Clock } from '../core/clock.js';
 import { BotConnectError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Config } from '../config/index.js';
 import { EchoBotSession } from './echo-session.js';
 import type { BotSession } from './session.js';
 import { WebSocketBotSession } from './websocket-session.js';
@@ -38,6 +37,19 @@ export interface ConnectContext {
   abort?: AbortSignal;
 }
 
+/**
+ * One configured bot as the connector reads it: the builtin echo bot, or a WebSocket bot. bot/ declares this
+ * itself instead of importing config/ (config's `bots.<name>` entries fit it, checked in src/app-seams.ts).
+ */
+export type BotDefinition =
+  | { readonly builtin: 'echo'; readonly delayFrames: number }
+  | {
+      readonly url: string;
+      readonly sampleRate: number;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly connectTimeoutMs: number;
+    };
+
 /** Largest message accepted from a bot (bounds memory if a bot misbehaves): 4 MiB is ~87 s of 24 kHz audio. */
 const MAX_BOT_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -45,7 +57,7 @@ const MAX_BOT_MESSAGE_BYTES = 4 * 1024 * 1024;
  * Converts one `bots.<name>` config entry.
  * The echo bot runs at 8 kHz: it returns what it gets, and 8 kHz is the telephone rate (no resampling).
  */
-export function botTargetFromConfig(name: string, cfg: Config['bots'][string]): BotTarget {
+export function botTargetFromConfig(name: string, cfg: BotDefinition): BotTarget {
   if ('builtin' in cfg) {
     return { name, builtin: cfg.builtin, sampleRate: 8000, connectTimeoutMs: 0, echoDelayFrames: cfg.delayFrames };
   }

@@ -4,4 +4,4 @@ export type { BotSession, BotCloseInfo } from './session.js';
 export { BaseBotSession } from './session.js';
 export { WebSocketBotSession, type WebSocketBotSessionOptions } from './websocket-session.js';
 export { EchoBotSession, type EchoBotSessionOptions } from './echo-session.js';
-export { connectBot, botTargetFromConfig, type BotTarget, type ConnectContext } from './connector.js';
+export { connectBot, botTargetFromConfig, type BotDefinition, type BotTarget, type ConnectContext } from './connector.js';

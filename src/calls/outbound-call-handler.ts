@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
-import type { OutboundTrunkConfig } from '../config/outbound-schema.js';
+import type { OutboundTrunkConfig } from '../trunks/index.js';
 import { BridgedCall } from './bridged-call.js';
 import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';

@@ -3,7 +3,7 @@
  * Route, headers). Pure: the tests read the exact URIs a carrier would see.
  */
 import { CallRejectedError } from '../core/errors.js';
-import type { OutboundTrunkConfig } from '../config/outbound-schema.js';
+import type { OutboundTrunkConfig } from '../trunks/index.js';
 import { formatNumber, toE164 } from '../trunks/number-format.js';
 import type { OutgoingCallRequest } from './signaling.js';
 

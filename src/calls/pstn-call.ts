@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure } from '../core/errors.js';
-import type { ForwardToConfig, OutboundTrunkConfig } from '../config/outbound-schema.js';
+import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
 import { negotiateAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';

@@ -7,7 +7,7 @@
  * refused with reason "not-allowed", before any SIP is sent.
  */
 import { CallRejectedError, type FailureReason } from '../core/errors.js';
-import type { OutboundTrunkConfig } from '../config/outbound-schema.js';
+import type { OutboundTrunkConfig } from '../trunks/index.js';
 import { formatNumber, toE164 } from '../trunks/number-format.js';
 
 export interface TransferDestinationConfig {

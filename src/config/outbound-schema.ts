@@ -3,8 +3,9 @@
  * Kept apart from schema.ts (which composes it) so each file stays readable.
  */
 import { z } from 'zod';
-import { parseRouteString } from '../trunks/route-string.js';
 import { DIAL_PLANS } from '../trunks/number-format.js';
+import type { OutboundTrunkConfig } from '../trunks/trunk-config.js';
+import { parseRouteString } from './route-string.js';
 
 const nameSchema = z
   .string()
@@ -19,22 +20,6 @@ export const digestAuthSchema = z.strictObject({
   username: z.string().min(1).max(128),
   password: z.string().min(1).max(256),
 });
-
-/** An outbound trunk as resolved after parsing: `route` strings are expanded into host/port/transport/proxy. */
-export interface OutboundTrunkConfig {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  /** The port was configured (not the 5060/5061 default): RFC 3263 SRV lookup is skipped. Absent: true. */
-  readonly explicitPort?: boolean;
-  readonly transport: 'udp' | 'tcp' | 'tls';
-  readonly proxy?: { readonly host: string; readonly port: number; readonly explicitPort?: boolean };
-  readonly auth?: { readonly username: string; readonly password: string };
-  readonly callerId?: string;
-  readonly numberFormat: 'e164' | 'e164-no-plus' | 'national';
-  readonly country?: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
 
 export const outboundTrunkSchema = z
   .strictObject({
@@ -154,8 +139,6 @@ export const forwardToSchema = z
     }
     if (f.number !== undefined && f.trunk === undefined) ctx.addIssue({ code: 'custom', path: ['trunk'], message: 'required with "number"' });
   });
-
-export type ForwardToConfig = z.infer<typeof forwardToSchema>;
 
 /** A PBX extension trunkbridge registers as (REGISTER with digest); calls to it go to `bot`. */
 export const registrationSchema = z

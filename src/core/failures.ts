@@ -147,7 +147,7 @@ export const END_REASONS = {
   'ack-timeout': { ws: 1000, about: 'no ACK came for our 200 OK' },
   'rtp-timeout': { ws: 1000, about: 'no RTP from the caller for rtpTimeoutSec' },
   shutdown: { ws: 1001, about: 'the bridge is shutting down' },
-  error: { ws: 1011, about: 'the call failed after the bot was connected' },
+  error: { ws: 1000, about: 'the call failed after the bot was connected' },
   'api-hangup': { ws: 1000, about: 'POST /v1/calls/{id}/hangup' },
   transfer: { ws: 1000, about: 'the caller was handed to a transfer destination' },
   'not-answered': { ws: 1000, about: 'an outbound call whose early media the bot heard was not answered' },

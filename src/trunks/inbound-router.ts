@@ -1,15 +1,13 @@
 /**
  * Inbound routing: which trunk a call arrived on (source IP, SIP domain, digest credentials) and which bot
  * answers it (routing header, dialed number, bot name, trunk bot). No I/O: host names in allow lists are looked
- * up through an injected resolver, and digest nonces come from an injected {@link DigestServer}. Config
+ * up through an injected resolver, and digest nonces come from an injected {@link DigestVerifier}. Config
  * validation has already checked addresses, credentials and bot references, so the router only decides.
  */
 import { BlockList, isIP } from 'node:net';
 import { CallRejectedError } from '../core/errors.js';
-import type { Config } from '../config/index.js';
-import type { ForwardToConfig } from '../config/outbound-schema.js';
-import type { DigestAlgorithm } from '../sip/auth/digest.js';
-import type { DigestServer } from '../sip/auth/digest-server.js';
+import type { DigestVerifier } from './digest-verifier.js';
+import type { ForwardToConfig, InboundTrunkConfig, TrunkDigestAlgorithm } from './trunk-config.js';
 import { isE164, normalizeDialed } from './number-format.js';
 
 /** What routing needs to know about an incoming INVITE. */
@@ -46,10 +44,8 @@ export interface InboundRouterOptions {
   /** Current addresses of a host name from an allow list (resolved elsewhere, at load and periodically). */
   resolveHost?: (name: string) => readonly string[];
   /** Needed when any trunk has credentials. */
-  digest?: DigestServer;
+  digest?: DigestVerifier;
 }
-
-type TrunkConfig = Config['inboundTrunks'][number];
 
 interface CompiledTrunk {
   /** pstn-mode DIDs -> forward target. */
@@ -62,7 +58,7 @@ interface CompiledTrunk {
   readonly hasAllow: boolean;
   readonly passwords: ReadonlyMap<string, string>;
   readonly realm: string;
-  readonly algorithms: readonly DigestAlgorithm[];
+  readonly algorithms: readonly TrunkDigestAlgorithm[];
   readonly domain: string | undefined;
   readonly country: string | undefined;
   readonly routingHeader: string | undefined;
@@ -125,11 +121,11 @@ export class InboundRouter {
   private readonly botNames: ReadonlySet<string>;
 
   constructor(
-    trunks: Config['inboundTrunks'],
+    trunks: readonly InboundTrunkConfig[],
     private readonly options: InboundRouterOptions = {},
   ) {
     this.botNames = new Set(options.botNames ?? []);
-    this.trunks = trunks.map((t: TrunkConfig): CompiledTrunk => {
+    this.trunks = trunks.map((t): CompiledTrunk => {
       const allow = new BlockList();
       const allowHosts: string[] = [];
       for (const rule of t.allow) {
@@ -165,7 +161,7 @@ export class InboundRouter {
       };
     });
     if (!options.digest && this.trunks.some((t) => t.passwords.size > 0)) {
-      throw new Error('InboundRouter: trunks with credentials need a DigestServer');
+      throw new Error('InboundRouter: trunks with credentials need a DigestVerifier');
     }
   }
 

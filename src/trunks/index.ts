@@ -3,3 +3,5 @@ export type { RouteRequest, RouteDecision } from './inbound-router.js';
 export { HostResolver, systemLookup, type LookupFn } from './host-resolver.js';
 export { TrunkCallLimiter } from './call-limiter.js';
 export { toE164, isE164, normalizeDialed, formatNumber, DIAL_PLANS } from './number-format.js';
+export type { ForwardToConfig, InboundNumberConfig, InboundTrunkConfig, OutboundTrunkConfig, TrunkDigestAlgorithm } from './trunk-config.js';
+export type { DigestVerifier, DigestVerdict } from './digest-verifier.js';

@@ -3,7 +3,6 @@ import { isIP } from 'node:net';
 import type { TimerHandle } from '../../core/clock.js';
 import { CallRejectedError } from '../../core/errors.js';
 import { remoteStatusReason, type FailureReason } from '../../core/failures.js';
-import type { AnsweredCall, OutgoingCallRequest } from '../../calls/signaling.js';
 import { challengeHeaders, chooseDigestChallenge, computeDigestAnswer, formatDigestAnswer } from '../auth/digest-client.js';
 import { Dialog } from '../dialog/dialog.js';
 import { uriDestination } from '../dialog/dialog.js';
@@ -17,6 +16,7 @@ import type { Destination, Transport } from '../transport/transport.js';
 import { sdpOf } from './body.js';
 import { DialogSession } from './dialog-session.js';
 import type { UacCore } from './uac-core.js';
+import type { AnsweredCall, OutgoingCallRequest } from './types.js';
 
 type State = 'calling' | 'proceeding' | 'answered' | 'failed';
 

@@ -1,6 +1,5 @@
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import type { IncomingCallSignal, DialogSignal, SignalingEngine } from '../../calls/signaling.js';
 import type { Clock } from '../../core/clock.js';
 import { sipStatusOf } from '../../core/errors.js';
 import { dialogKey, uriDestination, type Dialog } from '../dialog/dialog.js';
@@ -13,14 +12,14 @@ import { sipTimers, type SipTimerConfig } from '../transaction/common.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { TransactionLayer, type MessageContext, type ServerTransaction } from '../transaction/layer.js';
 import { responseDestination } from '../transport/response-routing.js';
-import type { SipEndpoint, Transport } from '../transport/transport.js';
+import type { SipEndpoint, SipTransportName, Transport } from '../transport/transport.js';
 import { createTransport, type ListenSpec } from '../transport/factory.js';
 import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
 import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
 import { checkRequest } from './request-policy.js';
 import { sdpOf } from './body.js';
-import type { OutgoingCallRequest, TransportName } from '../../calls/signaling.js';
+import type { OutgoingCallRequest } from './types.js';
 import { OutgoingCall } from './outgoing-call.js';
 import { Registration, type RegistrationOptions } from './registration.js';
 import { createUacCore, type UacCore } from './uac-core.js';
@@ -55,17 +54,11 @@ export interface SipTrafficObserver {
   malformedReceived(): void;
 }
 
-// Compile-time proof that the UA's objects are what call control expects (structural typing).
-const _incomingIsSignal = (c: IncomingCall): IncomingCallSignal => c;
-const _sessionIsSignal = (d: DialogSession): DialogSignal => d;
-void _incomingIsSignal;
-void _sessionIsSignal;
-
 /**
- * trunkbridge's RFC 3261 user agent (UAS side): answers INVITEs handed to call control, keeps dialogs,
- * and implements calls/ {@link SignalingEngine}.
+ * trunkbridge's RFC 3261 user agent (UAS side): answers INVITEs handed to call control, keeps dialogs.
+ * Structurally it is call control's signaling engine; src/app-seams.ts checks that where the two are joined.
  */
-export class SipUserAgent implements SignalingEngine {
+export class SipUserAgent {
   private readonly log: Logger;
   private readonly timers: SipTimerConfig;
   private readonly transports: Transport[] = [];
@@ -78,7 +71,7 @@ export class SipUserAgent implements SignalingEngine {
   private readonly supported: ReadonlySet<string>;
   private readonly serverName: string;
   private readonly allow = ALLOWED_METHODS.join(', ');
-  private handler: ((call: IncomingCallSignal) => void) | undefined;
+  private handler: ((call: IncomingCall) => void) | undefined;
   private started = false;
   private stopped = false;
   private readonly core: UaCore;
@@ -133,7 +126,7 @@ export class SipUserAgent implements SignalingEngine {
     await Promise.all(this.transports.map((t) => t.close()));
   }
 
-  onIncomingCall(handler: (call: IncomingCallSignal) => void): void {
+  onIncomingCall(handler: (call: IncomingCall) => void): void {
     this.handler = handler;
   }
 
@@ -152,7 +145,7 @@ export class SipUserAgent implements SignalingEngine {
   }
 
   /** Host:port advertised on the first transport of that kind (falls back to the first transport). */
-  advertisedHost(transport: TransportName): string {
+  advertisedHost(transport: SipTransportName): string {
     const t = this.transports.find((x) => x.name === transport) ?? this.transports[0];
     return t ? this.advertisedHostPort(t) : '127.0.0.1';
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboundTrunkConfig } from '../../../src/config/outbound-schema.js';
+import type { OutboundTrunkConfig } from '../../../src/trunks/index.js';
 import { referToUri, resolveTransferTarget, type TransferPolicy } from '../../../src/calls/transfer-target.js';
 
 const carrier: OutboundTrunkConfig = { name: 'carrier-out', host: 'sip.carrier.example', port: 5060, transport: 'udp', numberFormat: 'e164', headers: {} };

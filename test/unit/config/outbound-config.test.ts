@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.js';
 import { parseConfig, redactConfig } from '../../../src/config/index.js';
-import { parseRouteString } from '../../../src/trunks/route-string.js';
+import { parseRouteString } from '../../../src/config/route-string.js';
 
 function issuesOf(text: string): string[] {
   try {

@@ -76,9 +76,9 @@ describe('the catalogue', () => {
     }
   });
 
-  it('gives shutdown and error their RFC 6455 close codes, 1000 to the rest', () => {
+  it('closes the bot socket 1001 (going away, RFC 6455) on shutdown, 1000 otherwise', () => {
     expect(wsCloseCodeOf('shutdown')).toBe(1001);
-    expect(wsCloseCodeOf('error')).toBe(1011);
+    expect(wsCloseCodeOf('error')).toBe(1000);
     expect(wsCloseCodeOf('caller-hangup')).toBe(1000);
     expect(wsCloseCodeOf('something-else')).toBe(1000);
     expect(Object.keys(END_REASONS)).toContain('not-answered');

@@ -1,0 +1,45 @@
+/**
+ * The allowed arrows between the layers of src/: the one table the architecture test enforces, and what
+ * README's "Layout" section states. A layer is a folder directly under src/; the few files directly under
+ * src/ are assigned in `rootFiles`. Imports inside a layer are always allowed; any other arrow must be listed.
+ */
+
+/** Which layer may import which: the rules {@link checkArrows} applies. */
+export interface LayerRules {
+  /** Layer -> the other layers its files may import (`import`, `import type`, `export … from`, `import()`). */
+  readonly allowed: Readonly<Record<string, readonly string[]>>;
+  /** Files directly under src/ -> their layer. */
+  readonly rootFiles: Readonly<Record<string, string>>;
+}
+
+/** Everything below the composition root: what app wires and what the bench tool may drive. */
+const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'trunks', 'calls', 'config', 'metrics', 'api'] as const;
+
+/** trunkbridge's layers. */
+export const LAYERS: LayerRules = {
+  allowed: {
+    core: [],
+    sip: ['core'],
+    media: ['core'],
+    // SDP offer/answer chooses among the codecs and SRTP suites media/ implements (media/codecs, media/srtp);
+    // media/ never reads SDP, so the arrow points one way.
+    sdp: ['core', 'media'],
+    bot: ['core'],
+    trunks: ['core'],
+    // calls/ joins the others but reaches SIP only through its own port (calls/signaling.ts), so not 'sip'.
+    calls: ['core', 'sdp', 'media', 'bot', 'trunks'],
+    // config/ validates countries and numbers with trunks' dial plans (one table for both); trunks/ declares
+    // the shapes it reads and never imports config/.
+    config: ['core', 'trunks'],
+    metrics: ['core'],
+    api: ['core'],
+    app: [...BELOW_APP],
+    cli: ['core', 'config', 'app'],
+    bench: [...BELOW_APP],
+  },
+  rootFiles: {
+    'app.ts': 'app',
+    // Compile-time checks that the layers' shapes fit where app.ts joins them.
+    'app-seams.ts': 'app',
+  },
+};
