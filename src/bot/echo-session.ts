@@ -29,7 +29,7 @@ export class EchoBotSession extends BaseBotSession implements BotSession {
     // Copy: the caller may reuse its frame buffer, and a delayed frame outlives this call.
     this.queue.push(Buffer.from(frame));
     while (this.queue.length > this.delayFrames) {
-      this.emit('audio', this.queue.shift());
+      this.emit('audio', this.queue.shift() as Buffer);
     }
   }
 

@@ -2,7 +2,7 @@
  * One call's connection to its bot, whatever carries it (a WebSocket, an in-process bot). Call control talks
  * only to {@link BotSession}; it never sees sockets.
  */
-import { EventEmitter } from 'node:events';
+import { TypedEmitter } from '../core/typed-emitter.js';
 import type { BotCommand, BridgeEvent, CallQuality, StartMessage } from './protocols/native.js';
 
 /** How a bot session ended. */
@@ -34,8 +34,19 @@ export interface BotSession {
   on(event: 'protocol-error', l: (err: Error) => void): this;
 }
 
-/** Shared event plumbing: 'close' fires once and is replayed to late listeners. */
-export abstract class BaseBotSession extends EventEmitter {
+/** The events of a {@link BotSession}, as typed listeners (see the `on` overloads there). */
+export interface BotSessionEvents {
+  audio: (pcm: Buffer) => void;
+  command: (cmd: BotCommand) => void;
+  close: (info: BotCloseInfo) => void;
+  'protocol-error': (err: Error) => void;
+}
+
+/**
+ * Shared event plumbing: 'close' fires once and is replayed to late listeners. Listener errors go to
+ * {@link TypedEmitter.onListenerError} (a subclass with a logger logs them).
+ */
+export abstract class BaseBotSession extends TypedEmitter<BotSessionEvents> {
   private closeInfo: BotCloseInfo | undefined;
 
   /** True once the session has closed. */
@@ -43,10 +54,17 @@ export abstract class BaseBotSession extends EventEmitter {
     return this.closeInfo !== undefined;
   }
 
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+  override on<K extends keyof BotSessionEvents>(event: K, listener: BotSessionEvents[K]): this {
     const info = this.closeInfo;
     if (event === 'close' && info !== undefined) {
-      queueMicrotask(() => listener(info));
+      const late = listener as BotSessionEvents['close'];
+      queueMicrotask(() => {
+        try {
+          late.call(this, info);
+        } catch (err) {
+          this.onListenerError(err, 'close');
+        }
+      });
       return this;
     }
     return super.on(event, listener);

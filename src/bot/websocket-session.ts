@@ -112,11 +112,11 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
       cmd = parseBotCommand(buf.toString('utf8'));
     } catch (err) {
       if (!(err instanceof BotProtocolError)) throw err;
-      this.emitSafely('protocol-error', err);
+      this.emit('protocol-error', err);
       this.sendEvent({ type: 'error', message: err.message });
       return;
     }
-    this.emitSafely('command', cmd);
+    this.emit('command', cmd);
   }
 
   private onAudio(buf: Buffer): void {
@@ -131,15 +131,11 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
       this.carryByte = pcm[pcm.length - 1];
       pcm = pcm.subarray(0, pcm.length - 1);
     }
-    if (pcm.length > 0) this.emitSafely('audio', pcm);
+    if (pcm.length > 0) this.emit('audio', pcm);
   }
 
-  /** A throwing listener must not break the socket's receive loop; it is a bug, so it is logged as an error. */
-  private emitSafely(event: 'audio' | 'command' | 'protocol-error', arg: unknown): void {
-    try {
-      this.emit(event, arg);
-    } catch (err) {
-      this.log.error({ err, event }, 'bot session listener threw');
-    }
+  /** A throwing listener must not break the socket's receive loop (emit is safe); it is a bug, so it is logged as an error. */
+  protected override onListenerError(err: unknown, event: string): void {
+    this.log.error({ err, event }, 'bot session listener threw');
   }
 }

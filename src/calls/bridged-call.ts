@@ -2,7 +2,8 @@ import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import type { BotSession, BotCommand, TransferCommand, TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
-import type { Call } from './call.js';
+import type { Call, CallEvents } from './call.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
 import type { CallMedia } from './media-engine.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import { TransferController, type TransferServices } from './transfer.js';
@@ -15,11 +16,10 @@ export type { CallMedia } from './media-engine.js';
  * exactly once whichever side ends first. Setup (routing, SDP, bot connect, 200 OK) happens before this
  * object exists, in {@link InboundCallHandler}.
  */
-export class BridgedCall implements Call {
+export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   private endReason: EndReason | undefined;
   private byeSent: Promise<void> = Promise.resolve();
   private readonly startedAt: number;
-  private readonly endedListeners: Array<(reason: EndReason, durationSeconds: number) => void> = [];
   private readonly transfers: TransferController | undefined;
   /** Set by a bridged transfer: bot audio no longer reaches the caller / the bot has left. */
   private botMuted = false;
@@ -36,6 +36,7 @@ export class BridgedCall implements Call {
     private readonly observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals'>,
     transferServices?: TransferServices,
   ) {
+    super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
     if (transferServices) {
       const self = this;
@@ -123,7 +124,7 @@ export class BridgedCall implements Call {
   }
 
   onEnded(listener: (reason: EndReason, durationSeconds: number) => void): void {
-    this.endedListeners.push(listener);
+    this.on('ended', listener);
   }
 
   /** Ends the call for `reason`: BYE unless the caller already left, `stop` to the bot, media released. Idempotent. */
@@ -145,13 +146,7 @@ export class BridgedCall implements Call {
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }
-    for (const l of this.endedListeners) {
-      try {
-        l(reason, durationSeconds);
-      } catch (err) {
-        this.log.error({ err }, 'call-ended listener failed');
-      }
-    }
+    this.emit('ended', reason, durationSeconds);
   }
 
   private onDtmf(digit: string, durationMs: number, via: 'rfc4733' | 'sip-info'): void {

@@ -2,6 +2,12 @@
 import type { TransferCommand, TransferEvent } from '../bot/index.js';
 import type { EndReason } from './call-events.js';
 
+/** The events of a call. */
+export interface CallEvents {
+  /** The call ended (once). */
+  ended: (reason: EndReason, durationSeconds: number) => void;
+}
+
 export interface Call {
   /** Our call id (UUID), as the bot and the API know it. */
   readonly id: string;

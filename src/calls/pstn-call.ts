@@ -11,7 +11,8 @@ import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
 import { negotiateAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
-import type { Call } from './call.js';
+import type { Call, CallEvents } from './call.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
 import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { CallMedia, MediaEngine, MediaLeg } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
@@ -36,10 +37,9 @@ export interface PstnCallDeps {
 const RELAY_RATE = 8000;
 
 /** An answered pstn-mode call: two dialogs, two media sessions, ended together. */
-export class PstnCall implements Call {
+export class PstnCall extends TypedEmitter<CallEvents> implements Call {
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
-  private readonly listeners: Array<(reason: EndReason, seconds: number) => void> = [];
   private byes: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -48,6 +48,7 @@ export class PstnCall implements Call {
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
+    super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
     const [a, b] = legs;
     a.media.on('frame', (f: Buffer) => b.media.playAudio(f));
@@ -64,7 +65,7 @@ export class PstnCall implements Call {
   }
 
   onEnded(listener: (reason: EndReason, seconds: number) => void): void {
-    this.listeners.push(listener);
+    this.on('ended', listener);
   }
 
   /** Settles once the BYEs sent by {@link end} are answered (or timed out). */
@@ -83,13 +84,7 @@ export class PstnCall implements Call {
       if (!leg.dialog.terminated) byes.push(leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed')));
     }
     this.byes = Promise.all(byes);
-    for (const l of this.listeners) {
-      try {
-        l(reason, seconds);
-      } catch (err) {
-        this.log.error({ err }, 'call-ended listener failed');
-      }
-    }
+    this.emit('ended', reason, seconds);
   }
 }
 

@@ -9,11 +9,11 @@
  * the two directions live in {@link RtpReceivePath} and {@link RtpSendPath} (+ {@link RtpStreamSender}).
  */
 import type dgram from 'node:dgram';
-import { EventEmitter } from 'node:events';
 import { randomBytes, randomInt } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
 import type { PlayoutClearResult } from './playout-queue.js';
 import { parseRtpPacket } from './rtp/packet.js';
 import type { LastPacket, RtpSocket } from './rtp/port-pool.js';
@@ -29,15 +29,7 @@ import { RtpStreamSender } from './rtp-stream-sender.js';
 
 export type { CodecSwitch, MediaSessionEvents, MediaSessionOptions, MediaSessionStats, RtcpOptions } from './media-session-types.js';
 
-// Typed events via declaration merging with the class below.
-export interface MediaSession {
-  on<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): this;
-  once<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): this;
-  off<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): this;
-  emit<E extends keyof MediaSessionEvents>(event: E, ...args: Parameters<MediaSessionEvents[E]>): boolean;
-}
-
-export class MediaSession extends EventEmitter {
+export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   readonly stats: MediaSessionStats = {
     packetsReceived: 0,
     packetsSent: 0,
@@ -72,6 +64,7 @@ export class MediaSession extends EventEmitter {
   private readonly srtp: SrtpSession | undefined;
   private srtpFailures = 0;
   private readonly held: { replay(): void } | undefined;
+  private listenerErrors = 0;
 
   constructor(opts: MediaSessionOptions) {
     super();
@@ -340,6 +333,14 @@ export class MediaSession extends EventEmitter {
       if (this.srtpFailures++ % 500 === 0) this.log.warn({ err: err.message, kind: err.kind, failures: this.srtpFailures }, 'SRTP packet dropped');
       return null;
     }
+  }
+
+  /**
+   * A throwing listener is a bug in call control; the media path carries on. 'frame' fires 50 times a second,
+   * so a listener that throws every time is logged now and then, not per frame.
+   */
+  protected override onListenerError(err: unknown, event: string): void {
+    if (this.listenerErrors++ % 500 === 0) this.log.error({ err, event, errors: this.listenerErrors }, 'media session listener threw');
   }
 
   private readonly onSocketError = (err: Error): void => {

@@ -1,8 +1,6 @@
-import { EventEmitter } from 'node:events';
-import type { Clock } from '../../core/clock.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import { buildAckForNon2xx } from './ack.js';
-import { TimerSet, type SipTimerConfig, type TransactionChannel } from './common.js';
+import { BaseTransaction, type ClientTransactionEvents } from './base-transaction.js';
 
 /**
  * RFC 3261 §17.1.1 INVITE client transaction, with the RFC 6026 "Accepted" state so 2xx retransmissions
@@ -22,23 +20,10 @@ type InviteClientEvent =
  * Events: 'response' (every response the TU must see), 'timeout' (Timer B), 'transportError',
  * 'terminated' (once).
  */
-export class InviteClientTransaction extends EventEmitter {
+export class InviteClientTransaction extends BaseTransaction<InviteClientState, 'A' | 'B' | 'D' | 'M', ClientTransactionEvents> {
   state: InviteClientState = 'calling';
-  private readonly timers: TimerSet<'A' | 'B' | 'D' | 'M'>;
-  private timerAInterval: number;
+  private timerAInterval = this.config.t1;
   private ack: SipRequest | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly request: SipRequest,
-    private readonly channel: TransactionChannel,
-    clock: Clock,
-    private readonly config: SipTimerConfig,
-  ) {
-    super();
-    this.timers = new TimerSet(clock);
-    this.timerAInterval = config.t1;
-  }
 
   /**
    * §17.1.1.2: "the client transaction MUST pass the request to the transport layer ... If an unreliable
@@ -56,12 +41,7 @@ export class InviteClientTransaction extends EventEmitter {
     this.handle({ type: 'response', response });
   }
 
-  /** Tears down without further output (UA shutdown). */
-  dispose(): void {
-    this.terminate();
-  }
-
-  private handle(ev: InviteClientEvent): void {
+  protected override handle(ev: InviteClientEvent): void {
     switch (this.state) {
       case 'calling':
       case 'proceeding':
@@ -129,21 +109,5 @@ export class InviteClientTransaction extends EventEmitter {
       default:
         return;
     }
-  }
-
-  private transmit(msg: SipRequest): void {
-    this.channel.send(msg).catch((error: unknown) => this.handle({ type: 'transportError', error }));
-  }
-
-  private failTransport(error: unknown): void {
-    this.emit('transportError', error);
-    this.terminate();
-  }
-
-  private terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.stopAll();
-    this.emit('terminated');
   }
 }

@@ -1,7 +1,5 @@
-import { EventEmitter } from 'node:events';
-import type { Clock } from '../../core/clock.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
-import { TimerSet, type SipTimerConfig, type TransactionChannel } from './common.js';
+import { BaseTransaction, type ServerTransactionEvents } from './base-transaction.js';
 
 /**
  * RFC 3261 §17.2.1 INVITE server transaction states, plus RFC 6026 §7.1 "Accepted": after a 2xx the
@@ -24,24 +22,11 @@ type InviteServerEvent =
  * Events: 'timeout' (Timer H: no ACK for a non-2xx final), 'transportError', 'terminated' (once).
  * ACKs for a 2xx never reach this machine: the layer hands them to the TU (RFC 6026 §7.1).
  */
-export class InviteServerTransaction extends EventEmitter {
+export class InviteServerTransaction extends BaseTransaction<InviteServerState, 'G' | 'H' | 'I' | 'L', ServerTransactionEvents> {
   state: InviteServerState = 'proceeding';
   /** Last response sent: retransmitted on request retransmissions. */
   lastResponse: SipResponse | undefined;
-  private readonly timers: TimerSet<'G' | 'H' | 'I' | 'L'>;
-  private timerGInterval: number;
-
-  constructor(
-    readonly id: string,
-    readonly request: SipRequest,
-    private readonly channel: TransactionChannel,
-    clock: Clock,
-    private readonly config: SipTimerConfig,
-  ) {
-    super();
-    this.timers = new TimerSet(clock);
-    this.timerGInterval = config.t1;
-  }
+  private timerGInterval = this.config.t1;
 
   readonly isInvite = true;
 
@@ -65,11 +50,7 @@ export class InviteServerTransaction extends EventEmitter {
     this.handle({ type: 'ack', ack });
   }
 
-  dispose(): void {
-    this.terminate();
-  }
-
-  private handle(ev: InviteServerEvent): void {
+  protected override handle(ev: InviteServerEvent): void {
     switch (this.state) {
       case 'proceeding':
         return this.inProceeding(ev);
@@ -181,21 +162,5 @@ export class InviteServerTransaction extends EventEmitter {
       default:
         return;
     }
-  }
-
-  private transmit(msg: SipResponse): void {
-    this.channel.send(msg).catch((error: unknown) => this.handle({ type: 'transportError', error }));
-  }
-
-  private failTransport(error: unknown): void {
-    this.emit('transportError', error);
-    this.terminate();
-  }
-
-  private terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.stopAll();
-    this.emit('terminated');
   }
 }

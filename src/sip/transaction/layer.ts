@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
+import type { TypedEmitterOptions } from '../../core/typed-emitter.js';
 import { callIdOf, topViaOf } from '../message/accessors.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import { responseDestination } from '../transport/response-routing.js';
@@ -68,8 +69,8 @@ export class TransactionLayer {
     const channel: TransactionChannel = { reliable: transport.reliable, send: (m) => transport.send(m, dest) };
     const tx =
       req.method === 'INVITE'
-        ? new InviteClientTransaction(key, req, channel, this.options.clock, this.timers)
-        : new NonInviteClientTransaction(key, req, channel, this.options.clock, this.timers);
+        ? new InviteClientTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
+        : new NonInviteClientTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req));
     this.clients.set(key, tx);
     tx.once('terminated', () => {
       if (this.clients.get(key) === tx) this.clients.delete(key);
@@ -131,8 +132,8 @@ export class TransactionLayer {
     const channel: TransactionChannel = { reliable: ctx.transport.reliable, send: (m) => ctx.transport.send(m, dest) };
     const tx: ServerTransaction =
       req.method === 'INVITE'
-        ? new InviteServerTransaction(key, req, channel, this.options.clock, this.timers)
-        : new NonInviteServerTransaction(key, req, channel, this.options.clock, this.timers);
+        ? new InviteServerTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
+        : new NonInviteServerTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req));
     this.servers.set(key, tx);
     tx.once('terminated', () => {
       if (this.servers.get(key) === tx) this.servers.delete(key);
@@ -141,6 +142,14 @@ export class TransactionLayer {
       this.log.warn({ err, sipCallId: safeCallId(req), dest }, 'transport error sending response'),
     );
     this.options.user.onRequest(req, tx, ctx);
+  }
+
+  /** A TU listener that throws is a bug in the UA: logged here, the transaction carries on (safe emit). */
+  private listenerErrors(req: SipRequest): TypedEmitterOptions {
+    return {
+      onListenerError: (err, event) =>
+        this.log.error({ err, event, method: req.method, sipCallId: safeCallId(req) }, 'transaction listener threw'),
+    };
   }
 }
 

@@ -1,7 +1,5 @@
-import { EventEmitter } from 'node:events';
-import type { Clock } from '../../core/clock.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
-import { TimerSet, type SipTimerConfig, type TransactionChannel } from './common.js';
+import { BaseTransaction, type ClientTransactionEvents } from './base-transaction.js';
 
 /** RFC 3261 §17.1.2 non-INVITE client transaction states. */
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -14,22 +12,9 @@ type NonInviteClientEvent =
   | { type: 'transportError'; error: unknown };
 
 /** Events: 'response', 'timeout' (Timer F), 'transportError', 'terminated' (once). */
-export class NonInviteClientTransaction extends EventEmitter {
+export class NonInviteClientTransaction extends BaseTransaction<NonInviteClientState, 'E' | 'F' | 'K', ClientTransactionEvents> {
   state: NonInviteClientState = 'trying';
-  private readonly timers: TimerSet<'E' | 'F' | 'K'>;
-  private timerEInterval: number;
-
-  constructor(
-    readonly id: string,
-    readonly request: SipRequest,
-    private readonly channel: TransactionChannel,
-    clock: Clock,
-    private readonly config: SipTimerConfig,
-  ) {
-    super();
-    this.timers = new TimerSet(clock);
-    this.timerEInterval = config.t1;
-  }
+  private timerEInterval = this.config.t1;
 
   /**
    * §17.1.2.2: "The "Trying" state is entered when the TU initiates a new client transaction with a request.
@@ -39,7 +24,7 @@ export class NonInviteClientTransaction extends EventEmitter {
    */
   start(): void {
     this.timers.start('F', 64 * this.config.t1, () => this.handle({ type: 'timerF' }));
-    this.transmit();
+    this.transmit(this.request);
     if (!this.channel.reliable) this.timers.start('E', this.timerEInterval, () => this.handle({ type: 'timerE' }));
   }
 
@@ -47,11 +32,7 @@ export class NonInviteClientTransaction extends EventEmitter {
     this.handle({ type: 'response', response });
   }
 
-  dispose(): void {
-    this.terminate();
-  }
-
-  private handle(ev: NonInviteClientEvent): void {
+  protected override handle(ev: NonInviteClientEvent): void {
     switch (this.state) {
       case 'trying':
       case 'proceeding':
@@ -72,7 +53,7 @@ export class NonInviteClientTransaction extends EventEmitter {
         // "If timer E fires while still in this state, the timer is reset, but this time with a value of
         // MIN(2*T1, T2) ... If Timer E fires while in the "Proceeding" state, the request MUST be passed to
         // the transport layer for retransmission, and Timer E MUST be reset with a value of T2 seconds."
-        this.transmit();
+        this.transmit(this.request);
         this.timerEInterval = this.state === 'proceeding' ? this.config.t2 : Math.min(2 * this.timerEInterval, this.config.t2);
         this.timers.start('E', this.timerEInterval, () => this.handle({ type: 'timerE' }));
         return;
@@ -84,8 +65,7 @@ export class NonInviteClientTransaction extends EventEmitter {
         this.terminate();
         return;
       case 'transportError':
-        this.emit('transportError', ev.error);
-        this.terminate();
+        this.failTransport(ev.error);
         return;
       case 'response':
         if (ev.response.status < 200) {
@@ -105,16 +85,5 @@ export class NonInviteClientTransaction extends EventEmitter {
       default:
         return;
     }
-  }
-
-  private transmit(): void {
-    this.channel.send(this.request).catch((error: unknown) => this.handle({ type: 'transportError', error }));
-  }
-
-  private terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.stopAll();
-    this.emit('terminated');
   }
 }

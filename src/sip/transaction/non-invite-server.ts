@@ -1,7 +1,5 @@
-import { EventEmitter } from 'node:events';
-import type { Clock } from '../../core/clock.js';
-import type { SipRequest, SipResponse } from '../message/types.js';
-import { TimerSet, type SipTimerConfig, type TransactionChannel } from './common.js';
+import type { SipResponse } from '../message/types.js';
+import { BaseTransaction, type ServerTransactionEvents } from './base-transaction.js';
 
 /** RFC 3261 §17.2.2 non-INVITE server transaction states. */
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -13,21 +11,9 @@ type NonInviteServerEvent =
   | { type: 'transportError'; error: unknown };
 
 /** Events: 'transportError', 'terminated' (once). */
-export class NonInviteServerTransaction extends EventEmitter {
+export class NonInviteServerTransaction extends BaseTransaction<NonInviteServerState, 'J', ServerTransactionEvents> {
   state: NonInviteServerState = 'trying';
   lastResponse: SipResponse | undefined;
-  private readonly timers: TimerSet<'J'>;
-
-  constructor(
-    readonly id: string,
-    readonly request: SipRequest,
-    private readonly channel: TransactionChannel,
-    clock: Clock,
-    private readonly config: SipTimerConfig,
-  ) {
-    super();
-    this.timers = new TimerSet(clock);
-  }
 
   readonly isInvite = false;
 
@@ -43,17 +29,12 @@ export class NonInviteServerTransaction extends EventEmitter {
     this.handle({ type: 'retransmission' });
   }
 
-  dispose(): void {
-    this.terminate();
-  }
-
-  private handle(ev: NonInviteServerEvent): void {
+  protected override handle(ev: NonInviteServerEvent): void {
     if (ev.type === 'transportError') {
       if (this.state === 'terminated') return;
       // §17.2.2: "If the transport layer ... returns a failure ... the server transaction MUST transition
       // to the "Terminated" state" (informing the TU).
-      this.emit('transportError', ev.error);
-      this.terminate();
+      this.failTransport(ev.error);
       return;
     }
     switch (this.state) {
@@ -90,16 +71,5 @@ export class NonInviteServerTransaction extends EventEmitter {
     // seconds for unreliable transports, and zero seconds for reliable transports."
     this.state = 'completed';
     this.timers.start('J', this.channel.reliable ? 0 : 64 * this.config.t1, () => this.handle({ type: 'timerJ' }));
-  }
-
-  private transmit(msg: SipResponse): void {
-    this.channel.send(msg).catch((error: unknown) => this.handle({ type: 'transportError', error }));
-  }
-
-  private terminate(): void {
-    if (this.state === 'terminated') return;
-    this.state = 'terminated';
-    this.timers.stopAll();
-    this.emit('terminated');
   }
 }

@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
 import { CallRejectedError } from '../../core/errors.js';
+import { TypedEmitter } from '../../core/typed-emitter.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { Uas2xxRetransmitter } from '../dialog/uas-2xx-retransmitter.js';
 import { cseqOf } from '../message/accessors.js';
@@ -18,11 +18,20 @@ interface PendingAck {
   abort: (err: Error) => void;
 }
 
+/** A {@link DialogSession}'s events: calls/ DialogSignal's, plus 'notify' for our own REFER subscription. */
+export interface DialogSessionEvents {
+  bye: () => void;
+  reinvite: ReinviteListener;
+  info: (contentType: string, body: string) => void;
+  terminated: (reason: string) => void;
+  notify: (req: SipRequest) => void;
+}
+
 /**
  * A confirmed dialog (structurally calls/ DialogSignal): answers in-dialog requests (BYE, re-INVITE, UPDATE,
  * INFO, OPTIONS), sends our BYE, and reports the end once through 'terminated'.
  */
-export class DialogSession extends EventEmitter implements DialogRequestHandler {
+export class DialogSession extends TypedEmitter<DialogSessionEvents> implements DialogRequestHandler {
   /** SDP carried by the ACK of the 200 OK: the answer when the INVITE had no offer (delayed offer, RFC 3261 §13.2.1). */
   ackSdp: string | undefined;
   readonly callId: string;
@@ -34,6 +43,8 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
   private reinviteRetransmitter: Uas2xxRetransmitter | undefined;
   private stopReinviteAck: (() => void) | undefined;
   private sessionTimer: SessionTimer | undefined;
+  /** The reject of the re-INVITE/UPDATE being offered to listeners: a listener that throws answers 500. */
+  private rejectOnListenerError: ((status: number) => void) | undefined;
 
   constructor(
     readonly dialog: Dialog,
@@ -180,14 +191,16 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
     this.emit('notify', req);
   }
 
-  /** Hands an INFO body to listeners (DTMF relay); their errors are logged, never thrown into the stack. */
+  /** Hands an INFO body to listeners (DTMF relay); their errors are logged (emit is safe), never thrown into the stack. */
   private emitInfo(req: SipRequest): void {
     const contentType = (req.headers.get('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
-    try {
-      this.emit('info', contentType, req.body.toString('utf8'));
-    } catch (err) {
-      this.core.logger.error({ err, sipCallId: this.callId }, 'info listener threw');
-    }
+    this.emit('info', contentType, req.body.toString('utf8'));
+  }
+
+  /** A listener that throws is a bug in call control: logged, and a re-INVITE/UPDATE it was handling gets 500. */
+  protected override onListenerError(err: unknown, event: string): void {
+    this.core.logger.error({ err, sipCallId: this.callId }, `${event} listener threw`);
+    if (event === 'reinvite') this.rejectOnListenerError?.(500);
   }
 
   shutdown(): void {
@@ -280,11 +293,11 @@ export class DialogSession extends EventEmitter implements DialogRequestHandler 
       answer(this.localSdp);
       return;
     }
+    this.rejectOnListenerError = reject;
     try {
-      (this.emit as (e: string, ...a: Parameters<ReinviteListener>) => boolean)('reinvite', offer, answer, reject);
-    } catch (err) {
-      this.core.logger.error({ err, sipCallId: this.callId }, 'reinvite listener threw');
-      reject(500);
+      this.emit('reinvite', offer, answer, reject);
+    } finally {
+      this.rejectOnListenerError = undefined;
     }
   }
 

@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../../core/clock.js';
 import { CallRejectedError, TransactionTimeoutError } from '../../core/errors.js';
+import { TypedEmitter } from '../../core/typed-emitter.js';
 import { Dialog } from '../dialog/dialog.js';
 import { Uas2xxRetransmitter } from '../dialog/uas-2xx-retransmitter.js';
 import { callIdOf, cseqOf, fromOf, toOf } from '../message/accessors.js';
@@ -15,11 +15,16 @@ import { sessionTimerHeaders, type SessionTimerDecision } from './session-timer.
 import { DialogSession } from './dialog-session.js';
 import { partyFromNameAddr, partyFromUri, type Party } from './party.js';
 
+/** An {@link IncomingCall}'s events: 'cancel' when the caller CANCELled before our final response. */
+export interface IncomingCallEvents {
+  cancel: () => void;
+}
+
 /**
  * A new INVITE waiting for call control's decision (structurally calls/ IncomingCallSignal). All responses
  * share one To-tag (§8.2.6.2: the UAS picks it once for the dialog it may create).
  */
-export class IncomingCall extends EventEmitter {
+export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   readonly callId: string;
   readonly requestUri: Party;
   readonly from: Party;
@@ -173,6 +178,11 @@ export class IncomingCall extends EventEmitter {
       });
       retransmitter.start();
     });
+  }
+
+  /** A throwing listener is a bug in call control: logged, never thrown into the CANCEL handling. */
+  protected override onListenerError(err: unknown, event: string): void {
+    this.core.logger.error({ err, sipCallId: this.callId }, `${event} listener threw`);
   }
 
   /** CANCEL matched this INVITE before a final response (§9.2): 487 to the INVITE and a 'cancel' event. */

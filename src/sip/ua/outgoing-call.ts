@@ -1,8 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { TimerHandle } from '../../core/clock.js';
 import { CallRejectedError } from '../../core/errors.js';
 import { remoteStatusReason, type FailureReason } from '../../core/failures.js';
+import { TypedEmitter } from '../../core/typed-emitter.js';
 import { challengeHeaders, chooseDigestChallenge, computeDigestAnswer, formatDigestAnswer } from '../auth/digest-client.js';
 import { Dialog } from '../dialog/dialog.js';
 import { uriDestination } from '../dialog/dialog.js';
@@ -20,13 +20,18 @@ import type { AnsweredCall, OutgoingCallRequest } from './types.js';
 
 type State = 'calling' | 'proceeding' | 'answered' | 'failed';
 
+/** An {@link OutgoingCall}'s events: 'progress' for 180/183, with the early-media SDP if any. */
+export interface OutgoingCallEvents {
+  progress: (status: number, sdp: string | undefined) => void;
+}
+
 /**
  * A call we place (RFC 3261 §13.2, UAC side; structurally calls/ OutgoingCallSignal): sends the INVITE,
  * answers one 401/407 challenge per nonce with digest credentials (§22.2), reports 180/183, ACKs the 2xx
  * (§13.2.2.4) and hands out the dialog, CANCELs on ring timeout or request (§9.1), and cleans up a 2xx that
  * crosses a CANCEL (ACK + BYE).
  */
-export class OutgoingCall extends EventEmitter {
+export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
   readonly callId: string;
   readonly answered: Promise<AnsweredCall>;
   private resolveAnswered!: (a: AnsweredCall) => void;
@@ -112,6 +117,11 @@ export class OutgoingCall extends EventEmitter {
 
   private get log() {
     return this.core.ua.logger;
+  }
+
+  /** A throwing 'progress' listener is a bug in call control: logged; the call itself carries on. */
+  protected override onListenerError(err: unknown, event: string): void {
+    this.log.error({ err, sipCallId: this.callId }, `${event} listener threw`);
   }
 
   private buildInvite(): SipRequest {

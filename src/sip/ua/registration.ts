@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
-import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { TimerHandle } from '../../core/clock.js';
+import { TypedEmitter } from '../../core/typed-emitter.js';
 import { challengeHeaders, chooseDigestChallenge, computeDigestAnswer, formatDigestAnswer } from '../auth/digest-client.js';
 import { normalizeAddress } from '../transport/response-routing.js';
 import { contactsOf } from '../message/accessors.js';
@@ -31,13 +31,18 @@ export interface RegistrationOptions {
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'stopped';
 
+/** A {@link Registration}'s events: every state change, with the status and granted expiry when known. */
+export interface RegistrationEvents {
+  state: (state: RegistrationState, detail: { status?: number; expires?: number }) => void;
+}
+
 /**
  * A client registration (RFC 3261 §10.2): REGISTER with digest credentials, refreshed before the binding
  * expires (at half the granted time, at most 30 s before the end), re-REGISTER with exponential backoff
  * after a failure, and a final un-REGISTER (Expires: 0) on stop.
  * Events: 'state' (state, detail: { status?: number; expires?: number }).
  */
-export class Registration extends EventEmitter {
+export class Registration extends TypedEmitter<RegistrationEvents> {
   private stateValue: RegistrationState = 'registering';
   /** §10.2: "A UA MUST use the same Call-ID for all registrations during a single boot cycle". */
   private readonly callId = newCallId();
@@ -90,6 +95,11 @@ export class Registration extends EventEmitter {
 
   private get log() {
     return this.core.ua.logger;
+  }
+
+  /** A throwing 'state' listener (metrics, logs) is a bug there; the refresh/retry cycle carries on. */
+  protected override onListenerError(err: unknown, event: string): void {
+    this.log.error({ err, aor: this.aor() }, `registration ${event} listener threw`);
   }
 
   private aor(): string {
