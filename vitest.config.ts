@@ -2,12 +2,33 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration tests start real processes (bridge, SIPp, baresip) on loopback ports;
-    // run files one at a time so port ranges and CPU (2 cores in CI) are not contended.
-    fileParallelism: false,
     reporters: ['default', './test/summary-reporter.ts'],
+    // Hands each run a folder where workers claim loopback port blocks (test/helpers/ports.ts).
+    globalSetup: ['./test/helpers/port-claims.setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          // In-process tests: files run in parallel. They finish before the integration files start
+          // (groupOrder), so the integration timings never share the 2 CI cores with them.
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // Each file starts real processes (bridge, SIPp, baresip, Kamailio): one file at a time, so they
+          // do not compete for the CPU and their media timing holds.
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -272,16 +272,20 @@ export class TrunkbridgeApp {
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */
   async start(): Promise<void> {
     try {
+      let metrics: { host: string; port: number } | undefined;
       if (this.ops) {
         const addr = await this.ops.listen(this.config.metrics.host, this.config.metrics.port);
-        this.logger.info({ host: addr.address, port: addr.port }, 'metrics listening');
+        metrics = { host: addr.address, port: addr.port };
+        this.logger.info(metrics, 'metrics listening');
       }
       // Allow-list host names are resolved before the first call can arrive.
       await this.hosts.start();
       await this.sip.start();
       for (const r of this.registrations) r.start();
-      // One line once every listener is bound: what operators and the test harness wait for.
-      this.logger.info({ sip: this.sip.boundAddresses() }, 'trunkbridge ready');
+      // One line once every listener is bound: what operators and the test harness wait for. It carries the
+      // ports actually bound (a port 0 in the config is the kernel's pick) and the RTP range calls take from.
+      const rtp = { min: this.config.media.rtpPortMin, max: this.config.media.rtpPortMax };
+      this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), rtp }, 'trunkbridge ready');
     } catch (err) {
       await this.stop();
       throw err;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 import { baresipCall } from './harness/baresip.js';
 import { goertzelAmplitude, l16, sineL16, strongestWindow } from './harness/signal.js';
@@ -26,8 +26,7 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
   let sipPort: number;
 
   beforeAll(async () => {
-    sipPort = await freeUdpPort();
-    const rtpBase = await freeUdpRange(16);
+    const rtpBase = await reservePorts(17);
     bots = await TestBotServer.start((c: BotConnection) => {
       c.ws.once('message', (data) => {
         const start = JSON.parse(String(data)) as { media: { sampleRate: number } };
@@ -37,8 +36,6 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
     });
     bridge = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort: await freeTcpPort(),
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 16,
         bots: {
@@ -51,6 +48,7 @@ describe('baresip softphone <-> bridge <-> ws bot: tones both ways per codec', (
       }),
     );
     await bridge.start();
+    sipPort = bridge.sipPort();
   });
 
   afterAll(async () => {

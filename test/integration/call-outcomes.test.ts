@@ -9,7 +9,8 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp, type SippRun } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { testConfig } from './harness/config.js';
 import { sineL16 } from './harness/signal.js';
 
@@ -34,22 +35,18 @@ function call(scenario: string, service: string, extra: { localHost?: string } =
 }
 
 async function lastBot(count: number): Promise<BotConnection> {
-  const deadline = Date.now() + 5000;
-  while (bots.connections.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => bots.connections.length >= count, { timeoutMs: 5000, onTimeout: 'resolve' });
   expect(bots.connections.length).toBe(count);
   return bots.connections[count - 1];
 }
 
 beforeAll(async () => {
-  sipPort = await freeUdpPort();
-  const deadBotPort = await freeTcpPort(); // nothing listens there
-  const rtpBase = await freeUdpRange(4);
+  const deadBotPort = await reservePort(); // reserved, so nothing listens there
+  const rtpBase = await reservePorts(4);
   bots = await TestBotServer.start((c) => behaviour(c));
   listener = await RtpListener.start();
   bridge = new BridgeProcess(
     testConfig({
-      sipPort,
-      metricsPort: (metricsPort = await freeTcpPort()),
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 3,
       allow: ['127.0.0.1'],
@@ -61,6 +58,8 @@ beforeAll(async () => {
     }),
   );
   await bridge.start();
+  sipPort = bridge.sipPort();
+  metricsPort = bridge.metricsPort;
   fdBaseline = bridge.openFds();
 });
 
@@ -156,17 +155,21 @@ describe('call outcomes', () => {
     behaviour = (c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 200));
     const run = await call('uac-expect-bye-from-bridge.xml', '+15550100');
     expect(run.code, describeSipp(run)).toBe(0);
-    const deadline = Date.now() + 2000;
-    while (bridge.openFds() > fdBaseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => bridge.openFds() <= fdBaseline, { timeoutMs: 2000, intervalMs: 50, onTimeout: 'resolve' });
     expect(bridge.openFds()).toBeLessThanOrEqual(fdBaseline);
     expect(bridge.logs.filter((l) => l.level >= 50)).toEqual([]);
     // A malformed datagram is counted too (and the bridge keeps serving: checked by the calls above and below).
     const junk = createSocket('udp4');
     await new Promise<void>((r) => junk.send(Buffer.from('INVITE nonsense\r\n\r\n'), sipPort, '127.0.0.1', () => r()));
     junk.close();
-    await new Promise((r) => setTimeout(r, 200));
-    // What arrived is counted by method (bounded labels: an unknown method is 'other').
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    // What arrived is counted by method (bounded labels: an unknown method is 'other'). The junk datagram is
+    // counted once the bridge has read it: read /metrics until it is (the assertions below say what is missing).
+    const metricsText = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const text =
+      (await waitFor(async () => {
+        const t = await metricsText();
+        return /^trunkbridge_sip_parse_errors_total [1-9]/m.test(t) ? t : undefined;
+      }, { timeoutMs: 2000, onTimeout: 'resolve' })) ?? (await metricsText());
     expect(text).toMatch(/^trunkbridge_sip_parse_errors_total [1-9]/m);
     const count = (method: string): number =>
       Number(new RegExp(`^trunkbridge_sip_messages_received_total\\{method="${method}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);

@@ -10,6 +10,7 @@ import { CLI, SIPP_DIR } from './harness/bridge-process.js';
 import { LoopbackNamespace, finish } from './harness/netns.js';
 import { readPcapRtp } from './harness/pcap.js';
 import { bestLaggedCorrelation, rmsEnvelope } from './harness/signal.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const PCAP = '/usr/share/sip-tester/g711a.pcap';
 const CALLER_RTP_PORT = 40000;
@@ -31,8 +32,7 @@ describe('default config (npm start)', () => {
     ns = LoopbackNamespace.create();
     bridge = ns.spawn(process.execPath, [CLI]);
     bridge.stdout!.setEncoding('utf8').on('data', (c: string) => (bridgeLog += c));
-    const deadline = Date.now() + 10_000;
-    while (!bridgeLog.includes('trunkbridge ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => bridgeLog.includes('trunkbridge ready'), { timeoutMs: 10_000, intervalMs: 50, onTimeout: 'resolve' });
     expect(bridgeLog).toContain('trunkbridge ready');
   });
 

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp, type SippOptions } from './harness/sipp.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { testConfig } from './harness/config.js';
 
 let bridge: BridgeProcess;
@@ -23,8 +24,7 @@ function sipp(scenario: string, service: string, rtpPort: number, extra: Partial
 }
 
 beforeAll(async () => {
-  sipPort = await freeUdpPort();
-  const rtpBase = await freeUdpRange(16);
+  const rtpBase = await reservePorts(16);
   // A "bot" that accepts TCP and never answers the WebSocket upgrade: connecting to it hangs.
   blackHole = createServer((socket) => {
     const entry: { socket: Socket; openedAt: number; closedAt?: number } = { socket, openedAt: Date.now() };
@@ -37,8 +37,6 @@ beforeAll(async () => {
   blackHolePort = (blackHole.address() as { port: number }).port;
   bridge = new BridgeProcess(
     testConfig({
-      sipPort,
-      metricsPort: await freeTcpPort(),
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 15,
       bots: { echo: '{ builtin: echo }', slow: `{ url: "ws://127.0.0.1:${blackHolePort}/", connectTimeoutMs: 10000 }` },
@@ -47,6 +45,7 @@ beforeAll(async () => {
     }),
   );
   await bridge.start();
+  sipPort = bridge.sipPort();
 });
 
 afterAll(async () => {
@@ -62,8 +61,7 @@ describe('dialog correctness with SIPp', () => {
       const run = await sipp('uac-cancel-before-answer.xml', '+15550111', listener.port);
       expect(run.code, describeSipp(run)).toBe(0);
       await bridge.waitForLog((l) => l.msg === 'call cancelled by caller before answer', 5000);
-      const deadline = Date.now() + 2000;
-      while (Date.now() < deadline && !(held.length > 0 && held[0].closedAt)) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => held.length > 0 && held[0].closedAt, { timeoutMs: 2000, onTimeout: 'resolve' });
       expect(held).toHaveLength(1);
       // Closed within a second of opening, far below the 10 s connect timeout.
       expect(held[0].closedAt! - held[0].openedAt).toBeLessThan(1500);

@@ -8,7 +8,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { runSipp, describeSipp } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { RtpListener, type CapturedRtp } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 
 const TE_PT = 101; // the payload type recorded in /usr/share/sip-tester/dtmf_2833_*.pcap, offered by the scenario
@@ -19,16 +19,12 @@ describe('DTMF: SIPp carrier <-> bridge <-> ws bot', () => {
   let listener: RtpListener | undefined;
 
   beforeEach(async () => {
-    const sipPort = await freeUdpPort();
-    const metricsPort = await freeTcpPort();
-    const rtpBase = await freeUdpRange(8);
+    const rtpBase = await reservePorts(9);
     bots = await TestBotServer.start((c: BotConnection) => {
       c.ws.once('message', () => c.sendJson({ type: 'dtmf', digits: '19#', durationMs: 100 }));
     });
     bridge = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort,
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 8,
         bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
@@ -39,7 +35,7 @@ describe('DTMF: SIPp carrier <-> bridge <-> ws bot', () => {
     );
     await bridge.start();
     listener = await RtpListener.start();
-    target = { host: '127.0.0.1', port: sipPort };
+    target = { host: '127.0.0.1', port: bridge.sipPort() };
   });
   let target: { host: string; port: number };
 

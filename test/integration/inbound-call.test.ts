@@ -8,7 +8,8 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { runSipp, describeSipp } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { testConfig } from './harness/config.js';
 import { readPcapRtp } from './harness/pcap.js';
 import { bestLaggedCorrelation, goertzelAmplitude, l16, rmsEnvelope, sineL16, strongestWindow } from './harness/signal.js';
@@ -24,8 +25,7 @@ function decodeG711(pt: number, payload: Buffer): Int16Array {
 
 /** The bridge's open fds (sockets included) return to the baseline within a second: nothing leaked. */
 async function expectFdsBackTo(bridge: BridgeProcess, baseline: number): Promise<void> {
-  const deadline = Date.now() + 1000;
-  while (bridge.openFds() > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => bridge.openFds() <= baseline, { timeoutMs: 1000, intervalMs: 50, onTimeout: 'resolve' });
   expect(bridge.openFds()).toBeLessThanOrEqual(baseline);
 }
 
@@ -38,9 +38,7 @@ describe('inbound call: SIPp carrier -> bridge -> ws bot', () => {
   let rtpBase: number;
 
   beforeEach(async () => {
-    sipPort = await freeUdpPort();
-    metricsPort = await freeTcpPort();
-    rtpBase = await freeUdpRange(8);
+    rtpBase = await reservePorts(9);
   });
 
   afterEach(async () => {
@@ -55,8 +53,6 @@ describe('inbound call: SIPp carrier -> bridge -> ws bot', () => {
   async function startBridge(botUrl: string, extra: Partial<Parameters<typeof testConfig>[0]> = {}): Promise<BridgeProcess> {
     const b = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort,
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 8,
         bots: { tester: `{ url: "${botUrl}", sampleRate: ${BOT_RATE}, connectTimeoutMs: 2000 }`, echo: '{ builtin: echo }' },
@@ -66,6 +62,8 @@ describe('inbound call: SIPp carrier -> bridge -> ws bot', () => {
       }),
     );
     await b.start();
+    sipPort = b.sipPort();
+    metricsPort = b.metricsPort;
     return b;
   }
 

@@ -9,7 +9,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp } from './harness/sipp.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { TestBotServer } from './harness/test-bot.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 import { readPcapRtp } from './harness/pcap.js';
 import { bestLaggedCorrelation, l16, rmsEnvelope } from './harness/signal.js';
@@ -32,13 +32,10 @@ afterEach(async () => {
 });
 
 async function startBridge(trunkYaml: string): Promise<{ metricsPort: number }> {
-  const metricsPort = await freeTcpPort();
-  const rtpBase = await freeUdpRange(4);
+  const rtpBase = await reservePorts(5);
   bots = await TestBotServer.start();
   bridge = new BridgeProcess(
     testConfig({
-      sipPort: await freeUdpPort(),
-      metricsPort,
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 4,
       bots: { tester: `{ url: "${bots.url}", sampleRate: ${BOT_RATE}, connectTimeoutMs: 2000 }` },
@@ -47,7 +44,7 @@ async function startBridge(trunkYaml: string): Promise<{ metricsPort: number }> 
     }) + trunkYaml,
   );
   await bridge.start();
-  return { metricsPort };
+  return { metricsPort: bridge.metricsPort };
 }
 
 async function post(port: number, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentMedia } from './harness/agent-media.js';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { testConfig } from './harness/config.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { describeSipp } from './harness/sipp.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { TestBotServer } from './harness/test-bot.js';
@@ -33,16 +33,13 @@ async function post(port: number, path: string, body: unknown): Promise<{ status
 describe('outbound call over TCP (SIPp -t t1 callee)', () => {
   it('INVITE/ACK/BYE over the TCP trunk; the callee audio reaches the bot', async () => {
     media = await AgentMedia.start(1000);
-    const sippPort = await freeTcpPort();
-    uas = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', port: sippPort, keys: { agent_rtp_port: media.port }, args: ['-t', 't1'] });
-    const metricsPort = await freeTcpPort();
-    const rtpBase = await freeUdpRange(4);
+    uas = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', transport: 't1', keys: { agent_rtp_port: media.port } });
+    const sippPort = uas.port;
+    const rtpBase = await reservePorts(5);
     bots = await TestBotServer.start();
     bridge = new BridgeProcess(
       testConfig({
-        sipPort: await freeUdpPort(),
-        extraListen: [`{ transport: tcp, host: 127.0.0.1, port: ${await freeTcpPort()} }`],
-        metricsPort,
+        extraListen: ['{ transport: tcp, host: 127.0.0.1, port: 0 }'],
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 4,
         bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
@@ -54,6 +51,7 @@ outboundTrunks:
 `,
     );
     await bridge.start();
+    const metricsPort = bridge.metricsPort;
     const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-tcp', bot: 'tester' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const bot = await bots.nextConnection();

@@ -9,7 +9,7 @@ import { describeSipp, runSipp } from './harness/sipp.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { AgentMedia } from './harness/agent-media.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { readPcapRtp } from './harness/pcap.js';
 import { bestLaggedCorrelation, goertzelAmplitude, rmsEnvelope, strongestWindow } from './harness/signal.js';
 
@@ -27,10 +27,9 @@ afterEach(async () => {
 });
 
 async function startBridge(forwardPort: number): Promise<number> {
-  const sipPort = await freeUdpPort();
-  const rtpBase = await freeUdpRange(6);
+  const rtpBase = await reservePorts(6);
   bridge = new BridgeProcess(`sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  listen: [{ transport: udp, host: 127.0.0.1, port: 0 }]
 media: { rtpPortMin: ${rtpBase}, rtpPortMax: ${rtpBase + 5}, latching: off }
 inboundTrunks:
   - name: pstn-in
@@ -38,10 +37,10 @@ inboundTrunks:
     mode: pstn
     forwardTo: { uri: "sip:agent@127.0.0.1:${forwardPort}" }
 logging: { level: debug }
-metrics: { enabled: true, host: 127.0.0.1, port: ${await freeTcpPort()} }
+metrics: { enabled: true, host: 127.0.0.1, port: 0 }
 `);
   await bridge.start();
-  return sipPort;
+  return bridge.sipPort();
 }
 
 const decode = (pt: number, p: Buffer) => Array.from(pt === 8 ? alawmulaw.alaw.decode(p) : alawmulaw.mulaw.decode(p));

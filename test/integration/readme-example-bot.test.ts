@@ -11,7 +11,9 @@ import alawmulaw from 'alawmulaw';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { waitUntilBound } from './harness/bound-ports.js';
 import { testConfig } from './harness/config.js';
 import { strongestWindow } from './harness/signal.js';
 
@@ -33,7 +35,8 @@ describe('README example bot', () => {
   let botOutput = '';
 
   beforeAll(async () => {
-    const botPort = await freeTcpPort();
+    // The README's bot listens on a port written in its source and prints none: it gets a reserved one.
+    const botPort = await reservePort();
     const source = readmeBot();
     expect(source).toContain('port: 9000');
     // Written under dist/ so that `import 'ws'` resolves from the project's node_modules.
@@ -42,12 +45,10 @@ describe('README example bot', () => {
     writeFileSync(file, source.replace('port: 9000', `port: ${botPort}, host: '127.0.0.1'`));
     bot = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
     bot.stdout!.setEncoding('utf8').on('data', (c: string) => (botOutput += c));
-    sipPort = await freeUdpPort();
-    const rtpBase = await freeUdpRange(4);
+    await waitUntilBound(bot.pid!, botPort, 'tcp', () => bot.exitCode === null && bot.signalCode === null);
+    const rtpBase = await reservePorts(4);
     bridge = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort: await freeTcpPort(),
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 3,
         bots: { support: `{ url: "ws://127.0.0.1:${botPort}/stream", sampleRate: 16000 }` },
@@ -56,6 +57,7 @@ describe('README example bot', () => {
       }),
     );
     await bridge.start();
+    sipPort = bridge.sipPort();
     listener = await RtpListener.start();
   });
 
@@ -81,8 +83,7 @@ describe('README example bot', () => {
     const first = pcm.slice(0, 8000);
     const best = strongestWindow(first, 8000, 440, 1600, 400).level;
     expect(best).toBeGreaterThan(3000);
-    const deadline = Date.now() + 3000;
-    while (!botOutput.includes('call ended') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => botOutput.includes('call ended'), { timeoutMs: 3000, intervalMs: 50, onTimeout: 'resolve' });
     expect(botOutput).toContain('call ended: caller-hangup');
   }, 30_000);
 });

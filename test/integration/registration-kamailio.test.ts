@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { startKamailio, type Kamailio } from './harness/kamailio.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { TestBotServer } from './harness/test-bot.js';
@@ -28,14 +28,12 @@ afterEach(async () => {
 
 describe('PBX registration (Kamailio as registrar)', () => {
   it('registers with digest, refreshes, a call to the extension reaches the bot, re-registers after a Kamailio restart', async () => {
-    const kamPort = await freeUdpPort();
+    const kamPort = await reservePort(); // also where the restarted Kamailio listens, below
     kamailio = await startKamailio(kamPort);
     bots = await TestBotServer.start((c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 500)));
-    const sipPort = await freeUdpPort();
-    const metricsPort = await freeTcpPort();
-    const rtpBase = await freeUdpRange(4);
+    const rtpBase = await reservePorts(4);
     bridge = new BridgeProcess(`sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  listen: [{ transport: udp, host: 127.0.0.1, port: 0 }]
   timers: { t1Ms: 50 }
 media: { rtpPortMin: ${rtpBase}, rtpPortMax: ${rtpBase + 3} }
 bots:
@@ -43,9 +41,10 @@ bots:
 registrations:
   - { name: pbx-main, server: 127.0.0.1, port: ${kamPort}, domain: pbx.test, username: alice, password: s3cret-pw, extension: "1001", expires: 60, retrySec: 1, retryMaxSec: 2, bot: tester }
 logging: { level: debug }
-metrics: { enabled: true, host: 127.0.0.1, port: ${metricsPort} }
+metrics: { enabled: true, host: 127.0.0.1, port: 0 }
 `);
     await bridge.start();
+    const metricsPort = bridge.metricsPort;
     // Kamailio caps the binding at 2 s (max_expires): registered, then refreshed a second later.
     await bridge.waitForLog((l) => l.msg === 'registered' && l.expires === 2, 5000);
     const firstAt = bridge.logs.filter((l) => l.msg === 'registered').length;

@@ -9,7 +9,7 @@ import { describeSipp, runSipp } from './harness/sipp.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { TestBotServer } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { metric } from './harness/metrics.js';
 
 let bridge: BridgeProcess | undefined;
@@ -29,20 +29,20 @@ describe('PBX registration (SIPp as registrar)', () => {
   it('registers with digest, refreshes, takes calls for the extension to the bot, un-registers on shutdown', async () => {
     registrar = await startSippUas({ scenario: 'uas-registrar-401-refresh-unregister.xml', timeoutMs: 20_000 });
     bots = await TestBotServer.start((c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 500)));
-    const sipPort = await freeUdpPort();
-    const metricsPort = await freeTcpPort();
-    const rtpBase = await freeUdpRange(4);
+    const rtpBase = await reservePorts(4);
     bridge = new BridgeProcess(`sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  listen: [{ transport: udp, host: 127.0.0.1, port: 0 }]
 media: { rtpPortMin: ${rtpBase}, rtpPortMax: ${rtpBase + 3} }
 bots:
   tester: { url: "${bots.url}", sampleRate: 8000 }
 registrations:
   - { name: pbx-main, server: 127.0.0.1, port: ${registrar.port}, username: alice, password: s3cret-pw, extension: "1001", expires: 60, bot: tester }
 logging: { level: debug }
-metrics: { enabled: true, host: 127.0.0.1, port: ${metricsPort} }
+metrics: { enabled: true, host: 127.0.0.1, port: 0 }
 `);
     await bridge.start();
+    const sipPort = bridge.sipPort();
+    const metricsPort = bridge.metricsPort;
     // First registration, then the refresh (the registrar granted 4 s, so it comes after ~1 s).
     await bridge.waitForLog((l) => l.msg === 'registered' && l.expires === 4, 5000);
     await bridge.waitForLog((l) => l.msg === 'registered' && l.expires === 600, 5000);
@@ -65,10 +65,9 @@ metrics: { enabled: true, host: 127.0.0.1, port: ${metricsPort} }
 
   it('a caller that is not the registrar cannot reach the extension (no trunk allows it): 403', async () => {
     registrar = await startSippUas({ scenario: 'uas-registrar-401-refresh-unregister.xml', timeoutMs: 20_000 });
-    const sipPort = await freeUdpPort();
-    const rtpBase = await freeUdpRange(4);
+    const rtpBase = await reservePorts(4);
     bridge = new BridgeProcess(`sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  listen: [{ transport: udp, host: 127.0.0.1, port: 0 }]
 media: { rtpPortMin: ${rtpBase}, rtpPortMax: ${rtpBase + 3} }
 bots:
   echo: { builtin: echo }
@@ -78,6 +77,7 @@ logging: { level: debug }
 metrics: { enabled: false }
 `);
     await bridge.start();
+    const sipPort = bridge.sipPort();
     await bridge.waitForLog((l) => l.msg === 'registered', 5000);
     const run = await runSipp({ scenario: 'uac-expect-403.xml', target: { host: '127.0.0.1', port: sipPort }, service: '1001', keys: { rtp_port: 4000 }, localHost: '127.0.0.2' });
     expect(run.code, describeSipp(run)).toBe(0);
@@ -87,11 +87,9 @@ metrics: { enabled: false }
     // Registrar #1 grants 2 s (refresh due after 1 s) and then goes away; T1 = 50 ms makes Timer F 3.2 s.
     registrar = await startSippUas({ scenario: 'uas-registrar-401-then-grant.xml', keys: { granted: 2 }, timeoutMs: 20_000 });
     const registrarPort = registrar.port;
-    const sipPort = await freeUdpPort();
-    const metricsPort = await freeTcpPort();
-    const rtpBase = await freeUdpRange(4);
+    const rtpBase = await reservePorts(4);
     bridge = new BridgeProcess(`sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${sipPort} }]
+  listen: [{ transport: udp, host: 127.0.0.1, port: 0 }]
   timers: { t1Ms: 50 }
 media: { rtpPortMin: ${rtpBase}, rtpPortMax: ${rtpBase + 3} }
 bots:
@@ -99,9 +97,10 @@ bots:
 registrations:
   - { name: pbx-main, server: 127.0.0.1, port: ${registrarPort}, username: alice, password: s3cret-pw, extension: "1001", expires: 60, retrySec: 1, retryMaxSec: 4, bot: echo }
 logging: { level: debug }
-metrics: { enabled: true, host: 127.0.0.1, port: ${metricsPort} }
+metrics: { enabled: true, host: 127.0.0.1, port: 0 }
 `);
     await bridge.start();
+    const metricsPort = bridge.metricsPort;
     await bridge.waitForLog((l) => l.msg === 'registered' && l.expires === 2, 5000);
     expect(await metric(metricsPort, 'trunkbridge_registration_up')).toBe('trunkbridge_registration_up{registration="pbx-main"} 1');
     const first = await registrar.done;

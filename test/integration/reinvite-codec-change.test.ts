@@ -9,7 +9,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { runSipp, describeSipp } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 import { readPcapRtp } from './harness/pcap.js';
 import { bestLaggedCorrelation, goertzelAmplitude, l16, rmsEnvelope, sineL16 } from './harness/signal.js';
@@ -23,16 +23,13 @@ let bots: TestBotServer;
 let sipPort: number;
 
 beforeAll(async () => {
-  sipPort = await freeUdpPort();
-  const rtpBase = await freeUdpRange(8);
+  const rtpBase = await reservePorts(8);
   bots = await TestBotServer.start((c: BotConnection) => {
     // After `start`, 4 s of a 1 kHz tone: queued before the re-INVITE, still playing after it.
     c.ws.once('message', () => c.sendPcm(sineL16(TONE_HZ, BOT_RATE, 4000)));
   });
   bridge = new BridgeProcess(
     testConfig({
-      sipPort,
-      metricsPort: await freeTcpPort(),
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 7,
       bots: { tester: `{ url: "${bots.url}", sampleRate: ${BOT_RATE}, connectTimeoutMs: 2000 }` },
@@ -42,6 +39,7 @@ beforeAll(async () => {
     }),
   );
   await bridge.start();
+  sipPort = bridge.sipPort();
 });
 
 afterAll(async () => {

@@ -13,7 +13,8 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { runSipp, describeSipp } from './harness/sipp.js';
 import { TestBotServer } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { testConfig } from './harness/config.js';
 import { readPcapRtp } from './harness/pcap.js';
 import { baresipCall } from './harness/baresip.js';
@@ -39,13 +40,9 @@ describe('RTCP end to end', () => {
   });
 
   async function startBridge(botUrl: string): Promise<{ bridge: BridgeProcess; sipPort: number; metricsPort: number }> {
-    const sipPort = await freeUdpPort();
-    const metricsPort = await freeTcpPort();
-    const rtpBase = await freeUdpRange(8);
+    const rtpBase = await reservePorts(8);
     const bridge = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort,
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 7,
         bots: { tester: `{ url: "${botUrl}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
@@ -56,14 +53,14 @@ describe('RTCP end to end', () => {
     cleanups.push(async () => {
       await bridge.stop();
     });
-    return { bridge, sipPort, metricsPort };
+    return { bridge, sipPort: bridge.sipPort(), metricsPort: bridge.metricsPort };
   }
 
   it('SIPp caller: the bridge sends valid SR + SDES to RTP port + 1 that match its RTP, and ends with BYE', async () => {
     const bots = await TestBotServer.start(() => {});
     cleanups.push(() => bots.close());
     const { sipPort } = await startBridge(bots.url);
-    const callerRtp = await freeUdpRange(2);
+    const callerRtp = await reservePorts(2); // RTP here, RTCP on the odd port above
     const rtp = await RtpListener.start(callerRtp);
     cleanups.push(() => rtp.close());
     const rtcp = await udpCollector(callerRtp + 1);
@@ -81,7 +78,9 @@ describe('RTCP end to end', () => {
     expect(run.code, describeSipp(run)).toBe(0);
     const bot = await bots.nextConnection();
     await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
-    await new Promise((r) => setTimeout(r, 200)); // the BYE report leaves as the call closes
+    // The BYE report leaves as the call closes: wait for it (the assertions below say what is missing).
+    const endsWithBye = (d: Buffer | undefined): boolean => (d ? parseRtcpCompound(d)?.at(-1)?.type === 'bye' : false);
+    await waitFor(() => endsWithBye(rtcp.datagrams.at(-1)), { timeoutMs: 2000, onTimeout: 'resolve' });
 
     expect(rtcp.datagrams.length).toBeGreaterThanOrEqual(2);
     const compounds = rtcp.datagrams.map((d) => parseRtcpCompound(d));

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { runSipp, describeSipp } from './harness/sipp.js';
 import { TestBotServer } from './harness/test-bot.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 
 describe('RTP timeout', () => {
@@ -16,13 +16,10 @@ describe('RTP timeout', () => {
   });
 
   it('a caller that sends no RTP for rtpTimeoutSec gets a BYE; the bot gets stop rtp-timeout', async () => {
-    const sipPort = await freeUdpPort();
-    const rtpBase = await freeUdpRange(4);
+    const rtpBase = await reservePorts(5);
     bots = await TestBotServer.start();
     bridge = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort: await freeTcpPort(),
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 4,
         bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
@@ -31,12 +28,13 @@ describe('RTP timeout', () => {
       }),
     );
     await bridge.start();
+    const sipPort = bridge.sipPort();
     const started = Date.now();
     const run = await runSipp({
       scenario: 'uac-expect-bye-from-bridge.xml',
       target: { host: '127.0.0.1', port: sipPort },
       service: '+15550100',
-      keys: { rtp_port: await freeUdpPort() },
+      keys: { rtp_port: await reservePort() }, // reserved: nothing listens there, as for a caller gone silent
       timeoutMs: 10_000,
     });
     expect(run.code, describeSipp(run)).toBe(0);

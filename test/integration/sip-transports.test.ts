@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { runBaresip } from './harness/baresip.js';
@@ -21,25 +21,23 @@ let tlsPort: number;
 
 beforeAll(async () => {
   cert = makeTestCert('localhost');
-  tcpPort = await freeTcpPort();
-  tlsPort = await freeTcpPort();
-  const rtpBase = await freeUdpRange(4);
+  const rtpBase = await reservePorts(4);
   listener = await RtpListener.start();
   bridge = new BridgeProcess(
     testConfig({
-      sipPort: await freeUdpPort(),
-      metricsPort: await freeTcpPort(),
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 3,
       extraListen: [
-        `{ transport: tcp, host: 127.0.0.1, port: ${tcpPort} }`,
-        `{ transport: tls, host: 127.0.0.1, port: ${tlsPort}, certFile: "${cert.certFile}", keyFile: "${cert.keyFile}" }`,
+        '{ transport: tcp, host: 127.0.0.1, port: 0 }',
+        `{ transport: tls, host: 127.0.0.1, port: 0, certFile: "${cert.certFile}", keyFile: "${cert.keyFile}" }`,
       ],
       bots: { echo: '{ builtin: echo }' },
       numbers: { '+15550100': 'echo' },
     }),
   );
   await bridge.start();
+  tcpPort = bridge.sipPort('tcp');
+  tlsPort = bridge.sipPort('tls');
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { runSipp, describeSipp } from './harness/sipp.js';
 import { TestBotServer } from './harness/test-bot.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 
 describe('trunk srtp: required', () => {
@@ -15,13 +15,10 @@ describe('trunk srtp: required', () => {
   let sipPort: number;
 
   beforeAll(async () => {
-    sipPort = await freeUdpPort();
-    const rtpBase = await freeUdpRange(4);
+    const rtpBase = await reservePorts(4);
     bots = await TestBotServer.start(() => {});
     bridge = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort: await freeTcpPort(),
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 3,
         bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
@@ -30,6 +27,7 @@ describe('trunk srtp: required', () => {
       }),
     );
     await bridge.start();
+    sipPort = bridge.sipPort();
   });
 
   afterAll(async () => {
@@ -42,7 +40,7 @@ describe('trunk srtp: required', () => {
       scenario: 'uac-plain-rtp-expect-488.xml',
       target: { host: '127.0.0.1', port: sipPort },
       service: '+15550100',
-      keys: { rtp_port: await freeUdpPort() },
+      keys: { rtp_port: await reservePort() }, // rejected before any media: nothing listens there
     });
     expect(run.code, describeSipp(run)).toBe(0);
     const line = await bridge.waitForLog((l) => l.msg === 'call rejected' && l.status === 488);

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { testConfig } from './harness/config.js';
 import { startDnsmasq, type Dnsmasq } from './harness/dnsmasq.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
 import { describeSipp } from './harness/sipp.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { TestBotServer } from './harness/test-bot.js';
@@ -35,7 +35,7 @@ async function post(port: number, path: string, body: unknown): Promise<{ status
 /** Two SIPp carriers behind one SRV name; the bridge points at dnsmasq and uses `t1Ms` for its timers. */
 async function setup(firstScenario: { scenario: string; args?: string[] }, t1Ms: number) {
   const first = await startSippUas({ ...firstScenario, timeoutMs: 20_000 });
-  const agentRtp = await freeUdpPort();
+  const agentRtp = await reservePort(); // named in the callee's SDP; nothing listens there
   const second = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', keys: { agent_rtp_port: agentRtp }, timeoutMs: 20_000 });
   sipps.push(first, second);
   dns = await startDnsmasq(
@@ -47,13 +47,10 @@ async function setup(firstScenario: { scenario: string; args?: string[] }, t1Ms:
     ],
     '_sip._udp.carrier.test',
   );
-  const metricsPort = await freeTcpPort();
-  const rtpBase = await freeUdpRange(4);
+  const rtpBase = await reservePorts(5);
   bots = await TestBotServer.start();
   bridge = new BridgeProcess(
     testConfig({
-      sipPort: await freeUdpPort(),
-      metricsPort,
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 4,
       bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
@@ -66,7 +63,7 @@ outboundTrunks:
 `,
   );
   await bridge.start();
-  return { first, second, metricsPort };
+  return { first, second, metricsPort: bridge.metricsPort };
 }
 
 describe('RFC 3263 SRV failover: dnsmasq + two SIPp carriers', () => {

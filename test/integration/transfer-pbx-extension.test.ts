@@ -15,7 +15,7 @@ import { RtpListener } from './harness/rtp-listener.js';
 import { AgentMedia } from './harness/agent-media.js';
 import { readPcapRtp } from './harness/pcap.js';
 import { bestLaggedCorrelation, goertzelAmplitude, rmsEnvelope, strongestWindow } from './harness/signal.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 
 let bridge: BridgeProcess | undefined;
@@ -42,13 +42,9 @@ describe('ext: transfer through the registered PBX (SIPp as PBX and as carrier)'
     // -m 2: the registration dialog and the transfer INVITE are two SIPp calls (two Call-IDs).
     pbx = await startSippUas({ scenario: 'uas-pbx-register-then-answer-transfer.xml', calls: 2, keys: { agent_rtp_port: phone.port }, timeoutMs: 25_000 });
     bots = await TestBotServer.start((c) => c.ws.once('message', () => c.sendJson({ type: 'transfer', to: 'ext:1002', method: 'bridge' })));
-    const sipPort = await freeUdpPort();
-    const metricsPort = await freeTcpPort();
-    const rtpBase = await freeUdpRange(6);
+    const rtpBase = await reservePorts(6);
     bridge = new BridgeProcess(
       testConfig({
-        sipPort,
-        metricsPort,
         rtpPortMin: rtpBase,
         rtpPortMax: rtpBase + 5,
         extraMedia: '  latching: off',
@@ -62,6 +58,7 @@ describe('ext: transfer through the registered PBX (SIPp as PBX and as carrier)'
 `,
     );
     await bridge.start();
+    const sipPort = bridge.sipPort();
     await bridge.waitForLog((l) => l.msg === 'registered' && l.expires === 60, 5000);
 
     callerRtp = await RtpListener.start();

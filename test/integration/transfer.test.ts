@@ -8,7 +8,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { readPcapRtp } from './harness/pcap.js';
@@ -26,16 +26,12 @@ let behaviour: (c: BotConnection) => void = () => {};
 let noAnswerPort: number;
 
 beforeAll(async () => {
-  sipPort = await freeUdpPort();
-  noAnswerPort = await freeUdpPort();
-  metricsPort = await freeTcpPort();
-  const rtpBase = await freeUdpRange(6);
+  noAnswerPort = await reservePort();
+  const rtpBase = await reservePorts(6);
   bots = await TestBotServer.start((c) => behaviour(c));
   listener = await RtpListener.start();
   bridge = new BridgeProcess(
     testConfig({
-      sipPort,
-      metricsPort,
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 5,
       extraMedia: '  latching: off',
@@ -51,6 +47,8 @@ transferDestinations:
 `,
   );
   await bridge.start();
+  sipPort = bridge.sipPort();
+  metricsPort = bridge.metricsPort;
 });
 
 afterAll(async () => {
@@ -64,8 +62,7 @@ function caller(scenario: string, keys: Record<string, string> = {}) {
 }
 
 async function nextBot(count: number): Promise<BotConnection> {
-  const deadline = Date.now() + 5000;
-  while (bots.connections.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await bots.connectionCount(count, 5000);
   return bots.connections[count - 1];
 }
 

@@ -12,7 +12,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp, type SippOptions } from './harness/sipp.js';
 import { TestBotServer } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './harness/ports.js';
+import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 
 let bridge: BridgeProcess;
@@ -33,15 +33,12 @@ function sipp(scenario: string, extra: Partial<SippOptions> = {}) {
 }
 
 beforeAll(async () => {
-  sipPort = await freeUdpPort();
-  const rtpBase = await freeUdpRange(8);
+  const rtpBase = await reservePorts(8);
   defaultBot = await TestBotServer.start();
   agentBot = await TestBotServer.start();
   listener = await RtpListener.start();
   bridge = new BridgeProcess(
     testConfig({
-      sipPort,
-      metricsPort: await freeTcpPort(),
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 7,
       allow: ['127.0.0.1'],
@@ -67,6 +64,7 @@ beforeAll(async () => {
     }),
   );
   await bridge.start();
+  sipPort = bridge.sipPort();
 });
 
 afterAll(async () => {

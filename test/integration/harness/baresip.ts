@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeUdpPort, freeUdpRange } from './ports.js';
+import { reservePorts } from '../../helpers/ports.js';
 
 export interface BaresipCallOptions {
   /** Bridge SIP address (loopback only). */
@@ -138,14 +138,15 @@ async function run(o: RunOptions): Promise<RunResult> {
   mkdirSync(rec);
   const wav = join(dir, 'source.wav');
   writeFileSync(wav, wavBytes(o.source.pcm, o.source.sampleRate));
-  const sipPort = await freeUdpPort();
-  const rtpBase = await freeUdpRange(4);
+  // Its SIP sockets take port 0, the kernel's pick: baresip is the caller and names its ports in Via/Contact
+  // itself. Its RTP range is reserved instead: unset, baresip would pick from a range that includes ours.
+  const rtpBase = await reservePorts(4);
   const modules = ['g711.so', 'g722.so', 'opus.so', 'aufile.so', 'aubridge.so', 'sndfile.so', 'menu.so', ...(o.modules ?? [])];
   writeFileSync(
     join(dir, 'config'),
     [
       'poll_method epoll',
-      `sip_listen 127.0.0.1:${sipPort}`,
+      'sip_listen 127.0.0.1:0',
       ...(o.caFile ? [`sip_cafile ${o.caFile}`] : []),
       'net_interface 127.0.0.1',
       `rtp_ports ${rtpBase}-${rtpBase + 3}`,

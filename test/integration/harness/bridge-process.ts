@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -12,6 +13,13 @@ export interface LogLine {
   level: number;
   msg: string;
   [key: string]: unknown;
+}
+
+/** What the bridge's `trunkbridge ready` line says it bound: the kernel's picks where the config said port 0. */
+export interface ReadyInfo {
+  sip: Array<{ address: string; port: number; transport: string }>;
+  metrics?: { host: string; port: number };
+  rtp: { min: number; max: number };
 }
 
 /**
@@ -24,6 +32,7 @@ export class BridgeProcess {
   private child: ChildProcess | undefined;
   private exitCode: number | null | undefined;
   private exited!: Promise<number | null>;
+  private readyInfo: ReadyInfo | undefined;
 
   constructor(readonly configYaml: string) {}
 
@@ -61,21 +70,43 @@ export class BridgeProcess {
       }
     });
     child.stderr!.setEncoding('utf8').on('data', (c: string) => this.stderr.push(c));
-    await this.waitForLog((l) => l.msg === 'trunkbridge ready', timeoutMs).catch((err: Error) => {
+    const ready = await this.waitForLog((l) => l.msg === 'trunkbridge ready', timeoutMs).catch((err: Error) => {
       throw new Error(`${err.message}\nstderr: ${this.stderr.join('')}\nlogs: ${JSON.stringify(this.logs.slice(-10))}`);
     });
+    this.readyInfo = ready as unknown as ReadyInfo;
+  }
+
+  /** The listeners and RTP range the bridge reported in its `trunkbridge ready` line. */
+  get ready(): ReadyInfo {
+    if (!this.readyInfo) throw new Error('bridge not started');
+    return this.readyInfo;
+  }
+
+  /** The port the bridge's first `transport` SIP listener bound (configure port 0 and read it here). */
+  sipPort(transport: 'udp' | 'tcp' | 'tls' = 'udp'): number {
+    const l = this.ready.sip.find((a) => a.transport === transport);
+    if (!l) throw new Error(`bridge has no ${transport} SIP listener: ${JSON.stringify(this.ready.sip)}`);
+    return l.port;
+  }
+
+  /** The port the bridge's metrics/HTTP listener bound. */
+  get metricsPort(): number {
+    const m = this.ready.metrics;
+    if (!m) throw new Error('bridge has no metrics listener');
+    return m.port;
   }
 
   /** Resolves with the first log line matching `pred` (already seen or future). */
   async waitForLog(pred: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.logs.find(pred);
-      if (hit) return hit;
-      if (this.exitCode !== undefined) throw new Error(`bridge exited (${this.exitCode}) before the expected log line`);
-      if (Date.now() > deadline) throw new Error('timed out waiting for a bridge log line');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    return waitFor(
+      () => {
+        const hit = this.logs.find(pred);
+        if (hit) return hit;
+        if (this.exitCode !== undefined) throw new Error(`bridge exited (${this.exitCode}) before the expected log line`);
+        return undefined;
+      },
+      { timeoutMs, what: 'a bridge log line' },
+    );
   }
 
   /** Open file descriptors of the bridge process (sockets included): the leak check. */

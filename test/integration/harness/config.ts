@@ -1,7 +1,10 @@
 /** Builds a bridge config for one test: loopback only, its own SIP port and RTP range. */
 export interface TestConfigOptions {
-  sipPort: number;
-  metricsPort: number;
+  /** UDP SIP port; default 0, the kernel's pick (read it back with BridgeProcess.sipPort()). */
+  sipPort?: number;
+  /** Metrics/HTTP port; default 0 (read it back with BridgeProcess.metricsPort). */
+  metricsPort?: number;
+  /** The bridge's RTP range: reserve it (test/helpers/ports.ts), the bridge binds its ports as calls need them. */
   rtpPortMin: number;
   rtpPortMax: number;
   /** Trunk allow list (default 127.0.0.1). */
@@ -29,7 +32,7 @@ export function testConfig(o: TestConfigOptions): string {
     .map(([num, bot]) => `      "${num}": { bot: ${bot} }`)
     .join('\n');
   return `sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${o.sipPort} }${(o.extraListen ?? []).map((l) => `, ${l}`).join('')}]
+  listen: [{ transport: udp, host: 127.0.0.1, port: ${o.sipPort ?? 0} }${(o.extraListen ?? []).map((l) => `, ${l}`).join('')}]
 ${o.extraSip ?? ''}
 media:
   rtpPortMin: ${o.rtpPortMin}
@@ -44,6 +47,6 @@ inboundTrunks:
 ${o.trunkBot ? `    bot: ${o.trunkBot}\n` : ''}${numbers ? `    numbers:\n${numbers}\n` : ''}${o.trunkExtra ?? ''}
 ${o.extraTrunks ?? ''}
 logging: { level: debug }
-metrics: { enabled: true, host: 127.0.0.1, port: ${o.metricsPort} }
+metrics: { enabled: true, host: 127.0.0.1, port: ${o.metricsPort ?? 0} }
 `;
 }

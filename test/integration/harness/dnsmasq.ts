@@ -3,7 +3,8 @@ import { Resolver } from 'node:dns/promises';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeUdpPort } from './ports.js';
+import { reservePort } from '../../helpers/ports.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 /** The dnsmasq binary (Debian dnsmasq-base puts it in /usr/sbin, not always on a test runner's PATH). */
 export const DNSMASQ = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq';
@@ -23,7 +24,8 @@ export interface Dnsmasq {
  * Resolves once `probe` (an SRV name) answers.
  */
 export async function startDnsmasq(records: string[], probe: string): Promise<Dnsmasq> {
-  const port = await freeUdpPort();
+  // dnsmasq cannot bind port 0 (--port=0 turns DNS off) and reports no port: it gets a reserved one.
+  const port = await reservePort();
   const dir = mkdtempSync(join(tmpdir(), 'dnsmasq-'));
   const args = [
     '--no-daemon', '--no-resolv', '--no-hosts', '--bind-interfaces', '--listen-address=127.0.0.1', `--port=${port}`,
@@ -39,19 +41,23 @@ export async function startDnsmasq(records: string[], probe: string): Promise<Dn
   const server = `127.0.0.1:${port}`;
   const resolver = new Resolver({ timeout: 200, tries: 1 });
   resolver.setServers([server]);
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${out}`);
-    try {
-      await resolver.resolveSrv(probe);
-      break;
-    } catch (err) {
-      if (i >= 25) {
-        child.kill('SIGKILL');
-        throw new Error(`dnsmasq not answering ${probe}: ${(err as Error).message}\n${out}`);
+  let lastError = '';
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`dnsmasq exited: ${out}`);
+      try {
+        await resolver.resolveSrv(probe);
+        return true;
+      } catch (err) {
+        lastError = (err as Error).message;
+        return false;
       }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+    },
+    { timeoutMs: 8000, intervalMs: 100, what: `dnsmasq to answer ${probe}`, detail: () => `${lastError}\n${out}` },
+  ).catch((err: Error) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   return {
     server,
     log: () => out,

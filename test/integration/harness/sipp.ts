@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { SIPP_DIR } from './bridge-process.js';
-import { freeTcpPort, freeUdpPort, freeUdpRange } from './ports.js';
+import { reservePort, reservePorts } from '../../helpers/ports.js';
 
 export interface SippRun {
   /** SIPp's exit code: 0 when every call followed the scenario, 1 when some failed. */
@@ -44,10 +44,10 @@ export interface SippRunFiles {
   mediaPort: number;
 }
 
-/** A temp folder for SIPp's error and message traces, and four free media ports (SIPp binds -mp and the three above). */
+/** A temp folder for SIPp's error and message traces, and four reserved media ports (SIPp binds -mp and the three above). */
 export async function prepareSippRun(prefix: string): Promise<SippRunFiles> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, errFile: join(dir, 'errors.log'), msgFile: join(dir, 'messages.log'), mediaPort: await freeUdpRange(4) };
+  return { dir, errFile: join(dir, 'errors.log'), msgFile: join(dir, 'messages.log'), mediaPort: await reservePorts(4) };
 }
 
 /** The SIPp arguments every test run shares: scenario, loopback ports, call count, time limit, traces, -key pairs. */
@@ -80,8 +80,7 @@ export async function runSipp(opts: SippOptions): Promise<SippRun> {
   if (!/^127\.|^::1$/.test(opts.target.host)) throw new Error('tests send SIP to loopback only');
   const files = await prepareSippRun('sipp-');
   const { dir, errFile, msgFile } = files;
-  const stream = opts.transport === 't1' || opts.transport === 'l1';
-  const localPort = stream ? await freeTcpPort() : await freeUdpPort();
+  const localPort = await reservePort();
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const args = [
     `${opts.target.host}:${opts.target.port}`,

@@ -1,5 +1,6 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../../helpers/wait-for.js';
 
 /** What one bot connection saw: the bridge's JSON events and the PCM frames in arrival order. */
 export class BotConnection {
@@ -7,7 +8,6 @@ export class BotConnection {
   readonly frames: Buffer[] = [];
   readonly headers: Record<string, string | string[] | undefined>;
   closeCode: number | undefined;
-  private waiters: Array<() => void> = [];
 
   constructor(
     readonly ws: WebSocket,
@@ -17,11 +17,9 @@ export class BotConnection {
     ws.on('message', (data, isBinary) => {
       if (isBinary) this.frames.push(Buffer.from(data as Buffer));
       else this.events.push(JSON.parse(String(data)) as Record<string, unknown>);
-      this.wake();
     });
     ws.on('close', (code) => {
       this.closeCode = code;
-      this.wake();
     });
   }
 
@@ -33,30 +31,13 @@ export class BotConnection {
     this.ws.send(pcm, { binary: true });
   }
 
-  /** Waits until `pred` holds (re-checked on every message). */
+  /** Waits until `pred` holds (re-checked every 20 ms). */
   async until(pred: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`test bot: timed out waiting for ${what}; events: ${JSON.stringify(this.events)}`);
-      await new Promise<void>((res) => {
-        const t = setTimeout(res, Math.min(left, 200));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          res();
-        });
-      });
-    }
+    await waitFor(pred, { timeoutMs, what: `test bot: ${what}`, detail: () => `events: ${JSON.stringify(this.events)}` });
   }
 
   event(type: string): Record<string, unknown> | undefined {
     return this.events.find((e) => e.type === type);
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
   }
 }
 
@@ -81,13 +62,14 @@ export class TestBotServer {
     return server;
   }
 
+  /** The first connection from the bridge (already made or future). */
   async nextConnection(timeoutMs = 15_000): Promise<BotConnection> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.connections.length === 0) {
-      if (Date.now() > deadline) throw new Error('test bot: no connection from the bridge');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return this.connections[0];
+    return waitFor(() => this.connections[0], { timeoutMs, what: 'test bot: a connection from the bridge' });
+  }
+
+  /** Waits until the bridge has opened `count` connections in all. */
+  async connectionCount(count: number, timeoutMs = 15_000): Promise<void> {
+    await waitFor(() => this.connections.length >= count, { timeoutMs, what: `test bot: ${count} connections from the bridge` });
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type BotTarget,
   type StartMessage,
 } from '../../../src/bot/index.js';
+import { reservePort } from '../../helpers/ports.js';
 
 const logger = silentLogger();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -330,11 +331,8 @@ describe('connectBot failures', () => {
   }
 
   it('refused: nothing listening', async () => {
-    // Bind then close to get a port that is very likely free.
-    const srv = createServer();
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-    const port = (srv.address() as AddressInfo).port;
-    await new Promise<void>((r) => srv.close(() => r()));
+    // A reserved port (test/helpers/ports.ts): nothing listens there, and nothing else can start to.
+    const port = await reservePort();
     await expectConnectError(
       connectBot(target(`ws://127.0.0.1:${port}/x?token=abc`), { callId: 'c', clock: new SystemClock(), logger }),
       /ECONNREFUSED/,

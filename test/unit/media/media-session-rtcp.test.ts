@@ -10,6 +10,7 @@ import { codecRegistry } from '../../../src/media/codecs/index.js';
 import { MediaSession, type MediaSessionOptions } from '../../../src/media/media-session.js';
 import { RtpPortPool, writeRtpPacket } from '../../../src/media/rtp/index.js';
 import { ntpMiddle32, parseRtcpCompound, writeReceiverReport, writeSdesCname, type RtcpPacket } from '../../../src/media/rtcp/index.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const PCMU = codecRegistry.get('PCMU')!;
 const LOOPBACK = '127.0.0.1';
@@ -94,7 +95,7 @@ async function feed(session: MediaSession, far: Listener, port: number, clock: M
     await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0xfeed }, Buffer.alloc(160, 0xff)), port);
   }
   // let the datagrams land before the clock moves
-  for (let i = 0; i < 50 && session.stats.packetsReceived < seqs.length; i++) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(() => session.stats.packetsReceived >= seqs.length, { timeoutMs: 250, intervalMs: 5, onTimeout: 'resolve' });
   clock.advance(0);
 }
 

@@ -9,6 +9,7 @@ import { MediaSession } from '../../../src/media/media-session.js';
 import { parseRtpPacket, RtpPortPool, writeRtpPacket } from '../../../src/media/rtp/index.js';
 import { parseRtcpCompound } from '../../../src/media/rtcp/index.js';
 import { SrtpContext, type SrtpSuite } from '../../../src/media/srtp/index.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const PCMU = codecRegistry.get('PCMU')!;
 const LOOPBACK = '127.0.0.1';
@@ -25,8 +26,9 @@ async function udp(): Promise<{ socket: dgram.Socket; got: Buffer[] }> {
   return { socket, got };
 }
 
+// Resolves on timeout too: the assertions after each wait report what did not arrive.
 const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(cond, { timeoutMs: 2000, intervalMs: 5, onTimeout: 'resolve' });
 };
 
 describe.each(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const)('MediaSession with SRTP %s', (suite: SrtpSuite) => {

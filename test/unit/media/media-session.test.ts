@@ -6,6 +6,7 @@ import { MediaSession, type MediaSessionOptions } from '../../../src/media/media
 import { writeRtpPacket, RtpPortPool, type RtpSocket } from '../../../src/media/rtp/index.js';
 import { FarEnd, LOOPBACK, decodeAll } from './helpers/far-end.js';
 import { db, generateTone, goertzel, int16ToL16, l16ToInt16, ToneGenerator } from '../../helpers/audio.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const PCMU = codecRegistry.get('PCMU')!;
 const PCMA = codecRegistry.get('PCMA')!;
@@ -358,10 +359,9 @@ describe('MediaSession send path', () => {
   });
 });
 
-/** Lets queued I/O callbacks (UDP delivery on loopback) run; no timers involved. */
+/** Lets queued I/O callbacks (UDP delivery on loopback) run until `pred` holds. */
 async function until(pred: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000 && !pred(); i++) await new Promise((r) => setImmediate(r));
-  if (!pred()) throw new Error(`timed out waiting for ${what}`);
+  await waitFor(pred, { timeoutMs: 2000, intervalMs: 1, what });
 }
 
 describe('MediaSession jitter buffer', () => {

@@ -2,9 +2,10 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortPoolExhaustedError } from '../../../src/core/errors.js';
 import { RtpPortPool, type RtpSocket } from '../../../src/media/rtp/index.js';
+import { reservePorts } from '../../helpers/ports.js';
 
-// A random high base so parallel runs on one machine rarely meet.
-const base = () => 40000 + 2 * Math.floor(Math.random() * 5000);
+// A reserved block (test/helpers/ports.ts): the tests expect exact ports, so nothing else may hold them.
+const base = () => reservePorts(22);
 
 const open: RtpSocket[] = [];
 const foreign: dgram.Socket[] = [];
@@ -28,7 +29,7 @@ async function take(pool: RtpPortPool): Promise<RtpSocket> {
 
 describe('RtpPortPool', () => {
   it('hands out even ports in range, bound on the host, and counts them', async () => {
-    const min = base() + 1; // odd min rounds up
+    const min = (await base()) + 1; // odd min rounds up
     const pool = new RtpPortPool({ min, max: min + 9, host: '127.0.0.1' });
     const a = await take(pool);
     const b = await take(pool);
@@ -40,7 +41,7 @@ describe('RtpPortPool', () => {
 
   it('skips a port someone else holds (EADDRINUSE)', async () => {
     // A base whose first port we can hold ourselves (another process may hold a random pick: try again).
-    let min = base();
+    let min = await base();
     for (let attempt = 0; ; attempt++) {
       const other = dgram.createSocket('udp4');
       foreign.push(other);
@@ -50,7 +51,7 @@ describe('RtpPortPool', () => {
       });
       if (bound) break;
       if (attempt > 20) throw new Error('no free port to hold');
-      min = base();
+      min = await base();
     }
     const pool = new RtpPortPool({ min, max: min + 4, host: '127.0.0.1' });
     const s = await take(pool);
@@ -58,7 +59,7 @@ describe('RtpPortPool', () => {
   });
 
   it('throws PortPoolExhaustedError when every port is taken, and reuses a closed one', async () => {
-    const min = base();
+    const min = await base();
     const pool = new RtpPortPool({ min, max: min + 3, host: '127.0.0.1' });
     const a = await take(pool);
     await take(pool);
@@ -71,14 +72,14 @@ describe('RtpPortPool', () => {
   });
 
   it('gives different ports to concurrent allocations', async () => {
-    const min = base();
+    const min = await base();
     const pool = new RtpPortPool({ min, max: min + 20, host: '127.0.0.1' });
     const socks = await Promise.all([0, 1, 2, 3].map(() => take(pool)));
     expect(new Set(socks.map((s) => s.port)).size).toBe(4);
   });
 
   it('binds IPv6 loopback', async () => {
-    const min = base();
+    const min = await base();
     const pool = new RtpPortPool({ min, max: min + 2, host: '::1' });
     const s = await take(pool);
     expect(s.socket.address().family).toBe('IPv6');

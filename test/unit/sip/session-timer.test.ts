@@ -9,6 +9,7 @@ import { SipUserAgent } from '../../../src/sip/ua/user-agent.js';
 import { parseSipMessage } from '../../../src/sip/parser/parse.js';
 import type { SipRequest } from '../../../src/sip/message/types.js';
 import { RawPeer, requestText, SDP_ANSWER, SDP_OFFER } from './helpers/raw-uac.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let clock: ManualClock;
 let ua: SipUserAgent;
@@ -38,8 +39,7 @@ async function answeredCall(extra: string[]) {
   const callId = `st-${n}-${Date.now()}`;
   peer.send(requestText({ method: 'INVITE', cseq: 1, port: peer.port, callId, branch: `z9hG4bKst${n}`, body: SDP_OFFER, extra }), uaPort);
   await peer.response(100);
-  for (let i = 0; i < 200 && !calls.find((c) => c.callId === callId); i++) await new Promise((r) => setTimeout(r, 5));
-  const call = calls.find((c) => c.callId === callId)!;
+  const call = await waitFor(() => calls.find((c) => c.callId === callId), { timeoutMs: 1000, intervalMs: 5, what: `call ${callId}` });
   const accepted = call.accept(SDP_ANSWER);
   const ok = await peer.response(200, 'INVITE');
   const toTag = tagOf(toOf(ok))!;

@@ -12,6 +12,7 @@ import { SipServerResolver, type DnsClient } from '../../../src/sip/resolve/sip-
 import type { SrvRecord } from '../../../src/sip/resolve/srv-order.js';
 import { SipUserAgent } from '../../../src/sip/ua/user-agent.js';
 import { RawPeer, SDP_ANSWER, SDP_OFFER } from './helpers/raw-uac.js';
+import { reservePort } from '../../helpers/ports.js';
 
 class FakeDns implements DnsClient {
   readonly asked: string[] = [];
@@ -167,12 +168,8 @@ describe('OutgoingCall failover (RFC 3263 §4.3)', () => {
 
 describe('OutgoingCall failover over TCP', () => {
   it('a refused TCP connection to the first SRV target moves the INVITE to the second at once', async () => {
-    const { createServer } = await import('node:net');
-    // A port with nothing listening (connection refused), and a live TCP "carrier" that records what it gets.
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-    const deadPort = (closed.address() as { port: number }).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    // A reserved port with nothing listening (connection refused), and a live TCP "carrier" that records what it gets.
+    const deadPort = await reservePort();
     let received = '';
     const gotInvite = new Promise<void>((resolve) => {
       live.on('connection', (sock) => {

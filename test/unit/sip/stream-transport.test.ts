@@ -10,6 +10,7 @@ import { SipStreamFramer } from '../../../src/sip/parser/framer.js';
 import { StreamTransport } from '../../../src/sip/transport/stream.js';
 import type { SipEndpoint } from '../../../src/sip/transport/transport.js';
 import { makeTestCert, type TestCert } from './helpers/test-cert.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 function request(callId: string, extra = '', body = ''): string {
   return (
@@ -42,14 +43,8 @@ class RawStreamClient {
   write(text: string | Buffer): void {
     this.socket.write(text);
   }
-  async waitFor<T>(get: () => T | undefined, ms = 2000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = get();
-      if (v !== undefined && v !== false) return v;
-      if (Date.now() > end) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  async waitFor<T>(get: () => T | undefined, ms = 2000): Promise<NonNullable<T>> {
+    return waitFor(get, { timeoutMs: ms, intervalMs: 5 });
   }
 }
 

@@ -4,6 +4,7 @@ import { parseSipMessage } from '../../../src/sip/parser/parse.js';
 import { sdpOf } from '../../../src/sip/ua/body.js';
 import { startHarness } from './helpers/ua-harness.js';
 import { SDP_ANSWER, SDP_OFFER } from './helpers/raw-uac.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let h: Awaited<ReturnType<typeof startHarness>>;
 let open: typeof h | undefined;
@@ -135,7 +136,7 @@ describe('UA: in-dialog requests', () => {
     dialog.on('bye', () => events.push('bye'));
     dialog.on('terminated', (r) => events.push(r));
     await h.peer.response(200, 'BYE');
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => events.length >= 2, { timeoutMs: 1000, intervalMs: 5, onTimeout: 'resolve' });
     expect(events).toEqual(['bye', 'remote-bye']);
     h.clock.advance(10_000);
     expect(h.peer.pending().filter((m) => m.kind === 'response' && m.status === 200 && m.headers.get('CSeq') === '1 INVITE')).toHaveLength(0);

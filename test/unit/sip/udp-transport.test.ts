@@ -7,6 +7,7 @@ import type { SipMessage } from '../../../src/sip/message/types.js';
 import { parseSipMessage } from '../../../src/sip/parser/parse.js';
 import { UdpTransport } from '../../../src/sip/transport/udp.js';
 import type { SipEndpoint } from '../../../src/sip/transport/transport.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const options = readFileSync(join(import.meta.dirname, '../../../fixtures/sip/valid/options.sip'));
 const open: Array<{ close(): unknown }> = [];
@@ -34,11 +35,7 @@ async function client(type: 'udp4' | 'udp6' = 'udp4', host = '127.0.0.1') {
 }
 
 async function until(cond: () => boolean, ms = 2000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timeout');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await waitFor(cond, { timeoutMs: ms, intervalMs: 5 });
 }
 
 describe('UdpTransport', () => {

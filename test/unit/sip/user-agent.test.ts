@@ -6,6 +6,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { toOf, tagOf, viasOf } from '../../../src/sip/message/accessors.js';
 import { SipUserAgent } from '../../../src/sip/ua/user-agent.js';
 import { RawPeer, requestText, SDP_ANSWER, SDP_OFFER } from './helpers/raw-uac.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 let clock: ManualClock;
 let ua: SipUserAgent;
@@ -40,22 +41,13 @@ afterEach(async () => {
   await peer.close();
 });
 
-async function waitFor<T>(get: () => T | undefined, ms = 2000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /** INVITE → 100 → call handed to the handler. */
 async function invite(extra: string[] = []) {
   const id = ids();
   peer.send(requestText({ method: 'INVITE', cseq: 1, port: peer.port, body: SDP_OFFER, extra, ...id }), uaPort);
   const trying = await peer.response(100);
-  const call = await waitFor(() => calls.find((c) => c.callId === id.callId));
+  const call = await waitFor(() => calls.find((c) => c.callId === id.callId), { timeoutMs: 2000, intervalMs: 5, what: 'the call' });
   return { ...id, trying, call };
 }
 

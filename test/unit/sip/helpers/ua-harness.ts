@@ -5,6 +5,7 @@ import { silentLogger } from '../../../../src/core/logger.js';
 import { tagOf, toOf } from '../../../../src/sip/message/accessors.js';
 import { SipUserAgent, type SipUserAgentOptions } from '../../../../src/sip/ua/user-agent.js';
 import { RawPeer, requestText, SDP_ANSWER, SDP_OFFER, type RequestText } from './raw-uac.js';
+import { waitFor } from '../../../helpers/wait-for.js';
 
 let counter = 0;
 
@@ -25,13 +26,7 @@ export async function startHarness(options: Partial<SipUserAgentOptions> = {}) {
   const send = (r: Omit<RequestText, 'port'>) => peer.send(requestText({ ...r, port: peer.port }), uaPort);
 
   async function waitForCall(callId: string, ms = 2000): Promise<IncomingCallSignal> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const c = calls.find((x) => x.callId === callId);
-      if (c) return c;
-      if (Date.now() > end) throw new Error('no call');
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    return waitFor(() => calls.find((x) => x.callId === callId), { timeoutMs: ms, intervalMs: 5, what: `call ${callId}` });
   }
 
   /** INVITE → 100 → call. */
