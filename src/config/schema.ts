@@ -133,6 +133,11 @@ const mediaSchema = z.strictObject({
   idleFill: z.enum(['silence', 'none']).default('silence'),
   /** Symmetric RTP: send to where the caller's RTP comes from ('any'), only if from the signalled IP ('same-ip'), or never ('off'). */
   latching: z.enum(['any', 'same-ip', 'off']).default('any'),
+  /**
+   * Media worker threads: each call's media and its bot socket run in one of them; SIP and call control stay on
+   * the main thread. 0 = in the main thread. Default: the number of CPUs (resolved by the app).
+   */
+  workers: z.number().int().min(0).max(64).optional(),
 });
 
 /**
