@@ -1,0 +1,183 @@
+// CallManager: live calls tracked from answer to 'ended', 503 while draining, and shutdown ending every call and
+// waiting (at most maxWaitMs of the manual clock) for the BYEs. Metrics must balance: every answered call ends.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BotConnectError, classifyFailure } from '../../../src/core/errors.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { CallManager } from '../../../src/calls/call-manager.js';
+import type { InboundCallDeps } from '../../../src/calls/inbound-call-handler.js';
+import { Harness, flush, type FakeIncomingCall } from './fakes.js';
+import { CARRIER_OFFER, DECISION, OUT_TRUNK, farEndAnswer, inboundDeps, outboundDeps } from './fixtures.js';
+
+let h: Harness;
+beforeEach(() => {
+  h = new Harness();
+});
+afterEach(() => {
+  expect(h.leaks()).toEqual([]);
+});
+
+function manager(over: Partial<InboundCallDeps> = {}): CallManager {
+  const m = new CallManager(h.sip, inboundDeps(h, over), silentLogger());
+  m.attach();
+  m.enableOutbound(outboundDeps(h));
+  return m;
+}
+
+/** Offers an INVITE and lets its setup finish (bot opens at once unless the test set otherwise). */
+async function ring(n: number): Promise<FakeIncomingCall> {
+  const signal = h.incoming({ sdp: CARRIER_OFFER, callId: `inbound-${n}@carrier` });
+  h.sip.offer(signal);
+  await flush();
+  return signal;
+}
+
+/** Watches a promise without awaiting it. */
+function watch(p: Promise<unknown>): { done: boolean } {
+  const state = { done: false };
+  void p.then(() => {
+    state.done = true;
+  });
+  return state;
+}
+
+const REQ = { to: '+15557654321', trunk: OUT_TRUNK.name, bot: 'support' };
+
+describe('CallManager: tracking', () => {
+  it('counts a call as setting up, then active until it ends; the end is reported with its duration', async () => {
+    const m = manager();
+    h.bots.mode = 'manual';
+    const signal = await ring(1);
+    expect([m.settingUpCount, m.activeCount]).toEqual([1, 0]);
+    h.bots.attempts[0].open();
+    await flush();
+    expect([m.settingUpCount, m.activeCount]).toEqual([0, 1]);
+    const id = h.bots.only.starts[0].callId;
+    expect(m.get(id)?.id).toBe(id);
+
+    h.clock.advance(12_000);
+    signal.dialog!.farEndBye();
+    expect(m.activeCount).toBe(0);
+    expect(m.get(id)).toBeUndefined();
+    expect(h.observer.ended).toEqual([['inbound', 'caller-hangup', 12]]);
+  });
+
+  it('a rejected setup is never tracked', async () => {
+    const m = manager();
+    h.bots.mode = new BotConnectError('down');
+    const signal = await ring(1);
+    expect(signal.final?.status).toBe(503);
+    expect([m.settingUpCount, m.activeCount]).toEqual([0, 0]);
+    expect(h.observer.ended).toEqual([]);
+  });
+
+  it('tracks outbound calls once answered', async () => {
+    const m = manager();
+    const placed = await m.placeCall(REQ);
+    expect(m.settingUpCount).toBe(1);
+    h.sip.placed[0].answer(farEndAnswer());
+    const call = await placed.answered;
+    expect([m.settingUpCount, m.activeCount]).toEqual([0, 1]);
+    h.bots.only.emit('command', { type: 'hangup' });
+    expect(m.activeCount).toBe(0);
+    expect(h.observer.ended).toEqual([['outbound', 'bot-hangup', 0]]);
+    expect(call.ended).toBe(true);
+  });
+});
+
+describe('CallManager: draining', () => {
+  it('refuses INVITEs with 503 Retry-After 30 and takes nothing for them', async () => {
+    const m = manager();
+    await m.shutdown();
+    const signal = await ring(1);
+    expect(signal.final).toEqual({ status: 503, headers: { 'Retry-After': '30' }, by: 'us' });
+    expect(h.observer.rejected).toEqual([['inbound', 503]]);
+    expect(h.media.requests).toEqual([]);
+    expect(h.bots.attempts).toEqual([]);
+    expect(m.settingUpCount).toBe(0);
+  });
+
+  it('refuses outbound calls with shutting-down (503), and without outbound config with outbound-unavailable', async () => {
+    const m = manager();
+    await m.shutdown();
+    await expect(m.placeCall(REQ).catch((e: unknown) => classifyFailure(e))).resolves.toMatchObject({ reason: 'shutting-down', sipStatus: 503 });
+    const bare = new CallManager(h.sip, inboundDeps(h), silentLogger());
+    await expect(bare.placeCall(REQ).catch((e: unknown) => classifyFailure(e))).resolves.toMatchObject({ reason: 'outbound-unavailable' });
+    expect(h.sip.placed).toEqual([]);
+  });
+
+  it('shutdown ends every call (bot told shutdown, BYE sent) and resolves once every BYE is answered', async () => {
+    const m = manager();
+    const a = await ring(1);
+    const b = await ring(2);
+    expect(m.activeCount).toBe(2);
+    a.dialog!.byeMode = 'manual';
+    b.dialog!.byeMode = 'manual';
+    const done = watch(m.shutdown());
+    expect(h.bots.sessions.map((s) => s.stops.map((x) => x.reason))).toEqual([['shutdown'], ['shutdown']]);
+    expect([a.dialog!.hangupCalls, b.dialog!.hangupCalls]).toEqual([1, 1]);
+    expect(m.activeCount).toBe(0);
+    await flush();
+    expect(done.done).toBe(false);
+    a.dialog!.answerBye();
+    await flush();
+    expect(done.done).toBe(false);
+    b.dialog!.answerBye();
+    await flush();
+    expect(done.done).toBe(true);
+    // The wait timer is not left behind once the BYEs are in.
+    expect(h.clock.pending()).toBe(0);
+    expect(h.observer.ended.map(([, reason]) => reason)).toEqual(['shutdown', 'shutdown']);
+  });
+
+  it('an unanswered BYE holds shutdown only until maxWaitMs on the clock', async () => {
+    const m = manager();
+    const a = await ring(1);
+    a.dialog!.byeMode = 'manual';
+    const done = watch(m.shutdown(2000));
+    h.clock.advance(1999);
+    await flush();
+    expect(done.done).toBe(false);
+    h.clock.advance(1);
+    await flush();
+    expect(done.done).toBe(true);
+  });
+
+  it('shutdown ends a pstn forward with a BYE on both legs', async () => {
+    const m = manager({ route: () => ({ ...DECISION, bot: '', forwardTo: { uri: 'sip:agent@pbx.example', ringTimeoutSec: 30 } }) });
+    const signal = await ring(1);
+    const dialogB = h.sip.placed[0].answer(farEndAnswer());
+    await flush();
+    expect(m.activeCount).toBe(1);
+    await m.shutdown();
+    expect([signal.dialog!.hangupCalls, dialogB.hangupCalls]).toEqual([1, 1]);
+    expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['inbound', 'shutdown']]);
+  });
+
+  // answered counted, so the end must be counted too, or the active-calls gauge never comes back down.
+  it('an inbound call answered after shutdown began is ended with shutdown and its end is reported', async () => {
+    const m = manager();
+    h.bots.mode = 'manual';
+    const signal = await ring(1);
+    await m.shutdown();
+    h.bots.attempts[0].open();
+    await flush();
+    expect(h.bots.only.stops).toEqual([{ reason: 'shutdown' }]);
+    expect(signal.dialog!.hangupCalls).toBe(1);
+    expect(m.activeCount).toBe(0);
+    expect(h.observer.answered).toEqual(['inbound']);
+    expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['inbound', 'shutdown']]);
+  });
+
+  it('an outbound call answered after shutdown began is ended with shutdown and its end is reported', async () => {
+    const m = manager();
+    const placed = await m.placeCall(REQ);
+    await m.shutdown();
+    h.sip.placed[0].answer(farEndAnswer());
+    const call = await placed.answered;
+    expect(call.ended).toBe(true);
+    expect(h.bots.only.stops).toEqual([{ reason: 'shutdown' }]);
+    expect(m.activeCount).toBe(0);
+    expect(h.observer.answered).toEqual(['outbound']);
+    expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['outbound', 'shutdown']]);
+  });
+});
