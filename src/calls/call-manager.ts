@@ -64,12 +64,7 @@ export class CallManager {
       throw err;
     }
     const answered = placed.answered.then((call) => {
-      if (this.draining) call.end('shutdown');
-      call.onEnded((reason, seconds) => {
-        this.calls.delete(call.id);
-        deps.observer.callEnded('outbound', reason, seconds);
-      });
-      if (!call.ended) this.calls.set(call.id, call);
+      this.track(call, 'outbound');
       return call;
     });
     void answered.finally(() => this.pendingSetups--).catch(() => {});
@@ -92,6 +87,20 @@ export class CallManager {
     timer?.cancel();
   }
 
+  /**
+   * Keeps an answered call until it ends, and reports its end. One answered while draining is ended at once,
+   * after its end listener is in place, so the metrics see it end.
+   */
+  private track(call: Call, direction: 'inbound' | 'outbound'): void {
+    call.onEnded((reason, seconds) => {
+      this.calls.delete(call.id);
+      this.deps.observer.callEnded(direction, reason, seconds);
+    });
+    if (call.ended) return;
+    this.calls.set(call.id, call);
+    if (this.draining) call.end('shutdown');
+  }
+
   private onIncoming(signal: IncomingCallSignal): void {
     if (this.draining) {
       this.logger.info({ sipCallId: signal.callId }, 'refusing call: shutting down');
@@ -102,16 +111,7 @@ export class CallManager {
     this.pendingSetups++;
     handleInboundCall(signal, this.deps)
       .then((call) => {
-        if (!call) return;
-        if (this.draining) {
-          call.end('shutdown');
-          return;
-        }
-        call.onEnded((reason, seconds) => {
-          this.calls.delete(call.id);
-          this.deps.observer.callEnded('inbound', reason, seconds);
-        });
-        if (!call.ended) this.calls.set(call.id, call);
+        if (call) this.track(call, 'inbound');
       })
       .catch((err: unknown) => {
         // handleInboundCall answers every error itself; reaching here is a bug worth a loud line.

@@ -148,6 +148,24 @@ class PlacedLeg implements LegDial {
   }
 }
 
+/**
+ * A placed leg's media settings from the far end's answer: its codec, packetisation and address, and RFC 4733
+ * DTMF both ways when it answered telephone-event.
+ */
+export function answeredLegMedia(
+  a: AnsweredMedia,
+  o: Pick<LegMediaOptions, 'logger' | 'appSampleRate' | 'idleFill' | 'latching'>,
+): LegMediaOptions {
+  return {
+    ...o,
+    codec: a.codec,
+    payloadType: a.payloadType,
+    remote: a.remote,
+    ptimeMs: a.ptimeMs,
+    ...(a.telephoneEvent ? { telephoneEvent: a.telephoneEvent } : {}),
+  };
+}
+
 /** The far end answered with SDP we cannot use: the leg is hung up, reported as 'bad-answer'. */
 function parseAnswerOrFail(codecPreference: string[], sdp: string): AnsweredMedia {
   try {

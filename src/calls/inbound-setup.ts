@@ -49,6 +49,8 @@ export class InboundSetup {
   private leg: MediaLeg | undefined;
   private media: CallMedia | undefined;
   private releaseSlot: (() => void) | undefined;
+  /** Fired by the caller's CANCEL at any step: aborts a bot connection still opening. */
+  private readonly cancelled = new AbortController();
   /** The bot, once its socket is open (a failure after that stops it). */
   connectedBot: BotSession | undefined;
 
@@ -60,6 +62,7 @@ export class InboundSetup {
   ) {}
 
   async run(): Promise<Call | undefined> {
+    this.signal.on('cancel', () => this.cancelled.abort());
     const decision = this.route();
     if (decision.forwardTo) return this.forward({ ...decision, forwardTo: decision.forwardTo });
     const plan = await this.planMedia(decision.trunk);
@@ -134,12 +137,12 @@ export class InboundSetup {
   /** The bot's socket; a CANCEL while it is still opening aborts the attempt at once. */
   private async connectBot(target: BotTarget): Promise<BotSession> {
     const deps = this.deps;
+    // The caller may have left while the port was allocated: no socket for a call already gone.
+    if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled before the bot was connected');
     const started = deps.clock.now();
-    const abort = new AbortController();
-    this.signal.on('cancel', () => abort.abort());
     let bot: BotSession;
     try {
-      bot = await deps.connectBot(target, { callId: this.callId, clock: deps.clock, logger: this.log, abort: abort.signal });
+      bot = await deps.connectBot(target, { callId: this.callId, clock: deps.clock, logger: this.log, abort: this.cancelled.signal });
     } catch (err) {
       if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
       deps.observer.botConnectFailed();

@@ -4,7 +4,7 @@ import { CallRejectedError, classifyFailure } from '../core/errors.js';
 import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
 import type { OutboundTrunkConfig } from '../trunks/index.js';
 import { BridgedCall } from './bridged-call.js';
-import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
+import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
 import { checkCustomHeaders, trunkCallRequest } from './outbound-request.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
@@ -67,10 +67,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
         built = trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp, headers: checkCustomHeaders(req.headers), ringTimeoutMs });
         return built;
       },
-      media: (a) => ({
-        logger: log, codec: a.codec, payloadType: a.payloadType, remote: a.remote, ptimeMs: a.ptimeMs,
-        appSampleRate: target.sampleRate, idleFill: deps.idleFill, latching: deps.latching,
-      }),
+      media: (a) => answeredLegMedia(a, { logger: log, appSampleRate: target.sampleRate, idleFill: deps.idleFill, latching: deps.latching }),
       log,
     },
   );

@@ -13,7 +13,7 @@ import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import type { Call, CallEvents } from './call.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
+import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { CallMedia, MediaEngine, MediaLeg } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, IncomingCallSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
@@ -127,19 +127,22 @@ export async function handlePstnCall(
     if (!placeCall) throw new CallRejectedError('outbound-unavailable', 'this engine cannot place calls');
     if (signal.sdp === undefined) throw new CallRejectedError('no-sdp-offer', 'INVITE without SDP is not supported');
     legA = await deps.media.allocate();
+    // The caller may have left while the port was allocated: never leave the forward target ringing.
+    if (signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled');
     const answerA = negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: legA.port, codecPreference: deps.codecPreference });
     const relay = { appSampleRate: RELAY_RATE, idleFill: 'silence' as const, latching: deps.latching };
     dial = await dialLeg(
       { media: deps.media, placeCall, mediaAddress: deps.mediaAddress, codecPreference: deps.codecPreference },
       {
         request: (sdp) => forwardRequest(decision.forwardTo, signal, sdp, deps),
-        media: (b) => ({ logger: log.child({ leg: 'b' }), codec: b.codec, payloadType: b.payloadType, remote: b.remote, ptimeMs: b.ptimeMs, ...relay }),
+        media: (b) => answeredLegMedia(b, { logger: log.child({ leg: 'b' }), ...relay }),
         log,
       },
     );
     const outgoing = dial;
     log.info({ trunk: decision.trunk, to: outgoing.request.requestUri }, 'pstn mode: forwarding call');
     signal.on('cancel', () => outgoing.cancel());
+    if (signal.cancelled) outgoing.cancel(); // cancelled while leg B took its port
     outgoing.onProgress((status) => signal.progress(status === 183 ? 180 : status));
     legB = await outgoing.answered;
     if (signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled');

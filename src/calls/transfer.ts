@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.js';
 import { classifyFailure, type FailureReason } from '../core/errors.js';
 import type { TransferCommand, TransferEvent } from '../bot/index.js';
 import { mixL16 } from '../media/index.js';
-import { dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
+import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { CallMedia, MediaEngine } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
@@ -148,10 +148,7 @@ export class TransferController {
         { media: s.media, placeCall, mediaAddress: s.mediaAddress, codecPreference: s.codecPreference },
         {
           request: (sdp) => this.legRequest(target, sdp),
-          media: (a) => ({
-            logger: this.host.log.child({ leg: 'transfer' }), codec: a.codec, payloadType: a.payloadType, remote: a.remote,
-            ptimeMs: a.ptimeMs, appSampleRate: s.appSampleRate, idleFill: s.idleFill, latching: s.latching,
-          }),
+          media: (a) => answeredLegMedia(a, { logger: this.host.log.child({ leg: 'transfer' }), appSampleRate: s.appSampleRate, idleFill: s.idleFill, latching: s.latching }),
           log: this.host.log,
         },
       );

@@ -93,7 +93,7 @@ export function parseAnswer(offeredCodecs: string[], answerSdp: string): Answere
   return {
     codec: pick.codec,
     payloadType: pick.format.payloadType,
-    ...(te ? { telephoneEventPayloadType: te.payloadType } : {}),
+    ...(te ? { telephoneEventPayloadType: te.payloadType, telephoneEvent: { payloadType: te.payloadType, clockRate: te.clockRate } } : {}),
     remote: remoteOf(answer, m),
     ptimeMs: ptimeOf(answer, m),
     direction: directionOf(answer, m),
