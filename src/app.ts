@@ -6,7 +6,8 @@ import { BridgeMetrics } from './metrics/index.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
-import { InProcessMediaEngine, RtpPortPool } from './media/index.js';
+import { RtpPortPool } from './media/index.js';
+import { InProcessMediaEngine } from './engine/index.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -138,6 +139,7 @@ function buildCallDeps(
   const media: MediaEngine = new InProcessMediaEngine({
     ports: new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: bindHost, rtcp: true }),
     clock,
+    connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
   });
   const targets = new Map<string, BotTarget>();
   for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
@@ -182,7 +184,6 @@ function buildCallDeps(
       if (!t) throw new Error(`bot "${name}" is not configured`);
       return t;
     },
-    connectBot: (target: BotTarget, ctx: Parameters<typeof connectBot>[1]) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
     transfers,
   };
   const inbound: InboundCallDeps = {

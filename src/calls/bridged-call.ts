@@ -1,63 +1,76 @@
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
-import type { BotSession, BotCommand, TransferCommand, TransferEvent } from '../bot/index.js';
+import type { TransferCommand, TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { Call, CallEvents } from './call.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import type { CallMedia } from './media-engine.js';
+import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup } from './media-engine.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import { TransferController, type TransferServices } from './transfer.js';
 import { parseInfoDtmf } from './dtmf-info.js';
 
 export type { CallMedia } from './media-engine.js';
 
+/** The parts of an answered call. */
+export interface BridgedCallParts {
+  id: string;
+  sipCallId: string;
+  dialog: DialogSignal;
+  /** The caller's leg. */
+  media: CallMedia;
+  /** The call's media engine group: where the caller's leg, the bot and any transfer leg live. */
+  group: CallMediaGroup;
+  bot: BotControl;
+  clock: Clock;
+  log: Logger;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals'>;
+  transfers?: TransferServices;
+}
+
 /**
- * An answered call: joins its SIP dialog, its media session and its bot session, and tears all three down
- * exactly once whichever side ends first. Setup (routing, SDP, bot connect, 200 OK) happens before this
- * object exists, in {@link InboundCallHandler}.
+ * An answered call: joins its SIP dialog, its media and its bot, and tears all three down exactly once whichever
+ * side ends first. The audio between caller and bot flows inside the media engine (routes set in
+ * {@link start}); this object handles control: DTMF, hang-ups, transfers, timeouts. Setup (routing, SDP, bot
+ * connect, 200 OK) happens before it exists.
  */
 export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
+  readonly id: string;
+  readonly sipCallId: string;
   private endReason: EndReason | undefined;
   private byeSent: Promise<void> = Promise.resolve();
   private readonly startedAt: number;
   private readonly transfers: TransferController | undefined;
-  /** Set by a bridged transfer: bot audio no longer reaches the caller / the bot has left. */
-  private botMuted = false;
+  /** Set once the bot left a bridged transfer: its socket closing no longer ends the call. */
   private botReleased = false;
+  private readonly dialog: DialogSignal;
+  private readonly media: CallMedia;
+  private readonly group: CallMediaGroup;
+  private readonly bot: BotControl;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly observer: BridgedCallParts['observer'];
 
-  constructor(
-    readonly id: string,
-    readonly sipCallId: string,
-    private readonly dialog: DialogSignal,
-    private readonly media: CallMedia,
-    private readonly bot: BotSession,
-    private readonly clock: Clock,
-    private readonly log: Logger,
-    private readonly observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals'>,
-    transferServices?: TransferServices,
-  ) {
-    super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
-    this.startedAt = clock.now();
-    if (transferServices) {
-      const self = this;
+  constructor(p: BridgedCallParts) {
+    super({ onListenerError: (err, event) => p.log.error({ err, event }, 'call listener failed') });
+    ({ id: this.id, sipCallId: this.sipCallId, dialog: this.dialog, media: this.media, group: this.group, bot: this.bot } = p);
+    ({ clock: this.clock, log: this.log, observer: this.observer } = p);
+    this.startedAt = p.clock.now();
+    if (p.transfers) {
       this.transfers = new TransferController(
         {
-          log,
-          clock,
-          dialog,
-          media,
-          notifyBot: (e) => bot.sendEvent(e),
-          muteBot: () => {
-            self.botMuted = true;
-          },
+          log: p.log,
+          clock: p.clock,
+          dialog: p.dialog,
+          media: p.media,
+          group: p.group,
+          notifyBot: (e) => p.bot.sendEvent(e),
           releaseBot: () => {
-            self.botReleased = true;
-            bot.stop('transfer');
+            this.botReleased = true;
+            p.bot.stop('transfer');
           },
-          sendBotAudio: (frame) => bot.sendAudio(frame),
-          end: (reason) => self.end(reason),
+          end: (reason) => this.end(reason),
         },
-        transferServices,
+        p.transfers,
       );
     }
   }
@@ -72,17 +85,10 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     return this.transfers.run(cmd);
   }
 
-  /** Connects the three parts. Call once, right after the ACK. */
+  /** Connects the three parts: caller and bot hear each other. Call once, right after the ACK. */
   start(): void {
-    this.media.on('frame', (frame: Buffer) => {
-      if (this.transfers?.bridged) this.transfers.onCallerFrame(frame);
-      else this.bot.sendAudio(frame);
-    });
-    this.media.on('mark', (name: string) => this.bot.sendEvent({ type: 'mark', name }));
-    this.bot.on('audio', (pcm: Buffer) => {
-      if (!this.botMuted) this.media.playAudio(pcm);
-    });
-    this.bot.on('command', (cmd: BotCommand) => this.onBotCommand(cmd));
+    this.group.route({ [this.media.id]: [BOT_ENDPOINT], [BOT_ENDPOINT]: [this.media.id] });
+    this.bot.on('command', (cmd) => this.onBotCommand(cmd));
     this.bot.on('protocol-error', (err: Error) => {
       this.observer.botProtocolError();
       this.log.warn({ err: err.message }, 'bot sent an invalid message');
@@ -104,7 +110,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
       this.log.warn('no RTP from the caller; hanging up');
       this.end('rtp-timeout');
     });
-    this.media.on('rtcp', (input: { rttMs?: number; bye: number[] }) => {
+    this.media.on('rtcp', (input: { rttMs?: number }) => {
       if (input.rttMs !== undefined) this.log.debug({ rttMs: input.rttMs }, 'RTCP round-trip time');
     });
     this.dialog.on('bye', () => this.end('caller-hangup'));
@@ -133,16 +139,15 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     this.endReason = reason;
     const durationSeconds = (this.clock.now() - this.startedAt) / 1000;
     const quality = this.media.quality;
-    this.log.info(
-      { reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: { ...this.media.stats }, ...(quality ? { quality } : {}) },
-      'call ended',
-    );
+    const stats = { ...this.media.stats };
+    this.log.info({ reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: stats, ...(quality ? { quality } : {}) }, 'call ended');
     this.transfers?.close();
     this.media.close();
     if (quality) this.bot.stop(reason, { quality });
     else this.bot.stop(reason);
+    this.group.close();
     if (quality) this.observer.mediaQuality?.(quality);
-    this.observer.rtpTotals?.(this.media.stats.packetsReceived, this.media.stats.packetsSent);
+    this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }
@@ -155,16 +160,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     this.bot.sendEvent({ type: 'dtmf', digit, durationMs });
   }
 
-  private onBotCommand(cmd: BotCommand): void {
+  private onBotCommand(cmd: BotControlCommand): void {
     switch (cmd.type) {
-      case 'clear': {
-        const { playedMs, lastMark } = this.media.clear();
-        this.bot.sendEvent(lastMark === undefined ? { type: 'cleared', playedMs } : { type: 'cleared', playedMs, lastMark });
-        return;
-      }
-      case 'mark':
-        this.media.mark(cmd.name);
-        return;
       case 'hangup':
         this.log.info({ botReason: cmd.reason }, 'bot asked to hang up');
         this.end('bot-hangup');

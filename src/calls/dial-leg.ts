@@ -6,12 +6,13 @@
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, PortPoolExhaustedError, sipStatusOf } from '../core/errors.js';
 import { createOffer, parseAnswer, type AnsweredMedia } from '../sdp/index.js';
-import type { CallMedia, LegMediaOptions, MediaEngine, MediaLeg } from './media-engine.js';
+import type { CallMedia, CallMediaGroup, LegMediaOptions, MediaLeg } from './media-engine.js';
 import type { DialogSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 
 /** What dialling needs from the bridge. */
 export interface DialLegDeps {
-  media: MediaEngine;
+  /** The call's media: the leg's port is allocated there (and its audio routed there). */
+  media: CallMediaGroup;
   placeCall(request: OutgoingCallRequest): OutgoingCallSignal;
   /** Address written into our SDP offer. */
   mediaAddress: string;

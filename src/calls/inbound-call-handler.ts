@@ -19,7 +19,6 @@ export interface InboundCallDeps {
   observer: CallObserver;
   route(req: RouteRequest): RouteDecision;
   botTarget(name: string): BotTarget;
-  connectBot(target: BotTarget, ctx: { callId: string; clock: Clock; logger: Logger; abort?: AbortSignal }): Promise<BotSession>;
   media: MediaEngine;
   /** Address written into our SDP (publicAddress or the media bind address). */
   mediaAddress: string;
@@ -72,8 +71,9 @@ export async function handleInboundCall(signal: IncomingCallSignal, deps: Inboun
   try {
     return await setup.run();
   } catch (err) {
-    setup.release();
+    // The bot is stopped with the failure's reason first; then everything the setup held is released.
     rejectInbound(signal, err, setup.connectedBot, deps, log);
+    setup.release();
     return undefined;
   }
 }

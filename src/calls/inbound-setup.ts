@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure } from '../core/errors.js';
-import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
+import type { BotTarget, StartMessage } from '../bot/index.js';
 import {
   createOffer,
   mirrorDirection,
@@ -19,13 +19,15 @@ import type { RouteDecision } from '../trunks/index.js';
 import { BridgedCall } from './bridged-call.js';
 import type { Call } from './call.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
-import type { CallMedia, LegMediaOptions, MediaLeg } from './media-engine.js';
+import type { BotControl, CallMedia, CallMediaGroup, LegMediaOptions, MediaLeg } from './media-engine.js';
 import { handlePstnCall } from './pstn-call.js';
 import { handleReinvites } from './reinvite.js';
 import type { DialogSignal, IncomingCallSignal } from './signaling.js';
 
 /** What the media of an inbound call will be, decided before the bot is connected. */
 interface MediaPlan {
+  /** The call's media in the engine: its leg and (next) its bot. */
+  group: CallMediaGroup;
   leg: MediaLeg;
   codecPreference: string[];
   /** The caller's offer answered; undefined for a delayed offer (our offer goes in the 200 OK). */
@@ -46,13 +48,15 @@ interface AcceptedMedia {
 
 /** One INVITE on its way to an answered call. */
 export class InboundSetup {
+  /** The call's media, opened when the call gets a port (a pstn forward opens its own). */
+  private group: CallMediaGroup | undefined;
   private leg: MediaLeg | undefined;
   private media: CallMedia | undefined;
   private releaseSlot: (() => void) | undefined;
   /** Fired by the caller's CANCEL at any step: aborts a bot connection still opening. */
   private readonly cancelled = new AbortController();
   /** The bot, once its socket is open (a failure after that stops it). */
-  connectedBot: BotSession | undefined;
+  connectedBot: BotControl | undefined;
 
   constructor(
     private readonly callId: string,
@@ -67,12 +71,12 @@ export class InboundSetup {
     if (decision.forwardTo) return this.forward({ ...decision, forwardTo: decision.forwardTo });
     const plan = await this.planMedia(decision.trunk);
     const target = this.deps.botTarget(decision.bot);
-    const bot = await this.connectBot(target);
+    const bot = await this.connectBot(plan.group, target);
     const accepted = await this.accept(plan, target.sampleRate);
     return this.start(decision, target, bot, plan, accepted);
   }
 
-  /** Undoes whatever the steps so far took: media (or the bare port), the trunk slot. Safe twice. */
+  /** Undoes whatever the steps so far took: media (or the bare port), the bot, the trunk slot. Safe twice. */
   release(): void {
     this.releaseSlot?.();
     this.releaseSlot = undefined;
@@ -80,6 +84,7 @@ export class InboundSetup {
     else this.leg?.release();
     this.media = undefined;
     this.leg = undefined;
+    this.group?.close();
   }
 
   private route(): RouteDecision {
@@ -114,7 +119,9 @@ export class InboundSetup {
   private async planMedia(trunk: string): Promise<MediaPlan> {
     const trunkMedia = this.deps.trunkMedia?.(trunk) ?? {};
     const codecPreference = trunkMedia.codecPreference ?? this.deps.codecPreference;
-    const leg = await this.deps.media.allocate();
+    const group = this.deps.media.openCall({ callId: this.callId, logger: this.log });
+    this.group = group;
+    const leg = await group.allocate();
     this.leg = leg;
     const local = { localAddress: this.deps.mediaAddress, localPort: leg.port };
     // Delayed offer (INVITE without SDP, RFC 3261 §13.2.1): our offer goes in the 200 OK, the answer in the ACK.
@@ -131,18 +138,18 @@ export class InboundSetup {
     } else {
       this.log.info('INVITE without SDP: offering in the 200 OK');
     }
-    return { leg, codecPreference, negotiated, ourOffer, jitterBufferMs: trunkMedia.jitterBufferMs ?? 0, rtpTimeoutSec: onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0) };
+    return { group, leg, codecPreference, negotiated, ourOffer, jitterBufferMs: trunkMedia.jitterBufferMs ?? 0, rtpTimeoutSec: onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0) };
   }
 
   /** The bot's socket; a CANCEL while it is still opening aborts the attempt at once. */
-  private async connectBot(target: BotTarget): Promise<BotSession> {
+  private async connectBot(group: CallMediaGroup, target: BotTarget): Promise<BotControl> {
     const deps = this.deps;
     // The caller may have left while the port was allocated: no socket for a call already gone.
     if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled before the bot was connected');
     const started = deps.clock.now();
-    let bot: BotSession;
+    let bot: BotControl;
     try {
-      bot = await deps.connectBot(target, { callId: this.callId, clock: deps.clock, logger: this.log, abort: this.cancelled.signal });
+      bot = await group.connectBot(target, { abort: this.cancelled.signal });
     } catch (err) {
       if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
       deps.observer.botConnectFailed();
@@ -200,7 +207,7 @@ export class InboundSetup {
   }
 
   /** Joins dialog, media and bot into a call, then tells the bot. */
-  private start(decision: RouteDecision, target: BotTarget, bot: BotSession, plan: MediaPlan, accepted: AcceptedMedia): Call {
+  private start(decision: RouteDecision, target: BotTarget, bot: BotControl, plan: MediaPlan, accepted: AcceptedMedia): Call {
     const { dialog, media, answer } = accepted;
     const ours: MediaDirection = mirrorDirection(answer.direction);
     media.setDirection(ours);
@@ -220,8 +227,11 @@ export class InboundSetup {
       calledNumber: decision.number,
       appSampleRate: target.sampleRate,
     });
-    const call = new BridgedCall(this.callId, this.signal.callId, dialog, media, bot, this.deps.clock, this.log, this.deps.observer, transfers);
-    this.media = undefined; // the call owns it now
+    const call = new BridgedCall({
+      id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, bot,
+      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
+    });
+    this.media = undefined; // the call owns its media now
     this.leg = undefined;
     const release = this.releaseSlot;
     this.releaseSlot = undefined;
@@ -254,7 +264,7 @@ export class InboundSetup {
 }
 
 /** Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric. */
-export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotSession | undefined, deps: InboundCallDeps, log: Logger): void {
+export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotControl | undefined, deps: InboundCallDeps, log: Logger): void {
   const failure = classifyFailure(err);
   bot?.stop(failure.reason === 'caller-cancelled' ? 'caller-cancelled' : 'error');
   if (signal.cancelled) {

@@ -1,27 +1,39 @@
 /**
- * The media port of call control: how a call gets RTP ports and audio without knowing where media runs. Call
- * control (this folder) sees only these shapes; `media/in-process-engine.ts` implements them today, and an
- * engine that runs media in worker threads can implement them without touching calls/.
+ * The media port of call control. A call's media — its RTP legs and its bot's socket — lives in an engine
+ * (in this process, or in a worker thread); call control only opens legs, says where audio goes
+ * ({@link AudioRoutes}) and drives control (start, DTMF, re-INVITE changes, end). Audio never reaches this layer,
+ * so an engine can run it on another thread. `engine/` implements this port; app.ts wires it.
  */
-import type { LegMediaOptions, MediaQuality, MediaSessionEvents, MediaSessionStats, PlayoutClearResult, CodecSwitch } from '../media/index.js';
+import type { BotCloseInfo, BotCommand, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../bot/index.js';
+import type { Logger } from '../core/logger.js';
+import type { MediaQuality, MediaSessionOptions, MediaSessionStats, CodecSwitch, DtmfPress, RtcpInput } from '../media/index.js';
 import type { MediaDirection } from '../sdp/index.js';
 
-export type { LegMediaOptions } from '../media/index.js';
+/** What a leg's media is built from: the session options less what the engine owns (clock, socket, hold). */
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held'>;
 
-/** One call's (or leg's) media as call control drives it: audio both ways, marks, DTMF, re-INVITE changes. */
+/** Events of a leg that call control acts on (audio frames and marks stay in the engine). */
+export interface CallMediaEvents {
+  /** A DTMF key press received as RFC 4733 telephone-event, once per press. */
+  dtmf: (press: DtmfPress) => void;
+  /** No RTP for rtpTimeoutMs; fires once, re-armed when RTP flows again. */
+  'rtp-timeout': () => void;
+  /** An RTCP report arrived from the far end. */
+  rtcp: (input: RtcpInput) => void;
+}
+
+/** One leg's media as call control drives it. */
 export interface CallMedia {
-  /** Traffic counters so far. */
+  /** The leg's name in {@link AudioRoutes}. */
+  readonly id: string;
+  /** Traffic counters so far (in a worker engine: as last reported). */
   readonly stats: Readonly<MediaSessionStats>;
-  /** Loss, jitter, RTT (RTCP); absent where the engine has none. */
+  /** Loss, jitter, RTT (RTCP) so far. */
   readonly quality?: MediaQuality;
+  /** True when telephone-event was negotiated, so {@link sendDtmf} can play keys. */
+  readonly canSendDtmf: boolean;
   /** Begins receiving and the paced send loop (and replays held early packets). */
   start(): void;
-  /** Queues bot (or other leg's) audio: L16 LE mono at the leg's app rate. */
-  playAudio(pcm: Buffer): void;
-  /** 'mark' fires when playback reaches this point. */
-  mark(name: string): void;
-  /** Drops queued audio and pending marks (barge-in). */
-  clear(): PlayoutClearResult;
   /** Plays keys as RFC 4733 events; throws RangeError when telephone-event was not negotiated. */
   sendDtmf(digits: string, durationMs: number): void;
   updateRemote(remote: { address: string; port: number }): void;
@@ -29,12 +41,14 @@ export interface CallMedia {
   switchCodec(change: CodecSwitch): void;
   /** Stops everything and frees the port. Safe twice. */
   close(): void;
-  on<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): unknown;
-  off<E extends keyof MediaSessionEvents>(event: E, listener: MediaSessionEvents[E]): unknown;
+  on<E extends keyof CallMediaEvents>(event: E, listener: CallMediaEvents[E]): unknown;
+  off<E extends keyof CallMediaEvents>(event: E, listener: CallMediaEvents[E]): unknown;
 }
 
 /** A bound RTP port on its way to becoming a call's media. */
 export interface MediaLeg {
+  /** The leg's name in {@link AudioRoutes}. */
+  readonly id: string;
   /** Local RTP port, for our SDP. */
   readonly port: number;
   /** The far end answered: held pre-answer packets (ringback) are dropped but the last few. */
@@ -45,11 +59,55 @@ export interface MediaLeg {
   release(): void;
 }
 
-/** Where call control gets media legs. */
-export interface MediaEngine {
+/** Commands from the bot that call control acts on; `clear` and `mark` are played out inside the engine. */
+export type BotControlCommand = Exclude<BotCommand, { type: 'clear' } | { type: 'mark' }>;
+
+/** Events of the bot as call control sees it. */
+export interface BotControlEvents {
+  command: (cmd: BotControlCommand) => void;
+  /** Emitted once; a listener added after the close is called right away. */
+  close: (info: BotCloseInfo) => void;
+  /** The bot sent something invalid; it was answered `{type:'error'}` and the call goes on. */
+  'protocol-error': (err: Error) => void;
+}
+
+/** The control half of a call's bot connection (its audio is routed inside the engine). */
+export interface BotControl {
+  /** Sends `start`; the bot's messages are held back until then. */
+  sendStart(msg: StartMessage): void;
+  sendEvent(e: BridgeEvent): void;
+  /** Sends `stop` then closes the socket. Safe twice. */
+  stop(reason: string, extra?: { quality?: CallQuality }): void;
+  on<E extends keyof BotControlEvents>(event: E, listener: BotControlEvents[E]): unknown;
+}
+
+/**
+ * Where audio flows inside a call: for each sink (a leg id, or 'bot'), the sources it hears. One source is
+ * passed through; several are mixed (the first one's frames set the pace). A sink not named hears nothing.
+ * A leg that stops hearing the bot drops the bot audio it had queued.
+ */
+export type AudioRoutes = Readonly<Record<string, readonly string[]>>;
+
+/** The bot's endpoint name in {@link AudioRoutes}. */
+export const BOT_ENDPOINT = 'bot';
+
+/** One call's media: its legs and its bot, always in the same engine (thread). */
+export interface CallMediaGroup {
   /**
    * Binds an RTP port for a new leg. `holdEarlyPackets`: packets arriving before the media starts are kept and
    * replayed into it (a callee speaks the instant it answers). Rejects with PortPoolExhaustedError when full.
    */
   allocate(options?: { holdEarlyPackets?: boolean }): Promise<MediaLeg>;
+  /** Opens the call's bot connection (at most one per call). Rejects with BotConnectError. */
+  connectBot(target: BotTarget, options?: { abort?: AbortSignal }): Promise<BotControl>;
+  /** Replaces the routing table. */
+  route(routes: AudioRoutes): void;
+  /** Releases whatever the call still holds (legs, bot). Safe twice. */
+  close(): void;
+}
+
+/** Where call control gets media. */
+export interface MediaEngine {
+  /** Opens the media of one call (placed on one thread for its whole life). */
+  openCall(ctx: { callId: string; logger: Logger }): CallMediaGroup;
 }

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure } from '../core/errors.js';
-import type { BotSession, BotTarget, StartMessage } from '../bot/index.js';
+import type { BotTarget, StartMessage } from '../bot/index.js';
 import type { OutboundTrunkConfig } from '../trunks/index.js';
 import { BridgedCall } from './bridged-call.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
 import { checkCustomHeaders, trunkCallRequest } from './outbound-request.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
+import { BOT_ENDPOINT, type BotControl, type CallMediaGroup } from './media-engine.js';
 
 /** What placing a call needs besides the inbound dependencies. */
 export interface OutboundCallDeps extends Omit<InboundCallDeps, 'route'> {
@@ -59,8 +60,9 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
   const callId = randomUUID();
   let log = deps.logger.child({ callId });
   let built: ReturnType<typeof trunkCallRequest> | undefined;
+  const group = deps.media.openCall({ callId, logger: log });
   const dial = await dialLeg(
-    { media: deps.media, placeCall: deps.placeCall, mediaAddress: deps.mediaAddress, codecPreference: deps.codecPreference },
+    { media: group, placeCall: deps.placeCall, mediaAddress: deps.mediaAddress, codecPreference: deps.codecPreference },
     {
       request: (sdp) => {
         const ringTimeoutMs = (req.ringTimeoutSec ?? DEFAULT_RING_TIMEOUT_SEC) * 1000;
@@ -70,7 +72,10 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
       media: (a) => answeredLegMedia(a, { logger: log, appSampleRate: target.sampleRate, idleFill: deps.idleFill, latching: deps.latching }),
       log,
     },
-  );
+  ).catch((err: unknown) => {
+    group.close();
+    throw err;
+  });
   log = deps.logger.child({ callId, sipCallId: dial.sipCallId });
   const request = built!;
   log.info({ to: request.e164, trunk: trunk.name, bot: target.name }, 'placing outbound call');
@@ -86,7 +91,11 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     headers: Object.fromEntries(checkCustomHeaders(req.headers)),
     media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
   });
-  const setup = new OutboundSetup(callId, dial, target, { e164: request.e164, fromUser: request.fromUser }, req.earlyMedia === true, startMessage, deps, log);
+  const setup = new OutboundSetup(
+    { callId, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage },
+    deps,
+    log,
+  );
   return { callId, sipCallId: dial.sipCallId, answered: setup.run() };
 }
 
@@ -94,24 +103,33 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
  * From ringing to a bridged call: the bot's socket opens while the phone rings, early media (183) may start
  * the bot before the answer, and every failure ends leg and bot together.
  */
+/** One call being placed, as {@link OutboundSetup} drives it. */
+interface OutboundCall {
+  callId: string;
+  dial: LegDial;
+  group: CallMediaGroup;
+  target: BotTarget;
+  numbers: { e164: string; fromUser: string };
+  earlyMedia: boolean;
+  startMessage: (early: boolean) => StartMessage;
+}
+
 class OutboundSetup {
-  private readonly botPromise: Promise<BotSession>;
-  private bot: BotSession | undefined;
+  private readonly botPromise: Promise<BotControl>;
+  private bot: BotControl | undefined;
   private earlyTask: Promise<void> | undefined;
-  private earlyForward: ((frame: Buffer) => void) | undefined;
+  /** The bot heard the far end before the answer (183 early media). */
+  private earlyStarted = false;
   private settled = false;
+  private readonly dial: LegDial;
 
   constructor(
-    private readonly callId: string,
-    private readonly dial: LegDial,
-    private readonly target: BotTarget,
-    private readonly numbers: { e164: string; fromUser: string },
-    private readonly earlyMedia: boolean,
-    private readonly startMessage: (early: boolean) => StartMessage,
+    private readonly call: OutboundCall,
     private readonly deps: OutboundCallDeps,
     private readonly log: Logger,
   ) {
-    this.botPromise = deps.connectBot(target, { callId, clock: deps.clock, logger: log });
+    this.dial = call.dial;
+    this.botPromise = call.group.connectBot(call.target);
     this.botPromise.catch(() => {}); // observed below; never an unhandled rejection while the phone rings
   }
 
@@ -119,7 +137,7 @@ class OutboundSetup {
     try {
       this.dial.onProgress((status, sdp) => {
         this.log.info({ status }, 'outbound call progress');
-        if (this.earlyMedia && status === 183 && sdp !== undefined && !this.earlyTask) this.earlyTask = this.startEarly(sdp);
+        if (this.call.earlyMedia && status === 183 && sdp !== undefined && !this.earlyTask) this.earlyTask = this.startEarly(sdp);
       });
       const [leg, bot] = await Promise.all([this.dial.answered, this.connectBot()]);
       this.bot = bot;
@@ -132,7 +150,7 @@ class OutboundSetup {
   }
 
   /** The bot's socket; a bot that cannot be reached cancels the ringing call. */
-  private connectBot(): Promise<BotSession> {
+  private connectBot(): Promise<BotControl> {
     const started = this.deps.clock.now();
     return this.botPromise.then(
       (b) => {
@@ -153,19 +171,22 @@ class OutboundSetup {
     if (!bot || this.settled) return;
     const media = this.dial.openEarly(sdp);
     if (!media) return;
-    this.earlyForward = (frame: Buffer): void => bot.sendAudio(frame);
-    media.on('frame', this.earlyForward);
-    bot.sendStart(this.startMessage(true));
+    this.earlyStarted = true;
+    this.call.group.route({ [BOT_ENDPOINT]: [media.id] });
+    bot.sendStart(this.call.startMessage(true));
     media.start(); // replays what the far end sent before
     this.log.info('early media streamed to the bot');
   }
 
-  private bridge(leg: AnsweredLeg, bot: BotSession): BridgedCall {
-    if (this.earlyForward) leg.media.off('frame', this.earlyForward);
-    const transfers = this.deps.transfers?.({ callerNumber: this.numbers.e164, calledNumber: this.numbers.fromUser, appSampleRate: this.target.sampleRate });
-    const call = new BridgedCall(this.callId, this.dial.sipCallId, leg.dialog, leg.media, bot, this.deps.clock, this.log, this.deps.observer, transfers);
+  private bridge(leg: AnsweredLeg, bot: BotControl): BridgedCall {
+    const c = this.call;
+    const transfers = this.deps.transfers?.({ callerNumber: c.numbers.e164, calledNumber: c.numbers.fromUser, appSampleRate: c.target.sampleRate });
+    const call = new BridgedCall({
+      id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, bot,
+      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
+    });
     // `start` before the media starts: the callee's held first words reach a bot that knows the call.
-    if (!leg.early) bot.sendStart(this.startMessage(false));
+    if (!leg.early) bot.sendStart(c.startMessage(false));
     call.start();
     if (leg.early) bot.sendEvent({ type: 'answered' });
     this.deps.observer.callAnswered('outbound');
@@ -179,7 +200,8 @@ class OutboundSetup {
     // The far end may have answered while the bot failed: that leg is ours to hang up.
     this.dial.answered.then((leg) => leg.hangUp(), () => {});
     const bot = this.bot ?? (await this.botPromise.catch(() => undefined));
-    bot?.stop(this.earlyForward ? 'not-answered' : 'error');
+    bot?.stop(this.earlyStarted ? 'not-answered' : 'error');
+    this.call.group.close();
     const failure = classifyFailure(err);
     this.log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'outbound call failed');
     this.deps.observer.callRejected('outbound', failure.sipStatus);

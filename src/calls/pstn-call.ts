@@ -14,7 +14,7 @@ import type { CallObserver, EndReason } from './call-events.js';
 import type { Call, CallEvents } from './call.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
-import type { CallMedia, MediaEngine, MediaLeg } from './media-engine.js';
+import type { CallMedia, CallMediaGroup, MediaEngine, MediaLeg } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, IncomingCallSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 
@@ -45,14 +45,14 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
   constructor(
     readonly id: string,
     private readonly legs: Array<{ dialog: DialogSignal; media: CallMedia }>,
+    private readonly group: CallMediaGroup,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {
     super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
     const [a, b] = legs;
-    a.media.on('frame', (f: Buffer) => b.media.playAudio(f));
-    b.media.on('frame', (f: Buffer) => a.media.playAudio(f));
+    group.route({ [a.media.id]: [b.media.id], [b.media.id]: [a.media.id] });
     a.dialog.on('terminated', () => this.end('caller-hangup'));
     // The forwarded party hanging up ends the call as well; reported as a hangup from the far side.
     b.dialog.on('terminated', () => this.end('caller-hangup'));
@@ -84,6 +84,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
       if (!leg.dialog.terminated) byes.push(leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed')));
     }
     this.byes = Promise.all(byes);
+    this.group.close();
     this.emit('ended', reason, seconds);
   }
 }
@@ -118,6 +119,7 @@ export async function handlePstnCall(
 ): Promise<PstnCall | undefined> {
   const id = randomUUID();
   const log = deps.logger.child({ callId: id, sipCallId: signal.callId });
+  const group = deps.media.openCall({ callId: id, logger: log });
   let legA: MediaLeg | undefined;
   let mediaA: CallMedia | undefined;
   let dial: LegDial | undefined;
@@ -126,13 +128,14 @@ export async function handlePstnCall(
     const placeCall = deps.placeCall;
     if (!placeCall) throw new CallRejectedError('outbound-unavailable', 'this engine cannot place calls');
     if (signal.sdp === undefined) throw new CallRejectedError('no-sdp-offer', 'INVITE without SDP is not supported');
-    legA = await deps.media.allocate();
+    const a = await group.allocate();
+    legA = a;
     // The caller may have left while the port was allocated: never leave the forward target ringing.
     if (signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled');
-    const answerA = negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: legA.port, codecPreference: deps.codecPreference });
+    const answerA = negotiateAnswer(signal.sdp, { localAddress: deps.mediaAddress, localPort: a.port, codecPreference: deps.codecPreference });
     const relay = { appSampleRate: RELAY_RATE, idleFill: 'silence' as const, latching: deps.latching };
     dial = await dialLeg(
-      { media: deps.media, placeCall, mediaAddress: deps.mediaAddress, codecPreference: deps.codecPreference },
+      { media: group, placeCall, mediaAddress: deps.mediaAddress, codecPreference: deps.codecPreference },
       {
         request: (sdp) => forwardRequest(decision.forwardTo, signal, sdp, deps),
         media: (b) => answeredLegMedia(b, { logger: log.child({ leg: 'b' }), ...relay }),
@@ -146,12 +149,12 @@ export async function handlePstnCall(
     outgoing.onProgress((status) => signal.progress(status === 183 ? 180 : status));
     legB = await outgoing.answered;
     if (signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled');
-    mediaA = legA.open({
+    mediaA = a.open({
       logger: log.child({ leg: 'a' }), codec: answerA.codec, payloadType: answerA.payloadType, remote: answerA.remote,
       ptimeMs: answerA.ptimeMs, receivable: answerA.receivable, ...relay,
     });
     const dialogA = await signal.accept(answerA.answerSdp);
-    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], deps.clock, log);
+    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log);
     deps.observer.callAnswered('inbound');
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;
@@ -160,6 +163,7 @@ export async function handlePstnCall(
     else legA?.release();
     if (legB) legB.hangUp();
     else dial?.cancel();
+    group.close();
     if (signal.cancelled) {
       deps.observer.callRejected('inbound', 487);
       return undefined;

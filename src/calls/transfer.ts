@@ -9,9 +9,8 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { classifyFailure, type FailureReason } from '../core/errors.js';
 import type { TransferCommand, TransferEvent } from '../bot/index.js';
-import { mixL16 } from '../media/index.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
-import type { CallMedia, MediaEngine } from './media-engine.js';
+import { BOT_ENDPOINT, type CallMedia, type CallMediaGroup } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { referToUri, resolveTransferTarget, type TransferPolicy, type TransferTarget } from './transfer-target.js';
@@ -20,7 +19,6 @@ import { referToUri, resolveTransferTarget, type TransferPolicy, type TransferTa
 export interface TransferServices {
   policy: TransferPolicy;
   placeCall?(request: OutgoingCallRequest): OutgoingCallSignal;
-  media: MediaEngine;
   mediaAddress: string;
   codecPreference: string[];
   idleFill: 'silence' | 'none';
@@ -41,14 +39,13 @@ export interface TransferHost {
   readonly log: Logger;
   readonly clock: Clock;
   readonly dialog: DialogSignal;
+  /** The caller's leg. */
   readonly media: CallMedia;
+  /** The call's media: the destination's leg is placed there and audio rerouted there. */
+  readonly group: CallMediaGroup;
   notifyBot(e: TransferEvent): void;
-  /** Bot audio stops reaching the caller (the destination talks now). */
-  muteBot(): void;
   /** The bot leaves the call (`stop` reason "transfer"); the call goes on. */
   releaseBot(): void;
-  /** Whether the bot still gets audio (listen mode). */
-  sendBotAudio(frame: Buffer): void;
   end(reason: 'transfer'): void;
 }
 
@@ -61,8 +58,6 @@ export class TransferController {
   private busy = false;
   private pending: LegDial | undefined;
   private leg: AnsweredLeg | undefined;
-  private listen = false;
-  private readonly agentFrames: Buffer[] = [];
   private closed = false;
 
   constructor(
@@ -73,14 +68,6 @@ export class TransferController {
   /** True once a bridged destination answered: caller audio goes to the destination, not to the bot. */
   get bridged(): boolean {
     return this.leg !== undefined;
-  }
-
-  /** Caller audio while bridged (called by the host instead of sending it to the bot). */
-  onCallerFrame(frame: Buffer): void {
-    this.leg?.media.playAudio(frame);
-    if (this.listen) {
-      this.host.sendBotAudio(mixL16(frame, this.agentFrames.shift()));
-    }
   }
 
   /**
@@ -145,7 +132,7 @@ export class TransferController {
     let leg: AnsweredLeg;
     try {
       const dial = await dialLeg(
-        { media: s.media, placeCall, mediaAddress: s.mediaAddress, codecPreference: s.codecPreference },
+        { media: this.host.group, placeCall, mediaAddress: s.mediaAddress, codecPreference: s.codecPreference },
         {
           request: (sdp) => this.legRequest(target, sdp),
           media: (a) => answeredLegMedia(a, { logger: this.host.log.child({ leg: 'transfer' }), appSampleRate: s.appSampleRate, idleFill: s.idleFill, latching: s.latching }),
@@ -184,19 +171,15 @@ export class TransferController {
     });
   }
 
-  /** The destination answered: it hears the caller and the caller hears it instead of the bot. */
+  /**
+   * The destination answered: caller and destination hear each other instead of the bot (whose queued audio is
+   * dropped); with `listen` the bot hears both, mixed, the caller's clock setting the pace.
+   */
   private connect(leg: AnsweredLeg, listen: boolean): void {
     this.leg = leg;
-    this.listen = listen;
-    this.host.muteBot();
-    this.host.media.clear();
-    leg.media.on('frame', (frame: Buffer) => {
-      this.host.media.playAudio(frame);
-      if (this.listen) {
-        this.agentFrames.push(frame);
-        if (this.agentFrames.length > 10) this.agentFrames.shift(); // bounded: the caller's clock drives the mix
-      }
-    });
+    const caller = this.host.media.id;
+    const agent = leg.media.id;
+    this.host.group.route({ [caller]: [agent], [agent]: [caller], [BOT_ENDPOINT]: listen ? [caller, agent] : [] });
     leg.dialog.on('terminated', () => {
       if (this.closed) return;
       this.host.log.info('transfer destination hung up; ending the call');

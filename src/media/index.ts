@@ -8,4 +8,3 @@ export { L16Splitter, int16ToL16Buffer, mixL16 } from './pcm.js';
 export * from './dtmf/index.js';
 export * from './jitter/index.js';
 export * from './rtcp/index.js';
-export { InProcessMediaEngine, InProcessMediaLeg, type LegMediaOptions, type InProcessMediaEngineOptions } from './in-process-engine.js';

@@ -13,7 +13,7 @@ export interface LayerRules {
 }
 
 /** Everything below the composition root: what app wires and what the bench tool may drive. */
-const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'trunks', 'calls', 'config', 'metrics', 'api'] as const;
+const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api'] as const;
 
 /** trunkbridge's layers. */
 export const LAYERS: LayerRules = {
@@ -25,6 +25,9 @@ export const LAYERS: LayerRules = {
     // media/ never reads SDP, so the arrow points one way.
     sdp: ['core', 'media'],
     bot: ['core'],
+    // engine/ runs a call's media and its bot socket together (in process or in a worker thread), so the
+    // audio between them never reaches call control; calls/ sees it only through calls/media-engine.ts.
+    engine: ['core', 'media', 'bot'],
     trunks: ['core'],
     // calls/ joins the others but reaches SIP only through its own port (calls/signaling.ts), so not 'sip'.
     calls: ['core', 'sdp', 'media', 'bot', 'trunks'],

@@ -1,0 +1,139 @@
+/**
+ * One call's media in this thread: its legs (RTP ports becoming MediaSessions), its bot connection and the
+ * router between them. Closing the group releases whatever is still held, whichever step failed.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { BotSession, BotTarget, ConnectContext } from '../bot/index.js';
+import { MediaSession, RtpHold, type MediaSessionOptions, type RtpPortPool, type RtpSocket } from '../media/index.js';
+import { AudioRouter } from './audio-router.js';
+import { BotControlView } from './bot-control-view.js';
+import { InProcessCallMedia } from './call-media.js';
+
+/** What a leg's media is built from: the session options less what the engine owns. */
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held'>;
+
+interface GroupDeps {
+  ports: RtpPortPool;
+  clock: Clock;
+  connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
+}
+
+export class InProcessCallGroup {
+  readonly router: AudioRouter;
+  private readonly legs = new Set<InProcessMediaLeg>();
+  private bot: BotSession | undefined;
+  private nextLeg = 0;
+  private closed = false;
+
+  constructor(
+    readonly callId: string,
+    private readonly log: Logger,
+    private readonly deps: GroupDeps,
+    private readonly onClosed: () => void,
+  ) {
+    this.router = new AudioRouter(log);
+  }
+
+  async allocate(options: { holdEarlyPackets?: boolean } = {}): Promise<InProcessMediaLeg> {
+    this.assertOpen();
+    const rtp = await this.deps.ports.allocate();
+    if (this.closed) {
+      rtp.close();
+      throw new Error('the call ended while its RTP port was allocated');
+    }
+    const leg = new InProcessMediaLeg(`leg${++this.nextLeg}`, rtp, this, options.holdEarlyPackets === true);
+    this.legs.add(leg);
+    return leg;
+  }
+
+  async connectBot(target: BotTarget, options: { abort?: AbortSignal } = {}): Promise<BotControlView> {
+    this.assertOpen();
+    if (this.bot) throw new Error('this call already has a bot');
+    const bot = await this.deps.connectBot(target, {
+      callId: this.callId,
+      clock: this.deps.clock,
+      logger: this.log,
+      ...(options.abort ? { abort: options.abort } : {}),
+    });
+    if (this.closed) {
+      bot.stop('error');
+      throw new Error('the call ended while its bot was connecting');
+    }
+    this.bot = bot;
+    this.router.setBot(bot);
+    return new BotControlView(bot, this.router, this.log);
+  }
+
+  route(routes: Readonly<Record<string, readonly string[]>>): void {
+    if (!this.closed) this.router.route(routes);
+  }
+
+  /** Releases every leg and the bot (a bot not stopped yet by call control gets `stop` "error"). Safe twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const leg of this.legs) leg.dispose();
+    this.legs.clear();
+    this.bot?.stop('error');
+    this.onClosed();
+  }
+
+  /** A leg's session, once opened. */
+  openSession(leg: InProcessMediaLeg, options: LegMediaOptions, rtp: RtpSocket, held: RtpHold | undefined): InProcessCallMedia {
+    const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}) });
+    this.router.addLeg(leg.id, session);
+    return new InProcessCallMedia(leg.id, session, () => {
+      this.router.removeLeg(leg.id);
+      this.legs.delete(leg);
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the call media is closed');
+  }
+}
+
+/** One bound RTP port on its way to becoming a leg's media. */
+export class InProcessMediaLeg {
+  private readonly hold: RtpHold | undefined;
+  private media: InProcessCallMedia | undefined;
+  private state: 'allocated' | 'open' | 'released' = 'allocated';
+
+  constructor(
+    readonly id: string,
+    private readonly rtp: RtpSocket,
+    private readonly group: InProcessCallGroup,
+    holdEarlyPackets: boolean,
+  ) {
+    this.hold = holdEarlyPackets ? new RtpHold(rtp) : undefined;
+  }
+
+  get port(): number {
+    return this.rtp.port;
+  }
+
+  answered(): void {
+    this.hold?.answered();
+  }
+
+  open(options: LegMediaOptions): InProcessCallMedia {
+    if (this.state !== 'allocated') throw new Error(`media leg on port ${this.port} is already ${this.state}`);
+    this.media = this.group.openSession(this, options, this.rtp, this.hold);
+    this.state = 'open';
+    return this.media;
+  }
+
+  release(): void {
+    if (this.state !== 'allocated') return;
+    this.state = 'released';
+    this.hold?.release();
+    this.rtp.close();
+  }
+
+  /** Whatever state it is in: media closed, or the bare port released. */
+  dispose(): void {
+    if (this.media) this.media.close();
+    else this.release();
+  }
+}

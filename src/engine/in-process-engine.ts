@@ -1,0 +1,35 @@
+/**
+ * The media engine that runs each call's media in this thread: RTP ports from the pool, a MediaSession per leg,
+ * the bot's connection, and the {@link AudioRouter} between them. Call control sees it only through its port
+ * (calls/media-engine.ts). A worker thread runs this same engine for the calls placed on it.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { BotSession, BotTarget, ConnectContext } from '../bot/index.js';
+import type { RtpPortPool } from '../media/index.js';
+import { InProcessCallGroup } from './call-group.js';
+
+export interface InProcessMediaEngineOptions {
+  ports: RtpPortPool;
+  clock: Clock;
+  /** Opens a bot session (bot/connectBot, with the app's metrics hooks). */
+  connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
+}
+
+export class InProcessMediaEngine {
+  private readonly groups = new Set<InProcessCallGroup>();
+
+  constructor(private readonly options: InProcessMediaEngineOptions) {}
+
+  /** Opens the media of one call. */
+  openCall(ctx: { callId: string; logger: Logger }): InProcessCallGroup {
+    const group = new InProcessCallGroup(ctx.callId, ctx.logger, this.options, () => this.groups.delete(group));
+    this.groups.add(group);
+    return group;
+  }
+
+  /** Calls whose media is open here. */
+  get openCalls(): number {
+    return this.groups.size;
+  }
+}
