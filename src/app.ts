@@ -8,6 +8,8 @@ import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
 import { InProcessMediaEngine } from './engine/index.js';
+import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
+import { availableParallelism } from 'node:os';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -132,15 +134,20 @@ function mediaAddressOf(config: Config): { bindHost: string; advertised: string 
 /** Everything call control needs, from the config and the layers built before it. */
 function buildCallDeps(
   config: Config,
-  parts: { clock: Clock; logger: Logger; metrics: BridgeMetrics; sip: SipUserAgent; router: InboundRouter; limiter: TrunkCallLimiter; regs: RegistrationSet },
+  parts: {
+    clock: Clock;
+    logger: Logger;
+    metrics: BridgeMetrics;
+    sip: SipUserAgent;
+    router: InboundRouter;
+    limiter: TrunkCallLimiter;
+    regs: RegistrationSet;
+    media: MediaEngine;
+  },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
-  const { bindHost, advertised: mediaAddress } = mediaAddressOf(config);
-  const media: MediaEngine = new InProcessMediaEngine({
-    ports: new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: bindHost, rtcp: true }),
-    clock,
-    connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
-  });
+  const { advertised: mediaAddress } = mediaAddressOf(config);
+  const media = parts.media;
   const targets = new Map<string, BotTarget>();
   for (const [name, bot] of Object.entries(config.bots)) targets.set(name, botTargetFromConfig(name, bot));
   const outboundTrunks = new Map(config.outboundTrunks.map((t) => [t.name, t] as const));
@@ -201,6 +208,31 @@ function buildCallDeps(
   return { inbound, outbound };
 }
 
+/**
+ * Where calls' media runs: `media.workers` worker threads (default: one per CPU), or this thread with 0. Both
+ * fit call control's MediaEngine port (the annotations below are the compile-time check).
+ */
+function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics): InProcessMediaEngine | WorkerMediaEngine {
+  const { bindHost } = mediaAddressOf(config);
+  const workers = config.media.workers ?? availableParallelism();
+  if (workers === 0) {
+    const engine: MediaEngine & InProcessMediaEngine = new InProcessMediaEngine({
+      ports: new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: bindHost, rtcp: true }),
+      clock,
+      connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
+    });
+    return engine;
+  }
+  const engine: MediaEngine & WorkerMediaEngine = new WorkerMediaEngine({
+    workers,
+    ports: { min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: bindHost },
+    logLevel: logger.level,
+    logger: logger.child({ layer: 'media' }),
+    onFramesDropped: (n) => metrics.botFrameDropped(n),
+  });
+  return engine;
+}
+
 /** The HTTP side: /metrics and /healthz, and the calls API when enabled. */
 function buildOps(config: Config, logger: Logger, metrics: BridgeMetrics, calls: CallManager, draining: () => boolean): OpsHttpServer | undefined {
   if (!config.metrics.enabled) return undefined;
@@ -243,6 +275,7 @@ export class TrunkbridgeApp {
   private readonly calls: CallManager;
   private readonly ops: OpsHttpServer | undefined;
   private readonly registrations: Registration[];
+  private readonly media: InProcessMediaEngine | WorkerMediaEngine;
   private stopped = false;
 
   constructor(
@@ -263,7 +296,8 @@ export class TrunkbridgeApp {
     );
     const regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
     this.registrations = regs.registrations;
-    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs });
+    this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics);
+    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(deps.outbound);
@@ -279,6 +313,8 @@ export class TrunkbridgeApp {
         metrics = { host: addr.address, port: addr.port };
         this.logger.info(metrics, 'metrics listening');
       }
+      // Media workers are up before the first call can arrive.
+      if (this.media instanceof WorkerMediaEngine) await this.media.start();
       // Allow-list host names are resolved before the first call can arrive.
       await this.hosts.start();
       await this.sip.start();
@@ -286,7 +322,8 @@ export class TrunkbridgeApp {
       // One line once every listener is bound: what operators and the test harness wait for. It carries the
       // ports actually bound (a port 0 in the config is the kernel's pick) and the RTP range calls take from.
       const rtp = { min: this.config.media.rtpPortMin, max: this.config.media.rtpPortMax };
-      this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), rtp }, 'trunkbridge ready');
+      const workers = this.media instanceof WorkerMediaEngine ? this.media.callsPerWorker.length : 0;
+      this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), rtp, mediaWorkers: workers }, 'trunkbridge ready');
     } catch (err) {
       await this.stop();
       throw err;
@@ -312,5 +349,13 @@ export class TrunkbridgeApp {
     if (this.registrations.length > 0) await new Promise((r) => setTimeout(r, 20));
     await this.sip.stop();
     await this.ops?.close();
+    if (this.media instanceof WorkerMediaEngine) await this.media.stop();
+  }
+
+  /** Test hook (TRUNKBRIDGE_TEST_HOOKS=1, SIGUSR2): media worker `index` fails as a bug would. */
+  crashMediaWorker(index: number): boolean {
+    if (!(this.media instanceof WorkerMediaEngine)) return false;
+    this.media.crashWorker(index);
+    return true;
   }
 }

@@ -110,6 +110,11 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
       this.log.warn('no RTP from the caller; hanging up');
       this.end('rtp-timeout');
     });
+    this.media.on('failed', (why: string) => {
+      if (this.endReason) return;
+      this.log.error({ why }, 'media engine failed; hanging up');
+      this.end('error');
+    });
     this.media.on('rtcp', (input: { rttMs?: number }) => {
       if (input.rttMs !== undefined) this.log.debug({ rttMs: input.rttMs }, 'RTCP round-trip time');
     });
@@ -142,9 +147,10 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     const stats = { ...this.media.stats };
     this.log.info({ reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: stats, ...(quality ? { quality } : {}) }, 'call ended');
     this.transfers?.close();
-    this.media.close();
+    // `stop` before the media closes: an engine on another thread takes the final figures from the live leg.
     if (quality) this.bot.stop(reason, { quality });
     else this.bot.stop(reason);
+    this.media.close();
     this.group.close();
     if (quality) this.observer.mediaQuality?.(quality);
     this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent);

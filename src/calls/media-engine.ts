@@ -20,6 +20,8 @@ export interface CallMediaEvents {
   'rtp-timeout': () => void;
   /** An RTCP report arrived from the far end. */
   rtcp: (input: RtcpInput) => void;
+  /** The engine running this leg failed (a media worker crashed): the leg is gone, the call must end. */
+  failed: (reason: string) => void;
 }
 
 /** One leg's media as call control drives it. */

@@ -53,6 +53,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     this.startedAt = clock.now();
     const [a, b] = legs;
     group.route({ [a.media.id]: [b.media.id], [b.media.id]: [a.media.id] });
+    for (const leg of legs) leg.media.on('failed', () => this.end('error'));
     a.dialog.on('terminated', () => this.end('caller-hangup'));
     // The forwarded party hanging up ends the call as well; reported as a hangup from the far side.
     b.dialog.on('terminated', () => this.end('caller-hangup'));

@@ -38,6 +38,11 @@ export class AudioRouter {
 
   constructor(private readonly log: Logger) {}
 
+  /** The leg the bot talks to, once routed. */
+  get home(): string | undefined {
+    return this.homeLeg;
+  }
+
   addLeg(id: string, leg: RoutedLeg): void {
     this.legs.set(id, leg);
     leg.on('frame', (frame: Buffer) => this.deliver(id, frame));

@@ -5,7 +5,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { BotSession, BotTarget, ConnectContext } from '../bot/index.js';
-import { MediaSession, RtpHold, type MediaSessionOptions, type RtpPortPool, type RtpSocket } from '../media/index.js';
+import { MediaSession, RtpHold, type MediaQuality, type MediaSessionOptions, type RtpPortPool, type RtpSocket } from '../media/index.js';
 import { AudioRouter } from './audio-router.js';
 import { BotControlView } from './bot-control-view.js';
 import { InProcessCallMedia } from './call-media.js';
@@ -22,6 +22,7 @@ interface GroupDeps {
 export class InProcessCallGroup {
   readonly router: AudioRouter;
   private readonly legs = new Set<InProcessMediaLeg>();
+  private readonly opened = new Map<string, InProcessCallMedia>();
   private bot: BotSession | undefined;
   private nextLeg = 0;
   private closed = false;
@@ -83,10 +84,19 @@ export class InProcessCallGroup {
   openSession(leg: InProcessMediaLeg, options: LegMediaOptions, rtp: RtpSocket, held: RtpHold | undefined): InProcessCallMedia {
     const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}) });
     this.router.addLeg(leg.id, session);
-    return new InProcessCallMedia(leg.id, session, () => {
+    const media = new InProcessCallMedia(leg.id, session, () => {
       this.router.removeLeg(leg.id);
       this.legs.delete(leg);
+      this.opened.delete(leg.id);
     });
+    this.opened.set(leg.id, media);
+    return media;
+  }
+
+  /** Loss, jitter and RTT of the leg the bot talks to (the caller), for the bot's `stop`. */
+  homeQuality(): MediaQuality | undefined {
+    const home = this.router.home;
+    return home !== undefined ? this.opened.get(home)?.quality : undefined;
   }
 
   private assertOpen(): void {

@@ -5,7 +5,13 @@
 import type { CodecSwitch, MediaQuality, MediaSession, MediaSessionEvents, MediaSessionStats } from '../media/index.js';
 
 /** The leg events call control listens to. */
-type ControlEvent = 'dtmf' | 'rtp-timeout' | 'rtcp';
+interface ControlEvents {
+  dtmf: MediaSessionEvents['dtmf'];
+  'rtp-timeout': MediaSessionEvents['rtp-timeout'];
+  rtcp: MediaSessionEvents['rtcp'];
+  /** Never fires in process: a failure here is the whole process's. */
+  failed: (reason: string) => void;
+}
 
 export class InProcessCallMedia {
   private closed = false;
@@ -55,13 +61,13 @@ export class InProcessCallMedia {
     this.onClose();
   }
 
-  on<E extends ControlEvent>(event: E, listener: MediaSessionEvents[E]): this {
-    this.session.on(event, listener);
+  on<E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]): this {
+    if (event !== 'failed') this.session.on(event as Exclude<E, 'failed'>, listener as MediaSessionEvents[Exclude<E, 'failed'>]);
     return this;
   }
 
-  off<E extends ControlEvent>(event: E, listener: MediaSessionEvents[E]): this {
-    this.session.off(event, listener);
+  off<E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]): this {
+    if (event !== 'failed') this.session.off(event as Exclude<E, 'failed'>, listener as MediaSessionEvents[Exclude<E, 'failed'>]);
     return this;
   }
 }

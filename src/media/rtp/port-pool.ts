@@ -37,6 +37,11 @@ export interface RtpPortPoolOptions {
   host: string;
   /** Also bind the odd port above each even one for RTCP (RFC 3550 11); a pair is skipped if either is taken. */
   rtcp?: boolean;
+  /**
+   * Where the round robin starts (default `min`). Pools of several threads share one range, each starting at
+   * its own offset; a port another pool holds is skipped like any port in use.
+   */
+  start?: number;
 }
 
 export class RtpPortPool {
@@ -55,7 +60,8 @@ export class RtpPortPool {
     if (!Number.isInteger(this.min) || !Number.isInteger(this.max) || this.min > this.max || this.min < 1 || this.max > 65535) {
       throw new RangeError(`invalid RTP port range ${opts.min}-${opts.max}`);
     }
-    this.next = this.min;
+    const start = opts.start ?? this.min;
+    this.next = start >= this.min && start <= this.max ? start - ((start - this.min) % 2) : this.min;
   }
 
   /** Number of even ports in the range. */

@@ -1,0 +1,214 @@
+/**
+ * A media worker thread: runs the in-process engine for the calls placed on it — their RTP legs, bot
+ * sockets and the audio between them — and answers call control's messages ({@link ToWorker}). Only control
+ * goes back ({@link FromWorker}).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createServer } from 'node:net';
+import { SystemClock } from '../../core/clock.js';
+import { createLogger, type Logger } from '../../core/logger.js';
+import { connectBot } from '../../bot/index.js';
+import { RtpPortPool } from '../../media/index.js';
+import { InProcessMediaEngine } from '../in-process-engine.js';
+import type { InProcessCallGroup, InProcessMediaLeg } from '../call-group.js';
+import type { InProcessCallMedia } from '../call-media.js';
+import type { BotControlView } from '../bot-control-view.js';
+import { fromWireCodecSwitch, fromWireLegOptions, type FromWorker, type LegStats, type ToWorker } from './protocol.js';
+
+/** What the main thread gives a worker at start. */
+export interface MediaWorkerData {
+  index: number;
+  ports: { min: number; max: number; host: string; start: number };
+  logLevel: string;
+  statsIntervalMs: number;
+}
+
+interface GroupState {
+  group: InProcessCallGroup;
+  log: Logger;
+  legs: Map<string, InProcessMediaLeg>;
+  media: Map<string, InProcessCallMedia>;
+  bot?: BotControlView;
+  botAborts: Map<number, AbortController>;
+}
+
+const port = parentPort!;
+const data = workerData as MediaWorkerData;
+const clock = new SystemClock();
+const logger = createLogger({ level: data.logLevel }).child({ layer: 'media', worker: data.index });
+let framesDropped = 0;
+const engine = new InProcessMediaEngine({
+  ports: new RtpPortPool({ ...data.ports, rtcp: true }),
+  clock,
+  connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => framesDropped++ }),
+});
+const groups = new Map<number, GroupState>();
+const eventLoop = monitorEventLoopDelay({ resolution: 10 });
+eventLoop.enable();
+
+function post(msg: FromWorker): void {
+  port.postMessage(msg);
+}
+
+function fail(req: number, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  post({ op: 'reply', req, ok: false, error: { name: e.name, message: e.message } });
+}
+
+function legStats(g: number, id: string, m: InProcessCallMedia): LegStats {
+  return { g, leg: id, stats: { ...m.stats }, quality: m.quality };
+}
+
+async function allocate(state: GroupState, g: number, req: number, hold: boolean): Promise<void> {
+  try {
+    const leg = await state.group.allocate({ holdEarlyPackets: hold });
+    state.legs.set(leg.id, leg);
+    post({ op: 'reply', req, ok: true, leg: { id: leg.id, port: leg.port } });
+  } catch (err) {
+    fail(req, err);
+  }
+}
+
+async function connect(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'connectBot' }>): Promise<void> {
+  const abort = new AbortController();
+  state.botAborts.set(msg.req, abort);
+  try {
+    const bot = await state.group.connectBot(msg.target, { abort: abort.signal });
+    state.bot = bot;
+    bot.on('command', (cmd) => post({ op: 'botEvent', g, e: 'command', cmd }));
+    bot.on('close', (info) => post({ op: 'botEvent', g, e: 'close', info }));
+    bot.on('protocol-error', (err) => post({ op: 'botEvent', g, e: 'protocol-error', message: err.message }));
+    post({ op: 'reply', req: msg.req, ok: true });
+  } catch (err) {
+    fail(msg.req, err);
+  } finally {
+    state.botAborts.delete(msg.req);
+  }
+}
+
+function openLeg(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'legOpen' }>): void {
+  const leg = state.legs.get(msg.leg);
+  if (!leg) return;
+  const media = leg.open(fromWireLegOptions(msg.options, state.log));
+  state.media.set(msg.leg, media);
+  media.on('dtmf', (press) => post({ op: 'legEvent', g, leg: msg.leg, e: 'dtmf', press: { digit: press.digit, durationMs: press.durationMs } }));
+  media.on('rtp-timeout', () => post({ op: 'legEvent', g, leg: msg.leg, e: 'rtp-timeout' }));
+  media.on('rtcp', (input) => post({ op: 'legEvent', g, leg: msg.leg, e: 'rtcp', input: { ...(input.rttMs !== undefined ? { rttMs: input.rttMs } : {}), bye: input.bye } }));
+}
+
+function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'media' }>): void {
+  const media = state.media.get(msg.leg);
+  if (!media) return;
+  switch (msg.m) {
+    case 'start':
+      return media.start();
+    case 'close':
+      // Its last figures go back first: call control reports them when the call ends.
+      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1 });
+      media.close();
+      state.media.delete(msg.leg);
+      state.legs.delete(msg.leg);
+      return;
+    case 'sendDtmf':
+      return media.sendDtmf(msg.digits, msg.durationMs);
+    case 'updateRemote':
+      return media.updateRemote(msg.remote);
+    case 'setDirection':
+      return media.setDirection(msg.direction);
+    case 'switchCodec':
+      return media.switchCodec(fromWireCodecSwitch(msg.change));
+  }
+}
+
+function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
+  const bot = state.bot;
+  if (!bot) return;
+  if (msg.m === 'sendStart') bot.sendStart(msg.msg);
+  else if (msg.m === 'sendEvent') bot.sendEvent(msg.event);
+  // The figures in `stop` are taken here, where the media runs, not from the last report call control has.
+  else bot.stop(msg.reason, msg.quality ? { quality: state.group.homeQuality() ?? msg.quality } : undefined);
+}
+
+function handle(msg: ToWorker): void {
+  if (msg.op === 'crash') throw new Error('media worker crash requested (test hook)');
+  if (msg.op === 'open') {
+    const log = logger.child(msg.bindings);
+    groups.set(msg.g, { group: engine.openCall({ callId: String(msg.bindings.callId ?? msg.g), logger: log }), log, legs: new Map(), media: new Map(), botAborts: new Map() });
+    return;
+  }
+  const state = groups.get(msg.g);
+  if (!state) {
+    if ('req' in msg && msg.op !== 'abortBot') fail(msg.req, new Error('the call media is closed'));
+    return;
+  }
+  switch (msg.op) {
+    case 'allocate':
+      return void allocate(state, msg.g, msg.req, msg.hold);
+    case 'leg':
+      if (msg.m === 'answered') state.legs.get(msg.leg)?.answered();
+      else state.legs.get(msg.leg)?.release();
+      return;
+    case 'legOpen':
+      return openLeg(state, msg.g, msg);
+    case 'media':
+      return onMedia(state, msg.g, msg);
+    case 'connectBot':
+      return void connect(state, msg.g, msg);
+    case 'abortBot':
+      return state.botAborts.get(msg.req)?.abort();
+    case 'bot':
+      return onBot(state, msg);
+    case 'route':
+      return state.group.route(msg.routes);
+    case 'close':
+      state.group.close();
+      groups.delete(msg.g);
+      return;
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  if (dying) return;
+  try {
+    handle(msg);
+  } catch (err) {
+    // A bad command must not take the other calls down; a thrown test hook is the exception (see below).
+    if (msg.op === 'crash') throw err;
+    logger.error({ err, op: msg.op }, 'media worker command failed');
+  }
+});
+
+const statsTimer = setInterval(() => {
+  const legs: LegStats[] = [];
+  for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6 });
+  framesDropped = 0;
+  eventLoop.reset();
+}, data.statsIntervalMs);
+statsTimer.unref();
+
+// A bug that escapes: tell every bot the call is over and free the ports before the thread dies, so callers
+// get their BYE from call control and nothing is left bound.
+let dying = false;
+process.on('uncaughtException', (err) => {
+  if (dying) return;
+  dying = true;
+  logger.error({ err }, 'media worker crashed; ending its calls');
+  for (const state of groups.values()) {
+    try {
+      state.bot?.stop('error');
+      state.group.close();
+    } catch {
+      // Best effort while dying: the thread's exit closes whatever is left.
+    }
+  }
+  post({ op: 'crashed', message: err instanceof Error ? err.message : String(err) });
+  // A moment for the `stop` messages and RTCP BYEs to leave their sockets before the thread goes.
+  setTimeout(() => process.exit(1), 200);
+});
+
+// The first TCP use on an event loop makes libuv reserve one file descriptor (/dev/null) for good. Take it now,
+// before any call, so each call's descriptors (ports, bot socket) come back to the same count after it.
+const warmUp = createServer();
+warmUp.listen(0, '127.0.0.1', () => warmUp.close(() => post({ op: 'ready' })));

@@ -1,0 +1,108 @@
+/**
+ * The messages between call control's thread and a media worker. Only control crosses: commands, DTMF, marks,
+ * stats, ends — never audio. Codec objects cross by name and are looked up again in the worker's registry;
+ * Buffers arrive as Uint8Arrays (structured clone) and are wrapped again.
+ */
+import type { BotCloseInfo, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
+import { codecRegistry, type AudioCodec, type CodecSwitch, type MediaQuality, type MediaSessionStats } from '../../media/index.js';
+import type { LegMediaOptions } from '../call-group.js';
+
+/** A codec by SDP name. */
+type CodecName = string;
+
+/** {@link LegMediaOptions} as it crosses threads: codecs by name, no logger (the worker logs with the call's bindings). */
+export type WireLegOptions = Omit<LegMediaOptions, 'logger' | 'codec' | 'receivable'> & {
+  codec: CodecName;
+  receivable?: Array<{ payloadType: number; codec: CodecName }>;
+};
+
+export type WireCodecSwitch = Omit<CodecSwitch, 'codec' | 'receivable'> & {
+  codec: CodecName;
+  receivable: Array<{ payloadType: number; codec: CodecName }>;
+};
+
+/** What call control asks of a worker. `g` names the call's group, `leg` a leg within it, `req` a request. */
+export type ToWorker =
+  | { op: 'open'; g: number; bindings: Record<string, unknown> }
+  | { op: 'allocate'; g: number; req: number; hold: boolean }
+  | { op: 'leg'; g: number; leg: string; m: 'answered' | 'release' }
+  | { op: 'legOpen'; g: number; leg: string; options: WireLegOptions }
+  | { op: 'media'; g: number; leg: string; m: 'start' | 'close' }
+  | { op: 'media'; g: number; leg: string; m: 'sendDtmf'; digits: string; durationMs: number }
+  | { op: 'media'; g: number; leg: string; m: 'updateRemote'; remote: { address: string; port: number } }
+  | { op: 'media'; g: number; leg: string; m: 'setDirection'; direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' }
+  | { op: 'media'; g: number; leg: string; m: 'switchCodec'; change: WireCodecSwitch }
+  | { op: 'connectBot'; g: number; req: number; target: BotTarget }
+  | { op: 'abortBot'; g: number; req: number }
+  | { op: 'bot'; g: number; m: 'sendStart'; msg: StartMessage }
+  | { op: 'bot'; g: number; m: 'sendEvent'; event: BridgeEvent }
+  | { op: 'bot'; g: number; m: 'stop'; reason: string; quality?: CallQuality }
+  | { op: 'route'; g: number; routes: Record<string, readonly string[]> }
+  | { op: 'close'; g: number }
+  /** Test hook: the worker throws from its event loop, as a bug would. */
+  | { op: 'crash' };
+
+/** An error as it crosses threads: enough to rebuild the typed error call control classifies. */
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+/** One leg's figures, pushed periodically and when the leg closes. */
+export interface LegStats {
+  g: number;
+  leg: string;
+  stats: MediaSessionStats;
+  quality: MediaQuality;
+}
+
+/** What a worker tells call control. */
+export type FromWorker =
+  | { op: 'ready' }
+  | { op: 'reply'; req: number; ok: true; leg?: { id: string; port: number } }
+  | { op: 'reply'; req: number; ok: false; error: WireError }
+  | { op: 'legEvent'; g: number; leg: string; e: 'dtmf'; press: { digit: string; durationMs: number } }
+  | { op: 'legEvent'; g: number; leg: string; e: 'rtp-timeout' }
+  | { op: 'legEvent'; g: number; leg: string; e: 'rtcp'; input: { rttMs?: number; bye: number[] } }
+  | { op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number }
+  | { op: 'botEvent'; g: number; e: 'command'; cmd: unknown }
+  | { op: 'botEvent'; g: number; e: 'close'; info: BotCloseInfo }
+  | { op: 'botEvent'; g: number; e: 'protocol-error'; message: string }
+  /** The worker hit an uncaught error: it stopped its bots and closed its legs, and exits next. */
+  | { op: 'crashed'; message: string };
+
+function codecOf(name: CodecName): AudioCodec {
+  const codec = codecRegistry.get(name);
+  if (!codec) throw new Error(`codec ${name} is not registered in the media worker`);
+  return codec;
+}
+
+/** Leg options for the wire. */
+export function toWireLegOptions(o: LegMediaOptions): WireLegOptions {
+  const { logger: _logger, codec, receivable, ...rest } = o;
+  return {
+    ...rest,
+    codec: codec.name,
+    ...(receivable ? { receivable: receivable.map((r) => ({ payloadType: r.payloadType, codec: r.codec.name })) } : {}),
+  };
+}
+
+/** Leg options back from the wire, with the worker's logger for the call. */
+export function fromWireLegOptions(o: WireLegOptions, logger: LegMediaOptions['logger']): LegMediaOptions {
+  const { codec, receivable, srtp, ...rest } = o;
+  return {
+    ...rest,
+    logger,
+    codec: codecOf(codec),
+    ...(receivable ? { receivable: receivable.map((r) => ({ payloadType: r.payloadType, codec: codecOf(r.codec) })) } : {}),
+    ...(srtp ? { srtp: { suite: srtp.suite, localKeySalt: Buffer.from(srtp.localKeySalt), remoteKeySalt: Buffer.from(srtp.remoteKeySalt) } } : {}),
+  };
+}
+
+export function toWireCodecSwitch(c: CodecSwitch): WireCodecSwitch {
+  return { ...c, codec: c.codec.name, receivable: c.receivable.map((r) => ({ payloadType: r.payloadType, codec: r.codec.name })) };
+}
+
+export function fromWireCodecSwitch(c: WireCodecSwitch): CodecSwitch {
+  return { ...c, codec: codecOf(c.codec), receivable: c.receivable.map((r) => ({ payloadType: r.payloadType, codec: codecOf(r.codec) })) };
+}

@@ -1,0 +1,192 @@
+/**
+ * The media engine that spreads calls over worker threads: each call's legs and bot socket live in one worker
+ * (the least busy when the call starts), so every core carries media while SIP and call control stay on the main
+ * thread. A worker that dies ends its own calls (their legs report 'failed'; call control sends the BYEs) and
+ * is started again; calls on the other workers go on.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../core/logger.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import type { MediaWorkerData } from './media-worker.js';
+import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
+
+export interface WorkerMediaEngineOptions {
+  workers: number;
+  /** The RTP port range every worker allocates from (each starts its round robin at its own offset). */
+  ports: { min: number; max: number; host: string };
+  logLevel: string;
+  logger: Logger;
+  /** How often workers report leg figures and their event-loop delay, ms (default 500). */
+  statsIntervalMs?: number;
+  /** The worker script (default: media-worker.js beside this file, as built). */
+  workerUrl?: URL;
+  /** Caller frames dropped because a bot was backed up, reported by the workers. */
+  onFramesDropped?(count: number): void;
+  /** Each worker's event-loop delay p99 since its last report, ms. */
+  onEventLoopDelay?(worker: number, p99Ms: number): void;
+}
+
+type Reply = Extract<FromWorker, { op: 'reply' }>;
+
+/** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
+class WorkerSlot implements WorkerLink {
+  readonly groups = new Map<number, WorkerCallGroup>();
+  private worker!: Worker;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private nextReq = 0;
+  private ready!: Promise<void>;
+  stopping = false;
+
+  constructor(
+    readonly index: number,
+    private readonly engine: WorkerMediaEngine,
+    private readonly data: MediaWorkerData,
+    private readonly url: URL,
+    private readonly log: Logger,
+  ) {
+    this.spawn();
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  send(msg: ToWorker): void {
+    this.worker.postMessage(msg);
+  }
+
+  nextRequestId(): number {
+    return ++this.nextReq;
+  }
+
+  request(msg: ToWorker & { req: number }): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(msg.req, { resolve, reject });
+      this.send(msg);
+    }).then((reply) => {
+      if (!reply.ok) throw errorFromWorker(reply.error);
+      return reply;
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    await this.worker.terminate();
+  }
+
+  /** Test hook: the worker throws from its event loop, as a bug would. */
+  crash(): void {
+    this.send({ op: 'crash' });
+  }
+
+  private spawn(): void {
+    const worker = new Worker(this.url, { workerData: this.data });
+    this.worker = worker;
+    this.ready = new Promise<void>((resolve, reject) => {
+      const onExit = (code: number): void => reject(new Error(`media worker ${this.index} exited with ${code} before it was ready`));
+      worker.once('exit', onExit);
+      worker.once('message', () => {
+        worker.off('exit', onExit);
+        resolve();
+      });
+    });
+    this.ready.catch(() => {}); // observed by start(); a respawn's failure is logged on exit
+    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    worker.on('error', (err) => this.log.error({ err, worker: this.index }, 'media worker error'));
+    worker.on('exit', (code) => this.onExit(worker, code));
+  }
+
+  private onMessage(msg: FromWorker): void {
+    switch (msg.op) {
+      case 'reply': {
+        const p = this.pending.get(msg.req);
+        this.pending.delete(msg.req);
+        p?.resolve(msg);
+        return;
+      }
+      case 'stats':
+        for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality);
+        this.engine.reportStats(this.index, msg.framesDropped, msg.eventLoopP99Ms);
+        return;
+      case 'legEvent':
+      case 'botEvent':
+        this.groups.get(msg.g)?.deliver(msg);
+        return;
+      case 'crashed':
+        this.log.error({ worker: this.index, why: msg.message, calls: this.groups.size }, 'media worker crashed');
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (worker !== this.worker) return;
+    for (const p of this.pending.values()) p.reject(new Error(`media worker ${this.index} exited`));
+    this.pending.clear();
+    const lost = [...this.groups.values()];
+    this.groups.clear();
+    for (const g of lost) g.workerLost(`media worker ${this.index} exited with code ${code}`);
+    if (this.stopping) return;
+    this.log.error({ worker: this.index, code, callsEnded: lost.length }, 'media worker exited; starting a new one');
+    this.spawn();
+  }
+}
+
+export class WorkerMediaEngine {
+  private readonly slots: WorkerSlot[] = [];
+  private nextGroup = 0;
+
+  constructor(private readonly options: WorkerMediaEngineOptions) {
+    const { min, max } = options.ports;
+    const share = Math.floor((max - min + 1) / options.workers);
+    const url = options.workerUrl ?? new URL('./media-worker.js', import.meta.url);
+    for (let i = 0; i < options.workers; i++) {
+      const data: MediaWorkerData = {
+        index: i,
+        ports: { ...options.ports, start: min + i * share },
+        logLevel: options.logLevel,
+        statsIntervalMs: options.statsIntervalMs ?? 500,
+      };
+      this.slots.push(new WorkerSlot(i, this, data, url, options.logger));
+    }
+  }
+
+  /** Resolves once every worker is up. */
+  async start(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.whenReady()));
+  }
+
+  /** Opens a call on the worker with the fewest calls. */
+  openCall(ctx: { callId: string; logger: Logger }): WorkerCallGroup {
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.groups.size < slot.groups.size) slot = s;
+    const g = ++this.nextGroup;
+    const { layer: _layer, ...bindings } = ctx.logger.bindings();
+    slot.send({ op: 'open', g, bindings: { ...bindings, callId: ctx.callId } });
+    const group = new WorkerCallGroup(g, slot, ctx.logger, () => slot.groups.delete(g));
+    slot.groups.set(g, group);
+    return group;
+  }
+
+  /** Calls open per worker. */
+  get callsPerWorker(): number[] {
+    return this.slots.map((s) => s.groups.size);
+  }
+
+  /** Test hook: worker `index` fails as a bug would (its calls end; it is started again). */
+  crashWorker(index: number): void {
+    this.slots[index]?.crash();
+  }
+
+  /** Stops every worker (after call control ended the calls). */
+  async stop(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.terminate()));
+  }
+
+  /** From a worker's periodic report. */
+  reportStats(worker: number, framesDropped: number, eventLoopP99Ms: number): void {
+    if (framesDropped > 0) this.options.onFramesDropped?.(framesDropped);
+    if (eventLoopP99Ms >= 0) this.options.onEventLoopDelay?.(worker, eventLoopP99Ms);
+  }
+}

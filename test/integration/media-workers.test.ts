@@ -1,0 +1,110 @@
+/**
+ * Media on worker threads (`media.workers: 2`): each call's RTP and bot socket run on one worker, the least busy.
+ * A worker that crashes (test hook: SIGUSR2 with TRUNKBRIDGE_TEST_HOOKS=1 makes worker 0 throw from its event
+ * loop, as a bug would) ends its own calls — the bot gets `stop`, the caller a BYE — and is started again; the
+ * call on the other worker goes on untouched, and the next call works.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BridgeProcess } from './harness/bridge-process.js';
+import { describeSipp, runSipp, type SippRun } from './harness/sipp.js';
+import { TestBotServer, type BotConnection } from './harness/test-bot.js';
+import { RtpListener } from './harness/rtp-listener.js';
+import { reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { testConfig } from './harness/config.js';
+import { metric } from './harness/metrics.js';
+
+let bridge: BridgeProcess;
+let bots: TestBotServer;
+let listener: RtpListener;
+
+function call(): Promise<SippRun> {
+  return runSipp({
+    scenario: 'uac-expect-bye-from-bridge.xml',
+    target: { host: '127.0.0.1', port: bridge.sipPort() },
+    service: '+15550100',
+    keys: { rtp_port: listener.port },
+  });
+}
+
+async function botNumber(n: number): Promise<BotConnection> {
+  await waitFor(() => bots.connections.length >= n && bots.connections[n - 1].event('start') !== undefined, { timeoutMs: 10_000, what: `bot ${n} started` });
+  return bots.connections[n - 1];
+}
+
+beforeAll(async () => {
+  const rtpBase = await reservePorts(8);
+  bots = await TestBotServer.start();
+  listener = await RtpListener.start();
+  bridge = new BridgeProcess(
+    testConfig({
+      rtpPortMin: rtpBase,
+      rtpPortMax: rtpBase + 7,
+      extraMedia: '  workers: 2',
+      bots: { tester: `{ url: "${bots.url}", sampleRate: 8000 }` },
+      numbers: { '+15550100': 'tester' },
+    }),
+  );
+  process.env.TRUNKBRIDGE_TEST_HOOKS = '1';
+  try {
+    await bridge.start();
+  } finally {
+    delete process.env.TRUNKBRIDGE_TEST_HOOKS;
+  }
+});
+
+afterAll(async () => {
+  await bridge?.stop();
+  await bots?.close();
+  listener?.close();
+});
+
+describe('media workers', () => {
+  it('starts two workers and says so when ready', () => {
+    expect(bridge.logs.find((l) => l.msg === 'trunkbridge ready')).toMatchObject({ mediaWorkers: 2 });
+  });
+
+  it('a crashed worker ends its own call (stop to the bot, BYE to the caller) and restarts; the call on the other worker goes on', async () => {
+    const first = call(); // worker 0 (both idle: the first one is taken)
+    const botA = await botNumber(1);
+    const second = call(); // worker 1 (the less busy one)
+    const botB = await botNumber(2);
+    // Both streams reach the caller's RTP port (idle fill): two SSRCs.
+    await waitFor(() => new Set(listener.packets.map((p) => p.ssrc)).size >= 2, { timeoutMs: 5000, what: 'RTP from both calls' });
+    const ssrcs = new Set(listener.packets.map((p) => p.ssrc));
+
+    process.kill(bridge.pid, 'SIGUSR2');
+    const runA = await first;
+    expect(runA.code, describeSipp(runA)).toBe(0); // the scenario ends on the bridge's BYE
+    await botA.until(() => botA.closeCode !== undefined, 5000, 'bot A closed');
+    expect(botA.event('stop')).toMatchObject({ type: 'stop', reason: 'error' });
+    await bridge.waitForLog((l) => l.msg === 'media worker exited; starting a new one');
+    await bridge.waitForLog((l) => l.msg === 'call ended' && l.reason === 'error');
+
+    // The other call is untouched: no stop, still counted, its RTP still flowing from the same SSRC.
+    expect(botB.event('stop')).toBeUndefined();
+    expect(await metric(bridge.metricsPort, 'trunkbridge_active_calls')).toMatch(/ 1$/m);
+    const mark = listener.packets.length;
+    await waitFor(() => listener.packets.length > mark + 20, { timeoutMs: 3000, what: 'RTP after the crash' });
+    const after = new Set(listener.packets.slice(mark + 5).map((p) => p.ssrc));
+    expect(after.size).toBe(1);
+    expect(ssrcs.has([...after][0])).toBe(true);
+
+    botB.sendJson({ type: 'hangup' });
+    const runB = await second;
+    expect(runB.code, describeSipp(runB)).toBe(0);
+    await botB.until(() => botB.event('stop') !== undefined, 5000, 'bot B stop');
+    expect(botB.event('stop')).toMatchObject({ reason: 'bot-hangup' });
+  });
+
+  it('a new call after the crash works on the restarted worker', async () => {
+    const count = bots.connections.length;
+    const run = call();
+    const bot = await botNumber(count + 1);
+    bot.sendJson({ type: 'hangup' });
+    const done = await run;
+    expect(done.code, describeSipp(done)).toBe(0);
+    expect(bot.event('stop')).toMatchObject({ reason: 'bot-hangup' });
+    expect(bridge.logs.filter((l) => l.level >= 50 && l.msg !== 'media worker crashed; ending its calls' && l.msg !== 'media worker exited; starting a new one' && l.msg !== 'media worker crashed' && l.msg !== 'media engine failed; hanging up')).toEqual([]);
+  });
+});
