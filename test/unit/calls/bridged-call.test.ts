@@ -1,10 +1,13 @@
+// BridgedCall: control of an answered call (DTMF, hang-ups, timeouts, the end, once). The audio between caller
+// and bot flows in the media engine: here only the routes the call sets are checked (moving frames, clear and
+// mark: test/unit/engine/audio-router.test.ts).
 import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { BridgedCall, type CallMedia } from '../../../src/calls/bridged-call.js';
 import type { DialogSignal } from '../../../src/calls/signaling.js';
-import type { BotSession } from '../../../src/bot/index.js';
+import type { BotControl, CallMediaGroup } from '../../../src/calls/media-engine.js';
 
 class FakeDialog extends EventEmitter {
   callId = 'sip-call-1';
@@ -15,10 +18,9 @@ class FakeDialog extends EventEmitter {
 }
 
 class FakeMedia extends EventEmitter {
+  readonly id = 'leg1';
+  canSendDtmf = true;
   start = vi.fn();
-  playAudio = vi.fn();
-  mark = vi.fn();
-  clear = vi.fn(() => ({ playedMs: 420, lastMark: 'm1' }));
   close = vi.fn();
   sendDtmf = vi.fn((digits: string) => {
     if (digits === '9') throw new RangeError('the far end did not negotiate telephone-event');
@@ -28,71 +30,72 @@ class FakeMedia extends EventEmitter {
 
 class FakeBot extends EventEmitter {
   sendStart = vi.fn();
-  sendAudio = vi.fn();
   sendEvent = vi.fn();
   stop = vi.fn();
+}
+
+function fakeGroup() {
+  return { allocate: vi.fn(), connectBot: vi.fn(), route: vi.fn(), close: vi.fn() };
 }
 
 function setup() {
   const dialog = new FakeDialog();
   const media = new FakeMedia();
   const bot = new FakeBot();
+  const group = fakeGroup();
   const clock = new ManualClock();
-  const observer = { botProtocolError: vi.fn(), mediaQuality: vi.fn() };
-  const call = new BridgedCall(
-    'call-1',
-    'sip-call-1',
-    dialog as unknown as DialogSignal,
-    media as unknown as CallMedia,
-    bot as unknown as BotSession,
+  const observer = { botProtocolError: vi.fn(), mediaQuality: vi.fn(), rtpTotals: vi.fn() };
+  const call = new BridgedCall({
+    id: 'call-1',
+    sipCallId: 'sip-call-1',
+    dialog: dialog as unknown as DialogSignal,
+    media: media as unknown as CallMedia,
+    group: group as unknown as CallMediaGroup,
+    bot: bot as unknown as BotControl,
     clock,
-    silentLogger(),
+    log: silentLogger(),
     observer,
-  );
+  });
   const ended = vi.fn();
   call.onEnded(ended);
   call.start();
-  return { call, dialog, media, bot, clock, ended, observer };
+  return { call, dialog, media, bot, group, clock, ended, observer };
 }
 
 describe('BridgedCall', () => {
-  it('starts media and moves audio both ways', () => {
-    const { media, bot } = setup();
+  it('starts media and routes caller and bot to each other, once', () => {
+    const { media, group } = setup();
     expect(media.start).toHaveBeenCalledOnce();
-    const frame = Buffer.alloc(640, 1);
-    media.emit('frame', frame);
-    expect(bot.sendAudio).toHaveBeenCalledWith(frame);
-    const pcm = Buffer.alloc(100, 2);
-    bot.emit('audio', pcm);
-    expect(media.playAudio).toHaveBeenCalledWith(pcm);
+    expect(group.route.mock.calls).toEqual([[{ leg1: ['bot'], bot: ['leg1'] }]]);
+    expect(group.route.mock.invocationCallOrder[0]).toBeLessThan(media.start.mock.invocationCallOrder[0]);
+    expect(group.allocate).not.toHaveBeenCalled();
+    expect(group.connectBot).not.toHaveBeenCalled();
+    expect(group.close).not.toHaveBeenCalled();
   });
 
-  it('answers clear with cleared, and relays marks both ways', () => {
-    const { media, bot } = setup();
-    bot.emit('command', { type: 'clear' });
-    expect(media.clear).toHaveBeenCalledOnce();
-    expect(bot.sendEvent).toHaveBeenCalledWith({ type: 'cleared', playedMs: 420, lastMark: 'm1' });
-    bot.emit('command', { type: 'mark', name: 'm2' });
-    expect(media.mark).toHaveBeenCalledWith('m2');
-    media.emit('mark', 'm2');
-    expect(bot.sendEvent).toHaveBeenCalledWith({ type: 'mark', name: 'm2' });
-  });
-
-  it('omits lastMark from cleared when no mark was reached', () => {
-    const { media, bot } = setup();
-    media.clear.mockReturnValueOnce({ playedMs: 0, lastMark: undefined as unknown as string });
-    bot.emit('command', { type: 'clear' });
-    expect(bot.sendEvent).toHaveBeenCalledWith({ type: 'cleared', playedMs: 0 });
+  it('ends by closing media, stopping the bot, then closing the call media group, once', () => {
+    const { call, media, bot, group, observer } = setup();
+    call.end('api-hangup');
+    call.end('bot-hangup');
+    expect(media.close).toHaveBeenCalledOnce();
+    expect(bot.stop).toHaveBeenCalledExactlyOnceWith('api-hangup');
+    expect(group.close).toHaveBeenCalledOnce();
+    expect(media.close.mock.invocationCallOrder[0]).toBeLessThan(group.close.mock.invocationCallOrder[0]);
+    expect(bot.stop.mock.invocationCallOrder[0]).toBeLessThan(group.close.mock.invocationCallOrder[0]);
+    // No reroute at the end: the group's close stops everything.
+    expect(group.route).toHaveBeenCalledOnce();
+    expect(observer.rtpTotals).toHaveBeenCalledExactlyOnceWith(0, 0);
   });
 
   it('bot hangup sends BYE, stops the bot and frees media, once', () => {
-    const { call, dialog, media, bot, clock, ended } = setup();
+    const { call, dialog, media, bot, group, clock, ended } = setup();
     clock.advance(2500);
     bot.emit('command', { type: 'hangup' });
     bot.emit('command', { type: 'hangup' });
     expect(dialog.hangup).toHaveBeenCalledOnce();
     expect(bot.stop).toHaveBeenCalledWith('bot-hangup');
     expect(media.close).toHaveBeenCalledOnce();
+    expect(group.close).toHaveBeenCalledOnce();
     expect(ended).toHaveBeenCalledExactlyOnceWith('bot-hangup', 2.5);
     expect(call.ended).toBe(true);
   });

@@ -1,21 +1,29 @@
 // dialLeg: one leg from RTP port to answered media, with one cleanup path. Every way out must leave the port
-// either opened-and-closed or released (asserted after each test).
+// either opened-and-closed or released (asserted after each test). The leg is placed on its call's media group,
+// which its owner (not dialLeg) closes: here the test, after each test.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CallRejectedError, PortPoolExhaustedError, classifyFailure } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { dialLeg, type DialLegOptions } from '../../../src/calls/dial-leg.js';
-import { Harness, flush } from './fakes.js';
+import { Harness, flush, type FakeCallGroup } from './fakes.js';
 import { CARRIER_OFFER, G729_ANSWER, MEDIA_ADDRESS, audioOf, farEndAnswer } from './fixtures.js';
 
 let h: Harness;
+let group: FakeCallGroup;
 beforeEach(() => {
   h = new Harness();
+  group = h.media.openCall({ callId: 'call-1', logger: silentLogger() });
 });
 afterEach(() => {
+  // dialLeg never closes the call's media, sets no routes and connects no bot: that is its owner's business.
+  expect(group.closeCalls).toBe(0);
+  expect(group.routes).toEqual([]);
+  expect(group.botRequests).toEqual([]);
+  group.close();
   expect(h.leaks()).toEqual([]);
 });
 
-const deps = () => ({ media: h.media, placeCall: h.sip.placeCall, mediaAddress: MEDIA_ADDRESS, codecPreference: ['PCMU', 'PCMA'] });
+const deps = () => ({ media: group, placeCall: h.sip.placeCall, mediaAddress: MEDIA_ADDRESS, codecPreference: ['PCMU', 'PCMA'] });
 
 function options(over: Partial<DialLegOptions> = {}): DialLegOptions {
   return {
@@ -64,6 +72,8 @@ describe('dialLeg: before the INVITE', () => {
     expect(h.media.requests).toEqual([{ holdEarlyPackets: true }]);
     const offer = audioOf(h.sip.placed[0].request.sdp);
     expect(offer).toEqual({ port: h.media.legs[0].port, payloads: '0 8 101', codecs: ['PCMU', 'PCMA', 'telephone-event'], direction: 'sendrecv', connection: MEDIA_ADDRESS });
+    // The leg is the call's own: allocated on its group.
+    expect(group.legs).toEqual([h.media.legs[0]]);
     expect(dial.sipCallId).toBe('outbound-1@bridge');
     dial.cancel();
     await failureOf(dial.answered);
@@ -81,6 +91,7 @@ describe('dialLeg: the far end', () => {
     expect(leg.answer.codec.name).toBe('PCMA');
     expect(fake.opened!.options).toMatchObject({ payloadType: 8, remote: { address: '198.51.100.20', port: 30000 } });
     expect(leg.media).toBe(fake.media);
+    expect(leg.media.id).toBe('leg1');
     // Cancelling an answered leg is a no-op: the owner hangs it up instead.
     dial.cancel();
     expect(h.sip.placed[0].cancelCalls).toBe(0);

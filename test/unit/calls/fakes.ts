@@ -2,13 +2,14 @@
  * Fakes for the ports call control talks to, shared by the handler tests: media engine and signaling (in
  * fake-media.ts, fake-signaling.ts), bot, observer and trunk slots here, and the {@link Harness} that builds them
  * around one journal (for ordering) and says what a test left behind: an RTP leg neither closed nor released, a
- * trunk slot still held, a connected bot never stopped.
+ * call's media not closed exactly once, a trunk slot still held, a connected bot never stopped.
  */
 import { ManualClock } from '../../../src/core/clock.js';
 import { CallRejectedError } from '../../../src/core/errors.js';
-import type { BotCloseInfo, BotSession, BotTarget, StartMessage } from '../../../src/bot/index.js';
+import type { BotCloseInfo, BotTarget, StartMessage } from '../../../src/bot/index.js';
 import type { BridgeEvent, CallQuality } from '../../../src/bot/protocols/native.js';
 import type { CallObserver, EndReason } from '../../../src/calls/call-events.js';
+import type { BotControl } from '../../../src/calls/media-engine.js';
 import { Emitter, deferred } from './fake-util.js';
 import { FakeMediaEngine } from './fake-media.js';
 import { FakeIncomingCall, FakeSignalingEngine, type IncomingOptions } from './fake-signaling.js';
@@ -17,9 +18,9 @@ export { deferred, flush, type Deferred } from './fake-util.js';
 export * from './fake-media.js';
 export * from './fake-signaling.js';
 
-export class FakeBot extends Emitter implements BotSession {
+/** The control half of a bot connection (its audio is routed inside the engine, never seen by call control). */
+export class FakeBot extends Emitter implements BotControl {
   readonly starts: StartMessage[] = [];
-  readonly audio: Buffer[] = [];
   readonly events: BridgeEvent[] = [];
   readonly stops: Array<{ reason: string; quality?: CallQuality }> = [];
   constructor(private readonly journal: string[]) {
@@ -28,9 +29,6 @@ export class FakeBot extends Emitter implements BotSession {
   sendStart(msg: StartMessage): void {
     this.starts.push(msg);
     this.journal.push(`bot.start${msg.early ? ' early' : ''}`);
-  }
-  sendAudio(frame: Buffer): void {
-    this.audio.push(frame);
   }
   sendEvent(e: BridgeEvent): void {
     this.events.push(e);
@@ -47,16 +45,16 @@ export class FakeBot extends Emitter implements BotSession {
 
 type ConnectCtx = { callId: string; abort?: AbortSignal };
 
-/** The bot connector: opens a session at once ('open'), fails with an error, or waits for the test ('manual'). */
+/** The bot connector behind every call group's connectBot: opens a session at once ('open'), fails with an error, or waits for the test ('manual'). */
 export class FakeBots {
   mode: 'open' | 'manual' | Error = 'open';
   readonly attempts: Array<{ target: BotTarget; ctx: ConnectCtx; open(): FakeBot; fail(err: Error): void }> = [];
   readonly sessions: FakeBot[] = [];
   constructor(private readonly journal: string[]) {}
 
-  connect = (target: BotTarget, ctx: ConnectCtx): Promise<BotSession> => {
+  connect = (target: BotTarget, ctx: ConnectCtx): Promise<BotControl> => {
     this.journal.push(`bot.connect ${target.name}`);
-    const d = deferred<BotSession>();
+    const d = deferred<BotControl>();
     const attempt = {
       target,
       ctx,
@@ -129,9 +127,10 @@ export class FakeTrunkSlots {
 export class Harness {
   readonly journal: string[] = [];
   readonly clock = new ManualClock();
-  readonly media = new FakeMediaEngine(this.journal);
-  readonly sip = new FakeSignalingEngine(this.journal);
   readonly bots = new FakeBots(this.journal);
+  /** Its groups connect their bot through {@link bots}. */
+  readonly media = new FakeMediaEngine(this.journal, this.bots.connect);
+  readonly sip = new FakeSignalingEngine(this.journal);
   readonly observer = new RecordingObserver();
   readonly slots = new FakeTrunkSlots();
 

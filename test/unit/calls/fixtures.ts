@@ -94,7 +94,6 @@ export function inboundDeps(h: Harness, over: Partial<InboundCallDeps> = {}): In
     observer: h.observer,
     route: () => DECISION,
     botTarget: (name) => ({ ...BOT, name }),
-    connectBot: h.bots.connect,
     media: h.media,
     mediaAddress: MEDIA_ADDRESS,
     codecPreference: ['PCMA', 'PCMU'],

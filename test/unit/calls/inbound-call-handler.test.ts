@@ -68,12 +68,17 @@ describe('handleInboundCall: answered', () => {
     expect(h.observer.rejected).toEqual([]);
     expect(h.slots.held.get('carrier')).toBe(1);
 
-    // Bridged both ways.
-    const frame = Buffer.alloc(640, 7);
-    media.emit('frame', frame);
-    expect(bot.audio).toEqual([frame]);
-    bot.emit('audio', Buffer.alloc(320, 1));
-    expect(media.played).toHaveLength(1);
+    // One media group for the call: its leg, its bot, and caller and bot hearing each other (the engine moves
+    // the audio). The route is set before the bot hears of the call.
+    const group = h.media.onlyGroup;
+    expect(group.callId).toBe(call!.id);
+    expect(group.legs).toEqual([leg]);
+    expect(group.bot).toBe(bot);
+    expect(group.botRequests).toEqual(['support']);
+    expect(media.id).toBe('leg1');
+    expect(group.routes).toEqual([{ leg1: ['bot'], bot: ['leg1'] }]);
+    expect(h.before('group.route {"leg1":["bot"],"bot":["leg1"]}', 'bot.start')).toBe(true);
+    expect(h.before('group.open ' + call!.id, 'media.allocate')).toBe(true);
 
     // The caller hangs up: no BYE back, media closed, bot stopped, trunk slot free again.
     signal.dialog!.farEndBye();
@@ -82,6 +87,10 @@ describe('handleInboundCall: answered', () => {
     expect(media.closeCalls).toBe(1);
     expect(bot.stops).toEqual([{ reason: 'caller-hangup' }]);
     expect(h.slots.total()).toBe(0);
+    // The call's media is closed last, after its leg and its bot.
+    expect(group.closeCalls).toBe(1);
+    expect(h.before(`media.close ${leg.port}`, `group.close ${call!.id}`)).toBe(true);
+    expect(h.before('bot.stop caller-hangup', `group.close ${call!.id}`)).toBe(true);
   });
 
   it('reports how long the bot took to connect', async () => {
@@ -141,6 +150,8 @@ describe('handleInboundCall: rejections', () => {
     headers?: Record<string, string | readonly string[]>;
     /** What happened to the RTP port: never taken, or taken and given back unopened. */
     port: 'none' | 'released';
+    /** Whether the call's media was opened (it is then closed once). */
+    group: boolean;
     botConnectAttempted: boolean;
     botConnectFailures?: number;
   }
@@ -148,17 +159,17 @@ describe('handleInboundCall: rejections', () => {
     {
       name: 'route refusal: 403 with the router error',
       arrange: () => ({ route: () => { throw new CallRejectedError('source-not-allowed', 'source 203.0.113.10 is allowed by no trunk'); } }),
-      status: 403, port: 'none', botConnectAttempted: false,
+      status: 403, port: 'none', group: false, botConnectAttempted: false,
     },
     {
       name: 'number not routed: 404',
       arrange: () => ({ route: () => { throw new CallRejectedError('number-not-routed'); } }),
-      status: 404, port: 'none', botConnectAttempted: false,
+      status: 404, port: 'none', group: false, botConnectAttempted: false,
     },
     {
       name: 'digest challenge: 401 carries the router headers',
       arrange: () => ({ route: () => { throw new CallRejectedError('auth-challenge', 'challenge', { headers: { 'WWW-Authenticate': ['Digest a', 'Digest b'] } }); } }),
-      status: 401, headers: { 'WWW-Authenticate': ['Digest a', 'Digest b'] }, port: 'none', botConnectAttempted: false,
+      status: 401, headers: { 'WWW-Authenticate': ['Digest a', 'Digest b'] }, port: 'none', group: false, botConnectAttempted: false,
     },
     {
       name: 'trunk busy: 486',
@@ -166,16 +177,16 @@ describe('handleInboundCall: rejections', () => {
         x.slots.busy.add('carrier');
         return {};
       },
-      status: 486, port: 'none', botConnectAttempted: false,
+      status: 486, port: 'none', group: false, botConnectAttempted: false,
     },
-    { name: 'no common codec: 488', arrange: () => ({}), sdp: G729_OFFER, status: 488, port: 'released', botConnectAttempted: false },
+    { name: 'no common codec: 488', arrange: () => ({}), sdp: G729_OFFER, status: 488, port: 'released', group: true, botConnectAttempted: false },
     {
       name: 'bot unreachable: 503 Retry-After 5, port given back unopened',
       arrange: (x) => {
         x.bots.mode = new BotConnectError('bot "support" refused the upgrade');
         return {};
       },
-      status: 503, headers: { 'Retry-After': '5' }, port: 'released', botConnectAttempted: true, botConnectFailures: 1,
+      status: 503, headers: { 'Retry-After': '5' }, port: 'released', group: true, botConnectAttempted: true, botConnectFailures: 1,
     },
     {
       name: 'no RTP port: 503 Retry-After 5',
@@ -183,7 +194,7 @@ describe('handleInboundCall: rejections', () => {
         x.media.failNext = new PortPoolExhaustedError();
         return {};
       },
-      status: 503, headers: { 'Retry-After': '5' }, port: 'none', botConnectAttempted: false,
+      status: 503, headers: { 'Retry-After': '5' }, port: 'none', group: true, botConnectAttempted: false,
     },
     {
       name: 'a bug in a dependency: 500 without Retry-After',
@@ -191,12 +202,12 @@ describe('handleInboundCall: rejections', () => {
         x.bots.mode = new TypeError('cannot read properties of undefined');
         return {};
       },
-      status: 500, port: 'released', botConnectAttempted: true, botConnectFailures: 1,
+      status: 500, port: 'released', group: true, botConnectAttempted: true, botConnectFailures: 1,
     },
     {
       name: 'pstn-mode number on a bridge that cannot place calls: 503 Retry-After 5',
       arrange: () => ({ route: () => ({ ...DECISION, bot: '', forwardTo: { uri: 'sip:agent@pbx.example', ringTimeoutSec: 30 } }), pstn: undefined }),
-      status: 503, headers: { 'Retry-After': '5' }, port: 'none', botConnectAttempted: false,
+      status: 503, headers: { 'Retry-After': '5' }, port: 'none', group: false, botConnectAttempted: false,
     },
   ];
 
@@ -213,6 +224,9 @@ describe('handleInboundCall: rejections', () => {
     expect(h.bots.sessions).toEqual([]);
     if (c.port === 'none') expect(h.media.legs).toEqual([]);
     else expect(h.media.legs.map((l) => ({ opened: l.opened !== undefined, released: l.releaseCalls }))).toEqual([{ opened: false, released: 1 }]);
+    // No audio was ever routed; a call's media opened for the setup is closed once (leak check).
+    expect(h.media.groups.flatMap((g) => g.routes)).toEqual([]);
+    expect(h.media.groups).toHaveLength(c.group ? 1 : 0);
     expect(h.slots.total()).toBe(0);
   });
 

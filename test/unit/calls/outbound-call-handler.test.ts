@@ -84,13 +84,19 @@ describe('placeOutboundCall: answered', () => {
     expect(h.before('bot.start', `media.start ${media.port}`)).toBe(true);
     expect(h.observer.answered).toEqual(['outbound']);
     expect(h.observer.botConnects).toEqual([0]);
-    media.emit('frame', Buffer.alloc(640));
-    expect(bot.audio).toHaveLength(1);
+    // One media group for the call, opened before the port is taken; callee and bot hear each other once answered.
+    const group = h.media.onlyGroup;
+    expect(group.callId).toBe(placed.callId);
+    expect(group.legs).toEqual([h.media.legs[0]]);
+    expect(group.bot).toBe(bot);
+    expect(group.routes).toEqual([{ leg1: ['bot'], bot: ['leg1'] }]);
+    expect(h.before(`group.open ${placed.callId}`, 'media.allocate')).toBe(true);
 
     call.end('api-hangup');
     expect(dialog.hangupCalls).toBe(1);
     expect(media.closeCalls).toBe(1);
     expect(bot.stops).toEqual([{ reason: 'api-hangup' }]);
+    expect(group.closeCalls).toBe(1);
   });
 
   it('telephone-event in the answer enables RFC 4733 DTMF on the media (bot dtmf command)', async () => {
@@ -119,6 +125,8 @@ describe('placeOutboundCall: failures', () => {
     expect(h.media.legs.map((l) => [l.opened, l.releaseCalls])).toEqual([[undefined, 1]]);
     expect(h.observer.rejected).toEqual([['outbound', c.status]]);
     expect(h.observer.answered).toEqual([]);
+    expect(h.media.onlyGroup.routes).toEqual([]);
+    expect(h.before('bot.stop error', `group.close ${h.media.onlyGroup.callId}`)).toBe(true);
   });
 
   it('bot unreachable while ringing: the leg is cancelled, 503', async () => {
@@ -166,17 +174,19 @@ describe('placeOutboundCall: early media', () => {
     expect(bot.starts).toHaveLength(1);
     expect(bot.starts[0]).toMatchObject({ direction: 'outbound', early: true });
     expect(media.startCalls).toBeGreaterThan(0);
-    media.emit('frame', Buffer.alloc(640, 1)); // ringback / announcement
-    expect(bot.audio).toHaveLength(1);
+    // The bot hears the far end (ringback, announcement) and the far end hears nothing yet; routed before the
+    // media starts, so the replayed first packets reach the bot.
+    const group = h.media.onlyGroup;
+    expect(group.routes).toEqual([{ bot: ['leg1'] }]);
+    expect(h.before('group.route {"bot":["leg1"]}', `media.start ${media.port}`)).toBe(true);
 
     outgoing.answer(farEndAnswer({ pt: 0, port: 30002 }));
     const call = await placed.answered;
     expect(bot.starts).toHaveLength(1);
     expect(bot.events).toEqual([{ type: 'answered' }]);
     expect(h.observer.answered).toEqual(['outbound']);
-    // One path for frames after the answer: the early forwarder is gone.
-    media.emit('frame', Buffer.alloc(640, 2));
-    expect(bot.audio).toHaveLength(2);
+    // One table after the answer, replacing the early one: callee and bot hear each other.
+    expect(group.routes).toEqual([{ bot: ['leg1'] }, { leg1: ['bot'], bot: ['leg1'] }]);
     call.end('bot-hangup');
   });
 
@@ -188,6 +198,7 @@ describe('placeOutboundCall: early media', () => {
     expect(await failureOf(placed.answered)).toEqual({ reason: 'busy-here', sipStatus: 486 });
     expect(h.bots.only.stops).toEqual([{ reason: 'not-answered' }]);
     expect(h.media.legs[0].media.closeCalls).toBe(1);
+    expect(h.media.onlyGroup.routes).toEqual([{ bot: ['leg1'] }]);
   });
 
   it('without earlyMedia a 183 starts nothing: the bot waits for the answer', async () => {
@@ -196,6 +207,7 @@ describe('placeOutboundCall: early media', () => {
     await flush();
     expect(h.bots.only.starts).toEqual([]);
     expect(h.media.legs[0].opened).toBeUndefined();
+    expect(h.media.onlyGroup.routes).toEqual([]);
     h.sip.placed[0].answer(farEndAnswer());
     const call = await placed.answered;
     expect(h.bots.only.starts.map((s) => s.early)).toEqual([undefined]);

@@ -60,19 +60,21 @@ describe('handlePstnCall: bridged', () => {
     expect(audioOf(signal.acceptedSdp!)).toMatchObject({ port: legA.port, payloads: '0 101', connection: MEDIA_ADDRESS });
     expect(h.before(`uac.invite ${b.callId}`, 'sip.accept')).toBe(true);
     expect([legA.media.startCalls, legB.media.startCalls]).toEqual([1, 1]);
-    const fromA = Buffer.alloc(320, 1);
-    const fromB = Buffer.alloc(320, 2);
-    legA.media.emit('frame', fromA);
-    legB.media.emit('frame', fromB);
-    expect(legB.media.played).toEqual([fromA]);
-    expect(legA.media.played).toEqual([fromB]);
+    // Both legs live in the call's one media group and hear each other; no bot in a forward.
+    const group = h.media.onlyGroup;
+    expect(group.callId).toBe(call.id);
+    expect(group.legs).toEqual([legA, legB]);
+    expect(group.routes).toEqual([{ leg1: ['leg2'], leg2: ['leg1'] }]);
+    expect(group.botRequests).toEqual([]);
     expect(h.observer.answered).toEqual(['inbound']);
 
-    // The caller hangs up: both media closed, BYE only to B.
+    // The caller hangs up: both media closed, BYE only to B, then the call's media closed.
     signal.dialog!.farEndBye();
     expect(call.ended).toBe(true);
     expect(signal.dialog!.hangupCalls).toBe(0);
     expect(dialogB.hangupCalls).toBe(1);
+    expect(group.closeCalls).toBe(1);
+    expect(h.before(`media.close ${legB.port}`, `group.close ${call.id}`)).toBe(true);
   });
 
   it('B hanging up ends the call and BYEs the caller', async () => {
@@ -100,6 +102,7 @@ describe('handlePstnCall: failures', () => {
     expect(signal.final).toEqual({ status: c.status, by: 'us' });
     expect(h.observer.rejected).toEqual([['inbound', c.status]]);
     expect(h.media.legs.map((l) => [l.opened, l.releaseCalls])).toEqual([[undefined, 1], [undefined, 1]]);
+    expect(h.media.onlyGroup.routes).toEqual([]);
   });
 
   const setupFailures = [
@@ -114,6 +117,8 @@ describe('handlePstnCall: failures', () => {
     expect(h.sip.placed).toEqual([]);
     expect(h.media.legs).toHaveLength(c.ports);
     expect(h.media.legs.every((l) => l.releaseCalls === 1)).toBe(true);
+    // The call's media is opened before any check and closed once on every way out (leak check).
+    expect(h.media.groups).toHaveLength(1);
   });
 
   it('caller CANCEL while B rings: B cancelled, 487 from the stack only', async () => {

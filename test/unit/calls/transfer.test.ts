@@ -1,19 +1,28 @@
 /**
- * TransferController through BridgedCall, with fake dialog/bot/caller media and a fake outgoing call; the
- * destination leg's media session is real (RTP on loopback) so relaying and the listen mix are checked on audio.
+ * TransferController through BridgedCall, with a fake dialog and a fake outgoing call but the call's media real:
+ * one InProcessCallGroup (real RtpPortPool on loopback) holds the caller's leg, the destination's leg and the bot
+ * connection (a fake bot session behind the engine's own BotControlView). So the routes call control sets are
+ * checked as tables, and what they do is checked on audio: RTP from UDP sockets standing in for caller and
+ * destination, and the frames the bot session is sent.
  */
 import { EventEmitter } from 'node:events';
-import { createSocket } from 'node:dgram';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import alawmulaw from 'alawmulaw';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { CallRejectedError } from '../../../src/core/errors.js';
-import { BridgedCall, type CallMedia } from '../../../src/calls/bridged-call.js';
+import { BridgedCall } from '../../../src/calls/bridged-call.js';
 import type { AnsweredCall, DialogSignal, OutgoingCallRequest, OutgoingCallSignal, ReferOutcome } from '../../../src/calls/signaling.js';
 import type { TransferServices } from '../../../src/calls/transfer.js';
-import type { BotSession } from '../../../src/bot/index.js';
-import { InProcessMediaEngine, RtpPortPool } from '../../../src/media/index.js';
+import type { BotSession, BotTarget } from '../../../src/bot/index.js';
+import { codecRegistry, RtpPortPool, writeRtpPacket } from '../../../src/media/index.js';
+import { InProcessMediaEngine } from '../../../src/engine/index.js';
+import { FarEnd, LOOPBACK } from '../media/helpers/far-end.js';
+import { reservePorts } from '../../helpers/ports.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const PCMA = codecRegistry.get('PCMA')!;
+const BOT: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000 };
 
 class FakeDialog extends EventEmitter {
   callId = 'sip-1';
@@ -24,16 +33,8 @@ class FakeDialog extends EventEmitter {
   });
   refer = vi.fn(async (): Promise<ReferOutcome> => ({ ok: true, sipStatus: 200 }));
 }
-class FakeMedia extends EventEmitter {
-  start = vi.fn();
-  playAudio = vi.fn();
-  mark = vi.fn();
-  clear = vi.fn(() => ({ playedMs: 0 }));
-  close = vi.fn();
-  sendDtmf = vi.fn();
-  stats = {};
-}
-class FakeBot extends EventEmitter {
+/** The bot's socket as the engine sees it: audio in and out, commands, events. */
+class FakeBotSession extends EventEmitter {
   sendStart = vi.fn();
   sendAudio = vi.fn();
   sendEvent = vi.fn();
@@ -50,17 +51,58 @@ class FakeOutgoing extends EventEmitter {
   });
 }
 
-const pool = new RtpPortPool({ min: 42000, max: 42100, host: '127.0.0.1' });
-const sockets: Array<{ close(): void }> = [];
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.close();
+let pool: RtpPortPool;
+beforeAll(async () => {
+  const base = await reservePorts(40);
+  pool = new RtpPortPool({ min: base, max: base + 39, host: LOOPBACK });
 });
 
-function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
-  const dialog = new FakeDialog();
-  const media = new FakeMedia();
-  const bot = new FakeBot();
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const f of cleanups.splice(0)) f();
+  // Whatever the test did, the call's end released every port it held.
+  expect(pool.inUse()).toBe(0);
+});
+afterAll(() => {
+  expect(pool.inUse()).toBe(0);
+});
+
+/** A 20 ms PCMA packet of constant `level`. */
+function pcmaPacket(level: number, seq: number): Buffer {
+  const payload = Buffer.from(alawmulaw.alaw.encode(new Int16Array(160).fill(level)));
+  return writeRtpPacket({ payloadType: 8, sequenceNumber: seq, timestamp: seq * 160, ssrc: 0x1234 }, payload);
+}
+/** What a sample becomes through A-law (both legs speak PCMA, so levels are exact). */
+const viaAlaw = (level: number): number => alawmulaw.alaw.decode(alawmulaw.alaw.encode(new Int16Array([level])))[0];
+
+function answerSdp(port: number): string {
+  return ['v=0', 'o=a 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
+}
+
+async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
   const clock = new ManualClock();
+  const sessions: FakeBotSession[] = [];
+  const engine = new InProcessMediaEngine({
+    ports: pool,
+    clock,
+    connectBot: async () => {
+      const s = new FakeBotSession();
+      sessions.push(s);
+      return s as unknown as BotSession;
+    },
+  });
+  const group = engine.openCall({ callId: 'c1', logger: silentLogger() });
+  const routes = vi.spyOn(group, 'route');
+  // The caller's leg, as inbound setup builds it: PCMA, sending nothing when idle so every packet is audio.
+  const caller = await new FarEnd().bind();
+  const callerLeg = await group.allocate();
+  const media = callerLeg.open({
+    logger: silentLogger(), codec: PCMA, payloadType: 8, remote: { address: LOOPBACK, port: caller.port },
+    ptimeMs: 20, appSampleRate: 8000, idleFill: 'none', latching: 'off',
+  });
+  const bot = await group.connectBot(BOT);
+  const session = sessions[0];
+  const dialog = new FakeDialog();
   const outgoing = new FakeOutgoing();
   const placed: OutgoingCallRequest[] = [];
   const services: TransferServices = {
@@ -69,7 +111,6 @@ function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
       placed.push(req);
       return outgoing as unknown as OutgoingCallSignal;
     },
-    media: new InProcessMediaEngine({ ports: pool, clock }),
     mediaAddress: '127.0.0.1',
     codecPreference: ['PCMU', 'PCMA'],
     idleFill: 'none',
@@ -79,111 +120,162 @@ function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
     calledNumber: '+15550100',
     appSampleRate: 8000,
   };
-  const call = new BridgedCall('c1', 'sip-1', dialog as unknown as DialogSignal, media as unknown as CallMedia, bot as unknown as BotSession, clock, silentLogger(), { botProtocolError: vi.fn() }, services);
+  const call = new BridgedCall({
+    id: 'c1', sipCallId: 'sip-1', dialog: dialog as unknown as DialogSignal, media, group, bot, clock,
+    log: silentLogger(), observer: { botProtocolError: vi.fn() }, transfers: services,
+  });
   const ended = vi.fn();
   call.onEnded(ended);
   call.start();
-  return { call, dialog, media, bot, outgoing, placed, ended };
+  const agents: FarEnd[] = [];
+  cleanups.push(() => {
+    if (!call.ended) call.end('api-hangup');
+    caller.socket.close();
+    for (const a of agents) a.socket.close();
+    expect(engine.openCalls).toBe(0);
+  });
+  /** The destination's phone: a UDP socket on loopback, answering with its port. */
+  const agent = async (): Promise<FarEnd> => {
+    const a = await new FarEnd().bind();
+    agents.push(a);
+    return a;
+  };
+  const tables = () => routes.mock.calls.map((c) => c[0]);
+  return { call, clock, dialog, media, callerPort: callerLeg.port, session, outgoing, placed, ended, caller, agent, tables };
 }
 
-const flush = () => new Promise((r) => setTimeout(r, 20));
-const events = (bot: FakeBot) => bot.sendEvent.mock.calls.map((c) => c[0] as Record<string, unknown>);
+const events = (bot: FakeBotSession) => bot.sendEvent.mock.calls.map((c) => c[0] as Record<string, unknown>);
+const START_ROUTES = { leg1: ['bot'], bot: ['leg1'] };
 
-function answerSdp(port: number): string {
-  return ['v=0', 'o=a 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
-}
+/** The destination's leg's local port: our offer's m= port in the leg's INVITE. */
+const offeredPort = (req: OutgoingCallRequest): number => Number(req.sdp.match(/m=audio (\d+)/)?.[1]);
 
 describe('bridged transfer', () => {
-  it('listen mode: destination audio reaches the caller, the bot hears caller + destination mixed, bot audio is muted', async () => {
-    const { bot, media, outgoing, placed, ended } = setup();
-    bot.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999', method: 'bridge', listen: true });
-    await flush();
+  it('listen mode: caller and destination hear each other, the bot hears both mixed sample by sample and no longer reaches the caller', async () => {
+    const { session, media, callerPort, clock, outgoing, placed, ended, caller, agent, tables } = await setup();
+    // The bot is talking: 200 ms queued on the caller's leg, one packet of it sent.
+    const botTalk = new Int16Array(1600).fill(-2000);
+    session.emit('audio', Buffer.from(botTalk.buffer));
+    clock.advance(20);
+    expect(media.stats.packetsSent).toBe(1);
+
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999', method: 'bridge', listen: true });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
     expect(placed[0]).toMatchObject({ requestUri: 'sip:agent@127.0.0.1:5999', fromUri: 'sip:+15551230001@127.0.0.1:5060', nextHop: { host: '127.0.0.1', port: 5999, transport: 'udp' } });
     outgoing.emit('progress', 180, undefined);
     outgoing.emit('progress', 183, undefined);
-    const agentSock = createSocket('udp4');
-    sockets.push(agentSock);
-    await new Promise<void>((r) => agentSock.bind(0, '127.0.0.1', () => r()));
+    const agentPhone = await agent();
     const agentDialog = new FakeDialog();
-    outgoing.resolve({ dialog: agentDialog as unknown as DialogSignal, sdp: answerSdp(agentSock.address().port) });
-    await flush();
-    expect(events(bot)).toEqual([
+    outgoing.resolve({ dialog: agentDialog as unknown as DialogSignal, sdp: answerSdp(agentPhone.port) });
+    await waitFor(() => events(session).length === 2, { what: 'transfer answered' });
+    expect(events(session)).toEqual([
       { type: 'transfer', status: 'ringing' },
       { type: 'transfer', status: 'answered' },
     ]);
-    expect(bot.stop).not.toHaveBeenCalled();
-    expect(media.clear).toHaveBeenCalled();
+    expect(session.stop).not.toHaveBeenCalled();
+    // The destination's leg is the call's second leg; the bot listens to caller (who sets the pace) and destination.
+    expect(tables()).toEqual([START_ROUTES, { leg1: ['leg2'], leg2: ['leg1'], bot: ['leg1', 'leg2'] }]);
 
-    // Bot audio no longer reaches the caller.
-    bot.emit('audio', Buffer.alloc(320));
-    expect(media.playAudio).not.toHaveBeenCalled();
+    // The bot's queued audio was dropped at answer, and what it says now reaches nobody.
+    session.emit('audio', Buffer.from(botTalk.buffer));
+    clock.advance(200);
+    expect(media.stats.packetsSent).toBe(1);
 
-    // The destination speaks: one 20 ms PCMA packet of constant 1000 to the leg's port (where the leg sends from).
-    const legPort = placed[0].sdp.match(/m=audio (\d+)/)?.[1];
-    const agentPcm = new Int16Array(160).fill(1000);
-    const rtp = Buffer.concat([Buffer.from([0x80, 8, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4]), Buffer.from(alawmulaw.alaw.encode(agentPcm))]);
-    agentSock.send(rtp, Number(legPort), '127.0.0.1');
-    await flush();
-    expect(media.playAudio).toHaveBeenCalledTimes(1);
-    const toCaller = media.playAudio.mock.calls[0][0] as Buffer;
-    const agentLevel = toCaller.readInt16LE(100);
-    expect(Math.abs(agentLevel - 1000)).toBeLessThan(40); // A-law step near 1000
+    // The destination speaks: its packet reaches the caller unchanged (both legs PCMA).
+    const agentRtp = pcmaPacket(1000, 1);
+    await agentPhone.send(agentRtp, offeredPort(placed[0]));
+    await waitFor(() => {
+      clock.advance(20);
+      return caller.packets.length === 2;
+    }, { what: "the destination's audio at the caller" });
+    expect(caller.packets[1].payload).toEqual(agentRtp.subarray(12));
+    expect(session.sendAudio).not.toHaveBeenCalled(); // the destination alone does not set the bot's pace
 
-    // The caller speaks: the bot gets caller + destination, sample by sample.
-    const callerFrame = Buffer.alloc(320);
-    for (let i = 0; i < 160; i++) callerFrame.writeInt16LE(500, i * 2);
-    const before = bot.sendAudio.mock.calls.length;
-    media.emit('frame', callerFrame);
-    const mixed = bot.sendAudio.mock.calls[before][0] as Buffer;
-    expect(mixed.readInt16LE(100)).toBe(500 + agentLevel);
+    // The caller speaks: the destination hears it, the bot gets caller + destination, sample by sample.
+    await caller.send(pcmaPacket(500, 1), callerPort);
+    await waitFor(() => session.sendAudio.mock.calls.length === 1, { what: 'the mix at the bot' });
+    const mixed = session.sendAudio.mock.calls[0][0] as Buffer;
+    expect(mixed.length).toBe(320);
+    const expected = viaAlaw(500) + viaAlaw(1000);
+    for (let i = 0; i < 160; i++) expect(mixed.readInt16LE(i * 2)).toBe(expected);
+    await waitFor(() => {
+      clock.advance(20);
+      return agentPhone.packets.length === 1;
+    }, { what: "the caller's audio at the destination" });
+    expect(agentPhone.packets[0].payload).toEqual(pcmaPacket(500, 1).subarray(12));
 
     // The destination hangs up: the call ends (reason transfer), the bot gets stop.
     agentDialog.emit('terminated', 'remote-bye');
     expect(ended).toHaveBeenCalledWith('transfer', expect.any(Number));
-    expect(bot.stop).toHaveBeenCalledWith('transfer');
+    // Call control stops it with the reason (and the call quality); the group's close then repeats stop('error'),
+    // a no-op on a real session (first stop wins).
+    expect(session.stop.mock.calls.map((c) => c[0])).toEqual(['transfer', 'error']);
+    expect(session.stop.mock.calls[0][1]).toMatchObject({ quality: { packetsReceived: 1 } });
+    expect(pool.inUse()).toBe(0);
   });
 
-  it('without listen the bot leaves at answer and its socket closing does not end the call', async () => {
-    const { bot, outgoing, ended, dialog } = setup();
-    bot.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
-    await flush();
-    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp(9) });
-    await flush();
-    expect(bot.stop).toHaveBeenCalledWith('transfer');
-    bot.emit('close', { code: 1000, reason: '', initiatedByBot: false });
+  it('without listen the bot leaves at answer, hears nothing, and its socket closing does not end the call', async () => {
+    const { session, outgoing, placed, ended, dialog, caller, callerPort, clock, agent, tables } = await setup();
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    const agentPhone = await agent();
+    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp(agentPhone.port) });
+    await waitFor(() => session.stop.mock.calls.length > 0, { what: 'the bot released' });
+    expect(session.stop).toHaveBeenCalledWith('transfer', undefined);
+    expect(tables()).toEqual([START_ROUTES, { leg1: ['leg2'], leg2: ['leg1'], bot: [] }]);
+
+    // The caller speaks: the destination hears it, the bot does not.
+    await caller.send(pcmaPacket(700, 1), callerPort);
+    await waitFor(() => {
+      clock.advance(20);
+      return agentPhone.packets.length === 1;
+    }, { what: "the caller's audio at the destination" });
+    expect(session.sendAudio).not.toHaveBeenCalled();
+
+    session.emit('close', { code: 1000, reason: '', initiatedByBot: false });
     expect(ended).not.toHaveBeenCalled();
     dialog.emit('bye');
     expect(ended).toHaveBeenCalledWith('caller-hangup', expect.any(Number));
   });
 
-  it('a failed leg leaves the caller with the bot; a second transfer while one runs is refused', async () => {
-    const { bot, outgoing, ended, media } = setup();
-    bot.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
-    bot.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
-    await flush();
+  it('a failed leg leaves the caller with the bot (routes untouched, port given back); a second transfer while one runs is refused', async () => {
+    const { session, outgoing, ended, media, clock, caller, placed, tables } = await setup();
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    expect(pool.inUse()).toBe(2);
     outgoing.reject(new CallRejectedError('decline'));
-    await flush();
-    expect(events(bot)).toEqual([
+    await waitFor(() => events(session).length === 2, { what: 'transfer failed' });
+    expect(events(session)).toEqual([
       { type: 'transfer', status: 'failed', reason: 'in-progress' },
       { type: 'transfer', status: 'failed', sipStatus: 603, reason: 'decline' },
     ]);
-    bot.emit('audio', Buffer.alloc(320));
-    expect(media.playAudio).toHaveBeenCalled();
+    expect(pool.inUse()).toBe(1);
+    expect(tables()).toEqual([START_ROUTES]);
+    // The bot still talks to the caller.
+    session.emit('audio', Buffer.alloc(320));
+    await waitFor(() => {
+      clock.advance(20);
+      return caller.packets.length === 1;
+    }, { what: "the bot's audio at the caller" });
+    expect(media.stats.packetsSent).toBe(1);
     expect(ended).not.toHaveBeenCalled();
   });
 
-  it('refer: completed ends the call with reason transfer; refused targets never reach SIP', async () => {
-    const { bot, dialog, ended } = setup([]);
-    bot.emit('command', { type: 'transfer', to: 'sip:evil@198.51.100.9', method: 'refer' });
-    await flush();
+  it('refer: completed ends the call with reason transfer; refused targets never reach SIP; no leg, no reroute', async () => {
+    const { session, dialog, ended, tables } = await setup([]);
+    session.emit('command', { type: 'transfer', to: 'sip:evil@198.51.100.9', method: 'refer' });
+    await waitFor(() => events(session).length === 1, { what: 'the refusal' });
     expect(dialog.refer).not.toHaveBeenCalled();
-    expect(events(bot)).toEqual([{ type: 'transfer', status: 'failed', reason: 'not-allowed' }]);
-    const { bot: bot2, dialog: dialog2, ended: ended2 } = setup();
+    expect(events(session)).toEqual([{ type: 'transfer', status: 'failed', reason: 'not-allowed' }]);
+    const { session: bot2, dialog: dialog2, ended: ended2, tables: tables2 } = await setup();
     bot2.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999', method: 'refer' });
-    await flush();
+    await waitFor(() => events(bot2).length === 1, { what: 'the REFER outcome' });
     expect(dialog2.refer).toHaveBeenCalledWith('sip:agent@127.0.0.1:5999', { referredBy: 'sip:+15550100@127.0.0.1:5060', timeoutMs: 32_000 });
     expect(events(bot2)).toEqual([{ type: 'transfer', status: 'completed' }]);
     expect(ended2).toHaveBeenCalledWith('transfer', expect.any(Number));
     expect(ended).not.toHaveBeenCalled();
+    expect(tables()).toEqual([START_ROUTES]);
+    expect(tables2()).toEqual([START_ROUTES]);
   });
 });
