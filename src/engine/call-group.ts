@@ -24,6 +24,8 @@ export class InProcessCallGroup {
   private readonly legs = new Set<InProcessMediaLeg>();
   private readonly opened = new Map<string, InProcessCallMedia>();
   private bot: BotSession | undefined;
+  /** Set before the connection's first await: a second connectBot while the first is opening is refused. */
+  private botRequested = false;
   private nextLeg = 0;
   private closed = false;
 
@@ -50,13 +52,20 @@ export class InProcessCallGroup {
 
   async connectBot(target: BotTarget, options: { abort?: AbortSignal } = {}): Promise<BotControlView> {
     this.assertOpen();
-    if (this.bot) throw new Error('this call already has a bot');
-    const bot = await this.deps.connectBot(target, {
-      callId: this.callId,
-      clock: this.deps.clock,
-      logger: this.log,
-      ...(options.abort ? { abort: options.abort } : {}),
-    });
+    if (this.botRequested) throw new Error('this call already has a bot');
+    this.botRequested = true;
+    let bot: BotSession;
+    try {
+      bot = await this.deps.connectBot(target, {
+        callId: this.callId,
+        clock: this.deps.clock,
+        logger: this.log,
+        ...(options.abort ? { abort: options.abort } : {}),
+      });
+    } catch (err) {
+      this.botRequested = false; // that attempt failed: the call may try again
+      throw err;
+    }
     if (this.closed) {
       bot.stop('error');
       throw new Error('the call ended while its bot was connecting');

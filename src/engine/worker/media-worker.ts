@@ -47,7 +47,11 @@ const groups = new Map<number, GroupState>();
 const eventLoop = monitorEventLoopDelay({ resolution: 10 });
 eventLoop.enable();
 
+/** Set once the worker is going down: only the 'crashed' report leaves it then (no bot close races it). */
+let dying = false;
+
 function post(msg: FromWorker): void {
+  if (dying && msg.op !== 'crashed') return;
   port.postMessage(msg);
 }
 
@@ -190,7 +194,6 @@ statsTimer.unref();
 
 // A bug that escapes: tell every bot the call is over and free the ports before the thread dies, so callers
 // get their BYE from call control and nothing is left bound.
-let dying = false;
 process.on('uncaughtException', (err) => {
   if (dying) return;
   dying = true;

@@ -114,6 +114,7 @@ class WorkerSlot implements WorkerLink {
         return;
       case 'crashed':
         this.log.error({ worker: this.index, why: msg.message, calls: this.groups.size }, 'media worker crashed');
+        this.loseCalls(`media worker ${this.index} crashed: ${msg.message}`);
         return;
       case 'ready':
         return;
@@ -122,14 +123,20 @@ class WorkerSlot implements WorkerLink {
 
   private onExit(worker: Worker, code: number): void {
     if (worker !== this.worker) return;
-    for (const p of this.pending.values()) p.reject(new Error(`media worker ${this.index} exited`));
+    const lost = this.loseCalls(`media worker ${this.index} exited with code ${code}`);
+    if (this.stopping) return;
+    this.log.error({ worker: this.index, code, callsEnded: lost }, 'media worker exited; starting a new one');
+    this.spawn();
+  }
+
+  /** Every call on this worker ends (its legs report 'failed'); pending requests fail. Returns how many. */
+  private loseCalls(reason: string): number {
+    for (const p of this.pending.values()) p.reject(new Error(reason));
     this.pending.clear();
     const lost = [...this.groups.values()];
     this.groups.clear();
-    for (const g of lost) g.workerLost(`media worker ${this.index} exited with code ${code}`);
-    if (this.stopping) return;
-    this.log.error({ worker: this.index, code, callsEnded: lost.length }, 'media worker exited; starting a new one');
-    this.spawn();
+    for (const g of lost) g.workerLost(reason);
+    return lost.length;
   }
 }
 
