@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
-import type { Config } from './config/index.js';
+import { resolveJitterBuffer, type Config } from './config/index.js';
 import { BridgeMetrics } from './metrics/index.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
@@ -201,7 +201,7 @@ function buildCallDeps(
     acquireTrunkSlot: (trunk) => parts.limiter.acquire(trunk),
     trunkMedia: (name) => {
       const t = config.inboundTrunks.find((tr) => tr.name === name);
-      return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBufferMs: t.jitterBufferMs, rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
+      return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBuffer: resolveJitterBuffer(t), rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
     },
   };
   const outbound: OutboundCallDeps = { ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall };

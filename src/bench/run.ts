@@ -151,19 +151,28 @@ function pathRows(): Row[] {
   return rows;
 }
 
-/** Jitter buffer cost per packet: push one, pop what is due (steady stream). */
-function jitterRow(): Row[] {
-  const jb = new JitterBuffer({ clockRate: 8000, targetMs: 40 });
-  const out: JitterOutput[] = [];
+/**
+ * Jitter buffer cost per packet: push one, pop what is due, on one steady stream with 0–12 ms of arrival jitter
+ * (no reordering): the fixed 40 ms buffer and the adaptive one (its estimator runs on every packet).
+ */
+function jitterRows(): Row[] {
   const payload = Buffer.alloc(160);
-  let i = 0;
-  const us = timeIt(() => {
-    jb.push({ ssrc: 1, sequenceNumber: i & 0xffff, timestamp: (i * 160) >>> 0, payloadType: 0, marker: false, payload, duration: 160 }, i * 20);
-    jb.pop(i * 20, out);
-    out.length = 0;
-    i++;
-  });
-  return [{ component: 'jitter buffer push+pop', 'us / packet': us.toFixed(3) }];
+  const row = (component: string, jb: JitterBuffer): Row => {
+    const out: JitterOutput[] = [];
+    let i = 0;
+    const us = timeIt(() => {
+      const now = i * 20 + ((i * 7919) % 13);
+      jb.push({ ssrc: 1, sequenceNumber: i & 0xffff, timestamp: (i * 160) >>> 0, payloadType: 0, marker: false, payload, duration: 160 }, now);
+      jb.pop(now, out, now + 20);
+      out.length = 0;
+      i++;
+    });
+    return { component, 'us / packet': us.toFixed(3) };
+  };
+  return [
+    row('jitter buffer push+pop, fixed 40 ms', new JitterBuffer({ clockRate: 8000, targetMs: 40 })),
+    row('jitter buffer push+pop, adaptive 0..200 ms', new JitterBuffer({ clockRate: 8000, targetMs: 20, adaptive: { minMs: 0, maxMs: 200 } })),
+  ];
 }
 
 /** RTCP receive accounting (sequence, loss, jitter) per packet. */
@@ -220,6 +229,6 @@ console.log(`trunkbridge media bench — node ${process.version}, ${process.arch
 printTable('Resampler (polyphase FIR, Kaiser-windowed sinc)', resamplerRows());
 printTable('Codecs', codecRows());
 printTable('Per-packet paths in a call (20 ms, one direction each)', pathRows());
-printTable('Receive timing', [...jitterRow(), ...rtcpRow()]);
+printTable('Receive timing', [...jitterRows(), ...rtcpRow()]);
 printTable('SRTP per RTP packet (RFC 3711)', srtpRows());
 callsBenchTable(printTable);

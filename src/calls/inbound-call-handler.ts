@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import type { BotSession, BotTarget } from '../bot/index.js';
 import type { SrtpPolicy } from '../sdp/index.js';
+import type { JitterBufferMode } from '../media/index.js';
 import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
@@ -38,8 +39,10 @@ export interface InboundCallDeps {
 /** Media settings a trunk may override. */
 export interface TrunkMediaSettings {
   codecPreference?: string[];
-  /** Receive jitter buffer delay, ms; 0 = pass-through. */
+  /** Receive jitter buffer delay, ms; 0 = pass-through. Shorthand for a fixed `jitterBuffer`, which wins. */
   jitterBufferMs?: number;
+  /** Receive jitter buffer: adaptive or fixed. Neither this nor jitterBufferMs: pass-through. */
+  jitterBuffer?: JitterBufferMode;
   /** End the call when no RTP arrives for this long, s; 0 = never. */
   rtpTimeoutSec?: number;
   /** SRTP policy for this trunk's calls (default off). */

@@ -20,6 +20,7 @@ import { BridgedCall } from './bridged-call.js';
 import type { Call } from './call.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
 import type { BotControl, CallMedia, CallMediaGroup, LegMediaOptions, MediaLeg } from './media-engine.js';
+import type { JitterBufferMode } from '../media/index.js';
 import { handlePstnCall } from './pstn-call.js';
 import { handleReinvites } from './reinvite.js';
 import type { DialogSignal, IncomingCallSignal } from './signaling.js';
@@ -34,7 +35,7 @@ interface MediaPlan {
   negotiated: NegotiatedMedia | undefined;
   /** Our offer, for a delayed offer. */
   ourOffer: string | undefined;
-  jitterBufferMs: number;
+  jitterBuffer: JitterBufferMode;
   rtpTimeoutSec: number;
 }
 
@@ -138,7 +139,7 @@ export class InboundSetup {
     } else {
       this.log.info('INVITE without SDP: offering in the 200 OK');
     }
-    return { group, leg, codecPreference, negotiated, ourOffer, jitterBufferMs: trunkMedia.jitterBufferMs ?? 0, rtpTimeoutSec: onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0) };
+    return { group, leg, codecPreference, negotiated, ourOffer, jitterBuffer: trunkMedia.jitterBuffer ?? { mode: 'fixed', delayMs: trunkMedia.jitterBufferMs ?? 0 }, rtpTimeoutSec: onHold ? 0 : (trunkMedia.rtpTimeoutSec ?? 0) };
   }
 
   /** The bot's socket; a CANCEL while it is still opening aborts the attempt at once. */
@@ -189,7 +190,7 @@ export class InboundSetup {
   private mediaOptions(m: AnsweredMedia, receivable: NegotiatedMedia['receivable'], plan: MediaPlan, appSampleRate: number): LegMediaOptions {
     return {
       ...(m.telephoneEvent ? { telephoneEvent: m.telephoneEvent } : {}),
-      jitterBufferMs: plan.jitterBufferMs,
+      jitterBuffer: plan.jitterBuffer,
       ...(plan.rtpTimeoutSec > 0 ? { rtpTimeoutMs: plan.rtpTimeoutSec * 1000 } : {}),
       ...(m.remoteFmtp !== undefined ? { remoteFmtp: m.remoteFmtp } : {}),
       logger: this.log,
@@ -258,9 +259,14 @@ export class InboundSetup {
       trunk: decision.trunk,
       direction: 'inbound',
       headers: customHeaders(this.signal.headers),
-      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs: plan.jitterBufferMs, codec },
+      media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20, jitterBufferMs: announcedJitterMs(plan.jitterBuffer), codec },
     };
   }
+}
+
+/** `start.media.jitterBufferMs`: the fixed delay, or the most an adaptive buffer may add (its maximum). */
+function announcedJitterMs(mode: JitterBufferMode): number {
+  return mode.mode === 'fixed' ? mode.delayMs : mode.maxMs;
 }
 
 /** Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric. */

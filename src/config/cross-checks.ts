@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { DIAL_PLANS, normalizeDialed } from '../trunks/number-format.js';
+import { checkJitterBuffer } from './jitter-buffer.js';
 
 /**
  * Password policy for trunk SIP users: at least 12 characters with upper and lower case letters and digits.
@@ -185,6 +186,7 @@ function checkTrunks(cfg: LooseConfig, ctx: Ctx): void {
     if (!botExists(t.bot)) {
       ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'bot'], message: `unknown bot "${String(t.bot)}"` });
     }
+    checkJitterBuffer(t, ['inboundTrunks', i], ctx);
     if (!isRecord(t.numbers)) return;
     for (const [num, entry] of Object.entries(t.numbers)) {
       if (isRecord(entry) && !botExists(entry.bot)) {

@@ -259,8 +259,17 @@ const trunkSchema = z.strictObject({
   transferAllow: transferAllowSchema,
   /** Codec preference for this trunk's calls (default: media.codecs). */
   codecs: codecList.optional(),
-  /** Receive jitter buffer delay, ms; 0 = pass-through (decode on arrival). */
-  jitterBufferMs: z.number().int().min(0).max(1000).default(40),
+  /**
+   * Receive jitter buffer (see config/jitter-buffer.ts): adaptive (default; the delay follows the measured jitter
+   * within jitterBufferMinMs..jitterBufferMaxMs) or fixed (jitterBufferMs; setting it alone means fixed).
+   */
+  jitterBuffer: z.enum(['adaptive', 'fixed']).optional(),
+  /** Fixed receive delay, ms; 0 = pass-through (decode on arrival). */
+  jitterBufferMs: z.number().int().min(0).max(1000).optional(),
+  /** Adaptive: the lowest delay, ms (default 0). */
+  jitterBufferMinMs: z.number().int().min(0).max(1000).optional(),
+  /** Adaptive: the highest delay, ms (default 200). */
+  jitterBufferMaxMs: z.number().int().min(1).max(1000).optional(),
   /** No RTP from the caller for this long ends the call (BYE, stop reason rtp-timeout); 0 = never. Hold excluded. */
   rtpTimeoutSec: z.number().int().min(0).max(3600).default(30),
   /**

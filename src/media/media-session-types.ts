@@ -42,8 +42,11 @@ export interface MediaSessionOptions {
   /**
    * Receive jitter buffer delay, ms: packets are reordered and played out this long after the first one's
    * arrival, losses concealed. 0 or unset: pass-through (decoded on arrival, late/duplicate packets dropped).
+   * Shorthand for `jitterBuffer: { mode: 'fixed', delayMs }`; `jitterBuffer` wins when both are given.
    */
   jitterBufferMs?: number;
+  /** Receive jitter buffer: adaptive (the delay follows the measured jitter) or fixed. See {@link JitterBufferMode}. */
+  jitterBuffer?: JitterBufferMode;
   /** The far end's a=fmtp for the codec (shapes our encoder: Opus maxplaybackrate, useinbandfec...). */
   remoteFmtp?: string;
   /** Negotiated RFC 4733 telephone-event format: enables DTMF both ways. */
@@ -58,6 +61,15 @@ export interface MediaSessionOptions {
   /** Packets that reached the socket before the session listened (see RtpHold): replayed once it has started. */
   held?: { replay(): void };
 }
+
+/**
+ * How the receive jitter buffer sets its delay.
+ * - adaptive: a high quantile of the measured arrival jitter plus a small margin, within [minMs, maxMs]; a few ms
+ *   on a clean link, growing at the first late packet and shrinking over seconds once the jitter is gone.
+ * - fixed: `delayMs` after the first packet's arrival (0: pass-through, no buffer).
+ * Either way a packet is handed on no later than that delay after a packet on the fastest path would have come.
+ */
+export type JitterBufferMode = { mode: 'adaptive'; minMs: number; maxMs: number } | { mode: 'fixed'; delayMs: number };
 
 /** A new codec for a running session (re-INVITE / UPDATE answer), see {@link MediaSession.switchCodec}. */
 export interface CodecSwitch {

@@ -21,7 +21,7 @@ import { looksLikeRtcp } from './rtcp/packet.js';
 import { RtcpReporter, type MediaQuality } from './rtcp/rtcp-reporter.js';
 import { RtcpChannel } from './rtcp/rtcp-channel.js';
 import { SrtpError, SrtpSession } from './srtp/srtp-context.js';
-import type { JitterBufferStats } from './jitter/jitter-buffer.js';
+import type { JitterBufferReport } from './jitter/jitter-buffer.js';
 import type { CodecSwitch, MediaSessionEvents, MediaSessionOptions, MediaSessionStats } from './media-session-types.js';
 import { RtpReceivePath, atAppRate } from './rtp-receive-path.js';
 import { RtpSendPath } from './rtp-send-path.js';
@@ -131,6 +131,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       appSampleRate: opts.appSampleRate,
       frameMs,
       jitterBufferMs: opts.jitterBufferMs,
+      jitterBuffer: opts.jitterBuffer,
       telephoneEvent: opts.telephoneEvent,
       rtpTimeoutMs: opts.rtpTimeoutMs,
       reporter: this.reporter,
@@ -247,8 +248,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     return this.reporter.quality(this.stats.packetsReceived);
   }
 
-  /** Jitter buffer counters (late, duplicates, concealed...), undefined in pass-through mode. */
-  get jitterStats(): JitterBufferStats | undefined {
+  /** Jitter buffer counters (late, duplicates, concealed...) and current delay (`delayMs`), undefined in pass-through. */
+  get jitterStats(): JitterBufferReport | undefined {
     return this.rx.jitterStats;
   }
 

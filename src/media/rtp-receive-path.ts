@@ -12,9 +12,26 @@ import { Resampler } from './resample/resampler.js';
 import type { ParsedRtpPacket } from './rtp/packet.js';
 import type { RtcpReporter } from './rtcp/rtcp-reporter.js';
 import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
-import { JitterBuffer, type JitterBufferStats, type JitterOutput } from './jitter/jitter-buffer.js';
+import { JitterBuffer, type JitterBufferReport, type JitterOutput } from './jitter/jitter-buffer.js';
 import { RepeatFadeConcealer } from './jitter/concealment.js';
-import type { MediaSessionStats } from './media-session-types.js';
+import type { JitterBufferMode, MediaSessionStats } from './media-session-types.js';
+
+/** The adaptive buffer's delay before it has measured anything, ms (clamped to its bounds). */
+const ADAPTIVE_START_MS = 20;
+/** Poll gaps above this are not taken as the poll cadence (a stalled event loop), ms. */
+const MAX_POLL_INTERVAL_MS = 100;
+
+/** The buffer a session's options ask for, or undefined for pass-through. */
+function jitterModeOf(o: Pick<RtpReceivePathOptions, 'jitterBuffer' | 'jitterBufferMs'>): JitterBufferMode | undefined {
+  const mode: JitterBufferMode | undefined = o.jitterBuffer ?? (o.jitterBufferMs !== undefined ? { mode: 'fixed', delayMs: o.jitterBufferMs } : undefined);
+  return mode && (mode.mode === 'adaptive' || mode.delayMs > 0) ? mode : undefined;
+}
+
+function makeJitterBuffer(mode: JitterBufferMode, clockRate: number): JitterBuffer {
+  if (mode.mode === 'fixed') return new JitterBuffer({ clockRate, targetMs: mode.delayMs });
+  const start = Math.min(mode.maxMs, Math.max(mode.minMs, ADAPTIVE_START_MS));
+  return new JitterBuffer({ clockRate, targetMs: start, adaptive: { minMs: mode.minMs, maxMs: mode.maxMs } });
+}
 
 /** A codec that can work at the bot's rate natively (Opus) does, saving a resampler. */
 export function atAppRate(codec: AudioCodec, appSampleRate: number): AudioCodec {
@@ -43,8 +60,10 @@ export interface RtpReceivePathOptions {
   receivable: ReadonlyArray<{ payloadType: number; codec: AudioCodec }>;
   appSampleRate: number;
   frameMs: number;
-  /** > 0: reorder and conceal through a jitter buffer of this delay; otherwise pass-through. */
+  /** > 0: reorder and conceal through a jitter buffer of this fixed delay; otherwise pass-through. */
   jitterBufferMs: number | undefined;
+  /** Adaptive or fixed jitter buffer; wins over `jitterBufferMs`. */
+  jitterBuffer?: JitterBufferMode | undefined;
   telephoneEvent: { payloadType: number; clockRate: number } | undefined;
   rtpTimeoutMs: number | undefined;
   /** Receive statistics for RTCP reports (sequence, loss, jitter). */
@@ -61,8 +80,12 @@ export class RtpReceivePath {
   private closed = false;
   // one decoder + resampler per payload type seen (the negotiated one made up front)
   private readonly receivers = new Map<number, Receiver | null>();
+  private readonly jitterMode: JitterBufferMode | undefined;
   private jitter: JitterBuffer | undefined;
   private readonly jitterOut: JitterOutput[] = [];
+  /** When poll() last ran and its cadence, so an arrival can release what falls due before the next one. */
+  private lastPollAt = Number.NaN;
+  private pollIntervalMs = 0;
   private dtmfRx: TelephoneEventReceiver | undefined;
   private readonly frame: Int16Array;
   private framePos = 0;
@@ -76,9 +99,8 @@ export class RtpReceivePath {
     this.o = o;
     if (o.telephoneEvent) this.dtmfRx = new TelephoneEventReceiver(o.telephoneEvent.clockRate);
     this.receivers.set(o.payloadType, makeReceiver(o.codec, o.appSampleRate));
-    if (o.jitterBufferMs !== undefined && o.jitterBufferMs > 0) {
-      this.jitter = new JitterBuffer({ clockRate: o.codec.clockRate, targetMs: o.jitterBufferMs });
-    }
+    this.jitterMode = jitterModeOf(o);
+    if (this.jitterMode) this.jitter = makeJitterBuffer(this.jitterMode, o.codec.clockRate);
     this.frame = new Int16Array((o.appSampleRate * o.frameMs) / 1000);
   }
 
@@ -98,9 +120,14 @@ export class RtpReceivePath {
     this.lastRxAt = now;
   }
 
-  /** Jitter buffer counters (late, duplicates, concealed...), undefined in pass-through mode. */
-  get jitterStats(): JitterBufferStats | undefined {
-    return this.jitter ? { ...this.jitter.stats } : undefined;
+  /** Jitter buffer counters (late, duplicates, concealed...) and current delay, undefined in pass-through mode. */
+  get jitterStats(): JitterBufferReport | undefined {
+    return this.jitter?.report();
+  }
+
+  /** The delay the jitter buffer adds now, ms (for metrics); undefined in pass-through mode. */
+  get jitterDelayMs(): number | undefined {
+    return this.jitter?.delayMs;
   }
 
   /**
@@ -120,9 +147,7 @@ export class RtpReceivePath {
     this.receivers.clear();
     for (const [pt, r] of kept) this.receivers.set(pt, r);
     this.receivers.set(payloadType, same && same.codec.name === atAppRate(codec, this.o.appSampleRate).name && same.codec.clockRate === codec.clockRate ? same : makeReceiver(codec, this.o.appSampleRate));
-    if (this.jitter && codec.clockRate !== this.o.codec.clockRate) {
-      this.jitter = new JitterBuffer({ clockRate: codec.clockRate, targetMs: this.o.jitterBufferMs! });
-    }
+    if (this.jitterMode && codec.clockRate !== this.o.codec.clockRate) this.jitter = makeJitterBuffer(this.jitterMode, codec.clockRate);
     if (!telephoneEvent) this.dtmfRx = undefined;
     else if (!this.dtmfRx || telephoneEvent.clockRate !== this.o.telephoneEvent?.clockRate) this.dtmfRx = new TelephoneEventReceiver(telephoneEvent.clockRate);
     this.o.codec = codec;
@@ -167,7 +192,9 @@ export class RtpReceivePath {
         now,
       );
       if (!queued) stats.packetsIgnored++;
-      this.drainJitter(now);
+      // What falls due before the next poll goes now: waiting for the tick would add up to a whole tick.
+      const nextPoll = this.lastPollAt + this.pollIntervalMs;
+      this.drainJitter(now, nextPoll > now ? nextPoll : now);
       return;
     }
     // Pass-through: played in arrival order, duplicates and late packets dropped.
@@ -181,7 +208,10 @@ export class RtpReceivePath {
   /** Timed work, from the session's tick: DTMF key ends and jitter buffer playout due by `now`. */
   poll(now: number): void {
     if (this.dtmfRx) this.emitDtmf(this.dtmfRx.poll(now));
-    this.drainJitter(now);
+    const interval = now - this.lastPollAt; // NaN on the first poll
+    if (interval <= MAX_POLL_INTERVAL_MS) this.pollIntervalMs = interval;
+    this.lastPollAt = now;
+    this.drainJitter(now, now + this.pollIntervalMs);
   }
 
   /** Fires onRtpTimeout once when no RTP came for rtpTimeoutMs (re-armed by the next packet). */
@@ -207,12 +237,12 @@ export class RtpReceivePath {
     this.deliver(receiver.resampler.process(pcm));
   }
 
-  /** Plays what the jitter buffer releases at `now`: packets decoded, gaps concealed. */
-  private drainJitter(now: number): void {
+  /** Plays what the jitter buffer releases at `now` (gap-free packets due before `releaseBefore` too). */
+  private drainJitter(now: number, releaseBefore: number): void {
     const jb = this.jitter;
     if (!jb) return;
     const out = this.jitterOut;
-    jb.pop(now, out);
+    jb.pop(now, out, releaseBefore);
     for (let i = 0; i < out.length && !this.closed; i++) {
       const o = out[i];
       const receiver = this.receiverFor(o.kind === 'packet' ? o.packet.payloadType : o.payloadType);

@@ -60,8 +60,8 @@ describe('DTMF: SIPp carrier <-> bridge <-> ws bot', () => {
     const bot = await bots!.nextConnection();
     await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
 
-    // The trunk's default receive jitter buffer is announced in `start`.
-    expect(bot.events[0]).toMatchObject({ type: 'start', media: { sampleRate: 8000, jitterBufferMs: 40, codec: 'PCMU' } });
+    // The trunk's default receive jitter buffer (adaptive, up to 200 ms) is announced in `start` by its bound.
+    expect(bot.events[0]).toMatchObject({ type: 'start', media: { sampleRate: 8000, jitterBufferMs: 200, codec: 'PCMU' } });
     // SIPp's captures carry 7 updates and 3 end packets per key, duration 2240 at 8 kHz = 280 ms.
     expect(dtmfEvents(bot)).toEqual([...'1234567890*#'].map((digit) => ({ type: 'dtmf', digit, durationMs: 280 })));
     expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'caller-hangup' });

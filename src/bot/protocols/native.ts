@@ -25,7 +25,10 @@ export interface StartMessage {
     sampleRate: number;
     channels: 1;
     frameMs: number;
-    /** Receive jitter buffer delay the bridge adds, ms (0 = none). */
+    /**
+     * Receive jitter buffer delay the bridge adds, ms (0 = none). With the adaptive buffer (the default) the
+     * most it may add (the trunk's jitterBufferMaxMs): the delay follows the jitter below that.
+     */
     jitterBufferMs?: number;
     /** The call's RTP codec (SDP name), for information. */
     codec?: string;

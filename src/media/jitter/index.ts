@@ -1,3 +1,4 @@
-/** Receive-side timing: jitter buffer and loss concealment. */
-export { JitterBuffer, type JitterBufferOptions, type JitterBufferStats, type JitterOutput, type JitterPacket } from './jitter-buffer.js';
+/** Receive-side timing: jitter buffer (fixed or adaptive delay) and loss concealment. */
+export { JitterBuffer, type AdaptiveDelayOptions, type JitterBufferOptions, type JitterBufferReport, type JitterBufferStats, type JitterOutput, type JitterPacket } from './jitter-buffer.js';
+export { DelayEstimator, type DelayEstimatorOptions } from './delay-estimator.js';
 export { RepeatFadeConcealer } from './concealment.js';

@@ -34,7 +34,7 @@ describe('handleInboundCall: answered', () => {
       ptimeMs: 20,
       appSampleRate: 16000,
       telephoneEvent: { payloadType: 101, clockRate: 8000 },
-      jitterBufferMs: 0,
+      jitterBuffer: { mode: 'fixed', delayMs: 0 },
       idleFill: 'silence',
       latching: 'any',
     });
@@ -132,7 +132,7 @@ describe('handleInboundCall: answered', () => {
     const call = await handleInboundCall(signal, inboundDeps(h, { trunkMedia: (t) => (t === 'carrier' ? c.trunk : {}) }));
     const { options, media } = h.media.legs[0].opened!;
     expect(options.codec.name).toBe(c.codec);
-    expect(options.jitterBufferMs).toBe(c.jitterBufferMs);
+    expect(options.jitterBuffer).toEqual({ mode: 'fixed', delayMs: c.jitterBufferMs });
     expect(options.rtpTimeoutMs).toBe(c.rtpTimeoutMs);
     expect(audioOf(signal.acceptedSdp!).direction).toBe(c.direction);
     expect(media.directions).toEqual([c.direction]);

@@ -44,7 +44,7 @@ describe('default config', () => {
     const cfg = loadDefaultConfig();
     expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.inboundTrunks).toEqual([
-      { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], digestAlgorithms: ['SHA-256', 'MD5'], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {}, jitterBufferMs: 40, rtpTimeoutSec: 30, srtp: 'off' },
+      { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], digestAlgorithms: ['SHA-256', 'MD5'], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {}, rtpTimeoutSec: 30, srtp: 'off' },
     ]);
     expect(cfg.bots.echo).toEqual({ builtin: 'echo', delayFrames: 0 });
     expect(cfg.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
@@ -102,6 +102,8 @@ describe('parseConfig', () => {
     ['unknown nested key', `${BASE}\nsip: { lsten: [] }`, 'sip.lsten'],
     ['unknown trunk key', BASE.replace('bot: echo', 'bot: echo\n    foo: 1'), 'inboundTrunks[0].foo'],
     ['trunk jitter buffer too long', BASE.replace('bot: echo', 'bot: echo\n    jitterBufferMs: 5000'), 'inboundTrunks[0].jitterBufferMs'],
+    ['trunk jitter buffer mode unknown', BASE.replace('bot: echo', 'bot: echo\n    jitterBuffer: elastic'), 'inboundTrunks[0].jitterBuffer'],
+    ['trunk jitter buffer max 0', BASE.replace('bot: echo', 'bot: echo\n    jitterBufferMaxMs: 0'), 'inboundTrunks[0].jitterBufferMaxMs'],
     ['trunk srtp not a policy', BASE.replace('bot: echo', 'bot: echo\n    srtp: yes'), 'inboundTrunks[0].srtp'],
     ['trunk codec unknown', BASE.replace('bot: echo', 'bot: echo\n    codecs: [PCMU, G729]'), 'inboundTrunks[0].codecs[1]'],
     ['bad transport', `${BASE}\nsip: { listen: [{ transport: sctp }] }`, 'sip.listen[0].transport'],

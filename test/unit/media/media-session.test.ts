@@ -390,6 +390,25 @@ describe('MediaSession jitter buffer', () => {
     expect(session.jitterStats).toMatchObject({ concealed: 160, late: 0, duplicates: 0 });
   });
 
+  it('adaptive: settles at a few ms on a clean link and hands each packet on as it arrives, not at the next tick', async () => {
+    const { session, far, socket, clock } = await setup({ appSampleRate: 8000, jitterBuffer: { mode: 'adaptive', minMs: 0, maxMs: 200 } });
+    let frames = 0;
+    session.on('frame', () => frames++);
+    session.start(); // ticks (and polls) at 1000, 1020, ...
+    const enc = PCMU.createEncoder();
+    const onArrival: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      clock.advance(i === 0 ? 7 : 20); // each packet lands 7 ms after a tick
+      await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc: 4 }, enc.encode(new Int16Array(160))), socket.port);
+      await until(() => session.stats.packetsReceived === i + 1, 'packet');
+      onArrival.push(frames);
+    }
+    // Settled (after the first 500 ms interval): the delay is the 1 ms bucket + 3 ms margin, due 13 ms before
+    // the next tick, so the frame is out by the time the packet has been handled.
+    expect(session.jitterStats).toMatchObject({ mode: 'adaptive', delayMs: 4, targetMs: 4, late: 0 });
+    expect(onArrival.slice(40)).toEqual(Array.from({ length: 20 }, (_, k) => 41 + k));
+  });
+
   it('is pass-through when the target is 0', async () => {
     const { session } = await setup({ appSampleRate: 8000, jitterBufferMs: 0 });
     expect(session.jitterStats).toBeUndefined();
