@@ -54,7 +54,7 @@ outboundTrunks:
     const metricsPort = bridge.metricsPort;
     const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-tcp', bot: 'tester' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const bot = await bots.nextConnection();
+    const bot = await bots.firstStarted();
     expect(bot.events[0]).toMatchObject({ type: 'start', direction: 'outbound', to: '+12025550123' });
     // The bridge sends RTP to the callee; the callee's media then talks back a 1 kHz tone for 3 s.
     await bot.until(() => bot.frames.length >= 50, 5000, '1 s of callee audio');

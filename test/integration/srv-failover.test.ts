@@ -74,7 +74,7 @@ describe('RFC 3263 SRV failover: dnsmasq + two SIPp carriers', () => {
     expect(res.body).toMatchObject({ status: 'answered' });
     const firstRun = await first.done;
     expect(firstRun.code, describeSipp(firstRun)).toBe(0);
-    const bot = await bots!.nextConnection();
+    const bot = await bots!.firstStarted();
     expect(bot.events[0]).toMatchObject({ type: 'start', direction: 'outbound', to: '+12025550123' });
     expect(await post(metricsPort, `/v1/calls/${String(res.body.callId)}/hangup`, {})).toMatchObject({ status: 200 });
     const secondRun = await second.done;

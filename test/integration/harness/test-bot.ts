@@ -67,6 +67,16 @@ export class TestBotServer {
     return waitFor(() => this.connections[0], { timeoutMs, what: 'test bot: a connection from the bridge' });
   }
 
+  /**
+   * The first connection once it has its first message: the bridge's `start` may reach the bot a moment after
+   * the HTTP answer or SIP response a test waited for (media and the bot socket may run on another thread).
+   */
+  async firstStarted(timeoutMs = 15_000): Promise<BotConnection> {
+    const c = await this.nextConnection(timeoutMs);
+    await c.until(() => c.events.length > 0, timeoutMs, 'first message');
+    return c;
+  }
+
   /** Waits until the bridge has opened `count` connections in all. */
   async connectionCount(count: number, timeoutMs = 15_000): Promise<void> {
     await waitFor(() => this.connections.length >= count, { timeoutMs, what: `test bot: ${count} connections from the bridge` });
