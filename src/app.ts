@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { resolveJitterBuffer, type Config } from './config/index.js';
-import { BridgeMetrics } from './metrics/index.js';
+import { BridgeMetrics, MediaMetrics } from './metrics/index.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
@@ -10,6 +10,7 @@ import { RtpPortPool } from './media/index.js';
 import { InProcessMediaEngine } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -212,7 +213,7 @@ function buildCallDeps(
  * Where calls' media runs: `media.workers` worker threads (default: one per CPU), or this thread with 0. Both
  * fit call control's MediaEngine port (the annotations below are the compile-time check).
  */
-function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics): InProcessMediaEngine | WorkerMediaEngine {
+function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, media: MediaMetrics): InProcessMediaEngine | WorkerMediaEngine {
   const { bindHost } = mediaAddressOf(config);
   const workers = config.media.workers ?? availableParallelism();
   if (workers === 0) {
@@ -229,6 +230,8 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     logLevel: logger.level,
     logger: logger.child({ layer: 'media' }),
     onFramesDropped: (n) => metrics.botFrameDropped(n),
+    onEventLoopDelay: (worker, ms) => media.eventLoopP99(worker, ms),
+    onSamples: (samples) => media.samples(samples),
   });
   return engine;
 }
@@ -276,6 +279,8 @@ export class TrunkbridgeApp {
   private readonly ops: OpsHttpServer | undefined;
   private readonly registrations: Registration[];
   private readonly media: InProcessMediaEngine | WorkerMediaEngine;
+  private readonly mediaMetrics: MediaMetrics;
+  private sampler: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
   constructor(
@@ -296,7 +301,8 @@ export class TrunkbridgeApp {
     );
     const regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
     this.registrations = regs.registrations;
-    this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics);
+    this.mediaMetrics = new MediaMetrics(this.metrics.registry);
+    this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
     const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
@@ -315,6 +321,7 @@ export class TrunkbridgeApp {
       }
       // Media workers are up before the first call can arrive.
       if (this.media instanceof WorkerMediaEngine) await this.media.start();
+      this.startSampling();
       // Allow-list host names are resolved before the first call can arrive.
       await this.hosts.start();
       await this.sip.start();
@@ -338,10 +345,26 @@ export class TrunkbridgeApp {
     return this.calls.activeCount;
   }
 
+  /**
+   * Once a second: this thread's event-loop delay, and (media in this thread) the live legs' jitter-buffer delay
+   * and playout depth. Media workers report their own.
+   */
+  private startSampling(): void {
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    this.sampler = setInterval(() => {
+      this.mediaMetrics.eventLoopP99('main', loop.percentile(99) / 1e6);
+      loop.reset();
+      if (this.media instanceof InProcessMediaEngine) this.mediaMetrics.samples(this.media.samples());
+    }, 1000);
+    this.sampler.unref();
+  }
+
   /** Hangs up every call, then closes listeners. Safe to call twice. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.sampler) clearInterval(this.sampler);
     await this.calls.shutdown();
     this.hosts.stop();
     for (const r of this.registrations) r.stop();

@@ -102,6 +102,11 @@ export class InProcessCallGroup {
     return media;
   }
 
+  /** Every open leg's figures now. */
+  samples(): Array<{ jitterDelayMs?: number; playoutMs: number }> {
+    return [...this.opened.values()].map((m) => m.sample());
+  }
+
   /** Loss, jitter and RTT of the leg the bot talks to (the caller), for the bot's `stop`. */
   homeQuality(): MediaQuality | undefined {
     const home = this.router.home;

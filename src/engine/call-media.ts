@@ -30,6 +30,12 @@ export class InProcessCallMedia {
     return this.session.quality;
   }
 
+  /** Jitter-buffer delay and playout depth now, for the media metrics. */
+  sample(): { jitterDelayMs?: number; playoutMs: number } {
+    const jitter = this.session.jitterStats;
+    return jitter ? { jitterDelayMs: jitter.delayMs, playoutMs: this.session.bufferedMs } : { playoutMs: this.session.bufferedMs };
+  }
+
   get canSendDtmf(): boolean {
     return this.session.canSendDtmf;
   }

@@ -28,6 +28,11 @@ export class InProcessMediaEngine {
     return group;
   }
 
+  /** Every open leg's jitter-buffer delay and playout depth now (sampled for the media metrics). */
+  samples(): Array<{ jitterDelayMs?: number; playoutMs: number }> {
+    return [...this.groups].flatMap((g) => g.samples());
+  }
+
   /** Calls whose media is open here. */
   get openCalls(): number {
     return this.groups.size;

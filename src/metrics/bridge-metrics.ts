@@ -4,6 +4,7 @@
  * sets; anything unexpected is collapsed to 'other' so a misbehaving peer cannot grow the series count.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { END_REASONS } from '../core/failures.js';
 
 export const METRIC_PREFIX = 'trunkbridge_';
 
@@ -27,11 +28,8 @@ const SIP_METHODS: ReadonlySet<string> = new Set([
   'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'RESPONSE',
 ]);
 
-/** End reasons (calls/call-events.ts EndReason), repeated here because metrics sits at the edge and imports no calls code. */
-const END_REASONS: ReadonlySet<string> = new Set([
-  'caller-hangup', 'caller-cancelled', 'bot-hangup', 'bot-closed', 'ack-timeout', 'rtp-timeout', 'shutdown', 'error',
-  'api-hangup', 'transfer',
-]);
+/** End reasons, from the one catalogue (core/failures.ts). */
+const END_REASON_LABELS: ReadonlySet<string> = new Set(Object.keys(END_REASONS));
 
 /** Maps a final SIP status of a refused call to its `result` label. */
 export function callResultForStatus(status: number): CallResult {
@@ -61,7 +59,7 @@ export function sipMethodLabel(method: string): string {
 }
 
 export function endReasonLabel(reason: string): string {
-  return END_REASONS.has(reason) ? reason : 'other';
+  return END_REASON_LABELS.has(reason) ? reason : 'other';
 }
 
 export interface BridgeMetricsOptions {

@@ -9,3 +9,4 @@ export {
   type CallDirection,
   type CallResult,
 } from './bridge-metrics.js';
+export { MediaMetrics, type MediaSample } from './media-metrics.js';

@@ -90,6 +90,20 @@ describe('media workers', () => {
     expect(after.size).toBe(1);
     expect(ssrcs.has([...after][0])).toBe(true);
 
+    // Each worker reports its event-loop delay and its live legs' jitter-buffer delay and playout depth.
+    await waitFor(async () => /trunkbridge_playout_queue_ms_count [1-9]/.test(await metric(bridge.metricsPort, 'trunkbridge_playout_queue_ms_count')), {
+      timeoutMs: 5000,
+      what: 'playout depth samples from the workers',
+    });
+    // The restarted worker 0 reports a second after it came up.
+    const threads = ['main', 'media-worker-0', 'media-worker-1'];
+    const loops = await waitFor(async () => {
+      const text = await metric(bridge.metricsPort, 'trunkbridge_event_loop_delay_p99_ms');
+      return threads.every((t) => text.includes(`thread="${t}"`)) ? text : undefined;
+    }, { timeoutMs: 5000, onTimeout: 'resolve' });
+    for (const thread of threads) expect(loops ?? '').toContain(`thread="${thread}"`);
+    expect(await metric(bridge.metricsPort, 'trunkbridge_jitter_buffer_delay_ms_count')).toMatch(/_count [1-9]/);
+
     botB.sendJson({ type: 'hangup' });
     const runB = await second;
     expect(runB.code, describeSipp(runB)).toBe(0);

@@ -61,7 +61,7 @@ function fail(req: number, err: unknown): void {
 }
 
 function legStats(g: number, id: string, m: InProcessCallMedia): LegStats {
-  return { g, leg: id, stats: { ...m.stats }, quality: m.quality };
+  return { g, leg: id, stats: { ...m.stats }, quality: m.quality, sample: m.sample() };
 }
 
 async function allocate(state: GroupState, g: number, req: number, hold: boolean): Promise<void> {

@@ -54,6 +54,8 @@ export interface LegStats {
   leg: string;
   stats: MediaSessionStats;
   quality: MediaQuality;
+  /** Jitter-buffer delay and playout depth now. */
+  sample: { jitterDelayMs?: number; playoutMs: number };
 }
 
 /** What a worker tells call control. */

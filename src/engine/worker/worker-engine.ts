@@ -16,7 +16,7 @@ export interface WorkerMediaEngineOptions {
   ports: { min: number; max: number; host: string };
   logLevel: string;
   logger: Logger;
-  /** How often workers report leg figures and their event-loop delay, ms (default 500). */
+  /** How often workers report leg figures and their event-loop delay, ms (default 1000). */
   statsIntervalMs?: number;
   /** The worker script (default: media-worker.js beside this file, as built). */
   workerUrl?: URL;
@@ -24,6 +24,8 @@ export interface WorkerMediaEngineOptions {
   onFramesDropped?(count: number): void;
   /** Each worker's event-loop delay p99 since its last report, ms. */
   onEventLoopDelay?(worker: number, p99Ms: number): void;
+  /** Live legs' jitter-buffer delay and playout depth, from each periodic report. */
+  onSamples?(samples: Array<{ jitterDelayMs?: number; playoutMs: number }>): void;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
@@ -106,7 +108,7 @@ class WorkerSlot implements WorkerLink {
       }
       case 'stats':
         for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality);
-        this.engine.reportStats(this.index, msg.framesDropped, msg.eventLoopP99Ms);
+        this.engine.reportStats(this.index, msg);
         return;
       case 'legEvent':
       case 'botEvent':
@@ -153,7 +155,7 @@ export class WorkerMediaEngine {
         index: i,
         ports: { ...options.ports, start: min + i * share },
         logLevel: options.logLevel,
-        statsIntervalMs: options.statsIntervalMs ?? 500,
+        statsIntervalMs: options.statsIntervalMs ?? 1000,
       };
       this.slots.push(new WorkerSlot(i, this, data, url, options.logger));
     }
@@ -191,9 +193,11 @@ export class WorkerMediaEngine {
     await Promise.all(this.slots.map((s) => s.terminate()));
   }
 
-  /** From a worker's periodic report. */
-  reportStats(worker: number, framesDropped: number, eventLoopP99Ms: number): void {
-    if (framesDropped > 0) this.options.onFramesDropped?.(framesDropped);
-    if (eventLoopP99Ms >= 0) this.options.onEventLoopDelay?.(worker, eventLoopP99Ms);
+  /** From a worker's report: periodic (event-loop delay >= 0, samples) or a closing leg's last figures. */
+  reportStats(worker: number, msg: Extract<FromWorker, { op: 'stats' }>): void {
+    if (msg.framesDropped > 0) this.options.onFramesDropped?.(msg.framesDropped);
+    if (msg.eventLoopP99Ms < 0) return;
+    this.options.onEventLoopDelay?.(worker, msg.eventLoopP99Ms);
+    if (msg.legs.length > 0) this.options.onSamples?.(msg.legs.map((l) => l.sample));
   }
 }

@@ -1,0 +1,53 @@
+import { Gauge, Histogram, type Registry } from 'prom-client';
+
+/** One leg's figures at a sampling instant (each live leg is sampled about once a second). */
+export interface MediaSample {
+  /** The receive jitter buffer's current delay, ms (absent in pass-through). */
+  jitterDelayMs?: number;
+  /** Bot (or other party's) audio queued for playout, ms. */
+  playoutMs: number;
+}
+
+/**
+ * Real-time figures of the media path: jitter-buffer delay and playout-queue depth (sampled per live leg), and
+ * each thread's event-loop delay (the main thread runs SIP, each media worker its calls' media).
+ */
+export class MediaMetrics {
+  private readonly jitterDelay: Histogram;
+  private readonly playoutDepth: Histogram;
+  private readonly eventLoopDelay: Gauge<'thread'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.jitterDelay = new Histogram({
+      name: 'trunkbridge_jitter_buffer_delay_ms',
+      help: 'Receive jitter buffer delay of live legs, sampled about once a second per leg, ms',
+      buckets: [0, 2, 5, 10, 20, 40, 60, 80, 120, 200, 400],
+      registers,
+    });
+    this.playoutDepth = new Histogram({
+      name: 'trunkbridge_playout_queue_ms',
+      help: 'Audio queued for playout to the caller on live legs, sampled about once a second per leg, ms',
+      buckets: [0, 20, 40, 100, 200, 500, 1000, 5000, 20000, 120000],
+      registers,
+    });
+    this.eventLoopDelay = new Gauge({
+      name: 'trunkbridge_event_loop_delay_p99_ms',
+      help: "99th percentile of each thread's event-loop delay over its last report (main, media-worker-N), ms",
+      labelNames: ['thread'] as const,
+      registers,
+    });
+  }
+
+  samples(list: readonly MediaSample[]): void {
+    for (const s of list) {
+      if (s.jitterDelayMs !== undefined) this.jitterDelay.observe(Math.max(0, s.jitterDelayMs));
+      this.playoutDepth.observe(Math.max(0, s.playoutMs));
+    }
+  }
+
+  /** `thread`: 'main', or the worker's index. */
+  eventLoopP99(thread: 'main' | number, ms: number): void {
+    this.eventLoopDelay.set({ thread: thread === 'main' ? 'main' : `media-worker-${thread}` }, Math.max(0, ms));
+  }
+}

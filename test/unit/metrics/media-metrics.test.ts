@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { MediaMetrics } from '../../../src/metrics/index.js';
+
+describe('MediaMetrics', () => {
+  it('observes jitter delay only for legs that have a buffer, playout depth for every leg', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    m.samples([{ jitterDelayMs: 4, playoutMs: 0 }, { playoutMs: 120 }, { jitterDelayMs: 33, playoutMs: 40 }]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^trunkbridge_jitter_buffer_delay_ms_count 2$/m);
+    expect(text).toMatch(/^trunkbridge_jitter_buffer_delay_ms_sum 37$/m);
+    expect(text).toMatch(/^trunkbridge_playout_queue_ms_count 3$/m);
+    expect(text).toMatch(/^trunkbridge_playout_queue_ms_bucket\{le="100"\} 2$/m);
+  });
+
+  it('labels event-loop delay by thread', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    m.eventLoopP99('main', 12.5);
+    m.eventLoopP99(1, 3);
+    const text = await registry.metrics();
+    expect(text).toContain('trunkbridge_event_loop_delay_p99_ms{thread="main"} 12.5');
+    expect(text).toContain('trunkbridge_event_loop_delay_p99_ms{thread="media-worker-1"} 3');
+  });
+});
