@@ -11,6 +11,8 @@ import { InProcessMediaEngine } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { testHookRoutes } from './app-test-hooks.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -237,7 +239,14 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
 }
 
 /** The HTTP side: /metrics and /healthz, and the calls API when enabled. */
-function buildOps(config: Config, logger: Logger, metrics: BridgeMetrics, calls: CallManager, draining: () => boolean): OpsHttpServer | undefined {
+function buildOps(
+  config: Config,
+  logger: Logger,
+  metrics: BridgeMetrics,
+  calls: CallManager,
+  draining: () => boolean,
+  media: InProcessMediaEngine | WorkerMediaEngine,
+): OpsHttpServer | undefined {
   if (!config.metrics.enabled) return undefined;
   const callsApi = config.api.enabled
     ? createCallsApi(
@@ -254,6 +263,9 @@ function buildOps(config: Config, logger: Logger, metrics: BridgeMetrics, calls:
         { ...(config.api.token !== undefined ? { token: config.api.token } : {}), logger: logger.child({ layer: 'api' }) },
       )
     : undefined;
+  const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
+  if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
+  const routes = hooks && callsApi ? async (req: IncomingMessage, res: ServerResponse) => (await hooks(req, res)) || callsApi(req, res) : (hooks ?? callsApi);
   return new OpsHttpServer(
     {
       metricsText: () => metrics.metricsText(),
@@ -261,7 +273,7 @@ function buildOps(config: Config, logger: Logger, metrics: BridgeMetrics, calls:
       health: () => ({ status: draining() ? 'draining' : 'ok', activeCalls: calls.activeCount }),
     },
     logger.child({ layer: 'api' }),
-    callsApi,
+    routes,
   );
 }
 
@@ -307,7 +319,7 @@ export class TrunkbridgeApp {
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(deps.outbound);
-    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped);
+    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media);
   }
 
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */
@@ -373,12 +385,5 @@ export class TrunkbridgeApp {
     await this.sip.stop();
     await this.ops?.close();
     if (this.media instanceof WorkerMediaEngine) await this.media.stop();
-  }
-
-  /** Test hook (TRUNKBRIDGE_TEST_HOOKS=1, SIGUSR2): media worker `index` fails as a bug would. */
-  crashMediaWorker(index: number): boolean {
-    if (!(this.media instanceof WorkerMediaEngine)) return false;
-    this.media.crashWorker(index);
-    return true;
   }
 }

@@ -68,10 +68,6 @@ async function main(): Promise<number> {
     app.logger.fatal({ err }, 'could not start');
     return 1;
   }
-  if (process.env.TRUNKBRIDGE_TEST_HOOKS === '1') {
-    // Tests make a media worker fail as a bug would, to see its calls end cleanly and the others go on.
-    process.on('SIGUSR2', () => app.logger.warn({ crashed: app.crashMediaWorker(0) }, 'test hook: media worker 0 crash requested'));
-  }
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {
       app.logger.info({ signal: sig, activeCalls: app.activeCalls }, 'stopping');

@@ -1,7 +1,7 @@
 /**
  * Media on worker threads (`media.workers: 2`): each call's RTP and bot socket run on one worker, the least busy.
- * A worker that crashes (test hook: SIGUSR2 with TRUNKBRIDGE_TEST_HOOKS=1 makes worker 0 throw from its event
- * loop, as a bug would) ends its own calls — the bot gets `stop`, the caller a BYE — and is started again; the
+ * A worker that crashes (test hook, TRUNKBRIDGE_TEST_HOOKS=1: POST /_test/media-workers/0/crash makes worker 0
+ * throw from its event loop, as a bug would) ends its own calls — the bot gets `stop`, the caller a BYE — and is started again; the
  * call on the other worker goes on untouched, and the next call works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,7 +73,7 @@ describe('media workers', () => {
     await waitFor(() => new Set(listener.packets.map((p) => p.ssrc)).size >= 2, { timeoutMs: 5000, what: 'RTP from both calls' });
     const ssrcs = new Set(listener.packets.map((p) => p.ssrc));
 
-    process.kill(bridge.pid, 'SIGUSR2');
+    expect((await fetch(`http://127.0.0.1:${bridge.metricsPort}/_test/media-workers/0/crash`, { method: 'POST' })).status).toBe(202);
     const runA = await first;
     expect(runA.code, describeSipp(runA)).toBe(0); // the scenario ends on the bridge's BYE
     await botA.until(() => botA.closeCode !== undefined, 5000, 'bot A closed');

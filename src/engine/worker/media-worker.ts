@@ -60,6 +60,14 @@ function fail(req: number, err: unknown): void {
   post({ op: 'reply', req, ok: false, error: { name: e.name, message: e.message } });
 }
 
+/** Test hook: holds the thread as a long GC pause or a CPU-hungry neighbour would. */
+function blockFor(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: nothing else on this thread runs meanwhile
+  }
+}
+
 function legStats(g: number, id: string, m: InProcessCallMedia): LegStats {
   return { g, leg: id, stats: { ...m.stats }, quality: m.quality, sample: m.sample() };
 }
@@ -136,6 +144,7 @@ function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
 
 function handle(msg: ToWorker): void {
   if (msg.op === 'crash') throw new Error('media worker crash requested (test hook)');
+  if (msg.op === 'stall') return blockFor(msg.ms);
   if (msg.op === 'open') {
     const log = logger.child(msg.bindings);
     groups.set(msg.g, { group: engine.openCall({ callId: String(msg.bindings.callId ?? msg.g), logger: log }), log, legs: new Map(), media: new Map(), botAborts: new Map() });

@@ -40,7 +40,9 @@ export type ToWorker =
   | { op: 'route'; g: number; routes: Record<string, readonly string[]> }
   | { op: 'close'; g: number }
   /** Test hook: the worker throws from its event loop, as a bug would. */
-  | { op: 'crash' };
+  | { op: 'crash' }
+  /** Test hook: the worker's event loop is blocked for `ms` (a GC pause, a slow neighbour). */
+  | { op: 'stall'; ms: number };
 
 /** An error as it crosses threads: enough to rebuild the typed error call control classifies. */
 export interface WireError {

@@ -81,6 +81,11 @@ class WorkerSlot implements WorkerLink {
     this.send({ op: 'crash' });
   }
 
+  /** Test hook: the worker's event loop is blocked for `ms`. */
+  stall(ms: number): void {
+    this.send({ op: 'stall', ms });
+  }
+
   private spawn(): void {
     const worker = new Worker(this.url, { workerData: this.data });
     this.worker = worker;
@@ -186,6 +191,11 @@ export class WorkerMediaEngine {
   /** Test hook: worker `index` fails as a bug would (its calls end; it is started again). */
   crashWorker(index: number): void {
     this.slots[index]?.crash();
+  }
+
+  /** Test hook: worker `index`'s event loop is blocked for `ms`. */
+  stallWorker(index: number, ms: number): void {
+    this.slots[index]?.stall(ms);
   }
 
   /** Stops every worker (after call control ended the calls). */

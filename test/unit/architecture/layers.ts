@@ -44,5 +44,7 @@ export const LAYERS: LayerRules = {
     'app.ts': 'app',
     // Compile-time checks that the layers' shapes fit where app.ts joins them.
     'app-seams.ts': 'app',
+    // HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
+    'app-test-hooks.ts': 'app',
   },
 };

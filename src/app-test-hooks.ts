@@ -1,0 +1,37 @@
+/**
+ * Test hooks on the operations HTTP listener, present only when TRUNKBRIDGE_TEST_HOOKS=1: end-to-end tests make
+ * a media worker fail or stall as a bug or a long pause would, and watch the calls.
+ *
+ *   POST /_test/media-workers/{index}/crash          the worker throws from its event loop
+ *   POST /_test/media-workers/{index}/stall?ms=150    the worker's event loop is blocked that long (1..5000 ms)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface HookTarget {
+  crashWorker(index: number): void;
+  stallWorker(index: number, ms: number): void;
+}
+
+export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://hook');
+    const m = /^\/_test\/media-workers\/(\d{1,2})\/(crash|stall)$/.exec(url.pathname);
+    if (!m || req.method !== 'POST') return false;
+    if (!target) {
+      res.writeHead(409, { 'Content-Type': 'application/json' }).end('{"error":"no media workers (media.workers is 0)"}');
+      return true;
+    }
+    const index = Number(m[1]);
+    if (m[2] === 'crash') target.crashWorker(index);
+    else {
+      const ms = Number(url.searchParams.get('ms') ?? '150');
+      if (!Number.isInteger(ms) || ms < 1 || ms > 5000) {
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad-request","issues":["ms: 1..5000"]}');
+        return true;
+      }
+      target.stallWorker(index, ms);
+    }
+    res.writeHead(202, { 'Content-Type': 'application/json' }).end(`{"worker":${index},"hook":"${m[2]}"}`);
+    return true;
+  };
+}
