@@ -11,6 +11,7 @@
  * its filter cannot be checked by our frequency-response tests; libsamplerate is several times slower (README,
  * "Audio path cost").
  */
+import { allocInt16 } from '../pcm.js';
 import { firWasm, MAX_CHUNK } from './fir-wasm.js';
 import { polyphaseFor, type Polyphase, type ResamplerBand } from './polyphase.js';
 
@@ -98,7 +99,7 @@ export class Resampler {
    */
   process(input: Int16Array): Int16Array {
     if (!this.design) return input;
-    const out = new Int16Array(this.maxOutput(input.length));
+    const out = allocInt16(this.maxOutput(input.length));
     const count = this.processInto(input, out);
     return count === out.length ? out : out.subarray(0, count);
   }
