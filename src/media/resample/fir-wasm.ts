@@ -44,162 +44,45 @@ const RUN: WasmFunc = {
     ['$acc2', 'v128'],
   ],
   body: `
-    ;; w = work + (k-1)·4: where the new samples go
-    local.get $work
-    local.get $k
-    i32.const 1
-    i32.sub
-    i32.const 2
-    i32.shl
-    i32.add
-    local.set $w
-    block $wdone
-    loop $wl
-      local.get $i
-      local.get $n
-      i32.ge_u
-      br_if $wdone
-      ;; 4 Int16 → i32x4 → f32x4
-      local.get $w
-      local.get $i
-      i32.const 2
-      i32.shl
-      i32.add
-      local.get $in
-      local.get $i
-      i32.const 1
-      i32.shl
-      i32.add
-      v128.load64_zero
-      i32x4.extend_low_i16x8_s
-      f32x4.convert_i32x4_s
-      v128.store
-      local.get $i
-      i32.const 4
-      i32.add
-      local.set $i
-      br $wl
-    end
-    end
-    block $done
-    loop $outer
-      local.get $o
-      local.get $count
-      i32.ge_u
-      br_if $done
-      ;; c = coefs + phase·k·4; w = work + x·4; end = c + k·4
-      local.get $coefs
-      local.get $phase
-      local.get $k
-      i32.mul
-      i32.const 2
-      i32.shl
-      i32.add
-      local.set $c
-      local.get $work
-      local.get $x
-      i32.const 2
-      i32.shl
-      i32.add
-      local.set $w
-      local.get $c
-      local.get $k
-      i32.const 2
-      i32.shl
-      i32.add
-      local.set $end
-      f32.const 0
-      f32x4.splat
-      local.set $acc
-      f32.const 0
-      f32x4.splat
-      local.set $acc2
-      ;; two accumulators, 8 taps a turn: the adds of one do not wait for the other's
-      loop $inner
-        local.get $acc
-        local.get $c
-        v128.load
-        local.get $w
-        v128.load
-        f32x4.mul
-        f32x4.add
-        local.set $acc
-        local.get $acc2
-        local.get $c
-        v128.load offset=16
-        local.get $w
-        v128.load offset=16
-        f32x4.mul
-        f32x4.add
-        local.set $acc2
-        local.get $c
-        i32.const 32
-        i32.add
-        local.set $c
-        local.get $w
-        i32.const 32
-        i32.add
-        local.set $w
-        local.get $c
-        local.get $end
-        i32.lt_u
-        br_if $inner
-      end
-      local.get $acc
-      local.get $acc2
-      f32x4.add
-      local.set $acc
-      ;; s = nearest(lane sum), clamped to Int16 and stored at out + o·2
-      local.get $out
-      local.get $o
-      i32.const 1
-      i32.shl
-      i32.add
-      f32.const -32768
-      f32.const 32767
-      local.get $acc
-      f32x4.extract_lane 0
-      local.get $acc
-      f32x4.extract_lane 1
-      f32.add
-      local.get $acc
-      f32x4.extract_lane 2
-      local.get $acc
-      f32x4.extract_lane 3
-      f32.add
-      f32.add
-      f32.nearest
-      f32.min
-      f32.max
-      i32.trunc_f32_s
-      i32.store16
-      ;; step: tab holds (advance, next phase) per phase as two i32
-      local.get $tab
-      local.get $phase
-      i32.const 3
-      i32.shl
-      i32.add
-      local.set $w
-      local.get $x
-      local.get $w
-      i32.load
-      i32.add
-      local.set $x
-      local.get $w
-      i32.load offset=4
-      local.set $phase
-      local.get $o
-      i32.const 1
-      i32.add
-      local.set $o
-      br $outer
-    end
-    end
-    local.get $x
-    i32.const 8
-    i32.shl
-    local.get $phase
-    i32.or
+    ;; widen the n new Int16 samples, 4 at a time, into f32 after the k-1 history samples at $work
+    (local.set $w (i32.add (local.get $work) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 2))))
+    (block $wdone
+      (loop $wl
+        (br_if $wdone (i32.ge_u (local.get $i) (local.get $n)))
+        (v128.store (i32.add (local.get $w) (i32.shl (local.get $i) (i32.const 2)))
+          (f32x4.convert_i32x4_s (i32x4.extend_low_i16x8_s
+            (v128.load64_zero (i32.add (local.get $in) (i32.shl (local.get $i) (i32.const 1)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $wl)))
+    (block $done
+      (loop $outer
+        (br_if $done (i32.ge_u (local.get $o) (local.get $count)))
+        ;; c = this phase's branch, w = the window of input it meets, end = c + k taps
+        (local.set $c (i32.add (local.get $coefs) (i32.shl (i32.mul (local.get $phase) (local.get $k)) (i32.const 2))))
+        (local.set $w (i32.add (local.get $work) (i32.shl (local.get $x) (i32.const 2))))
+        (local.set $end (i32.add (local.get $c) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $acc (f32x4.splat (f32.const 0)))
+        (local.set $acc2 (f32x4.splat (f32.const 0)))
+        ;; two accumulators, 8 taps a turn: the adds of one do not wait for the other's
+        (loop $inner
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (local.get $c)) (v128.load (local.get $w)))))
+          (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (v128.load offset=16 (local.get $c)) (v128.load offset=16 (local.get $w)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 32)))
+          (local.set $w (i32.add (local.get $w) (i32.const 32)))
+          (br_if $inner (i32.lt_u (local.get $c) (local.get $end))))
+        (local.set $acc (f32x4.add (local.get $acc) (local.get $acc2)))
+        ;; out[o] = the lane sum rounded to nearest and clamped to Int16
+        (i32.store16 (i32.add (local.get $out) (i32.shl (local.get $o) (i32.const 1)))
+          (i32.trunc_f32_s (f32.max (f32.const -32768) (f32.min (f32.const 32767) (f32.nearest (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))))))
+        ;; step by table: tab[phase] = (input samples to advance, next phase)
+        (local.set $w (i32.add (local.get $tab) (i32.shl (local.get $phase) (i32.const 3))))
+        (local.set $x (i32.add (local.get $x) (i32.load (local.get $w))))
+        (local.set $phase (i32.load offset=4 (local.get $w)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (br $outer)))
+    (i32.or (i32.shl (local.get $x) (i32.const 8)) (local.get $phase))
   `,
 };
 

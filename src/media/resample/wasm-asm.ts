@@ -1,7 +1,7 @@
 /**
- * A tiny WebAssembly assembler for the flat (one instruction per line) subset of the text format that the
- * resampler's kernel is written in: functions with i32/f32/v128 params and locals, one exported memory, and the
- * handful of scalar and SIMD instructions listed in {@link OPS}.
+ * A tiny WebAssembly assembler for the subset of the text format that the resampler's kernel is written in:
+ * function bodies as folded S-expressions (`(i32.add (local.get $a) (i32.const 1))`, `(loop $l ...)`), i32/f32/
+ * v128 params and locals, one exported memory, and the handful of scalar and SIMD instructions in {@link OPS}.
  *
  * Why not a toolchain: wat2wasm (npm `wabt`) would be a build-time dependency for ~300 bytes of code, and a
  * committed .wasm blob cannot be reviewed. Here the kernel's source is the text in fir-wasm.ts and the bytes are
@@ -100,7 +100,7 @@ function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
-/** One exported function: `$name`-style params and locals, and a body in flat text format. */
+/** One exported function: `$name`-style params and locals, and a body of folded S-expressions. */
 export interface WasmFunc {
   name: string;
   params: Array<[string, ValType]>;
@@ -109,15 +109,34 @@ export interface WasmFunc {
   body: string;
 }
 
+/**
+ * Folded S-expressions → one instruction per entry, operands first (`(op imm* child*)` is the children, then
+ * `op imm*`; `(block $l child*)` and `(loop $l child*)` are `block $l`, the children, `end`).
+ */
+function flatten(body: string): string[][] {
+  const tokens = body.replace(/;;.*$/gm, '').match(/[()]|[^\s()]+/g) ?? [];
+  const out: string[][] = [];
+  let i = 0;
+  const expr = (): void => {
+    if (tokens[i++] !== '(') throw new Error(`wasm-asm: expected '(' at token ${i - 1}`);
+    const head: string[] = [tokens[i++]];
+    while (i < tokens.length && tokens[i] !== '(' && tokens[i] !== ')') head.push(tokens[i++]);
+    const block = head[0] === 'block' || head[0] === 'loop';
+    if (block) out.push(head);
+    while (tokens[i] === '(') expr();
+    if (tokens[i++] !== ')') throw new Error(`wasm-asm: unbalanced parentheses after '${head[0]}'`);
+    out.push(block ? ['end'] : head);
+  };
+  while (i < tokens.length) expr();
+  return out;
+}
+
 /** Encodes one function body; labels (`block $x` / `loop $x`) and locals are referred to by name. */
 function encodeBody(f: WasmFunc): number[] {
   const locals = new Map([...f.params, ...f.locals].map(([n], i) => [n, i]));
   const labels: string[] = [];
   const code: number[] = [];
-  for (const raw of f.body.split('\n')) {
-    const line = raw.replace(/;;.*$/, '').trim();
-    if (!line) continue;
-    const [name, ...args] = line.split(/\s+/);
+  for (const [name, ...args] of flatten(f.body)) {
     const op = OPS[name];
     if (!op) throw new Error(`wasm-asm: unknown instruction '${name}' in ${f.name}`);
     code.push(...op.code);

@@ -122,29 +122,17 @@ describe('wasm-asm', () => {
           result: 'i32',
           locals: [['$acc', 'i32']],
           body: `
-            i32.const -129   ;; start below zero: a two-byte negative LEB128
-            local.set $acc
-            block $done
-            loop $again
-              local.get $n
-              i32.const 1
-              i32.lt_u
-              br_if $done
-              local.get $acc
-              local.get $n
-              i32.add
-              local.set $acc
-              local.get $n
-              i32.const 1
-              i32.sub
-              local.set $n
-              br $again
-            end
-            end
-            local.get $acc
+            (local.set $acc (i32.const -129)) ;; start below zero: a two-byte negative LEB128
+            (block $done
+              (loop $again
+                (br_if $done (i32.lt_u (local.get $n) (i32.const 1)))
+                (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $again)))
+            (local.get $acc)
           `,
         },
-        { name: 'half', params: [], result: 'i32', locals: [], body: 'f32.const 2.5\nf32.nearest\ni32.trunc_f32_s' },
+        { name: 'half', params: [], result: 'i32', locals: [], body: '(i32.trunc_f32_s (f32.nearest (f32.const 2.5)))' },
       ],
       1,
     );
@@ -154,11 +142,12 @@ describe('wasm-asm', () => {
     expect((exports.memory as WebAssembly.Memory).buffer.byteLength).toBe(65536);
   });
 
-  it('rejects unknown instructions, locals and labels', () => {
+  it('rejects unknown instructions, locals and labels, and malformed expressions', () => {
     const f = (body: string) => () => assembleModule([{ name: 'f', params: [], locals: [], body }], 1);
-    expect(f('i64.add')).toThrow(/unknown instruction/);
-    expect(f('local.get $nope')).toThrow(/unknown local/);
-    expect(f('br $nowhere')).toThrow(/unknown label/);
-    expect(f('block $open')).toThrow(/unclosed block/);
+    expect(f('(i64.add)')).toThrow(/unknown instruction/);
+    expect(f('(local.get $nope)')).toThrow(/unknown local/);
+    expect(f('(br $nowhere)')).toThrow(/unknown label/);
+    expect(f('(block $open (nop)')).toThrow(/unbalanced/);
+    expect(f('i32.const 1')).toThrow(/expected '\('/);
   });
 });
