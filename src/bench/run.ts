@@ -1,12 +1,13 @@
 /**
  * Media micro-benchmark: `npm run bench`. For every resampling path between 8/16/24/48 kHz it prints the
  * anti-aliasing filter's passband ripple and stopband attenuation (from its frequency response) and the cost of
- * one 20 ms frame; then each codec's cost per 20 ms frame, the whole receive/send path per packet for 8 and
+ * one 20 ms frame on the WASM SIMD kernel and on the JS loop; the per-packet array makers; then each codec's cost per 20 ms frame, the whole receive/send path per packet for 8 and
  * 16 kHz bots, the jitter buffer's and RTCP accounting's cost per packet, and SRTP protect/unprotect per packet
  * (ours, and werift-rtp's for comparison). Last, the call load benchmark ({@link callsBenchTable}).
  */
 import { codecRegistry } from '../media/codecs/index.js';
-import { Resampler } from '../media/resample/resampler.js';
+import { Resampler, type ResamplerBand } from '../media/resample/resampler.js';
+import { allocInt16, int16ToL16Buffer, L16Splitter } from '../media/pcm.js';
 import { magnitudeAt } from '../media/resample/kaiser.js';
 import { JitterBuffer, type JitterOutput } from '../media/jitter/jitter-buffer.js';
 import type { AudioCodec } from '../media/codecs/types.js';
@@ -24,7 +25,7 @@ function dB(x: number): number {
   return 20 * Math.log10(Math.max(x, 1e-15));
 }
 
-/** Runs `fn` for about `budgetMs` after a warm-up; returns µs per call. */
+/** Runs `fn` for about `budgetMs` after a warm-up; returns µs per call. Alone it is one noisy sample: prefer {@link interleaved}. */
 function timeIt(fn: () => void, budgetMs = 300): number {
   for (let i = 0; i < 200; i++) fn();
   let calls = 0;
@@ -64,41 +65,92 @@ function printTable(title: string, rows: Row[]): void {
   for (const r of rows) console.log(line(cols.map((c) => r[c])));
 }
 
+/** Median of `rounds` timings of each function, taken in turns so a noisy neighbour hits all alike. */
+function interleaved(fns: Array<() => void>, rounds = 5, budgetMs = 80): number[] {
+  const runs: number[][] = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) fns.forEach((fn, i) => runs[i].push(timeIt(fn, budgetMs)));
+  return runs.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
+}
+
+/** Ripple over the passband and worst attenuation from `fromHz` to Nyquist, from the filter's response. */
+function response(r: Resampler, fromHz: number): { ripple: number; atten: number } {
+  const { taps, designRate, passbandHz, up } = r.filter;
+  let pMin = Infinity;
+  let pMax = -Infinity;
+  for (let i = 0; i <= 200; i++) {
+    const g = dB(magnitudeAt(taps, designRate, (passbandHz * i) / 200) / up);
+    pMin = Math.min(pMin, g);
+    pMax = Math.max(pMax, g);
+  }
+  let worst = -Infinity;
+  const nyq = designRate / 2;
+  for (let i = 0; i <= 2000; i++) worst = Math.max(worst, dB(magnitudeAt(taps, designRate, fromHz + ((nyq - fromHz) * i) / 2000) / up));
+  return { ripple: pMax - pMin, atten: -worst };
+}
+
+/**
+ * Every path between 8/16/24/48 kHz with its default design (telephone band on 8 kHz paths), and the 8 kHz
+ * paths again with the full-band design for comparison; each timed on the WASM SIMD kernel and the JS loop.
+ */
 function resamplerRows(): Row[] {
   const rows: Row[] = [];
-  for (const from of RATES) {
-    for (const to of RATES) {
-      if (from === to) continue;
-      const r = new Resampler(from, to);
-      const { taps, designRate, passbandHz, stopbandHz, up } = r.filter;
-      let pMin = Infinity;
-      let pMax = -Infinity;
-      for (let i = 0; i <= 200; i++) {
-        const g = dB(magnitudeAt(taps, designRate, (passbandHz * i) / 200) / up);
-        pMin = Math.min(pMin, g);
-        pMax = Math.max(pMax, g);
-      }
-      let worstStop = -Infinity;
-      const nyq = designRate / 2;
-      for (let i = 0; i <= 2000; i++) {
-        worstStop = Math.max(worstStop, dB(magnitudeAt(taps, designRate, stopbandHz + ((nyq - stopbandHz) * i) / 2000) / up));
-      }
-      const frame = testSignal(from, (from * FRAME_MS) / 1000);
-      const us = timeIt(() => r.process(frame));
-      rows.push({
-        path: `${from / 1000}k -> ${to / 1000}k`,
-        'L/M': `${up}/${r.filter.down}`,
-        taps: String(taps.length),
-        'passband Hz': `0-${Math.round(passbandHz)}`,
-        'ripple dB': (pMax - pMin).toFixed(4),
-        'stopband from Hz': String(stopbandHz),
-        'stopband atten dB': (-worstStop).toFixed(1),
-        'delay (out samples)': String(r.delaySamples),
-        'us / 20 ms frame': us.toFixed(1),
-      });
-    }
+  const designs: Array<[number, number, ResamplerBand | undefined]> = [];
+  for (const from of RATES) for (const to of RATES) if (from !== to) designs.push([from, to, undefined]);
+  for (const [from, to] of designs.filter(([a, b]) => Math.min(a, b) === 8000)) designs.push([from, to, 'full']);
+  for (const [from, to, band] of designs) {
+    const r = new Resampler(from, to, band ? { band } : {});
+    const js = new Resampler(from, to, { ...(band ? { band } : {}), kernel: 'js' });
+    const { taps, passbandHz, stopbandHz, up, down } = r.filter;
+    const { ripple, atten } = response(r, stopbandHz);
+    const lowerNyquist = Math.min(from, to) / 2;
+    const frame = testSignal(from, (from * FRAME_MS) / 1000);
+    const out = new Int16Array(r.maxOutput(frame.length));
+    const [wasmUs, jsUs] = interleaved([() => r.processInto(frame, out), () => js.processInto(frame, out)]);
+    rows.push({
+      path: `${from / 1000}k -> ${to / 1000}k`,
+      band: r.filter.band,
+      'L/M': `${up}/${down}`,
+      taps: String(taps.length),
+      'passband Hz': `0-${Math.round(passbandHz)}`,
+      'ripple dB': ripple.toFixed(4),
+      'stopband from Hz': String(stopbandHz),
+      'stopband atten dB': atten.toFixed(1),
+      'atten @ lower Nyquist dB': stopbandHz > lowerNyquist ? (-dB(magnitudeAt(taps, r.filter.designRate, lowerNyquist) / up)).toFixed(1) : '-',
+      'delay (out samples)': String(r.delaySamples),
+      'wasm us / 20 ms': wasmUs.toFixed(2),
+      'js us / 20 ms': jsUs.toFixed(2),
+    });
   }
   return rows;
+}
+
+/**
+ * The per-packet array makers: a fresh ArrayBuffer per array (the earlier code, inlined here as the reference)
+ * against a view of a shared slab or Node's Buffer pool.
+ */
+function plumbingRows(): Row[] {
+  const frame = testSignal(16000, 320);
+  const l16 = int16ToL16Buffer(frame);
+  const splitter = new L16Splitter();
+  let sink: unknown;
+  const cases: Array<[string, () => unknown]> = [
+    ['new Int16Array(160)', () => new Int16Array(160)],
+    ['allocInt16(160)', () => allocInt16(160)],
+    ['frame to L16 Buffer, own ArrayBuffer (before)', () => Buffer.from(new Int16Array(frame).buffer)],
+    ['int16ToL16Buffer, pooled (320 samples)', () => int16ToL16Buffer(frame)],
+    [
+      'L16 bytes to a new Int16Array (before)',
+      () => {
+        const out = new Int16Array(l16.length >> 1);
+        new Uint8Array(out.buffer).set(l16);
+        return out;
+      },
+    ],
+    ['L16Splitter.push, slab (640 bytes)', () => splitter.push(l16)],
+  ];
+  const us = interleaved(cases.map(([, fn]) => () => (sink = fn())), 11, 40);
+  if (sink === undefined) throw new Error('unreachable');
+  return cases.map(([name], i) => ({ operation: name, 'ns / call': (us[i] * 1000).toFixed(0) }));
 }
 
 function codecRows(): Row[] {
@@ -130,7 +182,7 @@ function atAppRate(codec: AudioCodec, appRate: number): AudioCodec {
 
 /** Whole per-packet paths as a call runs them: receive = decode + resample to the bot; send = resample + encode. */
 function pathRows(): Row[] {
-  const rows: Row[] = [];
+  const cases: Array<{ codec: string; appRate: number; receive: () => void; send: () => void }> = [];
   for (const name of codecRegistry.names()) {
     for (const appRate of [8000, 16000]) {
       const codec = atAppRate(codecRegistry.get(name)!, appRate);
@@ -140,15 +192,16 @@ function pathRows(): Row[] {
       const down = new Resampler(appRate, codec.sampleRate);
       const app = testSignal(appRate, (appRate * FRAME_MS) / 1000);
       const payload = enc.encode(down.process(app));
-      rows.push({
-        codec: name,
-        'bot rate': `${appRate / 1000}k`,
-        'receive us / 20 ms (decode+resample)': timeIt(() => up.process(dec.decode(payload))).toFixed(2),
-        'send us / 20 ms (resample+encode)': timeIt(() => enc.encode(down.process(app))).toFixed(2),
-      });
+      cases.push({ codec: name, appRate, receive: () => up.process(dec.decode(payload)), send: () => enc.encode(down.process(app)) });
     }
   }
-  return rows;
+  const us = interleaved(cases.flatMap((c) => [c.receive, c.send]));
+  return cases.map((c, i) => ({
+    codec: c.codec,
+    'bot rate': `${c.appRate / 1000}k`,
+    'receive us / 20 ms (decode+resample)': us[2 * i].toFixed(2),
+    'send us / 20 ms (resample+encode)': us[2 * i + 1].toFixed(2),
+  }));
 }
 
 /**
@@ -226,9 +279,10 @@ function srtpRows(): Row[] {
 }
 
 console.log(`trunkbridge media bench — node ${process.version}, ${process.arch}`);
-printTable('Resampler (polyphase FIR, Kaiser-windowed sinc)', resamplerRows());
+printTable('Resampler (polyphase FIR, Kaiser-windowed sinc; median of 5 interleaved runs)', resamplerRows());
+printTable('PCM plumbing per call (median of 11 interleaved runs)', plumbingRows());
 printTable('Codecs', codecRows());
-printTable('Per-packet paths in a call (20 ms, one direction each)', pathRows());
+printTable('Per-packet paths in a call (20 ms, one direction each; median of 5 interleaved runs)', pathRows());
 printTable('Receive timing', [...jitterRows(), ...rtcpRow()]);
 printTable('SRTP per RTP packet (RFC 3711)', srtpRows());
 callsBenchTable(printTable);

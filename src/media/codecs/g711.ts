@@ -1,9 +1,10 @@
 /**
  * G.711 μ-law (PCMU) and A-law (PCMA). The sample conversions come from `alawmulaw`; we expand them once into
  * lookup tables (256 entries to decode, 65536 to encode) so the per-packet path is one table read per sample
- * and allocates only the output.
+ * and allocates only the output (decoded samples from the shared slab, see allocInt16).
  */
 import alawmulaw from 'alawmulaw';
+import { allocInt16 } from '../pcm.js';
 import { codecRegistry } from './registry.js';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './types.js';
 
@@ -25,7 +26,7 @@ function buildTables(lib: { decodeSample(s: number): number; encodeSample(s: num
 class G711Decoder implements AudioDecoder {
   constructor(private readonly table: Int16Array) {}
   decode(payload: Buffer): Int16Array {
-    const out = new Int16Array(payload.length);
+    const out = allocInt16(payload.length);
     const t = this.table;
     for (let i = 0; i < payload.length; i++) out[i] = t[payload[i]];
     return out;

@@ -3,13 +3,14 @@
  * payload byte = two 16 kHz samples = one 8 kHz clock tick. Static payload type 9, SDP name "G722/8000".
  */
 import { G722DecoderState, G722EncoderState } from './g722-core.js';
+import { allocInt16 } from '../pcm.js';
 import { codecRegistry } from './registry.js';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './types.js';
 
 class G722Decoder implements AudioDecoder {
   private readonly state = new G722DecoderState();
   decode(payload: Buffer): Int16Array {
-    const out = new Int16Array(payload.length * 2);
+    const out = allocInt16(payload.length * 2);
     this.state.decode(payload, out);
     return out;
   }

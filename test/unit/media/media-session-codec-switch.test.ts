@@ -140,6 +140,9 @@ describe('MediaSession.switchCodec, receive side', () => {
     for (let i = 0; i < 5; i++, seq++, ts += 160) {
       await far.send(writeRtpPacket({ payloadType: 0, sequenceNumber: seq, timestamp: ts, ssrc: 77 }, pcmu.encode(toneU.next(160))), socket.port);
     }
+    // Sent is not yet received: without this wait `before` could be 0 and the window below would straddle the
+    // switch, where the old codec's tone (its own resampler delay) meets the new one's at another phase.
+    await expect.poll(() => frames.length, { timeout: 2000 }).toBe(5);
     session.switchCodec({ codec, payloadType: pt, receivable: [] });
     const before = frames.length;
     const enc = codec.createEncoder();
