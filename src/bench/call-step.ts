@@ -35,7 +35,7 @@ export interface CallStepResult {
   workers?: number;
   botSampleRate: number;
   calls: number;
-  /** Calls with an open bot socket when the window started / ended. */
+  /** Load calls with an open bot socket when the window started / ended (probe calls not included). */
   up: number;
   upAtEnd: number;
   /** Calls SIPp counted as failed, plus calls it created that never completed. */
@@ -46,7 +46,9 @@ export interface CallStepResult {
   latency?: ProbeWindow;
   /** % of one core, per process, over the window (see rig.ts cpuBetween). */
   cpuPct: Record<string, number>;
-  /** Target CPU per call per second of call, ms. */
+  /** Probe calls up during the window (the bridge carries them on top of `calls`). */
+  probeCalls: number;
+  /** Target CPU per call (load and probe calls) per second of call, ms. */
   cpuMsPerCallSecond: number;
   rssKb: { idle: number; mean: number; max: number; perCallKb: number };
   /** Main-thread event-loop delay of the bridge over the window (prom-client, 10 ms sampling), ms. */
@@ -89,7 +91,7 @@ export async function runCallStep(rig: Rig, target: Target, o: CallStepOptions, 
     return startSipp(
       {
         scenario: load, dir: rig.dir, tag: `${tag}-sipp${i}`, target: { host: '127.0.0.1', port: target.sipPort }, sinkPort: rig.sinkRtpPort,
-        calls: share, limit: share, rate: o.rampRate / instances, holdMs, timeoutMs: holdMs + rampMs + 30_000,
+        calls: share, limit: share, rate: Math.max(1, Math.round(o.rampRate / instances)), holdMs, timeoutMs: holdMs + rampMs + 30_000,
       },
       rig.ports,
     );
@@ -130,6 +132,8 @@ function startProbes(rig: Rig, target: Target, o: CallStepOptions): Promise<numb
 interface Measured {
   sink: SinkWindow;
   probes?: ProbeWindow;
+  /** Probe calls up in the window: the bridge carries them too. */
+  probeCalls: number;
   cpuPct: Record<string, number>;
   rss: number[];
   loop?: { p50: number; p99: number; max: number };
@@ -142,8 +146,8 @@ async function measureWindow(rig: Rig, target: Target, o: CallStepOptions, probi
   const m0 = await target.bridge?.metrics().catch(() => undefined);
   const udp0 = udpDrops(target.pid);
   const cpu0 = readCpu(rig, target, sippPids);
-  await rig.sink.request('window-start');
-  if (probing) await rig.probe.request('window-start');
+  await rig.sink.request('window-start', { windowMs: o.windowMs });
+  const probeCalls = probing ? await rig.probe.request<number>('window-start') : 0;
   const rss: number[] = [];
   const end = performance.now() + o.windowMs;
   while (performance.now() < end) {
@@ -161,7 +165,7 @@ async function measureWindow(rig: Rig, target: Target, o: CallStepOptions, probi
   // prom-client samples at (10 ms, its default) is taken off to leave the delay.
   const sec = (k: string) => Math.max(0, (m?.get(`trunkbridge_nodejs_eventloop_lag_${k}_seconds`) ?? NaN) * 1000 - PROM_LOOP_RESOLUTION_MS);
   const loop = m ? { p50: sec('p50'), p99: sec('p99'), max: sec('max') } : undefined;
-  return { sink, probes, cpuPct: cpuBetween(cpu0, cpu1), rss, loop, drops };
+  return { sink, probes, probeCalls, cpuPct: cpuBetween(cpu0, cpu1), rss, loop, drops };
 }
 
 function udpDrops(pid: number): number {
@@ -187,7 +191,9 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
   const rss = m.rss.filter(Number.isFinite);
   const rssMean = rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length);
   const failed = sipp.reduce((n, r) => n + r.failed + Math.max(0, r.created - r.successful - r.failed), 0);
-  const cpuMsPerCallSecond = ((m.cpuPct.target ?? NaN) * 10) / Math.max(1, callsMean); // % of a core = 10 ms/s
+  // Per call: the probe calls are calls the target carries too (the floor has none).
+  const served = Math.max(1, callsMean + m.probeCalls);
+  const cpuMsPerCallSecond = ((m.cpuPct.target ?? NaN) * 10) / served; // 1 % of a core = 10 ms per second
   const problems = [...(target.bridge?.problems() ?? []), ...sipp.filter((r) => r.errors.trim()).map((r) => `sipp: ${r.errors.trim().split('\n').slice(-2).join(' | ')}`)];
   return {
     target: target.kind,
@@ -196,6 +202,7 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
     calls: o.calls,
     up: s.callsAtStart,
     upAtEnd: s.callsAtEnd,
+    probeCalls: m.probeCalls,
     failed,
     windowMs: s.ms,
     callerToBot: { delivered: s.framesToBot, due, lostPct: lossPct(s.framesToBot, due) },
@@ -203,7 +210,7 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
     latency: m.probes,
     cpuPct: m.cpuPct,
     cpuMsPerCallSecond,
-    rssKb: { idle: target.idleRssKb, mean: rssMean, max: Math.max(...rss), perCallKb: (rssMean - target.idleRssKb) / Math.max(1, callsMean) },
+    rssKb: { idle: target.idleRssKb, mean: rssMean, max: Math.max(...rss), perCallKb: (rssMean - target.idleRssKb) / served },
     loopDelay: m.loop,
     pacing: s.pacing,
     sinkLoopP99Ms: s.sinkLoopP99Ms,

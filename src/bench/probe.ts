@@ -236,8 +236,9 @@ async function main(): Promise<void> {
         measuring = true;
         return probes.filter((p) => p.ws).length;
       },
-      'window-end': (): ProbeWindow => {
+      'window-end': async (): Promise<ProbeWindow> => {
         measuring = false;
+        await new Promise((r) => setTimeout(r, 300)); // bursts sent at the end of the window are still on their way
         return {
           callerToBot: c2bLatency.summary(),
           botToCallerAdded: b2cAdded.summary(),

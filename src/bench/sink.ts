@@ -7,7 +7,10 @@
  *   bot->caller RTP lands here (SIPp plays the carrier's audio but cannot report per-packet receipt). Packets
  *   are told apart by SSRC: per stream it counts packets, sequence gaps, audio against silence fill (the
  *   bridge encodes zeros when the bot is quiet: 0xFF/0x7F bytes in PCMU) and |inter-arrival − 20 ms|.
- * Counting happens between `window-start` and `window-end` requests from the bench.
+ * Counting covers exactly `windowMs` from the `window-start` request, a whole number of 20 ms periods: a
+ * stream paced at 20 ms then has exactly windowMs/20 packets in it whatever its phase (a window of any other
+ * length gives each call the floor or the ceiling of that, and calls started at a fixed rate share a few
+ * phases, so those roundings do not average out).
  */
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -23,6 +26,7 @@ const MAX_SAMPLES = 2000 * 50 * 60;
 
 /** What the sink saw in one measuring window. */
 export interface SinkWindow {
+  /** The window's length: the one asked for, rounded to whole 20 ms periods. */
   ms: number;
   /** Calls whose bot socket was open (after `start`) at the window's start and end. */
   callsAtStart: number;
@@ -69,6 +73,12 @@ const pacing = new Samples(MAX_SAMPLES);
 const loop = monitorEventLoopDelay({ resolution: 1 });
 let measuring = false;
 let windowStart = 0;
+let windowMs = 0;
+
+/** Inside the window now (`measuring` is still true for a moment after the window's end). */
+function inWindow(t: number): boolean {
+  return measuring && t - windowStart <= windowMs;
+}
 let callsAtStart = 0;
 let w = { framesToBot: 0, framesFromBot: 0, rtpPackets: 0, rtpAudio: 0, rtcpPackets: 0 };
 let status: SinkStatus = newStatus();
@@ -84,12 +94,12 @@ function isSilence(pkt: Buffer, from: number): boolean {
 }
 
 function onRtp(pkt: Buffer): void {
-  if (!measuring || pkt.length < 12) return;
+  const t = performance.now();
+  if (!inWindow(t) || pkt.length < 12) return;
   if (pkt[1] >= 200 && pkt[1] <= 204) {
     w.rtcpPackets++; // rtcp-mux: RTCP shares the port (RFC 5761: PT 200-204 fill the second byte)
     return;
   }
-  const t = performance.now();
   const ssrc = pkt.readUInt32BE(8);
   const seq = pkt.readUInt16BE(2);
   w.rtpPackets++;
@@ -113,9 +123,10 @@ function onBotSocket(ws: WebSocket): void {
   let started = false;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
-      if (measuring) w.framesToBot++;
+      const counted = inWindow(performance.now());
+      if (counted) w.framesToBot++;
       ws.send(data, { binary: true });
-      if (measuring) w.framesFromBot++;
+      if (counted) w.framesFromBot++;
       return;
     }
     let msg: { type?: string; reason?: string; quality?: { packetsReceived?: number; packetsLost?: number } };
@@ -169,7 +180,9 @@ async function main(): Promise<void> {
         status = newStatus();
         return status;
       },
-      'window-start': () => {
+      'window-start': (a) => {
+        // A whole number of 20 ms periods, see the file comment.
+        windowMs = Math.max(PTIME_MS, Math.round((a as { windowMs: number }).windowMs / PTIME_MS) * PTIME_MS);
         streams.clear();
         pacing.clear();
         w = { framesToBot: 0, framesFromBot: 0, rtpPackets: 0, rtpAudio: 0, rtcpPackets: 0 };
@@ -185,8 +198,9 @@ async function main(): Promise<void> {
         loop.disable();
         let lost = 0;
         for (const s of streams.values()) lost += Math.max(0, s.ext - s.firstExt + 1 - s.received);
+        if (performance.now() - windowStart < windowMs) throw new Error('window-end before the window is over');
         return {
-          ms: performance.now() - windowStart,
+          ms: windowMs,
           callsAtStart,
           callsAtEnd: status.live,
           ...w,

@@ -10,7 +10,7 @@ import type { SetupStepResult } from '../../../src/bench/setup-step.js';
 function step(calls: number, over: Partial<CallStepResult> = {}): CallStepResult {
   const s = { n: 100, p50: 0.5, p99: 2, max: 3, mean: 0.6, dropped: 0 };
   return {
-    target: 'bridge', workers: 1, botSampleRate: 16000, calls, up: calls, upAtEnd: calls, failed: 0, windowMs: 10_000,
+    target: 'bridge', workers: 1, botSampleRate: 16000, calls, up: calls, upAtEnd: calls, probeCalls: 0, failed: 0, windowMs: 10_000,
     callerToBot: { delivered: calls * 500, due: calls * 500, lostPct: 0 },
     botToCaller: { echoed: calls * 500, delivered: calls * 500, lostPct: 0, rtpPackets: calls * 500, rtpDue: calls * 500, seqLost: 0 },
     latency: { callerToBot: s, botToCallerAdded: s, botToCallerRaw: s, lostBursts: 0, burstsSent: 40 },
