@@ -101,7 +101,7 @@ function onSip(buf: Buffer, from: dgram.RemoteInfo): void {
   const text = buf.toString('utf8');
   const req = parseSip(text);
   const vias = text.split('\r\n').filter((l) => /^(via|v)\s*:/i.test(l));
-  if (req.method === 'INVITE') void onInvite(req, vias, from);
+  if (req.method === 'INVITE') onInvite(req, vias, from).catch((err: Error) => console.error(`floor: INVITE failed: ${err.message}`));
   else if (req.method === 'BYE') onBye(req, vias, from);
 }
 

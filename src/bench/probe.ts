@@ -167,7 +167,12 @@ function onBotSocket(ws: WebSocket): void {
       if (probe) onBotFrame(probe, data);
       return;
     }
-    const msg = JSON.parse(data.toString('utf8')) as { type?: string; to?: string };
+    let msg: { type?: string; to?: string };
+    try {
+      msg = JSON.parse(data.toString('utf8')) as typeof msg;
+    } catch {
+      return;
+    }
     if (msg.type !== 'start') return;
     const index = Number((msg.to ?? '').slice(args.numberPrefix.length));
     probe = probes[index];
