@@ -14,12 +14,14 @@ import { stop, track } from './processes.js';
 /** The bridge's command line entry (built by `npm run bench` before it runs). */
 export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
-/** The load trunk takes calls from SIPp's address, the probe trunk from the probes'. */
+/** SIPp's SIP address (the load trunk takes calls from it), and the bridge's own listeners. */
 export const LOAD_HOST = '127.0.0.1';
+/** The probe calls' address: the probe trunk takes calls from it, with its own bot. */
 export const PROBE_HOST = '127.0.0.3';
 /** SIPp's RTP source address: nothing else sends there, see sipp.ts. */
 export const SIPP_MEDIA_HOST = '127.0.0.2';
 
+/** What the run's bridge config varies. */
 export interface BridgeConfigOptions {
   workers: number;
   botSampleRate: 8000 | 16000;
@@ -138,6 +140,7 @@ function readyLine(logFile: string): { sipPort: number; metricsPort: number } | 
   return undefined;
 }
 
+/** Resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

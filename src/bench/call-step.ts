@@ -16,6 +16,7 @@ import type { SinkStatus, SinkWindow } from './sink.js';
 import type { ProbeStartArgs, ProbeWindow } from './probe.js';
 import type { Summary } from './stats.js';
 
+/** One step's size and timing. */
 export interface CallStepOptions {
   calls: number;
   windowMs: number;

@@ -19,6 +19,7 @@ export const LOSS_LIMIT_PCT = 0.1;
 /** Pacing p99 a step must keep to count towards capacity, ms. */
 export const PACING_LIMIT_MS = 5;
 
+/** One concurrency ramp (one `media.workers` value). */
 export interface Ramp {
   workers: number;
   steps: CallStepResult[];
@@ -28,6 +29,7 @@ export interface Ramp {
   at80?: CallStepResult;
 }
 
+/** Everything the load phases measured. */
 export interface LoadResults {
   ramps: Ramp[];
   /** Floor relay with the ramp's bot rate, by call count. */

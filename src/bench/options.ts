@@ -1,6 +1,7 @@
 /** `npm run bench -- [options]`: what runs and at what sizes. */
 import { parseArgs } from 'node:util';
 
+/** `--help` text. */
 export const USAGE = `usage: npm run bench -- [options]
 
 What runs (default: all of it, about 10 minutes on 2 cores):
@@ -30,8 +31,10 @@ Output:
   --keep               keep the work folder (bridge logs, configs, SIPp files); kept anyway on failure
   -h, --help           this text`;
 
+/** The parts of a run `--only` chooses from. */
 export type Part = 'micro' | 'calls' | 'setup';
 
+/** A run's options, defaults filled in. */
 export interface BenchOptions {
   parts: Set<Part>;
   /** Fixed steps, or undefined for the ramp. */

@@ -12,6 +12,7 @@ import type { BenchOptions } from './options.js';
 import type { SetupStepResult } from './setup-step.js';
 
 type Row = Record<string, string>;
+/** Prints one titled table (main.ts's printer, the micro-benchmarks' layout). */
 export type Printer = (title: string, rows: Row[]) => void;
 
 const f = (n: number | undefined, digits = 1): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits));

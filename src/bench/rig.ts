@@ -21,6 +21,7 @@ export interface Target {
   idleRssKb: number;
 }
 
+/** The run's folder, ports and helper processes. */
 export interface Rig {
   dir: string;
   ports: PortBlocks;

@@ -12,6 +12,7 @@ import { startSipp } from './sipp.js';
 import type { SinkStatus } from './sink.js';
 import { summarize, type Summary } from './stats.js';
 
+/** One setup step's rate and call shape. */
 export interface SetupStepOptions {
   /** Calls per second. */
   rate: number;
@@ -22,6 +23,7 @@ export interface SetupStepOptions {
   scenario: string;
 }
 
+/** What one setup step measured. */
 export interface SetupStepResult {
   workers?: number;
   rate: number;

@@ -83,6 +83,7 @@ export function writeScenarios(dir: string, pcap: string): { load: string; setup
   return { load, setup };
 }
 
+/** One SIPp UAC run. */
 export interface SippRunOptions {
   scenario: string;
   /** The run's folder; SIPp works in `<dir>/<tag>` (its stat, error and rtt files). */
