@@ -25,6 +25,8 @@ interface FloorCall {
   seq: number;
   ts: number;
   ssrc: number;
+  /** After BYE: frames the bot still echoes are dropped (the socket is closed). */
+  closed: boolean;
 }
 
 const calls = new Map<string, FloorCall>();
@@ -53,7 +55,7 @@ async function onInvite(req: ReturnType<typeof parseSip>, vias: string[], from: 
   const rtp = dgram.createSocket('udp4');
   await new Promise<void>((r) => rtp.bind(0, HOST, r));
   const ws = new WebSocket(botUrl, { perMessageDeflate: false });
-  const call: FloorCall = { rtp, ws, remote, seq: 0, ts: 0, ssrc: randomBytes(4).readUInt32BE(0) };
+  const call: FloorCall = { rtp, ws, remote, seq: 0, ts: 0, ssrc: randomBytes(4).readUInt32BE(0), closed: false };
   calls.set(callId, call);
   // Copy in: the packet's payload into a frame of the bot's size.
   rtp.on('message', (pkt) => {
@@ -64,7 +66,7 @@ async function onInvite(req: ReturnType<typeof parseSip>, vias: string[], from: 
   });
   // Copy out: each frame into one RTP packet, sent at once.
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) return;
+    if (!isBinary || call.closed) return;
     const out = Buffer.allocUnsafe(12 + 160);
     out[0] = 0x80;
     out[1] = 0;
@@ -93,6 +95,7 @@ function onBye(req: ReturnType<typeof parseSip>, vias: string[], from: dgram.Rem
   const call = calls.get(callId);
   if (!call) return;
   calls.delete(callId);
+  call.closed = true;
   call.ws.close();
   call.rtp.close();
 }
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
     },
     () => {
       for (const c of calls.values()) {
+        c.closed = true;
         c.ws.terminate();
         c.rtp.close();
       }

@@ -45,7 +45,8 @@ export function lossOk(r: CallStepResult): boolean {
 
 /** {@link lossOk} and pacing p99 within {@link PACING_LIMIT_MS}: the step counts towards capacity. */
 export function capacityOk(r: CallStepResult): boolean {
-  return lossOk(r) && r.pacing.p99 <= PACING_LIMIT_MS;
+  // Figures crossing the IPC channel as JSON turn NaN into null, which `<=` would take for 0.
+  return lossOk(r) && typeof r.pacing.p99 === 'number' && r.pacing.p99 <= PACING_LIMIT_MS;
 }
 
 /** A setup step passes with no failed call and the bridge answering at ≥ 95 % of the offered rate. */
@@ -53,13 +54,18 @@ export function setupPassed(r: SetupStepResult): boolean {
   return r.failed === 0 && r.answeredPerSecond >= 0.95 * r.rate;
 }
 
+/** A figure for a progress line: n/a when missing (NaN comes back from a helper as null). */
+function fx(n: number | null | undefined, digits: number): string {
+  return typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
 /** One line per step while the bench runs. */
 function progress(r: CallStepResult): void {
-  const lat = r.latency ? ` latency c->b p99 ${r.latency.callerToBot.p99.toFixed(1)} b->c p99 ${r.latency.botToCallerAdded.p99.toFixed(1)} ms,` : '';
+  const lat = r.latency ? ` latency c->b p99 ${fx(r.latency.callerToBot.p99, 1)} b->c p99 ${fx(r.latency.botToCallerAdded.p99, 1)} ms,` : '';
   console.log(
     `  ${r.target}${r.workers !== undefined ? ` w${r.workers}` : ''} ${r.botSampleRate / 1000}k ${r.calls} calls: up ${r.up}, failed ${r.failed}, ` +
-      `lost c->b ${r.callerToBot.lostPct.toFixed(3)} % b->c ${r.botToCaller.lostPct.toFixed(3)} %,${lat} CPU ${(r.cpuPct.target ?? NaN).toFixed(0)} %, ` +
-      `pacing p99 ${r.pacing.p99.toFixed(1)} ms, machine ${r.cpuPct.machine.toFixed(0)} % busy`,
+      `lost c->b ${fx(r.callerToBot.lostPct, 3)} % b->c ${fx(r.botToCaller.lostPct, 3)} %,${lat} CPU ${fx(r.cpuPct.target, 0)} %, ` +
+      `pacing p99 ${fx(r.pacing.p99, 1)} ms, machine ${fx(r.cpuPct.machine, 0)} % busy`,
   );
 }
 
@@ -175,8 +181,8 @@ export async function runSetupPhase(rig: Rig, o: BenchOptions): Promise<SetupSte
       const r = await runSetupStep(rig, target, { rate, seconds: o.setupSeconds, holdMs: o.setupHoldMs, scenario: setup }, `setup-${rate}`);
       out.push(r);
       console.log(
-        `  ${rate} calls/s: ${r.successful}/${r.calls} ok, failed ${r.failed}, answered ${r.answeredPerSecond.toFixed(0)}/s, ` +
-          `INVITE->200 p99 ${r.setupMs.p99.toFixed(1)} ms, CPU ${(r.cpuPct.target ?? NaN).toFixed(0)} %`,
+        `  ${rate} calls/s: ${r.successful}/${r.calls} ok, failed ${r.failed}, answered ${fx(r.answeredPerSecond, 0)}/s, ` +
+          `INVITE->200 p99 ${fx(r.setupMs.p99, 1)} ms, CPU ${fx(r.cpuPct.target, 0)} %`,
       );
       if (!setupPassed(r) && !o.setupFixed) break;
       await sleep(1000);

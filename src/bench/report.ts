@@ -15,8 +15,8 @@ type Row = Record<string, string>;
 /** Prints one titled table (main.ts's printer, the micro-benchmarks' layout). */
 export type Printer = (title: string, rows: Row[]) => void;
 
-const f = (n: number | undefined, digits = 1): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits));
-const pair = (a: number | undefined, b: number | undefined, d = 1) => `${f(a, d)} / ${f(b, d)}`;
+const f = (n: number | null | undefined, digits = 1): string => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const pair = (a: number | null | undefined, b: number | null | undefined, d = 1) => `${f(a, d)} / ${f(b, d)}`;
 
 /** The bridge's CPU per call-second over the floor's at the same call count and bot rate. */
 export function floorRatio(bridge: CallStepResult, floor: CallStepResult | undefined): number | undefined {
