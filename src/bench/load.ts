@@ -94,7 +94,6 @@ function stepOptions(o: BenchOptions, calls: number): CallStepOptions {
 /** One ramp on a fresh bridge with `workers`; the floor at each new call count right after the bridge's step. */
 async function ramp(rig: Rig, o: BenchOptions, workers: number, floor: { target?: Target; results: Map<number, CallStepResult> }): Promise<Ramp> {
   const target = await startBridge(rig, o, workers, 16000);
-  const out: Ramp = { workers, steps: [] };
   const step = async (calls: number): Promise<CallStepResult> => {
     const r = await runCallStep(rig, target, stepOptions(o, calls), `w${workers}-${calls}`);
     progress(r);
@@ -106,24 +105,31 @@ async function ramp(rig: Rig, o: BenchOptions, workers: number, floor: { target?
     return r;
   };
   try {
-    if (o.steps) {
-      for (const calls of o.steps) out.steps.push(await step(calls));
-    } else {
-      for (let calls = nextRampStep(undefined); calls <= o.maxCalls; calls = nextRampStep(calls)) {
-        const r = await step(calls);
-        out.steps.push(r);
-        if (!lossOk(r)) break;
-      }
-    }
-    out.capacity = capacityOf(out.steps);
-    if (!o.steps && out.capacity !== undefined) {
-      const n80 = Math.max(10, Math.round((0.8 * out.capacity) / 10) * 10);
-      out.at80 = out.steps.find((s) => s.calls === n80) ?? (await step(n80));
-    }
+    return { workers, ...(await rampSteps(o, step)) };
   } finally {
     await target.bridge!.stop();
   }
-  return out;
+}
+
+/**
+ * A ramp's control: the fixed steps, or 50, 100, 200, … up to `maxCalls`, stopping after the first step whose
+ * loss misses; then capacity, and (ramps only) the step at 80 % of it, run unless a step of that size ran.
+ */
+export async function rampSteps(o: Pick<BenchOptions, 'steps' | 'maxCalls'>, step: (calls: number) => Promise<CallStepResult>): Promise<Omit<Ramp, 'workers'>> {
+  const steps: CallStepResult[] = [];
+  if (o.steps) {
+    for (const calls of o.steps) steps.push(await step(calls));
+  } else {
+    for (let calls = nextRampStep(undefined); calls <= o.maxCalls; calls = nextRampStep(calls)) {
+      const r = await step(calls);
+      steps.push(r);
+      if (!lossOk(r)) break;
+    }
+  }
+  const capacity = capacityOf(steps);
+  if (o.steps || capacity === undefined) return { steps, capacity };
+  const n80 = Math.max(10, Math.round((0.8 * capacity) / 10) * 10);
+  return { steps, capacity, at80: steps.find((s) => s.calls === n80) ?? (await step(n80)) };
 }
 
 /** The largest step that meets {@link capacityOk}, when every smaller step did too. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStepResult } from '../../../src/bench/call-step.js';
 import { lossPct } from '../../../src/bench/call-step.js';
-import { capacityOf, capacityOk, lossOk, setupPassed, type LoadResults } from '../../../src/bench/load.js';
+import { capacityOf, capacityOk, lossOk, rampSteps, setupPassed, type LoadResults } from '../../../src/bench/load.js';
 import { nextRampStep, parseBenchOptions } from '../../../src/bench/options.js';
 import { floorRatio, goals } from '../../../src/bench/report.js';
 import type { SetupStepResult } from '../../../src/bench/setup-step.js';
@@ -51,6 +51,27 @@ describe('bench verdicts', () => {
     expect(capacityOf([step(50, bad)])).toBeUndefined();
   });
 
+  it('a ramp stops after the first lossy step, then runs the 80 % step of the capacity found', async () => {
+    const ran: number[] = [];
+    const lossy = { callerToBot: { delivered: 0, due: 1, lostPct: 0.5 } };
+    const slow = { pacing: { ...step(1).pacing, p99: 8 } };
+    const fake = async (calls: number) => {
+      ran.push(calls);
+      return step(calls, calls >= 400 ? lossy : calls === 300 ? slow : {});
+    };
+    const r = await rampSteps({ maxCalls: 1000 }, fake);
+    expect(ran).toEqual([50, 100, 200, 300, 400, 160]); // 300 paces badly (not capacity) but loses nothing: the ramp goes on
+    expect(r.capacity).toBe(200);
+    expect(r.at80?.calls).toBe(160);
+    ran.length = 0;
+    const fixed = await rampSteps({ steps: [20, 500], maxCalls: 1000 }, fake);
+    expect(ran).toEqual([20, 500]); // fixed steps run whatever their loss, and no 80 % step
+    expect(fixed.at80).toBeUndefined();
+    ran.length = 0;
+    await rampSteps({ maxCalls: 250 }, fake);
+    expect(ran).toEqual([50, 100, 200, 160]); // the ramp ends at maxCalls
+  });
+
   it('a setup step passes with no failure and answers at 95 % of the rate', () => {
     const s = (failed: number, answered: number): SetupStepResult => ({ rate: 100, calls: 500, successful: 500 - failed, failed, answeredPerSecond: answered, setupMs: step(1).pacing, cpuPct: {}, problems: [] });
     expect(setupPassed(s(0, 96))).toBe(true);
@@ -71,6 +92,9 @@ describe('bench verdicts', () => {
     expect(byGoal['capacity 2 workers / 1 worker'].verdict).toBe('not measured');
     const open = goals({ ramps: [{ workers: 1, steps: [step(50), step(100)], capacity: 100 }] }, opts)[0];
     expect(open).toMatchObject({ measured: '>= 100 (ramp ended)', verdict: 'not measured' });
+    const bad = { pacing: { ...step(1).pacing, p99: 30 } };
+    const none = goals({ ramps: [{ workers: 1, steps: [step(50, bad)] }] }, opts)[0];
+    expect(none).toMatchObject({ measured: '< 50', verdict: 'NOT met' });
   });
 
   it('the floor ratio needs a floor figure', () => {
