@@ -39,7 +39,7 @@ export interface CallStepResult {
   /** Load calls with an open bot socket when the window started / ended (probe calls not included). */
   up: number;
   upAtEnd: number;
-  /** Calls SIPp counted as failed, plus calls it created that never completed. */
+  /** Calls asked for that SIPp did not complete successfully (failed, never placed, or cut by its timeout). */
   failed: number;
   windowMs: number;
   callerToBot: { delivered: number; due: number; lostPct: number };
@@ -191,7 +191,8 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
   const due = (callsMean * s.ms) / 20;
   const rss = m.rss.filter(Number.isFinite);
   const rssMean = rss.reduce((a, b) => a + b, 0) / Math.max(1, rss.length);
-  const failed = sipp.reduce((n, r) => n + r.failed + Math.max(0, r.created - r.successful - r.failed), 0);
+  // Every call asked for that SIPp did not complete: failed, never placed (SIPp could not start), or cut by its timeout.
+  const failed = Math.max(0, o.calls - sipp.reduce((n, r) => n + r.successful, 0));
   // Per call: the probe calls are calls the target carries too (the floor has none).
   const served = Math.max(1, callsMean + m.probeCalls);
   const cpuMsPerCallSecond = ((m.cpuPct.target ?? NaN) * 10) / served; // 1 % of a core = 10 ms per second

@@ -31,6 +31,9 @@ Output:
   --keep               keep the work folder (bridge logs, configs, SIPp files); kept anyway on failure
   -h, --help           this text`;
 
+/** Calls in one step at most: the bridge's RTP range in the bench (ports.ts) has 4000 even ports, with room left for probes. */
+const MAX_CALLS = 3000;
+
 /** The parts of a run `--only` chooses from. */
 export type Part = 'micro' | 'calls' | 'setup';
 
@@ -100,8 +103,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
   }
   return {
     parts,
-    steps: v.steps !== undefined ? list(v.steps, '--steps', 1, 5000) : q ? [20, 50] : undefined,
-    maxCalls: num(v['max-calls'], '--max-calls', 1, 5000, 1000),
+    steps: v.steps !== undefined ? list(v.steps, '--steps', 1, MAX_CALLS) : q ? [20, 50] : undefined,
+    maxCalls: num(v['max-calls'], '--max-calls', 1, MAX_CALLS, 1000),
     workers: v.workers !== undefined ? list(v.workers, '--workers', 0, 64) : q ? [1] : [1, 2],
     windowMs: num(v.window, '--window', 1, 600, q ? 5 : 10) * 1000,
     settleMs: num(v.settle, '--settle', 0, 60, q ? 2 : 3) * 1000,
@@ -110,7 +113,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     probeJitterMs: num(v['probe-jitter-ms'], '--probe-jitter-ms', 0, 1000, 0),
     burstEveryMs: 500,
     callsPerSipp: num(v['calls-per-sipp'], '--calls-per-sipp', 1, 5000, 200),
-    bot8kCalls: num(v['bot8k-calls'], '--bot8k-calls', 0, 5000, q ? 20 : 200),
+    bot8kCalls: num(v['bot8k-calls'], '--bot8k-calls', 0, MAX_CALLS, q ? 20 : 200),
     floor: v['no-floor'] !== true,
     setupRates: v['setup-rates'] !== undefined ? list(v['setup-rates'], '--setup-rates', 1, 5000) : q ? [50, 100] : [100, 200, 300, 400, 500, 600, 800, 1000],
     setupFixed: v['setup-rates'] !== undefined,

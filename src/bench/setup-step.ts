@@ -79,7 +79,7 @@ export async function runSetupStep(rig: Rig, target: Target, o: SetupStepOptions
     rate: o.rate,
     calls,
     successful: r.successful,
-    failed: r.failed + Math.max(0, calls - r.successful - r.failed),
+    failed: Math.max(0, calls - r.successful), // failed, never placed, or cut by SIPp's timeout
     answeredPerSecond: seen > 1 && spanS > 0 ? (seen - 1) / spanS : NaN,
     setupMs: summarize(Float64Array.from(r.responseTimesMs).sort()),
     cpuPct: cpuBetween(cpu0, cpu1),
