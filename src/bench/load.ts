@@ -38,9 +38,10 @@ export interface LoadResults {
   setup: SetupStepResult[];
 }
 
-/** No failures, every call up, loss within the limit both ways. */
+/** No failures, every call up through the whole window, loss within the limit both ways. */
 export function lossOk(r: CallStepResult): boolean {
-  return r.failed === 0 && r.up >= r.calls && r.callerToBot.lostPct <= LOSS_LIMIT_PCT && r.botToCaller.lostPct <= LOSS_LIMIT_PCT;
+  const allUp = r.up >= r.calls && r.upAtEnd >= r.calls;
+  return r.failed === 0 && allUp && r.callerToBot.lostPct <= LOSS_LIMIT_PCT && r.botToCaller.lostPct <= LOSS_LIMIT_PCT;
 }
 
 /** {@link lossOk} and pacing p99 within {@link PACING_LIMIT_MS}: the step counts towards capacity. */

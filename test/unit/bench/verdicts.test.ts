@@ -42,6 +42,7 @@ describe('bench verdicts', () => {
     expect(lossOk(step(100, { botToCaller: { ...step(1).botToCaller, lostPct: 0.2 } }))).toBe(false);
     expect(lossOk(step(100, { failed: 1 }))).toBe(false);
     expect(lossOk(step(100, { up: 99 }))).toBe(false);
+    expect(lossOk(step(100, { upAtEnd: 99 }))).toBe(false); // a call ended inside the window
     expect(capacityOk(step(100, { pacing: { ...step(1).pacing, p99: 5.1 } }))).toBe(false);
   });
 
