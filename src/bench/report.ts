@@ -41,9 +41,15 @@ function rampRow(r: CallStepResult, floor: CallStepResult | undefined, mark: str
     'KB/call': f(r.rssKb.perCallKb, 0),
     'loop p99 ms': f(r.loopDelay?.p99, 1),
     'pacing p99 ms': f(r.pacing.p99, 1),
+    'gen %': f(generatorsPct(r), 0),
     'busy %': f(r.cpuPct.machine, 0),
     'others %': f(r.cpuPct.others, 0),
   };
+}
+
+/** CPU of the traffic generators (SIPp, sink bot, probes), % of one core: they share the machine with the target. */
+function generatorsPct(r: CallStepResult): number {
+  return (r.cpuPct.sipp ?? 0) + (r.cpuPct.sink ?? 0) + (r.cpuPct.probe ?? 0);
 }
 
 function floorRow(r: CallStepResult): Row {
@@ -57,6 +63,7 @@ function floorRow(r: CallStepResult): Row {
     'CPU %': f(r.cpuPct.target, 0),
     'ms/call-s': f(r.cpuMsPerCallSecond, 2),
     'RSS MB': f(r.rssKb.mean / 1024, 0),
+    'gen %': f(generatorsPct(r), 0),
     'busy %': f(r.cpuPct.machine, 0),
     'others %': f(r.cpuPct.others, 0),
   };
@@ -87,11 +94,16 @@ export function printLoadTables(res: Partial<LoadResults>, o: BenchOptions, prin
       rows.push(rampRow(s, floorAt(s.calls), mark));
     }
   }
-  const probeNote = o.probes > 0 ? `${o.probes} probe calls, jitterBufferMs ${o.probeJitterMs}` : 'no probes';
+  const probeNote = o.probes > 0 ? `${o.probes} probe calls (jitterBufferMs ${o.probeJitterMs})` : 'no probes';
   if (rows.length) {
     print(
-      `Concurrency (bridge process; SIPp carrier, 20 ms PCMU; 16 kHz sink bot echoing every frame; ${o.windowMs / 1000} s windows; ${probeNote}; ` +
-        `cap = largest step with lost <= ${LOSS_LIMIT_PCT} % each way and pacing p99 <= ${PACING_LIMIT_MS} ms; CPU % of one core, all threads)`,
+      [
+        `Concurrency: the bridge process, SIPp carrier (20 ms PCMU), 16 kHz sink bot echoing every frame, ${o.windowMs / 1000} s windows, ${probeNote}`,
+        '  latency c->b: RTP sent -> frame at the bot; b->c: the bridge\'s first send slot after the bot\'s frame -> RTP at the caller',
+        `  cap: largest step with lost <= ${LOSS_LIMIT_PCT} % each way and pacing p99 <= ${PACING_LIMIT_MS} ms; @80%: latency judged here`,
+        '  CPU: % of one core, all threads; ms/call-s: CPU per call per second of call; loop: main-thread event-loop delay',
+        '  gen: SIPp + sink + probes CPU; busy: the machine, all cores; others: busy time outside the bench\'s processes (% of a core)',
+      ].join('\n'),
       rows,
     );
   }
