@@ -61,7 +61,8 @@ async function startRig(dir: string): Promise<Rig> {
 
 /** The spread of machine load over the steps: how noisy the figures are. */
 function noise(res: Partial<LoadResults>): { busyPct: [number, number]; othersPct: [number, number] } | undefined {
-  const steps = [...(res.ramps ?? []).flatMap((r) => [...r.steps, ...(r.at80 ? [r.at80] : [])]), ...(res.floor ?? [])];
+  const bot8k = res.bot8k ? [res.bot8k.bridge, ...(res.bot8k.floor ? [res.bot8k.floor] : [])] : [];
+  const steps = [...(res.ramps ?? []).flatMap((r) => [...r.steps, ...(r.at80 ? [r.at80] : [])]), ...(res.floor ?? []), ...bot8k];
   const busy = steps.map((s) => s.cpuPct.machine).filter(Number.isFinite);
   const others = steps.map((s) => s.cpuPct.others).filter(Number.isFinite);
   if (!busy.length) return undefined;
@@ -89,7 +90,7 @@ async function runLoad(o: BenchOptions, startedAt: Date): Promise<void> {
     const n = noise(res);
     if (n) {
       console.log(
-        `\nNoise: the machine was ${n.busyPct[0].toFixed(0)}-${n.busyPct[1].toFixed(0)} % busy (all cores) during the steps; processes other than ` +
+        `\nNoise: the machine was ${n.busyPct[0].toFixed(0)}-${n.busyPct[1].toFixed(0)} % busy (all cores) during the call steps; processes other than ` +
           `the bench's used ${n.othersPct[0].toFixed(0)}-${n.othersPct[1].toFixed(0)} % of a core. Figures from a busy machine are not capacity figures.`,
       );
     }
