@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 /** `--help` text. */
 export const USAGE = `usage: npm run bench -- [options]
 
-What runs (default: all of it, about 10 minutes on 2 cores):
+What runs (default: all of it; on 2 cores an estimated 8-10 minutes, longer as the ramps reach further):
   --only LIST          micro,calls,setup (any of them, comma-separated)
   --quick              a small run to see it work: steps 20,50, workers 1, 5 s windows,
                        setup rates 50,100, 8 kHz step at 20 calls, 2 probes

@@ -110,7 +110,7 @@ export function printLoadTables(res: Partial<LoadResults>, o: BenchOptions, prin
   const floorRows = [...(res.floor ?? []), ...(res.bot8k?.floor ? [res.bot8k.floor] : [])].map(floorRow);
   if (floorRows.length) print('Floor (bare dgram + ws relay, same carrier, bot and rates)', floorRows);
   if (res.bot8k) print('8 kHz bot', [rampRow(res.bot8k.bridge, res.bot8k.floor, '')]);
-  if (res.setup?.length) print(`Call setup (short calls: ${o.setupHoldMs} ms, no caller audio; ${o.setupSeconds} s per rate)`, res.setup.map(setupRow));
+  if (res.setup?.length) print(`Call setup (short calls: ${o.setupHoldMs} ms, no caller audio; ${o.setupSeconds} s per rate; INVITE->200 as SIPp times it, in whole ms)`, res.setup.map(setupRow));
 }
 
 interface Goal {
