@@ -42,7 +42,8 @@ export interface CallStepResult {
   /** Calls asked for that SIPp did not complete successfully (failed, never placed, or cut by its timeout). */
   failed: number;
   windowMs: number;
-  callerToBot: { delivered: number; due: number; lostPct: number };
+  /** `perCall`: fewest and most frames one call delivered (due/calls each when nothing is lost). */
+  callerToBot: { delivered: number; due: number; lostPct: number; perCall: { min: number; max: number } };
   botToCaller: { echoed: number; delivered: number; lostPct: number; rtpPackets: number; rtpDue: number; seqLost: number };
   latency?: ProbeWindow;
   /** % of one core, per process, over the window (see rig.ts cpuBetween). */
@@ -207,7 +208,7 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
     probeCalls: m.probeCalls,
     failed,
     windowMs: s.ms,
-    callerToBot: { delivered: s.framesToBot, due, lostPct: lossPct(s.framesToBot, due) },
+    callerToBot: { delivered: s.framesToBot, due, lostPct: lossPct(s.framesToBot, due), perCall: s.framesPerCall },
     botToCaller: { echoed: s.framesFromBot, delivered: s.rtpAudio, lostPct: lossPct(s.rtpAudio, s.framesFromBot), rtpPackets: s.rtpPackets, rtpDue: due, seqLost: s.rtpSeqLost },
     latency: m.probes,
     cpuPct: m.cpuPct,

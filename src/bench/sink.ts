@@ -34,6 +34,8 @@ export interface SinkWindow {
   /** Binary frames the bot received (caller->bot) and echoed (bot->caller) in the window. */
   framesToBot: number;
   framesFromBot: number;
+  /** Fewest and most frames one call's bot socket received in the window (windowMs/20 each when none is lost; calls that received none are not in it). */
+  framesPerCall: { min: number; max: number };
   /** RTP packets received, those carrying audio (not silence fill), RTCP packets, RTP streams seen. */
   rtpPackets: number;
   rtpAudio: number;
@@ -119,12 +121,18 @@ function onRtp(pkt: Buffer): void {
   s.lastArrival = t;
 }
 
+/** Frames each bot socket received in the window (a loss spread thinly over calls, or all in a few). */
+const perCall = new Map<WebSocket, number>();
+
 function onBotSocket(ws: WebSocket): void {
   let started = false;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       const counted = inWindow(performance.now());
-      if (counted) w.framesToBot++;
+      if (counted) {
+        w.framesToBot++;
+        perCall.set(ws, (perCall.get(ws) ?? 0) + 1);
+      }
       ws.send(data, { binary: true });
       if (counted) w.framesFromBot++;
       return;
@@ -187,6 +195,7 @@ async function main(): Promise<void> {
         pacing.clear();
         w = { framesToBot: 0, framesFromBot: 0, rtpPackets: 0, rtpAudio: 0, rtcpPackets: 0 };
         callsAtStart = status.live;
+        perCall.clear();
         loop.reset();
         loop.enable();
         windowStart = performance.now();
@@ -204,6 +213,7 @@ async function main(): Promise<void> {
           callsAtStart,
           callsAtEnd: status.live,
           ...w,
+          framesPerCall: { min: Math.min(...perCall.values()), max: Math.max(...perCall.values()) },
           streams: streams.size,
           rtpSeqLost: lost,
           pacing: pacing.summary(),

@@ -11,7 +11,7 @@ function step(calls: number, over: Partial<CallStepResult> = {}): CallStepResult
   const s = { n: 100, p50: 0.5, p99: 2, max: 3, mean: 0.6, dropped: 0 };
   return {
     target: 'bridge', workers: 1, botSampleRate: 16000, calls, up: calls, upAtEnd: calls, probeCalls: 0, failed: 0, windowMs: 10_000,
-    callerToBot: { delivered: calls * 500, due: calls * 500, lostPct: 0 },
+    callerToBot: { delivered: calls * 500, due: calls * 500, lostPct: 0, perCall: { min: 500, max: 500 } },
     botToCaller: { echoed: calls * 500, delivered: calls * 500, lostPct: 0, rtpPackets: calls * 500, rtpDue: calls * 500, seqLost: 0 },
     latency: { callerToBot: s, botToCallerAdded: s, botToCallerRaw: s, lostBursts: 0, burstsSent: 40 },
     cpuPct: { target: calls / 10, machine: 50, others: 0 }, cpuMsPerCallSecond: 1,
@@ -38,7 +38,7 @@ describe('bench verdicts', () => {
 
   it('a step fails on loss above 0.1 % either way, a failed call, or a call not up; capacity also needs pacing', () => {
     expect(lossOk(step(100))).toBe(true);
-    expect(lossOk(step(100, { callerToBot: { delivered: 0, due: 0, lostPct: 0.11 } }))).toBe(false);
+    expect(lossOk(step(100, { callerToBot: { ...step(1).callerToBot, lostPct: 0.11 } }))).toBe(false);
     expect(lossOk(step(100, { botToCaller: { ...step(1).botToCaller, lostPct: 0.2 } }))).toBe(false);
     expect(lossOk(step(100, { failed: 1 }))).toBe(false);
     expect(lossOk(step(100, { up: 99 }))).toBe(false);
@@ -54,7 +54,7 @@ describe('bench verdicts', () => {
 
   it('a ramp stops after the first lossy step, then runs the 80 % step of the capacity found', async () => {
     const ran: number[] = [];
-    const lossy = { callerToBot: { delivered: 0, due: 1, lostPct: 0.5 } };
+    const lossy = { callerToBot: { delivered: 0, due: 1, lostPct: 0.5, perCall: { min: 0, max: 0 } } };
     const slow = { pacing: { ...step(1).pacing, p99: 8 } };
     const fake = async (calls: number) => {
       ran.push(calls);
@@ -82,7 +82,7 @@ describe('bench verdicts', () => {
 
   it('judges goals from the figures, and a ramp that never reached its limit decides nothing below the goal', () => {
     const floor = [step(160, { target: 'floor', cpuMsPerCallSecond: 0.5 }), step(200, { target: 'floor', cpuMsPerCallSecond: 0.4 })];
-    const w1 = { workers: 1, steps: [step(100), step(200), step(300, { callerToBot: { delivered: 0, due: 1, lostPct: 1 } })], capacity: 200, at80: step(160, { cpuMsPerCallSecond: 1.2 }) };
+    const w1 = { workers: 1, steps: [step(100), step(200), step(300, { callerToBot: { ...step(1).callerToBot, lostPct: 1 } })], capacity: 200, at80: step(160, { cpuMsPerCallSecond: 1.2 }) };
     const res: Partial<LoadResults> = { ramps: [w1], floor };
     const byGoal = Object.fromEntries(goals(res, opts).map((g) => [g.goal.split(' (')[0], g]));
     expect(byGoal['capacity, 1 worker, 16 kHz bot'].verdict).toBe('NOT met'); // 200 < 250, and the ramp found its limit
