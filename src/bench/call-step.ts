@@ -42,8 +42,17 @@ export interface CallStepResult {
   /** Calls asked for that SIPp did not complete successfully (failed, never placed, or cut by its timeout). */
   failed: number;
   windowMs: number;
-  /** `perCall`: fewest and most frames one call delivered (due/calls each when nothing is lost). */
+  /**
+   * Frames due in the window (calls × window / 20 ms) against those the bot received in it. A 20 ms hole in a
+   * call's stream (a jitter-buffer underrun that shifts the rest later) counts as a lost frame: in real time
+   * the bot is a frame short there. `perCall`: fewest and most frames one call delivered (due/calls each when
+   * nothing is lost).
+   */
   callerToBot: { delivered: number; due: number; lostPct: number; perCall: { min: number; max: number } };
+  /**
+   * Frames the bot echoed in the window against packets with audio (not silence fill) the caller received in
+   * it; also every RTP packet received, those due at 20 ms, and sequence gaps.
+   */
   botToCaller: { echoed: number; delivered: number; lostPct: number; rtpPackets: number; rtpDue: number; seqLost: number };
   latency?: ProbeWindow;
   /** % of one core, per process, over the window (see rig.ts cpuBetween). */
