@@ -3,7 +3,8 @@
  * anti-aliasing filter's passband ripple and stopband attenuation (from its frequency response) and the cost of
  * one 20 ms frame on the WASM SIMD kernel and on the JS loop; the per-packet array makers; then each codec's cost per 20 ms frame, the whole receive/send path per packet for 8 and
  * 16 kHz bots, the jitter buffer's and RTCP accounting's cost per packet, and SRTP protect/unprotect per packet
- * (ours, and werift-rtp's for comparison). Last, the call load benchmark ({@link callsBenchTable}).
+ * (ours, and werift-rtp's for comparison). `npm run bench` runs it first (main.ts), then the load benchmark;
+ * `node dist/bench/run.js` runs it alone.
  */
 import { codecRegistry } from '../media/codecs/index.js';
 import { Resampler, type ResamplerBand } from '../media/resample/resampler.js';
@@ -15,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { SrtpContext } from '../media/srtp/srtp-context.js';
 import { RtcpReporter } from '../media/rtcp/rtcp-reporter.js';
 import { writeRtpPacket } from '../media/rtp/packet.js';
-import { callsBenchTable } from './calls-table.js';
 import { SrtpSession as WeriftSrtpSession, ProtectionProfileAes128CmHmacSha1_80, RtpPacket } from 'werift-rtp';
 
 const RATES = [8000, 16000, 24000, 48000];
@@ -285,4 +285,3 @@ printTable('Codecs', codecRows());
 printTable('Per-packet paths in a call (20 ms, one direction each; median of 5 interleaved runs)', pathRows());
 printTable('Receive timing', [...jitterRows(), ...rtcpRow()]);
 printTable('SRTP per RTP packet (RFC 3711)', srtpRows());
-callsBenchTable(printTable);

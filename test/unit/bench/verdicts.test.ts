@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { CallStepResult } from '../../../src/bench/call-step.js';
+import { lossPct } from '../../../src/bench/call-step.js';
+import { capacityOf, capacityOk, lossOk, rampSteps, setupPassed, type LoadResults } from '../../../src/bench/load.js';
+import { nextRampStep, parseBenchOptions } from '../../../src/bench/options.js';
+import { floorRatio, goals } from '../../../src/bench/report.js';
+import type { SetupStepResult } from '../../../src/bench/setup-step.js';
+
+/** A step that met every limit, with `over` applied. */
+function step(calls: number, over: Partial<CallStepResult> = {}): CallStepResult {
+  const s = { n: 100, p50: 0.5, p99: 2, max: 3, mean: 0.6, dropped: 0 };
+  return {
+    target: 'bridge', workers: 1, botSampleRate: 16000, calls, up: calls, upAtEnd: calls, probeCalls: 0, failed: 0, windowMs: 10_000,
+    callerToBot: { delivered: calls * 500, due: calls * 500, lostPct: 0, perCall: { min: 500, max: 500 } },
+    botToCaller: { echoed: calls * 500, delivered: calls * 500, lostPct: 0, rtpPackets: calls * 500, rtpDue: calls * 500, seqLost: 0 },
+    latency: { callerToBot: s, botToCallerAdded: s, botToCallerRaw: s, lostBursts: 0, burstsSent: 40 },
+    cpuPct: { target: calls / 10, machine: 50, others: 0 }, cpuMsPerCallSecond: 1,
+    rssKb: { idle: 80_000, mean: 80_000 + calls * 100, max: 0, perCallKb: 100 },
+    pacing: s, sinkLoopP99Ms: 1, sinkSocketDrops: 0, targetDrops: { udpKernel: 0 },
+    sinkStatus: { live: 0, started: calls, stopped: calls, stopReasons: {}, bridgePacketsReceived: 0, bridgePacketsLost: 0 },
+    sipp: [], problems: [],
+    ...over,
+  };
+}
+
+const opts = parseBenchOptions([])!;
+
+describe('bench verdicts', () => {
+  it('ramps 50, 100, then by 100', () => {
+    expect([undefined, 50, 100, 200].map(nextRampStep)).toEqual([50, 100, 200, 300]);
+  });
+
+  it('loss is measured against what was due, and more than due is no loss', () => {
+    expect(lossPct(999, 1000)).toBeCloseTo(0.1, 9);
+    expect(lossPct(1001, 1000)).toBe(0);
+    expect(lossPct(0, 0)).toBe(0);
+  });
+
+  it('a step fails on loss above 0.1 % either way, a failed call, or a call not up; capacity also needs pacing', () => {
+    expect(lossOk(step(100))).toBe(true);
+    expect(lossOk(step(100, { callerToBot: { ...step(1).callerToBot, lostPct: 0.11 } }))).toBe(false);
+    expect(lossOk(step(100, { botToCaller: { ...step(1).botToCaller, lostPct: 0.2 } }))).toBe(false);
+    expect(lossOk(step(100, { failed: 1 }))).toBe(false);
+    expect(lossOk(step(100, { up: 99 }))).toBe(false);
+    expect(lossOk(step(100, { upAtEnd: 99 }))).toBe(false); // a call ended inside the window
+    expect(capacityOk(step(100, { pacing: { ...step(1).pacing, p99: 5.1 } }))).toBe(false);
+  });
+
+  it('capacity is the last step before the first that misses, whatever comes after', () => {
+    const bad = { pacing: { ...step(1).pacing, p99: 9 } };
+    expect(capacityOf([step(50), step(100), step(200, bad), step(300)])).toBe(100);
+    expect(capacityOf([step(50, bad)])).toBeUndefined();
+  });
+
+  it('a ramp stops after the first lossy step, then runs the 80 % step of the capacity found', async () => {
+    const ran: number[] = [];
+    const lossy = { callerToBot: { delivered: 0, due: 1, lostPct: 0.5, perCall: { min: 0, max: 0 } } };
+    const slow = { pacing: { ...step(1).pacing, p99: 8 } };
+    const fake = async (calls: number) => {
+      ran.push(calls);
+      return step(calls, calls >= 400 ? lossy : calls === 300 ? slow : {});
+    };
+    const r = await rampSteps({ maxCalls: 1000 }, fake);
+    expect(ran).toEqual([50, 100, 200, 300, 400, 160]); // 300 paces badly (not capacity) but loses nothing: the ramp goes on
+    expect(r.capacity).toBe(200);
+    expect(r.at80?.calls).toBe(160);
+    ran.length = 0;
+    const fixed = await rampSteps({ steps: [20, 500], maxCalls: 1000 }, fake);
+    expect(ran).toEqual([20, 500]); // fixed steps run whatever their loss, and no 80 % step
+    expect(fixed.at80).toBeUndefined();
+    ran.length = 0;
+    await rampSteps({ maxCalls: 250 }, fake);
+    expect(ran).toEqual([50, 100, 200, 160]); // the ramp ends at maxCalls
+  });
+
+  it('a setup step passes with no failure and answers at 95 % of the rate', () => {
+    const s = (failed: number, answered: number): SetupStepResult => ({ rate: 100, calls: 500, successful: 500 - failed, failed, answeredPerSecond: answered, setupMs: step(1).pacing, cpuPct: {}, problems: [] });
+    expect(setupPassed(s(0, 96))).toBe(true);
+    expect(setupPassed(s(0, 90))).toBe(false);
+    expect(setupPassed(s(1, 100))).toBe(false);
+  });
+
+  it('judges goals from the figures, and a ramp that never reached its limit decides nothing below the goal', () => {
+    const floor = [step(160, { target: 'floor', cpuMsPerCallSecond: 0.5 }), step(200, { target: 'floor', cpuMsPerCallSecond: 0.4 })];
+    const w1 = { workers: 1, steps: [step(100), step(200), step(300, { callerToBot: { ...step(1).callerToBot, lostPct: 1 } })], capacity: 200, at80: step(160, { cpuMsPerCallSecond: 1.2 }) };
+    const res: Partial<LoadResults> = { ramps: [w1], floor };
+    const byGoal = Object.fromEntries(goals(res, opts).map((g) => [g.goal.split(' (')[0], g]));
+    expect(byGoal['capacity, 1 worker, 16 kHz bot'].verdict).toBe('NOT met'); // 200 < 250, and the ramp found its limit
+    expect(byGoal['CPU per call / floor, 16 kHz bot'].measured).toBe('2.40');
+    expect(byGoal['CPU per call / floor, 16 kHz bot'].verdict).toBe('NOT met');
+    expect(byGoal['CPU per call / floor, 8 kHz bot'].verdict).toBe('not measured');
+    expect(byGoal['RSS per call over idle at 200 calls'].verdict).toBe('met');
+    expect(byGoal['capacity 2 workers / 1 worker'].verdict).toBe('not measured');
+    const open = goals({ ramps: [{ workers: 1, steps: [step(50), step(100)], capacity: 100 }] }, opts)[0];
+    expect(open).toMatchObject({ measured: '>= 100 (ramp ended)', verdict: 'not measured' });
+    const bad = { pacing: { ...step(1).pacing, p99: 30 } };
+    const none = goals({ ramps: [{ workers: 1, steps: [step(50, bad)] }] }, opts)[0];
+    expect(none).toMatchObject({ measured: '< 50', verdict: 'NOT met' });
+  });
+
+  it('the floor ratio needs a floor figure', () => {
+    expect(floorRatio(step(10, { cpuMsPerCallSecond: 3 }), step(10, { cpuMsPerCallSecond: 2 }))).toBe(1.5);
+    expect(floorRatio(step(10), undefined)).toBeUndefined();
+  });
+});
+
+describe('bench options', () => {
+  it('defaults to everything, ramps, workers 1 and 2; --quick is small; bad values are refused', () => {
+    expect([...opts.parts].sort()).toEqual(['calls', 'micro', 'setup']);
+    expect(opts.steps).toBeUndefined();
+    expect(opts.workers).toEqual([1, 2]);
+    const q = parseBenchOptions(['--quick', '--only', 'calls'])!;
+    expect(q.steps).toEqual([20, 50]);
+    expect([...q.parts]).toEqual(['calls']);
+    expect(parseBenchOptions(['--steps', '50,100', '--workers', '2']))
+      .toMatchObject({ steps: [50, 100], workers: [2] });
+    expect(parseBenchOptions(['--help'])).toBeUndefined();
+    expect(() => parseBenchOptions(['--only', 'everything'])).toThrow(/--only/);
+    expect(() => parseBenchOptions(['--steps', '50,x'])).toThrow(/--steps/);
+    expect(() => parseBenchOptions(['--window', '0'])).toThrow(/--window/);
+  });
+});
