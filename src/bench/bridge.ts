@@ -99,12 +99,12 @@ export class BridgeUnderTest {
     return stop(this.child, 10_000);
   }
 
-  /** One Prometheus scrape: `name` -> value of the unlabelled samples. */
+  /** One Prometheus scrape: `name` (with its `{labels}` when it has some) -> value. */
   async metrics(): Promise<Map<string, number>> {
     const res = await fetch(`http://${LOAD_HOST}:${this.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
     const out = new Map<string, number>();
     for (const line of (await res.text()).split('\n')) {
-      const m = /^([a-zA-Z_:][\w:]*) (\S+)$/.exec(line);
+      const m = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
       if (m) out.set(m[1], Number(m[2]));
     }
     return out;

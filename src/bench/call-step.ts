@@ -64,6 +64,8 @@ export interface CallStepResult {
   rssKb: { idle: number; mean: number; max: number; perCallKb: number };
   /** Main-thread event-loop delay of the bridge over the window (prom-client, 10 ms sampling), ms. */
   loopDelay?: { p50: number; p99: number; max: number };
+  /** The worst media worker's event-loop delay p99 over its last second (the bridge's own gauge), ms. */
+  workerLoopP99?: number;
   /** |inter-arrival − 20 ms| of the RTP at the caller (the sink), ms. */
   pacing: Summary;
   sinkLoopP99Ms: number;
@@ -148,6 +150,7 @@ interface Measured {
   cpuPct: Record<string, number>;
   rss: number[];
   loop?: { p50: number; p99: number; max: number };
+  workerLoopP99?: number;
   drops: CallStepResult['targetDrops'];
 }
 
@@ -176,7 +179,9 @@ async function measureWindow(rig: Rig, target: Target, o: CallStepOptions, probi
   // prom-client samples at (10 ms, its default) is taken off to leave the delay.
   const sec = (k: string) => Math.max(0, (m?.get(`trunkbridge_nodejs_eventloop_lag_${k}_seconds`) ?? NaN) * 1000 - PROM_LOOP_RESOLUTION_MS);
   const loop = m ? { p50: sec('p50'), p99: sec('p99'), max: sec('max') } : undefined;
-  return { sink, probes, probeCalls, cpuPct: cpuBetween(cpu0, cpu1), rss, loop, drops };
+  const workers = [...(m?.entries() ?? [])].filter(([k]) => k.startsWith('trunkbridge_event_loop_delay_p99_ms{thread="media-worker-')).map(([, v]) => v);
+  const workerLoopP99 = workers.length > 0 ? Math.max(...workers) : undefined;
+  return { sink, probes, probeCalls, cpuPct: cpuBetween(cpu0, cpu1), rss, loop, drops, ...(workerLoopP99 !== undefined ? { workerLoopP99 } : {}) };
 }
 
 function udpDrops(pid: number): number {
@@ -224,6 +229,7 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
     cpuMsPerCallSecond,
     rssKb: { idle: target.idleRssKb, mean: rssMean, max: Math.max(...rss), perCallKb: (rssMean - target.idleRssKb) / served },
     loopDelay: m.loop,
+    ...(m.workerLoopP99 !== undefined ? { workerLoopP99: m.workerLoopP99 } : {}),
     pacing: s.pacing,
     sinkLoopP99Ms: s.sinkLoopP99Ms,
     sinkSocketDrops: s.socketDrops,
