@@ -122,7 +122,9 @@ export class InboundSetup {
     const codecPreference = trunkMedia.codecPreference ?? this.deps.codecPreference;
     const group = this.deps.media.openCall({ callId: this.callId, logger: this.log });
     this.group = group;
-    const leg = await group.allocate();
+    // The caller may send RTP as soon as it has our 200 OK, before its ACK reached us and the media started
+    // (with media on a worker, the packets can overtake the ACK): they are held and replayed at start.
+    const leg = await group.allocate({ holdEarlyPackets: true });
     this.leg = leg;
     const local = { localAddress: this.deps.mediaAddress, localPort: leg.port };
     // Delayed offer (INVITE without SDP, RFC 3261 §13.2.1): our offer goes in the 200 OK, the answer in the ACK.

@@ -129,7 +129,7 @@ export async function handlePstnCall(
     const placeCall = deps.placeCall;
     if (!placeCall) throw new CallRejectedError('outbound-unavailable', 'this engine cannot place calls');
     if (signal.sdp === undefined) throw new CallRejectedError('no-sdp-offer', 'INVITE without SDP is not supported');
-    const a = await group.allocate();
+    const a = await group.allocate({ holdEarlyPackets: true }); // the caller's RTP may beat its ACK (see inbound)
     legA = a;
     // The caller may have left while the port was allocated: never leave the forward target ringing.
     if (signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled');

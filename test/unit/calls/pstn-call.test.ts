@@ -53,7 +53,7 @@ describe('handlePstnCall: bridged', () => {
     const call = (await pending)!;
     const [legA, legB] = h.media.legs;
     // Only B holds early packets (the callee may speak before we handle its 200).
-    expect(h.media.requests).toEqual([undefined, { holdEarlyPackets: true }]);
+    expect(h.media.requests).toEqual([{ holdEarlyPackets: true }, { holdEarlyPackets: true }]);
     expect(legA.opened!.options.codec.name).toBe('PCMU');
     expect(legB.opened!.options.codec.name).toBe('PCMA');
     expect(legA.opened!.options.appSampleRate).toBe(8000);
