@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 /** How far behind real time the stream may fall before silence is added, ms. */
 const DEFAULT_SLACK_MS = 100;
 
+/** What a {@link CallerAudioPacer} paces and where its silence goes. */
 export interface CallerAudioPacerOptions {
   clock: Clock;
   /** Length of one frame, ms. */
@@ -25,6 +26,7 @@ export interface CallerAudioPacerOptions {
   slackMs?: number;
 }
 
+/** Tops one bot's caller-audio stream up with silence to within `slackMs` of the wall clock. */
 export class CallerAudioPacer {
   private readonly silence: Buffer;
   private readonly slackMs: number;

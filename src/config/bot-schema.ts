@@ -10,6 +10,7 @@ import { z } from 'zod';
  * app-seams.ts fails to compile when the two lists differ).
  */
 export const BOT_PROTOCOLS = ['native', 'twilio', 'telnyx'] as const;
+/** One of {@link BOT_PROTOCOLS}. */
 export type BotProtocol = (typeof BOT_PROTOCOLS)[number];
 
 /** Dialects announced in issue #10 and not there yet: refused, saying so, rather than as unknown words. */
@@ -101,8 +102,10 @@ export interface WebSocketBotConfig {
   readonly encoding?: 'PCMU' | 'PCMA';
 }
 
+/** One parsed `bots.<name>` entry. */
 export type BotConfig = BuiltinBotConfig | WebSocketBotConfig;
 
+/** `bots.<name>`: the raw entry checked, defaults applied, protocol fields only where they say something. */
 export const botSchema = rawBotSchema.transform((b): BotConfig => {
   if (b.builtin !== undefined) return { builtin: b.builtin, delayFrames: b.delayFrames ?? 0 };
   const protocol = b.protocol ?? 'native';
