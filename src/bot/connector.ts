@@ -90,6 +90,26 @@ export function botTargetFromConfig(name: string, cfg: BotDefinition): BotTarget
   };
 }
 
+/** The session over an open socket, speaking the target's dialect for this call. */
+function sessionOn(ws: WebSocket, target: BotTarget, ctx: ConnectContext): WebSocketBotSession {
+  return new WebSocketBotSession(ws, {
+    logger: ctx.logger,
+    onFrameDropped: ctx.onFrameDropped,
+    maxBufferedBytes: ctx.maxBufferedBytes,
+    dialect: dialectFor(target.protocol),
+    clock: ctx.clock,
+    context: {
+      callId: ctx.callId,
+      botName: target.name,
+      sampleRate: target.sampleRate,
+      parameters: target.parameters ?? {},
+      ...(target.encoding !== undefined ? { encoding: target.encoding } : {}),
+      randomBytes,
+      wallClock: Date.now,
+    },
+  });
+}
+
 /** URL for logs: no credentials, no query string (tokens often live there). */
 function loggableUrl(url: string): string {
   try {
@@ -153,24 +173,7 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
       settled = true;
       timer.cancel();
       ws.off('error', onError);
-      resolve(
-        new WebSocketBotSession(ws, {
-          logger: ctx.logger,
-          onFrameDropped: ctx.onFrameDropped,
-          maxBufferedBytes: ctx.maxBufferedBytes,
-          dialect,
-          clock: ctx.clock,
-          context: {
-            callId: ctx.callId,
-            botName: target.name,
-            sampleRate: target.sampleRate,
-            parameters: target.parameters ?? {},
-            ...(target.encoding !== undefined ? { encoding: target.encoding } : {}),
-            randomBytes,
-            wallClock: Date.now,
-          },
-        }),
-      );
+      resolve(sessionOn(ws, target, ctx));
     });
   });
 }
