@@ -4,7 +4,7 @@
  * one such seam, so a shape that drifts fails here, with both types in the message, instead of somewhere
  * inside app.ts's wiring or not at all (an optional method, a bivariant parameter).
  */
-import type { BotDefinition } from './bot/index.js';
+import type { BotDefinition, DialectName } from './bot/index.js';
 import type {
   DialogSignal,
   IncomingCallSignal,
@@ -12,7 +12,7 @@ import type {
   OutgoingCallSignal,
   SignalingEngine,
 } from './calls/signaling.js';
-import type { Config } from './config/index.js';
+import type { BotProtocol, Config } from './config/index.js';
 import type { DigestServer } from './sip/auth/digest-server.js';
 import type { DialogSession } from './sip/ua/dialog-session.js';
 import type { IncomingCall } from './sip/ua/incoming-call.js';
@@ -45,4 +45,10 @@ type ConfigFitsLayers = [
   Fits<Config['bots'][string], BotDefinition>,
 ];
 
-export type { SipFitsSignalingPort, DigestFitsRouting, ConfigFitsLayers };
+/**
+ * config's protocol names and bot/'s dialect registry are one list: a dialect config cannot name fails here,
+ * and so does a name config accepts that no dialect implements.
+ */
+type ProtocolNamesAgree = [Fits<BotProtocol, DialectName>, Fits<DialectName, BotProtocol>];
+
+export type { SipFitsSignalingPort, DigestFitsRouting, ConfigFitsLayers, ProtocolNamesAgree };

@@ -2,22 +2,33 @@
  * Opening a bot session for a call: the builtin echo bot in process, or a WebSocket to the bot's URL with a
  * connect timeout on the injected clock.
  */
+import { randomBytes } from 'node:crypto';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { Clock } from '../core/clock.js';
 import { BotConnectError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { EchoBotSession } from './echo-session.js';
+import { dialectFor, type DialectName } from './protocols/registry.js';
 import type { BotSession } from './session.js';
 import { WebSocketBotSession } from './websocket-session.js';
 
-/** Where a call's bot lives, resolved from config once at startup. */
+/**
+ * Where a call's bot lives and how it talks, resolved from config once at startup. Plain data only: it is
+ * structured-cloned to the media worker thread that opens the socket.
+ */
 export interface BotTarget {
   name: string;
   url?: string;
   builtin?: 'echo';
-  /** Sample rate of the L16 audio exchanged with the bot. */
+  /** Sample rate of the L16 audio exchanged with the bot (a G.711 dialect's own rate, 8000, for those). */
   sampleRate: number;
+  /** Wire protocol (see protocols/registry.ts); absent: native, protocol v1. */
+  protocol?: DialectName;
+  /** `bots.<name>.parameters`: reach the bot in its dialect's custom-parameter field. */
+  parameters?: Record<string, string>;
+  /** Telnyx: G.711 law of the caller audio sent to the bot (default PCMU). */
+  encoding?: 'PCMU' | 'PCMA';
   /** Sent on the WebSocket upgrade (e.g. Authorization). Never logged. */
   headers?: Record<string, string>;
   connectTimeoutMs: number;
@@ -48,6 +59,9 @@ export type BotDefinition =
       readonly sampleRate: number;
       readonly headers: Readonly<Record<string, string>>;
       readonly connectTimeoutMs: number;
+      readonly protocol?: DialectName;
+      readonly parameters?: Readonly<Record<string, string>>;
+      readonly encoding?: 'PCMU' | 'PCMA';
     };
 
 /** Largest message accepted from a bot (bounds memory if a bot misbehaves): 4 MiB is ~87 s of 24 kHz audio. */
@@ -56,18 +70,44 @@ const MAX_BOT_MESSAGE_BYTES = 4 * 1024 * 1024;
 /**
  * Converts one `bots.<name>` config entry.
  * The echo bot runs at 8 kHz: it returns what it gets, and 8 kHz is the telephone rate (no resampling).
+ * A dialect with its own audio rate (Twilio, Telnyx: 8 kHz G.711) sets the rate; native bots keep theirs.
  */
 export function botTargetFromConfig(name: string, cfg: BotDefinition): BotTarget {
   if ('builtin' in cfg) {
     return { name, builtin: cfg.builtin, sampleRate: 8000, connectTimeoutMs: 0, echoDelayFrames: cfg.delayFrames };
   }
+  const dialect = dialectFor(cfg.protocol);
   return {
     name,
     url: cfg.url,
-    sampleRate: cfg.sampleRate,
+    sampleRate: dialect.sampleRate ?? cfg.sampleRate,
     headers: { ...cfg.headers },
     connectTimeoutMs: cfg.connectTimeoutMs,
+    // Only what differs from a native bot, so a native target stays exactly what it always was.
+    ...(cfg.protocol !== undefined && cfg.protocol !== 'native' ? { protocol: cfg.protocol } : {}),
+    ...(cfg.parameters !== undefined && Object.keys(cfg.parameters).length > 0 ? { parameters: { ...cfg.parameters } } : {}),
+    ...(cfg.encoding !== undefined ? { encoding: cfg.encoding } : {}),
   };
+}
+
+/** The session over an open socket, speaking the target's dialect for this call. */
+function sessionOn(ws: WebSocket, target: BotTarget, ctx: ConnectContext): WebSocketBotSession {
+  return new WebSocketBotSession(ws, {
+    logger: ctx.logger,
+    onFrameDropped: ctx.onFrameDropped,
+    maxBufferedBytes: ctx.maxBufferedBytes,
+    dialect: dialectFor(target.protocol),
+    clock: ctx.clock,
+    context: {
+      callId: ctx.callId,
+      botName: target.name,
+      sampleRate: target.sampleRate,
+      parameters: target.parameters ?? {},
+      ...(target.encoding !== undefined ? { encoding: target.encoding } : {}),
+      randomBytes,
+      wallClock: Date.now,
+    },
+  });
 }
 
 /** URL for logs: no credentials, no query string (tokens often live there). */
@@ -90,13 +130,14 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
   if (!target.url) throw new BotConnectError(`bot "${target.name}" has neither url nor builtin`);
   const url = target.url;
   const where = `bot "${target.name}" at ${loggableUrl(url)}`;
-  ctx.logger.debug({ bot: target.name, url: loggableUrl(url) }, 'connecting to bot');
+  const dialect = dialectFor(target.protocol);
+  ctx.logger.debug({ bot: target.name, url: loggableUrl(url), protocol: dialect.name }, 'connecting to bot');
 
   return new Promise<BotSession>((resolve, reject) => {
     let settled = false;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, {
+      ws = new WebSocket(url, dialect.subprotocol !== undefined ? [dialect.subprotocol] : [], {
         perMessageDeflate: false,
         headers: target.headers,
         maxPayload: MAX_BOT_MESSAGE_BYTES,
@@ -132,13 +173,7 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
       settled = true;
       timer.cancel();
       ws.off('error', onError);
-      resolve(
-        new WebSocketBotSession(ws, {
-          logger: ctx.logger,
-          onFrameDropped: ctx.onFrameDropped,
-          maxBufferedBytes: ctx.maxBufferedBytes,
-        }),
-      );
+      resolve(sessionOn(ws, target, ctx));
     });
   });
 }

@@ -5,3 +5,5 @@ export { BaseBotSession } from './session.js';
 export { WebSocketBotSession, type WebSocketBotSessionOptions } from './websocket-session.js';
 export { EchoBotSession, type EchoBotSessionOptions } from './echo-session.js';
 export { connectBot, botTargetFromConfig, type BotDefinition, type BotTarget, type ConnectContext } from './connector.js';
+export type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from './protocols/dialect.js';
+export { DIALECTS, dialectFor, type DialectName } from './protocols/registry.js';

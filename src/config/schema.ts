@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
+import { botSchema } from './bot-schema.js';
+
+export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -138,69 +141,6 @@ const mediaSchema = z.strictObject({
    * the main thread. 0 = in the main thread. Default: the number of CPUs (resolved by the app).
    */
   workers: z.number().int().min(0).max(64).optional(),
-});
-
-/**
- * Raw bot entry: one object with every allowed key so that errors name the exact field (a zod union would
- * report "no branch matched" at the bot itself). The superRefine enforces which keys go with which kind.
- */
-const ECHO_ONLY_KEYS = ['delayFrames'] as const;
-const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs'] as const;
-
-const rawBotSchema = z
-  .strictObject({
-    builtin: z.enum(['echo']).optional(),
-    /** Echo bot: frames of delay before audio comes back (20 ms each). */
-    delayFrames: z.number().int().min(0).max(500).optional(),
-    url: z
-      .string()
-      .refine((s) => /^wss?:\/\/[^\s/]+/i.test(s) && URL.canParse(s), { message: 'must be a ws:// or wss:// URL' })
-      .optional(),
-    sampleRate: z.literal([8000, 16000, 24000], { error: 'must be 8000, 16000 or 24000' }).optional(),
-    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'invalid header name'), z.string()).optional(),
-    connectTimeoutMs: z.number().int().min(50).max(60000).optional(),
-  })
-  .superRefine((b, ctx) => {
-    if (b.builtin !== undefined && b.url !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'a bot has either "builtin" or "url", not both' });
-      return;
-    }
-    if (b.builtin === undefined && b.url === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'a bot needs "url" (ws:// or wss://) or "builtin: echo"' });
-      return;
-    }
-    const wrong = b.builtin !== undefined ? WS_ONLY_KEYS : ECHO_ONLY_KEYS;
-    for (const key of wrong) {
-      if (b[key] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [key], message: `not allowed for a ${b.builtin ? 'builtin' : 'url'} bot` });
-      }
-    }
-  }, { when: () => true }); // run even when a field failed, so misplaced keys are reported in the same pass
-
-/** A bot run inside the bridge (no socket). */
-export interface BuiltinBotConfig {
-  readonly builtin: 'echo';
-  readonly delayFrames: number;
-}
-
-/** A bot reached over WebSocket. */
-export interface WebSocketBotConfig {
-  readonly url: string;
-  readonly sampleRate: 8000 | 16000 | 24000;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly connectTimeoutMs: number;
-}
-
-export type BotConfig = BuiltinBotConfig | WebSocketBotConfig;
-
-const botSchema = rawBotSchema.transform((b): BotConfig => {
-  if (b.builtin !== undefined) return { builtin: b.builtin, delayFrames: b.delayFrames ?? 0 };
-  return {
-    url: b.url ?? '',
-    sampleRate: b.sampleRate ?? 16000,
-    headers: b.headers ?? {},
-    connectTimeoutMs: b.connectTimeoutMs ?? 3000,
-  };
 });
 
 /** Dialed numbers / SIP users as they appear in a Request-URI: "+15550100", "1000", "support". */

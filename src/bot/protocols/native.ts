@@ -1,9 +1,12 @@
 /**
- * The trunkbridge native bot protocol, as pure encode/decode functions. Over one WebSocket per call:
- * binary frames carry audio (16-bit little-endian PCM, mono, at the negotiated rate) in both directions;
- * text frames carry JSON — {@link BridgeEvent}s from the bridge and {@link BotCommand}s from the bot.
+ * The trunkbridge native bot protocol, "protocol v1", as pure encode/decode functions and as the first
+ * {@link Dialect}. Over one WebSocket per call: binary frames carry audio (16-bit little-endian PCM, mono, at
+ * the negotiated rate) in both directions; text frames carry JSON — {@link BridgeEvent}s from the bridge and
+ * {@link BotCommand}s from the bot. Its messages are also the bridge's own vocabulary: every other dialect
+ * maps its frames to and from them.
  */
 import { BotProtocolError } from '../../core/errors.js';
+import type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from './dialect.js';
 
 /** First message of every session: who is calling and the audio format. */
 export interface StartMessage {
@@ -182,4 +185,68 @@ function textField(m: Record<string, unknown>, key: string, required: boolean): 
 /** Encodes an event for a text frame. */
 export function encodeBridgeEvent(e: BridgeEvent): string {
   return JSON.stringify(e);
+}
+
+/**
+ * Protocol v1 as a dialect: JSON events and commands as they are, L16 binary audio both ways. `parameters`
+ * are added to `start.headers` (configured values win over the INVITE's X- headers of the same name).
+ */
+export const nativeDialect: Dialect = {
+  name: 'native',
+  continuousAudio: false,
+  open: (ctx) => new NativeCodec(ctx),
+};
+
+class NativeCodec implements DialectCodec {
+  /** Odd trailing byte of the previous binary message (a sample split across messages), or -1. */
+  private carryByte = -1;
+
+  constructor(private readonly ctx: Pick<DialectContext, 'parameters'>) {}
+
+  handshake(start: StartMessage): WireFrame[] {
+    const params = this.ctx.parameters;
+    if (Object.keys(params).length === 0) return [encodeBridgeEvent(start)];
+    return [encodeBridgeEvent({ ...start, headers: { ...start.headers, ...params } })];
+  }
+
+  callerAudio(pcm: Buffer): WireFrame[] {
+    return [pcm];
+  }
+
+  event(e: BridgeEvent): WireFrame[] {
+    return [encodeBridgeEvent(e)];
+  }
+
+  stop(reason: string, quality?: CallQuality): WireFrame[] {
+    return [encodeBridgeEvent(quality ? { type: 'stop', reason, quality } : { type: 'stop', reason })];
+  }
+
+  receive(frame: WireFrame): BotInput[] {
+    if (Buffer.isBuffer(frame)) return this.audio(frame);
+    try {
+      return [{ kind: 'command', command: parseBotCommand(frame) }];
+    } catch (err) {
+      if (!(err instanceof BotProtocolError)) throw err;
+      return [
+        { kind: 'invalid', error: err },
+        { kind: 'reply', frame: encodeBridgeEvent({ type: 'error', message: err.message }) },
+      ];
+    }
+  }
+
+  /** Binary frames may split a sample: the odd byte waits for the next message. */
+  private audio(buf: Buffer): BotInput[] {
+    let pcm = buf;
+    if (this.carryByte >= 0) {
+      pcm = Buffer.allocUnsafe(buf.length + 1);
+      pcm[0] = this.carryByte;
+      buf.copy(pcm, 1);
+      this.carryByte = -1;
+    }
+    if (pcm.length % 2 === 1) {
+      this.carryByte = pcm[pcm.length - 1];
+      pcm = pcm.subarray(0, pcm.length - 1);
+    }
+    return pcm.length > 0 ? [{ kind: 'audio', pcm }] : [];
+  }
 }

@@ -1,0 +1,52 @@
+/** `bots.<name>.protocol`, `.parameters` and `.encoding`: what parses, and every refusal named at its field. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/core/errors.js';
+import { parseConfig } from '../../../src/config/index.js';
+
+function bots(entry: string): string {
+  return `bots:\n  b: ${entry}\n`;
+}
+
+function issuesOf(text: string): Array<{ path: string; message: string }> {
+  try {
+    parseConfig(text, 'test.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).issues;
+  }
+  throw new Error('expected ConfigError');
+}
+
+describe('bot protocol config', () => {
+  it.each([
+    ['native by default: no protocol field, the bot rate kept', '{ url: "ws://h/" , sampleRate: 24000 }', { url: 'ws://h/', sampleRate: 24000, headers: {}, connectTimeoutMs: 3000 }],
+    ['native said out loud is the same', '{ url: "ws://h/", protocol: native }', { url: 'ws://h/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000 }],
+    ['twilio: 8 kHz whatever the default', '{ url: "ws://h/", protocol: twilio }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'twilio' }],
+    ['twilio with sampleRate 8000 and parameters', '{ url: "ws://h/", protocol: twilio, sampleRate: 8000, parameters: { tenant: acme, _pipecatCloudServiceHost: "x.y" } }', {
+      url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'twilio', parameters: { tenant: 'acme', _pipecatCloudServiceHost: 'x.y' },
+    }],
+    ['telnyx: PCMU unless told', '{ url: "ws://h/", protocol: telnyx }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'telnyx', encoding: 'PCMU' }],
+    ['telnyx PCMA', '{ url: "ws://h/", protocol: telnyx, encoding: PCMA }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'telnyx', encoding: 'PCMA' }],
+    ['native with parameters', '{ url: "ws://h/", parameters: { tenant: acme } }', { url: 'ws://h/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, parameters: { tenant: 'acme' } }],
+  ])('%s', (_name, entry, expected) => {
+    expect(parseConfig(bots(entry)).bots.b).toEqual(expected);
+  });
+
+  it.each([
+    ['a planned dialect', '{ url: "ws://h/", protocol: plivo }', 'bots.b.protocol', /"plivo" is not available yet.*native, twilio, telnyx/],
+    ['another planned dialect', '{ url: "ws://h/", protocol: jambonz }', 'bots.b.protocol', /"jambonz" is not available yet/],
+    ['an unknown protocol', '{ url: "ws://h/", protocol: sip }', 'bots.b.protocol', /must be one of: native, twilio, telnyx/],
+    ['twilio at 16 kHz', '{ url: "ws://h/", protocol: twilio, sampleRate: 16000 }', 'bots.b.sampleRate', /twilio carries 8000 Hz/],
+    ['telnyx at 24 kHz', '{ url: "ws://h/", protocol: telnyx, sampleRate: 24000 }', 'bots.b.sampleRate', /telnyx carries 8000 Hz/],
+    ['encoding on a twilio bot', '{ url: "ws://h/", protocol: twilio, encoding: PCMA }', 'bots.b.encoding', /only for protocol telnyx/],
+    ['encoding on a native bot', '{ url: "ws://h/", encoding: PCMU }', 'bots.b.encoding', /only for protocol telnyx/],
+    ['an unknown encoding', '{ url: "ws://h/", protocol: telnyx, encoding: G722 }', 'bots.b.encoding', /PCMU or PCMA/],
+    ['a parameter that is not a string', '{ url: "ws://h/", parameters: { n: [1] } }', 'bots.b.parameters.n', /string/],
+    ['protocol on the echo bot', '{ builtin: echo, protocol: twilio }', 'bots.b.protocol', /not allowed for a builtin bot/],
+    ['parameters on the echo bot', '{ builtin: echo, parameters: { a: b } }', 'bots.b.parameters', /not allowed for a builtin bot/],
+  ])('refuses %s at its field', (_name, entry, path, message) => {
+    const issue = issuesOf(bots(entry)).find((i) => i.path === path);
+    expect(issue, `an issue at ${path}`).toBeDefined();
+    expect(issue?.message).toMatch(message);
+  });
+});
