@@ -152,6 +152,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       stream: this.stream,
       onMark: (name) => this.emit('mark', name),
       onTick: this.onTick,
+      ...(opts.onSendLatency ? { onLatency: opts.onSendLatency } : {}),
+      ...(opts.lateTimer ? { lateTimer: opts.lateTimer } : {}),
     });
   }
 
@@ -160,9 +162,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     return { ...this.stream.remote };
   }
 
-  /** Milliseconds of bot audio queued and not yet sent. */
+  /** Milliseconds of bot audio queued and not yet sent (the playout queue's depth). */
   get bufferedMs(): number {
     return this.tx.bufferedMs;
+  }
+
+  /** Bot audio the send loop dropped because a stalled event loop missed its slots, ms. */
+  get lateDroppedMs(): number {
+    return this.tx.lateDroppedMs;
   }
 
   /** Begins receiving and the paced send loop. Idempotent. */

@@ -1,8 +1,18 @@
 /**
- * The send half of a media session: bot audio → PlayoutQueue → every ptimeMs (a drift-free tick: slot k is due
- * at start + k·ptime) take one packet → resample to the codec rate → encode → {@link RtpStreamSender}, with
- * RFC 4733 DTMF keys taking the place of audio in their slots. The tick also drives the session's other timed
- * work through `onTick`, so a call has one timer.
+ * The send half of a media session: bot audio → PlayoutQueue → one packet per ptimeMs slot → resample to the codec
+ * rate → encode → {@link RtpStreamSender}, with RFC 4733 DTMF keys taking the place of audio in their slots. The
+ * slot timer also drives the session's other timed work through `onTick`, so a call has one timer.
+ *
+ * Timing (README, "Send-side latency"):
+ * - Slots sit on a drift-free grid: slot k is due at anchor + k·ptime.
+ * - Phase alignment: bot audio arriving after the queue ran dry moves the grid to it. Its first packet leaves at
+ *   once (at least ptime/2 after the previous packet), the next ones every ptime from there.
+ * - Hold: while the bot talks, a slot whose audio has not fully arrived waits for it up to one ptime; audio
+ *   arriving meanwhile leaves at once (the grid moves to it), otherwise the talkspurt has ended there.
+ * - Late timer (our event loop stalled): the bot's audio of that time is still in the socket, so I/O gets one turn;
+ *   then, per {@link LateTimerPolicy}, slots later than the bound are dropped with their audio.
+ * - {@link PhaseTrack} moves the grid earlier when chunks come before their slots again, so the queue of a bot
+ *   streaming in real time stays under a packet (its clock paces the talkspurt, fast or slow).
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -11,10 +21,27 @@ import { L16Splitter } from './pcm.js';
 import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 import { Resampler } from './resample/resampler.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
+import { PhaseTrack } from './phase-track.js';
 import type { RtpStreamSender } from './rtp-stream-sender.js';
 
-/** Late ticks sent back to back at most; a longer stall skips time slots instead of bursting. */
-const MAX_CATCH_UP_PACKETS = 5;
+/**
+ * What happens to the slots a late timer missed: 'catch-up' sends those at most {@link CATCH_UP_MS} late back to
+ * back and drops older ones with their audio; 'skip' sends only the current slot and drops the audio of all the
+ * others, so playback stays on the wall clock. Either way a stall never turns into lasting delay.
+ */
+export type LateTimerPolicy = 'catch-up' | 'skip';
+
+/** The behaviour chosen from the measurements in the README. */
+export const DEFAULT_LATE_TIMER_POLICY: LateTimerPolicy = 'catch-up';
+/** Catch-up bound: a slot this late or later is dropped, not sent. */
+export const CATCH_UP_MS = 100;
+/**
+ * Node timers fire up to about a millisecond early (libuv measures from its cached loop time) or late: a slot
+ * that close is due, and a timer later than this found the loop busy.
+ */
+const TIMER_SLACK_MS = 1;
+/** How often the grid may move towards chunks that come before their slots. */
+const PHASE_WINDOW_MS = 200;
 
 export interface RtpSendPathOptions {
   clock: Clock;
@@ -30,8 +57,12 @@ export interface RtpSendPathOptions {
   stream: RtpStreamSender;
   /** A playout mark was reached. */
   onMark: (name: string) => void;
-  /** After each tick's packets, unless closed meanwhile. */
+  /** After each timer run's packets, unless closed meanwhile. */
   onTick: (now: number) => void;
+  /** Added latency of each bot chunk, ms: its arrival → the packet carrying its first sample sent. */
+  onLatency?: (ms: number) => void;
+  /** Default {@link DEFAULT_LATE_TIMER_POLICY}; the other one is kept for measuring. */
+  lateTimer?: LateTimerPolicy;
 }
 
 export class RtpSendPath {
@@ -43,17 +74,42 @@ export class RtpSendPath {
   private encoder: AudioEncoder;
   private txResampler: Resampler;
   private dtmfTx: TelephoneEventSender | undefined;
-  private readonly appSamplesPerPacket: number;
+  private readonly need: number;
   private codecSamplesPerPacket: number;
   private readonly takeBuf: Int16Array;
   private readonly zeros: Int16Array;
   private codecBuf: Int16Array;
+  private readonly maxLateMs: number;
+  private readonly phase: PhaseTrack;
+  /** Slot k of the grid is due at anchor + k·ptime; `slot` is the next one. */
+  private anchor = 0;
+  private slot = 0;
+  /** The due slot waits for the bot's audio until then. */
+  private holdUntil: number | undefined;
+  /** A late timer gave I/O one turn before deciding what the stall cost. */
+  private deferred = false;
+  /** A talkspurt of bot audio is on (its last slot carried audio, or waits for it). */
+  private talking = false;
+  /** The next audio packet starts a talkspurt (RFC 3551 marker bit). */
+  private markNext = true;
   private firstPacket = true;
-  private prevWasAudio = false;
-  private startAt = 0;
-  private tickIndex = 0;
+  /** The next silence packet puts the stream back on the wall clock (after a talkspurt). */
+  private wallLock = false;
+  /** Bot audio arrived while the queue was dry: the grid moves to it. */
+  private dryArrival = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  /** A talkspurt's first packet leaves no earlier than this (half a ptime after the packet before it). */
+  private notBefore = Number.NEGATIVE_INFINITY;
+  /** Stream timestamp right after the last packet sent: a new one may not overlap it. */
+  private tsAfterSent = 0;
+  /** RTP timestamp ↔ clock time, for timestamps after silence: W(t) = ts + (t − at)·rate. */
+  private wall = { ts: 0, at: 0, rate: 8000 };
   private timer: TimerHandle | undefined;
+  private timerAt = 0;
+  private running = false;
+  private started = false;
   private closed = false;
+  private lateDropped = 0;
   /** False while our negotiated direction forbids sending (hold). */
   sendEnabled = true;
 
@@ -65,11 +121,13 @@ export class RtpSendPath {
     this.queue.onMark(o.onMark);
     this.encoder = o.codec.createEncoder(o.remoteFmtp);
     this.txResampler = new Resampler(o.appSampleRate, o.codec.sampleRate);
-    this.appSamplesPerPacket = (o.appSampleRate * o.ptimeMs) / 1000;
+    this.need = (o.appSampleRate * o.ptimeMs) / 1000;
     this.codecSamplesPerPacket = (o.codec.sampleRate * o.ptimeMs) / 1000;
-    this.takeBuf = new Int16Array(this.appSamplesPerPacket);
-    this.zeros = new Int16Array(this.appSamplesPerPacket);
+    this.takeBuf = new Int16Array(this.need);
+    this.zeros = new Int16Array(this.need);
     this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
+    this.maxLateMs = (o.lateTimer ?? DEFAULT_LATE_TIMER_POLICY) === 'skip' ? o.ptimeMs : CATCH_UP_MS;
+    this.phase = new PhaseTrack(Math.max(1, Math.round(PHASE_WINDOW_MS / o.ptimeMs)), o.ptimeMs);
   }
 
   /** Milliseconds of bot audio queued and not yet sent. */
@@ -77,18 +135,27 @@ export class RtpSendPath {
     return this.queue.bufferedMs;
   }
 
+  /** Bot audio dropped so far because a stalled loop missed its slots, ms. */
+  get lateDroppedMs(): number {
+    return (this.lateDropped * 1000) / this.o.appSampleRate;
+  }
+
   /** True when telephone-event was negotiated. */
   get canSendDtmf(): boolean {
     return this.dtmfTx !== undefined;
   }
 
-  /** Runs the first tick now; later ones follow on the clock. */
+  /** Runs the first slot now; later ones follow on the clock. */
   start(now: number): void {
-    this.startAt = now;
+    this.started = true;
+    this.anchor = now;
+    this.timerAt = now;
+    this.wall = { ts: this.stream.timestamp, at: now, rate: this.o.codec.clockRate };
+    this.tsAfterSent = this.stream.timestamp;
     this.tick();
   }
 
-  /** Cancels the tick; nothing more is sent. */
+  /** Cancels the timer; nothing more is sent. */
   close(): void {
     this.closed = true;
     this.timer?.cancel();
@@ -99,12 +166,17 @@ export class RtpSendPath {
   playAudio(pcm: Buffer): void {
     const samples = this.splitter.push(pcm);
     if (samples.length === 0) return;
-    const accepted = this.queue.push(samples);
+    const now = this.o.clock.now();
+    const wasDry = this.queue.bufferedSamples === 0;
+    const accepted = this.queue.push(samples, now);
     // Logged once per overflow episode: a bot far ahead of real time keeps overflowing with every message.
     if (accepted < samples.length && !this.overflowing) {
       this.o.logger.warn({ bufferedMs: Math.round(this.queue.bufferedMs) }, 'bot audio queue full; dropping audio');
     }
     this.overflowing = accepted < samples.length;
+    if (accepted === 0) return;
+    if (wasDry && !this.talking && this.holdUntil === undefined) this.dryArrival = true;
+    if (!this.running) this.serve(now, true);
   }
 
   mark(name: string): void {
@@ -129,13 +201,24 @@ export class RtpSendPath {
       this.dtmfTx = new TelephoneEventSender({ clockRate: telephoneEvent.clockRate, ptimeMs: this.o.ptimeMs });
     }
     this.o.telephoneEvent = telephoneEvent;
+    this.wall = { ts: this.stream.timestamp, at: this.slotTime(), rate: codec.clockRate };
     // RFC 3550 §5.1: the marker flags the discontinuity for the far end's playout.
     this.firstPacket = true;
   }
 
+  /** Drops the queued audio and pending marks; the talkspurt ends (a slot waiting for audio goes silent now). */
   clear(): PlayoutClearResult {
     this.splitter.reset();
-    return this.queue.clear();
+    this.phase.reset();
+    const result = this.queue.clear();
+    if (this.talking) this.endSpurt();
+    if (this.holdUntil !== undefined && !this.running && !this.deferred) {
+      const now = this.o.clock.now();
+      this.holdUntil = now;
+      this.runDue(now, 0);
+      if (!this.closed) this.arm(now);
+    }
+    return result;
   }
 
   /** @throws RangeError when telephone-event was not negotiated (checked by the session) or for bad keys. */
@@ -143,65 +226,190 @@ export class RtpSendPath {
     this.dtmfTx!.enqueue(digits, durationMs);
   }
 
-  /** Sends every packet due by now (tick k is due at startAt + k·ptime), then sleeps until the next one. */
+  private slotTime(): number {
+    return this.anchor + this.slot * this.o.ptimeMs;
+  }
+
+  /** The timer: plays every slot due by now, then sleeps until the next slot (or the end of a hold). */
   private readonly tick = (): void => {
     this.timer = undefined;
     if (this.closed) return;
     const now = this.o.clock.now();
-    let due = Math.floor((now - this.startAt) / this.o.ptimeMs) + 1 - this.tickIndex;
-    if (due > MAX_CATCH_UP_PACKETS) {
-      const skipped = due - MAX_CATCH_UP_PACKETS;
-      this.o.logger.warn({ skippedPackets: skipped }, 'RTP send loop stalled; skipping slots');
-      this.tickIndex += skipped;
-      this.stream.skip(skipped);
-      this.prevWasAudio = false; // the next audio starts a new talkspurt
-      due = MAX_CATCH_UP_PACKETS;
+    const late = now - this.timerAt;
+    // Late, the loop was busy: the bot audio due meanwhile may still sit in the socket (timers run before I/O).
+    // Let it in before deciding, so that neither a hold takes our delay for the bot's nor a stall's slots are
+    // judged without their audio.
+    const short = this.queue.bufferedSamples < this.need;
+    if (!this.deferred && this.talking && (late >= this.o.ptimeMs || (late > TIMER_SLACK_MS && short))) {
+      this.deferred = true;
+      this.holdUntil = undefined;
+      this.timerAt = now;
+      this.timer = this.o.clock.setTimeout(this.tick, 0);
+      return;
     }
-    for (let i = 0; i < due && !this.closed; i++) {
-      this.sendOne();
-      this.tickIndex++;
-    }
+    this.deferred = false;
+    this.running = true;
+    this.runDue(now, TIMER_SLACK_MS);
+    if (!this.closed) this.o.onTick(now);
+    this.running = false;
     if (this.closed) return;
-    this.o.onTick(now);
-    if (this.closed) return;
-    this.timer = this.o.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.o.ptimeMs - now);
+    this.serve(now, false);
+    if (!this.closed) this.arm(now);
   };
 
-  private sendOne(): void {
-    if (!this.sendEnabled) {
-      // On hold: time passes for the stream, nothing goes on the wire.
-      this.queue.take(this.appSamplesPerPacket, this.takeBuf);
-      this.stream.skip(1);
-      this.prevWasAudio = false;
+  private arm(now: number): void {
+    this.timer?.cancel();
+    this.timerAt = Math.max(this.holdUntil ?? this.slotTime(), this.notBefore);
+    this.timer = this.o.clock.setTimeout(this.tick, this.timerAt - now);
+  }
+
+  /** Audio arrived between slots: the held slot's audio, or the first after the queue ran dry. */
+  private serve(now: number, rearm: boolean): void {
+    if (!this.started || this.closed || this.deferred || !this.sendEnabled) return;
+    let slack = 0;
+    if (this.holdUntil !== undefined) {
+      if (this.queue.bufferedSamples < this.need) return;
+      slack = Math.max(0, this.slotTime() - now); // a hold begun by a timer that fired a little early
+    } else if (this.dryArrival) {
+      this.dryArrival = false;
+      if (this.talking || this.dtmfTx?.busy) return;
+      // Phase alignment: the grid moves to this audio. Its first packet leaves half a ptime after the packet before
+      // it at the earliest (the far end's jitter buffer); the next ones keep the audio's phase.
+      this.rephase(now);
+      this.notBefore = this.lastSentAt + this.o.ptimeMs / 2;
+    } else {
       return;
+    }
+    this.running = true;
+    this.runDue(now, slack);
+    this.running = false;
+    if (rearm && !this.closed) this.arm(now);
+  }
+
+  private rephase(at: number): void {
+    this.anchor = at;
+    this.slot = 0;
+  }
+
+  /**
+   * Plays each slot due by `now + slack` in turn; slots later than the policy allows are dropped. Stops at a held
+   * slot.
+   */
+  private runDue(now: number, slack: number): void {
+    if (now + slack < this.notBefore) return;
+    while (!this.closed && this.slotTime() <= now + slack) {
+      const late = now - this.slotTime();
+      if (this.holdUntil === undefined && late >= this.maxLateMs) this.dropSlot();
+      else if (!this.playSlot(now, late, slack)) return;
+      this.slot++;
+    }
+  }
+
+  /** A slot the stalled loop missed: its packet is never sent, its audio (or a DTMF packet) is dropped. */
+  private dropSlot(): void {
+    const dtmf = this.sendEnabled ? this.dtmfTx?.next(this.stream.timestamp) : undefined;
+    if (!dtmf && this.queue.bufferedSamples > 0) {
+      this.lateDropped += this.queue.skip(this.need);
+      this.markNext = true; // the timestamp jumps: receivers resynchronise on the marker
+    }
+    this.stream.skip(1);
+  }
+
+  /** Fills the due slot; false when it waits for the bot's audio instead (the slot stays due). */
+  private playSlot(now: number, late: number, slack: number): boolean {
+    const queued = this.queue.bufferedSamples;
+    if (this.holdUntil === undefined) {
+      if (this.sendEnabled && queued < this.need && (this.talking || queued > 0) && late < this.o.ptimeMs) {
+        this.holdUntil = Math.max(this.slotTime() + this.o.ptimeMs, now);
+        return false;
+      }
+    } else {
+      if (now + slack < this.holdUntil && queued < this.need) return false;
+      this.holdUntil = undefined;
+      this.rephase(now); // the held slot goes now; the grid follows it
+    }
+    if (!this.sendEnabled) {
+      // On hold: time passes for the stream, the audio due meanwhile is dropped, nothing goes on the wire.
+      this.queue.skip(this.need);
+      this.stream.skip(1);
+      if (this.talking) this.endSpurt();
+      return true;
     }
     const dtmf = this.dtmfTx?.next(this.stream.timestamp);
     if (dtmf) {
       // The key replaces audio in this slot; bot audio stays queued until the key is done.
-      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload);
-      this.prevWasAudio = false;
-      return;
+      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload, now);
+      this.talking = false;
+      this.markNext = true;
+    } else if (queued > 0) {
+      this.sendAudio(now);
+      if (queued < this.need) this.endSpurt(); // a padded tail: nothing followed within the hold
+    } else {
+      this.sendIdle(now);
     }
-    let pcm = this.queue.take(this.appSamplesPerPacket, this.takeBuf);
-    const isAudio = pcm !== null;
-    if (!pcm) {
-      if (this.o.idleFill === 'none') {
-        if (this.prevWasAudio) this.txResampler.reset(); // a new talkspurt starts clean
-        this.stream.skip(1);
-        this.prevWasAudio = false;
-        return;
-      }
-      pcm = this.zeros;
-    }
-    const payload = this.encoder.encode(this.toCodecFrame(pcm));
-    const marker = this.firstPacket || (isAudio && !this.prevWasAudio);
-    this.prevWasAudio = isAudio;
-    this.sendPacket(this.o.payloadType, marker, this.stream.timestamp, payload);
+    return true;
   }
 
-  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer): void {
+  private sendAudio(now: number): void {
+    if (!this.talking) {
+      this.phase.reset();
+      // After silence suppression the timestamp says how much time passed (RFC 3550 §5.1).
+      if (this.o.idleFill === 'none') this.stream.timestamp = laterTs(this.wallTs(this.slotTime()), this.tsAfterSent);
+    }
+    const pcm = this.queue.take(this.need, this.takeBuf)!;
+    const started = this.queue.startedArrivals;
+    const slotAt = this.slotTime();
+    for (let i = 0; i < started.length; i++) {
+      const arrived = started[i];
+      if (Number.isNaN(arrived)) continue;
+      // The trackers judge the grid (how long before its slot a chunk came), not how late a timer fired.
+      this.phase.sample(slotAt - arrived);
+      this.o.onLatency?.(now - arrived);
+    }
+    const payload = this.encoder.encode(this.toCodecFrame(pcm));
+    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload, now);
+    this.talking = true;
+    this.markNext = false;
+    this.anchor -= this.phase.slot(); // chunks come before their slots: towards them
+  }
+
+  private sendIdle(now: number): void {
+    if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
+    if (this.o.idleFill === 'none') {
+      this.stream.skip(1);
+      return;
+    }
+    if (this.wallLock) {
+      // Back on the wall clock after a talkspurt: a phase-aligned start sends early, a late bot makes it late.
+      this.wallLock = false;
+      const wall = this.wallTs(now);
+      const ts = laterTs(wall, this.stream.timestamp);
+      const aheadMs = (((ts - wall) | 0) * 1000) / this.wall.rate;
+      this.stream.timestamp = ts;
+      this.anchor = now + Math.min(aheadMs, this.o.ptimeMs) - this.slot * this.o.ptimeMs;
+    }
+    const payload = this.encoder.encode(this.toCodecFrame(this.zeros));
+    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload, now);
+  }
+
+  private endSpurt(): void {
+    this.talking = false;
+    this.markNext = true;
+    this.wallLock = true;
+    if (this.o.idleFill === 'none') this.txResampler.reset(); // a new talkspurt starts clean
+  }
+
+  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
     this.firstPacket = false;
-    this.stream.send(payloadType, marker, timestamp, payload, this.startAt + this.tickIndex * this.o.ptimeMs);
+    this.lastSentAt = now;
+    this.notBefore = Number.NEGATIVE_INFINITY;
+    this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
+    this.tsAfterSent = this.stream.timestamp;
+  }
+
+  /** The RTP timestamp of clock time `t` on the wall-clock mapping. */
+  private wallTs(t: number): number {
+    return (this.wall.ts + Math.round(((t - this.wall.at) * this.wall.rate) / 1000)) >>> 0;
   }
 
   /** Resamples one packet of app audio to exactly one packet at the codec rate. */
@@ -213,4 +421,9 @@ export class RtpSendPath {
     this.codecBuf.set(resampled.subarray(0, this.codecSamplesPerPacket));
     return this.codecBuf;
   }
+}
+
+/** The later of two RTP timestamps (mod 2^32): a timestamp never goes back. */
+function laterTs(a: number, b: number): number {
+  return ((a - b) | 0) >= 0 ? a >>> 0 : b >>> 0;
 }

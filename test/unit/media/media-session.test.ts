@@ -167,9 +167,10 @@ describe('MediaSession send path', () => {
     session.start(); // idle: silence packet with the first-packet marker
     clock.advance(20);
     session.playAudio(int16ToL16(generateTone(440, 8000, 40)));
-    clock.advance(20);
-    clock.advance(20);
-    clock.advance(20); // idle again
+    clock.advance(20); // t=20: the audio leaves at t=30 (half a ptime after the last silence packet)
+    clock.advance(20); // t=40
+    clock.advance(20); // t=60: the queue ran dry; the 70 ms slot waits up to a ptime for more audio
+    clock.advance(20); // t=80, then idle again at t=90
     await far.received(5);
     expect(far.packets.map((p) => p.header.marker)).toEqual([true, false, true, false, false]);
     expect([...far.packets[0].payload].every((b) => b === 0xff)).toBe(true); // μ-law silence
@@ -419,7 +420,8 @@ describe('MediaSession DTMF', () => {
     session.playAudio(int16ToL16(new Int16Array(160).fill(2000)));
     session.sendDtmf('7', 40);
     session.start();
-    for (let i = 0; i < 6; i++) clock.advance(20);
+    // Slots 0-3 the key, 4 the audio; slot 5 waits a ptime for more audio, so the 7th packet leaves at slot 6.
+    for (let i = 0; i < 7; i++) clock.advance(20);
     await far.received(7);
     const pk = far.packets.slice(0, 7);
     expect(pk.map((p) => p.header.payloadType)).toEqual([101, 101, 101, 101, 0, 0, 0]);
