@@ -16,12 +16,13 @@
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { AudioCodec, AudioEncoder } from './codecs/types.js';
+import type { AudioCodec } from './codecs/types.js';
 import { L16Splitter } from './pcm.js';
 import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
-import { Resampler } from './resample/resampler.js';
+import { PacketEncoder } from './packet-encoder.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
 import { PhaseTrack } from './phase-track.js';
+import { WallTimestamps } from './wall-timestamps.js';
 import type { RtpStreamSender } from './rtp-stream-sender.js';
 
 /**
@@ -71,14 +72,11 @@ export class RtpSendPath {
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   private readonly splitter = new L16Splitter();
-  private encoder: AudioEncoder;
-  private txResampler: Resampler;
+  private readonly encoder: PacketEncoder;
   private dtmfTx: TelephoneEventSender | undefined;
   private readonly need: number;
-  private codecSamplesPerPacket: number;
   private readonly takeBuf: Int16Array;
   private readonly zeros: Int16Array;
-  private codecBuf: Int16Array;
   private readonly maxLateMs: number;
   private readonly phase: PhaseTrack;
   /** Slot k of the grid is due at anchor + k·ptime; `slot` is the next one. */
@@ -100,10 +98,7 @@ export class RtpSendPath {
   private lastSentAt = Number.NEGATIVE_INFINITY;
   /** A talkspurt's first packet leaves no earlier than this (half a ptime after the packet before it). */
   private notBefore = Number.NEGATIVE_INFINITY;
-  /** Stream timestamp right after the last packet sent: a new one may not overlap it. */
-  private tsAfterSent = 0;
-  /** RTP timestamp ↔ clock time, for timestamps after silence: W(t) = ts + (t − at)·rate. */
-  private wall = { ts: 0, at: 0, rate: 8000 };
+  private readonly wall: WallTimestamps;
   private timer: TimerHandle | undefined;
   private timerAt = 0;
   private running = false;
@@ -116,16 +111,14 @@ export class RtpSendPath {
   constructor(o: RtpSendPathOptions) {
     this.o = o;
     this.stream = o.stream;
+    this.wall = new WallTimestamps(o.stream);
     if (o.telephoneEvent) this.dtmfTx = new TelephoneEventSender({ clockRate: o.telephoneEvent.clockRate, ptimeMs: o.ptimeMs });
     this.queue = new PlayoutQueue(o.appSampleRate);
     this.queue.onMark(o.onMark);
-    this.encoder = o.codec.createEncoder(o.remoteFmtp);
-    this.txResampler = new Resampler(o.appSampleRate, o.codec.sampleRate);
+    this.encoder = new PacketEncoder(o.appSampleRate, o.ptimeMs, o.codec, o.remoteFmtp);
     this.need = (o.appSampleRate * o.ptimeMs) / 1000;
-    this.codecSamplesPerPacket = (o.codec.sampleRate * o.ptimeMs) / 1000;
     this.takeBuf = new Int16Array(this.need);
     this.zeros = new Int16Array(this.need);
-    this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
     this.maxLateMs = (o.lateTimer ?? DEFAULT_LATE_TIMER_POLICY) === 'skip' ? o.ptimeMs : CATCH_UP_MS;
     this.phase = new PhaseTrack(Math.max(1, Math.round(PHASE_WINDOW_MS / o.ptimeMs)), o.ptimeMs);
   }
@@ -150,8 +143,7 @@ export class RtpSendPath {
     this.started = true;
     this.anchor = now;
     this.timerAt = now;
-    this.wall = { ts: this.stream.timestamp, at: now, rate: this.o.codec.clockRate };
-    this.tsAfterSent = this.stream.timestamp;
+    this.wall.anchor(now, this.o.codec.clockRate);
     this.tick();
   }
 
@@ -192,33 +184,23 @@ export class RtpSendPath {
     this.o.codec = codec;
     this.o.payloadType = payloadType;
     this.o.remoteFmtp = remoteFmtp;
-    this.encoder = codec.createEncoder(remoteFmtp);
-    this.txResampler = new Resampler(this.o.appSampleRate, codec.sampleRate);
-    this.codecSamplesPerPacket = (codec.sampleRate * this.o.ptimeMs) / 1000;
-    this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
+    this.encoder.switchCodec(codec, remoteFmtp);
     if (!telephoneEvent) this.dtmfTx = undefined;
     else if (!this.dtmfTx || telephoneEvent.clockRate !== this.o.telephoneEvent?.clockRate) {
       this.dtmfTx = new TelephoneEventSender({ clockRate: telephoneEvent.clockRate, ptimeMs: this.o.ptimeMs });
     }
     this.o.telephoneEvent = telephoneEvent;
-    this.wall = { ts: this.stream.timestamp, at: this.slotTime(), rate: codec.clockRate };
+    this.wall.anchor(this.slotTime(), codec.clockRate);
     // RFC 3550 §5.1: the marker flags the discontinuity for the far end's playout.
     this.firstPacket = true;
   }
 
-  /** Drops the queued audio and pending marks; the talkspurt ends (a slot waiting for audio goes silent now). */
+  /** Drops the queued audio and pending marks at once; the talkspurt ends. */
   clear(): PlayoutClearResult {
     this.splitter.reset();
     this.phase.reset();
-    const result = this.queue.clear();
     if (this.talking) this.endSpurt();
-    if (this.holdUntil !== undefined && !this.running && !this.deferred) {
-      const now = this.o.clock.now();
-      this.holdUntil = now;
-      this.runDue(now, 0);
-      if (!this.closed) this.arm(now);
-    }
-    return result;
+    return this.queue.clear();
   }
 
   /** @throws RangeError when telephone-event was not negotiated (checked by the session) or for bad keys. */
@@ -239,7 +221,7 @@ export class RtpSendPath {
     // Late, the loop was busy: the bot audio due meanwhile may still sit in the socket (timers run before I/O).
     // Let it in before deciding, so that neither a hold takes our delay for the bot's nor a stall's slots are
     // judged without their audio.
-    const short = this.queue.bufferedSamples < this.need;
+    const short = this.queue.bufferedSamples < this.need && this.holdUntil === undefined; // a hold has waited
     if (!this.deferred && this.talking && (late >= this.o.ptimeMs || (late > TIMER_SLACK_MS && short))) {
       this.deferred = true;
       this.holdUntil = undefined;
@@ -311,6 +293,8 @@ export class RtpSendPath {
     if (!dtmf && this.queue.bufferedSamples > 0) {
       this.lateDropped += this.queue.skip(this.need);
       this.markNext = true; // the timestamp jumps: receivers resynchronise on the marker
+    } else if (!dtmf && this.talking) {
+      this.endSpurt(); // the bot had no audio for this time either
     }
     this.stream.skip(1);
   }
@@ -319,7 +303,8 @@ export class RtpSendPath {
   private playSlot(now: number, late: number, slack: number): boolean {
     const queued = this.queue.bufferedSamples;
     if (this.holdUntil === undefined) {
-      if (this.sendEnabled && queued < this.need && (this.talking || queued > 0) && late < this.o.ptimeMs) {
+      const waitable = this.sendEnabled && !this.dtmfTx?.busy && late < this.o.ptimeMs;
+      if (waitable && queued < this.need && (this.talking || queued > 0)) {
         this.holdUntil = Math.max(this.slotTime() + this.o.ptimeMs, now);
         return false;
       }
@@ -354,7 +339,7 @@ export class RtpSendPath {
     if (!this.talking) {
       this.phase.reset();
       // After silence suppression the timestamp says how much time passed (RFC 3550 §5.1).
-      if (this.o.idleFill === 'none') this.stream.timestamp = laterTs(this.wallTs(this.slotTime()), this.tsAfterSent);
+      if (this.o.idleFill === 'none') this.wall.startSpurt(this.slotTime());
     }
     const pcm = this.queue.take(this.need, this.takeBuf)!;
     const started = this.queue.startedArrivals;
@@ -366,7 +351,7 @@ export class RtpSendPath {
       this.phase.sample(slotAt - arrived);
       this.o.onLatency?.(now - arrived);
     }
-    const payload = this.encoder.encode(this.toCodecFrame(pcm));
+    const payload = this.encoder.encode(pcm);
     this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload, now);
     this.talking = true;
     this.markNext = false;
@@ -380,15 +365,11 @@ export class RtpSendPath {
       return;
     }
     if (this.wallLock) {
-      // Back on the wall clock after a talkspurt: a phase-aligned start sends early, a late bot makes it late.
+      // Back on the wall clock after a talkspurt (a phase-aligned start sent early, a late bot made it late).
       this.wallLock = false;
-      const wall = this.wallTs(now);
-      const ts = laterTs(wall, this.stream.timestamp);
-      const aheadMs = (((ts - wall) | 0) * 1000) / this.wall.rate;
-      this.stream.timestamp = ts;
-      this.anchor = now + Math.min(aheadMs, this.o.ptimeMs) - this.slot * this.o.ptimeMs;
+      this.anchor = now + Math.min(this.wall.relock(now), this.o.ptimeMs) - this.slot * this.o.ptimeMs;
     }
-    const payload = this.encoder.encode(this.toCodecFrame(this.zeros));
+    const payload = this.encoder.encode(this.zeros);
     this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload, now);
   }
 
@@ -396,7 +377,7 @@ export class RtpSendPath {
     this.talking = false;
     this.markNext = true;
     this.wallLock = true;
-    if (this.o.idleFill === 'none') this.txResampler.reset(); // a new talkspurt starts clean
+    if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 
   private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
@@ -404,26 +385,6 @@ export class RtpSendPath {
     this.lastSentAt = now;
     this.notBefore = Number.NEGATIVE_INFINITY;
     this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
-    this.tsAfterSent = this.stream.timestamp;
+    this.wall.sent();
   }
-
-  /** The RTP timestamp of clock time `t` on the wall-clock mapping. */
-  private wallTs(t: number): number {
-    return (this.wall.ts + Math.round(((t - this.wall.at) * this.wall.rate) / 1000)) >>> 0;
-  }
-
-  /** Resamples one packet of app audio to exactly one packet at the codec rate. */
-  private toCodecFrame(pcm: Int16Array): Int16Array {
-    const resampled = this.txResampler.process(pcm);
-    if (resampled.length === this.codecSamplesPerPacket) return resampled;
-    // Only for ratios where a packet is not a whole number of output samples (none at 8/16/24/48 kHz).
-    this.codecBuf.fill(0);
-    this.codecBuf.set(resampled.subarray(0, this.codecSamplesPerPacket));
-    return this.codecBuf;
-  }
-}
-
-/** The later of two RTP timestamps (mod 2^32): a timestamp never goes back. */
-function laterTs(a: number, b: number): number {
-  return ((a - b) | 0) >= 0 ? a >>> 0 : b >>> 0;
 }
