@@ -167,9 +167,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     return this.tx.bufferedMs;
   }
 
-  /** Bot audio the send loop dropped because a stalled event loop missed its slots, ms. */
-  get lateDroppedMs(): number {
-    return this.tx.lateDroppedMs;
+  /** Bot audio the send loop dropped, ms: slots a stalled event loop missed, a real-time bot's backlog. */
+  get sendDroppedMs(): { late: number; backlog: number } {
+    return this.tx.droppedMs;
   }
 
   /** Begins receiving and the paced send loop. Idempotent. */

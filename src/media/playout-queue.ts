@@ -137,6 +137,24 @@ export class PlayoutQueue {
     return skipped;
   }
 
+  /** Largest |sample| among the next `n` queued samples (0 when empty): is that span quiet enough to drop? */
+  peakAbs(n: number): number {
+    let peak = 0;
+    let left = n;
+    let offset = this.head;
+    for (let c = 0; c < this.chunks.length && left > 0; c++) {
+      const chunk = this.chunks[c];
+      const end = Math.min(chunk.length, offset + left);
+      for (let i = offset; i < end; i++) {
+        const v = chunk[i] < 0 ? -chunk[i] : chunk[i];
+        if (v > peak) peak = v;
+      }
+      left -= end - offset;
+      offset = 0;
+    }
+    return peak;
+  }
+
   /** Moves up to `n` samples from the head into `dst` (or nowhere), firing the marks passed; returns how many. */
   private consume(n: number, dst: Int16Array | undefined): number {
     let filled = 0;

@@ -22,6 +22,7 @@ import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 import { PacketEncoder } from './packet-encoder.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
 import { PhaseTrack } from './phase-track.js';
+import { BacklogTrim } from './backlog-trim.js';
 import { WallTimestamps } from './wall-timestamps.js';
 import type { RtpStreamSender } from './rtp-stream-sender.js';
 
@@ -43,6 +44,8 @@ export const CATCH_UP_MS = 100;
 const TIMER_SLACK_MS = 1;
 /** How often the grid may move towards chunks that come before their slots. */
 const PHASE_WINDOW_MS = 200;
+/** How long the queue of a bot keeping pace must hold more than a packet before the surplus is dropped. */
+const BACKLOG_WINDOW_MS = 1000;
 
 export interface RtpSendPathOptions {
   clock: Clock;
@@ -79,6 +82,7 @@ export class RtpSendPath {
   private readonly zeros: Int16Array;
   private readonly maxLateMs: number;
   private readonly phase: PhaseTrack;
+  private readonly backlog: BacklogTrim;
   /** Slot k of the grid is due at anchor + k·ptime; `slot` is the next one. */
   private anchor = 0;
   private slot = 0;
@@ -121,6 +125,7 @@ export class RtpSendPath {
     this.zeros = new Int16Array(this.need);
     this.maxLateMs = (o.lateTimer ?? DEFAULT_LATE_TIMER_POLICY) === 'skip' ? o.ptimeMs : CATCH_UP_MS;
     this.phase = new PhaseTrack(Math.max(1, Math.round(PHASE_WINDOW_MS / o.ptimeMs)), o.ptimeMs);
+    this.backlog = new BacklogTrim(Math.max(1, Math.round(BACKLOG_WINDOW_MS / o.ptimeMs)), this.need, o.ptimeMs);
   }
 
   /** Milliseconds of bot audio queued and not yet sent. */
@@ -128,9 +133,10 @@ export class RtpSendPath {
     return this.queue.bufferedMs;
   }
 
-  /** Bot audio dropped so far because a stalled loop missed its slots, ms. */
-  get lateDroppedMs(): number {
-    return (this.lateDropped * 1000) / this.o.appSampleRate;
+  /** Bot audio dropped so far, ms: the slots a stalled loop missed (`late`), a real-time bot's backlog. */
+  get droppedMs(): { late: number; backlog: number } {
+    const rate = this.o.appSampleRate;
+    return { late: (this.lateDropped * 1000) / rate, backlog: (this.backlog.dropped * 1000) / rate };
   }
 
   /** True when telephone-event was negotiated. */
@@ -167,6 +173,7 @@ export class RtpSendPath {
     }
     this.overflowing = accepted < samples.length;
     if (accepted === 0) return;
+    this.backlog.onPushed(accepted);
     if (wasDry && !this.talking && this.holdUntil === undefined) this.dryArrival = true;
     if (!this.running) this.serve(now, true);
   }
@@ -199,6 +206,7 @@ export class RtpSendPath {
   clear(): PlayoutClearResult {
     this.splitter.reset();
     this.phase.reset();
+    this.backlog.reset();
     if (this.talking) this.endSpurt();
     return this.queue.clear();
   }
@@ -338,8 +346,11 @@ export class RtpSendPath {
   private sendAudio(now: number): void {
     if (!this.talking) {
       this.phase.reset();
+      this.backlog.reset();
       // After silence suppression the timestamp says how much time passed (RFC 3550 §5.1).
       if (this.o.idleFill === 'none') this.wall.startSpurt(this.slotTime());
+    } else {
+      this.anchor -= this.backlog.trim(this.queue);
     }
     const pcm = this.queue.take(this.need, this.takeBuf)!;
     const started = this.queue.startedArrivals;
@@ -349,6 +360,7 @@ export class RtpSendPath {
       if (Number.isNaN(arrived)) continue;
       // The trackers judge the grid (how long before its slot a chunk came), not how late a timer fired.
       this.phase.sample(slotAt - arrived);
+      this.backlog.sample(slotAt - arrived);
       this.o.onLatency?.(now - arrived);
     }
     const payload = this.encoder.encode(pcm);
@@ -356,6 +368,7 @@ export class RtpSendPath {
     this.talking = true;
     this.markNext = false;
     this.anchor -= this.phase.slot(); // chunks come before their slots: towards them
+    this.backlog.slot();
   }
 
   private sendIdle(now: number): void {

@@ -177,3 +177,49 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
+
+export interface BotOptions {
+  /** First frame's arrival. */
+  start: number;
+  /** No frame after this time. */
+  end: number;
+  /** Spacing of the frames on the bot's clock (20 = real time; 20 / 1.005 = a clock 0.5 % fast). */
+  periodMs?: number;
+  /** Each arrival is delayed by a uniform random amount in [0, jitterMs). */
+  jitterMs?: number;
+  seed?: number;
+  /** Extra delay for some frames (index → ms). */
+  late?: ReadonlyMap<number, number>;
+  /** Samples per frame (160 = 20 ms at 8 kHz). */
+  samples?: number;
+  /** Called after frame k was queued (for marks). */
+  after?: (k: number) => void;
+}
+
+/**
+ * A bot streaming in real time over a WebSocket: frame k (a constant level, never silence) arrives as I/O at
+ * start + k·period (+ jitter). Frames are queued as I/O ahead of time, so a stalled loop finds all that arrived
+ * meanwhile (as a socket would hold them).
+ * Returns the arrival time of each frame.
+ */
+export function realTimeBot(loop: SimLoop, path: RtpSendPath, o: BotOptions): number[] {
+  const period = o.periodMs ?? 20;
+  const rnd = lcg(o.seed ?? 1);
+  const arrivals: number[] = [];
+  const samples = o.samples ?? 160;
+  const schedule = (k: number): void => {
+    const at = o.start + k * period + rnd() * (o.jitterMs ?? 0) + (o.late?.get(k) ?? 0);
+    if (at > o.end) return;
+    loop.input(at, () => {
+      arrivals[k] = loop.now();
+      path.playAudio(level(samples, 4000));
+      o.after?.(k);
+      schedule(k + LOOKAHEAD);
+    });
+  };
+  for (let k = 0; k < LOOKAHEAD; k++) schedule(k);
+  return arrivals;
+}
+
+/** Frames queued as I/O ahead of the loop: more than a stall of this many frames. */
+const LOOKAHEAD = 32;
