@@ -3,16 +3,14 @@
  * rate → encode → {@link RtpStreamSender}, with RFC 4733 DTMF keys taking the place of audio in their slots. The
  * slot timer also drives the session's other timed work through `onTick`, so a call has one timer.
  *
- * Timing (README, "Send-side latency"):
- * - Slots sit on a drift-free grid: slot k is due at anchor + k·ptime.
- * - Phase alignment: bot audio arriving after the queue ran dry moves the grid to it. Its first packet leaves at
- *   once (at least ptime/2 after the previous packet), the next ones every ptime from there.
- * - Hold: while the bot talks, a slot whose audio has not fully arrived waits for it up to one ptime; audio
- *   arriving meanwhile leaves at once (the grid moves to it), otherwise the talkspurt has ended there.
- * - Late timer (our event loop stalled): the bot's audio of that time is still in the socket, so I/O gets one turn;
- *   then, per {@link LateTimerPolicy}, slots later than the bound are dropped with their audio.
- * - {@link PhaseTrack} moves the grid earlier when chunks come before their slots again, so the queue of a bot
- *   streaming in real time stays under a packet (its clock paces the talkspurt, fast or slow).
+ * Timing (README, "Send-side latency"): slots sit on a drift-free grid (slot k due at anchor + k·ptime), which
+ * - moves to bot audio that arrives after the queue ran dry: its first packet leaves at once (at least ptime/2
+ *   after the previous packet), the next ones every ptime from there (phase alignment);
+ * - moves later to a late chunk: while the bot talks, a slot whose audio has not fully arrived waits up to a
+ *   ptime and sends it as it comes (else the talkspurt has ended), and back earlier ({@link PhaseTrack});
+ * - keeps its place through a late timer: I/O gets one turn (the bot's audio of the stall), then slots later than
+ *   the {@link LateTimerPolicy} bound are dropped with their audio.
+ * {@link BacklogTrim} drops the backlog a burst leaves a bot that streams in real time.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
@@ -44,7 +42,7 @@ export const CATCH_UP_MS = 100;
 const TIMER_SLACK_MS = 1;
 /** How often the grid may move towards chunks that come before their slots. */
 const PHASE_WINDOW_MS = 200;
-/** How long the queue of a bot keeping pace must hold more than a packet before the surplus is dropped. */
+/** How long a bot keeping pace must leave each chunk waiting a packet or more before that wait is dropped. */
 const BACKLOG_WINDOW_MS = 1000;
 
 export interface RtpSendPathOptions {
@@ -95,8 +93,6 @@ export class RtpSendPath {
   /** The next audio packet starts a talkspurt (RFC 3551 marker bit). */
   private markNext = true;
   private firstPacket = true;
-  /** The next silence packet puts the stream back on the wall clock (after a talkspurt). */
-  private wallLock = false;
   /** Bot audio arrived while the queue was dry: the grid moves to it. */
   private dryArrival = false;
   private lastSentAt = Number.NEGATIVE_INFINITY;
@@ -226,9 +222,8 @@ export class RtpSendPath {
     if (this.closed) return;
     const now = this.o.clock.now();
     const late = now - this.timerAt;
-    // Late, the loop was busy: the bot audio due meanwhile may still sit in the socket (timers run before I/O).
-    // Let it in before deciding, so that neither a hold takes our delay for the bot's nor a stall's slots are
-    // judged without their audio.
+    // Late, the loop was busy: the bot's audio of that time may still sit in the socket (timers run before I/O).
+    // Let it in first, so a hold does not take our delay for the bot's nor a stall's slots go without their audio.
     const short = this.queue.bufferedSamples < this.need && this.holdUntil === undefined; // a hold has waited
     if (!this.deferred && this.talking && (late >= this.o.ptimeMs || (late > TIMER_SLACK_MS && short))) {
       this.deferred = true;
@@ -248,9 +243,12 @@ export class RtpSendPath {
   };
 
   private arm(now: number): void {
+    const at = Math.max(this.holdUntil ?? this.slotTime(), this.notBefore);
+    // A hold's timer is usually still pending for about the new slot's time: keep it rather than make another.
+    if (this.timer && at >= this.timerAt && at - this.timerAt <= TIMER_SLACK_MS) return;
     this.timer?.cancel();
-    this.timerAt = Math.max(this.holdUntil ?? this.slotTime(), this.notBefore);
-    this.timer = this.o.clock.setTimeout(this.tick, this.timerAt - now);
+    this.timerAt = at;
+    this.timer = this.o.clock.setTimeout(this.tick, at - now);
   }
 
   /** Audio arrived between slots: the held slot's audio, or the first after the queue ran dry. */
@@ -263,8 +261,8 @@ export class RtpSendPath {
     } else if (this.dryArrival) {
       this.dryArrival = false;
       if (this.talking || this.dtmfTx?.busy) return;
-      // Phase alignment: the grid moves to this audio. Its first packet leaves half a ptime after the packet before
-      // it at the earliest (the far end's jitter buffer); the next ones keep the audio's phase.
+      // Phase alignment. The first packet leaves half a ptime after the one before at the earliest (for the far
+      // end's jitter buffer); the grid keeps the audio's phase all the same.
       this.rephase(now);
       this.notBefore = this.lastSentAt + this.o.ptimeMs / 2;
     } else {
@@ -281,10 +279,7 @@ export class RtpSendPath {
     this.slot = 0;
   }
 
-  /**
-   * Plays each slot due by `now + slack` in turn; slots later than the policy allows are dropped. Stops at a held
-   * slot.
-   */
+  /** Plays each slot due by `now + slack`, dropping those later than the policy allows; stops at a held slot. */
   private runDue(now: number, slack: number): void {
     if (now + slack < this.notBefore) return;
     while (!this.closed && this.slotTime() <= now + slack) {
@@ -377,19 +372,19 @@ export class RtpSendPath {
       this.stream.skip(1);
       return;
     }
-    if (this.wallLock) {
-      // Back on the wall clock after a talkspurt (a phase-aligned start sent early, a late bot made it late).
-      this.wallLock = false;
-      this.anchor = now + Math.min(this.wall.relock(now), this.o.ptimeMs) - this.slot * this.o.ptimeMs;
-    }
+    // Talkspurts move the stream off the wall clock (a phase-aligned start goes early, late bot audio late, the
+    // bot's clock paces them); silence comes back to it: the next packets go up to half a ptime early or a ptime
+    // late, never jumping the timestamp.
+    const behind = this.wall.behindMs(this.slotTime()); // the slot's time: a late timer is not the stream's doing
     const payload = this.encoder.encode(this.zeros);
     this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload, now);
+    if (behind > TIMER_SLACK_MS) this.anchor -= Math.min(behind, this.o.ptimeMs / 2);
+    else if (behind < -TIMER_SLACK_MS) this.anchor += Math.min(-behind, this.o.ptimeMs);
   }
 
   private endSpurt(): void {
     this.talking = false;
     this.markNext = true;
-    this.wallLock = true;
     if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 

@@ -1,7 +1,8 @@
 /**
- * Keeps a send stream's RTP timestamps tied to the clock across talkspurts (RFC 3550 §5.1: after silence the
- * timestamp says how much time passed). Within a talkspurt they run contiguously, paced by the bot's audio; at its
- * edges they go back to the wall clock, never backwards and never overlapping the last packet sent.
+ * Ties a send stream's RTP timestamps to the clock across talkspurts. Within a talkspurt they run contiguously,
+ * paced by the bot's audio. With silence suppression the next talkspurt starts on the wall clock (RFC 3550 §5.1:
+ * the timestamp says how much time passed), never overlapping the last packet; with silence fill the stream stays
+ * contiguous and the silence packets' timing comes back to the wall clock instead ({@link behindMs}).
  */
 import type { RtpStreamSender } from './rtp-stream-sender.js';
 
@@ -30,14 +31,11 @@ export class WallTimestamps {
   }
 
   /**
-   * Silence after a talkspurt, sent at `now`: a stream behind the wall clock jumps to it; one ahead (its talkspurt
-   * began early) keeps its timestamp. Returns how many ms ahead, for the caller to send that much later.
+   * How far the stream's next timestamp is behind the wall clock at time `t`, ms (negative: ahead). With silence
+   * fill the stream never jumps: its packets go a little early or late until this is back to zero.
    */
-  relock(now: number): number {
-    const wall = this.wallTs(now);
-    const ts = laterTs(wall, this.stream.timestamp);
-    this.stream.timestamp = ts;
-    return (((ts - wall) | 0) * 1000) / this.base.rate;
+  behindMs(t: number): number {
+    return (((this.wallTs(t) - this.stream.timestamp) | 0) * 1000) / this.base.rate;
   }
 
   private wallTs(t: number): number {

@@ -90,7 +90,7 @@ describe('late timers: a 150 ms event-loop stall while the bot streams in real t
       expect(c.bunched).toBeLessThanOrEqual(5);
       expect(s.bunched).toBeLessThanOrEqual(1); // the current slot, up to a ptime late, and the next one on time
       expect(Math.max(...c.tsLateness)).toBeGreaterThan(70); // the burst's first packets, late for their timestamps
-      expect(Math.max(...s.tsLateness)).toBeLessThan(20);
+      expect(Math.max(...s.tsLateness)).toBeLessThan(21); // the current slot, up to a ptime late (+ bot jitter)
     }
     if (process.env.PACING_REPORT) report();
   });
