@@ -4,9 +4,10 @@
  * holds that much more from then on: the bot goes on at real-time pace, so the extra never drains, and every
  * later chunk waits that long — for the rest of a continuous stream.
  *
- * Over each window of audio packets it compares what the bot pushed with what was played, and keeps the least
- * time a chunk waited for its slot (the slot's time − the chunk's arrival; {@link PhaseTrack} gets the same). If
- * the bot kept pace (within {@link PACE_TOLERANCE}) and every chunk waited a packet or more, that wait was never
+ * Over a window of audio packets (sliding on in quarters) it compares what the bot pushed with what was played,
+ * and keeps the least time a chunk waited for its slot (the slot's time − the chunk's arrival; PhaseTrack gets
+ * the same). If the bot kept pace (within {@link PACE_TOLERANCE}) and every chunk waited a packet or more, that
+ * wait was never
  * needed to ride out jitter: it is delay only, and that much audio is dropped from the head — where it is quiet
  * within the next {@link QUIET_WAIT_PACKETS} packets, else there. What the queue cannot spare at a slot (the
  * chunks arrive just after their slots) is taken back by sending the next packets a little early instead. A bot
@@ -21,11 +22,17 @@ export const QUIET_WAIT_PACKETS = 10;
 /** A span whose samples all stay below this (≈ −30 dBFS, a pause in speech) is quiet. */
 const QUIET_PEAK = 1000;
 
+/** The window slides on in this many steps. */
+const STEPS = 4;
+
 export class BacklogTrim {
-  private pushed = 0;
-  private taken = 0;
-  private floorMs = Number.POSITIVE_INFINITY;
+  /** Per quarter of the window, the newest last: samples pushed, samples taken, least wait (ms). */
+  private readonly pushed = new Float64Array(STEPS);
+  private readonly taken = new Float64Array(STEPS);
+  private readonly floorMs = new Float64Array(STEPS).fill(Number.POSITIVE_INFINITY);
   private slots = 0;
+  private steps = 0;
+  private readonly stepSlots: number;
   /** Samples to drop, found at the end of the last window, and the packets since. */
   private due = 0;
   private dueFor = 0;
@@ -37,10 +44,12 @@ export class BacklogTrim {
    * @param ptimeMs packet interval
    */
   constructor(
-    private readonly windowSlots: number,
+    windowSlots: number,
     private readonly need: number,
     private readonly ptimeMs: number,
-  ) {}
+  ) {
+    this.stepSlots = Math.max(1, Math.round(windowSlots / STEPS));
+  }
 
   /** Samples dropped so far. */
   get dropped(): number {
@@ -49,12 +58,12 @@ export class BacklogTrim {
 
   /** The bot queued `n` samples. */
   onPushed(n: number): void {
-    this.pushed += n;
+    this.pushed[STEPS - 1] += n;
   }
 
   /** How long before its slot one chunk arrived, ms. */
   sample(earlyMs: number): void {
-    if (earlyMs < this.floorMs) this.floorMs = earlyMs;
+    if (earlyMs < this.floorMs[STEPS - 1]) this.floorMs[STEPS - 1] = earlyMs;
   }
 
   /**
@@ -78,27 +87,42 @@ export class BacklogTrim {
     return (pull * this.ptimeMs) / this.need;
   }
 
-  /** After an audio packet: closes the window every `windowSlots` packets. */
+  /** After an audio packet: judges the window at the end of each quarter, then slides it on. */
   slot(): void {
-    this.taken += this.need;
-    if (++this.slots < this.windowSlots) return;
-    const keptPace = Math.abs(this.pushed - this.taken) <= PACE_TOLERANCE * this.taken;
-    if (this.due === 0 && keptPace && this.floorMs >= this.ptimeMs && this.floorMs !== Number.POSITIVE_INFINITY) {
-      this.due = Math.floor((this.floorMs * this.need) / this.ptimeMs);
-      this.dueFor = 0;
-    }
-    this.pushed = 0;
-    this.taken = 0;
-    this.floorMs = Number.POSITIVE_INFINITY;
+    this.taken[STEPS - 1] += this.need;
+    if (++this.slots < this.stepSlots) return;
     this.slots = 0;
+    if (++this.steps >= STEPS && this.due === 0) this.judge();
+    this.pushed.copyWithin(0, 1);
+    this.taken.copyWithin(0, 1);
+    this.floorMs.copyWithin(0, 1);
+    this.pushed[STEPS - 1] = 0;
+    this.taken[STEPS - 1] = 0;
+    this.floorMs[STEPS - 1] = Number.POSITIVE_INFINITY;
   }
 
   /** A new talkspurt or a clear: nothing carries over. */
   reset(): void {
-    this.pushed = 0;
-    this.taken = 0;
-    this.floorMs = Number.POSITIVE_INFINITY;
+    this.pushed.fill(0);
+    this.taken.fill(0);
+    this.floorMs.fill(Number.POSITIVE_INFINITY);
     this.slots = 0;
+    this.steps = 0;
     this.due = 0;
+  }
+
+  /** The bot kept pace over the window and every chunk waited a packet or more: that much is due. */
+  private judge(): void {
+    let pushed = 0;
+    let taken = 0;
+    let floor = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < STEPS; i++) {
+      pushed += this.pushed[i];
+      taken += this.taken[i];
+      floor = Math.min(floor, this.floorMs[i]);
+    }
+    if (Math.abs(pushed - taken) > PACE_TOLERANCE * taken || !(floor >= this.ptimeMs && floor < Infinity)) return;
+    this.due = Math.floor((floor * this.need) / this.ptimeMs);
+    this.dueFor = 0;
   }
 }
