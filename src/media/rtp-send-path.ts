@@ -33,8 +33,11 @@ export type LateTimerPolicy = 'catch-up' | 'skip';
 
 /** The behaviour chosen from the measurements in the README. */
 export const DEFAULT_LATE_TIMER_POLICY: LateTimerPolicy = 'catch-up';
-/** Catch-up bound: a slot this late or later is dropped, not sent. */
-export const CATCH_UP_MS = 100;
+/**
+ * Catch-up bound: a slot this late or later is dropped with its audio, not sent. About what a caller's jitter
+ * buffer still plays (40-60 ms is usual); later packets it would discard anyway, or grow its delay for.
+ */
+export const CATCH_UP_MS = 60;
 /**
  * Node timers fire up to about a millisecond early (libuv measures from its cached loop time) or late: a slot
  * that close is due, and a timer later than this found the loop busy.

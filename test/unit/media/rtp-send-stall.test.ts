@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LateTimerPolicy } from '../../../src/media/rtp-send-path.js';
+import { CATCH_UP_MS, type LateTimerPolicy } from '../../../src/media/rtp-send-path.js';
 import { SimLoop, TS0, percentile, realTimeBot, sendSim } from './helpers/send-sim.js';
 
 const STALL_MS = 150;
@@ -77,19 +77,21 @@ describe('late timers: a 150 ms event-loop stall while the bot streams in real t
     }
   });
 
-  it('catch-up sends up to 100 ms of the stall back to back and drops the rest; skip sends only the present', () => {
+  it('catch-up sends the stall\'s slots up to CATCH_UP_MS late back to back and drops older ones; skip sends only the present', () => {
     for (const phase of PHASES) {
       const c = stall('catch-up', phase);
       const s = stall('skip', phase);
-      // The stall's 7-8 slots: catch-up keeps the last five (≤ 100 ms late), skip only the current one.
-      expect(c.droppedMs).toBeGreaterThanOrEqual(40);
-      expect(c.droppedMs).toBeLessThanOrEqual(60);
-      expect(s.droppedMs).toBeGreaterThanOrEqual(120);
-      expect(s.droppedMs).toBeLessThanOrEqual(140);
-      expect(c.bunched).toBeGreaterThanOrEqual(4); // the burst, and the next slot
-      expect(c.bunched).toBeLessThanOrEqual(5);
+      // The stall's 7-8 slots: catch-up keeps those less than CATCH_UP_MS late, skip only the current one.
+      expect(c.droppedMs).toBeGreaterThanOrEqual(STALL_MS - CATCH_UP_MS - 20);
+      expect(c.droppedMs).toBeLessThanOrEqual(STALL_MS - CATCH_UP_MS + 20);
+      expect(s.droppedMs).toBeGreaterThanOrEqual(STALL_MS - 40);
+      expect(s.droppedMs).toBeLessThanOrEqual(STALL_MS - 10);
+      const burst = CATCH_UP_MS / 20 - 1; // gaps inside the back-to-back packets
+      expect(c.bunched).toBeGreaterThanOrEqual(burst - 1);
+      expect(c.bunched).toBeLessThanOrEqual(burst + 1); // and the next slot
       expect(s.bunched).toBeLessThanOrEqual(1); // the current slot, up to a ptime late, and the next one on time
-      expect(Math.max(...c.tsLateness)).toBeGreaterThan(70); // the burst's first packets, late for their timestamps
+      expect(Math.max(...c.tsLateness)).toBeGreaterThan(CATCH_UP_MS - 30); // the burst, late for its timestamps
+      expect(Math.max(...c.tsLateness)).toBeLessThan(CATCH_UP_MS + 1);
       expect(Math.max(...s.tsLateness)).toBeLessThan(21); // the current slot, up to a ptime late (+ bot jitter)
     }
     if (process.env.PACING_REPORT) report();
