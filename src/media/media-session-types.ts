@@ -62,7 +62,9 @@ export interface MediaSessionOptions {
    * RTP packet carrying its first sample sent (for a latency histogram). Chunks dropped unsent are not reported.
    */
   onSendLatency?: (ms: number) => void;
-  /** @internal How the send loop treats a late timer; only for measuring the alternative (README, "Send-side latency"). */
+  /**
+   * @internal How the send loop treats a late timer; only to measure the alternative (README, "Send-side latency").
+   */
   lateTimer?: 'catch-up' | 'skip';
 }
 
