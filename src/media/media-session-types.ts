@@ -60,6 +60,15 @@ export interface MediaSessionOptions {
   srtp?: { suite: SrtpSuite; localKeySalt: Buffer; remoteKeySalt: Buffer };
   /** Packets that reached the socket before the session listened (see RtpHold): replayed once it has started. */
   held?: { replay(): void };
+  /**
+   * Called for each chunk of bot audio with its added latency in ms: from {@link MediaSession.playAudio} to the
+   * RTP packet carrying its first sample sent (for a latency histogram). Chunks dropped unsent are not reported.
+   */
+  onSendLatency?: (ms: number) => void;
+  /**
+   * @internal How the send loop treats a late timer; only to measure the alternative (README, "Send-side latency").
+   */
+  lateTimer?: 'catch-up' | 'skip';
 }
 
 /**

@@ -153,6 +153,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       stream: this.stream,
       onMark: (name) => this.emit('mark', name),
       onTick: this.onTick,
+      ...(opts.onSendLatency ? { onLatency: opts.onSendLatency } : {}),
+      ...(opts.lateTimer ? { lateTimer: opts.lateTimer } : {}),
     });
   }
 
@@ -161,9 +163,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     return { ...this.stream.remote };
   }
 
-  /** Milliseconds of bot audio queued and not yet sent. */
+  /** Milliseconds of bot audio queued and not yet sent (the playout queue's depth). */
   get bufferedMs(): number {
     return this.tx.bufferedMs;
+  }
+
+  /** Bot audio the send loop dropped, ms: slots a stalled event loop missed, a real-time bot's backlog. */
+  get sendDroppedMs(): { late: number; backlog: number } {
+    return this.tx.droppedMs;
   }
 
   /** Begins receiving and the paced send loop. Idempotent. */

@@ -2,14 +2,16 @@
  * FIFO of the bot's outbound PCM (Int16, one sample rate) with named marks placed between samples. The send loop
  * takes fixed-size frames from it; marks fire as soon as every sample queued before them has been taken.
  *
- * Positions are absolute sample counts since construction, so marks and clears need no re-indexing.
+ * Positions are absolute sample counts since construction, so marks and clears need no re-indexing. Each chunk
+ * keeps the time it arrived, so the send loop can tell how long a chunk's first sample waited (its added latency).
  */
 
 export interface PlayoutClearResult {
   /**
    * Milliseconds of audio taken (played) from the queue since the previous `clear()` (or since construction),
    * not counting the zero padding of a final partial frame. With barge-in this says how much of everything the
-   * bot sent since the last interruption was actually heard.
+   * bot sent since the last interruption was actually heard. Spans the send loop dropped to stay on time
+   * ({@link PlayoutQueue.skip}) count too: it is the playback position.
    */
   playedMs: number;
   /**
@@ -33,6 +35,8 @@ interface PendingMark {
 
 export class PlayoutQueue {
   private chunks: Int16Array[] = [];
+  /** Arrival time of each chunk, parallel to `chunks`. */
+  private arrivals: number[] = [];
   /** Read offset into chunks[0]. */
   private head = 0;
   private pushed = 0;
@@ -44,6 +48,11 @@ export class PlayoutQueue {
   private lastMarkSinceClear: string | undefined;
   private readonly maxSamples: number;
   private dropped = 0;
+  /**
+   * Arrival times of the chunks whose first sample the last {@link take} returned, oldest first. Reused: read it
+   * before the next take (no array is allocated per packet).
+   */
+  readonly startedArrivals: number[] = [];
 
   /**
    * @param maxBufferedMs most audio held at once (default 120 s): a bot that streams faster than real time for
@@ -74,15 +83,17 @@ export class PlayoutQueue {
 
   /**
    * Appends audio; returns how many samples were queued (fewer when the queue is full). The array is kept by
-   * reference: do not modify it afterwards.
+   * reference: do not modify it afterwards. `arrivedAt` (a clock time) is reported back through
+   * {@link startedArrivals} when the chunk's first sample is taken.
    */
-  push(pcm: Int16Array): number {
+  push(pcm: Int16Array, arrivedAt = Number.NaN): number {
     const room = this.maxSamples - this.bufferedSamples;
     const accepted = Math.max(0, Math.min(room, pcm.length));
     this.dropped += pcm.length - accepted;
     if (accepted === 0) return 0;
     if (this.bufferedSamples === 0) this.segmentStart = this.taken;
     this.chunks.push(accepted === pcm.length ? pcm : pcm.subarray(0, accepted));
+    this.arrivals.push(arrivedAt);
     this.pushed += accepted;
     return accepted;
   }
@@ -107,24 +118,62 @@ export class PlayoutQueue {
    * Marks whose position has been passed fire before this returns.
    */
   take(n: number, out?: Int16Array): Int16Array | null {
+    this.startedArrivals.length = 0;
     if (this.bufferedSamples === 0) return null;
     const dst = out ? out.subarray(0, n) : new Int16Array(n);
+    const filled = this.consume(n, dst);
+    if (filled < n) dst.fill(0, filled);
+    return dst;
+  }
+
+  /**
+   * Drops up to `n` samples from the head as if they had been played (the playback position moves past them,
+   * marks there fire, `playedMs` counts them): the send loop uses it to stay on the wall clock. Returns how many.
+   */
+  skip(n: number): number {
+    this.startedArrivals.length = 0;
+    const skipped = this.consume(n, undefined);
+    this.startedArrivals.length = 0; // skipped chunks never reach the caller: no latency to report
+    return skipped;
+  }
+
+  /** Largest |sample| among the next `n` queued samples (0 when empty): is that span quiet enough to drop? */
+  peakAbs(n: number): number {
+    let peak = 0;
+    let left = n;
+    let offset = this.head;
+    for (let c = 0; c < this.chunks.length && left > 0; c++) {
+      const chunk = this.chunks[c];
+      const end = Math.min(chunk.length, offset + left);
+      for (let i = offset; i < end; i++) {
+        const v = chunk[i] < 0 ? -chunk[i] : chunk[i];
+        if (v > peak) peak = v;
+      }
+      left -= end - offset;
+      offset = 0;
+    }
+    return peak;
+  }
+
+  /** Moves up to `n` samples from the head into `dst` (or nowhere), firing the marks passed; returns how many. */
+  private consume(n: number, dst: Int16Array | undefined): number {
     let filled = 0;
     while (filled < n && this.chunks.length > 0) {
       const chunk = this.chunks[0];
+      if (this.head === 0) this.startedArrivals.push(this.arrivals[0]);
       const count = Math.min(n - filled, chunk.length - this.head);
-      dst.set(chunk.subarray(this.head, this.head + count), filled);
+      if (dst) dst.set(chunk.subarray(this.head, this.head + count), filled);
       filled += count;
       this.head += count;
       if (this.head === chunk.length) {
         this.chunks.shift();
+        this.arrivals.shift();
         this.head = 0;
       }
     }
-    if (filled < n) dst.fill(0, filled);
     this.taken += filled;
     while (this.marks.length > 0 && this.marks[0].at <= this.taken) this.reach(this.marks.shift()!.name);
-    return dst;
+    return filled;
   }
 
   /** Drops everything queued and every pending mark; see {@link PlayoutClearResult} for what it reports. */
@@ -138,6 +187,7 @@ export class PlayoutQueue {
     };
     if (this.lastMarkSinceClear !== undefined) result.lastMark = this.lastMarkSinceClear;
     this.chunks = [];
+    this.arrivals = [];
     this.head = 0;
     this.marks = [];
     this.pushed = this.taken;

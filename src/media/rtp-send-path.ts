@@ -1,20 +1,52 @@
 /**
- * The send half of a media session: bot audio → PlayoutQueue → every ptimeMs (a drift-free tick: slot k is due
- * at start + k·ptime) take one packet → resample to the codec rate → encode → {@link RtpStreamSender}, with
- * RFC 4733 DTMF keys taking the place of audio in their slots. The tick also drives the session's other timed
- * work through `onTick`, so a call has one timer.
+ * The send half of a media session: bot audio → PlayoutQueue → one packet per ptimeMs slot → resample to the codec
+ * rate → encode → {@link RtpStreamSender}, with RFC 4733 DTMF keys taking the place of audio in their slots. The
+ * slot timer also drives the session's other timed work through `onTick`, so a call has one timer.
+ *
+ * Timing (README, "Send-side latency"): slots sit on a drift-free grid (slot k due at anchor + k·ptime), which
+ * - moves to bot audio that arrives after the queue ran dry: its first packet leaves at once (at least ptime/2
+ *   after the previous packet), the next ones every ptime from there (phase alignment);
+ * - moves later to a late chunk: while the bot talks, a slot whose audio has not fully arrived waits up to a
+ *   ptime and sends it as it comes (else the talkspurt has ended), and back earlier ({@link PhaseTrack});
+ * - keeps its place through a late timer: I/O gets one turn (the bot's audio of the stall), then slots later than
+ *   the {@link LateTimerPolicy} bound are dropped with their audio.
+ * {@link BacklogTrim} drops the backlog a burst leaves a bot that streams in real time.
  */
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { AudioCodec, AudioEncoder } from './codecs/types.js';
+import type { AudioCodec } from './codecs/types.js';
 import { L16Splitter } from './pcm.js';
 import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
-import { Resampler } from './resample/resampler.js';
+import { PacketEncoder } from './packet-encoder.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
+import { PhaseTrack } from './phase-track.js';
+import { BacklogTrim } from './backlog-trim.js';
+import { WallTimestamps } from './wall-timestamps.js';
 import type { RtpStreamSender } from './rtp-stream-sender.js';
 
-/** Late ticks sent back to back at most; a longer stall skips time slots instead of bursting. */
-const MAX_CATCH_UP_PACKETS = 5;
+/**
+ * What happens to the slots a late timer missed: 'catch-up' sends those at most {@link CATCH_UP_MS} late back to
+ * back and drops older ones with their audio; 'skip' sends only the current slot and drops the audio of all the
+ * others, so playback stays on the wall clock. Either way a stall never turns into lasting delay.
+ */
+export type LateTimerPolicy = 'catch-up' | 'skip';
+
+/** The behaviour chosen from the measurements in the README. */
+export const DEFAULT_LATE_TIMER_POLICY: LateTimerPolicy = 'catch-up';
+/**
+ * Catch-up bound: a slot this late or later is dropped with its audio, not sent. About what a caller's jitter
+ * buffer still plays (40-60 ms is usual); later packets it would discard anyway, or grow its delay for.
+ */
+export const CATCH_UP_MS = 60;
+/**
+ * Node timers fire up to about a millisecond early (libuv measures from its cached loop time) or late: a slot
+ * that close is due, and a timer later than this found the loop busy.
+ */
+const TIMER_SLACK_MS = 1;
+/** How often the grid may move towards chunks that come before their slots. */
+const PHASE_WINDOW_MS = 200;
+/** How long a bot keeping pace must leave each chunk waiting a packet or more before that wait is dropped. */
+const BACKLOG_WINDOW_MS = 1000;
 
 export interface RtpSendPathOptions {
   clock: Clock;
@@ -30,8 +62,12 @@ export interface RtpSendPathOptions {
   stream: RtpStreamSender;
   /** A playout mark was reached. */
   onMark: (name: string) => void;
-  /** After each tick's packets, unless closed meanwhile. */
+  /** After each timer run's packets, unless closed meanwhile. */
   onTick: (now: number) => void;
+  /** Added latency of each bot chunk, ms: its arrival → the packet carrying its first sample sent. */
+  onLatency?: (ms: number) => void;
+  /** Default {@link DEFAULT_LATE_TIMER_POLICY}; the other one is kept for measuring. */
+  lateTimer?: LateTimerPolicy;
 }
 
 export class RtpSendPath {
@@ -40,36 +76,55 @@ export class RtpSendPath {
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   private readonly splitter = new L16Splitter();
-  private encoder: AudioEncoder;
-  private txResampler: Resampler;
+  private readonly encoder: PacketEncoder;
   private dtmfTx: TelephoneEventSender | undefined;
-  private readonly appSamplesPerPacket: number;
-  private codecSamplesPerPacket: number;
+  private readonly need: number;
   private readonly takeBuf: Int16Array;
   private readonly zeros: Int16Array;
-  private codecBuf: Int16Array;
+  private readonly maxLateMs: number;
+  private readonly phase: PhaseTrack;
+  private readonly backlog: BacklogTrim;
+  /** Slot k of the grid is due at anchor + k·ptime; `slot` is the next one. */
+  private anchor = 0;
+  private slot = 0;
+  /** The due slot waits for the bot's audio until then. */
+  private holdUntil: number | undefined;
+  /** A late timer gave I/O one turn before deciding what the stall cost. */
+  private deferred = false;
+  /** A talkspurt of bot audio is on (its last slot carried audio, or waits for it). */
+  private talking = false;
+  /** The next audio packet starts a talkspurt (RFC 3551 marker bit). */
+  private markNext = true;
   private firstPacket = true;
-  private prevWasAudio = false;
-  private startAt = 0;
-  private tickIndex = 0;
+  /** Bot audio arrived while the queue was dry: the grid moves to it. */
+  private dryArrival = false;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  /** A talkspurt's first packet leaves no earlier than this (half a ptime after the packet before it). */
+  private notBefore = Number.NEGATIVE_INFINITY;
+  private readonly wall: WallTimestamps;
   private timer: TimerHandle | undefined;
+  private timerAt = 0;
+  private running = false;
+  private started = false;
   private closed = false;
+  private lateDropped = 0;
   /** False while our negotiated direction forbids sending (hold). */
   sendEnabled = true;
 
   constructor(o: RtpSendPathOptions) {
     this.o = o;
     this.stream = o.stream;
+    this.wall = new WallTimestamps(o.stream);
     if (o.telephoneEvent) this.dtmfTx = new TelephoneEventSender({ clockRate: o.telephoneEvent.clockRate, ptimeMs: o.ptimeMs });
     this.queue = new PlayoutQueue(o.appSampleRate);
     this.queue.onMark(o.onMark);
-    this.encoder = o.codec.createEncoder(o.remoteFmtp);
-    this.txResampler = new Resampler(o.appSampleRate, o.codec.sampleRate);
-    this.appSamplesPerPacket = (o.appSampleRate * o.ptimeMs) / 1000;
-    this.codecSamplesPerPacket = (o.codec.sampleRate * o.ptimeMs) / 1000;
-    this.takeBuf = new Int16Array(this.appSamplesPerPacket);
-    this.zeros = new Int16Array(this.appSamplesPerPacket);
-    this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
+    this.encoder = new PacketEncoder(o.appSampleRate, o.ptimeMs, o.codec, o.remoteFmtp);
+    this.need = (o.appSampleRate * o.ptimeMs) / 1000;
+    this.takeBuf = new Int16Array(this.need);
+    this.zeros = new Int16Array(this.need);
+    this.maxLateMs = (o.lateTimer ?? DEFAULT_LATE_TIMER_POLICY) === 'skip' ? o.ptimeMs : CATCH_UP_MS;
+    this.phase = new PhaseTrack(Math.max(1, Math.round(PHASE_WINDOW_MS / o.ptimeMs)), o.ptimeMs);
+    this.backlog = new BacklogTrim(Math.max(1, Math.round(BACKLOG_WINDOW_MS / o.ptimeMs)), this.need, o.ptimeMs);
   }
 
   /** Milliseconds of bot audio queued and not yet sent. */
@@ -77,18 +132,27 @@ export class RtpSendPath {
     return this.queue.bufferedMs;
   }
 
+  /** Bot audio dropped so far, ms: the slots a stalled loop missed (`late`), a real-time bot's backlog. */
+  get droppedMs(): { late: number; backlog: number } {
+    const rate = this.o.appSampleRate;
+    return { late: (this.lateDropped * 1000) / rate, backlog: (this.backlog.dropped * 1000) / rate };
+  }
+
   /** True when telephone-event was negotiated. */
   get canSendDtmf(): boolean {
     return this.dtmfTx !== undefined;
   }
 
-  /** Runs the first tick now; later ones follow on the clock. */
+  /** Runs the first slot now; later ones follow on the clock. */
   start(now: number): void {
-    this.startAt = now;
+    this.started = true;
+    this.anchor = now;
+    this.timerAt = now;
+    this.wall.anchor(now, this.o.codec.clockRate);
     this.tick();
   }
 
-  /** Cancels the tick; nothing more is sent. */
+  /** Cancels the timer; nothing more is sent. */
   close(): void {
     this.closed = true;
     this.timer?.cancel();
@@ -99,12 +163,18 @@ export class RtpSendPath {
   playAudio(pcm: Buffer): void {
     const samples = this.splitter.push(pcm);
     if (samples.length === 0) return;
-    const accepted = this.queue.push(samples);
+    const now = this.o.clock.now();
+    const wasDry = this.queue.bufferedSamples === 0;
+    const accepted = this.queue.push(samples, now);
     // Logged once per overflow episode: a bot far ahead of real time keeps overflowing with every message.
     if (accepted < samples.length && !this.overflowing) {
       this.o.logger.warn({ bufferedMs: Math.round(this.queue.bufferedMs) }, 'bot audio queue full; dropping audio');
     }
     this.overflowing = accepted < samples.length;
+    if (accepted === 0) return;
+    this.backlog.onPushed(accepted);
+    if (wasDry && !this.talking && this.holdUntil === undefined) this.dryArrival = true;
+    if (!this.running) this.serve(now, true);
   }
 
   mark(name: string): void {
@@ -120,21 +190,23 @@ export class RtpSendPath {
     this.o.codec = codec;
     this.o.payloadType = payloadType;
     this.o.remoteFmtp = remoteFmtp;
-    this.encoder = codec.createEncoder(remoteFmtp);
-    this.txResampler = new Resampler(this.o.appSampleRate, codec.sampleRate);
-    this.codecSamplesPerPacket = (codec.sampleRate * this.o.ptimeMs) / 1000;
-    this.codecBuf = new Int16Array(this.codecSamplesPerPacket);
+    this.encoder.switchCodec(codec, remoteFmtp);
     if (!telephoneEvent) this.dtmfTx = undefined;
     else if (!this.dtmfTx || telephoneEvent.clockRate !== this.o.telephoneEvent?.clockRate) {
       this.dtmfTx = new TelephoneEventSender({ clockRate: telephoneEvent.clockRate, ptimeMs: this.o.ptimeMs });
     }
     this.o.telephoneEvent = telephoneEvent;
+    this.wall.anchor(this.slotTime(), codec.clockRate);
     // RFC 3550 §5.1: the marker flags the discontinuity for the far end's playout.
     this.firstPacket = true;
   }
 
+  /** Drops the queued audio and pending marks at once; the talkspurt ends. */
   clear(): PlayoutClearResult {
     this.splitter.reset();
+    this.phase.reset();
+    this.backlog.reset();
+    if (this.talking) this.endSpurt();
     return this.queue.clear();
   }
 
@@ -143,74 +215,187 @@ export class RtpSendPath {
     this.dtmfTx!.enqueue(digits, durationMs);
   }
 
-  /** Sends every packet due by now (tick k is due at startAt + k·ptime), then sleeps until the next one. */
+  private slotTime(): number {
+    return this.anchor + this.slot * this.o.ptimeMs;
+  }
+
+  /** The timer: plays every slot due by now, then sleeps until the next slot (or the end of a hold). */
   private readonly tick = (): void => {
     this.timer = undefined;
     if (this.closed) return;
     const now = this.o.clock.now();
-    let due = Math.floor((now - this.startAt) / this.o.ptimeMs) + 1 - this.tickIndex;
-    if (due > MAX_CATCH_UP_PACKETS) {
-      const skipped = due - MAX_CATCH_UP_PACKETS;
-      this.o.logger.warn({ skippedPackets: skipped }, 'RTP send loop stalled; skipping slots');
-      this.tickIndex += skipped;
-      this.stream.skip(skipped);
-      this.prevWasAudio = false; // the next audio starts a new talkspurt
-      due = MAX_CATCH_UP_PACKETS;
+    const late = now - this.timerAt;
+    // Late, the loop was busy: the bot's audio of that time may still sit in the socket (timers run before I/O).
+    // Let it in first, so a hold does not take our delay for the bot's nor a stall's slots go without their audio.
+    const short = this.queue.bufferedSamples < this.need && this.holdUntil === undefined; // a hold has waited
+    if (!this.deferred && this.talking && (late >= this.o.ptimeMs || (late > TIMER_SLACK_MS && short))) {
+      this.deferred = true;
+      this.holdUntil = undefined;
+      this.timerAt = now;
+      this.timer = this.o.clock.setTimeout(this.tick, 0);
+      return;
     }
-    for (let i = 0; i < due && !this.closed; i++) {
-      this.sendOne();
-      this.tickIndex++;
-    }
+    this.deferred = false;
+    this.running = true;
+    this.runDue(now, TIMER_SLACK_MS);
+    if (!this.closed) this.o.onTick(now);
+    this.running = false;
     if (this.closed) return;
-    this.o.onTick(now);
-    if (this.closed) return;
-    this.timer = this.o.clock.setTimeout(this.tick, this.startAt + this.tickIndex * this.o.ptimeMs - now);
+    this.serve(now, false);
+    if (!this.closed) this.arm(now);
   };
 
-  private sendOne(): void {
-    if (!this.sendEnabled) {
-      // On hold: time passes for the stream, nothing goes on the wire.
-      this.queue.take(this.appSamplesPerPacket, this.takeBuf);
-      this.stream.skip(1);
-      this.prevWasAudio = false;
+  private arm(now: number): void {
+    const at = Math.max(this.holdUntil ?? this.slotTime(), this.notBefore);
+    // A hold's timer is usually still pending for about the new slot's time: keep it rather than make another.
+    if (this.timer && at >= this.timerAt && at - this.timerAt <= TIMER_SLACK_MS) return;
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.o.clock.setTimeout(this.tick, at - now);
+  }
+
+  /** Audio arrived between slots: the held slot's audio, or the first after the queue ran dry. */
+  private serve(now: number, rearm: boolean): void {
+    if (!this.started || this.closed || this.deferred || !this.sendEnabled) return;
+    let slack = 0;
+    if (this.holdUntil !== undefined) {
+      if (this.queue.bufferedSamples < this.need) return;
+      slack = Math.max(0, this.slotTime() - now); // a hold begun by a timer that fired a little early
+    } else if (this.dryArrival) {
+      this.dryArrival = false;
+      if (this.talking || this.dtmfTx?.busy) return;
+      // Phase alignment. The first packet leaves half a ptime after the one before at the earliest (for the far
+      // end's jitter buffer); the grid keeps the audio's phase all the same.
+      this.rephase(now);
+      this.notBefore = this.lastSentAt + this.o.ptimeMs / 2;
+    } else {
       return;
+    }
+    this.running = true;
+    this.runDue(now, slack);
+    this.running = false;
+    if (rearm && !this.closed) this.arm(now);
+  }
+
+  private rephase(at: number): void {
+    this.anchor = at;
+    this.slot = 0;
+  }
+
+  /** Plays each slot due by `now + slack`, dropping those later than the policy allows; stops at a held slot. */
+  private runDue(now: number, slack: number): void {
+    if (now + slack < this.notBefore) return;
+    while (!this.closed && this.slotTime() <= now + slack) {
+      const late = now - this.slotTime();
+      if (this.holdUntil === undefined && late >= this.maxLateMs) this.dropSlot();
+      else if (!this.playSlot(now, late, slack)) return;
+      this.slot++;
+    }
+  }
+
+  /** A slot the stalled loop missed: its packet is never sent, its audio (or a DTMF packet) is dropped. */
+  private dropSlot(): void {
+    const dtmf = this.sendEnabled ? this.dtmfTx?.next(this.stream.timestamp) : undefined;
+    if (!dtmf && this.queue.bufferedSamples > 0) {
+      this.lateDropped += this.queue.skip(this.need);
+      this.markNext = true; // the timestamp jumps: receivers resynchronise on the marker
+    } else if (!dtmf && this.talking) {
+      this.endSpurt(); // the bot had no audio for this time either
+    }
+    this.stream.skip(1);
+  }
+
+  /** Fills the due slot; false when it waits for the bot's audio instead (the slot stays due). */
+  private playSlot(now: number, late: number, slack: number): boolean {
+    const queued = this.queue.bufferedSamples;
+    if (this.holdUntil === undefined) {
+      const waitable = this.sendEnabled && !this.dtmfTx?.busy && late < this.o.ptimeMs;
+      if (waitable && queued < this.need && (this.talking || queued > 0)) {
+        this.holdUntil = Math.max(this.slotTime() + this.o.ptimeMs, now);
+        return false;
+      }
+    } else {
+      if (now + slack < this.holdUntil && queued < this.need) return false;
+      this.holdUntil = undefined;
+      this.rephase(now); // the held slot goes now; the grid follows it
+    }
+    if (!this.sendEnabled) {
+      // On hold: time passes for the stream, the audio due meanwhile is dropped, nothing goes on the wire.
+      this.queue.skip(this.need);
+      this.stream.skip(1);
+      if (this.talking) this.endSpurt();
+      return true;
     }
     const dtmf = this.dtmfTx?.next(this.stream.timestamp);
     if (dtmf) {
       // The key replaces audio in this slot; bot audio stays queued until the key is done.
-      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload);
-      this.prevWasAudio = false;
+      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload, now);
+      this.talking = false;
+      this.markNext = true;
+    } else if (queued > 0) {
+      this.sendAudio(now);
+      if (queued < this.need) this.endSpurt(); // a padded tail: nothing followed within the hold
+    } else {
+      this.sendIdle(now);
+    }
+    return true;
+  }
+
+  private sendAudio(now: number): void {
+    if (!this.talking) {
+      this.phase.reset();
+      this.backlog.reset();
+      // After silence suppression the timestamp says how much time passed (RFC 3550 §5.1).
+      if (this.o.idleFill === 'none') this.wall.startSpurt(this.slotTime());
+    } else {
+      this.anchor -= this.backlog.trim(this.queue);
+    }
+    const pcm = this.queue.take(this.need, this.takeBuf)!;
+    const started = this.queue.startedArrivals;
+    const slotAt = this.slotTime();
+    for (let i = 0; i < started.length; i++) {
+      const arrived = started[i];
+      if (Number.isNaN(arrived)) continue;
+      // The trackers judge the grid (how long before its slot a chunk came), not how late a timer fired.
+      this.phase.sample(slotAt - arrived);
+      this.backlog.sample(slotAt - arrived);
+      this.o.onLatency?.(now - arrived);
+    }
+    const payload = this.encoder.encode(pcm);
+    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload, now);
+    this.talking = true;
+    this.markNext = false;
+    this.anchor -= this.phase.slot(); // chunks come before their slots: towards them
+    this.backlog.slot();
+  }
+
+  private sendIdle(now: number): void {
+    if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
+    if (this.o.idleFill === 'none') {
+      this.stream.skip(1);
       return;
     }
-    let pcm = this.queue.take(this.appSamplesPerPacket, this.takeBuf);
-    const isAudio = pcm !== null;
-    if (!pcm) {
-      if (this.o.idleFill === 'none') {
-        if (this.prevWasAudio) this.txResampler.reset(); // a new talkspurt starts clean
-        this.stream.skip(1);
-        this.prevWasAudio = false;
-        return;
-      }
-      pcm = this.zeros;
-    }
-    const payload = this.encoder.encode(this.toCodecFrame(pcm));
-    const marker = this.firstPacket || (isAudio && !this.prevWasAudio);
-    this.prevWasAudio = isAudio;
-    this.sendPacket(this.o.payloadType, marker, this.stream.timestamp, payload);
+    // Talkspurts move the stream off the wall clock (a phase-aligned start goes early, late bot audio late, the
+    // bot's clock paces them); silence comes back to it: the next packets go up to half a ptime early or a ptime
+    // late, never jumping the timestamp.
+    const behind = this.wall.behindMs(this.slotTime()); // the slot's time: a late timer is not the stream's doing
+    const payload = this.encoder.encode(this.zeros);
+    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload, now);
+    if (behind > TIMER_SLACK_MS) this.anchor -= Math.min(behind, this.o.ptimeMs / 2);
+    else if (behind < -TIMER_SLACK_MS) this.anchor += Math.min(-behind, this.o.ptimeMs);
   }
 
-  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer): void {
+  private endSpurt(): void {
+    this.talking = false;
+    this.markNext = true;
+    if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
+  }
+
+  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
     this.firstPacket = false;
-    this.stream.send(payloadType, marker, timestamp, payload, this.startAt + this.tickIndex * this.o.ptimeMs);
-  }
-
-  /** Resamples one packet of app audio to exactly one packet at the codec rate. */
-  private toCodecFrame(pcm: Int16Array): Int16Array {
-    const resampled = this.txResampler.process(pcm);
-    if (resampled.length === this.codecSamplesPerPacket) return resampled;
-    // Only for ratios where a packet is not a whole number of output samples (none at 8/16/24/48 kHz).
-    this.codecBuf.fill(0);
-    this.codecBuf.set(resampled.subarray(0, this.codecSamplesPerPacket));
-    return this.codecBuf;
+    this.lastSentAt = now;
+    this.notBefore = Number.NEGATIVE_INFINITY;
+    this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
+    this.wall.sent();
   }
 }

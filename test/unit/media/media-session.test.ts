@@ -167,9 +167,12 @@ describe('MediaSession send path', () => {
     session.start(); // idle: silence packet with the first-packet marker
     clock.advance(20);
     session.playAudio(int16ToL16(generateTone(440, 8000, 40)));
+    // (times from start) The audio arrived at +20, just after a silence packet: it leaves at +30, half a ptime
+    // later, then +50; the +70 slot finds the queue dry and waits a ptime for more audio; silence again at +90.
     clock.advance(20);
     clock.advance(20);
-    clock.advance(20); // idle again
+    clock.advance(20);
+    clock.advance(20);
     await far.received(5);
     expect(far.packets.map((p) => p.header.marker)).toEqual([true, false, true, false, false]);
     expect([...far.packets[0].payload].every((b) => b === 0xff)).toBe(true); // μ-law silence
@@ -213,13 +216,13 @@ describe('MediaSession send path', () => {
     expect(clock.dueAt).toBe(80); // back on the grid, not 75 + 20
     clock.fireAt(80);
     expect(session.stats.packetsSent).toBe(5);
-    clock.fireAt(500); // a 420 ms stall: 21 slots due, only 5 sent, the rest skipped
-    expect(session.stats.packetsSent).toBe(10);
+    clock.fireAt(500); // a 420 ms stall: 21 slots due, the 3 less than 60 ms late sent, the rest skipped
+    expect(session.stats.packetsSent).toBe(8);
     expect(clock.dueAt).toBe(520);
-    await far.received(10);
+    await far.received(8);
     const ts = far.packets.map((p) => p.header.timestamp - far.packets[0].header.timestamp);
-    // Timestamps follow the slots actually used: 0..80 ms, then the last five slots before 500 ms.
-    expect(ts).toEqual([0, 160, 320, 480, 640, 420 * 8, 440 * 8, 460 * 8, 480 * 8, 500 * 8]);
+    // Timestamps follow the slots actually used: 0..80 ms, then the last three slots before 500 ms.
+    expect(ts).toEqual([0, 160, 320, 480, 640, 460 * 8, 480 * 8, 500 * 8]);
   });
 
   it('clear() reports how much was played; marks fire when playback passes them', async () => {
@@ -438,7 +441,8 @@ describe('MediaSession DTMF', () => {
     session.playAudio(int16ToL16(new Int16Array(160).fill(2000)));
     session.sendDtmf('7', 40);
     session.start();
-    for (let i = 0; i < 6; i++) clock.advance(20);
+    // Slots 0-3 the key, 4 the audio; slot 5 waits a ptime for more audio, so the 7th packet leaves at slot 6.
+    for (let i = 0; i < 7; i++) clock.advance(20);
     await far.received(7);
     const pk = far.packets.slice(0, 7);
     expect(pk.map((p) => p.header.payloadType)).toEqual([101, 101, 101, 101, 0, 0, 0]);

@@ -114,6 +114,47 @@ describe('PlayoutQueue', () => {
   });
 });
 
+describe('PlayoutQueue arrival stamps, skip and peak', () => {
+  it("reports the arrival of each chunk whose first sample a take returned, once", () => {
+    const q = new PlayoutQueue(8000);
+    q.push(ramp(1, 100), 10);
+    q.push(ramp(1, 100), 20);
+    q.push(ramp(1, 30), 30);
+    q.push(ramp(1, 30)); // no stamp given
+    q.take(160);
+    expect([...q.startedArrivals]).toEqual([10, 20]);
+    q.take(160);
+    expect(q.startedArrivals.map(String)).toEqual(['30', 'NaN']); // chunk 2's first sample was in the first take
+    expect(q.take(160)).toBeNull();
+    expect(q.startedArrivals).toEqual([]);
+  });
+
+  it('skip() drops from the head as played: marks fire, playedMs counts it, no stamps reported', () => {
+    const q = new PlayoutQueue(8000);
+    const seen = collect(q);
+    q.push(ramp(1, 80), 1);
+    q.mark('m');
+    q.push(ramp(100, 80), 2);
+    expect(q.skip(100)).toBe(100);
+    expect(seen).toEqual(['m']);
+    expect(q.startedArrivals).toEqual([]);
+    expect([...q.take(4)!]).toEqual([120, 121, 122, 123]);
+    expect(q.skip(1000)).toBe(56);
+    expect(q.clear()).toMatchObject({ playedMs: 20, discardedMs: 0 });
+  });
+
+  it('peakAbs() looks at the next n samples across chunks without taking them', () => {
+    const q = new PlayoutQueue(8000);
+    q.push(Int16Array.from([1, -7, 3]));
+    q.push(Int16Array.from([2, 9, -30]));
+    q.take(1);
+    expect(q.peakAbs(3)).toBe(7);
+    expect(q.peakAbs(4)).toBe(9);
+    expect(q.peakAbs(100)).toBe(30);
+    expect(q.bufferedSamples).toBe(5);
+  });
+});
+
 describe('PlayoutQueue capacity', () => {
   it('keeps at most maxBufferedMs and drops (and counts) the rest, then accepts again as it drains', () => {
     const q = new PlayoutQueue(8000, 100); // 800 samples
