@@ -223,6 +223,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       ports: new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: bindHost, rtcp: true }),
       clock,
       connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
+      onSendLatencySample: (ms) => media.botToCaller([ms]),
     });
     return engine;
   }
@@ -234,6 +235,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onFramesDropped: (n) => metrics.botFrameDropped(n),
     onEventLoopDelay: (worker, ms) => media.eventLoopP99(worker, ms),
     onSamples: (samples) => media.samples(samples),
+    onSendLatency: (samples) => media.botToCaller(samples),
   });
   return engine;
 }

@@ -11,12 +11,14 @@ import { BotControlView } from './bot-control-view.js';
 import { InProcessCallMedia } from './call-media.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
-export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held'>;
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency'>;
 
 interface GroupDeps {
   ports: RtpPortPool;
   clock: Clock;
   connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
+  /** Bot audio chunk arrival -> first RTP packet carrying it sent, ms (every chunk; the engine samples). */
+  onSendLatency?(ms: number): void;
 }
 
 export class InProcessCallGroup {
@@ -91,7 +93,8 @@ export class InProcessCallGroup {
 
   /** A leg's session, once opened. */
   openSession(leg: InProcessMediaLeg, options: LegMediaOptions, rtp: RtpSocket, held: RtpHold | undefined): InProcessCallMedia {
-    const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}) });
+    const onSendLatency = this.deps.onSendLatency;
+    const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}), ...(onSendLatency ? { onSendLatency } : {}) });
     this.router.addLeg(leg.id, session);
     const media = new InProcessCallMedia(leg.id, session, () => {
       this.router.removeLeg(leg.id);

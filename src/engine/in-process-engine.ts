@@ -14,16 +14,27 @@ export interface InProcessMediaEngineOptions {
   clock: Clock;
   /** Opens a bot session (bot/connectBot, with the app's metrics hooks). */
   connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
+  /** A sample of bot -> caller latencies (chunk arrival -> its first RTP packet sent), ms: one chunk in ten. */
+  onSendLatencySample?(ms: number): void;
 }
+
+/** One bot chunk in this many is sampled for the latency metric: the figure, not every chunk, is wanted. */
+const LATENCY_SAMPLE_EVERY = 10;
 
 export class InProcessMediaEngine {
   private readonly groups = new Set<InProcessCallGroup>();
 
-  constructor(private readonly options: InProcessMediaEngineOptions) {}
+  private readonly groupDeps: InProcessMediaEngineOptions & { onSendLatency?(ms: number): void };
+
+  constructor(private readonly options: InProcessMediaEngineOptions) {
+    const sample = options.onSendLatencySample;
+    let n = 0;
+    this.groupDeps = sample ? { ...options, onSendLatency: (ms) => (++n % LATENCY_SAMPLE_EVERY === 0 ? sample(ms) : undefined) } : options;
+  }
 
   /** Opens the media of one call. */
   openCall(ctx: { callId: string; logger: Logger }): InProcessCallGroup {
-    const group = new InProcessCallGroup(ctx.callId, ctx.logger, this.options, () => this.groups.delete(group));
+    const group = new InProcessCallGroup(ctx.callId, ctx.logger, this.groupDeps, () => this.groups.delete(group));
     this.groups.add(group);
     return group;
   }

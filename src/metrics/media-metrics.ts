@@ -16,6 +16,7 @@ export class MediaMetrics {
   private readonly jitterDelay: Histogram;
   private readonly playoutDepth: Histogram;
   private readonly eventLoopDelay: Gauge<'thread'>;
+  private readonly addedLatency: Histogram<'direction'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -31,6 +32,13 @@ export class MediaMetrics {
       buckets: [0, 20, 40, 100, 200, 500, 1000, 5000, 20000, 120000],
       registers,
     });
+    this.addedLatency = new Histogram({
+      name: 'trunkbridge_bridge_latency_ms',
+      help: 'Latency the bridge adds, sampled (bot_to_caller: a bot audio chunk received -> the RTP packet carrying its first sample sent), ms',
+      labelNames: ['direction'] as const,
+      buckets: [0.5, 1, 2, 5, 10, 20, 40, 60, 100, 200, 500],
+      registers,
+    });
     this.eventLoopDelay = new Gauge({
       name: 'trunkbridge_event_loop_delay_p99_ms',
       help: "99th percentile of each thread's event-loop delay over its last report (main, media-worker-N), ms",
@@ -44,6 +52,11 @@ export class MediaMetrics {
       if (s.jitterDelayMs !== undefined) this.jitterDelay.observe(Math.max(0, s.jitterDelayMs));
       this.playoutDepth.observe(Math.max(0, s.playoutMs));
     }
+  }
+
+  /** Sampled bot -> caller latencies, ms. */
+  botToCaller(samples: readonly number[]): void {
+    for (const ms of samples) this.addedLatency.observe({ direction: 'bot_to_caller' }, Math.max(0, ms));
   }
 
   /** `thread`: 'main', or the worker's index. */

@@ -38,7 +38,12 @@ const data = workerData as MediaWorkerData;
 const clock = new SystemClock();
 const logger = createLogger({ level: data.logLevel }).child({ layer: 'media', worker: data.index });
 let framesDropped = 0;
+/** Sampled bot -> caller latencies since the last report (bounded: a burst cannot grow it). */
+let sendLatencyMs: number[] = [];
 const engine = new InProcessMediaEngine({
+  onSendLatencySample: (ms) => {
+    if (sendLatencyMs.length < 1000) sendLatencyMs.push(ms);
+  },
   ports: new RtpPortPool({ ...data.ports, rtcp: true }),
   clock,
   connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => framesDropped++ }),
@@ -117,7 +122,7 @@ function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'med
       return media.start();
     case 'close':
       // Its last figures go back first: call control reports them when the call ends.
-      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1 });
+      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [] });
       media.close();
       state.media.delete(msg.leg);
       state.legs.delete(msg.leg);
@@ -195,8 +200,9 @@ port.on('message', (msg: ToWorker) => {
 const statsTimer = setInterval(() => {
   const legs: LegStats[] = [];
   for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6 });
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs });
   framesDropped = 0;
+  sendLatencyMs = [];
   eventLoop.reset();
 }, data.statsIntervalMs);
 statsTimer.unref();

@@ -26,6 +26,8 @@ export interface WorkerMediaEngineOptions {
   onEventLoopDelay?(worker: number, p99Ms: number): void;
   /** Live legs' jitter-buffer delay and playout depth, from each periodic report. */
   onSamples?(samples: Array<{ jitterDelayMs?: number; playoutMs: number }>): void;
+  /** Sampled bot -> caller latencies (ms) from each periodic report. */
+  onSendLatency?(samples: number[]): void;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
@@ -209,5 +211,6 @@ export class WorkerMediaEngine {
     if (msg.eventLoopP99Ms < 0) return;
     this.options.onEventLoopDelay?.(worker, msg.eventLoopP99Ms);
     if (msg.legs.length > 0) this.options.onSamples?.(msg.legs.map((l) => l.sample));
+    if (msg.sendLatencyMs.length > 0) this.options.onSendLatency?.(msg.sendLatencyMs);
   }
 }

@@ -14,6 +14,15 @@ describe('MediaMetrics', () => {
     expect(text).toMatch(/^trunkbridge_playout_queue_ms_bucket\{le="100"\} 2$/m);
   });
 
+  it('records sampled bot -> caller latencies under their direction', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    m.botToCaller([0.4, 3, 25]);
+    const text = await registry.metrics();
+    expect(text).toContain('trunkbridge_bridge_latency_ms_count{direction="bot_to_caller"} 3');
+    expect(text).toContain('trunkbridge_bridge_latency_ms_bucket{le="5",direction="bot_to_caller"} 2');
+  });
+
   it('labels event-loop delay by thread', async () => {
     const registry = new Registry();
     const m = new MediaMetrics(registry);
