@@ -34,6 +34,7 @@ const HANDSHAKE: Record<Provider, number> = { plivo: 2, exotel: 2, vonage: 1, ja
 
 const obj = (v: unknown): Msg => (typeof v === 'object' && v !== null ? (v as Msg) : {});
 
+/** One provider bot on one accepted socket: records what it hears and speaks when told (see the file comment). */
 export class ProviderBot {
   /** The handshake messages, parsed. */
   readonly handshake: Msg[] = [];
