@@ -1,7 +1,6 @@
 /**
  * `bots.<name>`: a builtin bot or a WebSocket bot, and for the latter the wire protocol it speaks. Errors name
- * the exact field (`bots.support.protocol`), including for the dialects issue #10 plans but trunkbridge does not
- * speak yet.
+ * the exact field (`bots.support.protocol`, `bots.support.sampleRate`).
  */
 import { z } from 'zod';
 
@@ -9,22 +8,30 @@ import { z } from 'zod';
  * Wire protocols a bot may speak. The same names as bot/'s dialect registry (config/ does not import bot/;
  * app-seams.ts fails to compile when the two lists differ).
  */
-export const BOT_PROTOCOLS = ['native', 'twilio', 'telnyx'] as const;
+export const BOT_PROTOCOLS = ['native', 'twilio', 'telnyx', 'plivo', 'exotel', 'vonage', 'jambonz'] as const;
 /** One of {@link BOT_PROTOCOLS}. */
 export type BotProtocol = (typeof BOT_PROTOCOLS)[number];
 
-/** Dialects announced in issue #10 and not there yet: refused, saying so, rather than as unknown words. */
-const PLANNED_PROTOCOLS: readonly string[] = ['plivo', 'exotel', 'vonage', 'jambonz'];
+/** A bot's L16 rate, Hz. */
+type BotRate = 8000 | 16000 | 24000;
 
-/** Dialects whose audio has one rate whatever the bot would like (G.711 at 8 kHz). */
-const FIXED_RATE: Partial<Record<BotProtocol, 8000>> = { twilio: 8000, telnyx: 8000 };
+/**
+ * The audio rates each protocol allows, and the one a bot gets without `sampleRate`: G.711 dialects have one
+ * rate; Exotel streams 8, 16 or 24 kHz (8 kHz unless told, as Exotel and Pipecat's serializer assume), Vonage 8
+ * or 16 kHz (16 kHz, Vonage's recommendation and Pipecat's default), jambonz 8 kHz unless told (`listen`'s own
+ * default); protocol v1 any of the three (16 kHz).
+ */
+const RATES: Record<BotProtocol, { allowed: readonly BotRate[]; default: BotRate }> = {
+  native: { allowed: [8000, 16000, 24000], default: 16000 },
+  twilio: { allowed: [8000], default: 8000 },
+  telnyx: { allowed: [8000], default: 8000 },
+  plivo: { allowed: [8000], default: 8000 },
+  exotel: { allowed: [8000, 16000, 24000], default: 8000 },
+  vonage: { allowed: [8000, 16000], default: 16000 },
+  jambonz: { allowed: [8000, 16000, 24000], default: 8000 },
+};
 
-const protocolSchema = z.enum(BOT_PROTOCOLS, {
-  error: (issue) =>
-    typeof issue.input === 'string' && PLANNED_PROTOCOLS.includes(issue.input)
-      ? `"${issue.input}" is not available yet (planned); use one of: ${BOT_PROTOCOLS.join(', ')}`
-      : `must be one of: ${BOT_PROTOCOLS.join(', ')}`,
-});
+const protocolSchema = z.enum(BOT_PROTOCOLS, { error: `must be one of: ${BOT_PROTOCOLS.join(', ')}` });
 
 /**
  * Raw bot entry: one object with every allowed key so that errors name the exact field (a zod union would
@@ -70,12 +77,16 @@ const rawBotSchema = z
     if (b.builtin === undefined) checkProtocolFields(b, ctx);
   }, { when: () => true }); // run even when a field failed, so misplaced keys are reported in the same pass
 
-/** The fields that depend on the protocol: a fixed audio rate, Telnyx's encoding. */
+/** The fields that depend on the protocol: the rates it carries, Telnyx's encoding. */
 function checkProtocolFields(b: { protocol?: unknown; sampleRate?: unknown; encoding?: unknown }, ctx: z.RefinementCtx): void {
-  const protocol = typeof b.protocol === 'string' ? (b.protocol as BotProtocol) : 'native';
-  const fixed = FIXED_RATE[protocol];
-  if (fixed !== undefined && b.sampleRate !== undefined && b.sampleRate !== fixed) {
-    ctx.addIssue({ code: 'custom', path: ['sampleRate'], message: `protocol ${protocol} carries ${fixed} Hz G.711: leave sampleRate out or set ${fixed}` });
+  const protocol = typeof b.protocol === 'string' && b.protocol in RATES ? (b.protocol as BotProtocol) : 'native';
+  const { allowed } = RATES[protocol];
+  if (typeof b.sampleRate === 'number' && !allowed.includes(b.sampleRate as BotRate)) {
+    const message =
+      allowed.length === 1
+        ? `protocol ${protocol} carries ${allowed[0]} Hz G.711: leave sampleRate out or set ${allowed[0]}`
+        : `protocol ${protocol} carries ${allowed.join(' or ')} Hz audio`;
+    ctx.addIssue({ code: 'custom', path: ['sampleRate'], message });
   }
   if (b.encoding !== undefined && protocol !== 'telnyx') {
     ctx.addIssue({ code: 'custom', path: ['encoding'], message: 'only for protocol telnyx' });
@@ -91,8 +102,8 @@ export interface BuiltinBotConfig {
 /** A bot reached over WebSocket. */
 export interface WebSocketBotConfig {
   readonly url: string;
-  /** The L16 rate of a native bot; a G.711 dialect's own rate (8000) for Twilio and Telnyx. */
-  readonly sampleRate: 8000 | 16000 | 24000;
+  /** The L16 rate the bot hears and speaks: its `sampleRate`, the protocol's default, or a G.711 dialect's 8000. */
+  readonly sampleRate: BotRate;
   readonly headers: Readonly<Record<string, string>>;
   readonly connectTimeoutMs: number;
   /** Absent: native (protocol v1). */
@@ -111,7 +122,7 @@ export const botSchema = rawBotSchema.transform((b): BotConfig => {
   const protocol = b.protocol ?? 'native';
   return {
     url: b.url ?? '',
-    sampleRate: FIXED_RATE[protocol] ?? b.sampleRate ?? 16000,
+    sampleRate: b.sampleRate ?? RATES[protocol].default,
     headers: b.headers ?? {},
     connectTimeoutMs: b.connectTimeoutMs ?? 3000,
     // A native bot's entry stays what it always was: the protocol fields appear only when they say something.

@@ -3,15 +3,23 @@
  * (and its name in config's list of protocols, which app-seams.ts checks against {@link DialectName}).
  */
 import type { Dialect } from './dialect.js';
+import { exotelDialect } from './exotel.js';
+import { jambonzDialect } from './jambonz.js';
 import { nativeDialect } from './native.js';
+import { plivoDialect } from './plivo.js';
 import { telnyxDialect } from './telnyx.js';
 import { twilioDialect } from './twilio.js';
+import { vonageDialect } from './vonage.js';
 
 /** The registry: name -> dialect. */
 export const DIALECTS = {
   native: nativeDialect,
   twilio: twilioDialect,
   telnyx: telnyxDialect,
+  plivo: plivoDialect,
+  exotel: exotelDialect,
+  vonage: vonageDialect,
+  jambonz: jambonzDialect,
 } as const satisfies Record<string, Dialect>;
 
 /** A dialect's name, as configured and as carried by a {@link BotTarget} (a plain string: it crosses threads). */

@@ -1,7 +1,8 @@
 /**
- * What the JSON media-stream dialects (Twilio, Telnyx, and later Plivo and Exotel) share: every frame is a JSON
- * text frame with an `event` field, marks are echoed once the audio before them played or when a clear drops
- * them, and the stream identifiers look like the provider's. Pure helpers, no state beyond {@link PendingMarks}.
+ * What the JSON media-stream dialects (Twilio, Telnyx, Plivo, Exotel) share: every frame is a JSON text frame
+ * with an `event` field, marks are echoed once the audio before them played (and, for Twilio and Telnyx, when a
+ * clear drops them), and the stream identifiers look like the provider's. Pure helpers, no state beyond
+ * {@link PendingMarks}.
  */
 import { createHash } from 'node:crypto';
 import { BotProtocolError } from '../../core/errors.js';

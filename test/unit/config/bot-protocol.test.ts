@@ -28,14 +28,24 @@ describe('bot protocol config', () => {
     ['telnyx: PCMU unless told', '{ url: "ws://h/", protocol: telnyx }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'telnyx', encoding: 'PCMU' }],
     ['telnyx PCMA', '{ url: "ws://h/", protocol: telnyx, encoding: PCMA }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'telnyx', encoding: 'PCMA' }],
     ['native with parameters', '{ url: "ws://h/", parameters: { tenant: acme } }', { url: 'ws://h/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, parameters: { tenant: 'acme' } }],
+    ['plivo: 8 kHz μ-law', '{ url: "ws://h/", protocol: plivo, parameters: { tenant: acme } }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'plivo', parameters: { tenant: 'acme' } }],
+    ['exotel: 8 kHz unless told (Exotel\'s and Pipecat\'s default)', '{ url: "ws://h/", protocol: exotel }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'exotel' }],
+    ['exotel at 16 kHz', '{ url: "ws://h/", protocol: exotel, sampleRate: 16000 }', { url: 'ws://h/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, protocol: 'exotel' }],
+    ['exotel at 24 kHz', '{ url: "ws://h/", protocol: exotel, sampleRate: 24000 }', { url: 'ws://h/', sampleRate: 24000, headers: {}, connectTimeoutMs: 3000, protocol: 'exotel' }],
+    ['vonage: 16 kHz unless told', '{ url: "ws://h/", protocol: vonage }', { url: 'ws://h/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, protocol: 'vonage' }],
+    ['vonage at 8 kHz', '{ url: "ws://h/", protocol: vonage, sampleRate: 8000 }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'vonage' }],
+    ['jambonz: 8 kHz unless told (listen\'s default)', '{ url: "ws://h/", protocol: jambonz }', { url: 'ws://h/', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'jambonz' }],
+    ['jambonz at 24 kHz', '{ url: "ws://h/", protocol: jambonz, sampleRate: 24000 }', { url: 'ws://h/', sampleRate: 24000, headers: {}, connectTimeoutMs: 3000, protocol: 'jambonz' }],
   ])('%s', (_name, entry, expected) => {
     expect(parseConfig(bots(entry)).bots.b).toEqual(expected);
   });
 
   it.each([
-    ['a planned dialect', '{ url: "ws://h/", protocol: plivo }', 'bots.b.protocol', /"plivo" is not available yet.*native, twilio, telnyx/],
-    ['another planned dialect', '{ url: "ws://h/", protocol: jambonz }', 'bots.b.protocol', /"jambonz" is not available yet/],
-    ['an unknown protocol', '{ url: "ws://h/", protocol: sip }', 'bots.b.protocol', /must be one of: native, twilio, telnyx/],
+    ['an unknown protocol', '{ url: "ws://h/", protocol: sip }', 'bots.b.protocol', /must be one of: native, twilio, telnyx, plivo, exotel, vonage, jambonz$/],
+    ['plivo at 16 kHz', '{ url: "ws://h/", protocol: plivo, sampleRate: 16000 }', 'bots.b.sampleRate', /plivo carries 8000 Hz G.711/],
+    ['vonage at 24 kHz', '{ url: "ws://h/", protocol: vonage, sampleRate: 24000 }', 'bots.b.sampleRate', /vonage carries 8000 or 16000 Hz/],
+    ['exotel at 12 kHz', '{ url: "ws://h/", protocol: exotel, sampleRate: 12000 }', 'bots.b.sampleRate', /8000, 16000 or 24000/],
+    ['encoding on an exotel bot', '{ url: "ws://h/", protocol: exotel, encoding: PCMU }', 'bots.b.encoding', /only for protocol telnyx/],
     ['twilio at 16 kHz', '{ url: "ws://h/", protocol: twilio, sampleRate: 16000 }', 'bots.b.sampleRate', /twilio carries 8000 Hz/],
     ['telnyx at 24 kHz', '{ url: "ws://h/", protocol: telnyx, sampleRate: 24000 }', 'bots.b.sampleRate', /telnyx carries 8000 Hz/],
     ['encoding on a twilio bot', '{ url: "ws://h/", protocol: twilio, encoding: PCMA }', 'bots.b.encoding', /only for protocol telnyx/],
