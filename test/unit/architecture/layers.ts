@@ -46,5 +46,7 @@ export const LAYERS: LayerRules = {
     'app-seams.ts': 'app',
     // HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
     'app-test-hooks.ts': 'app',
+    // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
+    'app-ops.ts': 'app',
   },
 };
