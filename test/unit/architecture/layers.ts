@@ -37,7 +37,9 @@ export const LAYERS: LayerRules = {
     metrics: ['core'],
     api: ['core'],
     app: [...BELOW_APP],
-    cli: ['core', 'config', 'app'],
+    // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
+    botcheck: ['core', 'bot'],
+    cli: ['core', 'config', 'app', 'botcheck'],
     bench: [...BELOW_APP],
   },
   rootFiles: {
