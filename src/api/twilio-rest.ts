@@ -47,6 +47,7 @@ export interface TwilioRestControl {
   transfer(callId: string, cmd: { to: string; trunk?: string }): Promise<{ status: string; reason?: string }> | undefined;
 }
 
+/** The shim's configuration: every bot's credentials, and where it logs. */
 export interface TwilioRestOptions {
   accounts: readonly TwilioAccount[];
   logger: Logger;
@@ -140,6 +141,19 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefin
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
+/** One authenticated update of one live call. */
+interface Update {
+  control: TwilioRestControl;
+  log: Logger;
+  res: ServerResponse;
+  form: URLSearchParams;
+  account: TwilioAccount;
+  accountSid: string;
+  callSid: string;
+  callId: string;
+  call: TwilioCallView;
+}
+
 /**
  * Builds the request handler for `/2010-04-01/` routes; it returns false for paths it does not own so the ops
  * server can answer them.
@@ -181,70 +195,60 @@ export function createTwilioRest(control: TwilioRestControl, options: TwilioRest
       sendError(res, 413, null, `body over ${MAX_BODY} bytes`);
       return true;
     }
-    await update({ res, form, account, accountSid, callSid, callId, call });
+    await update({ control, log, res, form, account, accountSid, callSid, callId, call });
     return true;
   };
+}
 
-  async function update(u: {
-    res: ServerResponse;
-    form: URLSearchParams;
-    account: TwilioAccount;
-    accountSid: string;
-    callSid: string;
-    callId: string;
-    call: TwilioCallView;
-  }): Promise<void> {
-    const { res, form, callSid, callId, call } = u;
-    const status = form.get('Status');
-    const twiml = form.get('Twiml');
-    const ok = (s: 'in-progress' | 'completed'): void => {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(callResource(u.accountSid, callSid, call, s, Date.now())));
-    };
-    if (status === 'completed') {
-      if (!control.hangup(callId)) return sendError(res, 404, 20404, `The requested resource ${callSid} was not found`);
-      log.info({ callId, bot: call.bot }, 'call ended through the Twilio REST shim');
-      return ok('completed');
-    }
-    // Twilio: "canceled" hangs up calls that are queued or ringing and leaves one in progress alone.
-    if (status === 'canceled' && twiml === null) return ok('in-progress');
-    if (status !== null && status !== 'canceled') return sendError(res, 400, 70002, `Status must be "completed" or "canceled", not ${JSON.stringify(status).slice(0, 40)}`);
-    if (twiml === null) {
-      const what = form.has('Url') ? 'Url is not supported (the bridge fetches no TwiML): send Twiml' : 'send Status=completed or Twiml';
-      return sendError(res, 400, 70002, what);
-    }
-    const parsed = parseDialTwiml(twiml);
-    if (!parsed.ok) return sendError(res, 400, 12100, `Document parse failure: ${parsed.problem}`);
-    await transfer(u, parsed.dial, ok);
+/** `Status` or `Twiml`: hang up, leave alone, or transfer. */
+async function update(u: Update): Promise<void> {
+  const { res, form, callSid, callId, call } = u;
+  const status = form.get('Status');
+  const twiml = form.get('Twiml');
+  const ok = (s: 'in-progress' | 'completed'): void => {
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(callResource(u.accountSid, callSid, call, s, Date.now())));
+  };
+  if (status === 'completed') {
+    if (!u.control.hangup(callId)) return sendError(res, 404, 20404, `The requested resource ${callSid} was not found`);
+    u.log.info({ callId, bot: call.bot }, 'call ended through the Twilio REST shim');
+    return ok('completed');
   }
+  // Twilio: "canceled" hangs up calls that are queued or ringing and leaves one in progress alone.
+  if (status === 'canceled' && twiml === null) return ok('in-progress');
+  if (status !== null && status !== 'canceled') return sendError(res, 400, 70002, `Status must be "completed" or "canceled", not ${JSON.stringify(status).slice(0, 40)}`);
+  if (twiml === null) {
+    const what = form.has('Url') ? 'Url is not supported (the bridge fetches no TwiML): send Twiml' : 'send Status=completed or Twiml';
+    return sendError(res, 400, 70002, what);
+  }
+  const parsed = parseDialTwiml(twiml);
+  if (!parsed.ok) return sendError(res, 400, 12100, `Document parse failure: ${parsed.problem}`);
+  await transfer(u, parsed.dial, ok);
+}
 
-  /**
-   * Starts the transfer and answers as Twilio does, without waiting for the destination: 200 while it runs. A
-   * transfer our rules refuse (allowlist, no trunk, one already running) fails before any SIP is sent, and its
-   * refusal is there before the next turn of the event loop, so that case gets its error instead.
-   */
-  async function transfer(
-    u: { res: ServerResponse; account: TwilioAccount; callId: string; call: TwilioCallView },
-    to: string,
-    ok: (s: 'in-progress') => void,
-  ): Promise<void> {
-    const pending = control.transfer(u.callId, { to, ...(u.account.transferTrunk !== undefined ? { trunk: u.account.transferTrunk } : {}) });
-    if (!pending) return sendError(u.res, 404, 20404, `The requested resource for call ${u.callId} was not found`);
-    let settled: { status: string; reason?: string } | undefined;
-    const watched = pending.then(
-      (r) => (settled = r),
-      (err: unknown) => {
-        log.error({ err, callId: u.callId }, 'Twilio REST shim transfer crashed');
-        return (settled = { status: 'failed', reason: 'internal' });
-      },
-    );
-    await new Promise<void>((r) => setImmediate(r));
-    if (settled?.status === 'failed') {
-      const reason = settled.reason ?? 'error';
-      const http = isFailureReason(reason) ? failureSpec(reason).http : 409;
-      log.info({ callId: u.callId, to, reason }, 'Twilio REST shim transfer refused');
-      return sendError(u.res, http, null, `transfer refused: ${reason}`, { reason });
-    }
-    void watched.then((r) => log.info({ callId: u.callId, to, status: r.status, reason: r.reason }, 'Twilio REST shim transfer finished'));
-    ok('in-progress');
+/**
+ * Starts the transfer and answers as Twilio does, without waiting for the destination: 200 while it runs. A
+ * transfer our rules refuse (allowlist, no trunk, one already running) fails before any SIP is sent, and its
+ * refusal is there before the next turn of the event loop, so that case gets its error instead.
+ */
+async function transfer(u: Update, to: string, ok: (s: 'in-progress') => void): Promise<void> {
+  const { log, callId } = u;
+  const pending = u.control.transfer(callId, { to, ...(u.account.transferTrunk !== undefined ? { trunk: u.account.transferTrunk } : {}) });
+  if (!pending) return sendError(u.res, 404, 20404, `The requested resource ${u.callSid} was not found`);
+  let settled: { status: string; reason?: string } | undefined;
+  const watched = pending.then(
+    (r) => (settled = r),
+    (err: unknown) => {
+      log.error({ err, callId }, 'Twilio REST shim transfer crashed');
+      return (settled = { status: 'failed', reason: 'internal' });
+    },
+  );
+  await new Promise<void>((r) => setImmediate(r));
+  if (settled?.status === 'failed') {
+    const reason = settled.reason ?? 'error';
+    const http = isFailureReason(reason) ? failureSpec(reason).http : 409;
+    log.info({ callId, to, reason }, 'Twilio REST shim transfer refused');
+    return sendError(u.res, http, null, `transfer refused: ${reason}`, { reason });
   }
+  void watched.then((r) => log.info({ callId, to, status: r.status, reason: r.reason }, 'Twilio REST shim transfer finished'));
+  ok('in-progress');
 }

@@ -42,6 +42,7 @@ function rms(pcm: Buffer): number {
   return n === 0 ? 0 : Math.sqrt(sum / n);
 }
 
+/** The bridge's side of one bot socket (see the file comment). */
 export class BotLink {
   readonly record: BotRecord = { frames: 0, audioMs: 0, audibleMs: 0, invalidCount: 0, invalid: [], marksSent: [], clears: 0, commands: [] };
   readonly playout: SimulatedPlayout;

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { DIALECTS, dialectFor, type DialectName, type StartMessage } from '../bot/index.js';
 import { BotLink } from './bot-link.js';
 
+/** What to check and how long to give the bot. */
 export interface BotCheckOptions {
   url: string;
   protocol: DialectName;
@@ -32,6 +33,7 @@ export interface StepResult {
   detail: string;
 }
 
+/** The verdict: passed when no step failed (skipped ones do not count against the bot). */
 export interface BotCheckReport {
   passed: boolean;
   steps: StepResult[];

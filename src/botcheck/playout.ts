@@ -26,6 +26,7 @@ interface PendingMark {
   timer: { cancel(): void };
 }
 
+/** One call's bot audio as the caller would hear it, answering marks and clears with the bridge's events. */
 export class SimulatedPlayout {
   /** When the queued audio will have played, on the timers' clock. */
   private queueEnd = 0;

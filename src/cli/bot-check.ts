@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { checkBot, PROTOCOLS, type StepResult } from '../botcheck/index.js';
 
+/** `trunkbridge bot-check --help`. */
 export const BOT_CHECK_USAGE = `usage: trunkbridge bot-check ws://host/path [options]
 
 Plays the bridge's side of one call against a running bot: a caller tone in, the bot's audio back, marks,
