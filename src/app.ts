@@ -11,8 +11,7 @@ import { InProcessMediaEngine } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { testHookRoutes } from './app-test-hooks.js';
+import { buildOps } from './app-ops.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -23,8 +22,7 @@ import type { OutboundCallDeps } from './calls/outbound-call-handler.js';
 import type { MediaEngine } from './calls/media-engine.js';
 import type { TransferServices } from './calls/transfer.js';
 import type { TransferPolicy } from './calls/transfer-target.js';
-import { OpsHttpServer } from './api/http-server.js';
-import { createCallsApi } from './api/calls-api.js';
+import type { OpsHttpServer } from './api/http-server.js';
 import type { Registration } from './sip/ua/registration.js';
 import { RegistrationMetrics } from './metrics/registration-metrics.js';
 import { routeRegistered, type RegisteredExtension } from './trunks/registration-router.js';
@@ -238,45 +236,6 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onSendLatency: (samples) => media.botToCaller(samples),
   });
   return engine;
-}
-
-/** The HTTP side: /metrics and /healthz, and the calls API when enabled. */
-function buildOps(
-  config: Config,
-  logger: Logger,
-  metrics: BridgeMetrics,
-  calls: CallManager,
-  draining: () => boolean,
-  media: InProcessMediaEngine | WorkerMediaEngine,
-): OpsHttpServer | undefined {
-  if (!config.metrics.enabled) return undefined;
-  const callsApi = config.api.enabled
-    ? createCallsApi(
-        {
-          placeCall: (req) => calls.placeCall(req),
-          transfer: (callId, body) => calls.get(callId)?.transfer?.(body),
-          hangup: (callId) => {
-            const call = calls.get(callId);
-            if (!call) return false;
-            call.end('api-hangup');
-            return true;
-          },
-        },
-        { ...(config.api.token !== undefined ? { token: config.api.token } : {}), logger: logger.child({ layer: 'api' }) },
-      )
-    : undefined;
-  const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
-  if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
-  const routes = hooks && callsApi ? async (req: IncomingMessage, res: ServerResponse) => (await hooks(req, res)) || callsApi(req, res) : (hooks ?? callsApi);
-  return new OpsHttpServer(
-    {
-      metricsText: () => metrics.metricsText(),
-      metricsContentType: metrics.registry.contentType,
-      health: () => ({ status: draining() ? 'draining' : 'ok', activeCalls: calls.activeCount }),
-    },
-    logger.child({ layer: 'api' }),
-    routes,
-  );
 }
 
 /**

@@ -29,6 +29,8 @@ export interface BotTarget {
   parameters?: Record<string, string>;
   /** Telnyx: G.711 law of the caller audio sent to the bot (default PCMU). */
   encoding?: 'PCMU' | 'PCMA';
+  /** Twilio: the configured account SID shown in `start` (never the auth token: that stays with the REST shim). */
+  accountSid?: string;
   /** Sent on the WebSocket upgrade (e.g. Authorization). Never logged. */
   headers?: Record<string, string>;
   connectTimeoutMs: number;
@@ -62,6 +64,7 @@ export type BotDefinition =
       readonly protocol?: DialectName;
       readonly parameters?: Readonly<Record<string, string>>;
       readonly encoding?: 'PCMU' | 'PCMA';
+      readonly twilio?: { readonly accountSid: string };
     };
 
 /** Largest message accepted from a bot (bounds memory if a bot misbehaves): 4 MiB is ~87 s of 24 kHz audio. */
@@ -87,6 +90,7 @@ export function botTargetFromConfig(name: string, cfg: BotDefinition): BotTarget
     ...(cfg.protocol !== undefined && cfg.protocol !== 'native' ? { protocol: cfg.protocol } : {}),
     ...(cfg.parameters !== undefined && Object.keys(cfg.parameters).length > 0 ? { parameters: { ...cfg.parameters } } : {}),
     ...(cfg.encoding !== undefined ? { encoding: cfg.encoding } : {}),
+    ...(cfg.twilio !== undefined ? { accountSid: cfg.twilio.accountSid } : {}),
   };
 }
 
@@ -104,6 +108,7 @@ function sessionOn(ws: WebSocket, target: BotTarget, ctx: ConnectContext): WebSo
       sampleRate: target.sampleRate,
       parameters: target.parameters ?? {},
       ...(target.encoding !== undefined ? { encoding: target.encoding } : {}),
+      ...(target.accountSid !== undefined ? { accountSid: target.accountSid } : {}),
       randomBytes,
       wallClock: Date.now,
     },

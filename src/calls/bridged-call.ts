@@ -2,7 +2,7 @@ import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import type { TransferCommand, TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
-import type { Call, CallEvents } from './call.js';
+import type { Call, CallEvents, CallSummary } from './call.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup } from './media-engine.js';
 import type { CallObserver, EndReason } from './call-events.js';
@@ -25,6 +25,8 @@ export interface BridgedCallParts {
   log: Logger;
   observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals'>;
   transfers?: TransferServices;
+  /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
+  summary?: Omit<CallSummary, 'answeredAtMs'>;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface BridgedCallParts {
 export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   readonly id: string;
   readonly sipCallId: string;
+  readonly summary?: CallSummary;
   private endReason: EndReason | undefined;
   private byeSent: Promise<void> = Promise.resolve();
   private readonly startedAt: number;
@@ -55,6 +58,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     ({ id: this.id, sipCallId: this.sipCallId, dialog: this.dialog, media: this.media, group: this.group, bot: this.bot } = p);
     ({ clock: this.clock, log: this.log, observer: this.observer } = p);
     this.startedAt = p.clock.now();
+    // Wall time, not the injected clock: it is a date shown to API clients, never used to time anything.
+    if (p.summary) this.summary = { ...p.summary, answeredAtMs: Date.now() };
     if (p.transfers) {
       this.transfers = new TransferController(
         {

@@ -8,9 +8,22 @@ export interface CallEvents {
   ended: (reason: EndReason, durationSeconds: number) => void;
 }
 
+/** Who a bot call is with, for the APIs that describe a call (the Twilio REST shim's Call resource). */
+export interface CallSummary {
+  /** The configured bot's name: the REST shim lets only that bot's credentials act on the call. */
+  readonly bot: string;
+  readonly from: string;
+  readonly to: string;
+  readonly direction: 'inbound' | 'outbound';
+  /** Wall-clock answer time, ms since the epoch. */
+  readonly answeredAtMs: number;
+}
+
 export interface Call {
   /** Our call id (UUID), as the bot and the API know it. */
   readonly id: string;
+  /** Set on bot calls (absent on a pstn forward, which has no bot). */
+  readonly summary?: CallSummary;
   readonly ended: boolean;
   /** Settles once the BYEs sent by {@link end} were answered (or timed out). */
   readonly hangupDone: Promise<void>;

@@ -233,6 +233,7 @@ export class InboundSetup {
     const call = new BridgedCall({
       id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, bot,
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
+      summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound' },
     });
     this.media = undefined; // the call owns its media now
     this.leg = undefined;

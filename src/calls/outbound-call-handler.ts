@@ -184,6 +184,7 @@ class OutboundSetup {
     const call = new BridgedCall({
       id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, bot,
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
+      summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound' },
     });
     // `start` before the media starts: the callee's held first words reach a bot that knows the call.
     if (!leg.early) bot.sendStart(c.startMessage(false));

@@ -3,8 +3,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.js';
 import { loadConfigFile, loadDefaultConfig, redactConfig, type Config } from '../config/index.js';
 import { TrunkbridgeApp } from '../app.js';
+import { botCheckCommand } from './bot-check.js';
 
 const USAGE = `usage: trunkbridge [--config path.yaml] [--check]
+       trunkbridge bot-check ws://host/path [--protocol twilio] (see trunkbridge bot-check --help)
 
   -c, --config PATH   YAML config (default: the embedded config/default.yaml:
                       SIP on udp 127.0.0.1:5060, every number answered by the echo bot)
@@ -18,6 +20,9 @@ function loadConfig(path: string | undefined): Config {
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'bot-check') {
+    return botCheckCommand(process.argv.slice(3), (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+  }
   let args;
   try {
     args = parseArgs({

@@ -38,7 +38,21 @@ const protocolSchema = z.enum(BOT_PROTOCOLS, { error: `must be one of: ${BOT_PRO
  * report "no branch matched" at the bot itself). The superRefine enforces which keys go with which kind.
  */
 const ECHO_ONLY_KEYS = ['delayFrames'] as const;
-const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs', 'protocol', 'parameters', 'encoding'] as const;
+const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs', 'protocol', 'parameters', 'encoding', 'twilio'] as const;
+
+/**
+ * `bots.<name>.twilio`: the credentials of the Twilio-compatible REST shim (README "Twilio REST shim"). The
+ * account SID is also the one the bot sees in `start.accountSid`, so a Pipecat bot that reads it from `start`
+ * and posts it back with this token is authenticated. Shaped like Twilio's (AC + 32 hex) because bots and
+ * Twilio's SDKs may check it.
+ */
+const twilioCredentialsSchema = z.strictObject({
+  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be "AC" followed by 32 hex digits, as Twilio shapes it'),
+  /** Basic-auth password of the shim; a secret (redacted by the key name "token"). */
+  authToken: z.string().min(16, 'at least 16 characters').max(256),
+  /** Outbound trunk a `<Dial>NUMBER</Dial>` transfer dials the number through (TwiML cannot name one). */
+  transferTrunk: z.string().min(1).max(64).optional(),
+});
 
 const rawBotSchema = z
   .strictObject({
@@ -58,6 +72,8 @@ const rawBotSchema = z
     parameters: z.record(z.string().min(1).max(128), z.string().max(1024)).optional(),
     /** Telnyx: G.711 law of the caller audio the bot gets (its start.media_format.encoding). */
     encoding: z.enum(['PCMU', 'PCMA'], { error: 'must be PCMU or PCMA' }).optional(),
+    /** Twilio: the REST shim's credentials for this bot. */
+    twilio: twilioCredentialsSchema.optional(),
   })
   .superRefine((b, ctx) => {
     if (b.builtin !== undefined && b.url !== undefined) {
@@ -77,8 +93,8 @@ const rawBotSchema = z
     if (b.builtin === undefined) checkProtocolFields(b, ctx);
   }, { when: () => true }); // run even when a field failed, so misplaced keys are reported in the same pass
 
-/** The fields that depend on the protocol: the rates it carries, Telnyx's encoding. */
-function checkProtocolFields(b: { protocol?: unknown; sampleRate?: unknown; encoding?: unknown }, ctx: z.RefinementCtx): void {
+/** The fields that depend on the protocol: the rates it carries, Telnyx's encoding, Twilio's REST credentials. */
+function checkProtocolFields(b: { protocol?: unknown; sampleRate?: unknown; encoding?: unknown; twilio?: unknown }, ctx: z.RefinementCtx): void {
   const protocol = typeof b.protocol === 'string' && b.protocol in RATES ? (b.protocol as BotProtocol) : 'native';
   const { allowed } = RATES[protocol];
   if (typeof b.sampleRate === 'number' && !allowed.includes(b.sampleRate as BotRate)) {
@@ -90,6 +106,9 @@ function checkProtocolFields(b: { protocol?: unknown; sampleRate?: unknown; enco
   }
   if (b.encoding !== undefined && protocol !== 'telnyx') {
     ctx.addIssue({ code: 'custom', path: ['encoding'], message: 'only for protocol telnyx' });
+  }
+  if (b.twilio !== undefined && protocol !== 'twilio') {
+    ctx.addIssue({ code: 'custom', path: ['twilio'], message: 'only for protocol twilio' });
   }
 }
 
@@ -111,6 +130,8 @@ export interface WebSocketBotConfig {
   readonly parameters?: Readonly<Record<string, string>>;
   /** Telnyx only (default PCMU). */
   readonly encoding?: 'PCMU' | 'PCMA';
+  /** Twilio only: the REST shim's credentials (the account SID is also the one in `start`). */
+  readonly twilio?: { readonly accountSid: string; readonly authToken: string; readonly transferTrunk?: string };
 }
 
 /** One parsed `bots.<name>` entry. */
@@ -129,5 +150,6 @@ export const botSchema = rawBotSchema.transform((b): BotConfig => {
     ...(protocol !== 'native' ? { protocol } : {}),
     ...(b.parameters !== undefined ? { parameters: b.parameters } : {}),
     ...(protocol === 'telnyx' ? { encoding: b.encoding ?? 'PCMU' } : {}),
+    ...(b.twilio !== undefined ? { twilio: b.twilio } : {}),
   };
 });

@@ -90,7 +90,7 @@ function checkPstn(cfg: LooseConfig, ctx: Ctx): void {
   });
 }
 
-/** Outbound trunk names are unique; destinations name existing trunks. */
+/** Outbound trunk names are unique; destinations (and Twilio bots' transferTrunk) name existing trunks. */
 function checkOutbound(cfg: LooseConfig, ctx: Ctx): void {
   const names = new Set<string>();
   if (Array.isArray(cfg.outboundTrunks)) {
@@ -99,6 +99,14 @@ function checkOutbound(cfg: LooseConfig, ctx: Ctx): void {
       if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['outboundTrunks', i, 'name'], message: `duplicate outbound trunk "${t.name}"` });
       names.add(t.name);
     });
+  }
+  if (isRecord(cfg.bots)) {
+    for (const [name, b] of Object.entries(cfg.bots)) {
+      const trunk = isRecord(b) && isRecord(b.twilio) ? b.twilio.transferTrunk : undefined;
+      if (typeof trunk === 'string' && !names.has(trunk)) {
+        ctx.addIssue({ code: 'custom', path: ['bots', name, 'twilio', 'transferTrunk'], message: `unknown outbound trunk "${trunk}"` });
+      }
+    }
   }
   if (!isRecord(cfg.transferDestinations)) return;
   for (const [name, d] of Object.entries(cfg.transferDestinations)) {

@@ -39,6 +39,11 @@ export interface DialectContext {
   parameters: Readonly<Record<string, string>>;
   /** Telnyx: the G.711 law of the caller audio sent to the bot (default PCMU). */
   encoding?: 'PCMU' | 'PCMA';
+  /**
+   * Twilio: the configured account SID (`bots.<name>.twilio.accountSid`), shown in `start` so that the bot posts
+   * it back to the bridge's REST shim; absent, the dialect derives one from the bot's name.
+   */
+  accountSid?: string;
   /** Random bytes for per-connection identifiers (stream ids); tests pass a fixed source. */
   randomBytes(n: number): Buffer;
   /** Wall-clock milliseconds since the epoch, for the dialects whose events carry a date. */

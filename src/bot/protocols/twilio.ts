@@ -11,7 +11,8 @@
  *   ignored. The bot hangs up by closing its socket.
  *
  * `streamSid`/`callSid`/`accountSid` are shaped like Twilio's (MZ/CA/AC + 32 hex): the call SID carries the
- * trunkbridge call id's digits, the account SID is stable per bot. `customParameters` holds the INVITE's X-
+ * trunkbridge call id's digits, the account SID is the configured one (`bots.<name>.twilio.accountSid`, what the
+ * REST shim authenticates) or else stable per bot. `customParameters` holds the INVITE's X-
  * headers, the bot's `parameters`, and `from_number`/`to_number` (Pipecat promotes these two to the call's
  * from/to).
  */
@@ -41,12 +42,15 @@ export interface TwilioSids {
   accountSid: string;
 }
 
-/** MZ + random, CA + the call id's digits, AC + a digest of the bot's name. */
-export function twilioSids(ctx: Pick<DialectContext, 'callId' | 'botName' | 'randomBytes'>): TwilioSids {
+/**
+ * MZ + random, CA + the call id's digits, and the configured account SID or else AC + a digest of the bot's
+ * name. The REST shim (api/twilio-rest.ts) maps a call SID back to the call id by the same rule.
+ */
+export function twilioSids(ctx: Pick<DialectContext, 'callId' | 'botName' | 'randomBytes' | 'accountSid'>): TwilioSids {
   return {
     streamSid: `MZ${ctx.randomBytes(16).toString('hex')}`,
     callSid: `CA${hex32(ctx.callId)}`,
-    accountSid: `AC${botDigest(ctx.botName).slice(0, 32)}`,
+    accountSid: ctx.accountSid ?? `AC${botDigest(ctx.botName).slice(0, 32)}`,
   };
 }
 

@@ -37,7 +37,9 @@ export const LAYERS: LayerRules = {
     metrics: ['core'],
     api: ['core'],
     app: [...BELOW_APP],
-    cli: ['core', 'config', 'app'],
+    // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
+    botcheck: ['core', 'bot'],
+    cli: ['core', 'config', 'app', 'botcheck'],
     bench: [...BELOW_APP],
   },
   rootFiles: {
@@ -46,5 +48,7 @@ export const LAYERS: LayerRules = {
     'app-seams.ts': 'app',
     // HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
     'app-test-hooks.ts': 'app',
+    // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
+    'app-ops.ts': 'app',
   },
 };

@@ -1,0 +1,254 @@
+/**
+ * A Twilio-compatible REST shim for bots written against Twilio: the Call resource at
+ * `/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`, enough for Pipecat's `TwilioFrameSerializer`
+ * (`base_url` pointed at the bridge) and Twilio's helper libraries to end and transfer a call:
+ *
+ * - `POST` with `Status=completed` ends the call; `Twiml=<Response><Dial>NUMBER</Dial></Response>` transfers it
+ *   through the usual transfer rules; `GET` fetches the Call resource.
+ * - HTTP Basic auth `AccountSid:AuthToken`, configured per bot; a call is visible only to the credentials of
+ *   the bot that has it, as a call of another Twilio account is.
+ * - Answers are shaped like Twilio's: the Call resource JSON, and errors as `{code, message, more_info, status}`
+ *   (20003 for bad credentials, 20404 for an unknown or ended call: Pipecat treats that as "already over").
+ *
+ * Call SIDs are `CA` + the trunkbridge call id's 32 hex digits (the Twilio dialect's rule), so the shim needs
+ * no table. Knows call control only through {@link TwilioRestControl}.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { failureSpec, isFailureReason } from '../core/failures.js';
+import type { Logger } from '../core/logger.js';
+import { parseDialTwiml } from './twiml.js';
+
+/** One bot's shim credentials (`bots.<name>.twilio`). */
+export interface TwilioAccount {
+  bot: string;
+  accountSid: string;
+  authToken: string;
+  /** Outbound trunk for `<Dial>NUMBER</Dial>`. */
+  transferTrunk?: string;
+}
+
+/** What the shim shows of a live call. */
+export interface TwilioCallView {
+  bot: string;
+  from: string;
+  to: string;
+  direction: 'inbound' | 'outbound';
+  answeredAtMs: number;
+}
+
+/** What the shim asks of call control. */
+export interface TwilioRestControl {
+  /** A live bot call by our call id. */
+  call(callId: string): TwilioCallView | undefined;
+  /** Ends a live call with BYE; false if it is unknown. */
+  hangup(callId: string): boolean;
+  /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
+  transfer(callId: string, cmd: { to: string; trunk?: string }): Promise<{ status: string; reason?: string }> | undefined;
+}
+
+/** The shim's configuration: every bot's credentials, and where it logs. */
+export interface TwilioRestOptions {
+  accounts: readonly TwilioAccount[];
+  logger: Logger;
+}
+
+const API_VERSION = '2010-04-01';
+const MAX_BODY = 16 * 1024;
+const ROUTE = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Calls\/(CA[0-9a-fA-F]{32})\.json$/;
+
+/** Twilio's error body. `code` is Twilio's where it has one for the case, else null. */
+function sendError(res: ServerResponse, status: number, code: number | null, message: string, extra: Record<string, unknown> = {}): void {
+  const moreInfo = code === null ? null : `https://www.twilio.com/docs/errors/${code}`;
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="Twilio API"';
+  res.writeHead(status, headers).end(JSON.stringify({ code, message, more_info: moreInfo, status, ...extra }));
+}
+
+/** `CA` + 32 hex -> the UUID call id it was made from (twilio.ts: `CA` + the id's own hex digits). */
+export function callIdOfCallSid(callSid: string): string {
+  const h = callSid.slice(2).toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** RFC 2822 in GMT, as Twilio writes dates ("Tue, 31 Aug 2010 20:36:28 +0000"). */
+function rfc2822(ms: number): string {
+  return new Date(ms).toUTCString().replace(/GMT$/, '+0000');
+}
+
+/** The Call resource as Twilio shapes it; what we do not know is null, as Twilio leaves it. */
+export function callResource(accountSid: string, callSid: string, call: TwilioCallView, status: 'in-progress' | 'completed', nowMs: number): Record<string, unknown> {
+  const ended = status === 'completed';
+  return {
+    sid: callSid,
+    date_created: rfc2822(call.answeredAtMs),
+    date_updated: rfc2822(nowMs),
+    parent_call_sid: null,
+    account_sid: accountSid,
+    to: call.to,
+    to_formatted: call.to,
+    from: call.from,
+    from_formatted: call.from,
+    phone_number_sid: null,
+    status,
+    start_time: rfc2822(call.answeredAtMs),
+    end_time: ended ? rfc2822(nowMs) : null,
+    duration: ended ? String(Math.max(0, Math.round((nowMs - call.answeredAtMs) / 1000))) : null,
+    price: null,
+    price_unit: 'USD',
+    direction: call.direction === 'inbound' ? 'inbound' : 'outbound-api',
+    answered_by: null,
+    api_version: API_VERSION,
+    forwarded_from: null,
+    group_sid: null,
+    caller_name: null,
+    queue_time: '0',
+    trunk_sid: null,
+    uri: `/${API_VERSION}/Accounts/${accountSid}/Calls/${callSid}.json`,
+    subresource_uris: {},
+  };
+}
+
+/** SHA-256 of both sides, so the comparison is constant-time whatever their lengths. */
+function sameSecret(got: string, want: string): boolean {
+  const a = createHash('sha256').update(got).digest();
+  const b = createHash('sha256').update(want).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The accounts the Basic credentials match (several bots may share one account). */
+function authenticate(req: IncomingMessage, accountSid: string, accounts: readonly TwilioAccount[]): TwilioAccount[] {
+  const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
+  if (!m) return [];
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return [];
+  const user = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  if (user !== accountSid) return [];
+  // Every candidate token is compared, so the time taken does not tell which bot (if any) matched.
+  return accounts.filter((a) => a.accountSid === user).filter((a) => sameSecret(password, a.authToken));
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** One authenticated update of one live call. */
+interface Update {
+  control: TwilioRestControl;
+  log: Logger;
+  res: ServerResponse;
+  form: URLSearchParams;
+  account: TwilioAccount;
+  accountSid: string;
+  callSid: string;
+  callId: string;
+  call: TwilioCallView;
+}
+
+/**
+ * Builds the request handler for `/2010-04-01/` routes; it returns false for paths it does not own so the ops
+ * server can answer them.
+ */
+export function createTwilioRest(control: TwilioRestControl, options: TwilioRestOptions) {
+  const log = options.logger;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (!path.startsWith(`/${API_VERSION}/`)) return false;
+    const route = ROUTE.exec(path);
+    if (!route) {
+      sendError(res, 404, 20404, `The requested resource ${path} was not found`);
+      return true;
+    }
+    const [, accountSid, callSid] = route;
+    const accounts = authenticate(req, accountSid, options.accounts);
+    if (accounts.length === 0) {
+      sendError(res, 401, 20003, 'Authenticate');
+      return true;
+    }
+    const callId = callIdOfCallSid(callSid);
+    const call = control.call(callId);
+    // Another bot's call is as invisible as an ended one.
+    const account = call ? accounts.find((a) => a.bot === call.bot) : undefined;
+    if (!call || !account) {
+      sendError(res, 404, 20404, `The requested resource ${path} was not found`);
+      return true;
+    }
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(callResource(accountSid, callSid, call, 'in-progress', Date.now())));
+      return true;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'GET, POST' }).end();
+      return true;
+    }
+    const form = await readForm(req);
+    if (!form) {
+      sendError(res, 413, null, `body over ${MAX_BODY} bytes`);
+      return true;
+    }
+    await update({ control, log, res, form, account, accountSid, callSid, callId, call });
+    return true;
+  };
+}
+
+/** `Status` or `Twiml`: hang up, leave alone, or transfer. */
+async function update(u: Update): Promise<void> {
+  const { res, form, callSid, callId, call } = u;
+  const status = form.get('Status');
+  const twiml = form.get('Twiml');
+  const ok = (s: 'in-progress' | 'completed'): void => {
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(callResource(u.accountSid, callSid, call, s, Date.now())));
+  };
+  if (status === 'completed') {
+    if (!u.control.hangup(callId)) return sendError(res, 404, 20404, `The requested resource ${callSid} was not found`);
+    u.log.info({ callId, bot: call.bot }, 'call ended through the Twilio REST shim');
+    return ok('completed');
+  }
+  // Twilio: "canceled" hangs up calls that are queued or ringing and leaves one in progress alone.
+  if (status === 'canceled' && twiml === null) return ok('in-progress');
+  if (status !== null && status !== 'canceled') return sendError(res, 400, 70002, `Status must be "completed" or "canceled", not ${JSON.stringify(status).slice(0, 40)}`);
+  if (twiml === null) {
+    const what = form.has('Url') ? 'Url is not supported (the bridge fetches no TwiML): send Twiml' : 'send Status=completed or Twiml';
+    return sendError(res, 400, 70002, what);
+  }
+  const parsed = parseDialTwiml(twiml);
+  if (!parsed.ok) return sendError(res, 400, 12100, `Document parse failure: ${parsed.problem}`);
+  await transfer(u, parsed.dial, ok);
+}
+
+/**
+ * Starts the transfer and answers as Twilio does, without waiting for the destination: 200 while it runs. A
+ * transfer our rules refuse (allowlist, no trunk, one already running) fails before any SIP is sent, and its
+ * refusal is there before the next turn of the event loop, so that case gets its error instead.
+ */
+async function transfer(u: Update, to: string, ok: (s: 'in-progress') => void): Promise<void> {
+  const { log, callId } = u;
+  const pending = u.control.transfer(callId, { to, ...(u.account.transferTrunk !== undefined ? { trunk: u.account.transferTrunk } : {}) });
+  if (!pending) return sendError(u.res, 404, 20404, `The requested resource ${u.callSid} was not found`);
+  let settled: { status: string; reason?: string } | undefined;
+  const watched = pending.then(
+    (r) => (settled = r),
+    (err: unknown) => {
+      log.error({ err, callId }, 'Twilio REST shim transfer crashed');
+      return (settled = { status: 'failed', reason: 'internal' });
+    },
+  );
+  await new Promise<void>((r) => setImmediate(r));
+  if (settled?.status === 'failed') {
+    const reason = settled.reason ?? 'error';
+    const http = isFailureReason(reason) ? failureSpec(reason).http : 409;
+    log.info({ callId, to, reason }, 'Twilio REST shim transfer refused');
+    return sendError(u.res, http, null, `transfer refused: ${reason}`, { reason });
+  }
+  void watched.then((r) => log.info({ callId, to, status: r.status, reason: r.reason }, 'Twilio REST shim transfer finished'));
+  ok('in-progress');
+}

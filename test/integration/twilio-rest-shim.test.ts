@@ -1,0 +1,149 @@
+/**
+ * The Twilio REST shim end to end: SIPp as the carrier -> the real bridge -> a Twilio Media Streams bot that,
+ * like Pipecat's TwilioFrameSerializer with `base_url` pointed at the bridge, posts to
+ * /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json with the SIDs from its `start` and Basic auth. Hang-up
+ * ends the call with BYE; a <Dial> transfer goes through the allowlist and, allowed, reaches the destination
+ * (a second SIPp) through the bot's transfer trunk. Everything on 127.0.0.1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { BridgeProcess } from './harness/bridge-process.js';
+import { describeSipp, runSipp } from './harness/sipp.js';
+import { startSippUas, type SippUas } from './harness/sipp-uas.js';
+import { AgentMedia } from './harness/agent-media.js';
+import { RtpListener } from './harness/rtp-listener.js';
+import { reservePort, reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { testConfig } from './harness/config.js';
+
+const AC = 'AC0123456789abcdef0123456789abcdef';
+const TOKEN = 'shim-token-0123456789abcdef';
+
+/** One Twilio-dialect connection as the bot sees it. */
+interface TwilioBot {
+  ws: WebSocket;
+  events: Array<Record<string, unknown>>;
+  start: Promise<{ accountSid: string; callSid: string }>;
+}
+
+let bridge: BridgeProcess;
+let wss: WebSocketServer;
+let listener: RtpListener;
+let agentPort: number;
+let bots: TwilioBot[] = [];
+
+beforeAll(async () => {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wss.on('connection', (ws) => {
+    const events: Array<Record<string, unknown>> = [];
+    let started: (s: { accountSid: string; callSid: string }) => void = () => {};
+    const start = new Promise<{ accountSid: string; callSid: string }>((r) => (started = r));
+    ws.on('message', (data) => {
+      const msg = JSON.parse(String(data)) as Record<string, unknown>;
+      events.push(msg);
+      if (msg.event === 'start') started(msg.start as { accountSid: string; callSid: string });
+    });
+    bots.push({ ws, events, start });
+  });
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/media`;
+  agentPort = await reservePort();
+  const rtpBase = await reservePorts(6);
+  listener = await RtpListener.start();
+  bridge = new BridgeProcess(
+    testConfig({
+      rtpPortMin: rtpBase,
+      rtpPortMax: rtpBase + 5,
+      bots: { pipecat: `{ url: "${url}", protocol: twilio, twilio: { accountSid: ${AC}, authToken: ${TOKEN}, transferTrunk: carrier-out } }` },
+      numbers: { '+15550100': 'pipecat' },
+      extraMedia: '  latching: off',
+    }).replace('    mode: flow\n', '    mode: flow\n    transferAllow: ["+1555*"]\n') +
+      `
+outboundTrunks:
+  - { name: carrier-out, host: 127.0.0.1, port: ${agentPort} }
+`,
+  );
+  await bridge.start();
+}, 30_000);
+
+afterAll(async () => {
+  await bridge?.stop();
+  for (const c of wss?.clients ?? []) c.terminate();
+  await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
+  listener?.close();
+});
+
+/** What Pipecat's serializer sends: a form POST with Basic auth to the Call resource. */
+async function update(sids: { accountSid: string; callSid: string }, form: Record<string, string>, token = TOKEN) {
+  const url = `http://127.0.0.1:${bridge.metricsPort}/2010-04-01/Accounts/${sids.accountSid}/Calls/${sids.callSid}.json`;
+  const r = await fetch(url, {
+    method: 'POST',
+    body: new URLSearchParams(form),
+    headers: { Authorization: `Basic ${Buffer.from(`${sids.accountSid}:${token}`).toString('base64')}` },
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+function caller(scenario: string, args: string[] = []) {
+  return runSipp({ scenario, target: { host: '127.0.0.1', port: bridge.sipPort() }, service: '+15550100', keys: { rtp_port: listener.port }, args, timeoutMs: 25_000 });
+}
+
+describe('Twilio REST shim', () => {
+  it('a refused <Dial> is answered 403 before any SIP; Status=completed ends the call with BYE; a second one gets 20404', async () => {
+    const running = caller('uac-expect-bye-from-bridge.xml');
+    await waitFor(() => bots.length === 1, { timeoutMs: 10_000 });
+    const bot = bots[0];
+    const sids = await bot.start;
+    // The bot sees the configured account SID, and the call SID of this call.
+    expect(sids.accountSid).toBe(AC);
+    expect(sids.callSid).toMatch(/^CA[0-9a-f]{32}$/);
+
+    expect((await update(sids, { Status: 'completed' }, 'wrong-token-0123456789')).body).toMatchObject({ code: 20003, status: 401 });
+    const refused = await update(sids, { Twiml: '<Response><Dial>+19005550000</Dial></Response>' });
+    expect(refused).toEqual({ status: 403, body: { code: null, message: 'transfer refused: not-allowed', more_info: null, status: 403, reason: 'not-allowed' } });
+
+    const hungUp = await update(sids, { Status: 'completed' });
+    expect(hungUp.status).toBe(200);
+    expect(hungUp.body).toMatchObject({ sid: sids.callSid, account_sid: AC, status: 'completed', from: '+15551230001', to: '+15550100', direction: 'inbound' });
+    const run = await running;
+    expect(run.code, describeSipp(run)).toBe(0); // SIPp got the BYE
+    const ended = await bridge.waitForLog((l) => l.msg === 'call ended');
+    expect(ended.reason).toBe('api-hangup');
+    await waitFor(() => bot.events.some((e) => e.event === 'stop'), { timeoutMs: 5000 });
+    const again = await update(sids, { Status: 'completed' });
+    expect(again.status).toBe(404);
+    expect(again.body).toMatchObject({ code: 20404, status: 404 });
+  }, 40_000);
+
+  describe('an allowed <Dial>', () => {
+    let agentSipp: SippUas | undefined;
+    let agentMedia: AgentMedia | undefined;
+    afterAll(() => {
+      agentSipp?.kill();
+      agentMedia?.close();
+    });
+
+    it('answers 200 in-progress at once and bridges the caller to the number through the transfer trunk', async () => {
+      agentMedia = await AgentMedia.start(1000);
+      agentSipp = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', port: agentPort, keys: { agent_rtp_port: agentMedia.port } });
+      const running = caller('uac-pcap-g711a-caller-hangup.xml', ['-d', '6000']);
+      await waitFor(() => bots.length === 2, { timeoutMs: 10_000 });
+      const bot = bots[1];
+      const sids = await bot.start;
+      const t0 = Date.now();
+      const r = await update(sids, { Twiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Dial>+15557654321</Dial></Response>' });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ sid: sids.callSid, status: 'in-progress' });
+      expect(Date.now() - t0).toBeLessThan(1000); // not held until the destination answers
+      // The destination answered: the bot leaves the call with Twilio's stop, the caller stays connected.
+      await waitFor(() => bot.events.some((e) => e.event === 'stop'), { timeoutMs: 10_000 });
+      const run = await running;
+      expect(run.code, describeSipp(run)).toBe(0);
+      const agentRun = await agentSipp.done;
+      expect(agentRun.code, describeSipp(agentRun)).toBe(0); // INVITEd through carrier-out, BYEd when the caller left
+      expect(agentRun.messages).toMatch(/INVITE sip:\+?15557654321@127\.0\.0\.1/);
+      expect(agentMedia.received.length).toBeGreaterThan(50); // the caller's audio reached the destination
+    }, 40_000);
+  });
+});
