@@ -254,9 +254,11 @@ function srtpRows(): Row[] {
         const pkt = writeRtpPacket({ payloadType: 0, sequenceNumber: seq++ & 0xffff, timestamp: seq * 160, ssrc: 5 }, Buffer.alloc(size, 1), slot);
         tx.protectRtp(pkt, slot);
       });
-      // Unprotect needs fresh packets (the replay list refuses repeats): time one pass over a pre-protected batch.
+      // Unprotect needs fresh packets (the replay list refuses repeats): time one pass over a pre-protected batch,
+      // made by a fresh sender (the timed loop above may have wrapped the sequence, moving its rollover counter).
+      const batchTx = new SrtpContext(suite, key);
       const batch = Array.from({ length: 20000 }, (_, i) =>
-        Buffer.from(tx.protectRtp(writeRtpPacket({ payloadType: 0, sequenceNumber: (seq + i) & 0xffff, timestamp: i * 160, ssrc: 5 }, Buffer.alloc(size, 1)))),
+        Buffer.from(batchTx.protectRtp(writeRtpPacket({ payloadType: 0, sequenceNumber: (seq + i) & 0xffff, timestamp: i * 160, ssrc: 5 }, Buffer.alloc(size, 1)))),
       );
       for (let i = 0; i < 2000; i++) rx.unprotectRtp(batch[i]); // warm-up
       const t0 = process.hrtime.bigint();
