@@ -9,9 +9,9 @@
  * tone; the latency is from that packet's send to the first loud WebSocket frame at the bot.
  * bot->caller: every `burstEveryMs` (half a period later) the bot sends one loud 20 ms frame, timed halfway
  * between two of the bridge's send slots (the slot grid is learnt from the arrival times and RTP timestamps
- * of the call's packets). `raw` is from the frame's send to the first loud RTP packet; `added` is from the
- * first send slot after the frame was sent to that packet: what the bridge adds beyond waiting for its 20 ms
- * clock (the half-slot margin keeps a frame from just missing a slot by the socket's own transit).
+ * of the call's packets). `raw` is from the frame's send to the first loud RTP packet — the figure reported, since
+ * the bridge's send clock aligns to the bot's audio after silence; `added` is from the first send slot after the
+ * frame was sent to that packet, meaningful only for a fixed-grid sender (kept in the JSON for comparison).
  */
 import dgram from 'node:dgram';
 import { WebSocketServer, type WebSocket } from 'ws';

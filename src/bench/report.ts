@@ -32,7 +32,9 @@ function rampRow(r: CallStepResult, floor: CallStepResult | undefined, mark: str
     'lost c->b %': f(r.callerToBot.lostPct, 3),
     'lost b->c %': f(r.botToCaller.lostPct, 3),
     'c->b p50/p99 ms': pair(r.latency?.callerToBot.p50, r.latency?.callerToBot.p99),
-    'b->c p50/p99 ms': pair(r.latency?.botToCallerAdded.p50, r.latency?.botToCallerAdded.p99),
+    // Raw (frame sent -> loud RTP in): the bridge's send clock aligns to the bot's audio, so there is no fixed slot
+    // to subtract any more (the slot-relative figure stays in the JSON).
+    'b->c p50/p99 ms': pair(r.latency?.botToCallerRaw.p50, r.latency?.botToCallerRaw.p99),
     'CPU %': f(r.cpuPct.target, 0),
     'ms/call-s': f(r.cpuMsPerCallSecond, 2),
     'floor ms/call-s': f(floor?.cpuMsPerCallSecond, 2),
@@ -165,7 +167,7 @@ export function goals(res: Partial<LoadResults>, o: BenchOptions): Goal[] {
       ? { goal: 'capacity 2 workers / 1 worker', target: '>= 1.8', measured: 'n/a (a ramp ended before its limit)', verdict: 'not measured' }
       : goal('capacity 2 workers / 1 worker', '>= 1.8', w1?.capacity && w2?.capacity ? w2.capacity / w1.capacity : undefined, (v) => v >= 1.8),
     goal(`caller->bot latency p99 at 80 % (${judged?.calls ?? '?'} calls), ms`, `<= 5${jb ? ` + ${jb}` : ''}`, judged?.latency?.callerToBot.p99, (v) => v <= 5 + jb),
-    goal(`bot->caller latency p99 at 80 % (${judged?.calls ?? '?'} calls), ms`, '<= 5', judged?.latency?.botToCallerAdded.p99, (v) => v <= 5),
+    goal(`bot->caller latency p99 at 80 % (${judged?.calls ?? '?'} calls), ms`, '<= 5', judged?.latency?.botToCallerRaw.p99, (v) => v <= 5),
     goal(`CPU per call / floor, 16 kHz bot (${judged?.calls ?? '?'} calls)`, '<= 2.0', judged ? floorRatio(judged, floorAt(judged.calls)) : undefined, (v) => v <= 2),
     goal(`CPU per call / floor, 8 kHz bot (${res.bot8k?.bridge.calls ?? '?'} calls)`, '<= 1.5', ratio8, (v) => v <= 1.5),
     goal('call setup, 0 failures, answered >= 95 % of rate (calls/s)', '>= 500', setupOk.length ? Math.max(...setupOk) : undefined, (v) => v >= 500, setupOk.length ? String(Math.max(...setupOk)) : undefined, setupBound),
