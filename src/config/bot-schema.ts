@@ -4,6 +4,7 @@
  * speak yet.
  */
 import { z } from 'zod';
+import { BOT_LINK_KEYS, botLinkFields, linkConfigOf, type BotLinkConfig } from './bot-link-schema.js';
 
 /**
  * Wire protocols a bot may speak. The same names as bot/'s dialect registry (config/ does not import bot/;
@@ -31,7 +32,7 @@ const protocolSchema = z.enum(BOT_PROTOCOLS, {
  * report "no branch matched" at the bot itself). The superRefine enforces which keys go with which kind.
  */
 const ECHO_ONLY_KEYS = ['delayFrames'] as const;
-const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs', 'protocol', 'parameters', 'encoding'] as const;
+const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs', 'protocol', 'parameters', 'encoding', ...BOT_LINK_KEYS] as const;
 
 const rawBotSchema = z
   .strictObject({
@@ -51,6 +52,8 @@ const rawBotSchema = z
     parameters: z.record(z.string().min(1).max(128), z.string().max(1024)).optional(),
     /** Telnyx: G.711 law of the caller audio the bot gets (its start.media_format.encoding). */
     encoding: z.enum(['PCMU', 'PCMA'], { error: 'must be PCMU or PCMA' }).optional(),
+    // Reconnect, keepalive, buffers, signing (bot-link-schema.ts).
+    ...botLinkFields,
   })
   .superRefine((b, ctx) => {
     if (b.builtin !== undefined && b.url !== undefined) {
@@ -88,8 +91,8 @@ export interface BuiltinBotConfig {
   readonly delayFrames: number;
 }
 
-/** A bot reached over WebSocket. */
-export interface WebSocketBotConfig {
+/** A bot reached over WebSocket (its link keys: bot-link-schema.ts). */
+export interface WebSocketBotConfig extends BotLinkConfig {
   readonly url: string;
   /** The L16 rate of a native bot; a G.711 dialect's own rate (8000) for Twilio and Telnyx. */
   readonly sampleRate: 8000 | 16000 | 24000;
@@ -118,5 +121,6 @@ export const botSchema = rawBotSchema.transform((b): BotConfig => {
     ...(protocol !== 'native' ? { protocol } : {}),
     ...(b.parameters !== undefined ? { parameters: b.parameters } : {}),
     ...(protocol === 'telnyx' ? { encoding: b.encoding ?? 'PCMU' } : {}),
+    ...linkConfigOf(b),
   };
 });

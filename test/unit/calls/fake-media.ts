@@ -131,6 +131,17 @@ export class FakeCallGroup implements CallMediaGroup {
     return bot;
   }
 
+  /** Every prompt played (leg id and file), in order. */
+  readonly plays: Array<{ leg: string; file: string }> = [];
+  /** What the next play does: resolves at once by default. */
+  playResult: () => Promise<void> = () => Promise.resolve();
+
+  async play(leg: string, file: string): Promise<void> {
+    this.plays.push({ leg, file });
+    this.journal.push(`group.play ${leg} ${file}`);
+    await this.playResult();
+  }
+
   route(routes: AudioRoutes): void {
     if (this.closed) {
       this.journal.push('group.route after close (ignored)');

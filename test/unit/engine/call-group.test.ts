@@ -7,7 +7,7 @@ import alawmulaw from 'alawmulaw';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { PortPoolExhaustedError } from '../../../src/core/errors.js';
-import type { BotSession, BotTarget, ConnectContext } from '../../../src/bot/index.js';
+import { DEFAULT_LINK, type BotSession, type BotTarget, type ConnectContext } from '../../../src/bot/index.js';
 import { codecRegistry, RtpPortPool, writeRtpPacket, type RtpHold } from '../../../src/media/index.js';
 import { InProcessMediaEngine, type InProcessCallGroup, type InProcessMediaLeg, type LegMediaOptions } from '../../../src/engine/index.js';
 import { FarEnd, LOOPBACK } from '../media/helpers/far-end.js';
@@ -15,7 +15,8 @@ import { reservePorts } from '../../helpers/ports.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const PCMU = codecRegistry.get('PCMU')!;
-const TARGET: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000 };
+/** A bot without reconnects: the engine hands call control its session as it is (reconnects: below). */
+const TARGET: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000, link: { ...DEFAULT_LINK, reconnectMs: 0 } };
 
 /** The bot's socket: emits 'audio' and 'command'; records what it is sent. */
 class FakeBotSession extends EventEmitter {
