@@ -133,13 +133,11 @@ export class FakeCallGroup implements CallMediaGroup {
 
   /** Every prompt played (leg id and file), in order. */
   readonly plays: Array<{ leg: string; file: string }> = [];
-  /** What the next play does: resolves at once by default. */
-  playResult: () => Promise<void> = () => Promise.resolve();
-
   async play(leg: string, file: string): Promise<void> {
     this.plays.push({ leg, file });
     this.journal.push(`group.play ${leg} ${file}`);
-    await this.playResult();
+    // A prompt "plays" until the test opens the engine's play gate (at once without one).
+    if (this.engine.playGate) await this.engine.playGate.promise;
   }
 
   route(routes: AudioRoutes): void {
@@ -167,6 +165,8 @@ export class FakeMediaEngine implements MediaEngine {
   failNext: Error | undefined;
   /** When set, allocate() waits for it (a slow port pool). */
   gate: Deferred<void> | undefined;
+  /** Holds every prompt until resolved (see FakeCallGroup.play). */
+  playGate: Deferred<void> | undefined;
   private nextPort = 40000;
   constructor(
     private readonly journal: string[],
