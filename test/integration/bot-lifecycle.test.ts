@@ -114,6 +114,7 @@ beforeAll(async () => {
         frozen: ws('/frozen', ', reconnectMs: 3000, pingIntervalMs: 500, pingTimeoutMs: 500'),
         signed: ws('/signed?tenant=acme', `, secret: "${SECRET}"`),
         wrongsecret: ws('/signed?tenant=acme', ', secret: "not-the-bots-secret-000"'),
+        greedy: ws('/greedy', ', maxPlayoutSec: 1'),
       },
       numbers: {
         '+15550101': 'refuser',
@@ -125,6 +126,7 @@ beforeAll(async () => {
         '+15550107': 'frozen',
         '+15550108': 'signed',
         '+15550109': 'wrongsecret',
+        '+15550110': 'greedy',
       },
     }) +
       `
@@ -327,6 +329,37 @@ describe('the bot drops mid-call', () => {
     const second = bots.conns('/frozen')[1];
     expect(second.event('start')).toMatchObject({ resumed: true });
     expect((await endedLine(t0)).reason).toBe('bot-hangup');
+  });
+});
+
+describe('backpressure, visible to the bot', () => {
+  it('bot audio beyond maxPlayoutSec is refused with playout-overflow; status tells the depth and what was refused', async () => {
+    bots.behaviour = (path, c) => {
+      if (path !== '/greedy') return;
+      c.ws.once('message', () => {
+        for (let i = 0; i < 30; i++) c.sendPcm(sineL16(1000, 8000, 100)); // 3 s at once, 1 s allowed
+        c.sendJson({ type: 'status' });
+        setTimeout(() => c.sendJson({ type: 'hangup' }), 2500);
+      });
+    };
+    await withListener(async (l) => {
+      const run = await call('uac-expect-bye-from-bridge.xml', '+15550110', l);
+      expect(run.code, describeSipp(run)).toBe(0);
+      // The caller heard about the 1 s that was taken, not 3 s.
+      const tones = dominantTones(heard(l), 8000, [1000]);
+      const toneBlocks = tones.filter((t) => t === 0).length;
+      expect(toneBlocks, tones.join(',')).toBeGreaterThanOrEqual(8);
+      expect(toneBlocks, tones.join(',')).toBeLessThanOrEqual(12);
+    });
+    const c = bots.conns('/greedy')[0];
+    const errors = c.events.filter((e) => e.type === 'error');
+    expect(errors).toEqual([{ type: 'error', code: 'playout-overflow', message: expect.stringMatching(/1000 ms/) }]);
+    const status = c.event('status') as { playoutMs: number; maxPlayoutMs: number; refusedMs: number; framesDropped: number };
+    expect(status.maxPlayoutMs).toBe(1000);
+    expect(status.playoutMs).toBeGreaterThan(800);
+    expect(status.playoutMs).toBeLessThanOrEqual(1000);
+    expect(status.refusedMs).toBeGreaterThanOrEqual(1900);
+    expect(status.framesDropped).toBe(0);
   });
 });
 
