@@ -3,20 +3,19 @@
  * destination), the bridge as a child process with its media on worker threads, and real `ws` bots written here.
  * Bot refuses (each fallback: 503, a prompt heard by frequency, a transfer the destination answers), bot dies
  * mid-call and reconnects (resumed start, audio both ways again, hold audio in the gap), bot dies and the fallback
- * transfer happens, a clean close hangs up within 2 s without a reconnect, a frozen bot is caught by pings, and the
- * signed upgrade verifies with the README's own recipes.
+ * transfer happens, a clean close hangs up within 2 s without a reconnect, a frozen bot is caught by pings, bot
+ * audio beyond maxPlayoutSec is refused (playout-overflow, status), and the signed upgrade verifies with the
+ * README's own recipes. (A bot that never reads: bot-backpressure.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import { WebSocketServer } from 'ws';
 import alawmulaw from 'alawmulaw';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp, type SippRun } from './harness/sipp.js';
-import { BotConnection } from './harness/test-bot.js';
+import { PathBots } from './harness/path-bots.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { startSippUas } from './harness/sipp-uas.js';
 import { AgentMedia } from './harness/agent-media.js';
@@ -29,60 +28,8 @@ import { nodeRecipe, pythonRecipe } from '../helpers/readme-recipes.js';
 
 const SECRET = 'lifecycle-secret-0123456789';
 
-/** What the bot server does with an upgrade to a path: refuse it (HTTP status), delay it, or take it. */
-type Upgrade = { refuse: number } | { delayMs: number } | 'accept';
-
-/** Real `ws` bots on loopback, one behaviour per URL path; every connection is recorded per path. */
-class Bots {
-  readonly byPath = new Map<string, BotConnection[]>();
-  readonly upgrades: Array<{ path: string; headers: IncomingMessage['headers'] }> = [];
-  upgrade: (path: string, n: number) => Upgrade = () => 'accept';
-  behaviour: (path: string, c: BotConnection, n: number) => void = () => {};
-  verify: ((headers: IncomingMessage['headers'], path: string) => boolean) | undefined;
-  private constructor(private readonly wss: WebSocketServer, readonly base: string) {}
-
-  static async start(): Promise<Bots> {
-    let bots!: Bots;
-    const wss = new WebSocketServer({
-      host: '127.0.0.1',
-      port: 0,
-      perMessageDeflate: false,
-      verifyClient: (info, done) => {
-        const path = info.req.url ?? '';
-        bots.upgrades.push({ path, headers: info.req.headers });
-        if (path === '/refuse') return done(false, 503); // the bot that is always down
-        if (bots.verify && !bots.verify(info.req.headers, path)) return done(false, 401);
-        const u = bots.upgrade(path, bots.upgrades.filter((x) => x.path === path).length);
-        if (u === 'accept') return done(true);
-        if ('refuse' in u) return done(false, u.refuse);
-        setTimeout(() => done(true), u.delayMs);
-      },
-    });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    bots = new Bots(wss, `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
-    wss.on('connection', (ws, req) => {
-      const path = req.url ?? '';
-      const list = bots.byPath.get(path) ?? [];
-      bots.byPath.set(path, list);
-      const c = new BotConnection(ws, req.headers);
-      list.push(c);
-      bots.behaviour(path, c, list.length);
-    });
-    return bots;
-  }
-
-  conns(path: string): BotConnection[] {
-    return this.byPath.get(path) ?? [];
-  }
-
-  async close(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
-    await new Promise<void>((r) => this.wss.close(() => r()));
-  }
-}
-
 let bridge: BridgeProcess;
-let bots: Bots;
+let bots: PathBots;
 let agentPort: number;
 let sipPort: number;
 const prompts = mkdtempSync(join(tmpdir(), 'tb-lifecycle-'));
@@ -96,7 +43,7 @@ function prompt(name: string, hz: number, ms: number, rate: number): string {
 beforeAll(async () => {
   agentPort = await reservePort();
   const rtpBase = await reservePorts(20);
-  bots = await Bots.start();
+  bots = await PathBots.start();
   const sorry = prompt('sorry.wav', 1000, 1500, 16000); // resampled to the call's rate by the bridge
   const hold = prompt('hold.wav', 600, 1000, 8000);
   const b = bots.base;
