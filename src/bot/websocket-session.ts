@@ -162,6 +162,8 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
    */
   private offerAudio(frame: Buffer): void {
     if (this.ws.readyState !== WebSocket.OPEN || this.stopRequested) return;
+    // Room may have come since the last poll: what waits goes first, oldest first.
+    if (this.backlog.length > 0) this.flush();
     if (this.backlog.length > 0 || this.ws.bufferedAmount > this.maxBufferedBytes) {
       const lost = this.backlog.push(frame);
       if (lost > 0) this.countDropped(lost);
@@ -185,11 +187,16 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
     }
   }
 
-  /** Writes waiting frames while the socket has room; polls again while some wait. */
+  /** Writes waiting frames while the socket has room. */
+  private flush(): void {
+    while (this.backlog.length > 0 && this.ws.bufferedAmount <= this.maxBufferedBytes) this.sendCallerFrame(this.backlog.shift()!);
+  }
+
+  /** The poll while frames wait: writes what fits, polls again while some still wait. */
   private drain(): void {
     this.drainTimer = undefined;
     if (this.ws.readyState !== WebSocket.OPEN || this.stopRequested) return;
-    while (this.backlog.length > 0 && this.ws.bufferedAmount <= this.maxBufferedBytes) this.sendCallerFrame(this.backlog.shift()!);
+    this.flush();
     if (this.backlog.length > 0) {
       this.drainLater();
     } else if (this.dropping) {
