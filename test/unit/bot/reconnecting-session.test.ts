@@ -5,6 +5,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import {
   BaseBotSession,
+  DIALECTS,
   DROP_CLOSE_CODES,
   isDropClose,
   ReconnectingBotSession,
@@ -229,3 +230,37 @@ describe('ReconnectingBotSession', () => {
     expect(session.framesDropped).toBe(10);
   });
 });
+
+describe('a resumed start, as each dialect frames it', () => {
+  const ctx = (seed: number) => ({
+    callId: '6151e6ff-0c3a-4832-a5d2-580e4b77d7b6', botName: 'b', sampleRate: 8000, parameters: {},
+    randomBytes: (n: number) => Buffer.alloc(n, seed), wallClock: () => 1_700_000_000_000,
+  });
+  const resumed: StartMessage = { ...START, callId: '6151e6ff-0c3a-4832-a5d2-580e4b77d7b6', resumed: true };
+
+  it('native: the same start with "resumed":true', () => {
+    const [frame] = DIALECTS.native.open(ctx(1)).handshake(resumed);
+    expect(JSON.parse(String(frame))).toEqual(resumed);
+  });
+
+  it.each([
+    ['twilio', (m: Msg) => m.start?.callSid, (m: Msg) => m.start?.streamSid],
+    ['telnyx', (m: Msg) => m.start?.call_control_id, (m: Msg) => m.stream_id],
+  ] as const)('%s: the same call id on the new socket (a new stream id), and no field the provider does not have', (name, callOf, streamOf) => {
+    const first = DIALECTS[name].open(ctx(1)).handshake(START_OF(resumed, false)).map((f) => JSON.parse(String(f)) as Msg);
+    const again = DIALECTS[name].open(ctx(2)).handshake(resumed).map((f) => JSON.parse(String(f)) as Msg);
+    expect(again.map((m) => m.event)).toEqual(['connected', 'start']);
+    expect(callOf(again[1])).toBe(callOf(first[1]));
+    expect(streamOf(again[1])).not.toBe(streamOf(first[1]));
+    expect(JSON.stringify(again)).not.toContain('resumed');
+  });
+});
+
+/** A dialect's JSON frame, as far as these checks read it. */
+type Msg = { event?: string; stream_id?: unknown; start?: Record<string, unknown> };
+
+/** `start` with or without the resumed flag. */
+function START_OF(s: StartMessage, resumed: boolean): StartMessage {
+  const { resumed: _r, ...rest } = s;
+  return resumed ? { ...rest, resumed: true } : rest;
+}
