@@ -12,7 +12,8 @@ import type {
   OutgoingCallSignal,
   SignalingEngine,
 } from './calls/signaling.js';
-import type { BotProtocol, Config } from './config/index.js';
+import type { BotProtocol, Config, FallbackConfig } from './config/index.js';
+import type { BotFallback } from './calls/bot-fallback.js';
 import type { DigestServer } from './sip/auth/digest-server.js';
 import type { DialogSession } from './sip/ua/dialog-session.js';
 import type { IncomingCall } from './sip/ua/incoming-call.js';
@@ -43,6 +44,8 @@ type ConfigFitsLayers = [
   Fits<Config['inboundTrunks'][number], InboundTrunkConfig>,
   Fits<Config['outboundTrunks'][number], OutboundTrunkConfig>,
   Fits<Config['bots'][string], BotDefinition>,
+  // The number's/trunk's `fallback` is what call control runs when the bot is gone.
+  Fits<FallbackConfig, BotFallback>,
 ];
 
 /**

@@ -1,13 +1,14 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { resolveJitterBuffer, type Config } from './config/index.js';
+import { fallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
+import { ConfigError } from './core/errors.js';
 import { BridgeMetrics, MediaMetrics } from './metrics/index.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
-import { InProcessMediaEngine } from './engine/index.js';
+import { InProcessMediaEngine, checkPromptFiles } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -51,6 +52,7 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
     botConnected: (seconds) => metrics.botConnected(seconds),
     botConnectFailed: () => metrics.botConnectFailed(),
     botProtocolError: () => metrics.botProtocolErrors.inc(),
+    botLink: (event) => metrics.botLink(event),
     mediaQuality: (q) => metrics.mediaQuality(q),
     rtpTotals: (received, sent) => {
       metrics.rtpPacketReceived(received);
@@ -200,6 +202,7 @@ function buildCallDeps(
     route: (req) => routeRegistered(req, regs.extensions) ?? parts.router.route(req),
     pstn: { ...shared, placeCall, outboundTrunk: (name) => outboundTrunks.get(name), advertisedHost: () => sip.advertisedHost('udp') },
     acquireTrunkSlot: (trunk) => parts.limiter.acquire(trunk),
+    botFallback: (trunk, number) => fallbackFor(config, trunk, number),
     trunkMedia: (name) => {
       const t = config.inboundTrunks.find((tr) => tr.name === name);
       return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBuffer: resolveJitterBuffer(t), rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
@@ -262,6 +265,9 @@ export class TrunkbridgeApp {
   ) {
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? createLogger({ level: config.logging.level });
+    // Prompt files are read now, so a missing or unplayable one fails the config, not a caller's fallback.
+    const promptIssues = checkPromptFiles(promptFiles(config));
+    if (promptIssues.length > 0) throw new ConfigError(promptIssues);
     this.sip = buildSip(config, this.clock, this.logger, this.metrics);
     const router = new InboundRouter(config.inboundTrunks, {
       botNames: Object.keys(config.bots),

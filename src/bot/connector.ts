@@ -9,6 +9,8 @@ import type { Clock } from '../core/clock.js';
 import { BotConnectError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { EchoBotSession } from './echo-session.js';
+import { DEFAULT_LINK, type BotLinkSettings } from './link-policy.js';
+import { signedStartHeaders } from './signature.js';
 import { dialectFor, type DialectName } from './protocols/registry.js';
 import type { BotSession } from './session.js';
 import { WebSocketBotSession } from './websocket-session.js';
@@ -34,6 +36,10 @@ export interface BotTarget {
   /** Sent on the WebSocket upgrade (e.g. Authorization). Never logged. */
   headers?: Record<string, string>;
   connectTimeoutMs: number;
+  /** Reconnect, keepalive and buffer settings (WebSocket bots; absent: {@link DEFAULT_LINK}). */
+  link?: BotLinkSettings;
+  /** Signs every upgrade (see signature.ts). Never logged. */
+  secret?: string;
   /** Builtin echo only: frames of delay. */
   echoDelayFrames?: number;
 }
@@ -48,6 +54,8 @@ export interface ConnectContext {
   maxBufferedBytes?: number;
   /** Aborts a connection attempt still in progress (the caller cancelled): the socket is closed at once. */
   abort?: AbortSignal;
+  /** Wall-clock milliseconds since the epoch, for signature timestamps (default Date.now). */
+  wallClock?: () => number;
 }
 
 /**
@@ -65,6 +73,13 @@ export type BotDefinition =
       readonly parameters?: Readonly<Record<string, string>>;
       readonly encoding?: 'PCMU' | 'PCMA';
       readonly twilio?: { readonly accountSid: string };
+      readonly reconnectMs?: number;
+      readonly pingIntervalMs?: number;
+      readonly pingTimeoutMs?: number;
+      readonly sendBufferBytes?: number;
+      readonly maxPlayoutSec?: number;
+      readonly holdFile?: string;
+      readonly secret?: string;
     };
 
 /** Largest message accepted from a bot (bounds memory if a bot misbehaves): 4 MiB is ~87 s of 24 kHz audio. */
@@ -91,6 +106,20 @@ export function botTargetFromConfig(name: string, cfg: BotDefinition): BotTarget
     ...(cfg.parameters !== undefined && Object.keys(cfg.parameters).length > 0 ? { parameters: { ...cfg.parameters } } : {}),
     ...(cfg.encoding !== undefined ? { encoding: cfg.encoding } : {}),
     ...(cfg.twilio !== undefined ? { accountSid: cfg.twilio.accountSid } : {}),
+    link: linkOf(cfg),
+    ...(cfg.secret !== undefined ? { secret: cfg.secret } : {}),
+  };
+}
+
+/** The link settings of a bot entry, defaults where it says nothing. */
+function linkOf(cfg: Partial<BotLinkSettings>): BotLinkSettings {
+  return {
+    reconnectMs: cfg.reconnectMs ?? DEFAULT_LINK.reconnectMs,
+    pingIntervalMs: cfg.pingIntervalMs ?? DEFAULT_LINK.pingIntervalMs,
+    pingTimeoutMs: cfg.pingTimeoutMs ?? DEFAULT_LINK.pingTimeoutMs,
+    sendBufferBytes: cfg.sendBufferBytes ?? DEFAULT_LINK.sendBufferBytes,
+    maxPlayoutSec: cfg.maxPlayoutSec ?? DEFAULT_LINK.maxPlayoutSec,
+    ...(cfg.holdFile !== undefined ? { holdFile: cfg.holdFile } : {}),
   };
 }
 
@@ -99,9 +128,11 @@ function sessionOn(ws: WebSocket, target: BotTarget, ctx: ConnectContext): WebSo
   return new WebSocketBotSession(ws, {
     logger: ctx.logger,
     onFrameDropped: ctx.onFrameDropped,
-    maxBufferedBytes: ctx.maxBufferedBytes,
+    maxBufferedBytes: ctx.maxBufferedBytes ?? target.link?.sendBufferBytes,
     dialect: dialectFor(target.protocol),
     clock: ctx.clock,
+    pingIntervalMs: target.link?.pingIntervalMs ?? DEFAULT_LINK.pingIntervalMs,
+    pingTimeoutMs: target.link?.pingTimeoutMs ?? DEFAULT_LINK.pingTimeoutMs,
     context: {
       callId: ctx.callId,
       botName: target.name,
@@ -142,9 +173,11 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
     let settled = false;
     let ws: WebSocket;
     try {
+      // Signed per attempt: a reconnect gets a fresh timestamp.
+      const signed = target.secret !== undefined ? signedStartHeaders(target.secret, ctx.callId, url, (ctx.wallClock ?? Date.now)()) : {};
       ws = new WebSocket(url, dialect.subprotocol !== undefined ? [dialect.subprotocol] : [], {
         perMessageDeflate: false,
-        headers: target.headers,
+        headers: { ...target.headers, ...signed },
         maxPayload: MAX_BOT_MESSAGE_BYTES,
         followRedirects: false,
       });

@@ -1,4 +1,4 @@
-export type { StartMessage, BotCommand, BridgeEvent, TransferCommand, TransferEvent, CallQuality } from './protocols/native.js';
+export type { StartMessage, BotCommand, BridgeEvent, TransferCommand, TransferEvent, CallQuality, StatusEvent } from './protocols/native.js';
 export { parseBotCommand, encodeBridgeEvent } from './protocols/native.js';
 export type { BotSession, BotCloseInfo } from './session.js';
 export { BaseBotSession } from './session.js';
@@ -7,3 +7,8 @@ export { EchoBotSession, type EchoBotSessionOptions } from './echo-session.js';
 export { connectBot, botTargetFromConfig, type BotDefinition, type BotTarget, type ConnectContext } from './connector.js';
 export type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from './protocols/dialect.js';
 export { DIALECTS, dialectFor, type DialectName } from './protocols/registry.js';
+export type { BotLinkEvent } from './session.js';
+export { DEFAULT_LINK, DROP_CLOSE_CODES, isDropClose, type BotLinkSettings } from './link-policy.js';
+export { ReconnectingBotSession, type ReconnectingOptions } from './reconnecting-session.js';
+export { SIGNATURE_HEADERS, signedStartHeaders } from './signature.js';
+export { Keepalive, type KeepaliveOptions } from './keepalive.js';

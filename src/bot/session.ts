@@ -12,7 +12,22 @@ export interface BotCloseInfo {
   reason: string;
   /** True when the bot (or the network) ended it, false when we called {@link BotSession.stop}. */
   initiatedByBot: boolean;
+  /**
+   * True when the connection was lost rather than closed by a bot hanging up (see {@link isDropClose}), and no
+   * reconnect brought it back: call control then runs the call's fallback instead of just hanging up.
+   */
+  dropped?: boolean;
 }
+
+/**
+ * What happened to a call's link to its bot, for sessions that reconnect: it dropped and a new socket is being
+ * opened, a new socket took over (the bot got `start` again with `resumed: true`), or the reconnect window passed
+ * (a 'close' with `dropped: true` follows at once).
+ */
+export type BotLinkEvent =
+  | { state: 'reconnecting'; code: number; reason: string }
+  | { state: 'resumed'; downMs: number; attempts: number }
+  | { state: 'lost'; downMs: number; attempts: number };
 
 export interface BotSession {
   /** Sends the `start` message. Bot messages are held back until this is called, so attach listeners first. */
@@ -32,6 +47,10 @@ export interface BotSession {
   on(event: 'close', l: (info: BotCloseInfo) => void): this;
   /** The bot sent something invalid; the session has answered `{type:'error'}` and carries on. */
   on(event: 'protocol-error', l: (err: Error) => void): this;
+  /** Reconnecting sessions only: the link dropped, came back, or was lost. */
+  on(event: 'link', l: (e: BotLinkEvent) => void): this;
+  /** Caller audio frames dropped so far because the bot was not reading fast enough (0 where nothing drops). */
+  readonly framesDropped: number;
 }
 
 /** The events of a {@link BotSession}, as typed listeners (see the `on` overloads there). */
@@ -40,6 +59,7 @@ export interface BotSessionEvents {
   command: (cmd: BotCommand) => void;
   close: (info: BotCloseInfo) => void;
   'protocol-error': (err: Error) => void;
+  link: (e: BotLinkEvent) => void;
 }
 
 /**
@@ -48,6 +68,11 @@ export interface BotSessionEvents {
  */
 export abstract class BaseBotSession extends TypedEmitter<BotSessionEvents> {
   private closeInfo: BotCloseInfo | undefined;
+
+  /** Caller audio frames dropped for backpressure; sessions that drop none keep 0. */
+  get framesDropped(): number {
+    return 0;
+  }
 
   /** True once the session has closed. */
   get closed(): boolean {

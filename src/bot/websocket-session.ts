@@ -4,6 +4,8 @@ import type { Clock } from '../core/clock.js';
 import { wsCloseCodeOf } from '../core/failures.js';
 import type { Logger } from '../core/logger.js';
 import { CallerAudioPacer } from './caller-audio-pacer.js';
+import { CallerAudioQueue } from './caller-audio-queue.js';
+import { Keepalive } from './keepalive.js';
 import type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from './protocols/dialect.js';
 import { nativeDialect, type BridgeEvent, type CallQuality, type StartMessage } from './protocols/native.js';
 import { BaseBotSession, type BotSession } from './session.js';
@@ -11,8 +13,11 @@ import { BaseBotSession, type BotSession } from './session.js';
 export interface WebSocketBotSessionOptions {
   logger: Logger;
   /**
-   * Audio frames are dropped while the socket has more than this many bytes queued. Default 64 KiB
-   * (about 1.3 s of 24 kHz L16): enough to ride out a hiccup, small enough that a stuck bot costs little.
+   * Backpressure bound, bytes. Caller audio is written to the socket while it has at most this much queued;
+   * beyond that frames wait in a queue of the same size, whose oldest frames are dropped (and counted) when it is
+   * full. So one call's caller audio never holds more than about twice this (plus what the kernel's socket
+   * buffer took). Default 64 KiB (about 1.3 s of 24 kHz L16): enough to ride out a hiccup, small enough that a
+   * stuck bot costs little.
    */
   maxBufferedBytes?: number;
   /** Called for every dropped frame (metrics). */
@@ -21,9 +26,19 @@ export interface WebSocketBotSessionOptions {
   dialect?: Dialect;
   /** The call the dialect frames (ids, parameters, rate). Default: an empty one, enough for native. */
   context?: DialectContext;
-  /** Paces silence into gaps of caller audio for dialects that stream continuously; without it, none is added. */
+  /**
+   * Paces silence into gaps of caller audio for dialects that stream continuously, drains the backpressure queue
+   * and times the keepalive pings; without it, none of those run.
+   */
   clock?: Clock;
+  /** Keepalive ping period, ms (0: none; default 0, the connector passes the bot's setting). */
+  pingIntervalMs?: number;
+  /** An unanswered ping past this is a dropped connection, ms (default 3000). */
+  pingTimeoutMs?: number;
 }
+
+/** How often a backed-up socket is checked for room, ms: one caller frame. */
+const DRAIN_POLL_MS = 20;
 
 /** What a dialect is opened with when the caller gave nothing: native needs only `parameters`. */
 function emptyContext(): DialectContext {
@@ -50,8 +65,12 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
   private readonly codec: DialectCodec;
   private readonly clock: Clock | undefined;
   private pacer: CallerAudioPacer | undefined;
+  private readonly keepalive: Keepalive | undefined;
+  private readonly backlog: CallerAudioQueue;
+  private drainTimer: { cancel(): void } | undefined;
   private started = false;
   private stopRequested = false;
+  private pingTimedOut = false;
   private dropped = 0;
   private dropping = false;
 
@@ -66,17 +85,27 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
     this.dialect = options.dialect ?? nativeDialect;
     this.codec = this.dialect.open(options.context ?? emptyContext());
     this.clock = options.clock;
+    this.backlog = new CallerAudioQueue(this.maxBufferedBytes);
+    const clock = options.clock;
+    const interval = options.pingIntervalMs ?? 0;
+    if (clock && interval > 0) {
+      this.keepalive = new Keepalive({
+        clock,
+        intervalMs: interval,
+        timeoutMs: options.pingTimeoutMs ?? 3000,
+        ping: () => this.ping(),
+        onDead: () => this.onPingTimeout(),
+      });
+    }
     ws.pause();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => this.keepalive?.alive());
     ws.on('error', (err) => this.log.warn({ err: err.message }, 'bot socket error'));
-    ws.on('close', (code, reason) => {
-      this.pacer?.stop();
-      this.finish({ code, reason: reason.toString('utf8'), initiatedByBot: !this.stopRequested });
-    });
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
   }
 
   /** Audio frames dropped so far because the bot was not reading fast enough. */
-  get framesDropped(): number {
+  override get framesDropped(): number {
     return this.dropped;
   }
 
@@ -94,6 +123,8 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
       });
       this.pacer.start();
     }
+    // Pings start with reading: before `start` the socket is paused, and a pong nobody reads proves nothing.
+    this.keepalive?.start();
     this.ws.resume();
   }
 
@@ -115,6 +146,8 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
     if (this.stopRequested) return;
     this.stopRequested = true;
     this.pacer?.stop();
+    this.keepalive?.stop();
+    this.backlog.clear();
     if (this.ws.readyState !== WebSocket.OPEN) return;
     for (const frame of this.codec.stop(reason, extra?.quality)) this.sendFrame(frame);
     this.ws.close(wsCloseCodeOf(reason), closeReason(reason));
@@ -122,24 +155,81 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
     this.ws.resume();
   }
 
-  /** One caller frame (real or paced silence) to the bot, unless the socket is backed up. */
+  /**
+   * One caller frame (real or paced silence) to the bot. While the socket is backed up it waits in the bounded
+   * backlog instead (the oldest waiting frame is dropped when that is full), so what the bot reads once it catches
+   * up is the most recent audio.
+   */
   private offerAudio(frame: Buffer): void {
     if (this.ws.readyState !== WebSocket.OPEN || this.stopRequested) return;
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
-      this.dropped++;
-      this.onFrameDropped?.();
-      if (!this.dropping) {
-        this.dropping = true;
-        this.log.warn({ bufferedAmount: this.ws.bufferedAmount }, 'bot is not reading; dropping audio frames');
-      }
+    // Room may have come since the last poll: what waits goes first, oldest first.
+    if (this.backlog.length > 0) this.flush();
+    if (this.backlog.length > 0 || this.ws.bufferedAmount > this.maxBufferedBytes) {
+      const lost = this.backlog.push(frame);
+      if (lost > 0) this.countDropped(lost);
+      this.drainLater();
       return;
     }
-    if (this.dropping) {
+    this.sendCallerFrame(frame);
+  }
+
+  /** Encoded only once it is written, so a dropped frame takes no sequence number. */
+  private sendCallerFrame(frame: Buffer): void {
+    for (const out of this.codec.callerAudio(frame)) this.sendFrame(out);
+  }
+
+  private countDropped(n: number): void {
+    this.dropped += n;
+    for (let i = 0; i < n; i++) this.onFrameDropped?.();
+    if (!this.dropping) {
+      this.dropping = true;
+      this.log.warn({ bufferedAmount: this.ws.bufferedAmount, waiting: this.backlog.byteLength }, 'bot is not reading; dropping the oldest caller audio');
+    }
+  }
+
+  /** Writes waiting frames while the socket has room. */
+  private flush(): void {
+    while (this.backlog.length > 0 && this.ws.bufferedAmount <= this.maxBufferedBytes) this.sendCallerFrame(this.backlog.shift()!);
+  }
+
+  /** The poll while frames wait: writes what fits, polls again while some still wait. */
+  private drain(): void {
+    this.drainTimer = undefined;
+    if (this.ws.readyState !== WebSocket.OPEN || this.stopRequested) return;
+    this.flush();
+    if (this.backlog.length > 0) {
+      this.drainLater();
+    } else if (this.dropping) {
       this.dropping = false;
       this.log.info({ framesDropped: this.dropped }, 'bot caught up; sending audio again');
     }
-    // Encoded only once it will be sent, so a dropped frame takes no sequence number.
-    for (const out of this.codec.callerAudio(frame)) this.sendFrame(out);
+  }
+
+  private drainLater(): void {
+    if (this.drainTimer || !this.clock) return;
+    this.drainTimer = this.clock.setTimeout(() => this.drain(), DRAIN_POLL_MS);
+  }
+
+  private ping(): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  /** The bot stopped answering: the socket is cut (close code 1006), which makes it a drop, not a hang-up. */
+  private onPingTimeout(): void {
+    if (this.stopRequested || this.ws.readyState !== WebSocket.OPEN) return;
+    this.pingTimedOut = true;
+    this.log.warn('bot did not answer a ping in time; treating the connection as dropped');
+    this.ws.terminate();
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.pacer?.stop();
+    this.keepalive?.stop();
+    this.drainTimer?.cancel();
+    this.drainTimer = undefined;
+    this.backlog.clear();
+    if (this.pingTimedOut) this.finish({ code: 1006, reason: 'ping timeout', initiatedByBot: true, dropped: true });
+    else this.finish({ code, reason, initiatedByBot: !this.stopRequested });
   }
 
   private sendFrame(frame: WireFrame): void {
@@ -150,6 +240,7 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    this.keepalive?.alive();
     const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     for (const input of this.codec.receive(isBinary ? buf : buf.toString('utf8'))) this.act(input);
   }

@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
-import type { TransferCommand, TransferEvent } from '../bot/index.js';
+import { isDropClose, type BotCloseInfo, type BotLinkEvent, type TransferCommand, type TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { Call, CallEvents, CallSummary } from './call.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
@@ -8,6 +8,7 @@ import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, 
 import type { CallObserver, EndReason } from './call-events.js';
 import { TransferController, type TransferServices } from './transfer.js';
 import { parseInfoDtmf } from './dtmf-info.js';
+import { REJECT, runFallback, type BotFallback, type FallbackHost } from './bot-fallback.js';
 
 export type { CallMedia } from './media-engine.js';
 
@@ -20,14 +21,20 @@ export interface BridgedCallParts {
   media: CallMedia;
   /** The call's media engine group: where the caller's leg, the bot and any transfer leg live. */
   group: CallMediaGroup;
-  bot: BotControl;
+  /** Absent: the bot could not be reached and the call was answered for its {@link fallback} alone. */
+  bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
+  /** What happens when the bot is gone (never came, or dropped and did not come back). Default: reject. */
+  fallback?: BotFallback;
 }
+
+/** The bot of a call answered only for its fallback: nothing to tell, never closes. */
+const NO_BOT: BotControl = { sendStart() {}, sendEvent() {}, stop() {}, on: () => NO_BOT };
 
 /**
  * An answered call: joins its SIP dialog, its media and its bot, and tears all three down exactly once whichever
@@ -49,14 +56,19 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   private readonly media: CallMedia;
   private readonly group: CallMediaGroup;
   private readonly bot: BotControl;
+  private readonly hasBot: boolean;
+  private readonly fallback: BotFallback;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly observer: BridgedCallParts['observer'];
 
   constructor(p: BridgedCallParts) {
     super({ onListenerError: (err, event) => p.log.error({ err, event }, 'call listener failed') });
-    ({ id: this.id, sipCallId: this.sipCallId, dialog: this.dialog, media: this.media, group: this.group, bot: this.bot } = p);
+    ({ id: this.id, sipCallId: this.sipCallId, dialog: this.dialog, media: this.media, group: this.group } = p);
     ({ clock: this.clock, log: this.log, observer: this.observer } = p);
+    this.bot = p.bot ?? NO_BOT;
+    this.hasBot = p.bot !== undefined;
+    this.fallback = p.fallback ?? REJECT;
     this.startedAt = p.clock.now();
     // Wall time, not the injected clock: it is a date shown to API clients, never used to time anything.
     if (p.summary) this.summary = { ...p.summary, answeredAtMs: Date.now() };
@@ -68,10 +80,10 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
           dialog: p.dialog,
           media: p.media,
           group: p.group,
-          notifyBot: (e) => p.bot.sendEvent(e),
+          notifyBot: (e) => this.bot.sendEvent(e),
           releaseBot: () => {
             this.botReleased = true;
-            p.bot.stop('transfer');
+            this.bot.stop('transfer');
           },
           end: (reason) => this.end(reason),
         },
@@ -90,19 +102,22 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     return this.transfers.run(cmd);
   }
 
-  /** Connects the three parts: caller and bot hear each other. Call once, right after the ACK. */
+  /**
+   * Connects the three parts: caller and bot hear each other. Call once, right after the ACK. Without a bot the
+   * fallback starts at once.
+   */
   start(): void {
-    this.group.route({ [this.media.id]: [BOT_ENDPOINT], [BOT_ENDPOINT]: [this.media.id] });
+    if (this.hasBot) this.group.route({ [this.media.id]: [BOT_ENDPOINT], [BOT_ENDPOINT]: [this.media.id] });
     this.bot.on('command', (cmd) => this.onBotCommand(cmd));
     this.bot.on('protocol-error', (err: Error) => {
       this.observer.botProtocolError();
       this.log.warn({ err: err.message }, 'bot sent an invalid message');
     });
-    this.bot.on('close', (info) => {
-      // After a bridged transfer the caller talks to the destination: a bot leaving does not end that.
-      if (this.endReason || this.botReleased || this.transfers?.bridged) return;
-      this.log.info({ code: info.code, reason: info.reason }, 'bot closed its socket; hanging up');
-      this.end('bot-closed');
+    this.bot.on('close', (info) => this.onBotClose(info));
+    this.bot.on('link', (e: BotLinkEvent) => {
+      this.observer.botLink?.(e.state);
+      if (e.state === 'reconnecting') this.log.warn({ code: e.code, reason: e.reason }, 'bot connection dropped; the engine is reconnecting');
+      else this.log.info({ downMs: Math.round(e.downMs), attempts: e.attempts }, e.state === 'resumed' ? 'bot connection resumed' : 'bot connection lost');
     });
     this.media.on('dtmf', (p: { digit: string; durationMs: number }) => this.onDtmf(p.digit, p.durationMs, 'rfc4733'));
     this.dialog.on('info', (contentType: string, body: string) => {
@@ -128,6 +143,24 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
       if (!this.endReason) this.end(why === 'ack-timeout' ? 'ack-timeout' : 'caller-hangup');
     });
     this.media.start();
+    if (!this.hasBot) void runFallback(this.fallback, this.fallbackHost(), 'bot-unavailable');
+  }
+
+  private fallbackHost(): FallbackHost {
+    return { log: this.log, media: this.media, group: this.group, transfers: this.transfers, end: (reason) => this.end(reason) };
+  }
+
+  /** A bot that hung up ends the call; a bot whose connection was lost (no reconnect in time) gets the fallback. */
+  private onBotClose(info: BotCloseInfo): void {
+    // After a bridged transfer the caller talks to the destination: a bot leaving does not end that.
+    if (this.endReason || this.botReleased || this.transfers?.bridged) return;
+    if (isDropClose(info)) {
+      this.log.warn({ code: info.code, reason: info.reason, fallback: this.fallback.action }, 'bot connection lost; running the fallback');
+      void runFallback(this.fallback, this.fallbackHost(), 'bot-lost');
+      return;
+    }
+    this.log.info({ code: info.code, reason: info.reason }, 'bot closed its socket; hanging up');
+    this.end('bot-closed');
   }
 
   get ended(): boolean {

@@ -11,6 +11,8 @@ export interface CallObserver {
   botConnected(seconds: number): void;
   botConnectFailed(): void;
   botProtocolError(): void;
+  /** A call's bot link changed: its socket dropped and is being reopened, came back, or was lost. */
+  botLink?(state: 'reconnecting' | 'resumed' | 'lost'): void;
   /** An answered call's RTP quality at its end (loss, jitter, RTT from RTCP). */
   mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void;
   /** RTP packets a call received and sent, reported once when it ends. */

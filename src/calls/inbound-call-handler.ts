@@ -12,6 +12,7 @@ import type { MediaEngine } from './media-engine.js';
 import type { TransferServices } from './transfer.js';
 import type { PstnCallDeps } from './pstn-call.js';
 import { InboundSetup, rejectInbound } from './inbound-setup.js';
+import type { BotFallback } from './bot-fallback.js';
 
 /** Everything setting up an inbound call needs; built once in app.ts. */
 export interface InboundCallDeps {
@@ -34,6 +35,8 @@ export interface InboundCallDeps {
   acquireTrunkSlot?(trunk: string): () => void;
   /** Per-trunk media settings (codec preference, jitter buffer); absent fields fall back to the ones above. */
   trunkMedia?(trunk: string): TrunkMediaSettings;
+  /** The number's (else the trunk's) fallback for when its bot is gone; absent or undefined: reject. */
+  botFallback?(trunk: string, number: string): BotFallback | undefined;
 }
 
 /** Media settings a trunk may override. */
@@ -61,7 +64,8 @@ export interface TransferContext {
 /**
  * Takes one INVITE from "offered" to "answered and bridged", or to the right rejection:
  * 403 source not allowed, 404 number not routed, 488 no common codec, 503 bot unreachable or no RTP port.
- * The 200 OK is sent only after the bot's socket is open, so a caller never hears a dead line.
+ * The 200 OK is sent only after the bot's socket is open, so a caller never hears a dead line; when it cannot be
+ * opened, the number's `fallback` decides: 503 (reject), or answer to play a prompt or transfer the caller.
  */
 export async function handleInboundCall(signal: IncomingCallSignal, deps: InboundCallDeps): Promise<Call | undefined> {
   const callId = randomUUID();

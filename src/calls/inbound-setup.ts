@@ -23,6 +23,7 @@ import type { BotControl, CallMedia, CallMediaGroup, LegMediaOptions, MediaLeg }
 import type { JitterBufferMode } from '../media/index.js';
 import { handlePstnCall } from './pstn-call.js';
 import { handleReinvites } from './reinvite.js';
+import { REJECT, type BotFallback } from './bot-fallback.js';
 import type { DialogSignal, IncomingCallSignal } from './signaling.js';
 
 /** What the media of an inbound call will be, decided before the bot is connected. */
@@ -72,9 +73,10 @@ export class InboundSetup {
     if (decision.forwardTo) return this.forward({ ...decision, forwardTo: decision.forwardTo });
     const plan = await this.planMedia(decision.trunk);
     const target = this.deps.botTarget(decision.bot);
-    const bot = await this.connectBot(plan.group, target);
+    const fallback = this.deps.botFallback?.(decision.trunk, decision.number) ?? REJECT;
+    const bot = await this.connectOrFallback(plan.group, target, fallback);
     const accepted = await this.accept(plan, target.sampleRate);
-    return this.start(decision, target, bot, plan, accepted);
+    return this.start(decision, target, bot, plan, accepted, fallback);
   }
 
   /** Undoes whatever the steps so far took: media (or the bare port), the bot, the trunk slot. Safe twice. */
@@ -164,6 +166,20 @@ export class InboundSetup {
     return bot;
   }
 
+  /**
+   * The bot's socket, or (when it cannot be opened and the number has a play or transfer fallback) nothing: the
+   * call is then answered for the fallback alone. A reject fallback, or any other failure, rejects the call.
+   */
+  private async connectOrFallback(group: CallMediaGroup, target: BotTarget, fallback: BotFallback): Promise<BotControl | undefined> {
+    try {
+      return await this.connectBot(group, target);
+    } catch (err) {
+      if (fallback.action === 'reject' || this.signal.cancelled || classifyFailure(err).reason !== 'bot-unavailable') throw err;
+      this.log.warn({ err: (err as Error).message, fallback: fallback.action }, 'bot unavailable; answering for the fallback');
+      return undefined;
+    }
+  }
+
   /** Sends the 200 OK and waits for the ACK; the media is built first so the caller's first packets find it. */
   private async accept(plan: MediaPlan, appSampleRate: number): Promise<AcceptedMedia> {
     if (plan.negotiated) {
@@ -209,8 +225,8 @@ export class InboundSetup {
     };
   }
 
-  /** Joins dialog, media and bot into a call, then tells the bot. */
-  private start(decision: RouteDecision, target: BotTarget, bot: BotControl, plan: MediaPlan, accepted: AcceptedMedia): Call {
+  /** Joins dialog, media and bot into a call, then tells the bot (no bot: the call runs its fallback). */
+  private start(decision: RouteDecision, target: BotTarget, bot: BotControl | undefined, plan: MediaPlan, accepted: AcceptedMedia, fallback: BotFallback): Call {
     const { dialog, media, answer } = accepted;
     const ours: MediaDirection = mirrorDirection(answer.direction);
     media.setDirection(ours);
@@ -231,8 +247,8 @@ export class InboundSetup {
       appSampleRate: target.sampleRate,
     });
     const call = new BridgedCall({
-      id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, bot,
-      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
+      id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, ...(bot ? { bot } : {}),
+      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback,
       summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound' },
     });
     this.media = undefined; // the call owns its media now
@@ -246,9 +262,9 @@ export class InboundSetup {
       call.end('caller-hangup');
       return call;
     }
-    bot.sendStart(this.startMessage(decision, target, plan, answer.codec.name));
+    bot?.sendStart(this.startMessage(decision, target, plan, answer.codec.name));
     this.deps.observer.callAnswered('inbound');
-    this.log.info('call answered');
+    this.log.info(bot ? 'call answered' : 'call answered for the fallback');
     return call;
   }
 

@@ -4,7 +4,7 @@
  * ({@link AudioRoutes}) and drives control (start, DTMF, re-INVITE changes, end). Audio never reaches this layer,
  * so an engine can run it on another thread. `engine/` implements this port; app.ts wires it.
  */
-import type { BotCloseInfo, BotCommand, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../bot/index.js';
+import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../bot/index.js';
 import type { Logger } from '../core/logger.js';
 import type { MediaQuality, MediaSessionOptions, MediaSessionStats, CodecSwitch, DtmfPress, RtcpInput } from '../media/index.js';
 import type { MediaDirection } from '../sdp/index.js';
@@ -62,13 +62,21 @@ export interface MediaLeg {
 }
 
 /** Commands from the bot that call control acts on; `clear` and `mark` are played out inside the engine. */
-export type BotControlCommand = Exclude<BotCommand, { type: 'clear' } | { type: 'mark' }>;
+export type BotControlCommand = Exclude<BotCommand, { type: 'clear' } | { type: 'mark' } | { type: 'status' }>;
 
 /** Events of the bot as call control sees it. */
 export interface BotControlEvents {
   command: (cmd: BotControlCommand) => void;
-  /** Emitted once; a listener added after the close is called right away. */
+  /**
+   * Emitted once; a listener added after the close is called right away. `dropped`: the connection was lost (and
+   * not brought back within the bot's reconnectMs), as opposed to the bot hanging up.
+   */
   close: (info: BotCloseInfo) => void;
+  /**
+   * The engine reopens a dropped bot socket by itself, where the socket lives: call control only hears how it
+   * goes (reconnecting, resumed, lost; 'lost' is followed by a close with `dropped: true`).
+   */
+  link: (e: BotLinkEvent) => void;
   /** The bot sent something invalid; it was answered `{type:'error'}` and the call goes on. */
   'protocol-error': (err: Error) => void;
 }
@@ -104,6 +112,11 @@ export interface CallMediaGroup {
   connectBot(target: BotTarget, options?: { abort?: AbortSignal }): Promise<BotControl>;
   /** Replaces the routing table. */
   route(routes: AudioRoutes): void;
+  /**
+   * Plays a prompt file (see media/prompt.ts) to one leg in place of what it had queued; resolves once it has
+   * played, or the leg closed. The engine reads the file (only its name crosses to a worker thread).
+   */
+  play(leg: string, file: string): Promise<void>;
   /** Releases whatever the call still holds (legs, bot). Safe twice. */
   close(): void;
 }

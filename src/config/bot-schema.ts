@@ -3,6 +3,7 @@
  * the exact field (`bots.support.protocol`, `bots.support.sampleRate`).
  */
 import { z } from 'zod';
+import { BOT_LINK_KEYS, botLinkFields, linkConfigOf, type BotLinkConfig } from './bot-link-schema.js';
 
 /**
  * Wire protocols a bot may speak. The same names as bot/'s dialect registry (config/ does not import bot/;
@@ -38,7 +39,7 @@ const protocolSchema = z.enum(BOT_PROTOCOLS, { error: `must be one of: ${BOT_PRO
  * report "no branch matched" at the bot itself). The superRefine enforces which keys go with which kind.
  */
 const ECHO_ONLY_KEYS = ['delayFrames'] as const;
-const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs', 'protocol', 'parameters', 'encoding', 'twilio'] as const;
+const WS_ONLY_KEYS = ['url', 'sampleRate', 'headers', 'connectTimeoutMs', 'protocol', 'parameters', 'encoding', 'twilio', ...BOT_LINK_KEYS] as const;
 
 /**
  * `bots.<name>.twilio`: the credentials of the Twilio-compatible REST shim (README "Twilio REST shim"). The
@@ -74,6 +75,8 @@ const rawBotSchema = z
     encoding: z.enum(['PCMU', 'PCMA'], { error: 'must be PCMU or PCMA' }).optional(),
     /** Twilio: the REST shim's credentials for this bot. */
     twilio: twilioCredentialsSchema.optional(),
+    // Reconnect, keepalive, buffers, signing (bot-link-schema.ts).
+    ...botLinkFields,
   })
   .superRefine((b, ctx) => {
     if (b.builtin !== undefined && b.url !== undefined) {
@@ -118,8 +121,8 @@ export interface BuiltinBotConfig {
   readonly delayFrames: number;
 }
 
-/** A bot reached over WebSocket. */
-export interface WebSocketBotConfig {
+/** A bot reached over WebSocket (its link keys: bot-link-schema.ts). */
+export interface WebSocketBotConfig extends BotLinkConfig {
   readonly url: string;
   /** The L16 rate the bot hears and speaks: its `sampleRate`, the protocol's default, or a G.711 dialect's 8000. */
   readonly sampleRate: BotRate;
@@ -151,5 +154,6 @@ export const botSchema = rawBotSchema.transform((b): BotConfig => {
     ...(b.parameters !== undefined ? { parameters: b.parameters } : {}),
     ...(protocol === 'telnyx' ? { encoding: b.encoding ?? 'PCMU' } : {}),
     ...(b.twilio !== undefined ? { twilio: b.twilio } : {}),
+    ...linkConfigOf(b),
   };
 });

@@ -47,6 +47,31 @@ export function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
   checkOutbound(cfg, ctx);
   checkPstn(cfg, ctx);
   checkRegistrations(cfg, ctx);
+  checkFallbacks(cfg, ctx);
+}
+
+/**
+ * A fallback transfer names what exists: a transferDestinations entry (anything not shaped like a number or URI)
+ * and an outbound trunk. Whether a number or URI is allowed is the trunk's transferAllow, checked per call as for
+ * a bot's own transfer.
+ */
+function checkFallbacks(cfg: LooseConfig, ctx: Ctx): void {
+  if (!Array.isArray(cfg.inboundTrunks)) return;
+  const destinations = isRecord(cfg.transferDestinations) ? cfg.transferDestinations : {};
+  const outbound = new Set(Array.isArray(cfg.outboundTrunks) ? cfg.outboundTrunks.map((t: unknown) => (isRecord(t) ? t.name : undefined)) : []);
+  const check = (f: unknown, path: Array<string | number>): void => {
+    if (!isRecord(f) || f.action !== 'transfer') return;
+    if (typeof f.to === 'string' && !/^(?:\+?[\d*]|tel:|sips?:|ext:|pbx:)/i.test(f.to) && !Object.hasOwn(destinations, f.to)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'to'], message: `unknown transfer destination "${f.to}"` });
+    }
+    if (typeof f.trunk === 'string' && !outbound.has(f.trunk)) ctx.addIssue({ code: 'custom', path: [...path, 'trunk'], message: `unknown outbound trunk "${f.trunk}"` });
+  };
+  cfg.inboundTrunks.forEach((t: unknown, i) => {
+    if (!isRecord(t)) return;
+    if (t.mode === 'pstn' && t.fallback !== undefined) ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'fallback'], message: 'only for mode flow (a pstn trunk has no bot)' });
+    check(t.fallback, ['inboundTrunks', i, 'fallback']);
+    if (isRecord(t.numbers)) for (const [num, n] of Object.entries(t.numbers)) if (isRecord(n)) check(n.fallback, ['inboundTrunks', i, 'numbers', num, 'fallback']);
+  });
 }
 
 /** Registration names are unique (metric labels, trunk names in `start`) and name existing bots. */

@@ -8,8 +8,10 @@ import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, tr
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
 import { botSchema } from './bot-schema.js';
+import { fallbackSchema } from './fallback-schema.js';
 
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
+export type { FallbackConfig } from './fallback-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -186,7 +188,13 @@ const trunkSchema = z.strictObject({
     .record(
       numberKey,
       z
-        .strictObject({ bot: nameSchema.optional(), mode: z.enum(['flow', 'pstn']).optional(), forwardTo: forwardToSchema.optional() })
+        .strictObject({
+          bot: nameSchema.optional(),
+          mode: z.enum(['flow', 'pstn']).optional(),
+          forwardTo: forwardToSchema.optional(),
+          /** When this number's bot is gone; default: the trunk's fallback. */
+          fallback: fallbackSchema.optional(),
+        })
         .superRefine((n, ctx) => {
           if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
             ctx.addIssue({ code: 'custom', path: [n.mode === 'pstn' ? 'forwardTo' : 'bot'], message: n.mode === 'pstn' ? 'required for mode pstn' : 'required' });
@@ -195,6 +203,8 @@ const trunkSchema = z.strictObject({
         }),
     )
     .default({}),
+  /** When the bot cannot be reached or its connection is lost: reject (default), play a prompt, or transfer. */
+  fallback: fallbackSchema.optional(),
   /** Toll-fraud guard: what bots on this trunk may transfer to besides named destinations (see README). */
   transferAllow: transferAllowSchema,
   /** Codec preference for this trunk's calls (default: media.codecs). */

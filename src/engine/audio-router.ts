@@ -5,6 +5,8 @@
  *
  * The bot's playout commands live here too: `clear` and `mark` act on the bot's home leg (the first leg the
  * bot was routed to: the caller), and that leg's marks go back to the bot, without a trip through call control.
+ * So do the bot's buffer limits: audio beyond `maxPlayoutMs` queued on the home leg is refused with an
+ * `error` (code "playout-overflow"), and `status` is answered with the playout depth and the drop counters.
  */
 import type { BotCommand, BotSession } from '../bot/index.js';
 import { mixL16, type MediaSession } from '../media/index.js';
@@ -17,7 +19,15 @@ export const BOT = 'bot';
 const MAX_MIX_BACKLOG = 10;
 
 /** What routes audio needs of a leg. */
-export type RoutedLeg = Pick<MediaSession, 'playAudio' | 'mark' | 'clear' | 'on' | 'off'>;
+export type RoutedLeg = Pick<MediaSession, 'playAudio' | 'mark' | 'clear' | 'on' | 'off' | 'bufferedMs'>;
+
+/** The bot's audio format and playout limit, fixed when it connects. */
+export interface BotPlayout {
+  /** Rate of the bot's L16 audio, Hz. */
+  sampleRate: number;
+  /** Most bot audio queued on its home leg, ms; a chunk that would go beyond it is refused. */
+  maxPlayoutMs: number;
+}
 
 /** One sink and how it hears its sources. */
 interface SinkPlan {
@@ -33,6 +43,11 @@ export class AudioRouter {
   /** For each source, the sinks it feeds. */
   private bySource = new Map<string, SinkPlan[]>();
   private routes: Readonly<Record<string, readonly string[]>> = {};
+  private playout: BotPlayout | undefined;
+  /** Bot audio refused for overflow so far, ms. */
+  private refusedMs = 0;
+  /** Refusing now: the bot was told once and is not told again until a chunk fits. */
+  private overflowing = false;
   /** The leg the bot talks to (its marks and clears), fixed by the first route that feeds a leg from the bot. */
   private homeLeg: string | undefined;
 
@@ -55,9 +70,30 @@ export class AudioRouter {
     this.legs.delete(id);
   }
 
-  setBot(bot: BotSession): void {
+  /** The call's bot; with `playout`, its audio is held to that limit (none: unlimited, as the echo bot). */
+  setBot(bot: BotSession, playout?: BotPlayout): void {
     this.bot = bot;
-    bot.on('audio', (pcm: Buffer) => this.deliver(BOT, pcm));
+    this.playout = playout;
+    bot.on('audio', (pcm: Buffer) => this.fromBot(pcm));
+  }
+
+  /** Bot audio queued on the home leg and not played yet, ms (0 without a home leg). */
+  homeDepthMs(): number {
+    const leg = this.homeLeg !== undefined ? this.legs.get(this.homeLeg) : undefined;
+    return leg ? leg.bufferedMs : 0;
+  }
+
+  /**
+   * Audio the bridge plays in the bot's place (hold audio while it reconnects): it goes wherever the bot's audio
+   * goes, and is not held to the bot's playout limit.
+   */
+  playAsBot(pcm: Buffer): void {
+    this.deliver(BOT, pcm);
+  }
+
+  /** Drops what the legs hearing the bot have queued (hold audio once the bot is back). No event to the bot. */
+  dropBotAudio(): void {
+    for (const [sink, sources] of Object.entries(this.routes)) if (sink !== BOT && sources.includes(BOT)) this.legs.get(sink)?.clear();
   }
 
   /**
@@ -65,6 +101,16 @@ export class AudioRouter {
    * commands call control acts on.
    */
   botCommand(cmd: BotCommand): boolean {
+    if (cmd.type === 'status') {
+      this.bot?.sendEvent({
+        type: 'status',
+        playoutMs: Math.round(this.homeDepthMs()),
+        maxPlayoutMs: this.playout?.maxPlayoutMs ?? 0,
+        framesDropped: this.bot.framesDropped,
+        refusedMs: Math.round(this.refusedMs),
+      });
+      return true;
+    }
     if (cmd.type !== 'clear' && cmd.type !== 'mark') return false;
     const leg = this.homeLeg !== undefined ? this.legs.get(this.homeLeg) : undefined;
     if (cmd.type === 'mark') {
@@ -97,6 +143,26 @@ export class AudioRouter {
     }
     this.bySource = bySource;
     this.log.debug({ routes }, 'audio routes');
+  }
+
+  /** Bot audio: refused (and the bot told, once per overflow) when the home leg's queue would pass the limit. */
+  private fromBot(pcm: Buffer): void {
+    const p = this.playout;
+    const home = this.homeLeg;
+    if (p && home !== undefined && (this.routes[home] ?? []).includes(BOT)) {
+      const chunkMs = (pcm.length / 2 / p.sampleRate) * 1000;
+      if (this.homeDepthMs() + chunkMs > p.maxPlayoutMs) {
+        this.refusedMs += chunkMs;
+        if (!this.overflowing) {
+          this.overflowing = true;
+          this.log.warn({ maxPlayoutMs: p.maxPlayoutMs }, 'bot audio beyond maxPlayoutSec refused');
+          this.bot?.sendEvent({ type: 'error', code: 'playout-overflow', message: `playout queue full (${p.maxPlayoutMs} ms queued at most): audio refused` });
+        }
+        return;
+      }
+      this.overflowing = false;
+    }
+    this.deliver(BOT, pcm);
   }
 
   /** Hot path: one frame (leg) or chunk (bot) from `source`, to every sink that hears it. */

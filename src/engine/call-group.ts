@@ -4,11 +4,13 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { BotSession, BotTarget, ConnectContext } from '../bot/index.js';
+import { DEFAULT_LINK, ReconnectingBotSession, type BotLinkEvent, type BotSession, type BotTarget, type ConnectContext } from '../bot/index.js';
 import { MediaSession, RtpHold, type MediaQuality, type MediaSessionOptions, type RtpPortPool, type RtpSocket } from '../media/index.js';
-import { AudioRouter } from './audio-router.js';
+import { AudioRouter, type BotPlayout } from './audio-router.js';
 import { BotControlView } from './bot-control-view.js';
 import { InProcessCallMedia } from './call-media.js';
+import { HoldPlayer } from './hold-player.js';
+import { promptL16 } from './prompts.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
 export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency'>;
@@ -26,6 +28,7 @@ export class InProcessCallGroup {
   private readonly legs = new Set<InProcessMediaLeg>();
   private readonly opened = new Map<string, InProcessCallMedia>();
   private bot: BotSession | undefined;
+  private hold: HoldPlayer | undefined;
   /** Set before the connection's first await: a second connectBot while the first is opening is refused. */
   private botRequested = false;
   private nextLeg = 0;
@@ -72,9 +75,61 @@ export class InProcessCallGroup {
       bot.stop('error');
       throw new Error('the call ended while its bot was connecting');
     }
-    this.bot = bot;
-    this.router.setBot(bot);
-    return new BotControlView(bot, this.router, this.log);
+    const session = this.reconnecting(bot, target);
+    this.bot = session;
+    this.router.setBot(session, playoutOf(target));
+    return new BotControlView(session, this.router, this.log);
+  }
+
+  /**
+   * Plays a prompt file to one leg in place of what it had queued; resolves once played (or the leg closed).
+   * @throws when the file cannot be read or is not a prompt (see media/prompt.ts).
+   */
+  async play(legId: string, file: string): Promise<void> {
+    const media = this.opened.get(legId);
+    if (!media) return;
+    await media.play(promptL16(file, media.appSampleRate));
+  }
+
+  /**
+   * A WebSocket bot with a reconnect window gets a session that reopens a dropped socket here, in the thread
+   * that owns it; hold audio covers the gap. Call control hears only the link events and the final close.
+   */
+  private reconnecting(first: BotSession, target: BotTarget): BotSession {
+    const link = target.link ?? DEFAULT_LINK;
+    if (target.url === undefined || link.reconnectMs <= 0) return first;
+    const session = new ReconnectingBotSession(first, {
+      clock: this.deps.clock,
+      logger: this.log,
+      reconnectMs: link.reconnectMs,
+      connect: ({ timeoutMs, abort }) =>
+        this.deps.connectBot(
+          // Each attempt may take no longer than what is left of the window.
+          { ...target, connectTimeoutMs: Math.max(1, Math.min(target.connectTimeoutMs, Math.ceil(timeoutMs))) },
+          { callId: this.callId, clock: this.deps.clock, logger: this.log, abort },
+        ),
+    });
+    session.on('link', (e) => this.onLink(e, target));
+    return session;
+  }
+
+  /** Hold audio while the bot is away (when configured); what is left of it goes once the bot is back. */
+  private onLink(e: BotLinkEvent, target: BotTarget): void {
+    const holdFile = target.link?.holdFile;
+    if (e.state === 'reconnecting') {
+      if (holdFile === undefined || this.closed) return;
+      try {
+        const pcm = promptL16(holdFile, target.sampleRate);
+        this.hold = new HoldPlayer(this.deps.clock, pcm, target.sampleRate, { depthMs: () => this.router.homeDepthMs(), play: (chunk) => this.router.playAsBot(chunk) });
+        this.hold.start();
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'hold file not played');
+      }
+      return;
+    }
+    const played = this.hold?.stop() ?? false;
+    this.hold = undefined;
+    if (e.state === 'resumed' && played) this.router.dropBotAudio();
   }
 
   route(routes: Readonly<Record<string, readonly string[]>>): void {
@@ -85,6 +140,7 @@ export class InProcessCallGroup {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.hold?.stop();
     for (const leg of this.legs) leg.dispose();
     this.legs.clear();
     this.bot?.stop('error');
@@ -96,11 +152,16 @@ export class InProcessCallGroup {
     const onSendLatency = this.deps.onSendLatency;
     const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}), ...(onSendLatency ? { onSendLatency } : {}) });
     this.router.addLeg(leg.id, session);
-    const media = new InProcessCallMedia(leg.id, session, () => {
-      this.router.removeLeg(leg.id);
-      this.legs.delete(leg);
-      this.opened.delete(leg.id);
-    });
+    const media = new InProcessCallMedia(
+      leg.id,
+      session,
+      () => {
+        this.router.removeLeg(leg.id);
+        this.legs.delete(leg);
+        this.opened.delete(leg.id);
+      },
+      options.appSampleRate,
+    );
     this.opened.set(leg.id, media);
     return media;
   }
@@ -119,6 +180,12 @@ export class InProcessCallGroup {
   private assertOpen(): void {
     if (this.closed) throw new Error('the call media is closed');
   }
+}
+
+/** A WebSocket bot's audio is held to its maxPlayoutSec; the echo bot's is not (it only returns what it heard). */
+function playoutOf(target: BotTarget): BotPlayout | undefined {
+  if (target.url === undefined) return undefined;
+  return { sampleRate: target.sampleRate, maxPlayoutMs: (target.link ?? DEFAULT_LINK).maxPlayoutSec * 1000 };
 }
 
 /** One bound RTP port on its way to becoming a leg's media. */

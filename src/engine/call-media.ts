@@ -13,14 +13,45 @@ interface ControlEvents {
   failed: (reason: string) => void;
 }
 
+/** Names the marks that end prompts, unique in the thread (a bot's own mark names never start so). */
+let promptSeq = 0;
+
 export class InProcessCallMedia {
   private closed = false;
+  /** Prompts playing: each resolves when its audio has played or the leg closes. */
+  private readonly playing = new Set<() => void>();
 
   constructor(
     readonly id: string,
     private readonly session: MediaSession,
     private readonly onClose: () => void,
+    /** Rate of the L16 audio the leg takes (the bot's). */
+    readonly appSampleRate: number,
   ) {}
+
+  /**
+   * Plays `pcm` (L16 at {@link appSampleRate}) to the far end in place of whatever was queued; resolves once it
+   * has all been played out, or the leg closed.
+   */
+  play(pcm: Buffer): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.session.clear();
+    this.session.playAudio(pcm);
+    const name = `trunkbridge-prompt-${++promptSeq}`;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.session.off('mark', onMark);
+        this.playing.delete(done);
+        resolve();
+      };
+      const onMark = (reached: string): void => {
+        if (reached === name) done();
+      };
+      this.session.on('mark', onMark);
+      this.playing.add(done);
+      this.session.mark(name);
+    });
+  }
 
   get stats(): Readonly<MediaSessionStats> {
     return this.session.stats;
@@ -64,6 +95,7 @@ export class InProcessCallMedia {
     if (this.closed) return;
     this.closed = true;
     this.session.close();
+    for (const done of [...this.playing]) done();
     this.onClose();
   }
 

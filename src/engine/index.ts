@@ -2,3 +2,4 @@
 export { InProcessMediaEngine, type InProcessMediaEngineOptions } from './in-process-engine.js';
 export { InProcessCallGroup, InProcessMediaLeg, type LegMediaOptions } from './call-group.js';
 export { AudioRouter, BOT } from './audio-router.js';
+export { checkPromptFile, checkPromptFiles } from './prompts.js';

@@ -9,3 +9,4 @@ export { L16Splitter, int16ToL16Buffer, mixL16 } from './pcm.js';
 export * from './dtmf/index.js';
 export * from './jitter/index.js';
 export * from './rtcp/index.js';
+export { decodePrompt, promptAt, encodeWav, type PromptAudio } from './prompt.js';

@@ -82,6 +82,7 @@ export class BridgeMetrics {
   readonly botConnectSeconds: Histogram;
   readonly botConnectFailures: Counter;
   readonly botProtocolErrors: Counter;
+  readonly botLinkEvents: Counter<'event'>;
   readonly rtpPacketsReceived: Counter;
   readonly rtpPacketsSent: Counter;
   readonly botFramesDropped: Counter;
@@ -134,6 +135,12 @@ export class BridgeMetrics {
     this.botProtocolErrors = new Counter({
       name: `${p}bot_protocol_errors_total`,
       help: 'Invalid messages received from bots',
+      registers,
+    });
+    this.botLinkEvents = new Counter({
+      name: `${p}bot_link_events_total`,
+      help: 'Bot connections that dropped mid-call (reconnecting), came back (resumed) or did not (lost)',
+      labelNames: ['event'] as const,
       registers,
     });
     this.rtpPacketsReceived = new Counter({
@@ -233,6 +240,11 @@ export class BridgeMetrics {
 
   botConnectFailed(): void {
     this.botConnectFailures.inc();
+  }
+
+  /** A call's bot link changed (a closed set of labels). */
+  botLink(event: 'reconnecting' | 'resumed' | 'lost'): void {
+    this.botLinkEvents.inc({ event });
   }
 
   /** Per packet: a plain increment, folded into the counter at scrape time. */

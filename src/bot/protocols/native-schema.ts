@@ -40,7 +40,8 @@ const transferCommand = z
   .meta({ id: 'TransferCommand', description: 'Hand the caller to a person (see README "Transfers").' });
 
 /** Every text message a bot may send. */
-export const botCommandSchema = z.discriminatedUnion('type', [clearCommand, markCommand, hangupCommand, dtmfCommand, transferCommand]);
+const statusCommand = z.object({ type: z.literal('status') }).meta({ id: 'StatusCommand', description: 'How the bridge\'s buffers for this call stand. Answered by `status`.' });
+export const botCommandSchema = z.discriminatedUnion('type', [clearCommand, markCommand, hangupCommand, dtmfCommand, transferCommand, statusCommand]);
 
 const startMessage = z
   .strictObject({
@@ -52,6 +53,7 @@ const startMessage = z
     trunk: z.string(),
     direction: z.enum(['inbound', 'outbound']),
     early: z.boolean().optional().describe('Outbound with early media: sent at 183, before answer; `answered` follows.'),
+    resumed: z.boolean().optional().describe('The bot reconnected after a drop: the same call goes on (README "Bot connection").'),
     headers: z.record(z.string(), z.string()).describe("The INVITE's X- headers and the bot's configured parameters."),
     media: z.strictObject({
       encoding: z.literal('L16'),
@@ -77,7 +79,18 @@ const clearedEvent = z
   .strictObject({ type: z.literal('cleared'), playedMs: z.number(), lastMark: z.string().optional() })
   .meta({ id: 'ClearedEvent', description: 'Answer to `clear`: how much of the dropped queue had played, and the last mark reached.' });
 const markEvent = z.strictObject({ type: z.literal('mark'), name: z.string() }).meta({ id: 'MarkEvent', description: 'Playback reached the mark of this name.' });
-const errorEvent = z.strictObject({ type: z.literal('error'), message: z.string() }).meta({ id: 'ErrorEvent', description: 'A message from the bot was refused (the call goes on).' });
+const errorEvent = z
+  .strictObject({ type: z.literal('error'), message: z.string(), code: z.string().optional().describe('For errors a bot may act on: "playout-overflow".') })
+  .meta({ id: 'ErrorEvent', description: 'A message from the bot was refused (the call goes on).' });
+const statusEvent = z
+  .strictObject({
+    type: z.literal('status'),
+    playoutMs: z.number().describe('Bot audio queued for the caller and not played yet, ms.'),
+    maxPlayoutMs: z.number().describe('Most bot audio the bridge queues, ms; beyond it audio is refused with playout-overflow.'),
+    framesDropped: z.number().describe('Caller frames dropped so far because the bot did not read fast enough.'),
+    refusedMs: z.number().describe('Bot audio refused so far because the playout queue was full, ms.'),
+  })
+  .meta({ id: 'StatusEvent', description: 'Answer to `status`.' });
 const dtmfEvent = z.strictObject({ type: z.literal('dtmf'), digit: z.string(), durationMs: z.number() }).meta({ id: 'DtmfEvent', description: 'A key the caller pressed, once per press.' });
 const transferEvent = z
   .strictObject({
@@ -90,7 +103,7 @@ const transferEvent = z
 const answeredEvent = z.strictObject({ type: z.literal('answered') }).meta({ id: 'AnsweredEvent', description: 'An outbound call whose early media the bot was hearing was answered.' });
 
 /** Every text message the bridge may send. */
-export const bridgeEventSchema = z.discriminatedUnion('type', [startMessage, stopEvent, clearedEvent, markEvent, errorEvent, dtmfEvent, transferEvent, answeredEvent]);
+export const bridgeEventSchema = z.discriminatedUnion('type', [startMessage, stopEvent, clearedEvent, markEvent, errorEvent, dtmfEvent, transferEvent, answeredEvent, statusEvent]);
 
 /** The whole protocol as one JSON Schema document (2020-12): `$defs.BotToBridge` and `$defs.BridgeToBot`. */
 export function nativeProtocolJsonSchema(): Record<string, unknown> {

@@ -21,6 +21,11 @@ export interface StartMessage {
   direction: 'inbound' | 'outbound';
   /** Outbound with early media: sent at 183 Session Progress, before answer; `answered` follows. */
   early?: boolean;
+  /**
+   * The bot's connection dropped mid-call and this is a new socket for the same call (same ids): audio resumes
+   * from now. Never set on a call's first `start`.
+   */
+  resumed?: boolean;
   /** Custom SIP headers (X-*) passed through to the bot. */
   headers: Record<string, string>;
   media: {
@@ -62,7 +67,9 @@ export type BotCommand =
   /** Play DTMF keys into the call (RFC 4733 events), each `durationMs` long (default 100). */
   | { type: 'dtmf'; digits: string; durationMs: number }
   /** Hand the caller to a person: a named destination, a number (with `trunk`) or a SIP URI. */
-  | TransferCommand;
+  | TransferCommand
+  /** Asks how the bridge's buffers stand; answered by a `status` event. */
+  | { type: 'status' };
 
 /** Bot -> bridge: escalate (see README "Transfers"). */
 export interface TransferCommand {
@@ -87,13 +94,28 @@ export interface TransferEvent {
   reason?: string;
 }
 
+/** Bridge -> bot: answer to `status`, how the bridge's buffers for this call stand. */
+export interface StatusEvent {
+  type: 'status';
+  /** Bot audio queued for the caller and not played yet, ms. */
+  playoutMs: number;
+  /** Most bot audio the bridge queues (`maxPlayoutSec`), ms: audio beyond it is refused with `playout-overflow`. */
+  maxPlayoutMs: number;
+  /** Caller audio frames dropped so far because the bot was not reading its socket fast enough. */
+  framesDropped: number;
+  /** Bot audio refused so far because the playout queue was full, ms. */
+  refusedMs: number;
+}
+
 /** Bridge -> bot. */
 export type BridgeEvent =
   | StartMessage
   | { type: 'stop'; reason: string; quality?: CallQuality }
   | { type: 'cleared'; playedMs: number; lastMark?: string }
   | { type: 'mark'; name: string }
-  | { type: 'error'; message: string }
+  /** `code` names errors a bot may act on: "playout-overflow" (its audio was refused, see {@link StatusEvent}). */
+  | { type: 'error'; message: string; code?: string }
+  | StatusEvent
   /** A key the caller pressed (RFC 4733 telephone-event or SIP INFO), once per press. */
   | { type: 'dtmf'; digit: string; durationMs: number }
   | TransferEvent
@@ -132,6 +154,8 @@ export function parseBotCommand(text: string): BotCommand {
       return parseTransfer(m);
     case 'dtmf':
       return parseDtmfCommand(m);
+    case 'status':
+      return { type: 'status' };
     case undefined:
       throw new BotProtocolError('message has no "type"');
     default:

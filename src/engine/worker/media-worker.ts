@@ -96,11 +96,22 @@ async function connect(state: GroupState, g: number, msg: Extract<ToWorker, { op
     bot.on('command', (cmd) => post({ op: 'botEvent', g, e: 'command', cmd }));
     bot.on('close', (info) => post({ op: 'botEvent', g, e: 'close', info }));
     bot.on('protocol-error', (err) => post({ op: 'botEvent', g, e: 'protocol-error', message: err.message }));
+    // Reconnects run here, next to the socket: call control is told only how they went.
+    bot.on('link', (link) => post({ op: 'botEvent', g, e: 'link', link }));
     post({ op: 'reply', req: msg.req, ok: true });
   } catch (err) {
     fail(msg.req, err);
   } finally {
     state.botAborts.delete(msg.req);
+  }
+}
+
+async function play(state: GroupState, msg: Extract<ToWorker, { op: 'play' }>): Promise<void> {
+  try {
+    await state.group.play(msg.leg, msg.file);
+    post({ op: 'reply', req: msg.req, ok: true });
+  } catch (err) {
+    fail(msg.req, err);
   }
 }
 
@@ -179,6 +190,8 @@ function handle(msg: ToWorker): void {
       return onBot(state, msg);
     case 'route':
       return state.group.route(msg.routes);
+    case 'play':
+      return void play(state, msg);
     case 'close':
       state.group.close();
       groups.delete(msg.g);

@@ -1,9 +1,10 @@
 /**
  * The messages between call control's thread and a media worker. Only control crosses: commands, DTMF, marks,
- * stats, ends — never audio. Codec objects cross by name and are looked up again in the worker's registry;
+ * stats, ends — never audio. A bot's reconnects happen inside the worker (the socket lives there): only their
+ * outcome crosses, as 'link' bot events, and a prompt crosses as its file name (the worker reads the file). Codec objects cross by name and are looked up again in the worker's registry;
  * Buffers arrive as Uint8Arrays (structured clone) and are wrapped again.
  */
-import type { BotCloseInfo, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
+import type { BotCloseInfo, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
 import { codecRegistry, type AudioCodec, type CodecSwitch, type MediaQuality, type MediaSessionStats } from '../../media/index.js';
 import type { LegMediaOptions } from '../call-group.js';
 
@@ -38,6 +39,8 @@ export type ToWorker =
   | { op: 'bot'; g: number; m: 'sendEvent'; event: BridgeEvent }
   | { op: 'bot'; g: number; m: 'stop'; reason: string; quality?: CallQuality }
   | { op: 'route'; g: number; routes: Record<string, readonly string[]> }
+  /** Plays a prompt file to a leg; replied to once it has played (or the leg closed). */
+  | { op: 'play'; g: number; req: number; leg: string; file: string }
   | { op: 'close'; g: number }
   /** Test hook: the worker throws from its event loop, as a bug would. */
   | { op: 'crash' }
@@ -72,6 +75,8 @@ export type FromWorker =
   | { op: 'botEvent'; g: number; e: 'command'; cmd: unknown }
   | { op: 'botEvent'; g: number; e: 'close'; info: BotCloseInfo }
   | { op: 'botEvent'; g: number; e: 'protocol-error'; message: string }
+  /** The bot's socket dropped and is being reopened in the worker, came back, or was lost (a close follows). */
+  | { op: 'botEvent'; g: number; e: 'link'; link: BotLinkEvent }
   /** The worker hit an uncaught error: it stopped its bots and closed its legs, and exits next. */
   | { op: 'crashed'; message: string };
 

@@ -3,7 +3,7 @@
  * each forwarding control to the worker and surfacing the worker's events. Figures (stats, quality) are the ones
  * the worker last reported.
  */
-import type { BotCloseInfo, BotCommand, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
+import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
 import { BotConnectError, PortPoolExhaustedError } from '../../core/errors.js';
 import { TypedEmitter } from '../../core/typed-emitter.js';
 import type { Logger } from '../../core/logger.js';
@@ -117,6 +117,7 @@ interface BotEvents {
   command: (cmd: ControlCommand) => void;
   close: (info: BotCloseInfo) => void;
   'protocol-error': (err: Error) => void;
+  link: (e: BotLinkEvent) => void;
 }
 
 /** The bot of a call in a worker: control only. */
@@ -156,6 +157,7 @@ export class WorkerBotControl extends TypedEmitter<BotEvents> {
   deliver(msg: Extract<FromWorker, { op: 'botEvent' }>): void {
     if (msg.e === 'command') this.emit('command', msg.cmd as BotCommand as ControlCommand);
     else if (msg.e === 'protocol-error') this.emit('protocol-error', new Error(msg.message));
+    else if (msg.e === 'link') this.emit('link', msg.link);
     else if (!this.closeInfo) {
       this.closeInfo = msg.info;
       this.emit('close', msg.info);
@@ -214,6 +216,12 @@ export class WorkerCallGroup {
 
   route(routes: Readonly<Record<string, readonly string[]>>): void {
     if (!this.closed) this.link.send({ op: 'route', g: this.g, routes: { ...routes } });
+  }
+
+  /** Plays a prompt file to a leg in the worker (which reads it); resolves once played or the leg closed. */
+  async play(leg: string, file: string): Promise<void> {
+    if (this.closed) return;
+    await this.link.request({ op: 'play', g: this.g, req: this.link.nextRequestId(), leg, file });
   }
 
   close(): void {

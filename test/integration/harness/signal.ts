@@ -75,3 +75,19 @@ export function strongestWindow<T extends ArrayLike<number> & { slice(start: num
   }
   return best;
 }
+
+/**
+ * Which of `freqs` dominates each `blockMs` block of `pcm` (index into freqs), or -1 for a block where none stands
+ * out (silence, speech): a tone counts when its Goertzel level is above `minLevel` and 4x every other one's.
+ */
+export function dominantTones(pcm: ArrayLike<number> & { slice(start: number, end: number): ArrayLike<number> }, rate: number, freqs: number[], blockMs = 100, minLevel = 1500): number[] {
+  const block = Math.round((rate * blockMs) / 1000);
+  const out: number[] = [];
+  for (let s = 0; s + block <= pcm.length; s += block) {
+    const w = pcm.slice(s, s + block);
+    const levels = freqs.map((f) => goertzel(w, rate, f));
+    const best = levels.indexOf(Math.max(...levels));
+    out.push(levels[best] > minLevel && levels.every((l, i) => i === best || l * 4 < levels[best]) ? best : -1);
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { botTargetFromConfig, connectBot, type BotCommand, type BotSession, type BotTarget } from '../../../src/bot/index.js';
+import { DEFAULT_LINK, botTargetFromConfig, connectBot, type BotCommand, type BotSession, type BotTarget } from '../../../src/bot/index.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { START, l16Frame } from './dialect-fixtures.js';
 
@@ -107,10 +107,10 @@ bots:
   jb: { url: "wss://bots.example/jambonz", protocol: jambonz, sampleRate: 16000 }
 `);
   it.each([
-    ['pl', { name: 'pl', url: 'wss://bots.example/plivo', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'plivo', parameters: { tenant: 'acme' } }],
-    ['ex', { name: 'ex', url: 'wss://bots.example/exotel', sampleRate: 24000, headers: {}, connectTimeoutMs: 3000, protocol: 'exotel' }],
-    ['vn', { name: 'vn', url: 'wss://bots.example/vonage', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, protocol: 'vonage' }],
-    ['jb', { name: 'jb', url: 'wss://bots.example/jambonz', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, protocol: 'jambonz' }],
+    ['pl', { name: 'pl', url: 'wss://bots.example/plivo', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'plivo', parameters: { tenant: 'acme' }, link: DEFAULT_LINK }],
+    ['ex', { name: 'ex', url: 'wss://bots.example/exotel', sampleRate: 24000, headers: {}, connectTimeoutMs: 3000, protocol: 'exotel', link: DEFAULT_LINK }],
+    ['vn', { name: 'vn', url: 'wss://bots.example/vonage', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, protocol: 'vonage', link: DEFAULT_LINK }],
+    ['jb', { name: 'jb', url: 'wss://bots.example/jambonz', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, protocol: 'jambonz', link: DEFAULT_LINK }],
   ])('%s: its dialect and rate', (name, expected) => {
     const target = botTargetFromConfig(name, cfg.bots[name]);
     expect(target).toEqual(expected);

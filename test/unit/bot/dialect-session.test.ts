@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { botTargetFromConfig, connectBot, type BotCommand, type BotSession, type BotTarget } from '../../../src/bot/index.js';
+import { DEFAULT_LINK, botTargetFromConfig, connectBot, type BotCommand, type BotSession, type BotTarget } from '../../../src/bot/index.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { START, g711Payload, l16Frame } from './dialect-fixtures.js';
 
@@ -120,9 +120,9 @@ bots:
   v1: { url: "wss://bots.example/native", protocol: native, sampleRate: 24000 }
 `);
   it.each([
-    ['tw', { name: 'tw', url: 'wss://bots.example/twilio', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'twilio', parameters: { tenant: 'acme' } }],
-    ['tx', { name: 'tx', url: 'wss://bots.example/telnyx', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'telnyx', encoding: 'PCMA' }],
-    ['v1', { name: 'v1', url: 'wss://bots.example/native', sampleRate: 24000, headers: {}, connectTimeoutMs: 3000 }],
+    ['tw', { name: 'tw', url: 'wss://bots.example/twilio', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'twilio', parameters: { tenant: 'acme' }, link: DEFAULT_LINK }],
+    ['tx', { name: 'tx', url: 'wss://bots.example/telnyx', sampleRate: 8000, headers: {}, connectTimeoutMs: 3000, protocol: 'telnyx', encoding: 'PCMA', link: DEFAULT_LINK }],
+    ['v1', { name: 'v1', url: 'wss://bots.example/native', sampleRate: 24000, headers: {}, connectTimeoutMs: 3000, link: DEFAULT_LINK }],
   ])('%s: its dialect, rate and parameters, as plain data that survives the trip to a media worker', (name, expected) => {
     const target = botTargetFromConfig(name, cfg.bots[name]);
     expect(target).toEqual(expected);

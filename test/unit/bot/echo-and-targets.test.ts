@@ -3,6 +3,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { parseConfig } from '../../../src/config/index.js';
 import {
+  DEFAULT_LINK,
   botTargetFromConfig,
   connectBot,
   EchoBotSession,
@@ -78,6 +79,7 @@ bots:
   echo: { builtin: echo, delayFrames: 3 }
   support: { url: "wss://bots.example/stream", sampleRate: 24000, headers: { Authorization: "Bearer x" }, connectTimeoutMs: 500 }
   plain: { url: "ws://127.0.0.1:9000/" }
+  tuned: { url: "ws://127.0.0.1:9000/", reconnectMs: 0, pingIntervalMs: 1000, pingTimeoutMs: 500, sendBufferBytes: 8192, maxPlayoutSec: 5, holdFile: /srv/hold.wav, secret: "0123456789abcdef" }
 `);
   it.each([
     ['echo', { name: 'echo', builtin: 'echo', sampleRate: 8000, connectTimeoutMs: 0, echoDelayFrames: 3 }],
@@ -89,9 +91,17 @@ bots:
         sampleRate: 24000,
         headers: { Authorization: 'Bearer x' },
         connectTimeoutMs: 500,
+        link: DEFAULT_LINK,
       },
     ],
-    ['plain', { name: 'plain', url: 'ws://127.0.0.1:9000/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000 }],
+    ['plain', { name: 'plain', url: 'ws://127.0.0.1:9000/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, link: DEFAULT_LINK }],
+    [
+      'tuned',
+      {
+        name: 'tuned', url: 'ws://127.0.0.1:9000/', sampleRate: 16000, headers: {}, connectTimeoutMs: 3000, secret: '0123456789abcdef',
+        link: { reconnectMs: 0, pingIntervalMs: 1000, pingTimeoutMs: 500, sendBufferBytes: 8192, maxPlayoutSec: 5, holdFile: '/srv/hold.wav' },
+      },
+    ],
   ])('%s', (name, expected) => {
     expect(botTargetFromConfig(name, cfg.bots[name])).toEqual(expected);
   });

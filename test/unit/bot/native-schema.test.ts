@@ -48,6 +48,8 @@ describe('frames the native dialect emits', () => {
     { type: 'cleared', playedMs: 0 },
     { type: 'mark', name: 'greeting' },
     { type: 'error', message: 'invalid JSON' },
+    { type: 'error', message: 'audio refused: the playout queue is full', code: 'playout-overflow' },
+    { type: 'status', playoutMs: 1200, maxPlayoutMs: 60000, framesDropped: 3, refusedMs: 0 },
     { type: 'dtmf', digit: '5', durationMs: 100 },
     { type: 'transfer', status: 'failed', sipStatus: 486, reason: 'busy-here' },
     { type: 'transfer', status: 'ringing' },
@@ -59,6 +61,7 @@ describe('frames the native dialect emits', () => {
     const frames = [
       ...codec.handshake(START),
       ...codec.handshake({ ...START, direction: 'outbound', early: true, media: { ...START.media, jitterBufferMs: 60, codec: 'PCMA' } }),
+      ...codec.handshake({ ...START, resumed: true }),
       ...EVENTS.flatMap((e) => codec.event(e)),
       ...codec.stop('bot-hangup'),
       ...codec.stop('caller-hangup', QUALITY),
@@ -82,7 +85,7 @@ describe('frames the native dialect emits', () => {
 
   it('a field the schema does not list fails, so an undeclared addition cannot slip through', () => {
     const [start] = nativeDialect.open(context()).handshake(START);
-    const changed = { ...JSON.parse(start as string), resumed: true };
+    const changed = { ...JSON.parse(start as string), rejoined: true };
     expect(validate(file, changed, BRIDGE)).not.toEqual([]);
   });
 });
@@ -98,6 +101,7 @@ describe('bot messages: the schema accepts exactly what the native dialect accep
     `{"type":"mark","name":"${'a'.repeat(257)}"}`,
     '{"type":"mark"}',
     '{"type":"hangup"}',
+    '{"type":"status"}',
     '{"type":"hangup","reason":"done"}',
     '{"type":"hangup","reason":""}',
     '{"type":"hangup","reason":false}',

@@ -287,15 +287,16 @@ describe('connectBot over WebSocket', () => {
     expect(rec.messages.map((m) => m.text)).toEqual([{ type: 'stop', reason: 'error' }]);
   });
 
-  it('drops and counts audio frames while the socket is backed up', async () => {
+  it('while the socket is backed up, caller frames wait in a bounded queue that drops (and counts) the oldest', async () => {
     const bot = await startFakeBot();
     const conn = bot.nextConnection();
     let dropped = 0;
+    const clock = new ManualClock();
     const session = await connectBot(target(bot.url), {
       callId: 'c1',
-      clock: new SystemClock(),
+      clock,
       logger,
-      maxBufferedBytes: 1000,
+      maxBufferedBytes: 1300, // two 640-byte frames wait; a third pushes the oldest out
       onFrameDropped: () => dropped++,
     });
     cleanups.push(() => session.stop('test-cleanup'));
@@ -308,13 +309,18 @@ describe('connectBot over WebSocket', () => {
     let backlog = 5000;
     Object.defineProperty(client, 'bufferedAmount', { get: () => backlog });
     for (let i = 0; i < 10; i++) session.sendAudio(Buffer.alloc(640, i));
-    expect(dropped).toBe(10);
-    expect((session as unknown as { framesDropped: number }).framesDropped).toBe(10);
+    expect(dropped).toBe(8);
+    expect(session.framesDropped).toBe(8);
+    clock.advance(100); // still backed up: nothing is written, nothing more is lost
+    expect(dropped).toBe(8);
     backlog = 0;
-    session.sendAudio(Buffer.alloc(640, 42));
-    await rec.waitFor(2);
-    expect(rec.messages[1].binary).toEqual(Buffer.alloc(640, 42));
-    expect(dropped).toBe(10);
+    clock.advance(20); // the drain poll finds room: the two newest frames go, oldest first
+    await rec.waitFor(3);
+    expect(rec.messages.slice(1).map((m) => m.binary?.[0])).toEqual([8, 9]);
+    session.sendAudio(Buffer.alloc(640, 42)); // caught up: straight through again
+    await rec.waitFor(4);
+    expect(rec.messages[3].binary).toEqual(Buffer.alloc(640, 42));
+    expect(dropped).toBe(8);
   });
 });
 

@@ -8,6 +8,9 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { BridgedCall, type CallMedia } from '../../../src/calls/bridged-call.js';
 import type { DialogSignal } from '../../../src/calls/signaling.js';
 import type { BotControl, CallMediaGroup } from '../../../src/calls/media-engine.js';
+import { runFallback, type BotFallback, type FallbackHost } from '../../../src/calls/bot-fallback.js';
+import type { TransferController } from '../../../src/calls/transfer.js';
+import type { TransferEvent } from '../../../src/bot/index.js';
 
 class FakeDialog extends EventEmitter {
   callId = 'sip-call-1';
@@ -35,26 +38,29 @@ class FakeBot extends EventEmitter {
 }
 
 function fakeGroup() {
-  return { allocate: vi.fn(), connectBot: vi.fn(), route: vi.fn(), close: vi.fn() };
+  let finishPlay: () => void = () => {};
+  const played = new Promise<void>((r) => (finishPlay = r));
+  return { allocate: vi.fn(), connectBot: vi.fn(), route: vi.fn(), close: vi.fn(), play: vi.fn(() => played), finishPlay: () => finishPlay() };
 }
 
-function setup() {
+function setup(o: { fallback?: BotFallback; noBot?: boolean } = {}) {
   const dialog = new FakeDialog();
   const media = new FakeMedia();
   const bot = new FakeBot();
   const group = fakeGroup();
   const clock = new ManualClock();
-  const observer = { botProtocolError: vi.fn(), mediaQuality: vi.fn(), rtpTotals: vi.fn() };
+  const observer = { botProtocolError: vi.fn(), mediaQuality: vi.fn(), rtpTotals: vi.fn(), botLink: vi.fn() };
   const call = new BridgedCall({
     id: 'call-1',
     sipCallId: 'sip-call-1',
     dialog: dialog as unknown as DialogSignal,
     media: media as unknown as CallMedia,
     group: group as unknown as CallMediaGroup,
-    bot: bot as unknown as BotControl,
+    ...(o.noBot ? {} : { bot: bot as unknown as BotControl }),
     clock,
     log: silentLogger(),
     observer,
+    ...(o.fallback ? { fallback: o.fallback } : {}),
   });
   const ended = vi.fn();
   call.onEnded(ended);
@@ -120,11 +126,65 @@ describe('BridgedCall', () => {
     expect(observer.mediaQuality).toHaveBeenCalledExactlyOnceWith(quality);
   });
 
-  it('bot closing its socket ends the call with BYE', () => {
-    const { dialog, bot, ended } = setup();
-    bot.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+  it.each([1000, 1005, 4000])('a bot closing its socket (code %i) has hung up: BYE, reason bot-closed, no fallback', (code) => {
+    const { dialog, bot, ended, group } = setup({ fallback: { action: 'play', file: '/srv/sorry.wav' } });
+    bot.emit('close', { code, reason: '', initiatedByBot: true });
     expect(dialog.hangup).toHaveBeenCalledOnce();
     expect(ended.mock.calls[0][0]).toBe('bot-closed');
+    expect(group.play).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['a lost connection (1006)', { code: 1006, reason: '', initiatedByBot: true }],
+    ['a server going away (1001)', { code: 1001, reason: 'restart', initiatedByBot: true }],
+    ['a reconnect window that passed', { code: 1006, reason: '', initiatedByBot: true, dropped: true }],
+  ])('%s without a fallback (reject): BYE with reason bot-lost', (_what, info) => {
+    const { dialog, bot, ended } = setup();
+    bot.emit('close', info);
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+    expect(ended.mock.calls[0][0]).toBe('bot-lost');
+  });
+
+  it('a lost bot with a play fallback: nobody hears the bot, the prompt plays, then BYE with bot-lost', async () => {
+    const { dialog, bot, ended, group } = setup({ fallback: { action: 'play', file: '/srv/sorry.wav' } });
+    bot.emit('close', { code: 1006, reason: '', initiatedByBot: true, dropped: true });
+    expect(group.route.mock.calls.at(-1)).toEqual([{}]);
+    expect(group.play).toHaveBeenCalledExactlyOnceWith('leg1', '/srv/sorry.wav');
+    await Promise.resolve();
+    expect(dialog.hangup).not.toHaveBeenCalled(); // still playing
+    group.finishPlay();
+    await vi.waitFor(() => expect(ended).toHaveBeenCalledOnce());
+    expect(ended.mock.calls[0][0]).toBe('bot-lost');
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+  });
+
+  it('answered without a bot (it could not be reached): the fallback prompt plays at once, then bot-unavailable', async () => {
+    const { dialog, ended, group, media } = setup({ noBot: true, fallback: { action: 'play', file: '/srv/sorry.wav' } });
+    expect(media.start).toHaveBeenCalledOnce();
+    expect(group.route.mock.calls).toEqual([[{}]]); // never routed to a bot
+    expect(group.play).toHaveBeenCalledExactlyOnceWith('leg1', '/srv/sorry.wav');
+    group.finishPlay();
+    await vi.waitFor(() => expect(ended).toHaveBeenCalledOnce());
+    expect(ended.mock.calls[0][0]).toBe('bot-unavailable');
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+  });
+
+  it('the caller leaving during the fallback prompt ends the call once, as caller-hangup', async () => {
+    const { dialog, ended, group } = setup({ noBot: true, fallback: { action: 'play', file: '/srv/sorry.wav' } });
+    dialog.terminated = true;
+    dialog.emit('bye');
+    group.finishPlay();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ended).toHaveBeenCalledExactlyOnceWith('caller-hangup', 0);
+    expect(dialog.hangup).not.toHaveBeenCalled();
+  });
+
+  it('link events from the engine are counted; only the final close acts', () => {
+    const { call, bot, observer } = setup();
+    bot.emit('link', { state: 'reconnecting', code: 1006, reason: '' });
+    bot.emit('link', { state: 'resumed', downMs: 420, attempts: 2 });
+    expect(observer.botLink.mock.calls).toEqual([['reconnecting'], ['resumed']]);
+    expect(call.ended).toBe(false);
   });
 
   it('counts bot protocol errors and keeps the call', () => {
@@ -164,5 +224,54 @@ describe('BridgedCall', () => {
     expect(dialog.hangup).toHaveBeenCalledOnce();
     expect(bot.stop).toHaveBeenCalledWith('rtp-timeout');
     expect(ended).toHaveBeenCalledWith('rtp-timeout', expect.any(Number));
+  });
+});
+
+describe('runFallback: transfer', () => {
+  function host(outcome: TransferEvent | Error) {
+    const end = vi.fn();
+    const run = vi.fn(async () => {
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
+    });
+    const group = fakeGroup();
+    const h: FallbackHost = {
+      log: silentLogger(),
+      media: new FakeMedia() as unknown as CallMedia,
+      group: group as unknown as CallMediaGroup,
+      transfers: { run } as unknown as TransferController,
+      end,
+    };
+    return { h, end, run, group };
+  }
+  const fallback: BotFallback = { action: 'transfer', to: '+15557654321', trunk: 'carrier-out', method: 'refer' };
+
+  it('runs the transfer through the call\'s transfer rules with the configured target; a REFER that completed ends nothing more', async () => {
+    const { h, end, run, group } = host({ type: 'transfer', status: 'completed' });
+    await runFallback(fallback, h, 'bot-lost');
+    expect(run).toHaveBeenCalledExactlyOnceWith({ to: '+15557654321', trunk: 'carrier-out', method: 'refer' });
+    expect(group.route).toHaveBeenCalledExactlyOnceWith({});
+    expect(end).not.toHaveBeenCalled();
+  });
+
+  it('a bridged destination that answered keeps the call', async () => {
+    const { h, end } = host({ type: 'transfer', status: 'answered' });
+    await runFallback({ action: 'transfer', to: 'support-desk' }, h, 'bot-unavailable');
+    expect(end).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['failed', { type: 'transfer', status: 'failed', reason: 'not-allowed' } as TransferEvent],
+    ['threw', new Error('boom')],
+  ])('a transfer that %s hangs up with the given reason', async (_what, outcome) => {
+    const { h, end } = host(outcome);
+    await runFallback(fallback, h, 'bot-unavailable');
+    expect(end).toHaveBeenCalledExactlyOnceWith('bot-unavailable');
+  });
+
+  it('without transfer services the call just ends', async () => {
+    const { h, end } = host({ type: 'transfer', status: 'completed' });
+    await runFallback(fallback, { ...h, transfers: undefined }, 'bot-lost');
+    expect(end).toHaveBeenCalledExactlyOnceWith('bot-lost');
   });
 });

@@ -131,6 +131,15 @@ export class FakeCallGroup implements CallMediaGroup {
     return bot;
   }
 
+  /** Every prompt played (leg id and file), in order. */
+  readonly plays: Array<{ leg: string; file: string }> = [];
+  async play(leg: string, file: string): Promise<void> {
+    this.plays.push({ leg, file });
+    this.journal.push(`group.play ${leg} ${file}`);
+    // A prompt "plays" until the test opens the engine's play gate (at once without one).
+    if (this.engine.playGate) await this.engine.playGate.promise;
+  }
+
   route(routes: AudioRoutes): void {
     if (this.closed) {
       this.journal.push('group.route after close (ignored)');
@@ -156,6 +165,8 @@ export class FakeMediaEngine implements MediaEngine {
   failNext: Error | undefined;
   /** When set, allocate() waits for it (a slow port pool). */
   gate: Deferred<void> | undefined;
+  /** Holds every prompt until resolved (see FakeCallGroup.play). */
+  playGate: Deferred<void> | undefined;
   private nextPort = 40000;
   constructor(
     private readonly journal: string[],

@@ -251,3 +251,55 @@ describe('handleInboundCall: rejections', () => {
     call!.end('api-hangup');
   });
 });
+
+describe('handleInboundCall: the bot cannot be reached, with a fallback', () => {
+  it('play: answered anyway (the bot never connected), the prompt plays on the caller\'s leg, then BYE with bot-unavailable', async () => {
+    h.bots.mode = new BotConnectError('bot "support" refused the upgrade');
+    h.media.playGate = deferred<void>();
+    const signal = h.incoming({ sdp: CARRIER_OFFER });
+    const asked: Array<[string, string]> = [];
+    const call = await handleInboundCall(signal, inboundDeps(h, {
+      botFallback: (trunk, number) => {
+        asked.push([trunk, number]);
+        return { action: 'play', file: '/srv/sorry.wav' };
+      },
+    }));
+    expect(asked).toEqual([[DECISION.trunk, DECISION.number]]);
+    expect(call).toBeDefined();
+    const reasons: string[] = [];
+    call!.onEnded((reason) => reasons.push(reason));
+    expect(signal.acceptedSdp).toBeDefined();
+    expect(h.observer.answered).toEqual(['inbound']);
+    expect(h.observer.botConnectFailures).toBe(1);
+    const group = h.media.groups[0];
+    const leg = h.media.legs[0];
+    expect(leg.opened!.media.startCalls).toBe(1);
+    expect(group.routes).toEqual([{}]); // nothing routed to a bot
+    await flush();
+    expect(group.plays).toEqual([{ leg: 'leg1', file: '/srv/sorry.wav' }]);
+    expect(call!.ended).toBe(false); // the prompt is playing
+    h.media.playGate.resolve();
+    await flush();
+    expect(call!.ended).toBe(true);
+    expect(reasons).toEqual(['bot-unavailable']);
+    expect(signal.dialog!.hangupCalls).toBe(1); // our BYE
+    expect(h.before('sip.accept', 'group.play leg1 /srv/sorry.wav')).toBe(true);
+  });
+
+  it('reject (or no fallback configured): 503 as before', async () => {
+    for (const botFallback of [() => ({ action: 'reject' as const }), () => undefined]) {
+      h.bots.mode = new BotConnectError('down');
+      const signal = h.incoming({ sdp: CARRIER_OFFER });
+      expect(await handleInboundCall(signal, inboundDeps(h, { botFallback }))).toBeUndefined();
+      expect(signal.final?.status).toBe(503);
+    }
+  });
+
+  it('any other failure is not the bot being down: the fallback does not apply', async () => {
+    h.bots.mode = new CallRejectedError('caller-cancelled', 'gone');
+    const signal = h.incoming({ sdp: CARRIER_OFFER });
+    expect(await handleInboundCall(signal, inboundDeps(h, { botFallback: () => ({ action: 'play', file: '/srv/sorry.wav' }) }))).toBeUndefined();
+    expect(signal.final?.status).toBe(487);
+    expect(h.media.groups[0].plays).toEqual([]);
+  });
+});

@@ -12,6 +12,8 @@ import { mixL16, type PlayoutClearResult } from '../../../src/media/index.js';
 /** A leg as the router sees it: emits 'frame' and 'mark'; plays, marks and clears the bot's audio. */
 class FakeLeg extends EventEmitter {
   readonly played: Buffer[] = [];
+  /** Audio queued and not played, ms: each test sets what the "playout queue" holds. */
+  bufferedMs = 0;
   readonly marks: string[] = [];
   clears = 0;
   clearResult: PlayoutClearResult = { playedMs: 0, segmentPlayedMs: 0, discardedMs: 0, discardedMarks: [] };
@@ -39,6 +41,7 @@ class FakeBotSession extends EventEmitter {
     this.events.push(e);
   }
   stop(): void {}
+  framesDropped = 0;
 }
 
 /** 20 ms of L16 at 8 kHz: a constant, or samples from a function of the index. */
@@ -246,5 +249,72 @@ describe("AudioRouter: the bot's playout commands on its home leg", () => {
     router.route(START);
     expect(router.botCommand(cmd)).toBe(false);
     expect([caller.clears, caller.marks, agent.clears, agent.marks, bot.events]).toEqual([0, [], 0, [], []]);
+  });
+});
+
+describe('AudioRouter: the bot\'s buffer limits', () => {
+  /** A router whose bot speaks 8 kHz L16 and may queue at most 1 s on the caller. */
+  function limited(): AudioRouter {
+    const r = new AudioRouter(silentLogger());
+    r.addLeg('caller', asLeg(caller));
+    r.addLeg('agent', asLeg(agent));
+    r.setBot(bot as unknown as BotSession, { sampleRate: 8000, maxPlayoutMs: 1000 });
+    r.route(START);
+    return r;
+  }
+  const ms = (n: number): Buffer => frame(1000, 8 * n); // n ms of 8 kHz audio
+
+  it('refuses a chunk that would queue beyond maxPlayoutMs with one playout-overflow error per overflow, and takes audio again once it fits', () => {
+    limited();
+    caller.bufferedMs = 900;
+    bot.emit('audio', ms(100)); // exactly to the limit: taken
+    expect(caller.played).toHaveLength(1);
+    caller.bufferedMs = 1000;
+    bot.emit('audio', ms(20));
+    bot.emit('audio', ms(20));
+    bot.emit('audio', ms(40));
+    expect(caller.played).toHaveLength(1);
+    expect(bot.events).toEqual([{ type: 'error', code: 'playout-overflow', message: expect.stringMatching(/1000 ms/) }]);
+    caller.bufferedMs = 500; // played out meanwhile
+    bot.emit('audio', ms(20));
+    expect(caller.played).toHaveLength(2);
+    caller.bufferedMs = 1000;
+    bot.emit('audio', ms(20)); // a new overflow is reported again
+    expect(bot.events.filter((e) => e.type === 'error')).toHaveLength(2);
+  });
+
+  it('status answers the playout depth, the limit, frames dropped and audio refused', () => {
+    const r = limited();
+    caller.bufferedMs = 1000;
+    bot.emit('audio', ms(100));
+    bot.emit('audio', ms(60));
+    bot.events.length = 0;
+    caller.bufferedMs = 733.4;
+    bot.framesDropped = 12;
+    expect(r.botCommand({ type: 'status' })).toBe(true);
+    expect(bot.events).toEqual([{ type: 'status', playoutMs: 733, maxPlayoutMs: 1000, framesDropped: 12, refusedMs: 160 }]);
+  });
+
+  it('no limit without a playout setting (the echo bot), and none once the bot no longer reaches the caller', () => {
+    caller.bufferedMs = 60_000;
+    router.route(START);
+    bot.emit('audio', ms(20));
+    expect(caller.played).toHaveLength(1);
+    const r = limited();
+    r.route(TRANSFER);
+    caller.bufferedMs = 60_000;
+    bot.emit('audio', ms(20));
+    expect(bot.events).toEqual([]);
+  });
+
+  it('hold audio goes where the bot\'s would, past the limit; dropBotAudio clears the legs that hear the bot, silently', () => {
+    const r = limited();
+    caller.bufferedMs = 5000;
+    r.playAsBot(ms(100));
+    expect(caller.played).toHaveLength(1);
+    expect(r.homeDepthMs()).toBe(5000);
+    r.dropBotAudio();
+    expect([caller.clears, agent.clears]).toEqual([1, 0]);
+    expect(bot.events).toEqual([]);
   });
 });

@@ -7,15 +7,20 @@ import alawmulaw from 'alawmulaw';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { PortPoolExhaustedError } from '../../../src/core/errors.js';
-import type { BotSession, BotTarget, ConnectContext } from '../../../src/bot/index.js';
-import { codecRegistry, RtpPortPool, writeRtpPacket, type RtpHold } from '../../../src/media/index.js';
+import { DEFAULT_LINK, type BotSession, type BotTarget, type ConnectContext } from '../../../src/bot/index.js';
+import { codecRegistry, encodeWav, RtpPortPool, writeRtpPacket, type RtpHold } from '../../../src/media/index.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTone, goertzel } from '../../helpers/audio.js';
 import { InProcessMediaEngine, type InProcessCallGroup, type InProcessMediaLeg, type LegMediaOptions } from '../../../src/engine/index.js';
 import { FarEnd, LOOPBACK } from '../media/helpers/far-end.js';
 import { reservePorts } from '../../helpers/ports.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const PCMU = codecRegistry.get('PCMU')!;
-const TARGET: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000 };
+/** A bot without reconnects: the engine hands call control its session as it is (reconnects: below). */
+const TARGET: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000, link: { ...DEFAULT_LINK, reconnectMs: 0 } };
 
 /** The bot's socket: emits 'audio' and 'command'; records what it is sent. */
 class FakeBotSession extends EventEmitter {
@@ -23,16 +28,19 @@ class FakeBotSession extends EventEmitter {
   sendAudio = vi.fn();
   sendEvent = vi.fn();
   stop = vi.fn();
+  framesDropped = 0;
 }
 
 /** The connector behind the engine: opens at once, or waits for the test ('manual'). */
 class FakeConnector {
   mode: 'open' | 'manual' = 'open';
   readonly contexts: ConnectContext[] = [];
+  readonly targets: BotTarget[] = [];
   readonly sessions: FakeBotSession[] = [];
   private readonly pending: Array<(s: FakeBotSession) => void> = [];
-  connect = (_target: BotTarget, ctx: ConnectContext): Promise<BotSession> => {
+  connect = (target: BotTarget, ctx: ConnectContext): Promise<BotSession> => {
     this.contexts.push(ctx);
+    this.targets.push(target);
     return new Promise((resolve) => {
       const open = (s: FakeBotSession) => resolve(s as unknown as BotSession);
       if (this.mode === 'open') open(this.session());
@@ -310,5 +318,97 @@ describe('InProcessCallGroup: audio on real RTP', () => {
     expect(() => session.emit('audio', Buffer.alloc(320))).not.toThrow();
     expect(() => session.emit('command', { type: 'clear' })).not.toThrow();
     expect(session.sendEvent).toHaveBeenLastCalledWith({ type: 'cleared', playedMs: 0 });
+  });
+});
+
+/** A WAV prompt of `hz` written to a temp file (8 kHz, `ms` long). */
+function promptFile(hz: number, ms: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'tb-prompt-')), `tone-${hz}.wav`);
+  writeFileSync(file, encodeWav(generateTone(hz, 8000, ms, { amplitude: 8000 }), 8000));
+  return file;
+}
+
+/** The PCMU packets a phone got, decoded. */
+const heard = (p: FarEnd): Int16Array => Int16Array.from(p.packets.flatMap((x) => Array.from(alawmulaw.mulaw.decode(x.payload))));
+
+describe('InProcessCallGroup: prompts and reconnects', () => {
+  it('play: a prompt file replaces what the leg had queued, plays out as RTP, and resolves once played', async () => {
+    const caller = await phone();
+    const leg = await group.allocate();
+    const media = leg.open(legOptions(caller.port));
+    media.start();
+    let done = false;
+    const played = group.play('leg1', promptFile(1000, 200)).then(() => (done = true));
+    for (let t = 0; t < 180; t += 20) clock.advance(20);
+    await Promise.resolve();
+    expect(done).toBe(false);
+    await waitFor(() => {
+      clock.advance(20);
+      return done;
+    }, { what: 'the prompt played out' });
+    await played;
+    await waitFor(() => caller.packets.length >= 10, { what: 'the prompt at the caller' });
+    const pcm = heard(caller);
+    expect(goertzel(pcm.subarray(0, 1600), 8000, 1000)).toBeGreaterThan(5000);
+    // A leg that closes while a prompt plays ends the wait too.
+    const again = group.play('leg1', promptFile(500, 2000));
+    media.close();
+    await again;
+    await expect(group.play('leg1', '/no/such/file.wav')).resolves.toBeUndefined(); // that leg is gone: nothing to play
+  });
+
+  it('a drop reconnects here: link events reach call control, hold audio covers the gap, the new socket resumes the call', async () => {
+    const caller = await phone();
+    const leg = await group.allocate();
+    const media = leg.open(legOptions(caller.port));
+    const target: BotTarget = { ...TARGET, link: { ...DEFAULT_LINK, reconnectMs: 1000, holdFile: promptFile(600, 1000) } };
+    const control = await group.connectBot(target);
+    group.route({ leg1: ['bot'], bot: ['leg1'] });
+    media.start();
+    const links: unknown[] = [];
+    const closes: unknown[] = [];
+    control.on('link', (e) => links.push(e));
+    control.on('close', (i) => closes.push(i));
+    control.sendStart({ type: 'start', callId: 'call-1' } as never);
+    const first = connector.sessions[0];
+    connector.mode = 'manual';
+
+    first.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(links).toEqual([{ state: 'reconnecting', code: 1006, reason: '' }]);
+    expect(connector.contexts).toHaveLength(2);
+    expect(connector.contexts[1]).toMatchObject({ callId: 'call-1', abort: expect.any(AbortSignal) });
+    // Hold audio is queued on the caller's leg at once (the bot had nothing queued), and plays as RTP.
+    expect(media.sample().playoutMs).toBeGreaterThan(0);
+    await waitFor(() => {
+      clock.advance(20);
+      return caller.packets.length >= 15;
+    }, { what: 'hold audio at the caller' });
+    expect(goertzel(heard(caller).subarray(0, 2400), 8000, 600)).toBeGreaterThan(5000);
+
+    const second = connector.openPending();
+    await waitFor(() => links.length === 2, { what: 'resumed' });
+    expect(links[1]).toMatchObject({ state: 'resumed', attempts: 1 });
+    expect(second.sendStart).toHaveBeenCalledExactlyOnceWith({ type: 'start', callId: 'call-1', resumed: true });
+    expect(media.sample().playoutMs).toBe(0); // what was left of the hold audio is gone
+    expect(closes).toEqual([]);
+  });
+
+  it('a bot that does not come back within reconnectMs: lost, then one close with dropped: true', async () => {
+    const target: BotTarget = { ...TARGET, link: { ...DEFAULT_LINK, reconnectMs: 800 } };
+    const control = await group.connectBot(target);
+    const links: Array<{ state: string }> = [];
+    const closes: unknown[] = [];
+    control.on('link', (e) => links.push(e));
+    control.on('close', (i) => closes.push(i));
+    connector.mode = 'manual';
+    connector.sessions[0].emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    clock.advance(799);
+    expect(closes).toEqual([]);
+    clock.advance(1);
+    expect(links.map((l) => l.state)).toEqual(['reconnecting', 'lost']);
+    expect(closes).toEqual([{ code: 1006, reason: '', initiatedByBot: true, dropped: true }]);
+    // The attempt still pending was aborted; the connector's own timeout was bounded by the window.
+    expect(connector.contexts[1].abort?.aborted).toBe(true);
+    expect(connector.targets[1].connectTimeoutMs).toBe(800);
   });
 });

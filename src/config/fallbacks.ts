@@ -1,0 +1,28 @@
+/**
+ * Reading the bot-connection parts of a parsed config: each call's fallback (the number's, else its trunk's), and
+ * every prompt file the config names (fallback prompts, hold files), so the app can check them at startup.
+ */
+import type { FallbackConfig } from './fallback-schema.js';
+import type { Config } from './schema.js';
+
+/** The fallback for a call routed to `number` on inbound trunk `trunk`; undefined: none configured (reject). */
+export function fallbackFor(config: Config, trunk: string, number: string): FallbackConfig | undefined {
+  const t = config.inboundTrunks.find((x) => x.name === trunk);
+  if (!t) return undefined;
+  return (Object.hasOwn(t.numbers, number) ? t.numbers[number].fallback : undefined) ?? t.fallback;
+}
+
+/** Every prompt file the config names, with the field that names it (for error messages). */
+export function promptFiles(config: Config): Array<{ path: string; file: string }> {
+  const out: Array<{ path: string; file: string }> = [];
+  for (const [name, bot] of Object.entries(config.bots)) {
+    if ('holdFile' in bot && bot.holdFile !== undefined) out.push({ path: `bots.${name}.holdFile`, file: bot.holdFile });
+  }
+  config.inboundTrunks.forEach((t, i) => {
+    if (t.fallback?.action === 'play') out.push({ path: `inboundTrunks[${i}].fallback.file`, file: t.fallback.file });
+    for (const [num, n] of Object.entries(t.numbers)) {
+      if (n.fallback?.action === 'play') out.push({ path: `inboundTrunks[${i}].numbers[${JSON.stringify(num)}].fallback.file`, file: n.fallback.file });
+    }
+  });
+  return out;
+}
