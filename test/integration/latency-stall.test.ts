@@ -37,13 +37,9 @@ beforeAll(async () => {
       bots: { tester: `{ url: "${bots.url}", sampleRate: ${RATE} }` },
       numbers: { '+15550100': 'tester' },
     }),
+    { TRUNKBRIDGE_TEST_HOOKS: '1' },
   );
-  process.env.TRUNKBRIDGE_TEST_HOOKS = '1';
-  try {
-    await bridge.start();
-  } finally {
-    delete process.env.TRUNKBRIDGE_TEST_HOOKS;
-  }
+  await bridge.start();
 });
 
 afterAll(async () => {

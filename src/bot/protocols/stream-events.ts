@@ -56,6 +56,25 @@ export function markInput(msg: Record<string, unknown>, pending: PendingMarks): 
   return [{ kind: 'command', command: { type: 'mark', name } }];
 }
 
+/**
+ * A bot frame of the media-streams family (Twilio, Telnyx: same events from the bot): `media` (base64 PCMU, as
+ * both providers' bidirectional streams and Pipecat's runners send it), `mark`, `clear`; anything else ignored.
+ */
+export function receiveStreamFrame(frame: WireFrame, pending: PendingMarks): BotInput[] {
+  const parsed = parseEventFrame(frame);
+  if ('input' in parsed) return [parsed.input];
+  switch (parsed.event) {
+    case 'media':
+      return mediaInput(parsed.msg, 'PCMU');
+    case 'mark':
+      return markInput(parsed.msg, pending);
+    case 'clear':
+      return [{ kind: 'command', command: { type: 'clear' } }];
+    default:
+      return ignoredEvent(parsed.event);
+  }
+}
+
 /** An event the dialect does not know: ignored, as the providers do. */
 export function ignoredEvent(event: string): BotInput[] {
   return [{ kind: 'ignored', what: `event ${JSON.stringify(event).slice(0, 64)}` }];

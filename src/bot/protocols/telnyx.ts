@@ -24,11 +24,8 @@ import {
   botDigest,
   customParameters,
   hex32,
-  ignoredEvent,
-  markInput,
-  mediaInput,
   msOf,
-  parseEventFrame,
+  receiveStreamFrame,
   uuidOf,
 } from './stream-events.js';
 
@@ -142,18 +139,7 @@ class TelnyxCodec implements DialectCodec {
   }
 
   receive(frame: WireFrame): BotInput[] {
-    const parsed = parseEventFrame(frame);
-    if ('input' in parsed) return [parsed.input];
-    switch (parsed.event) {
-      case 'media':
-        return mediaInput(parsed.msg, 'PCMU');
-      case 'mark':
-        return markInput(parsed.msg, this.marks);
-      case 'clear':
-        return [{ kind: 'command', command: { type: 'clear' } }];
-      default:
-        return ignoredEvent(parsed.event);
-    }
+    return receiveStreamFrame(frame, this.marks);
   }
 
   private mark(name: string): string {

@@ -25,11 +25,8 @@ import {
   botDigest,
   customParameters,
   hex32,
-  ignoredEvent,
-  markInput,
-  mediaInput,
   msOf,
-  parseEventFrame,
+  receiveStreamFrame,
 } from './stream-events.js';
 
 /** Twilio streams 8 kHz μ-law, whatever the call's codec. */
@@ -143,18 +140,7 @@ class TwilioCodec implements DialectCodec {
   }
 
   receive(frame: WireFrame): BotInput[] {
-    const parsed = parseEventFrame(frame);
-    if ('input' in parsed) return [parsed.input];
-    switch (parsed.event) {
-      case 'media':
-        return mediaInput(parsed.msg, 'PCMU');
-      case 'mark':
-        return markInput(parsed.msg, this.marks);
-      case 'clear':
-        return [{ kind: 'command', command: { type: 'clear' } }];
-      default:
-        return ignoredEvent(parsed.event);
-    }
+    return receiveStreamFrame(frame, this.marks);
   }
 
   private mark(name: string): string {

@@ -34,7 +34,11 @@ export class BridgeProcess {
   private exited!: Promise<number | null>;
   private readyInfo: ReadyInfo | undefined;
 
-  constructor(readonly configYaml: string) {}
+  /** `env`: extra environment for the bridge process (e.g. TRUNKBRIDGE_TEST_HOOKS=1). */
+  constructor(
+    readonly configYaml: string,
+    private readonly env: Record<string, string> = {},
+  ) {}
 
   get pid(): number {
     if (!this.child?.pid) throw new Error('bridge not running');
@@ -47,7 +51,7 @@ export class BridgeProcess {
     const path = join(dir, 'config.yaml');
     writeFileSync(path, this.configYaml);
     const child = spawn(process.execPath, [CLI, '--config', path], {
-      env: { ...process.env, LOG_LEVEL: 'debug' },
+      env: { ...process.env, LOG_LEVEL: 'debug', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
