@@ -75,6 +75,10 @@ export class InboundSetup {
     const target = this.deps.botTarget(decision.bot);
     const fallback = this.deps.botFallback?.(decision.trunk, decision.number) ?? REJECT;
     const bot = await this.connectOrFallback(plan.group, target, fallback);
+    // With the codec known from the offer, the bot hears from the call the moment its socket is open: its opening
+    // messages and caller audio (silence until the caller's RTP flows) go now, before the 200 OK; what it says is
+    // read once the call is answered. A delayed offer learns the codec from the ACK: `start` waits for it.
+    if (bot && plan.negotiated) bot.sendStart(this.startMessage(decision, target, plan, plan.negotiated.codec.name), { beforeAnswer: true });
     const accepted = await this.accept(plan, target.sampleRate);
     return this.start(decision, target, bot, plan, accepted, fallback);
   }

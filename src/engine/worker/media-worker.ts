@@ -152,7 +152,7 @@ function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'med
 function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
   const bot = state.bot;
   if (!bot) return;
-  if (msg.m === 'sendStart') bot.sendStart(msg.msg);
+  if (msg.m === 'sendStart') bot.sendStart(msg.msg, msg.beforeAnswer === true ? { beforeAnswer: true } : undefined);
   else if (msg.m === 'sendEvent') bot.sendEvent(msg.event);
   // The figures in `stop` are taken here, where the media runs, not from the last report call control has.
   else bot.stop(msg.reason, msg.quality ? { quality: state.group.homeQuality() ?? msg.quality } : undefined);

@@ -35,7 +35,7 @@ export type ToWorker =
   | { op: 'media'; g: number; leg: string; m: 'switchCodec'; change: WireCodecSwitch }
   | { op: 'connectBot'; g: number; req: number; target: BotTarget }
   | { op: 'abortBot'; g: number; req: number }
-  | { op: 'bot'; g: number; m: 'sendStart'; msg: StartMessage }
+  | { op: 'bot'; g: number; m: 'sendStart'; msg: StartMessage; beforeAnswer?: true }
   | { op: 'bot'; g: number; m: 'sendEvent'; event: BridgeEvent }
   | { op: 'bot'; g: number; m: 'stop'; reason: string; quality?: CallQuality }
   | { op: 'route'; g: number; routes: Record<string, readonly string[]> }

@@ -43,8 +43,10 @@ describe('handleInboundCall: answered', () => {
     expect(options.receivable?.map((r) => r.payloadType)).toContain(0);
     expect(media.startCalls).toBe(1);
     expect(media.directions).toEqual(['sendrecv']);
-    // Media exists before the 200 (first packets find it); the bot hears of the call only after the ACK.
+    // Media exists before the 200 (first packets find it); the bot hears of the call as soon as its socket is
+    // open (opening messages, caller audio), before the 200, and what it says is read once the ACK came.
     expect(h.before(`leg.open ${leg.port} PCMA`, 'sip.accept')).toBe(true);
+    expect(h.before('bot.open', 'sip.accept')).toBe(true);
     expect(h.before('sip.accept', 'bot.start')).toBe(true);
     expect(h.media.requests).toEqual([{ holdEarlyPackets: true }]) // the caller's RTP may beat its ACK;
 
@@ -64,6 +66,7 @@ describe('handleInboundCall: answered', () => {
         media: { encoding: 'L16', sampleRate: 16000, channels: 1, frameMs: 20, jitterBufferMs: 0, codec: 'PCMA' },
       },
     ]);
+    expect(bot.opened).toEqual(bot.starts); // the same start: its opening messages go once
     expect(h.observer.answered).toEqual(['inbound']);
     expect(h.observer.rejected).toEqual([]);
     expect(h.slots.held.get('carrier')).toBe(1);
