@@ -52,6 +52,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   private readonly transfers: TransferController | undefined;
   /** Set once the bot left a bridged transfer: its socket closing no longer ends the call. */
   private botReleased = false;
+  /** How the bot's socket closed while a transfer it started was under way: acted on once the transfer settles. */
+  private botGoneDuringTransfer: BotCloseInfo | undefined;
   private readonly dialog: DialogSignal;
   private readonly media: CallMedia;
   private readonly group: CallMediaGroup;
@@ -99,7 +101,18 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
       this.bot.sendEvent(e);
       return Promise.resolve(e);
     }
-    return this.transfers.run(cmd);
+    const outcome = this.transfers.run(cmd);
+    outcome.then((e) => this.afterTransfer(e), () => {}); // a rejection is the caller's to handle
+    return outcome;
+  }
+
+  /** A transfer settled after the bot left during it: if it failed, the bot's leaving is acted on now. */
+  private afterTransfer(e: TransferEvent): void {
+    const gone = this.botGoneDuringTransfer;
+    if (!gone || e.status !== 'failed' || this.endReason) return;
+    this.botGoneDuringTransfer = undefined;
+    this.log.info({ reason: e.reason }, 'the transfer failed after the bot left');
+    this.onBotClose(gone);
   }
 
   /**
@@ -154,6 +167,13 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   private onBotClose(info: BotCloseInfo): void {
     // After a bridged transfer the caller talks to the destination: a bot leaving does not end that.
     if (this.endReason || this.botReleased || this.transfers?.bridged) return;
+    if (this.transfers?.running) {
+      // The bot handed the caller over and left (its socket dropped, or it hung up as Pipecat does after a
+      // transfer): the destination may still answer. Hanging up now would strand a caller already on the way.
+      this.botGoneDuringTransfer = info;
+      this.log.info({ code: info.code, reason: info.reason }, 'bot left during a transfer; the transfer goes on');
+      return;
+    }
     if (isDropClose(info)) {
       this.log.warn({ code: info.code, reason: info.reason, fallback: this.fallback.action }, 'bot connection lost; running the fallback');
       void runFallback(this.fallback, this.fallbackHost(), 'bot-lost');

@@ -65,6 +65,11 @@ export class TransferController {
     private readonly services: TransferServices,
   ) {}
 
+  /** True while a transfer is under way (a destination ringing, a REFER waiting for its outcome). */
+  get running(): boolean {
+    return this.busy;
+  }
+
   /** True once a bridged destination answered: caller audio goes to the destination, not to the bot. */
   get bridged(): boolean {
     return this.leg !== undefined;

@@ -14,7 +14,8 @@ import { CallRejectedError } from '../../../src/core/errors.js';
 import { BridgedCall } from '../../../src/calls/bridged-call.js';
 import type { AnsweredCall, DialogSignal, OutgoingCallRequest, OutgoingCallSignal, ReferOutcome } from '../../../src/calls/signaling.js';
 import type { TransferServices } from '../../../src/calls/transfer.js';
-import type { BotSession, BotTarget } from '../../../src/bot/index.js';
+import type { BotFallback } from '../../../src/calls/bot-fallback.js';
+import { DEFAULT_LINK, type BotSession, type BotTarget } from '../../../src/bot/index.js';
 import { codecRegistry, RtpPortPool, writeRtpPacket } from '../../../src/media/index.js';
 import { InProcessMediaEngine } from '../../../src/engine/index.js';
 import { FarEnd, LOOPBACK } from '../media/helpers/far-end.js';
@@ -79,7 +80,9 @@ function answerSdp(port: number): string {
   return ['v=0', 'o=a 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
 }
 
-async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
+/** `fallback`: the call's; `reconnectMs`: the bot's window (the engine reopens a dropped socket within it). */
+async function setup(allow: string[] = ['sip:agent@127.0.0.1:*'], o: { fallback?: BotFallback; reconnectMs?: number } = {}) {
+  const fallback = o.fallback;
   const clock = new ManualClock();
   const sessions: FakeBotSession[] = [];
   const engine = new InProcessMediaEngine({
@@ -100,7 +103,7 @@ async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
     logger: silentLogger(), codec: PCMA, payloadType: 8, remote: { address: LOOPBACK, port: caller.port },
     ptimeMs: 20, appSampleRate: 8000, idleFill: 'none', latching: 'off',
   });
-  const bot = await group.connectBot(BOT);
+  const bot = await group.connectBot(o.reconnectMs === undefined ? BOT : { ...BOT, link: { ...DEFAULT_LINK, reconnectMs: o.reconnectMs } });
   const session = sessions[0];
   const dialog = new FakeDialog();
   const outgoing = new FakeOutgoing();
@@ -122,7 +125,7 @@ async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
   };
   const call = new BridgedCall({
     id: 'c1', sipCallId: 'sip-1', dialog: dialog as unknown as DialogSignal, media, group, bot, clock,
-    log: silentLogger(), observer: { botProtocolError: vi.fn() }, transfers: services,
+    log: silentLogger(), observer: { botProtocolError: vi.fn() }, transfers: services, ...(fallback ? { fallback } : {}),
   });
   const ended = vi.fn();
   call.onEnded(ended);
@@ -236,6 +239,54 @@ describe('bridged transfer', () => {
     expect(ended).not.toHaveBeenCalled();
     dialog.emit('bye');
     expect(ended).toHaveBeenCalledWith('caller-hangup', expect.any(Number));
+  });
+
+  it('the bot drops while the destination rings: the transfer goes on, the destination answers, the call ends once', async () => {
+    // No reconnect window: the drop reaches call control at once.
+    const { session, outgoing, placed, ended, dialog, tables } = await setup(undefined, { reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(ended).not.toHaveBeenCalled();
+    expect(dialog.hangup).not.toHaveBeenCalled();
+    expect(outgoing.cancel).not.toHaveBeenCalled();
+    const agentDialog = new FakeDialog();
+    outgoing.resolve({ dialog: agentDialog as unknown as DialogSignal, sdp: answerSdp(4000) });
+    await waitFor(() => tables().length === 2, { what: 'the bridge' });
+    expect(tables()[1]).toEqual({ leg1: ['leg2'], leg2: ['leg1'], bot: [] });
+    expect(ended).not.toHaveBeenCalled();
+    dialog.terminated = true;
+    dialog.emit('bye');
+    expect(ended).toHaveBeenCalledExactlyOnceWith('caller-hangup', expect.any(Number));
+    expect(dialog.hangup).not.toHaveBeenCalled(); // the caller left: no BYE back
+    expect(agentDialog.hangup).toHaveBeenCalledOnce();
+  });
+
+  it.each([
+    ['hangs up (closes cleanly)', { code: 1000, reason: 'bye', initiatedByBot: true }, undefined, 'bot-closed'],
+    ['drops, no fallback', { code: 1006, reason: '', initiatedByBot: true }, undefined, 'bot-lost'],
+  ] as const)('the bot %s while the destination rings, then the transfer fails: the call ends then (%s), once', async (_what, info, fallback, reason) => {
+    const { session, outgoing, placed, ended, dialog } = await setup(undefined, { fallback, reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', info);
+    expect(ended).not.toHaveBeenCalled();
+    outgoing.reject(new CallRejectedError('busy-here'));
+    await waitFor(() => ended.mock.calls.length > 0, { what: 'the end' });
+    expect(ended).toHaveBeenCalledExactlyOnceWith(reason, expect.any(Number));
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+  });
+
+  it('the bot drops while the destination rings and the transfer fails: the play fallback runs', async () => {
+    const { session, outgoing, placed, ended, tables } = await setup(undefined, { fallback: { action: 'play', file: '/nonexistent/sorry.wav' }, reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    outgoing.reject(new CallRejectedError('busy-here'));
+    // The fallback takes the caller from the (gone) bot first, then plays; an unreadable file ends the call.
+    await waitFor(() => ended.mock.calls.length > 0, { what: 'the end' });
+    expect(tables().at(-1)).toEqual({});
+    expect(ended).toHaveBeenCalledExactlyOnceWith('bot-lost', expect.any(Number));
   });
 
   it('a failed leg leaves the caller with the bot (routes untouched, port given back); a second transfer while one runs is refused', async () => {
