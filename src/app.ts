@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { fallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
+import { fallbackFor, outboundFallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
 import { BridgeMetrics, MediaMetrics } from './metrics/index.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
@@ -208,7 +208,10 @@ function buildCallDeps(
       return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBuffer: resolveJitterBuffer(t), rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
     },
   };
-  const outbound: OutboundCallDeps = { ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall };
+  const outbound: OutboundCallDeps = {
+    ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall,
+    outboundFallback: (name) => outboundFallbackFor(config, name),
+  };
   return { inbound, outbound };
 }
 

@@ -9,12 +9,15 @@ import type { InboundCallDeps } from './inbound-call-handler.js';
 import { checkCustomHeaders, trunkCallRequest } from './outbound-request.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { BOT_ENDPOINT, type BotControl, type CallMediaGroup } from './media-engine.js';
+import { REJECT, type BotFallback } from './bot-fallback.js';
 
 /** What placing a call needs besides the inbound dependencies. */
 export interface OutboundCallDeps extends Omit<InboundCallDeps, 'route'> {
   placeCall(request: OutgoingCallRequest): OutgoingCallSignal;
   outboundTrunk(name: string): OutboundTrunkConfig | undefined;
   findBot(name: string): BotTarget | undefined;
+  /** The outbound trunk's `fallback`, for calls placed through it; undefined: reject (cancel, or BYE once answered). */
+  outboundFallback?(trunk: string): BotFallback | undefined;
 }
 
 /** `POST /v1/calls` body, validated. */
@@ -92,17 +95,16 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
   });
   const setup = new OutboundSetup(
-    { callId, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage },
+    {
+      callId, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage,
+      fallback: deps.outboundFallback?.(trunk.name) ?? REJECT,
+    },
     deps,
     log,
   );
   return { callId, sipCallId: dial.sipCallId, answered: setup.run() };
 }
 
-/**
- * From ringing to a bridged call: the bot's socket opens while the phone rings, early media (183) may start
- * the bot before the answer, and every failure ends leg and bot together.
- */
 /** One call being placed, as {@link OutboundSetup} drives it. */
 interface OutboundCall {
   callId: string;
@@ -112,8 +114,16 @@ interface OutboundCall {
   numbers: { e164: string; fromUser: string };
   earlyMedia: boolean;
   startMessage: (early: boolean) => StartMessage;
+  /** When the bot cannot be reached, or drops mid-call and does not come back. */
+  fallback: BotFallback;
 }
 
+/**
+ * From ringing to a bridged call: the bot's socket opens while the phone rings, early media (183) may start
+ * the bot before the answer, and every failure ends leg and bot together. A bot that cannot be reached cancels
+ * the call, unless the trunk's fallback plays or transfers: the call then rings on and the callee, once it
+ * answers, gets the fallback.
+ */
 class OutboundSetup {
   private readonly botPromise: Promise<BotControl>;
   private bot: BotControl | undefined;
@@ -139,7 +149,7 @@ class OutboundSetup {
         this.log.info({ status }, 'outbound call progress');
         if (this.call.earlyMedia && status === 183 && sdp !== undefined && !this.earlyTask) this.earlyTask = this.startEarly(sdp);
       });
-      const [leg, bot] = await Promise.all([this.dial.answered, this.connectBot()]);
+      const [leg, bot] = await Promise.all([this.dial.answered, this.connectOrFallback()]);
       this.bot = bot;
       await this.earlyTask;
       this.settled = true;
@@ -149,8 +159,11 @@ class OutboundSetup {
     }
   }
 
-  /** The bot's socket; a bot that cannot be reached cancels the ringing call. */
-  private connectBot(): Promise<BotControl> {
+  /**
+   * The bot's socket. A bot that cannot be reached cancels the ringing call, unless the fallback plays or
+   * transfers (then: undefined, and the answered call runs the fallback).
+   */
+  private connectOrFallback(): Promise<BotControl | undefined> {
     const started = this.deps.clock.now();
     return this.botPromise.then(
       (b) => {
@@ -159,6 +172,11 @@ class OutboundSetup {
       },
       (err: unknown) => {
         this.deps.observer.botConnectFailed();
+        const fallback = this.call.fallback;
+        if (fallback.action !== 'reject' && classifyFailure(err).reason === 'bot-unavailable') {
+          this.log.warn({ err: (err as Error).message, fallback: fallback.action }, 'bot unavailable; the call rings on for the fallback');
+          return undefined;
+        }
         this.dial.cancel();
         throw err;
       },
@@ -178,20 +196,21 @@ class OutboundSetup {
     this.log.info('early media streamed to the bot');
   }
 
-  private bridge(leg: AnsweredLeg, bot: BotControl): BridgedCall {
+  /** The answered call, with its bot (or, when the bot could not be reached, running the fallback). */
+  private bridge(leg: AnsweredLeg, bot: BotControl | undefined): BridgedCall {
     const c = this.call;
     const transfers = this.deps.transfers?.({ callerNumber: c.numbers.e164, calledNumber: c.numbers.fromUser, appSampleRate: c.target.sampleRate });
     const call = new BridgedCall({
-      id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, bot,
-      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
+      id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, ...(bot ? { bot } : {}),
+      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback: c.fallback,
       summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound' },
     });
     // `start` before the media starts: the callee's held first words reach a bot that knows the call.
-    if (!leg.early) bot.sendStart(c.startMessage(false));
+    if (!leg.early) bot?.sendStart(c.startMessage(false));
     call.start();
-    if (leg.early) bot.sendEvent({ type: 'answered' });
+    if (leg.early) bot?.sendEvent({ type: 'answered' });
     this.deps.observer.callAnswered('outbound');
-    this.log.info({ codec: leg.answer.codec.name, remote: leg.answer.remote }, 'outbound call answered');
+    this.log.info({ codec: leg.answer.codec.name, remote: leg.answer.remote }, bot ? 'outbound call answered' : 'outbound call answered for the fallback');
     return call;
   }
 

@@ -72,6 +72,7 @@ function checkFallbacks(cfg: LooseConfig, ctx: Ctx): void {
     check(t.fallback, ['inboundTrunks', i, 'fallback']);
     if (isRecord(t.numbers)) for (const [num, n] of Object.entries(t.numbers)) if (isRecord(n)) check(n.fallback, ['inboundTrunks', i, 'numbers', num, 'fallback']);
   });
+  if (Array.isArray(cfg.outboundTrunks)) cfg.outboundTrunks.forEach((t: unknown, i) => isRecord(t) && check(t.fallback, ['outboundTrunks', i, 'fallback']));
 }
 
 /** Registration names are unique (metric labels, trunk names in `start`) and name existing bots. */

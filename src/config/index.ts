@@ -4,4 +4,4 @@ export { parseConfig, loadConfigFile, loadDefaultConfig, defaultConfigPath, form
 export { redactConfig } from './redact.js';
 export { resolveJitterBuffer, JITTER_BUFFER_DEFAULTS, type ResolvedJitterBuffer } from './jitter-buffer.js';
 export type { FallbackConfig } from './schema.js';
-export { fallbackFor, promptFiles } from './fallbacks.js';
+export { fallbackFor, outboundFallbackFor, promptFiles } from './fallbacks.js';

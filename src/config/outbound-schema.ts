@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import type { OutboundTrunkConfig } from '../trunks/trunk-config.js';
 import { parseRouteString } from './route-string.js';
+import { fallbackSchema, type FallbackConfig } from './fallback-schema.js';
 
 const nameSchema = z
   .string()
@@ -39,6 +40,11 @@ export const outboundTrunkSchema = z
     country: z.string().optional(),
     /** Extra headers on every INVITE (carrier account ids, P-Asserted-Identity...). */
     headers: z.record(headerName, z.string()).default({}),
+    /**
+     * A call placed through this trunk (POST /v1/calls) whose bot cannot be reached, or drops and does not come
+     * back: `reject` (default: cancel while ringing, BYE once answered), `play` or `transfer` for the callee.
+     */
+    fallback: fallbackSchema.optional(),
   })
   .superRefine((t, ctx) => {
     if ((t.route === undefined) === (t.host === undefined)) {
@@ -61,7 +67,7 @@ export const outboundTrunkSchema = z
       ctx.addIssue({ code: 'custom', path: ['country'], message: 'required for numberFormat national' });
     }
   })
-  .transform((t): OutboundTrunkConfig => {
+  .transform((t): OutboundTrunkConfig & { readonly fallback?: FallbackConfig } => {
     const r = t.route !== undefined ? parseRouteString(t.route) : undefined;
     const route = typeof r === 'object' ? r : undefined;
     const transport = route?.transport ?? t.transport ?? 'udp';
@@ -80,6 +86,7 @@ export const outboundTrunkSchema = z
       numberFormat: t.numberFormat,
       ...(t.country !== undefined ? { country: t.country.toUpperCase() } : {}),
       headers: t.headers,
+      ...(t.fallback !== undefined ? { fallback: t.fallback } : {}),
     };
   });
 
