@@ -38,6 +38,8 @@ const obj = (v: unknown): Msg => (typeof v === 'object' && v !== null ? (v as Ms
 export class ProviderBot {
   /** The handshake messages, parsed. */
   readonly handshake: Msg[] = [];
+  /** When each handshake message arrived (Date.now()). */
+  readonly handshakeAt: number[] = [];
   /** What the handshake looks like, by Pipecat's detection rules (or the provider's first message). */
   detected: Provider | 'twilio' | 'telnyx' | 'unknown' = 'unknown';
   /** Every message after the handshake. */
@@ -88,6 +90,7 @@ export class ProviderBot {
     const m = msg as Msg;
     if (this.handshake.length < HANDSHAKE[this.provider]) {
       this.handshake.push(m);
+      this.handshakeAt.push(at);
       if (this.handshake.length === HANDSHAKE[this.provider]) this.detect();
       return;
     }
