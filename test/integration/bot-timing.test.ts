@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import alawmulaw from 'alawmulaw';
 import { BridgeProcess } from './harness/bridge-process.js';
-import { describeSipp, runSipp, type SippRun } from './harness/sipp.js';
+import { describeSipp, runSipp, tracedMessages, type SippRun } from './harness/sipp.js';
 import { PathBots } from './harness/path-bots.js';
 import { ProviderBot } from './harness/provider-bot.js';
 import { RtpListener, type CapturedRtp } from './harness/rtp-listener.js';
@@ -60,14 +60,6 @@ function call(scenario: string, service: string, listener: RtpListener): Promise
   return runSipp({ scenario, target: { host: '127.0.0.1', port: sipPort }, service, keys: { rtp_port: listener.port }, timeoutMs: 25_000 });
 }
 
-/** SIPp's -trace_msg as (time, sent|received, first line), times in ms since the epoch (SIPp writes local time). */
-function traced(run: SippRun): Array<{ at: number; dir: 'sent' | 'received'; line: string }> {
-  const out: Array<{ at: number; dir: 'sent' | 'received'; line: string }> = [];
-  const re = /^-+ (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}\.\d{3})\d*\r?\n\w+ message (sent|received)[^\n]*\n\s*\n([^\r\n]*)/gm;
-  for (const m of run.messages.matchAll(re)) out.push({ at: new Date(`${m[1]}T${m[2]}`).getTime(), dir: m[3] as 'sent' | 'received', line: m[4] });
-  return out;
-}
-
 function decode(p: CapturedRtp): Int16Array {
   return p.payloadType === 8 ? alawmulaw.alaw.decode(p.payload) : alawmulaw.mulaw.decode(p.payload);
 }
@@ -107,7 +99,7 @@ describe('caller audio from the moment the socket is open: a Plivo bot that wait
       expect(run.code, describeSipp(run)).toBe(0);
       const { hungUpAt, greetingMarkAt } = await script!;
       const b = bot!;
-      const trace = traced(run);
+      const trace = tracedMessages(run);
       const okAt = trace.find((e) => e.dir === 'received' && e.line.startsWith('SIP/2.0 200'))!.at;
       const ackAt = trace.find((e) => e.dir === 'sent' && e.line.startsWith('ACK'))!.at;
       expect(ackAt - okAt).toBeGreaterThanOrEqual(1400);
