@@ -38,7 +38,8 @@ const obj = (v: unknown): Msg => (typeof v === 'object' && v !== null ? (v as Ms
 export class ProviderBot {
   /** The handshake messages, parsed. */
   readonly handshake: Msg[] = [];
-  /** When each handshake message arrived (Date.now()). */
+  /** When the socket was accepted and when each handshake message arrived (Date.now()). */
+  readonly openedAt = Date.now();
   readonly handshakeAt: number[] = [];
   /** What the handshake looks like, by Pipecat's detection rules (or the provider's first message). */
   detected: Provider | 'twilio' | 'telnyx' | 'unknown' = 'unknown';
