@@ -110,6 +110,11 @@ export class InProcessCallGroup {
         ),
     });
     session.on('link', (e) => this.onLink(e, target));
+    // Stopped during an outage (the call ended, or a transfer took the caller): no 'resumed'/'lost' follows.
+    session.on('close', () => {
+      this.hold?.stop();
+      this.hold = undefined;
+    });
     return session;
   }
 

@@ -329,4 +329,19 @@ describe('bridged transfer', () => {
     expect(tables()).toEqual([START_ROUTES]);
     expect(tables2()).toEqual([START_ROUTES]);
   });
+
+  it('refer: the bot drops while the REFER waits for its outcome; the REFER completes and ends the call once, as transfer', async () => {
+    const { session, dialog, ended } = await setup(undefined, { reconnectMs: 0 });
+    let finish!: (o: ReferOutcome) => void;
+    dialog.refer.mockImplementationOnce(() => new Promise<ReferOutcome>((r) => (finish = r)));
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999', method: 'refer' });
+    await waitFor(() => dialog.refer.mock.calls.length === 1, { what: 'the REFER' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(ended).not.toHaveBeenCalled();
+    expect(dialog.hangup).not.toHaveBeenCalled();
+    finish({ ok: true, sipStatus: 200 });
+    await waitFor(() => ended.mock.calls.length > 0, { what: 'the end' });
+    expect(ended).toHaveBeenCalledExactlyOnceWith('transfer', expect.any(Number));
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+  });
 });
