@@ -4,9 +4,9 @@
  * `ws` bots written here.
  *
  * - The bot asks for a bridged transfer and leaves while the destination rings (its socket drops, or it closes it
- *   as Pipecat does after handing a call over): the transfer goes on, the destination answers and talks with the
- *   caller, each side gets exactly one BYE, nothing is left behind. If that transfer then fails, the number's
- *   fallback (a prompt) runs.
+ *   as Pipecat does after handing a call over, or drops while the engine tries in vain to reopen it with hold
+ *   audio playing): the transfer goes on, the destination answers and talks with the caller, each side gets
+ *   exactly one BYE, nothing is left behind. If that transfer then fails, the number's fallback (a prompt) runs.
  * - Outbound calls (POST /v1/calls) get the outbound trunk's fallback: a bot that cannot be reached, or one that
  *   drops mid-call, leaves the callee with the prompt, then BYE.
  *
@@ -33,6 +33,7 @@ import { encodeWav } from '../../src/media/index.js';
 
 const RING_MS = 1500;
 const PROMPT_HZ = 800;
+const HOLD_HZ = 600;
 
 let bridge: BridgeProcess;
 let bots: PathBots;
@@ -48,6 +49,8 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tb-transfer-outbound-'));
   const sorry = join(dir, 'sorry.wav');
   writeFileSync(sorry, encodeWav(generateTone(PROMPT_HZ, 8000, 1500, { amplitude: 12000 }), 8000));
+  const hold = join(dir, 'hold.wav');
+  writeFileSync(hold, encodeWav(generateTone(HOLD_HZ, 8000, 1000, { amplitude: 12000 }), 8000));
   const b = bots.base;
   const ws = (path: string, extra = '') => `{ url: "${b}${path}", sampleRate: 8000, connectTimeoutMs: 1500${extra} }`;
   bridge = new BridgeProcess(
@@ -58,6 +61,7 @@ beforeAll(async () => {
       bots: {
         drops: ws('/drops', ', reconnectMs: 0'),
         leaves: ws('/leaves'),
+        retries: ws('/retries', `, reconnectMs: 5000, holdFile: "${hold}"`),
         dropsfail: ws('/dropsfail', ', reconnectMs: 0'),
         refuser: ws('/refuse'),
         outdrops: ws('/outdrops', ', reconnectMs: 0'),
@@ -65,6 +69,7 @@ beforeAll(async () => {
       numbers: {
         '+15550130': 'drops',
         '+15550131': 'leaves',
+        '+15550133': 'retries',
         '+15550132': `dropsfail, fallback: { action: play, file: "${sorry}" }`,
       },
     }) +
@@ -134,12 +139,22 @@ function transferThenLeave(path: string, to: string, how: 'drop' | 'close'): { l
   return { leftAt: () => leftAt };
 }
 
+/** Arrival times of the caller-side packets where `hz` dominates. */
+function toneArrivals(listener: RtpListener, hz: number): number[] {
+  return listener.packets
+    .filter((p) => goertzelAmplitude(p.payloadType === 8 ? alawmulaw.alaw.decode(p.payload) : alawmulaw.mulaw.decode(p.payload), 8000, hz) > 2000)
+    .map((p) => p.at!);
+}
+
 describe('the bot leaves while its own transfer rings', () => {
   it.each([
     { how: 'drop' as const, path: '/drops', number: '+15550130' },
     { how: 'close' as const, path: '/leaves', number: '+15550131' },
-  ])('its socket $how: the transfer goes on, the destination answers, one BYE each side, nothing left', async ({ how, path, number }) => {
+    // Reopened in vain (every new upgrade refused) while hold audio plays: the answer ends the attempts and the hold.
+    { how: 'drop' as const, path: '/retries', number: '+15550133' },
+  ])('its socket $how ($path): the transfer goes on, the destination answers, one BYE each side, nothing left', async ({ how, path, number }) => {
     const bot = transferThenLeave(path, 'agent-desk', how);
+    bots.upgrade = (p, n) => (p === '/retries' && n > 1 ? { refuse: 503 } : 'accept');
     const media = await AgentMedia.start(1000);
     const uas = await startSippUas({ scenario: 'uas-ring-then-answer-media-by-key.xml', port: agentPort, keys: { agent_rtp_port: media.port }, args: ['-d', String(RING_MS)] });
     const listener = await RtpListener.start();
@@ -161,10 +176,22 @@ describe('the bot leaves while its own transfer rings', () => {
       expect(received(agentRun, 'BYE')).toHaveLength(1);
       const ended = await endedSince(t0);
       expect(ended.map((l) => l.reason)).toEqual(['caller-hangup']);
-      await bridge.waitForLog((l) => l.msg === 'bot left during a transfer; the transfer goes on' && at(l) >= t0);
+      // Without a reconnect window the drop reaches call control at once; with one, the engine is still reopening
+      // the socket when the destination answers (and the bot is let go then).
+      const left = path === '/retries' ? 'bot connection dropped; the engine is reconnecting' : 'bot left during a transfer; the transfer goes on';
+      await bridge.waitForLog((l) => l.msg === left && at(l) >= t0);
       await bridge.waitForLog((l) => l.msg === 'bridged transfer answered' && at(l) >= t0);
+      if (path === '/retries') {
+        // Hold audio while the bot was away, none once the destination talked.
+        const holdAt = toneArrivals(listener, HOLD_HZ);
+        const agentAt = toneArrivals(listener, 1000);
+        expect(holdAt.length).toBeGreaterThan(10);
+        expect(holdAt[holdAt.length - 1]).toBeLessThan(agentAt[0] + 200);
+        expect(bots.upgrades.filter((u) => u.path === '/retries').length).toBeGreaterThanOrEqual(2);
+      }
       await noCallLeft();
     } finally {
+      bots.upgrade = () => 'accept';
       uas.kill();
       media.close();
       listener.close();
