@@ -277,6 +277,19 @@ describe('bridged transfer', () => {
     expect(dialog.hangup).toHaveBeenCalledOnce();
   });
 
+  it('the bot gone, a second transfer (the HTTP API) refused as in-progress does not end the call: the first one still rings', async () => {
+    const { call, session, outgoing, placed, ended } = await setup(undefined, { reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(await call.transfer({ to: 'sip:agent@127.0.0.1:5999' })).toEqual({ type: 'transfer', status: 'failed', reason: 'in-progress' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ended).not.toHaveBeenCalled();
+    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp(4002) });
+    await waitFor(() => call.ended === false && session.stop.mock.calls.length > 0, { what: 'the bot let go at answer' });
+    expect(ended).not.toHaveBeenCalled();
+  });
+
   it('the bot drops while the destination rings and the transfer fails: the play fallback runs', async () => {
     const { session, outgoing, placed, ended, tables } = await setup(undefined, { fallback: { action: 'play', file: '/nonexistent/sorry.wav' }, reconnectMs: 0 });
     session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
