@@ -72,7 +72,15 @@ function checkFallbacks(cfg: LooseConfig, ctx: Ctx): void {
     check(t.fallback, ['inboundTrunks', i, 'fallback']);
     if (isRecord(t.numbers)) for (const [num, n] of Object.entries(t.numbers)) if (isRecord(n)) check(n.fallback, ['inboundTrunks', i, 'numbers', num, 'fallback']);
   });
-  if (Array.isArray(cfg.outboundTrunks)) cfg.outboundTrunks.forEach((t: unknown, i) => isRecord(t) && check(t.fallback, ['outboundTrunks', i, 'fallback']));
+  if (!Array.isArray(cfg.outboundTrunks)) return;
+  cfg.outboundTrunks.forEach((t: unknown, i) => {
+    if (!isRecord(t)) return;
+    const f = t.fallback;
+    // An outbound call has no inbound trunk, so no transferAllow: only a named destination can be reached.
+    if (isRecord(f) && f.action === 'transfer' && typeof f.to === 'string' && !Object.hasOwn(destinations, f.to)) {
+      ctx.addIssue({ code: 'custom', path: ['outboundTrunks', i, 'fallback', 'to'], message: `must name a transferDestinations entry (an outbound call has no transferAllow), got "${f.to}"` });
+    } else check(f, ['outboundTrunks', i, 'fallback']);
+  });
 }
 
 /** Registration names are unique (metric labels, trunk names in `start`) and name existing bots. */

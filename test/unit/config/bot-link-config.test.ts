@@ -113,7 +113,11 @@ describe('fallback', () => {
     expect(outboundFallbackFor(cfg, 'plain-out')).toBeUndefined();
     expect(promptFiles(cfg)).toEqual([{ path: 'outboundTrunks[0].fallback.file', file: '/srv/out.wav' }]);
     const issues = issuesOf(TRUNK('').replace('  - { name: carrier-out, host: 127.0.0.1 }', '  - { name: carrier-out, host: 127.0.0.1, fallback: { action: transfer, to: nowhere } }'));
-    expect(issues).toEqual([{ path: 'outboundTrunks[0].fallback.to', message: 'unknown transfer destination "nowhere"' }]);
+    expect(issues).toEqual([{ path: 'outboundTrunks[0].fallback.to', message: expect.stringMatching(/must name a transferDestinations entry .*"nowhere"/) }]);
+    const byNumber = issuesOf(TRUNK('').replace('  - { name: carrier-out, host: 127.0.0.1 }', '  - { name: carrier-out, host: 127.0.0.1, fallback: { action: transfer, to: "+15557654321", trunk: carrier-out } }'));
+    expect(byNumber.map((i) => i.path)).toEqual(['outboundTrunks[0].fallback.to']);
+    const named = parseConfig(TRUNK('').replace('  - { name: carrier-out, host: 127.0.0.1 }', '  - { name: carrier-out, host: 127.0.0.1, fallback: { action: transfer, to: support-desk } }'));
+    expect(outboundFallbackFor(named, 'carrier-out')).toEqual({ action: 'transfer', to: 'support-desk' });
   });
 
   it('a pstn trunk has no bot, so no fallback', () => {
