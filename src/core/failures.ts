@@ -36,6 +36,8 @@ export const OWN_FAILURES = {
   'auth-challenge': spec(401, 401, 'a trunk with credentials challenges the request (digest)'),
   'auth-stale': spec(401, 401, 'the nonce expired: challenged again with stale=true'),
   'bad-credentials': spec(403, 403, 'wrong digest credentials, unknown user or replayed nonce'),
+  'auth-locked-out': spec(403, 403, 'the source failed digest authentication too often and is locked out (sip.security.authLockout)'),
+  'bridge-busy': spec(503, 503, 'the bridge is at sip.security.maxConcurrentCalls', { retryAfterSec: 5 }),
   'number-not-routed': spec(404, 404, 'no bot or forward target for the dialled number'),
   'from-not-e164': spec(404, 404, 'the trunk requires an E.164 From user'),
   'trunk-busy': spec(486, 429, 'the trunk is at its maxConcurrentCalls'),

@@ -32,10 +32,22 @@ export type IngressOutcome =
   /** Dropped without an answer. `closeConnection`: a stream from this source should be cut (it is banned). */
   | { kind: 'drop'; reason: IngressDropReason; malformed?: SipParseError; closeConnection?: boolean };
 
+/**
+ * Every reason a guard stops something: the ingress's, plus new requests the admission check drops silently
+ * (`hidden`: no trunk allows the source; `locked-out`: digest brute force) and refused connections.
+ */
+export type SipGuardReason = IngressDropReason | 'hidden' | 'locked-out' | 'connection-limit' | 'banned-connection';
+
+/** Every {@link SipGuardReason}, for metric label sets. */
+export const SIP_GUARD_REASONS: readonly SipGuardReason[] = [
+  'flood', 'banned', 'oversize', 'malformed', 'bad-version', 'scanner', 'too-many-headers', 'header-too-long', 'too-many-vias',
+  'body-too-large', 'hidden', 'locked-out', 'connection-limit', 'banned-connection',
+];
+
 /** Told of each message the guards stopped (metrics); kept free of Prometheus like the rest of sip/. */
 export interface SipGuardObserver {
-  /** A message dropped or answered statelessly, by reason. */
-  rejected(reason: IngressDropReason): void;
+  /** A message dropped or answered statelessly, or a connection refused, by reason. */
+  rejected(reason: SipGuardReason): void;
   /** A source went over its budget and is banned from now. */
   banned?(address: string): void;
 }

@@ -36,6 +36,12 @@ export interface TransactionLayerOptions {
   logger: Logger;
   timers?: Partial<SipTimerConfig>;
   user: TransactionUser;
+  /**
+   * Asked for a request that matches no transaction (never ACK) before one is created: false drops it with no
+   * answer. Retransmissions of a request that was answered still reach their transaction and get the same
+   * answer; those of a dropped one are dropped again.
+   */
+  admit?: (req: SipRequest, ctx: MessageContext) => boolean;
 }
 
 /**
@@ -125,6 +131,7 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
+    if (this.options.admit && !this.options.admit(req, ctx)) return;
     // Stream transports answer on the connection the request came in on (§18.2.2); datagrams go by the Via.
     const dest: Destination = ctx.transport.reliable
       ? { address: ctx.source.address, port: ctx.source.port }
