@@ -3,7 +3,9 @@ import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { fallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
-import { BridgeMetrics, MediaMetrics } from './metrics/index.js';
+import { BridgeMetrics, MediaMetrics, SecurityMetrics } from './metrics/index.js';
+import { buildSecurity } from './app-security.js';
+import type { SipSecurityOptions } from './sip/security/options.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
@@ -62,10 +64,11 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
 }
 
 /** The SIP user agent from the `sip` section, reporting its traffic to metrics. */
-function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics): SipUserAgent {
+function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, security: SipSecurityOptions): SipUserAgent {
   const timers = config.sip.timers;
   return new SipUserAgent({
     clock,
+    security,
     logger: logger.child({ layer: 'sip' }),
     traffic: {
       messageReceived: (method) => metrics.sipMessageReceived(method),
@@ -268,17 +271,31 @@ export class TrunkbridgeApp {
     // Prompt files are read now, so a missing or unplayable one fails the config, not a caller's fallback.
     const promptIssues = checkPromptFiles(promptFiles(config));
     if (promptIssues.length > 0) throw new ConfigError(promptIssues);
-    this.sip = buildSip(config, this.clock, this.logger, this.metrics);
-    const router = new InboundRouter(config.inboundTrunks, {
+    // The guards ask routing and registrations about sources; both are built just below.
+    let router: InboundRouter | undefined;
+    let regs: RegistrationSet | undefined;
+    const security = buildSecurity(config, {
+      clock: this.clock,
+      logger: this.logger,
+      metrics: new SecurityMetrics(this.metrics.registry),
+      sources: {
+        trunksForSource: (address) => router?.trunksForSource(address) ?? [],
+        registrarAddresses: () => (regs?.extensions ?? []).map((e) => e.registrarAddresses),
+      },
+    });
+    this.sip = buildSip(config, this.clock, this.logger, this.metrics, security.sip);
+    router = new InboundRouter(config.inboundTrunks, {
       botNames: Object.keys(config.bots),
       resolveHost: (name) => this.hosts.addressesOf(name),
       digest: new DigestServer({ clock: this.clock }),
+      ...(security.lockout ? { lockout: security.lockout } : {}),
     });
     this.hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
     const limiter = new TrunkCallLimiter(
       new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : []))),
+      config.sip.security.maxConcurrentCalls,
     );
-    const regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
+    regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
     this.registrations = regs.registrations;
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
