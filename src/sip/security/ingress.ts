@@ -87,6 +87,11 @@ export class SipIngress {
     return this.options.flood?.isBanned(address) ?? false;
   }
 
+  /** A stream transport refused a connection (over a connection limit, or from a banned source): counted. */
+  connectionRefused(reason: 'connection-limit' | 'banned-connection'): void {
+    this.options.observer?.rejected(reason);
+  }
+
   /**
    * Runs the guards over one raw message from `source`: a datagram (`datagram` framing: the body is the rest)
    * or one message a stream framer cut out (`exact`).

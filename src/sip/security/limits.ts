@@ -36,30 +36,16 @@ export function checkMessageLimits(msg: SipMessage, limits: SipMessageLimits): L
   if (entries.length > limits.maxHeaders) {
     return { reason: 'too-many-headers', status: 513, detail: `${entries.length} header fields (limit ${limits.maxHeaders})` };
   }
-  let vias = 0;
   for (const [name, value] of entries) {
     if (value.length > limits.maxHeaderBytes) {
       return { reason: 'header-too-long', status: 513, detail: `${name.slice(0, 40)} of ${value.length} bytes (limit ${limits.maxHeaderBytes})` };
     }
-    const lower = name.toLowerCase();
-    if (lower === 'via' || lower === 'v') vias += countCommaList(value);
   }
+  // Every Via element, however the lines group them (commas inside quotes do not split).
+  const vias = msg.headers.getList('Via').length;
   if (vias > limits.maxVias) return { reason: 'too-many-vias', status: 513, detail: `${vias} Via entries (limit ${limits.maxVias})` };
   if (msg.body.length > limits.maxBodyBytes) {
     return { reason: 'body-too-large', status: 413, detail: `body of ${msg.body.length} bytes (limit ${limits.maxBodyBytes})` };
   }
   return undefined;
-}
-
-/** Entries of a comma-separated header value, commas inside quotes not counted. */
-function countCommaList(value: string): number {
-  let n = 1;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === '\\' && quoted) i++;
-    else if (c === '"') quoted = !quoted;
-    else if (c === ',' && !quoted) n++;
-  }
-  return n;
 }

@@ -23,7 +23,7 @@ export interface ListenSpec {
 /** Builds the transport for a listener. */
 export function createTransport(
   spec: ListenSpec,
-  deps: { clock: Clock; logger: Logger; serverName: string; ingress?: SipIngress; onConnectionRefused?: StreamTransportOptions['onConnectionRefused'] },
+  deps: { clock: Clock; logger: Logger; serverName: string; ingress?: SipIngress },
 ): Transport {
   const shared = deps.ingress ? { ingress: deps.ingress } : {};
   if (spec.transport === 'udp') {
@@ -38,7 +38,6 @@ export function createTransport(
     serverName: deps.serverName,
     ...shared,
   };
-  if (deps.onConnectionRefused) options.onConnectionRefused = deps.onConnectionRefused;
   if (spec.certFile !== undefined) options.certFile = spec.certFile;
   if (spec.keyFile !== undefined) options.keyFile = spec.keyFile;
   if (spec.idleTimeoutMs !== undefined) options.idleTimeoutMs = spec.idleTimeoutMs;

@@ -26,8 +26,6 @@ export interface StreamTransportOptions {
   serverName?: string;
   /** Shared guards and parsing (budget, limits, scanners); default: limits only. */
   ingress?: SipIngress;
-  /** Told of connections refused by the limits below (metrics). */
-  onConnectionRefused?: (reason: 'connection-limit' | 'banned') => void;
   /** Default 10 minutes: carriers keep trunk connections open and ping them. */
   idleTimeoutMs?: number;
   /** Default 32 s (64*T1), the longest a client transaction waits. */
@@ -150,7 +148,7 @@ export class StreamTransport implements Transport {
     const source = normalizeAddress(socket.remoteAddress ?? '');
     if (this.ingress.isBanned(source)) {
       // Banned for flooding: refused without a read or a log line per attempt.
-      this.options.onConnectionRefused?.('banned');
+      this.ingress.connectionRefused('banned-connection');
       socket.destroy();
       return;
     }
@@ -158,7 +156,7 @@ export class StreamTransport implements Transport {
     const count = this.perSource.get(source) ?? 0;
     if (count >= limit || this.connections.size >= (this.options.maxConnections ?? 4096)) {
       this.log.warn({ source, open: count, total: this.connections.size }, 'SIP connection refused: too many connections');
-      this.options.onConnectionRefused?.('connection-limit');
+      this.ingress.connectionRefused('connection-limit');
       socket.destroy();
       return;
     }

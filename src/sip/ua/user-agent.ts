@@ -108,14 +108,12 @@ export class SipUserAgent {
     if (this.started) return;
     this.started = true;
     for (const l of this.options.listen) {
-      const observer = this.options.security?.observer;
       const maxConnections = this.options.security?.maxConnections;
       const t = createTransport(maxConnections !== undefined ? { maxConnections, ...l } : l, {
         clock: this.options.clock,
         logger: this.options.logger,
         serverName: this.serverName,
         ingress: this.ingress,
-        ...(observer ? { onConnectionRefused: (reason: 'connection-limit' | 'banned') => observer.rejected(reason === 'banned' ? 'banned-connection' : reason) } : {}),
       });
       await t.listen();
       const traffic = this.options.traffic;
