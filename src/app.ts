@@ -46,8 +46,14 @@ function firstExternalIPv4(): string {
 }
 
 /** Bridges metrics to the narrow observer call control reports to. */
-function observerFor(metrics: BridgeMetrics): CallObserver {
+function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics): CallObserver {
   return {
+    foreignPackets: (c) => {
+      security?.foreign('stun', c.stun);
+      security?.foreign('dtls', c.dtls);
+      security?.foreign('unknown', c.unknown);
+      security?.foreign('wrong-source', c.wrongSource);
+    },
     callAnswered: (direction) => metrics.callAnswered(direction),
     callRejected: (direction, status) => metrics.callRejected(direction, status),
     callEnded: (direction, reason, seconds) => metrics.callEnded(direction, reason, seconds),
@@ -149,6 +155,7 @@ function buildCallDeps(
     limiter: TrunkCallLimiter;
     regs: RegistrationSet;
     media: MediaEngine;
+    security: SecurityMetrics;
   },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
@@ -168,7 +175,7 @@ function buildCallDeps(
   const shared = {
     clock,
     logger: logger.child({ layer: 'calls' }),
-    observer: observerFor(metrics),
+    observer: observerFor(metrics, parts.security),
     media,
     mediaAddress,
     codecPreference: [...config.media.codecs],
@@ -274,10 +281,11 @@ export class TrunkbridgeApp {
     // The guards ask routing and registrations about sources; both are built just below.
     let router: InboundRouter | undefined;
     let regs: RegistrationSet | undefined;
+    const securityMetrics = new SecurityMetrics(this.metrics.registry);
     const security = buildSecurity(config, {
       clock: this.clock,
       logger: this.logger,
-      metrics: new SecurityMetrics(this.metrics.registry),
+      metrics: securityMetrics,
       sources: {
         trunksForSource: (address) => router?.trunksForSource(address) ?? [],
         registrarAddresses: () => (regs?.extensions ?? []).map((e) => e.registrarAddresses),
@@ -299,7 +307,7 @@ export class TrunkbridgeApp {
     this.registrations = regs.registrations;
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
-    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
+    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media, security: securityMetrics });
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(deps.outbound);
