@@ -6,7 +6,7 @@ import { ConfigError } from './core/errors.js';
 import { BridgeMetrics, MediaMetrics, SecurityMetrics } from './metrics/index.js';
 import { buildSecurity } from './app-security.js';
 import type { SipSecurityOptions } from './sip/security/options.js';
-import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
+import { HostResolver, InboundRouter, OutboundRateCap, TransferCap, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
@@ -182,8 +182,12 @@ function buildCallDeps(
     latching: config.media.latching,
     idleFill: config.media.idleFill,
   };
+  const tollFraud = config.sip.security.tollFraud;
+  const transferCap = new TransferCap(tollFraud.maxConcurrentTransfersPerTrunk);
+  const outboundCap = new OutboundRateCap(tollFraud.outboundCallsPerMinutePerTrunk, clock);
   const transfers = (ctx: TransferContext): TransferServices => ({
     ...shared,
+    acquireTransferSlot: () => transferCap.acquire(ctx.inboundTrunk ?? '(outbound calls)'),
     policy: {
       destinations: config.transferDestinations,
       outboundTrunk: (name) => outboundTrunks.get(name),
@@ -218,7 +222,14 @@ function buildCallDeps(
       return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBuffer: resolveJitterBuffer(t), rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
     },
   };
-  const outbound: OutboundCallDeps = { ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall };
+  const outbound: OutboundCallDeps = {
+    ...shared,
+    ...bots,
+    findBot: (name) => targets.get(name),
+    outboundTrunk: (name) => outboundTrunks.get(name),
+    placeCall,
+    admitOutboundCall: (trunk) => outboundCap.take(trunk),
+  };
   return { inbound, outbound };
 }
 

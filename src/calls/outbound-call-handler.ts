@@ -15,6 +15,8 @@ export interface OutboundCallDeps extends Omit<InboundCallDeps, 'route'> {
   placeCall(request: OutgoingCallRequest): OutgoingCallSignal;
   outboundTrunk(name: string): OutboundTrunkConfig | undefined;
   findBot(name: string): BotTarget | undefined;
+  /** Toll-fraud cap per outbound trunk: throws CallRejectedError 'outbound-rate-limit' when over it. */
+  admitOutboundCall?(trunk: string): void;
 }
 
 /** `POST /v1/calls` body, validated. */
@@ -53,6 +55,8 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
   checkCustomHeaders(req.headers);
   // Validate the number before taking a port.
   trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp: '', ringTimeoutMs: 0 });
+  // Toll-fraud cap: a valid request is counted before anything is dialled.
+  deps.admitOutboundCall?.(trunk.name);
   return start(req, trunk, target, deps);
 }
 

@@ -59,6 +59,15 @@ export const securitySchema = z
     limits: limitsSchema.prefault({}),
     /** TCP/TLS connections in total per listener (per source: sip.listen[].maxConnectionsPerSource). */
     maxConnections: z.number().int().min(1).max(1_000_000).default(4096),
+    /** Toll-fraud caps per trunk, on top of the transfer allowlist. */
+    tollFraud: z
+      .strictObject({
+        /** Transfers (bridged or REFER) running at once from one inbound trunk's calls; more fail with transfer-limit. */
+        maxConcurrentTransfersPerTrunk: z.number().int().min(1).max(100_000).default(20),
+        /** Calls POST /v1/calls may place through one outbound trunk in any minute; more get HTTP 429. */
+        outboundCallsPerMinutePerTrunk: z.number().int().min(1).max(1_000_000).default(600),
+      })
+      .prefault({}),
     /** Inbound calls at once on all trunks together; more get 503 with Retry-After. Unset: no limit. */
     maxConcurrentCalls: z.number().int().min(1).max(1_000_000).optional(),
   })

@@ -57,6 +57,7 @@ export const OWN_FAILURES = {
   internal: spec(500, 500, 'a bug in trunkbridge: logged with its stack', { level: 'error' }),
   // Placing a leg (outbound calls, transfers, pstn forwards).
   'unknown-trunk': spec(404, 404, 'no outbound trunk of that name, or a number without a trunk'),
+  'outbound-rate-limit': spec(503, 429, 'the trunk placed sip.security.tollFraud.outboundCallsPerMinutePerTrunk API calls in the last minute', { retryAfterSec: 60 }),
   'unknown-bot': spec(404, 404, 'no bot of that name'),
   'bad-header': spec(400, 400, 'a custom header that is not X-*/P-* or has a bad value'),
   'bad-uri': spec(400, 400, 'a SIP URI that cannot be routed'),
@@ -72,6 +73,7 @@ export const OWN_FAILURES = {
   'not-allowed': spec(403, 403, 'the destination is not on the allowlist'),
   'no-pbx': spec(403, 403, 'an ext:/pbx: destination without a PBX registration'),
   'in-progress': spec(409, 409, 'a transfer is already running, or the call is already bridged'),
+  'transfer-limit': spec(503, 429, "the trunk's calls have sip.security.tollFraud.maxConcurrentTransfersPerTrunk transfers running"),
   'transfer-unavailable': spec(503, 409, 'this call has no transfer services'),
   'bridge-unsupported': spec(501, 409, 'the signaling engine cannot place calls'),
   'refer-unsupported': spec(501, 409, 'the dialog cannot send REFER'),

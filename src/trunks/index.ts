@@ -7,3 +7,4 @@ export type { ForwardToConfig, InboundNumberConfig, InboundTrunkConfig, Outbound
 export type { DigestVerifier, DigestVerdict } from './digest-verifier.js';
 export type { AuthFailureGuard } from './inbound-router.js';
 export { AuthLockout, MAX_FAILURES_CEILING, type AuthLockoutOptions, type LockoutEpisode } from './auth-lockout.js';
+export { TransferCap, OutboundRateCap } from './toll-fraud.js';
