@@ -92,6 +92,11 @@ export class SipIngress {
     this.options.observer?.rejected(reason);
   }
 
+  /** A stream that could not be framed (a message over maxMessageBytes, or no/bad Content-Length): counted. */
+  framingLost(reason: string): void {
+    this.options.observer?.rejected(/too large/.test(reason) ? 'oversize' : 'malformed');
+  }
+
   /**
    * Runs the guards over one raw message from `source`: a datagram (`datagram` framing: the body is the rest)
    * or one message a stream framer cut out (`exact`).

@@ -18,6 +18,8 @@ export interface StreamConnectionOptions {
   maxMessageBytes: number;
   /** One framed message, unparsed: the owner runs it through the shared ingress (guards, parse). */
   onFrame: (raw: Buffer, conn: StreamConnection) => void;
+  /** The stream could not be framed (oversize or bad Content-Length): the connection is being cut. */
+  onFramingLost?: (reason: string) => void;
   onClose: (conn: StreamConnection) => void;
 }
 
@@ -92,6 +94,7 @@ export class StreamConnection {
     } catch (err) {
       // Framing is lost (no/bad Content-Length, oversize head or body): nothing after this can be trusted.
       this.log.warn({ reason: (err as Error).message, sipCallId: rawCallId(chunk) }, 'SIP stream cannot be framed; closing connection');
+      this.options.onFramingLost?.((err as Error).message);
       this.close('framing error');
       return;
     }

@@ -172,6 +172,7 @@ export class StreamTransport implements Transport {
       incompleteMessageTimeoutMs: this.options.incompleteMessageTimeoutMs ?? 32_000,
       maxMessageBytes: this.ingress.limits.maxMessageBytes,
       onFrame: (raw, c) => this.receive(raw, c),
+      onFramingLost: (reason) => this.ingress.framingLost(reason),
       onClose: (c) => this.forget(c),
     });
     const source = conn.remote.address;

@@ -155,3 +155,22 @@ describe('UDP and TCP share one ingress', () => {
     peer.close();
   });
 });
+
+describe('a stream message over the size limit', () => {
+  it('cuts the connection (framing is lost) and counts it as oversize', async () => {
+    const { ing, seen } = ingress();
+    const tcp = new StreamTransport({ transport: 'tcp', host: '127.0.0.1', port: 0, clock: new ManualClock(), logger: silentLogger(), ingress: ing });
+    await tcp.listen();
+    try {
+      const conn = connect({ host: '127.0.0.1', port: tcp.localAddress().port });
+      conn.on('error', () => undefined);
+      const closed = new Promise<void>((r) => conn.once('close', () => r()));
+      await new Promise<void>((r) => conn.once('connect', () => r()));
+      conn.write(request({ via: 'SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKbig', headers: ['Content-Type: text/plain'], body: 'x'.repeat(17_000) }));
+      await closed;
+      expect(seen).toEqual(['oversize']);
+    } finally {
+      await tcp.close();
+    }
+  });
+});
