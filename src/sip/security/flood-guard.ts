@@ -68,6 +68,12 @@ export class FloodGuard {
     const budget = this.budgetOf(entry);
     entry.tokens = Math.min(budget.burst, entry.tokens + ((now - entry.at) / 1000) * budget.rate);
     entry.at = now;
+    if (entry.tokens < 1 && !entry.trusted && this.options.isTrusted?.(address)) {
+      // Trust is read once per entry; before a ban it is read again (an allow-list host name may have
+      // resolved to this address since), and a newly trusted source gets the trusted bucket.
+      entry.trusted = true;
+      entry.tokens = this.trusted.burst;
+    }
     if (entry.tokens >= 1) {
       entry.tokens -= 1;
       return 'pass';
@@ -85,11 +91,6 @@ export class FloodGuard {
   /** Sources tracked now (bounded by maxSources). */
   get size(): number {
     return this.sources.size;
-  }
-
-  /** Forgets what is known of trust (after a configuration or allow-list host change). */
-  refreshTrust(): void {
-    for (const [address, entry] of this.sources) entry.trusted = this.options.isTrusted?.(address) ?? false;
   }
 
   private budgetOf(entry: SourceEntry): BucketBudget {

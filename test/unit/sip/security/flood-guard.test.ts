@@ -68,3 +68,16 @@ describe('FloodGuard (token bucket per source, ban, bounded LRU)', () => {
     }
   });
 });
+
+describe('FloodGuard trust read again before a ban', () => {
+  it('a source that became trusted (an allow-list host name resolved to it) is not banned at the untrusted budget', () => {
+    const clock = new ManualClock();
+    const trusted = new Set<string>();
+    const g = new FloodGuard({ clock, untrusted: { rate: 1, burst: 2 }, trusted: { rate: 100, burst: 200 }, isTrusted: (a) => trusted.has(a) });
+    g.admit('203.0.113.10');
+    g.admit('203.0.113.10');
+    trusted.add('203.0.113.10');
+    const verdicts = Array.from({ length: 150 }, () => g.admit('203.0.113.10'));
+    expect(verdicts.every((v) => v === 'pass')).toBe(true);
+  });
+});
