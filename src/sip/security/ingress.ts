@@ -82,13 +82,23 @@ export class SipIngress {
     this.log = options.logger.child({ component: 'sip-ingress' });
   }
 
-  /** True while `address` is banned: stream transports refuse its connections before reading. */
-  isBanned(address: string): boolean {
-    return this.options.flood?.isBanned(address) ?? false;
+  /**
+   * A new TCP/TLS connection from `address` spends one token of its budget, so a connection (or TLS handshake)
+   * flood bans the source like a message flood. False: refuse it without reading (counted here).
+   */
+  admitConnection(address: string): boolean {
+    const verdict = this.options.flood?.admit(address) ?? 'pass';
+    if (verdict === 'pass') return true;
+    if (verdict === 'ban-started') {
+      this.log.warn({ source: address }, 'SIP source over its message budget: banned');
+      this.options.observer?.banned?.(address);
+    }
+    this.options.observer?.rejected('banned-connection');
+    return false;
   }
 
-  /** A stream transport refused a connection (over a connection limit, or from a banned source): counted. */
-  connectionRefused(reason: 'connection-limit' | 'banned-connection'): void {
+  /** A stream transport refused a connection over a connection limit: counted. */
+  connectionRefused(reason: 'connection-limit'): void {
     this.options.observer?.rejected(reason);
   }
 

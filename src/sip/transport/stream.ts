@@ -146,9 +146,8 @@ export class StreamTransport implements Transport {
       return;
     }
     const source = normalizeAddress(socket.remoteAddress ?? '');
-    if (this.ingress.isBanned(source)) {
-      // Banned for flooding: refused without a read or a log line per attempt.
-      this.ingress.connectionRefused('banned-connection');
+    if (!this.ingress.admitConnection(source)) {
+      // Over budget or banned for flooding: refused without a read or a log line per attempt.
       socket.destroy();
       return;
     }

@@ -102,9 +102,9 @@ describe('UDP and TCP share one ingress', () => {
     await tcp?.close();
   });
 
-  it('one budget per source across transports; scanners and limits answered alike; a banned source cannot connect', async () => {
+  it('one budget per source across transports (connections spend it too); scanners and limits answered alike; a banned source cannot connect', async () => {
     const clock = new ManualClock();
-    const { ing, seen } = ingress({ flood: new FloodGuard({ clock, untrusted: { rate: 1, burst: 4 } }) });
+    const { ing, seen } = ingress({ flood: new FloodGuard({ clock, untrusted: { rate: 1, burst: 5 } }) });
     const got: SipMessage[] = [];
     udp = new UdpTransport({ host: '127.0.0.1', port: 0, logger: silentLogger(), ingress: ing });
     tcp = new StreamTransport({ transport: 'tcp', host: '127.0.0.1', port: 0, clock, logger: silentLogger(), ingress: ing });
@@ -129,7 +129,7 @@ describe('UDP and TCP share one ingress', () => {
     conn.on('close', () => (tcpClosed = true));
     conn.on('error', () => undefined);
 
-    // 1 + 1 good messages, one scanner, one over a limit on each transport: 4 tokens, then the 5th bans.
+    // The connection, 1 + 1 good messages, one scanner, one over a limit: 5 tokens, then the 6th bans.
     sendUdp(request({ via: via('UDP', peer.address().port), callId: 'u1' }));
     conn.write(request({ via: via('TCP', 5060), callId: 't1' }));
     await waitFor(() => (got.length === 2 ? true : undefined));
