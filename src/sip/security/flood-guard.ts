@@ -82,6 +82,20 @@ export class FloodGuard {
     return 'ban-started';
   }
 
+  /**
+   * Gives `address` the trusted budget from now on (while its entry lives): a peer we send requests to, whose
+   * responses come at the rate we call it. A ban on it is lifted, or we could not hear its answers.
+   */
+  trust(address: string): void {
+    const now = this.options.clock.now();
+    const entry = this.entryOf(address, now);
+    if (entry.trusted) return;
+    entry.trusted = true;
+    entry.bannedUntil = 0;
+    entry.tokens = this.trusted.burst;
+    entry.at = now;
+  }
+
   /** True while `address` is banned (connection attempts are refused without reading). */
   isBanned(address: string): boolean {
     const entry = this.sources.get(address);

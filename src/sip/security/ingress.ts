@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { SipParseError } from '../../core/errors.js';
 import { buildResponse } from '../message/build.js';
@@ -5,7 +6,7 @@ import { newTag } from '../message/ids.js';
 import type { SipMessage, SipResponse } from '../message/types.js';
 import { parseSipMessage } from '../parser/parse.js';
 import { badRequestFor, rawCallId, statelessAnswerFor } from '../transport/bad-request.js';
-import { stampReceived } from '../transport/response-routing.js';
+import { normalizeAddress, stampReceived } from '../transport/response-routing.js';
 import type { SipEndpoint } from '../transport/transport.js';
 import type { FloodGuard } from './flood-guard.js';
 import { checkMessageLimits, DEFAULT_MESSAGE_LIMITS, type SipMessageLimits } from './limits.js';
@@ -80,6 +81,11 @@ export class SipIngress {
     this.limits = options.limits ?? DEFAULT_MESSAGE_LIMITS;
     this.scanners = scannerPatterns(options.scannerUserAgents ?? []);
     this.log = options.logger.child({ component: 'sip-ingress' });
+  }
+
+  /** We send requests to `address` (an IP literal; names are skipped): its answers get the trusted budget. */
+  trustPeer(address: string): void {
+    if (isIP(address) !== 0) this.options.flood?.trust(normalizeAddress(address));
   }
 
   /**

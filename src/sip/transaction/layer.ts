@@ -42,6 +42,8 @@ export interface TransactionLayerOptions {
    * answer; those of a dropped one are dropped again.
    */
   admit?: (req: SipRequest, ctx: MessageContext) => boolean;
+  /** Told of every request we send in a transaction, before it goes (the guards trust the peers we call). */
+  onRequestSent?: (dest: Destination) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export class TransactionLayer {
    */
   sendRequest(req: SipRequest, dest: Destination, transport: Transport): ClientTransaction {
     if (req.method === 'ACK') throw new Error('ACK is sent without a transaction');
+    this.options.onRequestSent?.(dest);
     const key = clientTransactionKey(req);
     const channel: TransactionChannel = { reliable: transport.reliable, send: (m) => transport.send(m, dest) };
     const tx =

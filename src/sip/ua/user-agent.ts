@@ -98,6 +98,8 @@ export class SipUserAgent {
         onAck: (ack) => this.onAck(ack),
       },
       admit: (req, ctx) => this.admit(req, ctx),
+      // A peer we send requests to answers at our pace (carriers reached by host name included): trusted budget.
+      onRequestSent: (dest) => this.ingress.trustPeer(dest.address),
     });
     this.ingress = buildIngress(options.security, { clock: options.clock, logger: options.logger, serverName: this.serverName });
     this.core = this.makeCore();

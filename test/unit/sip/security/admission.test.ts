@@ -57,3 +57,20 @@ describe('admission before a transaction (hideFromScanners, lockout)', () => {
     expect(layer.counts().server).toBe(1);
   });
 });
+
+describe('peers we call', () => {
+  it('the transaction layer reports where each request goes before sending it', () => {
+    const sent: string[] = [];
+    const transport = new MemoryTransport();
+    const layer = new TransactionLayer({
+      clock: new ManualClock(),
+      logger: silentLogger(),
+      onRequestSent: (dest) => sent.push(`${dest.address}:${dest.port}`),
+      user: { onRequest: () => undefined, onAck: () => undefined },
+    });
+    layer.sendRequest(inviteRequest('z9hG4bKout1'), { address: '203.0.113.30', port: 5060 }, transport);
+    expect(sent).toEqual(['203.0.113.30:5060']);
+    expect(transport.sent).toHaveLength(1);
+    layer.close();
+  });
+});

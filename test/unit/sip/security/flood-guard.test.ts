@@ -81,3 +81,18 @@ describe('FloodGuard trust read again before a ban', () => {
     expect(verdicts.every((v) => v === 'pass')).toBe(true);
   });
 });
+
+describe('FloodGuard.trust (peers we send requests to)', () => {
+  it('a peer we call gets the trusted budget, and a ban on it is lifted', () => {
+    const clock = new ManualClock();
+    const g = new FloodGuard({ clock, untrusted: { rate: 1, burst: 2 }, trusted: { rate: 1000, burst: 500 } });
+    g.admit('198.51.100.20');
+    g.admit('198.51.100.20');
+    expect(g.admit('198.51.100.20')).toBe('ban-started');
+    g.trust('198.51.100.20');
+    expect(g.isBanned('198.51.100.20')).toBe(false);
+    expect(drive(g, clock, '198.51.100.20', 300, 10)).toEqual({ pass: 3000, banned: 0, 'ban-started': 0 });
+    // Others keep the untrusted budget.
+    expect(drive(g, clock, '198.51.100.21', 300, 1)['ban-started']).toBe(1);
+  });
+});

@@ -91,6 +91,9 @@ describe('SipIngress: one path for every transport', () => {
     // Garbage from a banned source is not even parsed (no 400, no 'malformed').
     expect(ing.receive(Buffer.from('garbage'), SOURCE, 'datagram')).toMatchObject({ kind: 'drop', reason: 'banned', closeConnection: true });
     expect(ing.receive(request(), { ...SOURCE, address: '203.0.113.6' }, 'datagram').kind).toBe('message');
+    // Once we send requests to it (say, an outbound call), its answers get the trusted budget.
+    ing.trustPeer('::ffff:203.0.113.5');
+    expect(ing.receive(request(), SOURCE, 'datagram').kind).toBe('message');
   });
 });
 
