@@ -184,7 +184,6 @@ function buildCallDeps(
   };
   const tollFraud = config.sip.security.tollFraud;
   const transferCap = new TransferCap(tollFraud.maxConcurrentTransfersPerTrunk);
-  const outboundCap = new OutboundRateCap(tollFraud.outboundCallsPerMinutePerTrunk, clock);
   const transfers = (ctx: TransferContext): TransferServices => ({
     ...shared,
     acquireTransferSlot: () => transferCap.acquire(ctx.inboundTrunk ?? '(outbound calls)'),
@@ -222,14 +221,7 @@ function buildCallDeps(
       return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBuffer: resolveJitterBuffer(t), rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
     },
   };
-  const outbound: OutboundCallDeps = {
-    ...shared,
-    ...bots,
-    findBot: (name) => targets.get(name),
-    outboundTrunk: (name) => outboundTrunks.get(name),
-    placeCall,
-    admitOutboundCall: (trunk) => outboundCap.take(trunk),
-  };
+  const outbound: OutboundCallDeps = { ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall };
   return { inbound, outbound };
 }
 
@@ -321,7 +313,9 @@ export class TrunkbridgeApp {
     const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media, security: securityMetrics });
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
-    this.calls.enableOutbound(deps.outbound);
+    // Toll-fraud cap on API calls per outbound trunk (sip.security.tollFraud).
+    const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
+    this.calls.enableOutbound({ ...deps.outbound, admitOutboundCall: (trunk) => outboundCap.take(trunk) });
     this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media);
   }
 

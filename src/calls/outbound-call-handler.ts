@@ -12,11 +12,11 @@ import { BOT_ENDPOINT, type BotControl, type CallMediaGroup } from './media-engi
 
 /** What placing a call needs besides the inbound dependencies. */
 export interface OutboundCallDeps extends Omit<InboundCallDeps, 'route'> {
+  /** Toll-fraud cap per outbound trunk: throws CallRejectedError 'outbound-rate-limit' when over it. */
+  admitOutboundCall?(trunk: string): void;
   placeCall(request: OutgoingCallRequest): OutgoingCallSignal;
   outboundTrunk(name: string): OutboundTrunkConfig | undefined;
   findBot(name: string): BotTarget | undefined;
-  /** Toll-fraud cap per outbound trunk: throws CallRejectedError 'outbound-rate-limit' when over it. */
-  admitOutboundCall?(trunk: string): void;
 }
 
 /** `POST /v1/calls` body, validated. */

@@ -14,13 +14,13 @@ import { CallRejectedError } from '../../../src/core/errors.js';
 import { BridgedCall } from '../../../src/calls/bridged-call.js';
 import type { AnsweredCall, DialogSignal, OutgoingCallRequest, OutgoingCallSignal, ReferOutcome } from '../../../src/calls/signaling.js';
 import type { TransferServices } from '../../../src/calls/transfer.js';
-import { TransferCap } from '../../../src/trunks/index.js';
 import type { BotSession, BotTarget } from '../../../src/bot/index.js';
 import { codecRegistry, RtpPortPool, writeRtpPacket } from '../../../src/media/index.js';
 import { InProcessMediaEngine } from '../../../src/engine/index.js';
 import { FarEnd, LOOPBACK } from '../media/helpers/far-end.js';
 import { reservePorts } from '../../helpers/ports.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { TransferCap } from '../../../src/trunks/index.js';
 
 const PCMA = codecRegistry.get('PCMA')!;
 const BOT: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000 };
@@ -80,7 +80,7 @@ function answerSdp(port: number): string {
   return ['v=0', 'o=a 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
 }
 
-async function setup(allow: string[] = ['sip:agent@127.0.0.1:*'], extra: Partial<TransferServices> = {}) {
+async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
   const clock = new ManualClock();
   const sessions: FakeBotSession[] = [];
   const engine = new InProcessMediaEngine({
@@ -120,7 +120,7 @@ async function setup(allow: string[] = ['sip:agent@127.0.0.1:*'], extra: Partial
     callerNumber: '+15551230001',
     calledNumber: '+15550100',
     appSampleRate: 8000,
-    ...extra,
+    ...servicesExtra,
   };
   const call = new BridgedCall({
     id: 'c1', sipCallId: 'sip-1', dialog: dialog as unknown as DialogSignal, media, group, bot, clock,
@@ -151,6 +151,12 @@ const START_ROUTES = { leg1: ['bot'], bot: ['leg1'] };
 
 /** The destination's leg's local port: our offer's m= port in the leg's INVITE. */
 const offeredPort = (req: OutgoingCallRequest): number => Number(req.sdp.match(/m=audio (\d+)/)?.[1]);
+
+/** Extra transfer services for the next setup() (the toll-fraud cap test); reset after each test. */
+let servicesExtra: Partial<TransferServices> = {};
+afterEach(() => {
+  servicesExtra = {};
+});
 
 describe('bridged transfer', () => {
   it('listen mode: caller and destination hear each other, the bot hears both mixed sample by sample and no longer reaches the caller', async () => {
@@ -240,24 +246,6 @@ describe('bridged transfer', () => {
     expect(ended).toHaveBeenCalledWith('caller-hangup', expect.any(Number));
   });
 
-  it('toll-fraud cap: a transfer over the trunk cap fails with transfer-limit before dialling; an answered one holds its slot until the call ends', async () => {
-    const cap = new TransferCap(1);
-    const { call, session, outgoing, placed, agent } = await setup(undefined, { acquireTransferSlot: () => cap.acquire('carrier-a') });
-    const otherCall = cap.acquire('carrier-a');
-    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
-    await waitFor(() => events(session).length === 1, { what: 'transfer refused' });
-    expect(events(session)).toEqual([{ type: 'transfer', status: 'failed', reason: 'transfer-limit' }]);
-    expect(placed).toHaveLength(0);
-    otherCall();
-    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
-    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
-    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp((await agent()).port) });
-    await waitFor(() => session.stop.mock.calls.length > 0, { what: 'the bot released' });
-    expect(cap.runningOn('carrier-a')).toBe(1);
-    call.end('api-hangup');
-    expect(cap.runningOn('carrier-a')).toBe(0);
-  });
-
   it('a failed leg leaves the caller with the bot (routes untouched, port given back); a second transfer while one runs is refused', async () => {
     const { session, outgoing, ended, media, clock, caller, placed, tables } = await setup();
     session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
@@ -280,6 +268,25 @@ describe('bridged transfer', () => {
     }, { what: "the bot's audio at the caller" });
     expect(media.stats.packetsSent).toBe(1);
     expect(ended).not.toHaveBeenCalled();
+  });
+
+  it('toll-fraud cap: a transfer over the trunk cap fails with transfer-limit before dialling; an answered one holds its slot until the call ends', async () => {
+    const cap = new TransferCap(1);
+    servicesExtra = { acquireTransferSlot: () => cap.acquire('carrier-a') };
+    const { call, session, outgoing, placed, agent } = await setup();
+    const otherCall = cap.acquire('carrier-a');
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => events(session).length === 1, { what: 'transfer refused' });
+    expect(events(session)).toEqual([{ type: 'transfer', status: 'failed', reason: 'transfer-limit' }]);
+    expect(placed).toHaveLength(0);
+    otherCall();
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp((await agent()).port) });
+    await waitFor(() => session.stop.mock.calls.length > 0, { what: 'the bot released' });
+    expect(cap.runningOn('carrier-a')).toBe(1);
+    call.end('api-hangup');
+    expect(cap.runningOn('carrier-a')).toBe(0);
   });
 
   it('refer: completed ends the call with reason transfer; refused targets never reach SIP; no leg, no reroute', async () => {
