@@ -17,6 +17,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # python3 runs the README's Python recipe for verifying a signed start (test/helpers/readme-recipes.ts).
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# sipvicious: the scanner (svmap) and digest cracker (svcrack) the SIP guards are tested against (issue #12).
+command -v svmap >/dev/null 2>&1 || need+=(sipvicious)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test peers present: $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1), baresip $(baresip -h 2>&1 | grep -o 'baresip v[^ ]*' | head -1)"

@@ -3,8 +3,10 @@ import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { fallbackFor, outboundFallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
-import { BridgeMetrics, MediaMetrics } from './metrics/index.js';
-import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
+import { BridgeMetrics, MediaMetrics, SecurityMetrics } from './metrics/index.js';
+import { buildSecurity } from './app-security.js';
+import type { SipSecurityOptions } from './sip/security/options.js';
+import { HostResolver, InboundRouter, OutboundRateCap, TransferCap, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
@@ -44,8 +46,14 @@ function firstExternalIPv4(): string {
 }
 
 /** Bridges metrics to the narrow observer call control reports to. */
-function observerFor(metrics: BridgeMetrics): CallObserver {
+function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics): CallObserver {
   return {
+    foreignPackets: (c) => {
+      security?.foreign('stun', c.stun);
+      security?.foreign('dtls', c.dtls);
+      security?.foreign('unknown', c.unknown);
+      security?.foreign('wrong-source', c.wrongSource);
+    },
     callAnswered: (direction) => metrics.callAnswered(direction),
     callRejected: (direction, status) => metrics.callRejected(direction, status),
     callEnded: (direction, reason, seconds) => metrics.callEnded(direction, reason, seconds),
@@ -62,10 +70,11 @@ function observerFor(metrics: BridgeMetrics): CallObserver {
 }
 
 /** The SIP user agent from the `sip` section, reporting its traffic to metrics. */
-function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics): SipUserAgent {
+function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, security: SipSecurityOptions): SipUserAgent {
   const timers = config.sip.timers;
   return new SipUserAgent({
     clock,
+    security,
     logger: logger.child({ layer: 'sip' }),
     traffic: {
       messageReceived: (method) => metrics.sipMessageReceived(method),
@@ -146,6 +155,7 @@ function buildCallDeps(
     limiter: TrunkCallLimiter;
     regs: RegistrationSet;
     media: MediaEngine;
+    security: SecurityMetrics;
   },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
@@ -165,15 +175,18 @@ function buildCallDeps(
   const shared = {
     clock,
     logger: logger.child({ layer: 'calls' }),
-    observer: observerFor(metrics),
+    observer: observerFor(metrics, parts.security),
     media,
     mediaAddress,
     codecPreference: [...config.media.codecs],
     latching: config.media.latching,
     idleFill: config.media.idleFill,
   };
+  const tollFraud = config.sip.security.tollFraud;
+  const transferCap = new TransferCap(tollFraud.maxConcurrentTransfersPerTrunk);
   const transfers = (ctx: TransferContext): TransferServices => ({
     ...shared,
+    acquireTransferSlot: () => transferCap.acquire(ctx.inboundTrunk ?? '(outbound calls)'),
     policy: {
       destinations: config.transferDestinations,
       outboundTrunk: (name) => outboundTrunks.get(name),
@@ -271,24 +284,41 @@ export class TrunkbridgeApp {
     // Prompt files are read now, so a missing or unplayable one fails the config, not a caller's fallback.
     const promptIssues = checkPromptFiles(promptFiles(config));
     if (promptIssues.length > 0) throw new ConfigError(promptIssues);
-    this.sip = buildSip(config, this.clock, this.logger, this.metrics);
-    const router = new InboundRouter(config.inboundTrunks, {
+    // The guards ask routing and registrations about sources; both are built just below.
+    let router: InboundRouter | undefined;
+    let regs: RegistrationSet | undefined;
+    const securityMetrics = new SecurityMetrics(this.metrics.registry);
+    const security = buildSecurity(config, {
+      clock: this.clock,
+      logger: this.logger,
+      metrics: securityMetrics,
+      sources: {
+        trunksForSource: (address) => router?.trunksForSource(address) ?? [],
+        registrarAddresses: () => (regs?.extensions ?? []).map((e) => e.registrarAddresses),
+      },
+    });
+    this.sip = buildSip(config, this.clock, this.logger, this.metrics, security.sip);
+    router = new InboundRouter(config.inboundTrunks, {
       botNames: Object.keys(config.bots),
       resolveHost: (name) => this.hosts.addressesOf(name),
       digest: new DigestServer({ clock: this.clock }),
+      ...(security.lockout ? { lockout: security.lockout } : {}),
     });
     this.hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
     const limiter = new TrunkCallLimiter(
       new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : []))),
+      config.sip.security.maxConcurrentCalls,
     );
-    const regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
+    regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
     this.registrations = regs.registrations;
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
-    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
+    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media, security: securityMetrics });
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
-    this.calls.enableOutbound(deps.outbound);
+    // Toll-fraud cap on API calls per outbound trunk (sip.security.tollFraud).
+    const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
+    this.calls.enableOutbound({ ...deps.outbound, admitOutboundCall: (trunk) => outboundCap.take(trunk) });
     this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media);
   }
 

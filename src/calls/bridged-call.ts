@@ -25,7 +25,7 @@ export interface BridgedCallParts {
   bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
@@ -212,6 +212,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     this.group.close();
     if (quality) this.observer.mediaQuality?.(quality);
     this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent);
+    if (stats.foreign) this.observer.foreignPackets?.(stats.foreign);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }

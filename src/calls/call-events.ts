@@ -17,6 +17,8 @@ export interface CallObserver {
   mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void;
   /** RTP packets a call received and sent, reported once when it ends. */
   rtpTotals?(received: number, sent: number): void;
+  /** Datagrams on a call's RTP port that were not media from its peer (RFC 7983 kinds, wrong source), at its end. */
+  foreignPackets?(counts: { stun: number; dtls: number; unknown: number; wrongSource: number }): void;
 }
 
 /** Observer that does nothing (tests). */

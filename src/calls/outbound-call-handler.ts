@@ -13,6 +13,8 @@ import { REJECT, type BotFallback } from './bot-fallback.js';
 
 /** What placing a call needs besides the inbound dependencies. */
 export interface OutboundCallDeps extends Omit<InboundCallDeps, 'route'> {
+  /** Toll-fraud cap per outbound trunk: throws CallRejectedError 'outbound-rate-limit' when over it. */
+  admitOutboundCall?(trunk: string): void;
   placeCall(request: OutgoingCallRequest): OutgoingCallSignal;
   outboundTrunk(name: string): OutboundTrunkConfig | undefined;
   findBot(name: string): BotTarget | undefined;
@@ -56,6 +58,8 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
   checkCustomHeaders(req.headers);
   // Validate the number before taking a port.
   trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp: '', ringTimeoutMs: 0 });
+  // Toll-fraud cap: a valid request is counted before anything is dialled.
+  deps.admitOutboundCall?.(trunk.name);
   return start(req, trunk, target, deps);
 }
 

@@ -32,6 +32,8 @@ export interface TransferServices {
   appSampleRate: number;
   /** How long to wait for the NOTIFY with a final status after a REFER was accepted. */
   referTimeoutMs?: number;
+  /** Toll-fraud cap: takes a transfer slot (returns its release) or throws CallRejectedError 'transfer-limit'. */
+  acquireTransferSlot?(): () => void;
 }
 
 /** The call a transfer acts on (implemented by BridgedCall). */
@@ -59,6 +61,8 @@ export class TransferController {
   private pending: LegDial | undefined;
   private leg: AnsweredLeg | undefined;
   private closed = false;
+  /** The transfer slot a bridged destination holds while it is up. */
+  private releaseSlot: (() => void) | undefined;
 
   constructor(
     private readonly host: TransferHost,
@@ -89,12 +93,23 @@ export class TransferController {
       this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
       return this.report(failed(reason));
     }
+    let release: (() => void) | undefined;
+    try {
+      release = this.services.acquireTransferSlot?.();
+    } catch (err) {
+      const { reason } = classifyFailure(err);
+      this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
+      return this.report(failed(reason));
+    }
     this.busy = true;
     try {
       this.host.log.info({ to: cmd.to, method: target.method, target: target.kind === 'number' ? target.e164 : target.uri }, 'transfer started');
       return target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
     } finally {
       this.busy = false;
+      // A bridged destination keeps its slot until the call ends; anything else gives it back now.
+      if (this.leg && !this.closed) this.releaseSlot = release;
+      else release?.();
     }
   }
 
@@ -102,6 +117,8 @@ export class TransferController {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.releaseSlot?.();
+    this.releaseSlot = undefined;
     this.pending?.cancel();
     const leg = this.leg;
     this.leg = undefined;

@@ -9,9 +9,11 @@ import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
 import { botSchema } from './bot-schema.js';
 import { fallbackSchema } from './fallback-schema.js';
+import { securitySchema } from './security-schema.js';
 
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 export type { FallbackConfig } from './fallback-schema.js';
+export type { SecurityConfig } from './security-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -112,6 +114,8 @@ const sipSchema = z.strictObject({
       t4Ms: z.number().int().min(10).max(60_000).optional(),
     })
     .optional(),
+  /** Guards for a listener facing the internet (security-schema.ts). */
+  security: securitySchema.prefault({}),
 });
 
 const rtpPort = z.number().int().min(1024).max(65535);

@@ -102,6 +102,8 @@ export interface RtcpOptions {
   cname?: string;
 }
 
+import type { ForeignPackets } from './rtp/demux.js';
+
 export interface MediaSessionStats {
   /** RTP packets of the negotiated payload type received (duplicates and late ones included). */
   packetsReceived: number;
@@ -113,6 +115,8 @@ export interface MediaSessionStats {
   packetsLost: number;
   /** Datagrams dropped without decoding: not RTP, other payload types (e.g. telephone-event), duplicates, late. */
   packetsIgnored: number;
+  /** Of those, what was not media from the peer (STUN, DTLS, stray first bytes, RTP from another source). */
+  foreign?: ForeignPackets;
 }
 
 export interface MediaSessionEvents {

@@ -10,3 +10,4 @@ export {
   type CallResult,
 } from './bridge-metrics.js';
 export { MediaMetrics, type MediaSample } from './media-metrics.js';
+export { SecurityMetrics, SIP_GUARD_LABELS, MEDIA_FOREIGN_LABELS, type SipGuardLabel, type MediaForeignLabel } from './security-metrics.js';

@@ -36,6 +36,14 @@ export interface TransactionLayerOptions {
   logger: Logger;
   timers?: Partial<SipTimerConfig>;
   user: TransactionUser;
+  /**
+   * Asked for a request that matches no transaction (never ACK) before one is created: false drops it with no
+   * answer. Retransmissions of a request that was answered still reach their transaction and get the same
+   * answer; those of a dropped one are dropped again.
+   */
+  admit?: (req: SipRequest, ctx: MessageContext) => boolean;
+  /** Told of every request we send in a transaction, before it goes (the guards trust the peers we call). */
+  onRequestSent?: (dest: Destination) => void;
 }
 
 /**
@@ -65,6 +73,7 @@ export class TransactionLayer {
    */
   sendRequest(req: SipRequest, dest: Destination, transport: Transport): ClientTransaction {
     if (req.method === 'ACK') throw new Error('ACK is sent without a transaction');
+    this.options.onRequestSent?.(dest);
     const key = clientTransactionKey(req);
     const channel: TransactionChannel = { reliable: transport.reliable, send: (m) => transport.send(m, dest) };
     const tx =
@@ -125,6 +134,7 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
+    if (this.options.admit && !this.options.admit(req, ctx)) return;
     // Stream transports answer on the connection the request came in on (§18.2.2); datagrams go by the Via.
     const dest: Destination = ctx.transport.reliable
       ? { address: ctx.source.address, port: ctx.source.port }

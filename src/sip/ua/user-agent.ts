@@ -25,6 +25,8 @@ import { Registration, type RegistrationOptions } from './registration.js';
 import { createUacCore, type UacCore } from './uac-core.js';
 import { decideSessionTimer } from './session-timer.js';
 import { nodeDnsClient, SipServerResolver, type DnsClient } from '../resolve/sip-resolver.js';
+import { buildIngress, type SipSecurityOptions } from '../security/options.js';
+import type { SipIngress } from '../security/ingress.js';
 
 export interface SipUserAgentOptions {
   clock: Clock;
@@ -46,6 +48,8 @@ export interface SipUserAgentOptions {
   dns?: DnsClient;
   /** Told of every incoming message (request method, or 'response') and every malformed one: metrics. */
   traffic?: SipTrafficObserver;
+  /** Guards for a listener facing the internet (budgets, limits, scanners, admission); absent: limits only. */
+  security?: SipSecurityOptions;
 }
 
 /** Counts of what arrives, for operators; kept to two calls so the SIP layer knows nothing of Prometheus. */
@@ -77,6 +81,7 @@ export class SipUserAgent {
   private readonly core: UaCore;
   private uacCore: UacCore | undefined;
   private readonly resolver: SipServerResolver;
+  private readonly ingress: SipIngress;
 
   constructor(private readonly options: SipUserAgentOptions) {
     this.log = options.logger.child({ component: 'sip-ua' });
@@ -92,7 +97,11 @@ export class SipUserAgent {
         onRequest: (req, tx, ctx) => this.onRequest(req, tx, ctx),
         onAck: (ack) => this.onAck(ack),
       },
+      admit: (req, ctx) => this.admit(req, ctx),
+      // A peer we send requests to answers at our pace (carriers reached by host name included): trusted budget.
+      onRequestSent: (dest) => this.ingress.trustPeer(dest.address),
     });
+    this.ingress = buildIngress(options.security, { clock: options.clock, logger: options.logger, serverName: this.serverName });
     this.core = this.makeCore();
     this.resolver = new SipServerResolver(options.dns ?? nodeDnsClient(), this.log);
   }
@@ -101,7 +110,13 @@ export class SipUserAgent {
     if (this.started) return;
     this.started = true;
     for (const l of this.options.listen) {
-      const t = createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName });
+      const maxConnections = this.options.security?.maxConnections;
+      const t = createTransport(maxConnections !== undefined ? { maxConnections, ...l } : l, {
+        clock: this.options.clock,
+        logger: this.options.logger,
+        serverName: this.serverName,
+        ingress: this.ingress,
+      });
       await t.listen();
       const traffic = this.options.traffic;
       t.onMessage((msg, source) => {
@@ -168,6 +183,22 @@ export class SipUserAgent {
   stats(): { serverTransactions: number; clientTransactions: number; dialogs: number; ackWaiters: number } {
     const c = this.layer.counts();
     return { serverTransactions: c.server, clientTransactions: c.client, dialogs: this.dialogs.size, ackWaiters: this.ackWaiters.size };
+  }
+
+  /** The admission check of a new out-of-dialog request (no To tag); in-dialog requests and CANCEL always pass. */
+  private admit(req: SipRequest, ctx: MessageContext): boolean {
+    const check = this.options.security?.admit;
+    if (!check || req.method === 'CANCEL') return true;
+    try {
+      if (tagOf(toOf(req)) !== undefined) return true;
+    } catch {
+      return true; // the UA core answers what it cannot read
+    }
+    const verdict = check(req, ctx.source);
+    if (verdict === 'accept') return true;
+    this.options.security?.observer?.rejected(verdict);
+    this.log.debug({ sipCallId: callIdOf(req), method: req.method, source: ctx.source.address, reason: verdict }, 'request dropped silently');
+    return false;
   }
 
   private onRequest(req: SipRequest, tx: ServerTransaction, ctx: MessageContext): void {

@@ -50,5 +50,7 @@ export const LAYERS: LayerRules = {
     'app-test-hooks.ts': 'app',
     // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
     'app-ops.ts': 'app',
+    // sip.security wired: the UA's guards and the digest lockout, with their metrics.
+    'app-security.ts': 'app',
   },
 };

@@ -21,6 +21,7 @@ import { InProcessMediaEngine } from '../../../src/engine/index.js';
 import { FarEnd, LOOPBACK } from '../media/helpers/far-end.js';
 import { reservePorts } from '../../helpers/ports.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { TransferCap } from '../../../src/trunks/index.js';
 
 const PCMA = codecRegistry.get('PCMA')!;
 const BOT: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000 };
@@ -122,6 +123,7 @@ async function setup(allow: string[] = ['sip:agent@127.0.0.1:*'], o: { fallback?
     callerNumber: '+15551230001',
     calledNumber: '+15550100',
     appSampleRate: 8000,
+    ...servicesExtra,
   };
   const call = new BridgedCall({
     id: 'c1', sipCallId: 'sip-1', dialog: dialog as unknown as DialogSignal, media, group, bot, clock,
@@ -152,6 +154,12 @@ const START_ROUTES = { leg1: ['bot'], bot: ['leg1'] };
 
 /** The destination's leg's local port: our offer's m= port in the leg's INVITE. */
 const offeredPort = (req: OutgoingCallRequest): number => Number(req.sdp.match(/m=audio (\d+)/)?.[1]);
+
+/** Extra transfer services for the next setup() (the toll-fraud cap test); reset after each test. */
+let servicesExtra: Partial<TransferServices> = {};
+afterEach(() => {
+  servicesExtra = {};
+});
 
 describe('bridged transfer', () => {
   it('listen mode: caller and destination hear each other, the bot hears both mixed sample by sample and no longer reaches the caller', async () => {
@@ -324,6 +332,25 @@ describe('bridged transfer', () => {
     }, { what: "the bot's audio at the caller" });
     expect(media.stats.packetsSent).toBe(1);
     expect(ended).not.toHaveBeenCalled();
+  });
+
+  it('toll-fraud cap: a transfer over the trunk cap fails with transfer-limit before dialling; an answered one holds its slot until the call ends', async () => {
+    const cap = new TransferCap(1);
+    servicesExtra = { acquireTransferSlot: () => cap.acquire('carrier-a') };
+    const { call, session, outgoing, placed, agent } = await setup();
+    const otherCall = cap.acquire('carrier-a');
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => events(session).length === 1, { what: 'transfer refused' });
+    expect(events(session)).toEqual([{ type: 'transfer', status: 'failed', reason: 'transfer-limit' }]);
+    expect(placed).toHaveLength(0);
+    otherCall();
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp((await agent()).port) });
+    await waitFor(() => session.stop.mock.calls.length > 0, { what: 'the bot released' });
+    expect(cap.runningOn('carrier-a')).toBe(1);
+    call.end('api-hangup');
+    expect(cap.runningOn('carrier-a')).toBe(0);
   });
 
   it('refer: completed ends the call with reason transfer; refused targets never reach SIP; no leg, no reroute', async () => {
