@@ -303,6 +303,7 @@ export class TrunkbridgeApp {
       resolveHost: (name) => this.hosts.addressesOf(name),
       digest: new DigestServer({ clock: this.clock }),
       ...(security.lockout ? { lockout: security.lockout } : {}),
+      authenticated: (source) => this.sip.trustPeer(source),
     });
     this.hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
     const limiter = new TrunkCallLimiter(

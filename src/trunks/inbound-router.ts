@@ -47,6 +47,8 @@ export interface InboundRouterOptions {
   digest?: DigestVerifier;
   /** Digest brute-force lockout per source (see auth-lockout.ts); absent: none. */
   lockout?: AuthFailureGuard;
+  /** A source passed digest authentication (the app gives it the trusted flood budget: a digest-only carrier at 50 cps must not be banned). */
+  authenticated?: (source: string) => void;
 }
 
 /** What authentication reports failures to and asks before checking credentials (AuthLockout fits). */
@@ -218,6 +220,7 @@ export class InboundRouter {
       const verdict = digest.verify(authorization, t.realm, method, (u) => t.passwords.get(u));
       if (verdict.kind === 'ok') {
         lockout?.succeeded(source);
+        this.options.authenticated?.(source);
         return t;
       }
       if (verdict.kind === 'stale') {

@@ -106,6 +106,11 @@ export class SipUserAgent {
     this.resolver = new SipServerResolver(options.dns ?? nodeDnsClient(), this.log);
   }
 
+  /** Gives `address` the trusted flood budget (e.g. once it has passed digest authentication). */
+  trustPeer(address: string): void {
+    this.ingress.trustPeer(address);
+  }
+
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;

@@ -143,6 +143,27 @@ describe('InboundRouter with the lockout', () => {
   });
 });
 
+describe('InboundRouter: authenticated sources', () => {
+  it('reports a source that passed digest (it gets the trusted flood budget), never one that failed', () => {
+    const clock = new ManualClock();
+    const trusted: string[] = [];
+    const router = new InboundRouter(cfg.inboundTrunks, { botNames: ['echo'], digest: new DigestServer({ clock }), authenticated: (s) => trusted.push(s) });
+    const req: RouteRequest = { sourceAddress: '::ffff:198.51.100.7', requestUser: '+15550100', toUser: '', method: 'INVITE' };
+    const challenge = () => ((() => {
+      try {
+        router.route(req);
+      } catch (err) {
+        return ((err as CallRejectedError).headers['WWW-Authenticate'] as string[])[0];
+      }
+      throw new Error('no challenge');
+    })());
+    expect(outcome(() => router.route({ ...req, headers: [['Authorization', authorize(challenge(), 'pbx1', 'wrong-one')]] }))).toBe('403 bad-credentials');
+    expect(trusted).toEqual([]);
+    expect(outcome(() => router.route({ ...req, headers: [['Authorization', authorize(challenge(), 'pbx1', 'Abcdefgh1234')]] }))).toBe('ok pbx');
+    expect(trusted).toEqual(['198.51.100.7']);
+  });
+});
+
 describe('TrunkCallLimiter: total limit', () => {
   it('486 per trunk, 503 bridge-busy in total; releasing frees both', () => {
     const limiter = new TrunkCallLimiter(new Map([['a', 1]]), 2);
