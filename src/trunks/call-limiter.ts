@@ -8,7 +8,12 @@ import { CallRejectedError } from '../core/errors.js';
 export class TrunkCallLimiter {
   private readonly active = new Map<string, number>();
 
-  constructor(private readonly limits: ReadonlyMap<string, number>) {}
+  constructor(private limits: ReadonlyMap<string, number>) {}
+
+  /** New limits from a new configuration; calls already holding slots keep them (counted against the new limit). */
+  setLimits(limits: ReadonlyMap<string, number>): void {
+    this.limits = limits;
+  }
 
   /**
    * Takes a slot on `trunk`; returns the release function (idempotent).
