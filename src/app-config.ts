@@ -4,6 +4,7 @@
  * their source. Every change (admin API, reload) runs under one lock: validate with the YAML's schema and
  * cross-checks, write the store, then swap the snapshot and tell the listeners (the app rebuilds routing).
  */
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError, type ConfigIssue } from './core/errors.js';
@@ -30,8 +31,32 @@ export type SnapshotListener = (next: ConfigSnapshot, previous: ConfigSnapshot) 
 /** What a reload did. */
 export interface ReloadResult {
   revision: number;
+  /** False when the file's routing sections were unchanged since the last import (nothing applied). */
+  imported: boolean;
   /** File-only sections that changed in the file: they keep their running values until a restart. */
   restartRequired: string[];
+}
+
+/**
+ * What the store holds: the managed sections, and a digest of the file's managed sections when they were last
+ * imported (seed or reload), so a reload of an unchanged file keeps what the API changed since.
+ */
+interface StoreDocument {
+  sections: ManagedConfig;
+  fileDigest: string;
+}
+
+/** A digest of a file's managed sections. */
+function digestOf(managed: ManagedConfig): string {
+  return createHash('sha256').update(JSON.stringify(managed)).digest('hex');
+}
+
+function asDocument(raw: unknown, location: string): StoreDocument {
+  const d = raw as Partial<StoreDocument> | null;
+  if (typeof d !== 'object' || d === null || typeof d.fileDigest !== 'string' || typeof d.sections !== 'object' || d.sections === null) {
+    throw new ConfigError([{ path: '', message: 'the stored document has no managed sections' }], location);
+  }
+  return d as StoreDocument;
 }
 
 /** Checks beyond the schema that read files (prompts): a change naming a missing WAV is refused like a bad field. */
@@ -51,6 +76,10 @@ export class LiveConfiguration {
     first: ConfigSnapshot,
     /** True when this start seeded the store from the file. */
     readonly seeded: boolean,
+    /** Digest of the file's managed sections as last imported. */
+    private fileDigest: string,
+    /** True when the file's managed sections differ from what was last imported (the store wins until a reload). */
+    readonly fileChangedSinceImport: boolean,
   ) {
     this.snapshot = first;
   }
@@ -72,11 +101,14 @@ export class LiveConfiguration {
     } else {
       store = new MemoryConfigStore();
     }
+    const fileDigest = digestOf(managed);
     let stored = await store.read();
     const seeded = stored === undefined && options.readOnly !== true;
-    if (seeded) stored = await store.write(managed, 0);
-    const first = stored ? snapshotOrThrow(base, stored.document as ManagedConfig, stored.revision, store.location) : snapshotOrThrow(base, managed, 0, path);
-    return new LiveConfiguration(path, store, first, seeded);
+    if (seeded) stored = await store.write({ sections: managed, fileDigest } satisfies StoreDocument, 0);
+    if (!stored) return new LiveConfiguration(path, store, snapshotOrThrow(base, managed, 0, path), false, fileDigest, false);
+    const doc = asDocument(stored.document, store.location);
+    const first = snapshotOrThrow(base, doc.sections, stored.revision, store.location);
+    return new LiveConfiguration(path, store, first, seeded, doc.fileDigest, doc.fileDigest !== fileDigest);
   }
 
   /** The snapshot new calls take. */
@@ -99,13 +131,14 @@ export class LiveConfiguration {
       const cur = this.snapshot;
       if (ifRevision !== undefined && ifRevision !== cur.revision) throw new StaleRevisionError(ifRevision, cur.revision);
       const managed = change(structuredClone(cur.managed) as ManagedConfig);
-      return this.commit(cur, cur.base, managed);
+      return this.commit(cur, cur.base, managed, this.fileDigest);
     });
   }
 
   /**
-   * Re-reads the YAML file and makes its managed sections the live ones (an explicit import: it replaces what the
-   * API changed). File-only sections keep their running values and are reported when they differ.
+   * Re-reads the YAML file. When its managed sections changed since they were last imported, they become the
+   * live ones (replacing what the API changed); when they did not, the live ones stay (a stray SIGHUP loses
+   * nothing). File-only sections keep their running values and are reported when they differ.
    * @throws ConfigError naming every bad field; the running configuration stays.
    */
   reload(): Promise<ReloadResult> {
@@ -114,8 +147,12 @@ export class LiveConfiguration {
       validateConfig(raw, this.path);
       const cur = this.snapshot;
       const { base, managed } = splitConfig(raw);
-      const next = await this.commit(cur, cur.base, managed);
-      return { revision: next.revision, restartRequired: sectionsNeedingRestart(cur.base, base) };
+      const restartRequired = sectionsNeedingRestart(cur.base, base);
+      const digest = digestOf(managed);
+      if (digest === this.fileDigest) return { revision: cur.revision, imported: false, restartRequired };
+      const next = await this.commit(cur, cur.base, managed, digest);
+      this.fileDigest = digest;
+      return { revision: next.revision, imported: true, restartRequired };
     });
   }
 
@@ -124,12 +161,12 @@ export class LiveConfiguration {
     return stringify(joinConfig(this.snapshot.base, this.snapshot.managed));
   }
 
-  private async commit(cur: ConfigSnapshot, base: ConfigSnapshot['base'], managed: ManagedConfig): Promise<ConfigSnapshot> {
+  private async commit(cur: ConfigSnapshot, base: ConfigSnapshot['base'], managed: ManagedConfig, fileDigest: string): Promise<ConfigSnapshot> {
     const built = buildSnapshot(base, managed, cur.revision + 1);
     if (Array.isArray(built)) throw new ConfigError(built);
     const fileIssues = fileChecks(built.config);
     if (fileIssues.length > 0) throw new ConfigError(fileIssues);
-    const stored = await this.store.write(managed, cur.revision);
+    const stored = await this.store.write({ sections: managed, fileDigest } satisfies StoreDocument, cur.revision);
     const next = stored.revision === built.revision ? built : snapshotOrThrow(base, managed, stored.revision);
     this.snapshot = next;
     for (const l of this.listeners) await l(next, cur);

@@ -78,6 +78,9 @@ async function main(): Promise<number> {
     throw err;
   }
   app.logger.info({ config: configPath ?? '(embedded default)', store: live.store.location, revision: live.current.revision, seeded: live.seeded }, 'starting trunkbridge');
+  if (live.fileChangedSinceImport) {
+    app.logger.warn({ config: live.path, store: live.store.location }, "the file's routing sections changed since they were imported: the store's are used (SIGHUP or POST /v1/reload imports the file)");
+  }
   reloadOnSighup(live, app.logger);
   try {
     await app.start();

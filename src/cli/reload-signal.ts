@@ -13,7 +13,7 @@ export function reloadOnSighup(live: LiveConfiguration, logger: Logger): () => v
     logger.info({ file: live.path }, 'SIGHUP: reloading the configuration file');
     live.reload().then(
       (r) => {
-        logger.info({ revision: r.revision, restartRequired: r.restartRequired }, 'configuration reloaded (SIGHUP)');
+        logger.info({ revision: r.revision, imported: r.imported, restartRequired: r.restartRequired }, r.imported ? 'configuration reloaded (SIGHUP)' : 'configuration file unchanged since its last import: the live configuration stays (SIGHUP)');
         if (r.restartRequired.length > 0) logger.warn({ sections: r.restartRequired }, 'these sections changed in the file and take effect only after a restart');
       },
       (err: unknown) => {

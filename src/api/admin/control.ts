@@ -9,7 +9,7 @@ export interface AdminControl {
    */
   update(change: (m: ManagedConfig) => ManagedConfig, ifRevision?: number): Promise<{ revision: number }>;
   /** Re-reads the YAML file (SIGHUP does the same). Throws ConfigError naming the fields. */
-  reload(): Promise<{ revision: number; restartRequired: string[] }>;
+  reload(): Promise<{ revision: number; imported: boolean; restartRequired: string[] }>;
   /** A registration's state; undefined when it is not running. */
   registrationState(name: string): string | undefined;
   /** Sends a REGISTER now; false when there is no such registration. */

@@ -44,7 +44,7 @@ export function createAdminRoutes(control: AdminControl, logger: Logger): Route 
           if (err instanceof ConfigError) throw new AdminApiError('config-invalid', 'the file is invalid: the running configuration stays', { issues: relateIssues(err.issues, undefined) });
           throw err;
         });
-        logger.info({ revision: r.revision, restartRequired: r.restartRequired }, 'configuration reloaded from the file (API)');
+        logger.info({ revision: r.revision, imported: r.imported, restartRequired: r.restartRequired }, 'configuration reload from the file (API)');
         sendJson(res, 200, r, { ETag: etagOf(r.revision) });
         return true;
       }
@@ -103,7 +103,7 @@ export function createAdminRoutes(control: AdminControl, logger: Logger): Route 
     const revision = await change(coll, key, req, (m) => {
       if (coll.get(m, key) || (coll.keyField === 'number' && coll.list(m).some((n) => sameNumber(String(n.number), key)))) {
         const owner = coll.get(m, key) ?? coll.list(m).find((n) => sameNumber(String(n.number), key));
-        throw new AdminApiError('already-exists', `${coll.name} "${key}" exists${coll.keyField === 'number' ? ` (owned by trunk "${String(owner?.trunk)}")` : ''}`);
+        throw new AdminApiError('already-exists', `${label(coll)} "${key}" exists${coll.keyField === 'number' ? ` (owned by trunk "${String(owner?.trunk)}")` : ''}`);
       }
       return coll.put(m, key, body);
     });
@@ -115,7 +115,7 @@ export function createAdminRoutes(control: AdminControl, logger: Logger): Route 
   async function itemRoute(coll: Collection, key: string, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cur = control.current();
     const found = coll.get(cur.managed, key);
-    if (!found) throw new AdminApiError('not-found', `no ${coll.name} "${key}"`);
+    if (!found) throw new AdminApiError('not-found', `no ${label(coll)} "${key}"`);
     if (method === 'GET') {
       sendJson(res, 200, shown(coll, found), { ETag: etagOf(cur.revision) });
       return;
@@ -142,7 +142,7 @@ export function createAdminRoutes(control: AdminControl, logger: Logger): Route 
     rejectHidden(coll, body);
     const revision = await change(coll, key, req, (m) => {
       const old = coll.get(m, key);
-      if (!old) throw new AdminApiError('not-found', `no ${coll.name} "${key}"`);
+      if (!old) throw new AdminApiError('not-found', `no ${label(coll)} "${key}"`);
       const next = (method === 'PATCH' ? mergePatch(old, body) : keepSecrets(old, body, coll.secretKeys)) as Plain;
       for (const h of coll.hiddenKeys) if (old[h] !== undefined) next[h] = old[h];
       next[coll.keyField] = key;
@@ -170,8 +170,8 @@ export function createAdminRoutes(control: AdminControl, logger: Logger): Route 
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       const issues = relateIssues(err.issues, itemPath);
-      if (isDelete) throw new AdminApiError('in-use', `${coll.name} "${key}" is still named elsewhere`, { issues });
-      throw new AdminApiError('bad-request', `invalid ${coll.name} "${key}"`, { issues });
+      if (isDelete) throw new AdminApiError('in-use', `${label(coll)} "${key}" is still named elsewhere`, { issues });
+      throw new AdminApiError('bad-request', `invalid ${label(coll)} "${key}"`, { issues });
     }
   }
 
@@ -181,6 +181,11 @@ export function createAdminRoutes(control: AdminControl, logger: Logger): Route 
     if (coll.name === 'registrations') out.state = control.registrationState(String(item.name)) ?? 'stopped';
     return out;
   }
+}
+
+/** "inbound-trunk", "number", "bot": one item of a collection, for messages. */
+function label(coll: Collection): string {
+  return coll.name.replace(/s$/, '');
 }
 
 function rejectHidden(coll: Collection, body: Plain): void {
