@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { RtpListener } from './harness/rtp-listener.js';
+import { TestBotServer } from './harness/test-bot.js';
 import { testConfig } from './harness/config.js';
 import { reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -285,6 +286,28 @@ describe('changes apply to the next call', () => {
     const after = await sipp('uac-call-caller-hangup.xml', '+15550400');
     expect(after.code, describeSipp(after)).toBe(0);
     await bridge.waitForLog((l) => l.msg === 'call routed' && l.number === '+15550400');
+  });
+
+  it('a call in progress keeps the configuration it started with: its number and bot deleted, it goes on', async () => {
+    const bot = await TestBotServer.start();
+    try {
+      expect((await call('POST', '/v1/bots', { body: { name: 'live-bot', url: bot.url, sampleRate: 8000 } })).status).toBe(201);
+      expect((await call('POST', '/v1/numbers', { body: { number: '+15550600', trunk: 'carrier-a', bot: 'live-bot' } })).status).toBe(201);
+      const running = sipp('uac-expect-bye-from-bridge.xml', '+15550600');
+      const conn = await bot.firstStarted();
+      expect((await call('DELETE', '/v1/numbers/%2B15550600')).status).toBe(204);
+      expect((await call('DELETE', '/v1/bots/live-bot')).status).toBe(204);
+      // New calls see the change at once...
+      const refused = await sipp('uac-expect-404.xml', '+15550600');
+      expect(refused.code, describeSipp(refused)).toBe(0);
+      // ...while the call in progress still has its bot: the bot hangs up and the caller gets a BYE.
+      conn.sendJson({ type: 'hangup' });
+      const run = await running;
+      expect(run.code, describeSipp(run)).toBe(0);
+      await conn.until(() => conn.event('stop') !== undefined, 10_000, 'stop');
+    } finally {
+      await bot.close();
+    }
   });
 
   it('an allow entry deleted by the API makes the next call from that source 403', async () => {
