@@ -19,7 +19,7 @@ export interface CallsControl {
   transfer?(callId: string, command: TransferBody): Promise<{ status: string }> | undefined;
 }
 
-const placeCallBody = z.strictObject({
+export const placeCallBody = z.strictObject({
   to: z.string().min(1).max(64),
   trunk: z.string().min(1).max(64),
   bot: z.string().min(1).max(64),
@@ -31,7 +31,7 @@ const placeCallBody = z.strictObject({
 });
 export type PlaceCallBody = z.infer<typeof placeCallBody>;
 
-const transferBody = z.strictObject({
+export const transferBody = z.strictObject({
   to: z.string().min(1).max(256),
   trunk: z.string().min(1).max(64).optional(),
   method: z.enum(['refer', 'bridge']).optional(),

@@ -9,6 +9,14 @@ import { sendJson } from './http.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
+/** The name of the key each authorized request came with (for the audit lines of changes). */
+const callers = new WeakMap<IncomingMessage, string>();
+
+/** The API key name a request was authorized with ("loopback" without keys). */
+export function callerOf(req: IncomingMessage): string | undefined {
+  return callers.get(req);
+}
+
 export function guardV1(authorize: (req: IncomingMessage, needed: Role) => AuthResult, routes: readonly Route[], logger: Logger): Route {
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -22,6 +30,7 @@ export function guardV1(authorize: (req: IncomingMessage, needed: Role) => AuthR
       sendJson(res, auth.status, { error: reason, message: auth.message }, auth.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="trunkbridge"' } : {});
       return true;
     }
+    callers.set(req, auth.key);
     for (const r of routes) if (await r(req, res)) return true;
     sendJson(res, 404, { error: 'not-found', message: 'no such route' });
     return true;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { COLLECTIONS } from './resources.js';
 import type { Collection } from './collections.js';
+import { placeCallBody, transferBody } from '../calls-api.js';
 
 type Json = Record<string, unknown>;
 const SECRET = /^(password|secret|authToken|token)$/;
@@ -96,10 +97,27 @@ function extraPaths(): Json {
       parameters: [name],
       post: { summary: 'send a REGISTER now', security: sec, responses: { 202: { description: '{ name, state }' }, ...errors(401, 403, 404) } },
     },
+    '/v1/calls': {
+      post: { summary: 'place a call (answers once it is answered or failed); role operate', security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PlaceCall' } } } }, responses: { 200: { description: '{ callId, sipCallId, status: answered }' }, 502: { description: '{ callId, status: failed, sipStatus, reason }' }, ...errors(400, 401, 403) } },
+    },
+    '/v1/calls/{callId}/hangup': {
+      parameters: [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
+      post: { summary: 'end a live call with BYE; role operate', security: sec, responses: { 200: { description: '{ callId, status: hangup }' }, ...errors(401, 403, 404) } },
+    },
+    '/v1/calls/{callId}/transfer': {
+      parameters: [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
+      post: { summary: "transfer a live call as the bot's command would; role operate", security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Transfer' } } } }, responses: { 200: { description: 'the final transfer event' }, 409: { description: 'the transfer failed' }, ...errors(400, 401, 403, 404) } },
+    },
     '/v1/reload': {
       post: { summary: 'reload the YAML file (as SIGHUP): its routing sections replace the live ones', security: sec, responses: { 200: { description: '{ revision, restartRequired: [sections] }' }, ...errors(400, 401, 403) } },
     },
   };
+}
+
+/** A zod schema as OpenAPI 3.0 JSON Schema, input side (what a client sends; defaults are optional). */
+function generated(schema: z.ZodType): Json {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'openapi-3.0', unrepresentable: 'any' }) as Json;
+  return rest;
 }
 
 let cached: Json | undefined;
@@ -109,13 +127,13 @@ export function openApiDocument(): Json {
   if (cached) return cached;
   const schemas: Json = {
     Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, message: { type: 'string' }, issues: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' } } } } } },
+    PlaceCall: generated(placeCallBody),
+    Transfer: generated(transferBody),
     SipUser: annotate(z.toJSONSchema(z.object({ username: z.string(), password: z.string() }), { target: 'openapi-3.0' }), [], []),
   };
   let allPaths: Json = {};
   for (const c of COLLECTIONS) {
-    const generated = z.toJSONSchema(c.schema(), { io: 'input', target: 'openapi-3.0', unrepresentable: 'any' }) as Json;
-    delete generated.$schema;
-    schemas[schemaName(c)] = annotate(generated, c.hiddenKeys, c.secretKeys);
+    schemas[schemaName(c)] = annotate(generated(c.schema()), c.hiddenKeys, c.secretKeys);
     allPaths = { ...allPaths, ...paths(c) };
   }
   cached = {

@@ -7,25 +7,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/logger.js';
 import { ConfigError, TrunkbridgeError, classifyFailure } from '../../core/errors.js';
-import type { ManagedConfig } from '../../config/index.js';
 import type { AdminControl } from './control.js';
-import { isRecord, sameNumber, type Collection, type Plain } from './collections.js';
 import { collectionNamed } from './resources.js';
-import { AdminApiError, etagOf, ifMatchRevision, readObject, sendError, sendJson } from './http.js';
-import { keepSecrets, mergePatch, withoutSecrets } from './secrets.js';
+import { AdminApiError, etagOf, sendError, sendJson } from './http.js';
 import { relateIssues } from './issues.js';
-import { trunkPart, type PartOutcome } from './trunk-parts.js';
+import { resource } from './item-routes.js';
+import { callerOf } from './gate.js';
 import { openApiDocument } from './openapi.js';
 import { failureSpec } from '../../core/failures.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
-/** What a change answers once stored. */
-interface Answer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
 
 /** Builds the admin routes; returns false for /v1 paths it does not own (the calls API's). */
 export function createAdminRoutes(control: AdminControl, logger: Logger): Route {
@@ -44,155 +35,19 @@ export function createAdminRoutes(control: AdminControl, logger: Logger): Route 
           if (err instanceof ConfigError) throw new AdminApiError('config-invalid', 'the file is invalid: the running configuration stays', { issues: relateIssues(err.issues, undefined) });
           throw err;
         });
-        logger.info({ revision: r.revision, imported: r.imported, restartRequired: r.restartRequired }, 'configuration reload from the file (API)');
+        logger.info({ by: callerOf(req), revision: r.revision, imported: r.imported, restartRequired: r.restartRequired }, 'configuration reload from the file (API)');
         sendJson(res, 200, r, { ETag: etagOf(r.revision) });
         return true;
       }
       const coll = collectionNamed(segs[0]);
       if (!coll) return false;
-      await resource(coll, segs.slice(1), method, req, res);
+      await resource({ control, logger }, coll, segs.slice(1), method, req, res);
     } catch (err) {
       answerError(err, res, logger, method, url.pathname);
     }
     return true;
   };
 
-  async function resource(coll: Collection, rest: string[], method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const [key, part, entry, extra] = rest;
-    if (key === undefined) return collectionRoute(coll, method, req, res);
-    if (part === undefined) return itemRoute(coll, key, method, req, res);
-    if (coll.name === 'registrations' && part === 'refresh' && entry === undefined && method === 'POST') {
-      if (!coll.get(control.current().managed, key)) throw new AdminApiError('not-found', `no registration "${key}"`);
-      control.refreshRegistration(key);
-      logger.info({ registration: key }, 'registration refresh requested (API)');
-      sendJson(res, 202, { name: key, state: control.registrationState(key) ?? 'stopped' });
-      return;
-    }
-    if (coll.name === 'inbound-trunks' && (part === 'allow' || part === 'credentials') && extra === undefined) {
-      const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readObject(req) : undefined;
-      const request = { part, method, entry, body } as const;
-      const first = trunkPart(coll, control.current().managed, key, request);
-      if (first.kind === 'read') return sendJson(res, first.status, first.body, { ETag: etagOf(control.current().revision) });
-      let outcome: PartOutcome = first;
-      const stored = await change(coll, key, req, (m) => {
-        // Under the lock: run again on the managed sections as they are now.
-        outcome = trunkPart(coll, m, key, request);
-        if (outcome.kind !== 'change') return m;
-        return coll.put(m, key, outcome.trunk);
-      });
-      const done = outcome as Extract<PartOutcome, { kind: 'change' }>;
-      logger.info({ trunk: key, part, entry, method, revision: stored }, 'trunk changed (API)');
-      return sendJson(res, done.status, done.answer, { ETag: etagOf(stored) });
-    }
-    throw new AdminApiError('not-found', 'no such route');
-  }
-
-  async function collectionRoute(coll: Collection, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const cur = control.current();
-    if (method === 'GET') {
-      sendJson(res, 200, { items: coll.list(cur.managed).map((i) => shown(coll, i)) }, { ETag: etagOf(cur.revision) });
-      return;
-    }
-    if (method !== 'POST') throw new AdminApiError('not-found', `no ${method} on /v1/${coll.name}`);
-    const body = await readObject(req);
-    const key = body[coll.keyField];
-    if (typeof key !== 'string' || key === '') {
-      throw new AdminApiError('bad-request', 'invalid item', { issues: [{ field: coll.keyField, path: coll.keyField, message: 'required' }] });
-    }
-    rejectHidden(coll, body);
-    const revision = await change(coll, key, req, (m) => {
-      if (coll.get(m, key) || (coll.keyField === 'number' && coll.list(m).some((n) => sameNumber(String(n.number), key)))) {
-        const owner = coll.get(m, key) ?? coll.list(m).find((n) => sameNumber(String(n.number), key));
-        throw new AdminApiError('already-exists', `${label(coll)} "${key}" exists${coll.keyField === 'number' ? ` (owned by trunk "${String(owner?.trunk)}")` : ''}`);
-      }
-      return coll.put(m, key, body);
-    });
-    const created = coll.get(control.current().managed, key) ?? body;
-    logger.info({ resource: coll.name, key, revision }, 'created (API)');
-    sendJson(res, 201, shown(coll, created), { ETag: etagOf(revision), Location: `/v1/${coll.name}/${encodeURIComponent(key)}` });
-  }
-
-  async function itemRoute(coll: Collection, key: string, method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const cur = control.current();
-    const found = coll.get(cur.managed, key);
-    if (!found) throw new AdminApiError('not-found', `no ${label(coll)} "${key}"`);
-    if (method === 'GET') {
-      sendJson(res, 200, shown(coll, found), { ETag: etagOf(cur.revision) });
-      return;
-    }
-    if (method === 'DELETE') {
-      const revision = await change(coll, key, req, (m) => {
-        if (coll.name === 'inbound-trunks') {
-          const numbers = (coll.get(m, key) as Plain | undefined)?.numbers;
-          if (isRecord(numbers) && Object.keys(numbers).length > 0) {
-            throw new AdminApiError('in-use', `trunk "${key}" still owns numbers: delete or move them first`, { numbers: Object.keys(numbers) });
-          }
-        }
-        return coll.remove(m, key);
-      }, true);
-      logger.info({ resource: coll.name, key, revision }, 'deleted (API)');
-      res.writeHead(204, { ETag: etagOf(revision) }).end();
-      return;
-    }
-    if (method !== 'PUT' && method !== 'PATCH') throw new AdminApiError('not-found', `no ${method} on /v1/${coll.name}/{key}`);
-    const body = await readObject(req);
-    if (body[coll.keyField] !== undefined && body[coll.keyField] !== key) {
-      throw new AdminApiError('bad-request', 'invalid item', { issues: [{ field: coll.keyField, path: coll.keyField, message: 'must match the URL (delete and create to rename)' }] });
-    }
-    rejectHidden(coll, body);
-    const revision = await change(coll, key, req, (m) => {
-      const old = coll.get(m, key);
-      if (!old) throw new AdminApiError('not-found', `no ${label(coll)} "${key}"`);
-      const next = (method === 'PATCH' ? mergePatch(old, body) : keepSecrets(old, body, coll.secretKeys)) as Plain;
-      for (const h of coll.hiddenKeys) if (old[h] !== undefined) next[h] = old[h];
-      next[coll.keyField] = key;
-      return coll.put(m, key, next);
-    });
-    logger.info({ resource: coll.name, key, method, revision }, 'changed (API)');
-    sendJson(res, 200, shown(coll, coll.get(control.current().managed, key) ?? body), { ETag: etagOf(revision) });
-  }
-
-  /**
-   * Runs a change under the configuration lock with the request's If-Match; bad fields become 400 with the
-   * item's field names (409 for a delete that others still depend on). Returns the stored revision.
-   */
-  async function change(coll: Collection, key: string, req: IncomingMessage, fn: (m: ManagedConfig) => ManagedConfig, isDelete = false): Promise<number> {
-    const ifRevision = ifMatchRevision(req);
-    if (ifRevision !== undefined && Number.isNaN(ifRevision)) throw new AdminApiError('stale-revision', 'If-Match names no revision of this configuration');
-    let itemPath: Array<string | number> | undefined;
-    try {
-      const r = await control.update((m) => {
-        const next = fn(m);
-        itemPath = coll.pathOf(next, key);
-        return next;
-      }, ifRevision);
-      return r.revision;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      const issues = relateIssues(err.issues, itemPath);
-      if (isDelete) throw new AdminApiError('in-use', `${label(coll)} "${key}" is still named elsewhere`, { issues });
-      throw new AdminApiError('bad-request', `invalid ${label(coll)} "${key}"`, { issues });
-    }
-  }
-
-  /** The item as answered: secrets and hidden keys left out, a registration's live state added. */
-  function shown(coll: Collection, item: Plain): unknown {
-    const out = withoutSecrets(item, [...coll.secretKeys, ...coll.hiddenKeys]) as Plain;
-    if (coll.name === 'registrations') out.state = control.registrationState(String(item.name)) ?? 'stopped';
-    return out;
-  }
-}
-
-/** "inbound-trunk", "number", "bot": one item of a collection, for messages. */
-function label(coll: Collection): string {
-  return coll.name.replace(/s$/, '');
-}
-
-function rejectHidden(coll: Collection, body: Plain): void {
-  const hidden = coll.hiddenKeys.filter((k) => body[k] !== undefined);
-  if (hidden.length > 0) {
-    throw new AdminApiError('bad-request', 'invalid item', { issues: hidden.map((k) => ({ field: k, path: k, message: `managed through /v1/${k}` })) });
-  }
 }
 
 function safeDecode(s: string): string {

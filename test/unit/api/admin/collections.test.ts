@@ -90,7 +90,7 @@ describe('the OpenAPI document', () => {
       expect(doc.paths[`/v1/${c.name}`]).toBeDefined();
       expect(doc.paths[`/v1/${c.name}/{key}`]).toBeDefined();
     }
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/inbound-trunks/{name}/allow', '/v1/inbound-trunks/{name}/credentials', '/v1/registrations/{name}/refresh', '/v1/reload']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/inbound-trunks/{name}/allow', '/v1/inbound-trunks/{name}/credentials', '/v1/registrations/{name}/refresh', '/v1/reload', '/v1/calls', '/v1/calls/{callId}/hangup', '/v1/calls/{callId}/transfer']));
   });
 
   it('is generated from the config schema: a trunk has its YAML keys (not numbers), secrets are writeOnly', () => {
