@@ -104,6 +104,9 @@ export function toConfigIssues(issues: ReadonlyArray<z.core.$ZodIssue>): ConfigI
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
+    } else if (issue.code === 'invalid_key') {
+      // A bad map key (a bot's name, a number): say what the key must look like, not only that it is bad.
+      out.push({ path: formatPath(issue.path), message: `invalid name: ${issue.issues.map((i) => i.message).join('; ')}` });
     } else {
       out.push({ path: formatPath(issue.path), message: issue.message });
     }

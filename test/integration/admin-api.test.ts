@@ -252,6 +252,20 @@ describe('refusals', () => {
     expect(r.body.issues).toEqual([expect.objectContaining({ field: 'bot', message: 'unknown bot "ghost"' })]);
   });
 
+  it('405 with Allow for a method a route does not take; 404 for an unknown item or route', async () => {
+    const r = await call('DELETE', '/v1/bots');
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('GET, POST');
+    expect((await call('GET', '/v1/bots/no-such-bot')).status).toBe(404);
+    expect((await call('POST', '/v1/no-such-resource', { body: {} })).status).toBe(404);
+  });
+
+  it('400 names a bad item name as the key field', async () => {
+    const r = await call('POST', '/v1/bots', { body: { name: 'bad name!', builtin: 'echo' } });
+    expect(r.status).toBe(400);
+    expect(r.body.issues).toEqual([expect.objectContaining({ field: 'name', message: expect.stringContaining('must be 1-64 chars') })]);
+  });
+
   it('409: one number, one owner (with or without "+"); an existing name; a bot still routed to', async () => {
     expect((await call('POST', '/v1/inbound-trunks', { body: { name: 'other', allow: ['127.0.0.8'] } })).status).toBe(201);
     const taken = await call('POST', '/v1/numbers', { body: { number: '15550100', trunk: 'other', bot: 'echo' } });

@@ -30,7 +30,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Answers an {@link AdminApiError}: its catalogued HTTP status, `{ error, message, ...details }`. */
 export function sendError(res: ServerResponse, err: AdminApiError, headers: Record<string, string> = {}): void {
-  sendJson(res, failureSpec(err.reason).http, { error: err.reason, message: err.message, ...err.details }, headers);
+  const { allow, ...details } = err.details;
+  // A 405 says which methods the route takes (RFC 9110 §15.5.6).
+  const extra: Record<string, string> = typeof allow === 'string' ? { Allow: allow } : {};
+  sendJson(res, failureSpec(err.reason).http, { error: err.reason, message: err.message, ...details }, { ...headers, ...extra });
 }
 
 /** The body as JSON (empty: undefined). */

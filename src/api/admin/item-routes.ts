@@ -56,7 +56,7 @@ async function collectionRoute(ctx: Ctx, coll: Collection, method: string, req: 
     sendJson(res, 200, { items: coll.list(cur.managed).map((i) => shown(ctx, coll, i)) }, { ETag: etagOf(cur.revision) });
     return;
   }
-  if (method !== 'POST') throw new AdminApiError('not-found', `no ${method} on /v1/${coll.name}`);
+  if (method !== 'POST') throw new AdminApiError('method-not-allowed', `no ${method} on /v1/${coll.name}`, { allow: 'GET, POST' });
   const body = await readObject(req);
   const key = body[coll.keyField];
   if (typeof key !== 'string' || key === '') {
@@ -97,7 +97,7 @@ async function itemRoute(ctx: Ctx, coll: Collection, key: string, method: string
     res.writeHead(204, { ETag: etagOf(revision) }).end();
     return;
   }
-  if (method !== 'PUT' && method !== 'PATCH') throw new AdminApiError('not-found', `no ${method} on /v1/${coll.name}/{key}`);
+  if (method !== 'PUT' && method !== 'PATCH') throw new AdminApiError('method-not-allowed', `no ${method} on /v1/${coll.name}/{key}`, { allow: 'GET, PUT, PATCH, DELETE' });
   const body = await readObject(req);
   if (body[coll.keyField] !== undefined && body[coll.keyField] !== key) {
     throw new AdminApiError('bad-request', 'invalid item', { issues: [{ field: coll.keyField, path: coll.keyField, message: 'must match the URL (delete and create to rename)' }] });
@@ -132,7 +132,7 @@ async function change(ctx: Ctx, coll: Collection, key: string, req: IncomingMess
     return r.revision;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const issues = relateIssues(err.issues, itemPath);
+    const issues = relateIssues(err.issues, itemPath, coll.keyField);
     if (isDelete) throw new AdminApiError('in-use', `${label(coll)} "${key}" is still named elsewhere`, { issues });
     throw new AdminApiError('bad-request', `invalid ${label(coll)} "${key}"`, { issues });
   }

@@ -53,7 +53,7 @@ function allowPart(trunk: Plain, r: PartRequest): PartOutcome {
     if (r.method === 'GET') return { kind: 'read', status: 200, body: { address: r.entry } };
     if (r.method === 'DELETE') return { kind: 'change', status: 204, trunk: { ...trunk, allow: allow.filter((a) => a !== r.entry) }, answer: undefined };
   }
-  throw new AdminApiError('not-found', `no ${r.method} on this route`);
+  throw new AdminApiError('method-not-allowed', `no ${r.method} on this route`, { allow: r.entry === undefined ? 'GET, POST, PUT' : 'GET, DELETE' });
 }
 
 function credentialsPart(trunk: Plain, r: PartRequest): PartOutcome {
@@ -80,7 +80,7 @@ function credentialsPart(trunk: Plain, r: PartRequest): PartOutcome {
     }
     if (r.method === 'DELETE') return { kind: 'change', status: 204, trunk: { ...trunk, credentials: creds.filter((_, i) => i !== at) }, answer: undefined };
   }
-  throw new AdminApiError('not-found', `no ${r.method} on this route`);
+  throw new AdminApiError('method-not-allowed', `no ${r.method} on this route`, { allow: r.entry === undefined ? 'GET, POST' : 'GET, PUT, PATCH, DELETE' });
 }
 
 /** Runs a part request against trunk `name` of `m`. */
