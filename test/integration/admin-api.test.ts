@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeProcess } from './harness/bridge-process.js';
+import { parse } from 'yaml';
+import { BridgeProcess, runCli } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { TestBotServer } from './harness/test-bot.js';
@@ -351,6 +352,18 @@ describe('persistence', () => {
     expect(call2.code, describeSipp(call2)).toBe(0);
     expect(await bridge.stop()).toBe(0);
     bridge = await startBridge();
+  });
+
+  it('`trunkbridge config export` prints the live configuration as YAML (API changes and secrets included)', async () => {
+    expect((await call('POST', '/v1/outbound-trunks', { body: { name: 'exported', host: '127.0.0.1', auth: { username: 'acct', password: 'Exp0rted-S3cret' } } })).status).toBe(201);
+    const out = await runCli(['config', 'export', '--config', bridge.configPath as string]);
+    expect(out.code, out.stderr).toBe(0);
+    const doc = parse(out.stdout);
+    expect(Object.keys(doc.inboundTrunks[0].numbers)).toContain('+15550400');
+    expect(doc.inboundTrunks[0].allow).toEqual(['127.0.0.1']);
+    expect(doc.outboundTrunks).toEqual([{ name: 'exported', host: '127.0.0.1', auth: { username: 'acct', password: 'Exp0rted-S3cret' } }]);
+    expect(doc.dataDir).toBe(dataDir);
+    expect((await call('DELETE', '/v1/outbound-trunks/exported')).status).toBe(204);
   });
 
   it('a bridge killed (SIGKILL) in the middle of writes leaves a store the next start reads', async () => {
