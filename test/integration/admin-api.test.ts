@@ -227,6 +227,10 @@ describe('CRUD on every resource', () => {
     const weak = await call('PUT', `${base}/credentials/agent7`, { body: { password: 'short' } });
     expect(weak.status).toBe(400);
     expect(weak.body.issues[0].field).toBe('credentials[0].password');
+    // A trunk PATCH that sends its users without passwords keeps them (the list is matched by username).
+    const kept = await call('PATCH', base, { body: { credentials: [{ username: 'agent7' }] } });
+    expect(kept.status, kept.text).toBe(200);
+    expect(readFileSync(join(dataDir, 'config-store.json'), 'utf8')).toContain('Agent7-Passw0rd');
     const users = await call('GET', `${base}/credentials`, { who: 'read' });
     expect(users.body).toEqual({ credentials: [{ username: 'agent7' }] });
     expect((await call('DELETE', `${base}/credentials/agent7`)).status).toBe(204);

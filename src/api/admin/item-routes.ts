@@ -106,7 +106,7 @@ async function itemRoute(ctx: Ctx, coll: Collection, key: string, method: string
   const revision = await change(ctx, coll, key, req, (m) => {
     const old = coll.get(m, key);
     if (!old) throw new AdminApiError('not-found', `no ${label(coll)} "${key}"`);
-    const next = (method === 'PATCH' ? mergePatch(old, body) : keepSecrets(old, body, coll.secretKeys)) as Plain;
+    const next = (method === 'PATCH' ? patched(old, body) : keepSecrets(old, body, coll.secretKeys)) as Plain;
     for (const h of coll.hiddenKeys) if (old[h] !== undefined) next[h] = old[h];
     next[coll.keyField] = key;
     return coll.put(m, key, next);
@@ -143,6 +143,16 @@ function shown(ctx: Ctx, coll: Collection, item: Plain): unknown {
   const out = withoutSecrets(item, [...coll.secretKeys, ...coll.hiddenKeys]) as Plain;
   if (coll.name === 'registrations') out.state = ctx.control.registrationState(String(item.name)) ?? 'stopped';
   return out;
+}
+
+/**
+ * A merge patch of an item. A patch replaces a list whole, so the passwords of a `credentials` list sent without
+ * them are kept (matched by username); a secret set to null outside a list is removed, as the patch says.
+ */
+function patched(old: Plain, body: Plain): Plain {
+  const next = mergePatch(old, body) as Plain;
+  for (const [k, v] of Object.entries(body)) if (Array.isArray(v)) next[k] = keepSecrets(old[k], next[k]);
+  return next;
 }
 
 /** "inbound-trunk", "number", "bot": one item of a collection, for messages. */
