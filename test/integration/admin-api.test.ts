@@ -396,10 +396,13 @@ describe('SIGHUP reload', () => {
   it('a valid file is applied to the next call; an invalid one is refused with the field named and the running config stays', async () => {
     const path = bridge.configPath as string;
     const text = readFileSync(path, 'utf8');
-    writeFileSync(path, text.replace('"+15550100": { bot: echo }', '"+15550100": { bot: echo }\n      "+15550500": { bot: echo }'));
+    // A new number (applied), and a changed logging section (reported: it needs a restart).
+    writeFileSync(path, text.replace('"+15550100": { bot: echo }', '"+15550100": { bot: echo }\n      "+15550500": { bot: echo }').replace('logging: { level: debug }', 'logging: { level: info }'));
     const mark = bridge.logs.length;
     process.kill(bridge.pid, 'SIGHUP');
-    await bridge.waitForLog((l) => l.msg === 'configuration reloaded (SIGHUP)' && bridge.logs.indexOf(l) >= mark);
+    const reloaded = await bridge.waitForLog((l) => l.msg === 'configuration reloaded (SIGHUP)' && bridge.logs.indexOf(l) >= mark);
+    expect(reloaded).toMatchObject({ imported: true, restartRequired: ['logging'] });
+    await bridge.waitForLog((l) => l.level === 40 && Array.isArray(l.sections) && bridge.logs.indexOf(l) >= mark);
     const numbers = (await call('GET', '/v1/numbers', { who: 'read' })).body.items.map((n: { number: string }) => n.number);
     expect(numbers.sort()).toEqual(['+15550100', '+15550500']);
     const routed = await sipp('uac-call-caller-hangup.xml', '+15550500');
