@@ -86,6 +86,19 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
   );
 }
 
+/**
+ * The Twilio REST shim of the current configuration: rebuilt when the configuration's revision changes, so a
+ * bot's `twilio` credentials set through the admin API apply to the next request.
+ */
+function liveTwilioRestRoutes(current: () => { revision: number; config: Config }, logger: Logger, calls: CallManager): Routes {
+  let built: { revision: number; routes: Routes | undefined } | undefined;
+  return async (req, res) => {
+    const c = current();
+    if (built?.revision !== c.revision) built = { revision: c.revision, routes: twilioRestRoutes(c.config, logger, calls) };
+    return built.routes ? built.routes(req, res) : false;
+  };
+}
+
 /** Tries each route set in turn; undefined when there is none. */
 function chain(list: ReadonlyArray<Routes | undefined>): Routes | undefined {
   const present = list.filter((r): r is Routes => r !== undefined);
@@ -112,7 +125,8 @@ export function buildOps(
   if (!config.metrics.enabled) return { ops: undefined, api };
   const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
   if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
-  const routes = chain([hooks, api ? undefined : v1, twilioRestRoutes(config, logger, calls)]);
+  const twilio = admin ? liveTwilioRestRoutes(() => admin.current(), logger, calls) : twilioRestRoutes(config, logger, calls);
+  const routes = chain([hooks, api ? undefined : v1, twilio]);
   const ops = new OpsHttpServer(
     {
       metricsText: () => metrics.metricsText(),

@@ -1,8 +1,8 @@
-import type { ManagedConfig } from '../../config/index.js';
+import type { Config, ManagedConfig } from '../../config/index.js';
 
 /** What the admin API asks of the live configuration (wired in app-config.ts / app-ops.ts). */
 export interface AdminControl {
-  current(): { revision: number; managed: ManagedConfig };
+  current(): { revision: number; managed: ManagedConfig; config: Config };
   /**
    * Applies `change` to a copy of the managed sections under one lock, validates, stores, swaps.
    * Throws ConfigError (bad fields), a 'stale-revision' error (If-Match), a 'store-failed' error, or what `change` throws.
