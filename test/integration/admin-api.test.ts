@@ -6,7 +6,7 @@
  *    the next start reads; the API on a listener of its own;
  *  - SIGHUP with a valid file (applied) and an invalid one (error naming the field, running config stays).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -356,6 +356,26 @@ describe('persistence', () => {
     expect(call2.code, describeSipp(call2)).toBe(0);
     expect(await bridge.stop()).toBe(0);
     bridge = await startBridge();
+  });
+
+  it('a store write that fails answers 500 store-failed and changes nothing; the next write goes through', async () => {
+    const before = await call('GET', '/v1/bots', { who: 'read' });
+    // A folder where the bridge writes its temp file: the write fails as a full or broken disk would.
+    const blocker = join(dataDir, `config-store.json.tmp-${bridge.pid}`);
+    mkdirSync(blocker);
+    try {
+      const r = await call('POST', '/v1/bots', { body: { name: 'unstored', builtin: 'echo' } });
+      expect(r.status).toBe(500);
+      expect(r.body.error).toBe('store-failed');
+      await bridge.waitForLog((l) => l.msg === 'admin API request failed' && l.level === 50);
+      const after = await call('GET', '/v1/bots', { who: 'read' });
+      expect(after.body).toEqual(before.body);
+      expect(after.etag).toBe(before.etag);
+    } finally {
+      rmdirSync(blocker);
+    }
+    expect((await call('POST', '/v1/bots', { body: { name: 'unstored', builtin: 'echo' } })).status).toBe(201);
+    expect((await call('DELETE', '/v1/bots/unstored')).status).toBe(204);
   });
 
   it('`trunkbridge config export` prints the live configuration as YAML (API changes and secrets included)', async () => {
