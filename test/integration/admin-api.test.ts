@@ -208,6 +208,9 @@ describe('CRUD on every resource', () => {
     expect((await call('POST', '/v1/registrations', { body: { name: 'pbx2', server: '127.0.0.1', port: 9, username: '1003', password: 'Reg1stration-S3cret', bot: 'echo', retrySec: 60 } })).status).toBe(201);
     const got = await call('GET', '/v1/registrations/pbx2', { who: 'read' });
     expect(['registering', 'registered', 'failed']).toContain(got.body.state);
+    // What GET answers can be sent back as it is (the state is not configuration).
+    const putBack = await call('PUT', '/v1/registrations/pbx2', { body: got.body });
+    expect(putBack.status, putBack.text).toBe(200);
     const refreshed = await call('POST', '/v1/registrations/pbx2/refresh');
     expect(refreshed.status, refreshed.text).toBe(202);
     expect((await call('POST', '/v1/registrations/nope/refresh')).status).toBe(404);

@@ -63,6 +63,7 @@ async function collectionRoute(ctx: Ctx, coll: Collection, method: string, req: 
     throw new AdminApiError('bad-request', 'invalid item', { issues: [{ field: coll.keyField, path: coll.keyField, message: 'required' }] });
   }
   rejectHidden(coll, body);
+  dropReadOnly(coll, body);
   const revision = await change(ctx, coll, key, req, (m) => {
     if (coll.get(m, key) || (coll.keyField === 'number' && coll.list(m).some((n) => sameNumber(String(n.number), key)))) {
       const owner = coll.get(m, key) ?? coll.list(m).find((n) => sameNumber(String(n.number), key));
@@ -103,6 +104,7 @@ async function itemRoute(ctx: Ctx, coll: Collection, key: string, method: string
     throw new AdminApiError('bad-request', 'invalid item', { issues: [{ field: coll.keyField, path: coll.keyField, message: 'must match the URL (delete and create to rename)' }] });
   }
   rejectHidden(coll, body);
+  dropReadOnly(coll, body);
   const revision = await change(ctx, coll, key, req, (m) => {
     const old = coll.get(m, key);
     if (!old) throw new AdminApiError('not-found', `no ${label(coll)} "${key}"`);
@@ -158,6 +160,11 @@ function patched(old: Plain, body: Plain): Plain {
 /** "inbound-trunk", "number", "bot": one item of a collection, for messages. */
 function label(coll: Collection): string {
   return coll.name.replace(/s$/, '');
+}
+
+/** Fields an answer adds that are not configuration (a registration's `state`): a GET sent back as a PUT is fine. */
+function dropReadOnly(coll: Collection, body: Plain): void {
+  if (coll.name === 'registrations') delete body.state;
 }
 
 function rejectHidden(coll: Collection, body: Plain): void {
