@@ -19,6 +19,8 @@ export interface SourceKnowledge {
   trunksForSource(address: string): readonly string[];
   /** Addresses of the registrars we register with (their INVITEs and OPTIONS are expected). */
   registrarAddresses(): Iterable<ReadonlySet<string>>;
+  /** True while a trunk with credentials and no allow list exists: every source may try it. */
+  openToAll(): boolean;
 }
 
 /** The guards built from the config: the UA's options and the router's lockout. */
@@ -40,8 +42,6 @@ export function buildSecurity(config: Config, deps: { clock: Clock; logger: Logg
   const { metrics, sources } = deps;
   const log = deps.logger.child({ layer: 'security' });
   const lockout = s.authLockout.enabled ? buildLockout(config, deps.clock, log, metrics) : undefined;
-  // A trunk with credentials and no allow list takes calls from anywhere: every source may try it.
-  const openToAll = config.inboundTrunks.some((t) => t.allow.length === 0 && t.credentials.length > 0);
   const outboundIps = new Set(config.outboundTrunks.flatMap((t) => [t.host, t.proxy?.host ?? ''].filter((h) => isIP(h) !== 0)));
   const isRegistrar = (address: string) => [...sources.registrarAddresses()].some((set) => set.has(address));
   const isTrusted = (address: string) => sources.trunksForSource(address).length > 0 || isRegistrar(address) || outboundIps.has(address);
@@ -53,7 +53,7 @@ export function buildSecurity(config: Config, deps: { clock: Clock; logger: Logg
     isTrusted,
     admit: (_req, source) => {
       if (lockout?.isLockedOut(source.address)) return 'locked-out';
-      if (hide && !openToAll && !isTrusted(source.address)) return 'hidden';
+      if (hide && !sources.openToAll() && !isTrusted(source.address)) return 'hidden';
       return 'accept';
     },
     observer: {

@@ -6,7 +6,7 @@ import { ConfigError } from './core/errors.js';
 import { BridgeMetrics, MediaMetrics, SecurityMetrics } from './metrics/index.js';
 import { buildSecurity } from './app-security.js';
 import type { SipSecurityOptions } from './sip/security/options.js';
-import { HostResolver, InboundRouter, OutboundRateCap, TransferCap, TrunkCallLimiter } from './trunks/index.js';
+import { HostResolver, InboundRouter, OutboundRateCap, TransferCap, TrunkCallLimiter, type AuthFailureGuard } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
@@ -26,13 +26,21 @@ import type { MediaEngine } from './calls/media-engine.js';
 import type { TransferServices } from './calls/transfer.js';
 import type { TransferPolicy } from './calls/transfer-target.js';
 import type { OpsHttpServer } from './api/http-server.js';
-import type { Registration } from './sip/ua/registration.js';
 import { RegistrationMetrics } from './metrics/registration-metrics.js';
-import { routeRegistered, type RegisteredExtension } from './trunks/registration-router.js';
+import { routeRegistered } from './trunks/registration-router.js';
+import { RegistrationPool, type RegistrationSet } from './app-registrations.js';
+import type { LiveConfiguration } from './app-config.js';
+import type { ConfigSnapshot } from './config/index.js';
+import type { AdminControl } from './api/admin/index.js';
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
+  /**
+   * The live configuration (store, admin API, reload). Without it the app runs `config` as given: no admin
+   * routes for configuration, no reload.
+   */
+  live?: LiveConfiguration;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
@@ -104,37 +112,6 @@ function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeM
   });
 }
 
-/** PBX registrations: the extensions they route to bots, and the PBXs that ext:/pbx: transfers dial through. */
-interface RegistrationSet {
-  registrations: Registration[];
-  extensions: RegisteredExtension[];
-  pbxByName: Map<string, NonNullable<TransferPolicy['pbx']>>;
-}
-
-function buildRegistrations(config: Config, sip: SipUserAgent, metrics: RegistrationMetrics): RegistrationSet {
-  const set: RegistrationSet = { registrations: [], extensions: [], pbxByName: new Map() };
-  for (const r of config.registrations) {
-    const reg = sip.register({
-      server: r.server,
-      port: r.port,
-      transport: r.transport,
-      username: r.username,
-      password: r.password,
-      expires: r.expires,
-      retryMs: r.retrySec * 1000,
-      maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
-      ...(r.extension !== undefined ? { extension: r.extension } : {}),
-      ...(r.domain !== undefined ? { domain: r.domain } : {}),
-    });
-    metrics.state(r.name, 'registering');
-    reg.on('state', (state: string) => metrics.state(r.name, state));
-    set.registrations.push(reg);
-    set.extensions.push({ name: r.name, contactUser: reg.contactUser, bot: r.bot, registrarAddresses: reg.registrarAddresses });
-    set.pbxByName.set(r.name, { host: r.server, port: r.port, transport: r.transport, credentials: { username: r.username, password: r.password } });
-  }
-  return set;
-}
-
 /** Where media is addressed: publicAddress, else the media bind address, else (wildcards) the first external IPv4. */
 function mediaAddressOf(config: Config): { bindHost: string; advertised: string } {
   const listenHost = config.sip.listen[0]?.host ?? '0.0.0.0';
@@ -156,6 +133,7 @@ function buildCallDeps(
     regs: RegistrationSet;
     media: MediaEngine;
     security: SecurityMetrics;
+    transferCap: TransferCap;
   },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
@@ -182,8 +160,7 @@ function buildCallDeps(
     latching: config.media.latching,
     idleFill: config.media.idleFill,
   };
-  const tollFraud = config.sip.security.tollFraud;
-  const transferCap = new TransferCap(tollFraud.maxConcurrentTransfersPerTrunk);
+  const transferCap = parts.transferCap;
   const transfers = (ctx: TransferContext): TransferServices => ({
     ...shared,
     acquireTransferSlot: () => transferCap.acquire(ctx.inboundTrunk ?? '(outbound calls)'),
@@ -257,22 +234,45 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
   return engine;
 }
 
+/** Call routing built from one configuration snapshot: the deps calls started now take, and its host resolver. */
+interface Routing {
+  readonly revision: number;
+  readonly config: Config;
+  readonly router: InboundRouter;
+  readonly inbound: InboundCallDeps;
+  readonly outbound: OutboundCallDeps;
+  readonly hosts: HostResolver;
+}
+
+/** Per-trunk call limits of a config. */
+function limitsOf(config: Config): Map<string, number> {
+  return new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : [])));
+}
+
 /**
  * The composition root: builds every layer from a validated config and starts them in order
- * (metrics HTTP, SIP listeners). Nothing else in src/ reads config as a whole.
+ * (metrics HTTP, SIP listeners). Nothing else in src/ reads config as a whole. With a live configuration, each
+ * new snapshot rebuilds routing; a call keeps the routing (bots, trunks, fallbacks) it started with.
  */
 export class TrunkbridgeApp {
   readonly logger: Logger;
   readonly metrics = new BridgeMetrics();
   private readonly clock: Clock;
   private readonly sip: SipUserAgent;
-  private readonly hosts: HostResolver;
+  private routing: Routing;
   private readonly calls: CallManager;
   private readonly ops: OpsHttpServer | undefined;
-  private readonly registrations: Registration[];
+  private readonly api: OpsHttpServer | undefined;
+  private readonly registrations: RegistrationPool;
+  private readonly limiter: TrunkCallLimiter;
+  private readonly digest: DigestServer;
+  private readonly securityMetrics: SecurityMetrics;
+  private readonly lockout: AuthFailureGuard | undefined;
+  private readonly transferCap: TransferCap;
   private readonly media: InProcessMediaEngine | WorkerMediaEngine;
   private readonly mediaMetrics: MediaMetrics;
   private sampler: ReturnType<typeof setInterval> | undefined;
+  private started = false;
   private stopped = false;
 
   constructor(
@@ -284,66 +284,113 @@ export class TrunkbridgeApp {
     // Prompt files are read now, so a missing or unplayable one fails the config, not a caller's fallback.
     const promptIssues = checkPromptFiles(promptFiles(config));
     if (promptIssues.length > 0) throw new ConfigError(promptIssues);
-    // The guards ask routing and registrations about sources; both are built just below.
-    let router: InboundRouter | undefined;
-    let regs: RegistrationSet | undefined;
+    // The guards ask routing and registrations about sources; both are built just below (and follow the live configuration).
     const securityMetrics = new SecurityMetrics(this.metrics.registry);
+    this.securityMetrics = securityMetrics;
     const security = buildSecurity(config, {
       clock: this.clock,
       logger: this.logger,
       metrics: securityMetrics,
       sources: {
-        trunksForSource: (address) => router?.trunksForSource(address) ?? [],
-        registrarAddresses: () => (regs?.extensions ?? []).map((e) => e.registrarAddresses),
+        trunksForSource: (address) => this.routing?.router.trunksForSource(address) ?? [],
+        registrarAddresses: () => (this.registrations?.set.extensions ?? []).map((e) => e.registrarAddresses),
+        openToAll: () => (this.routing?.config ?? config).inboundTrunks.some((t) => t.allow.length === 0 && t.credentials.length > 0),
       },
     });
+    this.lockout = security.lockout;
     this.sip = buildSip(config, this.clock, this.logger, this.metrics, security.sip);
-    router = new InboundRouter(config.inboundTrunks, {
-      botNames: Object.keys(config.bots),
-      resolveHost: (name) => this.hosts.addressesOf(name),
-      digest: new DigestServer({ clock: this.clock }),
-      ...(security.lockout ? { lockout: security.lockout } : {}),
-      authenticated: (source) => this.sip.trustPeer(source),
-    });
-    this.hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
-    const limiter = new TrunkCallLimiter(
-      new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : []))),
-      config.sip.security.maxConcurrentCalls,
-    );
-    regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
-    this.registrations = regs.registrations;
+    // One digest server across snapshots: a nonce issued before a change is still good after it.
+    this.digest = new DigestServer({ clock: this.clock });
+    this.limiter = new TrunkCallLimiter(limitsOf(config), config.sip.security.maxConcurrentCalls);
+    // Toll-fraud caps live as long as the process: a new snapshot must not reset what is counted.
+    this.transferCap = new TransferCap(config.sip.security.tollFraud.maxConcurrentTransfersPerTrunk);
+    const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
+    this.registrations = new RegistrationPool(this.sip, new RegistrationMetrics(this.metrics.registry));
+    this.registrations.sync(config.registrations);
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
-    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media, security: securityMetrics });
-    this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
+    this.routing = this.buildRouting(config, options.live?.current.revision ?? 0);
+    this.calls = new CallManager(this.sip, () => this.routing.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
-    // Toll-fraud cap on API calls per outbound trunk (sip.security.tollFraud).
-    const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
-    this.calls.enableOutbound({ ...deps.outbound, admitOutboundCall: (trunk) => outboundCap.take(trunk) });
-    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media);
+    this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
+    const live = options.live;
+    live?.onChange((next) => this.applySnapshot(next));
+    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media, live ? this.adminControl(live) : undefined);
+    this.ops = servers.ops;
+    this.api = servers.api;
+  }
+
+  /** Routing for new calls from one configuration (its allow-list host names resolved by start or apply). */
+  private buildRouting(config: Config, revision: number): Routing {
+    let hosts: HostResolver | undefined;
+    const router = new InboundRouter(config.inboundTrunks, {
+      botNames: Object.keys(config.bots),
+      resolveHost: (name) => hosts?.addressesOf(name) ?? [],
+      digest: this.digest,
+      ...(this.lockout ? { lockout: this.lockout } : {}),
+      authenticated: (source) => this.sip.trustPeer(source),
+    });
+    hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
+    const parts = {
+      clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter: this.limiter,
+      regs: this.registrations.set, media: this.media, security: this.securityMetrics, transferCap: this.transferCap,
+    };
+    return { revision, config, router, hosts, ...buildCallDeps(config, parts) };
+  }
+
+  /** A new configuration: limits, registrations, then routing for the next call (calls in progress keep theirs). */
+  private async applySnapshot(next: ConfigSnapshot): Promise<void> {
+    this.limiter.setLimits(limitsOf(next.config));
+    this.registrations.sync(next.config.registrations);
+    const routing = this.buildRouting(next.config, next.revision);
+    // Allow-list host names resolve before the routing takes its first call.
+    if (this.started && !this.stopped) await routing.hosts.start();
+    const old = this.routing;
+    this.routing = routing;
+    old.hosts.stop();
+    if (this.stopped) routing.hosts.stop();
+    this.logger.info({ revision: next.revision }, 'configuration applied: new calls use it');
+  }
+
+  /** The admin API's view of the live configuration and the registrations. */
+  private adminControl(live: LiveConfiguration): AdminControl {
+    return {
+      current: () => live.current,
+      update: (change, ifRevision) => live.update(change, ifRevision),
+      reload: () => live.reload(),
+      registrationState: (name) => this.registrations.state(name),
+      refreshRegistration: (name) => this.registrations.refresh(name),
+    };
   }
 
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */
   async start(): Promise<void> {
     try {
       let metrics: { host: string; port: number } | undefined;
+      let api: { host: string; port: number } | undefined;
       if (this.ops) {
         const addr = await this.ops.listen(this.config.metrics.host, this.config.metrics.port);
         metrics = { host: addr.address, port: addr.port };
         this.logger.info(metrics, 'metrics listening');
       }
+      if (this.api && this.config.api.listen) {
+        const addr = await this.api.listen(this.config.api.listen.host, this.config.api.listen.port);
+        api = { host: addr.address, port: addr.port };
+        this.logger.info(api, 'API listening');
+      }
       // Media workers are up before the first call can arrive.
       if (this.media instanceof WorkerMediaEngine) await this.media.start();
       this.startSampling();
       // Allow-list host names are resolved before the first call can arrive.
-      await this.hosts.start();
+      await this.routing.hosts.start();
       await this.sip.start();
-      for (const r of this.registrations) r.start();
+      this.started = true;
+      this.registrations.start();
       // One line once every listener is bound: what operators and the test harness wait for. It carries the
       // ports actually bound (a port 0 in the config is the kernel's pick) and the RTP range calls take from.
       const rtp = { min: this.config.media.rtpPortMin, max: this.config.media.rtpPortMax };
       const workers = this.media instanceof WorkerMediaEngine ? this.media.callsPerWorker.length : 0;
-      this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), rtp, mediaWorkers: workers }, 'trunkbridge ready');
+      this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), ...(api ? { api } : {}), rtp, mediaWorkers: workers }, 'trunkbridge ready');
     } catch (err) {
       await this.stop();
       throw err;
@@ -379,12 +426,14 @@ export class TrunkbridgeApp {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
     await this.calls.shutdown();
-    this.hosts.stop();
-    for (const r of this.registrations) r.stop();
+    this.routing.hosts.stop();
+    const registered = this.registrations.size > 0;
+    this.registrations.stop();
     // Let the un-REGISTERs leave before the sockets close.
-    if (this.registrations.length > 0) await new Promise((r) => setTimeout(r, 20));
+    if (registered) await new Promise((r) => setTimeout(r, 20));
     await this.sip.stop();
     await this.ops?.close();
+    await this.api?.close();
     if (this.media instanceof WorkerMediaEngine) await this.media.stop();
   }
 }

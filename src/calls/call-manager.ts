@@ -14,13 +14,21 @@ export class CallManager {
   private readonly calls = new Map<string, Call>();
   private pendingSetups = 0;
   private draining = false;
-  private outbound: OutboundCallDeps | undefined;
+  private outbound: (() => OutboundCallDeps) | undefined;
+  /** The deps a new call takes: fixed, or the current configuration's (a call keeps the ones it started with). */
+  private readonly currentDeps: () => InboundCallDeps;
 
   constructor(
     private readonly signaling: SignalingEngine,
-    private readonly deps: InboundCallDeps,
+    deps: InboundCallDeps | (() => InboundCallDeps),
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.currentDeps = typeof deps === 'function' ? deps : () => deps;
+  }
+
+  private get deps(): InboundCallDeps {
+    return this.currentDeps();
+  }
 
   /** Subscribes to the signaling engine. Call before `signaling.start()`. */
   attach(): void {
@@ -38,8 +46,8 @@ export class CallManager {
   }
 
   /** Turns on {@link placeCall}. */
-  enableOutbound(deps: OutboundCallDeps): void {
-    this.outbound = deps;
+  enableOutbound(deps: OutboundCallDeps | (() => OutboundCallDeps)): void {
+    this.outbound = typeof deps === 'function' ? deps : () => deps;
   }
 
   /** A live (answered) call by our call id. */
@@ -52,7 +60,7 @@ export class CallManager {
    * Throws CallRejectedError 503 while draining or when outbound calling is not configured.
    */
   async placeCall(req: PlaceCallRequest): Promise<PlacedCall> {
-    const deps = this.outbound;
+    const deps = this.outbound?.();
     if (!deps) throw new CallRejectedError('outbound-unavailable', 'outbound calls are not available');
     if (this.draining) throw new CallRejectedError('shutting-down', 'shutting down');
     this.pendingSetups++;
@@ -109,7 +117,7 @@ export class CallManager {
       return;
     }
     this.pendingSetups++;
-    handleInboundCall(signal, this.deps)
+    handleInboundCall(signal, this.currentDeps())
       .then((call) => {
         if (call) this.track(call, 'inbound');
       })

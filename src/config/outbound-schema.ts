@@ -2,6 +2,7 @@
  * Config for the outbound half: outbound trunks, named transfer destinations, the calls API.
  * Kept apart from schema.ts (which composes it) so each file stays readable.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import type { OutboundTrunkConfig } from '../trunks/trunk-config.js';
@@ -115,6 +116,21 @@ export const transferDestinationSchema = z
     if (d.uri !== undefined && d.trunk !== undefined) ctx.addIssue({ code: 'custom', path: ['trunk'], message: 'not used with "uri"' });
   });
 
+/**
+ * One API key: `key` itself or `keyEnv`, the environment variable holding it (so the file need not carry it).
+ * Roles are ordered read < operate (calls) < admin (configuration).
+ */
+const apiKeySchema = z
+  .strictObject({
+    name: nameSchema,
+    role: z.enum(['read', 'operate', 'admin']),
+    key: z.string().min(16, 'use at least 16 characters').max(256).optional(),
+    keyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  })
+  .superRefine((k, ctx) => {
+    if ((k.key === undefined) === (k.keyEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['key'], message: 'an API key needs exactly one of "key" or "keyEnv"' });
+  });
+
 /** The HTTP calls API (`/v1/calls`), served next to /metrics. */
 export const apiSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -123,6 +139,10 @@ export const apiSchema = z.strictObject({
    * port opened to the network never lets strangers place calls.
    */
   token: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Bearer API keys with roles (README "Admin API"); `api.token`, when set, is one more `admin` key. */
+  keys: z.array(apiKeySchema).default([]),
+  /** A listener of its own for /v1 (default: the /v1 routes share the metrics listener). */
+  listen: z.strictObject({ host: z.string().refine((s) => isIP(s) !== 0, { message: 'must be an IP address' }), port: z.number().int().min(0).max(65535) }).optional(),
 });
 
 /** Destination patterns: names, exact numbers, "+1555*" prefixes, "sip:*@pbx.example.com". */

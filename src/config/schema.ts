@@ -153,12 +153,29 @@ const mediaSchema = z.strictObject({
 const numberKey = z.string().regex(/^\+?[A-Za-z0-9*#._-]+$/, 'must be a SIP user like "+15550100" or "1000"');
 
 
-const sipUserSchema = z.strictObject({
+/** `inboundTrunks[].numbers.<number>`: a DID -> a bot, or (mode pstn) a forward target. */
+export const numberEntrySchema = z
+  .strictObject({
+    bot: nameSchema.optional(),
+    mode: z.enum(['flow', 'pstn']).optional(),
+    forwardTo: forwardToSchema.optional(),
+    /** When this number's bot is gone; default: the trunk's fallback. */
+    fallback: fallbackSchema.optional(),
+  })
+  .superRefine((n, ctx) => {
+    if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
+      ctx.addIssue({ code: 'custom', path: [n.mode === 'pstn' ? 'forwardTo' : 'bot'], message: n.mode === 'pstn' ? 'required for mode pstn' : 'required' });
+    }
+    if (n.mode !== 'pstn' && n.forwardTo !== undefined) ctx.addIssue({ code: 'custom', path: ['forwardTo'], message: 'only with mode: pstn' });
+  });
+
+export const sipUserSchema = z.strictObject({
   username: z.string().regex(/^[A-Za-z0-9._~+-]{1,64}$/, 'must be 1-64 chars of letters, digits and ._~+-'),
   password: z.string().max(256),
 });
 
-const trunkSchema = z.strictObject({
+/** One `inboundTrunks` entry. */
+export const inboundTrunkSchema = z.strictObject({
   name: nameSchema,
   /** Source IPs, CIDRs or host names allowed to send INVITEs on this trunk. Empty: digest credentials only. */
   allow: z.array(addressRule).default([]),
@@ -188,25 +205,7 @@ const trunkSchema = z.strictObject({
   forwardTo: forwardToSchema.optional(),
   /** Bot for numbers not listed in `numbers`. */
   bot: nameSchema.optional(),
-  numbers: z
-    .record(
-      numberKey,
-      z
-        .strictObject({
-          bot: nameSchema.optional(),
-          mode: z.enum(['flow', 'pstn']).optional(),
-          forwardTo: forwardToSchema.optional(),
-          /** When this number's bot is gone; default: the trunk's fallback. */
-          fallback: fallbackSchema.optional(),
-        })
-        .superRefine((n, ctx) => {
-          if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
-            ctx.addIssue({ code: 'custom', path: [n.mode === 'pstn' ? 'forwardTo' : 'bot'], message: n.mode === 'pstn' ? 'required for mode pstn' : 'required' });
-          }
-          if (n.mode !== 'pstn' && n.forwardTo !== undefined) ctx.addIssue({ code: 'custom', path: ['forwardTo'], message: 'only with mode: pstn' });
-        }),
-    )
-    .default({}),
+  numbers: z.record(numberKey, numberEntrySchema).default({}),
   /** When the bot cannot be reached or its connection is lost: reject (default), play a prompt, or transfer. */
   fallback: fallbackSchema.optional(),
   /** Toll-fraud guard: what bots on this trunk may transfer to besides named destinations (see README). */
@@ -249,13 +248,18 @@ export const configSchema = z
     sip: sipSchema.prefault({}),
     media: mediaSchema.prefault({}),
     bots: z.record(nameSchema, botSchema).default({}),
-    inboundTrunks: z.array(trunkSchema).default([]),
+    inboundTrunks: z.array(inboundTrunkSchema).default([]),
     outboundTrunks: z.array(outboundTrunkSchema).default([]),
     transferDestinations: z.record(nameSchema, transferDestinationSchema).default({}),
     api: apiSchema.prefault({}),
     registrations: z.array(registrationSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    /**
+     * Folder of the embedded configuration store (README "Admin API"): the YAML's routing sections seed it at
+     * first start, then the store is the source of them. Unset: API changes live in memory until restart.
+     */
+    dataDir: z.string().min(1).optional(),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true });
 

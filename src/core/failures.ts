@@ -86,7 +86,13 @@ export const OWN_FAILURES = {
   'bad-json': spec(400, 400, 'a body that is not JSON'),
   'body-too-large': spec(413, 413, 'a body over the size limit'),
   'not-found': spec(404, 404, 'no such route'),
+  'method-not-allowed': spec(405, 405, 'a route that exists, asked with a method it does not take (Allow lists them)'),
   'unknown-call': spec(404, 404, 'no live call with that id'),
+  forbidden: spec(403, 403, "the API key's role is too low for the route (read < operate < admin)"),
+  'already-exists': spec(409, 409, 'an admin API create names an item that exists (or a number another trunk owns)'),
+  'in-use': spec(409, 409, 'an admin API delete of an item that others still name (a trunk with numbers)'),
+  'stale-revision': spec(412, 412, 'If-Match named an older configuration revision than the stored one'),
+  'store-failed': spec(500, 500, 'the configuration store could not be read or written (nothing was changed)', { level: 'error' }),
   // Other layers.
   'bot-protocol': spec(500, 400, 'a bot message that is not valid protocol (the call goes on)'),
   'sip-malformed': spec(400, 400, 'a malformed SIP message'),

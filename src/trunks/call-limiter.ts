@@ -12,9 +12,14 @@ export class TrunkCallLimiter {
 
   /** `maxTotal`: calls on all trunks together (sip.security.maxConcurrentCalls); more get 503. */
   constructor(
-    private readonly limits: ReadonlyMap<string, number>,
+    private limits: ReadonlyMap<string, number>,
     private readonly maxTotal?: number,
   ) {}
+
+  /** New limits from a new configuration; calls already holding slots keep them (counted against the new limit). */
+  setLimits(limits: ReadonlyMap<string, number>): void {
+    this.limits = limits;
+  }
 
   /**
    * Takes a slot on `trunk`; returns the release function (idempotent).

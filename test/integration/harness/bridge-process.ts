@@ -33,6 +33,8 @@ export class BridgeProcess {
   private exitCode: number | null | undefined;
   private exited!: Promise<number | null>;
   private readyInfo: ReadyInfo | undefined;
+  /** The YAML file the bridge was started with (a test may rewrite it and send SIGHUP). */
+  configPath: string | undefined;
 
   /** `env`: extra environment for the bridge process (e.g. TRUNKBRIDGE_TEST_HOOKS=1). */
   constructor(
@@ -50,6 +52,7 @@ export class BridgeProcess {
     const dir = mkdtempSync(join(tmpdir(), 'trunkbridge-test-'));
     const path = join(dir, 'config.yaml');
     writeFileSync(path, this.configYaml);
+    this.configPath = path;
     const child = spawn(process.execPath, [CLI, '--config', path], {
       env: { ...process.env, LOG_LEVEL: 'debug', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,7 +13,7 @@ export interface LayerRules {
 }
 
 /** Everything below the composition root: what app wires and what the bench tool may drive. */
-const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api'] as const;
+const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api', 'store'] as const;
 
 /** trunkbridge's layers. */
 export const LAYERS: LayerRules = {
@@ -35,7 +35,10 @@ export const LAYERS: LayerRules = {
     // the shapes it reads and never imports config/.
     config: ['core', 'trunks'],
     metrics: ['core'],
-    api: ['core'],
+    // The admin API validates with config/'s schemas and publishes them as OpenAPI (one schema for YAML and API).
+    api: ['core', 'config'],
+    // The configuration store keeps an opaque document: it knows nothing of what is in it.
+    store: ['core'],
     app: [...BELOW_APP],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
@@ -52,5 +55,9 @@ export const LAYERS: LayerRules = {
     'app-ops.ts': 'app',
     // sip.security wired: the UA's guards and the digest lockout, with their metrics.
     'app-security.ts': 'app',
+    // The live configuration: store, snapshots, reload, export.
+    'app-config.ts': 'app',
+    // PBX registrations kept in step with the live configuration.
+    'app-registrations.ts': 'app',
   },
 };

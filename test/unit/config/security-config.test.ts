@@ -59,7 +59,9 @@ describe('admission (app-security)', () => {
       clock: new ManualClock(),
       logger: silentLogger(),
       metrics: new SecurityMetrics(new Registry()),
-      sources: { trunksForSource: (a) => (a === '198.51.100.1' ? ['carrier'] : []), registrarAddresses: () => [new Set(['198.51.100.9'])] },
+      sources: { trunksForSource: (a) => (a === '198.51.100.1' ? ['carrier'] : []), registrarAddresses: () => [new Set(['198.51.100.9'])],
+        openToAll: () => config.inboundTrunks.some((t) => t.allow.length === 0 && t.credentials.length > 0),
+      },
     });
   }
 
