@@ -225,6 +225,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       clock,
       connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
       onSendLatencySample: (ms) => media.botToCaller([ms]),
+      onReceiveLatencySample: (ms) => media.callerToBot([ms]),
     });
     return engine;
   }
@@ -237,6 +238,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onEventLoopDelay: (worker, ms) => media.eventLoopP99(worker, ms),
     onSamples: (samples) => media.samples(samples),
     onSendLatency: (samples) => media.botToCaller(samples),
+    onReceiveLatency: (samples) => media.callerToBot(samples),
   });
   return engine;
 }

@@ -40,9 +40,13 @@ const logger = createLogger({ level: data.logLevel }).child({ layer: 'media', wo
 let framesDropped = 0;
 /** Sampled bot -> caller latencies since the last report (bounded: a burst cannot grow it). */
 let sendLatencyMs: number[] = [];
+let receiveLatencyMs: number[] = [];
 const engine = new InProcessMediaEngine({
   onSendLatencySample: (ms) => {
     if (sendLatencyMs.length < 1000) sendLatencyMs.push(ms);
+  },
+  onReceiveLatencySample: (ms) => {
+    if (receiveLatencyMs.length < 1000) receiveLatencyMs.push(ms);
   },
   ports: new RtpPortPool({ ...data.ports, rtcp: true }),
   clock,
@@ -133,7 +137,7 @@ function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'med
       return media.start();
     case 'close':
       // Its last figures go back first: call control reports them when the call ends.
-      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [] });
+      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [], receiveLatencyMs: [] });
       media.close();
       state.media.delete(msg.leg);
       state.legs.delete(msg.leg);
@@ -213,9 +217,10 @@ port.on('message', (msg: ToWorker) => {
 const statsTimer = setInterval(() => {
   const legs: LegStats[] = [];
   for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs });
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs, receiveLatencyMs });
   framesDropped = 0;
   sendLatencyMs = [];
+  receiveLatencyMs = [];
   eventLoop.reset();
 }, data.statsIntervalMs);
 statsTimer.unref();
