@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
+import { loopDelayP99Ms, startLoopDelayMonitor } from './core/loop-delay.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { fallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
@@ -11,7 +12,6 @@ import { RtpPortPool } from './media/index.js';
 import { InProcessMediaEngine, checkPromptFiles } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildOps } from './app-ops.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
@@ -331,10 +331,9 @@ export class TrunkbridgeApp {
    * and playout depth. Media workers report their own.
    */
   private startSampling(): void {
-    const loop = monitorEventLoopDelay({ resolution: 10 });
-    loop.enable();
+    const loop = startLoopDelayMonitor();
     this.sampler = setInterval(() => {
-      this.mediaMetrics.eventLoopP99('main', loop.percentile(99) / 1e6);
+      this.mediaMetrics.eventLoopP99('main', loopDelayP99Ms(loop));
       loop.reset();
       if (this.media instanceof InProcessMediaEngine) this.mediaMetrics.samples(this.media.samples());
     }, 1000);

@@ -4,9 +4,9 @@
  * goes back ({@link FromWorker}).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createServer } from 'node:net';
 import { SystemClock } from '../../core/clock.js';
+import { loopDelayP99Ms, startLoopDelayMonitor } from '../../core/loop-delay.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { connectBot } from '../../bot/index.js';
 import { RtpPortPool } from '../../media/index.js';
@@ -53,8 +53,7 @@ const engine = new InProcessMediaEngine({
   connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => framesDropped++ }),
 });
 const groups = new Map<number, GroupState>();
-const eventLoop = monitorEventLoopDelay({ resolution: 10 });
-eventLoop.enable();
+const eventLoop = startLoopDelayMonitor();
 
 /** Set once the worker is going down: only the 'crashed' report leaves it then (no bot close races it). */
 let dying = false;
@@ -217,7 +216,7 @@ port.on('message', (msg: ToWorker) => {
 const statsTimer = setInterval(() => {
   const legs: LegStats[] = [];
   for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs, receiveLatencyMs });
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs });
   framesDropped = 0;
   sendLatencyMs = [];
   receiveLatencyMs = [];
