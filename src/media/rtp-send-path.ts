@@ -324,14 +324,14 @@ export class RtpSendPath {
     const dtmf = this.dtmfTx?.next(this.stream.timestamp);
     if (dtmf) {
       // The key replaces audio in this slot; bot audio stays queued until the key is done.
-      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload, now);
+      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload);
       this.talking = false;
       this.markNext = true;
     } else if (queued > 0) {
       this.sendAudio(now);
       if (queued < this.need) this.endSpurt(); // a padded tail: nothing followed within the hold
     } else {
-      this.sendIdle(now);
+      this.sendIdle();
     }
     return true;
   }
@@ -357,14 +357,14 @@ export class RtpSendPath {
       this.o.onLatency?.(now - arrived);
     }
     const payload = this.encoder.encode(pcm);
-    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload, now);
+    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload);
     this.talking = true;
     this.markNext = false;
     this.anchor -= this.phase.slot(); // chunks come before their slots: towards them
     this.backlog.slot();
   }
 
-  private sendIdle(now: number): void {
+  private sendIdle(): void {
     if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
     if (this.o.idleFill === 'none') {
       this.stream.skip(1);
@@ -375,7 +375,7 @@ export class RtpSendPath {
     // late, never jumping the timestamp.
     const behind = this.wall.behindMs(this.slotTime()); // the slot's time: a late timer is not the stream's doing
     const payload = this.encoder.encode(this.zeros);
-    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload, now);
+    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload);
     if (behind > TIMER_SLACK_MS) this.anchor -= Math.min(behind, this.o.ptimeMs / 2);
     else if (behind < -TIMER_SLACK_MS) this.anchor += Math.min(-behind, this.o.ptimeMs);
   }
@@ -386,7 +386,7 @@ export class RtpSendPath {
     if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 
-  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
+  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer): void {
     this.firstPacket = false;
     this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
     this.wall.sent();
