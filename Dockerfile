@@ -20,4 +20,5 @@ COPY --from=build /app/config ./config
 COPY package.json ./
 EXPOSE 5060/udp 9464/tcp 10000-20000/udp
 USER node
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# --max-semi-space-size=8: the main thread's young generation stays small under load (README, "Capacity")
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli/main.js"]

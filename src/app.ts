@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
+import { loopDelayP99Ms, startLoopDelayMonitor } from './core/loop-delay.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { fallbackFor, outboundFallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
@@ -13,7 +14,6 @@ import { RtpPortPool } from './media/index.js';
 import { InProcessMediaEngine, checkPromptFiles } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildOps } from './app-ops.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
@@ -218,6 +218,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       clock,
       connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
       onSendLatencySample: (ms) => media.botToCaller([ms]),
+      onReceiveLatencySample: (ms) => media.callerToBot([ms]),
     });
     return engine;
   }
@@ -230,6 +231,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onEventLoopDelay: (worker, ms) => media.eventLoopP99(worker, ms),
     onSamples: (samples) => media.samples(samples),
     onSendLatency: (samples) => media.botToCaller(samples),
+    onReceiveLatency: (samples) => media.callerToBot(samples),
   });
   return engine;
 }
@@ -410,10 +412,9 @@ export class TrunkbridgeApp {
    * and playout depth. Media workers report their own.
    */
   private startSampling(): void {
-    const loop = monitorEventLoopDelay({ resolution: 10 });
-    loop.enable();
+    const loop = startLoopDelayMonitor();
     this.sampler = setInterval(() => {
-      this.mediaMetrics.eventLoopP99('main', loop.percentile(99) / 1e6);
+      this.mediaMetrics.eventLoopP99('main', loopDelayP99Ms(loop));
       loop.reset();
       if (this.media instanceof InProcessMediaEngine) this.mediaMetrics.samples(this.media.samples());
     }, 1000);

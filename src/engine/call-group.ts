@@ -13,7 +13,7 @@ import { HoldPlayer } from './hold-player.js';
 import { promptL16 } from './prompts.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
-export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency'>;
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency'>;
 
 interface GroupDeps {
   ports: RtpPortPool;
@@ -21,6 +21,8 @@ interface GroupDeps {
   connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
   /** Bot audio chunk arrival -> first RTP packet carrying it sent, ms (every chunk; the engine samples). */
   onSendLatency?(ms: number): void;
+  /** RTP packet received -> the caller audio frame it began handed to the bot, ms (every frame; the engine samples). */
+  onReceiveLatency?(ms: number): void;
 }
 
 export class InProcessCallGroup {
@@ -154,8 +156,15 @@ export class InProcessCallGroup {
 
   /** A leg's session, once opened. */
   openSession(leg: InProcessMediaLeg, options: LegMediaOptions, rtp: RtpSocket, held: RtpHold | undefined): InProcessCallMedia {
-    const onSendLatency = this.deps.onSendLatency;
-    const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}), ...(onSendLatency ? { onSendLatency } : {}) });
+    const { onSendLatency, onReceiveLatency } = this.deps;
+    const session = new MediaSession({
+      ...options,
+      clock: this.deps.clock,
+      socket: rtp,
+      ...(held ? { held } : {}),
+      ...(onSendLatency ? { onSendLatency } : {}),
+      ...(onReceiveLatency ? { onReceiveLatency } : {}),
+    });
     this.router.addLeg(leg.id, session);
     const media = new InProcessCallMedia(
       leg.id,

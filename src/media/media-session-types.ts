@@ -66,6 +66,12 @@ export interface MediaSessionOptions {
    */
   onSendLatency?: (ms: number) => void;
   /**
+   * Called for each frame of caller audio with its added latency in ms: from the RTP packet carrying its first
+   * sample received to the frame handed on ('frame' listeners done: written to the bot's socket), jitter-buffer
+   * delay included. Frames that begin with concealed audio are not reported.
+   */
+  onReceiveLatency?: (ms: number) => void;
+  /**
    * @internal How the send loop treats a late timer; only to measure the alternative (README, "Send-side latency").
    */
   lateTimer?: 'catch-up' | 'skip';

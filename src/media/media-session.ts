@@ -141,6 +141,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       reporter: this.reporter,
       stats: this.stats,
       onFrame: (pcm) => this.emit('frame', pcm),
+      ...(opts.onReceiveLatency ? { onLatency: opts.onReceiveLatency } : {}),
       onDtmf: (press) => this.emit('dtmf', press),
       onRtpTimeout: () => this.emit('rtp-timeout'),
     });

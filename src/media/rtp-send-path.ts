@@ -4,8 +4,8 @@
  * slot timer also drives the session's other timed work through `onTick`, so a call has one timer.
  *
  * Timing (README, "Send-side latency"): slots sit on a drift-free grid (slot k due at anchor + k·ptime), which
- * - moves to bot audio that arrives after the queue ran dry: its first packet leaves at once (at least ptime/2
- *   after the previous packet), the next ones every ptime from there (phase alignment);
+ * - moves to bot audio that arrives after the queue ran dry: its first packet leaves at once, whatever the phase
+ *   of the silence before it, the next ones every ptime from there (phase alignment);
  * - moves later to a late chunk: while the bot talks, a slot whose audio has not fully arrived waits up to a
  *   ptime and sends it as it comes (else the talkspurt has ended), and back earlier ({@link PhaseTrack});
  * - keeps its place through a late timer: I/O gets one turn (the bot's audio of the stall), then slots later than
@@ -98,9 +98,6 @@ export class RtpSendPath {
   private firstPacket = true;
   /** Bot audio arrived while the queue was dry: the grid moves to it. */
   private dryArrival = false;
-  private lastSentAt = Number.NEGATIVE_INFINITY;
-  /** A talkspurt's first packet leaves no earlier than this (half a ptime after the packet before it). */
-  private notBefore = Number.NEGATIVE_INFINITY;
   private readonly wall: WallTimestamps;
   private timer: TimerHandle | undefined;
   private timerAt = 0;
@@ -246,7 +243,7 @@ export class RtpSendPath {
   };
 
   private arm(now: number): void {
-    const at = Math.max(this.holdUntil ?? this.slotTime(), this.notBefore);
+    const at = this.holdUntil ?? this.slotTime();
     // A hold's timer is usually still pending for about the new slot's time: keep it rather than make another.
     if (this.timer && at >= this.timerAt && at - this.timerAt <= TIMER_SLACK_MS) return;
     this.timer?.cancel();
@@ -264,10 +261,9 @@ export class RtpSendPath {
     } else if (this.dryArrival) {
       this.dryArrival = false;
       if (this.talking || this.dtmfTx?.busy) return;
-      // Phase alignment. The first packet leaves half a ptime after the one before at the earliest (for the far
-      // end's jitter buffer); the grid keeps the audio's phase all the same.
+      // Phase alignment: the first packet leaves now, even just after a silence packet. A floor on that spacing
+      // (half a ptime, tried) became the bot->caller p99 itself: frames come at any phase of the silence.
       this.rephase(now);
-      this.notBefore = this.lastSentAt + this.o.ptimeMs / 2;
     } else {
       return;
     }
@@ -284,7 +280,6 @@ export class RtpSendPath {
 
   /** Plays each slot due by `now + slack`, dropping those later than the policy allows; stops at a held slot. */
   private runDue(now: number, slack: number): void {
-    if (now + slack < this.notBefore) return;
     while (!this.closed && this.slotTime() <= now + slack) {
       const late = now - this.slotTime();
       if (this.holdUntil === undefined && late >= this.maxLateMs) this.dropSlot();
@@ -329,14 +324,14 @@ export class RtpSendPath {
     const dtmf = this.dtmfTx?.next(this.stream.timestamp);
     if (dtmf) {
       // The key replaces audio in this slot; bot audio stays queued until the key is done.
-      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload, now);
+      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload);
       this.talking = false;
       this.markNext = true;
     } else if (queued > 0) {
       this.sendAudio(now);
       if (queued < this.need) this.endSpurt(); // a padded tail: nothing followed within the hold
     } else {
-      this.sendIdle(now);
+      this.sendIdle();
     }
     return true;
   }
@@ -362,14 +357,14 @@ export class RtpSendPath {
       this.o.onLatency?.(now - arrived);
     }
     const payload = this.encoder.encode(pcm);
-    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload, now);
+    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload);
     this.talking = true;
     this.markNext = false;
     this.anchor -= this.phase.slot(); // chunks come before their slots: towards them
     this.backlog.slot();
   }
 
-  private sendIdle(now: number): void {
+  private sendIdle(): void {
     if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
     if (this.o.idleFill === 'none') {
       this.stream.skip(1);
@@ -380,7 +375,7 @@ export class RtpSendPath {
     // late, never jumping the timestamp.
     const behind = this.wall.behindMs(this.slotTime()); // the slot's time: a late timer is not the stream's doing
     const payload = this.encoder.encode(this.zeros);
-    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload, now);
+    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload);
     if (behind > TIMER_SLACK_MS) this.anchor -= Math.min(behind, this.o.ptimeMs / 2);
     else if (behind < -TIMER_SLACK_MS) this.anchor += Math.min(-behind, this.o.ptimeMs);
   }
@@ -391,10 +386,8 @@ export class RtpSendPath {
     if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 
-  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
+  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer): void {
     this.firstPacket = false;
-    this.lastSentAt = now;
-    this.notBefore = Number.NEGATIVE_INFINITY;
     this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
     this.wall.sent();
   }

@@ -34,7 +34,9 @@ export class MediaMetrics {
     });
     this.addedLatency = new Histogram({
       name: 'trunkbridge_bridge_latency_ms',
-      help: 'Latency the bridge adds, sampled (bot_to_caller: a bot audio chunk received -> the RTP packet carrying its first sample sent), ms',
+      help:
+        'Latency the bridge adds, sampled (bot_to_caller: a bot audio chunk received -> the RTP packet carrying its first sample sent; ' +
+        'caller_to_bot: an RTP packet received -> the audio frame it begins written to the bot, jitter-buffer delay included), ms',
       labelNames: ['direction'] as const,
       buckets: [0.5, 1, 2, 5, 10, 20, 40, 60, 100, 200, 500],
       registers,
@@ -52,6 +54,11 @@ export class MediaMetrics {
       if (s.jitterDelayMs !== undefined) this.jitterDelay.observe(Math.max(0, s.jitterDelayMs));
       this.playoutDepth.observe(Math.max(0, s.playoutMs));
     }
+  }
+
+  /** Sampled caller -> bot latencies, ms. */
+  callerToBot(samples: readonly number[]): void {
+    for (const ms of samples) this.addedLatency.observe({ direction: 'caller_to_bot' }, Math.max(0, ms));
   }
 
   /** Sampled bot -> caller latencies, ms. */

@@ -4,9 +4,9 @@
  * goes back ({@link FromWorker}).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createServer } from 'node:net';
 import { SystemClock } from '../../core/clock.js';
+import { loopDelayP99Ms, startLoopDelayMonitor } from '../../core/loop-delay.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { connectBot } from '../../bot/index.js';
 import { RtpPortPool } from '../../media/index.js';
@@ -40,17 +40,20 @@ const logger = createLogger({ level: data.logLevel }).child({ layer: 'media', wo
 let framesDropped = 0;
 /** Sampled bot -> caller latencies since the last report (bounded: a burst cannot grow it). */
 let sendLatencyMs: number[] = [];
+let receiveLatencyMs: number[] = [];
 const engine = new InProcessMediaEngine({
   onSendLatencySample: (ms) => {
     if (sendLatencyMs.length < 1000) sendLatencyMs.push(ms);
+  },
+  onReceiveLatencySample: (ms) => {
+    if (receiveLatencyMs.length < 1000) receiveLatencyMs.push(ms);
   },
   ports: new RtpPortPool({ ...data.ports, rtcp: true }),
   clock,
   connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => framesDropped++ }),
 });
 const groups = new Map<number, GroupState>();
-const eventLoop = monitorEventLoopDelay({ resolution: 10 });
-eventLoop.enable();
+const eventLoop = startLoopDelayMonitor();
 
 /** Set once the worker is going down: only the 'crashed' report leaves it then (no bot close races it). */
 let dying = false;
@@ -133,7 +136,7 @@ function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'med
       return media.start();
     case 'close':
       // Its last figures go back first: call control reports them when the call ends.
-      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [] });
+      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [], receiveLatencyMs: [] });
       media.close();
       state.media.delete(msg.leg);
       state.legs.delete(msg.leg);
@@ -213,9 +216,10 @@ port.on('message', (msg: ToWorker) => {
 const statsTimer = setInterval(() => {
   const legs: LegStats[] = [];
   for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs });
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs });
   framesDropped = 0;
   sendLatencyMs = [];
+  receiveLatencyMs = [];
   eventLoop.reset();
 }, data.statsIntervalMs);
 statsTimer.unref();

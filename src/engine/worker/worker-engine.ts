@@ -10,6 +10,14 @@ import type { FromWorker, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
 
+/**
+ * A media worker's young generation, MB (V8 splits it into two 8 MB semi-spaces and room for large objects).
+ * Why: V8 grows it to 32 MB under a call load's allocation rate, and that memory stays resident — at 200 calls
+ * it was about 120 KB of RSS per call. Capped here, the scavenges run about twice as often for a few % of a
+ * core (README, "Capacity"). `node --max-semi-space-size=N` on the command line overrides it.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 24;
+
 export interface WorkerMediaEngineOptions {
   workers: number;
   /** The RTP port range every worker allocates from (each starts its round robin at its own offset). */
@@ -28,6 +36,8 @@ export interface WorkerMediaEngineOptions {
   onSamples?(samples: Array<{ jitterDelayMs?: number; playoutMs: number }>): void;
   /** Sampled bot -> caller latencies (ms) from each periodic report. */
   onSendLatency?(samples: number[]): void;
+  /** Sampled caller -> bot latencies (ms) from each periodic report. */
+  onReceiveLatency?(samples: number[]): void;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
@@ -89,7 +99,7 @@ class WorkerSlot implements WorkerLink {
   }
 
   private spawn(): void {
-    const worker = new Worker(this.url, { workerData: this.data });
+    const worker = new Worker(this.url, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => reject(new Error(`media worker ${this.index} exited with ${code} before it was ready`));
@@ -212,5 +222,6 @@ export class WorkerMediaEngine {
     this.options.onEventLoopDelay?.(worker, msg.eventLoopP99Ms);
     if (msg.legs.length > 0) this.options.onSamples?.(msg.legs.map((l) => l.sample));
     if (msg.sendLatencyMs.length > 0) this.options.onSendLatency?.(msg.sendLatencyMs);
+    if (msg.receiveLatencyMs.length > 0) this.options.onReceiveLatency?.(msg.receiveLatencyMs);
   }
 }

@@ -167,8 +167,8 @@ describe('MediaSession send path', () => {
     session.start(); // idle: silence packet with the first-packet marker
     clock.advance(20);
     session.playAudio(int16ToL16(generateTone(440, 8000, 40)));
-    // (times from start) The audio arrived at +20, just after a silence packet: it leaves at +30, half a ptime
-    // later, then +50; the +70 slot finds the queue dry and waits a ptime for more audio; silence again at +90.
+    // (times from start) The audio arrived at +20, just after a silence packet: it leaves at once, then +40; the
+    // +60 slot finds the queue dry and waits a ptime for more audio; silence again at +80.
     clock.advance(20);
     clock.advance(20);
     clock.advance(20);

@@ -14,13 +14,16 @@ describe('MediaMetrics', () => {
     expect(text).toMatch(/^trunkbridge_playout_queue_ms_bucket\{le="100"\} 2$/m);
   });
 
-  it('records sampled bot -> caller latencies under their direction', async () => {
+  it('records sampled latencies under their direction (bot -> caller, caller -> bot)', async () => {
     const registry = new Registry();
     const m = new MediaMetrics(registry);
     m.botToCaller([0.4, 3, 25]);
+    m.callerToBot([0.2, 41]);
     const text = await registry.metrics();
     expect(text).toContain('trunkbridge_bridge_latency_ms_count{direction="bot_to_caller"} 3');
     expect(text).toContain('trunkbridge_bridge_latency_ms_bucket{le="5",direction="bot_to_caller"} 2');
+    expect(text).toContain('trunkbridge_bridge_latency_ms_count{direction="caller_to_bot"} 2');
+    expect(text).toContain('trunkbridge_bridge_latency_ms_bucket{le="40",direction="caller_to_bot"} 1');
   });
 
   it('labels event-loop delay by thread', async () => {
