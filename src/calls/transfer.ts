@@ -47,6 +47,10 @@ export interface TransferHost {
   /** The bot leaves the call (`stop` reason "transfer"); the call goes on. */
   releaseBot(): void;
   end(reason: 'transfer'): void;
+  /** A transfer was allowed and begins: what it dials or refers to, and how (for the call's record). */
+  started?(t: { to: string; method: 'refer' | 'bridge'; target: string }): void;
+  /** A transfer's final event (refused ones included), whoever asked for it (bot, API, fallback). */
+  finished?(cmd: Pick<TransferCommand, 'to' | 'method'>, e: TransferEvent): void;
 }
 
 function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEvent {
@@ -75,6 +79,12 @@ export class TransferController {
    * failed) is also the resolved value.
    */
   async run(cmd: Pick<TransferCommand, 'to' | 'trunk' | 'method' | 'listen'>): Promise<TransferEvent> {
+    const e = await this.attempt(cmd);
+    this.host.finished?.(cmd, e);
+    return e;
+  }
+
+  private async attempt(cmd: Pick<TransferCommand, 'to' | 'trunk' | 'method' | 'listen'>): Promise<TransferEvent> {
     if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'));
     let target: TransferTarget;
     try {
@@ -86,7 +96,9 @@ export class TransferController {
     }
     this.busy = true;
     try {
-      this.host.log.info({ to: cmd.to, method: target.method, target: target.kind === 'number' ? target.e164 : target.uri }, 'transfer started');
+      const dialled = target.kind === 'number' ? target.e164 : target.uri;
+      this.host.log.info({ to: cmd.to, method: target.method, target: dialled }, 'transfer started');
+      this.host.started?.({ to: cmd.to, method: target.method, target: dialled });
       return target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
     } finally {
       this.busy = false;
