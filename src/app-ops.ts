@@ -14,6 +14,8 @@ import { OpsHttpServer } from './api/http-server.js';
 import { createCallsApi } from './api/calls-api.js';
 import { createTwilioRest, type TwilioAccount } from './api/twilio-rest.js';
 import { testHookRoutes } from './app-test-hooks.js';
+import { webhookStatusRoutes } from './app-records.js';
+import type { CallRecords } from './records/index.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -77,11 +79,13 @@ export function buildOps(
   calls: CallManager,
   draining: () => boolean,
   media: InProcessMediaEngine | WorkerMediaEngine,
+  records?: CallRecords,
 ): OpsHttpServer | undefined {
   if (!config.metrics.enabled) return undefined;
   const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
   if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
-  const routes = chain([hooks, callsApiRoutes(config, logger, calls), twilioRestRoutes(config, logger, calls)]);
+  // The webhook status route goes before the calls API, which answers every other /v1 path.
+  const routes = chain([hooks, webhookStatusRoutes(config, records), callsApiRoutes(config, logger, calls), twilioRestRoutes(config, logger, calls)]);
   return new OpsHttpServer(
     {
       metricsText: () => metrics.metricsText(),

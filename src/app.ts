@@ -3,7 +3,7 @@ import { SystemClock, type Clock } from './core/clock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { fallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
-import { BridgeMetrics, MediaMetrics } from './metrics/index.js';
+import { BridgeMetrics, MediaMetrics, RecordsMetrics } from './metrics/index.js';
 import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
@@ -27,6 +27,8 @@ import type { OpsHttpServer } from './api/http-server.js';
 import type { Registration } from './sip/ua/registration.js';
 import { RegistrationMetrics } from './metrics/registration-metrics.js';
 import { routeRegistered, type RegisteredExtension } from './trunks/registration-router.js';
+import { buildCallRecords } from './app-records.js';
+import type { CallRecords } from './records/index.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -43,9 +45,10 @@ function firstExternalIPv4(): string {
   return '127.0.0.1';
 }
 
-/** Bridges metrics to the narrow observer call control reports to. */
-function observerFor(metrics: BridgeMetrics): CallObserver {
+/** Bridges metrics (and call records, when configured) to the narrow observer call control reports to. */
+function observerFor(metrics: BridgeMetrics, records?: CallRecords): CallObserver {
   return {
+    ...(records ? { record: (e) => records.onCallEvent(e) } : {}),
     callAnswered: (direction) => metrics.callAnswered(direction),
     callRejected: (direction, status) => metrics.callRejected(direction, status),
     callEnded: (direction, reason, seconds) => metrics.callEnded(direction, reason, seconds),
@@ -146,6 +149,7 @@ function buildCallDeps(
     limiter: TrunkCallLimiter;
     regs: RegistrationSet;
     media: MediaEngine;
+    records: CallRecords | undefined;
   },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
@@ -165,7 +169,7 @@ function buildCallDeps(
   const shared = {
     clock,
     logger: logger.child({ layer: 'calls' }),
-    observer: observerFor(metrics),
+    observer: observerFor(metrics, parts.records),
     media,
     mediaAddress,
     codecPreference: [...config.media.codecs],
@@ -256,6 +260,8 @@ export class TrunkbridgeApp {
   private readonly registrations: Registration[];
   private readonly media: InProcessMediaEngine | WorkerMediaEngine;
   private readonly mediaMetrics: MediaMetrics;
+  /** CDRs and webhooks; the recorder reports to its RecordingHooks. Undefined when not configured. */
+  readonly records: CallRecords | undefined;
   private sampler: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
@@ -282,11 +288,12 @@ export class TrunkbridgeApp {
     this.registrations = regs.registrations;
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
-    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
+    this.records = buildCallRecords(config, this.clock, this.logger, new RecordsMetrics(this.metrics.registry));
+    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media, records: this.records });
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(deps.outbound);
-    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media);
+    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media, this.records);
   }
 
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */
@@ -301,6 +308,8 @@ export class TrunkbridgeApp {
       // Media workers are up before the first call can arrive.
       if (this.media instanceof WorkerMediaEngine) await this.media.start();
       this.startSampling();
+      // Spooled webhook events from before a restart are queued before any new call's.
+      await this.records?.start();
       // Allow-list host names are resolved before the first call can arrive.
       await this.hosts.start();
       await this.sip.start();
@@ -345,6 +354,8 @@ export class TrunkbridgeApp {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
     await this.calls.shutdown();
+    // The calls just ended have their records: written (and spooled) before the process goes.
+    await this.records?.close();
     this.hosts.stop();
     for (const r of this.registrations) r.stop();
     // Let the un-REGISTERs leave before the sockets close.

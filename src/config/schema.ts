@@ -9,9 +9,11 @@ import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
 import { botSchema } from './bot-schema.js';
 import { fallbackSchema } from './fallback-schema.js';
+import { callRecordsSchema, webhookSchema } from './records-schema.js';
 
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 export type { FallbackConfig } from './fallback-schema.js';
+export type { CallRecordsConfig, WebhookConfig } from './records-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -252,6 +254,8 @@ export const configSchema = z
     registrations: z.array(registrationSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    callRecords: callRecordsSchema.prefault({}),
+    webhooks: z.array(webhookSchema).default([]),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true });
 

@@ -13,7 +13,7 @@ export interface LayerRules {
 }
 
 /** Everything below the composition root: what app wires and what the bench tool may drive. */
-const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api'] as const;
+const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api', 'records'] as const;
 
 /** trunkbridge's layers. */
 export const LAYERS: LayerRules = {
@@ -36,6 +36,9 @@ export const LAYERS: LayerRules = {
     config: ['core', 'trunks'],
     metrics: ['core'],
     api: ['core'],
+    // records/ (CDRs, webhooks) reads call control's steps in a shape it declares itself (app-records.ts checks
+    // the fit), so it needs no arrow to calls/.
+    records: ['core', 'config'],
     app: [...BELOW_APP],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
@@ -50,5 +53,7 @@ export const LAYERS: LayerRules = {
     'app-test-hooks.ts': 'app',
     // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
     'app-ops.ts': 'app',
+    // Call records and webhooks wired from config, and their status route.
+    'app-records.ts': 'app',
   },
 };
