@@ -73,13 +73,15 @@ export class Spool<T extends { id: string }> {
 
   /** Opens (creating) the spool at `path`: cuts a torn tail, compacts, and returns it with its pending events. */
   static async open<T extends { id: string }>(path: string): Promise<{ spool: Spool<T>; recovered: ParsedSpool<T> & { tornBytes: number } }> {
-    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return '';
+    const raw = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return Buffer.alloc(0);
       throw err;
     });
-    const parsed = parseSpool<T>(text);
-    const tornBytes = Buffer.byteLength(text) - parsed.validBytes;
-    let bytes = Buffer.byteLength(text);
+    // Cut at the last newline byte before decoding: a torn tail may end inside a multi-byte character.
+    const complete = raw.subarray(0, raw.lastIndexOf(0x0a) + 1);
+    const parsed = parseSpool<T>(complete.toString('utf8'));
+    const tornBytes = raw.length - complete.length;
+    let bytes = raw.length;
     if (parsed.doneLines > 0 || parsed.corruptLines > 0 || tornBytes > 0) {
       const body = parsed.pending.map((e) => `${JSON.stringify({ add: e })}\n`).join('');
       await writeDurably(`${path}.tmp`, body);
