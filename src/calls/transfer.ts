@@ -60,6 +60,8 @@ function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEv
 /** One call's transfer state: at most one transfer at a time; after a bridge answers, no more. */
 export class TransferController {
   private busy = false;
+  /** The command being run: its final event is reported with it. */
+  private current: Pick<TransferCommand, 'to' | 'method'> | undefined;
   private pending: LegDial | undefined;
   private leg: AnsweredLeg | undefined;
   private closed = false;
@@ -79,13 +81,8 @@ export class TransferController {
    * failed) is also the resolved value.
    */
   async run(cmd: Pick<TransferCommand, 'to' | 'trunk' | 'method' | 'listen'>): Promise<TransferEvent> {
-    const e = await this.attempt(cmd);
-    this.host.finished?.(cmd, e);
-    return e;
-  }
-
-  private async attempt(cmd: Pick<TransferCommand, 'to' | 'trunk' | 'method' | 'listen'>): Promise<TransferEvent> {
-    if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'));
+    if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'), cmd);
+    this.current = cmd;
     let target: TransferTarget;
     try {
       target = resolveTransferTarget(cmd, this.services.policy);
@@ -115,8 +112,10 @@ export class TransferController {
     leg?.hangUp();
   }
 
-  private report(e: TransferEvent): TransferEvent {
+  /** Tells the bot; a final event also goes to the call's record, before anything it causes (the call's end). */
+  private report(e: TransferEvent, cmd = this.current): TransferEvent {
     this.host.notifyBot(e);
+    if (e.status !== 'ringing' && cmd) this.host.finished?.(cmd, e);
     return e;
   }
 
