@@ -15,7 +15,7 @@ import { CallRecords, WEBHOOK_EVENT_TYPES, webhookStatusRoute, type CallStep } f
 export function buildCallRecords(config: Config, clock: Clock, logger: Logger, metrics: RecordsMetrics): CallRecords | undefined {
   const c = config.callRecords;
   if (c.dir === undefined && config.webhooks.length === 0) return undefined;
-  return new CallRecords({
+  const records = new CallRecords({
     dir: c.dir,
     cdrFiles: c.cdrFiles,
     recordingWaitMs: c.recordingWaitSec * 1000,
@@ -31,6 +31,8 @@ export function buildCallRecords(config: Config, clock: Clock, logger: Logger, m
     logger,
     observer: metrics,
   });
+  metrics.watchPending(() => records.pendingEvents());
+  return records;
 }
 
 /** `GET /v1/webhooks/status`, when there are webhooks. */

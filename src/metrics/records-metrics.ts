@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { METRIC_PREFIX } from './bridge-metrics.js';
 
 /** Highest webhook index labelled by its number; the config could list more, they share 'other'. */
@@ -14,6 +14,8 @@ export class RecordsMetrics {
   readonly cdrWrites: Counter<'result'>;
   readonly webhookAttempts: Counter<'webhook' | 'result'>;
   readonly webhookDropped: Counter<'webhook'>;
+  readonly webhookPending: Gauge<'webhook'>;
+  private pendingSource: () => readonly number[] = () => [];
 
   constructor(registry: Registry) {
     this.cdrWrites = new Counter({
@@ -34,6 +36,21 @@ export class RecordsMetrics {
       labelNames: ['webhook'],
       registers: [registry],
     });
+    const self = this;
+    this.webhookPending = new Gauge({
+      name: `${METRIC_PREFIX}webhook_pending_events`,
+      help: 'Webhook events spooled and not yet accepted by their receiver, by webhook',
+      labelNames: ['webhook'],
+      registers: [registry],
+      collect() {
+        self.pendingSource().forEach((n, i) => this.set({ webhook: webhookLabel(i) }, n));
+      },
+    });
+  }
+
+  /** Where the pending gauge reads its figures at scrape time (the records service, once built). */
+  watchPending(source: () => readonly number[]): void {
+    this.pendingSource = source;
   }
 
   cdrWritten(): void {

@@ -72,8 +72,12 @@ export class CallRecords implements RecordingHooks {
     this.cdr = o.dir !== undefined && o.cdrFiles !== false ? new CdrFile(join(o.dir, 'cdr')) : undefined;
   }
 
-  /** Opens the webhook spools and resumes delivering what they hold. Before any call can arrive. */
+  /**
+   * Makes sure the directory is usable (a bad one fails the start, not the first call's record), then opens the
+   * webhook spools and resumes delivering what they hold. Before any call can arrive.
+   */
   async start(): Promise<void> {
+    if (this.o.dir !== undefined) await mkdir(join(this.o.dir, 'cdr'), { recursive: true });
     if (this.o.webhooks.length === 0) return;
     if (this.o.dir === undefined) throw new Error('webhooks need records.dir for their spool');
     const spoolDir = join(this.o.dir, 'spool');
@@ -93,7 +97,17 @@ export class CallRecords implements RecordingHooks {
   /** A step of a call (calls/ CallObserver.record). */
   onCallEvent(step: CallStep): void {
     if (this.closed) return;
-    for (const out of this.builder.step(step)) this.handle(out);
+    // Call control reports from the middle of its own work (a call's end): a fault here must never reach it.
+    try {
+      for (const out of this.builder.step(step)) this.handle(out);
+    } catch (err) {
+      this.log.error({ err, callId: step.callId, step: step.type }, 'call record step failed');
+    }
+  }
+
+  /** Events queued and not yet accepted, per webhook (for the pending gauge). */
+  pendingEvents(): number[] {
+    return this.endpoints.map((e) => e.status().pending);
   }
 
   recordingStarted(e: { callId: string }): void {

@@ -248,6 +248,10 @@ describe('receiver down across a bridge restart', () => {
     expect(status.webhooks[0].url).toBe(`http://127.0.0.1:${receiver.port}/hook`);
     expect(JSON.stringify(status)).not.toContain(SECRET);
     expect(status.webhooks[0].lastError).toMatch(/ECONNREFUSED/);
+    const metrics = await (await fetch(`http://127.0.0.1:${bridge.metricsPort}/metrics`)).text();
+    expect(metrics).toContain('trunkbridge_webhook_pending_events{webhook="0"} 4');
+    expect(Number(/trunkbridge_webhook_attempts_total\{webhook="0",result="failed"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/trunkbridge_cdr_writes_total\{result="ok"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(6);
 
     expect(await bridge.stop()).toBe(0);
     bridge = new BridgeProcess(configYaml);

@@ -114,7 +114,7 @@ describe('webhook endpoint', () => {
     await waitFor(() => hits.length === 3 && ep.status().state === 'retrying');
     expect(ep.status().lastError).not.toMatch(/^HTTP/);
     clock.advance(4000);
-    await waitFor(() => hits.length === 6 && ep.status().pending === 0);
+    await waitFor(() => hits.length === 6 && ep.status().state === 'idle');
     expect(hits.map((h) => h.id)).toEqual(['e1', 'e1', 'e1', 'e1', 'e2', 'e3']);
     expect(new Set(hits.slice(0, 4).map((h) => h.body)).size).toBe(1);
     for (const h of hits) {
