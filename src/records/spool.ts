@@ -4,8 +4,9 @@
  * fsynced before the caller is told. Reopened after a restart it yields the events not yet done, in the order
  * they were queued. A crash in the middle of an append leaves a torn last line: it is cut off on open (that
  * event's add never completed, so nobody was told it was queued); every complete line before it is kept.
- * The file is rewritten (temp file, fsync, rename) to only the pending events on open, and cut to nothing when
- * the queue empties after it has grown past {@link COMPACT_BYTES}.
+ * The file is rewritten (temp file, fsync, rename) to only the pending events on open, and whenever it has grown
+ * past {@link COMPACT_BYTES} (cut to nothing when the queue is empty), so a receiver that is always a little
+ * behind never lets it grow without bound. A crash during a rewrite leaves the old file or the new one, both whole.
  */
 import { open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -63,7 +64,7 @@ export class Spool<T extends { id: string }> {
 
   private constructor(
     private readonly path: string,
-    private readonly fh: FileHandle,
+    private fh: FileHandle,
     pending: T[],
     bytes: number,
   ) {
@@ -119,6 +120,27 @@ export class Spool<T extends { id: string }> {
     await this.fh.close();
   }
 
+  /** Rewrites the file to the pending events alone (runs inside the write chain). */
+  private async compact(): Promise<void> {
+    if (this.queue.length === 0) {
+      // Nothing pending: every line is history. An 'a' handle keeps appending at the new end.
+      await truncate(this.path, 0);
+      await this.fh.datasync();
+      this.bytes = 0;
+      return;
+    }
+    const body = this.queue.map((e) => `${JSON.stringify({ add: e })}\n`).join('');
+    // Mostly pending events: a rewrite would not shrink it enough to be worth doing on every append.
+    if (Buffer.byteLength(body) > COMPACT_BYTES / 2) return;
+    await writeDurably(`${this.path}.tmp`, body);
+    await rename(`${this.path}.tmp`, this.path);
+    await syncDir(dirname(this.path));
+    const old = this.fh;
+    this.fh = await open(this.path, 'a');
+    await old.close();
+    this.bytes = Buffer.byteLength(body);
+  }
+
   private append(entry: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new Error('spool closed'));
     const line = `${JSON.stringify(entry)}\n`;
@@ -126,12 +148,7 @@ export class Spool<T extends { id: string }> {
       await this.fh.write(line);
       await this.fh.datasync();
       this.bytes += Buffer.byteLength(line);
-      if (this.queue.length === 0 && this.bytes > COMPACT_BYTES) {
-        // Nothing pending: every line is history. An 'a' handle keeps appending at the new end.
-        await truncate(this.path, 0);
-        await this.fh.datasync();
-        this.bytes = 0;
-      }
+      if (this.bytes > COMPACT_BYTES) await this.compact();
     });
     // The chain goes on after a failed write (full disk); the caller of that write sees the error.
     this.chain = step.catch(() => {});
