@@ -1,6 +1,9 @@
 /** `callRecords` and `webhooks`: defaults, each refusal at its field, the secret redacted. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig, redactConfig } from '../../../src/config/index.js';
 
 function issuesOf(text: string): Array<{ path: string; message: string }> {
@@ -44,5 +47,14 @@ describe('callRecords and webhooks config', () => {
     const issue = issues.find((i) => i.path === path);
     expect(issue, JSON.stringify(issues)).toBeDefined();
     expect(issue!.message).toMatch(message);
+  });
+
+  it('the README\'s "Call records" example parses as written', () => {
+    const readme = readFileSync(resolve(fileURLToPath(import.meta.url), '../../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Call records'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1];
+    const cfg = parseConfig(yaml);
+    expect(cfg.callRecords.dir).toBe('/var/lib/trunkbridge');
+    expect(cfg.webhooks[0]).toMatchObject({ url: 'https://hooks.example.com/trunkbridge', events: ['call.started', 'call.answered', 'call.ended', 'call.transfer', 'recording.ready'] });
   });
 });
