@@ -58,6 +58,9 @@ export function parseSpool<T extends { id: string }>(text: string): ParsedSpool<
 /** A spool file opened for use. */
 export class Spool<T extends { id: string }> {
   private readonly queue: T[];
+  /** The add line's size of each pending event: what a rewrite would keep, known without building it. */
+  private readonly lineBytes = new Map<string, number>();
+  private pendingBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private bytes: number;
   private closed = false;
@@ -70,6 +73,7 @@ export class Spool<T extends { id: string }> {
   ) {
     this.queue = pending;
     this.bytes = bytes;
+    for (const e of pending) this.track(e.id, addLine(e));
   }
 
   /** Opens (creating) the spool at `path`: cuts a torn tail, compacts, and returns it with its pending events. */
@@ -84,7 +88,7 @@ export class Spool<T extends { id: string }> {
     const tornBytes = raw.length - complete.length;
     let bytes = raw.length;
     if (parsed.doneLines > 0 || parsed.corruptLines > 0 || tornBytes > 0) {
-      const body = parsed.pending.map((e) => `${JSON.stringify({ add: e })}\n`).join('');
+      const body = parsed.pending.map(addLine).join('');
       await writeDurably(`${path}.tmp`, body);
       await rename(`${path}.tmp`, path);
       await syncDir(dirname(path));
@@ -102,14 +106,24 @@ export class Spool<T extends { id: string }> {
   /** Queues `item` at once (in memory) and resolves once its line is on disk. */
   add(item: T): Promise<void> {
     this.queue.push(item);
-    return this.append({ add: item });
+    const line = addLine(item);
+    this.track(item.id, line);
+    return this.append(line);
   }
 
   /** Takes `id` off the queue and resolves once that is on disk. */
   done(id: string): Promise<void> {
     const at = this.queue.findIndex((e) => e.id === id);
     if (at >= 0) this.queue.splice(at, 1);
-    return this.append({ done: id });
+    this.pendingBytes -= this.lineBytes.get(id) ?? 0;
+    this.lineBytes.delete(id);
+    return this.append(`${JSON.stringify({ done: id })}\n`);
+  }
+
+  private track(id: string, line: string): void {
+    const n = Buffer.byteLength(line);
+    this.lineBytes.set(id, n);
+    this.pendingBytes += n;
   }
 
   /** Waits for the writes so far and closes the file. Safe twice. */
@@ -129,9 +143,9 @@ export class Spool<T extends { id: string }> {
       this.bytes = 0;
       return;
     }
-    const body = this.queue.map((e) => `${JSON.stringify({ add: e })}\n`).join('');
     // Mostly pending events: a rewrite would not shrink it enough to be worth doing on every append.
-    if (Buffer.byteLength(body) > COMPACT_BYTES / 2) return;
+    if (this.pendingBytes > this.bytes / 2) return;
+    const body = this.queue.map(addLine).join('');
     await writeDurably(`${this.path}.tmp`, body);
     await rename(`${this.path}.tmp`, this.path);
     await syncDir(dirname(this.path));
@@ -141,9 +155,8 @@ export class Spool<T extends { id: string }> {
     this.bytes = Buffer.byteLength(body);
   }
 
-  private append(entry: unknown): Promise<void> {
+  private append(line: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('spool closed'));
-    const line = `${JSON.stringify(entry)}\n`;
     const step = this.chain.then(async () => {
       await this.fh.write(line);
       await this.fh.datasync();
@@ -155,6 +168,8 @@ export class Spool<T extends { id: string }> {
     return step;
   }
 }
+
+const addLine = (e: unknown): string => `${JSON.stringify({ add: e })}\n`;
 
 async function writeDurably(path: string, text: string): Promise<void> {
   const fh = await open(path, 'w');
