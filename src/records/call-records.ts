@@ -111,7 +111,8 @@ export class CallRecords implements RecordingHooks {
   }
 
   recordingStarted(e: { callId: string }): void {
-    if (!this.closed && !this.recording.has(e.callId)) this.recording.set(e.callId, undefined);
+    // Only for a call whose record is still to come: nothing else would ever clear the entry.
+    if (!this.closed && this.builder.isOpen(e.callId) && !this.recording.has(e.callId)) this.recording.set(e.callId, undefined);
   }
 
   recordingReady(e: { callId: string; file: string; pausedSpans: RecordingInfo['pausedSpans'] }): void {

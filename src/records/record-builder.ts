@@ -66,6 +66,11 @@ export class CallRecordBuilder {
     return this.calls.size;
   }
 
+  /** True while the call's record is still to come. */
+  isOpen(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+
   /** Applies one step; steps of a call never offered (or already finished) produce nothing. */
   step(e: CallStep): BuilderOutput[] {
     const at = this.wallNow();

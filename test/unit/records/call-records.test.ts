@@ -124,6 +124,18 @@ describe('call records service', () => {
     expect((received.find((e) => e.type === 'call.ended')!.data as CallRecord).recording).toBeNull();
   });
 
+  it('a recording for a call already recorded (or never offered) only sends recording.ready and holds nothing', async () => {
+    const r = await service();
+    call(r, 'a');
+    r.recordingStarted({ callId: 'a' });
+    r.recordingStarted({ callId: 'never-offered' });
+    r.recordingReady({ callId: 'a', file: '/rec/a.wav', pausedSpans: [] });
+    call(r, 'b');
+    await waitFor(() => received.filter((e) => e.type === 'call.ended').length === 2);
+    expect(received.filter((e) => e.type === 'call.ended').map((e) => (e.data as CallRecord).recording)).toEqual([null, null]);
+    expect(received.filter((e) => e.type === 'recording.ready').map((e) => e.data)).toEqual([{ file: '/rec/a.wav', pausedSpans: [] }]);
+  });
+
   it('close writes records still waiting for a recording', async () => {
     const r = await service();
     r.recordingStarted({ callId: 'a' });
