@@ -71,8 +71,12 @@ function call(r: CallRecords, id: string, hangup = true): void {
     { type: 'routed', callId: id, trunk: 'carrier-a', bot: 'echo', number: '+15550100' },
     { type: 'answered', callId: id, codec: 'PCMU' },
   ];
-  if (hangup) steps.push({ type: 'ended', callId: id, reason: 'caller-hangup', rtp: { packetsReceived: 10, packetsSent: 10 } });
   for (const s of steps) r.onCallEvent(s);
+  if (hangup) end(r, id);
+}
+
+function end(r: CallRecords, id: string): void {
+  r.onCallEvent({ type: 'ended', callId: id, reason: 'caller-hangup', rtp: { packetsReceived: 10, packetsSent: 10 } });
 }
 
 /** Events queued to the webhook so far (delivered or pending): what the service has published, synchronously. */
@@ -99,13 +103,15 @@ describe('call records service', () => {
 
   it('a record waits for its recording; one ready before the end goes straight in', async () => {
     const r = await service();
+    call(r, 'a', false);
     r.recordingStarted({ callId: 'a' });
-    call(r, 'a');
+    end(r, 'a');
     expect(queued(r)).toBe(2); // started, answered: the record is held
     r.recordingReady({ callId: 'a', file: '/rec/2026-12-05/a.wav', pausedSpans: [{ startMs: 1000, endMs: 4000 }] });
+    call(r, 'b', false);
     r.recordingStarted({ callId: 'b' });
     r.recordingReady({ callId: 'b', file: '/rec/b.wav', pausedSpans: [] });
-    call(r, 'b');
+    end(r, 'b');
     await waitFor(() => received.filter((e) => e.type === 'call.ended').length === 2);
     const ended = received.filter((e) => e.type === 'call.ended').map((e) => (e.data as CallRecord).recording);
     expect(ended).toEqual([{ file: '/rec/2026-12-05/a.wav', pausedSpans: [{ startMs: 1000, endMs: 4000 }] }, { file: '/rec/b.wav', pausedSpans: [] }]);
@@ -114,8 +120,9 @@ describe('call records service', () => {
 
   it('a recording that never comes: the record is written without it after recordingWaitMs', async () => {
     const r = await service();
+    call(r, 'a', false);
     r.recordingStarted({ callId: 'a' });
-    call(r, 'a');
+    end(r, 'a');
     clock.advance(4999);
     expect(queued(r)).toBe(2);
     clock.advance(1);
@@ -138,8 +145,9 @@ describe('call records service', () => {
 
   it('close writes records still waiting for a recording', async () => {
     const r = await service();
+    call(r, 'a', false);
     r.recordingStarted({ callId: 'a' });
-    call(r, 'a');
+    end(r, 'a');
     await r.close();
     expect(cdrLines().map((l) => l.callId)).toEqual(['a']);
   });
