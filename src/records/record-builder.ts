@@ -55,6 +55,12 @@ interface OpenCall {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/**
+ * Refusals that are a step of the digest handshake, not the outcome of a call: the caller sends the INVITE again
+ * with credentials (RFC 3261 §22.2), and that one gets the record.
+ */
+const CHALLENGES: ReadonlySet<string> = new Set(['auth-challenge', 'auth-stale']);
+
 /** Collects steps per call; a call is forgotten once its record is out. */
 export class CallRecordBuilder {
   private readonly calls = new Map<string, OpenCall>();
@@ -92,6 +98,7 @@ export class CallRecordBuilder {
         return [{ kind: 'transfer', callId: e.callId, at, data: this.transferEnded(call, e, at) }];
       case 'rejected':
         this.calls.delete(e.callId);
+        if (CHALLENGES.has(e.reason)) return [];
         return [{ kind: 'record', callId: e.callId, at, record: this.record(e.callId, call, at, { sipStatus: e.sipStatus, endReason: e.reason, endedBy: rejectedBy(e.reason, call.facts.direction), quality: null }) }];
       case 'ended':
         this.calls.delete(e.callId);

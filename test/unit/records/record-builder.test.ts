@@ -70,6 +70,15 @@ describe('call record builder', () => {
     expect(record.quality).toEqual({ received: { packets: 100, packetsLost: null, jitterMs: null, mos: null }, sent: { packets: 100, packetsLost: null, jitterMs: null, mos: null }, rttMs: null });
   });
 
+  it('a digest challenge (401) is a step of the handshake, not a call: no record', () => {
+    for (const reason of ['auth-challenge', 'auth-stale']) {
+      const b = new CallRecordBuilder(() => 0);
+      b.step({ type: 'offered', callId: ID, sipCallId: 's', direction: 'inbound', from: 'a', to: 'b' });
+      expect(b.step({ type: 'rejected', callId: ID, sipStatus: 401, reason })).toEqual([]);
+      expect(b.openCalls).toBe(0);
+    }
+  });
+
   it('steps of a call never offered, or already finished, produce nothing', () => {
     const b = new CallRecordBuilder(() => 0);
     const steps: CallStep[] = [
