@@ -3,13 +3,15 @@
  * service, its metrics, the compile-time check that call control's lifecycle events are what records reads,
  * and the /v1/webhooks/status route.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import type { Config } from './config/index.js';
 import { WEBHOOK_EVENTS } from './config/records-schema.js';
 import type { CallLifecycleEvent } from './calls/call-events.js';
 import type { RecordsMetrics } from './metrics/index.js';
-import { CallRecords, WEBHOOK_EVENT_TYPES, webhookStatusRoute, type CallStep } from './records/index.js';
+import { CallRecords, WEBHOOK_EVENT_TYPES, WEBHOOK_STATUS_PATH, webhookStatusRoute, type CallStep } from './records/index.js';
 
 /** The records service for `config`, or undefined when neither CDR files nor webhooks are configured. */
 export function buildCallRecords(config: Config, clock: Clock, logger: Logger, metrics: RecordsMetrics): CallRecords | undefined {
@@ -35,10 +37,33 @@ export function buildCallRecords(config: Config, clock: Clock, logger: Logger, m
   return records;
 }
 
-/** `GET /v1/webhooks/status`, when there are webhooks. */
-export function webhookStatusRoutes(config: Config, records: CallRecords | undefined) {
-  if (!records || config.webhooks.length === 0) return undefined;
-  return webhookStatusRoute(() => records.webhookStatus(), config.api.token !== undefined ? { token: config.api.token } : {});
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * `GET /v1/webhooks/status`, when there are webhooks, behind the calls API's access rule (its `authorized`: the
+ * `api.token` bearer, else loopback clients only). Where /v1 has one door for every route, the route goes behind
+ * it instead and this check goes away.
+ */
+export function webhookStatusRoutes(config: Config, records: CallRecords | undefined): Route | undefined {
+  if (!records || config.webhooks.length === 0 || !config.api.enabled) return undefined;
+  const route = webhookStatusRoute(() => records.webhookStatus());
+  const token = config.api.token;
+  return async (req, res) => {
+    if ((req.url ?? '/').split('?')[0] !== WEBHOOK_STATUS_PATH) return false;
+    if (!allowed(req, token)) {
+      res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'unauthorized' }));
+      return true;
+    }
+    return route(req, res);
+  };
+}
+
+function allowed(req: IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return LOOPBACK.test(req.socket.remoteAddress ?? '');
+  const got = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
+  const want = Buffer.from(token);
+  return got.length === want.length && timingSafeEqual(got, want);
 }
 
 // Compile-time seams: call control's events are the steps records reads, and config offers the event types

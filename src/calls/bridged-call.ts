@@ -202,9 +202,9 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     else this.bot.stop(reason);
     this.media.close();
     this.group.close();
+    this.observer.record?.({ type: 'ended', callId: this.id, reason, rtp: { packetsReceived: stats.packetsReceived, packetsSent: stats.packetsSent }, ...(quality ? { quality } : {}) });
     if (quality) this.observer.mediaQuality?.(quality);
     this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent);
-    this.observer.record?.({ type: 'ended', callId: this.id, reason, rtp: { packetsReceived: stats.packetsReceived, packetsSent: stats.packetsSent }, ...(quality ? { quality } : {}) });
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }

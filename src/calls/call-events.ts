@@ -8,6 +8,8 @@ export interface CallObserver {
   callAnswered(direction: 'inbound' | 'outbound'): void;
   callRejected(direction: 'inbound' | 'outbound', status: number): void;
   callEnded(direction: 'inbound' | 'outbound', reason: EndReason, durationSeconds: number): void;
+  /** One step of one call's life, for its call record (CDR) and webhooks; implemented by records/, wired in app.ts. */
+  record?(e: CallLifecycleEvent): void;
   botConnected(seconds: number): void;
   botConnectFailed(): void;
   botProtocolError(): void;
@@ -17,9 +19,17 @@ export interface CallObserver {
   mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void;
   /** RTP packets a call received and sent, reported once when it ends. */
   rtpTotals?(received: number, sent: number): void;
-  /** One step of one call's life, for its call record (CDR) and webhooks; implemented by records/, wired in app.ts. */
-  record?(e: CallLifecycleEvent): void;
 }
+
+/** Observer that does nothing (tests). */
+export const nullCallObserver: CallObserver = {
+  callAnswered() {},
+  callRejected() {},
+  callEnded() {},
+  botConnected() {},
+  botConnectFailed() {},
+  botProtocolError() {},
+};
 
 /**
  * The steps of a call that its record needs, each carrying our call id. Times are stamped by whoever listens
@@ -58,13 +68,3 @@ export interface CallRecordQuality {
   rttMs?: number;
   remote?: { packetsLost: number; jitterMs: number };
 }
-
-/** Observer that does nothing (tests). */
-export const nullCallObserver: CallObserver = {
-  callAnswered() {},
-  callRejected() {},
-  callEnded() {},
-  botConnected() {},
-  botConnectFailed() {},
-  botProtocolError() {},
-};

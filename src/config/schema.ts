@@ -7,13 +7,13 @@ import { z } from 'zod';
 import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
+import { callRecordsSchema, webhookSchema } from './records-schema.js';
 import { botSchema } from './bot-schema.js';
 import { fallbackSchema } from './fallback-schema.js';
-import { callRecordsSchema, webhookSchema } from './records-schema.js';
 
+export type { CallRecordsConfig, WebhookConfig } from './records-schema.js';
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 export type { FallbackConfig } from './fallback-schema.js';
-export type { CallRecordsConfig, WebhookConfig } from './records-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -252,10 +252,10 @@ export const configSchema = z
     transferDestinations: z.record(nameSchema, transferDestinationSchema).default({}),
     api: apiSchema.prefault({}),
     registrations: z.array(registrationSchema).default([]),
-    logging: loggingSchema.prefault({}),
-    metrics: metricsSchema.prefault({}),
     callRecords: callRecordsSchema.prefault({}),
     webhooks: z.array(webhookSchema).default([]),
+    logging: loggingSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true });
 

@@ -1,3 +1,4 @@
+export { RecordsMetrics, webhookLabel } from './records-metrics.js';
 export {
   BridgeMetrics,
   METRIC_PREFIX,
@@ -10,4 +11,3 @@ export {
   type CallResult,
 } from './bridge-metrics.js';
 export { MediaMetrics, type MediaSample } from './media-metrics.js';
-export { RecordsMetrics, webhookLabel } from './records-metrics.js';

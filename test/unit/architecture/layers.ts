@@ -13,7 +13,7 @@ export interface LayerRules {
 }
 
 /** Everything below the composition root: what app wires and what the bench tool may drive. */
-const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api', 'records'] as const;
+const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api'] as const;
 
 /** trunkbridge's layers. */
 export const LAYERS: LayerRules = {
@@ -31,15 +31,15 @@ export const LAYERS: LayerRules = {
     trunks: ['core'],
     // calls/ joins the others but reaches SIP only through its own port (calls/signaling.ts), so not 'sip'.
     calls: ['core', 'sdp', 'media', 'bot', 'trunks'],
+    // records/ (CDRs, webhooks) reads call control's steps in a shape it declares itself (app-records.ts checks
+    // the fit), so it needs no arrow to calls/.
+    records: ['core', 'config'],
     // config/ validates countries and numbers with trunks' dial plans (one table for both); trunks/ declares
     // the shapes it reads and never imports config/.
     config: ['core', 'trunks'],
     metrics: ['core'],
     api: ['core'],
-    // records/ (CDRs, webhooks) reads call control's steps in a shape it declares itself (app-records.ts checks
-    // the fit), so it needs no arrow to calls/.
-    records: ['core', 'config'],
-    app: [...BELOW_APP],
+    app: [...BELOW_APP, 'records'],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
     cli: ['core', 'config', 'app', 'botcheck'],
@@ -49,11 +49,11 @@ export const LAYERS: LayerRules = {
     'app.ts': 'app',
     // Compile-time checks that the layers' shapes fit where app.ts joins them.
     'app-seams.ts': 'app',
+    // Call records and webhooks wired from config, and their status route.
+    'app-records.ts': 'app',
     // HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
     'app-test-hooks.ts': 'app',
     // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
     'app-ops.ts': 'app',
-    // Call records and webhooks wired from config, and their status route.
-    'app-records.ts': 'app',
   },
 };
