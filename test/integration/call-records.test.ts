@@ -225,6 +225,26 @@ describe('CDRs and webhooks per call outcome', () => {
     expect(receiver.of(callId)[2].data).toEqual(t);
   });
 
+  it('a REFER whose NOTIFY reports 486: a failed transfer entry, the bot keeps the call and hangs up', async () => {
+    behaviour = (c) =>
+      c.ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const msg = JSON.parse(String(data)) as { type: string; status?: string };
+        if (msg.type === 'start') c.sendJson({ type: 'transfer', to: '+15559998888', trunk: 'carrier-out', method: 'refer' });
+        if (msg.type === 'transfer' && msg.status === 'failed') setTimeout(() => c.sendJson({ type: 'hangup' }), 200);
+      });
+    const run = await call('uac-accept-refer-then-notify.xml', '+15550100', { notify_final: 'SIP/2.0 486 Busy Here' });
+    expect(run.code, describeSipp(run)).toBe(0);
+    const callId = await botCallId(3);
+    const cdr = await cdrWhere((r) => r.callId === callId);
+    expect(cdr).toMatchObject({ endReason: 'bot-hangup', endedBy: 'bot', sipStatus: 200 });
+    expect(cdr.transfers).toEqual([
+      expect.objectContaining({ to: '+15559998888', target: '+15559998888', method: 'refer', result: 'failed', sipStatus: 486, reason: 'refer-failed' }),
+    ]);
+    await waitFor(() => receiver.of(callId).length === 4);
+    expect(receiver.of(callId).map((d) => d.type)).toEqual(['call.started', 'call.answered', 'call.transfer', 'call.ended']);
+  });
+
   it('every POST so far was signed as the README says, and none was sent twice', () => {
     expect(receiver.posts.length).toBeGreaterThan(0);
     expect(receiver.posts.filter((p) => !p.signed)).toEqual([]);
@@ -239,7 +259,7 @@ describe('receiver down across a bridge restart', () => {
     behaviour = (c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 200));
     const answered = await call('uac-expect-bye-from-bridge.xml', '+15550100');
     expect(answered.code, describeSipp(answered)).toBe(0);
-    const answeredId = await botCallId(3);
+    const answeredId = await botCallId(4);
     const refused = await call('uac-expect-404.xml', '+15550405');
     expect(refused.code, describeSipp(refused)).toBe(0);
     const refusedId = String((await cdrWhere((r) => r.to === '+15550405')).callId);
@@ -283,7 +303,7 @@ describe('receiver down across a bridge restart', () => {
     behaviour = (c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 200));
     const run = await call('uac-expect-bye-from-bridge.xml', '+15550100');
     expect(run.code, describeSipp(run)).toBe(0);
-    const callId = await botCallId(4);
+    const callId = await botCallId(5);
     // The process dies without warning once the call's three events and its CDR line are on disk (the spool is
     // then the only copy of the events).
     const spoolDir = join(recordsDir, 'spool');
