@@ -15,6 +15,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { startSippUas } from './harness/sipp-uas.js';
+import { AgentMedia } from './harness/agent-media.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { testConfig } from './harness/config.js';
 import { reservePort, reservePorts } from '../helpers/ports.js';
@@ -137,7 +138,7 @@ beforeAll(async () => {
         dead: `{ url: "ws://127.0.0.1:${deadBotPort}/", connectTimeoutMs: 1500 }`,
       },
       numbers: { '+15550100': 'tester', '+15550199': 'dead' },
-    }).replace('    mode: flow\n', '    mode: flow\n    transferAllow: ["+1555*"]\n') +
+    }).replace('    mode: flow\n', '    mode: flow\n    transferAllow: ["+1555*", "sip:agent@127.0.0.1:*"]\n') +
     `
 outboundTrunks:
   - { name: carrier-out, host: 127.0.0.1, port: 5090 }
@@ -245,6 +246,27 @@ describe('CDRs and webhooks per call outcome', () => {
     expect(receiver.of(callId).map((d) => d.type)).toEqual(['call.started', 'call.answered', 'call.transfer', 'call.ended']);
   });
 
+  it('a bridged transfer answered by the agent: the entry says answered; the caller ends the call later', async () => {
+    const agentMedia = await AgentMedia.start(1000);
+    try {
+      const agent = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', keys: { agent_rtp_port: agentMedia.port } });
+      const agentUri = `sip:agent@127.0.0.1:${agent.port}`;
+      behaviour = (c) => c.ws.once('message', () => c.sendJson({ type: 'transfer', to: agentUri, method: 'bridge' }));
+      const run = await call('uac-pcap-g711a-caller-hangup.xml', '+15550100', {}, ['-d', '3000']);
+      expect(run.code, describeSipp(run)).toBe(0);
+      expect((await agent.done).code).toBe(0);
+      const callId = await botCallId(4);
+      const cdr = await cdrWhere((r) => r.callId === callId);
+      expect(validate(SCHEMA, cdr, SCHEMA.$defs.CallRecord)).toEqual([]);
+      expect(cdr).toMatchObject({ endReason: 'caller-hangup', endedBy: 'caller', sipStatus: 200 });
+      expect(cdr.transfers).toEqual([expect.objectContaining({ to: agentUri, target: agentUri, method: 'bridge', result: 'answered', sipStatus: null, reason: null })]);
+      await waitFor(() => receiver.of(callId).length === 4);
+      expect(receiver.of(callId).map((d) => d.type)).toEqual(['call.started', 'call.answered', 'call.transfer', 'call.ended']);
+    } finally {
+      agentMedia.close();
+    }
+  });
+
   it('every POST so far was signed as the README says, and none was sent twice', () => {
     expect(receiver.posts.length).toBeGreaterThan(0);
     expect(receiver.posts.filter((p) => !p.signed)).toEqual([]);
@@ -259,7 +281,7 @@ describe('receiver down across a bridge restart', () => {
     behaviour = (c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 200));
     const answered = await call('uac-expect-bye-from-bridge.xml', '+15550100');
     expect(answered.code, describeSipp(answered)).toBe(0);
-    const answeredId = await botCallId(4);
+    const answeredId = await botCallId(5);
     const refused = await call('uac-expect-404.xml', '+15550405');
     expect(refused.code, describeSipp(refused)).toBe(0);
     const refusedId = String((await cdrWhere((r) => r.to === '+15550405')).callId);
@@ -303,7 +325,7 @@ describe('receiver down across a bridge restart', () => {
     behaviour = (c) => c.ws.once('message', () => setTimeout(() => c.sendJson({ type: 'hangup' }), 200));
     const run = await call('uac-expect-bye-from-bridge.xml', '+15550100');
     expect(run.code, describeSipp(run)).toBe(0);
-    const callId = await botCallId(5);
+    const callId = await botCallId(6);
     // The process dies without warning once the call's three events and its CDR line are on disk (the spool is
     // then the only copy of the events).
     const spoolDir = join(recordsDir, 'spool');
