@@ -16,6 +16,8 @@ import { createTwilioRest, type TwilioAccount } from './api/twilio-rest.js';
 import { testHookRoutes } from './app-test-hooks.js';
 import { createAdminRoutes, createAuthorizer, guardV1, type AdminControl, type ApiKey } from './api/admin/index.js';
 import { ConfigError } from './core/errors.js';
+import { webhookStatusRoutes } from './app-records.js';
+import type { CallRecords } from './records/index.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -55,10 +57,11 @@ export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Every /v1 route behind the API-key gate: the admin API (with a live configuration) and the calls API. */
-function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined): Routes | undefined {
+function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined): Routes | undefined {
   if (!config.api.enabled) return undefined;
   const apiLog = logger.child({ layer: 'api' });
-  const inner = [admin ? createAdminRoutes(admin, apiLog) : undefined, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  // The webhook status route goes before the calls API, which answers every other /v1/calls… path.
+  const inner = [admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 
@@ -118,8 +121,9 @@ export function buildOps(
   draining: () => boolean,
   media: InProcessMediaEngine | WorkerMediaEngine,
   admin?: AdminControl,
+  records?: CallRecords,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
-  const v1 = v1Routes(config, logger, calls, admin);
+  const v1 = v1Routes(config, logger, calls, admin, records);
   // With api.listen the /v1 routes have a listener of their own, which answers nothing else.
   const api = config.api.listen && v1 ? apiOnlyServer(v1, logger) : undefined;
   if (!config.metrics.enabled) return { ops: undefined, api };

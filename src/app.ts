@@ -4,7 +4,7 @@ import { loopDelayP99Ms, startLoopDelayMonitor } from './core/loop-delay.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { fallbackFor, outboundFallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
-import { BridgeMetrics, MediaMetrics, SecurityMetrics } from './metrics/index.js';
+import { BridgeMetrics, MediaMetrics, RecordsMetrics, SecurityMetrics } from './metrics/index.js';
 import { buildSecurity } from './app-security.js';
 import type { SipSecurityOptions } from './sip/security/options.js';
 import { HostResolver, InboundRouter, OutboundRateCap, TransferCap, TrunkCallLimiter, type AuthFailureGuard } from './trunks/index.js';
@@ -32,6 +32,8 @@ import { RegistrationPool, type RegistrationSet } from './app-registrations.js';
 import type { LiveConfiguration } from './app-config.js';
 import type { ConfigSnapshot } from './config/index.js';
 import type { AdminControl } from './api/admin/index.js';
+import { buildCallRecords } from './app-records.js';
+import type { CallRecords } from './records/index.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -53,9 +55,10 @@ function firstExternalIPv4(): string {
   return '127.0.0.1';
 }
 
-/** Bridges metrics to the narrow observer call control reports to. */
-function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics): CallObserver {
+/** Bridges metrics (and call records, when configured) to the narrow observer call control reports to. */
+function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics, records?: CallRecords): CallObserver {
   return {
+    ...(records ? { record: (e) => records.onCallEvent(e) } : {}),
     foreignPackets: (c) => {
       security?.foreign('stun', c.stun);
       security?.foreign('dtls', c.dtls);
@@ -134,6 +137,7 @@ function buildCallDeps(
     media: MediaEngine;
     security: SecurityMetrics;
     transferCap: TransferCap;
+    records: CallRecords | undefined;
   },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
@@ -153,7 +157,7 @@ function buildCallDeps(
   const shared = {
     clock,
     logger: logger.child({ layer: 'calls' }),
-    observer: observerFor(metrics, parts.security),
+    observer: observerFor(metrics, parts.security, parts.records),
     media,
     mediaAddress,
     codecPreference: [...config.media.codecs],
@@ -273,6 +277,8 @@ export class TrunkbridgeApp {
   private readonly transferCap: TransferCap;
   private readonly media: InProcessMediaEngine | WorkerMediaEngine;
   private readonly mediaMetrics: MediaMetrics;
+  /** CDRs and webhooks; the recorder reports to its RecordingHooks. Undefined when not configured. */
+  readonly records: CallRecords | undefined;
   private sampler: ReturnType<typeof setInterval> | undefined;
   private started = false;
   private stopped = false;
@@ -311,13 +317,14 @@ export class TrunkbridgeApp {
     this.registrations.sync(config.registrations);
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
+    this.records = buildCallRecords(config, this.clock, this.logger, new RecordsMetrics(this.metrics.registry));
     this.routing = this.buildRouting(config, options.live?.current.revision ?? 0);
     this.calls = new CallManager(this.sip, () => this.routing.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
     const live = options.live;
     live?.onChange((next) => this.applySnapshot(next));
-    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media, live ? this.adminControl(live) : undefined);
+    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media, live ? this.adminControl(live) : undefined, this.records);
     this.ops = servers.ops;
     this.api = servers.api;
   }
@@ -335,7 +342,7 @@ export class TrunkbridgeApp {
     hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
     const parts = {
       clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter: this.limiter,
-      regs: this.registrations.set, media: this.media, security: this.securityMetrics, transferCap: this.transferCap,
+      regs: this.registrations.set, media: this.media, security: this.securityMetrics, transferCap: this.transferCap, records: this.records,
     };
     return { revision, config, router, hosts, ...buildCallDeps(config, parts) };
   }
@@ -383,6 +390,8 @@ export class TrunkbridgeApp {
       // Media workers are up before the first call can arrive.
       if (this.media instanceof WorkerMediaEngine) await this.media.start();
       this.startSampling();
+      // Spooled webhook events from before a restart are queued before any new call's.
+      await this.records?.start();
       // Allow-list host names are resolved before the first call can arrive.
       await this.routing.hosts.start();
       await this.sip.start();
@@ -427,6 +436,8 @@ export class TrunkbridgeApp {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
     await this.calls.shutdown();
+    // The calls just ended have their records: written (and spooled) before the process goes.
+    await this.records?.close();
     this.routing.hosts.stop();
     const registered = this.registrations.size > 0;
     this.registrations.stop();

@@ -25,7 +25,7 @@ export interface BridgedCallParts {
   bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'record'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
@@ -88,6 +88,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
             this.bot.stop('transfer');
           },
           end: (reason) => this.end(reason),
+          started: (t) => this.observer.record?.({ type: 'transfer-started', callId: this.id, ...t }),
+          finished: (cmd, e) => this.recordTransfer(cmd, e),
         },
         p.transfers,
       );
@@ -99,6 +101,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     if (!this.transfers || this.endReason) {
       const e: TransferEvent = { type: 'transfer', status: 'failed', reason: this.endReason ? 'call-ended' : 'transfer-unavailable' };
       this.bot.sendEvent(e);
+      this.recordTransfer(cmd, e);
       return Promise.resolve(e);
     }
     const outcome = this.transfers.run(cmd);
@@ -113,6 +116,15 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     this.botGoneDuringTransfer = undefined;
     this.log.info({ reason: e.reason }, 'the transfer failed after the bot left');
     this.onBotClose(gone);
+  }
+
+  /** A transfer's outcome, for the call's record. */
+  private recordTransfer(cmd: Pick<TransferCommand, 'to' | 'method'>, e: TransferEvent): void {
+    if (e.status === 'ringing') return;
+    this.observer.record?.({
+      type: 'transfer-ended', callId: this.id, to: cmd.to, ...(cmd.method ? { method: cmd.method } : {}), status: e.status,
+      ...(e.sipStatus !== undefined ? { sipStatus: e.sipStatus } : {}), ...(e.reason !== undefined ? { reason: e.reason } : {}),
+    });
   }
 
   /**
@@ -210,6 +222,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     else this.bot.stop(reason);
     this.media.close();
     this.group.close();
+    this.observer.record?.({ type: 'ended', callId: this.id, reason, rtp: { packetsReceived: stats.packetsReceived, packetsSent: stats.packetsSent }, ...(quality ? { quality } : {}) });
     if (quality) this.observer.mediaQuality?.(quality);
     this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent);
     if (stats.foreign) this.observer.foreignPackets?.(stats.foreign);

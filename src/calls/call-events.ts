@@ -8,6 +8,8 @@ export interface CallObserver {
   callAnswered(direction: 'inbound' | 'outbound'): void;
   callRejected(direction: 'inbound' | 'outbound', status: number): void;
   callEnded(direction: 'inbound' | 'outbound', reason: EndReason, durationSeconds: number): void;
+  /** One step of one call's life, for its call record (CDR) and webhooks; implemented by records/, wired in app.ts. */
+  record?(e: CallLifecycleEvent): void;
   botConnected(seconds: number): void;
   botConnectFailed(): void;
   botProtocolError(): void;
@@ -30,3 +32,41 @@ export const nullCallObserver: CallObserver = {
   botConnectFailed() {},
   botProtocolError() {},
 };
+
+/**
+ * The steps of a call that its record needs, each carrying our call id. Times are stamped by whoever listens
+ * (they are reported as they happen). Every call that was `offered` gets exactly one `rejected` or `ended`.
+ */
+export type CallLifecycleEvent =
+  | {
+      type: 'offered';
+      callId: string;
+      sipCallId: string;
+      direction: 'inbound' | 'outbound';
+      /** From and To users as signalled (outbound: our caller ID and the dialled E.164). */
+      from: string;
+      to: string;
+      /** Known at once for calls we place; inbound calls learn them when `routed`. */
+      trunk?: string;
+      bot?: string;
+    }
+  /** An inbound call was matched to a trunk: its bot (absent in pstn mode) and the dialled number as routed (E.164). */
+  | { type: 'routed'; callId: string; trunk: string; bot?: string; number: string }
+  | { type: 'answered'; callId: string; codec: string }
+  /** The call was never answered: the final status of its INVITE and the catalogued reason. */
+  | { type: 'rejected'; callId: string; sipStatus: number; reason: string }
+  /** A transfer began (its target resolved and allowed). */
+  | { type: 'transfer-started'; callId: string; to: string; method: 'refer' | 'bridge'; target: string }
+  /** A transfer's final outcome (refused ones included, which never started). */
+  | { type: 'transfer-ended'; callId: string; to: string; method?: 'refer' | 'bridge'; status: 'completed' | 'answered' | 'failed'; sipStatus?: number; reason?: string }
+  /** An answered call ended; RTP figures of the caller's leg (quality absent when the engine had none). */
+  | { type: 'ended'; callId: string; reason: EndReason; rtp: { packetsReceived: number; packetsSent: number }; quality?: CallRecordQuality };
+
+/** RTP quality as the record keeps it (media/'s MediaQuality fits it). */
+export interface CallRecordQuality {
+  packetsReceived: number;
+  packetsLost: number;
+  jitterMs: number;
+  rttMs?: number;
+  remote?: { packetsLost: number; jitterMs: number };
+}

@@ -106,6 +106,7 @@ export class InboundSetup {
       headers: s.headers,
     });
     this.log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    this.deps.observer.record?.({ type: 'routed', callId: this.callId, trunk: decision.trunk, ...(decision.forwardTo ? {} : { bot: decision.bot }), number: decision.number });
     this.releaseSlot = this.deps.acquireTrunkSlot?.(decision.trunk);
     return decision;
   }
@@ -113,7 +114,7 @@ export class InboundSetup {
   /** pstn mode: the forward answers (or rejects) the caller itself; the trunk slot is held while it lasts. */
   private async forward(decision: RouteDecision & { forwardTo: NonNullable<RouteDecision['forwardTo']> }): Promise<Call | undefined> {
     if (!this.deps.pstn) throw new CallRejectedError('outbound-unavailable', 'pstn mode is not available');
-    const call = await handlePstnCall(this.signal, decision, this.deps.pstn);
+    const call = await handlePstnCall(this.signal, decision, this.deps.pstn, this.callId);
     const release = this.releaseSlot;
     this.releaseSlot = undefined;
     if (release) {
@@ -232,6 +233,7 @@ export class InboundSetup {
   /** Joins dialog, media and bot into a call, then tells the bot (no bot: the call runs its fallback). */
   private start(decision: RouteDecision, target: BotTarget, bot: BotControl | undefined, plan: MediaPlan, accepted: AcceptedMedia, fallback: BotFallback): Call {
     const { dialog, media, answer } = accepted;
+    this.deps.observer.record?.({ type: 'answered', callId: this.callId, codec: answer.codec.name });
     const ours: MediaDirection = mirrorDirection(answer.direction);
     media.setDirection(ours);
     handleReinvites(
@@ -292,18 +294,22 @@ function announcedJitterMs(mode: JitterBufferMode): number {
   return mode.mode === 'fixed' ? mode.delayMs : mode.maxMs;
 }
 
-/** Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric. */
-export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotControl | undefined, deps: InboundCallDeps, log: Logger): void {
+/**
+ * Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric.
+ * Returns the final status sent (487 after a CANCEL) and its reason, for the call's record.
+ */
+export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotControl | undefined, deps: InboundCallDeps, log: Logger): { sipStatus: number; reason: string } {
   const failure = classifyFailure(err);
   bot?.stop(failure.reason === 'caller-cancelled' ? 'caller-cancelled' : 'error');
   if (signal.cancelled) {
     log.info('call cancelled by caller before answer');
     deps.observer.callRejected('inbound', 487);
-    return;
+    return { sipStatus: 487, reason: 'caller-cancelled' };
   }
   log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'call rejected');
   signal.reject(failure.sipStatus, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
   deps.observer.callRejected('inbound', failure.sipStatus);
+  return { sipStatus: failure.sipStatus, reason: failure.reason };
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */

@@ -86,6 +86,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
   log = deps.logger.child({ callId, sipCallId: dial.sipCallId });
   const request = built!;
   log.info({ to: request.e164, trunk: trunk.name, bot: target.name }, 'placing outbound call');
+  deps.observer.record?.({ type: 'offered', callId, sipCallId: dial.sipCallId, direction: 'outbound', from: request.fromUser, to: request.e164, trunk: trunk.name, bot: target.name });
   const startMessage = (early: boolean): StartMessage => ({
     type: 'start',
     callId,
@@ -203,6 +204,7 @@ class OutboundSetup {
   /** The answered call, with its bot (or, when the bot could not be reached, running the fallback). */
   private bridge(leg: AnsweredLeg, bot: BotControl | undefined): BridgedCall {
     const c = this.call;
+    this.deps.observer.record?.({ type: 'answered', callId: c.callId, codec: leg.answer.codec.name });
     const transfers = this.deps.transfers?.({ callerNumber: c.numbers.e164, calledNumber: c.numbers.fromUser, appSampleRate: c.target.sampleRate });
     const call = new BridgedCall({
       id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, ...(bot ? { bot } : {}),
@@ -229,6 +231,7 @@ class OutboundSetup {
     const failure = classifyFailure(err);
     this.log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'outbound call failed');
     this.deps.observer.callRejected('outbound', failure.sipStatus);
+    this.deps.observer.record?.({ type: 'rejected', callId: this.call.callId, sipStatus: failure.sipStatus, reason: failure.reason });
     throw err;
   }
 }

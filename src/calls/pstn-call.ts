@@ -48,6 +48,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     private readonly group: CallMediaGroup,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly observer?: Pick<CallObserver, 'record'>,
   ) {
     super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
@@ -79,6 +80,10 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     this.endReason = reason;
     const seconds = (this.clock.now() - this.startedAt) / 1000;
     this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10 }, 'pstn call ended');
+    // The caller's leg figures, read before its media closes.
+    const a = this.legs[0].media;
+    const quality = a.quality;
+    const callerFigures = { rtp: { packetsReceived: a.stats.packetsReceived, packetsSent: a.stats.packetsSent }, ...(quality ? { quality } : {}) };
     const byes: Array<Promise<void>> = [];
     for (const leg of this.legs) {
       leg.media.close();
@@ -86,6 +91,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     }
     this.byes = Promise.all(byes);
     this.group.close();
+    this.observer?.record?.({ type: 'ended', callId: this.id, reason, ...callerFigures });
     this.emit('ended', reason, seconds);
   }
 }
@@ -117,8 +123,9 @@ export async function handlePstnCall(
   signal: IncomingCallSignal,
   decision: RouteDecision & { forwardTo: ForwardToConfig },
   deps: PstnCallDeps,
+  /** Our call id (the inbound handler's, so the call's record is one). */
+  id: string = randomUUID(),
 ): Promise<PstnCall | undefined> {
-  const id = randomUUID();
   const log = deps.logger.child({ callId: id, sipCallId: signal.callId });
   const group = deps.media.openCall({ callId: id, logger: log });
   let legA: MediaLeg | undefined;
@@ -155,7 +162,8 @@ export async function handlePstnCall(
       ptimeMs: answerA.ptimeMs, receivable: answerA.receivable, ...relay,
     });
     const dialogA = await signal.accept(answerA.answerSdp);
-    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log);
+    deps.observer.record?.({ type: 'answered', callId: id, codec: answerA.codec.name });
+    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log, deps.observer);
     deps.observer.callAnswered('inbound');
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;
@@ -167,6 +175,7 @@ export async function handlePstnCall(
     group.close();
     if (signal.cancelled) {
       deps.observer.callRejected('inbound', 487);
+      deps.observer.record?.({ type: 'rejected', callId: id, sipStatus: 487, reason: 'caller-cancelled' });
       return undefined;
     }
     const failure = classifyFailure(err);
@@ -174,6 +183,7 @@ export async function handlePstnCall(
     const status = failure.sipStatus >= 300 && failure.sipStatus <= 699 ? failure.sipStatus : 500;
     signal.reject(status, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
     deps.observer.callRejected('inbound', failure.sipStatus);
+    deps.observer.record?.({ type: 'rejected', callId: id, sipStatus: status, reason: failure.reason });
     return undefined;
   }
 }

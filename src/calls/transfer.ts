@@ -49,6 +49,10 @@ export interface TransferHost {
   /** The bot leaves the call (`stop` reason "transfer"); the call goes on. */
   releaseBot(): void;
   end(reason: 'transfer'): void;
+  /** A transfer was allowed and begins: what it dials or refers to, and how (for the call's record). */
+  started?(t: { to: string; method: 'refer' | 'bridge'; target: string }): void;
+  /** A transfer's final event (refused ones included), whoever asked for it (bot, API, fallback). */
+  finished?(cmd: Pick<TransferCommand, 'to' | 'method'>, e: TransferEvent): void;
 }
 
 function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEvent {
@@ -58,6 +62,8 @@ function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEv
 /** One call's transfer state: at most one transfer at a time; after a bridge answers, no more. */
 export class TransferController {
   private busy = false;
+  /** The command being run: its final event is reported with it. */
+  private current: Pick<TransferCommand, 'to' | 'method'> | undefined;
   private pending: LegDial | undefined;
   private leg: AnsweredLeg | undefined;
   private closed = false;
@@ -84,7 +90,8 @@ export class TransferController {
    * failed) is also the resolved value.
    */
   async run(cmd: Pick<TransferCommand, 'to' | 'trunk' | 'method' | 'listen'>): Promise<TransferEvent> {
-    if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'));
+    if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'), cmd);
+    this.current = cmd;
     let target: TransferTarget;
     try {
       target = resolveTransferTarget(cmd, this.services.policy);
@@ -103,7 +110,9 @@ export class TransferController {
     }
     this.busy = true;
     try {
-      this.host.log.info({ to: cmd.to, method: target.method, target: target.kind === 'number' ? target.e164 : target.uri }, 'transfer started');
+      const dialled = target.kind === 'number' ? target.e164 : target.uri;
+      this.host.log.info({ to: cmd.to, method: target.method, target: dialled }, 'transfer started');
+      this.host.started?.({ to: cmd.to, method: target.method, target: dialled });
       return target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
     } finally {
       this.busy = false;
@@ -125,8 +134,10 @@ export class TransferController {
     leg?.hangUp();
   }
 
-  private report(e: TransferEvent): TransferEvent {
+  /** Tells the bot; a final event also goes to the call's record, before anything it causes (the call's end). */
+  private report(e: TransferEvent, cmd = this.current): TransferEvent {
     this.host.notifyBot(e);
+    if (e.status !== 'ringing' && cmd) this.host.finished?.(cmd, e);
     return e;
   }
 

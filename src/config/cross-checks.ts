@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { DIAL_PLANS, normalizeDialed } from '../trunks/number-format.js';
 import { checkJitterBuffer } from './jitter-buffer.js';
+import { checkRecords } from './records-schema.js';
 
 /**
  * Password policy for trunk SIP users: at least 12 characters with upper and lower case letters and digits.
@@ -31,6 +32,8 @@ export interface LooseConfig {
   outboundTrunks?: unknown;
   transferDestinations?: unknown;
   registrations?: unknown;
+  callRecords?: unknown;
+  webhooks?: unknown;
 }
 
 type Ctx = z.RefinementCtx;
@@ -48,6 +51,7 @@ export function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
   checkPstn(cfg, ctx);
   checkRegistrations(cfg, ctx);
   checkFallbacks(cfg, ctx);
+  checkRecords(cfg, ctx);
 }
 
 /**

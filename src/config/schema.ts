@@ -7,10 +7,12 @@ import { z } from 'zod';
 import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
+import { callRecordsSchema, webhookSchema } from './records-schema.js';
 import { botSchema } from './bot-schema.js';
 import { fallbackSchema } from './fallback-schema.js';
 import { securitySchema } from './security-schema.js';
 
+export type { CallRecordsConfig, WebhookConfig } from './records-schema.js';
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 export type { FallbackConfig } from './fallback-schema.js';
 export type { SecurityConfig } from './security-schema.js';
@@ -253,6 +255,8 @@ export const configSchema = z
     transferDestinations: z.record(nameSchema, transferDestinationSchema).default({}),
     api: apiSchema.prefault({}),
     registrations: z.array(registrationSchema).default([]),
+    callRecords: callRecordsSchema.prefault({}),
+    webhooks: z.array(webhookSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
     /**

@@ -1,3 +1,4 @@
+export { RecordsMetrics, webhookLabel } from './records-metrics.js';
 export {
   BridgeMetrics,
   METRIC_PREFIX,

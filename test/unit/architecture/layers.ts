@@ -31,6 +31,9 @@ export const LAYERS: LayerRules = {
     trunks: ['core'],
     // calls/ joins the others but reaches SIP only through its own port (calls/signaling.ts), so not 'sip'.
     calls: ['core', 'sdp', 'media', 'bot', 'trunks'],
+    // records/ (CDRs, webhooks) reads call control's steps in a shape it declares itself (app-records.ts checks
+    // the fit), so it needs no arrow to calls/.
+    records: ['core', 'config'],
     // config/ validates countries and numbers with trunks' dial plans (one table for both); trunks/ declares
     // the shapes it reads and never imports config/.
     config: ['core', 'trunks'],
@@ -39,7 +42,7 @@ export const LAYERS: LayerRules = {
     api: ['core', 'config'],
     // The configuration store keeps an opaque document: it knows nothing of what is in it.
     store: ['core'],
-    app: [...BELOW_APP],
+    app: [...BELOW_APP, 'records'],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
     cli: ['core', 'config', 'app', 'botcheck'],
@@ -49,6 +52,8 @@ export const LAYERS: LayerRules = {
     'app.ts': 'app',
     // Compile-time checks that the layers' shapes fit where app.ts joins them.
     'app-seams.ts': 'app',
+    // Call records and webhooks wired from config, and their status route.
+    'app-records.ts': 'app',
     // HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
     'app-test-hooks.ts': 'app',
     // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
