@@ -1,6 +1,6 @@
 /**
- * `GET /v1/webhooks/status` as app-records.ts wires it, on a real HTTP server: its own path only, the calls API's
- * access rule (bearer `api.token`, else loopback), GET only.
+ * `GET /v1/webhooks/status` as app-records.ts and app-ops.ts wire it, on a real HTTP server: its own path only,
+ * behind the /v1 API-key gate (bearer key with role read or more, else loopback clients when no key is set), GET only.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,8 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { RecordsMetrics } from '../../../src/metrics/index.js';
 import { Registry } from 'prom-client';
 import type { CallRecords } from '../../../src/records/index.js';
+import { apiKeysOf } from '../../../src/app-ops.js';
+import { createAuthorizer, guardV1 } from '../../../src/api/admin/index.js';
 
 let server: Server | undefined;
 let records: CallRecords | undefined;
@@ -24,7 +26,7 @@ async function serve(apiYaml: string): Promise<string> {
   const config = parseConfig(`${apiYaml}\ncallRecords: { dir: "${dir}" }\nwebhooks: [{ url: "https://user:pw@hooks.example.com/in?k=v", secret: whsec-0123456789abcdef }]\n`);
   records = buildCallRecords(config, new ManualClock(), silentLogger(), new RecordsMetrics(new Registry()));
   await records!.start();
-  const route = webhookStatusRoutes(config, records)!;
+  const route = guardV1(createAuthorizer(apiKeysOf(config)), [webhookStatusRoutes(config, records)!], silentLogger());
   server = createServer((req, res) => {
     void route(req, res).then((answered) => {
       if (!answered) res.writeHead(404).end('not mine');
