@@ -77,6 +77,7 @@ export function buildOps(
   calls: CallManager,
   draining: () => boolean,
   media: InProcessMediaEngine | WorkerMediaEngine,
+  readiness: () => { ready: boolean; checks: Record<string, boolean> },
 ): OpsHttpServer | undefined {
   if (!config.metrics.enabled) return undefined;
   const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
@@ -87,6 +88,7 @@ export function buildOps(
       metricsText: () => metrics.metricsText(),
       metricsContentType: metrics.registry.contentType,
       health: () => ({ status: draining() ? 'draining' : 'ok', activeCalls: calls.activeCount }),
+      readiness,
     },
     logger.child({ layer: 'api' }),
     routes,

@@ -258,6 +258,11 @@ export class TrunkbridgeApp {
   private readonly mediaMetrics: MediaMetrics;
   private sampler: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private stopping: Promise<void> | undefined;
+  /** Every listener bound (start() finished). */
+  private listening = false;
+  /** Extra /readyz checks (e.g. the store being open), by name. */
+  private readonly readinessChecks = new Map<string, () => boolean>();
 
   constructor(
     readonly config: Config,
@@ -286,7 +291,7 @@ export class TrunkbridgeApp {
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(deps.outbound);
-    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media);
+    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness());
   }
 
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */
@@ -309,6 +314,7 @@ export class TrunkbridgeApp {
       // ports actually bound (a port 0 in the config is the kernel's pick) and the RTP range calls take from.
       const rtp = { min: this.config.media.rtpPortMin, max: this.config.media.rtpPortMax };
       const workers = this.media instanceof WorkerMediaEngine ? this.media.callsPerWorker.length : 0;
+      this.listening = true;
       this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), rtp, mediaWorkers: workers }, 'trunkbridge ready');
     } catch (err) {
       await this.stop();
@@ -339,9 +345,39 @@ export class TrunkbridgeApp {
     this.sampler.unref();
   }
 
-  /** Hangs up every call, then closes listeners. Safe to call twice. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Adds a named /readyz check (a store being open...): the bridge is ready only while every check holds. */
+  addReadinessCheck(name: string, check: () => boolean): void {
+    this.readinessChecks.set(name, check);
+  }
+
+  /** What /readyz answers: listeners bound, not draining, and every added check. */
+  readiness(): { ready: boolean; checks: Record<string, boolean> } {
+    const checks: Record<string, boolean> = { listening: this.listening && !this.stopped, notDraining: !this.calls.isDraining && !this.stopped };
+    for (const [name, check] of this.readinessChecks) checks[name] = check();
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  /**
+   * Graceful stop (SIGTERM/SIGINT): new INVITEs get 503 with Retry-After and OPTIONS 503 (a dispatcher in front
+   * stops sending), /readyz turns 503; calls in progress go on for up to `lifecycle.drainTimeoutSec`, then the
+   * rest end with BYE (bot `stop` reason `shutdown`) and every listener closes. {@link stop} during a drain
+   * ends it at once.
+   */
+  async drain(): Promise<void> {
+    const { drainTimeoutSec, retryAfterSec } = this.config.lifecycle;
+    this.sip.outOfService(retryAfterSec);
+    const remaining = await this.calls.drain(drainTimeoutSec * 1000, retryAfterSec);
+    if (remaining > 0 && !this.stopped) this.logger.info({ remaining, drainTimeoutSec }, 'drain timeout: ending the calls still up');
+    await this.stop();
+  }
+
+  /** Hangs up every call, then closes listeners. Safe to call twice (the second call waits for the first). */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
     await this.calls.shutdown();

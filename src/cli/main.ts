@@ -13,7 +13,10 @@ const USAGE = `usage: trunkbridge [--config path.yaml] [--check]
       --check         validate the config, print it (secrets redacted) and exit
   -h, --help          this text
 
-Environment: TRUNKBRIDGE_CONFIG (same as --config), LOG_LEVEL (overrides logging.level).`;
+Environment: TRUNKBRIDGE_CONFIG (same as --config), LOG_LEVEL (overrides logging.level),
+LOG_FORMAT=pretty (human-readable lines; the default on a TTY is pretty too, json otherwise).
+Signals: SIGTERM/SIGINT drain (new calls get 503, calls in progress go on for up to
+lifecycle.drainTimeoutSec), then exit 0; a second signal ends every call at once.`;
 
 function loadConfig(path: string | undefined): Config {
   return path ? loadConfigFile(path) : loadDefaultConfig();
@@ -73,17 +76,34 @@ async function main(): Promise<number> {
     app.logger.fatal({ err }, 'could not start');
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals): void => {
-      app.logger.info({ signal: sig, activeCalls: app.activeCalls }, 'stopping');
+  await untilStopped(app);
+  return 0;
+}
+
+/**
+ * SIGTERM/SIGINT: drain (new calls refused with 503, calls in progress go on for up to
+ * lifecycle.drainTimeoutSec, then BYE), then exit 0. A second signal ends every call at once.
+ */
+function untilStopped(app: TrunkbridgeApp): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let signals = 0;
+    const done = (err?: unknown): void => {
+      if (err !== undefined) app.logger.error({ err }, 'error while stopping');
       resolve();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const onSignal = (sig: NodeJS.Signals): void => {
+      signals++;
+      if (signals === 1) {
+        app.logger.info({ signal: sig, activeCalls: app.activeCalls, drainTimeoutSec: app.config.lifecycle.drainTimeoutSec }, 'draining: new calls refused, calls in progress go on');
+        app.drain().then(() => done(), done);
+        return;
+      }
+      app.logger.warn({ signal: sig, activeCalls: app.activeCalls }, 'second signal: ending every call now');
+      app.stop().then(() => done(), done);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
-  await app.stop();
-  // Let the BYEs of the shutdown leave the socket before exiting.
-  return 0;
 }
 
 main().then(

@@ -72,6 +72,8 @@ export class SipUserAgent {
   private readonly serverName: string;
   private readonly allow = ALLOWED_METHODS.join(', ');
   private handler: ((call: IncomingCall) => void) | undefined;
+  /** Set while draining: Retry-After (s) of the 503 out-of-dialog OPTIONS get. */
+  private outOfServiceRetryAfter: number | undefined;
   private started = false;
   private stopped = false;
   private readonly core: UaCore;
@@ -124,6 +126,14 @@ export class SipUserAgent {
     this.inviteOrigins.clear();
     this.layer.close();
     await Promise.all(this.transports.map((t) => t.close()));
+  }
+
+  /**
+   * Draining: out-of-dialog OPTIONS are answered 503 with `Retry-After` from now on, so a dispatcher or SBC
+   * pinging us stops sending calls here (call control refuses the INVITEs themselves).
+   */
+  outOfService(retryAfterSec: number): void {
+    this.outOfServiceRetryAfter = retryAfterSec;
   }
 
   onIncomingCall(handler: (call: IncomingCall) => void): void {
@@ -189,6 +199,10 @@ export class SipUserAgent {
           return;
         }
         dialog.handleRequest(req, tx, ctx.transport);
+        return;
+      }
+      if (req.method === 'OPTIONS' && this.outOfServiceRetryAfter !== undefined) {
+        this.respond(tx, 503, { headers: [['Retry-After', String(this.outOfServiceRetryAfter)]] });
         return;
       }
       if (req.method === 'OPTIONS') {
