@@ -118,6 +118,25 @@ export class BridgeProcess {
     return readdirSync(`/proc/${this.pid}/fd`).length;
   }
 
+  /** Sends `sig` to the bridge (the drain tests) without waiting for anything. */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.child || this.exitCode !== undefined) throw new Error('bridge not running');
+    this.child.kill(sig);
+  }
+
+  /** Resolves with the exit code once the process exits by itself; rejects after `timeoutMs`. */
+  async waitExit(timeoutMs = 10_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`bridge did not exit within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** SIGTERM, then waits for exit; returns the exit code. */
   async stop(): Promise<number | null> {
     if (!this.child || this.exitCode !== undefined) return this.exitCode ?? null;
