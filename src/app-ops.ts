@@ -23,6 +23,11 @@ function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Rou
   return createCallsApi(
     {
       placeCall: (req) => calls.placeCall(req),
+      list: () => calls.list(),
+      describe: (callId) => {
+        const call = calls.get(callId);
+        return call ? (call.live?.() ?? { callId }) : undefined;
+      },
       transfer: (callId, body) => calls.get(callId)?.transfer?.(body),
       hangup: (callId) => {
         const call = calls.get(callId);

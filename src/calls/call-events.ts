@@ -13,10 +13,10 @@ export interface CallObserver {
   botProtocolError(): void;
   /** A call's bot link changed: its socket dropped and is being reopened, came back, or was lost. */
   botLink?(state: 'reconnecting' | 'resumed' | 'lost'): void;
-  /** An answered call's RTP quality at its end (loss, jitter, RTT from RTCP). */
-  mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void;
-  /** RTP packets a call received and sent, reported once when it ends. */
-  rtpTotals?(received: number, sent: number): void;
+  /** An answered call's RTP quality at its end (loss, jitter, RTT from RTCP, the MOS estimate). */
+  mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number; mos?: number }): void;
+  /** RTP packets (and UDP bytes) a call received and sent, reported once when it ends. */
+  rtpTotals?(received: number, sent: number, bytes?: { received: number; sent: number }): void;
 }
 
 /** Observer that does nothing (tests). */

@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { TimerHandle } from '../core/clock.js';
 import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
-import type { Call } from './call.js';
+import type { Call, LiveCallInfo } from './call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
 import { CallRejectedError } from '../core/errors.js';
 import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
@@ -41,6 +41,11 @@ export class CallManager {
   /** Number of calls being set up (routing, bot connect, waiting for ACK). */
   get settingUpCount(): number {
     return this.pendingSetups;
+  }
+
+  /** Every live call as the calls API shows it, in answer order (a pstn forward shows its ids only). */
+  list(): Array<LiveCallInfo | { callId: string }> {
+    return [...this.calls.values()].map((c) => c.live?.() ?? { callId: c.id });
   }
 
   /** Turns on {@link placeCall}. */

@@ -64,8 +64,13 @@ export class InboundSetup {
     private readonly callId: string,
     private readonly signal: IncomingCallSignal,
     private readonly deps: InboundCallDeps,
-    private readonly log: Logger,
+    private log: Logger,
   ) {}
+
+  /** The call's logger: with `trunk` on every line once the call is routed. */
+  get logger(): Logger {
+    return this.log;
+  }
 
   async run(): Promise<Call | undefined> {
     this.signal.on('cancel', () => this.cancelled.abort());
@@ -101,7 +106,8 @@ export class InboundSetup {
       method: 'INVITE',
       headers: s.headers,
     });
-    this.log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    this.log = this.log.child({ trunk: decision.trunk });
+    this.log.info({ bot: decision.bot, number: decision.number }, 'call routed');
     this.releaseSlot = this.deps.acquireTrunkSlot?.(decision.trunk);
     return decision;
   }
@@ -249,7 +255,7 @@ export class InboundSetup {
     const call = new BridgedCall({
       id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, ...(bot ? { bot } : {}),
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback,
-      summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound' },
+      summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound', trunk: decision.trunk, codec: answer.codec.name },
     });
     this.media = undefined; // the call owns its media now
     this.leg = undefined;

@@ -58,7 +58,7 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
 
 async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: BotTarget, deps: OutboundCallDeps): Promise<PlacedCall> {
   const callId = randomUUID();
-  let log = deps.logger.child({ callId });
+  let log = deps.logger.child({ callId, trunk: trunk.name });
   let built: ReturnType<typeof trunkCallRequest> | undefined;
   const group = deps.media.openCall({ callId, logger: log });
   const dial = await dialLeg(
@@ -76,7 +76,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     group.close();
     throw err;
   });
-  log = deps.logger.child({ callId, sipCallId: dial.sipCallId });
+  log = deps.logger.child({ callId, sipCallId: dial.sipCallId, trunk: trunk.name });
   const request = built!;
   log.info({ to: request.e164, trunk: trunk.name, bot: target.name }, 'placing outbound call');
   const startMessage = (early: boolean): StartMessage => ({
@@ -92,7 +92,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
   });
   const setup = new OutboundSetup(
-    { callId, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage },
+    { callId, trunk: trunk.name, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage },
     deps,
     log,
   );
@@ -106,6 +106,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
 /** One call being placed, as {@link OutboundSetup} drives it. */
 interface OutboundCall {
   callId: string;
+  trunk: string;
   dial: LegDial;
   group: CallMediaGroup;
   target: BotTarget;
@@ -184,7 +185,7 @@ class OutboundSetup {
     const call = new BridgedCall({
       id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, bot,
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
-      summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound' },
+      summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound', trunk: c.trunk, codec: leg.answer.codec.name },
     });
     // `start` before the media starts: the callee's held first words reach a bot that knows the call.
     if (!leg.early) bot.sendStart(c.startMessage(false));

@@ -119,7 +119,7 @@ export async function handlePstnCall(
   deps: PstnCallDeps,
 ): Promise<PstnCall | undefined> {
   const id = randomUUID();
-  const log = deps.logger.child({ callId: id, sipCallId: signal.callId });
+  const log = deps.logger.child({ callId: id, sipCallId: signal.callId, trunk: decision.trunk });
   const group = deps.media.openCall({ callId: id, logger: log });
   let legA: MediaLeg | undefined;
   let mediaA: CallMedia | undefined;
