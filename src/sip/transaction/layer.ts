@@ -36,6 +36,11 @@ export interface TransactionLayerOptions {
   logger: Logger;
   timers?: Partial<SipTimerConfig>;
   user: TransactionUser;
+  /** Told of request retransmissions absorbed by a server transaction and of transaction timeouts (metrics). */
+  traffic?: {
+    retransmissionReceived?(method: string): void;
+    transactionTimeout?(method: string): void;
+  };
 }
 
 /**
@@ -75,6 +80,8 @@ export class TransactionLayer {
     tx.once('terminated', () => {
       if (this.clients.get(key) === tx) this.clients.delete(key);
     });
+    const traffic = this.options.traffic;
+    if (traffic?.transactionTimeout) tx.on('timeout', () => traffic.transactionTimeout?.(req.method));
     tx.start();
     return tx;
   }
@@ -122,6 +129,7 @@ export class TransactionLayer {
       return;
     }
     if (existing) {
+      this.options.traffic?.retransmissionReceived?.(req.method);
       existing.receiveRetransmission();
       return;
     }
@@ -138,6 +146,8 @@ export class TransactionLayer {
     tx.once('terminated', () => {
       if (this.servers.get(key) === tx) this.servers.delete(key);
     });
+    const traffic = this.options.traffic;
+    if (traffic?.transactionTimeout && tx instanceof InviteServerTransaction) tx.on('timeout', () => traffic.transactionTimeout?.(req.method));
     tx.on('transportError', (err: unknown) =>
       this.log.warn({ err, sipCallId: safeCallId(req), dest }, 'transport error sending response'),
     );

@@ -14,6 +14,10 @@ import { TransactionLayer, type MessageContext, type ServerTransaction } from '.
 import { responseDestination } from '../transport/response-routing.js';
 import type { SipEndpoint, SipTransportName, Transport } from '../transport/transport.js';
 import { createTransport, type ListenSpec } from '../transport/factory.js';
+import { tapTransport } from '../transport/tap.js';
+import { serializeSipMessage } from '../message/serialize.js';
+import { redactSipText } from '../message/redact.js';
+import type { SipMessage } from '../message/types.js';
 import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
 import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
@@ -48,10 +52,16 @@ export interface SipUserAgentOptions {
   traffic?: SipTrafficObserver;
 }
 
-/** Counts of what arrives, for operators; kept to two calls so the SIP layer knows nothing of Prometheus. */
+/** Counts of SIP traffic, for operators; plain calls so the SIP layer knows nothing of Prometheus. */
 export interface SipTrafficObserver {
   messageReceived(method: string): void;
   malformedReceived(): void;
+  /** A final or provisional response sent or received, by its CSeq method. */
+  response?(direction: 'sent' | 'received', method: string, status: number): void;
+  /** A request that matched a live server transaction: the peer retransmitted it. */
+  retransmissionReceived?(method: string): void;
+  /** A transaction timed out (Timer B/F on ours, Timer H: no ACK for our final response). */
+  transactionTimeout?(method: string): void;
 }
 
 /**
@@ -94,6 +104,7 @@ export class SipUserAgent {
         onRequest: (req, tx, ctx) => this.onRequest(req, tx, ctx),
         onAck: (ack) => this.onAck(ack),
       },
+      ...(options.traffic ? { traffic: options.traffic } : {}),
     });
     this.core = this.makeCore();
     this.resolver = new SipServerResolver(options.dns ?? nodeDnsClient(), this.log);
@@ -103,9 +114,12 @@ export class SipUserAgent {
     if (this.started) return;
     this.started = true;
     for (const l of this.options.listen) {
-      const t = createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName });
-      await t.listen();
       const traffic = this.options.traffic;
+      const t = tapTransport(createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName }), {
+        sent: (msg, dest, via) => this.traced('sent', msg, `${dest.address}:${dest.port}`, via.name),
+        received: (msg, source, via) => this.traced('received', msg, `${source.address}:${source.port}`, via.name),
+      });
+      await t.listen();
       t.onMessage((msg, source) => {
         traffic?.messageReceived(msg.kind === 'request' ? msg.method : 'response');
         this.layer.receive(msg, { source, transport: t });
@@ -134,6 +148,25 @@ export class SipUserAgent {
    */
   outOfService(retryAfterSec: number): void {
     this.outOfServiceRetryAfter = retryAfterSec;
+  }
+
+  /** Every message in and out: responses counted by method and status; the text at debug, secrets redacted. */
+  private traced(direction: 'sent' | 'received', msg: SipMessage, peer: string, transport: string): void {
+    if (msg.kind === 'response') {
+      try {
+        this.options.traffic?.response?.(direction, cseqOf(msg).method, msg.status);
+      } catch {
+        // A response without a usable CSeq is not counted; the transaction layer drops it.
+      }
+    }
+    if (!this.log.isLevelEnabled('debug')) return;
+    let sipCallId: string | undefined;
+    try {
+      sipCallId = callIdOf(msg);
+    } catch {
+      sipCallId = undefined;
+    }
+    this.log.debug({ sipCallId, direction, peer, transport, sip: redactSipText(serializeSipMessage(msg).toString('utf8')) }, 'SIP message');
   }
 
   onIncomingCall(handler: (call: IncomingCall) => void): void {
