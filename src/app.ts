@@ -46,17 +46,19 @@ function firstExternalIPv4(): string {
 /** Bridges metrics to the narrow observer call control reports to. */
 function observerFor(metrics: BridgeMetrics): CallObserver {
   return {
-    callAnswered: (direction) => metrics.callAnswered(direction),
-    callRejected: (direction, status) => metrics.callRejected(direction, status),
-    callEnded: (direction, reason, seconds) => metrics.callEnded(direction, reason, seconds),
-    botConnected: (seconds) => metrics.botConnected(seconds),
-    botConnectFailed: () => metrics.botConnectFailed(),
+    callAnswered: (direction, info) => metrics.callAnswered(direction, info),
+    callRejected: (direction, status, info) => metrics.callRejected(direction, status, info),
+    callEnded: (direction, reason, seconds, labels) => metrics.callEnded(direction, reason, seconds, labels),
+    botConnected: (seconds, bot) => metrics.botConnected(seconds, bot),
+    botConnectFailed: (bot, reason) => metrics.botConnectFailed(bot, reason),
+    transferDone: (method, result) => metrics.transferDone(method, result),
     botProtocolError: () => metrics.botProtocolErrors.inc(),
     botLink: (event) => metrics.botLink(event),
     mediaQuality: (q) => metrics.mediaQuality(q),
-    rtpTotals: (received, sent) => {
+    rtpTotals: (received, sent, bytes) => {
       metrics.rtpPacketReceived(received);
       metrics.rtpPacketSent(sent);
+      if (bytes) metrics.rtpBytes(bytes.received, bytes.sent);
     },
   };
 }
@@ -70,6 +72,9 @@ function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeM
     traffic: {
       messageReceived: (method) => metrics.sipMessageReceived(method),
       malformedReceived: () => metrics.sipParseError(),
+      response: (direction, method, status) => metrics.sip.response(direction, method, status),
+      retransmissionReceived: (method) => metrics.sip.retransmission(method),
+      transactionTimeout: (method) => metrics.sip.timeout(method),
     },
     listen: config.sip.listen.map((l) => ({
       transport: l.transport,
@@ -247,7 +252,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
  */
 export class TrunkbridgeApp {
   readonly logger: Logger;
-  readonly metrics = new BridgeMetrics();
+  readonly metrics: BridgeMetrics;
   private readonly clock: Clock;
   private readonly sip: SipUserAgent;
   private readonly hosts: HostResolver;
@@ -269,6 +274,7 @@ export class TrunkbridgeApp {
     options: AppOptions = {},
   ) {
     this.clock = options.clock ?? new SystemClock();
+    this.metrics = new BridgeMetrics({ labelLimit: config.metrics.labelLimit });
     this.logger = options.logger ?? createLogger({ level: config.logging.level });
     // Prompt files are read now, so a missing or unplayable one fails the config, not a caller's fallback.
     const promptIssues = checkPromptFiles(promptFiles(config));

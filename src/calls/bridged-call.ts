@@ -26,7 +26,7 @@ export interface BridgedCallParts {
   bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'transferDone'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
@@ -87,6 +87,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
             this.bot.stop('transfer');
           },
           end: (reason) => this.end(reason),
+          done: (method, status) => this.observer.transferDone?.(method, status),
         },
         p.transfers,
       );

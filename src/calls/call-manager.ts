@@ -147,7 +147,8 @@ export class CallManager {
   private track(call: Call, direction: 'inbound' | 'outbound'): void {
     call.onEnded((reason, seconds) => {
       this.calls.delete(call.id);
-      this.deps.observer.callEnded(direction, reason, seconds);
+      const s = call.summary;
+      this.deps.observer.callEnded(direction, reason, seconds, s ? { ...(s.trunk !== undefined ? { trunk: s.trunk } : {}), bot: s.bot } : {});
       this.notifyIdleWaiters();
     });
     if (call.ended) return;
@@ -159,7 +160,7 @@ export class CallManager {
     if (this.draining) {
       this.logger.info({ sipCallId: signal.callId }, 'refusing call: shutting down');
       signal.reject(503, 'Service Unavailable', { 'Retry-After': String(this.retryAfterSec) });
-      this.deps.observer.callRejected('inbound', 503);
+      this.deps.observer.callRejected('inbound', 503, { reason: 'shutting-down' });
       return;
     }
     this.pendingSetups++;

@@ -79,7 +79,7 @@ export async function handleInboundCall(signal: IncomingCallSignal, deps: Inboun
     return await setup.run();
   } catch (err) {
     // The bot is stopped with the failure's reason first; then everything the setup held is released.
-    rejectInbound(signal, err, setup.connectedBot, deps, setup.logger);
+    rejectInbound(signal, err, setup.connectedBot, deps, setup.logger, setup.labels);
     setup.release();
     return undefined;
   }

@@ -25,6 +25,8 @@ import { handlePstnCall } from './pstn-call.js';
 import { handleReinvites } from './reinvite.js';
 import { REJECT, type BotFallback } from './bot-fallback.js';
 import type { DialogSignal, IncomingCallSignal } from './signaling.js';
+import type { CallLabels } from './call-events.js';
+import { botConnectFailureReason } from './bot-connect-failure.js';
 
 /** What the media of an inbound call will be, decided before the bot is connected. */
 interface MediaPlan {
@@ -59,13 +61,19 @@ export class InboundSetup {
   private readonly cancelled = new AbortController();
   /** The bot, once its socket is open (a failure after that stops it). */
   connectedBot: BotControl | undefined;
+  /** Trunk and bot once routed: the labels of this call's metrics. */
+  labels: CallLabels = {};
+  /** When the INVITE was taken up, on the clock: setup time runs from here to the 200 OK. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly callId: string,
     private readonly signal: IncomingCallSignal,
     private readonly deps: InboundCallDeps,
     private log: Logger,
-  ) {}
+  ) {
+    this.startedAt = deps.clock.now();
+  }
 
   /** The call's logger: with `trunk` on every line once the call is routed. */
   get logger(): Logger {
@@ -107,6 +115,7 @@ export class InboundSetup {
       headers: s.headers,
     });
     this.log = this.log.child({ trunk: decision.trunk });
+    this.labels = { trunk: decision.trunk, ...(decision.bot ? { bot: decision.bot } : {}) };
     this.log.info({ bot: decision.bot, number: decision.number }, 'call routed');
     this.releaseSlot = this.deps.acquireTrunkSlot?.(decision.trunk);
     return decision;
@@ -163,11 +172,11 @@ export class InboundSetup {
       bot = await group.connectBot(target, { abort: this.cancelled.signal });
     } catch (err) {
       if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
-      deps.observer.botConnectFailed();
+      deps.observer.botConnectFailed(target.name, botConnectFailureReason(err));
       throw err;
     }
     this.connectedBot = bot;
-    deps.observer.botConnected((deps.clock.now() - started) / 1000);
+    deps.observer.botConnected((deps.clock.now() - started) / 1000, target.name);
     if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
     return bot;
   }
@@ -269,7 +278,7 @@ export class InboundSetup {
       return call;
     }
     bot?.sendStart(this.startMessage(decision, target, plan, answer.codec.name));
-    this.deps.observer.callAnswered('inbound');
+    this.deps.observer.callAnswered('inbound', { trunk: decision.trunk, bot: target.name, setupSeconds: (this.deps.clock.now() - this.startedAt) / 1000 });
     this.log.info(bot ? 'call answered' : 'call answered for the fallback');
     return call;
   }
@@ -295,17 +304,17 @@ function announcedJitterMs(mode: JitterBufferMode): number {
 }
 
 /** Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric. */
-export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotControl | undefined, deps: InboundCallDeps, log: Logger): void {
+export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotControl | undefined, deps: InboundCallDeps, log: Logger, labels: CallLabels = {}): void {
   const failure = classifyFailure(err);
   bot?.stop(failure.reason === 'caller-cancelled' ? 'caller-cancelled' : 'error');
   if (signal.cancelled) {
     log.info('call cancelled by caller before answer');
-    deps.observer.callRejected('inbound', 487);
+    deps.observer.callRejected('inbound', 487, { ...labels, reason: 'caller-cancelled' });
     return;
   }
   log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'call rejected');
   signal.reject(failure.sipStatus, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
-  deps.observer.callRejected('inbound', failure.sipStatus);
+  deps.observer.callRejected('inbound', failure.sipStatus, { ...labels, reason: failure.reason });
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */

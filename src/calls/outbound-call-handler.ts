@@ -7,6 +7,7 @@ import { BridgedCall } from './bridged-call.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
 import { checkCustomHeaders, trunkCallRequest } from './outbound-request.js';
+import { botConnectFailureReason } from './bot-connect-failure.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { BOT_ENDPOINT, type BotControl, type CallMediaGroup } from './media-engine.js';
 
@@ -58,6 +59,7 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
 
 async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: BotTarget, deps: OutboundCallDeps): Promise<PlacedCall> {
   const callId = randomUUID();
+  const startedAt = deps.clock.now();
   let log = deps.logger.child({ callId, trunk: trunk.name });
   let built: ReturnType<typeof trunkCallRequest> | undefined;
   const group = deps.media.openCall({ callId, logger: log });
@@ -92,7 +94,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
   });
   const setup = new OutboundSetup(
-    { callId, trunk: trunk.name, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage },
+    { callId, trunk: trunk.name, startedAt, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage },
     deps,
     log,
   );
@@ -107,6 +109,8 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
 interface OutboundCall {
   callId: string;
   trunk: string;
+  /** When the call was placed, on the clock (setup time: -> 200 OK). */
+  startedAt: number;
   dial: LegDial;
   group: CallMediaGroup;
   target: BotTarget;
@@ -155,11 +159,11 @@ class OutboundSetup {
     const started = this.deps.clock.now();
     return this.botPromise.then(
       (b) => {
-        this.deps.observer.botConnected((this.deps.clock.now() - started) / 1000);
+        this.deps.observer.botConnected((this.deps.clock.now() - started) / 1000, this.call.target.name);
         return b;
       },
       (err: unknown) => {
-        this.deps.observer.botConnectFailed();
+        this.deps.observer.botConnectFailed(this.call.target.name, botConnectFailureReason(err));
         this.dial.cancel();
         throw err;
       },
@@ -191,7 +195,7 @@ class OutboundSetup {
     if (!leg.early) bot.sendStart(c.startMessage(false));
     call.start();
     if (leg.early) bot.sendEvent({ type: 'answered' });
-    this.deps.observer.callAnswered('outbound');
+    this.deps.observer.callAnswered('outbound', { trunk: c.trunk, bot: c.target.name, setupSeconds: (this.deps.clock.now() - c.startedAt) / 1000 });
     this.log.info({ codec: leg.answer.codec.name, remote: leg.answer.remote }, 'outbound call answered');
     return call;
   }
@@ -206,7 +210,7 @@ class OutboundSetup {
     this.call.group.close();
     const failure = classifyFailure(err);
     this.log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'outbound call failed');
-    this.deps.observer.callRejected('outbound', failure.sipStatus);
+    this.deps.observer.callRejected('outbound', failure.sipStatus, { trunk: this.call.trunk, bot: this.call.target.name, reason: failure.reason });
     throw err;
   }
 }

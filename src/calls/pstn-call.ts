@@ -156,7 +156,7 @@ export async function handlePstnCall(
     });
     const dialogA = await signal.accept(answerA.answerSdp);
     const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log);
-    deps.observer.callAnswered('inbound');
+    deps.observer.callAnswered('inbound', { trunk: decision.trunk });
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;
   } catch (err) {
@@ -166,14 +166,14 @@ export async function handlePstnCall(
     else dial?.cancel();
     group.close();
     if (signal.cancelled) {
-      deps.observer.callRejected('inbound', 487);
+      deps.observer.callRejected('inbound', 487, { trunk: decision.trunk, reason: 'caller-cancelled' });
       return undefined;
     }
     const failure = classifyFailure(err);
     log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'pstn call failed');
     const status = failure.sipStatus >= 300 && failure.sipStatus <= 699 ? failure.sipStatus : 500;
     signal.reject(status, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
-    deps.observer.callRejected('inbound', failure.sipStatus);
+    deps.observer.callRejected('inbound', failure.sipStatus, { trunk: decision.trunk, reason: failure.reason });
     return undefined;
   }
 }

@@ -47,6 +47,8 @@ export interface TransferHost {
   /** The bot leaves the call (`stop` reason "transfer"); the call goes on. */
   releaseBot(): void;
   end(reason: 'transfer'): void;
+  /** A transfer finished: its method (refer, bridge; `none` when refused before one was chosen) and final status. */
+  done?(method: string, status: string): void;
 }
 
 function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEvent {
@@ -82,12 +84,15 @@ export class TransferController {
     } catch (err) {
       const { reason } = classifyFailure(err);
       this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
+      this.host.done?.('none', 'failed');
       return this.report(failed(reason));
     }
     this.busy = true;
     try {
       this.host.log.info({ to: cmd.to, method: target.method, target: target.kind === 'number' ? target.e164 : target.uri }, 'transfer started');
-      return target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
+      const e = target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
+      this.host.done?.(target.method, e.status);
+      return e;
     } finally {
       this.busy = false;
     }
