@@ -230,6 +230,8 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       clock,
       connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
       onSendLatencySample: (ms) => media.botToCaller([ms]),
+      onFirstBotAudio: (ms) => media.voiceFigures({ firstAudioMs: [ms] }),
+      onClearToSilence: (ms) => media.voiceFigures({ clearToSilenceMs: [ms] }),
     });
     return engine;
   }
@@ -242,6 +244,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onEventLoopDelay: (worker, ms) => media.eventLoopP99(worker, ms),
     onSamples: (samples) => media.samples(samples),
     onSendLatency: (samples) => media.botToCaller(samples),
+    onVoiceFigures: (f) => media.voiceFigures(f),
   });
   return engine;
 }

@@ -13,7 +13,7 @@ import { HoldPlayer } from './hold-player.js';
 import { promptL16 } from './prompts.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
-export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency'>;
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onClearedOnWire'>;
 
 interface GroupDeps {
   ports: RtpPortPool;
@@ -21,6 +21,10 @@ interface GroupDeps {
   connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
   /** Bot audio chunk arrival -> first RTP packet carrying it sent, ms (every chunk; the engine samples). */
   onSendLatency?(ms: number): void;
+  /** Answer -> the bot's first audio chunk, ms (once per call). */
+  onFirstBotAudio?(ms: number): void;
+  /** The bot's `clear` -> its old audio off the wire (the next packet slot), ms. */
+  onClearToSilence?(ms: number): void;
 }
 
 export class InProcessCallGroup {
@@ -40,7 +44,7 @@ export class InProcessCallGroup {
     private readonly deps: GroupDeps,
     private readonly onClosed: () => void,
   ) {
-    this.router = new AudioRouter(log);
+    this.router = new AudioRouter(log, { clock: deps.clock, ...(deps.onFirstBotAudio ? { onFirstBotAudio: deps.onFirstBotAudio } : {}) });
   }
 
   async allocate(options: { holdEarlyPackets?: boolean } = {}): Promise<InProcessMediaLeg> {
@@ -150,7 +154,12 @@ export class InProcessCallGroup {
   /** A leg's session, once opened. */
   openSession(leg: InProcessMediaLeg, options: LegMediaOptions, rtp: RtpSocket, held: RtpHold | undefined): InProcessCallMedia {
     const onSendLatency = this.deps.onSendLatency;
-    const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}), ...(onSendLatency ? { onSendLatency } : {}) });
+    const onClear = this.deps.onClearToSilence;
+    // Only the bot's own clears count: route changes and hold-audio drops clear legs too.
+    const onClearedOnWire = onClear ? (ms: number) => (this.router.takeBotClear(leg.id) ? onClear(ms) : undefined) : undefined;
+    const session = new MediaSession({
+      ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}), ...(onSendLatency ? { onSendLatency } : {}), ...(onClearedOnWire ? { onClearedOnWire } : {}),
+    });
     this.router.addLeg(leg.id, session);
     const media = new InProcessCallMedia(
       leg.id,

@@ -16,6 +16,10 @@ export interface InProcessMediaEngineOptions {
   connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
   /** A sample of bot -> caller latencies (chunk arrival -> its first RTP packet sent), ms: one chunk in ten. */
   onSendLatencySample?(ms: number): void;
+  /** Answer -> the bot's first audio, ms, once per call (voice-AI figure). */
+  onFirstBotAudio?(ms: number): void;
+  /** The bot's `clear` -> its old audio off the wire, ms (voice-AI figure). */
+  onClearToSilence?(ms: number): void;
 }
 
 /** One bot chunk in this many is sampled for the latency metric: the figure, not every chunk, is wanted. */

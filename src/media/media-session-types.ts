@@ -65,6 +65,8 @@ export interface MediaSessionOptions {
    * RTP packet carrying its first sample sent (for a latency histogram). Chunks dropped unsent are not reported.
    */
   onSendLatency?: (ms: number) => void;
+  /** After each clear: clear → the first packet slot after it (the old audio is off the wire), ms. */
+  onClearedOnWire?: (ms: number) => void;
   /**
    * @internal How the send loop treats a late timer; only to measure the alternative (README, "Send-side latency").
    */

@@ -66,6 +66,8 @@ export interface RtpSendPathOptions {
   onTick: (now: number) => void;
   /** Added latency of each bot chunk, ms: its arrival → the packet carrying its first sample sent. */
   onLatency?: (ms: number) => void;
+  /** After each {@link RtpSendPath.clear}: clear → the first slot played after it (old audio off the wire), ms. */
+  onCleared?: (ms: number) => void;
   /** Default {@link DEFAULT_LATE_TIMER_POLICY}; the other one is kept for measuring. */
   lateTimer?: LateTimerPolicy;
 }
@@ -73,6 +75,8 @@ export interface RtpSendPathOptions {
 export class RtpSendPath {
   private readonly o: RtpSendPathOptions;
   private readonly stream: RtpStreamSender;
+  /** When the last clear happened, until the next slot reports it (only with onCleared). */
+  private clearedAt: number | undefined;
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   private readonly splitter = new L16Splitter();
@@ -203,6 +207,7 @@ export class RtpSendPath {
 
   /** Drops the queued audio and pending marks at once; the talkspurt ends. */
   clear(): PlayoutClearResult {
+    if (this.o.onCleared) this.clearedAt ??= this.o.clock.now();
     this.splitter.reset();
     this.phase.reset();
     this.backlog.reset();
@@ -321,6 +326,7 @@ export class RtpSendPath {
     }
     if (!this.sendEnabled) {
       // On hold: time passes for the stream, the audio due meanwhile is dropped, nothing goes on the wire.
+      this.reportCleared(now);
       this.queue.skip(this.need);
       this.stream.skip(1);
       if (this.talking) this.endSpurt();
@@ -372,6 +378,7 @@ export class RtpSendPath {
   private sendIdle(now: number): void {
     if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
     if (this.o.idleFill === 'none') {
+      this.reportCleared(now); // the slot stays empty: silence on the wire from now
       this.stream.skip(1);
       return;
     }
@@ -391,7 +398,15 @@ export class RtpSendPath {
     if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 
+  /** A clear is behind us: the first slot after it went out (or stayed empty) at `now`. */
+  private reportCleared(now: number): void {
+    if (this.clearedAt === undefined) return;
+    this.o.onCleared?.(Math.max(0, now - this.clearedAt));
+    this.clearedAt = undefined;
+  }
+
   private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
+    this.reportCleared(now);
     this.firstPacket = false;
     this.lastSentAt = now;
     this.notBefore = Number.NEGATIVE_INFINITY;

@@ -40,7 +40,16 @@ const logger = createLogger({ level: data.logLevel }).child({ layer: 'media', wo
 let framesDropped = 0;
 /** Sampled bot -> caller latencies since the last report (bounded: a burst cannot grow it). */
 let sendLatencyMs: number[] = [];
+/** Voice-AI figures since the last report (bounded like the latencies). */
+let firstAudioMs: number[] = [];
+let clearToSilenceMs: number[] = [];
 const engine = new InProcessMediaEngine({
+  onFirstBotAudio: (ms) => {
+    if (firstAudioMs.length < 1000) firstAudioMs.push(ms);
+  },
+  onClearToSilence: (ms) => {
+    if (clearToSilenceMs.length < 1000) clearToSilenceMs.push(ms);
+  },
   onSendLatencySample: (ms) => {
     if (sendLatencyMs.length < 1000) sendLatencyMs.push(ms);
   },
@@ -213,9 +222,11 @@ port.on('message', (msg: ToWorker) => {
 const statsTimer = setInterval(() => {
   const legs: LegStats[] = [];
   for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs });
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs, firstAudioMs, clearToSilenceMs });
   framesDropped = 0;
   sendLatencyMs = [];
+  firstAudioMs = [];
+  clearToSilenceMs = [];
   eventLoop.reset();
 }, data.statsIntervalMs);
 statsTimer.unref();

@@ -71,7 +71,11 @@ export type FromWorker =
   | { op: 'legEvent'; g: number; leg: string; e: 'dtmf'; press: { digit: string; durationMs: number } }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtp-timeout' }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtcp'; input: { rttMs?: number; bye: number[] } }
-  | { op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[] }
+  | {
+      op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[];
+      /** Voice-AI figures since the last report, ms (answer -> first bot audio; clear -> old audio off the wire). */
+      firstAudioMs?: number[]; clearToSilenceMs?: number[];
+    }
   | { op: 'botEvent'; g: number; e: 'command'; cmd: unknown }
   | { op: 'botEvent'; g: number; e: 'close'; info: BotCloseInfo }
   | { op: 'botEvent'; g: number; e: 'protocol-error'; message: string }

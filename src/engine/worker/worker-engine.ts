@@ -28,6 +28,8 @@ export interface WorkerMediaEngineOptions {
   onSamples?(samples: Array<{ jitterDelayMs?: number; playoutMs: number }>): void;
   /** Sampled bot -> caller latencies (ms) from each periodic report. */
   onSendLatency?(samples: number[]): void;
+  /** Voice-AI figures from each periodic report, ms: answer -> first bot audio, clear -> old audio off the wire. */
+  onVoiceFigures?(figures: { firstAudioMs: number[]; clearToSilenceMs: number[] }): void;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
@@ -212,5 +214,8 @@ export class WorkerMediaEngine {
     this.options.onEventLoopDelay?.(worker, msg.eventLoopP99Ms);
     if (msg.legs.length > 0) this.options.onSamples?.(msg.legs.map((l) => l.sample));
     if (msg.sendLatencyMs.length > 0) this.options.onSendLatency?.(msg.sendLatencyMs);
+    const firstAudioMs = msg.firstAudioMs ?? [];
+    const clearToSilenceMs = msg.clearToSilenceMs ?? [];
+    if (firstAudioMs.length + clearToSilenceMs.length > 0) this.options.onVoiceFigures?.({ firstAudioMs, clearToSilenceMs });
   }
 }
