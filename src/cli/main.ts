@@ -4,9 +4,11 @@ import { ConfigError } from '../core/errors.js';
 import { loadConfigFile, loadDefaultConfig, redactConfig, type Config } from '../config/index.js';
 import { TrunkbridgeApp } from '../app.js';
 import { botCheckCommand } from './bot-check.js';
+import { testCallCommand } from './test-call.js';
 
 const USAGE = `usage: trunkbridge [--config path.yaml] [--check]
        trunkbridge bot-check ws://host/path [--protocol twilio] (see trunkbridge bot-check --help)
+       trunkbridge test-call sip:+15550100@host[:port] [--expect-echo] (see trunkbridge test-call --help)
 
   -c, --config PATH   YAML config (default: the embedded config/default.yaml:
                       SIP on udp 127.0.0.1:5060, every number answered by the echo bot)
@@ -23,6 +25,9 @@ function loadConfig(path: string | undefined): Config {
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'test-call') {
+    return testCallCommand(process.argv.slice(3), (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+  }
   if (process.argv[2] === 'bot-check') {
     return botCheckCommand(process.argv.slice(3), (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
   }

@@ -1,0 +1,63 @@
+/**
+ * `trunkbridge test-call` against the running bridge: a number answered by the built-in echo bot (exit 0, the
+ * steps printed, the tone heard back with its round trip), and a number nobody routes (non-zero exit, the 404
+ * printed). Both runs are the CLI the image ships, as a child process.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BridgeProcess, runCli } from './harness/bridge-process.js';
+import { reservePorts } from '../helpers/ports.js';
+import { testConfig } from './harness/config.js';
+
+describe('trunkbridge test-call against the running bridge', () => {
+  let bridge: BridgeProcess;
+
+  beforeAll(async () => {
+    const rtpBase = await reservePorts(8);
+    bridge = new BridgeProcess(
+      testConfig({ rtpPortMin: rtpBase, rtpPortMax: rtpBase + 7, bots: { echo: '{ builtin: echo }' }, numbers: { '+15550100': 'echo' } }),
+    );
+    await bridge.start();
+  });
+
+  afterAll(async () => {
+    await bridge?.stop();
+  });
+
+  it('a routed number: every step printed, the tone comes back from the echo bot, exit 0', async () => {
+    const rtpPort = await reservePorts(2);
+    const run = await runCli(['test-call', `sip:+15550100@127.0.0.1:${bridge.sipPort()}`, '--seconds', '2', '--expect-echo', '--rtp-port', String(rtpPort)], 20_000);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^-> INVITE sip:\\+15550100@127\\.0\\.0\\.1:${bridge.sipPort()} over udp .*\\(RTP port ${rtpPort}\\)$`));
+    expect(lines).toContainEqual(expect.stringMatching(/^<- 100 Trying \(INVITE\) {2}\+\d+ ms$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^<- 200 OK \(INVITE\) {2}\+\d+ ms$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^answered {2}\+\d+ ms: codec PCMU\/8000 \(payload type 0\), ptime 20 ms, far end RTP 127\.0\.0\.1:\d+$/));
+    const echo = lines.find((l) => l.startsWith('echo: '));
+    expect(echo).toMatch(/^echo: our 440 Hz tone came back, round trip (\d+) ms$/);
+    // Loopback and an echo with no delay: the tone is back within a few packet times.
+    expect(Number(/round trip (\d+) ms/.exec(echo!)![1])).toBeLessThan(500);
+    expect(lines).toContainEqual(expect.stringMatching(/^audio back: -\d+\.\d dBFS overall/));
+    expect(lines).toContainEqual(expect.stringMatching(/^<- 200 OK \(BYE\)/));
+    expect(lines.at(-1)).toBe('PASS');
+    await bridge.waitForLog((l) => l.msg === 'call ended' && l.reason === 'caller-hangup', 5000);
+  }, 30_000);
+
+  it('a number nobody routes: the 404 printed, exit 1', async () => {
+    const rtpPort = await reservePorts(2);
+    const run = await runCli(['test-call', `sip:+15559999@127.0.0.1:${bridge.sipPort()}`, '--seconds', '2', '--rtp-port', String(rtpPort)], 20_000);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^<- 404 Not Found \(INVITE\) {2}\+\d+ ms$/m);
+    expect(run.stdout).toMatch(/^FAIL: not answered: 404 Not Found/m);
+    expect(run.stdout).not.toMatch(/^PASS$/m);
+  }, 30_000);
+
+  it('bad arguments: exit 2 with the reason and the usage, nothing dialled', async () => {
+    const invites = () => bridge.logs.filter((l) => l.msg === 'incoming call').length;
+    const before = invites();
+    const run = await runCli(['test-call', 'tel:+15550100', '--seconds', '2']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^test-call: target "tel:\+15550100" is not sip:NUMBER@HOST\[:PORT\]\nusage: trunkbridge test-call/);
+    expect(run.stdout).toBe('');
+    expect(invites()).toBe(before);
+  });
+});
