@@ -4,7 +4,9 @@
  * registrar never answers. The counters and histograms move as they should; then every metric the Grafana
  * dashboard and the Prometheus alert rules in deploy/ use is checked against the same scrape.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +97,8 @@ describe('ops: /metrics after real SIPp calls, and the dashboard and alert rules
         const tone = Buffer.alloc(320);
         for (let i = 0; i < 160; i++) tone.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), i * 2);
         for (let i = 0; i < 100; i++) c.sendPcm(tone);
-        await c.until(() => c.frames.length >= 10, 10_000, 'caller audio');
+        // ~0.8 s of caller audio: some 40 of the bot's chunks have gone out (one in ten is a latency sample).
+        await c.until(() => c.frames.length >= 40, 10_000, 'caller audio');
         c.sendJson({ type: 'clear' });
       });
     });
@@ -136,7 +139,7 @@ describe('ops: /metrics after real SIPp calls, and the dashboard and alert rules
       async () => {
         const t = await (await fetch(`http://127.0.0.1:${bridge.metricsPort}/metrics`)).text();
         const s = parseScrape(t);
-        const ready = total(s, 'trunkbridge_clear_to_silence_ms_count') > 0 && total(s, 'trunkbridge_bot_first_audio_seconds_count') > 0 && total(s, 'trunkbridge_sip_transaction_timeouts_total') > 0;
+        const ready = ['trunkbridge_clear_to_silence_ms_count', 'trunkbridge_bot_first_audio_seconds_count', 'trunkbridge_bridge_latency_ms_count', 'trunkbridge_sip_transaction_timeouts_total'].every((n) => total(s, n) > 0);
         return ready ? t : undefined;
       },
       { timeoutMs: 15_000, intervalMs: 200, what: 'the voice-AI figures and the REGISTER timeout in /metrics' },
@@ -223,6 +226,17 @@ describe('ops: /metrics after real SIPp calls, and the dashboard and alert rules
     for (const name of ['trunkbridge_calls_total', 'trunkbridge_call_setup_seconds', 'trunkbridge_sip_responses_total', 'trunkbridge_bot_connect_failures_total', 'trunkbridge_rtp_mos', 'trunkbridge_registration_up', 'trunkbridge_event_loop_delay_p99_ms', 'trunkbridge_bot_first_audio_seconds', 'trunkbridge_clear_to_silence_ms']) {
       expect(used.has(name), name).toBe(true);
     }
+  });
+
+  it('promtool parses the alert rules and every dashboard query (as recording rules)', () => {
+    execFileSync('promtool', ['check', 'rules', RULES], { stdio: 'pipe' });
+    const dir = mkdtempSync(join(tmpdir(), 'trunkbridge-promql-'));
+    const queries = deployExpressions().filter((e) => e.where.startsWith('panel'));
+    // Grafana substitutes $trunk before Prometheus sees the query.
+    const rules = { groups: [{ name: 'dashboard', rules: queries.map((q, i) => ({ record: `dashboard_query_${i}`, expr: q.expr.replaceAll('$trunk', '.*') })) }] };
+    writeFileSync(join(dir, 'dashboard.yml'), JSON.stringify(rules));
+    const out = execFileSync('promtool', ['check', 'rules', join(dir, 'dashboard.yml')], { encoding: 'utf8' });
+    expect(out).toContain(`SUCCESS: ${queries.length} rules found`);
   });
 
   it('alert rules: each has an expression, a duration, a severity and a summary', () => {
