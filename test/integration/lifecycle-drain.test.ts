@@ -1,7 +1,7 @@
 /**
  * Lifecycle: SIGTERM drains. A SIPp call in progress goes on to its own end; a new INVITE gets 503 with
  * Retry-After and OPTIONS 503; /readyz turns 503 while /healthz stays 200; the process exits 0 once the call is
- * over. Past drainTimeoutSec, or on a second signal, the calls left end with BYE and stop reason `shutdown`.
+ * over (GET /v1/calls shows the live call with its media figures first). Past drainTimeoutSec, or on a second signal, the calls left end with BYE and stop reason `shutdown`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
@@ -10,6 +10,7 @@ import { TestBotServer } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('lifecycle: drain on SIGTERM', () => {
   let bridge: BridgeProcess | undefined;
@@ -53,6 +54,25 @@ describe('lifecycle: drain on SIGTERM', () => {
     // The caller stays 6 s after answer, then hangs up itself.
     const inProgress = runSipp({ scenario: 'uac-pcap-g711a-caller-hangup.xml', target, service: '+15550100', keys: { rtp_port: listener!.port }, args: ['-d', '6000'], timeoutMs: 20_000 });
     const bot = await bots!.firstStarted();
+
+    // The live call as GET /v1/calls shows it, media figures moving.
+    const callId = String(bot.event('start')!.callId);
+    const listed = await waitFor(
+      async () => {
+        const body = (await http(b, '/v1/calls')).body as { calls: Array<{ media: { packetsReceived: number } }> };
+        return body.calls[0]?.media.packetsReceived > 20 ? body.calls : undefined;
+      },
+      { timeoutMs: 5000, what: 'RTP counted on the live call' },
+    );
+    expect(listed).toEqual([
+      expect.objectContaining({
+        callId, state: 'answered', direction: 'inbound', trunk: 'carrier-a', bot: 'tester', to: '+15550100', codec: 'PCMU', // the bridge's preference among SIPp's PCMA, PCMU
+        answeredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), durationSec: expect.any(Number),
+        media: expect.objectContaining({ packetsLost: 0, lossPercent: 0, bytesReceived: expect.any(Number), jitterMs: expect.any(Number), mos: expect.any(Number) }),
+      }),
+    ]);
+    expect(await http(b, `/v1/calls/${callId}`)).toMatchObject({ status: 200, body: { callId, trunk: 'carrier-a' } });
+    expect(await http(b, '/v1/calls/00000000-0000-0000-0000-000000000000')).toEqual({ status: 404, body: { error: 'unknown-call' } });
 
     b.signal('SIGTERM');
     await b.waitForLog((l) => l.msg === 'draining: new calls refused, calls in progress go on', 5000);
