@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.js';
 import { loadConfigFile, loadDefaultConfig, redactConfig, type Config } from '../config/index.js';
 import { TrunkbridgeApp } from '../app.js';
+import { defaultLogFormat } from '../core/logger.js';
 import { botCheckCommand } from './bot-check.js';
 import { testCallCommand } from './test-call.js';
 
@@ -64,6 +65,8 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  // Media worker threads build their own loggers from the environment: settle the format once for all threads.
+  process.env.LOG_FORMAT ??= defaultLogFormat();
   let app: TrunkbridgeApp;
   try {
     app = new TrunkbridgeApp(config);
