@@ -8,7 +8,10 @@ export const TEST_CALL_USAGE = `usage: trunkbridge test-call sip:NUMBER@HOST[:PO
 Places a real call with its own SIP/RTP stack, prints each step, exits 0 when it was answered
 (and, with --expect-echo, the tone came back).
 
-  --transport udp|tcp     signalling transport (default udp)
+  --transport udp|tcp|tls signalling transport (default udp)
+  --cert FILE, --key FILE tls: the PEM certificate and key test-call presents (needed with tls);
+                          the far end's certificate is checked against the system CAs and
+                          NODE_EXTRA_CA_CERTS
   --user NAME             digest user answered to a 401/407 challenge
   --password SECRET       its password (never printed)
   --from NUMBER           caller number in From (default +15550000)
@@ -34,7 +37,9 @@ export interface TestCallArgs {
   user: string;
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
+  /** tls: our certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
   credentials?: { username: string; password: string };
   from: string;
   /** Tone frequency, Hz (absent with a WAV file). */
@@ -67,6 +72,8 @@ export function parseTestCallArgs(argv: readonly string[]): ParsedTestCall {
       allowPositionals: true,
       options: {
         transport: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
         user: { type: 'string' },
         password: { type: 'string' },
         from: { type: 'string' },
@@ -91,10 +98,13 @@ export function parseTestCallArgs(argv: readonly string[]): ParsedTestCall {
   const uri = parsed.positionals[0];
   const m = SIP_URI.exec(uri);
   if (!m) return { ok: false, help: false, error: `target "${uri}" is not sip:NUMBER@HOST[:PORT]` };
-  const port = m[3] !== undefined ? Number(m[3]) : 5060;
+  const port = m[3] !== undefined ? Number(m[3]) : v.transport === 'tls' ? 5061 : 5060;
   if (port < 1 || port > 65535) return { ok: false, help: false, error: `port ${m[3]} out of range` };
   const transport = v.transport ?? 'udp';
-  if (transport !== 'udp' && transport !== 'tcp') return { ok: false, help: false, error: `--transport must be udp or tcp, got "${transport}"` };
+  if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') return { ok: false, help: false, error: `--transport must be udp, tcp or tls, got "${transport}"` };
+  if ((v.cert === undefined) !== (v.key === undefined)) return { ok: false, help: false, error: '--cert and --key go together' };
+  if (transport === 'tls' && v.cert === undefined) return { ok: false, help: false, error: '--transport tls needs --cert and --key' };
+  if (transport !== 'tls' && v.cert !== undefined) return { ok: false, help: false, error: '--cert and --key are for --transport tls' };
   if ((v.user === undefined) !== (v.password === undefined)) return { ok: false, help: false, error: '--user and --password go together' };
   if (v.tone !== undefined && v.wav !== undefined) return { ok: false, help: false, error: '--tone and --wav exclude each other' };
   const tone = v.wav === undefined ? intIn('tone', v.tone ?? '440', 50, 3900) : undefined;
@@ -113,6 +123,7 @@ export function parseTestCallArgs(argv: readonly string[]): ParsedTestCall {
     args: {
       uri, user: m[1], host, port, transport, from, codecs,
       ...(v.user !== undefined ? { credentials: { username: v.user, password: v.password! } } : {}),
+      ...(v.cert !== undefined ? { tls: { certFile: v.cert, keyFile: v.key! } } : {}),
       ...(typeof tone === 'number' ? { toneHz: tone } : {}),
       ...(v.wav !== undefined ? { wavFile: v.wav } : {}),
       seconds: seconds as number,

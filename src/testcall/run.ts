@@ -59,7 +59,7 @@ export async function runTestCall(a: TestCallArgs, deps: TestCallDeps): Promise<
   const ua = new SipUserAgent({
     clock,
     logger,
-    listen: [{ transport: a.transport, host: a.localHost, port: 0 }],
+    listen: [{ transport: a.transport, host: a.localHost, port: 0, ...(a.tls ?? {}) }],
     userAgent: 'trunkbridge-test-call',
     traffic: {
       messageReceived() {},

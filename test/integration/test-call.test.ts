@@ -7,14 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess, runCli } from './harness/bridge-process.js';
 import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
+import { makeTestCert, type TestCert } from '../unit/sip/helpers/test-cert.js';
 
 describe('trunkbridge test-call against the running bridge', () => {
   let bridge: BridgeProcess;
+  let cert: TestCert;
 
   beforeAll(async () => {
     const rtpBase = await reservePorts(8);
+    cert = makeTestCert();
     bridge = new BridgeProcess(
-      testConfig({ rtpPortMin: rtpBase, rtpPortMax: rtpBase + 7, bots: { echo: '{ builtin: echo }' }, numbers: { '+15550100': 'echo' } }),
+      testConfig({
+        rtpPortMin: rtpBase, rtpPortMax: rtpBase + 7, bots: { echo: '{ builtin: echo }' }, numbers: { '+15550100': 'echo' },
+        extraListen: [`{ transport: tls, host: 127.0.0.1, port: 0, certFile: "${cert.certFile}", keyFile: "${cert.keyFile}" }`],
+      }),
     );
     await bridge.start();
   });
@@ -40,6 +46,19 @@ describe('trunkbridge test-call against the running bridge', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^<- 200 OK \(BYE\)/));
     expect(lines.at(-1)).toBe('PASS');
     await bridge.waitForLog((l) => l.msg === 'call ended' && l.reason === 'caller-hangup', 5000);
+  }, 30_000);
+
+  it("over TLS (the bridge's certificate trusted through NODE_EXTRA_CA_CERTS): answered, echo heard, exit 0", async () => {
+    const rtpPort = await reservePorts(2);
+    const run = await runCli(
+      ['test-call', `sip:+15550100@127.0.0.1:${bridge.sipPort('tls')}`, '--transport', 'tls', '--cert', cert.certFile, '--key', cert.keyFile, '--seconds', '2', '--expect-echo', '--rtp-port', String(rtpPort)],
+      20_000,
+      { NODE_EXTRA_CA_CERTS: cert.certFile },
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^-> INVITE sip:\\+15550100@127\\.0\\.0\\.1:${bridge.sipPort('tls')} over tls `, 'm'));
+    expect(run.stdout).toMatch(/^echo: our 440 Hz tone came back/m);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('PASS');
   }, 30_000);
 
   it('a number nobody routes: the 404 printed, exit 1', async () => {

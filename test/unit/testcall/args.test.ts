@@ -26,13 +26,19 @@ describe('test-call arguments', () => {
     });
     expect(parseTestCallArgs(['sip:1@[::1]:5062'])).toMatchObject({ ok: true, args: { host: '::1', port: 5062, localHost: '127.0.0.1' } });
     expect(parseTestCallArgs(['sip:1@h', '--wav', '/tmp/x.wav'])).toMatchObject({ ok: true, args: { wavFile: '/tmp/x.wav' } });
+    expect(parseTestCallArgs(['sip:1@h', '--transport', 'tls', '--cert', 'c.pem', '--key', 'k.pem'])).toMatchObject({
+      ok: true, args: { transport: 'tls', port: 5061, tls: { certFile: 'c.pem', keyFile: 'k.pem' } },
+    });
   });
 
   it.each([
     [[], 'give exactly one target: sip:NUMBER@HOST[:PORT]'],
     [['tel:+1555'], 'target "tel:+1555" is not sip:NUMBER@HOST[:PORT]'],
     [['sip:1@h:70000'], 'port 70000 out of range'],
-    [['sip:1@h', '--transport', 'sctp'], '--transport must be udp or tcp, got "sctp"'],
+    [['sip:1@h', '--transport', 'sctp'], '--transport must be udp, tcp or tls, got "sctp"'],
+    [['sip:1@h', '--transport', 'tls'], '--transport tls needs --cert and --key'],
+    [['sip:1@h', '--cert', 'c.pem'], '--cert and --key go together'],
+    [['sip:1@h', '--cert', 'c.pem', '--key', 'k.pem'], '--cert and --key are for --transport tls'],
     [['sip:1@h', '--user', 'a'], '--user and --password go together'],
     [['sip:1@h', '--tone', '440', '--wav', 'f.wav'], '--tone and --wav exclude each other'],
     [['sip:1@h', '--tone', '5'], '--tone must be an integer 50..3900, got "5"'],
