@@ -15,9 +15,7 @@ import { responseDestination } from '../transport/response-routing.js';
 import type { SipEndpoint, SipTransportName, Transport } from '../transport/transport.js';
 import { createTransport, type ListenSpec } from '../transport/factory.js';
 import { tapTransport } from '../transport/tap.js';
-import { serializeSipMessage } from '../message/serialize.js';
-import { redactSipText } from '../message/redact.js';
-import type { SipMessage } from '../message/types.js';
+import { trafficTap } from './traffic-tap.js';
 import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
 import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
@@ -115,10 +113,7 @@ export class SipUserAgent {
     this.started = true;
     for (const l of this.options.listen) {
       const traffic = this.options.traffic;
-      const t = tapTransport(createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName }), {
-        sent: (msg, dest, via) => this.traced('sent', msg, `${dest.address}:${dest.port}`, via.name),
-        received: (msg, source, via) => this.traced('received', msg, `${source.address}:${source.port}`, via.name),
-      });
+      const t = tapTransport(createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName }), trafficTap(this.log, traffic));
       await t.listen();
       t.onMessage((msg, source) => {
         traffic?.messageReceived(msg.kind === 'request' ? msg.method : 'response');
@@ -148,25 +143,6 @@ export class SipUserAgent {
    */
   outOfService(retryAfterSec: number): void {
     this.outOfServiceRetryAfter = retryAfterSec;
-  }
-
-  /** Every message in and out: responses counted by method and status; the text at debug, secrets redacted. */
-  private traced(direction: 'sent' | 'received', msg: SipMessage, peer: string, transport: string): void {
-    if (msg.kind === 'response') {
-      try {
-        this.options.traffic?.response?.(direction, cseqOf(msg).method, msg.status);
-      } catch {
-        // A response without a usable CSeq is not counted; the transaction layer drops it.
-      }
-    }
-    if (!this.log.isLevelEnabled('debug')) return;
-    let sipCallId: string | undefined;
-    try {
-      sipCallId = callIdOf(msg);
-    } catch {
-      sipCallId = undefined;
-    }
-    this.log.debug({ sipCallId, direction, peer, transport, sip: redactSipText(serializeSipMessage(msg).toString('utf8')) }, 'SIP message');
   }
 
   onIncomingCall(handler: (call: IncomingCall) => void): void {
