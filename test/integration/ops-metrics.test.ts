@@ -170,11 +170,18 @@ describe('ops: /metrics after real SIPp calls, and the dashboard and alert rules
 
   it('SIP: requests by method, responses by method and class, auth failures, the REGISTER timeout', () => {
     const s = scrape;
-    expect(total(s, 'trunkbridge_sip_messages_received_total', { method: 'INVITE' })).toBe(4);
-    expect(total(s, 'trunkbridge_sip_responses_total', { direction: 'sent', method: 'INVITE', class: '2xx' })).toBe(1);
-    expect(total(s, 'trunkbridge_sip_responses_total', { direction: 'sent', method: 'INVITE', class: '4xx' })).toBe(2);
-    expect(total(s, 'trunkbridge_sip_responses_total', { direction: 'sent', method: 'INVITE', class: '5xx' })).toBe(1);
-    expect(total(s, 'trunkbridge_sip_responses_total', { direction: 'sent', method: 'BYE', class: '2xx' })).toBe(1);
+    // On a loaded machine SIPp may resend a request before our answer reaches it: each resend is counted as a
+    // retransmission, and the transaction answers it again with the same final response.
+    const resent = (method: string) => total(s, 'trunkbridge_sip_retransmissions_received_total', { method });
+    const sent = (method: string, cls: string) => total(s, 'trunkbridge_sip_responses_total', { direction: 'sent', method, class: cls });
+    expect(total(s, 'trunkbridge_sip_messages_received_total', { method: 'INVITE' })).toBe(4 + resent('INVITE'));
+    expect(sent('INVITE', '2xx')).toBeGreaterThanOrEqual(1); // the 2xx is resent by us until the ACK (Timer G)
+    expect(sent('INVITE', '4xx')).toBeGreaterThanOrEqual(2);
+    expect(sent('INVITE', '4xx')).toBeLessThanOrEqual(2 + resent('INVITE'));
+    expect(sent('INVITE', '5xx')).toBeGreaterThanOrEqual(1);
+    expect(sent('INVITE', '5xx')).toBeLessThanOrEqual(1 + resent('INVITE'));
+    expect(sent('INVITE', '1xx')).toBeGreaterThanOrEqual(4);
+    expect(sent('BYE', '2xx')).toBe(1 + resent('BYE'));
     expect(total(s, 'trunkbridge_sip_auth_failures_total', { reason: 'source-not-allowed' })).toBe(1);
     expect(total(s, 'trunkbridge_sip_transaction_timeouts_total', { method: 'REGISTER' })).toBeGreaterThanOrEqual(1);
     expect(total(s, 'trunkbridge_registration_up', { registration: 'pbx' })).toBe(0);
@@ -196,7 +203,8 @@ describe('ops: /metrics after real SIPp calls, and the dashboard and alert rules
     expect(total(s, 'trunkbridge_bot_first_audio_seconds_count')).toBe(1);
     expect(total(s, 'trunkbridge_bot_first_audio_seconds_sum')).toBeLessThan(2);
     expect(total(s, 'trunkbridge_clear_to_silence_ms_count')).toBe(1);
-    expect(total(s, 'trunkbridge_clear_to_silence_ms_sum')).toBeLessThanOrEqual(60);
+    // A packet time at most, plus timer lateness on a busy machine (the exact figure: rtp-send-clear.test.ts).
+    expect(total(s, 'trunkbridge_clear_to_silence_ms_sum')).toBeLessThanOrEqual(200);
   });
 
   it('every metric a dashboard panel or an alert rule uses is exported, with the labels it selects on', () => {
