@@ -119,6 +119,7 @@ export async function handlePstnCall(
   deps: PstnCallDeps,
 ): Promise<PstnCall | undefined> {
   const id = randomUUID();
+  const startedAt = deps.clock.now();
   const log = deps.logger.child({ callId: id, sipCallId: signal.callId, trunk: decision.trunk });
   const group = deps.media.openCall({ callId: id, logger: log });
   let legA: MediaLeg | undefined;
@@ -156,7 +157,7 @@ export async function handlePstnCall(
     });
     const dialogA = await signal.accept(answerA.answerSdp);
     const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log);
-    deps.observer.callAnswered('inbound', { trunk: decision.trunk });
+    deps.observer.callAnswered('inbound', { trunk: decision.trunk, setupSeconds: (deps.clock.now() - startedAt) / 1000 });
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;
   } catch (err) {
