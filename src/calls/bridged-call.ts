@@ -94,6 +94,11 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     }
   }
 
+  get labels(): { trunk?: string; bot?: string } {
+    const s = this.summary;
+    return s ? { ...(s.trunk !== undefined ? { trunk: s.trunk } : {}), bot: s.bot } : {};
+  }
+
   /** The call as GET /v1/calls shows it: who, which trunk and codec, for how long, and its RTP figures so far. */
   live(): LiveCallInfo {
     const s = this.summary;

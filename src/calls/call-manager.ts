@@ -147,8 +147,7 @@ export class CallManager {
   private track(call: Call, direction: 'inbound' | 'outbound'): void {
     call.onEnded((reason, seconds) => {
       this.calls.delete(call.id);
-      const s = call.summary;
-      this.deps.observer.callEnded(direction, reason, seconds, s ? { ...(s.trunk !== undefined ? { trunk: s.trunk } : {}), bot: s.bot } : {});
+      this.deps.observer.callEnded(direction, reason, seconds, call.labels ?? {});
       this.notifyIdleWaiters();
     });
     if (call.ended) return;

@@ -70,6 +70,8 @@ export interface Call {
   onEnded(listener: (reason: EndReason, durationSeconds: number) => void): void;
   /** Ends the call for `reason` (BYE to whoever is still there). Idempotent. */
   end(reason: EndReason): void;
+  /** Trunk and bot as metrics label the call: the same at its answer and at its end (absent: none). */
+  readonly labels?: { trunk?: string; bot?: string };
   /** What the calls API shows of it now; absent on calls that cannot describe themselves (pstn forwards). */
   live?(): LiveCallInfo;
   /** Escalates the call; absent where there is nothing to escalate (a pstn forward has no bot). */

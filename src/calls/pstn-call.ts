@@ -38,6 +38,7 @@ const RELAY_RATE = 8000;
 
 /** An answered pstn-mode call: two dialogs, two media sessions, ended together. */
 export class PstnCall extends TypedEmitter<CallEvents> implements Call {
+  readonly labels: { trunk?: string } = {};
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
   private byes: Promise<unknown> = Promise.resolve();
@@ -48,9 +49,12 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     private readonly group: CallMediaGroup,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** The inbound trunk, for metrics. */
+    trunk?: string,
   ) {
     super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
+    if (trunk !== undefined) this.labels = { trunk };
     const [a, b] = legs;
     group.route({ [a.media.id]: [b.media.id], [b.media.id]: [a.media.id] });
     for (const leg of legs) leg.media.on('failed', () => this.end('error'));
@@ -156,7 +160,7 @@ export async function handlePstnCall(
       ptimeMs: answerA.ptimeMs, receivable: answerA.receivable, ...relay,
     });
     const dialogA = await signal.accept(answerA.answerSdp);
-    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log);
+    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log, decision.trunk);
     deps.observer.callAnswered('inbound', { trunk: decision.trunk, setupSeconds: (deps.clock.now() - startedAt) / 1000 });
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;

@@ -59,6 +59,9 @@ describe('CallManager: tracking', () => {
     expect(m.activeCount).toBe(0);
     expect(m.get(id)).toBeUndefined();
     expect(h.observer.ended).toEqual([['inbound', 'caller-hangup', 12]]);
+    // The end carries the labels the answer did, so per-trunk active calls come back down.
+    expect(h.observer.endedLabels).toEqual([{ trunk: 'carrier', bot: 'support' }]);
+    expect(h.observer.answeredInfo).toEqual([expect.objectContaining({ trunk: 'carrier', bot: 'support' })]);
   });
 
   it('a rejected setup is never tracked', async () => {
@@ -151,6 +154,8 @@ describe('CallManager: draining', () => {
     await m.shutdown();
     expect([signal.dialog!.hangupCalls, dialogB.hangupCalls]).toEqual([1, 1]);
     expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['inbound', 'shutdown']]);
+    expect(h.observer.answeredInfo).toEqual([expect.objectContaining({ trunk: 'carrier' })]);
+    expect(h.observer.endedLabels).toEqual([{ trunk: 'carrier' }]);
   });
 
   // answered counted, so the end must be counted too, or the active-calls gauge never comes back down.
