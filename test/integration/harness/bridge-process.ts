@@ -51,7 +51,8 @@ export class BridgeProcess {
     const path = join(dir, 'config.yaml');
     writeFileSync(path, this.configYaml);
     const child = spawn(process.execPath, [CLI, '--config', path], {
-      env: { ...process.env, LOG_LEVEL: 'debug', ...this.env },
+      // JSON lines whatever the tester's shell sets: the harness parses them.
+      env: { ...process.env, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
