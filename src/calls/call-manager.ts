@@ -43,7 +43,7 @@ export class CallManager {
     return this.pendingSetups;
   }
 
-  /** Every live call as the calls API shows it, in answer order (a pstn forward shows its ids only). */
+  /** Every live call as the calls API shows it, in answer order. */
   list(): Array<LiveCallInfo | { callId: string }> {
     return [...this.calls.values()].map((c) => c.live?.() ?? { callId: c.id });
   }

@@ -45,7 +45,10 @@ export interface LiveMediaStats {
 export interface LiveCallInfo {
   callId: string;
   sipCallId: string;
-  /** answered: talking to its bot (or its fallback); bridged: handed to a transfer destination, bot listening or gone. */
+  /**
+   * answered: talking to its bot (or its fallback); bridged: joined to another party (a transfer destination, the
+   * bot listening or gone, or a pstn-mode forward).
+   */
   state: 'answered' | 'bridged';
   direction: 'inbound' | 'outbound';
   trunk?: string;
@@ -72,7 +75,7 @@ export interface Call {
   end(reason: EndReason): void;
   /** Trunk and bot as metrics label the call: the same at its answer and at its end (absent: none). */
   readonly labels?: { trunk?: string; bot?: string };
-  /** What the calls API shows of it now; absent on calls that cannot describe themselves (pstn forwards). */
+  /** What the calls API shows of it now. */
   live?(): LiveCallInfo;
   /** Escalates the call; absent where there is nothing to escalate (a pstn forward has no bot). */
   transfer?(cmd: Omit<TransferCommand, 'type'>): Promise<TransferEvent>;

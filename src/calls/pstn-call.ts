@@ -11,7 +11,8 @@ import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
 import { negotiateAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
-import type { Call, CallEvents } from './call.js';
+import type { Call, CallEvents, LiveCallInfo } from './call.js';
+import { liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { CallMedia, CallMediaGroup, MediaEngine, MediaLeg } from './media-engine.js';
@@ -39,6 +40,7 @@ const RELAY_RATE = 8000;
 /** An answered pstn-mode call: two dialogs, two media sessions, ended together. */
 export class PstnCall extends TypedEmitter<CallEvents> implements Call {
   readonly labels: { trunk?: string } = {};
+  private readonly answeredAtMs: number;
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
   private byes: Promise<unknown> = Promise.resolve();
@@ -49,12 +51,13 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     private readonly group: CallMediaGroup,
     private readonly clock: Clock,
     private readonly log: Logger,
-    /** The inbound trunk, for metrics. */
-    trunk?: string,
+    /** Who and where, for metrics and the calls API. */
+    private readonly info?: { trunk: string; sipCallId: string; from: string; to: string; codec: string },
   ) {
     super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
-    if (trunk !== undefined) this.labels = { trunk };
+    if (info) this.labels = { trunk: info.trunk };
+    this.answeredAtMs = Date.now(); // wall time: a date shown to API clients, never used to time anything
     const [a, b] = legs;
     group.route({ [a.media.id]: [b.media.id], [b.media.id]: [a.media.id] });
     for (const leg of legs) leg.media.on('failed', () => this.end('error'));
@@ -63,6 +66,21 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     b.dialog.on('terminated', () => this.end('caller-hangup'));
     a.media.start();
     b.media.start();
+  }
+
+  /** The forward as GET /v1/calls shows it: the caller's leg's figures, state `bridged`, no bot. */
+  live(): LiveCallInfo {
+    const i = this.info;
+    return {
+      callId: this.id,
+      sipCallId: i?.sipCallId ?? '',
+      state: 'bridged',
+      direction: 'inbound',
+      ...(i ? { trunk: i.trunk, from: i.from, to: i.to, codec: i.codec } : {}),
+      answeredAt: new Date(this.answeredAtMs).toISOString(),
+      durationSec: Math.round((this.clock.now() - this.startedAt) / 100) / 10,
+      media: liveMediaStats(this.legs[0].media.stats, this.legs[0].media.quality),
+    };
   }
 
   get ended(): boolean {
@@ -160,7 +178,9 @@ export async function handlePstnCall(
       ptimeMs: answerA.ptimeMs, receivable: answerA.receivable, ...relay,
     });
     const dialogA = await signal.accept(answerA.answerSdp);
-    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log, decision.trunk);
+    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log, {
+      trunk: decision.trunk, sipCallId: signal.callId, from: signal.from.user, to: decision.number, codec: answerA.codec.name,
+    });
     deps.observer.callAnswered('inbound', { trunk: decision.trunk, setupSeconds: (deps.clock.now() - startedAt) / 1000 });
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;

@@ -69,6 +69,10 @@ describe('handlePstnCall: bridged', () => {
     expect(group.botRequests).toEqual([]);
     expect(h.observer.answered).toEqual(['inbound']);
     expect(h.observer.answeredInfo).toEqual([{ trunk: 'carrier', setupSeconds: 4 }]);
+    expect(call.live()).toMatchObject({
+      callId: call.id, sipCallId: 'inbound-1@carrier', state: 'bridged', direction: 'inbound', trunk: 'carrier', to: '+15550100', codec: 'PCMU',
+      durationSec: 0, media: { packetsReceived: 0, packetsLost: 0, lossPercent: 0 },
+    });
 
     // The caller hangs up: both media closed, BYE only to B, then the call's media closed.
     signal.dialog!.farEndBye();
