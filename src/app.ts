@@ -74,6 +74,7 @@ function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeM
       malformedReceived: () => metrics.sipParseError(),
       response: (direction, method, status) => metrics.sip.response(direction, method, status),
       retransmissionReceived: (method) => metrics.sip.retransmission(method),
+      retransmissionSent: (method) => metrics.sip.retransmissionSent(method),
       transactionTimeout: (method) => metrics.sip.timeout(method),
     },
     listen: config.sip.listen.map((l) => ({

@@ -21,6 +21,7 @@ const AUTH_FAILURES: ReadonlySet<string> = new Set(['source-not-allowed', 'bad-c
 export class SipMetrics {
   readonly responses: Counter<'direction' | 'method' | 'class'>;
   readonly retransmissions: Counter<'method'>;
+  readonly retransmissionsSent: Counter<'method'>;
   readonly transactionTimeouts: Counter<'method'>;
   readonly authFailures: Counter<'reason' | 'trunk'>;
 
@@ -35,6 +36,12 @@ export class SipMetrics {
     this.retransmissions = new Counter({
       name: `${prefix}sip_retransmissions_received_total`,
       help: 'SIP requests received again while their transaction was live (the peer retransmitted: loss or a slow answer)',
+      labelNames: ['method'] as const,
+      registers,
+    });
+    this.retransmissionsSent = new Counter({
+      name: `${prefix}sip_retransmissions_sent_total`,
+      help: 'SIP requests (Timer A/E) and responses (Timer G, or answering a retransmitted request) we sent again, by (CSeq) method',
       labelNames: ['method'] as const,
       registers,
     });
@@ -58,6 +65,10 @@ export class SipMetrics {
 
   retransmission(method: string): void {
     this.retransmissions.inc({ method: sipMethodLabel(method) });
+  }
+
+  retransmissionSent(method: string): void {
+    this.retransmissionsSent.inc({ method: sipMethodLabel(method) });
   }
 
   timeout(method: string): void {

@@ -24,7 +24,9 @@ const DASHBOARD = join(ROOT, 'deploy/grafana/dashboards/trunkbridge.json');
 const RULES = join(ROOT, 'deploy/prometheus/trunkbridge-alerts.yml');
 
 /** Metrics that only get a series when their event happens (a transfer, a bot link drop, a peer retransmitting): declared is enough. */
-const EVENT_ONLY = new Set(['trunkbridge_transfers_total', 'trunkbridge_bot_link_events_total', 'trunkbridge_sip_retransmissions_received_total']);
+const EVENT_ONLY = new Set([
+  'trunkbridge_transfers_total', 'trunkbridge_bot_link_events_total', 'trunkbridge_sip_retransmissions_received_total',
+]);
 
 /** One scrape: metric families by name (type, label names seen) and every sample line's value. */
 interface Scrape {
@@ -184,6 +186,8 @@ describe('ops: /metrics after real SIPp calls, and the dashboard and alert rules
     expect(sent('BYE', '2xx')).toBe(1 + resent('BYE'));
     expect(total(s, 'trunkbridge_sip_auth_failures_total', { reason: 'source-not-allowed' })).toBe(1);
     expect(total(s, 'trunkbridge_sip_transaction_timeouts_total', { method: 'REGISTER' })).toBeGreaterThanOrEqual(1);
+    // The unanswered REGISTER went out again on Timer E (T1 50 ms: at 50, 150, 350 ms... before Timer F).
+    expect(total(s, 'trunkbridge_sip_retransmissions_sent_total', { method: 'REGISTER' })).toBeGreaterThanOrEqual(5);
     expect(total(s, 'trunkbridge_registration_up', { registration: 'pbx' })).toBe(0);
   });
 

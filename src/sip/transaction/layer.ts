@@ -39,6 +39,8 @@ export interface TransactionLayerOptions {
   /** Told of request retransmissions absorbed by a server transaction and of transaction timeouts (metrics). */
   traffic?: {
     retransmissionReceived?(method: string): void;
+    /** A request (Timer A/E) or response (Timer G, or answering a retransmitted request) sent again. */
+    retransmissionSent?(method: string): void;
     transactionTimeout?(method: string): void;
   };
 }
@@ -71,7 +73,7 @@ export class TransactionLayer {
   sendRequest(req: SipRequest, dest: Destination, transport: Transport): ClientTransaction {
     if (req.method === 'ACK') throw new Error('ACK is sent without a transaction');
     const key = clientTransactionKey(req);
-    const channel: TransactionChannel = { reliable: transport.reliable, send: (m) => transport.send(m, dest) };
+    const channel: TransactionChannel = { reliable: transport.reliable, send: this.counted(req.method, (m) => transport.send(m, dest)) };
     const tx =
       req.method === 'INVITE'
         ? new InviteClientTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
@@ -137,7 +139,7 @@ export class TransactionLayer {
     const dest: Destination = ctx.transport.reliable
       ? { address: ctx.source.address, port: ctx.source.port }
       : responseDestination(topViaOf(req));
-    const channel: TransactionChannel = { reliable: ctx.transport.reliable, send: (m) => ctx.transport.send(m, dest) };
+    const channel: TransactionChannel = { reliable: ctx.transport.reliable, send: this.counted(req.method, (m) => ctx.transport.send(m, dest)) };
     const tx: ServerTransaction =
       req.method === 'INVITE'
         ? new InviteServerTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
@@ -152,6 +154,18 @@ export class TransactionLayer {
       this.log.warn({ err, sipCallId: safeCallId(req), dest }, 'transport error sending response'),
     );
     this.options.user.onRequest(req, tx, ctx);
+  }
+
+  /** A transaction's sends, with a message sent twice in a row counted as a retransmission (metrics). */
+  private counted(method: string, send: (m: SipMessage) => Promise<void>): (m: SipMessage) => Promise<void> {
+    const onResend = this.options.traffic?.retransmissionSent;
+    if (!onResend) return send;
+    let last: SipMessage | undefined;
+    return (m) => {
+      if (m === last) onResend(method);
+      last = m;
+      return send(m);
+    };
   }
 
   /** A TU listener that throws is a bug in the UA: logged here, the transaction carries on (safe emit). */

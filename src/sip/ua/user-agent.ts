@@ -58,6 +58,8 @@ export interface SipTrafficObserver {
   response?(direction: 'sent' | 'received', method: string, status: number): void;
   /** A request that matched a live server transaction: the peer retransmitted it. */
   retransmissionReceived?(method: string): void;
+  /** We sent a request (Timer A/E) or a response (Timer G, a retransmitted request answered) again. */
+  retransmissionSent?(method: string): void;
   /** A transaction timed out (Timer B/F on ours, Timer H: no ACK for our final response). */
   transactionTimeout?(method: string): void;
 }

@@ -30,6 +30,7 @@ beforeEach(async () => {
       malformedReceived: () => events.push('malformed'),
       response: (dir, method, status) => events.push(`${dir} ${status} ${method}`),
       retransmissionReceived: (m) => events.push(`retransmission ${m}`),
+      retransmissionSent: (m) => events.push(`resent ${m}`),
     },
   });
   await ua.start();
@@ -53,7 +54,8 @@ describe('SipUserAgent traffic', () => {
     await peer.response(200, 'OPTIONS');
     peer.send(req, uaPort);
     await peer.response(200, 'OPTIONS');
-    expect(events).toEqual(['in OPTIONS', 'sent 200 OPTIONS', 'in OPTIONS', 'retransmission OPTIONS', 'sent 200 OPTIONS']);
+    // The transaction answers the retransmission with its last response: a response we sent again.
+    expect(events).toEqual(['in OPTIONS', 'sent 200 OPTIONS', 'in OPTIONS', 'retransmission OPTIONS', 'resent OPTIONS', 'sent 200 OPTIONS']);
   });
 
   it('logs each message in and out at debug with its Call-ID, peer and redacted text', async () => {
