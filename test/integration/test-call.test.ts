@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess, runCli } from './harness/bridge-process.js';
 import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
+import { startSippUas } from './harness/sipp-uas.js';
+import { describeSipp } from './harness/sipp.js';
 import { makeTestCert, type TestCert } from '../unit/sip/helpers/test-cert.js';
 
 describe('trunkbridge test-call against the running bridge', () => {
@@ -58,6 +60,24 @@ describe('trunkbridge test-call against the running bridge', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^-> INVITE sip:\\+15550100@127\\.0\\.0\\.1:${bridge.sipPort('tls')} over tls `, 'm'));
     expect(run.stdout).toMatch(/^echo: our 440 Hz tone came back/m);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('PASS');
+  }, 30_000);
+
+  it('against another SIP server (SIPp challenging with 401, echoing RTP, hanging up itself): digest answered, echo heard', async () => {
+    const uas = await startSippUas({ scenario: 'uas-expect-401-then-answer.xml', args: ['-rtp_echo'], timeoutMs: 20_000 });
+    const rtpPort = await reservePorts(2);
+    const run = await runCli(
+      ['test-call', `sip:1000@127.0.0.1:${uas.port}`, '--user', 'alice', '--password', 's3cret-pw', '--seconds', '3', '--expect-echo', '--rtp-port', String(rtpPort)],
+      20_000,
+    );
+    const sipp = await uas.done;
+    expect(sipp.code, describeSipp(sipp)).toBe(0); // SIPp's verifyauth accepted our digest
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^<- 401 Unauthorized \(INVITE\)/m);
+    expect(run.stdout).toMatch(/^<- 200 OK \(INVITE\)/m);
+    expect(run.stdout).toMatch(/^<- BYE from the far end/m);
+    expect(run.stdout).toMatch(/^echo: our 440 Hz tone came back/m);
+    expect(run.stdout).not.toContain('s3cret-pw');
     expect(run.stdout.trim().split('\n').at(-1)).toBe('PASS');
   }, 30_000);
 
