@@ -12,5 +12,15 @@ export async function testCallCommand(argv: readonly string[], out: (line: strin
     err(`test-call: ${parsed.error}\n${TEST_CALL_USAGE}`);
     return EXIT.usage;
   }
-  return runTestCall(parsed.args, { print: out, ...(parsed.args.verbose ? { logger: verboseLogger() } : {}) });
+  // Ctrl-C (or SIGTERM) ends the call properly (CANCEL or BYE) instead of leaving the far end to time it out.
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await runTestCall(parsed.args, { print: out, abort: abort.signal, ...(parsed.args.verbose ? { logger: verboseLogger() } : {}) });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }

@@ -28,7 +28,8 @@ Places a real call with its own SIP/RTP stack, prints each step, exits 0 when it
   -h, --help              this text
 
 Exit: 0 answered (and echo heard if asked), 1 not answered (the SIP status is printed),
-      2 bad arguments, 3 answered but no audio / no echo came back.`;
+      2 bad arguments, 3 answered but no audio / no echo came back,
+      130 interrupted (Ctrl-C: the call is cancelled or hung up first).`;
 
 /** A validated test call. */
 export interface TestCallArgs {

@@ -23,10 +23,12 @@ export interface TestCallDeps {
   clock?: Clock;
   /** SIP/RTP debug logs (--verbose); default none. */
   logger?: Logger;
+  /** Ctrl-C: a ringing call is cancelled, an answered one hung up (BYE); the run then exits 130. */
+  abort?: AbortSignal;
 }
 
 /** Exit codes (see TEST_CALL_USAGE). */
-export const EXIT = { ok: 0, notAnswered: 1, usage: 2, noAudio: 3 } as const;
+export const EXIT = { ok: 0, notAnswered: 1, usage: 2, noAudio: 3, interrupted: 130 } as const;
 
 function dbfs(v: number): string {
   return Number.isFinite(v) ? `${v.toFixed(1)} dBFS` : 'silence';
@@ -87,13 +89,20 @@ export async function runTestCall(a: TestCallArgs, deps: TestCallDeps): Promise<
       ringTimeoutMs: a.ringTimeoutSec * 1000,
       ...(a.credentials ? { credentials: a.credentials } : {}),
     });
+    const onAbort = (): void => {
+      out(`-> CANCEL (interrupted)  ${elapsed()}`);
+      call.cancel();
+    };
+    deps.abort?.addEventListener('abort', onAbort, { once: true });
     let answered;
     try {
       answered = await call.answered;
     } catch (err) {
       const f = classifyFailure(err);
       out(`FAIL: not answered: ${f.sipStatus} ${reasonPhrase(f.sipStatus)} (${f.reason})  ${elapsed()}`);
-      return EXIT.notAnswered;
+      return deps.abort?.aborted ? EXIT.interrupted : EXIT.notAnswered;
+    } finally {
+      deps.abort?.removeEventListener('abort', onAbort);
     }
     let media: AnsweredMedia;
     try {
@@ -123,7 +132,8 @@ export async function runTestCall(a: TestCallArgs, deps: TestCallDeps): Promise<
     out(`-> sending ${a.wavFile !== undefined ? a.wavFile : `a ${a.toneHz} Hz tone`} (${dbfs(levelDbfs(audio))}) for ${(audio.length / RATE).toFixed(1)} s`);
     // The tone plus a moment for its tail to come back.
     const until = clock.now() + a.seconds * 1000 + 500;
-    while (!farEndLeft && clock.now() < until) await sleep(clock, Math.min(100, until - clock.now()));
+    while (!farEndLeft && !deps.abort?.aborted && clock.now() < until) await sleep(clock, Math.min(100, until - clock.now()));
+    if (deps.abort?.aborted) out(`interrupted  ${elapsed()}`);
     const verdict = judgeAudio(frames, sentAt, RATE, a.wavFile === undefined ? a.toneHz : undefined);
     const stats = session.stats;
     const q = session.quality;
@@ -138,6 +148,7 @@ export async function runTestCall(a: TestCallArgs, deps: TestCallDeps): Promise<
       await answered.dialog.hangup();
     }
     const ok = a.expectEcho ? verdict.toneHeard : heard || stats.packetsReceived > 0;
+    if (deps.abort?.aborted) return EXIT.interrupted;
     out(ok ? 'PASS' : `FAIL: ${a.expectEcho ? 'no echo of the tone came back' : 'no RTP came back'}`);
     return ok ? EXIT.ok : EXIT.noAudio;
   } finally {

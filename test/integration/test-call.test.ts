@@ -4,7 +4,9 @@
  * printed). Both runs are the CLI the image ships, as a child process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeProcess, runCli } from './harness/bridge-process.js';
+import { spawn } from 'node:child_process';
+import { BridgeProcess, CLI, runCli } from './harness/bridge-process.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
 import { startSippUas } from './harness/sipp-uas.js';
@@ -79,6 +81,26 @@ describe('trunkbridge test-call against the running bridge', () => {
     expect(run.stdout).toMatch(/^echo: our 440 Hz tone came back/m);
     expect(run.stdout).not.toContain('s3cret-pw');
     expect(run.stdout.trim().split('\n').at(-1)).toBe('PASS');
+  }, 30_000);
+
+  it('Ctrl-C during the call: BYE sent and answered, exit 130', async () => {
+    const rtpPort = await reservePorts(2);
+    const endedLines = () => bridge.logs.filter((l) => l.msg === 'call ended');
+    const endedBefore = endedLines().length;
+    const child = spawn(process.execPath, [CLI, 'test-call', `sip:+15550100@127.0.0.1:${bridge.sipPort()}`, '--seconds', '60', '--rtp-port', String(rtpPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    const exited = new Promise<number | null>((res) => child.once('exit', res));
+    await waitFor(() => stdout.includes('-> sending'), { timeoutMs: 10_000, what: 'test-call sending its tone', detail: () => stdout });
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toMatch(/^interrupted {2}\+\d+ ms$/m);
+    expect(stdout).toMatch(/^-> BYE[\s\S]*^<- 200 OK \(BYE\)/m);
+    expect(stdout).not.toMatch(/^PASS$/m);
+    // This call's end at the bridge: our BYE, well before the 60 s asked for.
+    const ended = await waitFor(() => endedLines()[endedBefore], { timeoutMs: 5000, what: "the bridge's call ended line" });
+    expect(ended).toMatchObject({ reason: 'caller-hangup' });
+    expect(Number(ended.durationSeconds)).toBeLessThan(30);
   }, 30_000);
 
   it('a number nobody routes: the 404 printed, exit 1', async () => {
