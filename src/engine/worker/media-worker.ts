@@ -170,6 +170,11 @@ function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
 function handle(msg: ToWorker): void {
   if (msg.op === 'crash') throw new Error('media worker crash requested (test hook)');
   if (msg.op === 'stall') return blockFor(msg.ms);
+  if (msg.op === 'flush') {
+    // Messages are handled in order; setImmediate lets this turn's socket writes leave first.
+    setImmediate(() => post({ op: 'reply', req: msg.req, ok: true }));
+    return;
+  }
   if (msg.op === 'open') {
     const log = logger.child(msg.bindings);
     groups.set(msg.g, { group: engine.openCall({ callId: String(msg.bindings.callId ?? msg.g), logger: log }), log, legs: new Map(), media: new Map(), botAborts: new Map() });

@@ -34,6 +34,9 @@ export interface WorkerMediaEngineOptions {
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
 
+/** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
+const FLUSH_WAIT_MS = 500;
+
 /** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
 class WorkerSlot implements WorkerLink {
   readonly groups = new Map<number, WorkerCallGroup>();
@@ -75,8 +78,18 @@ class WorkerSlot implements WorkerLink {
     });
   }
 
+  /**
+   * Ends the thread, once it has handled what was sent to it (a call's bot `stop`, its group's close), or after
+   * FLUSH_WAIT_MS when it does not answer (stalled, or already gone).
+   */
   async terminate(): Promise<void> {
     this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_WAIT_MS);
+    });
+    await Promise.race([this.request({ op: 'flush', req: this.nextRequestId() }).catch(() => undefined), waited]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 
