@@ -27,6 +27,11 @@ function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Rou
   return createCallsApi(
     {
       placeCall: (req) => calls.placeCall(req),
+      list: () => calls.list(),
+      describe: (callId) => {
+        const call = calls.get(callId);
+        return call ? (call.live?.() ?? { callId }) : undefined;
+      },
       transfer: (callId, body) => calls.get(callId)?.transfer?.(body),
       hangup: (callId) => {
         const call = calls.get(callId);
@@ -120,6 +125,7 @@ export function buildOps(
   calls: CallManager,
   draining: () => boolean,
   media: InProcessMediaEngine | WorkerMediaEngine,
+  readiness: () => { ready: boolean; checks: Record<string, boolean> },
   admin?: AdminControl,
   records?: CallRecords,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
@@ -136,6 +142,7 @@ export function buildOps(
       metricsText: () => metrics.metricsText(),
       metricsContentType: metrics.registry.contentType,
       health: () => ({ status: draining() ? 'draining' : 'ok', activeCalls: calls.activeCount }),
+      readiness,
     },
     logger.child({ layer: 'api' }),
     routes,
@@ -149,6 +156,6 @@ function apiOnlyServer(v1: Routes, logger: Logger): OpsHttpServer {
     res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not-found","message":"no such route"}');
     return true;
   };
-  const unused = { metricsText: async () => '', metricsContentType: 'text/plain', health: () => ({ status: 'ok' as const, activeCalls: 0 }) };
+  const unused = { metricsText: async () => '', metricsContentType: 'text/plain', health: () => ({ status: 'ok' as const, activeCalls: 0 }), readiness: () => ({ ready: true, checks: {} }) };
   return new OpsHttpServer(unused, logger.child({ layer: 'api' }), chain([v1, notFound]));
 }

@@ -65,17 +65,19 @@ function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics, records
       security?.foreign('unknown', c.unknown);
       security?.foreign('wrong-source', c.wrongSource);
     },
-    callAnswered: (direction) => metrics.callAnswered(direction),
-    callRejected: (direction, status) => metrics.callRejected(direction, status),
-    callEnded: (direction, reason, seconds) => metrics.callEnded(direction, reason, seconds),
-    botConnected: (seconds) => metrics.botConnected(seconds),
-    botConnectFailed: () => metrics.botConnectFailed(),
+    callAnswered: (direction, info) => metrics.callAnswered(direction, info),
+    callRejected: (direction, status, info) => metrics.callRejected(direction, status, info),
+    callEnded: (direction, reason, seconds, labels) => metrics.callEnded(direction, reason, seconds, labels),
+    botConnected: (seconds, bot) => metrics.botConnected(seconds, bot),
+    botConnectFailed: (bot, reason) => metrics.botConnectFailed(bot, reason),
+    transferDone: (method, result) => metrics.transferDone(method, result),
     botProtocolError: () => metrics.botProtocolErrors.inc(),
     botLink: (event) => metrics.botLink(event),
     mediaQuality: (q) => metrics.mediaQuality(q),
-    rtpTotals: (received, sent) => {
+    rtpTotals: (received, sent, bytes) => {
       metrics.rtpPacketReceived(received);
       metrics.rtpPacketSent(sent);
+      if (bytes) metrics.rtpBytes(bytes.received, bytes.sent);
     },
   };
 }
@@ -90,6 +92,10 @@ function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeM
     traffic: {
       messageReceived: (method) => metrics.sipMessageReceived(method),
       malformedReceived: () => metrics.sipParseError(),
+      response: (direction, method, status) => metrics.sip.response(direction, method, status),
+      retransmissionReceived: (method) => metrics.sip.retransmission(method),
+      retransmissionSent: (method) => metrics.sip.retransmissionSent(method),
+      transactionTimeout: (method) => metrics.sip.timeout(method),
     },
     listen: config.sip.listen.map((l) => ({
       transport: l.transport,
@@ -223,6 +229,8 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
       onSendLatencySample: (ms) => media.botToCaller([ms]),
       onReceiveLatencySample: (ms) => media.callerToBot([ms]),
+      onFirstBotAudio: (ms) => media.voiceFigures({ firstAudioMs: [ms] }),
+      onClearToSilence: (ms) => media.voiceFigures({ clearToSilenceMs: [ms] }),
     });
     return engine;
   }
@@ -236,6 +244,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onSamples: (samples) => media.samples(samples),
     onSendLatency: (samples) => media.botToCaller(samples),
     onReceiveLatency: (samples) => media.callerToBot(samples),
+    onVoiceFigures: (f) => media.voiceFigures(f),
   });
   return engine;
 }
@@ -262,7 +271,7 @@ function limitsOf(config: Config): Map<string, number> {
  */
 export class TrunkbridgeApp {
   readonly logger: Logger;
-  readonly metrics = new BridgeMetrics();
+  readonly metrics: BridgeMetrics;
   private readonly clock: Clock;
   private readonly sip: SipUserAgent;
   private routing: Routing;
@@ -282,12 +291,18 @@ export class TrunkbridgeApp {
   private sampler: ReturnType<typeof setInterval> | undefined;
   private started = false;
   private stopped = false;
+  private stopping: Promise<void> | undefined;
+  /** Every listener bound (start() finished). */
+  private listening = false;
+  /** Extra /readyz checks (e.g. the store being open), by name. */
+  private readonly readinessChecks = new Map<string, () => boolean>();
 
   constructor(
     readonly config: Config,
     options: AppOptions = {},
   ) {
     this.clock = options.clock ?? new SystemClock();
+    this.metrics = new BridgeMetrics({ labelLimit: config.metrics.labelLimit });
     this.logger = options.logger ?? createLogger({ level: config.logging.level });
     // Prompt files are read now, so a missing or unplayable one fails the config, not a caller's fallback.
     const promptIssues = checkPromptFiles(promptFiles(config));
@@ -324,7 +339,7 @@ export class TrunkbridgeApp {
     this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
     const live = options.live;
     live?.onChange((next) => this.applySnapshot(next));
-    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media, live ? this.adminControl(live) : undefined, this.records);
+    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records);
     this.ops = servers.ops;
     this.api = servers.api;
   }
@@ -401,6 +416,7 @@ export class TrunkbridgeApp {
       // ports actually bound (a port 0 in the config is the kernel's pick) and the RTP range calls take from.
       const rtp = { min: this.config.media.rtpPortMin, max: this.config.media.rtpPortMax };
       const workers = this.media instanceof WorkerMediaEngine ? this.media.callsPerWorker.length : 0;
+      this.listening = true;
       this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), ...(api ? { api } : {}), rtp, mediaWorkers: workers }, 'trunkbridge ready');
     } catch (err) {
       await this.stop();
@@ -430,9 +446,39 @@ export class TrunkbridgeApp {
     this.sampler.unref();
   }
 
-  /** Hangs up every call, then closes listeners. Safe to call twice. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Adds a named /readyz check (a store being open...): the bridge is ready only while every check holds. */
+  addReadinessCheck(name: string, check: () => boolean): void {
+    this.readinessChecks.set(name, check);
+  }
+
+  /** What /readyz answers: listeners bound, not draining, and every added check. */
+  readiness(): { ready: boolean; checks: Record<string, boolean> } {
+    const checks: Record<string, boolean> = { listening: this.listening && !this.stopped, notDraining: !this.calls.isDraining && !this.stopped };
+    for (const [name, check] of this.readinessChecks) checks[name] = check();
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  /**
+   * Graceful stop (SIGTERM/SIGINT): new INVITEs get 503 with Retry-After and OPTIONS 503 (a dispatcher in front
+   * stops sending), /readyz turns 503; calls in progress go on for up to `lifecycle.drainTimeoutSec`, then the
+   * rest end with BYE (bot `stop` reason `shutdown`) and every listener closes. {@link stop} during a drain
+   * ends it at once.
+   */
+  async drain(): Promise<void> {
+    const { drainTimeoutSec, retryAfterSec } = this.config.lifecycle;
+    this.sip.outOfService(retryAfterSec);
+    const remaining = await this.calls.drain(drainTimeoutSec * 1000, retryAfterSec);
+    if (remaining > 0 && !this.stopped) this.logger.info({ remaining, drainTimeoutSec }, 'drain timeout: ending the calls still up');
+    await this.stop();
+  }
+
+  /** Hangs up every call, then closes listeners. Safe to call twice (the second call waits for the first). */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
     await this.calls.shutdown();

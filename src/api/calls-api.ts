@@ -1,6 +1,7 @@
 /**
- * The calls API: `POST /v1/calls` (place a call), `POST /v1/calls/{callId}/hangup`,
- * `POST /v1/calls/{callId}/transfer`. JSON in, JSON out. Knows call control only through {@link CallsControl}.
+ * The calls API: `GET /v1/calls` (live calls with their media figures), `GET /v1/calls/{callId}`,
+ * `POST /v1/calls` (place a call), `POST /v1/calls/{callId}/hangup`, `POST /v1/calls/{callId}/transfer`.
+ * JSON in, JSON out. Knows call control only through {@link CallsControl}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -9,8 +10,17 @@ import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure, type FailureReason } from '../core/errors.js';
 import { failureSpec } from '../core/failures.js';
 
+/** A live call as the API shows it (call control's LiveCallInfo, sent as JSON; only the id matters here). */
+export interface LiveCallView {
+  readonly callId: string;
+}
+
 /** What the API asks of call control. */
 export interface CallsControl {
+  /** Every live (answered) call, oldest first. */
+  list?(): LiveCallView[];
+  /** One live call; undefined when unknown (or already ended). */
+  describe?(callId: string): LiveCallView | undefined;
   /** Validation problems throw at once (CallRejectedError); `answered` settles when the call does. */
   placeCall(req: PlaceCallBody): Promise<{ callId: string; sipCallId: string; answered: Promise<unknown> }>;
   /** Ends a live call with BYE (bot gets `stop` reason "api-hangup" semantics of bot-hangup). False if unknown. */
@@ -95,18 +105,27 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       refuse(res, 'unauthorized');
       return true;
     }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { Allow: 'POST' }).end();
-      return true;
-    }
     try {
-      if (path === '/v1/calls') {
-        await placeCall(req, res);
+      const one = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})$/.exec(path);
+      if (path === '/v1/calls' || one) {
+        const allow = path === '/v1/calls' ? 'GET, HEAD, POST' : 'GET, HEAD';
+        if (req.method === 'GET' || req.method === 'HEAD') {
+          if (one) describeCall(res, one[1]);
+          else send(res, 200, { calls: control.list?.() ?? [] });
+        } else if (req.method === 'POST' && !one) {
+          await placeCall(req, res);
+        } else {
+          res.writeHead(405, { Allow: allow }).end();
+        }
         return true;
       }
       const m = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})\/(hangup|transfer)$/.exec(path);
       if (!m) {
         refuse(res, 'not-found');
+        return true;
+      }
+      if (req.method !== 'POST') {
+        res.writeHead(405, { Allow: 'POST' }).end();
         return true;
       }
       if (m[2] === 'hangup') {
@@ -135,6 +154,12 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       return true;
     }
   };
+
+  function describeCall(res: ServerResponse, callId: string): void {
+    const call = control.describe?.(callId);
+    if (call) send(res, 200, call);
+    else refuse(res, 'unknown-call');
+  }
 
   async function placeCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = placeCallBody.safeParse(await readJson(req));

@@ -2,7 +2,8 @@ import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import { isDropClose, type BotCloseInfo, type BotLinkEvent, type TransferCommand, type TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
-import type { Call, CallEvents, CallSummary } from './call.js';
+import type { Call, CallEvents, CallSummary, LiveCallInfo } from './call.js';
+import { liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup } from './media-engine.js';
 import type { CallObserver, EndReason } from './call-events.js';
@@ -25,7 +26,7 @@ export interface BridgedCallParts {
   bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'record'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'record' | 'transferDone'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
@@ -90,10 +91,32 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
           end: (reason) => this.end(reason),
           started: (t) => this.observer.record?.({ type: 'transfer-started', callId: this.id, ...t }),
           finished: (cmd, e) => this.recordTransfer(cmd, e),
+          done: (method, status) => this.observer.transferDone?.(method, status),
         },
         p.transfers,
       );
     }
+  }
+
+  get labels(): { trunk?: string; bot?: string } {
+    const s = this.summary;
+    return s ? { ...(s.trunk !== undefined ? { trunk: s.trunk } : {}), bot: s.bot } : {};
+  }
+
+  /** The call as GET /v1/calls shows it: who, which trunk and codec, for how long, and its RTP figures so far. */
+  live(): LiveCallInfo {
+    const s = this.summary;
+    return {
+      callId: this.id,
+      sipCallId: this.sipCallId,
+      state: this.transfers?.bridged ? 'bridged' : 'answered',
+      direction: s?.direction ?? 'inbound',
+      ...(s?.trunk !== undefined ? { trunk: s.trunk } : {}),
+      ...(s ? { bot: s.bot, from: s.from, to: s.to, answeredAt: new Date(s.answeredAtMs).toISOString() } : {}),
+      ...(s?.codec !== undefined ? { codec: s.codec } : {}),
+      durationSec: Math.round((this.clock.now() - this.startedAt) / 100) / 10,
+      media: liveMediaStats(this.media.stats, this.media.quality),
+    };
   }
 
   /** Runs a transfer (bot command or HTTP API); resolves with the final transfer event. */
@@ -223,8 +246,9 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     this.media.close();
     this.group.close();
     this.observer.record?.({ type: 'ended', callId: this.id, reason, rtp: { packetsReceived: stats.packetsReceived, packetsSent: stats.packetsSent }, ...(quality ? { quality } : {}) });
-    if (quality) this.observer.mediaQuality?.(quality);
-    this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent);
+    const mos = liveMediaStats(stats, quality).mos;
+    if (quality) this.observer.mediaQuality?.({ ...quality, ...(mos !== undefined ? { mos } : {}) });
+    this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent, { received: stats.bytesReceived, sent: stats.bytesSent });
     if (stats.foreign) this.observer.foreignPackets?.(stats.foreign);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));

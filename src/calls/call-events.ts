@@ -3,22 +3,33 @@ import type { EndReason } from '../core/failures.js';
 /** Why a call ended: a closed set, catalogued (with the bot's socket close code) in core/failures.ts. */
 export type { EndReason } from '../core/failures.js';
 
+/** Which trunk and bot a call belongs to, for per-trunk/per-bot metrics (absent: not known, e.g. not routed). */
+export interface CallLabels {
+  trunk?: string;
+  bot?: string;
+}
+
 /** What call control reports to metrics; implemented by metrics/ and wired in app.ts. */
 export interface CallObserver {
-  callAnswered(direction: 'inbound' | 'outbound'): void;
-  callRejected(direction: 'inbound' | 'outbound', status: number): void;
-  callEnded(direction: 'inbound' | 'outbound', reason: EndReason, durationSeconds: number): void;
+  /** `setupSeconds`: INVITE received (or sent) -> 200 OK sent (or received). */
+  callAnswered(direction: 'inbound' | 'outbound', info?: CallLabels & { setupSeconds?: number }): void;
+  /** `reason`: the catalogued failure reason (core/failures.ts) behind the status. */
+  callRejected(direction: 'inbound' | 'outbound', status: number, info?: CallLabels & { reason?: string }): void;
+  callEnded(direction: 'inbound' | 'outbound', reason: EndReason, durationSeconds: number, labels?: CallLabels): void;
   /** One step of one call's life, for its call record (CDR) and webhooks; implemented by records/, wired in app.ts. */
   record?(e: CallLifecycleEvent): void;
-  botConnected(seconds: number): void;
-  botConnectFailed(): void;
+  botConnected(seconds: number, bot?: string): void;
+  /** `reason`: timeout, refused, upgrade-rejected, dns, other (see calls/bot-connect-failure.ts). */
+  botConnectFailed(bot?: string, reason?: string): void;
+  /** A transfer finished (or failed): by method (refer, bridge) and final status. */
+  transferDone?(method: string, result: string): void;
   botProtocolError(): void;
   /** A call's bot link changed: its socket dropped and is being reopened, came back, or was lost. */
   botLink?(state: 'reconnecting' | 'resumed' | 'lost'): void;
-  /** An answered call's RTP quality at its end (loss, jitter, RTT from RTCP). */
-  mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void;
-  /** RTP packets a call received and sent, reported once when it ends. */
-  rtpTotals?(received: number, sent: number): void;
+  /** An answered call's RTP quality at its end (loss, jitter, RTT from RTCP, the MOS estimate). */
+  mediaQuality?(q: { packetsLost: number; jitterMs: number; rttMs?: number; mos?: number }): void;
+  /** RTP packets (and UDP bytes) a call received and sent, reported once when it ends. */
+  rtpTotals?(received: number, sent: number, bytes?: { received: number; sent: number }): void;
   /** Datagrams on a call's RTP port that were not media from its peer (RFC 7983 kinds, wrong source), at its end. */
   foreignPackets?(counts: { stun: number; dtls: number; unknown: number; wrongSource: number }): void;
 }

@@ -80,7 +80,7 @@ export async function handleInboundCall(signal: IncomingCallSignal, deps: Inboun
     return await setup.run();
   } catch (err) {
     // The bot is stopped with the failure's reason first; then everything the setup held is released.
-    const answer = rejectInbound(signal, err, setup.connectedBot, deps, log);
+    const answer = rejectInbound(signal, err, setup.connectedBot, deps, setup.logger, setup.labels);
     deps.observer.record?.({ type: 'rejected', callId, ...answer });
     setup.release();
     return undefined;

@@ -25,6 +25,8 @@ import { handlePstnCall } from './pstn-call.js';
 import { handleReinvites } from './reinvite.js';
 import { REJECT, type BotFallback } from './bot-fallback.js';
 import type { DialogSignal, IncomingCallSignal } from './signaling.js';
+import type { CallLabels } from './call-events.js';
+import { botConnectFailureReason } from './bot-connect-failure.js';
 
 /** What the media of an inbound call will be, decided before the bot is connected. */
 interface MediaPlan {
@@ -59,13 +61,24 @@ export class InboundSetup {
   private readonly cancelled = new AbortController();
   /** The bot, once its socket is open (a failure after that stops it). */
   connectedBot: BotControl | undefined;
+  /** Trunk and bot once routed: the labels of this call's metrics. */
+  labels: CallLabels = {};
+  /** When the INVITE was taken up, on the clock: setup time runs from here to the 200 OK. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly callId: string,
     private readonly signal: IncomingCallSignal,
     private readonly deps: InboundCallDeps,
-    private readonly log: Logger,
-  ) {}
+    private log: Logger,
+  ) {
+    this.startedAt = deps.clock.now();
+  }
+
+  /** The call's logger: with `trunk` on every line once the call is routed. */
+  get logger(): Logger {
+    return this.log;
+  }
 
   async run(): Promise<Call | undefined> {
     this.signal.on('cancel', () => this.cancelled.abort());
@@ -105,7 +118,9 @@ export class InboundSetup {
       method: 'INVITE',
       headers: s.headers,
     });
-    this.log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    this.log = this.log.child({ trunk: decision.trunk });
+    this.labels = { trunk: decision.trunk, ...(decision.bot ? { bot: decision.bot } : {}) };
+    this.log.info({ bot: decision.bot, number: decision.number }, 'call routed');
     this.deps.observer.record?.({ type: 'routed', callId: this.callId, trunk: decision.trunk, ...(decision.forwardTo ? {} : { bot: decision.bot }), number: decision.number });
     this.releaseSlot = this.deps.acquireTrunkSlot?.(decision.trunk);
     return decision;
@@ -162,11 +177,11 @@ export class InboundSetup {
       bot = await group.connectBot(target, { abort: this.cancelled.signal });
     } catch (err) {
       if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
-      deps.observer.botConnectFailed();
+      deps.observer.botConnectFailed(target.name, botConnectFailureReason(err));
       throw err;
     }
     this.connectedBot = bot;
-    deps.observer.botConnected((deps.clock.now() - started) / 1000);
+    deps.observer.botConnected((deps.clock.now() - started) / 1000, target.name);
     if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
     return bot;
   }
@@ -255,7 +270,7 @@ export class InboundSetup {
     const call = new BridgedCall({
       id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, ...(bot ? { bot } : {}),
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback,
-      summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound' },
+      summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound', trunk: decision.trunk, codec: answer.codec.name },
     });
     this.media = undefined; // the call owns its media now
     this.leg = undefined;
@@ -269,7 +284,7 @@ export class InboundSetup {
       return call;
     }
     bot?.sendStart(this.startMessage(decision, target, plan, answer.codec.name));
-    this.deps.observer.callAnswered('inbound');
+    this.deps.observer.callAnswered('inbound', { trunk: decision.trunk, bot: target.name, setupSeconds: (this.deps.clock.now() - this.startedAt) / 1000 });
     this.log.info(bot ? 'call answered' : 'call answered for the fallback');
     return call;
   }
@@ -298,17 +313,24 @@ function announcedJitterMs(mode: JitterBufferMode): number {
  * Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric.
  * Returns the final status sent (487 after a CANCEL) and its reason, for the call's record.
  */
-export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotControl | undefined, deps: InboundCallDeps, log: Logger): { sipStatus: number; reason: string } {
+export function rejectInbound(
+  signal: IncomingCallSignal,
+  err: unknown,
+  bot: BotControl | undefined,
+  deps: InboundCallDeps,
+  log: Logger,
+  labels: CallLabels = {},
+): { sipStatus: number; reason: string } {
   const failure = classifyFailure(err);
   bot?.stop(failure.reason === 'caller-cancelled' ? 'caller-cancelled' : 'error');
   if (signal.cancelled) {
     log.info('call cancelled by caller before answer');
-    deps.observer.callRejected('inbound', 487);
+    deps.observer.callRejected('inbound', 487, { ...labels, reason: 'caller-cancelled' });
     return { sipStatus: 487, reason: 'caller-cancelled' };
   }
   log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'call rejected');
   signal.reject(failure.sipStatus, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
-  deps.observer.callRejected('inbound', failure.sipStatus);
+  deps.observer.callRejected('inbound', failure.sipStatus, { ...labels, reason: failure.reason });
   return { sipStatus: failure.sipStatus, reason: failure.reason };
 }
 

@@ -10,7 +10,7 @@ import type { MediaQuality, MediaSessionOptions, MediaSessionStats, CodecSwitch,
 import type { MediaDirection } from '../sdp/index.js';
 
 /** What a leg's media is built from: the session options less what the engine owns (clock, socket, hold). */
-export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency'>;
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency' | 'onClearedOnWire'>;
 
 /** Events of a leg that call control acts on (audio frames and marks stay in the engine). */
 export interface CallMediaEvents {

@@ -7,6 +7,7 @@ import { BridgedCall } from './bridged-call.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
 import { checkCustomHeaders, trunkCallRequest } from './outbound-request.js';
+import { botConnectFailureReason } from './bot-connect-failure.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { BOT_ENDPOINT, type BotControl, type CallMediaGroup } from './media-engine.js';
 import { REJECT, type BotFallback } from './bot-fallback.js';
@@ -65,7 +66,8 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
 
 async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: BotTarget, deps: OutboundCallDeps): Promise<PlacedCall> {
   const callId = randomUUID();
-  let log = deps.logger.child({ callId });
+  const startedAt = deps.clock.now();
+  let log = deps.logger.child({ callId, trunk: trunk.name });
   let built: ReturnType<typeof trunkCallRequest> | undefined;
   const group = deps.media.openCall({ callId, logger: log });
   const dial = await dialLeg(
@@ -83,7 +85,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     group.close();
     throw err;
   });
-  log = deps.logger.child({ callId, sipCallId: dial.sipCallId });
+  log = deps.logger.child({ callId, sipCallId: dial.sipCallId, trunk: trunk.name });
   const request = built!;
   log.info({ to: request.e164, trunk: trunk.name, bot: target.name }, 'placing outbound call');
   deps.observer.record?.({ type: 'offered', callId, sipCallId: dial.sipCallId, direction: 'outbound', from: request.fromUser, to: request.e164, trunk: trunk.name, bot: target.name });
@@ -101,7 +103,7 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
   });
   const setup = new OutboundSetup(
     {
-      callId, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage,
+      callId, trunk: trunk.name, startedAt, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage,
       fallback: deps.outboundFallback?.(trunk.name) ?? REJECT,
     },
     deps,
@@ -113,6 +115,9 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
 /** One call being placed, as {@link OutboundSetup} drives it. */
 interface OutboundCall {
   callId: string;
+  trunk: string;
+  /** When the call was placed, on the clock (setup time: -> 200 OK). */
+  startedAt: number;
   dial: LegDial;
   group: CallMediaGroup;
   target: BotTarget;
@@ -172,11 +177,11 @@ class OutboundSetup {
     const started = this.deps.clock.now();
     return this.botPromise.then(
       (b) => {
-        this.deps.observer.botConnected((this.deps.clock.now() - started) / 1000);
+        this.deps.observer.botConnected((this.deps.clock.now() - started) / 1000, this.call.target.name);
         return b;
       },
       (err: unknown) => {
-        this.deps.observer.botConnectFailed();
+        this.deps.observer.botConnectFailed(this.call.target.name, botConnectFailureReason(err));
         const fallback = this.call.fallback;
         if (fallback.action !== 'reject' && classifyFailure(err).reason === 'bot-unavailable') {
           this.log.warn({ err: (err as Error).message, fallback: fallback.action }, 'bot unavailable; the call rings on for the fallback');
@@ -209,13 +214,13 @@ class OutboundSetup {
     const call = new BridgedCall({
       id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, ...(bot ? { bot } : {}),
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback: c.fallback,
-      summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound' },
+      summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound', trunk: c.trunk, codec: leg.answer.codec.name },
     });
     // `start` before the media starts: the callee's held first words reach a bot that knows the call.
     if (!leg.early) bot?.sendStart(c.startMessage(false));
     call.start();
     if (leg.early) bot?.sendEvent({ type: 'answered' });
-    this.deps.observer.callAnswered('outbound');
+    this.deps.observer.callAnswered('outbound', { trunk: c.trunk, bot: c.target.name, setupSeconds: (this.deps.clock.now() - c.startedAt) / 1000 });
     this.log.info({ codec: leg.answer.codec.name, remote: leg.answer.remote }, bot ? 'outbound call answered' : 'outbound call answered for the fallback');
     return call;
   }
@@ -230,7 +235,7 @@ class OutboundSetup {
     this.call.group.close();
     const failure = classifyFailure(err);
     this.log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'outbound call failed');
-    this.deps.observer.callRejected('outbound', failure.sipStatus);
+    this.deps.observer.callRejected('outbound', failure.sipStatus, { trunk: this.call.trunk, bot: this.call.target.name, reason: failure.reason });
     this.deps.observer.record?.({ type: 'rejected', callId: this.call.callId, sipStatus: failure.sipStatus, reason: failure.reason });
     throw err;
   }

@@ -11,7 +11,8 @@ import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
 import { negotiateAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
-import type { Call, CallEvents } from './call.js';
+import type { Call, CallEvents, LiveCallInfo } from './call.js';
+import { liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { CallMedia, CallMediaGroup, MediaEngine, MediaLeg } from './media-engine.js';
@@ -38,6 +39,8 @@ const RELAY_RATE = 8000;
 
 /** An answered pstn-mode call: two dialogs, two media sessions, ended together. */
 export class PstnCall extends TypedEmitter<CallEvents> implements Call {
+  readonly labels: { trunk?: string } = {};
+  private readonly answeredAtMs: number;
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
   private byes: Promise<unknown> = Promise.resolve();
@@ -49,9 +52,13 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly observer?: Pick<CallObserver, 'record'>,
+    /** Who and where, for metrics and the calls API. */
+    private readonly info?: { trunk: string; sipCallId: string; from: string; to: string; codec: string },
   ) {
     super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
+    if (info) this.labels = { trunk: info.trunk };
+    this.answeredAtMs = Date.now(); // wall time: a date shown to API clients, never used to time anything
     const [a, b] = legs;
     group.route({ [a.media.id]: [b.media.id], [b.media.id]: [a.media.id] });
     for (const leg of legs) leg.media.on('failed', () => this.end('error'));
@@ -60,6 +67,21 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     b.dialog.on('terminated', () => this.end('caller-hangup'));
     a.media.start();
     b.media.start();
+  }
+
+  /** The forward as GET /v1/calls shows it: the caller's leg's figures, state `bridged`, no bot. */
+  live(): LiveCallInfo {
+    const i = this.info;
+    return {
+      callId: this.id,
+      sipCallId: i?.sipCallId ?? '',
+      state: 'bridged',
+      direction: 'inbound',
+      ...(i ? { trunk: i.trunk, from: i.from, to: i.to, codec: i.codec } : {}),
+      answeredAt: new Date(this.answeredAtMs).toISOString(),
+      durationSec: Math.round((this.clock.now() - this.startedAt) / 100) / 10,
+      media: liveMediaStats(this.legs[0].media.stats, this.legs[0].media.quality),
+    };
   }
 
   get ended(): boolean {
@@ -126,7 +148,8 @@ export async function handlePstnCall(
   /** Our call id (the inbound handler's, so the call's record is one). */
   id: string = randomUUID(),
 ): Promise<PstnCall | undefined> {
-  const log = deps.logger.child({ callId: id, sipCallId: signal.callId });
+  const startedAt = deps.clock.now();
+  const log = deps.logger.child({ callId: id, sipCallId: signal.callId, trunk: decision.trunk });
   const group = deps.media.openCall({ callId: id, logger: log });
   let legA: MediaLeg | undefined;
   let mediaA: CallMedia | undefined;
@@ -163,8 +186,10 @@ export async function handlePstnCall(
     });
     const dialogA = await signal.accept(answerA.answerSdp);
     deps.observer.record?.({ type: 'answered', callId: id, codec: answerA.codec.name });
-    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log, deps.observer);
-    deps.observer.callAnswered('inbound');
+    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log, deps.observer, {
+      trunk: decision.trunk, sipCallId: signal.callId, from: signal.from.user, to: decision.number, codec: answerA.codec.name,
+    });
+    deps.observer.callAnswered('inbound', { trunk: decision.trunk, setupSeconds: (deps.clock.now() - startedAt) / 1000 });
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;
   } catch (err) {
@@ -174,7 +199,7 @@ export async function handlePstnCall(
     else dial?.cancel();
     group.close();
     if (signal.cancelled) {
-      deps.observer.callRejected('inbound', 487);
+      deps.observer.callRejected('inbound', 487, { trunk: decision.trunk, reason: 'caller-cancelled' });
       deps.observer.record?.({ type: 'rejected', callId: id, sipStatus: 487, reason: 'caller-cancelled' });
       return undefined;
     }
@@ -182,7 +207,7 @@ export async function handlePstnCall(
     log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'pstn call failed');
     const status = failure.sipStatus >= 300 && failure.sipStatus <= 699 ? failure.sipStatus : 500;
     signal.reject(status, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
-    deps.observer.callRejected('inbound', failure.sipStatus);
+    deps.observer.callRejected('inbound', failure.sipStatus, { trunk: decision.trunk, reason: failure.reason });
     deps.observer.record?.({ type: 'rejected', callId: id, sipStatus: status, reason: failure.reason });
     return undefined;
   }

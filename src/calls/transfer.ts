@@ -53,6 +53,8 @@ export interface TransferHost {
   started?(t: { to: string; method: 'refer' | 'bridge'; target: string }): void;
   /** A transfer's final event (refused ones included), whoever asked for it (bot, API, fallback). */
   finished?(cmd: Pick<TransferCommand, 'to' | 'method'>, e: TransferEvent): void;
+  /** A transfer finished: its method (refer, bridge; `none` when refused before one was chosen) and final status. */
+  done?(method: string, status: string): void;
 }
 
 function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEvent {
@@ -98,6 +100,7 @@ export class TransferController {
     } catch (err) {
       const { reason } = classifyFailure(err);
       this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
+      this.host.done?.('none', 'failed');
       return this.report(failed(reason));
     }
     let release: (() => void) | undefined;
@@ -113,7 +116,9 @@ export class TransferController {
       const dialled = target.kind === 'number' ? target.e164 : target.uri;
       this.host.log.info({ to: cmd.to, method: target.method, target: dialled }, 'transfer started');
       this.host.started?.({ to: cmd.to, method: target.method, target: dialled });
-      return target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
+      const e = target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
+      this.host.done?.(target.method, e.status);
+      return e;
     } finally {
       this.busy = false;
       // A bridged destination keeps its slot until the call ends; anything else gives it back now.

@@ -242,6 +242,16 @@ const metricsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   host: ipAddress.default('127.0.0.1'),
   port: listenPort.default(9464),
+  /** Distinct trunk (and bot) label values per metric; names beyond it are counted as `other`. */
+  labelLimit: z.number().int().min(1).max(1000).default(50),
+});
+
+/** SIGTERM/SIGINT: drain, then stop. */
+const lifecycleSchema = z.strictObject({
+  /** How long calls in progress may go on after the signal before they are ended with BYE (stop reason shutdown), s. */
+  drainTimeoutSec: z.number().int().min(0).max(86_400).default(30),
+  /** Retry-After on the 503 that new INVITEs and OPTIONS get while draining, s. */
+  retryAfterSec: z.number().int().min(1).max(86_400).default(30),
 });
 
 /** The whole config file. Cross-field rules run even when some fields failed, so every problem is reported at once. */
@@ -264,6 +274,7 @@ export const configSchema = z
      * first start, then the store is the source of them. Unset: API changes live in memory until restart.
      */
     dataDir: z.string().min(1).optional(),
+    lifecycle: lifecycleSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true });
 

@@ -13,7 +13,7 @@ import { HoldPlayer } from './hold-player.js';
 import { promptL16 } from './prompts.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
-export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency'>;
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency' | 'onClearedOnWire'>;
 
 interface GroupDeps {
   ports: RtpPortPool;
@@ -23,6 +23,10 @@ interface GroupDeps {
   onSendLatency?(ms: number): void;
   /** RTP packet received -> the caller audio frame it began handed to the bot, ms (every frame; the engine samples). */
   onReceiveLatency?(ms: number): void;
+  /** Answer -> the bot's first audio chunk, ms (once per call). */
+  onFirstBotAudio?(ms: number): void;
+  /** The bot's `clear` -> its old audio off the wire (the next packet slot), ms. */
+  onClearToSilence?(ms: number): void;
 }
 
 export class InProcessCallGroup {
@@ -42,7 +46,7 @@ export class InProcessCallGroup {
     private readonly deps: GroupDeps,
     private readonly onClosed: () => void,
   ) {
-    this.router = new AudioRouter(log);
+    this.router = new AudioRouter(log, { clock: deps.clock, ...(deps.onFirstBotAudio ? { onFirstBotAudio: deps.onFirstBotAudio } : {}) });
   }
 
   async allocate(options: { holdEarlyPackets?: boolean } = {}): Promise<InProcessMediaLeg> {
@@ -157,6 +161,9 @@ export class InProcessCallGroup {
   /** A leg's session, once opened. */
   openSession(leg: InProcessMediaLeg, options: LegMediaOptions, rtp: RtpSocket, held: RtpHold | undefined): InProcessCallMedia {
     const { onSendLatency, onReceiveLatency } = this.deps;
+    const onClear = this.deps.onClearToSilence;
+    // Only the bot's own clears count: route changes and hold-audio drops clear legs too.
+    const onClearedOnWire = onClear ? (ms: number) => (this.router.takeBotClear(leg.id) ? onClear(ms) : undefined) : undefined;
     const session = new MediaSession({
       ...options,
       clock: this.deps.clock,
@@ -164,6 +171,7 @@ export class InProcessCallGroup {
       ...(held ? { held } : {}),
       ...(onSendLatency ? { onSendLatency } : {}),
       ...(onReceiveLatency ? { onReceiveLatency } : {}),
+      ...(onClearedOnWire ? { onClearedOnWire } : {}),
     });
     this.router.addLeg(leg.id, session);
     const media = new InProcessCallMedia(

@@ -18,6 +18,10 @@ export interface InProcessMediaEngineOptions {
   onSendLatencySample?(ms: number): void;
   /** A sample of caller -> bot latencies (RTP packet received -> the frame it began handed to the bot), ms: one frame in ten. */
   onReceiveLatencySample?(ms: number): void;
+  /** Answer -> the bot's first audio, ms, once per call (voice-AI figure). */
+  onFirstBotAudio?(ms: number): void;
+  /** The bot's `clear` -> its old audio off the wire, ms (voice-AI figure). */
+  onClearToSilence?(ms: number): void;
 }
 
 /** One bot chunk (caller frame) in this many is sampled for the latency metric: the figure, not every one, is wanted. */

@@ -65,6 +65,8 @@ export interface MediaSessionOptions {
    * RTP packet carrying its first sample sent (for a latency histogram). Chunks dropped unsent are not reported.
    */
   onSendLatency?: (ms: number) => void;
+  /** After each clear: clear → the first packet slot after it (the old audio is off the wire), ms. */
+  onClearedOnWire?: (ms: number) => void;
   /**
    * Called for each frame of caller audio with its added latency in ms: from the RTP packet carrying its first
    * sample received to the frame handed on ('frame' listeners done: written to the bot's socket), jitter-buffer

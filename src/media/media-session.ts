@@ -159,6 +159,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       onMark: (name) => this.emit('mark', name),
       onTick: this.onTick,
       ...(opts.onSendLatency ? { onLatency: opts.onSendLatency } : {}),
+      ...(opts.onClearedOnWire ? { onCleared: opts.onClearedOnWire } : {}),
       ...(opts.lateTimer ? { lateTimer: opts.lateTimer } : {}),
     });
   }

@@ -66,6 +66,8 @@ export interface RtpSendPathOptions {
   onTick: (now: number) => void;
   /** Added latency of each bot chunk, ms: its arrival → the packet carrying its first sample sent. */
   onLatency?: (ms: number) => void;
+  /** After each {@link RtpSendPath.clear}: clear → the first slot played after it (old audio off the wire), ms. */
+  onCleared?: (ms: number) => void;
   /** Default {@link DEFAULT_LATE_TIMER_POLICY}; the other one is kept for measuring. */
   lateTimer?: LateTimerPolicy;
 }
@@ -73,6 +75,8 @@ export interface RtpSendPathOptions {
 export class RtpSendPath {
   private readonly o: RtpSendPathOptions;
   private readonly stream: RtpStreamSender;
+  /** When the last clear happened, until the next slot reports it (only with onCleared). */
+  private clearedAt: number | undefined;
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   private readonly splitter = new L16Splitter();
@@ -200,6 +204,7 @@ export class RtpSendPath {
 
   /** Drops the queued audio and pending marks at once; the talkspurt ends. */
   clear(): PlayoutClearResult {
+    if (this.o.onCleared) this.clearedAt ??= this.o.clock.now();
     this.splitter.reset();
     this.phase.reset();
     this.backlog.reset();
@@ -316,6 +321,7 @@ export class RtpSendPath {
     }
     if (!this.sendEnabled) {
       // On hold: time passes for the stream, the audio due meanwhile is dropped, nothing goes on the wire.
+      this.reportCleared(now);
       this.queue.skip(this.need);
       this.stream.skip(1);
       if (this.talking) this.endSpurt();
@@ -324,14 +330,14 @@ export class RtpSendPath {
     const dtmf = this.dtmfTx?.next(this.stream.timestamp);
     if (dtmf) {
       // The key replaces audio in this slot; bot audio stays queued until the key is done.
-      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload);
+      this.sendPacket(this.o.telephoneEvent!.payloadType, dtmf.marker, dtmf.timestamp, dtmf.payload, now);
       this.talking = false;
       this.markNext = true;
     } else if (queued > 0) {
       this.sendAudio(now);
       if (queued < this.need) this.endSpurt(); // a padded tail: nothing followed within the hold
     } else {
-      this.sendIdle();
+      this.sendIdle(now);
     }
     return true;
   }
@@ -357,16 +363,17 @@ export class RtpSendPath {
       this.o.onLatency?.(now - arrived);
     }
     const payload = this.encoder.encode(pcm);
-    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload);
+    this.sendPacket(this.o.payloadType, this.firstPacket || this.markNext, this.stream.timestamp, payload, now);
     this.talking = true;
     this.markNext = false;
     this.anchor -= this.phase.slot(); // chunks come before their slots: towards them
     this.backlog.slot();
   }
 
-  private sendIdle(): void {
+  private sendIdle(now: number): void {
     if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
     if (this.o.idleFill === 'none') {
+      this.reportCleared(now); // the slot stays empty: silence on the wire from now
       this.stream.skip(1);
       return;
     }
@@ -375,7 +382,7 @@ export class RtpSendPath {
     // late, never jumping the timestamp.
     const behind = this.wall.behindMs(this.slotTime()); // the slot's time: a late timer is not the stream's doing
     const payload = this.encoder.encode(this.zeros);
-    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload);
+    this.sendPacket(this.o.payloadType, this.firstPacket, this.stream.timestamp, payload, now);
     if (behind > TIMER_SLACK_MS) this.anchor -= Math.min(behind, this.o.ptimeMs / 2);
     else if (behind < -TIMER_SLACK_MS) this.anchor += Math.min(-behind, this.o.ptimeMs);
   }
@@ -386,7 +393,15 @@ export class RtpSendPath {
     if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 
-  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer): void {
+  /** A clear is behind us: the first slot after it went out (or stayed empty) at `now`. */
+  private reportCleared(now: number): void {
+    if (this.clearedAt === undefined) return;
+    this.o.onCleared?.(Math.max(0, now - this.clearedAt));
+    this.clearedAt = undefined;
+  }
+
+  private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
+    this.reportCleared(now);
     this.firstPacket = false;
     this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
     this.wall.sent();

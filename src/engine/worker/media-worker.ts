@@ -41,7 +41,16 @@ let framesDropped = 0;
 /** Sampled bot -> caller latencies since the last report (bounded: a burst cannot grow it). */
 let sendLatencyMs: number[] = [];
 let receiveLatencyMs: number[] = [];
+/** Voice-AI figures since the last report (bounded like the latencies). */
+let firstAudioMs: number[] = [];
+let clearToSilenceMs: number[] = [];
 const engine = new InProcessMediaEngine({
+  onFirstBotAudio: (ms) => {
+    if (firstAudioMs.length < 1000) firstAudioMs.push(ms);
+  },
+  onClearToSilence: (ms) => {
+    if (clearToSilenceMs.length < 1000) clearToSilenceMs.push(ms);
+  },
   onSendLatencySample: (ms) => {
     if (sendLatencyMs.length < 1000) sendLatencyMs.push(ms);
   },
@@ -164,6 +173,11 @@ function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
 function handle(msg: ToWorker): void {
   if (msg.op === 'crash') throw new Error('media worker crash requested (test hook)');
   if (msg.op === 'stall') return blockFor(msg.ms);
+  if (msg.op === 'flush') {
+    // Messages are handled in order; setImmediate lets this turn's socket writes leave first.
+    setImmediate(() => post({ op: 'reply', req: msg.req, ok: true }));
+    return;
+  }
   if (msg.op === 'open') {
     const log = logger.child(msg.bindings);
     groups.set(msg.g, { group: engine.openCall({ callId: String(msg.bindings.callId ?? msg.g), logger: log }), log, legs: new Map(), media: new Map(), botAborts: new Map() });
@@ -216,10 +230,12 @@ port.on('message', (msg: ToWorker) => {
 const statsTimer = setInterval(() => {
   const legs: LegStats[] = [];
   for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs });
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs, firstAudioMs, clearToSilenceMs });
   framesDropped = 0;
   sendLatencyMs = [];
   receiveLatencyMs = [];
+  firstAudioMs = [];
+  clearToSilenceMs = [];
   eventLoop.reset();
 }, data.statsIntervalMs);
 statsTimer.unref();

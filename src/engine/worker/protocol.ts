@@ -42,6 +42,11 @@ export type ToWorker =
   /** Plays a prompt file to a leg; replied to once it has played (or the leg closed). */
   | { op: 'play'; g: number; req: number; leg: string; file: string }
   | { op: 'close'; g: number }
+  /**
+   * Replied to once every message before it was handled and the socket writes they made went out (the
+   * shutdown waits on it, so a bot's `stop` is not lost when the thread is terminated right after).
+   */
+  | { op: 'flush'; req: number }
   /** Test hook: the worker throws from its event loop, as a bug would. */
   | { op: 'crash' }
   /** Test hook: the worker's event loop is blocked for `ms` (a GC pause, a slow neighbour). */
@@ -71,7 +76,11 @@ export type FromWorker =
   | { op: 'legEvent'; g: number; leg: string; e: 'dtmf'; press: { digit: string; durationMs: number } }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtp-timeout' }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtcp'; input: { rttMs?: number; bye: number[] } }
-  | { op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[]; receiveLatencyMs: number[] }
+  | {
+      op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[]; receiveLatencyMs: number[];
+      /** Voice-AI figures since the last report, ms (answer -> first bot audio; clear -> old audio off the wire). */
+      firstAudioMs?: number[]; clearToSilenceMs?: number[];
+    }
   | { op: 'botEvent'; g: number; e: 'command'; cmd: unknown }
   | { op: 'botEvent'; g: number; e: 'close'; info: BotCloseInfo }
   | { op: 'botEvent'; g: number; e: 'protocol-error'; message: string }

@@ -38,9 +38,14 @@ export interface WorkerMediaEngineOptions {
   onSendLatency?(samples: number[]): void;
   /** Sampled caller -> bot latencies (ms) from each periodic report. */
   onReceiveLatency?(samples: number[]): void;
+  /** Voice-AI figures from each periodic report, ms: answer -> first bot audio, clear -> old audio off the wire. */
+  onVoiceFigures?(figures: { firstAudioMs: number[]; clearToSilenceMs: number[] }): void;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
+
+/** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
+const FLUSH_WAIT_MS = 500;
 
 /** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
 class WorkerSlot implements WorkerLink {
@@ -83,8 +88,18 @@ class WorkerSlot implements WorkerLink {
     });
   }
 
+  /**
+   * Ends the thread, once it has handled what was sent to it (a call's bot `stop`, its group's close), or after
+   * FLUSH_WAIT_MS when it does not answer (stalled, or already gone).
+   */
   async terminate(): Promise<void> {
     this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_WAIT_MS);
+    });
+    await Promise.race([this.request({ op: 'flush', req: this.nextRequestId() }).catch(() => undefined), waited]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 
@@ -223,5 +238,8 @@ export class WorkerMediaEngine {
     if (msg.legs.length > 0) this.options.onSamples?.(msg.legs.map((l) => l.sample));
     if (msg.sendLatencyMs.length > 0) this.options.onSendLatency?.(msg.sendLatencyMs);
     if (msg.receiveLatencyMs.length > 0) this.options.onReceiveLatency?.(msg.receiveLatencyMs);
+    const firstAudioMs = msg.firstAudioMs ?? [];
+    const clearToSilenceMs = msg.clearToSilenceMs ?? [];
+    if (firstAudioMs.length + clearToSilenceMs.length > 0) this.options.onVoiceFigures?.({ firstAudioMs, clearToSilenceMs });
   }
 }

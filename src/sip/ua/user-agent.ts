@@ -14,6 +14,8 @@ import { TransactionLayer, type MessageContext, type ServerTransaction } from '.
 import { responseDestination } from '../transport/response-routing.js';
 import type { SipEndpoint, SipTransportName, Transport } from '../transport/transport.js';
 import { createTransport, type ListenSpec } from '../transport/factory.js';
+import { tapTransport } from '../transport/tap.js';
+import { trafficTap } from './traffic-tap.js';
 import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
 import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
@@ -52,10 +54,18 @@ export interface SipUserAgentOptions {
   security?: SipSecurityOptions;
 }
 
-/** Counts of what arrives, for operators; kept to two calls so the SIP layer knows nothing of Prometheus. */
+/** Counts of SIP traffic, for operators; plain calls so the SIP layer knows nothing of Prometheus. */
 export interface SipTrafficObserver {
   messageReceived(method: string): void;
   malformedReceived(): void;
+  /** A final or provisional response sent or received, by its CSeq method. */
+  response?(direction: 'sent' | 'received', method: string, status: number): void;
+  /** A request that matched a live server transaction: the peer retransmitted it. */
+  retransmissionReceived?(method: string): void;
+  /** We sent a request (Timer A/E) or a response (Timer G, a retransmitted request answered) again. */
+  retransmissionSent?(method: string): void;
+  /** A transaction timed out (Timer B/F on ours, Timer H: no ACK for our final response). */
+  transactionTimeout?(method: string): void;
 }
 
 /**
@@ -76,6 +86,8 @@ export class SipUserAgent {
   private readonly serverName: string;
   private readonly allow = ALLOWED_METHODS.join(', ');
   private handler: ((call: IncomingCall) => void) | undefined;
+  /** Set while draining: Retry-After (s) of the 503 out-of-dialog OPTIONS get. */
+  private outOfServiceRetryAfter: number | undefined;
   private started = false;
   private stopped = false;
   private readonly core: UaCore;
@@ -100,6 +112,7 @@ export class SipUserAgent {
       admit: (req, ctx) => this.admit(req, ctx),
       // A peer we send requests to answers at our pace (carriers reached by host name included): trusted budget.
       onRequestSent: (dest) => this.ingress.trustPeer(dest.address),
+      ...(options.traffic ? { traffic: options.traffic } : {}),
     });
     this.ingress = buildIngress(options.security, { clock: options.clock, logger: options.logger, serverName: this.serverName });
     this.core = this.makeCore();
@@ -116,14 +129,17 @@ export class SipUserAgent {
     this.started = true;
     for (const l of this.options.listen) {
       const maxConnections = this.options.security?.maxConnections;
-      const t = createTransport(maxConnections !== undefined ? { maxConnections, ...l } : l, {
-        clock: this.options.clock,
-        logger: this.options.logger,
-        serverName: this.serverName,
-        ingress: this.ingress,
-      });
-      await t.listen();
       const traffic = this.options.traffic;
+      const t = tapTransport(
+        createTransport(maxConnections !== undefined ? { maxConnections, ...l } : l, {
+          clock: this.options.clock,
+          logger: this.options.logger,
+          serverName: this.serverName,
+          ingress: this.ingress,
+        }),
+        trafficTap(this.log, traffic),
+      );
+      await t.listen();
       t.onMessage((msg, source) => {
         traffic?.messageReceived(msg.kind === 'request' ? msg.method : 'response');
         this.layer.receive(msg, { source, transport: t });
@@ -144,6 +160,14 @@ export class SipUserAgent {
     this.inviteOrigins.clear();
     this.layer.close();
     await Promise.all(this.transports.map((t) => t.close()));
+  }
+
+  /**
+   * Draining: out-of-dialog OPTIONS are answered 503 with `Retry-After` from now on, so a dispatcher or SBC
+   * pinging us stops sending calls here (call control refuses the INVITEs themselves).
+   */
+  outOfService(retryAfterSec: number): void {
+    this.outOfServiceRetryAfter = retryAfterSec;
   }
 
   onIncomingCall(handler: (call: IncomingCall) => void): void {
@@ -225,6 +249,10 @@ export class SipUserAgent {
           return;
         }
         dialog.handleRequest(req, tx, ctx.transport);
+        return;
+      }
+      if (req.method === 'OPTIONS' && this.outOfServiceRetryAfter !== undefined) {
+        this.respond(tx, 503, { headers: [['Retry-After', String(this.outOfServiceRetryAfter)]] });
         return;
       }
       if (req.method === 'OPTIONS') {

@@ -45,7 +45,9 @@ export const LAYERS: LayerRules = {
     app: [...BELOW_APP, 'records'],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
-    cli: ['core', 'config', 'app', 'botcheck'],
+    // testcall/ places one call with the bridge's own SIP stack and media session (a tool, like botcheck/).
+    testcall: ['core', 'sip', 'sdp', 'media'],
+    cli: ['core', 'config', 'app', 'botcheck', 'testcall'],
     bench: [...BELOW_APP],
   },
   rootFiles: {

@@ -94,20 +94,33 @@ export class RecordingObserver implements CallObserver {
   readonly ended: Array<[string, EndReason, number]> = [];
   readonly botConnects: number[] = [];
   botConnectFailures = 0;
-  callAnswered(direction: 'inbound' | 'outbound'): void {
+  /** The labels and figures that came with each report (metrics), in order. */
+  readonly answeredInfo: unknown[] = [];
+  readonly rejectedInfo: unknown[] = [];
+  readonly endedLabels: unknown[] = [];
+  readonly botFailures: Array<[string | undefined, string | undefined]> = [];
+  readonly transfers: Array<[string, string]> = [];
+  callAnswered(direction: 'inbound' | 'outbound', info?: unknown): void {
     this.answered.push(direction);
+    this.answeredInfo.push(info);
   }
-  callRejected(direction: 'inbound' | 'outbound', status: number): void {
+  callRejected(direction: 'inbound' | 'outbound', status: number, info?: unknown): void {
     this.rejected.push([direction, status]);
+    this.rejectedInfo.push(info);
   }
-  callEnded(direction: 'inbound' | 'outbound', reason: EndReason, seconds: number): void {
+  callEnded(direction: 'inbound' | 'outbound', reason: EndReason, seconds: number, labels?: unknown): void {
     this.ended.push([direction, reason, seconds]);
+    this.endedLabels.push(labels);
   }
   botConnected(seconds: number): void {
     this.botConnects.push(seconds);
   }
-  botConnectFailed(): void {
+  botConnectFailed(bot?: string, reason?: string): void {
     this.botConnectFailures++;
+    this.botFailures.push([bot, reason]);
+  }
+  transferDone(method: string, result: string): void {
+    this.transfers.push([method, result]);
   }
   botProtocolError(): void {}
 }

@@ -306,3 +306,31 @@ describe('handleInboundCall: the bot cannot be reached, with a fallback', () => 
     expect(h.media.groups[0].plays).toEqual([]);
   });
 });
+
+describe('handleInboundCall: what metrics hear', () => {
+  it('an answered call: its trunk, bot and setup time on the clock (INVITE taken up -> 200 OK)', async () => {
+    h.bots.mode = 'manual';
+    const signal = h.incoming({ sdp: CARRIER_OFFER });
+    const pending = handleInboundCall(signal, inboundDeps(h));
+    await flush();
+    h.clock.advance(250);
+    h.bots.attempts[0].open();
+    const call = await pending;
+    expect(call).toBeDefined();
+    expect(h.observer.answeredInfo).toEqual([{ trunk: 'carrier', bot: 'support', setupSeconds: 0.25 }]);
+    call!.end('api-hangup');
+    await flush();
+  });
+
+  it('a refused call: its trunk and bot once routed, the catalogued reason, and why the bot did not open', async () => {
+    h.bots.mode = new BotConnectError('bot "support" at ws://127.0.0.1:9/: connect ECONNREFUSED 127.0.0.1:9');
+    await handleInboundCall(h.incoming({ sdp: CARRIER_OFFER }), inboundDeps(h));
+    expect(h.observer.rejectedInfo).toEqual([{ trunk: 'carrier', bot: 'support', reason: 'bot-unavailable' }]);
+    expect(h.observer.botFailures).toEqual([['support', 'refused']]);
+  });
+
+  it('refused before routing: no trunk or bot, the reason', async () => {
+    await handleInboundCall(h.incoming({ sdp: CARRIER_OFFER }), inboundDeps(h, { route: () => { throw new CallRejectedError('source-not-allowed'); } }));
+    expect(h.observer.rejectedInfo).toEqual([{ reason: 'source-not-allowed' }]);
+  });
+});
