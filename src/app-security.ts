@@ -72,7 +72,7 @@ export function buildSecurity(config: Config, deps: { clock: Clock; logger: Logg
   return { sip, lockout };
 }
 
-/** The lockout, counted in metrics; each failure is counted, each episode logged once (usernames, never passwords). */
+/** The lockout, counted in metrics; each episode logged once (usernames, never passwords). */
 function buildLockout(config: Config, clock: Clock, log: Logger, metrics: SecurityMetrics): AuthFailureGuard {
   const c = config.sip.security.authLockout;
   const lockout = new AuthLockout({
@@ -91,10 +91,8 @@ function buildLockout(config: Config, clock: Clock, log: Logger, metrics: Securi
   });
   return {
     isLockedOut: (source) => lockout.isLockedOut(source),
-    failed: (source, username) => {
-      metrics.authFailures.inc();
-      return lockout.failed(source, username);
-    },
+    // Each failure is counted as a refused call (trunkbridge_sip_auth_failures_total, metrics/sip-metrics.ts).
+    failed: (source, username) => lockout.failed(source, username),
     succeeded: (source) => lockout.succeeded(source),
   };
 }

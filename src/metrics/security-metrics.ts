@@ -22,7 +22,6 @@ const FOREIGN_SET: ReadonlySet<string> = new Set(MEDIA_FOREIGN_LABELS);
 export class SecurityMetrics {
   readonly guardRejected: Counter<'reason'>;
   readonly sourcesBanned: Counter;
-  readonly authFailures: Counter;
   readonly authLockouts: Counter;
   readonly mediaForeign: Counter<'kind'>;
 
@@ -36,7 +35,6 @@ export class SecurityMetrics {
       registers,
     });
     this.sourcesBanned = new Counter({ name: `${p}sip_sources_banned_total`, help: 'Sources banned for going over their message budget', registers });
-    this.authFailures = new Counter({ name: `${p}sip_auth_failures_total`, help: 'Failed digest authentications (wrong password, unknown user, bad or replayed nonce)', registers });
     this.authLockouts = new Counter({ name: `${p}sip_auth_lockouts_total`, help: 'Sources locked out after repeated digest failures (one per episode)', registers });
     this.mediaForeign = new Counter({
       name: `${p}media_foreign_packets_total`,

@@ -74,9 +74,10 @@ function answeredCalls(messages: string): number {
   return ids.size;
 }
 
+/** The sum of every series of `name` (or of the one series `name{labels}` names exactly). */
 function counter(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line ? Number(line.split(' ').pop()) : 0;
+  const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || (name.includes('{') ? l.startsWith(name) : l.startsWith(`${name}{`)));
+  return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 describe('SIP guards with the default settings', () => {
