@@ -14,7 +14,8 @@ import { OpsHttpServer } from './api/http-server.js';
 import { createCallsApi } from './api/calls-api.js';
 import { createTwilioRest, type TwilioAccount } from './api/twilio-rest.js';
 import { testHookRoutes } from './app-test-hooks.js';
-import { createAdminRoutes, createAuthorizer, guardV1, type AdminControl, type ApiKey } from './api/admin/index.js';
+import { createAdminRoutes, createAuthorizer, guardV1, whoamiRoute, type AdminControl, type SipEndpoint, type ApiKey } from './api/admin/index.js';
+import { consoleRoutes, defaultConsoleDir } from './console/index.js';
 import { ConfigError } from './core/errors.js';
 import { webhookStatusRoutes } from './app-records.js';
 import type { CallRecords } from './records/index.js';
@@ -65,8 +66,9 @@ export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env):
 function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined): Routes | undefined {
   if (!config.api.enabled) return undefined;
   const apiLog = logger.child({ layer: 'api' });
+  const sip = (): SipEndpoint[] => config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
   // The webhook status route goes before the calls API, which answers every other /v1/calls… path.
-  const inner = [admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  const inner = [whoamiRoute(sip), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 
@@ -130,13 +132,15 @@ export function buildOps(
   records?: CallRecords,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
   const v1 = v1Routes(config, logger, calls, admin, records);
-  // With api.listen the /v1 routes have a listener of their own, which answers nothing else.
-  const api = config.api.listen && v1 ? apiOnlyServer(v1, logger) : undefined;
+  // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
+  // The web console is served wherever /v1 is (same origin: its requests need no CORS).
+  const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;
+  const api = config.api.listen && v1 && web ? apiOnlyServer(chain([web, v1]) ?? v1, logger) : undefined;
   if (!config.metrics.enabled) return { ops: undefined, api };
   const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
   if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
   const twilio = admin ? liveTwilioRestRoutes(() => admin.current(), logger, calls) : twilioRestRoutes(config, logger, calls);
-  const routes = chain([hooks, api ? undefined : v1, twilio]);
+  const routes = chain([hooks, api ? undefined : web, api ? undefined : v1, twilio]);
   const ops = new OpsHttpServer(
     {
       metricsText: () => metrics.metricsText(),

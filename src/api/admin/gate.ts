@@ -11,10 +11,17 @@ type Route = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 /** The name of the key each authorized request came with (for the audit lines of changes). */
 const callers = new WeakMap<IncomingMessage, string>();
+/** The role each authorized request's key has (GET /v1/whoami tells it, so the console can show what it may do). */
+const roles = new WeakMap<IncomingMessage, Role>();
 
 /** The API key name a request was authorized with ("loopback" without keys). */
 export function callerOf(req: IncomingMessage): string | undefined {
   return callers.get(req);
+}
+
+/** The role of the key a request was authorized with. */
+export function roleOf(req: IncomingMessage): Role | undefined {
+  return roles.get(req);
 }
 
 export function guardV1(authorize: (req: IncomingMessage, needed: Role) => AuthResult, routes: readonly Route[], logger: Logger): Route {
@@ -31,6 +38,7 @@ export function guardV1(authorize: (req: IncomingMessage, needed: Role) => AuthR
       return true;
     }
     callers.set(req, auth.key);
+    roles.set(req, auth.role);
     for (const r of routes) if (await r(req, res)) return true;
     sendJson(res, 404, { error: 'not-found', message: 'no such route' });
     return true;

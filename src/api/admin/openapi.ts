@@ -108,6 +108,9 @@ function extraPaths(): Json {
       parameters: [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
       post: { summary: "transfer a live call as the bot's command would; role operate", security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Transfer' } } } }, responses: { 200: { description: 'the final transfer event' }, 409: { description: 'the transfer failed' }, ...errors(400, 401, 403, 404) } },
     },
+    '/v1/whoami': {
+      get: { summary: "the calling key's name and role (what a client may show); any role", security: sec, responses: { 200: { description: '{ key, role }' }, ...errors(401) } },
+    },
     '/v1/reload': {
       post: { summary: 'reload the YAML file (as SIGHUP): its routing sections replace the live ones', security: sec, responses: { 200: { description: '{ revision, restartRequired: [sections] }' }, ...errors(400, 401, 403) } },
     },

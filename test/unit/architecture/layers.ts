@@ -42,7 +42,9 @@ export const LAYERS: LayerRules = {
     api: ['core', 'config'],
     // The configuration store keeps an opaque document: it knows nothing of what is in it.
     store: ['core'],
-    app: [...BELOW_APP, 'records'],
+    // console/ serves the web console's bundled files; the page itself speaks only the public /v1 API.
+    console: ['core'],
+    app: [...BELOW_APP, 'records', 'console'],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
     // testcall/ places one call with the bridge's own SIP stack and media session (a tool, like botcheck/).

@@ -1,0 +1,70 @@
+// The console's only way to the bridge: the public /v1 API with the signed-in key (kept in sessionStorage, so
+// it goes when the tab closes). Nothing here is console-only: every call is one the API documents.
+const KEY = 'trunkbridge.apiKey';
+
+export const session = {
+  key: () => sessionStorage.getItem(KEY),
+  set: (k) => sessionStorage.setItem(KEY, k),
+  clear: () => sessionStorage.removeItem(KEY),
+};
+
+/** An API answer that is not 2xx: its status, message and field issues ({ field, message }). */
+export class ApiError extends Error {
+  constructor(status, body, text) {
+    super((body && (body.message || body.error)) || text || `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+    this.issues = normalizeIssues(body && body.issues);
+  }
+}
+
+// The admin API answers { field, path, message }; the calls API "path: message" strings.
+function normalizeIssues(list) {
+  if (!Array.isArray(list)) return [];
+  return list.map((i) => {
+    if (typeof i === 'string') {
+      const at = i.indexOf(': ');
+      return at > 0 ? { field: i.slice(0, at), message: i.slice(at + 2) } : { field: '', message: i };
+    }
+    return { field: String(i.field ?? ''), message: String(i.message ?? '') };
+  });
+}
+
+export async function request(method, path, body) {
+  const headers = { Authorization: `Bearer ${session.key() ?? ''}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) throw new ApiError(res.status, json, text);
+  return json;
+}
+
+export const whoami = () => request('GET', '/v1/whoami');
+export const listItems = async (resource) => (await request('GET', `/v1/${resource}`)).items;
+const itemPath = (resource, key) => `/v1/${resource}/${encodeURIComponent(key)}`;
+export const createItem = (resource, item) => request('POST', `/v1/${resource}`, item);
+export const patchItem = (resource, key, patch) => request('PATCH', itemPath(resource, key), patch);
+export const putItem = (resource, key, item) => request('PUT', itemPath(resource, key), item);
+export const deleteItem = (resource, key) => request('DELETE', itemPath(resource, key));
+export const refreshRegistration = (name) => request('POST', `${itemPath('registrations', name)}/refresh`);
+export const hangupCall = (callId) => request('POST', `/v1/calls/${encodeURIComponent(callId)}/hangup`, {});
+
+/**
+ * The live calls, the one place that knows how they are listed: `GET /v1/calls` answers `{ calls: [...] }`.
+ * A bridge without that route answers 405 (only POST) or 404: `supported: false`, and the page says so.
+ */
+export async function listLiveCalls() {
+  try {
+    const body = await request('GET', '/v1/calls');
+    return { supported: true, calls: Array.isArray(body && body.calls) ? body.calls : [] };
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 405 || err.status === 404)) return { supported: false, calls: [] };
+    throw err;
+  }
+}

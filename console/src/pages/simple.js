@@ -1,0 +1,70 @@
+// Bots, transfer destinations and registrations: plain forms over their /v1 collections.
+import { html } from '../html.js';
+import { refreshRegistration } from '../api.js';
+import { ResourcePage } from '../resource-page.js';
+
+/** The wire protocols a bot may speak (config's BOT_PROTOCOLS; a unit test keeps the two equal). */
+export const BOT_PROTOCOLS = ['native', 'twilio', 'telnyx', 'plivo', 'exotel', 'vonage', 'jambonz'];
+
+export function BotsPage({ me }) {
+  const fields = [
+    { name: 'name', label: 'Name', required: true },
+    { name: 'url', label: 'WebSocket URL', placeholder: 'wss://bot.example.com/media', help: 'Empty for a built-in bot.' },
+    { name: 'protocol', label: 'Protocol (dialect)', type: 'select', options: BOT_PROTOCOLS, placeholder: 'native (default)' },
+    { name: 'sampleRate', label: 'Sample rate (Hz)', type: 'number', placeholder: 'the protocol\'s default', help: '8000, 16000 or 24000 as the protocol allows.' },
+    { name: 'builtin', label: 'Built-in bot', type: 'select', options: ['echo'], placeholder: '(none: a WebSocket bot)' },
+  ];
+  return html`<${ResourcePage} title="Bots" resource="bots" role=${me.role} fields=${fields}
+    intro="Where calls go: a WebSocket bot and the protocol it speaks. Headers and secrets are write-only (set them through the API)."
+    columns=${[
+      { label: 'Name', get: (b) => b.name },
+      { label: 'URL', get: (b) => b.url ?? (b.builtin ? `built-in: ${b.builtin}` : '—') },
+      { label: 'Protocol', get: (b) => b.protocol ?? (b.url ? 'native' : '—') },
+      { label: 'Sample rate', get: (b) => b.sampleRate ?? 'default' },
+    ]} />`;
+}
+
+export function TransfersPage({ me }) {
+  const fields = [
+    { name: 'name', label: 'Name', required: true },
+    { name: 'number', label: 'Number', placeholder: '+15550123', help: 'With an outbound trunk; or give a URI instead.' },
+    { name: 'trunk', label: 'Outbound trunk (with a number)' },
+    { name: 'uri', label: 'SIP URI', placeholder: 'sip:desk@pbx.example.com' },
+    { name: 'method', label: 'Method', type: 'select', options: ['bridge', 'refer'], placeholder: 'bridge (default)' },
+    { name: 'callerId', label: 'Caller ID on the new leg', type: 'select', options: ['caller', 'trunk'], placeholder: 'caller (default)' },
+    { name: 'ringTimeoutSec', label: 'Ring timeout (s)', type: 'number', placeholder: '30' },
+  ];
+  return html`<${ResourcePage} title="Transfer destinations" resource="transfer-destinations" role=${me.role} fields=${fields}
+    intro="Named places a bot may transfer a call to."
+    columns=${[
+      { label: 'Name', get: (d) => d.name },
+      { label: 'Goes to', get: (d) => d.uri ?? `${d.number ?? ''} via ${d.trunk ?? '?'}` },
+      { label: 'Method', get: (d) => d.method ?? 'bridge' },
+    ]} />`;
+}
+
+export function RegistrationsPage({ me }) {
+  const fields = [
+    { name: 'name', label: 'Name', required: true },
+    { name: 'server', label: 'Registrar (host)', required: true },
+    { name: 'port', label: 'Port', type: 'number', placeholder: '5060' },
+    { name: 'transport', label: 'Transport', type: 'select', options: ['udp', 'tcp', 'tls'], placeholder: 'udp (default)' },
+    { name: 'domain', label: 'AOR domain', placeholder: 'the registrar' },
+    { name: 'username', label: 'Username', required: true },
+    { name: 'password', label: 'Password', type: 'password', help: 'Write-only: leave empty to keep the stored one.' },
+    { name: 'extension', label: 'Extension', placeholder: 'the username' },
+    { name: 'expires', label: 'Expires (s)', type: 'number', placeholder: '300' },
+    { name: 'bot', label: 'Bot for calls to it', required: true },
+  ];
+  return html`<${ResourcePage} title="Registrations" resource="registrations" role=${me.role} fields=${fields}
+    intro="PBX extensions this bridge registers as; calls to them go to their bot."
+    columns=${[
+      { label: 'Name', get: (r) => r.name },
+      { label: 'Registrar', get: (r) => `${r.server}:${r.port ?? 5060} (${r.transport ?? 'udp'})` },
+      { label: 'User', get: (r) => r.username },
+      { label: 'Bot', get: (r) => r.bot },
+      { label: 'State', get: (r) => html`<span data-state=${r.state}>${r.state}</span>` },
+    ]}
+    rowActions=${(r, reload) => (me.role === 'admin' ? html` <button onClick=${async () => { await refreshRegistration(r.name).catch(() => undefined); await reload(); }}
+      aria-label=${`Register ${r.name} now`}>Register now</button>` : null)} />`;
+}

@@ -1,0 +1,1 @@
+export { consoleRoutes, defaultConsoleDir, loadConsoleFiles } from './static-route.js';
