@@ -21,6 +21,8 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v svmap >/dev/null 2>&1 || need+=(sipvicious)
 # promtool (Debian prometheus) checks the PromQL of deploy/'s alert rules and dashboard (ops-metrics test).
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# chromium: the headless browser the web console's end-to-end test drives with puppeteer-core (issue #15).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test peers present: $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1), baresip $(baresip -h 2>&1 | grep -o 'baresip v[^ ]*' | head -1)"

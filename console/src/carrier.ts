@@ -1,4 +1,5 @@
 // Text for the carrier's portal, from the trunk form as it stands; and password advice as the user types.
+import { checkPasswordPolicy } from '../../src/config/cross-checks.js';
 
 /** One of our SIP listeners (GET /v1/whoami `sip`). */
 export interface SipEndpoint {
@@ -31,15 +32,13 @@ export function carrierText(values: TrunkFormValues, sip: readonly SipEndpoint[]
   if (users.length > 0) lines.push(`Digest authentication: username ${users.join(' or ')} (password as set here)`);
   const allow = String(values.allow ?? '').split(/[\n,]+/).map((s) => s.trim()).filter(Boolean);
   if (allow.length > 0) lines.push(`We accept calls from: ${allow.join(', ')}`);
+  if (users.length > 0 && allow.length > 0) lines.push('Both apply: calls must come from those addresses and authenticate.');
   if (users.length === 0 && allow.length === 0) lines.push('Authentication: none set yet (add allowed addresses or a SIP user)');
   return lines.join('\n');
 }
 
-/** Advice on a SIP password as it is typed: digest passwords are guessed offline, so length is what counts. */
+/** The bridge's own password policy for trunk SIP users (config's check), shown as the user types. */
 export function passwordAdvice(password: string, stored: boolean | undefined): string {
   if (!password) return stored ? 'unchanged' : 'required for a new user';
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(password)).length;
-  if (password.length < 12) return `too short: ${password.length} of at least 12 characters`;
-  if (password.length < 16 && classes < 3) return 'fair: 16+ characters or mixed kinds of characters';
-  return 'strong';
+  return checkPasswordPolicy(password) ?? 'meets the policy';
 }

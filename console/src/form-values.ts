@@ -72,7 +72,7 @@ export function issuesByField(issues: ReadonlyArray<{ field: string; message: st
     const exact = fieldNames.find((n) => n === field);
     const byPrefix = fieldNames.filter((n) => field.startsWith(`${n}[`) || field.startsWith(`${n}.`)).sort((a, b) => b.length - a.length)[0];
     const target = exact ?? byPrefix ?? '';
-    const detail = target === field || target === '' ? i.message : `${field.slice(target.length).replace(/^\./, '')}: ${i.message}`;
+    const detail = target === field || target === '' ? i.message : `${field}: ${i.message}`;
     add(target, target === '' && field !== '' ? `${field}: ${i.message}` : detail);
   }
   return out;

@@ -8,6 +8,7 @@ import { carrierText, passwordAdvice } from '../carrier.js';
 const fields = (bots) => [
   { name: 'name', label: 'Name', required: true },
   { name: 'allow', label: 'Allowed IPs, CIDRs or host names', type: 'list', placeholder: '203.0.113.10\n198.51.100.0/24', help: 'One per line. The carrier\'s signalling addresses; empty: SIP users only.' },
+  { name: 'digestAlgorithms', label: 'Digest algorithms, most preferred first', type: 'list', placeholder: 'SHA-256\nMD5', help: 'Some carriers answer only the first challenge offered: put MD5 first for those.' },
   { name: 'domain', label: 'SIP domain', help: 'INVITEs to this domain belong to this trunk.' },
   { name: 'country', label: 'Country (ISO 3166, e.g. US)', help: 'National numbers dialled on this trunk are read as this country\'s.' },
   { name: 'routingHeader', label: 'Routing header', help: 'A header naming the bot for the call (e.g. X-Agent-ID), checked before numbers.' },

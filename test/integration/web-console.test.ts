@@ -1,0 +1,263 @@
+/**
+ * The web console (/console) in a real headless browser (Debian's chromium driven by puppeteer-core) against the
+ * real bridge process, with SIPp as the carrier:
+ *  - sign in with an admin key; a bot and an inbound trunk with a number are created through the forms, and the
+ *    API then has them; a SIPp call to that number is answered by that bot;
+ *  - the call appears in Live calls and is hung up from its row: SIPp sees the BYE (needs GET /v1/calls);
+ *  - a bad CIDR shows the API's own message next to the "allow" field, and nothing is stored;
+ *  - a `read` key sees every page but no New / Edit / Delete / Save button;
+ *  - each page is saved as a screenshot under docs/console/ (shown in the README).
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { BridgeProcess } from './harness/bridge-process.js';
+import { describeSipp, runSipp } from './harness/sipp.js';
+import { RtpListener } from './harness/rtp-listener.js';
+import { testConfig } from './harness/config.js';
+import { reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const SHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url));
+const KEYS = { read: 'console-read-key-0123456', admin: 'console-admin-key-012345' } as const;
+const NUMBER = '+15550199';
+
+let bridge: BridgeProcess;
+let listener: RtpListener;
+let browser: Browser;
+let page: Page;
+const base = (): string => `http://127.0.0.1:${bridge.metricsPort}`;
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base()}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${KEYS.admin}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Clicks the first button whose text is `text` once it is there. */
+async function clickButton(text: string): Promise<void> {
+  await page.waitForFunction((t) => [...document.querySelectorAll('button')].some((b) => b.textContent?.trim() === t && !b.disabled), { timeout: 10_000 }, text);
+  await page.evaluate((t) => [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === t)!.click(), text);
+}
+
+/** Types into a control once it is there (forms open after their data loads). */
+async function type(selector: string, text: string): Promise<void> {
+  await page.waitForSelector(selector, { timeout: 10_000 });
+  await page.type(selector, text);
+}
+
+async function select(selector: string, value: string): Promise<void> {
+  await page.waitForSelector(selector, { timeout: 10_000 });
+  await page.select(selector, value);
+}
+
+/** Waits for the form's answer: the "Saved" notice, else fails with the error the page shows. */
+async function saved(name: string): Promise<void> {
+  await page.waitForFunction(() => document.querySelector('[role="status"], [role="alert"]') !== null, { timeout: 10_000 });
+  const said = await page.$$eval('[role="status"], [role="alert"]', (es) => es.map((e) => e.textContent ?? '').join(' | '));
+  expect(said).toContain(`Saved ${name}.`);
+}
+
+async function textOf(selector: string): Promise<string> {
+  await page.waitForSelector(selector, { timeout: 10_000 });
+  return page.$eval(selector, (e) => e.textContent ?? '');
+}
+
+async function go(hash: string, title: string): Promise<void> {
+  await page.goto(`${base()}/console/${hash}`);
+  await page.waitForFunction((t) => document.querySelector('#page-title')?.textContent === t, { timeout: 10_000 }, title);
+}
+
+async function signIn(key: string): Promise<void> {
+  await page.goto(`${base()}/console/`);
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload();
+  await page.waitForSelector('#api-key');
+  await type('#api-key', key);
+  await clickButton('Sign in');
+  await page.waitForSelector('header .who');
+}
+
+const shot = (name: string): Promise<unknown> => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const rtpBase = await reservePorts(10);
+  listener = await RtpListener.start();
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'tb-console-')), 'data');
+  // The YAML's own trunk takes another source, so the trunk the console creates owns 127.0.0.1's calls.
+  const yaml = `${testConfig({ rtpPortMin: rtpBase, rtpPortMax: rtpBase + 9, allow: ['127.0.0.2'], bots: { echo: '{ builtin: echo }' }, extraMedia: '  workers: 0' })}api:
+  keys:
+    - { name: viewer, role: read, key: ${KEYS.read} }
+    - { name: root, role: admin, key: ${KEYS.admin} }
+dataDir: ${dataDir}
+`;
+  bridge = new BridgeProcess(yaml);
+  await bridge.start();
+  if (!CHROMIUM) throw new Error('chromium is missing: run scripts/install-test-deps.sh');
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Root in a container has no user namespace sandbox; the page is our own, served from loopback.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+  });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 860 });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bridge?.stop();
+  listener?.close();
+});
+
+describe('web console', () => {
+  it('serves the page and its bundle from the package, same-origin only', async () => {
+    const res = await fetch(`${base()}/console/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await res.text();
+    expect(html).toContain('src="app.js"');
+    const js = await fetch(`${base()}/console/app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('text/javascript');
+    expect((await fetch(`${base()}/console/nope.js`)).status).toBe(404);
+  });
+
+  it('signs in with an admin key and shows the role', async () => {
+    await page.goto(`${base()}/console/`);
+    await page.waitForSelector('#api-key');
+    await shot('sign-in');
+    await page.type('#api-key', 'not-a-key-of-this-bridge');
+    await clickButton('Sign in');
+    expect(await textOf('#api-key-err')).toContain('not known');
+    await signIn(KEYS.admin);
+    expect(await textOf('header .who')).toContain('root (role admin)');
+  });
+
+  it('creates a bot and an inbound trunk with a number through the forms; a SIPp call to it is answered', async () => {
+    await go('#/bots', 'Bots');
+    await clickButton('New');
+    await type('#f-name', 'console-echo');
+    await select('#f-builtin', 'echo');
+    await clickButton('Save');
+    await saved('console-echo');
+    expect((await api('GET', '/v1/bots/console-echo')).body).toMatchObject({ name: 'console-echo', builtin: 'echo' });
+    await shot('bots');
+
+    await go('#/inbound', 'Inbound trunks');
+    await clickButton('New');
+    await type('#f-name', 'console-trunk');
+    await type('#f-allow', '127.0.0.1/32');
+    await type('#f-digestAlgorithms', 'MD5\nSHA-256');
+    await clickButton('Add SIP user');
+    await type('#user-0', 'carrier1');
+    await type('#pass-0', 'short');
+    expect(await textOf('#pass-0-advice')).toBe('needs at least 12 characters, an upper case letter, a digit');
+    await type('#pass-0', '-Now-Long-Enough-9'); // appended: the password is now short-Now-Long-Enough-9
+    expect(await textOf('#pass-0-advice')).toBe('meets the policy');
+    await clickButton('Add number');
+    await type('#num-0', NUMBER);
+    await select('#numbot-0', 'console-echo');
+    const carrier = await textOf('#carrier-text');
+    expect(carrier).toMatch(/SIP server: 127\.0\.0\.1:\d+ \(UDP\)/);
+    expect(carrier).toContain(NUMBER);
+    expect(carrier).toContain('username carrier1');
+    await shot('inbound-trunk-form');
+    await clickButton('Save');
+    await saved('console-trunk');
+    expect((await api('GET', '/v1/inbound-trunks/console-trunk')).body).toMatchObject({ name: 'console-trunk', allow: ['127.0.0.1/32'], digestAlgorithms: ['MD5', 'SHA-256'], credentials: [{ username: 'carrier1' }] });
+    expect((await api('GET', `/v1/numbers/${encodeURIComponent(NUMBER)}`)).body).toMatchObject({ number: NUMBER, trunk: 'console-trunk', bot: 'console-echo' });
+    await page.waitForFunction((n) => document.querySelector('table')?.textContent?.includes(`${n} → console-echo`), { timeout: 10_000 }, NUMBER);
+    await shot('inbound-trunks');
+    // The carrier's call to the number now reaches the bot the form named.
+    // Address and digest both apply (allow + credentials); SIPp answers the first challenge, so MD5 is listed first.
+    const run = await runSipp({ scenario: 'uac-digest-auth.xml', target: { host: '127.0.0.1', port: bridge.sipPort() }, service: NUMBER, timeoutMs: 15_000, keys: { rtp_port: listener.port }, args: ['-au', 'carrier1', '-ap', 'short-Now-Long-Enough-9'] });
+    expect(run.code, describeSipp(run)).toBe(0);
+    const routed = await bridge.waitForLog((l) => l.msg === 'call routed' && l.trunk === 'console-trunk');
+    expect(routed.bot).toBe('console-echo');
+  });
+
+  it('shows the live call and hangs it up from its row: SIPp sees the BYE', async (ctx) => {
+    const listing = await api('GET', '/v1/calls');
+    if (listing.status !== 200) {
+      // This bridge's API cannot list calls (GET /v1/calls lands with the operations issue): the page says so.
+      await go('#/calls', 'Live calls');
+      expect(await textOf('main section')).toContain('does not list live calls');
+      ctx.skip();
+    }
+    const sipp = runSipp({ scenario: 'uac-expect-bye-from-bridge.xml', target: { host: '127.0.0.1', port: bridge.sipPort() }, service: NUMBER, timeoutMs: 20_000, keys: { rtp_port: listener.port } });
+    await go('#/calls', 'Live calls');
+    await page.waitForSelector('tr[data-call-id]', { timeout: 15_000 });
+    const row = await textOf('tr[data-call-id]');
+    expect(row).toContain('console-trunk');
+    expect(row).toContain('console-echo');
+    await shot('live-calls');
+    await clickButton('Hang up');
+    const run = await sipp;
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect(run.messages).toMatch(/BYE sip:/);
+    await page.waitForFunction(() => document.querySelector('tr[data-call-id]') === null, { timeout: 10_000 });
+  });
+
+  it('shows the API error for a bad CIDR next to the allow field, and stores nothing', async () => {
+    const direct = await api('POST', '/v1/inbound-trunks', { name: 'bad-trunk', allow: ['10.0.0.0/99'] });
+    expect(direct.status).toBe(400);
+    const message: string = direct.body.issues.find((i: { field: string }) => i.field.startsWith('allow')).message;
+    await go('#/inbound', 'Inbound trunks');
+    await clickButton('New');
+    await type('#f-name', 'bad-trunk');
+    await type('#f-allow', '10.0.0.0/99');
+    await clickButton('Save');
+    const shown = await textOf('[data-field="allow"]');
+    expect(shown).toContain(message);
+    expect(await page.$eval('#f-allow', (e) => e.getAttribute('aria-invalid'))).toBe('true');
+    expect(await page.$eval('#f-allow', (e) => e.getAttribute('aria-describedby'))).toContain('f-allow-err');
+    await shot('inbound-trunk-error');
+    expect((await api('GET', '/v1/inbound-trunks/bad-trunk')).status).toBe(404);
+  });
+
+  it('previews how the outbound trunk sends a number', async () => {
+    await go('#/outbound', 'Outbound trunks');
+    await clickButton('New');
+    await type('#f-name', 'carrier-out');
+    await type('#f-host', 'sip.carrier.example');
+    await select('#f-numberFormat', 'e164-no-plus');
+    expect(await textOf('#preview-out')).toBe('+1 202 555 0123 is sent as sip:12025550123@sip.carrier.example');
+    await select('#f-numberFormat', 'national');
+    await type('#f-country', 'US');
+    await page.waitForFunction(() => document.querySelector('#preview-out')?.textContent === '+1 202 555 0123 is sent as sip:2025550123@sip.carrier.example', { timeout: 5000 });
+    await shot('outbound-trunks');
+    await clickButton('Save');
+    await saved('carrier-out');
+    expect((await api('GET', '/v1/outbound-trunks/carrier-out')).body).toMatchObject({ host: 'sip.carrier.example', numberFormat: 'national', country: 'US' });
+    for (const [hash, title, name] of [['#/transfers', 'Transfer destinations', 'transfer-destinations'], ['#/registrations', 'Registrations', 'registrations']] as const) {
+      await go(hash, title);
+      await shot(name);
+    }
+  });
+
+  it('a read key sees every page but no button that changes anything', async () => {
+    await signIn(KEYS.read);
+    expect(await textOf('header .who')).toContain('viewer (role read)');
+    for (const [hash, title] of [['#/inbound', 'Inbound trunks'], ['#/bots', 'Bots'], ['#/outbound', 'Outbound trunks'], ['#/transfers', 'Transfer destinations'], ['#/registrations', 'Registrations'], ['#/calls', 'Live calls']] as const) {
+      await go(hash, title);
+      await page.waitForFunction(() => !document.querySelector('main')?.textContent?.includes('Loading'), { timeout: 10_000 });
+      const buttons = await page.$$eval('main button', (bs) => bs.map((b) => b.textContent?.trim() ?? ''));
+      expect(buttons.filter((b) => ['New', 'Edit', 'Delete', 'Save', 'Hang up', 'Register now'].includes(b)), title).toEqual([]);
+    }
+    await go('#/inbound', 'Inbound trunks');
+    await clickButton('View');
+    await page.waitForSelector('form.edit fieldset');
+    expect(await page.$eval('form.edit fieldset', (f) => (f as HTMLFieldSetElement).disabled)).toBe(true);
+    await shot('read-only');
+  });
+});
