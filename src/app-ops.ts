@@ -21,6 +21,8 @@ import { webhookStatusRoutes } from './app-records.js';
 import type { CallRecords } from './records/index.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+/** A bound SIP listener (the UA's boundAddresses()). */
+type BoundSip = { address: string; port: number; transport: string };
 
 /** The /v1 calls API over call control, when `api.enabled`. */
 function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Routes | undefined {
@@ -63,10 +65,16 @@ export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Every /v1 route behind the API-key gate: the admin API (with a live configuration) and the calls API. */
-function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined): Routes | undefined {
+function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound?: () => BoundSip[]): Routes | undefined {
   if (!config.api.enabled) return undefined;
   const apiLog = logger.child({ layer: 'api' });
-  const sip = (): SipEndpoint[] => config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
+  // What carriers should address (GET /v1/whoami): the ports actually bound (a 0 in the config is the kernel's pick).
+  const sip = (): SipEndpoint[] => {
+    const now = bound?.() ?? [];
+    return now.length > 0
+      ? now.map((b) => ({ transport: b.transport, host: config.sip.publicAddress ?? b.address, port: b.port }))
+      : config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
+  };
   // The webhook status route goes before the calls API, which answers every other /v1/calls… path.
   const inner = [whoamiRoute(sip), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
@@ -130,8 +138,10 @@ export function buildOps(
   readiness: () => { ready: boolean; checks: Record<string, boolean> },
   admin?: AdminControl,
   records?: CallRecords,
+  /** The SIP listeners as bound, once started (GET /v1/whoami shows them to the console's carrier text). */
+  boundSip?: () => BoundSip[],
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
-  const v1 = v1Routes(config, logger, calls, admin, records);
+  const v1 = v1Routes(config, logger, calls, admin, records, boundSip);
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).
   const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;

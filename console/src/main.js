@@ -85,4 +85,7 @@ function App() {
     <main><${Page} key=${page.id} me=${me} /></main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+// The "Loading…" text is static HTML: render() adds to a container, so clear it first.
+root.textContent = '';
+render(html`<${App} />`, root);
