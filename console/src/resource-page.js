@@ -15,7 +15,7 @@ export function formValues(fields, item) {
 /**
  * props: title, resource, fields, columns [{ label, get(item) }], role, intro?, Extra? (more form parts),
  * initExtra?(item, all) (their values), bodyExtra?(values, isNew) (their part of the body), afterSave?(key, values)
- * (their own requests), rowActions?(item, reload).
+ * (their own requests), After? (read-only parts any role may use, outside the disabled fieldset), rowActions?(item, reload).
  */
 export function ResourcePage(props) {
   const { title, resource, fields, columns, role } = props;
@@ -102,8 +102,9 @@ export function ResourcePage(props) {
           <fieldset disabled=${!canEdit} style="border:0;padding:0;margin:0">
             ${fields.map((f) => html`<${Field} field=${{ ...f, readOnly: f === fields[0] && !editing.isNew ? true : f.readOnly }} value=${editing.values[f.name]}
                 error=${errors[f.name]} onInput=${(v) => setValue(f.name, v)} />`)}
-            ${Extra ? html`<${Extra} values=${editing.values} setValue=${setValue} errors=${errors} item=${editing.item} />` : null}
+            ${Extra ? html`<${Extra} values=${editing.values} setValue=${setValue} errors=${errors} item=${editing.item} canEdit=${canEdit} />` : null}
           </fieldset>
+          ${props.After ? html`<${props.After} values=${editing.values} />` : null}
           ${errors[''] ? html`<p class="error" role="alert" data-field="">${errors['']}</p>` : null}
           <div class="actions">
             ${canEdit ? html`<button class="primary" type="submit" disabled=${busy}>Save</button>` : null}

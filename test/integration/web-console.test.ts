@@ -258,6 +258,9 @@ describe('web console', () => {
     await clickButton('View');
     await page.waitForSelector('form.edit fieldset');
     expect(await page.$eval('form.edit fieldset', (f) => (f as HTMLFieldSetElement).disabled)).toBe(true);
+    const inForm = await page.$$eval('form.edit button', (bs) => bs.map((b) => b.textContent?.trim() ?? ''));
+    expect(inForm.sort()).toEqual(['Close', 'Copy']);
+    expect(await page.$eval('form.edit button:not([type="submit"])', (b) => b.textContent?.trim() === 'Copy' && !(b as HTMLButtonElement).disabled)).toBe(true);
     await shot('read-only');
   });
 });

@@ -18,7 +18,7 @@ const fields = (bots) => [
 ];
 
 /** SIP users and numbers: parts of the trunk form that are lists of rows. */
-function TrunkExtra({ values, setValue, errors, bots, sip }) {
+function TrunkExtra({ values, setValue, errors, bots, canEdit }) {
   const users = values.credentials;
   const numbers = values.numbers;
   const setRow = (key, list, i, patch) => setValue(key, list.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -33,10 +33,10 @@ function TrunkExtra({ values, setValue, errors, bots, sip }) {
           <input id=${`pass-${i}`} type="password" autocomplete="new-password" placeholder=${u.stored ? '(unchanged)' : 'password'} value=${u.password}
             aria-describedby=${`pass-${i}-advice`} onInput=${(e) => setRow('credentials', users, i, { password: e.currentTarget.value })} />
           <span id=${`pass-${i}-advice`} class="help">${passwordAdvice(u.password, u.stored)}</span>
-          <button type="button" class="danger" aria-label=${`Remove user ${u.username || i + 1}`} onClick=${() => setValue('credentials', users.filter((_, j) => j !== i))}>Remove</button>
+          ${canEdit ? html`<button type="button" class="danger" aria-label=${`Remove user ${u.username || i + 1}`} onClick=${() => setValue('credentials', users.filter((_, j) => j !== i))}>Remove</button>` : null}
         </div>`)}
       </div>
-      <button type="button" onClick=${() => setValue('credentials', [...users, { username: '', password: '' }])}>Add SIP user</button>
+      ${canEdit ? html`<button type="button" onClick=${() => setValue('credentials', [...users, { username: '', password: '' }])}>Add SIP user</button>` : null}
       ${errors.credentials ? html`<div class="error" id="f-credentials-err" role="alert" data-field="credentials">${errors.credentials}</div>` : null}
     </fieldset>
     <fieldset class="field">
@@ -50,13 +50,17 @@ function TrunkExtra({ values, setValue, errors, bots, sip }) {
             <option value="">(choose a bot)</option>
             ${bots.map((b) => html`<option value=${b}>${b}</option>`)}
           </select>
-          <button type="button" class="danger" aria-label=${`Remove number ${n.number || i + 1}`} onClick=${() => setValue('numbers', numbers.filter((_, j) => j !== i))}>Remove</button>
+          ${canEdit ? html`<button type="button" class="danger" aria-label=${`Remove number ${n.number || i + 1}`} onClick=${() => setValue('numbers', numbers.filter((_, j) => j !== i))}>Remove</button>` : null}
         </div>`)}
       </div>
-      <button type="button" onClick=${() => setValue('numbers', [...numbers, { number: '', bot: '' }])}>Add number</button>
+      ${canEdit ? html`<button type="button" onClick=${() => setValue('numbers', [...numbers, { number: '', bot: '' }])}>Add number</button>` : null}
       ${errors.numbers ? html`<div class="error" role="alert" data-field="numbers">${errors.numbers}</div>` : null}
-    </fieldset>
-    <h3 id="carrier-title">What to give the carrier</h3>
+    </fieldset>`;
+}
+
+/** The carrier's text with a Copy button: outside the form's fieldset, so a read key can copy it too. */
+function CarrierPart({ values, sip }) {
+  return html`<h3 id="carrier-title">What to give the carrier</h3>
     <pre class="carrier" aria-labelledby="carrier-title" id="carrier-text">${carrierText(values, sip, location.hostname)}</pre>
     <button type="button" onClick=${() => copy(carrierText(values, sip, location.hostname))}>Copy</button>`;
 }
@@ -137,5 +141,6 @@ export function InboundPage({ me }) {
       await saveNumbers(key, values.numbers, numbers.filter((n) => n.trunk === key));
       await loadNumbers();
     }}
-    Extra=${(p) => html`<${TrunkExtra} ...${p} bots=${bots} sip=${me.sip ?? []} />`} />`;
+    Extra=${(p) => html`<${TrunkExtra} ...${p} bots=${bots} />`}
+    After=${(p) => html`<${CarrierPart} ...${p} sip=${me.sip ?? []} />`} />`;
 }
