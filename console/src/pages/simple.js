@@ -2,9 +2,8 @@
 import { html } from '../html.js';
 import { refreshRegistration } from '../api.js';
 import { ResourcePage } from '../resource-page.js';
+import { BOT_PROTOCOLS } from '../choices.js';
 
-/** The wire protocols a bot may speak (config's BOT_PROTOCOLS; a unit test keeps the two equal). */
-export const BOT_PROTOCOLS = ['native', 'twilio', 'telnyx', 'plivo', 'exotel', 'vonage', 'jambonz'];
 
 export function BotsPage({ me }) {
   const fields = [
