@@ -62,6 +62,8 @@ export function ResourcePage(props) {
         delete body[fields[0].name];
         await patchItem(resource, key, body);
       }
+      // Stored: a failure of the parts saved after it (a trunk's numbers) must not make Save create it again.
+      if (isNew) setEditing((e) => ({ ...e, isNew: false, item: { ...body, [fields[0].name]: key } }));
       if (props.afterSave) await props.afterSave(key, values);
       setNotice(`Saved ${key}.`);
       setEditing(undefined);
