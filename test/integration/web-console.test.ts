@@ -73,6 +73,8 @@ async function textOf(selector: string): Promise<string> {
 
 async function go(hash: string, title: string): Promise<void> {
   await page.goto(`${base()}/console/${hash}`);
+  // A goto to the URL already shown changes nothing: reload so each test starts from the page as loaded.
+  await page.reload();
   await page.waitForFunction((t) => document.querySelector('#page-title')?.textContent === t, { timeout: 10_000 }, title);
 }
 
@@ -227,6 +229,24 @@ describe('web console', () => {
     expect(await page.$eval('#f-allow', (e) => e.getAttribute('aria-describedby'))).toContain('f-allow-err');
     await shot('inbound-trunk-error');
     expect((await api('GET', '/v1/inbound-trunks/bad-trunk')).status).toBe(404);
+  });
+
+  it('a number another trunk owns: the API\'s 409 beside the numbers, the trunk itself saved once', async () => {
+    await go('#/inbound', 'Inbound trunks');
+    await clickButton('New');
+    await type('#f-name', 'second-trunk');
+    await type('#f-allow', '127.0.0.9');
+    await clickButton('Add number');
+    await type('#num-0', NUMBER);
+    await select('#numbot-0', 'console-echo');
+    await clickButton('Save');
+    expect(await textOf('[data-field="numbers"]')).toBe(`${NUMBER}: number "${NUMBER}" exists (owned by trunk "console-trunk")`);
+    expect((await api('GET', '/v1/inbound-trunks/second-trunk')).status).toBe(200);
+    expect((await api('GET', `/v1/numbers/${encodeURIComponent(NUMBER)}`)).body.trunk).toBe('console-trunk');
+    // Saving again changes the stored trunk (PATCH) instead of creating it a second time (which would be 409).
+    await clickButton('Remove');
+    await clickButton('Save');
+    await saved('second-trunk');
   });
 
   it('previews how the outbound trunk sends a number', async () => {
