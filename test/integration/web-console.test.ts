@@ -30,6 +30,8 @@ let bridge: BridgeProcess;
 let listener: RtpListener;
 let browser: Browser;
 let page: Page;
+/** Script errors and Content-Security-Policy refusals the page reported (API answers like 401 are expected). */
+const pageProblems: string[] = [];
 const base = (): string => `http://127.0.0.1:${bridge.metricsPort}`;
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -112,6 +114,10 @@ dataDir: ${dataDir}
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
   });
   page = await browser.newPage();
+  page.on('pageerror', (err) => pageProblems.push(`page error: ${String(err)}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) pageProblems.push(`console: ${m.text()}`);
+  });
   await page.setViewport({ width: 1280, height: 860 });
 }, 60_000);
 
@@ -286,5 +292,9 @@ describe('web console', () => {
     expect(inForm.sort()).toEqual(['Close', 'Copy']);
     expect(await page.$eval('form.edit button:not([type="submit"])', (b) => b.textContent?.trim() === 'Copy' && !(b as HTMLButtonElement).disabled)).toBe(true);
     await shot('read-only');
+  });
+
+  it('ran every page without a script error or a Content-Security-Policy refusal', () => {
+    expect(pageProblems).toEqual([]);
   });
 });
