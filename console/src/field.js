@@ -16,7 +16,7 @@ export function Field({ field, value, error, disabled, onInput }) {
   } else if (field.type === 'checkbox') {
     control = html`<input type="checkbox" ...${common} checked=${value === true} onChange=${(e) => onInput(e.currentTarget.checked)} />`;
   } else {
-    const type = field.type === 'password' ? 'password' : field.type === 'number' ? 'text' : 'text';
+    const type = field.type === 'password' ? 'password' : 'text';
     const inputMode = field.type === 'number' ? 'numeric' : undefined;
     control = html`<input type=${type} inputmode=${inputMode} autocomplete=${field.type === 'password' ? 'new-password' : 'off'} ...${common} value=${value}
       readonly=${field.readOnly === true} required=${field.required === true} placeholder=${field.placeholder} onInput=${(e) => onInput(e.currentTarget.value)} />`;

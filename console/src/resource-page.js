@@ -92,45 +92,51 @@ export function ResourcePage(props) {
     }
   };
 
-  const Extra = props.Extra;
   return html`<section aria-labelledby="page-title">
     <h2 id="page-title">${title}</h2>
     ${props.intro ? html`<p>${props.intro}</p>` : null}
     ${loadError ? html`<p class="error" role="alert">${loadError}</p>` : null}
     ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
     ${canEdit && !editing ? html`<button class="primary" onClick=${() => open(undefined)}>New</button>` : null}
-    ${editing
-      ? html`<form class="edit" onSubmit=${save} aria-label=${editing.isNew ? `New ${title}` : `${title}: ${editing.item[fields[0].name]}`} novalidate>
-          <fieldset disabled=${!canEdit} style="border:0;padding:0;margin:0">
-            ${fields.map((f) => html`<${Field} field=${{ ...f, readOnly: f === fields[0] && !editing.isNew ? true : f.readOnly }} value=${editing.values[f.name]}
-                error=${errors[f.name]} onInput=${(v) => setValue(f.name, v)} />`)}
-            ${Extra ? html`<${Extra} values=${editing.values} setValue=${setValue} errors=${errors} item=${editing.item} canEdit=${canEdit} />` : null}
-          </fieldset>
-          ${props.After ? html`<${props.After} values=${editing.values} />` : null}
-          ${errors[''] ? html`<p class="error" role="alert" data-field="">${errors['']}</p>` : null}
-          <div class="actions">
-            ${canEdit ? html`<button class="primary" type="submit" disabled=${busy}>Save</button>` : null}
-            <button type="button" onClick=${() => setEditing(undefined)}>${canEdit ? 'Cancel' : 'Close'}</button>
-          </div>
-        </form>`
-      : null}
-    ${items === undefined
-      ? html`<p>Loading…</p>`
-      : items.length === 0
-        ? html`<p>None yet.</p>`
-        : html`<table>
-            <caption class="sr-only">${title}</caption>
-            <thead><tr>${columns.map((c) => html`<th scope="col">${c.label}</th>`)}<th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-            <tbody>
-              ${items.map((it) => html`<tr>
-                ${columns.map((c) => html`<td>${c.get(it)}</td>`)}
-                <td>
-                  <button onClick=${() => open(it)} aria-label=${`${canEdit ? 'Edit' : 'View'} ${it[fields[0].name]}`}>${canEdit ? 'Edit' : 'View'}</button>
-                  ${canEdit ? html` <button class="danger" onClick=${() => remove(it)} aria-label=${`Delete ${it[fields[0].name]}`}>Delete</button>` : null}
-                  ${props.rowActions ? props.rowActions(it, reload) : null}
-                </td>
-              </tr>`)}
-            </tbody>
-          </table>`}
+    ${editing ? html`<${EditForm} ...${props} editing=${editing} errors=${errors} busy=${busy} canEdit=${canEdit} setValue=${setValue} save=${save} close=${() => setEditing(undefined)} />` : null}
+    <${ItemsTable} ...${props} items=${items} canEdit=${canEdit} open=${open} remove=${remove} reload=${reload} />
   </section>`;
+}
+
+/** The form of one item: disabled as a whole for a key that may not change it. */
+function EditForm({ title, fields, Extra, After, editing, errors, busy, canEdit, setValue, save, close }) {
+  return html`<form class="edit" onSubmit=${save} aria-label=${editing.isNew ? `New ${title}` : `${title}: ${editing.item[fields[0].name]}`} novalidate>
+    <fieldset disabled=${!canEdit} style="border:0;padding:0;margin:0">
+      ${fields.map((f) => html`<${Field} field=${{ ...f, readOnly: f === fields[0] && !editing.isNew ? true : f.readOnly }} value=${editing.values[f.name]}
+          error=${errors[f.name]} onInput=${(v) => setValue(f.name, v)} />`)}
+      ${Extra ? html`<${Extra} values=${editing.values} setValue=${setValue} errors=${errors} item=${editing.item} canEdit=${canEdit} />` : null}
+    </fieldset>
+    ${After ? html`<${After} values=${editing.values} />` : null}
+    ${errors[''] ? html`<p class="error" role="alert" data-field="">${errors['']}</p>` : null}
+    <div class="actions">
+      ${canEdit ? html`<button class="primary" type="submit" disabled=${busy}>Save</button>` : null}
+      <button type="button" onClick=${close}>${canEdit ? 'Cancel' : 'Close'}</button>
+    </div>
+  </form>`;
+}
+
+/** The items as a table, each with View (or Edit and Delete) and the page's own row actions. */
+function ItemsTable({ title, fields, columns, items, canEdit, open, remove, reload, rowActions }) {
+  if (items === undefined) return html`<p>Loading…</p>`;
+  if (items.length === 0) return html`<p>None yet.</p>`;
+  const key = (it) => it[fields[0].name];
+  return html`<table>
+    <caption class="sr-only">${title}</caption>
+    <thead><tr>${columns.map((c) => html`<th scope="col">${c.label}</th>`)}<th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+    <tbody>
+      ${items.map((it) => html`<tr>
+        ${columns.map((c) => html`<td>${c.get(it)}</td>`)}
+        <td>
+          <button onClick=${() => open(it)} aria-label=${`${canEdit ? 'Edit' : 'View'} ${key(it)}`}>${canEdit ? 'Edit' : 'View'}</button>
+          ${canEdit ? html` <button class="danger" onClick=${() => remove(it)} aria-label=${`Delete ${key(it)}`}>Delete</button>` : null}
+          ${rowActions ? rowActions(it, reload) : null}
+        </td>
+      </tr>`)}
+    </tbody>
+  </table>`;
 }
