@@ -25,6 +25,8 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => 
 const SHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url));
 const KEYS = { read: 'console-read-key-0123456', admin: 'console-admin-key-012345' } as const;
 const NUMBER = '+15550199';
+/** On the YAML's own trunk (carrier-a, source 127.0.0.2, no digest), so SIPp's waiting-for-BYE scenario needs no auth. */
+const LIVE_NUMBER = '+15550177';
 
 let bridge: BridgeProcess;
 let listener: RtpListener;
@@ -98,7 +100,7 @@ beforeAll(async () => {
   listener = await RtpListener.start();
   const dataDir = join(mkdtempSync(join(tmpdir(), 'tb-console-')), 'data');
   // The YAML's own trunk takes another source, so the trunk the console creates owns 127.0.0.1's calls.
-  const yaml = `${testConfig({ rtpPortMin: rtpBase, rtpPortMax: rtpBase + 9, allow: ['127.0.0.2'], bots: { echo: '{ builtin: echo }' }, extraMedia: '  workers: 0' })}api:
+  const yaml = `${testConfig({ rtpPortMin: rtpBase, rtpPortMax: rtpBase + 9, allow: ['127.0.0.2'], bots: { echo: '{ builtin: echo }' }, numbers: { [LIVE_NUMBER]: 'echo' }, extraMedia: '  workers: 0' })}api:
   keys:
     - { name: viewer, role: read, key: ${KEYS.read} }
     - { name: root, role: admin, key: ${KEYS.admin} }
@@ -206,12 +208,15 @@ describe('web console', () => {
       expect(await textOf('main section')).toContain('does not list live calls');
       ctx.skip();
     }
-    const sipp = runSipp({ scenario: 'uac-expect-bye-from-bridge.xml', target: { host: '127.0.0.1', port: bridge.sipPort() }, service: NUMBER, timeoutMs: 20_000, keys: { rtp_port: listener.port } });
+    const sipp = runSipp({ scenario: 'uac-expect-bye-from-bridge.xml', target: { host: '127.0.0.1', port: bridge.sipPort() }, service: LIVE_NUMBER, localHost: '127.0.0.2', timeoutMs: 20_000, keys: { rtp_port: listener.port } });
     await go('#/calls', 'Live calls');
     await page.waitForSelector('tr[data-call-id]', { timeout: 15_000 });
     const row = await textOf('tr[data-call-id]');
-    expect(row).toContain('console-trunk');
-    expect(row).toContain('console-echo');
+    expect(row).toContain('carrier-a');
+    expect(row).toContain(LIVE_NUMBER);
+    expect(row).toMatch(/PCM[AU]/);
+    // The figures move while the call runs: the packets the bridge has sent toward the caller are counted.
+    await page.waitForFunction(() => /^\d+ \/ [1-9]\d*$/.test(document.querySelector('td[data-packets]')?.textContent?.trim() ?? ''), { timeout: 10_000 });
     await shot('live-calls');
     await clickButton('Hang up');
     const run = await sipp;

@@ -1,4 +1,4 @@
-// Live calls: polled every second through listLiveCalls (the one function that knows how calls are listed);
+// Live calls (GET /v1/calls): polled every second through listLiveCalls (the one function that knows how calls are listed);
 // an operate or admin key may hang a call up from its row.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
@@ -7,15 +7,8 @@ import { hangupCall, listLiveCalls } from '../api.js';
 const POLL_MS = 1000;
 
 const fmtDuration = (s) => (typeof s === 'number' ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}` : '—');
-const pct = (v) => (typeof v === 'number' ? `${(v * 100).toFixed(1)} %` : '—');
+const pct = (v) => (typeof v === 'number' ? `${v.toFixed(2)} %` : '—');
 const num = (v, unit = '') => (typeof v === 'number' ? `${Math.round(v * 10) / 10}${unit}` : '—');
-
-/** A level meter (0..1 of full scale) with its value for screen readers. */
-function Meter({ level, label }) {
-  if (typeof level !== 'number') return '—';
-  const w = Math.max(0, Math.min(1, level)) * 100;
-  return html`<span class="meter" role="meter" aria-label=${label} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.round(w)}><span style=${`width:${w}%`}></span></span>`;
-}
 
 export function CallsPage({ me }) {
   const [state, setState] = useState({ supported: true, calls: undefined });
@@ -69,18 +62,18 @@ export function CallsPage({ me }) {
               <caption class="sr-only">Live calls, updated every second</caption>
               <thead><tr>
                 <th scope="col">From</th><th scope="col">To</th><th scope="col">Trunk</th><th scope="col">Bot</th><th scope="col">State</th>
-                <th scope="col">Duration</th><th scope="col">Codec</th><th scope="col">Loss in</th><th scope="col">Jitter in</th><th scope="col">MOS</th>
-                <th scope="col">Level in / out</th><th scope="col"><span class="sr-only">Actions</span></th>
+                <th scope="col">Duration</th><th scope="col">Codec</th><th scope="col">Packets in / out</th><th scope="col">Loss</th><th scope="col">Jitter</th>
+                <th scope="col">RTT</th><th scope="col">MOS</th><th scope="col"><span class="sr-only">Actions</span></th>
               </tr></thead>
               <tbody>
                 ${calls.map((c) => {
+                  // The caller's leg as GET /v1/calls reports it (calls/call.ts LiveMediaStats).
                   const m = c.media ?? {};
-                  const rx = m.inbound ?? m.rx ?? {};
                   return html`<tr data-call-id=${c.callId}>
                     <td>${c.from ?? '—'}</td><td>${c.to ?? '—'}</td><td>${c.trunk ?? '—'}</td><td>${c.bot ?? '—'}</td><td>${c.state ?? '—'}</td>
                     <td>${fmtDuration(c.durationSec)}</td><td>${c.codec ?? '—'}</td>
-                    <td>${pct(rx.lossRatio ?? m.lossRatio)}</td><td>${num(rx.jitterMs ?? m.jitterMs, ' ms')}</td><td>${num(m.mos)}</td>
-                    <td><${Meter} level=${m.levelIn ?? rx.level} label="level in" /> <${Meter} level=${m.levelOut} label="level out" /></td>
+                    <td data-packets>${num(m.packetsReceived)} / ${num(m.packetsSent)}</td><td>${pct(m.lossPercent)}</td>
+                    <td>${num(m.jitterMs, ' ms')}</td><td>${num(m.rttMs, ' ms')}</td><td>${num(m.mos)}</td>
                     <td>${canHangup ? html`<button class="danger" onClick=${() => hangup(c)} aria-label=${`Hang up the call from ${c.from ?? c.callId}`}>Hang up</button>` : null}</td>
                   </tr>`;
                 })}
