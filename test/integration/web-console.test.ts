@@ -6,7 +6,8 @@
  *  - a call appears in Live calls (GET /v1/calls) and is hung up from its row: SIPp sees the BYE;
  *  - a bad CIDR shows the API's own message next to the "allow" field, and nothing is stored;
  *  - a `read` key sees every page but no New / Edit / Delete / Save button;
- *  - each page is saved as a screenshot under docs/console/ (shown in the README).
+ *  - each page is saved as a screenshot under docs/console/ (shown in the README) when UPDATE_SCREENSHOTS=1, so an
+ *    ordinary run leaves the tree clean; otherwise the shots go to a temp folder (still taken: a page that cannot render fails).
  */
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const SHOTS = fileURLToPath(new URL('../../docs/console/', import.meta.url));
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'tb-console-shots-'));
 const KEYS = { read: 'console-read-key-0123456', admin: 'console-admin-key-012345' } as const;
 const NUMBER = '+15550199';
 /** On the YAML's own trunk (carrier-a, source 127.0.0.2, no digest), so SIPp's waiting-for-BYE scenario needs no auth. */
