@@ -83,6 +83,11 @@ export const OWN_FAILURES = {
   'body-too-large': spec(413, 413, 'a body over the size limit'),
   'not-found': spec(404, 404, 'no such route'),
   'unknown-call': spec(404, 404, 'no live call with that id'),
+  // Recordings (README "Recording"): a control the call refuses, a file that failed.
+  'recording-off': spec(500, 409, "the call's recording mode does not allow this control (off, or always for start/pause)"),
+  'recording-state': spec(500, 409, 'the recording cannot do this now (pause while not recording, a second start)'),
+  'recording-unavailable': spec(500, 409, 'recordings are not configured, or the call has no caller leg to record'),
+  'no-recording': spec(404, 404, 'no recording file for that call (not recorded, not finished, or deleted)'),
   // Other layers.
   'bot-protocol': spec(500, 400, 'a bot message that is not valid protocol (the call goes on)'),
   'sip-malformed': spec(400, 400, 'a malformed SIP message'),

@@ -14,6 +14,8 @@ import { InProcessMediaEngine } from '../in-process-engine.js';
 import type { InProcessCallGroup, InProcessMediaLeg } from '../call-group.js';
 import type { InProcessCallMedia } from '../call-media.js';
 import type { BotControlView } from '../bot-control-view.js';
+import type { RecordingSettings } from '../recording/settings.js';
+import { TrunkbridgeError } from '../../core/errors.js';
 import { fromWireCodecSwitch, fromWireLegOptions, type FromWorker, type LegStats, type ToWorker } from './protocol.js';
 
 /** What the main thread gives a worker at start. */
@@ -22,6 +24,8 @@ export interface MediaWorkerData {
   ports: { min: number; max: number; host: string; start: number };
   logLevel: string;
   statsIntervalMs: number;
+  /** Where and how calls are recorded (config `recordings`). */
+  recordings?: RecordingSettings;
 }
 
 interface GroupState {
@@ -47,6 +51,8 @@ const engine = new InProcessMediaEngine({
   ports: new RtpPortPool({ ...data.ports, rtcp: true }),
   clock,
   connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => framesDropped++ }),
+  ...(data.recordings ? { recordings: data.recordings } : {}),
+  onRecording: (event) => post({ op: 'recording', event }),
 });
 const groups = new Map<number, GroupState>();
 const eventLoop = monitorEventLoopDelay({ resolution: 10 });
@@ -62,7 +68,7 @@ function post(msg: FromWorker): void {
 
 function fail(req: number, err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
-  post({ op: 'reply', req, ok: false, error: { name: e.name, message: e.message } });
+  post({ op: 'reply', req, ok: false, error: { name: e.name, message: e.message, ...(e instanceof TrunkbridgeError ? { reason: e.reason } : {}) } });
 }
 
 /** Test hook: holds the thread as a long GC pause or a CPU-hungry neighbour would. */
@@ -192,6 +198,13 @@ function handle(msg: ToWorker): void {
       return state.group.route(msg.routes);
     case 'play':
       return void play(state, msg);
+    case 'record':
+      try {
+        post({ op: 'reply', req: msg.req, ok: true, state: state.group.record(msg.action) });
+      } catch (err) {
+        fail(msg.req, err);
+      }
+      return;
     case 'close':
       state.group.close();
       groups.delete(msg.g);

@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
+import type { RecordingEvent, RecordingSettings } from '../recording/settings.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
@@ -28,6 +29,10 @@ export interface WorkerMediaEngineOptions {
   onSamples?(samples: Array<{ jitterDelayMs?: number; playoutMs: number }>): void;
   /** Sampled bot -> caller latencies (ms) from each periodic report. */
   onSendLatency?(samples: number[]): void;
+  /** Where and how calls are recorded (config `recordings`), given to every worker. */
+  recordings?: RecordingSettings;
+  /** A call's recording finished (the file is in place) or failed, in whichever worker it ran. */
+  onRecording?(e: RecordingEvent): void;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
@@ -127,6 +132,9 @@ class WorkerSlot implements WorkerLink {
         return;
       case 'ready':
         return;
+      case 'recording':
+        this.engine.reportRecording(msg.event);
+        return;
     }
   }
 
@@ -163,6 +171,7 @@ export class WorkerMediaEngine {
         ports: { ...options.ports, start: min + i * share },
         logLevel: options.logLevel,
         statsIntervalMs: options.statsIntervalMs ?? 1000,
+        ...(options.recordings ? { recordings: options.recordings } : {}),
       };
       this.slots.push(new WorkerSlot(i, this, data, url, options.logger));
     }
@@ -203,6 +212,15 @@ export class WorkerMediaEngine {
   /** Stops every worker (after call control ended the calls). */
   async stop(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.terminate()));
+  }
+
+  /** A recording finished or failed in a worker. */
+  reportRecording(e: RecordingEvent): void {
+    try {
+      this.options.onRecording?.(e);
+    } catch (err) {
+      this.options.logger.error({ err }, 'recording listener failed');
+    }
   }
 
   /** From a worker's report: periodic (event-loop delay >= 0, samples) or a closing leg's last figures. */

@@ -1,0 +1,205 @@
+/**
+ * One call's recording: caller on the left, what the caller hears (the bot; after a bridged transfer the agent,
+ * with the bot if it listens in) on the right, on one time line. The taps only copy samples; a timer every
+ * {@link FLUSH_MS} encodes them and queues them for the disk, so encoding and I/O stay off the frame path.
+ * Paused spans are written as silence and reported with the finished file. A failing file stops the recording
+ * (event `recording-failed`); the call is never touched.
+ */
+import { join } from 'node:path';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { RecordingError } from '../../core/errors.js';
+import { OggOpusStream, Resampler, StereoTimeline, WAV_MAX_DATA_BYTES, LEFT, RIGHT, pcmBytesLE, wavHeader, type Side } from '../../media/index.js';
+import { RecordingFile, nodeRecordingFs, type RecordingFileError, type RecordingFs } from './recording-file.js';
+import { recordingPath, type PausedSpan, type RecordingAction, type RecordingEvent, type RecordingSettings, type RecordingState } from './settings.js';
+
+/** How often samples are encoded and queued for the disk, ms. */
+export const FLUSH_MS = 200;
+/** How far one side may lag the other before silence fills it: a jitter buffer's worth. */
+const SLACK_MS = 120;
+
+export interface CallRecorderDeps {
+  clock: Clock;
+  log: Logger;
+  settings: RecordingSettings;
+  /** Wall-clock ms for the file's date (default Date.now). */
+  wallNow?: () => number;
+  fs?: RecordingFs;
+  onEvent(e: RecordingEvent): void;
+}
+
+/** The encoder of the file's format: header first, samples, then what closes the file. */
+interface FormatWriter {
+  header(): Buffer;
+  write(stereo: Int16Array): Buffer;
+  /** Bytes that end the file, and a header to rewrite at offset 0. */
+  finish(frames: number): { tail: Buffer; header?: Buffer };
+}
+
+function formatWriter(s: RecordingSettings): FormatWriter {
+  if (s.format === 'ogg') {
+    const ogg = new OggOpusStream(s.sampleRate, (Math.random() * 2 ** 32) >>> 0);
+    return { header: () => ogg.header(), write: (x) => ogg.write(x), finish: () => ({ tail: ogg.finish() }) };
+  }
+  return {
+    header: () => wavHeader({ sampleRate: s.sampleRate, channels: 2, dataBytes: 0 }),
+    write: (x) => pcmBytesLE(x),
+    finish: (frames) => ({ tail: Buffer.alloc(0), header: wavHeader({ sampleRate: s.sampleRate, channels: 2, dataBytes: Math.min(frames * 4, WAV_MAX_DATA_BYTES - (WAV_MAX_DATA_BYTES % 4)) }) }),
+  };
+}
+
+export class CallRecorder {
+  private stateNow: RecordingState = 'idle';
+  private timeline: StereoTimeline | undefined;
+  private writer: FormatWriter | undefined;
+  private file: RecordingFile | undefined;
+  private timer: TimerHandle | undefined;
+  private readonly resamplers: [Resampler, Resampler] | undefined;
+  private readonly ready: Int16Array[] = [];
+  private startedAt = 0;
+  private pausedSince: number | undefined;
+  private readonly pausedSpans: PausedSpan[] = [];
+  private readonly fs: RecordingFs;
+
+  constructor(
+    readonly callId: string,
+    /** Rate of the L16 audio the taps carry (the bot's). */
+    private readonly appRate: number,
+    private readonly deps: CallRecorderDeps,
+  ) {
+    this.fs = deps.fs ?? nodeRecordingFs;
+    const rate = deps.settings.sampleRate;
+    this.resamplers = appRate === rate ? undefined : [new Resampler(appRate, rate), new Resampler(appRate, rate)];
+  }
+
+  get state(): RecordingState {
+    return this.stateNow;
+  }
+
+  /**
+   * Applies a bot's or the API's control; returns the state after it.
+   * @throws RecordingError (recording-state) when the state does not allow it (the recording is unchanged).
+   */
+  control(action: RecordingAction): RecordingState {
+    const s = this.stateNow;
+    const now = this.deps.clock.now();
+    if (action === 'start') {
+      if (s !== 'idle') throw new RecordingError('recording-state', s === 'recording' || s === 'paused' ? 'the recording is already running' : `the recording is ${s}; a call has one recording`);
+      this.begin(now);
+    } else if (action === 'pause') {
+      if (s !== 'recording') throw new RecordingError('recording-state', `cannot pause: the recording is ${s}`);
+      this.pausedSince = now;
+      this.stateNow = 'paused';
+    } else if (action === 'resume') {
+      if (s !== 'paused') throw new RecordingError('recording-state', `cannot resume: the recording is ${s}`);
+      this.closeSpan(now);
+      this.stateNow = 'recording';
+    } else {
+      if (s !== 'recording' && s !== 'paused') throw new RecordingError('recording-state', `cannot stop: the recording is ${s}`);
+      this.end(now);
+    }
+    this.deps.log.info({ action, state: this.stateNow }, 'recording control');
+    return this.stateNow;
+  }
+
+  /** Caller audio (one frame, L16 LE at the app rate). */
+  readonly left = (pcm: Buffer): void => {
+    if (this.stateNow !== 'recording' && this.stateNow !== 'paused') return;
+    this.push(LEFT, new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + (pcm.length & ~1))));
+  };
+
+  /** What the caller hears (one send slot, at the app rate). */
+  readonly right = (pcm: Int16Array): void => {
+    if (this.stateNow !== 'recording' && this.stateNow !== 'paused') return;
+    this.push(RIGHT, pcm);
+  };
+
+  /** The call's media closes: a running recording is finished. Safe twice. */
+  close(): void {
+    if (this.stateNow === 'recording' || this.stateNow === 'paused') this.end(this.deps.clock.now());
+  }
+
+  private push(side: Side, pcm: Int16Array): void {
+    let x = this.resamplers ? this.resamplers[side].process(pcm) : pcm;
+    if (this.stateNow === 'paused') x = new Int16Array(x.length);
+    const out = this.timeline!.push(side, x, this.deps.clock.now());
+    if (out.length > 0) this.ready.push(out);
+  }
+
+  private begin(now: number): void {
+    const s = this.deps.settings;
+    const path = join(s.dir, recordingPath(s, this.callId, (this.deps.wallNow ?? Date.now)()));
+    this.timeline = new StereoTimeline({ sampleRate: s.sampleRate, startMs: now, slackMs: SLACK_MS });
+    this.writer = formatWriter(s);
+    this.file = new RecordingFile(path, this.fs, (err) => this.failed(err), s.maxQueuedBytes);
+    this.file.append(this.writer.header());
+    this.startedAt = now;
+    this.stateNow = 'recording';
+    this.arm();
+  }
+
+  private arm(): void {
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.flush(false);
+      if (this.stateNow === 'recording' || this.stateNow === 'paused') this.arm();
+    }, FLUSH_MS);
+  }
+
+  /** Encodes what the time line has ready (and the rest, at the end) and queues it for the disk. */
+  private flush(last: boolean): void {
+    const t = this.timeline!;
+    const tail = last ? t.flush() : t.tick(this.deps.clock.now());
+    if (tail.length > 0) this.ready.push(tail);
+    if (this.ready.length === 0) return;
+    const n = this.ready.reduce((a, b) => a + b.length, 0);
+    const all = new Int16Array(n);
+    let at = 0;
+    for (const r of this.ready) {
+      all.set(r, at);
+      at += r.length;
+    }
+    this.ready.length = 0;
+    this.file!.append(this.writer!.write(all));
+  }
+
+  private closeSpan(now: number): void {
+    if (this.pausedSince === undefined) return;
+    this.pausedSpans.push({ startMs: Math.round(this.pausedSince - this.startedAt), endMs: Math.round(now - this.startedAt) });
+    this.pausedSince = undefined;
+  }
+
+  private end(now: number): void {
+    this.closeSpan(now);
+    this.stateNow = 'stopped';
+    this.timer?.cancel();
+    this.timer = undefined;
+    const file = this.file!;
+    if (file.failed) return;
+    this.flush(true);
+    const frames = this.timeline!.emitted;
+    const { tail, header } = this.writer!.finish(frames);
+    file.append(tail);
+    const durationMs = Math.round((frames * 1000) / this.deps.settings.sampleRate);
+    file.finish(header).then(
+      () => {
+        this.deps.log.info({ file: file.path, durationMs, pausedSpans: this.pausedSpans.length }, 'recording ready');
+        this.deps.onEvent({ type: 'recording-ready', callId: this.callId, file: file.path, pausedSpans: [...this.pausedSpans], format: this.deps.settings.format, durationMs });
+      },
+      () => {
+        // failed() reported it
+      },
+    );
+  }
+
+  private failed(err: RecordingFileError): void {
+    if (this.stateNow === 'recording' || this.stateNow === 'paused') {
+      this.timer?.cancel();
+      this.timer = undefined;
+    }
+    this.stateNow = 'failed';
+    this.ready.length = 0;
+    this.deps.log.warn({ failure: err.failure, err: err.message }, 'recording stopped: its file failed (the call goes on)');
+    this.deps.onEvent({ type: 'recording-failed', callId: this.callId, failure: err.failure, message: err.message });
+  }
+}
+
