@@ -77,11 +77,13 @@ export function buildOps(
   calls: CallManager,
   draining: () => boolean,
   media: InProcessMediaEngine | WorkerMediaEngine,
+  /** Routes served ahead of the calls API (GET/POST /v1/calls/{id}/recording). */
+  extra?: Routes,
 ): OpsHttpServer | undefined {
   if (!config.metrics.enabled) return undefined;
   const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
   if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
-  const routes = chain([hooks, callsApiRoutes(config, logger, calls), twilioRestRoutes(config, logger, calls)]);
+  const routes = chain([hooks, extra, callsApiRoutes(config, logger, calls), twilioRestRoutes(config, logger, calls)]);
   return new OpsHttpServer(
     {
       metricsText: () => metrics.metricsText(),

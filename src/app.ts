@@ -13,6 +13,7 @@ import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildOps } from './app-ops.js';
+import { AppRecordings } from './app-recordings.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -216,7 +217,8 @@ function buildCallDeps(
  * Where calls' media runs: `media.workers` worker threads (default: one per CPU), or this thread with 0. Both
  * fit call control's MediaEngine port (the annotations below are the compile-time check).
  */
-function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, media: MediaMetrics): InProcessMediaEngine | WorkerMediaEngine {
+function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, media: MediaMetrics, rec?: AppRecordings): InProcessMediaEngine | WorkerMediaEngine {
+  const recording = rec?.settings ? { recordings: rec.settings, onRecording: rec.onRecording } : {};
   const { bindHost } = mediaAddressOf(config);
   const workers = config.media.workers ?? availableParallelism();
   if (workers === 0) {
@@ -225,6 +227,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       clock,
       connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
       onSendLatencySample: (ms) => media.botToCaller([ms]),
+      ...recording,
     });
     return engine;
   }
@@ -237,6 +240,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onEventLoopDelay: (worker, ms) => media.eventLoopP99(worker, ms),
     onSamples: (samples) => media.samples(samples),
     onSendLatency: (samples) => media.botToCaller(samples),
+    ...recording,
   });
   return engine;
 }
@@ -256,6 +260,8 @@ export class TrunkbridgeApp {
   private readonly registrations: Registration[];
   private readonly media: InProcessMediaEngine | WorkerMediaEngine;
   private readonly mediaMetrics: MediaMetrics;
+  /** Call recordings: `recording-ready` (file, paused spans) and `recording-failed` events. */
+  readonly recordings: AppRecordings;
   private sampler: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
@@ -281,12 +287,14 @@ export class TrunkbridgeApp {
     const regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
     this.registrations = regs.registrations;
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
-    this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
+    this.recordings = new AppRecordings(config, this.clock, this.logger.child({ layer: 'recordings' }), this.metrics.registry);
+    this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics, this.recordings);
     const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
+    deps.inbound.recordingPolicy = (trunk, number, bot) => this.recordings.policy(trunk, number, bot);
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(deps.outbound);
-    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media);
+    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media, this.recordings.routes(this.calls));
   }
 
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */
@@ -301,6 +309,7 @@ export class TrunkbridgeApp {
       // Media workers are up before the first call can arrive.
       if (this.media instanceof WorkerMediaEngine) await this.media.start();
       this.startSampling();
+      this.recordings.start();
       // Allow-list host names are resolved before the first call can arrive.
       await this.hosts.start();
       await this.sip.start();
@@ -344,6 +353,7 @@ export class TrunkbridgeApp {
     if (this.stopped) return;
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
+    this.recordings.stop();
     await this.calls.shutdown();
     this.hosts.stop();
     for (const r of this.registrations) r.stop();

@@ -73,7 +73,8 @@ function refuse(res: ServerResponse, reason: FailureReason, extra: Record<string
   send(res, failureSpec(reason).http, { error: reason, ...extra });
 }
 
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
+/** The /v1 check: the bearer token, or (without one) a loopback client. */
+export function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (token === undefined) return LOOPBACK.test(req.socket.remoteAddress ?? '');
   const got = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
   const want = Buffer.from(token);

@@ -9,9 +9,11 @@ import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
 import { botSchema } from './bot-schema.js';
 import { fallbackSchema } from './fallback-schema.js';
+import { checkRecordingModes, recordingModeSchema, recordingsSchema } from './recordings-schema.js';
 
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 export type { FallbackConfig } from './fallback-schema.js';
+export type { RecordingMode, RecordingsConfig } from './recordings-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -194,6 +196,8 @@ const trunkSchema = z.strictObject({
           forwardTo: forwardToSchema.optional(),
           /** When this number's bot is gone; default: the trunk's fallback. */
           fallback: fallbackSchema.optional(),
+          /** How this number's calls are recorded; default: the trunk's, else the bot's, else off. */
+          recording: recordingModeSchema.optional(),
         })
         .superRefine((n, ctx) => {
           if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
@@ -227,6 +231,8 @@ const trunkSchema = z.strictObject({
    * optional = SRTP when the offer has RTP/SAVP, else plain; off = plain only (SRTP-only offers get 488).
    */
   srtp: z.enum(['required', 'optional', 'off']).default('off'),
+  /** How this trunk's calls are recorded (numbers may override); default: the bot's, else off. */
+  recording: recordingModeSchema.optional(),
 });
 
 const loggingSchema = z.strictObject({
@@ -252,7 +258,10 @@ export const configSchema = z
     registrations: z.array(registrationSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    /** Call recordings (README "Recording"); absent: no call is recorded. */
+    recordings: recordingsSchema.optional(),
   })
-  .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true });
+  .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true })
+  .superRefine((cfg, ctx) => checkRecordingModes(cfg as Parameters<typeof checkRecordingModes>[0], ctx), { when: () => true });
 
 export type Config = z.infer<typeof configSchema>;

@@ -10,3 +10,4 @@ export {
   type CallResult,
 } from './bridge-metrics.js';
 export { MediaMetrics, type MediaSample } from './media-metrics.js';
+export { RecordingMetrics } from './recording-metrics.js';

@@ -50,5 +50,7 @@ export const LAYERS: LayerRules = {
     'app-test-hooks.ts': 'app',
     // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
     'app-ops.ts': 'app',
+    // Call recordings wired from config: engine settings, events, retention, the recording route.
+    'app-recordings.ts': 'app',
   },
 };
