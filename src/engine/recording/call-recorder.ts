@@ -57,7 +57,8 @@ export class CallRecorder {
   private readonly resamplers: [Resampler, Resampler] | undefined;
   private readonly ready: Int16Array[] = [];
   private startedAt = 0;
-  private pausedSince: number | undefined;
+  /** Each side's time line position when the pause began (samples). */
+  private pausedSince: [number, number] | undefined;
   private readonly pausedSpans: PausedSpan[] = [];
   private readonly fs: RecordingFs;
 
@@ -88,15 +89,15 @@ export class CallRecorder {
       this.begin(now);
     } else if (action === 'pause') {
       if (s !== 'recording') throw new RecordingError('recording-state', `cannot pause: the recording is ${s}`);
-      this.pausedSince = now;
+      this.pausedSince = [this.timeline!.placedOf(LEFT), this.timeline!.placedOf(RIGHT)];
       this.stateNow = 'paused';
     } else if (action === 'resume') {
       if (s !== 'paused') throw new RecordingError('recording-state', `cannot resume: the recording is ${s}`);
-      this.closeSpan(now);
+      this.closeSpan();
       this.stateNow = 'recording';
     } else {
       if (s !== 'recording' && s !== 'paused') throw new RecordingError('recording-state', `cannot stop: the recording is ${s}`);
-      this.end(now);
+      this.end();
     }
     this.deps.log.info({ action, state: this.stateNow }, 'recording control');
     return this.stateNow;
@@ -116,12 +117,15 @@ export class CallRecorder {
 
   /** The call's media closes: a running recording is finished. Safe twice. */
   close(): void {
-    if (this.stateNow === 'recording' || this.stateNow === 'paused') this.end(this.deps.clock.now());
+    if (this.stateNow === 'recording' || this.stateNow === 'paused') this.end();
   }
 
   private push(side: Side, pcm: Int16Array): void {
-    let x = this.resamplers ? this.resamplers[side].process(pcm) : pcm;
-    if (this.stateNow === 'paused') x = new Int16Array(x.length);
+    const paused = this.stateNow === 'paused';
+    // Paused: silence goes through the resampler too, so no paused audio lingers in its memory after the resume.
+    const input = paused ? new Int16Array(pcm.length) : pcm;
+    let x = this.resamplers ? this.resamplers[side].process(input) : input;
+    if (paused) x = new Int16Array(x.length);
     const out = this.timeline!.push(side, x, this.deps.clock.now());
     if (out.length > 0) this.ready.push(out);
   }
@@ -162,27 +166,35 @@ export class CallRecorder {
     this.file!.append(this.writer!.write(all));
   }
 
-  private closeSpan(now: number): void {
+  /**
+   * The span both channels are silence in: from where the later side was when the pause began to where the
+   * earlier one is at its end (the sides run on their own clocks, a few ms apart), in ms of the file.
+   */
+  private closeSpan(): void {
     if (this.pausedSince === undefined) return;
-    this.pausedSpans.push({ startMs: Math.round(this.pausedSince - this.startedAt), endMs: Math.round(now - this.startedAt) });
+    const t = this.timeline!;
+    const ms = (samples: number): number => Math.round((samples * 1000) / this.deps.settings.sampleRate);
+    const start = Math.max(...this.pausedSince);
+    const end = Math.max(start, Math.min(t.placedOf(LEFT), t.placedOf(RIGHT)));
+    this.pausedSpans.push({ startMs: ms(start), endMs: ms(end) });
     this.pausedSince = undefined;
   }
 
-  private end(now: number): void {
-    this.closeSpan(now);
+  private end(): void {
+    this.flush(true);
+    this.closeSpan();
     this.stateNow = 'stopped';
     this.timer?.cancel();
     this.timer = undefined;
     const file = this.file!;
     if (file.failed) return;
-    this.flush(true);
     const frames = this.timeline!.emitted;
     const { tail, header } = this.writer!.finish(frames);
     file.append(tail);
     const durationMs = Math.round((frames * 1000) / this.deps.settings.sampleRate);
     file.finish(header).then(
       () => {
-        this.deps.log.info({ file: file.path, durationMs, pausedSpans: this.pausedSpans.length }, 'recording ready');
+        this.deps.log.info({ file: file.path, durationMs, pausedSpans: this.pausedSpans }, 'recording ready');
         this.deps.onEvent({ type: 'recording-ready', callId: this.callId, file: file.path, pausedSpans: [...this.pausedSpans], format: this.deps.settings.format, durationMs });
       },
       () => {

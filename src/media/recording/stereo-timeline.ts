@@ -57,6 +57,11 @@ export class StereoTimeline {
     return this.drain(true);
   }
 
+  /** Samples of one side placed on the time line so far (interleaved or waiting). */
+  placedOf(side: Side): number {
+    return this.placed[side];
+  }
+
   /** Stereo frames (per side samples) interleaved so far. */
   get emitted(): number {
     return this.placed[LEFT] - this.pending[LEFT].length;
