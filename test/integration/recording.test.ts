@@ -21,6 +21,8 @@ import { metric } from './harness/metrics.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { AgentMedia } from './harness/agent-media.js';
 import { writePcmuPcap } from '../../src/bench/pcap.js';
+import { encodeWav } from '../../src/media/prompt.js';
+import alawmulaw from 'alawmulaw';
 
 const CALLER_HZ = 440;
 const BOT_HZ = 1500;
@@ -237,6 +239,31 @@ describe('recording: on-demand', () => {
     const r = await ready(b);
     expect(existsSync(r.file)).toBe(true);
     await running;
+  }, 40_000);
+});
+
+describe('recording: consent prompt', () => {
+  it('the caller hears the prompt before the bot; the bot starts after it; the file begins after it', async () => {
+    const PROMPT_HZ = 2000;
+    const prompt = join(work, 'consent.wav');
+    const tone = new Int16Array(RATE);
+    for (let i = 0; i < tone.length; i++) tone[i] = Math.round(8000 * Math.sin((2 * Math.PI * PROMPT_HZ * i) / RATE));
+    writeFileSync(prompt, encodeWav(tone, RATE));
+    const dir = join(work, 'consent');
+    const b = await startBridge({ dir, recordings: `, consentPrompt: "${prompt}"`, mode: 'always', bot: speakingBot() });
+    await call(b, 4000);
+    const r = await ready(b);
+    const heard = Int16Array.from(listener!.packets.flatMap((p) => Array.from(p.payloadType === 8 ? alawmulaw.alaw.decode(p.payload) : alawmulaw.mulaw.decode(p.payload))));
+    const freqs = [PROMPT_HZ, BOT_HZ];
+    const blocks = dominantTones(heard, 8000, freqs, 100, 800);
+    const lastPrompt = blocks.lastIndexOf(0);
+    const firstBot = blocks.indexOf(1);
+    expect(blocks.filter((i) => i === 0).length, JSON.stringify(blocks)).toBeGreaterThanOrEqual(8); // the 1 s prompt
+    expect(firstBot).toBeGreaterThan(lastPrompt);
+    expect(b.logs.some((l) => l.msg === 'recording consent prompt played')).toBe(true);
+    const right = channel(r.file, 2);
+    expect(dominantTones(right, RATE, freqs, 100, 800).filter((i) => i === 0)).toEqual([]);
+    expect(share(right, BOT_HZ, 0.3, 2)).toBeGreaterThan(0.9);
   }, 40_000);
 });
 
