@@ -16,7 +16,7 @@ import { TestBotServer, type BotConnection } from './harness/test-bot.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { reservePorts } from '../helpers/ports.js';
 import { testConfig } from './harness/config.js';
-import { dominantTones, sineL16 } from './harness/signal.js';
+import { bestLaggedCorrelation, dominantTones, rmsEnvelope, sineL16 } from './harness/signal.js';
 import { metric } from './harness/metrics.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { AgentMedia } from './harness/agent-media.js';
@@ -67,7 +67,7 @@ function speakingBot(after: (c: BotConnection) => void = () => {}) {
   };
 }
 
-async function startBridge(o: { dir: string; recordings?: string; mode: string; bot: (c: BotConnection) => void; extraConfig?: string; trunkExtra?: string; workers?: number }): Promise<BridgeProcess> {
+async function startBridge(o: { dir: string; recordings?: string; mode: string; bot: (c: BotConnection) => void; extraConfig?: string; trunkExtra?: string; workers?: number; numberBot?: string }): Promise<BridgeProcess> {
   const rtpBase = await reservePorts(8);
   bots = await TestBotServer.start(o.bot);
   listener = await RtpListener.start();
@@ -76,8 +76,8 @@ async function startBridge(o: { dir: string; recordings?: string; mode: string; 
       rtpPortMin: rtpBase,
       rtpPortMax: rtpBase + 7,
       extraMedia: `  latching: off${o.workers !== undefined ? `\n  workers: ${o.workers}` : ''}`,
-      bots: { tester: `{ url: "${bots.url}", sampleRate: ${RATE}, connectTimeoutMs: 2000 }` },
-      numbers: { '+15550100': 'tester' },
+      bots: { tester: `{ url: "${bots.url}", sampleRate: ${RATE}, connectTimeoutMs: 2000 }`, echo: '{ builtin: echo }' },
+      numbers: { '+15550100': o.numberBot ?? 'tester' },
       trunkExtra: `    recording: ${o.mode}\n${o.trunkExtra ?? ''}`,
     }) + `api: { enabled: true }\nrecordings: { dir: "${o.dir}"${o.recordings ?? ''} }\n${o.extraConfig ?? ''}`,
   );
@@ -86,8 +86,8 @@ async function startBridge(o: { dir: string; recordings?: string; mode: string; 
   return b;
 }
 
-async function call(b: BridgeProcess, stayMs: number) {
-  const run = await runSipp({ scenario, target: { host: '127.0.0.1', port: b.sipPort() }, service: '+15550100', keys: { rtp_port: listener!.port }, args: ['-d', String(stayMs)], timeoutMs: 30_000 });
+async function call(b: BridgeProcess, stayMs: number, callerScenario = scenario) {
+  const run = await runSipp({ scenario: callerScenario, target: { host: '127.0.0.1', port: b.sipPort() }, service: '+15550100', keys: { rtp_port: listener!.port }, args: ['-d', String(stayMs)], timeoutMs: 30_000 });
   expect(run.code, describeSipp(run)).toBe(0);
   return run;
 }
@@ -182,6 +182,24 @@ describe('recording: always', () => {
     expect(share(left, BOT_HZ, 0.5, 3.5)).toBe(0);
     // Opus at 16 kHz stereo is a fraction of the WAV's 64 kB/s.
     expect(readFileSync(r.file).length).toBeLessThan(soxSeconds * 64_000 * 0.25);
+  }, 40_000);
+});
+
+describe('recording: time alignment', () => {
+  it("with the echo bot the right channel is the caller's speech a few ms later: the two sides are aligned", async () => {
+    const dir = join(work, 'echo');
+    const b = await startBridge({ dir, mode: 'always', numberBot: 'echo', bot: () => {} });
+    await call(b, 6000, 'uac-pcap-g711a-caller-hangup.xml');
+    const r = await ready(b);
+    const block = RATE / 100; // 10 ms
+    const left = Array.from(channel(r.file, 1));
+    const right = Array.from(channel(r.file, 2));
+    const { r: corr, lag } = bestLaggedCorrelation(rmsEnvelope(left, block), rmsEnvelope(right, block), 30);
+    expect(corr, `r ${corr.toFixed(3)} at lag ${lag * 10} ms`).toBeGreaterThan(0.8);
+    // The right side is what went on the wire: caller frame (20 ms) -> echo -> queued for the caller's 30 ms
+    // packets, so it trails by the bridge's own echo path (70 ms measured on an idle machine), never by more
+    // than the slack the time line allows.
+    expect(lag * 10, `lag ${lag * 10} ms (r ${corr.toFixed(3)})`).toBeLessThanOrEqual(120);
   }, 40_000);
 });
 
