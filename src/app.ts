@@ -291,6 +291,7 @@ export class TrunkbridgeApp {
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics, this.recordings);
     const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
     deps.inbound.recordingPolicy = (trunk, number, bot) => this.recordings.policy(trunk, number, bot);
+    deps.outbound.recordingPolicy = deps.inbound.recordingPolicy;
     this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(deps.outbound);
