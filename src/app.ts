@@ -8,7 +8,7 @@ import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
-import { InProcessMediaEngine, checkPromptFiles } from './engine/index.js';
+import { InProcessMediaEngine, checkPromptFiles, recordingsSettled } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -356,6 +356,8 @@ export class TrunkbridgeApp {
     if (this.sampler) clearInterval(this.sampler);
     this.recordings.stop();
     await this.calls.shutdown();
+    // Media here (workers: 0): the recordings of the calls just ended go in place before the process exits.
+    if (this.media instanceof InProcessMediaEngine) await recordingsSettled(this.clock, 3000);
     this.hosts.stop();
     for (const r of this.registrations) r.stop();
     // Let the un-REGISTERs leave before the sockets close.

@@ -320,6 +320,24 @@ describe('recording: a bridged transfer', () => {
   }, 40_000);
 });
 
+describe('recording: shutdown', () => {
+  it('SIGTERM mid-call: the call ends and its recording is in place, never left as a temporary file', async () => {
+    const dir = join(work, 'shutdown');
+    const b = await startBridge({ dir, mode: 'always', bot: speakingBot() });
+    const running = runSipp({ scenario, target: { host: '127.0.0.1', port: b.sipPort() }, service: '+15550100', keys: { rtp_port: listener!.port }, args: ['-d', '20000'], timeoutMs: 30_000 });
+    await b.waitForLog((l) => l.msg === 'recording control' && l.state === 'recording');
+    await bots!.connections[0].until(() => bots!.connections[0].events.length > 0, 5000, 'start');
+    expect(await b.stop()).toBe(0);
+    await running; // SIPp gets our BYE in the middle of its scenario: its exit code says nothing here
+    const files = readdirSync(dir, { recursive: true }).map(String);
+    expect(files.filter((n) => n.endsWith('.part'))).toEqual([]);
+    const wav = files.filter((n) => n.endsWith('.wav'));
+    expect(wav).toHaveLength(1);
+    expect(execFileSync('soxi', ['-c', join(dir, wav[0])], { encoding: 'utf8' }).trim()).toBe('2');
+    expect(b.logs.some((l) => l.msg === 'recording ready')).toBe(true);
+  }, 40_000);
+});
+
 describe('recording: a full disk', () => {
   it('a 256 kB tmpfs fills: the recording stops with recording-failed and a metric, the call goes on', async (ctx) => {
     const dir = join(work, 'full');

@@ -13,6 +13,23 @@ import { OggOpusStream, Resampler, StereoTimeline, WAV_MAX_DATA_BYTES, LEFT, RIG
 import { RecordingFile, nodeRecordingFs, type RecordingFileError, type RecordingFs } from './recording-file.js';
 import { recordingPath, type PausedSpan, type RecordingAction, type RecordingEvent, type RecordingSettings, type RecordingState } from './settings.js';
 
+/** Files of this thread being finished (last writes, rename): a shutdown waits for them. */
+const finishing = new Set<Promise<void>>();
+
+/**
+ * Resolves once every recording this thread was finishing is in place (or failed), or after `timeoutMs`; true
+ * when none was left unfinished.
+ */
+export async function recordingsSettled(clock: Clock, timeoutMs: number): Promise<boolean> {
+  if (finishing.size === 0) return true;
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = clock.setTimeout(() => resolve(false), timeoutMs)));
+  const all = Promise.all([...finishing]).then(() => true);
+  const settled = await Promise.race([all, timeout]);
+  timer?.cancel();
+  return settled;
+}
+
 /** How often samples are encoded and queued for the disk, ms. */
 export const FLUSH_MS = 200;
 /** How far one side may lag the other before silence fills it: a jitter buffer's worth. */
@@ -192,7 +209,7 @@ export class CallRecorder {
     const { tail, header } = this.writer!.finish(frames);
     file.append(tail);
     const durationMs = Math.round((frames * 1000) / this.deps.settings.sampleRate);
-    file.finish(header).then(
+    const done = file.finish(header).then(
       () => {
         this.deps.log.info({ file: file.path, durationMs, pausedSpans: this.pausedSpans }, 'recording ready');
         this.deps.onEvent({ type: 'recording-ready', callId: this.callId, file: file.path, pausedSpans: [...this.pausedSpans], format: this.deps.settings.format, durationMs });
@@ -201,6 +218,8 @@ export class CallRecorder {
         // failed() reported it
       },
     );
+    finishing.add(done);
+    void done.finally(() => finishing.delete(done));
   }
 
   private failed(err: RecordingFileError): void {

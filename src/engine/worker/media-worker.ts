@@ -15,6 +15,7 @@ import type { InProcessCallGroup, InProcessMediaLeg } from '../call-group.js';
 import type { InProcessCallMedia } from '../call-media.js';
 import type { BotControlView } from '../bot-control-view.js';
 import type { RecordingSettings } from '../recording/settings.js';
+import { recordingsSettled } from '../recording/call-recorder.js';
 import { TrunkbridgeError } from '../../core/errors.js';
 import { fromWireCodecSwitch, fromWireLegOptions, type FromWorker, type LegStats, type ToWorker } from './protocol.js';
 
@@ -167,6 +168,10 @@ function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
 function handle(msg: ToWorker): void {
   if (msg.op === 'crash') throw new Error('media worker crash requested (test hook)');
   if (msg.op === 'stall') return blockFor(msg.ms);
+  if (msg.op === 'drain') {
+    void recordingsSettled(clock, msg.timeoutMs).then((settled) => post({ op: 'reply', req: msg.req, ok: true, state: settled ? 'settled' : 'timeout' }));
+    return;
+  }
   if (msg.op === 'open') {
     const log = logger.child(msg.bindings);
     groups.set(msg.g, { group: engine.openCall({ callId: String(msg.bindings.callId ?? msg.g), logger: log }), log, legs: new Map(), media: new Map(), botAborts: new Map() });

@@ -45,6 +45,8 @@ export type ToWorker =
   /** Controls the call's recording; replied to with the state after it. */
   | { op: 'record'; g: number; req: number; action: RecordingAction }
   | { op: 'close'; g: number }
+  /** Shutting down: replied to once the recordings being finished are in place (or a timeout passed). */
+  | { op: 'drain'; req: number; timeoutMs: number }
   /** Test hook: the worker throws from its event loop, as a bug would. */
   | { op: 'crash' }
   /** Test hook: the worker's event loop is blocked for `ms` (a GC pause, a slow neighbour). */

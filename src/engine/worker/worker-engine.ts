@@ -37,6 +37,9 @@ export interface WorkerMediaEngineOptions {
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
 
+/** How long a stopping worker may take to put its last recordings in place, ms. */
+const DRAIN_MS = 3000;
+
 /** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
 class WorkerSlot implements WorkerLink {
   readonly groups = new Map<number, WorkerCallGroup>();
@@ -45,6 +48,8 @@ class WorkerSlot implements WorkerLink {
   private nextReq = 0;
   private ready!: Promise<void>;
   stopping = false;
+  /** The current thread has not exited (its exit rejects what is pending). */
+  private alive = false;
 
   constructor(
     readonly index: number,
@@ -80,6 +85,9 @@ class WorkerSlot implements WorkerLink {
 
   async terminate(): Promise<void> {
     this.stopping = true;
+    // Recordings of the calls just ended are finishing in the worker: their files go in place before it goes.
+    // A worker already gone has nothing to drain (and would never answer).
+    if (this.alive) await this.request({ op: 'drain', req: this.nextRequestId(), timeoutMs: DRAIN_MS }).catch(() => {});
     await this.worker.terminate();
   }
 
@@ -96,6 +104,7 @@ class WorkerSlot implements WorkerLink {
   private spawn(): void {
     const worker = new Worker(this.url, { workerData: this.data });
     this.worker = worker;
+    this.alive = true;
     this.ready = new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => reject(new Error(`media worker ${this.index} exited with ${code} before it was ready`));
       worker.once('exit', onExit);
@@ -140,6 +149,7 @@ class WorkerSlot implements WorkerLink {
 
   private onExit(worker: Worker, code: number): void {
     if (worker !== this.worker) return;
+    this.alive = false;
     const lost = this.loseCalls(`media worker ${this.index} exited with code ${code}`);
     if (this.stopping) return;
     this.log.error({ worker: this.index, code, callsEnded: lost }, 'media worker exited; starting a new one');
