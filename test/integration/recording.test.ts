@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess, SIPP_DIR } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
@@ -42,6 +42,8 @@ beforeAll(() => {
   writeFileSync(copy, readFileSync(join(SIPP_DIR, 'uac-pcap-file-caller-hangup.xml'), 'utf8').replaceAll('PCAP_FILE', pcap));
   scenario = relative(SIPP_DIR, copy);
 });
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let bridge: BridgeProcess | undefined;
 let bots: TestBotServer | undefined;
