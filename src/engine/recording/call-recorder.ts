@@ -41,6 +41,8 @@ export interface CallRecorderDeps {
   settings: RecordingSettings;
   /** Wall-clock ms for the file's date (default Date.now). */
   wallNow?: () => number;
+  /** WAV only: the recording is finished when its data reaches this many bytes (default: what RIFF can describe). */
+  maxWavBytes?: number;
   fs?: RecordingFs;
   onEvent(e: RecordingEvent): void;
 }
@@ -161,6 +163,7 @@ export class CallRecorder {
 
   private arm(): void {
     this.timer = this.deps.clock.setTimeout(() => {
+      if (this.stateNow !== 'recording' && this.stateNow !== 'paused') return;
       this.flush(false);
       if (this.stateNow === 'recording' || this.stateNow === 'paused') this.arm();
     }, FLUSH_MS);
@@ -181,6 +184,11 @@ export class CallRecorder {
     }
     this.ready.length = 0;
     this.file!.append(this.writer!.write(all));
+    if (!last && this.deps.settings.format === 'wav' && t.emitted * 4 >= (this.deps.maxWavBytes ?? WAV_MAX_DATA_BYTES - 64 * 1024)) {
+      // RIFF sizes are 32-bit (about 18 h at 16 kHz stereo): the file is finished whole rather than overrun.
+      this.deps.log.warn({ bytes: t.emitted * 4 }, 'recording reached the WAV size limit; finished');
+      this.end();
+    }
   }
 
   /**

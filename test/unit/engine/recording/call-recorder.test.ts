@@ -25,10 +25,10 @@ function settings(extra: Partial<RecordingSettings> = {}): RecordingSettings {
 }
 
 /** A recorder on a manual clock; `run(ms)` feeds both taps 20 ms frames (left 440 Hz, right 1000 Hz) for `ms`. */
-function rig(fs?: RecordingFs, extra: Partial<RecordingSettings> = {}) {
+function rig(fs?: RecordingFs, extra: Partial<RecordingSettings> = {}, maxWavBytes?: number) {
   const clock = new ManualClock(1000);
   const events: RecordingEvent[] = [];
-  const rec = new CallRecorder('call-1', RATE, { clock, log: silentLogger(), settings: settings(extra), wallNow: () => Date.UTC(2026, 11, 5), ...(fs ? { fs } : {}), onEvent: (e) => events.push(e) });
+  const rec = new CallRecorder('call-1', RATE, { clock, log: silentLogger(), settings: settings(extra), wallNow: () => Date.UTC(2026, 11, 5), ...(fs ? { fs } : {}), ...(maxWavBytes ? { maxWavBytes } : {}), onEvent: (e) => events.push(e) });
   const left = generateTone(440, RATE, 60_000);
   const right = generateTone(1000, RATE, 60_000);
   let at = 0;
@@ -181,6 +181,19 @@ describe('CallRecorder', () => {
     run(400);
     expect(() => rec.close()).not.toThrow();
     expect(events).toHaveLength(1);
+  });
+
+  it('a WAV reaching its size limit is finished whole (RIFF sizes are 32-bit); the taps after it write nothing', async () => {
+    const { rec, events, run } = rig(undefined, {}, RATE * 4); // one second of 8 kHz stereo
+    rec.control('start');
+    run(3000);
+    expect(rec.state).toBe('stopped');
+    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    const e = events[0] as Extract<RecordingEvent, { type: 'recording-ready' }>;
+    // Finished at the first flush past the limit: within one flush period of it.
+    expect(e.durationMs).toBeGreaterThanOrEqual(1000);
+    expect(e.durationMs).toBeLessThanOrEqual(1000 + FLUSH_MS);
+    expect(readWav(e.file).left.length).toBe((e.durationMs * RATE) / 1000);
   });
 
   it('records Ogg/Opus when asked', async () => {
