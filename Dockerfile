@@ -1,23 +1,42 @@
 # trunkbridge: SIP-to-WebSocket media bridge.
 #   docker build -t trunkbridge .
-#   docker run --network host -v $PWD/my.yaml:/etc/trunkbridge.yaml trunkbridge --config /etc/trunkbridge.yaml
-# Host networking is the simple choice for RTP (a wide UDP port range); otherwise publish 5060/udp and the range.
-FROM node:22-bookworm-slim AS build
+#   docker run --network host -v $PWD/my.yaml:/etc/trunkbridge/trunkbridge.yaml -v trunkbridge-data:/data trunkbridge
+# Host networking is the simple choice for RTP (a wide UDP port range); otherwise publish the SIP ports and the
+# configured RTP range (deploy/docker-compose.yml does), and set sip.publicAddress to the host's address.
+# The start command is the one the integration tests run: node dist/cli/main.js --config FILE.
+
+# --- build: TypeScript and native addons (@discordjs/opus) compiled here, dev dependencies dropped after ---
+FROM node:24-slim AS build
 WORKDIR /app
-# python3/make/g++ for native addons that build from source (Opus, later).
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY config ./config
 RUN npm ci && npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+# --- runtime: no compiler, no dev dependencies, not root ---
+FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY --from=build /app/config ./config
 COPY package.json ./
-EXPOSE 5060/udp 9464/tcp 10000-20000/udp
+COPY config ./config
+COPY schema ./schema
+COPY deploy/trunkbridge.yaml /etc/trunkbridge/trunkbridge.yaml
+# dataDir: the embedded store lives here; keep it on a volume so it survives the container.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+# SIP (UDP/TCP, TLS), the HTTP listener (metrics, health, API), the RTP range of deploy/trunkbridge.yaml.
+EXPOSE 5060/udp 5060/tcp 5061/tcp 9464/tcp 10000-10199/udp
 USER node
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# --max-semi-space-size=8: the main thread's young generation stays small under load (README, "Capacity").
+# Ready = listeners bound and not draining (GET /readyz); node's fetch, as the slim image has no curl.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# SIGTERM drains (new calls get 503, calls in progress go on up to lifecycle.drainTimeoutSec): give
+# `docker stop -t` (compose stop_grace_period) more than that.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli/main.js"]
+CMD ["--config", "/etc/trunkbridge/trunkbridge.yaml"]

@@ -20,6 +20,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # sox/soxi read the recording tests' WAV files; opusdec (opus-tools) decodes their Ogg/Opus files.
 command -v soxi >/dev/null 2>&1 || need+=(sox)
 command -v opusdec >/dev/null 2>&1 || need+=(opus-tools)
+# sipvicious: the scanner (svmap) and digest cracker (svcrack) the SIP guards are tested against (issue #12).
+command -v svmap >/dev/null 2>&1 || need+=(sipvicious)
+# promtool (Debian prometheus) checks the PromQL of deploy/'s alert rules and dashboard (ops-metrics test).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test peers present: $(sipp -v 2>/dev/null | grep -o 'SIPp v[^ ]*' | head -1), baresip $(baresip -h 2>&1 | grep -o 'baresip v[^ ]*' | head -1)"
@@ -35,6 +39,10 @@ $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # The tests start their own Kamailio on loopback; the packaged system service must not run on 5060.
 if [[ " ${need[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+fi
+# Only promtool is wanted from the prometheus package, never its server.
+if [[ " ${need[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 command -v sipp >/dev/null && command -v baresip >/dev/null && { command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ]; } \
   && { command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ]; }

@@ -14,6 +14,10 @@ import { OpsHttpServer } from './api/http-server.js';
 import { createCallsApi } from './api/calls-api.js';
 import { createTwilioRest, type TwilioAccount } from './api/twilio-rest.js';
 import { testHookRoutes } from './app-test-hooks.js';
+import { createAdminRoutes, createAuthorizer, guardV1, type AdminControl, type ApiKey } from './api/admin/index.js';
+import { ConfigError } from './core/errors.js';
+import { webhookStatusRoutes } from './app-records.js';
+import type { CallRecords } from './records/index.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
@@ -23,6 +27,11 @@ function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Rou
   return createCallsApi(
     {
       placeCall: (req) => calls.placeCall(req),
+      list: () => calls.list(),
+      describe: (callId) => {
+        const call = calls.get(callId);
+        return call ? (call.live?.() ?? { callId }) : undefined;
+      },
       transfer: (callId, body) => calls.get(callId)?.transfer?.(body),
       hangup: (callId) => {
         const call = calls.get(callId);
@@ -31,8 +40,34 @@ function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Rou
         return true;
       },
     },
-    { ...(config.api.token !== undefined ? { token: config.api.token } : {}), logger: logger.child({ layer: 'api' }) },
+    { ...(config.api.token !== undefined ? { token: config.api.token } : {}), authorizedInFront: true, logger: logger.child({ layer: 'api' }) },
   );
+}
+
+/**
+ * The API keys: `api.keys` (a `keyEnv` read from the environment now) and `api.token` as one more admin key.
+ * @throws ConfigError naming the key whose environment variable is unset.
+ */
+export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const missing: Array<{ path: string; message: string }> = [];
+  config.api.keys.forEach((k, i) => {
+    const key = k.key ?? (k.keyEnv !== undefined ? env[k.keyEnv] : undefined);
+    if (key === undefined || key.length < 16) missing.push({ path: `api.keys[${i}].keyEnv`, message: `environment variable ${String(k.keyEnv)} is unset or shorter than 16 characters` });
+    else keys.push({ name: k.name, role: k.role, key });
+  });
+  if (missing.length > 0) throw new ConfigError(missing);
+  if (config.api.token !== undefined) keys.push({ name: 'api.token', role: 'admin', key: config.api.token });
+  return keys;
+}
+
+/** Every /v1 route behind the API-key gate: the admin API (with a live configuration) and the calls API. */
+function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, recording: Routes | undefined): Routes | undefined {
+  if (!config.api.enabled) return undefined;
+  const apiLog = logger.child({ layer: 'api' });
+  // The webhook status and recording routes go before the calls API, which answers every other /v1/calls… path.
+  const inner = [admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 
 /** The Twilio REST shim, when at least one bot has `twilio` credentials (it has its own auth: `api.enabled` is not needed). */
@@ -59,6 +94,19 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
   );
 }
 
+/**
+ * The Twilio REST shim of the current configuration: rebuilt when the configuration's revision changes, so a
+ * bot's `twilio` credentials set through the admin API apply to the next request.
+ */
+function liveTwilioRestRoutes(current: () => { revision: number; config: Config }, logger: Logger, calls: CallManager): Routes {
+  let built: { revision: number; routes: Routes | undefined } | undefined;
+  return async (req, res) => {
+    const c = current();
+    if (built?.revision !== c.revision) built = { revision: c.revision, routes: twilioRestRoutes(c.config, logger, calls) };
+    return built.routes ? built.routes(req, res) : false;
+  };
+}
+
 /** Tries each route set in turn; undefined when there is none. */
 function chain(list: ReadonlyArray<Routes | undefined>): Routes | undefined {
   const present = list.filter((r): r is Routes => r !== undefined);
@@ -77,20 +125,39 @@ export function buildOps(
   calls: CallManager,
   draining: () => boolean,
   media: InProcessMediaEngine | WorkerMediaEngine,
-  /** Routes served ahead of the calls API (GET/POST /v1/calls/{id}/recording). */
-  extra?: Routes,
-): OpsHttpServer | undefined {
-  if (!config.metrics.enabled) return undefined;
+  readiness: () => { ready: boolean; checks: Record<string, boolean> },
+  admin?: AdminControl,
+  records?: CallRecords,
+  /** GET/POST /v1/calls/{id}/recording, behind the gate with the other /v1 routes. */
+  recording?: Routes,
+): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
+  const v1 = v1Routes(config, logger, calls, admin, records, recording);
+  // With api.listen the /v1 routes have a listener of their own, which answers nothing else.
+  const api = config.api.listen && v1 ? apiOnlyServer(v1, logger) : undefined;
+  if (!config.metrics.enabled) return { ops: undefined, api };
   const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
   if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
-  const routes = chain([hooks, extra, callsApiRoutes(config, logger, calls), twilioRestRoutes(config, logger, calls)]);
-  return new OpsHttpServer(
+  const twilio = admin ? liveTwilioRestRoutes(() => admin.current(), logger, calls) : twilioRestRoutes(config, logger, calls);
+  const routes = chain([hooks, api ? undefined : v1, twilio]);
+  const ops = new OpsHttpServer(
     {
       metricsText: () => metrics.metricsText(),
       metricsContentType: metrics.registry.contentType,
       health: () => ({ status: draining() ? 'draining' : 'ok', activeCalls: calls.activeCount }),
+      readiness,
     },
     logger.child({ layer: 'api' }),
     routes,
   );
+  return { ops, api };
+}
+
+/** A listener for the /v1 routes alone: every other path is 404 (no metrics or health there). */
+function apiOnlyServer(v1: Routes, logger: Logger): OpsHttpServer {
+  const notFound: Routes = async (_req, res) => {
+    res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"not-found","message":"no such route"}');
+    return true;
+  };
+  const unused = { metricsText: async () => '', metricsContentType: 'text/plain', health: () => ({ status: 'ok' as const, activeCalls: 0 }), readiness: () => ({ ready: true, checks: {} }) };
+  return new OpsHttpServer(unused, logger.child({ layer: 'api' }), chain([v1, notFound]));
 }

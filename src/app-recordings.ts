@@ -1,7 +1,8 @@
 /**
  * Call recordings wired from config (README "Recording"): the settings the media engines record with, what
  * happens when a recording finishes or fails (metrics, log, the `recording-ready` event the call records take),
- * retention, and the /v1/calls/{id}/recording route. Part of the composition root (layer "app").
+ * retention, the /v1/calls/{id}/recording route (behind the /v1 API-key gate) and the shutdown's wait for the
+ * files being finished. Part of the composition root (layer "app").
  */
 import { resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,13 +10,14 @@ import type { Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import { TypedEmitter } from './core/typed-emitter.js';
 import { recordingModeFor, type Config } from './config/index.js';
-import { findRecording, RetentionSweeper, type RecordingEvent, type RecordingFailed, type RecordingReady, type RecordingSettings } from './engine/index.js';
+import { InProcessMediaEngine, findRecording, recordingsSettled, RetentionSweeper, type RecordingEvent, type RecordingFailed, type RecordingReady, type RecordingSettings } from './engine/index.js';
+import type { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import type { Registry } from 'prom-client';
 import { RecordingMetrics } from './metrics/index.js';
 import type { CallManager } from './calls/call-manager.js';
 import type { CallRecordingPolicy } from './calls/media-engine.js';
-import { authorized } from './api/calls-api.js';
 import { createRecordingRoute } from './api/recording-route.js';
+import type { RecordingHooks } from './records/index.js';
 
 /** The events of finished and failed recordings: `recording-ready` is what the call records (CDRs, webhooks) take. */
 export interface RecordingEvents {
@@ -62,10 +64,18 @@ export class AppRecordings extends TypedEmitter<RecordingEvents> {
     }
   };
 
-  /** A call's policy: its number's, trunk's or bot's mode, and the consent prompt. */
-  policy(trunk: string, number: string, bot: string): CallRecordingPolicy {
-    const consent = this.config.recordings?.consentPrompt;
-    return { mode: recordingModeFor(this.config, trunk, number, bot), ...(consent !== undefined ? { consentFile: consent } : {}) };
+  /**
+   * A call's policy from the configuration snapshot it starts with: its number's, trunk's or bot's mode (those
+   * change through the admin API), and the consent prompt.
+   */
+  policy(config: Config, trunk: string, number: string, bot: string): CallRecordingPolicy {
+    const consent = config.recordings?.consentPrompt;
+    return { mode: recordingModeFor(config, trunk, number, bot), ...(consent !== undefined ? { consentFile: consent } : {}) };
+  }
+
+  /** Finished files go to the call records (CDR `recording`, the `recording.ready` webhook). */
+  reportTo(records: RecordingHooks): void {
+    this.on('recording-ready', (r) => records.recordingReady({ callId: r.callId, file: r.file, pausedSpans: r.pausedSpans }));
   }
 
   start(): void {
@@ -76,11 +86,13 @@ export class AppRecordings extends TypedEmitter<RecordingEvents> {
     this.sweeper?.stop();
   }
 
-  /** GET and POST /v1/calls/{id}/recording, when the API is enabled and recordings configured. */
+  /**
+   * GET and POST /v1/calls/{id}/recording, when the API is enabled and recordings configured. They sit behind the
+   * /v1 API-key gate, which decides the role (GET read, POST operate).
+   */
   routes(calls: CallManager): ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>) | undefined {
     const s = this.settings;
     if (!s || !this.config.api.enabled) return undefined;
-    const token = this.config.api.token;
     return createRecordingRoute(
       {
         record: (callId, action) => calls.get(callId)?.record?.(action),
@@ -89,7 +101,19 @@ export class AppRecordings extends TypedEmitter<RecordingEvents> {
           return path ? { path, format: s.format } : undefined;
         },
       },
-      { authorize: (req) => authorized(req, token), logger: this.log.child({ layer: 'api' }) },
+      { logger: this.log.child({ layer: 'api' }) },
     );
   }
+}
+
+/** How long a shutdown waits for the recordings of the calls just ended to be in place, ms. */
+const SETTLE_MS = 3000;
+
+/**
+ * Resolves once the recordings of the calls just ended are in place (their `recording-ready` reported), in this
+ * thread (workers: 0) or in every media worker; at most about 3 s.
+ */
+export async function settleRecordings(media: InProcessMediaEngine | WorkerMediaEngine, clock: Clock): Promise<void> {
+  if (media instanceof InProcessMediaEngine) await recordingsSettled(clock, SETTLE_MS);
+  else await media.settleRecordings(SETTLE_MS);
 }

@@ -21,6 +21,8 @@ import type { OutgoingCall } from './sip/ua/outgoing-call.js';
 import type { OutgoingCallRequest as SipOutgoingCallRequest } from './sip/ua/types.js';
 import type { SipUserAgent } from './sip/ua/user-agent.js';
 import type { DigestVerifier, InboundTrunkConfig, OutboundTrunkConfig } from './trunks/index.js';
+import type { SipGuardReason } from './sip/security/ingress.js';
+import type { SipGuardLabel } from './metrics/index.js';
 
 /** Compiles only when `T` is assignable to `Port`. */
 type Fits<T extends Port, Port> = T;
@@ -54,4 +56,7 @@ type ConfigFitsLayers = [
  */
 type ProtocolNamesAgree = [Fits<BotProtocol, DialectName>, Fits<DialectName, BotProtocol>];
 
-export type { SipFitsSignalingPort, DigestFitsRouting, ConfigFitsLayers, ProtocolNamesAgree };
+/** Every reason a SIP guard reports has its own metric label (none collapses to 'other'), and no label is unused. */
+type GuardReasonsLabelled = [Fits<SipGuardReason, SipGuardLabel>, Fits<SipGuardLabel, SipGuardReason>];
+
+export type { GuardReasonsLabelled, SipFitsSignalingPort, DigestFitsRouting, ConfigFitsLayers, ProtocolNamesAgree };

@@ -1,19 +1,21 @@
 import { networkInterfaces } from 'node:os';
 import { SystemClock, type Clock } from './core/clock.js';
+import { loopDelayP99Ms, startLoopDelayMonitor } from './core/loop-delay.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { fallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
+import { fallbackFor, outboundFallbackFor, promptFiles, resolveJitterBuffer, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
-import { BridgeMetrics, MediaMetrics } from './metrics/index.js';
-import { HostResolver, InboundRouter, TrunkCallLimiter } from './trunks/index.js';
+import { BridgeMetrics, MediaMetrics, RecordsMetrics, SecurityMetrics } from './metrics/index.js';
+import { buildSecurity } from './app-security.js';
+import type { SipSecurityOptions } from './sip/security/options.js';
+import { HostResolver, InboundRouter, OutboundRateCap, TransferCap, TrunkCallLimiter, type AuthFailureGuard } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
 import { RtpPortPool } from './media/index.js';
-import { InProcessMediaEngine, checkPromptFiles, recordingsSettled } from './engine/index.js';
+import { InProcessMediaEngine, checkPromptFiles } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildOps } from './app-ops.js';
-import { AppRecordings } from './app-recordings.js';
+import { AppRecordings, settleRecordings } from './app-recordings.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -25,13 +27,23 @@ import type { MediaEngine } from './calls/media-engine.js';
 import type { TransferServices } from './calls/transfer.js';
 import type { TransferPolicy } from './calls/transfer-target.js';
 import type { OpsHttpServer } from './api/http-server.js';
-import type { Registration } from './sip/ua/registration.js';
 import { RegistrationMetrics } from './metrics/registration-metrics.js';
-import { routeRegistered, type RegisteredExtension } from './trunks/registration-router.js';
+import { routeRegistered } from './trunks/registration-router.js';
+import { RegistrationPool, type RegistrationSet } from './app-registrations.js';
+import type { LiveConfiguration } from './app-config.js';
+import type { ConfigSnapshot } from './config/index.js';
+import type { AdminControl } from './api/admin/index.js';
+import { buildCallRecords } from './app-records.js';
+import type { CallRecords } from './records/index.js';
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
+  /**
+   * The live configuration (store, admin API, reload). Without it the app runs `config` as given: no admin
+   * routes for configuration, no reload.
+   */
+  live?: LiveConfiguration;
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
@@ -44,33 +56,47 @@ function firstExternalIPv4(): string {
   return '127.0.0.1';
 }
 
-/** Bridges metrics to the narrow observer call control reports to. */
-function observerFor(metrics: BridgeMetrics): CallObserver {
+/** Bridges metrics (and call records, when configured) to the narrow observer call control reports to. */
+function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics, records?: CallRecords): CallObserver {
   return {
-    callAnswered: (direction) => metrics.callAnswered(direction),
-    callRejected: (direction, status) => metrics.callRejected(direction, status),
-    callEnded: (direction, reason, seconds) => metrics.callEnded(direction, reason, seconds),
-    botConnected: (seconds) => metrics.botConnected(seconds),
-    botConnectFailed: () => metrics.botConnectFailed(),
+    ...(records ? { record: (e) => records.onCallEvent(e), recordingStarted: (callId) => records.recordingStarted({ callId }) } : {}),
+    foreignPackets: (c) => {
+      security?.foreign('stun', c.stun);
+      security?.foreign('dtls', c.dtls);
+      security?.foreign('unknown', c.unknown);
+      security?.foreign('wrong-source', c.wrongSource);
+    },
+    callAnswered: (direction, info) => metrics.callAnswered(direction, info),
+    callRejected: (direction, status, info) => metrics.callRejected(direction, status, info),
+    callEnded: (direction, reason, seconds, labels) => metrics.callEnded(direction, reason, seconds, labels),
+    botConnected: (seconds, bot) => metrics.botConnected(seconds, bot),
+    botConnectFailed: (bot, reason) => metrics.botConnectFailed(bot, reason),
+    transferDone: (method, result) => metrics.transferDone(method, result),
     botProtocolError: () => metrics.botProtocolErrors.inc(),
     botLink: (event) => metrics.botLink(event),
     mediaQuality: (q) => metrics.mediaQuality(q),
-    rtpTotals: (received, sent) => {
+    rtpTotals: (received, sent, bytes) => {
       metrics.rtpPacketReceived(received);
       metrics.rtpPacketSent(sent);
+      if (bytes) metrics.rtpBytes(bytes.received, bytes.sent);
     },
   };
 }
 
 /** The SIP user agent from the `sip` section, reporting its traffic to metrics. */
-function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics): SipUserAgent {
+function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, security: SipSecurityOptions): SipUserAgent {
   const timers = config.sip.timers;
   return new SipUserAgent({
     clock,
+    security,
     logger: logger.child({ layer: 'sip' }),
     traffic: {
       messageReceived: (method) => metrics.sipMessageReceived(method),
       malformedReceived: () => metrics.sipParseError(),
+      response: (direction, method, status) => metrics.sip.response(direction, method, status),
+      retransmissionReceived: (method) => metrics.sip.retransmission(method),
+      retransmissionSent: (method) => metrics.sip.retransmissionSent(method),
+      transactionTimeout: (method) => metrics.sip.timeout(method),
     },
     listen: config.sip.listen.map((l) => ({
       transport: l.transport,
@@ -96,37 +122,6 @@ function buildSip(config: Config, clock: Clock, logger: Logger, metrics: BridgeM
   });
 }
 
-/** PBX registrations: the extensions they route to bots, and the PBXs that ext:/pbx: transfers dial through. */
-interface RegistrationSet {
-  registrations: Registration[];
-  extensions: RegisteredExtension[];
-  pbxByName: Map<string, NonNullable<TransferPolicy['pbx']>>;
-}
-
-function buildRegistrations(config: Config, sip: SipUserAgent, metrics: RegistrationMetrics): RegistrationSet {
-  const set: RegistrationSet = { registrations: [], extensions: [], pbxByName: new Map() };
-  for (const r of config.registrations) {
-    const reg = sip.register({
-      server: r.server,
-      port: r.port,
-      transport: r.transport,
-      username: r.username,
-      password: r.password,
-      expires: r.expires,
-      retryMs: r.retrySec * 1000,
-      maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
-      ...(r.extension !== undefined ? { extension: r.extension } : {}),
-      ...(r.domain !== undefined ? { domain: r.domain } : {}),
-    });
-    metrics.state(r.name, 'registering');
-    reg.on('state', (state: string) => metrics.state(r.name, state));
-    set.registrations.push(reg);
-    set.extensions.push({ name: r.name, contactUser: reg.contactUser, bot: r.bot, registrarAddresses: reg.registrarAddresses });
-    set.pbxByName.set(r.name, { host: r.server, port: r.port, transport: r.transport, credentials: { username: r.username, password: r.password } });
-  }
-  return set;
-}
-
 /** Where media is addressed: publicAddress, else the media bind address, else (wildcards) the first external IPv4. */
 function mediaAddressOf(config: Config): { bindHost: string; advertised: string } {
   const listenHost = config.sip.listen[0]?.host ?? '0.0.0.0';
@@ -147,6 +142,10 @@ function buildCallDeps(
     limiter: TrunkCallLimiter;
     regs: RegistrationSet;
     media: MediaEngine;
+    security: SecurityMetrics;
+    transferCap: TransferCap;
+    records: CallRecords | undefined;
+    recordings: AppRecordings;
   },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
@@ -166,15 +165,19 @@ function buildCallDeps(
   const shared = {
     clock,
     logger: logger.child({ layer: 'calls' }),
-    observer: observerFor(metrics),
+    observer: observerFor(metrics, parts.security, parts.records),
     media,
     mediaAddress,
     codecPreference: [...config.media.codecs],
     latching: config.media.latching,
     idleFill: config.media.idleFill,
+    // The mode of the snapshot's number, trunk or bot (a call keeps the one it started with).
+    recordingPolicy: (trunk: string, number: string, bot: string) => parts.recordings.policy(config, trunk, number, bot),
   };
+  const transferCap = parts.transferCap;
   const transfers = (ctx: TransferContext): TransferServices => ({
     ...shared,
+    acquireTransferSlot: () => transferCap.acquire(ctx.inboundTrunk ?? '(outbound calls)'),
     policy: {
       destinations: config.transferDestinations,
       outboundTrunk: (name) => outboundTrunks.get(name),
@@ -209,7 +212,10 @@ function buildCallDeps(
       return t ? { ...(t.codecs ? { codecPreference: [...t.codecs] } : {}), jitterBuffer: resolveJitterBuffer(t), rtpTimeoutSec: t.rtpTimeoutSec, srtp: t.srtp } : {};
     },
   };
-  const outbound: OutboundCallDeps = { ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall };
+  const outbound: OutboundCallDeps = {
+    ...shared, ...bots, findBot: (name) => targets.get(name), outboundTrunk: (name) => outboundTrunks.get(name), placeCall,
+    outboundFallback: (name) => outboundFallbackFor(config, name),
+  };
   return { inbound, outbound };
 }
 
@@ -227,6 +233,9 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       clock,
       connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => metrics.botFrameDropped() }),
       onSendLatencySample: (ms) => media.botToCaller([ms]),
+      onReceiveLatencySample: (ms) => media.callerToBot([ms]),
+      onFirstBotAudio: (ms) => media.voiceFigures({ firstAudioMs: [ms] }),
+      onClearToSilence: (ms) => media.voiceFigures({ clearToSilenceMs: [ms] }),
       ...recording,
     });
     return engine;
@@ -240,86 +249,188 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onEventLoopDelay: (worker, ms) => media.eventLoopP99(worker, ms),
     onSamples: (samples) => media.samples(samples),
     onSendLatency: (samples) => media.botToCaller(samples),
+    onReceiveLatency: (samples) => media.callerToBot(samples),
+    onVoiceFigures: (f) => media.voiceFigures(f),
     ...recording,
   });
   return engine;
 }
 
+/** Call routing built from one configuration snapshot: the deps calls started now take, and its host resolver. */
+interface Routing {
+  readonly revision: number;
+  readonly config: Config;
+  readonly router: InboundRouter;
+  readonly inbound: InboundCallDeps;
+  readonly outbound: OutboundCallDeps;
+  readonly hosts: HostResolver;
+}
+
+/** Per-trunk call limits of a config. */
+function limitsOf(config: Config): Map<string, number> {
+  return new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : [])));
+}
+
 /**
  * The composition root: builds every layer from a validated config and starts them in order
- * (metrics HTTP, SIP listeners). Nothing else in src/ reads config as a whole.
+ * (metrics HTTP, SIP listeners). Nothing else in src/ reads config as a whole. With a live configuration, each
+ * new snapshot rebuilds routing; a call keeps the routing (bots, trunks, fallbacks) it started with.
  */
 export class TrunkbridgeApp {
   readonly logger: Logger;
-  readonly metrics = new BridgeMetrics();
+  readonly metrics: BridgeMetrics;
   private readonly clock: Clock;
   private readonly sip: SipUserAgent;
-  private readonly hosts: HostResolver;
+  private routing: Routing;
   private readonly calls: CallManager;
   private readonly ops: OpsHttpServer | undefined;
-  private readonly registrations: Registration[];
+  private readonly api: OpsHttpServer | undefined;
+  private readonly registrations: RegistrationPool;
+  private readonly limiter: TrunkCallLimiter;
+  private readonly digest: DigestServer;
+  private readonly securityMetrics: SecurityMetrics;
+  private readonly lockout: AuthFailureGuard | undefined;
+  private readonly transferCap: TransferCap;
   private readonly media: InProcessMediaEngine | WorkerMediaEngine;
   private readonly mediaMetrics: MediaMetrics;
   /** Call recordings: `recording-ready` (file, paused spans) and `recording-failed` events. */
   readonly recordings: AppRecordings;
+  /** CDRs and webhooks; the recorder reports to its RecordingHooks. Undefined when not configured. */
+  readonly records: CallRecords | undefined;
   private sampler: ReturnType<typeof setInterval> | undefined;
+  private started = false;
   private stopped = false;
+  private stopping: Promise<void> | undefined;
+  /** Every listener bound (start() finished). */
+  private listening = false;
+  /** Extra /readyz checks (e.g. the store being open), by name. */
+  private readonly readinessChecks = new Map<string, () => boolean>();
 
   constructor(
     readonly config: Config,
     options: AppOptions = {},
   ) {
     this.clock = options.clock ?? new SystemClock();
+    this.metrics = new BridgeMetrics({ labelLimit: config.metrics.labelLimit });
     this.logger = options.logger ?? createLogger({ level: config.logging.level });
     // Prompt files are read now, so a missing or unplayable one fails the config, not a caller's fallback.
     const promptIssues = checkPromptFiles(promptFiles(config));
     if (promptIssues.length > 0) throw new ConfigError(promptIssues);
-    this.sip = buildSip(config, this.clock, this.logger, this.metrics);
-    const router = new InboundRouter(config.inboundTrunks, {
-      botNames: Object.keys(config.bots),
-      resolveHost: (name) => this.hosts.addressesOf(name),
-      digest: new DigestServer({ clock: this.clock }),
+    // The guards ask routing and registrations about sources; both are built just below (and follow the live configuration).
+    const securityMetrics = new SecurityMetrics(this.metrics.registry);
+    this.securityMetrics = securityMetrics;
+    const security = buildSecurity(config, {
+      clock: this.clock,
+      logger: this.logger,
+      metrics: securityMetrics,
+      sources: {
+        trunksForSource: (address) => this.routing?.router.trunksForSource(address) ?? [],
+        registrarAddresses: () => (this.registrations?.set.extensions ?? []).map((e) => e.registrarAddresses),
+        openToAll: () => (this.routing?.config ?? config).inboundTrunks.some((t) => t.allow.length === 0 && t.credentials.length > 0),
+      },
     });
-    this.hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
-    const limiter = new TrunkCallLimiter(
-      new Map(config.inboundTrunks.flatMap((t) => (t.maxConcurrentCalls !== undefined ? [[t.name, t.maxConcurrentCalls] as const] : []))),
-    );
-    const regs = buildRegistrations(config, this.sip, new RegistrationMetrics(this.metrics.registry));
-    this.registrations = regs.registrations;
+    this.lockout = security.lockout;
+    this.sip = buildSip(config, this.clock, this.logger, this.metrics, security.sip);
+    // One digest server across snapshots: a nonce issued before a change is still good after it.
+    this.digest = new DigestServer({ clock: this.clock });
+    this.limiter = new TrunkCallLimiter(limitsOf(config), config.sip.security.maxConcurrentCalls);
+    // Toll-fraud caps live as long as the process: a new snapshot must not reset what is counted.
+    this.transferCap = new TransferCap(config.sip.security.tollFraud.maxConcurrentTransfersPerTrunk);
+    const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
+    this.registrations = new RegistrationPool(this.sip, new RegistrationMetrics(this.metrics.registry));
+    this.registrations.sync(config.registrations);
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.recordings = new AppRecordings(config, this.clock, this.logger.child({ layer: 'recordings' }), this.metrics.registry);
     this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics, this.recordings);
-    const deps = buildCallDeps(config, { clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter, regs, media: this.media });
-    deps.inbound.recordingPolicy = (trunk, number, bot) => this.recordings.policy(trunk, number, bot);
-    deps.outbound.recordingPolicy = deps.inbound.recordingPolicy;
-    this.calls = new CallManager(this.sip, deps.inbound, this.logger.child({ layer: 'calls' }));
+    this.records = buildCallRecords(config, this.clock, this.logger, new RecordsMetrics(this.metrics.registry));
+    if (this.records) this.recordings.reportTo(this.records);
+    this.routing = this.buildRouting(config, options.live?.current.revision ?? 0);
+    this.calls = new CallManager(this.sip, () => this.routing.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
-    this.calls.enableOutbound(deps.outbound);
-    this.ops = buildOps(config, this.logger, this.metrics, this.calls, () => this.stopped, this.media, this.recordings.routes(this.calls));
+    this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
+    const live = options.live;
+    live?.onChange((next) => this.applySnapshot(next));
+    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records, this.recordings.routes(this.calls));
+    this.ops = servers.ops;
+    this.api = servers.api;
+  }
+
+  /** Routing for new calls from one configuration (its allow-list host names resolved by start or apply). */
+  private buildRouting(config: Config, revision: number): Routing {
+    let hosts: HostResolver | undefined;
+    const router = new InboundRouter(config.inboundTrunks, {
+      botNames: Object.keys(config.bots),
+      resolveHost: (name) => hosts?.addressesOf(name) ?? [],
+      digest: this.digest,
+      ...(this.lockout ? { lockout: this.lockout } : {}),
+      authenticated: (source) => this.sip.trustPeer(source),
+    });
+    hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
+    const parts = {
+      clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter: this.limiter,
+      regs: this.registrations.set, media: this.media, security: this.securityMetrics, transferCap: this.transferCap, records: this.records,
+      recordings: this.recordings,
+    };
+    return { revision, config, router, hosts, ...buildCallDeps(config, parts) };
+  }
+
+  /** A new configuration: limits, registrations, then routing for the next call (calls in progress keep theirs). */
+  private async applySnapshot(next: ConfigSnapshot): Promise<void> {
+    this.limiter.setLimits(limitsOf(next.config));
+    this.registrations.sync(next.config.registrations);
+    const routing = this.buildRouting(next.config, next.revision);
+    // Allow-list host names resolve before the routing takes its first call.
+    if (this.started && !this.stopped) await routing.hosts.start();
+    const old = this.routing;
+    this.routing = routing;
+    old.hosts.stop();
+    if (this.stopped) routing.hosts.stop();
+    this.logger.info({ revision: next.revision }, 'configuration applied: new calls use it');
+  }
+
+  /** The admin API's view of the live configuration and the registrations. */
+  private adminControl(live: LiveConfiguration): AdminControl {
+    return {
+      current: () => live.current,
+      update: (change, ifRevision) => live.update(change, ifRevision),
+      reload: () => live.reload(),
+      registrationState: (name) => this.registrations.state(name),
+      refreshRegistration: (name) => this.registrations.refresh(name),
+    };
   }
 
   /** Binds every listener. Rejects (and releases what was bound) if any port is taken. */
   async start(): Promise<void> {
     try {
       let metrics: { host: string; port: number } | undefined;
+      let api: { host: string; port: number } | undefined;
       if (this.ops) {
         const addr = await this.ops.listen(this.config.metrics.host, this.config.metrics.port);
         metrics = { host: addr.address, port: addr.port };
         this.logger.info(metrics, 'metrics listening');
       }
+      if (this.api && this.config.api.listen) {
+        const addr = await this.api.listen(this.config.api.listen.host, this.config.api.listen.port);
+        api = { host: addr.address, port: addr.port };
+        this.logger.info(api, 'API listening');
+      }
       // Media workers are up before the first call can arrive.
       if (this.media instanceof WorkerMediaEngine) await this.media.start();
       this.startSampling();
       this.recordings.start();
+      // Spooled webhook events from before a restart are queued before any new call's.
+      await this.records?.start();
       // Allow-list host names are resolved before the first call can arrive.
-      await this.hosts.start();
+      await this.routing.hosts.start();
       await this.sip.start();
-      for (const r of this.registrations) r.start();
+      this.started = true;
+      this.registrations.start();
       // One line once every listener is bound: what operators and the test harness wait for. It carries the
       // ports actually bound (a port 0 in the config is the kernel's pick) and the RTP range calls take from.
       const rtp = { min: this.config.media.rtpPortMin, max: this.config.media.rtpPortMax };
       const workers = this.media instanceof WorkerMediaEngine ? this.media.callsPerWorker.length : 0;
-      this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), rtp, mediaWorkers: workers }, 'trunkbridge ready');
+      this.listening = true;
+      this.logger.info({ sip: this.sip.boundAddresses(), ...(metrics ? { metrics } : {}), ...(api ? { api } : {}), rtp, mediaWorkers: workers }, 'trunkbridge ready');
     } catch (err) {
       await this.stop();
       throw err;
@@ -339,31 +450,64 @@ export class TrunkbridgeApp {
    * and playout depth. Media workers report their own.
    */
   private startSampling(): void {
-    const loop = monitorEventLoopDelay({ resolution: 10 });
-    loop.enable();
+    const loop = startLoopDelayMonitor();
     this.sampler = setInterval(() => {
-      this.mediaMetrics.eventLoopP99('main', loop.percentile(99) / 1e6);
+      this.mediaMetrics.eventLoopP99('main', loopDelayP99Ms(loop));
       loop.reset();
       if (this.media instanceof InProcessMediaEngine) this.mediaMetrics.samples(this.media.samples());
     }, 1000);
     this.sampler.unref();
   }
 
-  /** Hangs up every call, then closes listeners. Safe to call twice. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Adds a named /readyz check (a store being open...): the bridge is ready only while every check holds. */
+  addReadinessCheck(name: string, check: () => boolean): void {
+    this.readinessChecks.set(name, check);
+  }
+
+  /** What /readyz answers: listeners bound, not draining, and every added check. */
+  readiness(): { ready: boolean; checks: Record<string, boolean> } {
+    const checks: Record<string, boolean> = { listening: this.listening && !this.stopped, notDraining: !this.calls.isDraining && !this.stopped };
+    for (const [name, check] of this.readinessChecks) checks[name] = check();
+    return { ready: Object.values(checks).every(Boolean), checks };
+  }
+
+  /**
+   * Graceful stop (SIGTERM/SIGINT): new INVITEs get 503 with Retry-After and OPTIONS 503 (a dispatcher in front
+   * stops sending), /readyz turns 503; calls in progress go on for up to `lifecycle.drainTimeoutSec`, then the
+   * rest end with BYE (bot `stop` reason `shutdown`) and every listener closes. {@link stop} during a drain
+   * ends it at once.
+   */
+  async drain(): Promise<void> {
+    const { drainTimeoutSec, retryAfterSec } = this.config.lifecycle;
+    this.sip.outOfService(retryAfterSec);
+    const remaining = await this.calls.drain(drainTimeoutSec * 1000, retryAfterSec);
+    if (remaining > 0 && !this.stopped) this.logger.info({ remaining, drainTimeoutSec }, 'drain timeout: ending the calls still up');
+    await this.stop();
+  }
+
+  /** Hangs up every call, then closes listeners. Safe to call twice (the second call waits for the first). */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
     this.recordings.stop();
     await this.calls.shutdown();
-    // Media here (workers: 0): the recordings of the calls just ended go in place before the process exits.
-    if (this.media instanceof InProcessMediaEngine) await recordingsSettled(this.clock, 3000);
-    this.hosts.stop();
-    for (const r of this.registrations) r.stop();
+    // The recordings of the calls just ended go in place (their records take the files) before the records close.
+    await settleRecordings(this.media, this.clock);
+    // The calls just ended have their records: written (and spooled) before the process goes.
+    await this.records?.close();
+    this.routing.hosts.stop();
+    const registered = this.registrations.size > 0;
+    this.registrations.stop();
     // Let the un-REGISTERs leave before the sockets close.
-    if (this.registrations.length > 0) await new Promise((r) => setTimeout(r, 20));
+    if (registered) await new Promise((r) => setTimeout(r, 20));
     await this.sip.stop();
     await this.ops?.close();
+    await this.api?.close();
     if (this.media instanceof WorkerMediaEngine) await this.media.stop();
   }
 }

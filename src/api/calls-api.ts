@@ -1,6 +1,7 @@
 /**
- * The calls API: `POST /v1/calls` (place a call), `POST /v1/calls/{callId}/hangup`,
- * `POST /v1/calls/{callId}/transfer`. JSON in, JSON out. Knows call control only through {@link CallsControl}.
+ * The calls API: `GET /v1/calls` (live calls with their media figures), `GET /v1/calls/{callId}`,
+ * `POST /v1/calls` (place a call), `POST /v1/calls/{callId}/hangup`, `POST /v1/calls/{callId}/transfer`.
+ * JSON in, JSON out. Knows call control only through {@link CallsControl}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -9,8 +10,17 @@ import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure, type FailureReason } from '../core/errors.js';
 import { failureSpec } from '../core/failures.js';
 
+/** A live call as the API shows it (call control's LiveCallInfo, sent as JSON; only the id matters here). */
+export interface LiveCallView {
+  readonly callId: string;
+}
+
 /** What the API asks of call control. */
 export interface CallsControl {
+  /** Every live (answered) call, oldest first. */
+  list?(): LiveCallView[];
+  /** One live call; undefined when unknown (or already ended). */
+  describe?(callId: string): LiveCallView | undefined;
   /** Validation problems throw at once (CallRejectedError); `answered` settles when the call does. */
   placeCall(req: PlaceCallBody): Promise<{ callId: string; sipCallId: string; answered: Promise<unknown> }>;
   /** Ends a live call with BYE (bot gets `stop` reason "api-hangup" semantics of bot-hangup). False if unknown. */
@@ -19,7 +29,7 @@ export interface CallsControl {
   transfer?(callId: string, command: TransferBody): Promise<{ status: string }> | undefined;
 }
 
-const placeCallBody = z.strictObject({
+export const placeCallBody = z.strictObject({
   to: z.string().min(1).max(64),
   trunk: z.string().min(1).max(64),
   bot: z.string().min(1).max(64),
@@ -31,7 +41,7 @@ const placeCallBody = z.strictObject({
 });
 export type PlaceCallBody = z.infer<typeof placeCallBody>;
 
-const transferBody = z.strictObject({
+export const transferBody = z.strictObject({
   to: z.string().min(1).max(256),
   trunk: z.string().min(1).max(64).optional(),
   method: z.enum(['refer', 'bridge']).optional(),
@@ -45,6 +55,8 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 export interface CallsApiOptions {
   /** Bearer token; without it only loopback clients are served. */
   token?: string;
+  /** Authorization is done in front of these routes (api/admin/gate.ts): no check here. */
+  authorizedInFront?: boolean;
   logger: Logger;
 }
 
@@ -73,8 +85,7 @@ function refuse(res: ServerResponse, reason: FailureReason, extra: Record<string
   send(res, failureSpec(reason).http, { error: reason, ...extra });
 }
 
-/** The /v1 check: the bearer token, or (without one) a loopback client. */
-export function authorized(req: IncomingMessage, token: string | undefined): boolean {
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (token === undefined) return LOOPBACK.test(req.socket.remoteAddress ?? '');
   const got = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
   const want = Buffer.from(token);
@@ -90,22 +101,31 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
     if (!path.startsWith('/v1/')) return false;
-    if (!authorized(req, options.token)) {
+    if (options.authorizedInFront !== true && !authorized(req, options.token)) {
       refuse(res, 'unauthorized');
       return true;
     }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { Allow: 'POST' }).end();
-      return true;
-    }
     try {
-      if (path === '/v1/calls') {
-        await placeCall(req, res);
+      const one = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})$/.exec(path);
+      if (path === '/v1/calls' || one) {
+        const allow = path === '/v1/calls' ? 'GET, HEAD, POST' : 'GET, HEAD';
+        if (req.method === 'GET' || req.method === 'HEAD') {
+          if (one) describeCall(res, one[1]);
+          else send(res, 200, { calls: control.list?.() ?? [] });
+        } else if (req.method === 'POST' && !one) {
+          await placeCall(req, res);
+        } else {
+          res.writeHead(405, { Allow: allow }).end();
+        }
         return true;
       }
       const m = /^\/v1\/calls\/([A-Za-z0-9-]{1,64})\/(hangup|transfer)$/.exec(path);
       if (!m) {
         refuse(res, 'not-found');
+        return true;
+      }
+      if (req.method !== 'POST') {
+        res.writeHead(405, { Allow: 'POST' }).end();
         return true;
       }
       if (m[2] === 'hangup') {
@@ -134,6 +154,12 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       return true;
     }
   };
+
+  function describeCall(res: ServerResponse, callId: string): void {
+    const call = control.describe?.(callId);
+    if (call) send(res, 200, call);
+    else refuse(res, 'unknown-call');
+  }
 
   async function placeCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = placeCallBody.safeParse(await readJson(req));

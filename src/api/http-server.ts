@@ -7,11 +7,14 @@ export interface OpsSource {
   metricsText(): Promise<string>;
   metricsContentType: string;
   health(): { status: 'ok' | 'draining'; activeCalls: number };
+  /** Whether new calls should be sent here, and each check behind the answer. */
+  readiness(): { ready: boolean; checks: Record<string, boolean> };
 }
 
 /**
- * Minimal operations HTTP server: `GET /metrics` (Prometheus text) and `GET /healthz` (JSON).
- * The admin API of a later issue grows here.
+ * The operations HTTP server: `GET /metrics` (Prometheus text), `GET /healthz` (200 while the process serves
+ * HTTP at all: a liveness probe) and `GET /readyz` (200 only while listeners are bound and the bridge is not
+ * draining: a readiness probe, 503 otherwise), plus the routes it is given (/v1 APIs).
  */
 export class OpsHttpServer {
   private server: Server | undefined;
@@ -62,8 +65,13 @@ export class OpsHttpServer {
       return;
     }
     if (path === '/healthz') {
-      const h = this.source.health();
-      res.writeHead(h.status === 'ok' ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify(h));
+      // Liveness: a draining bridge is alive (restarting it would cut the calls it is finishing).
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(this.source.health()));
+      return;
+    }
+    if (path === '/readyz') {
+      const r = this.source.readiness();
+      res.writeHead(r.ready ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: r.ready ? 'ready' : 'not-ready', checks: r.checks }));
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');

@@ -1,7 +1,8 @@
 /**
  * `GET /v1/calls/{callId}/recording` (the finished file, streamed, with `Range`) and
  * `POST /v1/calls/{callId}/recording` `{"action":"start|pause|resume|stop"}` (the bot dialects without a record
- * command). Self-contained: call control and the file lookup come in through {@link RecordingRouteControl}.
+ * command). Self-contained: call control and the file lookup come in through {@link RecordingRouteControl}. It
+ * sits behind the /v1 API-key gate (api/admin/gate.ts), which checks the key and its role (GET read, POST operate).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -18,8 +19,6 @@ export interface RecordingRouteControl {
 }
 
 export interface RecordingRouteOptions {
-  /** The /v1 API's check of the caller (bearer token, or loopback without one). */
-  authorize(req: IncomingMessage): boolean;
   logger: Logger;
 }
 
@@ -75,10 +74,9 @@ export function createRecordingRoute(control: RecordingRouteControl, options: Re
     if (!m) return false;
     const callId = m[1];
     try {
-      if (!options.authorize(req)) throw new CallRejectedError('unauthorized', 'no or a wrong bearer token');
       if (req.method === 'POST') await post(req, res, callId);
       else if (req.method === 'GET' || req.method === 'HEAD') await get(req, res, callId);
-      else res.writeHead(405, { Allow: 'GET, HEAD, POST' }).end();
+      else res.writeHead(405, { Allow: 'GET, HEAD, POST', 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'method-not-allowed', message: 'use GET, HEAD or POST' }));
     } catch (err) {
       const f = classifyFailure(err);
       if (f.level === 'error') log.error({ err: f.logErr, callId }, 'recording request failed');

@@ -62,7 +62,7 @@ function fx(n: number | null | undefined, digits: number): string {
 
 /** One line per step while the bench runs. */
 function progress(r: CallStepResult): void {
-  const lat = r.latency ? ` latency c->b p99 ${fx(r.latency.callerToBot.p99, 1)} b->c p99 ${fx(r.latency.botToCallerAdded.p99, 1)} ms,` : '';
+  const lat = r.latency ? ` latency c->b p99 ${fx(r.latency.callerToBot.p99, 1)} b->c p99 ${fx(r.latency.botToCallerRaw.p99, 1)} ms,` : '';
   console.log(
     `  ${r.target}${r.workers !== undefined ? ` w${r.workers}` : ''} ${r.botSampleRate / 1000}k ${r.calls} calls: up ${r.up}, failed ${r.failed}, ` +
       `lost c->b ${fx(r.callerToBot.lostPct, 3)} % b->c ${fx(r.botToCaller.lostPct, 3)} %,${lat} CPU ${fx(r.cpuPct.target, 0)} %, ` +

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the media micro-benchmarks (run.ts), then the load benchmark, which runs the real bridge
- * as a separate process (`node dist/cli/main.js --config <generated>`) and measures it from outside: SIPp as
- * the carrier, a sink bot that echoes every frame, probe calls for latency, /proc for CPU and memory, the
- * bridge's /metrics for its event-loop delay, and a bare relay (the floor) at the same rates for comparison.
+ * as a separate process (`node --max-semi-space-size=8 dist/cli/main.js --config <generated>`, as the Dockerfile
+ * runs it) and measures it from outside: SIPp as the carrier, a sink bot that echoes every frame, probe calls
+ * for latency, /proc for CPU and memory, the bridge's /metrics for its event-loop delay, and a bare relay (the
+ * floor) at the same rates for comparison.
  * Prints tables, checks issue #9's goals, writes bench-results/<date>.json. Options: `--help` (options.ts).
  *
  * All traffic stays on 127.0.0.0/8; every loop is bounded (steps by count, waits by deadlines, SIPp by its

@@ -89,10 +89,4 @@ export class SlotGrid {
   nextSlotAfter(t: number): number {
     return this.origin + Math.ceil((t - this.origin) / this.ptimeMs) * this.ptimeMs;
   }
-
-  /** The first time at or after `t` that lies halfway between two slots. */
-  midSlotAtOrAfter(t: number): number {
-    const half = this.ptimeMs / 2;
-    return this.origin + half + Math.ceil((t - this.origin - half) / this.ptimeMs) * this.ptimeMs;
-  }
 }

@@ -7,11 +7,12 @@
  *
  * caller->bot: each call sends 20 ms PCMU silence at real pace and, every `burstEveryMs`, one packet of a loud
  * tone; the latency is from that packet's send to the first loud WebSocket frame at the bot.
- * bot->caller: every `burstEveryMs` (half a period later) the bot sends one loud 20 ms frame, timed halfway
- * between two of the bridge's send slots (the slot grid is learnt from the arrival times and RTP timestamps
- * of the call's packets). `raw` is from the frame's send to the first loud RTP packet — the figure reported, since
- * the bridge's send clock aligns to the bot's audio after silence; `added` is from the first send slot after the
- * frame was sent to that packet, meaningful only for a fixed-grid sender (kept in the JSON for comparison).
+ * bot->caller: every `burstEveryMs` (half a period later) the bot sends one loud 20 ms frame at a random phase of
+ * the bridge's 20 ms packets (a real bot's frames come at any phase of the silence fill, and the phase is what
+ * a sender that waits for its grid makes them wait). `raw` is from the frame's send to the first loud RTP packet —
+ * the figure reported, since the bridge's send clock aligns to the bot's audio after silence; `added` is from the
+ * first send slot after the frame was sent to that packet (the slot grid learnt from the arrival times and RTP
+ * timestamps), meaningful only for a fixed-grid sender (kept in the JSON for comparison).
  */
 import dgram from 'node:dgram';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -144,19 +145,18 @@ function startSending(): void {
   tick();
 }
 
-/** The bot's bursts: every period, halfway between two send slots of the bridge. */
+/** The bot's bursts: every period, plus a random part of a packet time (uniform over the slot's phases). */
 function scheduleBotBurst(p: Probe, at: number): void {
   const fire = () => {
-    const now = performance.now();
     if (p.ws && p.ws.readyState === p.ws.OPEN && p.grid.known) {
       const sentAt = performance.now();
       p.ws.send(loudBotFrame, { binary: true });
       p.b2c.sent(sentAt, measuring);
       if (measuring) burstsSent++;
     }
-    scheduleBotBurst(p, now + args.burstEveryMs);
+    scheduleBotBurst(p, at + args.burstEveryMs);
   };
-  const target = p.grid.known ? p.grid.midSlotAtOrAfter(at) : at;
+  const target = at + Math.random() * PROBE_PTIME_MS;
   p.b2cTimer = setTimeout(fire, Math.max(0, target - performance.now()));
 }
 

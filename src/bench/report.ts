@@ -102,7 +102,7 @@ export function printLoadTables(res: Partial<LoadResults>, o: BenchOptions, prin
     print(
       [
         `Concurrency: the bridge process, SIPp carrier (20 ms PCMU), 16 kHz sink bot echoing every frame, ${o.windowMs / 1000} s windows, ${probeNote}`,
-        '  latency c->b: RTP sent -> frame at the bot; b->c: the bridge\'s first send slot after the bot\'s frame -> RTP at the caller',
+        '  latency c->b: RTP sent -> frame at the bot; b->c: the bot\'s frame sent (at a random phase of the 20 ms packets) -> RTP at the caller',
         `  cap: largest step with lost <= ${LOSS_LIMIT_PCT} % each way and pacing p99 <= ${PACING_LIMIT_MS} ms; @80%: latency judged here`,
         '  CPU: % of one core, all threads; ms/call-s: CPU per call per second of call; loop: main-thread event-loop delay; wkr loop: the worst media worker (its own 1 s p99)',
         '  gen: SIPp + sink + probes CPU; busy: the machine, all cores; others: busy time outside the bench\'s processes (% of a core)',

@@ -24,6 +24,11 @@ export interface CallerAudioPacerOptions {
   /** Offers one frame (silence) to the bot. */
   send(frame: Buffer): void;
   slackMs?: number;
+  /**
+   * Sends one silent frame at {@link CallerAudioPacer.start} when nothing was offered yet (default false): the
+   * stream's first media follows the opening messages at once, for bots whose handshake includes it (Plivo).
+   */
+  leadFrame?: boolean;
 }
 
 /** Tops one bot's caller-audio stream up with silence to within `slackMs` of the wall clock. */
@@ -52,6 +57,7 @@ export class CallerAudioPacer {
   start(): void {
     if (this.stopped || !Number.isNaN(this.startedAt)) return;
     this.startedAt = this.o.clock.now();
+    if (this.o.leadFrame === true && this.offeredMs === 0) this.sendSilence();
     this.schedule();
   }
 
@@ -75,12 +81,14 @@ export class CallerAudioPacer {
   private tick(): void {
     if (this.stopped) return;
     const due = this.o.clock.now() - this.startedAt - this.slackMs;
-    while (this.offeredMs + this.o.frameMs <= due && !this.stopped) {
-      this.offeredMs += this.o.frameMs;
-      this.silent++;
-      // The same zeroed buffer each time: senders copy or encode it, never keep it.
-      this.o.send(this.silence);
-    }
+    while (this.offeredMs + this.o.frameMs <= due && !this.stopped) this.sendSilence();
     if (!this.stopped) this.schedule();
+  }
+
+  private sendSilence(): void {
+    this.offeredMs += this.o.frameMs;
+    this.silent++;
+    // The same zeroed buffer each time: senders copy or encode it, never keep it.
+    this.o.send(this.silence);
   }
 }

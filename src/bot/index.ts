@@ -1,6 +1,6 @@
 export type { StartMessage, BotCommand, BridgeEvent, TransferCommand, TransferEvent, CallQuality, StatusEvent, RecordCommand, RecordAction, RecordingStateEvent } from './protocols/native.js';
 export { parseBotCommand, encodeBridgeEvent } from './protocols/native.js';
-export type { BotSession, BotCloseInfo } from './session.js';
+export type { BotSession, BotCloseInfo, StartOptions } from './session.js';
 export { BaseBotSession } from './session.js';
 export { WebSocketBotSession, type WebSocketBotSessionOptions } from './websocket-session.js';
 export { EchoBotSession, type EchoBotSessionOptions } from './echo-session.js';

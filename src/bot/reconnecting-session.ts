@@ -13,7 +13,7 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { isDropClose } from './link-policy.js';
 import type { BridgeEvent, CallQuality, StartMessage } from './protocols/native.js';
-import { BaseBotSession, type BotCloseInfo, type BotSession } from './session.js';
+import { BaseBotSession, type BotCloseInfo, type BotSession, type StartOptions } from './session.js';
 
 /** What a {@link ReconnectingBotSession} needs besides its first session. */
 export interface ReconnectingOptions {
@@ -47,6 +47,8 @@ export class ReconnectingBotSession extends BaseBotSession implements BotSession
   private start: StartMessage | undefined;
   /** Some socket got `start`: a later one resumes the call. */
   private startSent = false;
+  /** Call control let the bot's messages through (see {@link StartOptions.beforeAnswer}). */
+  private listening = false;
   private answered = false;
   private stopReason: string | undefined;
   private readonly queued: BridgeEvent[] = [];
@@ -72,12 +74,13 @@ export class ReconnectingBotSession extends BaseBotSession implements BotSession
     return this.droppedBefore + (this.current?.framesDropped ?? 0);
   }
 
-  sendStart(msg: StartMessage): void {
-    if (this.start) return;
-    this.start = msg;
+  sendStart(msg: StartMessage, options?: StartOptions): void {
+    this.start ??= msg;
+    if (options?.beforeAnswer !== true) this.listening = true;
     if (this.current) {
       this.startSent = true;
-      this.current.sendStart(msg);
+      if (this.listening) this.current.sendStart(this.start);
+      else this.current.sendStart(this.start, { beforeAnswer: true });
     }
   }
 
@@ -180,7 +183,8 @@ export class ReconnectingBotSession extends BaseBotSession implements BotSession
       const { early: _early, ...rest } = this.start;
       const again: StartMessage = { ...(this.answered ? rest : this.start), ...(this.startSent ? { resumed: true } : {}) };
       this.startSent = true;
-      s.sendStart(again);
+      if (this.listening) s.sendStart(again);
+      else s.sendStart(again, { beforeAnswer: true });
     }
     for (const e of pending) s.sendEvent(e);
     this.o.logger.info({ downMs: Math.round(downMs), attempts: outage.attempts }, 'bot connection resumed');

@@ -29,9 +29,25 @@ export type BotLinkEvent =
   | { state: 'resumed'; downMs: number; attempts: number }
   | { state: 'lost'; downMs: number; attempts: number };
 
+/** How {@link BotSession.sendStart} is called. */
+export interface StartOptions {
+  /**
+   * The call is not answered yet (its 200 OK is about to go): the opening messages go now and the caller-audio
+   * stream starts (paced silence for dialects that stream continuously), but what the bot sends stays unread, held
+   * back in the socket, until `sendStart` is called again without this flag. Nothing the bot says before the
+   * answer is lost, and a bot that waits for its first media before it says anything (Plivo) is not kept waiting
+   * for the caller's ACK.
+   */
+  beforeAnswer?: boolean;
+}
+
 export interface BotSession {
-  /** Sends the `start` message. Bot messages are held back until this is called, so attach listeners first. */
-  sendStart(msg: StartMessage): void;
+  /**
+   * Sends the `start` message (the dialect's opening messages) and begins reading what the bot sends. Bot messages
+   * are held back until this is called without `beforeAnswer`, so attach listeners first. The opening messages go
+   * once, whichever call sends them.
+   */
+  sendStart(msg: StartMessage, options?: StartOptions): void;
   /**
    * Sends one L16 frame of caller audio. Dropped (and counted) when the transport is backed up, so a slow
    * bot never grows our memory. Frames sent before {@link sendStart} or after close are ignored.

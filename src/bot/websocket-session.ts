@@ -8,7 +8,7 @@ import { CallerAudioQueue } from './caller-audio-queue.js';
 import { Keepalive } from './keepalive.js';
 import type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from './protocols/dialect.js';
 import { nativeDialect, type BridgeEvent, type CallQuality, type StartMessage } from './protocols/native.js';
-import { BaseBotSession, type BotSession } from './session.js';
+import { BaseBotSession, type BotSession, type StartOptions } from './session.js';
 
 export interface WebSocketBotSessionOptions {
   logger: Logger;
@@ -54,8 +54,9 @@ function closeReason(reason: string): string {
 /**
  * A bot over an open `ws` client socket, speaking one {@link Dialect}: the dialect turns the call's start, caller
  * audio and events into frames and the bot's frames into audio and commands; this class moves them.
- * The socket is paused until {@link sendStart}, so nothing the bot sends is lost before call control has
- * attached its listeners (the 200 OK/ACK happen between connect and start).
+ * The socket is paused until {@link sendStart} is called without `beforeAnswer`, so nothing the bot sends is lost
+ * before call control has attached its listeners and the call is answered (its opening messages and caller
+ * audio may go before that).
  */
 export class WebSocketBotSession extends BaseBotSession implements BotSession {
   private readonly log: Logger;
@@ -68,7 +69,10 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
   private readonly keepalive: Keepalive | undefined;
   private readonly backlog: CallerAudioQueue;
   private drainTimer: { cancel(): void } | undefined;
+  /** The opening messages went out (caller audio may follow). */
   private started = false;
+  /** The bot's messages are read (the socket resumed). */
+  private listening = false;
   private stopRequested = false;
   private pingTimedOut = false;
   private dropped = 0;
@@ -109,23 +113,31 @@ export class WebSocketBotSession extends BaseBotSession implements BotSession {
     return this.dropped;
   }
 
-  sendStart(msg: StartMessage): void {
-    if (this.started) return;
-    this.started = true;
-    for (const frame of this.codec.handshake(msg)) this.sendFrame(frame);
-    if (this.dialect.continuousAudio && this.clock && this.ws.readyState === WebSocket.OPEN) {
-      const { frameMs, sampleRate } = msg.media;
-      this.pacer = new CallerAudioPacer({
-        clock: this.clock,
-        frameMs,
-        frameBytes: ((sampleRate * frameMs) / 1000) * 2,
-        send: (frame) => this.offerAudio(frame),
-      });
-      this.pacer.start();
+  sendStart(msg: StartMessage, options?: StartOptions): void {
+    if (!this.started) {
+      this.started = true;
+      for (const frame of this.codec.handshake(msg)) this.sendFrame(frame);
+      this.startStream(msg);
     }
-    // Pings start with reading: before `start` the socket is paused, and a pong nobody reads proves nothing.
+    if (options?.beforeAnswer === true || this.listening || this.stopRequested) return;
+    this.listening = true;
+    // Pings start with reading: until then the socket is paused, and a pong nobody reads proves nothing.
     this.keepalive?.start();
     this.ws.resume();
+  }
+
+  /** Continuous dialects: the first media right behind the opening messages, then paced silence in the gaps. */
+  private startStream(msg: StartMessage): void {
+    if (!this.dialect.continuousAudio || !this.clock || this.ws.readyState !== WebSocket.OPEN) return;
+    const { frameMs, sampleRate } = msg.media;
+    this.pacer = new CallerAudioPacer({
+      clock: this.clock,
+      frameMs,
+      frameBytes: ((sampleRate * frameMs) / 1000) * 2,
+      send: (frame) => this.offerAudio(frame),
+      leadFrame: true,
+    });
+    this.pacer.start();
   }
 
   sendAudio(frame: Buffer): void {

@@ -3,7 +3,8 @@ import type { Clock } from '../core/clock.js';
 import { RecordingError } from '../core/errors.js';
 import { isDropClose, type BotCloseInfo, type BotLinkEvent, type RecordAction, type TransferCommand, type TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
-import type { Call, CallEvents, CallSummary } from './call.js';
+import type { Call, CallEvents, CallSummary, LiveCallInfo } from './call.js';
+import { liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup, type CallRecordingPolicy, type RecordingStatus } from './media-engine.js';
 import { CallRecordingControl } from './call-recording.js';
@@ -27,7 +28,7 @@ export interface BridgedCallParts {
   bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'record' | 'recordingStarted' | 'transferDone'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
@@ -56,6 +57,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   private readonly transfers: TransferController | undefined;
   /** Set once the bot left a bridged transfer: its socket closing no longer ends the call. */
   private botReleased = false;
+  /** How the bot's socket closed while a transfer it started was under way: acted on once the transfer settles. */
+  private botGoneDuringTransfer: BotCloseInfo | undefined;
   private readonly dialog: DialogSignal;
   private readonly media: CallMedia;
   private readonly group: CallMediaGroup;
@@ -77,7 +80,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     this.bot = p.bot ?? NO_BOT;
     this.hasBot = p.bot !== undefined;
     this.fallback = p.fallback ?? REJECT;
-    this.recording = new CallRecordingControl(p.recording ?? { mode: 'off' }, p.group, p.log);
+    this.recording = new CallRecordingControl(p.recording ?? { mode: 'off' }, p.group, p.log, () => p.observer.recordingStarted?.(p.id));
     this.joined = new Promise<void>((resolve) => (this.join = resolve));
     this.startedAt = p.clock.now();
     // Wall time, not the injected clock: it is a date shown to API clients, never used to time anything.
@@ -96,10 +99,34 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
             this.bot.stop('transfer');
           },
           end: (reason) => this.end(reason),
+          started: (t) => this.observer.record?.({ type: 'transfer-started', callId: this.id, ...t }),
+          finished: (cmd, e) => this.recordTransfer(cmd, e),
+          done: (method, status) => this.observer.transferDone?.(method, status),
         },
         p.transfers,
       );
     }
+  }
+
+  get labels(): { trunk?: string; bot?: string } {
+    const s = this.summary;
+    return s ? { ...(s.trunk !== undefined ? { trunk: s.trunk } : {}), bot: s.bot } : {};
+  }
+
+  /** The call as GET /v1/calls shows it: who, which trunk and codec, for how long, and its RTP figures so far. */
+  live(): LiveCallInfo {
+    const s = this.summary;
+    return {
+      callId: this.id,
+      sipCallId: this.sipCallId,
+      state: this.transfers?.bridged ? 'bridged' : 'answered',
+      direction: s?.direction ?? 'inbound',
+      ...(s?.trunk !== undefined ? { trunk: s.trunk } : {}),
+      ...(s ? { bot: s.bot, from: s.from, to: s.to, answeredAt: new Date(s.answeredAtMs).toISOString() } : {}),
+      ...(s?.codec !== undefined ? { codec: s.codec } : {}),
+      durationSec: Math.round((this.clock.now() - this.startedAt) / 100) / 10,
+      media: liveMediaStats(this.media.stats, this.media.quality),
+    };
   }
 
   /** Runs a transfer (bot command or HTTP API); resolves with the final transfer event. */
@@ -107,9 +134,30 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     if (!this.transfers || this.endReason) {
       const e: TransferEvent = { type: 'transfer', status: 'failed', reason: this.endReason ? 'call-ended' : 'transfer-unavailable' };
       this.bot.sendEvent(e);
+      this.recordTransfer(cmd, e);
       return Promise.resolve(e);
     }
-    return this.transfers.run(cmd);
+    const outcome = this.transfers.run(cmd);
+    outcome.then((e) => this.afterTransfer(e), () => {}); // a rejection is the caller's to handle
+    return outcome;
+  }
+
+  /** A transfer settled after the bot left during it: if it failed, the bot's leaving is acted on now. */
+  private afterTransfer(e: TransferEvent): void {
+    const gone = this.botGoneDuringTransfer;
+    if (!gone || e.status !== 'failed' || this.endReason) return;
+    this.botGoneDuringTransfer = undefined;
+    this.log.info({ reason: e.reason }, 'the transfer failed after the bot left');
+    this.onBotClose(gone);
+  }
+
+  /** A transfer's outcome, for the call's record. */
+  private recordTransfer(cmd: Pick<TransferCommand, 'to' | 'method'>, e: TransferEvent): void {
+    if (e.status === 'ringing') return;
+    this.observer.record?.({
+      type: 'transfer-ended', callId: this.id, to: cmd.to, ...(cmd.method ? { method: cmd.method } : {}), status: e.status,
+      ...(e.sipStatus !== undefined ? { sipStatus: e.sipStatus } : {}), ...(e.reason !== undefined ? { reason: e.reason } : {}),
+    });
   }
 
   /**
@@ -191,6 +239,13 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   private onBotClose(info: BotCloseInfo): void {
     // After a bridged transfer the caller talks to the destination: a bot leaving does not end that.
     if (this.endReason || this.botReleased || this.transfers?.bridged) return;
+    if (this.transfers?.running) {
+      // The bot handed the caller over and left (its socket dropped, or it hung up as Pipecat does after a
+      // transfer): the destination may still answer. Hanging up now would strand a caller already on the way.
+      this.botGoneDuringTransfer = info;
+      this.log.info({ code: info.code, reason: info.reason }, 'bot left during a transfer; the transfer goes on');
+      return;
+    }
     if (isDropClose(info)) {
       this.log.warn({ code: info.code, reason: info.reason, fallback: this.fallback.action }, 'bot connection lost; running the fallback');
       void runFallback(this.fallback, this.fallbackHost(), 'bot-lost');
@@ -227,8 +282,11 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     else this.bot.stop(reason);
     this.media.close();
     this.group.close();
-    if (quality) this.observer.mediaQuality?.(quality);
-    this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent);
+    this.observer.record?.({ type: 'ended', callId: this.id, reason, rtp: { packetsReceived: stats.packetsReceived, packetsSent: stats.packetsSent }, ...(quality ? { quality } : {}) });
+    const mos = liveMediaStats(stats, quality).mos;
+    if (quality) this.observer.mediaQuality?.({ ...quality, ...(mos !== undefined ? { mos } : {}) });
+    this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent, { received: stats.bytesReceived, sent: stats.bytesSent });
+    if (stats.foreign) this.observer.foreignPackets?.(stats.foreign);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }

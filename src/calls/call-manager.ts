@@ -1,7 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { TimerHandle } from '../core/clock.js';
 import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
-import type { Call } from './call.js';
+import type { Call, LiveCallInfo } from './call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
 import { CallRejectedError } from '../core/errors.js';
 import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
@@ -14,13 +14,27 @@ export class CallManager {
   private readonly calls = new Map<string, Call>();
   private pendingSetups = 0;
   private draining = false;
-  private outbound: OutboundCallDeps | undefined;
+  /** Set by {@link shutdown}: calls still being set up are ended as soon as they are answered. */
+  private stopping = false;
+  /** Retry-After (s) on the 503 that refuses new INVITEs while draining. */
+  private retryAfterSec = 30;
+  /** Called whenever a call ends or a setup finishes: drain waits on these to see the bridge idle. */
+  private readonly idleWaiters = new Set<() => void>();
+  private outbound: (() => OutboundCallDeps) | undefined;
+  /** The deps a new call takes: fixed, or the current configuration's (a call keeps the ones it started with). */
+  private readonly currentDeps: () => InboundCallDeps;
 
   constructor(
     private readonly signaling: SignalingEngine,
-    private readonly deps: InboundCallDeps,
+    deps: InboundCallDeps | (() => InboundCallDeps),
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.currentDeps = typeof deps === 'function' ? deps : () => deps;
+  }
+
+  private get deps(): InboundCallDeps {
+    return this.currentDeps();
+  }
 
   /** Subscribes to the signaling engine. Call before `signaling.start()`. */
   attach(): void {
@@ -37,9 +51,14 @@ export class CallManager {
     return this.pendingSetups;
   }
 
+  /** Every live call as the calls API shows it, in answer order. */
+  list(): Array<LiveCallInfo | { callId: string }> {
+    return [...this.calls.values()].map((c) => c.live?.() ?? { callId: c.id });
+  }
+
   /** Turns on {@link placeCall}. */
-  enableOutbound(deps: OutboundCallDeps): void {
-    this.outbound = deps;
+  enableOutbound(deps: OutboundCallDeps | (() => OutboundCallDeps)): void {
+    this.outbound = typeof deps === 'function' ? deps : () => deps;
   }
 
   /** A live (answered) call by our call id. */
@@ -52,7 +71,7 @@ export class CallManager {
    * Throws CallRejectedError 503 while draining or when outbound calling is not configured.
    */
   async placeCall(req: PlaceCallRequest): Promise<PlacedCall> {
-    const deps = this.outbound;
+    const deps = this.outbound?.();
     if (!deps) throw new CallRejectedError('outbound-unavailable', 'outbound calls are not available');
     if (this.draining) throw new CallRejectedError('shutting-down', 'shutting down');
     this.pendingSetups++;
@@ -61,14 +80,55 @@ export class CallManager {
       placed = await placeOutboundCall(req, deps);
     } catch (err) {
       this.pendingSetups--;
+      this.notifyIdleWaiters();
       throw err;
     }
     const answered = placed.answered.then((call) => {
       this.track(call, 'outbound');
       return call;
     });
-    void answered.finally(() => this.pendingSetups--).catch(() => {});
+    void answered
+      .finally(() => {
+        this.pendingSetups--;
+        this.notifyIdleWaiters();
+      })
+      .catch(() => {});
     return { ...placed, answered };
+  }
+
+  /** True once {@link drain} or {@link shutdown} began: new calls are refused. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Graceful stop, first half: new INVITEs get 503 with `Retry-After: retryAfterSec` (outbound calls are refused
+   * too), calls in progress go on. Resolves once no call is live or being set up, or after `timeoutMs` on the
+   * clock, with the number of calls still live; {@link shutdown} then ends those.
+   */
+  async drain(timeoutMs: number, retryAfterSec = this.retryAfterSec): Promise<number> {
+    this.draining = true;
+    this.retryAfterSec = retryAfterSec;
+    const idle = (): boolean => this.calls.size === 0 && this.pendingSetups === 0;
+    if (!idle()) {
+      await new Promise<void>((resolve) => {
+        const timer = this.deps.clock.setTimeout(() => finish(), timeoutMs);
+        const check = (): void => {
+          if (idle()) finish();
+        };
+        const finish = (): void => {
+          timer.cancel();
+          this.idleWaiters.delete(check);
+          resolve();
+        };
+        this.idleWaiters.add(check);
+      });
+    }
+    return this.calls.size + this.pendingSetups;
+  }
+
+  private notifyIdleWaiters(): void {
+    for (const w of [...this.idleWaiters]) w();
   }
 
   /**
@@ -77,6 +137,7 @@ export class CallManager {
    */
   async shutdown(maxWaitMs = 2000): Promise<void> {
     this.draining = true;
+    this.stopping = true;
     const calls = [...this.calls.values()];
     for (const call of calls) call.end('shutdown');
     let timer: TimerHandle | undefined;
@@ -88,28 +149,29 @@ export class CallManager {
   }
 
   /**
-   * Keeps an answered call until it ends, and reports its end. One answered while draining is ended at once,
+   * Keeps an answered call until it ends, and reports its end. One answered after shutdown began is ended at once,
    * after its end listener is in place, so the metrics see it end.
    */
   private track(call: Call, direction: 'inbound' | 'outbound'): void {
     call.onEnded((reason, seconds) => {
       this.calls.delete(call.id);
-      this.deps.observer.callEnded(direction, reason, seconds);
+      this.deps.observer.callEnded(direction, reason, seconds, call.labels ?? {});
+      this.notifyIdleWaiters();
     });
     if (call.ended) return;
     this.calls.set(call.id, call);
-    if (this.draining) call.end('shutdown');
+    if (this.stopping) call.end('shutdown');
   }
 
   private onIncoming(signal: IncomingCallSignal): void {
     if (this.draining) {
       this.logger.info({ sipCallId: signal.callId }, 'refusing call: shutting down');
-      signal.reject(503, 'Service Unavailable', { 'Retry-After': '30' });
-      this.deps.observer.callRejected('inbound', 503);
+      signal.reject(503, 'Service Unavailable', { 'Retry-After': String(this.retryAfterSec) });
+      this.deps.observer.callRejected('inbound', 503, { reason: 'shutting-down' });
       return;
     }
     this.pendingSetups++;
-    handleInboundCall(signal, this.deps)
+    handleInboundCall(signal, this.currentDeps())
       .then((call) => {
         if (call) this.track(call, 'inbound');
       })
@@ -119,6 +181,7 @@ export class CallManager {
       })
       .finally(() => {
         this.pendingSetups--;
+        this.notifyIdleWaiters();
       });
   }
 }

@@ -13,6 +13,8 @@ export class CallRecordingControl {
     private readonly policy: CallRecordingPolicy,
     private readonly group: CallMediaGroup,
     private readonly log: Logger,
+    /** The recording began (the engine answered `recording` to a start). */
+    private readonly onStarted: () => void = () => {},
   ) {}
 
   /** True when the caller may be recorded (a consent prompt is due). */
@@ -61,6 +63,8 @@ export class CallRecordingControl {
       throw new RecordingError('recording-off', `recording is always on for this call: ${action} is not allowed (pause and resume are)`);
     }
     if (!this.group.record) throw new RecordingError('recording-unavailable', 'this media engine does not record');
-    return await this.group.record(action);
+    const state = await this.group.record(action);
+    if (action === 'start' && state === 'recording') this.onStarted();
+    return state;
   }
 }

@@ -18,6 +18,49 @@ export interface CallSummary {
   readonly direction: 'inbound' | 'outbound';
   /** Wall-clock answer time, ms since the epoch. */
   readonly answeredAtMs: number;
+  /** The trunk the call came in on or went out through. */
+  readonly trunk?: string;
+  /** The caller's leg's codec as negotiated at answer. */
+  readonly codec?: string;
+}
+
+/** A live call's RTP figures so far (the caller's leg). */
+export interface LiveMediaStats {
+  packetsReceived: number;
+  packetsSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Expected minus received (RFC 3550). */
+  packetsLost: number;
+  /** Lost / expected, percent (two decimals). */
+  lossPercent: number;
+  /** Interarrival jitter of the caller's RTP, ms; absent until RTCP-style figures exist. */
+  jitterMs?: number;
+  /** Round-trip time from the caller's RTCP reports, ms; absent for callers that send no RTCP. */
+  rttMs?: number;
+  /** Estimated MOS, 1..4.5 (simplified E-model from loss, jitter and RTT: see media/rtcp/mos.ts). */
+  mos?: number;
+}
+
+/** What GET /v1/calls shows of a live call. */
+export interface LiveCallInfo {
+  callId: string;
+  sipCallId: string;
+  /**
+   * answered: talking to its bot (or its fallback); bridged: joined to another party (a transfer destination, the
+   * bot listening or gone, or a pstn-mode forward).
+   */
+  state: 'answered' | 'bridged';
+  direction: 'inbound' | 'outbound';
+  trunk?: string;
+  bot?: string;
+  from?: string;
+  to?: string;
+  codec?: string;
+  /** ISO 8601 wall-clock answer time. */
+  answeredAt?: string;
+  durationSec: number;
+  media: LiveMediaStats;
 }
 
 export interface Call {
@@ -31,6 +74,10 @@ export interface Call {
   onEnded(listener: (reason: EndReason, durationSeconds: number) => void): void;
   /** Ends the call for `reason` (BYE to whoever is still there). Idempotent. */
   end(reason: EndReason): void;
+  /** Trunk and bot as metrics label the call: the same at its answer and at its end (absent: none). */
+  readonly labels?: { trunk?: string; bot?: string };
+  /** What the calls API shows of it now. */
+  live?(): LiveCallInfo;
   /** Escalates the call; absent where there is nothing to escalate (a pstn forward has no bot). */
   transfer?(cmd: Omit<TransferCommand, 'type'>): Promise<TransferEvent>;
   /**

@@ -76,12 +76,14 @@ export async function handleInboundCall(signal: IncomingCallSignal, deps: Inboun
     { from: signal.from.user, to: signal.to.user, ruri: signal.requestUri.uri, source: signal.source.address },
     'incoming call',
   );
+  deps.observer.record?.({ type: 'offered', callId, sipCallId: signal.callId, direction: 'inbound', from: signal.from.user, to: signal.to.user });
   const setup = new InboundSetup(callId, signal, deps, log);
   try {
     return await setup.run();
   } catch (err) {
     // The bot is stopped with the failure's reason first; then everything the setup held is released.
-    rejectInbound(signal, err, setup.connectedBot, deps, log);
+    const answer = rejectInbound(signal, err, setup.connectedBot, deps, setup.logger, setup.labels);
+    deps.observer.record?.({ type: 'rejected', callId, ...answer });
     setup.release();
     return undefined;
   }

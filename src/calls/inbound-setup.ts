@@ -25,6 +25,8 @@ import { handlePstnCall } from './pstn-call.js';
 import { handleReinvites } from './reinvite.js';
 import { REJECT, type BotFallback } from './bot-fallback.js';
 import type { DialogSignal, IncomingCallSignal } from './signaling.js';
+import type { CallLabels } from './call-events.js';
+import { botConnectFailureReason } from './bot-connect-failure.js';
 
 /** What the media of an inbound call will be, decided before the bot is connected. */
 interface MediaPlan {
@@ -59,13 +61,24 @@ export class InboundSetup {
   private readonly cancelled = new AbortController();
   /** The bot, once its socket is open (a failure after that stops it). */
   connectedBot: BotControl | undefined;
+  /** Trunk and bot once routed: the labels of this call's metrics. */
+  labels: CallLabels = {};
+  /** When the INVITE was taken up, on the clock: setup time runs from here to the 200 OK. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly callId: string,
     private readonly signal: IncomingCallSignal,
     private readonly deps: InboundCallDeps,
-    private readonly log: Logger,
-  ) {}
+    private log: Logger,
+  ) {
+    this.startedAt = deps.clock.now();
+  }
+
+  /** The call's logger: with `trunk` on every line once the call is routed. */
+  get logger(): Logger {
+    return this.log;
+  }
 
   async run(): Promise<Call | undefined> {
     this.signal.on('cancel', () => this.cancelled.abort());
@@ -75,6 +88,10 @@ export class InboundSetup {
     const target = this.deps.botTarget(decision.bot);
     const fallback = this.deps.botFallback?.(decision.trunk, decision.number) ?? REJECT;
     const bot = await this.connectOrFallback(plan.group, target, fallback);
+    // With the codec known from the offer, the bot hears from the call the moment its socket is open: its opening
+    // messages and caller audio (silence until the caller's RTP flows) go now, before the 200 OK; what it says is
+    // read once the call is answered. A delayed offer learns the codec from the ACK: `start` waits for it.
+    if (bot && plan.negotiated) bot.sendStart(this.startMessage(decision, target, plan, plan.negotiated.codec.name), { beforeAnswer: true });
     const accepted = await this.accept(plan, target.sampleRate);
     return this.start(decision, target, bot, plan, accepted, fallback);
   }
@@ -101,7 +118,10 @@ export class InboundSetup {
       method: 'INVITE',
       headers: s.headers,
     });
-    this.log.info({ trunk: decision.trunk, bot: decision.bot, number: decision.number }, 'call routed');
+    this.log = this.log.child({ trunk: decision.trunk });
+    this.labels = { trunk: decision.trunk, ...(decision.bot ? { bot: decision.bot } : {}) };
+    this.log.info({ bot: decision.bot, number: decision.number }, 'call routed');
+    this.deps.observer.record?.({ type: 'routed', callId: this.callId, trunk: decision.trunk, ...(decision.forwardTo ? {} : { bot: decision.bot }), number: decision.number });
     this.releaseSlot = this.deps.acquireTrunkSlot?.(decision.trunk);
     return decision;
   }
@@ -109,7 +129,7 @@ export class InboundSetup {
   /** pstn mode: the forward answers (or rejects) the caller itself; the trunk slot is held while it lasts. */
   private async forward(decision: RouteDecision & { forwardTo: NonNullable<RouteDecision['forwardTo']> }): Promise<Call | undefined> {
     if (!this.deps.pstn) throw new CallRejectedError('outbound-unavailable', 'pstn mode is not available');
-    const call = await handlePstnCall(this.signal, decision, this.deps.pstn);
+    const call = await handlePstnCall(this.signal, decision, this.deps.pstn, this.callId);
     const release = this.releaseSlot;
     this.releaseSlot = undefined;
     if (release) {
@@ -157,11 +177,11 @@ export class InboundSetup {
       bot = await group.connectBot(target, { abort: this.cancelled.signal });
     } catch (err) {
       if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
-      deps.observer.botConnectFailed();
+      deps.observer.botConnectFailed(target.name, botConnectFailureReason(err));
       throw err;
     }
     this.connectedBot = bot;
-    deps.observer.botConnected((deps.clock.now() - started) / 1000);
+    deps.observer.botConnected((deps.clock.now() - started) / 1000, target.name);
     if (this.signal.cancelled) throw new CallRejectedError('caller-cancelled', 'caller cancelled while the bot was connecting');
     return bot;
   }
@@ -228,6 +248,7 @@ export class InboundSetup {
   /** Joins dialog, media and bot into a call, then tells the bot (no bot: the call runs its fallback). */
   private start(decision: RouteDecision, target: BotTarget, bot: BotControl | undefined, plan: MediaPlan, accepted: AcceptedMedia, fallback: BotFallback): Call {
     const { dialog, media, answer } = accepted;
+    this.deps.observer.record?.({ type: 'answered', callId: this.callId, codec: answer.codec.name });
     const ours: MediaDirection = mirrorDirection(answer.direction);
     media.setDirection(ours);
     handleReinvites(
@@ -250,7 +271,7 @@ export class InboundSetup {
     const call = new BridgedCall({
       id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, ...(bot ? { bot } : {}), ...(recording ? { recording } : {}),
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback,
-      summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound' },
+      summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound', trunk: decision.trunk, codec: answer.codec.name },
     });
     this.media = undefined; // the call owns its media now
     this.leg = undefined;
@@ -267,7 +288,7 @@ export class InboundSetup {
     // With a consent prompt the bot starts once it has played (its audio would not be heard before).
     if (recording?.consentFile !== undefined && recording.mode !== 'off') void call.joined.then(() => call.ended || bot?.sendStart(startMsg));
     else bot?.sendStart(startMsg);
-    this.deps.observer.callAnswered('inbound');
+    this.deps.observer.callAnswered('inbound', { trunk: decision.trunk, bot: target.name, setupSeconds: (this.deps.clock.now() - this.startedAt) / 1000 });
     this.log.info(bot ? 'call answered' : 'call answered for the fallback');
     return call;
   }
@@ -292,18 +313,29 @@ function announcedJitterMs(mode: JitterBufferMode): number {
   return mode.mode === 'fixed' ? mode.delayMs : mode.maxMs;
 }
 
-/** Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric. */
-export function rejectInbound(signal: IncomingCallSignal, err: unknown, bot: BotControl | undefined, deps: InboundCallDeps, log: Logger): void {
+/**
+ * Answers a failed setup: the catalogued status (and Retry-After), the bot stopped, the log line, the metric.
+ * Returns the final status sent (487 after a CANCEL) and its reason, for the call's record.
+ */
+export function rejectInbound(
+  signal: IncomingCallSignal,
+  err: unknown,
+  bot: BotControl | undefined,
+  deps: InboundCallDeps,
+  log: Logger,
+  labels: CallLabels = {},
+): { sipStatus: number; reason: string } {
   const failure = classifyFailure(err);
   bot?.stop(failure.reason === 'caller-cancelled' ? 'caller-cancelled' : 'error');
   if (signal.cancelled) {
     log.info('call cancelled by caller before answer');
-    deps.observer.callRejected('inbound', 487);
-    return;
+    deps.observer.callRejected('inbound', 487, { ...labels, reason: 'caller-cancelled' });
+    return { sipStatus: 487, reason: 'caller-cancelled' };
   }
   log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'call rejected');
   signal.reject(failure.sipStatus, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
-  deps.observer.callRejected('inbound', failure.sipStatus);
+  deps.observer.callRejected('inbound', failure.sipStatus, { ...labels, reason: failure.reason });
+  return { sipStatus: failure.sipStatus, reason: failure.reason };
 }
 
 /** Only X- headers reach the bot: carriers put call metadata there, and the rest is transport noise. */

@@ -4,13 +4,13 @@
  * ({@link AudioRoutes}) and drives control (start, DTMF, re-INVITE changes, end). Audio never reaches this layer,
  * so an engine can run it on another thread. `engine/` implements this port; app.ts wires it.
  */
-import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, RecordAction, StartMessage } from '../bot/index.js';
+import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, RecordAction, StartMessage, StartOptions } from '../bot/index.js';
 import type { Logger } from '../core/logger.js';
 import type { MediaQuality, MediaSessionOptions, MediaSessionStats, CodecSwitch, DtmfPress, RtcpInput } from '../media/index.js';
 import type { MediaDirection } from '../sdp/index.js';
 
 /** What a leg's media is built from: the session options less what the engine owns (clock, socket, hold). */
-export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency'>;
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency' | 'onClearedOnWire'>;
 
 /** Events of a leg that call control acts on (audio frames and marks stay in the engine). */
 export interface CallMediaEvents {
@@ -83,8 +83,11 @@ export interface BotControlEvents {
 
 /** The control half of a call's bot connection (its audio is routed inside the engine). */
 export interface BotControl {
-  /** Sends `start`; the bot's messages are held back until then. */
-  sendStart(msg: StartMessage): void;
+  /**
+   * Sends `start`; the bot's messages are held back until then. With `beforeAnswer` (the 200 OK is about to go)
+   * only the opening messages and the caller-audio stream start; call again without it once answered.
+   */
+  sendStart(msg: StartMessage, options?: StartOptions): void;
   sendEvent(e: BridgeEvent): void;
   /** Sends `stop` then closes the socket. Safe twice. */
   stop(reason: string, extra?: { quality?: CallQuality }): void;

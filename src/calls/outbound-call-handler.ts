@@ -7,14 +7,20 @@ import { BridgedCall } from './bridged-call.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { InboundCallDeps } from './inbound-call-handler.js';
 import { checkCustomHeaders, trunkCallRequest } from './outbound-request.js';
+import { botConnectFailureReason } from './bot-connect-failure.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { BOT_ENDPOINT, type BotControl, type CallMediaGroup } from './media-engine.js';
+import { REJECT, type BotFallback } from './bot-fallback.js';
 
 /** What placing a call needs besides the inbound dependencies. */
 export interface OutboundCallDeps extends Omit<InboundCallDeps, 'route'> {
+  /** Toll-fraud cap per outbound trunk: throws CallRejectedError 'outbound-rate-limit' when over it. */
+  admitOutboundCall?(trunk: string): void;
   placeCall(request: OutgoingCallRequest): OutgoingCallSignal;
   outboundTrunk(name: string): OutboundTrunkConfig | undefined;
   findBot(name: string): BotTarget | undefined;
+  /** The outbound trunk's `fallback`, for calls placed through it; undefined: reject (cancel, or BYE once answered). */
+  outboundFallback?(trunk: string): BotFallback | undefined;
 }
 
 /** `POST /v1/calls` body, validated. */
@@ -53,12 +59,15 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
   checkCustomHeaders(req.headers);
   // Validate the number before taking a port.
   trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp: '', ringTimeoutMs: 0 });
+  // Toll-fraud cap: a valid request is counted before anything is dialled.
+  deps.admitOutboundCall?.(trunk.name);
   return start(req, trunk, target, deps);
 }
 
 async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: BotTarget, deps: OutboundCallDeps): Promise<PlacedCall> {
   const callId = randomUUID();
-  let log = deps.logger.child({ callId });
+  const startedAt = deps.clock.now();
+  let log = deps.logger.child({ callId, trunk: trunk.name });
   let built: ReturnType<typeof trunkCallRequest> | undefined;
   const group = deps.media.openCall({ callId, logger: log });
   const dial = await dialLeg(
@@ -76,9 +85,10 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     group.close();
     throw err;
   });
-  log = deps.logger.child({ callId, sipCallId: dial.sipCallId });
+  log = deps.logger.child({ callId, sipCallId: dial.sipCallId, trunk: trunk.name });
   const request = built!;
   log.info({ to: request.e164, trunk: trunk.name, bot: target.name }, 'placing outbound call');
+  deps.observer.record?.({ type: 'offered', callId, sipCallId: dial.sipCallId, direction: 'outbound', from: request.fromUser, to: request.e164, trunk: trunk.name, bot: target.name });
   const startMessage = (early: boolean): StartMessage => ({
     type: 'start',
     callId,
@@ -92,28 +102,38 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     media: { encoding: 'L16', sampleRate: target.sampleRate, channels: 1, frameMs: 20 },
   });
   const setup = new OutboundSetup(
-    { callId, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage },
+    {
+      callId, trunk: trunk.name, startedAt, dial, group, target, numbers: { e164: request.e164, fromUser: request.fromUser }, earlyMedia: req.earlyMedia === true, startMessage,
+      fallback: deps.outboundFallback?.(trunk.name) ?? REJECT,
+    },
     deps,
     log,
   );
   return { callId, sipCallId: dial.sipCallId, answered: setup.run() };
 }
 
-/**
- * From ringing to a bridged call: the bot's socket opens while the phone rings, early media (183) may start
- * the bot before the answer, and every failure ends leg and bot together.
- */
 /** One call being placed, as {@link OutboundSetup} drives it. */
 interface OutboundCall {
   callId: string;
+  trunk: string;
+  /** When the call was placed, on the clock (setup time: -> 200 OK). */
+  startedAt: number;
   dial: LegDial;
   group: CallMediaGroup;
   target: BotTarget;
   numbers: { e164: string; fromUser: string };
   earlyMedia: boolean;
   startMessage: (early: boolean) => StartMessage;
+  /** When the bot cannot be reached, or drops mid-call and does not come back. */
+  fallback: BotFallback;
 }
 
+/**
+ * From ringing to a bridged call: the bot's socket opens while the phone rings, early media (183) may start
+ * the bot before the answer, and every failure ends leg and bot together. A bot that cannot be reached cancels
+ * the call, unless the trunk's fallback plays or transfers: the call then rings on and the callee, once it
+ * answers, gets the fallback.
+ */
 class OutboundSetup {
   private readonly botPromise: Promise<BotControl>;
   private bot: BotControl | undefined;
@@ -139,7 +159,7 @@ class OutboundSetup {
         this.log.info({ status }, 'outbound call progress');
         if (this.call.earlyMedia && status === 183 && sdp !== undefined && !this.earlyTask) this.earlyTask = this.startEarly(sdp);
       });
-      const [leg, bot] = await Promise.all([this.dial.answered, this.connectBot()]);
+      const [leg, bot] = await Promise.all([this.dial.answered, this.connectOrFallback()]);
       this.bot = bot;
       await this.earlyTask;
       this.settled = true;
@@ -149,16 +169,24 @@ class OutboundSetup {
     }
   }
 
-  /** The bot's socket; a bot that cannot be reached cancels the ringing call. */
-  private connectBot(): Promise<BotControl> {
+  /**
+   * The bot's socket. A bot that cannot be reached cancels the ringing call, unless the fallback plays or
+   * transfers (then: undefined, and the answered call runs the fallback).
+   */
+  private connectOrFallback(): Promise<BotControl | undefined> {
     const started = this.deps.clock.now();
     return this.botPromise.then(
       (b) => {
-        this.deps.observer.botConnected((this.deps.clock.now() - started) / 1000);
+        this.deps.observer.botConnected((this.deps.clock.now() - started) / 1000, this.call.target.name);
         return b;
       },
       (err: unknown) => {
-        this.deps.observer.botConnectFailed();
+        this.deps.observer.botConnectFailed(this.call.target.name, botConnectFailureReason(err));
+        const fallback = this.call.fallback;
+        if (fallback.action !== 'reject' && classifyFailure(err).reason === 'bot-unavailable') {
+          this.log.warn({ err: (err as Error).message, fallback: fallback.action }, 'bot unavailable; the call rings on for the fallback');
+          return undefined;
+        }
         this.dial.cancel();
         throw err;
       },
@@ -178,22 +206,25 @@ class OutboundSetup {
     this.log.info('early media streamed to the bot');
   }
 
-  private bridge(leg: AnsweredLeg, bot: BotControl): BridgedCall {
+  /** The answered call, with its bot (or, when the bot could not be reached, running the fallback). */
+  private bridge(leg: AnsweredLeg, bot: BotControl | undefined): BridgedCall {
     const c = this.call;
+    this.deps.observer.record?.({ type: 'answered', callId: c.callId, codec: leg.answer.codec.name });
     const transfers = this.deps.transfers?.({ callerNumber: c.numbers.e164, calledNumber: c.numbers.fromUser, appSampleRate: c.target.sampleRate });
     // A call we place is recorded as its bot says (no trunk or number of ours; no consent prompt: `start` went first).
     const rec = this.deps.recordingPolicy?.('', '', c.target.name);
     const call = new BridgedCall({
-      id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, bot, ...(rec ? { recording: { mode: rec.mode } } : {}),
-      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}),
-      summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound' },
+      id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, ...(bot ? { bot } : {}),
+      ...(rec ? { recording: { mode: rec.mode } } : {}),
+      clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback: c.fallback,
+      summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound', trunk: c.trunk, codec: leg.answer.codec.name },
     });
     // `start` before the media starts: the callee's held first words reach a bot that knows the call.
-    if (!leg.early) bot.sendStart(c.startMessage(false));
+    if (!leg.early) bot?.sendStart(c.startMessage(false));
     call.start();
-    if (leg.early) bot.sendEvent({ type: 'answered' });
-    this.deps.observer.callAnswered('outbound');
-    this.log.info({ codec: leg.answer.codec.name, remote: leg.answer.remote }, 'outbound call answered');
+    if (leg.early) bot?.sendEvent({ type: 'answered' });
+    this.deps.observer.callAnswered('outbound', { trunk: c.trunk, bot: c.target.name, setupSeconds: (this.deps.clock.now() - c.startedAt) / 1000 });
+    this.log.info({ codec: leg.answer.codec.name, remote: leg.answer.remote }, bot ? 'outbound call answered' : 'outbound call answered for the fallback');
     return call;
   }
 
@@ -207,7 +238,8 @@ class OutboundSetup {
     this.call.group.close();
     const failure = classifyFailure(err);
     this.log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'outbound call failed');
-    this.deps.observer.callRejected('outbound', failure.sipStatus);
+    this.deps.observer.callRejected('outbound', failure.sipStatus, { trunk: this.call.trunk, bot: this.call.target.name, reason: failure.reason });
+    this.deps.observer.record?.({ type: 'rejected', callId: this.call.callId, sipStatus: failure.sipStatus, reason: failure.reason });
     throw err;
   }
 }

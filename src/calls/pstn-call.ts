@@ -11,7 +11,8 @@ import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
 import { negotiateAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
-import type { Call, CallEvents } from './call.js';
+import type { Call, CallEvents, LiveCallInfo } from './call.js';
+import { liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { CallMedia, CallMediaGroup, MediaEngine, MediaLeg } from './media-engine.js';
@@ -38,6 +39,8 @@ const RELAY_RATE = 8000;
 
 /** An answered pstn-mode call: two dialogs, two media sessions, ended together. */
 export class PstnCall extends TypedEmitter<CallEvents> implements Call {
+  readonly labels: { trunk?: string } = {};
+  private readonly answeredAtMs: number;
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
   private byes: Promise<unknown> = Promise.resolve();
@@ -48,9 +51,14 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     private readonly group: CallMediaGroup,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly observer?: Pick<CallObserver, 'record'>,
+    /** Who and where, for metrics and the calls API. */
+    private readonly info?: { trunk: string; sipCallId: string; from: string; to: string; codec: string },
   ) {
     super({ onListenerError: (err, event) => log.error({ err, event }, 'call listener failed') });
     this.startedAt = clock.now();
+    if (info) this.labels = { trunk: info.trunk };
+    this.answeredAtMs = Date.now(); // wall time: a date shown to API clients, never used to time anything
     const [a, b] = legs;
     group.route({ [a.media.id]: [b.media.id], [b.media.id]: [a.media.id] });
     for (const leg of legs) leg.media.on('failed', () => this.end('error'));
@@ -59,6 +67,21 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     b.dialog.on('terminated', () => this.end('caller-hangup'));
     a.media.start();
     b.media.start();
+  }
+
+  /** The forward as GET /v1/calls shows it: the caller's leg's figures, state `bridged`, no bot. */
+  live(): LiveCallInfo {
+    const i = this.info;
+    return {
+      callId: this.id,
+      sipCallId: i?.sipCallId ?? '',
+      state: 'bridged',
+      direction: 'inbound',
+      ...(i ? { trunk: i.trunk, from: i.from, to: i.to, codec: i.codec } : {}),
+      answeredAt: new Date(this.answeredAtMs).toISOString(),
+      durationSec: Math.round((this.clock.now() - this.startedAt) / 100) / 10,
+      media: liveMediaStats(this.legs[0].media.stats, this.legs[0].media.quality),
+    };
   }
 
   get ended(): boolean {
@@ -79,6 +102,10 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     this.endReason = reason;
     const seconds = (this.clock.now() - this.startedAt) / 1000;
     this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10 }, 'pstn call ended');
+    // The caller's leg figures, read before its media closes.
+    const a = this.legs[0].media;
+    const quality = a.quality;
+    const callerFigures = { rtp: { packetsReceived: a.stats.packetsReceived, packetsSent: a.stats.packetsSent }, ...(quality ? { quality } : {}) };
     const byes: Array<Promise<void>> = [];
     for (const leg of this.legs) {
       leg.media.close();
@@ -86,6 +113,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     }
     this.byes = Promise.all(byes);
     this.group.close();
+    this.observer?.record?.({ type: 'ended', callId: this.id, reason, ...callerFigures });
     this.emit('ended', reason, seconds);
   }
 }
@@ -117,9 +145,11 @@ export async function handlePstnCall(
   signal: IncomingCallSignal,
   decision: RouteDecision & { forwardTo: ForwardToConfig },
   deps: PstnCallDeps,
+  /** Our call id (the inbound handler's, so the call's record is one). */
+  id: string = randomUUID(),
 ): Promise<PstnCall | undefined> {
-  const id = randomUUID();
-  const log = deps.logger.child({ callId: id, sipCallId: signal.callId });
+  const startedAt = deps.clock.now();
+  const log = deps.logger.child({ callId: id, sipCallId: signal.callId, trunk: decision.trunk });
   const group = deps.media.openCall({ callId: id, logger: log });
   let legA: MediaLeg | undefined;
   let mediaA: CallMedia | undefined;
@@ -155,8 +185,11 @@ export async function handlePstnCall(
       ptimeMs: answerA.ptimeMs, receivable: answerA.receivable, ...relay,
     });
     const dialogA = await signal.accept(answerA.answerSdp);
-    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log);
-    deps.observer.callAnswered('inbound');
+    deps.observer.record?.({ type: 'answered', callId: id, codec: answerA.codec.name });
+    const call = new PstnCall(id, [{ dialog: dialogA, media: mediaA }, { dialog: legB.dialog, media: legB.media }], group, deps.clock, log, deps.observer, {
+      trunk: decision.trunk, sipCallId: signal.callId, from: signal.from.user, to: decision.number, codec: answerA.codec.name,
+    });
+    deps.observer.callAnswered('inbound', { trunk: decision.trunk, setupSeconds: (deps.clock.now() - startedAt) / 1000 });
     log.info({ codecA: answerA.codec.name, codecB: legB.answer.codec.name }, 'pstn call bridged');
     return call;
   } catch (err) {
@@ -166,14 +199,16 @@ export async function handlePstnCall(
     else dial?.cancel();
     group.close();
     if (signal.cancelled) {
-      deps.observer.callRejected('inbound', 487);
+      deps.observer.callRejected('inbound', 487, { trunk: decision.trunk, reason: 'caller-cancelled' });
+      deps.observer.record?.({ type: 'rejected', callId: id, sipStatus: 487, reason: 'caller-cancelled' });
       return undefined;
     }
     const failure = classifyFailure(err);
     log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'pstn call failed');
     const status = failure.sipStatus >= 300 && failure.sipStatus <= 699 ? failure.sipStatus : 500;
     signal.reject(status, undefined, Object.keys(failure.sipHeaders).length > 0 ? failure.sipHeaders : undefined);
-    deps.observer.callRejected('inbound', failure.sipStatus);
+    deps.observer.callRejected('inbound', failure.sipStatus, { trunk: decision.trunk, reason: failure.reason });
+    deps.observer.record?.({ type: 'rejected', callId: id, sipStatus: status, reason: failure.reason });
     return undefined;
   }
 }

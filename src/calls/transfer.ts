@@ -32,6 +32,8 @@ export interface TransferServices {
   appSampleRate: number;
   /** How long to wait for the NOTIFY with a final status after a REFER was accepted. */
   referTimeoutMs?: number;
+  /** Toll-fraud cap: takes a transfer slot (returns its release) or throws CallRejectedError 'transfer-limit'. */
+  acquireTransferSlot?(): () => void;
 }
 
 /** The call a transfer acts on (implemented by BridgedCall). */
@@ -47,6 +49,12 @@ export interface TransferHost {
   /** The bot leaves the call (`stop` reason "transfer"); the call goes on. */
   releaseBot(): void;
   end(reason: 'transfer'): void;
+  /** A transfer was allowed and begins: what it dials or refers to, and how (for the call's record). */
+  started?(t: { to: string; method: 'refer' | 'bridge'; target: string }): void;
+  /** A transfer's final event (refused ones included), whoever asked for it (bot, API, fallback). */
+  finished?(cmd: Pick<TransferCommand, 'to' | 'method'>, e: TransferEvent): void;
+  /** A transfer finished: its method (refer, bridge; `none` when refused before one was chosen) and final status. */
+  done?(method: string, status: string): void;
 }
 
 function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEvent {
@@ -56,14 +64,23 @@ function failed(reason: FailureReason | 'error', sipStatus?: number): TransferEv
 /** One call's transfer state: at most one transfer at a time; after a bridge answers, no more. */
 export class TransferController {
   private busy = false;
+  /** The command being run: its final event is reported with it. */
+  private current: Pick<TransferCommand, 'to' | 'method'> | undefined;
   private pending: LegDial | undefined;
   private leg: AnsweredLeg | undefined;
   private closed = false;
+  /** The transfer slot a bridged destination holds while it is up. */
+  private releaseSlot: (() => void) | undefined;
 
   constructor(
     private readonly host: TransferHost,
     private readonly services: TransferServices,
   ) {}
+
+  /** True while a transfer is under way (a destination ringing, a REFER waiting for its outcome). */
+  get running(): boolean {
+    return this.busy;
+  }
 
   /** True once a bridged destination answered: caller audio goes to the destination, not to the bot. */
   get bridged(): boolean {
@@ -75,10 +92,20 @@ export class TransferController {
    * failed) is also the resolved value.
    */
   async run(cmd: Pick<TransferCommand, 'to' | 'trunk' | 'method' | 'listen'>): Promise<TransferEvent> {
-    if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'));
+    if (this.busy || this.leg || this.closed) return this.report(failed('in-progress'), cmd);
+    this.current = cmd;
     let target: TransferTarget;
     try {
       target = resolveTransferTarget(cmd, this.services.policy);
+    } catch (err) {
+      const { reason } = classifyFailure(err);
+      this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
+      this.host.done?.('none', 'failed');
+      return this.report(failed(reason));
+    }
+    let release: (() => void) | undefined;
+    try {
+      release = this.services.acquireTransferSlot?.();
     } catch (err) {
       const { reason } = classifyFailure(err);
       this.host.log.warn({ to: cmd.to, reason }, 'transfer refused');
@@ -86,10 +113,17 @@ export class TransferController {
     }
     this.busy = true;
     try {
-      this.host.log.info({ to: cmd.to, method: target.method, target: target.kind === 'number' ? target.e164 : target.uri }, 'transfer started');
-      return target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
+      const dialled = target.kind === 'number' ? target.e164 : target.uri;
+      this.host.log.info({ to: cmd.to, method: target.method, target: dialled }, 'transfer started');
+      this.host.started?.({ to: cmd.to, method: target.method, target: dialled });
+      const e = target.method === 'refer' ? await this.refer(target) : await this.bridge(target, cmd.listen === true);
+      this.host.done?.(target.method, e.status);
+      return e;
     } finally {
       this.busy = false;
+      // A bridged destination keeps its slot until the call ends; anything else gives it back now.
+      if (this.leg && !this.closed) this.releaseSlot = release;
+      else release?.();
     }
   }
 
@@ -97,14 +131,18 @@ export class TransferController {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.releaseSlot?.();
+    this.releaseSlot = undefined;
     this.pending?.cancel();
     const leg = this.leg;
     this.leg = undefined;
     leg?.hangUp();
   }
 
-  private report(e: TransferEvent): TransferEvent {
+  /** Tells the bot; a final event also goes to the call's record, before anything it causes (the call's end). */
+  private report(e: TransferEvent, cmd = this.current): TransferEvent {
     this.host.notifyBot(e);
+    if (e.status !== 'ringing' && cmd) this.host.finished?.(cmd, e);
     return e;
   }
 

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { DIAL_PLANS, normalizeDialed } from '../trunks/number-format.js';
 import { checkJitterBuffer } from './jitter-buffer.js';
+import { checkRecords } from './records-schema.js';
 
 /**
  * Password policy for trunk SIP users: at least 12 characters with upper and lower case letters and digits.
@@ -31,6 +32,8 @@ export interface LooseConfig {
   outboundTrunks?: unknown;
   transferDestinations?: unknown;
   registrations?: unknown;
+  callRecords?: unknown;
+  webhooks?: unknown;
 }
 
 type Ctx = z.RefinementCtx;
@@ -48,6 +51,7 @@ export function crossCheck(cfg: LooseConfig, ctx: Ctx): void {
   checkPstn(cfg, ctx);
   checkRegistrations(cfg, ctx);
   checkFallbacks(cfg, ctx);
+  checkRecords(cfg, ctx);
 }
 
 /**
@@ -71,6 +75,15 @@ function checkFallbacks(cfg: LooseConfig, ctx: Ctx): void {
     if (t.mode === 'pstn' && t.fallback !== undefined) ctx.addIssue({ code: 'custom', path: ['inboundTrunks', i, 'fallback'], message: 'only for mode flow (a pstn trunk has no bot)' });
     check(t.fallback, ['inboundTrunks', i, 'fallback']);
     if (isRecord(t.numbers)) for (const [num, n] of Object.entries(t.numbers)) if (isRecord(n)) check(n.fallback, ['inboundTrunks', i, 'numbers', num, 'fallback']);
+  });
+  if (!Array.isArray(cfg.outboundTrunks)) return;
+  cfg.outboundTrunks.forEach((t: unknown, i) => {
+    if (!isRecord(t)) return;
+    const f = t.fallback;
+    // An outbound call has no inbound trunk, so no transferAllow: only a named destination can be reached.
+    if (isRecord(f) && f.action === 'transfer' && typeof f.to === 'string' && !Object.hasOwn(destinations, f.to)) {
+      ctx.addIssue({ code: 'custom', path: ['outboundTrunks', i, 'fallback', 'to'], message: `must name a transferDestinations entry (an outbound call has no transferAllow), got "${f.to}"` });
+    } else check(f, ['outboundTrunks', i, 'fallback']);
   });
 }
 

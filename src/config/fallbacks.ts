@@ -12,6 +12,11 @@ export function fallbackFor(config: Config, trunk: string, number: string): Fall
   return (Object.hasOwn(t.numbers, number) ? t.numbers[number].fallback : undefined) ?? t.fallback;
 }
 
+/** The fallback of calls placed through outbound trunk `trunk`; undefined: none configured (reject). */
+export function outboundFallbackFor(config: Config, trunk: string): FallbackConfig | undefined {
+  return config.outboundTrunks.find((t) => t.name === trunk)?.fallback;
+}
+
 /** Every prompt file the config names, with the field that names it (for error messages). */
 export function promptFiles(config: Config): Array<{ path: string; file: string }> {
   const out: Array<{ path: string; file: string }> = [];
@@ -24,6 +29,9 @@ export function promptFiles(config: Config): Array<{ path: string; file: string 
     for (const [num, n] of Object.entries(t.numbers)) {
       if (n.fallback?.action === 'play') out.push({ path: `inboundTrunks[${i}].numbers[${JSON.stringify(num)}].fallback.file`, file: n.fallback.file });
     }
+  });
+  config.outboundTrunks.forEach((t, i) => {
+    if (t.fallback?.action === 'play') out.push({ path: `outboundTrunks[${i}].fallback.file`, file: t.fallback.file });
   });
   return out;
 }

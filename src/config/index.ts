@@ -1,7 +1,12 @@
 export { configSchema, checkAddressRule } from './schema.js';
 export type { Config, BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './schema.js';
 export { parseConfig, loadConfigFile, loadDefaultConfig, defaultConfigPath, formatPath, deepFreeze } from './load.js';
+export { parseYaml, validateConfig, readConfigText } from './load.js';
+export { MANAGED_SECTIONS, splitConfig, joinConfig, buildSnapshot, snapshotOrThrow, sectionsNeedingRestart, type ConfigSnapshot, type ManagedConfig, type ManagedSection } from './snapshot.js';
+export { inboundTrunkSchema, numberEntrySchema, sipUserSchema } from './schema.js';
+export { outboundTrunkSchema, transferDestinationSchema, registrationSchema } from './outbound-schema.js';
+export { botSchema } from './bot-schema.js';
 export { redactConfig } from './redact.js';
 export { resolveJitterBuffer, JITTER_BUFFER_DEFAULTS, type ResolvedJitterBuffer } from './jitter-buffer.js';
 export type { FallbackConfig, RecordingMode, RecordingsConfig } from './schema.js';
-export { fallbackFor, promptFiles, recordingModeFor } from './fallbacks.js';
+export { fallbackFor, outboundFallbackFor, promptFiles, recordingModeFor } from './fallbacks.js';

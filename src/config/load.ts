@@ -15,6 +15,14 @@ import { configSchema, type Config } from './schema.js';
  * @throws ConfigError listing every problem, YAML syntax errors included (with line and column).
  */
 export function parseConfig(text: string, source?: string): Config {
+  return validateConfig(parseYaml(text, source), source);
+}
+
+/**
+ * YAML text -> the plain value it holds (not validated): what the configuration store keeps and exports.
+ * @throws ConfigError for YAML syntax errors (with line and column).
+ */
+export function parseYaml(text: string, source?: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -29,7 +37,14 @@ export function parseConfig(text: string, source?: string): Config {
     );
   }
   // An empty file means "all defaults".
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  return doc.toJS({ maxAliasCount: 100 }) ?? {};
+}
+
+/**
+ * A plain config value (YAML's, or the store's) -> validated, defaulted, deep-frozen {@link Config}.
+ * @throws ConfigError listing every bad field.
+ */
+export function validateConfig(raw: unknown, source?: string): Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(toConfigIssues(result.error.issues), source);
   return deepFreeze(result.data);
@@ -40,13 +55,21 @@ export function parseConfig(text: string, source?: string): Config {
  * @throws ConfigError naming the file when it cannot be read or is invalid.
  */
 export function loadConfigFile(path: string): Config {
+  return parseConfig(readConfigText(path), path);
+}
+
+/**
+ * The text of a config file.
+ * @throws ConfigError naming the file when it cannot be read.
+ */
+export function readConfigText(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError([{ path: '', message: `cannot read config file: ${(err as Error).message}` }], path);
   }
-  return parseConfig(text, path);
+  return text;
 }
 
 /** Path of the config shipped with the package. src/config and dist/config are both two levels below the root. */
@@ -76,11 +99,14 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** One issue per bad field: unknown keys are split so each gets its own path. */
-function toConfigIssues(issues: ReadonlyArray<z.core.$ZodIssue>): ConfigIssue[] {
+export function toConfigIssues(issues: ReadonlyArray<z.core.$ZodIssue>): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: formatPath([...issue.path, key]), message: 'unknown key' });
+    } else if (issue.code === 'invalid_key') {
+      // A bad map key (a bot's name, a number): say what the key must look like, not only that it is bad.
+      out.push({ path: formatPath(issue.path), message: `invalid name: ${issue.issues.map((i) => i.message).join('; ')}` });
     } else {
       out.push({ path: formatPath(issue.path), message: issue.message });
     }

@@ -2,10 +2,12 @@
  * Config for the outbound half: outbound trunks, named transfer destinations, the calls API.
  * Kept apart from schema.ts (which composes it) so each file stays readable.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import type { OutboundTrunkConfig } from '../trunks/trunk-config.js';
 import { parseRouteString } from './route-string.js';
+import { fallbackSchema, type FallbackConfig } from './fallback-schema.js';
 
 const nameSchema = z
   .string()
@@ -39,6 +41,11 @@ export const outboundTrunkSchema = z
     country: z.string().optional(),
     /** Extra headers on every INVITE (carrier account ids, P-Asserted-Identity...). */
     headers: z.record(headerName, z.string()).default({}),
+    /**
+     * A call placed through this trunk (POST /v1/calls) whose bot cannot be reached, or drops and does not come
+     * back: `reject` (default: cancel while ringing, BYE once answered), `play` or `transfer` for the callee.
+     */
+    fallback: fallbackSchema.optional(),
   })
   .superRefine((t, ctx) => {
     if ((t.route === undefined) === (t.host === undefined)) {
@@ -61,7 +68,7 @@ export const outboundTrunkSchema = z
       ctx.addIssue({ code: 'custom', path: ['country'], message: 'required for numberFormat national' });
     }
   })
-  .transform((t): OutboundTrunkConfig => {
+  .transform((t): OutboundTrunkConfig & { readonly fallback?: FallbackConfig } => {
     const r = t.route !== undefined ? parseRouteString(t.route) : undefined;
     const route = typeof r === 'object' ? r : undefined;
     const transport = route?.transport ?? t.transport ?? 'udp';
@@ -80,6 +87,7 @@ export const outboundTrunkSchema = z
       numberFormat: t.numberFormat,
       ...(t.country !== undefined ? { country: t.country.toUpperCase() } : {}),
       headers: t.headers,
+      ...(t.fallback !== undefined ? { fallback: t.fallback } : {}),
     };
   });
 
@@ -108,6 +116,21 @@ export const transferDestinationSchema = z
     if (d.uri !== undefined && d.trunk !== undefined) ctx.addIssue({ code: 'custom', path: ['trunk'], message: 'not used with "uri"' });
   });
 
+/**
+ * One API key: `key` itself or `keyEnv`, the environment variable holding it (so the file need not carry it).
+ * Roles are ordered read < operate (calls) < admin (configuration).
+ */
+const apiKeySchema = z
+  .strictObject({
+    name: nameSchema,
+    role: z.enum(['read', 'operate', 'admin']),
+    key: z.string().min(16, 'use at least 16 characters').max(256).optional(),
+    keyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  })
+  .superRefine((k, ctx) => {
+    if ((k.key === undefined) === (k.keyEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['key'], message: 'an API key needs exactly one of "key" or "keyEnv"' });
+  });
+
 /** The HTTP calls API (`/v1/calls`), served next to /metrics. */
 export const apiSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -116,6 +139,10 @@ export const apiSchema = z.strictObject({
    * port opened to the network never lets strangers place calls.
    */
   token: z.string().min(16, 'use at least 16 characters').optional(),
+  /** Bearer API keys with roles (README "Admin API"); `api.token`, when set, is one more `admin` key. */
+  keys: z.array(apiKeySchema).default([]),
+  /** A listener of its own for /v1 (default: the /v1 routes share the metrics listener). */
+  listen: z.strictObject({ host: z.string().refine((s) => isIP(s) !== 0, { message: 'must be an IP address' }), port: z.number().int().min(0).max(65535) }).optional(),
 });
 
 /** Destination patterns: names, exact numbers, "+1555*" prefixes, "sip:*@pbx.example.com". */

@@ -7,13 +7,17 @@ import { z } from 'zod';
 import { apiSchema, forwardToSchema, outboundTrunkSchema, registrationSchema, transferAllowSchema, transferDestinationSchema } from './outbound-schema.js';
 import { DIAL_PLANS } from '../trunks/number-format.js';
 import { crossCheck, type LooseConfig } from './cross-checks.js';
+import { callRecordsSchema, webhookSchema } from './records-schema.js';
 import { botSchema } from './bot-schema.js';
 import { fallbackSchema } from './fallback-schema.js';
 import { checkRecordingModes, recordingModeSchema, recordingsSchema } from './recordings-schema.js';
+import { securitySchema } from './security-schema.js';
 
+export type { CallRecordsConfig, WebhookConfig } from './records-schema.js';
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 export type { FallbackConfig } from './fallback-schema.js';
 export type { RecordingMode, RecordingsConfig } from './recordings-schema.js';
+export type { SecurityConfig } from './security-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
 const listenPort = z.number().int().min(0).max(65535);
@@ -114,6 +118,8 @@ const sipSchema = z.strictObject({
       t4Ms: z.number().int().min(10).max(60_000).optional(),
     })
     .optional(),
+  /** Guards for a listener facing the internet (security-schema.ts). */
+  security: securitySchema.prefault({}),
 });
 
 const rtpPort = z.number().int().min(1024).max(65535);
@@ -151,12 +157,31 @@ const mediaSchema = z.strictObject({
 const numberKey = z.string().regex(/^\+?[A-Za-z0-9*#._-]+$/, 'must be a SIP user like "+15550100" or "1000"');
 
 
-const sipUserSchema = z.strictObject({
+/** `inboundTrunks[].numbers.<number>`: a DID -> a bot, or (mode pstn) a forward target. */
+export const numberEntrySchema = z
+  .strictObject({
+    bot: nameSchema.optional(),
+    mode: z.enum(['flow', 'pstn']).optional(),
+    forwardTo: forwardToSchema.optional(),
+    /** When this number's bot is gone; default: the trunk's fallback. */
+    fallback: fallbackSchema.optional(),
+    /** How this number's calls are recorded; default: the trunk's, else the bot's, else off. */
+    recording: recordingModeSchema.optional(),
+  })
+  .superRefine((n, ctx) => {
+    if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
+      ctx.addIssue({ code: 'custom', path: [n.mode === 'pstn' ? 'forwardTo' : 'bot'], message: n.mode === 'pstn' ? 'required for mode pstn' : 'required' });
+    }
+    if (n.mode !== 'pstn' && n.forwardTo !== undefined) ctx.addIssue({ code: 'custom', path: ['forwardTo'], message: 'only with mode: pstn' });
+  });
+
+export const sipUserSchema = z.strictObject({
   username: z.string().regex(/^[A-Za-z0-9._~+-]{1,64}$/, 'must be 1-64 chars of letters, digits and ._~+-'),
   password: z.string().max(256),
 });
 
-const trunkSchema = z.strictObject({
+/** One `inboundTrunks` entry. */
+export const inboundTrunkSchema = z.strictObject({
   name: nameSchema,
   /** Source IPs, CIDRs or host names allowed to send INVITEs on this trunk. Empty: digest credentials only. */
   allow: z.array(addressRule).default([]),
@@ -186,27 +211,7 @@ const trunkSchema = z.strictObject({
   forwardTo: forwardToSchema.optional(),
   /** Bot for numbers not listed in `numbers`. */
   bot: nameSchema.optional(),
-  numbers: z
-    .record(
-      numberKey,
-      z
-        .strictObject({
-          bot: nameSchema.optional(),
-          mode: z.enum(['flow', 'pstn']).optional(),
-          forwardTo: forwardToSchema.optional(),
-          /** When this number's bot is gone; default: the trunk's fallback. */
-          fallback: fallbackSchema.optional(),
-          /** How this number's calls are recorded; default: the trunk's, else the bot's, else off. */
-          recording: recordingModeSchema.optional(),
-        })
-        .superRefine((n, ctx) => {
-          if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
-            ctx.addIssue({ code: 'custom', path: [n.mode === 'pstn' ? 'forwardTo' : 'bot'], message: n.mode === 'pstn' ? 'required for mode pstn' : 'required' });
-          }
-          if (n.mode !== 'pstn' && n.forwardTo !== undefined) ctx.addIssue({ code: 'custom', path: ['forwardTo'], message: 'only with mode: pstn' });
-        }),
-    )
-    .default({}),
+  numbers: z.record(numberKey, numberEntrySchema).default({}),
   /** When the bot cannot be reached or its connection is lost: reject (default), play a prompt, or transfer. */
   fallback: fallbackSchema.optional(),
   /** Toll-fraud guard: what bots on this trunk may transfer to besides named destinations (see README). */
@@ -243,6 +248,16 @@ const metricsSchema = z.strictObject({
   enabled: z.boolean().default(true),
   host: ipAddress.default('127.0.0.1'),
   port: listenPort.default(9464),
+  /** Distinct trunk (and bot) label values per metric; names beyond it are counted as `other`. */
+  labelLimit: z.number().int().min(1).max(1000).default(50),
+});
+
+/** SIGTERM/SIGINT: drain, then stop. */
+const lifecycleSchema = z.strictObject({
+  /** How long calls in progress may go on after the signal before they are ended with BYE (stop reason shutdown), s. */
+  drainTimeoutSec: z.number().int().min(0).max(86_400).default(30),
+  /** Retry-After on the 503 that new INVITEs and OPTIONS get while draining, s. */
+  retryAfterSec: z.number().int().min(1).max(86_400).default(30),
 });
 
 /** The whole config file. Cross-field rules run even when some fields failed, so every problem is reported at once. */
@@ -251,15 +266,23 @@ export const configSchema = z
     sip: sipSchema.prefault({}),
     media: mediaSchema.prefault({}),
     bots: z.record(nameSchema, botSchema).default({}),
-    inboundTrunks: z.array(trunkSchema).default([]),
+    inboundTrunks: z.array(inboundTrunkSchema).default([]),
     outboundTrunks: z.array(outboundTrunkSchema).default([]),
     transferDestinations: z.record(nameSchema, transferDestinationSchema).default({}),
     api: apiSchema.prefault({}),
     registrations: z.array(registrationSchema).default([]),
+    callRecords: callRecordsSchema.prefault({}),
+    webhooks: z.array(webhookSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
     /** Call recordings (README "Recording"); absent: no call is recorded. */
     recordings: recordingsSchema.optional(),
+    /**
+     * Folder of the embedded configuration store (README "Admin API"): the YAML's routing sections seed it at
+     * first start, then the store is the source of them. Unset: API changes live in memory until restart.
+     */
+    dataDir: z.string().min(1).optional(),
+    lifecycle: lifecycleSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true })
   .superRefine((cfg, ctx) => checkRecordingModes(cfg as Parameters<typeof checkRecordingModes>[0], ctx), { when: () => true });

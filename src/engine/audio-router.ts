@@ -11,6 +11,14 @@
 import type { BotCommand, BotSession } from '../bot/index.js';
 import { mixL16, type MediaSession } from '../media/index.js';
 import type { Logger } from '../core/logger.js';
+import type { Clock } from '../core/clock.js';
+
+/** Voice-AI figures the router can see: answer -> the bot's first audio, and which clears the bot asked for. */
+export interface RouterFigures {
+  clock: Clock;
+  /** The bot's first audio chunk arrived, ms after the bot was first routed to a leg (the answer). */
+  onFirstBotAudio?(ms: number): void;
+}
 
 /** The bot's endpoint name. */
 export const BOT = 'bot';
@@ -51,7 +59,21 @@ export class AudioRouter {
   /** The leg the bot talks to (its marks and clears), fixed by the first route that feeds a leg from the bot. */
   private homeLeg: string | undefined;
 
-  constructor(private readonly log: Logger) {}
+  /** When the bot was first routed to a leg (the answer), until its first audio is reported. */
+  private routedAt: number | undefined;
+  private firstAudioSeen = false;
+  /** Legs cleared by the bot's `clear` whose "off the wire" figure is still to come. */
+  private readonly botClears = new Set<string>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly figures?: RouterFigures,
+  ) {}
+
+  /** True once for a leg the bot cleared (its send path reports when the old audio left the wire). */
+  takeBotClear(leg: string): boolean {
+    return this.botClears.delete(leg);
+  }
 
   /** The leg the bot talks to, once routed. */
   get home(): string | undefined {
@@ -119,6 +141,7 @@ export class AudioRouter {
       else this.bot?.sendEvent({ type: 'mark', name: cmd.name });
       return true;
     }
+    if (leg && this.homeLeg !== undefined) this.botClears.add(this.homeLeg);
     const { playedMs, lastMark } = leg ? leg.clear() : { playedMs: 0, lastMark: undefined };
     this.bot?.sendEvent(lastMark === undefined ? { type: 'cleared', playedMs } : { type: 'cleared', playedMs, lastMark });
     return true;
@@ -133,7 +156,10 @@ export class AudioRouter {
     const bySource = new Map<string, SinkPlan[]>();
     for (const [sink, sources] of Object.entries(routes)) {
       if (sources.length === 0) continue;
-      if (this.homeLeg === undefined && sink !== BOT && sources.includes(BOT)) this.homeLeg = sink;
+      if (this.homeLeg === undefined && sink !== BOT && sources.includes(BOT)) {
+        this.homeLeg = sink;
+        this.routedAt = this.figures?.clock.now();
+      }
       const plan: SinkPlan = { sink, sources, backlog: new Map(sources.slice(1).map((s) => [s, []] as const)) };
       for (const source of sources) {
         const list = bySource.get(source);
@@ -147,6 +173,10 @@ export class AudioRouter {
 
   /** Bot audio: refused (and the bot told, once per overflow) when the home leg's queue would pass the limit. */
   private fromBot(pcm: Buffer): void {
+    if (!this.firstAudioSeen && this.routedAt !== undefined && this.figures) {
+      this.firstAudioSeen = true;
+      this.figures.onFirstBotAudio?.(Math.max(0, this.figures.clock.now() - this.routedAt));
+    }
     const p = this.playout;
     const home = this.homeLeg;
     if (p && home !== undefined && (this.routes[home] ?? []).includes(BOT)) {

@@ -3,7 +3,7 @@
  * commands call control acts on (hangup, transfer, dtmf), and the link events of a reconnecting session. The bot's
  * audio and its playout commands (clear, mark, status) are handled by the {@link AudioRouter} in this thread.
  */
-import type { BotCloseInfo, BotCommand, BotLinkEvent, BotSession, BridgeEvent, CallQuality, StartMessage } from '../bot/index.js';
+import type { BotCloseInfo, BotCommand, BotLinkEvent, BotSession, BridgeEvent, CallQuality, StartMessage, StartOptions } from '../bot/index.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import type { AudioRouter } from './audio-router.js';
 import type { Logger } from '../core/logger.js';
@@ -32,8 +32,8 @@ export class BotControlView {
     });
   }
 
-  sendStart(msg: StartMessage): void {
-    this.bot.sendStart(msg);
+  sendStart(msg: StartMessage, options?: StartOptions): void {
+    this.bot.sendStart(msg, options);
   }
 
   sendEvent(e: BridgeEvent): void {

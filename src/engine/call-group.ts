@@ -15,7 +15,7 @@ import { GroupRecording } from './recording/group-recording.js';
 import type { RecordingAction, RecordingEvent, RecordingSettings, RecordingState } from './recording/settings.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
-export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency'>;
+export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency' | 'onClearedOnWire'>;
 
 interface GroupDeps {
   ports: RtpPortPool;
@@ -27,6 +27,12 @@ interface GroupDeps {
   recordings?: RecordingSettings;
   /** A recording finished (file in place) or failed. */
   onRecording?(e: RecordingEvent): void;
+  /** RTP packet received -> the caller audio frame it began handed to the bot, ms (every frame; the engine samples). */
+  onReceiveLatency?(ms: number): void;
+  /** Answer -> the bot's first audio chunk, ms (once per call). */
+  onFirstBotAudio?(ms: number): void;
+  /** The bot's `clear` -> its old audio off the wire (the next packet slot), ms. */
+  onClearToSilence?(ms: number): void;
 }
 
 export class InProcessCallGroup {
@@ -49,7 +55,7 @@ export class InProcessCallGroup {
     private readonly deps: GroupDeps,
     private readonly onClosed: () => void,
   ) {
-    this.router = new AudioRouter(log);
+    this.router = new AudioRouter(log, { clock: deps.clock, ...(deps.onFirstBotAudio ? { onFirstBotAudio: deps.onFirstBotAudio } : {}) });
     this.recording = new GroupRecording({
       callId,
       clock: deps.clock,
@@ -138,6 +144,11 @@ export class InProcessCallGroup {
         ),
     });
     session.on('link', (e) => this.onLink(e, target));
+    // Stopped during an outage (the call ended, or a transfer took the caller): no 'resumed'/'lost' follows.
+    session.on('close', () => {
+      this.hold?.stop();
+      this.hold = undefined;
+    });
     return session;
   }
 
@@ -178,8 +189,19 @@ export class InProcessCallGroup {
 
   /** A leg's session, once opened. */
   openSession(leg: InProcessMediaLeg, options: LegMediaOptions, rtp: RtpSocket, held: RtpHold | undefined): InProcessCallMedia {
-    const onSendLatency = this.deps.onSendLatency;
-    const session = new MediaSession({ ...options, clock: this.deps.clock, socket: rtp, ...(held ? { held } : {}), ...(onSendLatency ? { onSendLatency } : {}) });
+    const { onSendLatency, onReceiveLatency } = this.deps;
+    const onClear = this.deps.onClearToSilence;
+    // Only the bot's own clears count: route changes and hold-audio drops clear legs too.
+    const onClearedOnWire = onClear ? (ms: number) => (this.router.takeBotClear(leg.id) ? onClear(ms) : undefined) : undefined;
+    const session = new MediaSession({
+      ...options,
+      clock: this.deps.clock,
+      socket: rtp,
+      ...(held ? { held } : {}),
+      ...(onSendLatency ? { onSendLatency } : {}),
+      ...(onReceiveLatency ? { onReceiveLatency } : {}),
+      ...(onClearedOnWire ? { onClearedOnWire } : {}),
+    });
     this.router.addLeg(leg.id, session);
     this.sessions.set(leg.id, { session, appSampleRate: options.appSampleRate });
     const media = new InProcessCallMedia(

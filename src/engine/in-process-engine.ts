@@ -21,20 +21,26 @@ export interface InProcessMediaEngineOptions {
   recordings?: RecordingSettings;
   /** A call's recording finished (`recording-ready`: the file is in place) or failed (`recording-failed`). */
   onRecording?(e: RecordingEvent): void;
+  /** A sample of caller -> bot latencies (RTP packet received -> the frame it began handed to the bot), ms: one frame in ten. */
+  onReceiveLatencySample?(ms: number): void;
+  /** Answer -> the bot's first audio, ms, once per call (voice-AI figure). */
+  onFirstBotAudio?(ms: number): void;
+  /** The bot's `clear` -> its old audio off the wire, ms (voice-AI figure). */
+  onClearToSilence?(ms: number): void;
 }
 
-/** One bot chunk in this many is sampled for the latency metric: the figure, not every chunk, is wanted. */
+/** One bot chunk (caller frame) in this many is sampled for the latency metric: the figure, not every one, is wanted. */
 const LATENCY_SAMPLE_EVERY = 10;
 
 export class InProcessMediaEngine {
   private readonly groups = new Set<InProcessCallGroup>();
 
-  private readonly groupDeps: InProcessMediaEngineOptions & { onSendLatency?(ms: number): void };
+  private readonly groupDeps: InProcessMediaEngineOptions & { onSendLatency?(ms: number): void; onReceiveLatency?(ms: number): void };
 
   constructor(private readonly options: InProcessMediaEngineOptions) {
-    const sample = options.onSendLatencySample;
-    let n = 0;
-    this.groupDeps = sample ? { ...options, onSendLatency: (ms) => (++n % LATENCY_SAMPLE_EVERY === 0 ? sample(ms) : undefined) } : options;
+    const send = sampled(options.onSendLatencySample);
+    const receive = sampled(options.onReceiveLatencySample);
+    this.groupDeps = { ...options, ...(send ? { onSendLatency: send } : {}), ...(receive ? { onReceiveLatency: receive } : {}) };
   }
 
   /** Opens the media of one call. */
@@ -53,4 +59,13 @@ export class InProcessMediaEngine {
   get openCalls(): number {
     return this.groups.size;
   }
+}
+
+/** Passes one call in {@link LATENCY_SAMPLE_EVERY} on to `sample`. */
+function sampled(sample: ((ms: number) => void) | undefined): ((ms: number) => void) | undefined {
+  if (!sample) return undefined;
+  let n = 0;
+  return (ms) => {
+    if (++n % LATENCY_SAMPLE_EVERY === 0) sample(ms);
+  };
 }

@@ -65,6 +65,14 @@ export interface MediaSessionOptions {
    * RTP packet carrying its first sample sent (for a latency histogram). Chunks dropped unsent are not reported.
    */
   onSendLatency?: (ms: number) => void;
+  /** After each clear: clear → the first packet slot after it (the old audio is off the wire), ms. */
+  onClearedOnWire?: (ms: number) => void;
+  /**
+   * Called for each frame of caller audio with its added latency in ms: from the RTP packet carrying its first
+   * sample received to the frame handed on ('frame' listeners done: written to the bot's socket), jitter-buffer
+   * delay included. Frames that begin with concealed audio are not reported.
+   */
+  onReceiveLatency?: (ms: number) => void;
   /**
    * @internal How the send loop treats a late timer; only to measure the alternative (README, "Send-side latency").
    */
@@ -102,6 +110,8 @@ export interface RtcpOptions {
   cname?: string;
 }
 
+import type { ForeignPackets } from './rtp/demux.js';
+
 export interface MediaSessionStats {
   /** RTP packets of the negotiated payload type received (duplicates and late ones included). */
   packetsReceived: number;
@@ -113,6 +123,8 @@ export interface MediaSessionStats {
   packetsLost: number;
   /** Datagrams dropped without decoding: not RTP, other payload types (e.g. telephone-event), duplicates, late. */
   packetsIgnored: number;
+  /** Of those, what was not media from the peer (STUN, DTLS, stray first bytes, RTP from another source). */
+  foreign?: ForeignPackets;
 }
 
 export interface MediaSessionEvents {

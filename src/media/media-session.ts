@@ -16,6 +16,7 @@ import type { Logger } from '../core/logger.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import type { PlayoutClearResult } from './playout-queue.js';
 import { parseRtpPacket } from './rtp/packet.js';
+import { classifyDatagram, countForeign } from './rtp/demux.js';
 import type { LastPacket, RtpSocket } from './rtp/port-pool.js';
 import { looksLikeRtcp } from './rtcp/packet.js';
 import { RtcpReporter, type MediaQuality } from './rtcp/rtcp-reporter.js';
@@ -37,12 +38,15 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     bytesSent: 0,
     packetsLost: 0,
     packetsIgnored: 0,
+    foreign: { stun: 0, dtls: 0, unknown: 0, wrongSource: 0 },
   };
 
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly rtp: RtpSocket;
   private latched = false;
+  /** The source RTP is accepted from once latched to it; undefined while not latched (or latching is off). */
+  private latchedTo: { address: string; port: number } | undefined;
   private readonly latching: 'any' | 'same-ip' | 'off';
   private readonly appSampleRate: number;
   private readonly ptimeMs: number;
@@ -137,6 +141,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       reporter: this.reporter,
       stats: this.stats,
       onFrame: (pcm) => this.emit('frame', pcm),
+      ...(opts.onReceiveLatency ? { onLatency: opts.onReceiveLatency } : {}),
       onDtmf: (press) => this.emit('dtmf', press),
       onRtpTimeout: () => this.emit('rtp-timeout'),
     });
@@ -154,6 +159,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       onMark: (name) => this.emit('mark', name),
       onTick: this.onTick,
       ...(opts.onSendLatency ? { onLatency: opts.onSendLatency } : {}),
+      ...(opts.onClearedOnWire ? { onCleared: opts.onClearedOnWire } : {}),
       ...(opts.lateTimer ? { lateTimer: opts.lateTimer } : {}),
     });
   }
@@ -231,6 +237,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (this.closed) return;
     this.stream.remote = this.sendable(remote);
     this.latched = false;
+    this.latchedTo = undefined;
     this.rtcp.updateRemote(remote);
   }
 
@@ -301,6 +308,21 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
 
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     if (this.closed) return;
+    // RFC 7983: STUN, DTLS and strays are told from RTP by the first byte and dropped before SRTP sees them,
+    // so they are counted instead of logged as failed SRTP packet after packet.
+    const kind = classifyDatagram(msg);
+    const foreign = this.stats.foreign!;
+    if (kind !== 'rtp') {
+      countForeign(foreign, kind);
+      this.stats.packetsIgnored++;
+      return;
+    }
+    if (this.latchedTo && (rinfo.port !== this.latchedTo.port || rinfo.address !== this.latchedTo.address)) {
+      // Latched: another source cannot inject audio into the call.
+      foreign.wrongSource++;
+      this.stats.packetsIgnored++;
+      return;
+    }
     if (this.rtcpMux && looksLikeRtcp(msg)) {
       this.rtcp.onMessage(msg, rinfo);
       return;
@@ -329,6 +351,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       this.log.info({ from: remote, to: { address: rinfo.address, port: rinfo.port } }, 'RTP remote latched to packet source');
       this.stream.remote = { address: rinfo.address, port: rinfo.port };
     }
+    if (allowed) this.latchedTo = { address: rinfo.address, port: rinfo.port };
   }
 
   /** The send tick's other timed work: received DTMF and jitter playout, the RTP timeout, RTCP reports. */

@@ -71,6 +71,8 @@ export interface RtpReceivePathOptions {
   /** The session's counters, updated in place. */
   stats: MediaSessionStats;
   onFrame: (pcm: Buffer) => void;
+  /** Added latency of each frame, ms: the packet carrying its first sample received → onFrame returned. */
+  onLatency?: (ms: number) => void;
   onDtmf: (press: DtmfPress) => void;
   onRtpTimeout: () => void;
 }
@@ -89,6 +91,8 @@ export class RtpReceivePath {
   private dtmfRx: TelephoneEventReceiver | undefined;
   private readonly frame: Int16Array;
   private framePos = 0;
+  /** Arrival of the packet that began the frame being filled; NaN when it began with concealment. */
+  private frameArrivedAt = Number.NaN;
   private decodeFailures = 0;
   private lastRxAt = 0;
   private timeoutFired = false;
@@ -188,6 +192,7 @@ export class RtpReceivePath {
           marker: h.marker,
           payload: pkt.payload, // dgram hands us a fresh Buffer per datagram: safe to hold
           duration: receiver.codec.rtpDuration(pkt.payload),
+          arrivedAt: now,
         },
         now,
       );
@@ -202,7 +207,7 @@ export class RtpReceivePath {
       stats.packetsIgnored++;
       return;
     }
-    this.play(receiver, pkt.payload);
+    this.play(receiver, pkt.payload, now);
   }
 
   /** Timed work, from the session's tick: DTMF key ends and jitter buffer playout due by `now`. */
@@ -224,7 +229,7 @@ export class RtpReceivePath {
   }
 
   /** Decodes one payload and delivers it. A payload the decoder rejects is dropped (and logged once). */
-  private play(receiver: Receiver, payload: Buffer): void {
+  private play(receiver: Receiver, payload: Buffer, arrivedAt: number): void {
     let pcm: Int16Array;
     try {
       pcm = receiver.decoder.decode(payload);
@@ -234,7 +239,7 @@ export class RtpReceivePath {
       return;
     }
     receiver.concealer.good(pcm);
-    this.deliver(receiver.resampler.process(pcm));
+    this.deliver(receiver.resampler.process(pcm), arrivedAt);
   }
 
   /** Plays what the jitter buffer releases at `now` (gap-free packets due before `releaseBefore` too). */
@@ -248,11 +253,11 @@ export class RtpReceivePath {
       const receiver = this.receiverFor(o.kind === 'packet' ? o.packet.payloadType : o.payloadType);
       if (!receiver) continue;
       if (o.kind === 'packet') {
-        this.play(receiver, o.packet.payload);
+        this.play(receiver, o.packet.payload, o.packet.arrivedAt ?? Number.NaN);
       } else {
         const samples = Math.round((o.duration * receiver.codec.sampleRate) / receiver.codec.clockRate);
         const pcm = receiver.decoder.conceal ? receiver.decoder.conceal(samples) : receiver.concealer.conceal(samples);
-        this.deliver(receiver.resampler.process(pcm));
+        this.deliver(receiver.resampler.process(pcm), Number.NaN);
       }
     }
     out.length = 0;
@@ -276,11 +281,12 @@ export class RtpReceivePath {
     return r;
   }
 
-  /** Re-frames decoded audio into exact frameMs frames. */
-  private deliver(pcm: Int16Array): void {
+  /** Re-frames decoded audio (from a packet that arrived at `arrivedAt`) into exact frameMs frames. */
+  private deliver(pcm: Int16Array, arrivedAt: number): void {
     const frame = this.frame;
     let pos = 0;
     while (pos < pcm.length) {
+      if (this.framePos === 0) this.frameArrivedAt = arrivedAt;
       const n = Math.min(frame.length - this.framePos, pcm.length - pos);
       frame.set(pcm.subarray(pos, pos + n), this.framePos);
       this.framePos += n;
@@ -289,6 +295,7 @@ export class RtpReceivePath {
         this.framePos = 0;
         this.o.onFrame(int16ToL16Buffer(frame));
         if (this.closed) return; // a listener may close us
+        if (this.o.onLatency && this.frameArrivedAt === this.frameArrivedAt) this.o.onLatency(this.o.clock.now() - this.frameArrivedAt);
       }
     }
   }

@@ -4,8 +4,8 @@
  * slot timer also drives the session's other timed work through `onTick`, so a call has one timer.
  *
  * Timing (README, "Send-side latency"): slots sit on a drift-free grid (slot k due at anchor + k·ptime), which
- * - moves to bot audio that arrives after the queue ran dry: its first packet leaves at once (at least ptime/2
- *   after the previous packet), the next ones every ptime from there (phase alignment);
+ * - moves to bot audio that arrives after the queue ran dry: its first packet leaves at once, whatever the phase
+ *   of the silence before it, the next ones every ptime from there (phase alignment);
  * - moves later to a late chunk: while the bot talks, a slot whose audio has not fully arrived waits up to a
  *   ptime and sends it as it comes (else the talkspurt has ended), and back earlier ({@link PhaseTrack});
  * - keeps its place through a late timer: I/O gets one turn (the bot's audio of the stall), then slots later than
@@ -66,6 +66,8 @@ export interface RtpSendPathOptions {
   onTick: (now: number) => void;
   /** Added latency of each bot chunk, ms: its arrival → the packet carrying its first sample sent. */
   onLatency?: (ms: number) => void;
+  /** After each {@link RtpSendPath.clear}: clear → the first slot played after it (old audio off the wire), ms. */
+  onCleared?: (ms: number) => void;
   /** Default {@link DEFAULT_LATE_TIMER_POLICY}; the other one is kept for measuring. */
   lateTimer?: LateTimerPolicy;
 }
@@ -73,6 +75,8 @@ export interface RtpSendPathOptions {
 export class RtpSendPath {
   private readonly o: RtpSendPathOptions;
   private readonly stream: RtpStreamSender;
+  /** When the last clear happened, until the next slot reports it (only with onCleared). */
+  private clearedAt: number | undefined;
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   private readonly splitter = new L16Splitter();
@@ -98,9 +102,6 @@ export class RtpSendPath {
   private firstPacket = true;
   /** Bot audio arrived while the queue was dry: the grid moves to it. */
   private dryArrival = false;
-  private lastSentAt = Number.NEGATIVE_INFINITY;
-  /** A talkspurt's first packet leaves no earlier than this (half a ptime after the packet before it). */
-  private notBefore = Number.NEGATIVE_INFINITY;
   private readonly wall: WallTimestamps;
   private timer: TimerHandle | undefined;
   private timerAt = 0;
@@ -205,6 +206,7 @@ export class RtpSendPath {
 
   /** Drops the queued audio and pending marks at once; the talkspurt ends. */
   clear(): PlayoutClearResult {
+    if (this.o.onCleared) this.clearedAt ??= this.o.clock.now();
     this.splitter.reset();
     this.phase.reset();
     this.backlog.reset();
@@ -248,7 +250,7 @@ export class RtpSendPath {
   };
 
   private arm(now: number): void {
-    const at = Math.max(this.holdUntil ?? this.slotTime(), this.notBefore);
+    const at = this.holdUntil ?? this.slotTime();
     // A hold's timer is usually still pending for about the new slot's time: keep it rather than make another.
     if (this.timer && at >= this.timerAt && at - this.timerAt <= TIMER_SLACK_MS) return;
     this.timer?.cancel();
@@ -266,10 +268,9 @@ export class RtpSendPath {
     } else if (this.dryArrival) {
       this.dryArrival = false;
       if (this.talking || this.dtmfTx?.busy) return;
-      // Phase alignment. The first packet leaves half a ptime after the one before at the earliest (for the far
-      // end's jitter buffer); the grid keeps the audio's phase all the same.
+      // Phase alignment: the first packet leaves now, even just after a silence packet. A floor on that spacing
+      // (half a ptime, tried) became the bot->caller p99 itself: frames come at any phase of the silence.
       this.rephase(now);
-      this.notBefore = this.lastSentAt + this.o.ptimeMs / 2;
     } else {
       return;
     }
@@ -286,7 +287,6 @@ export class RtpSendPath {
 
   /** Plays each slot due by `now + slack`, dropping those later than the policy allows; stops at a held slot. */
   private runDue(now: number, slack: number): void {
-    if (now + slack < this.notBefore) return;
     while (!this.closed && this.slotTime() <= now + slack) {
       const late = now - this.slotTime();
       if (this.holdUntil === undefined && late >= this.maxLateMs) this.dropSlot();
@@ -323,6 +323,7 @@ export class RtpSendPath {
     }
     if (!this.sendEnabled) {
       // On hold: time passes for the stream, the audio due meanwhile is dropped, nothing goes on the wire.
+      this.reportCleared(now);
       this.queue.skip(this.need);
       this.stream.skip(1);
       if (this.talking) this.endSpurt();
@@ -376,6 +377,7 @@ export class RtpSendPath {
     if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
     this.played?.(this.zeros);
     if (this.o.idleFill === 'none') {
+      this.reportCleared(now); // the slot stays empty: silence on the wire from now
       this.stream.skip(1);
       return;
     }
@@ -395,10 +397,16 @@ export class RtpSendPath {
     if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 
+  /** A clear is behind us: the first slot after it went out (or stayed empty) at `now`. */
+  private reportCleared(now: number): void {
+    if (this.clearedAt === undefined) return;
+    this.o.onCleared?.(Math.max(0, now - this.clearedAt));
+    this.clearedAt = undefined;
+  }
+
   private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
+    this.reportCleared(now);
     this.firstPacket = false;
-    this.lastSentAt = now;
-    this.notBefore = Number.NEGATIVE_INFINITY;
     this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
     this.wall.sent();
   }

@@ -5,6 +5,10 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { END_REASONS } from '../core/failures.js';
+import { BoundedLabel } from './labels.js';
+import { SipMetrics, sipMethodLabel } from './sip-metrics.js';
+
+export { sipMethodLabel };
 
 export const METRIC_PREFIX = 'trunkbridge_';
 
@@ -12,24 +16,30 @@ export type CallDirection = 'inbound' | 'outbound';
 
 const DIRECTIONS: ReadonlySet<string> = new Set(['inbound', 'outbound']);
 
-/** Call results as labelled in `trunkbridge_calls_total`. */
+/** Call results as labelled in `trunkbridge_calls_total`: the common refusals by status, the rest by class. */
 export type CallResult =
   | 'answered'
   | 'rejected-403'
   | 'rejected-404'
   | 'rejected-488'
   | 'rejected-503'
+  | 'rejected-4xx'
+  | 'rejected-6xx'
   | 'cancelled'
   | 'failed'
   | 'other';
 
-/** Request methods we label by name; responses count as RESPONSE; anything else collapses to 'other'. */
-const SIP_METHODS: ReadonlySet<string> = new Set([
-  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'RESPONSE',
-]);
+/** Trunk and bot of a call, as call control reports them (absent: not known). */
+export interface CallLabelInput {
+  trunk?: string;
+  bot?: string;
+}
 
 /** End reasons, from the one catalogue (core/failures.ts). */
 const END_REASON_LABELS: ReadonlySet<string> = new Set(Object.keys(END_REASONS));
+const BOT_FAILURES: ReadonlySet<string> = new Set(['timeout', 'refused', 'upgrade-rejected', 'dns', 'aborted', 'other']);
+const TRANSFER_METHODS: ReadonlySet<string> = new Set(['refer', 'bridge', 'none']);
+const TRANSFER_RESULTS: ReadonlySet<string> = new Set(['completed', 'answered', 'failed']);
 
 /** Maps a final SIP status of a refused call to its `result` label. */
 export function callResultForStatus(status: number): CallResult {
@@ -45,17 +55,14 @@ export function callResultForStatus(status: number): CallResult {
     case 487:
       return 'cancelled';
     default:
+      if (status >= 400 && status <= 499) return 'rejected-4xx';
+      if (status >= 600 && status <= 699) return 'rejected-6xx';
       return status >= 500 && status <= 599 ? 'failed' : 'other';
   }
 }
 
 export function directionLabel(direction: string): string {
   return DIRECTIONS.has(direction) ? direction : 'other';
-}
-
-export function sipMethodLabel(method: string): string {
-  const m = method.toUpperCase();
-  return SIP_METHODS.has(m) ? m : 'other';
 }
 
 export function endReasonLabel(reason: string): string {
@@ -65,6 +72,8 @@ export function endReasonLabel(reason: string): string {
 export interface BridgeMetricsOptions {
   /** Also export Node process metrics (CPU, memory, event-loop lag, GC). Default true. */
   defaultMetrics?: boolean;
+  /** Distinct trunk names, and bot names, kept as label values; later ones count as `other`. Default 50. */
+  labelLimit?: number;
 }
 
 /**
@@ -74,13 +83,22 @@ export interface BridgeMetricsOptions {
  */
 export class BridgeMetrics {
   readonly registry = new Registry();
+  readonly sip: SipMetrics;
+  /** Trunk and bot label values, bounded (see labels.ts). */
+  readonly trunks: BoundedLabel;
+  readonly bots: BoundedLabel;
 
-  readonly callsTotal: Counter<'direction' | 'result'>;
-  readonly callsEnded: Counter<'direction' | 'reason'>;
-  readonly activeCalls: Gauge;
-  readonly callDurationSeconds: Histogram;
-  readonly botConnectSeconds: Histogram;
-  readonly botConnectFailures: Counter;
+  readonly callsTotal: Counter<'direction' | 'result' | 'trunk' | 'bot'>;
+  readonly callsEnded: Counter<'direction' | 'reason' | 'trunk' | 'bot'>;
+  readonly activeCalls: Gauge<'trunk' | 'bot'>;
+  readonly callDurationSeconds: Histogram<'direction' | 'trunk'>;
+  readonly callSetupSeconds: Histogram<'direction' | 'trunk'>;
+  readonly botConnectSeconds: Histogram<'bot'>;
+  readonly botConnectFailures: Counter<'bot' | 'reason'>;
+  readonly transfers: Counter<'method' | 'result'>;
+  readonly rtpMos: Histogram;
+  readonly rtpBytesReceived: Counter;
+  readonly rtpBytesSent: Counter;
   readonly botProtocolErrors: Counter;
   readonly botLinkEvents: Counter<'event'>;
   readonly rtpPacketsReceived: Counter;
@@ -95,42 +113,87 @@ export class BridgeMetrics {
   private pendingRtpIn = 0;
   private pendingRtpOut = 0;
   private pendingFramesDropped = 0;
+  private pendingBytesIn = 0;
+  private pendingBytesOut = 0;
 
   constructor(options: BridgeMetricsOptions = {}) {
     const registers = [this.registry];
     const p = METRIC_PREFIX;
+    this.trunks = new BoundedLabel(options.labelLimit ?? 50);
+    this.bots = new BoundedLabel(options.labelLimit ?? 50);
+    this.sip = new SipMetrics(this.registry, p);
     // prom-client calls collect() with `this` bound to the metric; arrow functions capture `self` instead.
     const self = this;
 
     this.callsTotal = new Counter({
       name: `${p}calls_total`,
-      help: 'Calls offered, by direction and result',
-      labelNames: ['direction', 'result'] as const,
+      help: 'Calls offered, by direction, result, trunk and bot (none: refused before it was routed)',
+      labelNames: ['direction', 'result', 'trunk', 'bot'] as const,
       registers,
     });
     this.callsEnded = new Counter({
       name: `${p}calls_ended_total`,
-      help: 'Answered calls that ended, by direction and end reason',
-      labelNames: ['direction', 'reason'] as const,
+      help: 'Answered calls that ended, by direction, end reason, trunk and bot',
+      labelNames: ['direction', 'reason', 'trunk', 'bot'] as const,
       registers,
     });
-    this.activeCalls = new Gauge({ name: `${p}active_calls`, help: 'Calls currently answered', registers });
+    this.activeCalls = new Gauge({ name: `${p}active_calls`, help: 'Calls currently answered, by trunk and bot', labelNames: ['trunk', 'bot'] as const, registers });
     this.callDurationSeconds = new Histogram({
       name: `${p}call_duration_seconds`,
-      help: 'Duration of answered calls',
+      help: 'Duration of answered calls, by direction and trunk',
+      labelNames: ['direction', 'trunk'] as const,
       buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    this.callSetupSeconds = new Histogram({
+      name: `${p}call_setup_seconds`,
+      help: 'Setup time of answered calls: INVITE received (inbound) or sent (outbound) -> 200 OK, by direction and trunk',
+      labelNames: ['direction', 'trunk'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
     this.botConnectSeconds = new Histogram({
       name: `${p}bot_connect_seconds`,
-      help: 'Time to open the bot WebSocket',
+      help: 'Time to open the bot WebSocket, by bot',
+      labelNames: ['bot'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
     this.botConnectFailures = new Counter({
       name: `${p}bot_connect_failures_total`,
-      help: 'Bot connections refused, timed out or rejected at upgrade',
+      help: 'Bot connections that did not open, by bot and reason (timeout, refused, upgrade-rejected, dns, aborted, other)',
+      labelNames: ['bot', 'reason'] as const,
       registers,
+    });
+    this.transfers = new Counter({
+      name: `${p}transfers_total`,
+      help: 'Transfers by method (refer, bridge; none: refused before one was chosen) and final status (completed, answered, failed)',
+      labelNames: ['method', 'result'] as const,
+      registers,
+    });
+    this.rtpMos = new Histogram({
+      name: `${p}rtp_mos`,
+      help: 'Estimated MOS of each answered call at its end (simplified E-model from loss, jitter and RTT)',
+      buckets: [1, 2, 2.5, 3, 3.5, 3.8, 4, 4.2, 4.4, 4.5],
+      registers,
+    });
+    this.rtpBytesReceived = new Counter({
+      name: `${p}rtp_bytes_received_total`,
+      help: 'RTP bytes (UDP payload, RTP header included) received from callers (added when each call ends)',
+      registers,
+      collect() {
+        this.inc(self.pendingBytesIn);
+        self.pendingBytesIn = 0;
+      },
+    });
+    this.rtpBytesSent = new Counter({
+      name: `${p}rtp_bytes_sent_total`,
+      help: 'RTP bytes (UDP payload, RTP header included) sent to callers (added when each call ends)',
+      registers,
+      collect() {
+        this.inc(self.pendingBytesOut);
+        self.pendingBytesOut = 0;
+      },
     });
     this.botProtocolErrors = new Counter({
       name: `${p}bot_protocol_errors_total`,
@@ -208,38 +271,57 @@ export class BridgeMetrics {
     return this.registry.metrics();
   }
 
-  /** A call was answered (200 OK sent / received): counts it and adds it to the active calls. */
-  callAnswered(direction: CallDirection = 'inbound'): void {
-    this.callsTotal.inc({ direction: directionLabel(direction), result: 'answered' });
-    this.activeCalls.inc();
+  private labels(who: CallLabelInput): { trunk: string; bot: string } {
+    return { trunk: this.trunks.value(who.trunk), bot: this.bots.value(who.bot) };
   }
 
-  /** A call ended before being answered with this final status (487 = cancelled). */
+  /** A call was answered (200 OK sent / received): counts it, adds it to the active calls, records its setup time. */
+  callAnswered(direction: CallDirection = 'inbound', info: CallLabelInput & { setupSeconds?: number } = {}): void {
+    const who = this.labels(info);
+    this.callsTotal.inc({ direction: directionLabel(direction), result: 'answered', ...who });
+    this.activeCalls.inc(who);
+    if (info.setupSeconds !== undefined) this.callSetupSeconds.observe({ direction: directionLabel(direction), trunk: who.trunk }, Math.max(0, info.setupSeconds));
+  }
+
+  /** A call ended before being answered with this final status (487 = cancelled); `reason`: its catalogued reason. */
   callRejected(status: number): void;
-  callRejected(direction: CallDirection, status: number): void;
-  callRejected(a: CallDirection | number, b?: number): void {
+  callRejected(direction: CallDirection, status: number, info?: CallLabelInput & { reason?: string }): void;
+  callRejected(a: CallDirection | number, b?: number, info: CallLabelInput & { reason?: string } = {}): void {
     const [direction, status] = typeof a === 'number' ? ['inbound', a] : [a, b ?? 0];
-    this.callsTotal.inc({ direction: directionLabel(direction), result: callResultForStatus(status) });
+    this.callsTotal.inc({ direction: directionLabel(direction), result: callResultForStatus(status), ...this.labels(info) });
+    this.sip.refused(info.reason, info.trunk, this.trunks);
   }
 
   /** A call set up in some other way failed (internal error, no final status). */
-  callFailed(direction: CallDirection = 'inbound'): void {
-    this.callsTotal.inc({ direction: directionLabel(direction), result: 'failed' });
+  callFailed(direction: CallDirection = 'inbound', info: CallLabelInput = {}): void {
+    this.callsTotal.inc({ direction: directionLabel(direction), result: 'failed', ...this.labels(info) });
   }
 
-  /** An answered call ended. */
-  callEnded(direction: CallDirection, reason: string, durationSeconds: number): void {
-    this.activeCalls.dec();
-    this.callsEnded.inc({ direction: directionLabel(direction), reason: endReasonLabel(reason) });
-    this.callDurationSeconds.observe(Math.max(0, durationSeconds));
+  /** An answered call ended (its labels as when it was answered, so the active gauge comes back down). */
+  callEnded(direction: CallDirection, reason: string, durationSeconds: number, info: CallLabelInput = {}): void {
+    const who = this.labels(info);
+    this.activeCalls.dec(who);
+    this.callsEnded.inc({ direction: directionLabel(direction), reason: endReasonLabel(reason), ...who });
+    this.callDurationSeconds.observe({ direction: directionLabel(direction), trunk: who.trunk }, Math.max(0, durationSeconds));
   }
 
-  botConnected(seconds: number): void {
-    this.botConnectSeconds.observe(Math.max(0, seconds));
+  botConnected(seconds: number, bot?: string): void {
+    this.botConnectSeconds.observe({ bot: this.bots.value(bot) }, Math.max(0, seconds));
   }
 
-  botConnectFailed(): void {
-    this.botConnectFailures.inc();
+  botConnectFailed(bot?: string, reason = 'other'): void {
+    this.botConnectFailures.inc({ bot: this.bots.value(bot), reason: BOT_FAILURES.has(reason) ? reason : 'other' });
+  }
+
+  /** A transfer ended: method refer|bridge|none, result completed|answered|failed. */
+  transferDone(method: string, result: string): void {
+    this.transfers.inc({ method: TRANSFER_METHODS.has(method) ? method : 'other', result: TRANSFER_RESULTS.has(result) ? result : 'other' });
+  }
+
+  /** Bytes of ended calls' RTP, folded in at scrape time like the packet counters. */
+  rtpBytes(received: number, sent: number): void {
+    this.pendingBytesIn += received;
+    this.pendingBytesOut += sent;
   }
 
   /** A call's bot link changed (a closed set of labels). */
@@ -265,10 +347,11 @@ export class BridgeMetrics {
   }
 
   /** One ended call's RTP quality. */
-  mediaQuality(q: { packetsLost: number; jitterMs: number; rttMs?: number }): void {
+  mediaQuality(q: { packetsLost: number; jitterMs: number; rttMs?: number; mos?: number }): void {
     if (q.packetsLost > 0) this.rtpPacketsLost.inc(q.packetsLost);
     this.rtpJitterMs.observe(Math.max(0, q.jitterMs));
     if (q.rttMs !== undefined) this.rtpRttMs.observe(Math.max(0, q.rttMs));
+    if (q.mos !== undefined) this.rtpMos.observe(q.mos);
   }
 
   sipParseError(): void {

@@ -1,3 +1,4 @@
+export { RecordsMetrics, webhookLabel } from './records-metrics.js';
 export {
   BridgeMetrics,
   METRIC_PREFIX,
@@ -11,3 +12,4 @@ export {
 } from './bridge-metrics.js';
 export { MediaMetrics, type MediaSample } from './media-metrics.js';
 export { RecordingMetrics } from './recording-metrics.js';
+export { SecurityMetrics, SIP_GUARD_LABELS, MEDIA_FOREIGN_LABELS, type SipGuardLabel, type MediaForeignLabel } from './security-metrics.js';

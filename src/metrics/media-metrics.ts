@@ -17,6 +17,8 @@ export class MediaMetrics {
   private readonly playoutDepth: Histogram;
   private readonly eventLoopDelay: Gauge<'thread'>;
   private readonly addedLatency: Histogram<'direction'>;
+  private readonly firstAudio: Histogram;
+  private readonly clearToSilence: Histogram;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -34,9 +36,23 @@ export class MediaMetrics {
     });
     this.addedLatency = new Histogram({
       name: 'trunkbridge_bridge_latency_ms',
-      help: 'Latency the bridge adds, sampled (bot_to_caller: a bot audio chunk received -> the RTP packet carrying its first sample sent), ms',
+      help:
+        'Latency the bridge adds, sampled (bot_to_caller: a bot audio chunk received -> the RTP packet carrying its first sample sent; ' +
+        'caller_to_bot: an RTP packet received -> the audio frame it begins written to the bot, jitter-buffer delay included), ms',
       labelNames: ['direction'] as const,
       buckets: [0.5, 1, 2, 5, 10, 20, 40, 60, 100, 200, 500],
+      registers,
+    });
+    this.firstAudio = new Histogram({
+      name: 'trunkbridge_bot_first_audio_seconds',
+      help: "Answer (the bot routed to the caller) -> the bot's first audio chunk at the bridge, once per call, s",
+      buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30],
+      registers,
+    });
+    this.clearToSilence = new Histogram({
+      name: 'trunkbridge_clear_to_silence_ms',
+      help: "The bot's clear (barge-in) -> its queued audio off the wire (the next RTP packet slot carries none of it), ms",
+      buckets: [1, 2, 5, 10, 20, 30, 40, 60, 100, 200],
       registers,
     });
     this.eventLoopDelay = new Gauge({
@@ -54,9 +70,20 @@ export class MediaMetrics {
     }
   }
 
+  /** Sampled caller -> bot latencies, ms. */
+  callerToBot(samples: readonly number[]): void {
+    for (const ms of samples) this.addedLatency.observe({ direction: 'caller_to_bot' }, Math.max(0, ms));
+  }
+
   /** Sampled bot -> caller latencies, ms. */
   botToCaller(samples: readonly number[]): void {
     for (const ms of samples) this.addedLatency.observe({ direction: 'bot_to_caller' }, Math.max(0, ms));
+  }
+
+  /** Voice-AI figures, ms: answer -> the bot's first audio (observed in seconds), clear -> old audio off the wire. */
+  voiceFigures(f: { firstAudioMs?: readonly number[]; clearToSilenceMs?: readonly number[] }): void {
+    for (const ms of f.firstAudioMs ?? []) this.firstAudio.observe(Math.max(0, ms) / 1000);
+    for (const ms of f.clearToSilenceMs ?? []) this.clearToSilence.observe(Math.max(0, ms));
   }
 
   /** `thread`: 'main', or the worker's index. */

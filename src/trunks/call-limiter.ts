@@ -8,11 +8,22 @@ import { CallRejectedError } from '../core/errors.js';
 export class TrunkCallLimiter {
   private readonly active = new Map<string, number>();
 
-  constructor(private readonly limits: ReadonlyMap<string, number>) {}
+  private total = 0;
+
+  /** `maxTotal`: calls on all trunks together (sip.security.maxConcurrentCalls); more get 503. */
+  constructor(
+    private limits: ReadonlyMap<string, number>,
+    private readonly maxTotal?: number,
+  ) {}
+
+  /** New limits from a new configuration; calls already holding slots keep them (counted against the new limit). */
+  setLimits(limits: ReadonlyMap<string, number>): void {
+    this.limits = limits;
+  }
 
   /**
    * Takes a slot on `trunk`; returns the release function (idempotent).
-   * @throws CallRejectedError 486 'trunk-busy' when the trunk is at its limit.
+   * @throws CallRejectedError 486 'trunk-busy' when the trunk is at its limit, 503 'bridge-busy' when all are.
    */
   acquire(trunk: string): () => void {
     const limit = this.limits.get(trunk);
@@ -20,11 +31,16 @@ export class TrunkCallLimiter {
     if (limit !== undefined && n >= limit) {
       throw new CallRejectedError('trunk-busy', `trunk ${trunk} is at its limit of ${limit} calls`);
     }
+    if (this.maxTotal !== undefined && this.total >= this.maxTotal) {
+      throw new CallRejectedError('bridge-busy', `the bridge is at its limit of ${this.maxTotal} calls`);
+    }
     this.active.set(trunk, n + 1);
+    this.total++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.total--;
       const left = (this.active.get(trunk) ?? 1) - 1;
       if (left <= 0) this.active.delete(trunk);
       else this.active.set(trunk, left);

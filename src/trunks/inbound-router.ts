@@ -45,6 +45,17 @@ export interface InboundRouterOptions {
   resolveHost?: (name: string) => readonly string[];
   /** Needed when any trunk has credentials. */
   digest?: DigestVerifier;
+  /** Digest brute-force lockout per source (see auth-lockout.ts); absent: none. */
+  lockout?: AuthFailureGuard;
+  /** A source passed digest authentication (the app gives it the trusted flood budget: a digest-only carrier at 50 cps must not be banned). */
+  authenticated?: (source: string) => void;
+}
+
+/** What authentication reports failures to and asks before checking credentials (AuthLockout fits). */
+export interface AuthFailureGuard {
+  isLockedOut(source: string): boolean;
+  failed(source: string, username?: string): boolean;
+  succeeded(source: string): void;
 }
 
 interface CompiledTrunk {
@@ -197,17 +208,28 @@ export class InboundRouter {
 
   private authenticate(trunks: CompiledTrunk[], req: RouteRequest): CompiledTrunk {
     const digest = this.options.digest!;
+    const lockout = this.options.lockout;
+    const source = unmapped(bareAddress(req.sourceAddress));
+    // Locked out: no new challenge, and not even a right answer to a nonce the source already holds.
+    if (lockout?.isLockedOut(source)) {
+      throw new CallRejectedError('auth-locked-out', `source ${source} is locked out after failed digest authentications`);
+    }
     const authorization = headerValue(req.headers, 'Authorization');
     const method = req.method ?? 'INVITE';
     for (const t of trunks) {
       const verdict = digest.verify(authorization, t.realm, method, (u) => t.passwords.get(u));
-      if (verdict.kind === 'ok') return t;
+      if (verdict.kind === 'ok') {
+        lockout?.succeeded(source);
+        this.options.authenticated?.(source);
+        return t;
+      }
       if (verdict.kind === 'stale') {
         throw new CallRejectedError('auth-stale', `stale nonce for ${verdict.username}`, {
           headers: { 'WWW-Authenticate': digest.challenges(t.realm, true, t.algorithms) },
         });
       }
       if (verdict.kind === 'invalid') {
+        lockout?.failed(source, verdict.username);
         throw new CallRejectedError('bad-credentials', `digest rejected on trunk ${t.name}: ${verdict.reason}`);
       }
     }

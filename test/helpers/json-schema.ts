@@ -75,6 +75,7 @@ const KEYWORDS: Record<string, (c: Ctx) => string[]> = {
       .filter((k) => !known.has(k))
       .flatMap((k) => (arg === false ? [`${path}: unexpected field "${k}"`] : validate(root, value[k], arg as Schema, `${path}.${k}`)));
   },
+  items: ({ root, value, arg, path }) => (Array.isArray(value) ? value.flatMap((v, i) => validate(root, v, arg as Schema, `${path}[${i}]`)) : []),
   propertyNames: ({ root, value, arg, path }) => (isObject(value) ? Object.keys(value).flatMap((k) => validate(root, k, arg as Schema, `${path}[name ${k}]`)) : []),
   oneOf: ({ root, value, arg, path }) => {
     const matches = (arg as Schema[]).filter((s) => validate(root, value, s, path).length === 0).length;

@@ -138,6 +138,8 @@ describe.each<Case>([
   it('opens with the provider\'s handshake, recognised as the provider, and never sends a frame the bot could not parse', () => {
     const b = bot!;
     expect(b.detected).toBe(provider);
+    // The opening messages go when the socket opens (bound: 3 s; in practice at once).
+    expect(b.handshakeAt[b.handshakeAt.length - 1] - b.openedAt).toBeLessThan(3000);
     expect(b.violations).toEqual([]);
     expect(offered).toEqual(provider === 'jambonz' ? ['audio.jambonz.org'] : []);
     const start = b.start;

@@ -114,6 +114,8 @@ describe.each<{ provider: Provider; bot: string }>([
   it('opens with exactly the two handshake messages Pipecat reads, and never sends a frame it could not parse', () => {
     const b = bot!;
     expect(b.detected).toBe(provider);
+    // The opening messages go when the socket opens (bound: 3 s; in practice at once).
+    expect(b.handshakeAt[b.handshakeAt.length - 1] - b.openedAt).toBeLessThan(3000);
     expect(b.handshake[0].event).toBe('connected');
     expect(b.violations).toEqual([]);
     const start = b.start.start as Record<string, unknown>;

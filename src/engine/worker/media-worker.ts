@@ -4,9 +4,9 @@
  * goes back ({@link FromWorker}).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createServer } from 'node:net';
 import { SystemClock } from '../../core/clock.js';
+import { loopDelayP99Ms, startLoopDelayMonitor } from '../../core/loop-delay.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { connectBot } from '../../bot/index.js';
 import { RtpPortPool } from '../../media/index.js';
@@ -45,9 +45,22 @@ const logger = createLogger({ level: data.logLevel }).child({ layer: 'media', wo
 let framesDropped = 0;
 /** Sampled bot -> caller latencies since the last report (bounded: a burst cannot grow it). */
 let sendLatencyMs: number[] = [];
+let receiveLatencyMs: number[] = [];
+/** Voice-AI figures since the last report (bounded like the latencies). */
+let firstAudioMs: number[] = [];
+let clearToSilenceMs: number[] = [];
 const engine = new InProcessMediaEngine({
+  onFirstBotAudio: (ms) => {
+    if (firstAudioMs.length < 1000) firstAudioMs.push(ms);
+  },
+  onClearToSilence: (ms) => {
+    if (clearToSilenceMs.length < 1000) clearToSilenceMs.push(ms);
+  },
   onSendLatencySample: (ms) => {
     if (sendLatencyMs.length < 1000) sendLatencyMs.push(ms);
+  },
+  onReceiveLatencySample: (ms) => {
+    if (receiveLatencyMs.length < 1000) receiveLatencyMs.push(ms);
   },
   ports: new RtpPortPool({ ...data.ports, rtcp: true }),
   clock,
@@ -56,8 +69,7 @@ const engine = new InProcessMediaEngine({
   onRecording: (event) => post({ op: 'recording', event }),
 });
 const groups = new Map<number, GroupState>();
-const eventLoop = monitorEventLoopDelay({ resolution: 10 });
-eventLoop.enable();
+const eventLoop = startLoopDelayMonitor();
 
 /** Set once the worker is going down: only the 'crashed' report leaves it then (no bot close races it). */
 let dying = false;
@@ -140,7 +152,7 @@ function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'med
       return media.start();
     case 'close':
       // Its last figures go back first: call control reports them when the call ends.
-      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [] });
+      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [], receiveLatencyMs: [] });
       media.close();
       state.media.delete(msg.leg);
       state.legs.delete(msg.leg);
@@ -159,7 +171,7 @@ function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'med
 function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
   const bot = state.bot;
   if (!bot) return;
-  if (msg.m === 'sendStart') bot.sendStart(msg.msg);
+  if (msg.m === 'sendStart') bot.sendStart(msg.msg, msg.beforeAnswer === true ? { beforeAnswer: true } : undefined);
   else if (msg.m === 'sendEvent') bot.sendEvent(msg.event);
   // The figures in `stop` are taken here, where the media runs, not from the last report call control has.
   else bot.stop(msg.reason, msg.quality ? { quality: state.group.homeQuality() ?? msg.quality } : undefined);
@@ -170,6 +182,11 @@ function handle(msg: ToWorker): void {
   if (msg.op === 'stall') return blockFor(msg.ms);
   if (msg.op === 'drain') {
     void recordingsSettled(clock, msg.timeoutMs).then((settled) => post({ op: 'reply', req: msg.req, ok: true, state: settled ? 'settled' : 'timeout' }));
+    return;
+  }
+  if (msg.op === 'flush') {
+    // Messages are handled in order; setImmediate lets this turn's socket writes leave first.
+    setImmediate(() => post({ op: 'reply', req: msg.req, ok: true }));
     return;
   }
   if (msg.op === 'open') {
@@ -231,9 +248,12 @@ port.on('message', (msg: ToWorker) => {
 const statsTimer = setInterval(() => {
   const legs: LegStats[] = [];
   for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: eventLoop.percentile(99) / 1e6, sendLatencyMs });
+  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs, firstAudioMs, clearToSilenceMs });
   framesDropped = 0;
   sendLatencyMs = [];
+  receiveLatencyMs = [];
+  firstAudioMs = [];
+  clearToSilenceMs = [];
   eventLoop.reset();
 }, data.statsIntervalMs);
 statsTimer.unref();

@@ -36,7 +36,7 @@ export type ToWorker =
   | { op: 'media'; g: number; leg: string; m: 'switchCodec'; change: WireCodecSwitch }
   | { op: 'connectBot'; g: number; req: number; target: BotTarget }
   | { op: 'abortBot'; g: number; req: number }
-  | { op: 'bot'; g: number; m: 'sendStart'; msg: StartMessage }
+  | { op: 'bot'; g: number; m: 'sendStart'; msg: StartMessage; beforeAnswer?: true }
   | { op: 'bot'; g: number; m: 'sendEvent'; event: BridgeEvent }
   | { op: 'bot'; g: number; m: 'stop'; reason: string; quality?: CallQuality }
   | { op: 'route'; g: number; routes: Record<string, readonly string[]> }
@@ -47,6 +47,11 @@ export type ToWorker =
   | { op: 'close'; g: number }
   /** Shutting down: replied to once the recordings being finished are in place (or a timeout passed). */
   | { op: 'drain'; req: number; timeoutMs: number }
+  /**
+   * Replied to once every message before it was handled and the socket writes they made went out (the
+   * shutdown waits on it, so a bot's `stop` is not lost when the thread is terminated right after).
+   */
+  | { op: 'flush'; req: number }
   /** Test hook: the worker throws from its event loop, as a bug would. */
   | { op: 'crash' }
   /** Test hook: the worker's event loop is blocked for `ms` (a GC pause, a slow neighbour). */
@@ -78,7 +83,11 @@ export type FromWorker =
   | { op: 'legEvent'; g: number; leg: string; e: 'dtmf'; press: { digit: string; durationMs: number } }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtp-timeout' }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtcp'; input: { rttMs?: number; bye: number[] } }
-  | { op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[] }
+  | {
+      op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[]; receiveLatencyMs: number[];
+      /** Voice-AI figures since the last report, ms (answer -> first bot audio; clear -> old audio off the wire). */
+      firstAudioMs?: number[]; clearToSilenceMs?: number[];
+    }
   | { op: 'botEvent'; g: number; e: 'command'; cmd: unknown }
   | { op: 'botEvent'; g: number; e: 'close'; info: BotCloseInfo }
   | { op: 'botEvent'; g: number; e: 'protocol-error'; message: string }

@@ -3,7 +3,7 @@
  * each forwarding control to the worker and surfacing the worker's events. Figures (stats, quality) are the ones
  * the worker last reported.
  */
-import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
+import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage, StartOptions } from '../../bot/index.js';
 import { BotConnectError, PortPoolExhaustedError, RecordingError } from '../../core/errors.js';
 import type { RecordingAction, RecordingState } from '../recording/settings.js';
 import { TypedEmitter } from '../../core/typed-emitter.js';
@@ -133,8 +133,8 @@ export class WorkerBotControl extends TypedEmitter<BotEvents> {
     super({ onListenerError: (err, event) => log.error({ err, event }, 'bot listener failed') });
   }
 
-  sendStart(msg: StartMessage): void {
-    this.group.link.send({ op: 'bot', g: this.group.g, m: 'sendStart', msg });
+  sendStart(msg: StartMessage, options?: StartOptions): void {
+    this.group.link.send({ op: 'bot', g: this.group.g, m: 'sendStart', msg, ...(options?.beforeAnswer === true ? { beforeAnswer: true as const } : {}) });
   }
 
   sendEvent(event: BridgeEvent): void {

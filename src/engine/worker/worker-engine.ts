@@ -11,6 +11,14 @@ import type { FromWorker, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
 
+/**
+ * A media worker's young generation, MB (V8 splits it into two 8 MB semi-spaces and room for large objects).
+ * Why: V8 grows it to 32 MB under a call load's allocation rate, and that memory stays resident — at 200 calls
+ * it was about 120 KB of RSS per call. Capped here, the scavenges run about twice as often for a few % of a
+ * core (README, "Capacity"). `node --max-semi-space-size=N` on the command line overrides it.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 24;
+
 export interface WorkerMediaEngineOptions {
   workers: number;
   /** The RTP port range every worker allocates from (each starts its round robin at its own offset). */
@@ -33,12 +41,29 @@ export interface WorkerMediaEngineOptions {
   recordings?: RecordingSettings;
   /** A call's recording finished (the file is in place) or failed, in whichever worker it ran. */
   onRecording?(e: RecordingEvent): void;
+  /** Sampled caller -> bot latencies (ms) from each periodic report. */
+  onReceiveLatency?(samples: number[]): void;
+  /** Voice-AI figures from each periodic report, ms: answer -> first bot audio, clear -> old audio off the wire. */
+  onVoiceFigures?(figures: { firstAudioMs: number[]; clearToSilenceMs: number[] }): void;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
 
 /** How long a stopping worker may take to put its last recordings in place, ms. */
 const DRAIN_MS = 3000;
+/** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
+const FLUSH_WAIT_MS = 500;
+
+/** Waits for `p`, or `ms` at most; true when `p` settled in time. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([p.then(() => true, () => true), waited]);
+  clearTimeout(timer);
+  return settled;
+}
 
 /** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
 class WorkerSlot implements WorkerLink {
@@ -83,12 +108,23 @@ class WorkerSlot implements WorkerLink {
     });
   }
 
+  /**
+   * Ends the thread, once it has handled what was sent to it (a call's bot `stop`, its group's close) and put its
+   * last recordings in place, or after FLUSH_WAIT_MS when it does not answer (stalled, or already gone).
+   */
   async terminate(): Promise<void> {
     this.stopping = true;
-    // Recordings of the calls just ended are finishing in the worker: their files go in place before it goes.
-    // A worker already gone has nothing to drain (and would never answer).
-    if (this.alive) await this.request({ op: 'drain', req: this.nextRequestId(), timeoutMs: DRAIN_MS }).catch(() => {});
+    // What was sent to the worker is handled first (a call's bot `stop`, its group's close)...
+    const answered = await within(this.request({ op: 'flush', req: this.nextRequestId() }), FLUSH_WAIT_MS);
+    // ...then the recordings of the calls just ended, finishing in the worker, go in place before it goes.
+    // A worker already gone has nothing to drain (and would never answer); a stalled one is not waited for.
+    if (answered) await this.settleRecordings(DRAIN_MS);
     await this.worker.terminate();
+  }
+
+  /** Resolves once the recordings the worker is finishing are in place (or `timeoutMs` passed, or it is gone). */
+  async settleRecordings(timeoutMs: number): Promise<void> {
+    if (this.alive) await within(this.request({ op: 'drain', req: this.nextRequestId(), timeoutMs }), timeoutMs + FLUSH_WAIT_MS);
   }
 
   /** Test hook: the worker throws from its event loop, as a bug would. */
@@ -102,7 +138,7 @@ class WorkerSlot implements WorkerLink {
   }
 
   private spawn(): void {
-    const worker = new Worker(this.url, { workerData: this.data });
+    const worker = new Worker(this.url, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker = worker;
     this.alive = true;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -224,6 +260,14 @@ export class WorkerMediaEngine {
     await Promise.all(this.slots.map((s) => s.terminate()));
   }
 
+  /**
+   * Resolves once every worker's recordings being finished are in place (their `recording-ready` reported first),
+   * or after about `timeoutMs`: the app waits so the calls just ended have their files in their records.
+   */
+  async settleRecordings(timeoutMs: number): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.settleRecordings(timeoutMs)));
+  }
+
   /** A recording finished or failed in a worker. */
   reportRecording(e: RecordingEvent): void {
     try {
@@ -240,5 +284,9 @@ export class WorkerMediaEngine {
     this.options.onEventLoopDelay?.(worker, msg.eventLoopP99Ms);
     if (msg.legs.length > 0) this.options.onSamples?.(msg.legs.map((l) => l.sample));
     if (msg.sendLatencyMs.length > 0) this.options.onSendLatency?.(msg.sendLatencyMs);
+    if (msg.receiveLatencyMs.length > 0) this.options.onReceiveLatency?.(msg.receiveLatencyMs);
+    const firstAudioMs = msg.firstAudioMs ?? [];
+    const clearToSilenceMs = msg.clearToSilenceMs ?? [];
+    if (firstAudioMs.length + clearToSilenceMs.length > 0) this.options.onVoiceFigures?.({ firstAudioMs, clearToSilenceMs });
   }
 }

@@ -31,6 +31,8 @@ export interface JitterPacket {
   payload: Buffer;
   /** Length in RTP clock units (from the codec: G.711 bytes, Opus TOC...). */
   duration: number;
+  /** When it arrived (clock ms), carried through for the receive path's latency figure. */
+  arrivedAt?: number;
 }
 
 export type JitterOutput =

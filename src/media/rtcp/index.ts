@@ -16,3 +16,4 @@ export {
   type RtcpPacket,
 } from './packet.js';
 export { RtcpReporter, rtcpInterval, type RtcpReporterOptions, type MediaQuality, type RtcpInput } from './rtcp-reporter.js';
+export { estimateMos, lossPercent, mosFromR, type MosInput } from './mos.js';

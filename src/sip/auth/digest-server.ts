@@ -13,6 +13,14 @@ export interface DigestServerOptions {
   secret?: Buffer;
 }
 
+/**
+ * Challenge parameters written as bare tokens. qop is not one of them: in a challenge it is a quoted list
+ * (RFC 7616 §3.3 `qop="auth"`, RFC 3261 §25.1 `qop-options = "qop" EQUAL LDQUOT qop-value ... RDQUOT`), and UACs
+ * that read it strictly (sipvicious among them) otherwise answer without nc/cnonce. In an Authorization it is a
+ * token (message-qop), which the client side writes.
+ */
+const CHALLENGE_TOKENS: ReadonlySet<string> = new Set(['algorithm', 'stale']);
+
 /** What a verification found. */
 export type DigestVerdict =
   | { kind: 'ok'; username: string }
@@ -51,7 +59,7 @@ export class DigestServer {
         ['qop', 'auth'],
       ];
       if (stale) params.push(['stale', 'true']);
-      return formatAuthHeader('Digest', params);
+      return formatAuthHeader('Digest', params, CHALLENGE_TOKENS);
     });
   }
 

@@ -29,10 +29,24 @@ export class SipStreamFramer {
     this.maxBytes = options.maxMessageBytes ?? 64 * 1024;
   }
 
-  /** Appends a chunk and returns every message now complete. */
+  /** Appends a chunk and returns every message now complete, parsed. */
   push(chunk: Buffer): FramedItem[] {
+    return this.pushRaw(chunk).map((raw): FramedItem => {
+      try {
+        return { message: parseSipMessage(raw, { framing: 'exact' }), raw };
+      } catch (err) {
+        return { error: err as SipParseError, raw };
+      }
+    });
+  }
+
+  /**
+   * Appends a chunk and returns the raw bytes of every message now complete, unparsed: transports run their
+   * guards (budget, limits) before parsing.
+   */
+  pushRaw(chunk: Buffer): Buffer[] {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    const out: FramedItem[] = [];
+    const out: Buffer[] = [];
     for (;;) {
       const start = skipLeadingCrlf(this.buffer);
       if (start > 0) this.buffer = this.buffer.subarray(start);
@@ -45,13 +59,8 @@ export class SipStreamFramer {
       const length = headEnd + this.contentLength(this.buffer.subarray(0, headEnd));
       if (length > this.maxBytes) throw new SipParseError(`message of ${length} bytes too large`);
       if (this.buffer.length < length) break;
-      const raw = Buffer.from(this.buffer.subarray(0, length));
+      out.push(Buffer.from(this.buffer.subarray(0, length)));
       this.buffer = this.buffer.subarray(length);
-      try {
-        out.push({ message: parseSipMessage(raw, { framing: 'exact' }), raw });
-      } catch (err) {
-        out.push({ error: err as SipParseError, raw });
-      }
     }
     return out;
   }

@@ -36,6 +36,21 @@ export interface TransactionLayerOptions {
   logger: Logger;
   timers?: Partial<SipTimerConfig>;
   user: TransactionUser;
+  /**
+   * Asked for a request that matches no transaction (never ACK) before one is created: false drops it with no
+   * answer. Retransmissions of a request that was answered still reach their transaction and get the same
+   * answer; those of a dropped one are dropped again.
+   */
+  admit?: (req: SipRequest, ctx: MessageContext) => boolean;
+  /** Told of every request we send in a transaction, before it goes (the guards trust the peers we call). */
+  onRequestSent?: (dest: Destination) => void;
+  /** Told of request retransmissions absorbed by a server transaction and of transaction timeouts (metrics). */
+  traffic?: {
+    retransmissionReceived?(method: string): void;
+    /** A request (Timer A/E) or response (Timer G, or answering a retransmitted request) sent again. */
+    retransmissionSent?(method: string): void;
+    transactionTimeout?(method: string): void;
+  };
 }
 
 /**
@@ -65,8 +80,9 @@ export class TransactionLayer {
    */
   sendRequest(req: SipRequest, dest: Destination, transport: Transport): ClientTransaction {
     if (req.method === 'ACK') throw new Error('ACK is sent without a transaction');
+    this.options.onRequestSent?.(dest);
     const key = clientTransactionKey(req);
-    const channel: TransactionChannel = { reliable: transport.reliable, send: (m) => transport.send(m, dest) };
+    const channel: TransactionChannel = { reliable: transport.reliable, send: this.counted(req.method, (m) => transport.send(m, dest)) };
     const tx =
       req.method === 'INVITE'
         ? new InviteClientTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
@@ -75,6 +91,8 @@ export class TransactionLayer {
     tx.once('terminated', () => {
       if (this.clients.get(key) === tx) this.clients.delete(key);
     });
+    const traffic = this.options.traffic;
+    if (traffic?.transactionTimeout) tx.on('timeout', () => traffic.transactionTimeout?.(req.method));
     tx.start();
     return tx;
   }
@@ -122,14 +140,16 @@ export class TransactionLayer {
       return;
     }
     if (existing) {
+      this.options.traffic?.retransmissionReceived?.(req.method);
       existing.receiveRetransmission();
       return;
     }
+    if (this.options.admit && !this.options.admit(req, ctx)) return;
     // Stream transports answer on the connection the request came in on (§18.2.2); datagrams go by the Via.
     const dest: Destination = ctx.transport.reliable
       ? { address: ctx.source.address, port: ctx.source.port }
       : responseDestination(topViaOf(req));
-    const channel: TransactionChannel = { reliable: ctx.transport.reliable, send: (m) => ctx.transport.send(m, dest) };
+    const channel: TransactionChannel = { reliable: ctx.transport.reliable, send: this.counted(req.method, (m) => ctx.transport.send(m, dest)) };
     const tx: ServerTransaction =
       req.method === 'INVITE'
         ? new InviteServerTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
@@ -138,10 +158,24 @@ export class TransactionLayer {
     tx.once('terminated', () => {
       if (this.servers.get(key) === tx) this.servers.delete(key);
     });
+    const traffic = this.options.traffic;
+    if (traffic?.transactionTimeout && tx instanceof InviteServerTransaction) tx.on('timeout', () => traffic.transactionTimeout?.(req.method));
     tx.on('transportError', (err: unknown) =>
       this.log.warn({ err, sipCallId: safeCallId(req), dest }, 'transport error sending response'),
     );
     this.options.user.onRequest(req, tx, ctx);
+  }
+
+  /** A transaction's sends, with a message sent twice in a row counted as a retransmission (metrics). */
+  private counted(method: string, send: (m: SipMessage) => Promise<void>): (m: SipMessage) => Promise<void> {
+    const onResend = this.options.traffic?.retransmissionSent;
+    if (!onResend) return send;
+    let last: SipMessage | undefined;
+    return (m) => {
+      if (m === last) onResend(method);
+      last = m;
+      return send(m);
+    };
   }
 
   /** A TU listener that throws is a bug in the UA: logged here, the transaction carries on (safe emit). */

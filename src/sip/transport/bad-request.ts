@@ -19,6 +19,15 @@ import type { SipEndpoint } from './transport.js';
  * lines with extra spaces) get the 400 the RFC asks for.
  */
 export function badRequestFor(raw: Buffer, error: SipParseError, source: SipEndpoint, serverName: string): SipResponse | undefined {
+  const reason = `Bad Request (${error.message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 100)})`;
+  return statelessAnswerFor(raw, 400, source, serverName, reason);
+}
+
+/**
+ * A stateless `status` answer to a raw request that was not (or could not be) parsed in full, routed by its
+ * top Via alone; undefined for responses, ACK and anything without a usable Via. Never throws.
+ */
+export function statelessAnswerFor(raw: Buffer, status: number, source: SipEndpoint, serverName: string, reason?: string): SipResponse | undefined {
   try {
     const head = splitHead(raw);
     const method = requestMethodOf(head.startLine);
@@ -33,8 +42,7 @@ export function badRequestFor(raw: Buffer, error: SipParseError, source: SipEndp
     };
     topViaOf(request);
     stampReceived(request, source);
-    const reason = `Bad Request (${error.message.replace(/[^\x20-\x7e]/g, ' ').slice(0, 100)})`;
-    return buildResponse(request, 400, { reason, toTag: newTag(), headers: [['Server', serverName]] });
+    return buildResponse(request, status, { ...(reason !== undefined ? { reason } : {}), toTag: newTag(), headers: [['Server', serverName]] });
   } catch {
     // Not enough of a request to answer: the caller drops it.
     return undefined;

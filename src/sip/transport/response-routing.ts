@@ -19,6 +19,8 @@ function sameHost(a: string, b: string): boolean {
  * "If the host portion of the 'sent-by' parameter contains a domain name, or if it contains an IP address
  * that differs from the packet source address, the server MUST add a 'received' parameter". RFC 3581: an
  * rport without value is filled with the source port, and "received" MUST then be added even if identical.
+ * A `received` the sender wrote itself is overwritten with the real source: responses go to `received`, and a
+ * forged one would make us reflect answers at a third party.
  */
 export function stampReceived(req: SipRequest, source: SipEndpoint): void {
   const via = topViaOf(req);
@@ -29,7 +31,8 @@ export function stampReceived(req: SipRequest, source: SipEndpoint): void {
     via.params.set('received', address);
     changed = true;
   }
-  if (!changed && (isIP(via.host) === 0 || !sameHost(via.host, address))) {
+  const claimed = via.params.get('received');
+  if (!changed && (isIP(via.host) === 0 || !sameHost(via.host, address) || (claimed != null && !sameHost(claimed, address)))) {
     via.params.set('received', address);
     changed = true;
   }
@@ -37,14 +40,13 @@ export function stampReceived(req: SipRequest, source: SipEndpoint): void {
 }
 
 /**
- * Where a response goes over an unreliable transport (RFC 3261 §18.2.2, RFC 3581 §4): to `maddr` if present,
- * else to `received` (with the `rport` port when present, else the sent-by port), else to the sent-by
- * host; the port defaults to 5060.
+ * Where a response goes over an unreliable transport (RFC 3261 §18.2.2, RFC 3581 §4): to `received` (with the
+ * `rport` port when present, else the sent-by port), else to the sent-by host; the port defaults to 5060.
+ * `maddr` is never followed: we answer no multicast groups, and a forged maddr would turn us into a reflector
+ * (after {@link stampReceived} the address is always the one the request came from).
  */
 export function responseDestination(via: Via): Destination {
   const sentByPort = via.port ?? (via.transport === 'TLS' ? 5061 : 5060);
-  const maddr = via.params.get('maddr');
-  if (maddr) return { address: maddr, port: sentByPort };
   const received = via.params.get('received');
   const rport = via.params.get('rport');
   const port = rport && /^\d+$/.test(rport) ? Number(rport) : sentByPort;

@@ -1,8 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../core/clock.js';
-import { SipParseError } from '../../core/errors.js';
-import type { SipMessage } from '../message/types.js';
 import { SipStreamFramer } from '../parser/framer.js';
 import { rawCallId } from './bad-request.js';
 import { normalizeAddress } from './response-routing.js';
@@ -18,9 +16,10 @@ export interface StreamConnectionOptions {
   incompleteMessageTimeoutMs: number;
   /** Largest message; a longer head or declared body cuts the connection (RFC 3261 §18.3 framing lost). */
   maxMessageBytes: number;
-  onMessage: (msg: SipMessage, conn: StreamConnection) => void;
-  /** A framed message that failed to parse: the owner answers 400 where it can. The connection stays up. */
-  onMalformed: (raw: Buffer, error: SipParseError, conn: StreamConnection) => void;
+  /** One framed message, unparsed: the owner runs it through the shared ingress (guards, parse). */
+  onFrame: (raw: Buffer, conn: StreamConnection) => void;
+  /** The stream could not be framed (oversize or bad Content-Length): the connection is being cut. */
+  onFramingLost?: (reason: string) => void;
   onClose: (conn: StreamConnection) => void;
 }
 
@@ -89,24 +88,22 @@ export class StreamConnection {
       if (chunk.length >= 4) this.socket.write('\r\n');
       return;
     }
-    let items;
+    let frames: Buffer[];
     try {
-      items = this.framer.push(chunk);
+      frames = this.framer.pushRaw(chunk);
     } catch (err) {
       // Framing is lost (no/bad Content-Length, oversize head or body): nothing after this can be trusted.
       this.log.warn({ reason: (err as Error).message, sipCallId: rawCallId(chunk) }, 'SIP stream cannot be framed; closing connection');
+      this.options.onFramingLost?.((err as Error).message);
       this.close('framing error');
       return;
     }
-    for (const item of items) {
+    for (const raw of frames) {
       if (this.closed) return;
-      if ('error' in item) this.options.onMalformed(item.raw, item.error, this);
-      else {
-        try {
-          this.options.onMessage(item.message, this);
-        } catch (err) {
-          this.log.error({ err, sipCallId: rawCallId(item.raw) }, 'SIP message handler threw');
-        }
+      try {
+        this.options.onFrame(raw, this);
+      } catch (err) {
+        this.log.error({ err, sipCallId: rawCallId(raw) }, 'SIP message handler threw');
       }
     }
     this.armIncompleteTimer();

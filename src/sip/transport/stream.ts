@@ -3,12 +3,12 @@ import { connect as netConnect, createServer as createNetServer, isIP, type Serv
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
-import { SipParseError } from '../../core/errors.js';
+import type { SipParseError } from '../../core/errors.js';
 import { contactsOf, topViaOf } from '../message/accessors.js';
 import { serializeSipMessage } from '../message/serialize.js';
 import type { SipMessage } from '../message/types.js';
-import { badRequestFor, rawCallId } from './bad-request.js';
-import { normalizeAddress, responseDestination, stampReceived } from './response-routing.js';
+import { SipIngress } from '../security/ingress.js';
+import { normalizeAddress, responseDestination } from './response-routing.js';
 import { endpointKey, StreamConnection } from './stream-connection.js';
 import type { Destination, SipEndpoint, Transport } from './transport.js';
 
@@ -24,8 +24,8 @@ export interface StreamTransportOptions {
   keyFile?: string;
   /** Server header on stateless 400s. */
   serverName?: string;
-  /** Default 64 KiB. */
-  maxMessageBytes?: number;
+  /** Shared guards and parsing (budget, limits, scanners); default: limits only. */
+  ingress?: SipIngress;
   /** Default 10 minutes: carriers keep trunk connections open and ping them. */
   idleTimeoutMs?: number;
   /** Default 32 s (64*T1), the longest a client transaction waits. */
@@ -60,10 +60,12 @@ export class StreamTransport implements Transport {
   private readonly log: Logger;
   private closed = false;
   private tlsMaterial: { cert: Buffer; key: Buffer } | undefined;
+  private readonly ingress: SipIngress;
 
   constructor(private readonly options: StreamTransportOptions) {
     this.name = options.transport;
     this.log = options.logger.child({ component: `sip-${options.transport}` });
+    this.ingress = options.ingress ?? new SipIngress({ logger: options.logger, serverName: options.serverName ?? 'trunkbridge' });
   }
 
   listen(): Promise<void> {
@@ -144,10 +146,16 @@ export class StreamTransport implements Transport {
       return;
     }
     const source = normalizeAddress(socket.remoteAddress ?? '');
+    if (!this.ingress.admitConnection(source)) {
+      // Over budget or banned for flooding: refused without a read or a log line per attempt.
+      socket.destroy();
+      return;
+    }
     const limit = this.options.maxConnectionsPerSource ?? 32;
     const count = this.perSource.get(source) ?? 0;
     if (count >= limit || this.connections.size >= (this.options.maxConnections ?? 4096)) {
-      this.log.warn({ source, open: count }, 'SIP connection refused: too many connections');
+      this.log.warn({ source, open: count, total: this.connections.size }, 'SIP connection refused: too many connections');
+      this.ingress.connectionRefused('connection-limit');
       socket.destroy();
       return;
     }
@@ -161,9 +169,9 @@ export class StreamTransport implements Transport {
       logger: this.log,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 600_000,
       incompleteMessageTimeoutMs: this.options.incompleteMessageTimeoutMs ?? 32_000,
-      maxMessageBytes: this.options.maxMessageBytes ?? 64 * 1024,
-      onMessage: (msg, c) => this.deliver(msg, c),
-      onMalformed: (raw, err, c) => this.rejectMalformed(raw, err, c),
+      maxMessageBytes: this.ingress.limits.maxMessageBytes,
+      onFrame: (raw, c) => this.receive(raw, c),
+      onFramingLost: (reason) => this.ingress.framingLost(reason),
       onClose: (c) => this.forget(c),
     });
     const source = conn.remote.address;
@@ -181,13 +189,19 @@ export class StreamTransport implements Transport {
     else this.perSource.set(source, n);
   }
 
-  private deliver(msg: SipMessage, conn: StreamConnection): void {
-    const source = conn.remote;
-    if (msg.kind === 'request') {
-      stampReceived(msg, source);
-      this.learnAliases(msg, conn);
+  /** One framed message through the shared ingress; answers go back on the connection it came on (§18.2.2). */
+  private receive(raw: Buffer, conn: StreamConnection): void {
+    const outcome = this.ingress.receive(raw, conn.remote, 'exact');
+    if (outcome.kind !== 'message') {
+      if (outcome.malformed) for (const l of this.malformedListeners) l(outcome.malformed, conn.remote);
+      if (outcome.kind === 'answer') {
+        conn.write(serializeSipMessage(outcome.response)).catch((err: unknown) => this.log.debug({ err }, 'could not send a stateless answer'));
+      } else if (outcome.closeConnection) conn.close('source banned');
+      return;
     }
-    this.listener?.(msg, { ...source });
+    const msg = outcome.message;
+    if (msg.kind === 'request') this.learnAliases(msg, conn);
+    this.listener?.(msg, { ...conn.remote });
   }
 
   /**
@@ -237,17 +251,5 @@ export class StreamTransport implements Transport {
     }).finally(() => this.pendingConnects.delete(key));
     this.pendingConnects.set(key, attempt);
     return attempt;
-  }
-
-  private rejectMalformed(raw: Buffer, error: SipParseError, conn: StreamConnection): void {
-    for (const l of this.malformedListeners) l(error, conn.remote);
-    const sipCallId = rawCallId(raw);
-    const response = badRequestFor(raw, error, conn.remote, this.options.serverName ?? 'trunkbridge');
-    if (!response) {
-      this.log.warn({ sipCallId, source: conn.remote, reason: error.message }, 'malformed SIP message dropped');
-      return;
-    }
-    this.log.warn({ sipCallId, source: conn.remote, reason: error.message }, 'malformed SIP request answered 400');
-    conn.write(serializeSipMessage(response)).catch((err: unknown) => this.log.warn({ err, sipCallId }, 'could not send 400'));
   }
 }

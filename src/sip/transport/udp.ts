@@ -1,13 +1,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
-import { SipParseError } from '../../core/errors.js';
+import type { SipParseError } from '../../core/errors.js';
 import { topViaOf } from '../message/accessors.js';
 import { serializeSipMessage } from '../message/serialize.js';
 import type { SipMessage } from '../message/types.js';
-import { parseSipMessage } from '../parser/parse.js';
-import { badRequestFor, rawCallId } from './bad-request.js';
-import { normalizeAddress, responseDestination, stampReceived } from './response-routing.js';
+import { SipIngress } from '../security/ingress.js';
+import { rawCallId } from './bad-request.js';
+import { normalizeAddress, responseDestination } from './response-routing.js';
 import type { Destination, SipEndpoint, Transport } from './transport.js';
 
 export interface UdpTransportOptions {
@@ -15,10 +15,10 @@ export interface UdpTransportOptions {
   /** 0 picks a free port; {@link UdpTransport.localAddress} reports it. */
   port: number;
   logger: Logger;
-  /** Datagrams larger than this are dropped (default 16 KiB). */
-  maxMessageBytes?: number;
   /** Server header value on stateless 400s. */
   serverName?: string;
+  /** Shared guards and parsing (budget, limits, scanners); default: limits only. */
+  ingress?: SipIngress;
 }
 
 /**
@@ -34,12 +34,12 @@ export class UdpTransport implements Transport {
   private bound: SipEndpoint | undefined;
   private listener: ((msg: SipMessage, source: SipEndpoint) => void) | undefined;
   private closed = false;
-  private readonly maxBytes: number;
+  private readonly ingress: SipIngress;
   private readonly log: Logger;
   private readonly ipv6: boolean;
 
   constructor(private readonly options: UdpTransportOptions) {
-    this.maxBytes = options.maxMessageBytes ?? 16 * 1024;
+    this.ingress = options.ingress ?? new SipIngress({ logger: options.logger, serverName: options.serverName ?? 'trunkbridge' });
     this.log = options.logger.child({ component: 'sip-udp' });
     this.ipv6 = isIPv6(options.host);
   }
@@ -98,46 +98,32 @@ export class UdpTransport implements Transport {
     return new Promise((resolve) => socket.close(() => resolve()));
   }
 
-  /** Handles one datagram; exposed for tests through the socket only. */
+  /** Handles one datagram through the shared ingress; exposed for tests through the socket only. */
   private receive(buf: Buffer, rawAddress: string, port: number): void {
     const source: SipEndpoint = { address: normalizeAddress(rawAddress), port, transport: 'udp' };
-    if (buf.length > this.maxBytes) {
-      this.log.warn({ sipCallId: rawCallId(buf), bytes: buf.length, source }, 'oversized SIP datagram dropped');
-      return;
-    }
     // CRLF keep-alives (RFC 5626 §3.5.1) and stray whitespace carry no message.
-    if (/^[\r\n\t ]*$/.test(buf.toString('latin1'))) return;
-    let msg: SipMessage;
-    try {
-      msg = parseSipMessage(buf);
-      if (msg.kind === 'request') stampReceived(msg, source);
-    } catch (err) {
-      this.rejectMalformed(buf, err instanceof SipParseError ? err : new SipParseError(String(err)), source);
+    if (isBlank(buf)) return;
+    const outcome = this.ingress.receive(buf, source, 'datagram');
+    if (outcome.kind !== 'message') {
+      if (outcome.malformed) for (const l of this.malformedListeners) l(outcome.malformed, source);
+      if (outcome.kind === 'answer') {
+        // After Via stamping the destination is the address the request came from (no reflection).
+        const dest = responseDestination(topViaOf(outcome.response));
+        this.send(outcome.response, dest).catch((err: unknown) =>
+          this.log.warn({ err, sipCallId: rawCallId(buf), dest }, 'could not send a stateless answer'),
+        );
+      }
       return;
     }
-    if (msg.kind === 'response' && msg.version !== 'SIP/2.0') {
-      this.log.warn({ sipCallId: rawCallId(buf), source }, 'response with unsupported SIP version dropped');
-      return;
-    }
     try {
-      this.listener?.(msg, source);
+      this.listener?.(outcome.message, source);
     } catch (err) {
       this.log.error({ err, sipCallId: rawCallId(buf), source }, 'SIP message handler threw');
     }
   }
+}
 
-  private rejectMalformed(buf: Buffer, error: SipParseError, source: SipEndpoint): void {
-    for (const l of this.malformedListeners) l(error, source);
-    const sipCallId = rawCallId(buf);
-    const response = badRequestFor(buf, error, source, this.options.serverName ?? 'trunkbridge');
-    if (!response) {
-      this.log.warn({ sipCallId, source, reason: error.message }, 'malformed SIP datagram dropped');
-      return;
-    }
-    this.log.warn({ sipCallId, source, reason: error.message }, 'malformed SIP request answered 400');
-    const dest = responseDestination(topViaOf(response));
-    this.send(response, dest).catch((err: unknown) =>
-      this.log.warn({ err, sipCallId, dest }, 'could not send 400 for malformed request'),
-    );
-  }
+function isBlank(buf: Buffer): boolean {
+  for (const b of buf) if (b !== 0x0d && b !== 0x0a && b !== 0x20 && b !== 0x09) return false;
+  return true;
 }

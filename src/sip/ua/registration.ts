@@ -84,6 +84,14 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     this.send(this.options.expires);
   }
 
+  /** Sends a REGISTER now (an operator's refresh); the refresh/retry cycle carries on from its answer. */
+  refresh(): void {
+    if (this.stateValue === 'stopped') return;
+    this.timer?.cancel();
+    this.retryMs = this.options.retryMs ?? 5000;
+    this.send(this.options.expires);
+  }
+
   /** Cancels timers and removes the binding (best effort, no waiting). */
   stop(): void {
     if (this.stateValue === 'stopped') return;

@@ -14,6 +14,8 @@ import { TransactionLayer, type MessageContext, type ServerTransaction } from '.
 import { responseDestination } from '../transport/response-routing.js';
 import type { SipEndpoint, SipTransportName, Transport } from '../transport/transport.js';
 import { createTransport, type ListenSpec } from '../transport/factory.js';
+import { tapTransport } from '../transport/tap.js';
+import { trafficTap } from './traffic-tap.js';
 import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
 import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
@@ -25,6 +27,8 @@ import { Registration, type RegistrationOptions } from './registration.js';
 import { createUacCore, type UacCore } from './uac-core.js';
 import { decideSessionTimer } from './session-timer.js';
 import { nodeDnsClient, SipServerResolver, type DnsClient } from '../resolve/sip-resolver.js';
+import { buildIngress, type SipSecurityOptions } from '../security/options.js';
+import type { SipIngress } from '../security/ingress.js';
 
 export interface SipUserAgentOptions {
   clock: Clock;
@@ -46,12 +50,22 @@ export interface SipUserAgentOptions {
   dns?: DnsClient;
   /** Told of every incoming message (request method, or 'response') and every malformed one: metrics. */
   traffic?: SipTrafficObserver;
+  /** Guards for a listener facing the internet (budgets, limits, scanners, admission); absent: limits only. */
+  security?: SipSecurityOptions;
 }
 
-/** Counts of what arrives, for operators; kept to two calls so the SIP layer knows nothing of Prometheus. */
+/** Counts of SIP traffic, for operators; plain calls so the SIP layer knows nothing of Prometheus. */
 export interface SipTrafficObserver {
   messageReceived(method: string): void;
   malformedReceived(): void;
+  /** A final or provisional response sent or received, by its CSeq method. */
+  response?(direction: 'sent' | 'received', method: string, status: number): void;
+  /** A request that matched a live server transaction: the peer retransmitted it. */
+  retransmissionReceived?(method: string): void;
+  /** We sent a request (Timer A/E) or a response (Timer G, a retransmitted request answered) again. */
+  retransmissionSent?(method: string): void;
+  /** A transaction timed out (Timer B/F on ours, Timer H: no ACK for our final response). */
+  transactionTimeout?(method: string): void;
 }
 
 /**
@@ -72,11 +86,14 @@ export class SipUserAgent {
   private readonly serverName: string;
   private readonly allow = ALLOWED_METHODS.join(', ');
   private handler: ((call: IncomingCall) => void) | undefined;
+  /** Set while draining: Retry-After (s) of the 503 out-of-dialog OPTIONS get. */
+  private outOfServiceRetryAfter: number | undefined;
   private started = false;
   private stopped = false;
   private readonly core: UaCore;
   private uacCore: UacCore | undefined;
   private readonly resolver: SipServerResolver;
+  private readonly ingress: SipIngress;
 
   constructor(private readonly options: SipUserAgentOptions) {
     this.log = options.logger.child({ component: 'sip-ua' });
@@ -92,18 +109,37 @@ export class SipUserAgent {
         onRequest: (req, tx, ctx) => this.onRequest(req, tx, ctx),
         onAck: (ack) => this.onAck(ack),
       },
+      admit: (req, ctx) => this.admit(req, ctx),
+      // A peer we send requests to answers at our pace (carriers reached by host name included): trusted budget.
+      onRequestSent: (dest) => this.ingress.trustPeer(dest.address),
+      ...(options.traffic ? { traffic: options.traffic } : {}),
     });
+    this.ingress = buildIngress(options.security, { clock: options.clock, logger: options.logger, serverName: this.serverName });
     this.core = this.makeCore();
     this.resolver = new SipServerResolver(options.dns ?? nodeDnsClient(), this.log);
+  }
+
+  /** Gives `address` the trusted flood budget (e.g. once it has passed digest authentication). */
+  trustPeer(address: string): void {
+    this.ingress.trustPeer(address);
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     for (const l of this.options.listen) {
-      const t = createTransport(l, { clock: this.options.clock, logger: this.options.logger, serverName: this.serverName });
-      await t.listen();
+      const maxConnections = this.options.security?.maxConnections;
       const traffic = this.options.traffic;
+      const t = tapTransport(
+        createTransport(maxConnections !== undefined ? { maxConnections, ...l } : l, {
+          clock: this.options.clock,
+          logger: this.options.logger,
+          serverName: this.serverName,
+          ingress: this.ingress,
+        }),
+        trafficTap(this.log, traffic),
+      );
+      await t.listen();
       t.onMessage((msg, source) => {
         traffic?.messageReceived(msg.kind === 'request' ? msg.method : 'response');
         this.layer.receive(msg, { source, transport: t });
@@ -124,6 +160,14 @@ export class SipUserAgent {
     this.inviteOrigins.clear();
     this.layer.close();
     await Promise.all(this.transports.map((t) => t.close()));
+  }
+
+  /**
+   * Draining: out-of-dialog OPTIONS are answered 503 with `Retry-After` from now on, so a dispatcher or SBC
+   * pinging us stops sending calls here (call control refuses the INVITEs themselves).
+   */
+  outOfService(retryAfterSec: number): void {
+    this.outOfServiceRetryAfter = retryAfterSec;
   }
 
   onIncomingCall(handler: (call: IncomingCall) => void): void {
@@ -170,6 +214,22 @@ export class SipUserAgent {
     return { serverTransactions: c.server, clientTransactions: c.client, dialogs: this.dialogs.size, ackWaiters: this.ackWaiters.size };
   }
 
+  /** The admission check of a new out-of-dialog request (no To tag); in-dialog requests and CANCEL always pass. */
+  private admit(req: SipRequest, ctx: MessageContext): boolean {
+    const check = this.options.security?.admit;
+    if (!check || req.method === 'CANCEL') return true;
+    try {
+      if (tagOf(toOf(req)) !== undefined) return true;
+    } catch {
+      return true; // the UA core answers what it cannot read
+    }
+    const verdict = check(req, ctx.source);
+    if (verdict === 'accept') return true;
+    this.options.security?.observer?.rejected(verdict);
+    this.log.debug({ sipCallId: callIdOf(req), method: req.method, source: ctx.source.address, reason: verdict }, 'request dropped silently');
+    return false;
+  }
+
   private onRequest(req: SipRequest, tx: ServerTransaction, ctx: MessageContext): void {
     const sipCallId = callIdOf(req);
     try {
@@ -189,6 +249,10 @@ export class SipUserAgent {
           return;
         }
         dialog.handleRequest(req, tx, ctx.transport);
+        return;
+      }
+      if (req.method === 'OPTIONS' && this.outOfServiceRetryAfter !== undefined) {
+        this.respond(tx, 503, { headers: [['Retry-After', String(this.outOfServiceRetryAfter)]] });
         return;
       }
       if (req.method === 'OPTIONS') {

@@ -33,6 +33,8 @@ export class BridgeProcess {
   private exitCode: number | null | undefined;
   private exited!: Promise<number | null>;
   private readyInfo: ReadyInfo | undefined;
+  /** The YAML file the bridge was started with (a test may rewrite it and send SIGHUP). */
+  configPath: string | undefined;
 
   /** `env`: extra environment for the bridge process (e.g. TRUNKBRIDGE_TEST_HOOKS=1). */
   constructor(
@@ -50,8 +52,10 @@ export class BridgeProcess {
     const dir = mkdtempSync(join(tmpdir(), 'trunkbridge-test-'));
     const path = join(dir, 'config.yaml');
     writeFileSync(path, this.configYaml);
+    this.configPath = path;
     const child = spawn(process.execPath, [CLI, '--config', path], {
-      env: { ...process.env, LOG_LEVEL: 'debug', ...this.env },
+      // JSON lines whatever the tester's shell sets: the harness parses them.
+      env: { ...process.env, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -118,6 +122,25 @@ export class BridgeProcess {
     return readdirSync(`/proc/${this.pid}/fd`).length;
   }
 
+  /** Sends `sig` to the bridge (the drain tests) without waiting for anything. */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.child || this.exitCode !== undefined) throw new Error('bridge not running');
+    this.child.kill(sig);
+  }
+
+  /** Resolves with the exit code once the process exits by itself; rejects after `timeoutMs`. */
+  async waitExit(timeoutMs = 10_000): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`bridge did not exit within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** SIGTERM, then waits for exit; returns the exit code. */
   async stop(): Promise<number | null> {
     if (!this.child || this.exitCode !== undefined) return this.exitCode ?? null;
@@ -130,8 +153,8 @@ export class BridgeProcess {
 }
 
 /** Runs the bridge CLI to completion with `args` (config checks). */
-export async function runCli(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(args: string[], timeoutMs = 10_000, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

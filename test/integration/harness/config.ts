@@ -22,6 +22,11 @@ export interface TestConfigOptions {
   trunkExtra?: string;
   /** Extra trunks appended to inboundTrunks, as YAML list items (indented 2 spaces). */
   extraTrunks?: string;
+  /**
+   * lifecycle.drainTimeoutSec: default 0 here, so stopping a test bridge (SIGTERM) ends its calls at once as
+   * tests expect; the drain test sets it.
+   */
+  drainTimeoutSec?: number;
 }
 
 export function testConfig(o: TestConfigOptions): string {
@@ -48,5 +53,6 @@ ${o.trunkBot ? `    bot: ${o.trunkBot}\n` : ''}${numbers ? `    numbers:\n${numb
 ${o.extraTrunks ?? ''}
 logging: { level: debug }
 metrics: { enabled: true, host: 127.0.0.1, port: ${o.metricsPort ?? 0} }
+lifecycle: { drainTimeoutSec: ${o.drainTimeoutSec ?? 0} }
 `;
 }

@@ -37,6 +37,9 @@ export interface Received {
 export class MediaStreamBot {
   /** The two handshake messages, parsed. */
   handshake: Msg[] = [];
+  /** When the socket was accepted and when each handshake message arrived (Date.now()). */
+  readonly openedAt = Date.now();
+  readonly handshakeAt: number[] = [];
   /** Which provider the handshake looks like, by Pipecat's detection rules. */
   detected: Provider | 'unknown' = 'unknown';
   /** Every message after the handshake. */
@@ -72,6 +75,7 @@ export class MediaStreamBot {
     }
     if (this.handshake.length < 2) {
       this.handshake.push(msg as Msg);
+      this.handshakeAt.push(Date.now());
       if (this.handshake.length === 2) this.detect();
       return;
     }

@@ -38,6 +38,9 @@ const obj = (v: unknown): Msg => (typeof v === 'object' && v !== null ? (v as Ms
 export class ProviderBot {
   /** The handshake messages, parsed. */
   readonly handshake: Msg[] = [];
+  /** When the socket was accepted and when each handshake message arrived (Date.now()). */
+  readonly openedAt = Date.now();
+  readonly handshakeAt: number[] = [];
   /** What the handshake looks like, by Pipecat's detection rules (or the provider's first message). */
   detected: Provider | 'twilio' | 'telnyx' | 'unknown' = 'unknown';
   /** Every message after the handshake. */
@@ -88,6 +91,7 @@ export class ProviderBot {
     const m = msg as Msg;
     if (this.handshake.length < HANDSHAKE[this.provider]) {
       this.handshake.push(m);
+      this.handshakeAt.push(at);
       if (this.handshake.length === HANDSHAKE[this.provider]) this.detect();
       return;
     }

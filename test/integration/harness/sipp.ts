@@ -114,3 +114,18 @@ export async function runSipp(opts: SippOptions): Promise<SippRun> {
 export function describeSipp(run: SippRun): string {
   return `sipp exit ${run.code}\nstderr: ${run.stderr.slice(-2000)}\nerrors: ${run.errors.slice(-3000)}\nmessages: ${run.messages.slice(-4000)}`;
 }
+
+/** One message in SIPp's -trace_msg: when (ms since the epoch; SIPp writes local time), which way, its first line. */
+export interface TracedMessage {
+  at: number;
+  dir: 'sent' | 'received';
+  line: string;
+}
+
+/** The messages of a run's -trace_msg, in order. */
+export function tracedMessages(run: Pick<SippRun, 'messages'>): TracedMessage[] {
+  const out: TracedMessage[] = [];
+  const re = /^-+ (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}\.\d{3})\d*\r?\n\w+ message (sent|received)[^\n]*\n\s*\n([^\r\n]*)/gm;
+  for (const m of run.messages.matchAll(re)) out.push({ at: new Date(`${m[1]}T${m[2]}`).getTime(), dir: m[3] as 'sent' | 'received', line: m[4] });
+  return out;
+}

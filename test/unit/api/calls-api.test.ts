@@ -43,7 +43,26 @@ describe('calls API', () => {
     });
     expect((await post(`${base}/v1/calls`, '{not json')).body).toMatchObject({ error: 'bad-json' });
     expect((await post(`${base}/v1/calls`, { to: '+1', trunk: 't', bot: 'b', extra: 1 })).status).toBe(400);
-    expect((await fetch(`${base}/v1/calls`)).status).toBe(405);
+    expect((await fetch(`${base}/v1/calls`, { method: 'DELETE' })).status).toBe(405);
+  });
+
+  it('lists live calls and describes one; an unknown id is 404 unknown-call; writes to one call are 405', async () => {
+    const live = { callId: 'c1', sipCallId: 's1', state: 'answered', media: { packetsReceived: 10, mos: 4.4 } };
+    const base = await serve({ ...control, list: () => [live], describe: (id) => (id === 'c1' ? live : undefined) });
+    const list = await fetch(`${base}/v1/calls`);
+    expect(list.headers.get('content-type')).toBe('application/json');
+    expect(await list.json()).toEqual({ calls: [live] });
+    expect(await (await fetch(`${base}/v1/calls/c1`)).json()).toEqual(live);
+    const unknown = await fetch(`${base}/v1/calls/nope`);
+    expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'unknown-call' }]);
+    const put = await fetch(`${base}/v1/calls/c1`, { method: 'PUT', body: '{}' });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    expect((await fetch(`${base}/v1/calls/c1/hangup`)).status).toBe(405);
+  });
+
+  it('a control without list answers an empty list', async () => {
+    const base = await serve(control);
+    expect(await (await fetch(`${base}/v1/calls`)).json()).toEqual({ calls: [] });
   });
 
   it('hangup and transfer act on known calls only', async () => {
@@ -61,5 +80,6 @@ describe('calls API', () => {
     expect((await post(`${base}/v1/calls/c1/hangup`, {})).status).toBe(401);
     expect((await post(`${base}/v1/calls/c1/hangup`, {}, { Authorization: 'Bearer wrong' })).status).toBe(401);
     expect((await post(`${base}/v1/calls/c1/hangup`, {}, { Authorization: 'Bearer token-0123456789abcdef' })).status).toBe(200);
+    expect((await fetch(`${base}/v1/calls`)).status).toBe(401);
   });
 });

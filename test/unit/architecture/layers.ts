@@ -13,7 +13,7 @@ export interface LayerRules {
 }
 
 /** Everything below the composition root: what app wires and what the bench tool may drive. */
-const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api'] as const;
+const BELOW_APP = ['core', 'sip', 'sdp', 'media', 'bot', 'engine', 'trunks', 'calls', 'config', 'metrics', 'api', 'store'] as const;
 
 /** trunkbridge's layers. */
 export const LAYERS: LayerRules = {
@@ -31,26 +31,42 @@ export const LAYERS: LayerRules = {
     trunks: ['core'],
     // calls/ joins the others but reaches SIP only through its own port (calls/signaling.ts), so not 'sip'.
     calls: ['core', 'sdp', 'media', 'bot', 'trunks'],
+    // records/ (CDRs, webhooks) reads call control's steps in a shape it declares itself (app-records.ts checks
+    // the fit), so it needs no arrow to calls/.
+    records: ['core', 'config'],
     // config/ validates countries and numbers with trunks' dial plans (one table for both); trunks/ declares
     // the shapes it reads and never imports config/.
     config: ['core', 'trunks'],
     metrics: ['core'],
-    api: ['core'],
-    app: [...BELOW_APP],
+    // The admin API validates with config/'s schemas and publishes them as OpenAPI (one schema for YAML and API).
+    api: ['core', 'config'],
+    // The configuration store keeps an opaque document: it knows nothing of what is in it.
+    store: ['core'],
+    app: [...BELOW_APP, 'records'],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
-    cli: ['core', 'config', 'app', 'botcheck'],
+    // testcall/ places one call with the bridge's own SIP stack and media session (a tool, like botcheck/).
+    testcall: ['core', 'sip', 'sdp', 'media'],
+    cli: ['core', 'config', 'app', 'botcheck', 'testcall'],
     bench: [...BELOW_APP],
   },
   rootFiles: {
     'app.ts': 'app',
     // Compile-time checks that the layers' shapes fit where app.ts joins them.
     'app-seams.ts': 'app',
+    // Call records and webhooks wired from config, and their status route.
+    'app-records.ts': 'app',
     // HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
     'app-test-hooks.ts': 'app',
     // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
     'app-ops.ts': 'app',
     // Call recordings wired from config: engine settings, events, retention, the recording route.
     'app-recordings.ts': 'app',
+    // sip.security wired: the UA's guards and the digest lockout, with their metrics.
+    'app-security.ts': 'app',
+    // The live configuration: store, snapshots, reload, export.
+    'app-config.ts': 'app',
+    // PBX registrations kept in step with the live configuration.
+    'app-registrations.ts': 'app',
   },
 };

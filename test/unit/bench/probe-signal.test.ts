@@ -21,7 +21,7 @@ describe('probe bookkeeping', () => {
     expect(m.match(late + 1)).toBeUndefined();
   });
 
-  it('SlotGrid finds the send grid from the least-delayed packet and places bursts between slots', () => {
+  it('SlotGrid finds the send grid from the least-delayed packet', () => {
     const g = new SlotGrid();
     // slots at 1000 + k·20 (our clock); packets arrive 0.1 to 3 ms late; timestamps start at a random value
     const ts0 = 4_294_967_000; // wraps during the call
@@ -29,8 +29,6 @@ describe('probe bookkeeping', () => {
     expect(g.known).toBe(true);
     expect(g.nextSlotAfter(1000.1 + 45)).toBeCloseTo(1060.1, 6);
     expect(g.nextSlotAfter(1060.1)).toBeCloseTo(1060.1, 6);
-    expect(g.midSlotAtOrAfter(1061)).toBeCloseTo(1070.1, 6);
-    expect(g.midSlotAtOrAfter(1071)).toBeCloseTo(1090.1, 6);
   });
 
   it('SlotGrid is not trusted before ten packets', () => {

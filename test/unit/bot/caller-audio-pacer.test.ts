@@ -33,6 +33,19 @@ describe('CallerAudioPacer', () => {
     expect(pacer.silentFrames).toBe(45);
   });
 
+  it('with leadFrame, the stream opens with one silent frame at once, then keeps the same pace', () => {
+    const clock = new ManualClock(1000);
+    const sent: Buffer[] = [];
+    const pacer = new CallerAudioPacer({ clock, frameMs: 20, frameBytes: 320, send: (f) => sent.push(f), leadFrame: true });
+    pacer.start();
+    expect(sent).toHaveLength(1);
+    clock.advance(120);
+    expect(sent).toHaveLength(1); // the lead frame counts: 120 ms in, 20 ms offered, 100 ms behind is the slack
+    clock.advance(880);
+    expect(sent).toHaveLength(45);
+    pacer.stop();
+  });
+
   it('adds nothing while real frames keep pace, nor when they run ahead', () => {
     const { clock, sent, pacer } = setup();
     pacer.start();

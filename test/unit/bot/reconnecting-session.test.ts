@@ -24,12 +24,15 @@ const START: StartMessage = {
 /** One socket's session: records what it is sent; the test makes it talk and close. */
 class FakeSocketSession extends BaseBotSession implements BotSession {
   readonly starts: StartMessage[] = [];
+  /** `beforeAnswer` flags of each sendStart, in order. */
+  readonly startFlags: boolean[] = [];
   readonly audio: Buffer[] = [];
   readonly events: BridgeEvent[] = [];
   readonly stops: string[] = [];
   dropped = 0;
-  sendStart(msg: StartMessage): void {
+  sendStart(msg: StartMessage, options?: { beforeAnswer?: boolean }): void {
     this.starts.push(msg);
+    this.startFlags.push(options?.beforeAnswer === true);
   }
   sendAudio(frame: Buffer): void {
     this.audio.push(frame);
@@ -208,6 +211,23 @@ describe('ReconnectingBotSession', () => {
     await settle();
     expect(first.starts).toEqual([]);
     expect(second.starts).toEqual([START]);
+  });
+
+  it('before the answer a new socket gets start with beforeAnswer too; once answered, the live socket is let read', async () => {
+    const { first, session, attempts } = setup();
+    session.sendStart(START, { beforeAnswer: true });
+    expect(first.startFlags).toEqual([true]);
+    first.close({ code: 1006, reason: '', initiatedByBot: true });
+    const second = attempts[0].open();
+    await settle();
+    expect(second.starts).toEqual([{ ...START, resumed: true }]);
+    expect(second.startFlags).toEqual([true]);
+    session.sendStart(START);
+    expect(second.startFlags).toEqual([true, false]);
+    second.close({ code: 1006, reason: '', initiatedByBot: true });
+    const third = attempts[1].open();
+    await settle();
+    expect(third.startFlags).toEqual([false]);
   });
 
   it('an outbound call answered since: the resumed start no longer says early', async () => {

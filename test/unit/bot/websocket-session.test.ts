@@ -194,6 +194,34 @@ describe('connectBot over WebSocket', () => {
     expect((rec.messages[0].text as { type: string }).type).toBe('start');
   });
 
+  it('before the answer: start goes at once, what the bot says stays unread until sendStart without beforeAnswer; start goes once', async () => {
+    const bot = await startFakeBot();
+    const conn = bot.nextConnection();
+    const session = await connect(bot.url);
+    const { socket } = await conn;
+    const rec = recorder(socket);
+    const heard: Buffer[] = [];
+    session.on('audio', (pcm) => heard.push(pcm));
+    session.sendStart(START, { beforeAnswer: true });
+    await rec.waitFor(1);
+    expect(rec.messages[0].text).toEqual(START);
+    socket.send(Buffer.from([7, 7]), { binary: true });
+    const tcp = (session as unknown as { ws: { _socket: { readableLength: number } } }).ws._socket;
+    for (let i = 0; i < 10_000 && tcp.readableLength === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(tcp.readableLength).toBeGreaterThan(0);
+    expect(heard).toEqual([]);
+    // Caller audio flows already (native streams only what the caller sends).
+    session.sendAudio(Buffer.alloc(640, 1));
+    await rec.waitFor(2);
+    expect(rec.messages[1].binary).toEqual(Buffer.alloc(640, 1));
+    const gotAudio = nextEvent<Buffer>(session, 'audio');
+    session.sendStart(START);
+    expect(await gotAudio).toEqual(Buffer.from([7, 7]));
+    session.stop('caller-hangup');
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    expect(rec.messages.filter((m) => (m.text as { type?: string } | undefined)?.type === 'start')).toHaveLength(1);
+  });
+
   it('answers garbage with a protocol-error and {type:"error"} and keeps the socket open', async () => {
     const bot = await startFakeBot();
     const conn = bot.nextConnection();

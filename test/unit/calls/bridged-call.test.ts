@@ -28,7 +28,7 @@ class FakeMedia extends EventEmitter {
   sendDtmf = vi.fn((digits: string) => {
     if (digits === '9') throw new RangeError('the far end did not negotiate telephone-event');
   });
-  stats = { packetsReceived: 0, packetsSent: 0 };
+  stats = { packetsReceived: 0, packetsSent: 0, bytesReceived: 0, bytesSent: 0, packetsLost: 0, packetsIgnored: 0 };
 }
 
 class FakeBot extends EventEmitter {
@@ -61,6 +61,7 @@ function setup(o: { fallback?: BotFallback; noBot?: boolean } = {}) {
     log: silentLogger(),
     observer,
     ...(o.fallback ? { fallback: o.fallback } : {}),
+    summary: { bot: 'support', from: '+15551230001', to: '+15550100', direction: 'inbound', trunk: 'carrier-a', codec: 'PCMA' },
   });
   const ended = vi.fn();
   call.onEnded(ended);
@@ -90,7 +91,7 @@ describe('BridgedCall', () => {
     expect(bot.stop.mock.invocationCallOrder[0]).toBeLessThan(group.close.mock.invocationCallOrder[0]);
     // No reroute at the end: the group's close stops everything.
     expect(group.route).toHaveBeenCalledOnce();
-    expect(observer.rtpTotals).toHaveBeenCalledExactlyOnceWith(0, 0);
+    expect(observer.rtpTotals).toHaveBeenCalledExactlyOnceWith(0, 0, { received: 0, sent: 0 });
   });
 
   it('bot hangup sends BYE, stops the bot and frees media, once', () => {
@@ -123,7 +124,20 @@ describe('BridgedCall', () => {
     (media as unknown as { quality: typeof quality }).quality = quality;
     call.end('bot-hangup');
     expect(bot.stop).toHaveBeenCalledExactlyOnceWith('bot-hangup', { quality });
-    expect(observer.mediaQuality).toHaveBeenCalledExactlyOnceWith(quality);
+    // With the MOS estimate: 2 lost of 502 (0.4 %), 1.5 ms jitter, 12.3 ms RTT.
+    expect(observer.mediaQuality).toHaveBeenCalledExactlyOnceWith({ ...quality, mos: 4.38 });
+  });
+
+  it('live(): who, trunk, codec, duration and the RTP figures so far with a MOS estimate', () => {
+    const { call, media, clock } = setup();
+    Object.assign(media.stats, { packetsReceived: 990, packetsSent: 1000, bytesReceived: 170_280, bytesSent: 172_000, packetsLost: 10 });
+    (media as unknown as { quality: object }).quality = { packetsReceived: 990, packetsLost: 10, jitterMs: 4.25, rttMs: 40 };
+    clock.advance(12_340);
+    expect(call.live()).toEqual({
+      callId: call.id, sipCallId: call.sipCallId, state: 'answered', direction: 'inbound', trunk: 'carrier-a', bot: 'support',
+      from: '+15551230001', to: '+15550100', codec: 'PCMA', answeredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), durationSec: 12.3,
+      media: { packetsReceived: 990, packetsSent: 1000, bytesReceived: 170_280, bytesSent: 172_000, packetsLost: 10, lossPercent: 1, jitterMs: 4.25, rttMs: 40, mos: 4.33 },
+    });
   });
 
   it.each([1000, 1005, 4000])('a bot closing its socket (code %i) has hung up: BYE, reason bot-closed, no fallback', (code) => {

@@ -59,6 +59,9 @@ describe('CallManager: tracking', () => {
     expect(m.activeCount).toBe(0);
     expect(m.get(id)).toBeUndefined();
     expect(h.observer.ended).toEqual([['inbound', 'caller-hangup', 12]]);
+    // The end carries the labels the answer did, so per-trunk active calls come back down.
+    expect(h.observer.endedLabels).toEqual([{ trunk: 'carrier', bot: 'support' }]);
+    expect(h.observer.answeredInfo).toEqual([expect.objectContaining({ trunk: 'carrier', bot: 'support' })]);
   });
 
   it('a rejected setup is never tracked', async () => {
@@ -151,6 +154,8 @@ describe('CallManager: draining', () => {
     await m.shutdown();
     expect([signal.dialog!.hangupCalls, dialogB.hangupCalls]).toEqual([1, 1]);
     expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['inbound', 'shutdown']]);
+    expect(h.observer.answeredInfo).toEqual([expect.objectContaining({ trunk: 'carrier' })]);
+    expect(h.observer.endedLabels).toEqual([{ trunk: 'carrier' }]);
   });
 
   // answered counted, so the end must be counted too, or the active-calls gauge never comes back down.
@@ -179,5 +184,64 @@ describe('CallManager: draining', () => {
     expect(m.activeCount).toBe(0);
     expect(h.observer.answered).toEqual(['outbound']);
     expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['outbound', 'shutdown']]);
+  });
+});
+
+describe('CallManager: drain (graceful stop)', () => {
+  it('refuses new INVITEs with 503 and the configured Retry-After while calls in progress go on', async () => {
+    const m = manager();
+    const a = await ring(1);
+    const drained = watch(m.drain(60_000, 7));
+    const b = await ring(2);
+    expect(b.final).toEqual({ status: 503, headers: { 'Retry-After': '7' }, by: 'us' });
+    expect(m.activeCount).toBe(1);
+    expect(a.dialog!.hangupCalls).toBe(0);
+    expect(h.bots.only.stops).toEqual([]);
+    await flush();
+    expect(drained.done).toBe(false);
+    // The caller hangs up: the bridge is idle, drain resolves with nothing left and its timer cancelled.
+    a.dialog!.farEndBye();
+    await flush();
+    expect(drained.done).toBe(true);
+    expect(h.clock.pending()).toBe(0);
+    expect(m.isDraining).toBe(true);
+  });
+
+  it('resolves after timeoutMs on the clock with the calls still live; shutdown then ends them with reason shutdown', async () => {
+    const m = manager();
+    const a = await ring(1);
+    let remaining: number | undefined;
+    void m.drain(5000).then((n) => (remaining = n));
+    h.clock.advance(4999);
+    await flush();
+    expect(remaining).toBeUndefined();
+    h.clock.advance(1);
+    await flush();
+    expect(remaining).toBe(1);
+    await m.shutdown();
+    expect(a.dialog!.hangupCalls).toBe(1);
+    expect(h.bots.only.stops).toEqual([{ reason: 'shutdown' }]);
+    expect(h.observer.ended.map(([, reason]) => reason)).toEqual(['shutdown']);
+  });
+
+  it('a call being set up when drain began is answered and kept; drain waits for it', async () => {
+    const m = manager();
+    h.bots.mode = 'manual';
+    const signal = await ring(1);
+    const drained = watch(m.drain(60_000));
+    h.bots.attempts[0].open();
+    await flush();
+    expect(m.activeCount).toBe(1);
+    expect(drained.done).toBe(false);
+    expect(h.bots.only.stops).toEqual([]);
+    signal.dialog!.farEndBye();
+    await flush();
+    expect(drained.done).toBe(true);
+  });
+
+  it('resolves at once with 0 when nothing is live', async () => {
+    const m = manager();
+    await expect(m.drain(1000)).resolves.toBe(0);
+    expect(h.clock.pending()).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { ManualClock } from '../../../src/core/clock.js';
 import { CallRejectedError } from '../../../src/core/errors.js';
-import type { BotCloseInfo, BotTarget, StartMessage } from '../../../src/bot/index.js';
+import type { BotCloseInfo, BotTarget, StartMessage, StartOptions } from '../../../src/bot/index.js';
 import type { BridgeEvent, CallQuality } from '../../../src/bot/protocols/native.js';
 import type { CallObserver, EndReason } from '../../../src/calls/call-events.js';
 import type { BotControl } from '../../../src/calls/media-engine.js';
@@ -20,13 +20,21 @@ export * from './fake-signaling.js';
 
 /** The control half of a bot connection (its audio is routed inside the engine, never seen by call control). */
 export class FakeBot extends Emitter implements BotControl {
+  /** `start`s that let the bot's messages through (the call is answered). */
   readonly starts: StartMessage[] = [];
+  /** `start`s sent before the answer (`beforeAnswer`): opening messages and caller audio only. */
+  readonly opened: StartMessage[] = [];
   readonly events: BridgeEvent[] = [];
   readonly stops: Array<{ reason: string; quality?: CallQuality }> = [];
   constructor(private readonly journal: string[]) {
     super();
   }
-  sendStart(msg: StartMessage): void {
+  sendStart(msg: StartMessage, options?: StartOptions): void {
+    if (options?.beforeAnswer === true) {
+      this.opened.push(msg);
+      this.journal.push('bot.open');
+      return;
+    }
     this.starts.push(msg);
     this.journal.push(`bot.start${msg.early ? ' early' : ''}`);
   }
@@ -86,20 +94,33 @@ export class RecordingObserver implements CallObserver {
   readonly ended: Array<[string, EndReason, number]> = [];
   readonly botConnects: number[] = [];
   botConnectFailures = 0;
-  callAnswered(direction: 'inbound' | 'outbound'): void {
+  /** The labels and figures that came with each report (metrics), in order. */
+  readonly answeredInfo: unknown[] = [];
+  readonly rejectedInfo: unknown[] = [];
+  readonly endedLabels: unknown[] = [];
+  readonly botFailures: Array<[string | undefined, string | undefined]> = [];
+  readonly transfers: Array<[string, string]> = [];
+  callAnswered(direction: 'inbound' | 'outbound', info?: unknown): void {
     this.answered.push(direction);
+    this.answeredInfo.push(info);
   }
-  callRejected(direction: 'inbound' | 'outbound', status: number): void {
+  callRejected(direction: 'inbound' | 'outbound', status: number, info?: unknown): void {
     this.rejected.push([direction, status]);
+    this.rejectedInfo.push(info);
   }
-  callEnded(direction: 'inbound' | 'outbound', reason: EndReason, seconds: number): void {
+  callEnded(direction: 'inbound' | 'outbound', reason: EndReason, seconds: number, labels?: unknown): void {
     this.ended.push([direction, reason, seconds]);
+    this.endedLabels.push(labels);
   }
   botConnected(seconds: number): void {
     this.botConnects.push(seconds);
   }
-  botConnectFailed(): void {
+  botConnectFailed(bot?: string, reason?: string): void {
     this.botConnectFailures++;
+    this.botFailures.push([bot, reason]);
+  }
+  transferDone(method: string, result: string): void {
+    this.transfers.push([method, result]);
   }
   botProtocolError(): void {}
 }

@@ -43,8 +43,10 @@ describe('handleInboundCall: answered', () => {
     expect(options.receivable?.map((r) => r.payloadType)).toContain(0);
     expect(media.startCalls).toBe(1);
     expect(media.directions).toEqual(['sendrecv']);
-    // Media exists before the 200 (first packets find it); the bot hears of the call only after the ACK.
+    // Media exists before the 200 (first packets find it); the bot hears of the call as soon as its socket is
+    // open (opening messages, caller audio), before the 200, and what it says is read once the ACK came.
     expect(h.before(`leg.open ${leg.port} PCMA`, 'sip.accept')).toBe(true);
+    expect(h.before('bot.open', 'sip.accept')).toBe(true);
     expect(h.before('sip.accept', 'bot.start')).toBe(true);
     expect(h.media.requests).toEqual([{ holdEarlyPackets: true }]) // the caller's RTP may beat its ACK;
 
@@ -64,6 +66,7 @@ describe('handleInboundCall: answered', () => {
         media: { encoding: 'L16', sampleRate: 16000, channels: 1, frameMs: 20, jitterBufferMs: 0, codec: 'PCMA' },
       },
     ]);
+    expect(bot.opened).toEqual(bot.starts); // the same start: its opening messages go once
     expect(h.observer.answered).toEqual(['inbound']);
     expect(h.observer.rejected).toEqual([]);
     expect(h.slots.held.get('carrier')).toBe(1);
@@ -301,5 +304,33 @@ describe('handleInboundCall: the bot cannot be reached, with a fallback', () => 
     expect(await handleInboundCall(signal, inboundDeps(h, { botFallback: () => ({ action: 'play', file: '/srv/sorry.wav' }) }))).toBeUndefined();
     expect(signal.final?.status).toBe(487);
     expect(h.media.groups[0].plays).toEqual([]);
+  });
+});
+
+describe('handleInboundCall: what metrics hear', () => {
+  it('an answered call: its trunk, bot and setup time on the clock (INVITE taken up -> 200 OK)', async () => {
+    h.bots.mode = 'manual';
+    const signal = h.incoming({ sdp: CARRIER_OFFER });
+    const pending = handleInboundCall(signal, inboundDeps(h));
+    await flush();
+    h.clock.advance(250);
+    h.bots.attempts[0].open();
+    const call = await pending;
+    expect(call).toBeDefined();
+    expect(h.observer.answeredInfo).toEqual([{ trunk: 'carrier', bot: 'support', setupSeconds: 0.25 }]);
+    call!.end('api-hangup');
+    await flush();
+  });
+
+  it('a refused call: its trunk and bot once routed, the catalogued reason, and why the bot did not open', async () => {
+    h.bots.mode = new BotConnectError('bot "support" at ws://127.0.0.1:9/: connect ECONNREFUSED 127.0.0.1:9');
+    await handleInboundCall(h.incoming({ sdp: CARRIER_OFFER }), inboundDeps(h));
+    expect(h.observer.rejectedInfo).toEqual([{ trunk: 'carrier', bot: 'support', reason: 'bot-unavailable' }]);
+    expect(h.observer.botFailures).toEqual([['support', 'refused']]);
+  });
+
+  it('refused before routing: no trunk or bot, the reason', async () => {
+    await handleInboundCall(h.incoming({ sdp: CARRIER_OFFER }), inboundDeps(h, { route: () => { throw new CallRejectedError('source-not-allowed'); } }));
+    expect(h.observer.rejectedInfo).toEqual([{ reason: 'source-not-allowed' }]);
   });
 });

@@ -67,6 +67,8 @@ describe('inbound setup: after the 200 OK', () => {
     expect(media.closeCalls).toBe(1);
     expect(media.startCalls).toBe(0);
     expect(h.bots.only.stops).toEqual([{ reason: 'error' }]);
+    // The bot heard of the call when its socket opened (never read): it gets stop for a call never answered.
+    expect(h.bots.only.opened).toHaveLength(1);
     expect(h.bots.only.starts).toEqual([]);
     // The 200 was the final response; the stack itself sends the BYE after Timer H.
     expect(signal.final?.status).toBe(200);
@@ -83,6 +85,7 @@ describe('inbound setup: after the 200 OK', () => {
     signal.ack();
     const call = await pending;
     expect(call?.ended).toBe(true);
+    expect(h.bots.only.opened).toHaveLength(1); // opening messages at socket open; never read
     expect(h.bots.only.starts).toEqual([]);
     expect(h.bots.only.stops).toEqual([{ reason: 'caller-hangup' }]);
     expect(signal.dialog!.hangupCalls).toBe(0);
@@ -130,6 +133,7 @@ describe('inbound setup: delayed offer (INVITE without SDP)', () => {
     expect(h.media.legs.map((l) => [l.opened, l.releaseCalls])).toEqual([[undefined, 1]]);
     expect(h.bots.only.stops).toEqual([{ reason: 'error' }]);
     expect(h.bots.only.starts).toEqual([]);
+    expect(h.bots.only.opened).toEqual([]); // a delayed offer: the codec comes with the ACK, so does start
     expect(h.observer.rejected).toEqual([['inbound', 488]]);
     expect(h.observer.answered).toEqual([]);
   });

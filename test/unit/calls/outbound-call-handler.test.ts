@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BotConnectError, classifyFailure } from '../../../src/core/errors.js';
 import { placeOutboundCall, type PlaceCallRequest } from '../../../src/calls/outbound-call-handler.js';
-import { Harness, flush } from './fakes.js';
+import { Harness, deferred, flush } from './fakes.js';
 import { G729_ANSWER, OUT_TRUNK, farEndAnswer, outboundDeps } from './fixtures.js';
 
 let h: Harness;
@@ -160,6 +160,65 @@ describe('placeOutboundCall: failures', () => {
     expect(dialog.hangupCalls).toBe(1);
     expect(h.bots.only.stops).toEqual([{ reason: 'error' }]);
     expect(h.observer.rejected).toEqual([['outbound', 488]]);
+  });
+});
+
+describe('placeOutboundCall: the trunk\'s fallback', () => {
+  it('bot unreachable with a play fallback: the call rings on, the callee answers and hears the prompt, then BYE (bot-unavailable)', async () => {
+    h.bots.mode = 'manual';
+    h.media.playGate = deferred<void>();
+    const asked: string[] = [];
+    const placed = await placeOutboundCall(REQ, outboundDeps(h, {
+      outboundFallback: (trunk) => {
+        asked.push(trunk);
+        return { action: 'play', file: '/srv/sorry.wav' };
+      },
+    }));
+    h.bots.attempts[0].fail(new BotConnectError('refused'));
+    await flush();
+    expect(asked).toEqual([OUT_TRUNK.name]);
+    expect(h.sip.placed[0].cancelCalls).toBe(0);
+    const dialog = h.sip.placed[0].answer(farEndAnswer());
+    const call = await placed.answered;
+    const reasons: string[] = [];
+    call.onEnded((reason) => reasons.push(reason));
+    expect(h.observer.botConnectFailures).toBe(1);
+    expect(h.observer.answered).toEqual(['outbound']);
+    await flush();
+    const group = h.media.onlyGroup;
+    expect(group.routes).toEqual([{}]); // nothing routed to a bot
+    expect(group.plays).toEqual([{ leg: 'leg1', file: '/srv/sorry.wav' }]);
+    expect(call.ended).toBe(false);
+    h.media.playGate.resolve();
+    await flush();
+    expect(reasons).toEqual(['bot-unavailable']);
+    expect(dialog.hangupCalls).toBe(1);
+  });
+
+  it('bot unreachable with the reject fallback (or none): cancelled while ringing, 503, as before', async () => {
+    h.bots.mode = 'manual';
+    const placed = await placeOutboundCall(REQ, outboundDeps(h, { outboundFallback: () => ({ action: 'reject' }) }));
+    h.bots.attempts[0].fail(new BotConnectError('refused'));
+    expect(await failureOf(placed.answered)).toEqual({ reason: 'bot-unavailable', sipStatus: 503 });
+    expect(h.sip.placed[0].cancelCalls).toBe(1);
+  });
+
+  it('the bot drops mid-call and does not come back: the play fallback runs for the callee, then BYE (bot-lost)', async () => {
+    h.media.playGate = deferred<void>();
+    const placed = await placeOutboundCall(REQ, outboundDeps(h, { outboundFallback: () => ({ action: 'play', file: '/srv/sorry.wav' }) }));
+    const dialog = h.sip.placed[0].answer(farEndAnswer());
+    const call = await placed.answered;
+    const reasons: string[] = [];
+    call.onEnded((reason) => reasons.push(reason));
+    h.bots.only.close({ code: 1006, reason: '', initiatedByBot: true, dropped: true });
+    await flush();
+    expect(h.media.onlyGroup.routes.at(-1)).toEqual({});
+    expect(h.media.onlyGroup.plays).toEqual([{ leg: 'leg1', file: '/srv/sorry.wav' }]);
+    expect(call.ended).toBe(false);
+    h.media.playGate.resolve();
+    await flush();
+    expect(reasons).toEqual(['bot-lost']);
+    expect(dialog.hangupCalls).toBe(1);
   });
 });
 

@@ -48,6 +48,7 @@ describe('handlePstnCall: bridged', () => {
     b.progress(183, farEndAnswer());
     expect(signal.provisional).toEqual([180, 180]);
     expect(signal.final).toBeUndefined();
+    h.clock.advance(4000); // B rings 4 s: the setup time metrics hear
 
     const dialogB = b.answer(farEndAnswer({ pt: 8 }));
     const call = (await pending)!;
@@ -67,6 +68,11 @@ describe('handlePstnCall: bridged', () => {
     expect(group.routes).toEqual([{ leg1: ['leg2'], leg2: ['leg1'] }]);
     expect(group.botRequests).toEqual([]);
     expect(h.observer.answered).toEqual(['inbound']);
+    expect(h.observer.answeredInfo).toEqual([{ trunk: 'carrier', setupSeconds: 4 }]);
+    expect(call.live()).toMatchObject({
+      callId: call.id, sipCallId: 'inbound-1@carrier', state: 'bridged', direction: 'inbound', trunk: 'carrier', to: '+15550100', codec: 'PCMU',
+      durationSec: 0, media: { packetsReceived: 0, packetsLost: 0, lossPercent: 0 },
+    });
 
     // The caller hangs up: both media closed, BYE only to B, then the call's media closed.
     signal.dialog!.farEndBye();

@@ -14,12 +14,14 @@ import { CallRejectedError } from '../../../src/core/errors.js';
 import { BridgedCall } from '../../../src/calls/bridged-call.js';
 import type { AnsweredCall, DialogSignal, OutgoingCallRequest, OutgoingCallSignal, ReferOutcome } from '../../../src/calls/signaling.js';
 import type { TransferServices } from '../../../src/calls/transfer.js';
-import type { BotSession, BotTarget } from '../../../src/bot/index.js';
+import type { BotFallback } from '../../../src/calls/bot-fallback.js';
+import { DEFAULT_LINK, type BotSession, type BotTarget } from '../../../src/bot/index.js';
 import { codecRegistry, RtpPortPool, writeRtpPacket } from '../../../src/media/index.js';
 import { InProcessMediaEngine } from '../../../src/engine/index.js';
 import { FarEnd, LOOPBACK } from '../media/helpers/far-end.js';
 import { reservePorts } from '../../helpers/ports.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { TransferCap } from '../../../src/trunks/index.js';
 
 const PCMA = codecRegistry.get('PCMA')!;
 const BOT: BotTarget = { name: 'support', url: 'ws://bot.example/ws', sampleRate: 8000, connectTimeoutMs: 5000 };
@@ -79,7 +81,9 @@ function answerSdp(port: number): string {
   return ['v=0', 'o=a 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 8`, 'a=rtpmap:8 PCMA/8000', ''].join('\r\n');
 }
 
-async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
+/** `fallback`: the call's; `reconnectMs`: the bot's window (the engine reopens a dropped socket within it). */
+async function setup(allow: string[] = ['sip:agent@127.0.0.1:*'], o: { fallback?: BotFallback; reconnectMs?: number } = {}) {
+  const fallback = o.fallback;
   const clock = new ManualClock();
   const sessions: FakeBotSession[] = [];
   const engine = new InProcessMediaEngine({
@@ -100,7 +104,7 @@ async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
     logger: silentLogger(), codec: PCMA, payloadType: 8, remote: { address: LOOPBACK, port: caller.port },
     ptimeMs: 20, appSampleRate: 8000, idleFill: 'none', latching: 'off',
   });
-  const bot = await group.connectBot(BOT);
+  const bot = await group.connectBot(o.reconnectMs === undefined ? BOT : { ...BOT, link: { ...DEFAULT_LINK, reconnectMs: o.reconnectMs } });
   const session = sessions[0];
   const dialog = new FakeDialog();
   const outgoing = new FakeOutgoing();
@@ -119,10 +123,11 @@ async function setup(allow: string[] = ['sip:agent@127.0.0.1:*']) {
     callerNumber: '+15551230001',
     calledNumber: '+15550100',
     appSampleRate: 8000,
+    ...servicesExtra,
   };
   const call = new BridgedCall({
     id: 'c1', sipCallId: 'sip-1', dialog: dialog as unknown as DialogSignal, media, group, bot, clock,
-    log: silentLogger(), observer: { botProtocolError: vi.fn() }, transfers: services,
+    log: silentLogger(), observer: { botProtocolError: vi.fn() }, transfers: services, ...(fallback ? { fallback } : {}),
   });
   const ended = vi.fn();
   call.onEnded(ended);
@@ -149,6 +154,12 @@ const START_ROUTES = { leg1: ['bot'], bot: ['leg1'] };
 
 /** The destination's leg's local port: our offer's m= port in the leg's INVITE. */
 const offeredPort = (req: OutgoingCallRequest): number => Number(req.sdp.match(/m=audio (\d+)/)?.[1]);
+
+/** Extra transfer services for the next setup() (the toll-fraud cap test); reset after each test. */
+let servicesExtra: Partial<TransferServices> = {};
+afterEach(() => {
+  servicesExtra = {};
+});
 
 describe('bridged transfer', () => {
   it('listen mode: caller and destination hear each other, the bot hears both mixed sample by sample and no longer reaches the caller', async () => {
@@ -238,6 +249,67 @@ describe('bridged transfer', () => {
     expect(ended).toHaveBeenCalledWith('caller-hangup', expect.any(Number));
   });
 
+  it('the bot drops while the destination rings: the transfer goes on, the destination answers, the call ends once', async () => {
+    // No reconnect window: the drop reaches call control at once.
+    const { session, outgoing, placed, ended, dialog, tables } = await setup(undefined, { reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(ended).not.toHaveBeenCalled();
+    expect(dialog.hangup).not.toHaveBeenCalled();
+    expect(outgoing.cancel).not.toHaveBeenCalled();
+    const agentDialog = new FakeDialog();
+    outgoing.resolve({ dialog: agentDialog as unknown as DialogSignal, sdp: answerSdp(4000) });
+    await waitFor(() => tables().length === 2, { what: 'the bridge' });
+    expect(tables()[1]).toEqual({ leg1: ['leg2'], leg2: ['leg1'], bot: [] });
+    expect(ended).not.toHaveBeenCalled();
+    dialog.terminated = true;
+    dialog.emit('bye');
+    expect(ended).toHaveBeenCalledExactlyOnceWith('caller-hangup', expect.any(Number));
+    expect(dialog.hangup).not.toHaveBeenCalled(); // the caller left: no BYE back
+    expect(agentDialog.hangup).toHaveBeenCalledOnce();
+  });
+
+  it.each([
+    ['hangs up (closes cleanly)', { code: 1000, reason: 'bye', initiatedByBot: true }, undefined, 'bot-closed'],
+    ['drops, no fallback', { code: 1006, reason: '', initiatedByBot: true }, undefined, 'bot-lost'],
+  ] as const)('the bot %s while the destination rings, then the transfer fails: the call ends then (%s), once', async (_what, info, fallback, reason) => {
+    const { session, outgoing, placed, ended, dialog } = await setup(undefined, { fallback, reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', info);
+    expect(ended).not.toHaveBeenCalled();
+    outgoing.reject(new CallRejectedError('busy-here'));
+    await waitFor(() => ended.mock.calls.length > 0, { what: 'the end' });
+    expect(ended).toHaveBeenCalledExactlyOnceWith(reason, expect.any(Number));
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+  });
+
+  it('the bot gone, a second transfer (the HTTP API) refused as in-progress does not end the call: the first one still rings', async () => {
+    const { call, session, outgoing, placed, ended } = await setup(undefined, { reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(await call.transfer({ to: 'sip:agent@127.0.0.1:5999' })).toEqual({ type: 'transfer', status: 'failed', reason: 'in-progress' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ended).not.toHaveBeenCalled();
+    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp(4002) });
+    await waitFor(() => call.ended === false && session.stop.mock.calls.length > 0, { what: 'the bot let go at answer' });
+    expect(ended).not.toHaveBeenCalled();
+  });
+
+  it('the bot drops while the destination rings and the transfer fails: the play fallback runs', async () => {
+    const { session, outgoing, placed, ended, tables } = await setup(undefined, { fallback: { action: 'play', file: '/nonexistent/sorry.wav' }, reconnectMs: 0 });
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    outgoing.reject(new CallRejectedError('busy-here'));
+    // The fallback takes the caller from the (gone) bot first, then plays; an unreadable file ends the call.
+    await waitFor(() => ended.mock.calls.length > 0, { what: 'the end' });
+    expect(tables().at(-1)).toEqual({});
+    expect(ended).toHaveBeenCalledExactlyOnceWith('bot-lost', expect.any(Number));
+  });
+
   it('a failed leg leaves the caller with the bot (routes untouched, port given back); a second transfer while one runs is refused', async () => {
     const { session, outgoing, ended, media, clock, caller, placed, tables } = await setup();
     session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
@@ -262,6 +334,25 @@ describe('bridged transfer', () => {
     expect(ended).not.toHaveBeenCalled();
   });
 
+  it('toll-fraud cap: a transfer over the trunk cap fails with transfer-limit before dialling; an answered one holds its slot until the call ends', async () => {
+    const cap = new TransferCap(1);
+    servicesExtra = { acquireTransferSlot: () => cap.acquire('carrier-a') };
+    const { call, session, outgoing, placed, agent } = await setup();
+    const otherCall = cap.acquire('carrier-a');
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => events(session).length === 1, { what: 'transfer refused' });
+    expect(events(session)).toEqual([{ type: 'transfer', status: 'failed', reason: 'transfer-limit' }]);
+    expect(placed).toHaveLength(0);
+    otherCall();
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999' });
+    await waitFor(() => placed.length === 1, { what: 'the leg INVITE' });
+    outgoing.resolve({ dialog: new FakeDialog() as unknown as DialogSignal, sdp: answerSdp((await agent()).port) });
+    await waitFor(() => session.stop.mock.calls.length > 0, { what: 'the bot released' });
+    expect(cap.runningOn('carrier-a')).toBe(1);
+    call.end('api-hangup');
+    expect(cap.runningOn('carrier-a')).toBe(0);
+  });
+
   it('refer: completed ends the call with reason transfer; refused targets never reach SIP; no leg, no reroute', async () => {
     const { session, dialog, ended, tables } = await setup([]);
     session.emit('command', { type: 'transfer', to: 'sip:evil@198.51.100.9', method: 'refer' });
@@ -277,5 +368,20 @@ describe('bridged transfer', () => {
     expect(ended).not.toHaveBeenCalled();
     expect(tables()).toEqual([START_ROUTES]);
     expect(tables2()).toEqual([START_ROUTES]);
+  });
+
+  it('refer: the bot drops while the REFER waits for its outcome; the REFER completes and ends the call once, as transfer', async () => {
+    const { session, dialog, ended } = await setup(undefined, { reconnectMs: 0 });
+    let finish!: (o: ReferOutcome) => void;
+    dialog.refer.mockImplementationOnce(() => new Promise<ReferOutcome>((r) => (finish = r)));
+    session.emit('command', { type: 'transfer', to: 'sip:agent@127.0.0.1:5999', method: 'refer' });
+    await waitFor(() => dialog.refer.mock.calls.length === 1, { what: 'the REFER' });
+    session.emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(ended).not.toHaveBeenCalled();
+    expect(dialog.hangup).not.toHaveBeenCalled();
+    finish({ ok: true, sipStatus: 200 });
+    await waitFor(() => ended.mock.calls.length > 0, { what: 'the end' });
+    expect(ended).toHaveBeenCalledExactlyOnceWith('transfer', expect.any(Number));
+    expect(dialog.hangup).toHaveBeenCalledOnce();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.js';
-import { fallbackFor, parseConfig, promptFiles, redactConfig } from '../../../src/config/index.js';
+import { fallbackFor, outboundFallbackFor, parseConfig, promptFiles, redactConfig } from '../../../src/config/index.js';
 
 function issuesOf(text: string): Array<{ path: string; message: string }> {
   try {
@@ -104,6 +104,20 @@ describe('fallback', () => {
   it('a number-level fallback is checked at its own path', () => {
     const issues = issuesOf(TRUNK('', '      "+15550100": { bot: b, fallback: { action: transfer, to: nowhere } }\n'));
     expect(issues).toEqual([{ path: 'inboundTrunks[0].numbers["+15550100"].fallback.to', message: 'unknown transfer destination "nowhere"' }]);
+  });
+
+  it('an outbound trunk\'s fallback: for calls placed through it; checked at its own path; its prompt listed', () => {
+    const text = TRUNK('').replace('  - { name: carrier-out, host: 127.0.0.1 }', '  - { name: carrier-out, host: 127.0.0.1, fallback: { action: play, file: /srv/out.wav } }\n  - { name: plain-out, host: 127.0.0.1 }');
+    const cfg = parseConfig(text);
+    expect(outboundFallbackFor(cfg, 'carrier-out')).toEqual({ action: 'play', file: '/srv/out.wav' });
+    expect(outboundFallbackFor(cfg, 'plain-out')).toBeUndefined();
+    expect(promptFiles(cfg)).toEqual([{ path: 'outboundTrunks[0].fallback.file', file: '/srv/out.wav' }]);
+    const issues = issuesOf(TRUNK('').replace('  - { name: carrier-out, host: 127.0.0.1 }', '  - { name: carrier-out, host: 127.0.0.1, fallback: { action: transfer, to: nowhere } }'));
+    expect(issues).toEqual([{ path: 'outboundTrunks[0].fallback.to', message: expect.stringMatching(/must name a transferDestinations entry .*"nowhere"/) }]);
+    const byNumber = issuesOf(TRUNK('').replace('  - { name: carrier-out, host: 127.0.0.1 }', '  - { name: carrier-out, host: 127.0.0.1, fallback: { action: transfer, to: "+15557654321", trunk: carrier-out } }'));
+    expect(byNumber.map((i) => i.path)).toEqual(['outboundTrunks[0].fallback.to']);
+    const named = parseConfig(TRUNK('').replace('  - { name: carrier-out, host: 127.0.0.1 }', '  - { name: carrier-out, host: 127.0.0.1, fallback: { action: transfer, to: support-desk } }'));
+    expect(outboundFallbackFor(named, 'carrier-out')).toEqual({ action: 'transfer', to: 'support-desk' });
   });
 
   it('a pstn trunk has no bot, so no fallback', () => {

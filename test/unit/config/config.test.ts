@@ -47,7 +47,8 @@ describe('default config', () => {
       { name: 'local', allow: ['127.0.0.0/8', '::1'], credentials: [], digestAlgorithms: ['SHA-256', 'MD5'], requireE164From: false, mode: 'flow', bot: 'echo', numbers: {}, rtpTimeoutSec: 30, srtp: 'off' },
     ]);
     expect(cfg.bots.echo).toEqual({ builtin: 'echo', delayFrames: 0 });
-    expect(cfg.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
+    expect(cfg.metrics).toEqual({ enabled: true, host: '127.0.0.1', port: 9464, labelLimit: 50 });
+    expect(cfg.lifecycle).toEqual({ drainTimeoutSec: 30, retryAfterSec: 30 });
     expect([cfg.media.rtpPortMin, cfg.media.rtpPortMax]).toEqual([10000, 20000]);
   });
 });

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
+import { ManualClock } from '../../../src/core/clock.js';
 import { AudioRouter, BOT, type RoutedLeg } from '../../../src/engine/audio-router.js';
 import type { BotCommand, BotSession, BridgeEvent } from '../../../src/bot/index.js';
 import { mixL16, type PlayoutClearResult } from '../../../src/media/index.js';
@@ -316,5 +317,39 @@ describe('AudioRouter: the bot\'s buffer limits', () => {
     r.dropBotAudio();
     expect([caller.clears, agent.clears]).toEqual([1, 0]);
     expect(bot.events).toEqual([]);
+  });
+});
+
+describe('AudioRouter voice-AI figures', () => {
+  it("answer -> the bot's first audio, once per call, timed from the first route that feeds a leg from the bot", () => {
+    const clock = new ManualClock(1000);
+    const firsts: number[] = [];
+    const r = new AudioRouter(silentLogger(), { clock, onFirstBotAudio: (ms) => firsts.push(ms) });
+    const leg = new FakeLeg();
+    const b = new FakeBotSession();
+    r.addLeg('caller', asLeg(leg));
+    r.setBot(b as unknown as BotSession);
+    r.route({ [BOT]: ['caller'] }); // early media: the bot hears, nobody hears the bot yet
+    clock.advance(300);
+    b.emit('audio', frame(100));
+    expect(firsts).toEqual([]);
+    r.route(START);
+    clock.advance(1250);
+    b.emit('audio', frame(100));
+    clock.advance(20);
+    b.emit('audio', frame(100));
+    expect(firsts).toEqual([1250]);
+  });
+
+  it("only the bot's clear arms the clear figure, for its home leg, once", () => {
+    router.route(START);
+    expect(router.takeBotClear('caller')).toBe(false);
+    router.botCommand({ type: 'clear' } as BotCommand);
+    expect(caller.clears).toBe(1);
+    expect(router.takeBotClear('agent')).toBe(false);
+    expect(router.takeBotClear('caller')).toBe(true);
+    expect(router.takeBotClear('caller')).toBe(false);
+    router.dropBotAudio(); // hold audio dropped: a clear, but not the bot's
+    expect(router.takeBotClear('caller')).toBe(false);
   });
 });

@@ -393,6 +393,27 @@ describe('InProcessCallGroup: prompts and reconnects', () => {
     expect(closes).toEqual([]);
   });
 
+  it('stopped while reconnecting (a transfer took the caller): the hold audio stops with it', async () => {
+    const caller = await phone();
+    const leg = await group.allocate();
+    const media = leg.open(legOptions(caller.port));
+    const target: BotTarget = { ...TARGET, link: { ...DEFAULT_LINK, reconnectMs: 5000, holdFile: promptFile(600, 1000) } };
+    const control = await group.connectBot(target);
+    group.route({ leg1: ['bot'], bot: ['leg1'] });
+    media.start();
+    control.sendStart({ type: 'start', callId: 'call-1' } as never);
+    connector.mode = 'manual';
+    connector.sessions[0].emit('close', { code: 1006, reason: '', initiatedByBot: true });
+    expect(media.sample().playoutMs).toBeGreaterThan(0); // hold audio queued
+    control.stop('transfer');
+    group.route({ leg1: [], bot: [] }); // the caller no longer hears the bot: what it had queued goes
+    for (let t = 0; t < 2000; t += 20) clock.advance(20);
+    // A hold player still running would have topped the queue up again (it feeds whatever hears the bot).
+    group.route({ leg1: ['bot'], bot: ['leg1'] });
+    for (let t = 0; t < 200; t += 20) clock.advance(20);
+    expect(media.sample().playoutMs).toBe(0);
+  });
+
   it('a bot that does not come back within reconnectMs: lost, then one close with dropped: true', async () => {
     const target: BotTarget = { ...TARGET, link: { ...DEFAULT_LINK, reconnectMs: 800 } };
     const control = await group.connectBot(target);

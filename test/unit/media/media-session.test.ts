@@ -167,8 +167,8 @@ describe('MediaSession send path', () => {
     session.start(); // idle: silence packet with the first-packet marker
     clock.advance(20);
     session.playAudio(int16ToL16(generateTone(440, 8000, 40)));
-    // (times from start) The audio arrived at +20, just after a silence packet: it leaves at +30, half a ptime
-    // later, then +50; the +70 slot finds the queue dry and waits a ptime for more audio; silence again at +90.
+    // (times from start) The audio arrived at +20, just after a silence packet: it leaves at once, then +40; the
+    // +60 slot finds the queue dry and waits a ptime for more audio; silence again at +80.
     clock.advance(20);
     clock.advance(20);
     clock.advance(20);
@@ -270,11 +270,25 @@ describe('MediaSession send path', () => {
     await new Promise<void>((resolve) => session.once('frame', () => resolve()));
     expect(session.remote).toEqual({ address: LOOPBACK, port: far.port });
     await other.send(writeRtpPacket({ payloadType: 0, sequenceNumber: 1, timestamp: 0, ssrc: 6 }, Buffer.alloc(160, 0xff)), socket.port);
-    await new Promise<void>((resolve) => session.once('frame', () => resolve()));
+    // Another source after latching: ignored and counted, never played.
+    await waitFor(() => (session.stats.foreign?.wrongSource === 1 ? true : undefined));
+    expect(session.stats.packetsReceived).toBe(1);
     expect(session.remote.port).toBe(far.port); // not hijacked by a second source
     clock.advance(20);
     await far.received(1);
     expect(other.packets).toHaveLength(0);
+  });
+
+  it('STUN, DTLS and stray datagrams on the RTP port are counted by kind (RFC 7983), not decoded, and do not latch', async () => {
+    const { session, far, socket } = await setup({ appSampleRate: 8000, remote: { address: LOOPBACK, port: 9 } });
+    session.start();
+    const stunBinding = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), Buffer.alloc(12, 7)]);
+    const dtlsHello = Buffer.from([0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    for (const d of [stunBinding, stunBinding, dtlsHello, Buffer.from([0x50, 1, 2, 3]), Buffer.from([0xff, 0xff])]) await far.send(d, socket.port);
+    await waitFor(() => (session.stats.packetsIgnored === 5 ? true : undefined));
+    expect(session.stats.foreign).toEqual({ stun: 2, dtls: 1, unknown: 2, wrongSource: 0 });
+    expect(session.stats.packetsReceived).toBe(0);
+    expect(session.remote.port).toBe(9);
   });
 
   it.each([

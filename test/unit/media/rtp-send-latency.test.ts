@@ -21,41 +21,40 @@ describe('RtpSendPath phase alignment: bot audio after an idle queue', () => {
     expect(sent.map((p) => rel(p.ts))).toEqual([266, 426, 586, 746, 906]);
   });
 
-  it("idleFill 'silence': the first frame leaves at once, or half a ptime after the last silence packet; one contiguous stream", () => {
-    for (const [arrival, firstAt] of [
-      [52, 52], // 12 ms after the silence packet at 40
-      [43, 50], // 3 ms after it: waits until 40 + 10
-    ] as const) {
+  it("idleFill 'silence': the first frame leaves as it arrives at any phase after the last silence packet; one contiguous stream", () => {
+    // Every phase of a slot (silence packets at 0, 20, 40): the frame never waits for the grid of the silence.
+    for (const offset of [0.1, 1, 3, 5, 9.9, 10, 12, 15, 19, 19.9]) {
+      const arrival = 40 + offset;
       const loop = new SimLoop(0);
       const { path, sent, latencies } = sendSim(loop);
       path.start(0);
       realTimeBot(loop, path, { start: arrival, end: arrival + 40 });
       loop.runUntil(300);
       const audio = sent.filter(isAudio);
-      expect(audio.map((p) => p.at)).toEqual([firstAt, arrival + 20, arrival + 40]);
-      expect(latencies).toEqual([firstAt - arrival, 0, 0]);
-      expect(audio.map((p) => p.marker)).toEqual([true, false, false]);
+      expect(audio.map((p) => p.at)).toEqual([arrival, arrival + 20, arrival + 40].map((t) => expect.closeTo(t, 9)));
+      expect(latencies).toEqual([0, 0, 0]);
+      expect(audio.map((p) => p.marker)).toEqual([true, false, false]); // the talkspurt is flagged
       expect(audio.map((p) => rel(p.ts))).toEqual([480, 640, 800]); // after silence at 0, 20, 40
-      expect(Math.min(...gaps(sent))).toBeGreaterThanOrEqual(10);
       // One contiguous stream throughout; the silence after the talkspurt (the slot after the last frame waits a
-      // ptime for more) moves its packets back onto the wall clock within two packets.
+      // ptime for more) is back on the wall clock within two packets, its packets never more than 30 ms apart.
       expect(sent.every((p, i) => rel(p.ts) === 160 * i)).toBe(true);
       const after = sent.filter((p) => p.at > arrival + 40);
-      expect(after[0].at).toBe(arrival + 80);
-      for (const p of after.slice(2)) expect(rel(p.ts)).toBe(Math.round(p.at * 8));
+      expect(after[0].at).toBeCloseTo(arrival + 80, 9);
+      for (const p of after.slice(2)) expect(Math.abs(rel(p.ts) / 8 - p.at)).toBeLessThanOrEqual(1); // timer slack
+      expect(Math.max(...gaps(after))).toBeLessThanOrEqual(30);
     }
   });
 
-  it.each(['silence', 'none'] as const)('idleFill %s: a bot streaming in real time (1 ms jitter) gets at most 1 ms added, packets ≥ ptime/2 apart', (idleFill) => {
+  it.each(['silence', 'none'] as const)('idleFill %s: a bot streaming in real time (1 ms jitter) gets at most 1 ms added, its packets ≥ ptime/2 apart', (idleFill) => {
     const loop = new SimLoop(0);
     const { path, sent, latencies } = sendSim(loop, { idleFill });
     path.start(0);
     const arrivals = realTimeBot(loop, path, { start: 7.3, end: 10_000, jitterMs: 1, seed: 5 });
     loop.runUntil(10_100);
     expect(latencies).toHaveLength(arrivals.length); // every frame sent once
-    expect(latencies[0]).toBeLessThanOrEqual(idleFill === 'none' ? 0 : 10); // half a ptime after a silence packet
+    expect(latencies[0]).toBe(0); // 7.3 ms after the silence packet at 0 ('silence'): it leaves at once
     expect(Math.max(...latencies.slice(1))).toBeLessThanOrEqual(1);
-    expect(Math.min(...gaps(sent))).toBeGreaterThanOrEqual(10);
+    expect(Math.min(...gaps(sent.filter(isAudio)))).toBeGreaterThanOrEqual(10);
     expect(sent.filter(isAudio)).toHaveLength(arrivals.length);
     expect(sent.filter((p) => p.marker)).toHaveLength(idleFill === 'none' ? 1 : 2); // the stream's first packet, the talkspurt's
   });
@@ -107,7 +106,7 @@ describe('RtpSendPath: marks, clear and DTMF with the new timing', () => {
     let cleared: ReturnType<typeof path.clear> | undefined;
     loop.input(200, () => (cleared = path.clear()));
     loop.runUntil(400);
-    expect(cleared).toMatchObject({ playedMs: 200, discardedMs: 800 }); // packets at 10 (ptime/2 after silence), 25 ... 185
+    expect(cleared).toMatchObject({ playedMs: 200, discardedMs: 800 }); // packets at 5 (as it arrived), 25 ... 185
     expect(path.bufferedMs).toBe(0);
     const next = sent.find((p) => p.at > 200)!;
     expect(next.at).toBe(205);

@@ -14,7 +14,7 @@ interface StallRun {
   droppedMs: number;
   /** |gap − ptime| between consecutive packets at the far end. */
   deviations: number[];
-  /** Packets that left less than ptime/2 after the one before. */
+  /** Packets that left less than ptime/2 after the one before, from 500 ms on (not the talkspurt's start). */
   bunched: number;
   /** How late packets leave against their own timestamp (the far end's view), beyond the pre-stall level. */
   tsLateness: number[];
@@ -53,7 +53,7 @@ function stall(policy: LateTimerPolicy, phase: number): StallRun {
     recovery: latencies.slice(before),
     droppedMs: path.droppedMs.late,
     deviations: gaps.map((g) => Math.abs(g - 20)),
-    bunched: gaps.filter((g) => g < 10).length,
+    bunched: gaps.filter((g, i) => g < 10 && sent[i + 1].at > 500).length,
     tsLateness: sent.map((p) => offset(p) - base),
     tsLatenessSettled: sent.filter((p) => p.at > 1900 && p.at < 2900).map((p) => offset(p) - base),
     queuedAfterMs,

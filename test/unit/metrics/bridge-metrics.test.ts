@@ -23,8 +23,9 @@ describe('label collapsing', () => {
     [487, 'cancelled'],
     [500, 'failed'],
     [502, 'failed'],
-    [486, 'other'],
-    [603, 'other'],
+    [486, 'rejected-4xx'],
+    [603, 'rejected-6xx'],
+    [302, 'other'],
     [0, 'other'],
   ])('status %i -> %s', (status, result) => {
     expect(callResultForStatus(status)).toBe(result);
@@ -59,20 +60,37 @@ describe('BridgeMetrics', () => {
     m.callRejected('inbound', 487);
     m.callRejected('inbound', 599);
     m.callRejected('inbound', 486);
+    m.callRejected('inbound', 302);
     m.callEnded('inbound', 'caller-hangup', 12.5);
     m.callEnded('inbound', 'made-up', 1);
     const text = await m.metricsText();
-    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="answered"}')).toBe(2);
-    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="rejected-404"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="rejected-403"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="cancelled"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="failed"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="other"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_calls_ended_total{direction="inbound",reason="caller-hangup"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_calls_ended_total{direction="inbound",reason="other"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_active_calls')).toBe(0);
-    expect(sample(text, 'trunkbridge_call_duration_seconds_count')).toBe(2);
-    expect(sample(text, 'trunkbridge_call_duration_seconds_sum')).toBe(13.5);
+    const calls = (result: string) => sample(text, `trunkbridge_calls_total{direction="inbound",result="${result}",trunk="none",bot="none"}`);
+    expect(['answered', 'rejected-404', 'rejected-403', 'cancelled', 'failed', 'rejected-4xx', 'other'].map(calls)).toEqual([2, 1, 1, 1, 1, 1, 1]);
+    expect(sample(text, 'trunkbridge_calls_ended_total{direction="inbound",reason="caller-hangup",trunk="none",bot="none"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_calls_ended_total{direction="inbound",reason="other",trunk="none",bot="none"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_active_calls{trunk="none",bot="none"}')).toBe(0);
+    expect(sample(text, 'trunkbridge_call_duration_seconds_count{direction="inbound",trunk="none"}')).toBe(2);
+    expect(sample(text, 'trunkbridge_call_duration_seconds_sum{direction="inbound",trunk="none"}')).toBe(13.5);
+  });
+
+  it('labels calls by trunk and bot, at most labelLimit names each, the rest as other; active calls balance', async () => {
+    const m = new BridgeMetrics({ defaultMetrics: false, labelLimit: 2 });
+    for (const trunk of ['t1', 't2', 't3', 't4']) m.callAnswered('inbound', { trunk, bot: 'b1', setupSeconds: 0.2 });
+    m.callEnded('inbound', 'caller-hangup', 5, { trunk: 't3', bot: 'b1' });
+    m.callRejected('inbound', 403, { trunk: 't1', reason: 'source-not-allowed' });
+    m.callRejected('inbound', 403, { reason: 'bad-credentials' });
+    m.callRejected('inbound', 404, { trunk: 't1', reason: 'number-not-routed' });
+    const text = await m.metricsText();
+    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="answered",trunk="t1",bot="b1"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_calls_total{direction="inbound",result="answered",trunk="other",bot="b1"}')).toBe(2);
+    expect(text).not.toContain('t3');
+    expect(sample(text, 'trunkbridge_active_calls{trunk="other",bot="b1"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_active_calls{trunk="t2",bot="b1"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_call_setup_seconds_count{direction="inbound",trunk="other"}')).toBe(2);
+    expect(sample(text, 'trunkbridge_call_setup_seconds_bucket{le="0.25",direction="inbound",trunk="t1"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_sip_auth_failures_total{reason="source-not-allowed",trunk="t1"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_sip_auth_failures_total{reason="bad-credentials",trunk="none"}')).toBe(1);
+    expect(text).not.toMatch(/sip_auth_failures_total\{reason="number-not-routed"/);
   });
 
   it('tracks active calls', async () => {
@@ -81,7 +99,47 @@ describe('BridgeMetrics', () => {
     m.callAnswered();
     m.callAnswered();
     m.callEnded('inbound', 'bot-hangup', 3);
-    expect(sample(await m.metricsText(), 'trunkbridge_active_calls')).toBe(2);
+    expect(sample(await m.metricsText(), 'trunkbridge_active_calls{trunk="none",bot="none"}')).toBe(2);
+  });
+
+  it('counts transfers, bot connect failures by reason, MOS and RTP bytes', async () => {
+    const m = new BridgeMetrics({ defaultMetrics: false });
+    m.transferDone('refer', 'completed');
+    m.transferDone('bridge', 'failed');
+    m.transferDone('teleport', 'maybe');
+    m.botConnectFailed('support', 'timeout');
+    m.botConnectFailed('support', 'weird');
+    m.botConnected(0.02, 'support');
+    m.mediaQuality({ packetsLost: 0, jitterMs: 1, mos: 4.4 });
+    m.rtpBytes(1720, 1600);
+    const text = await m.metricsText();
+    expect(sample(text, 'trunkbridge_transfers_total{method="refer",result="completed"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_transfers_total{method="bridge",result="failed"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_transfers_total{method="other",result="other"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_bot_connect_failures_total{bot="support",reason="timeout"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_bot_connect_failures_total{bot="support",reason="other"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_bot_connect_seconds_count{bot="support"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_rtp_mos_bucket{le="4.2"}')).toBe(0);
+    expect(sample(text, 'trunkbridge_rtp_mos_bucket{le="4.4"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_rtp_bytes_received_total')).toBe(1720);
+    expect(sample(text, 'trunkbridge_rtp_bytes_sent_total')).toBe(1600);
+  });
+
+  it('counts SIP responses by method and class, retransmissions and transaction timeouts', async () => {
+    const m = new BridgeMetrics({ defaultMetrics: false });
+    m.sip.response('sent', 'INVITE', 100);
+    m.sip.response('sent', 'INVITE', 200);
+    m.sip.response('received', 'bye', 481);
+    m.sip.response('sent', 'FROB', 999);
+    m.sip.retransmission('INVITE');
+    m.sip.timeout('BYE');
+    const text = await m.metricsText();
+    expect(sample(text, 'trunkbridge_sip_responses_total{direction="sent",method="INVITE",class="1xx"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_sip_responses_total{direction="sent",method="INVITE",class="2xx"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_sip_responses_total{direction="received",method="BYE",class="4xx"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_sip_responses_total{direction="sent",method="other",class="other"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_sip_retransmissions_received_total{method="INVITE"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_sip_transaction_timeouts_total{method="BYE"}')).toBe(1);
   });
 
   it('folds per-packet helpers into their counters at scrape time, without double counting', async () => {
@@ -113,8 +171,8 @@ describe('BridgeMetrics', () => {
     expect(sample(text, 'trunkbridge_sip_messages_received_total{method="other"}')).toBe(1);
     expect(text).not.toContain('XYZZY');
     expect(sample(text, 'trunkbridge_sip_parse_errors_total')).toBe(1);
-    expect(sample(text, 'trunkbridge_bot_connect_seconds_bucket{le="0.025"}')).toBe(1);
-    expect(sample(text, 'trunkbridge_bot_connect_failures_total')).toBe(1);
+    expect(sample(text, 'trunkbridge_bot_connect_seconds_bucket{le="0.025",bot="none"}')).toBe(1);
+    expect(sample(text, 'trunkbridge_bot_connect_failures_total{bot="none",reason="other"}')).toBe(1);
   });
 
   it('records per-call RTP quality: jitter and RTT histograms, lost packets counter', async () => {

@@ -14,13 +14,30 @@ describe('MediaMetrics', () => {
     expect(text).toMatch(/^trunkbridge_playout_queue_ms_bucket\{le="100"\} 2$/m);
   });
 
-  it('records sampled bot -> caller latencies under their direction', async () => {
+  it('voice-AI figures: first bot audio in seconds (from ms), clear -> off the wire in ms', async () => {
+    const registry = new Registry();
+    const m = new MediaMetrics(registry);
+    m.voiceFigures({ firstAudioMs: [850, 1600] });
+    m.voiceFigures({ clearToSilenceMs: [12] });
+    m.voiceFigures({ firstAudioMs: [], clearToSilenceMs: [-3] });
+    const text = await registry.metrics();
+    expect(text).toMatch(/^trunkbridge_bot_first_audio_seconds_count 2$/m);
+    expect(text).toMatch(/^trunkbridge_bot_first_audio_seconds_sum 2\.45$/m);
+    expect(text).toMatch(/^trunkbridge_bot_first_audio_seconds_bucket\{le="1"\} 1$/m);
+    expect(text).toMatch(/^trunkbridge_clear_to_silence_ms_count 2$/m);
+    expect(text).toMatch(/^trunkbridge_clear_to_silence_ms_sum 12$/m);
+  });
+
+  it('records sampled latencies under their direction (bot -> caller, caller -> bot)', async () => {
     const registry = new Registry();
     const m = new MediaMetrics(registry);
     m.botToCaller([0.4, 3, 25]);
+    m.callerToBot([0.2, 41]);
     const text = await registry.metrics();
     expect(text).toContain('trunkbridge_bridge_latency_ms_count{direction="bot_to_caller"} 3');
     expect(text).toContain('trunkbridge_bridge_latency_ms_bucket{le="5",direction="bot_to_caller"} 2');
+    expect(text).toContain('trunkbridge_bridge_latency_ms_count{direction="caller_to_bot"} 2');
+    expect(text).toContain('trunkbridge_bridge_latency_ms_bucket{le="40",direction="caller_to_bot"} 1');
   });
 
   it('labels event-loop delay by thread', async () => {

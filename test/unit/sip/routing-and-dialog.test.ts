@@ -55,9 +55,22 @@ describe('server transport Via stamping (§18.2.1, RFC 3581) and response routin
     expect(r.headers.getList('Via')[1]).toBe('SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK0');
   });
 
-  it('maddr wins; default port 5060', () => {
-    expect(responseDestination(parseVia('SIP/2.0/UDP h.example.com;maddr=239.1.1.1;branch=z9hG4bK1'))).toEqual({ address: '239.1.1.1', port: 5060 });
+  it('never follows maddr (no reflection); default port 5060', () => {
+    expect(responseDestination(parseVia('SIP/2.0/UDP h.example.com;maddr=239.1.1.1;branch=z9hG4bK1'))).toEqual({ address: 'h.example.com', port: 5060 });
     expect(responseDestination(parseVia('SIP/2.0/UDP h.example.com;branch=z9hG4bK1'))).toEqual({ address: 'h.example.com', port: 5060 });
+  });
+
+  it('answers go back to the source, whatever maddr or a forged received say (reflection)', () => {
+    for (const via of [
+      'SIP/2.0/UDP 203.0.113.5:5060;received=198.51.100.99;branch=z9hG4bK1',
+      'SIP/2.0/UDP 203.0.113.5:5060;maddr=198.51.100.99;branch=z9hG4bK1',
+      'SIP/2.0/UDP 198.51.100.99:5060;maddr=198.51.100.99;received=198.51.100.99;branch=z9hG4bK1',
+      'SIP/2.0/UDP 203.0.113.5:5060;rport;received=198.51.100.99;branch=z9hG4bK1',
+    ]) {
+      const r = withVia(via);
+      stampReceived(r, src);
+      expect(responseDestination(topViaOf(r)).address, via).toBe('203.0.113.5');
+    }
   });
 });
 

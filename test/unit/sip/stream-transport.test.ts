@@ -1,3 +1,5 @@
+import { SipIngress } from '../../../src/sip/security/ingress.js';
+import { DEFAULT_MESSAGE_LIMITS } from '../../../src/sip/security/limits.js';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -126,7 +128,9 @@ describe('StreamTransport (TCP)', () => {
   });
 
   it('cuts a stream without Content-Length, an oversized message and an endless head', async () => {
-    const { got, port } = await start(new ManualClock(), { maxMessageBytes: 4096 });
+    const { got, port } = await start(new ManualClock(), {
+      ingress: new SipIngress({ logger: silentLogger(), serverName: 't', limits: { ...DEFAULT_MESSAGE_LIMITS, maxMessageBytes: 4096 } }),
+    });
     const noLength = await client(port);
     noLength.write(request('nolen').replace(/Content-Length: 0\r\n/, ''));
     await noLength.waitFor(() => noLength.closed);

@@ -141,3 +141,36 @@ Content-Length: 0
     expect(requests).toHaveLength(1);
   });
 });
+
+describe('TransactionLayer traffic counts', () => {
+  it('our request resent by Timer E, the peer\'s retransmission, its response resent, and Timer F, by method', () => {
+    const clock = new ManualClock();
+    const transport = new MemoryTransport();
+    const counts: string[] = [];
+    const requests: Array<{ req: SipRequest; tx: ServerTransaction }> = [];
+    const layer = new TransactionLayer({
+      clock,
+      logger: silentLogger(),
+      user: { onRequest: (r, tx) => requests.push({ req: r, tx }), onAck: () => {} },
+      traffic: {
+        retransmissionReceived: (m) => counts.push(`received again ${m}`),
+        retransmissionSent: (m) => counts.push(`sent again ${m}`),
+        transactionTimeout: (m) => counts.push(`timeout ${m}`),
+      },
+    });
+    const ctx = { source: { address: '192.0.2.9', port: 5060, transport: 'udp' as const }, transport };
+    // Ours: OPTIONS sent, nobody answers: Timer E resends at 500, 1500, 3500 ms..., Timer F ends it at 32 s.
+    layer.sendRequest(inviteRequest('z9hG4bKt1', 'OPTIONS'), { address: '192.0.2.9', port: 5060 }, transport);
+    clock.advance(1600);
+    expect(counts).toEqual(['sent again OPTIONS', 'sent again OPTIONS']);
+    clock.advance(64 * 500);
+    expect(counts.at(-1)).toBe('timeout OPTIONS');
+    expect(counts.filter((c) => c === 'timeout OPTIONS')).toHaveLength(1);
+    // Theirs: a BYE answered 200, then the BYE again: the 200 goes out again.
+    counts.length = 0;
+    layer.receive(inviteRequest('z9hG4bKt2', 'BYE'), ctx);
+    requests[0].tx.respond(buildResponse(requests[0].req, 200, { toTag: 'x' }));
+    layer.receive(inviteRequest('z9hG4bKt2', 'BYE'), ctx);
+    expect(counts).toEqual(['received again BYE', 'sent again BYE']);
+  });
+});

@@ -166,6 +166,13 @@ describe('SipUserAgent on loopback', () => {
     expect(res.headers.get('Content-Length')).toBe('0');
   });
 
+  it('out of service (draining): OPTIONS → 503 with Retry-After', async () => {
+    ua.outOfService(12);
+    peer.send(requestText({ method: 'OPTIONS', cseq: 1, port: peer.port, ...ids() }), uaPort);
+    const res = await peer.response(503, 'OPTIONS');
+    expect(res.headers.get('Retry-After')).toBe('12');
+  });
+
   it('unknown method → 501, known but unserved → 405 with Allow', async () => {
     peer.send(requestText({ method: 'FOO', cseq: 1, port: peer.port, ...ids() }), uaPort);
     await peer.response(501, 'FOO');

@@ -103,6 +103,7 @@ export const TS0 = 0xfffff000; // wraps after a few hundred packets
 export function sendSim(clock: Clock, opts: SendSimOptions = {}) {
   const sent: SentPacket[] = [];
   const latencies: number[] = [];
+  const cleared: number[] = [];
   const marks: Array<{ name: string; at: number }> = [];
   const socket = {
     port: 0,
@@ -150,9 +151,10 @@ export function sendSim(clock: Clock, opts: SendSimOptions = {}) {
     onMark: (name) => marks.push({ name, at: clock.now() }),
     onTick: () => undefined,
     onLatency: (ms) => latencies.push(ms),
+    onCleared: (ms) => cleared.push(ms),
     ...(opts.lateTimer ? { lateTimer: opts.lateTimer } : {}),
   });
-  return { path, sent, latencies, marks, stats };
+  return { path, sent, latencies, marks, stats, cleared };
 }
 
 /** L16 LE bytes of `n` samples at a constant level (a recognisable, non-quiet frame). */

@@ -1,0 +1,3 @@
+export { StaleRevisionError, StoreError, type ConfigStore, type StoredDocument } from './config-store.js';
+export { FileConfigStore, nodeStoreFs, type StoreFs } from './file-store.js';
+export { MemoryConfigStore } from './memory-store.js';
