@@ -23,6 +23,7 @@ import { AgentMedia } from './harness/agent-media.js';
 import { writePcmuPcap } from '../../src/bench/pcap.js';
 import { encodeWav } from '../../src/media/prompt.js';
 import alawmulaw from 'alawmulaw';
+import { waitFor } from '../helpers/wait-for.js';
 
 const CALLER_HZ = 440;
 const BOT_HZ = 1500;
@@ -69,7 +70,7 @@ function speakingBot(after: (c: BotConnection) => void = () => {}) {
   };
 }
 
-async function startBridge(o: { dir: string; recordings?: string; mode: string; bot: (c: BotConnection) => void; extraConfig?: string; trunkExtra?: string; workers?: number; numberBot?: string }): Promise<BridgeProcess> {
+async function startBridge(o: { dir: string; recordings?: string; mode: string; bot: (c: BotConnection) => void; extraConfig?: string; trunkExtra?: string; workers?: number; numberBot?: string; api?: string }): Promise<BridgeProcess> {
   const rtpBase = await reservePorts(8);
   bots = await TestBotServer.start(o.bot);
   listener = await RtpListener.start();
@@ -81,7 +82,7 @@ async function startBridge(o: { dir: string; recordings?: string; mode: string; 
       bots: { tester: `{ url: "${bots.url}", sampleRate: ${RATE}, connectTimeoutMs: 2000 }`, echo: '{ builtin: echo }' },
       numbers: { '+15550100': o.numberBot ?? 'tester' },
       trunkExtra: `    recording: ${o.mode}\n${o.trunkExtra ?? ''}`,
-    }) + `api: { enabled: true }\nrecordings: { dir: "${o.dir}"${o.recordings ?? ''} }\n${o.extraConfig ?? ''}`,
+    }) + `api: { enabled: true${o.api ?? ''} }\nrecordings: { dir: "${o.dir}"${o.recordings ?? ''} }\n${o.extraConfig ?? ''}`,
   );
   await b.start();
   bridge = b;
@@ -114,6 +115,16 @@ interface Ready {
 
 async function ready(b: BridgeProcess): Promise<Ready> {
   return (await b.waitForLog((l) => l.msg === 'recording ready', 10_000)) as unknown as Ready;
+}
+
+/** The CDR of `callId` under `recordsDir` (callRecords.dir), once written. */
+async function cdrOf(recordsDir: string, callId: string): Promise<Record<string, unknown>> {
+  const all = (): Array<Record<string, unknown>> => {
+    const dir = join(recordsDir, 'cdr');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+  };
+  return waitFor(() => all().find((r) => r.callId === callId), { timeoutMs: 15_000, what: `the CDR of ${callId}`, detail: () => JSON.stringify(all()) });
 }
 
 async function callSeconds(b: BridgeProcess): Promise<number> {
@@ -208,10 +219,12 @@ describe('recording: time alignment', () => {
 describe('recording: on-demand', () => {
   it('the bot starts, pauses and resumes it: the paused span is silence on both channels', async () => {
     const dir = join(work, 'demand');
+    const recordsDir = join(work, 'demand-records');
     let bot: BotConnection | undefined;
     const b = await startBridge({
       dir,
       mode: 'on-demand',
+      extraConfig: `callRecords: { dir: "${recordsDir}" }\n`,
       bot: speakingBot((c) => {
         bot = c;
         c.sendJson({ type: 'record', action: 'pause' }); // refused: nothing to pause yet
@@ -229,6 +242,10 @@ describe('recording: on-demand', () => {
       { type: 'recording', state: 'recording' },
     ]);
     expect(r.pausedSpans).toHaveLength(1);
+    // The call's record (CDR) names the file and its paused span: recordingStarted held it for recordingReady.
+    const callId = String(bot!.events[0]?.callId ?? '');
+    const cdr = await cdrOf(recordsDir, callId);
+    expect(cdr.recording).toEqual({ file: r.file, pausedSpans: r.pausedSpans });
     const [{ startMs, endMs }] = r.pausedSpans;
     expect(endMs - startMs).toBeGreaterThan(800);
     const left = channel(r.file, 1);
@@ -244,20 +261,31 @@ describe('recording: on-demand', () => {
   it('POST /v1/calls/{id}/recording drives it for any dialect (media in the main thread)', async () => {
     const dir = join(work, 'api');
     let callId = '';
-    const b = await startBridge({ dir, mode: 'on-demand', workers: 0, bot: speakingBot((c) => (callId = String(c.events[0]?.callId ?? ''))) });
+    const READ = 'a-read-only-key-0123456789';
+    const OPERATE = 'an-operate-key-0123456789';
+    const keys = `, keys: [{ name: viewer, role: read, key: "${READ}" }, { name: dialer, role: operate, key: "${OPERATE}" }]`;
+    const b = await startBridge({ dir, mode: 'on-demand', workers: 0, api: keys, bot: speakingBot((c) => (callId = String(c.events[0]?.callId ?? ''))) });
     const running = call(b, 3000);
     await bots!.connectionCount(1, 10_000);
     await bots!.connections[0].until(() => callId !== '', 5000, 'start');
-    const post = async (action: string) => {
-      const res = await fetch(`http://127.0.0.1:${b.metricsPort}/v1/calls/${callId}/recording`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ action }) });
+    const url = `http://127.0.0.1:${b.metricsPort}/v1/calls/${callId}/recording`;
+    const post = async (action: string, key = OPERATE) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` }, body: JSON.stringify({ action }) });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
+    // The /v1 gate decides: no key 401, a read key may not control it (403), operate may.
+    expect((await fetch(url, { method: 'POST', body: '{"action":"start"}' })).status).toBe(401);
+    expect(await post('start', READ)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     expect(await post('start')).toEqual({ status: 200, body: { callId, state: 'recording' } });
     expect(await post('start')).toMatchObject({ status: 409, body: { error: 'recording-state' } });
     expect(await post('rewind')).toMatchObject({ status: 400, body: { error: 'bad-request' } });
     expect(await post('stop')).toEqual({ status: 200, body: { callId, state: 'stopped' } });
     const r = await ready(b);
     expect(existsSync(r.file)).toBe(true);
+    // A read key may fetch the file.
+    const got = await fetch(url, { headers: { Authorization: `Bearer ${READ}` } });
+    expect(got.status).toBe(200);
+    expect(Buffer.from(await got.arrayBuffer()).equals(readFileSync(r.file))).toBe(true);
     await running;
   }, 40_000);
 });
@@ -325,7 +353,8 @@ describe('recording: a bridged transfer', () => {
 describe('recording: shutdown', () => {
   it('SIGTERM mid-call: the call ends and its recording is in place, never left as a temporary file', async () => {
     const dir = join(work, 'shutdown');
-    const b = await startBridge({ dir, mode: 'always', bot: speakingBot() });
+    const recordsDir = join(work, 'shutdown-records');
+    const b = await startBridge({ dir, mode: 'always', bot: speakingBot(), extraConfig: `callRecords: { dir: "${recordsDir}" }\n` });
     const running = runSipp({ scenario, target: { host: '127.0.0.1', port: b.sipPort() }, service: '+15550100', keys: { rtp_port: listener!.port }, args: ['-d', '20000'], timeoutMs: 30_000 });
     await b.waitForLog((l) => l.msg === 'recording control' && l.state === 'recording');
     await bots!.connections[0].until(() => bots!.connections[0].events.length > 0, 5000, 'start');
@@ -337,6 +366,9 @@ describe('recording: shutdown', () => {
     expect(wav).toHaveLength(1);
     expect(execFileSync('soxi', ['-c', join(dir, wav[0])], { encoding: 'utf8' }).trim()).toBe('2');
     expect(b.logs.some((l) => l.msg === 'recording ready')).toBe(true);
+    // The shutdown waited for the file before closing the records: the call's CDR names it.
+    const callId = String(bots!.connections[0].events[0]?.callId ?? '');
+    expect((await cdrOf(recordsDir, callId)).recording).toEqual({ file: join(dir, wav[0]), pausedSpans: [] });
   }, 40_000);
 });
 

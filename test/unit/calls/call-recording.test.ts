@@ -50,6 +50,7 @@ function fakeGroup() {
 }
 
 function setup(recording: CallRecordingPolicy) {
+  const recordingStarted = vi.fn();
   const media = new FakeMedia();
   const bot = new FakeBot();
   const g = fakeGroup();
@@ -62,7 +63,7 @@ function setup(recording: CallRecordingPolicy) {
     bot: bot as unknown as BotControl,
     clock: new ManualClock(),
     log: silentLogger(),
-    observer: { botProtocolError: vi.fn() },
+    observer: { botProtocolError: vi.fn(), recordingStarted },
     recording,
   });
   call.start();
@@ -70,7 +71,7 @@ function setup(recording: CallRecordingPolicy) {
     bot.emit('command', { type: 'record', action });
     await new Promise((r) => setImmediate(r));
   };
-  return { call, bot, ...g, command };
+  return { call, bot, ...g, command, recordingStarted };
 }
 
 describe('call recording policy', () => {
@@ -104,6 +105,19 @@ describe('call recording policy', () => {
       { type: 'recording', state: 'recording' },
       { type: 'error', code: 'recording-state', message: 'cannot stop: the recording is paused' },
     ]);
+  });
+
+  it('the call records hear of a recording once it started (always at the join; on-demand at an accepted start)', async () => {
+    const always = setup({ mode: 'always' });
+    await new Promise((r) => setImmediate(r));
+    expect(always.recordingStarted.mock.calls).toEqual([['call-1']]);
+    const demand = setup({ mode: 'on-demand' });
+    await demand.command('pause');
+    expect(demand.recordingStarted).not.toHaveBeenCalled();
+    await demand.command('start');
+    await demand.command('start'); // refused: still one
+    await demand.command('pause');
+    expect(demand.recordingStarted.mock.calls).toEqual([['call-1']]);
   });
 
   it('off: the bot and the API are refused with recording-off; the engine is never asked', async () => {
