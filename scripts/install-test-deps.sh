@@ -17,6 +17,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # python3 runs the README's Python recipe for verifying a signed start (test/helpers/readme-recipes.ts).
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# sox/soxi read the recording tests' WAV files; opusdec (opus-tools) decodes their Ogg/Opus files.
+command -v soxi >/dev/null 2>&1 || need+=(sox)
+command -v opusdec >/dev/null 2>&1 || need+=(opus-tools)
 # sipvicious: the scanner (svmap) and digest cracker (svcrack) the SIP guards are tested against (issue #12).
 command -v svmap >/dev/null 2>&1 || need+=(sipvicious)
 # promtool (Debian prometheus) checks the PromQL of deploy/'s alert rules and dashboard (ops-metrics test).

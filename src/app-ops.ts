@@ -65,7 +65,7 @@ export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Every /v1 route behind the API-key gate: the admin API (with a live configuration) and the calls API. */
-function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound?: () => BoundSip[]): Routes | undefined {
+function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound: (() => BoundSip[]) | undefined, recording: Routes | undefined): Routes | undefined {
   if (!config.api.enabled) return undefined;
   const apiLog = logger.child({ layer: 'api' });
   // What carriers should address (GET /v1/whoami): the ports actually bound (a 0 in the config is the kernel's pick).
@@ -75,8 +75,8 @@ function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: Adm
       ? now.map((b) => ({ transport: b.transport, host: config.sip.publicAddress ?? b.address, port: b.port }))
       : config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
   };
-  // The webhook status route goes before the calls API, which answers every other /v1/calls… path.
-  const inner = [whoamiRoute(sip), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  // The webhook status and recording routes go before the calls API, which answers every other /v1/calls… path.
+  const inner = [whoamiRoute(sip), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 
@@ -140,8 +140,10 @@ export function buildOps(
   records?: CallRecords,
   /** The SIP listeners as bound, once started (GET /v1/whoami shows them to the console's carrier text). */
   boundSip?: () => BoundSip[],
+  /** GET/POST /v1/calls/{id}/recording, behind the gate with the other /v1 routes. */
+  recording?: Routes,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
-  const v1 = v1Routes(config, logger, calls, admin, records, boundSip);
+  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, recording);
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).
   const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;

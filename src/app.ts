@@ -15,6 +15,7 @@ import { InProcessMediaEngine, checkPromptFiles } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
 import { buildOps } from './app-ops.js';
+import { AppRecordings, settleRecordings } from './app-recordings.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
 import { CallManager } from './calls/call-manager.js';
@@ -58,7 +59,7 @@ function firstExternalIPv4(): string {
 /** Bridges metrics (and call records, when configured) to the narrow observer call control reports to. */
 function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics, records?: CallRecords): CallObserver {
   return {
-    ...(records ? { record: (e) => records.onCallEvent(e) } : {}),
+    ...(records ? { record: (e) => records.onCallEvent(e), recordingStarted: (callId) => records.recordingStarted({ callId }) } : {}),
     foreignPackets: (c) => {
       security?.foreign('stun', c.stun);
       security?.foreign('dtls', c.dtls);
@@ -144,6 +145,7 @@ function buildCallDeps(
     security: SecurityMetrics;
     transferCap: TransferCap;
     records: CallRecords | undefined;
+    recordings: AppRecordings;
   },
 ): { inbound: InboundCallDeps; outbound: OutboundCallDeps } {
   const { clock, logger, metrics, sip, regs } = parts;
@@ -169,6 +171,8 @@ function buildCallDeps(
     codecPreference: [...config.media.codecs],
     latching: config.media.latching,
     idleFill: config.media.idleFill,
+    // The mode of the snapshot's number, trunk or bot (a call keeps the one it started with).
+    recordingPolicy: (trunk: string, number: string, bot: string) => parts.recordings.policy(config, trunk, number, bot),
   };
   const transferCap = parts.transferCap;
   const transfers = (ctx: TransferContext): TransferServices => ({
@@ -219,7 +223,8 @@ function buildCallDeps(
  * Where calls' media runs: `media.workers` worker threads (default: one per CPU), or this thread with 0. Both
  * fit call control's MediaEngine port (the annotations below are the compile-time check).
  */
-function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, media: MediaMetrics): InProcessMediaEngine | WorkerMediaEngine {
+function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, media: MediaMetrics, rec?: AppRecordings): InProcessMediaEngine | WorkerMediaEngine {
+  const recording = rec?.settings ? { recordings: rec.settings, onRecording: rec.onRecording } : {};
   const { bindHost } = mediaAddressOf(config);
   const workers = config.media.workers ?? availableParallelism();
   if (workers === 0) {
@@ -231,6 +236,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
       onReceiveLatencySample: (ms) => media.callerToBot([ms]),
       onFirstBotAudio: (ms) => media.voiceFigures({ firstAudioMs: [ms] }),
       onClearToSilence: (ms) => media.voiceFigures({ clearToSilenceMs: [ms] }),
+      ...recording,
     });
     return engine;
   }
@@ -245,6 +251,7 @@ function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics:
     onSendLatency: (samples) => media.botToCaller(samples),
     onReceiveLatency: (samples) => media.callerToBot(samples),
     onVoiceFigures: (f) => media.voiceFigures(f),
+    ...recording,
   });
   return engine;
 }
@@ -286,6 +293,8 @@ export class TrunkbridgeApp {
   private readonly transferCap: TransferCap;
   private readonly media: InProcessMediaEngine | WorkerMediaEngine;
   private readonly mediaMetrics: MediaMetrics;
+  /** Call recordings: `recording-ready` (file, paused spans) and `recording-failed` events. */
+  readonly recordings: AppRecordings;
   /** CDRs and webhooks; the recorder reports to its RecordingHooks. Undefined when not configured. */
   readonly records: CallRecords | undefined;
   private sampler: ReturnType<typeof setInterval> | undefined;
@@ -331,15 +340,17 @@ export class TrunkbridgeApp {
     this.registrations = new RegistrationPool(this.sip, new RegistrationMetrics(this.metrics.registry));
     this.registrations.sync(config.registrations);
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
-    this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics);
+    this.recordings = new AppRecordings(config, this.clock, this.logger.child({ layer: 'recordings' }), this.metrics.registry);
+    this.media = buildMediaEngine(config, this.clock, this.logger, this.metrics, this.mediaMetrics, this.recordings);
     this.records = buildCallRecords(config, this.clock, this.logger, new RecordsMetrics(this.metrics.registry));
+    if (this.records) this.recordings.reportTo(this.records);
     this.routing = this.buildRouting(config, options.live?.current.revision ?? 0);
     this.calls = new CallManager(this.sip, () => this.routing.inbound, this.logger.child({ layer: 'calls' }));
     this.calls.attach();
     this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
     const live = options.live;
     live?.onChange((next) => this.applySnapshot(next));
-    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records, () => this.sip.boundAddresses());
+    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records, () => this.sip.boundAddresses(), this.recordings.routes(this.calls));
     this.ops = servers.ops;
     this.api = servers.api;
   }
@@ -358,6 +369,7 @@ export class TrunkbridgeApp {
     const parts = {
       clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter: this.limiter,
       regs: this.registrations.set, media: this.media, security: this.securityMetrics, transferCap: this.transferCap, records: this.records,
+      recordings: this.recordings,
     };
     return { revision, config, router, hosts, ...buildCallDeps(config, parts) };
   }
@@ -405,6 +417,7 @@ export class TrunkbridgeApp {
       // Media workers are up before the first call can arrive.
       if (this.media instanceof WorkerMediaEngine) await this.media.start();
       this.startSampling();
+      this.recordings.start();
       // Spooled webhook events from before a restart are queued before any new call's.
       await this.records?.start();
       // Allow-list host names are resolved before the first call can arrive.
@@ -481,7 +494,10 @@ export class TrunkbridgeApp {
   private async stopNow(): Promise<void> {
     this.stopped = true;
     if (this.sampler) clearInterval(this.sampler);
+    this.recordings.stop();
     await this.calls.shutdown();
+    // The recordings of the calls just ended go in place (their records take the files) before the records close.
+    await settleRecordings(this.media, this.clock);
     // The calls just ended have their records: written (and spooled) before the process goes.
     await this.records?.close();
     this.routing.hosts.stop();

@@ -1,4 +1,4 @@
-export type { StartMessage, BotCommand, BridgeEvent, TransferCommand, TransferEvent, CallQuality, StatusEvent } from './protocols/native.js';
+export type { StartMessage, BotCommand, BridgeEvent, TransferCommand, TransferEvent, CallQuality, StatusEvent, RecordCommand, RecordAction, RecordingStateEvent } from './protocols/native.js';
 export { parseBotCommand, encodeBridgeEvent } from './protocols/native.js';
 export type { BotSession, BotCloseInfo, StartOptions } from './session.js';
 export { BaseBotSession } from './session.js';

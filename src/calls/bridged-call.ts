@@ -1,11 +1,13 @@
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
-import { isDropClose, type BotCloseInfo, type BotLinkEvent, type TransferCommand, type TransferEvent } from '../bot/index.js';
+import { RecordingError } from '../core/errors.js';
+import { isDropClose, type BotCloseInfo, type BotLinkEvent, type RecordAction, type TransferCommand, type TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { Call, CallEvents, CallSummary, LiveCallInfo } from './call.js';
 import { liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup } from './media-engine.js';
+import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup, type CallRecordingPolicy, type RecordingStatus } from './media-engine.js';
+import { CallRecordingControl } from './call-recording.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import { TransferController, type TransferServices } from './transfer.js';
 import { parseInfoDtmf } from './dtmf-info.js';
@@ -26,12 +28,14 @@ export interface BridgedCallParts {
   bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'record' | 'transferDone'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'record' | 'recordingStarted' | 'transferDone'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
   /** What happens when the bot is gone (never came, or dropped and did not come back). Default: reject. */
   fallback?: BotFallback;
+  /** How the call is recorded (default off). */
+  recording?: CallRecordingPolicy;
 }
 
 /** The bot of a call answered only for its fallback: nothing to tell, never closes. */
@@ -64,6 +68,10 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly observer: BridgedCallParts['observer'];
+  private readonly recording: CallRecordingControl;
+  /** Settles once the caller and the bot are joined (after the consent prompt, when there is one). */
+  readonly joined: Promise<void>;
+  private join: () => void = () => {};
 
   constructor(p: BridgedCallParts) {
     super({ onListenerError: (err, event) => p.log.error({ err, event }, 'call listener failed') });
@@ -72,6 +80,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     this.bot = p.bot ?? NO_BOT;
     this.hasBot = p.bot !== undefined;
     this.fallback = p.fallback ?? REJECT;
+    this.recording = new CallRecordingControl(p.recording ?? { mode: 'off' }, p.group, p.log, () => p.observer.recordingStarted?.(p.id));
+    this.joined = new Promise<void>((resolve) => (this.join = resolve));
     this.startedAt = p.clock.now();
     // Wall time, not the injected clock: it is a date shown to API clients, never used to time anything.
     if (p.summary) this.summary = { ...p.summary, answeredAtMs: Date.now() };
@@ -155,7 +165,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
    * fallback starts at once.
    */
   start(): void {
-    if (this.hasBot) this.group.route({ [this.media.id]: [BOT_ENDPOINT], [BOT_ENDPOINT]: [this.media.id] });
+    if (this.hasBot) void this.joinBot();
+    else this.join();
     this.bot.on('command', (cmd) => this.onBotCommand(cmd));
     this.bot.on('protocol-error', (err: Error) => {
       this.observer.botProtocolError();
@@ -192,6 +203,32 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     });
     this.media.start();
     if (!this.hasBot) void runFallback(this.fallback, this.fallbackHost(), 'bot-unavailable');
+  }
+
+  /** Controls the call's recording (the HTTP API; the bot sends `record`). */
+  record(action: RecordAction): Promise<RecordingStatus> {
+    if (this.endReason) return Promise.reject(new RecordingError('recording-state', 'the call has ended'));
+    return this.recording.control(action);
+  }
+
+  /**
+   * Caller and bot hear each other; first the consent prompt when the call may be recorded, then the recording
+   * when it is `always`. A prompt that cannot be played is logged and skipped: the call goes on.
+   */
+  private async joinBot(): Promise<void> {
+    const consent = this.recording.consentFile;
+    if (consent !== undefined) {
+      try {
+        await this.group.play(this.media.id, consent);
+        this.log.info({ file: consent }, 'recording consent prompt played');
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'recording consent prompt not played');
+      }
+      if (this.endReason) return this.join();
+    }
+    this.group.route({ [this.media.id]: [BOT_ENDPOINT], [BOT_ENDPOINT]: [this.media.id] });
+    this.join();
+    await this.recording.startAlways();
   }
 
   private fallbackHost(): FallbackHost {
@@ -280,6 +317,9 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
           this.log.warn({ err: (err as Error).message }, 'bot DTMF not sent');
           this.bot.sendEvent({ type: 'error', message: `dtmf not sent: ${(err as Error).message}` });
         }
+        return;
+      case 'record':
+        void this.recording.fromBot(cmd.action, (e) => this.bot.sendEvent(e));
         return;
       default: {
         const unknown: never = cmd;

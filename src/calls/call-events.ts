@@ -18,6 +18,8 @@ export interface CallObserver {
   callEnded(direction: 'inbound' | 'outbound', reason: EndReason, durationSeconds: number, labels?: CallLabels): void;
   /** One step of one call's life, for its call record (CDR) and webhooks; implemented by records/, wired in app.ts. */
   record?(e: CallLifecycleEvent): void;
+  /** A call's recording began (its record waits for the file); implemented by records/, wired in app.ts. */
+  recordingStarted?(callId: string): void;
   botConnected(seconds: number, bot?: string): void;
   /** `reason`: timeout, refused, upgrade-rejected, dns, other (see calls/bot-connect-failure.ts). */
   botConnectFailed(bot?: string, reason?: string): void;

@@ -1,5 +1,6 @@
 /** What call control (CallManager, the HTTP API) needs of any live call: a bot call or a pstn-mode forward. */
-import type { TransferCommand, TransferEvent } from '../bot/index.js';
+import type { RecordAction, TransferCommand, TransferEvent } from '../bot/index.js';
+import type { RecordingStatus } from './media-engine.js';
 import type { EndReason } from './call-events.js';
 
 /** The events of a call. */
@@ -79,4 +80,9 @@ export interface Call {
   live?(): LiveCallInfo;
   /** Escalates the call; absent where there is nothing to escalate (a pstn forward has no bot). */
   transfer?(cmd: Omit<TransferCommand, 'type'>): Promise<TransferEvent>;
+  /**
+   * Controls the call's recording (POST /v1/calls/{id}/recording); absent where there is none (pstn forward).
+   * Rejects with RecordingError (recording-off, recording-state, recording-unavailable).
+   */
+  record?(action: RecordAction): Promise<RecordingStatus>;
 }

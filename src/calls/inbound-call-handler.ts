@@ -8,7 +8,7 @@ import type { RouteDecision, RouteRequest } from '../trunks/index.js';
 import type { IncomingCallSignal } from './signaling.js';
 import type { CallObserver } from './call-events.js';
 import type { Call } from './call.js';
-import type { MediaEngine } from './media-engine.js';
+import type { CallRecordingPolicy, MediaEngine } from './media-engine.js';
 import type { TransferServices } from './transfer.js';
 import type { PstnCallDeps } from './pstn-call.js';
 import { InboundSetup, rejectInbound } from './inbound-setup.js';
@@ -37,6 +37,8 @@ export interface InboundCallDeps {
   trunkMedia?(trunk: string): TrunkMediaSettings;
   /** The number's (else the trunk's) fallback for when its bot is gone; absent or undefined: reject. */
   botFallback?(trunk: string, number: string): BotFallback | undefined;
+  /** How a call is recorded: the number's `recording`, else the trunk's, else the bot's; absent: off. */
+  recordingPolicy?(trunk: string, number: string, bot: string): CallRecordingPolicy;
 }
 
 /** Media settings a trunk may override. */

@@ -267,8 +267,9 @@ export class InboundSetup {
       calledNumber: decision.number,
       appSampleRate: target.sampleRate,
     });
+    const recording = this.deps.recordingPolicy?.(decision.trunk, decision.number, decision.bot);
     const call = new BridgedCall({
-      id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, ...(bot ? { bot } : {}),
+      id: this.callId, sipCallId: this.signal.callId, dialog, media, group: plan.group, ...(bot ? { bot } : {}), ...(recording ? { recording } : {}),
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback,
       summary: { bot: target.name, from: this.signal.from.user, to: decision.number, direction: 'inbound', trunk: decision.trunk, codec: answer.codec.name },
     });
@@ -283,7 +284,10 @@ export class InboundSetup {
       call.end('caller-hangup');
       return call;
     }
-    bot?.sendStart(this.startMessage(decision, target, plan, answer.codec.name));
+    const startMsg = this.startMessage(decision, target, plan, answer.codec.name);
+    // With a consent prompt the bot starts once it has played (its audio would not be heard before).
+    if (recording?.consentFile !== undefined && recording.mode !== 'off') void call.joined.then(() => call.ended || bot?.sendStart(startMsg));
+    else bot?.sendStart(startMsg);
     this.deps.observer.callAnswered('inbound', { trunk: decision.trunk, bot: target.name, setupSeconds: (this.deps.clock.now() - this.startedAt) / 1000 });
     this.log.info(bot ? 'call answered' : 'call answered for the fallback');
     return call;

@@ -4,7 +4,7 @@
  * ({@link AudioRoutes}) and drives control (start, DTMF, re-INVITE changes, end). Audio never reaches this layer,
  * so an engine can run it on another thread. `engine/` implements this port; app.ts wires it.
  */
-import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage, StartOptions } from '../bot/index.js';
+import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, RecordAction, StartMessage, StartOptions } from '../bot/index.js';
 import type { Logger } from '../core/logger.js';
 import type { MediaQuality, MediaSessionOptions, MediaSessionStats, CodecSwitch, DtmfPress, RtcpInput } from '../media/index.js';
 import type { MediaDirection } from '../sdp/index.js';
@@ -120,8 +120,24 @@ export interface CallMediaGroup {
    * played, or the leg closed. The engine reads the file (only its name crosses to a worker thread).
    */
   play(leg: string, file: string): Promise<void>;
+  /**
+   * Starts, pauses, resumes or stops the call's recording in the engine (on the leg the bot talks to); answers
+   * the state after it. Throws (or rejects with) RecordingError when not configured or the state refuses it.
+   */
+  record?(action: RecordAction): RecordingStatus | Promise<RecordingStatus>;
   /** Releases whatever the call still holds (legs, bot). Safe twice. */
   close(): void;
+}
+
+/** A call's recording as the engine reports it. */
+export type RecordingStatus = 'idle' | 'recording' | 'paused' | 'stopped' | 'failed';
+
+/** How a call is recorded (config `recording` of its number, trunk or bot). */
+export interface CallRecordingPolicy {
+  /** off: never; always: from the answer to the end; on-demand: the bot (or the API) starts and stops it. */
+  mode: 'off' | 'always' | 'on-demand';
+  /** Played to the caller before the bot is heard, when the call may be recorded. */
+  consentFile?: string;
 }
 
 /** Where call control gets media. */

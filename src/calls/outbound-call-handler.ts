@@ -211,8 +211,11 @@ class OutboundSetup {
     const c = this.call;
     this.deps.observer.record?.({ type: 'answered', callId: c.callId, codec: leg.answer.codec.name });
     const transfers = this.deps.transfers?.({ callerNumber: c.numbers.e164, calledNumber: c.numbers.fromUser, appSampleRate: c.target.sampleRate });
+    // A call we place is recorded as its bot says (no trunk or number of ours; no consent prompt: `start` went first).
+    const rec = this.deps.recordingPolicy?.('', '', c.target.name);
     const call = new BridgedCall({
       id: c.callId, sipCallId: this.dial.sipCallId, dialog: leg.dialog, media: leg.media, group: c.group, ...(bot ? { bot } : {}),
+      ...(rec ? { recording: { mode: rec.mode } } : {}),
       clock: this.deps.clock, log: this.log, observer: this.deps.observer, ...(transfers ? { transfers } : {}), fallback: c.fallback,
       summary: { bot: c.target.name, from: c.numbers.fromUser, to: c.numbers.e164, direction: 'outbound', trunk: c.trunk, codec: leg.answer.codec.name },
     });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BOT_LINK_KEYS, botLinkFields, linkConfigOf, type BotLinkConfig } from './bot-link-schema.js';
+import { recordingModeSchema, type RecordingMode } from './recordings-schema.js';
 
 /**
  * Wire protocols a bot may speak. The same names as bot/'s dialect registry (config/ does not import bot/;
@@ -77,6 +78,8 @@ const rawBotSchema = z
     twilio: twilioCredentialsSchema.optional(),
     // Reconnect, keepalive, buffers, signing (bot-link-schema.ts).
     ...botLinkFields,
+    /** How this bot's calls are recorded where the number and trunk say nothing (default off). */
+    recording: recordingModeSchema.optional(),
   })
   .superRefine((b, ctx) => {
     if (b.builtin !== undefined && b.url !== undefined) {
@@ -119,6 +122,7 @@ function checkProtocolFields(b: { protocol?: unknown; sampleRate?: unknown; enco
 export interface BuiltinBotConfig {
   readonly builtin: 'echo';
   readonly delayFrames: number;
+  readonly recording?: RecordingMode;
 }
 
 /** A bot reached over WebSocket (its link keys: bot-link-schema.ts). */
@@ -135,6 +139,7 @@ export interface WebSocketBotConfig extends BotLinkConfig {
   readonly encoding?: 'PCMU' | 'PCMA';
   /** Twilio only: the REST shim's credentials (the account SID is also the one in `start`). */
   readonly twilio?: { readonly accountSid: string; readonly authToken: string; readonly transferTrunk?: string };
+  readonly recording?: RecordingMode;
 }
 
 /** One parsed `bots.<name>` entry. */
@@ -142,7 +147,7 @@ export type BotConfig = BuiltinBotConfig | WebSocketBotConfig;
 
 /** `bots.<name>`: the raw entry checked, defaults applied, protocol fields only where they say something. */
 export const botSchema = rawBotSchema.transform((b): BotConfig => {
-  if (b.builtin !== undefined) return { builtin: b.builtin, delayFrames: b.delayFrames ?? 0 };
+  if (b.builtin !== undefined) return { builtin: b.builtin, delayFrames: b.delayFrames ?? 0, ...(b.recording !== undefined ? { recording: b.recording } : {}) };
   const protocol = b.protocol ?? 'native';
   return {
     url: b.url ?? '',
@@ -155,5 +160,6 @@ export const botSchema = rawBotSchema.transform((b): BotConfig => {
     ...(protocol === 'telnyx' ? { encoding: b.encoding ?? 'PCMU' } : {}),
     ...(b.twilio !== undefined ? { twilio: b.twilio } : {}),
     ...linkConfigOf(b),
+    ...(b.recording !== undefined ? { recording: b.recording } : {}),
   };
 });

@@ -23,6 +23,7 @@ export function promptFiles(config: Config): Array<{ path: string; file: string 
   for (const [name, bot] of Object.entries(config.bots)) {
     if ('holdFile' in bot && bot.holdFile !== undefined) out.push({ path: `bots.${name}.holdFile`, file: bot.holdFile });
   }
+  if (config.recordings?.consentPrompt !== undefined) out.push({ path: 'recordings.consentPrompt', file: config.recordings.consentPrompt });
   config.inboundTrunks.forEach((t, i) => {
     if (t.fallback?.action === 'play') out.push({ path: `inboundTrunks[${i}].fallback.file`, file: t.fallback.file });
     for (const [num, n] of Object.entries(t.numbers)) {
@@ -33,4 +34,11 @@ export function promptFiles(config: Config): Array<{ path: string; file: string 
     if (t.fallback?.action === 'play') out.push({ path: `outboundTrunks[${i}].fallback.file`, file: t.fallback.file });
   });
   return out;
+}
+
+/** A call's recording mode: the number's, else the trunk's, else the bot's, else off. */
+export function recordingModeFor(config: Config, trunk: string, number: string, bot: string): 'off' | 'always' | 'on-demand' {
+  const t = config.inboundTrunks.find((x) => x.name === trunk);
+  const n = t && Object.hasOwn(t.numbers, number) ? t.numbers[number].recording : undefined;
+  return n ?? t?.recording ?? config.bots[bot]?.recording ?? 'off';
 }

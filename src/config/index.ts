@@ -8,5 +8,5 @@ export { outboundTrunkSchema, transferDestinationSchema, registrationSchema } fr
 export { botSchema } from './bot-schema.js';
 export { redactConfig } from './redact.js';
 export { resolveJitterBuffer, JITTER_BUFFER_DEFAULTS, type ResolvedJitterBuffer } from './jitter-buffer.js';
-export type { FallbackConfig } from './schema.js';
-export { fallbackFor, outboundFallbackFor, promptFiles } from './fallbacks.js';
+export type { FallbackConfig, RecordingMode, RecordingsConfig } from './schema.js';
+export { fallbackFor, outboundFallbackFor, promptFiles, recordingModeFor } from './fallbacks.js';

@@ -10,11 +10,13 @@ import { crossCheck, type LooseConfig } from './cross-checks.js';
 import { callRecordsSchema, webhookSchema } from './records-schema.js';
 import { botSchema } from './bot-schema.js';
 import { fallbackSchema } from './fallback-schema.js';
+import { checkRecordingModes, recordingModeSchema, recordingsSchema } from './recordings-schema.js';
 import { securitySchema } from './security-schema.js';
 
 export type { CallRecordsConfig, WebhookConfig } from './records-schema.js';
 export type { BotConfig, BotProtocol, BuiltinBotConfig, WebSocketBotConfig } from './bot-schema.js';
 export type { FallbackConfig } from './fallback-schema.js';
+export type { RecordingMode, RecordingsConfig } from './recordings-schema.js';
 export type { SecurityConfig } from './security-schema.js';
 
 /** A TCP/UDP port; 0 means "any free port" (handy for tests). */
@@ -163,6 +165,8 @@ export const numberEntrySchema = z
     forwardTo: forwardToSchema.optional(),
     /** When this number's bot is gone; default: the trunk's fallback. */
     fallback: fallbackSchema.optional(),
+    /** How this number's calls are recorded; default: the trunk's, else the bot's, else off. */
+    recording: recordingModeSchema.optional(),
   })
   .superRefine((n, ctx) => {
     if (n.mode === 'pstn' ? n.forwardTo === undefined : n.bot === undefined) {
@@ -232,6 +236,8 @@ export const inboundTrunkSchema = z.strictObject({
    * optional = SRTP when the offer has RTP/SAVP, else plain; off = plain only (SRTP-only offers get 488).
    */
   srtp: z.enum(['required', 'optional', 'off']).default('off'),
+  /** How this trunk's calls are recorded (numbers may override); default: the bot's, else off. */
+  recording: recordingModeSchema.optional(),
 });
 
 const loggingSchema = z.strictObject({
@@ -269,6 +275,8 @@ export const configSchema = z
     webhooks: z.array(webhookSchema).default([]),
     logging: loggingSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    /** Call recordings (README "Recording"); absent: no call is recorded. */
+    recordings: recordingsSchema.optional(),
     /**
      * Folder of the embedded configuration store (README "Admin API"): the YAML's routing sections seed it at
      * first start, then the store is the source of them. Unset: API changes live in memory until restart.
@@ -276,6 +284,7 @@ export const configSchema = z
     dataDir: z.string().min(1).optional(),
     lifecycle: lifecycleSchema.prefault({}),
   })
-  .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true });
+  .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true })
+  .superRefine((cfg, ctx) => checkRecordingModes(cfg as Parameters<typeof checkRecordingModes>[0], ctx), { when: () => true });
 
 export type Config = z.infer<typeof configSchema>;

@@ -100,6 +100,13 @@ export class BotProtocolError extends TrunkbridgeError {
   }
 }
 
+/** A recording control refused (mode, state, not configured) or a recording that does not exist. */
+export class RecordingError extends TrunkbridgeError {
+  constructor(reason: 'recording-off' | 'recording-state' | 'recording-unavailable' | 'no-recording', message: string) {
+    super('RECORDING', reason, message);
+  }
+}
+
 /** An SDP offer or answer we cannot use: unparsable, no usable audio stream, no address, SRTP-only. */
 export class SdpError extends TrunkbridgeError {
   constructor(message: string) {

@@ -88,6 +88,11 @@ export const OWN_FAILURES = {
   'not-found': spec(404, 404, 'no such route'),
   'method-not-allowed': spec(405, 405, 'a route that exists, asked with a method it does not take (Allow lists them)'),
   'unknown-call': spec(404, 404, 'no live call with that id'),
+  // Recordings (README "Recording"): a control the call refuses, a file that failed.
+  'recording-off': spec(500, 409, "the call's recording mode does not allow this control (off, or always for start/pause)"),
+  'recording-state': spec(500, 409, 'the recording cannot do this now (pause while not recording, a second start)'),
+  'recording-unavailable': spec(500, 409, 'recordings are not configured, or the call has no caller leg to record'),
+  'no-recording': spec(404, 404, 'no recording file for that call (not recorded, not finished, or deleted)'),
   forbidden: spec(403, 403, "the API key's role is too low for the route (read < operate < admin)"),
   'already-exists': spec(409, 409, 'an admin API create names an item that exists (or a number another trunk owns)'),
   'in-use': spec(409, 409, 'an admin API delete of an item that others still name (a trunk with numbers)'),

@@ -11,6 +11,8 @@ import { BotControlView } from './bot-control-view.js';
 import { InProcessCallMedia } from './call-media.js';
 import { HoldPlayer } from './hold-player.js';
 import { promptL16 } from './prompts.js';
+import { GroupRecording } from './recording/group-recording.js';
+import type { RecordingAction, RecordingEvent, RecordingSettings, RecordingState } from './recording/settings.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
 export type LegMediaOptions = Omit<MediaSessionOptions, 'clock' | 'socket' | 'held' | 'onSendLatency' | 'onReceiveLatency' | 'onClearedOnWire'>;
@@ -21,6 +23,10 @@ interface GroupDeps {
   connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
   /** Bot audio chunk arrival -> first RTP packet carrying it sent, ms (every chunk; the engine samples). */
   onSendLatency?(ms: number): void;
+  /** Where and how calls are recorded (absent: recording controls are refused). */
+  recordings?: RecordingSettings;
+  /** A recording finished (file in place) or failed. */
+  onRecording?(e: RecordingEvent): void;
   /** RTP packet received -> the caller audio frame it began handed to the bot, ms (every frame; the engine samples). */
   onReceiveLatency?(ms: number): void;
   /** Answer -> the bot's first audio chunk, ms (once per call). */
@@ -39,6 +45,9 @@ export class InProcessCallGroup {
   private botRequested = false;
   private nextLeg = 0;
   private closed = false;
+  /** Each open leg's session with its app rate (a recording taps the home leg's). */
+  private readonly sessions = new Map<string, { session: MediaSession; appSampleRate: number }>();
+  private readonly recording: GroupRecording;
 
   constructor(
     readonly callId: string,
@@ -47,6 +56,25 @@ export class InProcessCallGroup {
     private readonly onClosed: () => void,
   ) {
     this.router = new AudioRouter(log, { clock: deps.clock, ...(deps.onFirstBotAudio ? { onFirstBotAudio: deps.onFirstBotAudio } : {}) });
+    this.recording = new GroupRecording({
+      callId,
+      clock: deps.clock,
+      log,
+      settings: deps.recordings,
+      ...(deps.onRecording ? { onEvent: deps.onRecording } : {}),
+      notifyBot: (e) => this.bot?.sendEvent(e),
+    });
+  }
+
+  /**
+   * Starts, pauses, resumes or stops the call's recording (on the leg the bot talks to).
+   * @throws RecordingError when not configured, no leg yet, or the state refuses it.
+   */
+  record(action: RecordingAction): RecordingState {
+    this.assertOpen();
+    const home = this.router.home;
+    const leg = home !== undefined ? this.sessions.get(home) : undefined;
+    return this.recording.control(action, leg && home !== undefined ? { id: home, ...leg } : undefined);
   }
 
   async allocate(options: { holdEarlyPackets?: boolean } = {}): Promise<InProcessMediaLeg> {
@@ -151,6 +179,7 @@ export class InProcessCallGroup {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.recording.close();
     this.hold?.stop();
     for (const leg of this.legs) leg.dispose();
     this.legs.clear();
@@ -174,10 +203,13 @@ export class InProcessCallGroup {
       ...(onClearedOnWire ? { onClearedOnWire } : {}),
     });
     this.router.addLeg(leg.id, session);
+    this.sessions.set(leg.id, { session, appSampleRate: options.appSampleRate });
     const media = new InProcessCallMedia(
       leg.id,
       session,
       () => {
+        this.recording.legClosed(leg.id);
+        this.sessions.delete(leg.id);
         this.router.removeLeg(leg.id);
         this.legs.delete(leg);
         this.opened.delete(leg.id);

@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { BotSession, BotTarget, ConnectContext } from '../bot/index.js';
 import type { RtpPortPool } from '../media/index.js';
 import { InProcessCallGroup } from './call-group.js';
+import type { RecordingEvent, RecordingSettings } from './recording/settings.js';
 
 export interface InProcessMediaEngineOptions {
   ports: RtpPortPool;
@@ -16,6 +17,10 @@ export interface InProcessMediaEngineOptions {
   connectBot(target: BotTarget, ctx: ConnectContext): Promise<BotSession>;
   /** A sample of bot -> caller latencies (chunk arrival -> its first RTP packet sent), ms: one chunk in ten. */
   onSendLatencySample?(ms: number): void;
+  /** Where and how calls are recorded (config `recordings`); absent: recording controls are refused. */
+  recordings?: RecordingSettings;
+  /** A call's recording finished (`recording-ready`: the file is in place) or failed (`recording-failed`). */
+  onRecording?(e: RecordingEvent): void;
   /** A sample of caller -> bot latencies (RTP packet received -> the frame it began handed to the bot), ms: one frame in ten. */
   onReceiveLatencySample?(ms: number): void;
   /** Answer -> the bot's first audio, ms, once per call (voice-AI figure). */

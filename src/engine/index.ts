@@ -3,3 +3,4 @@ export { InProcessMediaEngine, type InProcessMediaEngineOptions } from './in-pro
 export { InProcessCallGroup, InProcessMediaLeg, type LegMediaOptions } from './call-group.js';
 export { AudioRouter, BOT } from './audio-router.js';
 export { checkPromptFile, checkPromptFiles } from './prompts.js';
+export * from './recording/index.js';

@@ -10,3 +10,4 @@ export * from './dtmf/index.js';
 export * from './jitter/index.js';
 export * from './rtcp/index.js';
 export { decodePrompt, promptAt, encodeWav, type PromptAudio } from './prompt.js';
+export * from './recording/index.js';

@@ -179,6 +179,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     return this.tx.droppedMs;
   }
 
+  /**
+   * A recording's tap on what the far end hears: called with the samples (app rate) of each packet sent, silence
+   * included; undefined removes it. The buffer is reused: copy what you keep.
+   */
+  setPlayedTap(tap: ((pcm: Int16Array) => void) | undefined): void {
+    this.tx.played = tap;
+  }
+
   /** Begins receiving and the paced send loop. Idempotent. */
   start(): void {
     if (this.started || this.closed) return;

@@ -111,6 +111,8 @@ export class RtpSendPath {
   private lateDropped = 0;
   /** False while our negotiated direction forbids sending (hold). */
   sendEnabled = true;
+  /** A recording's tap: the samples of each audio or idle packet sent (a reused buffer: copy, do not keep). */
+  played: ((pcm: Int16Array) => void) | undefined;
 
   constructor(o: RtpSendPathOptions) {
     this.o = o;
@@ -352,6 +354,7 @@ export class RtpSendPath {
       this.anchor -= this.backlog.trim(this.queue);
     }
     const pcm = this.queue.take(this.need, this.takeBuf)!;
+    this.played?.(pcm);
     const started = this.queue.startedArrivals;
     const slotAt = this.slotTime();
     for (let i = 0; i < started.length; i++) {
@@ -372,6 +375,7 @@ export class RtpSendPath {
 
   private sendIdle(now: number): void {
     if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
+    this.played?.(this.zeros);
     if (this.o.idleFill === 'none') {
       this.reportCleared(now); // the slot stays empty: silence on the wire from now
       this.stream.skip(1);

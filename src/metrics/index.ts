@@ -11,4 +11,5 @@ export {
   type CallResult,
 } from './bridge-metrics.js';
 export { MediaMetrics, type MediaSample } from './media-metrics.js';
+export { RecordingMetrics } from './recording-metrics.js';
 export { SecurityMetrics, SIP_GUARD_LABELS, MEDIA_FOREIGN_LABELS, type SipGuardLabel, type MediaForeignLabel } from './security-metrics.js';

@@ -41,7 +41,10 @@ const transferCommand = z
 
 /** Every text message a bot may send. */
 const statusCommand = z.object({ type: z.literal('status') }).meta({ id: 'StatusCommand', description: 'How the bridge\'s buffers for this call stand. Answered by `status`.' });
-export const botCommandSchema = z.discriminatedUnion('type', [clearCommand, markCommand, hangupCommand, dtmfCommand, transferCommand, statusCommand]);
+const recordCommand = z
+  .object({ type: z.literal('record'), action: z.enum(['start', 'pause', 'resume', 'stop']).describe('Paused spans are silence in the file.') })
+  .meta({ id: 'RecordCommand', description: 'Control the call\'s recording (recording: on-demand). Answered by `recording`, or `error` with a recording-* code.' });
+export const botCommandSchema = z.discriminatedUnion('type', [clearCommand, markCommand, hangupCommand, dtmfCommand, transferCommand, statusCommand, recordCommand]);
 
 const startMessage = z
   .strictObject({
@@ -80,7 +83,7 @@ const clearedEvent = z
   .meta({ id: 'ClearedEvent', description: 'Answer to `clear`: how much of the dropped queue had played, and the last mark reached.' });
 const markEvent = z.strictObject({ type: z.literal('mark'), name: z.string() }).meta({ id: 'MarkEvent', description: 'Playback reached the mark of this name.' });
 const errorEvent = z
-  .strictObject({ type: z.literal('error'), message: z.string(), code: z.string().optional().describe('For errors a bot may act on: "playout-overflow".') })
+  .strictObject({ type: z.literal('error'), message: z.string(), code: z.string().optional().describe('For errors a bot may act on: "playout-overflow", "recording-off", "recording-state", "recording-failed".') })
   .meta({ id: 'ErrorEvent', description: 'A message from the bot was refused (the call goes on).' });
 const statusEvent = z
   .strictObject({
@@ -100,10 +103,13 @@ const transferEvent = z
     reason: z.string().optional(),
   })
   .meta({ id: 'TransferEvent', description: 'Progress and outcome of a transfer.' });
+const recordingEvent = z
+  .strictObject({ type: z.literal('recording'), state: z.enum(['recording', 'paused', 'stopped']) })
+  .meta({ id: 'RecordingEvent', description: "The call's recording state after a `record` command." });
 const answeredEvent = z.strictObject({ type: z.literal('answered') }).meta({ id: 'AnsweredEvent', description: 'An outbound call whose early media the bot was hearing was answered.' });
 
 /** Every text message the bridge may send. */
-export const bridgeEventSchema = z.discriminatedUnion('type', [startMessage, stopEvent, clearedEvent, markEvent, errorEvent, dtmfEvent, transferEvent, answeredEvent, statusEvent]);
+export const bridgeEventSchema = z.discriminatedUnion('type', [startMessage, stopEvent, clearedEvent, markEvent, errorEvent, dtmfEvent, transferEvent, answeredEvent, statusEvent, recordingEvent]);
 
 /** The whole protocol as one JSON Schema document (2020-12): `$defs.BotToBridge` and `$defs.BridgeToBot`. */
 export function nativeProtocolJsonSchema(): Record<string, unknown> {

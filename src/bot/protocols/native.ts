@@ -69,7 +69,24 @@ export type BotCommand =
   /** Hand the caller to a person: a named destination, a number (with `trunk`) or a SIP URI. */
   | TransferCommand
   /** Asks how the bridge's buffers stand; answered by a `status` event. */
-  | { type: 'status' };
+  | { type: 'status' }
+  /** Starts, pauses, resumes or stops the call's recording (recording: on-demand); answered by `recording`. */
+  | RecordCommand;
+
+/** What a `record` command asks of the call's recording. */
+export type RecordAction = 'start' | 'pause' | 'resume' | 'stop';
+
+/** Bot -> bridge: control of the call's recording (README "Recording"). Paused spans are silence in the file. */
+export interface RecordCommand {
+  type: 'record';
+  action: RecordAction;
+}
+
+/** Bridge -> bot: the recording's state after a `record` command (a refused one is answered by `error`). */
+export interface RecordingStateEvent {
+  type: 'recording';
+  state: 'recording' | 'paused' | 'stopped';
+}
 
 /** Bot -> bridge: escalate (see README "Transfers"). */
 export interface TransferCommand {
@@ -120,7 +137,8 @@ export type BridgeEvent =
   | { type: 'dtmf'; digit: string; durationMs: number }
   | TransferEvent
   /** An outbound call whose early media the bot was already hearing was answered. */
-  | { type: 'answered' };
+  | { type: 'answered' }
+  | RecordingStateEvent;
 
 /** Longest mark name / hangup reason accepted: both end up in logs. */
 const MAX_TEXT = 256;
@@ -156,6 +174,11 @@ export function parseBotCommand(text: string): BotCommand {
       return parseDtmfCommand(m);
     case 'status':
       return { type: 'status' };
+    case 'record':
+      if (m.action !== 'start' && m.action !== 'pause' && m.action !== 'resume' && m.action !== 'stop') {
+        throw new BotProtocolError('"record" action must be "start", "pause", "resume" or "stop"');
+      }
+      return { type: 'record', action: m.action };
     case undefined:
       throw new BotProtocolError('message has no "type"');
     default:

@@ -14,6 +14,9 @@ import { InProcessMediaEngine } from '../in-process-engine.js';
 import type { InProcessCallGroup, InProcessMediaLeg } from '../call-group.js';
 import type { InProcessCallMedia } from '../call-media.js';
 import type { BotControlView } from '../bot-control-view.js';
+import type { RecordingSettings } from '../recording/settings.js';
+import { recordingsSettled } from '../recording/call-recorder.js';
+import { TrunkbridgeError } from '../../core/errors.js';
 import { fromWireCodecSwitch, fromWireLegOptions, type FromWorker, type LegStats, type ToWorker } from './protocol.js';
 
 /** What the main thread gives a worker at start. */
@@ -22,6 +25,8 @@ export interface MediaWorkerData {
   ports: { min: number; max: number; host: string; start: number };
   logLevel: string;
   statsIntervalMs: number;
+  /** Where and how calls are recorded (config `recordings`). */
+  recordings?: RecordingSettings;
 }
 
 interface GroupState {
@@ -60,6 +65,8 @@ const engine = new InProcessMediaEngine({
   ports: new RtpPortPool({ ...data.ports, rtcp: true }),
   clock,
   connectBot: (target, ctx) => connectBot(target, { ...ctx, onFrameDropped: () => framesDropped++ }),
+  ...(data.recordings ? { recordings: data.recordings } : {}),
+  onRecording: (event) => post({ op: 'recording', event }),
 });
 const groups = new Map<number, GroupState>();
 const eventLoop = startLoopDelayMonitor();
@@ -74,7 +81,7 @@ function post(msg: FromWorker): void {
 
 function fail(req: number, err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
-  post({ op: 'reply', req, ok: false, error: { name: e.name, message: e.message } });
+  post({ op: 'reply', req, ok: false, error: { name: e.name, message: e.message, ...(e instanceof TrunkbridgeError ? { reason: e.reason } : {}) } });
 }
 
 /** Test hook: holds the thread as a long GC pause or a CPU-hungry neighbour would. */
@@ -173,6 +180,10 @@ function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
 function handle(msg: ToWorker): void {
   if (msg.op === 'crash') throw new Error('media worker crash requested (test hook)');
   if (msg.op === 'stall') return blockFor(msg.ms);
+  if (msg.op === 'drain') {
+    void recordingsSettled(clock, msg.timeoutMs).then((settled) => post({ op: 'reply', req: msg.req, ok: true, state: settled ? 'settled' : 'timeout' }));
+    return;
+  }
   if (msg.op === 'flush') {
     // Messages are handled in order; setImmediate lets this turn's socket writes leave first.
     setImmediate(() => post({ op: 'reply', req: msg.req, ok: true }));
@@ -209,6 +220,13 @@ function handle(msg: ToWorker): void {
       return state.group.route(msg.routes);
     case 'play':
       return void play(state, msg);
+    case 'record':
+      try {
+        post({ op: 'reply', req: msg.req, ok: true, state: state.group.record(msg.action) });
+      } catch (err) {
+        fail(msg.req, err);
+      }
+      return;
     case 'close':
       state.group.close();
       groups.delete(msg.g);

@@ -7,6 +7,7 @@
 import type { BotCloseInfo, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
 import { codecRegistry, type AudioCodec, type CodecSwitch, type MediaQuality, type MediaSessionStats } from '../../media/index.js';
 import type { LegMediaOptions } from '../call-group.js';
+import type { RecordingAction, RecordingEvent } from '../recording/settings.js';
 
 /** A codec by SDP name. */
 type CodecName = string;
@@ -41,7 +42,11 @@ export type ToWorker =
   | { op: 'route'; g: number; routes: Record<string, readonly string[]> }
   /** Plays a prompt file to a leg; replied to once it has played (or the leg closed). */
   | { op: 'play'; g: number; req: number; leg: string; file: string }
+  /** Controls the call's recording; replied to with the state after it. */
+  | { op: 'record'; g: number; req: number; action: RecordingAction }
   | { op: 'close'; g: number }
+  /** Shutting down: replied to once the recordings being finished are in place (or a timeout passed). */
+  | { op: 'drain'; req: number; timeoutMs: number }
   /**
    * Replied to once every message before it was handled and the socket writes they made went out (the
    * shutdown waits on it, so a bot's `stop` is not lost when the thread is terminated right after).
@@ -56,6 +61,8 @@ export type ToWorker =
 export interface WireError {
   name: string;
   message: string;
+  /** The catalogued reason of a typed error (a RecordingError's), so call control answers it the same. */
+  reason?: string;
 }
 
 /** One leg's figures, pushed periodically and when the leg closes. */
@@ -71,7 +78,7 @@ export interface LegStats {
 /** What a worker tells call control. */
 export type FromWorker =
   | { op: 'ready' }
-  | { op: 'reply'; req: number; ok: true; leg?: { id: string; port: number } }
+  | { op: 'reply'; req: number; ok: true; leg?: { id: string; port: number }; state?: string }
   | { op: 'reply'; req: number; ok: false; error: WireError }
   | { op: 'legEvent'; g: number; leg: string; e: 'dtmf'; press: { digit: string; durationMs: number } }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtp-timeout' }
@@ -86,6 +93,8 @@ export type FromWorker =
   | { op: 'botEvent'; g: number; e: 'protocol-error'; message: string }
   /** The bot's socket dropped and is being reopened in the worker, came back, or was lost (a close follows). */
   | { op: 'botEvent'; g: number; e: 'link'; link: BotLinkEvent }
+  /** A call's recording finished (the file is in place) or failed. */
+  | { op: 'recording'; event: RecordingEvent }
   /** The worker hit an uncaught error: it stopped its bots and closed its legs, and exits next. */
   | { op: 'crashed'; message: string };
 

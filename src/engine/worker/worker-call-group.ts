@@ -4,7 +4,8 @@
  * the worker last reported.
  */
 import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage, StartOptions } from '../../bot/index.js';
-import { BotConnectError, PortPoolExhaustedError } from '../../core/errors.js';
+import { BotConnectError, PortPoolExhaustedError, RecordingError } from '../../core/errors.js';
+import type { RecordingAction, RecordingState } from '../recording/settings.js';
 import { TypedEmitter } from '../../core/typed-emitter.js';
 import type { Logger } from '../../core/logger.js';
 import type { CodecSwitch, MediaQuality, MediaSessionStats } from '../../media/index.js';
@@ -24,6 +25,7 @@ export interface WorkerLink {
 export function errorFromWorker(e: WireError): Error {
   if (e.name === 'BotConnectError') return new BotConnectError(e.message);
   if (e.name === 'PortPoolExhaustedError') return new PortPoolExhaustedError(e.message);
+  if (e.name === 'RecordingError') return new RecordingError((e.reason ?? 'recording-state') as ConstructorParameters<typeof RecordingError>[0], e.message);
   const err = new Error(e.message);
   err.name = e.name;
   return err;
@@ -222,6 +224,13 @@ export class WorkerCallGroup {
   async play(leg: string, file: string): Promise<void> {
     if (this.closed) return;
     await this.link.request({ op: 'play', g: this.g, req: this.link.nextRequestId(), leg, file });
+  }
+
+  /** Controls the call's recording in the worker; resolves with its state (rejects with RecordingError). */
+  async record(action: RecordingAction): Promise<RecordingState> {
+    if (this.closed) throw new RecordingError('recording-state', 'the call media is closed');
+    const reply = await this.link.request({ op: 'record', g: this.g, req: this.link.nextRequestId(), action });
+    return (reply.ok ? reply.state : 'idle') as RecordingState;
   }
 
   close(): void {

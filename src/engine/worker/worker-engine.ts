@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
+import type { RecordingEvent, RecordingSettings } from '../recording/settings.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
@@ -36,6 +37,10 @@ export interface WorkerMediaEngineOptions {
   onSamples?(samples: Array<{ jitterDelayMs?: number; playoutMs: number }>): void;
   /** Sampled bot -> caller latencies (ms) from each periodic report. */
   onSendLatency?(samples: number[]): void;
+  /** Where and how calls are recorded (config `recordings`), given to every worker. */
+  recordings?: RecordingSettings;
+  /** A call's recording finished (the file is in place) or failed, in whichever worker it ran. */
+  onRecording?(e: RecordingEvent): void;
   /** Sampled caller -> bot latencies (ms) from each periodic report. */
   onReceiveLatency?(samples: number[]): void;
   /** Voice-AI figures from each periodic report, ms: answer -> first bot audio, clear -> old audio off the wire. */
@@ -44,8 +49,21 @@ export interface WorkerMediaEngineOptions {
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
 
+/** How long a stopping worker may take to put its last recordings in place, ms. */
+const DRAIN_MS = 3000;
 /** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
 const FLUSH_WAIT_MS = 500;
+
+/** Waits for `p`, or `ms` at most; true when `p` settled in time. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([p.then(() => true, () => true), waited]);
+  clearTimeout(timer);
+  return settled;
+}
 
 /** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
 class WorkerSlot implements WorkerLink {
@@ -55,6 +73,8 @@ class WorkerSlot implements WorkerLink {
   private nextReq = 0;
   private ready!: Promise<void>;
   stopping = false;
+  /** The current thread has not exited (its exit rejects what is pending). */
+  private alive = false;
 
   constructor(
     readonly index: number,
@@ -89,18 +109,22 @@ class WorkerSlot implements WorkerLink {
   }
 
   /**
-   * Ends the thread, once it has handled what was sent to it (a call's bot `stop`, its group's close), or after
-   * FLUSH_WAIT_MS when it does not answer (stalled, or already gone).
+   * Ends the thread, once it has handled what was sent to it (a call's bot `stop`, its group's close) and put its
+   * last recordings in place, or after FLUSH_WAIT_MS when it does not answer (stalled, or already gone).
    */
   async terminate(): Promise<void> {
     this.stopping = true;
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, FLUSH_WAIT_MS);
-    });
-    await Promise.race([this.request({ op: 'flush', req: this.nextRequestId() }).catch(() => undefined), waited]);
-    clearTimeout(timer);
+    // What was sent to the worker is handled first (a call's bot `stop`, its group's close)...
+    const answered = await within(this.request({ op: 'flush', req: this.nextRequestId() }), FLUSH_WAIT_MS);
+    // ...then the recordings of the calls just ended, finishing in the worker, go in place before it goes.
+    // A worker already gone has nothing to drain (and would never answer); a stalled one is not waited for.
+    if (answered) await this.settleRecordings(DRAIN_MS);
     await this.worker.terminate();
+  }
+
+  /** Resolves once the recordings the worker is finishing are in place (or `timeoutMs` passed, or it is gone). */
+  async settleRecordings(timeoutMs: number): Promise<void> {
+    if (this.alive) await within(this.request({ op: 'drain', req: this.nextRequestId(), timeoutMs }), timeoutMs + FLUSH_WAIT_MS);
   }
 
   /** Test hook: the worker throws from its event loop, as a bug would. */
@@ -116,6 +140,7 @@ class WorkerSlot implements WorkerLink {
   private spawn(): void {
     const worker = new Worker(this.url, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker = worker;
+    this.alive = true;
     this.ready = new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => reject(new Error(`media worker ${this.index} exited with ${code} before it was ready`));
       worker.once('exit', onExit);
@@ -152,11 +177,15 @@ class WorkerSlot implements WorkerLink {
         return;
       case 'ready':
         return;
+      case 'recording':
+        this.engine.reportRecording(msg.event);
+        return;
     }
   }
 
   private onExit(worker: Worker, code: number): void {
     if (worker !== this.worker) return;
+    this.alive = false;
     const lost = this.loseCalls(`media worker ${this.index} exited with code ${code}`);
     if (this.stopping) return;
     this.log.error({ worker: this.index, code, callsEnded: lost }, 'media worker exited; starting a new one');
@@ -188,6 +217,7 @@ export class WorkerMediaEngine {
         ports: { ...options.ports, start: min + i * share },
         logLevel: options.logLevel,
         statsIntervalMs: options.statsIntervalMs ?? 1000,
+        ...(options.recordings ? { recordings: options.recordings } : {}),
       };
       this.slots.push(new WorkerSlot(i, this, data, url, options.logger));
     }
@@ -228,6 +258,23 @@ export class WorkerMediaEngine {
   /** Stops every worker (after call control ended the calls). */
   async stop(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.terminate()));
+  }
+
+  /**
+   * Resolves once every worker's recordings being finished are in place (their `recording-ready` reported first),
+   * or after about `timeoutMs`: the app waits so the calls just ended have their files in their records.
+   */
+  async settleRecordings(timeoutMs: number): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.settleRecordings(timeoutMs)));
+  }
+
+  /** A recording finished or failed in a worker. */
+  reportRecording(e: RecordingEvent): void {
+    try {
+      this.options.onRecording?.(e);
+    } catch (err) {
+      this.options.logger.error({ err }, 'recording listener failed');
+    }
   }
 
   /** From a worker's report: periodic (event-loop delay >= 0, samples) or a closing leg's last figures. */

@@ -54,6 +54,8 @@ describe('frames the native dialect emits', () => {
     { type: 'transfer', status: 'failed', sipStatus: 486, reason: 'busy-here' },
     { type: 'transfer', status: 'ringing' },
     { type: 'answered' },
+    { type: 'recording', state: 'paused' },
+    { type: 'error', message: 'cannot pause: the recording is idle', code: 'recording-state' },
   ];
 
   function emitted(): string[] {
@@ -102,6 +104,10 @@ describe('bot messages: the schema accepts exactly what the native dialect accep
     '{"type":"mark"}',
     '{"type":"hangup"}',
     '{"type":"status"}',
+    '{"type":"record","action":"start"}',
+    '{"type":"record","action":"pause","extra":1}',
+    '{"type":"record","action":"rewind"}',
+    '{"type":"record"}',
     '{"type":"hangup","reason":"done"}',
     '{"type":"hangup","reason":""}',
     '{"type":"hangup","reason":false}',
