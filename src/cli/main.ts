@@ -93,13 +93,16 @@ async function main(): Promise<number> {
     app.logger.warn({ config: live.path, store: live.store.location }, "the file's routing sections changed since they were imported: the store's are used (SIGHUP or POST /v1/reload imports the file)");
   }
   reloadOnSighup(live, app.logger);
+  live.onFollowError((err, revision) => app.logger.error({ err, revision, store: live.store.location }, "another bridge's configuration revision cannot run here: keeping the current one"));
   try {
     await app.start();
   } catch (err) {
     app.logger.fatal({ err }, 'could not start');
+    await live.close();
     return 1;
   }
   await untilStopped(app);
+  await live.close();
   return 0;
 }
 
