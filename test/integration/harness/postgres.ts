@@ -91,7 +91,8 @@ export async function startPostgres(port: number): Promise<Postgres> {
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`postgres exited (${child.exitCode}):\n${out}`);
-        const c = new pg.Client({ connectionString: admin });
+        // Through the unix socket in our own folder: a server some other run left on this port cannot answer.
+        const c = new pg.Client({ host: dir, port, user: 'trunkbridge', database: 'postgres' });
         try {
           await c.connect();
           return true;
@@ -103,7 +104,7 @@ export async function startPostgres(port: number): Promise<Postgres> {
       },
       { timeoutMs: 15_000, what: 'postgres to accept connections', detail: () => out },
     );
-    const c = new pg.Client({ connectionString: admin });
+    const c = new pg.Client({ host: dir, port, user: 'trunkbridge', database: 'postgres' });
     await c.connect();
     await c.query('CREATE DATABASE trunkbridge');
     await c.end();
