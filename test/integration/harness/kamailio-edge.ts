@@ -19,11 +19,11 @@ export interface KamailioEdge {
 }
 
 /** Starts the edge on udp:127.0.0.1:`port` dispatching to the bridges' `nodePorts` (all on 127.0.0.1). */
-export async function startKamailioEdge(port: number, nodePorts: number[], o: { probeIntervalS?: number; frTimerMs?: number } = {}): Promise<KamailioEdge> {
+export async function startKamailioEdge(port: number, nodePorts: number[], o: { probeIntervalS?: number; frTimerMs?: number; pikeReqs?: number } = {}): Promise<KamailioEdge> {
   const dir = mkdtempSync(join(tmpdir(), 'kamailio-edge-'));
   const list = join(dir, 'dispatcher.list');
   writeFileSync(list, `# setid destination flags priority\n${nodePorts.map((p) => `1 sip:127.0.0.1:${p} 0 0`).join('\n')}\n`);
-  const defines = [`DISPATCHER_LIST="${list}"`, `PROBE_INTERVAL=${o.probeIntervalS ?? 1}`, `FR_TIMER=${o.frTimerMs ?? 1500}`];
+  const defines = [`DISPATCHER_LIST="${list}"`, `PROBE_INTERVAL=${o.probeIntervalS ?? 1}`, `FR_TIMER=${o.frTimerMs ?? 1500}`, ...(o.pikeReqs ? [`PIKE_REQS=${o.pikeReqs}`] : [])];
   const args = ['-DD', '-E', '-f', EDGE_CFG, ...defines.flatMap((d) => ['-A', d]), '-l', `udp:127.0.0.1:${port}`, '-w', dir, '-Y', dir, '-P', join(dir, 'pid'), '-m', '32', '-M', '8'];
   // Its own process group, so a stop reaches the worker processes Kamailio forks.
   const child: ChildProcess = spawn(KAMAILIO, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
