@@ -113,9 +113,20 @@ export class LiveConfiguration {
     } else {
       store = new MemoryConfigStore();
     }
+    try {
+      return await LiveConfiguration.fromStore(path, store, base, managed, options.readOnly === true);
+    } catch (err) {
+      // A shared store's connections would keep the process alive after a failed start.
+      await store.close?.();
+      throw err;
+    }
+  }
+
+  /** The first snapshot from the store (seeding it from the file when empty, unless `readOnly`). */
+  private static async fromStore(path: string, store: ConfigStore, base: Record<string, unknown>, managed: ManagedConfig, readOnly: boolean): Promise<LiveConfiguration> {
     const fileDigest = digestOf(managed);
     let stored = await store.read();
-    let seeded = stored === undefined && options.readOnly !== true;
+    let seeded = stored === undefined && !readOnly;
     if (seeded) {
       try {
         stored = await store.write({ sections: managed, fileDigest } satisfies StoreDocument, 0);

@@ -76,12 +76,13 @@ async function main(): Promise<number> {
   // Media worker threads build their own loggers from the environment: settle the format once for all threads.
   process.env.LOG_FORMAT ??= defaultLogFormat();
   let app: TrunkbridgeApp;
-  let live: LiveConfiguration;
+  let live: LiveConfiguration | undefined;
   try {
     // The store (dataDir) holds the routing sections once seeded: the running config comes from file + store.
     live = await LiveConfiguration.open(configPath ?? defaultConfigPath());
     app = new TrunkbridgeApp(live.current.config, { live });
   } catch (err) {
+    await live?.close();
     if (err instanceof ConfigError || (err instanceof TrunkbridgeError && err.reason === 'store-failed')) {
       process.stderr.write(`${err.message}\n`);
       return 2;
