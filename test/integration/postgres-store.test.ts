@@ -147,6 +147,28 @@ describe.skipIf(!postgresBin())('PostgreSQL configuration store', () => {
     await waitFor(() => numbersOf(b).includes('+15550142'), { timeoutMs: 1000, what: 'bridge B to hear the next change' });
   });
 
+  it("a revision this bridge cannot run is reported and skipped; the bridge keeps its snapshot and takes the next", async () => {
+    const url = await freshUrl();
+    const b = await live(configFile(url, 6001));
+    const errors: Array<[string, number]> = [];
+    b.onFollowError((err, revision) => errors.push([err.message, revision]));
+    // Another writer stores a number whose fallback prompt is missing on this machine.
+    const raw = await store(url);
+    const doc = (await raw.read())!.document as { sections: ManagedConfig; fileDigest: string };
+    const bad = structuredClone(doc);
+    (bad.sections.inboundTrunks as Array<{ numbers: Record<string, unknown> }>)[0].numbers['+15550151'] = { bot: 'echo', fallback: { action: 'play', file: '/nonexistent/sorry.wav' } };
+    await raw.write(bad, 1);
+    await waitFor(() => errors.length === 1, { timeoutMs: 1000, what: 'the follow error' });
+    expect(errors[0][1]).toBe(2);
+    expect(errors[0][0]).toContain('/nonexistent/sorry.wav');
+    expect(b.current.revision).toBe(1);
+    const good = structuredClone(doc);
+    (good.sections.inboundTrunks as Array<{ numbers: Record<string, unknown> }>)[0].numbers['+15550152'] = { bot: 'echo' };
+    await raw.write(good, 2);
+    await waitFor(() => b.current.revision === 3, { timeoutMs: 1000, what: 'the next good revision' });
+    expect(numbersOf(b)).toEqual(['+15550100', '+15550152']);
+  });
+
   it('an unreachable database is a clear store error at start, without the password', async () => {
     const port = await reservePort();
     const err = await LiveConfiguration.open(configFile(`postgres://tb:s3cret@127.0.0.1:${port}/x`, 5999)).catch((e: unknown) => e);
