@@ -12,6 +12,9 @@ command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq
 # kamailio: the registrar of the registration e2e (config in kamailio/, started by the test on loopback).
 command -v kamailio >/dev/null 2>&1 || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
 [ -f /usr/share/sip-tester/g711a.pcap ] || need+=(sip-tester)
+# postgresql: the shared configuration store of the cluster tests (a throwaway cluster made by the test with
+# initdb in a temp folder, on loopback; the packaged service is not used).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # openssl makes the TLS test certificates; ip (iproute2) makes the loopback-only network namespaces.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
@@ -45,6 +48,9 @@ fi
 # Only promtool is wanted from the prometheus package, never its server.
 if [[ " ${need[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+if [[ " ${need[*]} " == *" postgresql "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true
 fi
 command -v sipp >/dev/null && command -v baresip >/dev/null && { command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ]; } \
   && { command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ]; }

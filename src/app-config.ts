@@ -22,11 +22,15 @@ import {
   type ConfigSnapshot,
   type ManagedConfig,
 } from './config/index.js';
-import { FileConfigStore, MemoryConfigStore, StaleRevisionError, type ConfigStore, type StoreFs } from './store/index.js';
+import { FileConfigStore, MemoryConfigStore, PostgresConfigStore, StaleRevisionError, type ConfigStore, type StoreFs } from './store/index.js';
 import { checkPromptFiles } from './engine/index.js';
 
 /** Called with each new snapshot after it is stored; the previous one is still what running calls hold. */
 export type SnapshotListener = (next: ConfigSnapshot, previous: ConfigSnapshot) => Promise<void> | void;
+/** Told when another bridge's revision of a shared store cannot be applied here (this one keeps its snapshot). */
+export type FollowErrorListener = (err: Error, revision: number) => void;
+/** How often a write that lost a race to another bridge is retried on the fresh revision (no If-Match only). */
+const SHARED_WRITE_ATTEMPTS = 3;
 
 /** What a reload did. */
 export interface ReloadResult {
@@ -67,6 +71,7 @@ function fileChecks(config: Config): ConfigIssue[] {
 export class LiveConfiguration {
   private snapshot: ConfigSnapshot;
   private readonly listeners: SnapshotListener[] = [];
+  private readonly followErrors: FollowErrorListener[] = [];
   private lock: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -94,21 +99,90 @@ export class LiveConfiguration {
     const fileConfig = validateConfig(raw, path);
     const { base, managed } = splitConfig(raw);
     let store: ConfigStore;
-    if (fileConfig.dataDir !== undefined) {
+    if (fileConfig.store?.type === 'postgres') {
+      const shared = new PostgresConfigStore(fileConfig.store.url);
+      await shared.open().catch(async (err: unknown) => {
+        await shared.close();
+        throw err;
+      });
+      store = shared;
+    } else if (fileConfig.dataDir !== undefined) {
       const files = new FileConfigStore(resolve(fileConfig.dataDir), options.fs);
       await files.open();
       store = files;
     } else {
       store = new MemoryConfigStore();
     }
+    try {
+      return await LiveConfiguration.fromStore(path, store, base, managed, options.readOnly === true);
+    } catch (err) {
+      // A shared store's connections would keep the process alive after a failed start.
+      await store.close?.();
+      throw err;
+    }
+  }
+
+  /** The first snapshot from the store (seeding it from the file when empty, unless `readOnly`). */
+  private static async fromStore(path: string, store: ConfigStore, base: Record<string, unknown>, managed: ManagedConfig, readOnly: boolean): Promise<LiveConfiguration> {
     const fileDigest = digestOf(managed);
     let stored = await store.read();
-    const seeded = stored === undefined && options.readOnly !== true;
-    if (seeded) stored = await store.write({ sections: managed, fileDigest } satisfies StoreDocument, 0);
-    if (!stored) return new LiveConfiguration(path, store, snapshotOrThrow(base, managed, 0, path), false, fileDigest, false);
-    const doc = asDocument(stored.document, store.location);
-    const first = snapshotOrThrow(base, doc.sections, stored.revision, store.location);
-    return new LiveConfiguration(path, store, first, seeded, doc.fileDigest, doc.fileDigest !== fileDigest);
+    let seeded = stored === undefined && !readOnly;
+    if (seeded) {
+      try {
+        stored = await store.write({ sections: managed, fileDigest } satisfies StoreDocument, 0);
+      } catch (err) {
+        // Another bridge of the cluster seeded the shared store first: its document is the one to run.
+        if (!(err instanceof StaleRevisionError)) throw err;
+        seeded = false;
+        stored = await store.read();
+      }
+    }
+    let live: LiveConfiguration;
+    if (!stored) {
+      live = new LiveConfiguration(path, store, snapshotOrThrow(base, managed, 0, path), false, fileDigest, false);
+    } else {
+      const doc = asDocument(stored.document, store.location);
+      const first = snapshotOrThrow(base, doc.sections, stored.revision, store.location);
+      live = new LiveConfiguration(path, store, first, seeded, doc.fileDigest, doc.fileDigest !== fileDigest);
+    }
+    store.watch?.((revision) => void live.follow(revision));
+    return live;
+  }
+
+  /** Told when another bridge's change cannot be applied on this one (see {@link follow}). */
+  onFollowError(listener: FollowErrorListener): void {
+    this.followErrors.push(listener);
+  }
+
+  /** Closes the store's connections (shared stores); safe to call twice. */
+  async close(): Promise<void> {
+    await this.store.close?.();
+  }
+
+  /**
+   * A shared store has `revision`: when it is newer than ours, read it and swap the snapshot (listeners run as
+   * for a local change). A document this bridge cannot run (a prompt file missing here) keeps the current
+   * snapshot and is reported; the next revision is tried again.
+   */
+  follow(revision: number): Promise<void> {
+    if (revision <= this.snapshot.revision) return Promise.resolve();
+    return this.locked(() => this.pull()).catch((err: Error) => {
+      for (const l of this.followErrors) l(err, revision);
+    });
+  }
+
+  /** Under the lock: brings the snapshot up to the store's revision (shared stores only). */
+  private async pull(): Promise<void> {
+    const stored = await this.store.read();
+    const cur = this.snapshot;
+    if (!stored || stored.revision <= cur.revision) return;
+    const doc = asDocument(stored.document, this.store.location);
+    const next = snapshotOrThrow(cur.base, doc.sections, stored.revision, this.store.location);
+    const fileIssues = fileChecks(next.config);
+    if (fileIssues.length > 0) throw new ConfigError(fileIssues, this.store.location);
+    this.fileDigest = doc.fileDigest;
+    this.snapshot = next;
+    for (const l of this.listeners) await l(next, cur);
   }
 
   /** The snapshot new calls take. */
@@ -128,10 +202,20 @@ export class LiveConfiguration {
    */
   update(change: (managed: ManagedConfig) => ManagedConfig, ifRevision?: number): Promise<ConfigSnapshot> {
     return this.locked(async () => {
-      const cur = this.snapshot;
-      if (ifRevision !== undefined && ifRevision !== cur.revision) throw new StaleRevisionError(ifRevision, cur.revision);
-      const managed = change(structuredClone(cur.managed) as ManagedConfig);
-      return this.commit(cur, cur.base, managed, this.fileDigest);
+      // A shared store: another bridge may have written since our last notification; If-Match is checked
+      // against the store's revision, and a write without one is retried on the fresh revision.
+      const shared = this.store.watch !== undefined;
+      for (let attempt = 1; ; attempt++) {
+        if (shared) await this.pull();
+        const cur = this.snapshot;
+        if (ifRevision !== undefined && ifRevision !== cur.revision) throw new StaleRevisionError(ifRevision, cur.revision);
+        const managed = change(structuredClone(cur.managed) as ManagedConfig);
+        try {
+          return await this.commit(cur, cur.base, managed, this.fileDigest);
+        } catch (err) {
+          if (!(shared && ifRevision === undefined && err instanceof StaleRevisionError && attempt < SHARED_WRITE_ATTEMPTS)) throw err;
+        }
+      }
     });
   }
 
@@ -145,6 +229,7 @@ export class LiveConfiguration {
     return this.locked(async () => {
       const raw = parseYaml(readConfigText(this.path), this.path);
       validateConfig(raw, this.path);
+      if (this.store.watch !== undefined) await this.pull();
       const cur = this.snapshot;
       const { base, managed } = splitConfig(raw);
       const restartRequired = sectionsNeedingRestart(cur.base, base);
@@ -183,5 +268,9 @@ export class LiveConfiguration {
 /** `trunkbridge config export`: the live configuration of the file at `path` (and its store) as YAML. */
 export async function exportConfiguration(path: string): Promise<string> {
   const live = await LiveConfiguration.open(path, { readOnly: true });
-  return live.exportYaml();
+  try {
+    return live.exportYaml();
+  } finally {
+    await live.close();
+  }
 }

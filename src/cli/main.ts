@@ -76,12 +76,13 @@ async function main(): Promise<number> {
   // Media worker threads build their own loggers from the environment: settle the format once for all threads.
   process.env.LOG_FORMAT ??= defaultLogFormat();
   let app: TrunkbridgeApp;
-  let live: LiveConfiguration;
+  let live: LiveConfiguration | undefined;
   try {
     // The store (dataDir) holds the routing sections once seeded: the running config comes from file + store.
     live = await LiveConfiguration.open(configPath ?? defaultConfigPath());
     app = new TrunkbridgeApp(live.current.config, { live });
   } catch (err) {
+    await live?.close();
     if (err instanceof ConfigError || (err instanceof TrunkbridgeError && err.reason === 'store-failed')) {
       process.stderr.write(`${err.message}\n`);
       return 2;
@@ -93,13 +94,16 @@ async function main(): Promise<number> {
     app.logger.warn({ config: live.path, store: live.store.location }, "the file's routing sections changed since they were imported: the store's are used (SIGHUP or POST /v1/reload imports the file)");
   }
   reloadOnSighup(live, app.logger);
+  live.onFollowError((err, revision) => app.logger.error({ err, revision, store: live.store.location }, "another bridge's configuration revision cannot run here: keeping the current one"));
   try {
     await app.start();
   } catch (err) {
     app.logger.fatal({ err }, 'could not start');
+    await live.close();
     return 1;
   }
   await untilStopped(app);
+  await live.close();
   return 0;
 }
 

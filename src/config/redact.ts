@@ -19,7 +19,9 @@ function redact(value: unknown, path: readonly string[]): unknown {
   // bots.<name>.headers.<header>: every header value may carry credentials.
   const isBotHeaders = path.length === 3 && path[0] === 'bots' && path[2] === 'headers';
   for (const [k, v] of Object.entries(value)) {
-    if (isBotHeaders || (SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number'))) out[k] = REDACTED;
+    // store.url: a libpq URL may carry the database password.
+    if (path.length === 1 && path[0] === 'store' && k === 'url' && typeof v === 'string') out[k] = v.replace(/\/\/([^:@/]*):[^@/]*@/, `//$1:${REDACTED}@`);
+    else if (isBotHeaders || (SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number'))) out[k] = REDACTED;
     else out[k] = redact(v, [...path, k]);
   }
   return out;

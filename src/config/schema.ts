@@ -260,6 +260,12 @@ const lifecycleSchema = z.strictObject({
   retryAfterSec: z.number().int().min(1).max(86_400).default(30),
 });
 
+/** `store`: PostgreSQL for now; `url` is a libpq URL (its password never reaches a log). */
+const storeSchema = z.strictObject({
+  type: z.literal('postgres'),
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+});
+
 /** The whole config file. Cross-field rules run even when some fields failed, so every problem is reported at once. */
 export const configSchema = z
   .strictObject({
@@ -283,6 +289,11 @@ export const configSchema = z
      */
     dataDir: z.string().min(1).optional(),
     lifecycle: lifecycleSchema.prefault({}),
+    /**
+     * A shared configuration store for a cluster (README "Past one machine"): every bridge with the same `url`
+     * reads and writes the same routing sections, and hears the others' changes. Unset: the embedded store.
+     */
+    store: storeSchema.optional(),
   })
   .superRefine((cfg, ctx) => crossCheck(cfg as unknown as LooseConfig, ctx), { when: () => true })
   .superRefine((cfg, ctx) => checkRecordingModes(cfg as Parameters<typeof checkRecordingModes>[0], ctx), { when: () => true });

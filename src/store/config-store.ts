@@ -24,6 +24,13 @@ export interface ConfigStore {
   write(document: unknown, expectedRevision: number): Promise<StoredDocument>;
   /** Where it keeps its data, for logs (never a secret). */
   readonly location: string;
+  /**
+   * Shared stores only (several bridges write them): calls `listener` with a revision whenever any process
+   * stored one, and after a lost connection comes back (a change may have been missed meanwhile).
+   */
+  watch?(listener: (revision: number) => void): void;
+  /** Releases connections; safe to call twice. */
+  close?(): Promise<void>;
 }
 
 /** A conditional write lost the race: the caller read an older revision. */

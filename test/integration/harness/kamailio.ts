@@ -63,7 +63,7 @@ export async function startKamailio(port: number): Promise<Kamailio> {
 }
 
 /** Sends one OPTIONS to udp:127.0.0.1:`port` and resolves true if a 200 comes back within `timeoutMs`. */
-async function optionsAnswered(port: number, timeoutMs: number): Promise<boolean> {
+export async function optionsAnswered(port: number, timeoutMs: number): Promise<boolean> {
   const socket = createSocket('udp4');
   try {
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/index.js';
+import { parseConfig, redactConfig } from '../../../src/config/index.js';
 import { ConfigError } from '../../../src/core/errors.js';
 import { apiKeysOf } from '../../../src/app-ops.js';
 import { readmeRecipe } from '../../helpers/readme-recipes.js';
@@ -35,7 +35,19 @@ describe('api keys, api.listen and dataDir', () => {
     ['an unknown role', 'api: { keys: [{ name: a, role: root, key: "0123456789abcdef" }] }', 'api.keys[0].role: Invalid option: expected one of "read"|"operate"|"admin"'],
     ['a listen host that is not an IP', 'api: { listen: { host: localhost, port: 8080 } }', 'api.listen.host: must be an IP address'],
     ['an empty dataDir', 'dataDir: ""', 'dataDir: Too small: expected string to have >=1 characters'],
+    ['a store URL that is not postgres', 'store: { type: postgres, url: "mysql://db/x" }', 'store.url: must be a postgres:// or postgresql:// URL'],
+    ['an unknown store type', 'store: { type: redis, url: "postgres://db/x" }', 'store.type: Invalid input: expected "postgres"'],
   ])('refuses %s, naming the field', (_name, yaml, issue) => {
     expect(issuesOf(yaml)).toEqual([issue]);
+  });
+});
+
+describe('store: postgres', () => {
+  it('is accepted, and its password is redacted from the logged config', () => {
+    const config = parseConfig('store: { type: postgres, url: "postgres://tb:s3cret@db.internal:5432/trunkbridge" }');
+    expect(config.store).toEqual({ type: 'postgres', url: 'postgres://tb:s3cret@db.internal:5432/trunkbridge' });
+    const logged = JSON.stringify(redactConfig(config));
+    expect(logged).not.toContain('s3cret');
+    expect(logged).toContain('postgres://tb:[redacted]@db.internal:5432/trunkbridge');
   });
 });

@@ -1,0 +1,210 @@
+/**
+ * The shared store: one row in PostgreSQL that every bridge of a cluster reads and writes (README "Past one
+ * machine"). A write is a compare-and-set on the revision inside one transaction, and the same transaction sends
+ * NOTIFY, which PostgreSQL delivers only on commit: a bridge that hears a revision can read it. Each bridge keeps
+ * one extra connection for LISTEN and re-reads after that connection comes back (a change may have been missed).
+ */
+import pg from 'pg';
+import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { StaleRevisionError, StoreError, type ConfigStore, type StoredDocument } from './config-store.js';
+
+/** The table and NOTIFY channel; one row (id 1) holds the whole document. */
+export const PG_TABLE = 'trunkbridge_config';
+export const PG_CHANNEL = 'trunkbridge_config';
+/** Serializes CREATE TABLE when several bridges start at once (two racing IF NOT EXISTS can both fail). */
+const SCHEMA_LOCK = 0x7472_756e; // "trun"
+/** Delay before the LISTEN connection is retried after it broke. */
+const RELISTEN_MS = 500;
+
+export interface PostgresStoreOptions {
+  clock?: Clock;
+  /** Connections for reads and writes (LISTEN takes one more). Default 4. */
+  poolSize?: number;
+  /** Told when the LISTEN connection breaks (it is retried every 500 ms). */
+  onListenError?: (err: Error) => void;
+}
+
+/** `postgres://user:secret@host/db` -> `postgres://user@host/db`: the password never reaches a log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparsable postgres url)';
+  }
+}
+
+interface Row {
+  revision: number;
+  updated_at: Date;
+  document: unknown;
+}
+
+function toStored(row: Row): StoredDocument {
+  return { revision: row.revision, updatedAt: row.updated_at.toISOString(), document: row.document };
+}
+
+/** A PostgreSQL store; {@link open} before use. */
+export class PostgresConfigStore implements ConfigStore {
+  readonly location: string;
+  private readonly pool: pg.Pool;
+  private readonly clock: Clock;
+  private readonly listeners: ((revision: number) => void)[] = [];
+  private listenClient: pg.Client | undefined;
+  private relisten: TimerHandle | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: PostgresStoreOptions = {},
+  ) {
+    this.location = redactUrl(url);
+    this.clock = options.clock ?? new SystemClock();
+    this.pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4 });
+    // An idle pooled connection that breaks (server restart) must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * Creates the table when missing and starts listening for other bridges' writes.
+   * @throws StoreError when the database cannot be reached or the table not created.
+   */
+  async open(): Promise<void> {
+    await this.transaction('open', async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      // json, not jsonb: the document comes back with its keys in the order they were written.
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS ${PG_TABLE} (id smallint PRIMARY KEY CHECK (id = 1), revision integer NOT NULL, ` +
+          'updated_at timestamptz NOT NULL, document json NOT NULL)',
+      );
+    });
+    await this.listen();
+  }
+
+  async read(): Promise<StoredDocument | undefined> {
+    const res = await this.query<Row>('read', `SELECT revision, updated_at, document FROM ${PG_TABLE} WHERE id = 1`);
+    return res.rows[0] ? toStored(res.rows[0]) : undefined;
+  }
+
+  write(document: unknown, expectedRevision: number): Promise<StoredDocument> {
+    const json = JSON.stringify(document);
+    return this.transaction('write', async (c) => {
+      const res =
+        expectedRevision === 0
+          ? await c.query<Row>(
+              `INSERT INTO ${PG_TABLE} (id, revision, updated_at, document) VALUES (1, 1, now(), $1) ON CONFLICT (id) DO NOTHING ` +
+                'RETURNING revision, updated_at, document',
+              [json],
+            )
+          : await c.query<Row>(
+              `UPDATE ${PG_TABLE} SET revision = revision + 1, updated_at = now(), document = $1 WHERE id = 1 AND revision = $2 ` +
+                'RETURNING revision, updated_at, document',
+              [json, expectedRevision],
+            );
+      const row = res.rows[0];
+      if (!row) {
+        const cur = await c.query<{ revision: number }>(`SELECT revision FROM ${PG_TABLE} WHERE id = 1`);
+        throw new StaleRevisionError(expectedRevision, cur.rows[0]?.revision ?? 0);
+      }
+      await c.query('SELECT pg_notify($1, $2)', [PG_CHANNEL, String(row.revision)]);
+      return toStored(row);
+    });
+  }
+
+  watch(listener: (revision: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.relisten?.cancel();
+    const client = this.listenClient;
+    this.listenClient = undefined;
+    await client?.end().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private tell(revision: number): void {
+    for (const l of this.listeners) {
+      try {
+        l(revision);
+      } catch {
+        // A listener's failure is its own to report; the others still hear the revision.
+      }
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    const broken = (err: Error): void => {
+      if (this.listenClient !== client) return;
+      this.listenClient = undefined;
+      client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.options.onListenError?.(err);
+      this.relisten = this.clock.setTimeout(() => void this.reconnect(), RELISTEN_MS);
+    };
+    client.on('error', broken);
+    client.on('end', () => broken(new Error('the LISTEN connection closed')));
+    client.on('notification', (n) => {
+      const revision = Number(n.payload);
+      if (n.channel === PG_CHANNEL && Number.isInteger(revision)) this.tell(revision);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${PG_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new StoreError(`cannot listen on ${this.location}: ${(err as Error).message}`, err);
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.listenClient = client;
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.listen();
+      const cur = await this.read();
+      if (cur) this.tell(cur.revision);
+    } catch (err) {
+      this.options.onListenError?.(err as Error);
+      if (!this.closed) this.relisten = this.clock.setTimeout(() => void this.reconnect(), RELISTEN_MS);
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (err) {
+      throw new StoreError(`cannot ${what} ${this.location}: ${(err as Error).message}`, err);
+    }
+  }
+
+  /** Runs `fn` in one transaction; a StaleRevisionError passes through, any other failure is a StoreError. */
+  private async transaction<T>(what: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new StoreError(`cannot ${what} ${this.location}: ${(err as Error).message}`, err);
+    }
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (err instanceof StaleRevisionError) throw err;
+      throw new StoreError(`cannot ${what} ${this.location}: ${(err as Error).message}`, err);
+    } finally {
+      client.release();
+    }
+  }
+}
