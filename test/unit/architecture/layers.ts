@@ -62,6 +62,8 @@ export const LAYERS: LayerRules = {
     'app-test-hooks.ts': 'app',
     // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
     'app-ops.ts': 'app',
+    // The builders app.ts composes: SIP, the media engine, each snapshot's call deps.
+    'app-parts.ts': 'app',
     // Call recordings wired from config: engine settings, events, retention, the recording route.
     'app-recordings.ts': 'app',
     // sip.security wired: the UA's guards and the digest lockout, with their metrics.
