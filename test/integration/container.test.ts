@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BridgeProcess, CLI, runCli } from './harness/bridge-process.js';
+import { BridgeProcess, CLI, NODE_FLAGS, runCli } from './harness/bridge-process.js';
 import { reservePorts } from '../helpers/ports.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -39,7 +39,9 @@ describe('container', () => {
   it('the image starts the CLI the tests start, with the image configuration, which is valid', async () => {
     const entry = execForm('ENTRYPOINT');
     const cmd = execForm('CMD');
-    expect(entry).toEqual(['node', relative(ROOT, CLI)]);
+    expect(entry).toEqual(['node', ...NODE_FLAGS, relative(ROOT, CLI)]);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    expect(pkg.scripts.start).toBe(['node', ...NODE_FLAGS, relative(ROOT, CLI)].join(' '));
     expect(cmd).toEqual(['--config', '/etc/trunkbridge/trunkbridge.yaml']);
     expect(dockerfile).toContain('COPY deploy/trunkbridge.yaml /etc/trunkbridge/trunkbridge.yaml');
     expect(dockerfile).toMatch(/^USER node$/m);

@@ -7,6 +7,8 @@ import { waitFor } from '../../helpers/wait-for.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
+/** Node flags the image and `npm start` run the CLI with (README "Container"): the tests run it the same way. */
+export const NODE_FLAGS = ['--max-semi-space-size=8'];
 export const SIPP_DIR = join(ROOT, 'sipp');
 
 export interface LogLine {
@@ -53,7 +55,7 @@ export class BridgeProcess {
     const path = join(dir, 'config.yaml');
     writeFileSync(path, this.configYaml);
     this.configPath = path;
-    const child = spawn(process.execPath, [CLI, '--config', path], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, '--config', path], {
       // JSON lines whatever the tester's shell sets: the harness parses them.
       env: { ...process.env, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,7 +156,7 @@ export class BridgeProcess {
 
 /** Runs the bridge CLI to completion with `args` (config checks). */
 export async function runCli(args: string[], timeoutMs = 10_000, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
