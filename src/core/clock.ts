@@ -20,11 +20,22 @@ export class SystemClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref?.();
+    // Node fires a timer longer than 2^31-1 ms at once (TimeoutOverflowWarning); a peer's Session-Expires of
+    // 4294967 s must not end the call 1 ms later, so longer waits are chained.
+    const due = this.now() + Math.max(0, ms);
+    let t: ReturnType<typeof setTimeout>;
+    const arm = (wait: number) => {
+      const capped = wait > MAX_NODE_DELAY_MS;
+      t = setTimeout(() => (capped ? arm(due - this.now()) : fn()), capped ? MAX_NODE_DELAY_MS : Math.max(0, wait));
+      t.unref?.();
+    };
+    arm(Math.max(0, ms));
     return { cancel: () => clearTimeout(t) };
   }
 }
+
+/** Longest delay Node's setTimeout honours. */
+const MAX_NODE_DELAY_MS = 2 ** 31 - 1;
 
 interface ManualTimer {
   at: number;

@@ -29,6 +29,8 @@ export interface FuzzResult {
   seed: number;
   /** The slowest single input, ms (a hang shows up here long before a test timeout). */
   slowestMs: number;
+  /** Heap in use after the run, MB (after a GC when node runs with --expose-gc): the memory-bound check. */
+  heapMB: number;
   failure?: string;
 }
 
@@ -68,7 +70,9 @@ export function runTarget<T>(target: FuzzTarget<T>, budget: FuzzBudget): FuzzRes
     seed,
     ...(budget.timeMs !== undefined ? { interruptAfterTimeLimit: budget.timeMs } : {}),
   });
-  const result: FuzzResult = { name: target.name, iterations: details.numRuns, elapsedMs: performance.now() - t0, seed, slowestMs };
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
+  const result: FuzzResult = { name: target.name, iterations: details.numRuns, elapsedMs: performance.now() - t0, seed, slowestMs, heapMB };
   if (details.failed) {
     const example = details.counterexample ? describeInput(details.counterexample[0]) : '(none)';
     result.failure = `${String(details.errorInstance ?? 'failed')}\n  seed ${seed}, path ${details.counterexamplePath}\n  input ${example}`;
@@ -88,5 +92,5 @@ export function describeInput(input: unknown): string {
 }
 
 export function formatResult(r: FuzzResult): string {
-  return `${r.name.padEnd(22)} ${String(r.iterations).padStart(8)} inputs  ${r.elapsedMs.toFixed(0).padStart(6)} ms  slowest ${r.slowestMs.toFixed(1)} ms  seed ${r.seed}`;
+  return `${r.name.padEnd(22)} ${String(r.iterations).padStart(8)} inputs  ${r.elapsedMs.toFixed(0).padStart(6)} ms  slowest ${r.slowestMs.toFixed(1)} ms  heap ${r.heapMB.toFixed(0)} MB  seed ${r.seed}`;
 }
