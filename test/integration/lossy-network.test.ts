@@ -4,10 +4,11 @@
  * between the caller's media endpoint and the bridge). Audio is checked by content: the caller's 400 Hz tone at
  * the bot, the bot's 1 kHz tone at the caller.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import alawmulaw from 'alawmulaw';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
+import { CallerMedia } from './harness/caller-media.js';
 import { testConfig } from './harness/config.js';
 import { LossyRelay } from './harness/lossy-relay.js';
 import { metric } from './harness/metrics.js';
@@ -19,52 +20,6 @@ import { waitFor } from '../helpers/wait-for.js';
 
 const CALLER_HZ = 400;
 const BOT_HZ = 1000;
-
-/** The caller's media endpoint: sends a paced PCMU tone to `to`, records the RTP payloads it gets back. */
-class CallerMedia {
-  readonly received: Array<{ pt: number; payload: Buffer }> = [];
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private seq = 0;
-  private ts = 0;
-  private phase = 0;
-
-  private constructor(private readonly socket: Socket) {
-    socket.on('message', (msg) => {
-      if (msg.length > 12 && msg[0] >> 6 === 2) this.received.push({ pt: msg[1] & 0x7f, payload: Buffer.from(msg.subarray(12 + (msg[0] & 0x0f) * 4)) });
-    });
-  }
-
-  static async start(): Promise<CallerMedia> {
-    const s = createSocket('udp4');
-    await new Promise<void>((res) => s.bind(0, '127.0.0.1', () => res()));
-    return new CallerMedia(s);
-  }
-
-  get port(): number {
-    return this.socket.address().port;
-  }
-
-  /** 20 ms PCMU packets of the tone every 20 ms (the media clock of a caller; the test waits on conditions). */
-  sendTo(port: number): void {
-    this.timer = setInterval(() => {
-      const pcm = new Int16Array(160);
-      for (let i = 0; i < 160; i++, this.phase++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * CALLER_HZ * this.phase) / 8000));
-      const header = Buffer.alloc(12);
-      header[0] = 0x80;
-      header[1] = 0;
-      header.writeUInt16BE(this.seq++ & 0xffff, 2);
-      header.writeUInt32BE(this.ts >>> 0, 4);
-      header.writeUInt32BE(0x4c055e5, 8);
-      this.ts += 160;
-      this.socket.send(Buffer.concat([header, Buffer.from(alawmulaw.mulaw.encode(pcm))]), port, '127.0.0.1');
-    }, 20);
-  }
-
-  close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.socket.close();
-  }
-}
 
 describe('lossy network: 10 % SIP loss, 5 % RTP loss each way', () => {
   let bridge: BridgeProcess | undefined;
@@ -99,7 +54,7 @@ describe('lossy network: 10 % SIP loss, 5 % RTP loss each way', () => {
 
   it('one call carries both tones through the lossy relay and ends cleanly', async () => {
     bridge = await startBridge(4);
-    caller = await CallerMedia.start();
+    caller = await CallerMedia.start(CALLER_HZ);
     relay = await LossyRelay.start({ address: '127.0.0.1', port: caller.port }, 0.05);
     caller.sendTo(relay.farPort);
 
