@@ -30,4 +30,21 @@ describe('SystemClock', () => {
     vi.advanceTimersByTime(2 ** 32);
     expect(fired).toBe(false);
   });
+
+  it('counts live timers: armed ones until they fire or are cancelled, each once', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const clock = new SystemClock();
+    const before = SystemClock.liveTimers;
+    const a = clock.setTimeout(() => undefined, 10);
+    clock.setTimeout(() => undefined, 20);
+    clock.setTimeout(() => undefined, 2 ** 32); // chained: still one timer
+    expect(SystemClock.liveTimers).toBe(before + 3);
+    a.cancel();
+    a.cancel();
+    expect(SystemClock.liveTimers).toBe(before + 2);
+    vi.advanceTimersByTime(20);
+    expect(SystemClock.liveTimers).toBe(before + 1);
+    vi.advanceTimersByTime(2 ** 32);
+    expect(SystemClock.liveTimers).toBe(before);
+  });
 });
