@@ -154,7 +154,8 @@ describe(`${CALLS} sequential short calls`, () => {
     const t0 = Date.now();
     const run = await sipp(bridge.sipPort(), CALLS, RATE, sinkPort, sippPort);
     const runSec = (Date.now() - t0) / 1000;
-    expect(run.ok, run.out.slice(-3000)).toBe(CALLS);
+    const rejected = bridge.logs.filter((l) => l.level >= 30 && /reject|refus|503|486/i.test(String(l.msg))).slice(0, 5);
+    expect(run.ok, `${run.out.slice(-3000)}\n${JSON.stringify(rejected)}`).toBe(CALLS);
     expect(run.failed).toBe(0);
     const peak = await snapshot(bridge);
 
@@ -171,8 +172,13 @@ describe(`${CALLS} sequential short calls`, () => {
     const afterGc = await snapshot(bridge, true);
     const held = await rtpPortsHeld(rtpBase, rtpBase + RTP_PORTS - 1);
 
+    const warnings = new Map<string, number>();
+    for (const l of bridge.logs) if (l.level >= 40) warnings.set(`${l.msg}${l.reason ? ` (${String(l.reason)})` : ''}`, (warnings.get(`${l.msg}${l.reason ? ` (${String(l.reason)})` : ''}`) ?? 0) + 1);
+    const ends = new Map<string, number>();
+    for (const l of bridge.logs) if (l.msg === 'call ended') ends.set(String(l.reason), (ends.get(String(l.reason)) ?? 0) + 1);
     console.log(
       [
+        `  calls ended by reason ${JSON.stringify(Object.fromEntries(ends))}; warnings ${JSON.stringify(Object.fromEntries(warnings))}`,
         `soak: ${CALLS} calls at ${RATE}/s (media.workers ${WORKERS}) in ${runSec.toFixed(0)} s; bot sockets ${connections}`,
         `  fresh bridge: fds ${fresh.fds} threads ${fresh.threads} clock timers ${fresh.clockTimers} handles ${JSON.stringify(fresh.resources)}`,
         `  baseline: rss ${MB(baseline.rss)} heap ${MB(baseline.heapUsed)} (after GC ${MB(baselineGc.heapUsed)}) fds ${baseline.fds} threads ${baseline.threads} handles ${JSON.stringify(baseline.resources)}`,
