@@ -20,6 +20,8 @@ describe('fuzzing the parsers', () => {
       console.log(`fuzz ${formatResult(result)}  (total ${total})`);
       expect(result.failure).toBeUndefined();
       expect(result.iterations).toBeGreaterThan(0);
+      // Memory bounded: nothing a target parsed is kept (the whole run, all targets, stays far below this).
+      expect(result.heapMB).toBeLessThan(512);
     }, TIME_MS !== undefined ? TIME_MS + 120_000 : 60_000);
   }
 });
