@@ -71,6 +71,22 @@ describe('SIP crash classes answer 400 or parse cleanly', () => {
     expect(responseDestination(viasOf(res!)[0])).toEqual({ address: '192.0.2.10', port: 5060 });
   });
 
+  it('a comma inside <...> in a Via param: the 400 still has one readable Via (it crashed the UDP intake)', () => {
+    const raw = sip('via-comma-in-brackets.sip');
+    let error: unknown;
+    try {
+      parseSipMessage(raw);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SipParseError); // CSeq method does not match
+    const res = badRequestFor(raw, error as SipParseError, SOURCE, 'trunkbridge');
+    const vias = viasOf(res!);
+    expect(vias).toHaveLength(1);
+    expect(vias[0].params.get('x')).toBe('<sip:a@example.com,b>');
+    expect(responseDestination(vias[0])).toEqual({ address: '192.0.2.10', port: 5060 });
+  });
+
   it('a From user with a broken %-escape parses and reads as written', () => {
     const msg = parseSipMessage(sip('from-user-bad-escape.sip'));
     expect(decodeUser(fromOf(msg).uri.user)).toBe('%E0%A4%A');

@@ -130,7 +130,7 @@ describe('the user agent under fuzzed requests', () => {
     const statuses = new Map<number, number>();
     for (const a of answers) if (!a.callId?.startsWith('alive-')) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
     console.log(`ua fuzz: ${inputs.length} requests (seed ${SEED}); answers by status ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
-    expect(answers.filter((a) => a.status >= 500), 'a 5xx means something threw inside').toEqual([]);
+    expect(answers.filter((a) => a.status === 500), 'a 500 means something threw inside (501 for an unknown method is right)').toEqual([]);
     expect(errors).toEqual([]);
   });
 
@@ -146,6 +146,17 @@ describe('the user agent under fuzzed requests', () => {
     const raw = Buffer.from(readFileSync(`${FIXTURES}fuzz/sip/${file}`, 'latin1').replace(/\r\nCall-ID: /, '\r\nCall-ID: fixture-'), 'latin1');
     const answer = await answerTo(raw);
     expect(answer.status, answer.reason).toBe(status);
+    expect(errors).toEqual([]);
+  });
+
+  it('a comma inside <...> in a Via param of a malformed request: a 400 comes back, the agent lives on', async () => {
+    // rport (and a host name) make the agent stamp and rewrite this Via: the rewrite used to split it in two
+    // and the 400 path threw out of the UDP socket's message handler.
+    const raw = readFileSync(`${FIXTURES}fuzz/sip/via-comma-in-brackets.sip`, 'latin1').replace(';branch=', ';rport;branch=');
+    const from = answers.length;
+    peer.send(Buffer.from(raw, 'latin1'), uaPort, '127.0.0.1');
+    const answer = await waitFor(() => answers.slice(from).find((a) => a.callId === 'fuzz-via-angle@192.0.2.10'), { timeoutMs: 5000, what: 'the 400' });
+    expect(answer.status).toBe(400);
     expect(errors).toEqual([]);
   });
 
