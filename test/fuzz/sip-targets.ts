@@ -71,12 +71,10 @@ function readViews(msg: SipMessage): void {
   if (msg.kind === 'request') {
     only(() => parseUri(msg.uri), TYPED, 'Request-URI');
     only(() => decideSessionTimer(msg), TYPED, 'Session-Expires');
-    only(() => stampReceived(msg, SOURCE), TYPED, 'stamp received');
-    const via = only(() => viasOf(msg)[0], TYPED, 'top Via');
-    if (via) {
-      const dest = responseDestination(via);
-      if (!Number.isInteger(dest.port) || dest.port < 0 || dest.port > 65535) fail(`response port ${dest.port} out of range`);
-    }
+    // The message parsed, so its Vias did: our own rewrite (received/rport) must leave them readable.
+    stampReceived(msg, SOURCE);
+    const dest = responseDestination(viasOf(msg)[0]);
+    if (!Number.isInteger(dest.port) || dest.port < 0 || dest.port > 65535) fail(`response port ${dest.port} out of range`);
   }
 }
 
