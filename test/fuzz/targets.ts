@@ -1,6 +1,7 @@
 /** Every fuzz target, in the order the runs report them. */
 import { botDialectTarget } from './bot-targets.js';
 import { dtmfTarget, rtcpTarget, rtpTarget, sdpTarget, srtpTarget } from './media-targets.js';
+import { rtpReceiveTarget } from './receive-targets.js';
 import { runTarget, type FuzzBudget, type FuzzResult, type FuzzTarget } from './runner.js';
 import { sipFramerTarget, sipParseTarget } from './sip-targets.js';
 
@@ -19,6 +20,7 @@ export const TARGETS: readonly RunnableTarget[] = [
   runnable(sipFramerTarget),
   runnable(sdpTarget),
   runnable(rtpTarget),
+  runnable(rtpReceiveTarget),
   runnable(rtcpTarget),
   runnable(srtpTarget),
   runnable(dtmfTarget),

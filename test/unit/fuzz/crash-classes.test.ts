@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CodecNegotiationError, SdpError, SipParseError, sipStatusOf } from '../../../src/core/errors.js';
+import { codecRegistry } from '../../../src/media/codecs/index.js';
 import { parseRtcpCompound } from '../../../src/media/rtcp/packet.js';
 import { parseRtpPacket } from '../../../src/media/rtp/packet.js';
 import { fromOf, viasOf } from '../../../src/sip/message/accessors.js';
@@ -129,5 +130,13 @@ describe('binary lengths larger than the packet', () => {
   it('STUN on the RTP port (first byte 0-3, RFC 7983), its length past the packet: not RTP', () => {
     const binding = Buffer.from('000103e82112a442' + '00'.repeat(12), 'hex'); // says 1000 attribute bytes, has none
     expect(parseRtpPacket(binding)).toBeNull();
+  });
+});
+
+describe('payloads the decoders must not take as a command', () => {
+  it.each([16000, 48000])('an empty Opus payload at %i Hz is no audio, not a burst of concealment', (rate) => {
+    const opus = codecRegistry.get('opus')!;
+    const decoder = (opus.forSampleRate?.(rate) ?? opus).createDecoder();
+    expect(decoder.decode(Buffer.alloc(0))).toHaveLength(0);
   });
 });
