@@ -4,13 +4,24 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '30' }, runs: { type: 'string' }, seed: { type: 'string' } },
-});
+const USAGE = 'usage: npm run fuzz -- [--seconds N (per target, default 30)] [--runs N (per target)] [--seed S]';
+let values;
+try {
+  ({ values } = parseArgs({
+    options: { seconds: { type: 'string', default: '30' }, runs: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  }));
+} catch (err) {
+  console.error(`${err.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const seconds = Number(values.seconds);
 const runs = values.runs ?? '1000000000';
-if (!(seconds > 0) || !/^\d+$/.test(runs)) {
-  console.error('usage: npm run fuzz -- [--seconds N] [--runs N] [--seed S]');
+if (!(seconds > 0) || !/^\d+$/.test(runs) || (values.seed !== undefined && !/^-?\d+$/.test(values.seed))) {
+  console.error(USAGE);
   process.exit(2);
 }
 const env = {
