@@ -62,6 +62,13 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   { weight: 6, arbitrary: fuzzBytes(SEEDS.map((s) => Buffer.from(s)), 64).map((b) => ({ text: b.toString('utf8') })) },
   { weight: 2, arbitrary: fc.json({ maxDepth: 3 }).map((text) => ({ text })) },
   { weight: 2, arbitrary: fc.uint8Array({ maxLength: 321 }).map((u) => ({ binary: Buffer.from(u) })) },
+  // Nesting deep enough that stringifying the value overflows the stack (parsing it does not).
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ key: fc.constantFrom('type', 'action', 'event', 'name', 'payload', 'media'), depth: fc.integer({ min: 50_000, max: 100_000 }) })
+      .map(({ key, depth }) => ({ text: `{"${key}":${'['.repeat(depth)}${']'.repeat(depth)}}` })),
+  },
 );
 
 function fail(what: string): never {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CodecNegotiationError, SdpError, SipParseError, sipStatusOf } from '../../../src/core/errors.js';
+import { DIALECTS } from '../../../src/bot/protocols/registry.js';
 import { codecRegistry } from '../../../src/media/codecs/index.js';
 import { parseRtcpCompound } from '../../../src/media/rtcp/packet.js';
 import { parseRtpPacket } from '../../../src/media/rtp/packet.js';
@@ -138,5 +139,17 @@ describe('payloads the decoders must not take as a command', () => {
     const opus = codecRegistry.get('opus')!;
     const decoder = (opus.forSampleRate?.(rate) ?? opus).createDecoder();
     expect(decoder.decode(Buffer.alloc(0))).toHaveLength(0);
+  });
+});
+
+describe('bot frames nested deeper than the stack', () => {
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  const ctx = { callId: 'c', botName: 'b', sampleRate: 8000, parameters: {}, randomBytes: (n: number) => Buffer.alloc(n), wallClock: () => 0 };
+  it.each(Object.keys(DIALECTS))('%s: an array 100,000 deep as the type/action/event is refused or ignored, never thrown', (name) => {
+    const codec = DIALECTS[name as keyof typeof DIALECTS].open(ctx);
+    for (const key of ['type', 'action', 'event']) {
+      const inputs = codec.receive(`{"${key}":${deep}}`);
+      for (const input of inputs) expect(['invalid', 'ignored', 'reply']).toContain(input.kind);
+    }
   });
 });
