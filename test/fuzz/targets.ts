@@ -1,4 +1,5 @@
 /** Every fuzz target, in the order the runs report them. */
+import { digestTarget } from './auth-targets.js';
 import { botDialectTarget } from './bot-targets.js';
 import { dtmfTarget, rtcpTarget, rtpTarget, sdpTarget, srtpTarget } from './media-targets.js';
 import { rtpReceiveTarget } from './receive-targets.js';
@@ -18,6 +19,7 @@ function runnable<T>(t: FuzzTarget<T>): RunnableTarget {
 export const TARGETS: readonly RunnableTarget[] = [
   runnable(sipParseTarget),
   runnable(sipFramerTarget),
+  runnable(digestTarget),
   runnable(sdpTarget),
   runnable(rtpTarget),
   runnable(rtpReceiveTarget),
