@@ -6,6 +6,7 @@
  * anywhere else (no retransmission, no BYE to a fuzzed Contact).
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
@@ -33,6 +34,7 @@ let ua: SipUserAgent;
 let peer: Socket;
 let peerPort: number;
 let uaPort: number;
+let tcpPort: number;
 const answers: Answer[] = [];
 const errors: unknown[] = [];
 let branch = 0;
@@ -88,7 +90,7 @@ beforeAll(async () => {
       done();
     },
   });
-  ua = new SipUserAgent({ clock: new ManualClock(), logger: createLogger({ level: 'warn', destination: sink }), listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }] });
+  ua = new SipUserAgent({ clock: new ManualClock(), logger: createLogger({ level: 'warn', destination: sink }), listen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }, { transport: 'tcp', host: '127.0.0.1', port: 0 }] });
   ua.onIncomingCall((call) => {
     try {
       const answer = negotiateAnswer(call.sdp ?? '', { localAddress: '127.0.0.1', localPort: 40000, codecPreference: ['PCMU', 'PCMA'] });
@@ -99,6 +101,7 @@ beforeAll(async () => {
   });
   await ua.start();
   uaPort = ua.boundAddresses()[0].port;
+  tcpPort = ua.boundAddresses().find((a) => a.transport === 'tcp')!.port;
   peer = createSocket('udp4');
   peer.on('message', (buf) => {
     const m = /^SIP\/2\.0 (\d{3}) ?([^\r\n]*)/.exec(buf.toString('latin1'));
@@ -131,6 +134,27 @@ describe('the user agent under fuzzed requests', () => {
     for (const a of answers) if (!a.callId?.startsWith('alive-')) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
     console.log(`ua fuzz: ${inputs.length} requests (seed ${SEED}); answers by status ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
     expect(answers.filter((a) => a.status === 500), 'a 500 means something threw inside (501 for an unknown method is right)').toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it(`${RUNS} mutated requests over TCP (the stream framer's path): no handler throws, the agent still answers`, async () => {
+    const requests = sipCorpus().filter((b) => !/^SIP\//.test(b.toString('latin1', 0, 8)));
+    const inputs = fc.sample(mutated(requests, 4), { numRuns: RUNS, seed: SEED + 1 });
+    // A connection per batch: a message that breaks framing makes the agent close the stream (by design).
+    for (let i = 0; i < inputs.length; i += 20) {
+      const socket = connect(tcpPort, '127.0.0.1');
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      const closed = new Promise<void>((res) => socket.once('close', () => res()));
+      await new Promise<void>((res) => socket.once('connect', () => res()));
+      socket.end(Buffer.concat(inputs.slice(i, i + 20).flatMap((m) => [viaToUs(m), Buffer.from('\r\n')])));
+      await closed;
+      const probe = Buffer.from(
+        ['OPTIONS sip:127.0.0.1 SIP/2.0', 'Max-Forwards: 70', 'From: <sip:probe@127.0.0.1>;tag=p', 'To: <sip:127.0.0.1>', `Call-ID: alive-tcp-${i}@127.0.0.1`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n'),
+      );
+      expect((await answerTo(probe)).status).toBe(200);
+    }
+    console.log(`ua fuzz over TCP: ${inputs.length} requests in ${Math.ceil(inputs.length / 20)} connections`);
     expect(errors).toEqual([]);
   });
 
