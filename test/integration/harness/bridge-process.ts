@@ -118,13 +118,6 @@ export class BridgeProcess {
     return readdirSync(`/proc/${this.pid}/fd`).length;
   }
 
-  /** Sends `signal` (SIGKILL: a crash, for the chaos tests) and waits for the exit. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!this.child || this.exitCode !== undefined) return;
-    this.child.kill(signal);
-    await this.exited;
-  }
-
   /** SIGTERM, then waits for exit; returns the exit code. */
   async stop(): Promise<number | null> {
     if (!this.child || this.exitCode !== undefined) return this.exitCode ?? null;
