@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BridgeProcess, type LogLine } from './harness/bridge-process.js';
 import { CallerMedia } from './harness/caller-media.js';
 import { testConfig } from './harness/config.js';
-import { metric } from './harness/metrics.js';
+import { activeCalls } from './harness/active-calls.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { startSippUas, type SippUas } from './harness/sipp-uas.js';
 import { TestBotServer } from './harness/test-bot.js';
@@ -44,10 +44,6 @@ function alive(pid: number): boolean {
   }
 }
 
-async function activeCalls(bridge: BridgeProcess): Promise<number> {
-  const line = await metric(bridge.metricsPort, 'trunkbridge_active_calls');
-  return Number(/trunkbridge_active_calls(?:\{[^}]*\})? (\d+)/.exec(line)?.[1] ?? NaN);
-}
 
 const errors = (b: BridgeProcess): LogLine[] => b.logs.filter((l) => l.level >= 50);
 
@@ -97,7 +93,7 @@ describe('chaos', () => {
     expect(result.code, describeSipp(result)).toBe(0);
     const ended = await bridge.waitForLog((l) => l.msg === 'call ended');
     expect(String(ended.reason)).toMatch(/bot/);
-    await waitFor(async () => (await activeCalls(bridge!)) === 0, { timeoutMs: 5000, what: 'no active call' });
+    await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
     expect(errors(bridge)).toEqual([]);
   }, 40_000);
 
@@ -134,7 +130,7 @@ describe('chaos', () => {
     const ended = await bridge.waitForLog((l) => l.msg === 'call ended');
     expect(ended.reason).toBe('rtp-timeout');
     expect(Date.now() - gone).toBeGreaterThanOrEqual(1500);
-    await waitFor(async () => (await activeCalls(bridge!)) === 0, { timeoutMs: 5000, what: 'no active call' });
+    await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
     expect(errors(bridge)).toEqual([]);
   }, 60_000);
 
@@ -175,7 +171,7 @@ describe('chaos', () => {
     const result = await run;
     expect(result.code, describeSipp(result)).toBe(0);
     expect(result.messages).toMatch(/SIP\/2\.0 481 /);
-    expect(await activeCalls(bridge)).toBe(0);
+    expect(await activeCalls(bridge.metricsPort)).toBe(0);
     expect(bots.connections).toHaveLength(1);
     expect(errors(bridge)).toEqual([]);
   }, 60_000);

@@ -11,7 +11,7 @@ import { BridgeProcess } from './harness/bridge-process.js';
 import { CallerMedia } from './harness/caller-media.js';
 import { testConfig } from './harness/config.js';
 import { LossyRelay } from './harness/lossy-relay.js';
-import { metric } from './harness/metrics.js';
+import { activeCalls } from './harness/active-calls.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { goertzelAmplitude, l16, sineL16, strongestWindow } from './harness/signal.js';
 import { TestBotServer } from './harness/test-bot.js';
@@ -91,10 +91,7 @@ describe('lossy network: 10 % SIP loss, 5 % RTP loss each way', () => {
     expect(down.level).toBeGreaterThan(2000);
     expect(goertzelAmplitude(down.win, 8000, CALLER_HZ)).toBeLessThan(down.level / 10);
 
-    await waitFor(async () => /trunkbridge_active_calls \d+/.exec(await metric(bridge!.metricsPort, 'trunkbridge_active_calls'))?.[0].endsWith(' 0'), {
-      timeoutMs: 5000,
-      what: 'no active call',
-    });
+    await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
   }, 60_000);
 
   it('30 short calls under 10 % SIP loss all complete; none stays active', async () => {
@@ -123,9 +120,6 @@ describe('lossy network: 10 % SIP loss, 5 % RTP loss each way', () => {
     }
     await bots!.connectionCount(30);
     await waitFor(() => bots!.connections.every((c) => c.closeCode !== undefined), { timeoutMs: 10_000, what: 'every bot socket closed' });
-    await waitFor(async () => /trunkbridge_active_calls \d+/.exec(await metric(bridge!.metricsPort, 'trunkbridge_active_calls'))?.[0].endsWith(' 0'), {
-      timeoutMs: 5000,
-      what: 'no active call',
-    });
+    await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
   }, 120_000);
 });
