@@ -27,8 +27,12 @@ const WARMUP = 300;
 /** One port block of test/helpers/ports.ts: 24 RTP/RTCP pairs, more than the calls SIPp keeps up at once (-l). */
 const RTP_PORTS = 48;
 const MAX_CONCURRENT = 20;
-/** RSS may stay this much above the baseline (V8 keeps some grown heap pages; a leak of 10k calls is far more). */
-const RSS_SLACK = 1.25;
+/**
+ * RSS may stay this far above the baseline: V8 and malloc keep pages the burst grew into (the heap after a full
+ * GC is checked strictly below). 10,000 calls retaining even 4 KB each would exceed it; the retention the soak
+ * found (every ended call held for 32 s by its INVITE transaction) was 40 KB a call.
+ */
+const rssLimit = (baseline: number) => Math.max(baseline * 1.25, baseline + 40 * 2 ** 20);
 
 interface Snapshot {
   clockTimers: number;
@@ -183,7 +187,7 @@ describe(`${CALLS} sequential short calls`, () => {
     const back = await settled(fresh, 60_000);
     const settledSec = (Date.now() - end) / 1000;
     const after = back ?? (await snapshot(bridge));
-    const rssBackAt = await waitFor(async () => ((await snapshot(bridge!)).rss <= baseline.rss * RSS_SLACK ? Date.now() : undefined), {
+    const rssBackAt = await waitFor(async () => ((await snapshot(bridge!)).rss <= rssLimit(baseline.rss) ? Date.now() : undefined), {
       timeoutMs: Math.max(1000, 60_000 - (Date.now() - end)),
       intervalMs: 1000,
       onTimeout: 'resolve',
@@ -206,7 +210,7 @@ describe(`${CALLS} sequential short calls`, () => {
         `  baseline: rss ${MB(baseline.rss)} heap ${MB(baseline.heapUsed)} (after GC ${MB(baselineGc.heapUsed)}) fds ${baseline.fds} threads ${baseline.threads} handles ${JSON.stringify(baseline.resources)}`,
         `  last call: rss ${MB(peak.rss)} heap ${MB(peak.heapUsed)} fds ${peak.fds} clock timers ${peak.clockTimers} handles ${JSON.stringify(peak.resources)}`,
         `  +${settledSec.toFixed(0)} s: rss ${MB(after.rss)} heap ${MB(after.heapUsed)} fds ${after.fds} threads ${after.threads} clock timers ${after.clockTimers} handles ${JSON.stringify(after.resources)}`,
-        `  rss within ${RSS_SLACK}x of baseline ${rssBackAt ? `after ${((rssBackAt - end) / 1000).toFixed(0)} s` : 'NOT within 60 s'}; after GC heap ${MB(afterGc.heapUsed)} rss ${MB(afterGc.rss)}`,
+        `  rss within ${MB(rssLimit(baseline.rss))} (baseline +25 % or +40 MB) ${rssBackAt ? `after ${((rssBackAt - end) / 1000).toFixed(0)} s` : 'NOT within 60 s'}; after GC heap ${MB(afterGc.heapUsed)} rss ${MB(afterGc.rss)} (baseline after GC: rss ${MB(baselineGc.rss)})`,
         `  RTP ports still held by the bridge: ${held.length}${busy.length > held.length ? ` (${busy.length - held.length} bound by another process: ${busy.filter((p) => !held.includes(p)).join(', ')})` : ''}`,
       ].join('\n'),
     );
