@@ -29,6 +29,10 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      // Long runs (10,000 calls): only with TRUNKBRIDGE_SOAK=1 (npm run soak), never in the default suite.
+      ...(process.env.TRUNKBRIDGE_SOAK === '1'
+        ? [{ extends: true, test: { name: 'soak', include: ['test/soak/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 2 } } }]
+        : []),
     ],
   },
 });

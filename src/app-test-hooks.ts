@@ -4,8 +4,12 @@
  *
  *   POST /_test/media-workers/{index}/crash          the worker throws from its event loop
  *   POST /_test/media-workers/{index}/stall?ms=150    the worker's event loop is blocked that long (1..5000 ms)
+ *   GET  /_test/resources[?gc=1]                      this thread's live handles by type (sockets...), the clock's
+ *                                                     pending timers, and memory (after a full GC with gc=1 when
+ *                                                     node runs --expose-gc)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SystemClock } from './core/clock.js';
 
 export interface HookTarget {
   crashWorker(index: number): void;
@@ -15,6 +19,10 @@ export interface HookTarget {
 export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://hook');
+    if (url.pathname === '/_test/resources' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(resources(url.searchParams.get('gc') === '1')));
+      return true;
+    }
     const m = /^\/_test\/media-workers\/(\d{1,2})\/(crash|stall)$/.exec(url.pathname);
     if (!m || req.method !== 'POST') return false;
     if (!target) {
@@ -34,4 +42,13 @@ export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMe
     res.writeHead(202, { 'Content-Type': 'application/json' }).end(`{"worker":${index},"hook":"${m[2]}"}`);
     return true;
   };
+}
+
+/** The leak check of the long tests: live handles by type (Timeout, UDPWRAP, TCPSocketWrap...) and memory. */
+function resources(gc: boolean): { resources: Record<string, number>; clockTimers: number; rss: number; heapUsed: number } {
+  if (gc) (globalThis as { gc?: () => void }).gc?.();
+  const counts: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
+  const m = process.memoryUsage();
+  return { resources: counts, clockTimers: SystemClock.liveTimers, rss: m.rss, heapUsed: m.heapUsed };
 }

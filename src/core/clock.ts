@@ -19,12 +19,45 @@ export class SystemClock implements Clock {
     return performance.now();
   }
 
+  /** Timers armed on any SystemClock and not yet fired or cancelled (the long tests' leak check). */
+  static get liveTimers(): number {
+    return liveTimers;
+  }
+
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref?.();
-    return { cancel: () => clearTimeout(t) };
+    // Node fires a timer longer than 2^31-1 ms at once (TimeoutOverflowWarning); a peer's Session-Expires of
+    // 4294967 s must not end the call 1 ms later, so longer waits are chained.
+    const due = this.now() + Math.max(0, ms);
+    let t: ReturnType<typeof setTimeout>;
+    let live = true;
+    const settle = () => {
+      if (live) liveTimers--;
+      live = false;
+    };
+    const arm = (wait: number) => {
+      const capped = wait > MAX_NODE_DELAY_MS;
+      t = setTimeout(() => {
+        if (capped) return arm(due - this.now());
+        settle();
+        fn();
+      }, capped ? MAX_NODE_DELAY_MS : Math.max(0, wait));
+      t.unref?.();
+    };
+    liveTimers++;
+    arm(Math.max(0, ms));
+    return {
+      cancel: () => {
+        clearTimeout(t);
+        settle();
+      },
+    };
   }
 }
+
+let liveTimers = 0;
+
+/** Longest delay Node's setTimeout honours. */
+const MAX_NODE_DELAY_MS = 2 ** 31 - 1;
 
 interface ManualTimer {
   at: number;

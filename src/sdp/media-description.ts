@@ -2,9 +2,11 @@
  * Reading the parts of an SDP (RFC 4566/3264) that an audio bridge needs, via `sdp-transform`: the offered
  * formats of an m-line (static payload types understood without a=rtpmap), its address, ptime and direction.
  */
+import { isIP } from 'node:net';
 import sdpTransform from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import { SdpError } from '../core/errors.js';
+import { sanitizeSession } from './sanitize.js';
 
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -30,19 +32,22 @@ const STATIC_AUDIO: Record<number, { name: string; clockRate: number }> = {
 
 export function parseSdp(text: string): SessionDescription {
   if (!/^\s*v=0/.test(text)) throw new SdpError('not an SDP body (no v=0 line)');
+  let raw: SessionDescription;
   try {
-    return sdpTransform.parse(text);
+    raw = sdpTransform.parse(text);
   } catch (err) {
     throw new SdpError(`unparsable SDP: ${(err as Error).message}`);
   }
+  return sanitizeSession(raw);
 }
 
 /** The payload formats of an m-line in offer order. */
 export function listFormats(media: MediaDescription): OfferedFormat[] {
+  // RTP payload types are 7 bits (RFC 3550 5.1): "4294967296" on an m= line is no format of ours.
   const pts = String(media.payloads ?? '')
     .trim()
     .split(/\s+/)
-    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => /^\d{1,3}$/.test(p) && Number(p) <= 127)
     .map(Number);
   const formats: OfferedFormat[] = [];
   for (const pt of pts) {
@@ -61,10 +66,15 @@ export function listFormats(media: MediaDescription): OfferedFormat[] {
 
 /** Connection address of an m-line: media-level c= over session-level c=. */
 export function remoteOf(session: SessionDescription, media: MediaDescription): { address: string; port: number } {
-  const ip = media.connection?.ip ?? session.connection?.ip;
-  if (!ip) throw new SdpError('no c= connection address for the audio stream');
+  const ip: unknown = media.connection?.ip ?? session.connection?.ip;
+  if (ip === undefined || ip === '') throw new SdpError('no c= connection address for the audio stream');
+  // sdp-transform hands back numbers for digit-only fields ("c=IN IP4 192030"): nothing it returns is trusted.
   // Multicast/TTL suffixes ("224.2.1.1/127") are not for us; keep the address part only.
-  return { address: ip.split('/')[0], port: media.port };
+  const address = String(ip).split('/')[0];
+  if (isIP(address) === 0) throw new SdpError(`c= address "${address.slice(0, 64)}" is not an IP address`);
+  const port: unknown = media.port;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new SdpError(`m= port ${String(port).slice(0, 16)} out of range`);
+  return { address, port };
 }
 
 /** a=ptime (media-level, then session-level) when it is 10..60 ms in steps of 10, else 20. */

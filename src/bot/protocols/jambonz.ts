@@ -20,6 +20,7 @@ import type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from 
 import { L16Joiner, MarkTokens, invalidInput, jsonObjectFrame, objectAt } from './l16-wire.js';
 import type { BridgeEvent, StartMessage } from './native.js';
 import { MAX_MARK_NAME, botDigest, customParameters, uuidOf } from './stream-events.js';
+import { describeValue } from './describe.js';
 
 /** The subprotocol jambonz's `listen` connects with. */
 export const JAMBONZ_SUBPROTOCOL = 'audio.jambonz.org';
@@ -113,7 +114,7 @@ class JambonzCodec implements DialectCodec {
       case 'disconnect':
         return [{ kind: 'command', command: { type: 'hangup' } }];
       default:
-        return [{ kind: 'ignored', what: `type ${JSON.stringify(type ?? null).slice(0, 64)}` }];
+        return [{ kind: 'ignored', what: `type ${describeValue(type)}` }];
     }
   }
 }

@@ -7,6 +7,7 @@
  */
 import { BotProtocolError } from '../../core/errors.js';
 import type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from './dialect.js';
+import { describeValue } from './describe.js';
 
 /** First message of every session: who is calling and the audio format. */
 export interface StartMessage {
@@ -182,7 +183,7 @@ export function parseBotCommand(text: string): BotCommand {
     case undefined:
       throw new BotProtocolError('message has no "type"');
     default:
-      throw new BotProtocolError(`unknown message type ${JSON.stringify(m.type).slice(0, 64)}`);
+      throw new BotProtocolError(`unknown message type ${describeValue(m.type)}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { BotProtocolError } from '../../core/errors.js';
 import type { BotInput, WireFrame } from './dialect.js';
 import { decodeG711, fromBase64, type G711Law } from './g711.js';
+import { describeValue } from './describe.js';
 
 /** Longest mark name accepted: it ends up in logs (native's limit too). */
 export const MAX_MARK_NAME = 256;
@@ -77,7 +78,7 @@ export function receiveStreamFrame(frame: WireFrame, pending: PendingMarks): Bot
 
 /** An event the dialect does not know: ignored, as the providers do. */
 export function ignoredEvent(event: string): BotInput[] {
-  return [{ kind: 'ignored', what: `event ${JSON.stringify(event).slice(0, 64)}` }];
+  return [{ kind: 'ignored', what: `event ${describeValue(event)}` }];
 }
 
 /**

@@ -17,6 +17,7 @@ import type { BotInput, Dialect, DialectCodec, DialectContext, WireFrame } from 
 import { L16Joiner, MarkTokens, jsonObjectFrame } from './l16-wire.js';
 import type { BridgeEvent, StartMessage } from './native.js';
 import { customParameters } from './stream-events.js';
+import { describeValue } from './describe.js';
 
 /** The first message's own fields: a header of the same name cannot replace them. */
 const CONNECTED_FIELDS = new Set(['event', 'content-type']);
@@ -84,7 +85,7 @@ class VonageCodec implements DialectCodec {
         return [{ kind: 'command', command: { type: 'mark', name: this.notifies.add({ payload: parsed.msg.payload }) } }];
       default:
         // Vonage ignores what it does not know (Pipecat's older serializer sent {"event":"clearAudio"}).
-        return [{ kind: 'ignored', what: `action ${JSON.stringify(action ?? null).slice(0, 64)}` }];
+        return [{ kind: 'ignored', what: `action ${describeValue(action)}` }];
     }
   }
 }

@@ -70,6 +70,9 @@ class OpusDecoder implements AudioDecoder {
     this.native = new OpusNative(rate, 1);
   }
   decode(payload: Buffer): Int16Array {
+    // The binding takes an empty buffer as "conceal" and returns 5760 samples whatever the rate (360 ms at
+    // 16 kHz): a zero-length payload from the far end (DTX) is no audio, not a burst of PLC.
+    if (payload.length === 0) return new Int16Array(0);
     return int16View(this.native.decode(payload));
   }
   /** libopus PLC. The binding conceals a fixed 120 ms per call; we keep the length of the gap. */

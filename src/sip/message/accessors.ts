@@ -1,7 +1,7 @@
 import { SipParseError } from '../../core/errors.js';
 import { parseNameAddr, type NameAddr } from './uri.js';
 import { formatVia, parseVia, type Via } from './via.js';
-import { indexOutsideQuotes } from './text.js';
+import { splitOutside } from './text.js';
 import type { SipMessage } from './types.js';
 
 /**
@@ -60,10 +60,10 @@ export function topViaOf(msg: SipMessage): Via {
 export function setTopVia(msg: SipMessage, via: Via): void {
   const lines = msg.headers.getAll('Via');
   if (lines.length === 0) fail('missing Via');
-  const first = lines[0];
-  const comma = indexOutsideQuotes(first, ',');
-  const tail = comma < 0 ? '' : first.slice(comma);
-  msg.headers.replaceFirst('Via', formatVia(via) + tail);
+  // Split exactly as getList reads it (outside quotes and <...>): a comma inside a quoted or bracketed param
+  // value must not start a "next element" here that the next read of the Via chokes on.
+  const rest = splitOutside(lines[0], ',').slice(1).filter((e) => e !== '');
+  msg.headers.replaceFirst('Via', [formatVia(via), ...rest].join(', '));
 }
 
 /** From header (§20.20). */

@@ -49,7 +49,8 @@ export function responseDestination(via: Via): Destination {
   const sentByPort = via.port ?? (via.transport === 'TLS' ? 5061 : 5060);
   const received = via.params.get('received');
   const rport = via.params.get('rport');
-  const port = rport && /^\d+$/.test(rport) ? Number(rport) : sentByPort;
+  // A client's own "rport=99999" is no port to answer to (RFC 3581 §4 has the server fill it in).
+  const port = rport && /^\d{1,5}$/.test(rport) && Number(rport) >= 1 && Number(rport) <= 65535 ? Number(rport) : sentByPort;
   if (received) return { address: received, port };
   return { address: via.host, port };
 }

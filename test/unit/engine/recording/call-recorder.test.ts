@@ -67,10 +67,10 @@ describe('CallRecorder', () => {
     expect(rec.control('start')).toBe('recording');
     run(2000);
     // A reader never sees half a file: until the stop there is only the hidden temporary one.
-    await waitFor(() => existsSync(join(dir, '2026-12-05', '.call-1.wav.part')), { timeoutMs: 2000, what: 'temp file' });
+    await waitFor(() => existsSync(join(dir, '2026-12-05', '.call-1.wav.part')), { timeoutMs: 10_000, what: 'temp file' });
     expect(readdirSync(join(dir, '2026-12-05'))).toEqual(['.call-1.wav.part']);
     expect(rec.control('stop')).toBe('stopped');
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-ready' });
     const file = join(dir, '2026-12-05', 'call-1.wav');
     expect(events).toEqual([{ type: 'recording-ready', callId: 'call-1', file, pausedSpans: [], format: 'wav', durationMs: 2000 }]);
     expect(readdirSync(join(dir, '2026-12-05'))).toEqual(['call-1.wav']);
@@ -92,7 +92,7 @@ describe('CallRecorder', () => {
     expect(rec.control('resume')).toBe('recording');
     run(400);
     rec.control('stop');
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-ready' });
     const ready = events[0] as Extract<RecordingEvent, { type: 'recording-ready' }>;
     expect(ready.pausedSpans).toEqual([{ startMs: 1000, endMs: 1600 }]);
     const { left, right } = readWav(ready.file);
@@ -112,7 +112,7 @@ describe('CallRecorder', () => {
       rec.right(tone.subarray(at, at + FRAME));
     }
     rec.control('stop');
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-ready' });
     const { left, right } = readWav((events[0] as { file: string }).file);
     expect(left.length).toBe(RATE);
     expect(Math.max(...left.map(Math.abs))).toBe(0);
@@ -167,14 +167,18 @@ describe('CallRecorder', () => {
     };
     const { rec, events, run } = rig(full);
     rec.control('start');
-    for (let i = 0; i < 20 && events.length === 0; i++) {
-      run(FLUSH_MS);
-      await new Promise((r) => setImmediate(r));
-    }
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-failed' });
+    // Flushes go on (manual clock) until the real writes behind them reach the failing one: under load the
+    // file system takes longer than any fixed number of turns of the event loop.
+    await waitFor(
+      () => {
+        if (events.length === 0) run(FLUSH_MS);
+        return events.length > 0;
+      },
+      { timeoutMs: 10_000, what: 'recording-failed' },
+    );
     expect(events).toEqual([{ type: 'recording-failed', callId: 'call-1', failure: 'disk-full', message: 'ENOSPC: no space left on device, write' }]);
     expect(rec.state).toBe('failed');
-    await waitFor(() => unlinked.length > 0, { timeoutMs: 2000, what: 'temp file removed' });
+    await waitFor(() => unlinked.length > 0, { timeoutMs: 10_000, what: 'temp file removed' });
     expect(unlinked).toEqual(written);
     expect(readdirSync(join(dir, '2026-12-05'))).toEqual([]);
     // The taps go on being called by the call's media: nothing throws, nothing more is written.
@@ -188,7 +192,7 @@ describe('CallRecorder', () => {
     rec.control('start');
     run(3000);
     expect(rec.state).toBe('stopped');
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-ready' });
     const e = events[0] as Extract<RecordingEvent, { type: 'recording-ready' }>;
     // Finished at the first flush past the limit: within one flush period of it.
     expect(e.durationMs).toBeGreaterThanOrEqual(1000);
@@ -201,7 +205,7 @@ describe('CallRecorder', () => {
     rec.control('start');
     run(1000);
     rec.control('stop');
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-ready' });
     const e = events[0] as Extract<RecordingEvent, { type: 'recording-ready' }>;
     expect(e.file).toBe(join(dir, '2026-12-05', 'call-1.ogg'));
     expect(e.format).toBe('ogg');

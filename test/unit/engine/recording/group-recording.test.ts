@@ -49,7 +49,7 @@ describe('GroupRecording', () => {
     expect(rec.control('stop', leg)).toBe('stopped');
     expect(session.listenerCount('frame')).toBe(0);
     expect(session.tap).toBeUndefined();
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-ready' });
     expect(events[0]).toMatchObject({ type: 'recording-ready', callId: 'c1', file: join(dir, 'c1.wav') });
   });
 
@@ -70,7 +70,7 @@ describe('GroupRecording', () => {
     expect(session.listenerCount('frame')).toBe(1);
     rec.legClosed('leg1');
     expect(session.listenerCount('frame')).toBe(0);
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-ready' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-ready' });
   });
 
   it('a file that cannot be written: the bot gets recording-failed, the taps are removed', async () => {
@@ -79,7 +79,7 @@ describe('GroupRecording', () => {
     await import('node:fs/promises').then((fs) => fs.writeFile(blocked, 'x'));
     const { rec, leg, session, events, toBot } = rig({ dir: join(blocked, 'sub') });
     rec.control('start', leg);
-    await waitFor(() => events.length > 0, { timeoutMs: 2000, what: 'recording-failed' });
+    await waitFor(() => events.length > 0, { timeoutMs: 10_000, what: 'recording-failed' });
     expect(events[0]).toMatchObject({ type: 'recording-failed', callId: 'c1', failure: 'io-error' });
     expect(toBot).toEqual([{ type: 'error', code: 'recording-failed', message: 'the recording stopped: io-error (the call goes on)' }]);
     expect(session.listenerCount('frame')).toBe(0);

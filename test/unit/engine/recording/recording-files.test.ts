@@ -53,13 +53,13 @@ describe('RetentionSweeper', () => {
     const sweeper = new RetentionSweeper({ dir, retentionDays: 30, clock, log: silentLogger() });
     sweeper.start();
     clock.advance(0);
-    await waitFor(() => !existsSync(old), { timeoutMs: 2000, what: 'old file deleted' });
+    await waitFor(() => !existsSync(old), { timeoutMs: 10_000, what: 'old file deleted' });
     expect(existsSync(join(dir, '2026-01-01'))).toBe(false);
     expect(existsSync(fresh)).toBe(true);
     expect(existsSync(join(dir, '2026-12-06'))).toBe(true);
     const later = put('2026-11-01/c.wav', 31);
     clock.advance(RETENTION_SWEEP_MS);
-    await waitFor(() => !existsSync(later), { timeoutMs: 2000, what: 'next sweep' });
+    await waitFor(() => !existsSync(later), { timeoutMs: 10_000, what: 'next sweep' });
     sweeper.stop();
     expect(clock.pending()).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['2026-12-05', '2026-12-06']);
