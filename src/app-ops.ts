@@ -14,11 +14,12 @@ import { OpsHttpServer } from './api/http-server.js';
 import { createCallsApi } from './api/calls-api.js';
 import { createTwilioRest, type TwilioAccount } from './api/twilio-rest.js';
 import { testHookRoutes } from './app-test-hooks.js';
-import { createAdminRoutes, createAuthorizer, guardV1, whoamiRoute, type AdminControl, type SipEndpoint, type ApiKey } from './api/admin/index.js';
+import { createAdminRoutes, createAuthorizer, guardV1, toolRunRoutes, whoamiRoute, type AdminControl, type SipEndpoint, type ApiKey } from './api/admin/index.js';
 import { consoleRoutes, defaultConsoleDir } from './console/index.js';
 import { ConfigError } from './core/errors.js';
 import { webhookStatusRoutes } from './app-records.js';
 import type { CallRecords } from './records/index.js';
+import { toolRunners } from './app-tools.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /** A bound SIP listener (the UA's boundAddresses()). */
@@ -76,7 +77,7 @@ function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: Adm
       : config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
   };
   // The webhook status and recording routes go before the calls API, which answers every other /v1/calls… path.
-  const inner = [whoamiRoute(sip), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  const inner = [whoamiRoute(sip), toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 

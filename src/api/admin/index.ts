@@ -4,3 +4,4 @@ export { whoamiRoute, type SipEndpoint } from './whoami.js';
 export { createAuthorizer, requiredRole, type ApiKey, type Role } from './auth.js';
 export type { AdminControl } from './control.js';
 export { openApiDocument } from './openapi.js';
+export { toolRunRoutes, ToolSlots, type ToolRunners, type TestCallRequest, type BotCheckRequest } from './tool-runs.js';

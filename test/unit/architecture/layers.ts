@@ -44,7 +44,7 @@ export const LAYERS: LayerRules = {
     store: ['core'],
     // console/ serves the web console's bundled files; the page itself speaks only the public /v1 API.
     console: ['core'],
-    app: [...BELOW_APP, 'records', 'console'],
+    app: [...BELOW_APP, 'records', 'console', 'testcall', 'botcheck'],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
     // testcall/ places one call with the bridge's own SIP stack and media session (a tool, like botcheck/).
@@ -72,5 +72,7 @@ export const LAYERS: LayerRules = {
     'app-config.ts': 'app',
     // PBX registrations kept in step with the live configuration.
     'app-registrations.ts': 'app',
+    // The test-call and bot-check tools adapted for POST /v1/test-calls and /v1/bot-checks.
+    'app-tools.ts': 'app',
   },
 };

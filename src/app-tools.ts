@@ -1,0 +1,49 @@
+/**
+ * The tools the /v1 API runs in the bridge process (POST /v1/test-calls, POST /v1/bot-checks): testcall/ and
+ * botcheck/ adapted to api/'s runner shape, so api/ imports neither. Part of the composition root (layer "app").
+ */
+import type { ToolRunners, TestCallRequest, BotCheckRequest } from './api/admin/index.js';
+import { parseTestCallArgs } from './testcall/args.js';
+import { EXIT, runTestCall } from './testcall/run.js';
+import { checkBot, PROTOCOLS, type StepResult } from './botcheck/index.js';
+
+const MARK: Record<StepResult['verdict'], string> = { pass: 'ok  ', fail: 'FAIL', skip: 'skip' };
+
+/** The request as `test-call` arguments: one parser for the CLI and the API (its defaults, its checks). */
+export function testCallArgv(r: TestCallRequest): string[] {
+  const argv = [r.uri, '--seconds', String(r.seconds)];
+  if (r.expectEcho) argv.push('--expect-echo');
+  if (r.toneHz !== undefined) argv.push('--tone', String(r.toneHz));
+  if (r.from !== undefined) argv.push('--from', r.from);
+  if (r.transport !== undefined) argv.push('--transport', r.transport);
+  if (r.user !== undefined && r.password !== undefined) argv.push('--user', r.user, '--password', r.password);
+  return argv;
+}
+
+async function runTestCallRequest(r: TestCallRequest, print: (line: string) => void, abort: AbortSignal): Promise<number> {
+  const parsed = parseTestCallArgs(testCallArgv(r));
+  if (!parsed.ok) {
+    print(`FAIL: ${parsed.help ? 'no test call given' : parsed.error}`);
+    return EXIT.usage;
+  }
+  return runTestCall(parsed.args, { print, abort });
+}
+
+async function runBotCheckRequest(r: BotCheckRequest, print: (line: string) => void, abort: AbortSignal): Promise<number> {
+  print(`bot-check ${r.url} (${r.protocol})`);
+  const report = await checkBot({
+    url: r.url,
+    protocol: r.protocol as (typeof PROTOCOLS)[number],
+    ...(r.sampleRate !== undefined ? { sampleRate: r.sampleRate } : {}),
+    ...(r.listenSec !== undefined ? { listenMs: r.listenSec * 1000 } : {}),
+    onStep: (s) => print(`${MARK[s.verdict]} ${s.name}: ${s.detail}`),
+  });
+  if (abort.aborted) return 130;
+  print(report.passed ? 'PASS' : 'FAIL');
+  return report.passed ? 0 : 1;
+}
+
+/** Both tools, for toolRunRoutes. */
+export function toolRunners(): ToolRunners {
+  return { testCall: runTestCallRequest, botCheck: { run: runBotCheckRequest, protocols: PROTOCOLS as unknown as [string, ...string[]] } };
+}
