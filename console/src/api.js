@@ -1,5 +1,7 @@
 // The console's only way to the bridge: the public /v1 API with the signed-in key (kept in sessionStorage, so
 // it goes when the tab closes). Nothing here is console-only: every call is one the API documents.
+import { eventStreamParser } from './event-stream.js';
+
 const KEY = 'trunkbridge.apiKey';
 
 export const session = {
@@ -67,4 +69,42 @@ export async function listLiveCalls() {
     if (err instanceof ApiError && (err.status === 405 || err.status === 404)) return { supported: false, calls: [] };
     throw err;
   }
+}
+
+/**
+ * Runs a tool on the bridge (`POST /v1/test-calls` or `/v1/bot-checks`): `onStep(line)` for each step as it
+ * streams in; resolves with the last event, `{ result: 'pass'|'fail', exitCode }`. A refusal (400 naming the
+ * field, 403, 429) throws an ApiError before any step. `signal` stops the run (the bridge ends the call).
+ */
+export async function runTool(path, body, onStep, signal) {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${session.key() ?? ''}`, 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  if (!res.ok) {
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    throw new ApiError(res.status, json, text);
+  }
+  const feed = eventStreamParser();
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let result;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    for (const e of feed(value)) {
+      const data = JSON.parse(e.data);
+      if (e.event === 'step') onStep(data.line);
+      else if (e.event === 'result') result = data;
+    }
+  }
+  if (result === undefined) throw new Error('the bridge ended the stream without a result');
+  return result;
 }

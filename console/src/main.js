@@ -8,6 +8,7 @@ import { InboundPage } from './pages/inbound.js';
 import { OutboundPage } from './pages/outbound.js';
 import { BotsPage, RegistrationsPage, TransfersPage } from './pages/simple.js';
 import { CallsPage } from './pages/calls.js';
+import { TestCallPage } from './pages/test-call.js';
 
 const PAGES = [
   { id: 'inbound', label: 'Inbound trunks', Page: InboundPage },
@@ -16,6 +17,7 @@ const PAGES = [
   { id: 'transfers', label: 'Transfer destinations', Page: TransfersPage },
   { id: 'registrations', label: 'Registrations', Page: RegistrationsPage },
   { id: 'calls', label: 'Live calls', Page: CallsPage },
+  { id: 'test-call', label: 'Test call', Page: TestCallPage },
 ];
 
 const currentPage = () => PAGES.find((p) => `#/${p.id}` === location.hash) ?? PAGES[0];

@@ -5,7 +5,10 @@
  *    API then has them; a SIPp call to that number is answered by that bot;
  *  - a call appears in Live calls (GET /v1/calls) and is hung up from its row: SIPp sees the BYE;
  *  - a bad CIDR shows the API's own message next to the "allow" field, and nothing is stored;
- *  - a `read` key sees every page but no New / Edit / Delete / Save button;
+ *  - a test call from the Test call page (POST /v1/test-calls, run in the bridge) reaches the echo bot through the
+ *    trunk the forms made (digest user and all): each step shows as it streams, then PASS; a bad URI's 400 shows
+ *    next to the URI field;
+ *  - a `read` key sees every page but no New / Edit / Delete / Save / Run button;
  *  - each page is saved as a screenshot under docs/console/ (shown in the README) when UPDATE_SCREENSHOTS=1, so an
  *    ordinary run leaves the tree clean; otherwise the shots go to a temp folder (still taken: a page that cannot render fails).
  */
@@ -274,14 +277,48 @@ describe('web console', () => {
     }
   });
 
+  it('places a test call from the console to the echo bot: the steps stream in, then PASS', async () => {
+    await go('#/test-call', 'Test call');
+    await type('#f-uri', 'tel:+15550100');
+    await clickButton('Run');
+    expect(await textOf('[data-field="uri"]')).toContain('must be sip:NUMBER@HOST[:PORT]');
+    expect(await page.$eval('#f-uri', (e) => e.getAttribute('aria-invalid'))).toBe('true');
+
+    await go('#/test-call', 'Test call');
+    const logsBefore = bridge.logs.length;
+    await type('#f-uri', `sip:${NUMBER}@127.0.0.1:${bridge.sipPort()}`);
+    await type('#f-seconds', '2');
+    await type('#f-user', 'carrier1');
+    await type('#f-password', 'short-Now-Long-Enough-9');
+    expect(await page.$eval('#f-expectEcho', (e) => (e as HTMLInputElement).checked)).toBe(true);
+    await clickButton('Run');
+    // Steps appear while the call runs, before the verdict.
+    await page.waitForFunction(() => /^answered/m.test(document.querySelector('#test-call-steps')?.textContent ?? '') && document.querySelector('#test-call-result') === null, { timeout: 15_000 });
+    await page.waitForSelector('#test-call-result', { timeout: 20_000 });
+    const steps = await page.$$eval('#test-call-steps li', (li) => li.map((l) => l.textContent ?? ''));
+    expect(await textOf('#test-call-result'), steps.join('\n')).toBe('PASS');
+    expect(steps[0]).toMatch(/^-> INVITE sip:\+15550199@127\.0\.0\.1:\d+ over udp/);
+    expect(steps.join('\n')).toMatch(/<- 401 Unauthorized \(INVITE\)/);
+    expect(steps.join('\n')).toMatch(/<- 200 OK \(INVITE\)/);
+    expect(steps.some((s) => /^answered .*codec PCM[AU]\/8000/.test(s))).toBe(true);
+    expect(steps.some((s) => /^echo: our 440 Hz tone came back, round trip \d+ ms$/.test(s))).toBe(true);
+    expect(steps.at(-1)).toBe('PASS');
+    // The bridge took the call on the console's trunk, like a carrier's; the run left its log lines (never the password).
+    const since = (msg: string) => waitFor(() => bridge.logs.slice(logsBefore).find((l) => l.msg === msg), { timeoutMs: 10_000 });
+    expect(await since('call routed')).toMatchObject({ trunk: 'console-trunk', number: NUMBER, bot: 'console-echo' });
+    expect(await since('test call ended')).toMatchObject({ exitCode: 0, key: 'root' });
+    expect(JSON.stringify(bridge.logs)).not.toContain('short-Now-Long-Enough-9');
+    await shot('test-call');
+  });
+
   it('a read key sees every page but no button that changes anything', async () => {
     await signIn(KEYS.read);
     expect(await textOf('header .who')).toContain('viewer (role read)');
-    for (const [hash, title] of [['#/inbound', 'Inbound trunks'], ['#/bots', 'Bots'], ['#/outbound', 'Outbound trunks'], ['#/transfers', 'Transfer destinations'], ['#/registrations', 'Registrations'], ['#/calls', 'Live calls']] as const) {
+    for (const [hash, title] of [['#/inbound', 'Inbound trunks'], ['#/bots', 'Bots'], ['#/outbound', 'Outbound trunks'], ['#/transfers', 'Transfer destinations'], ['#/registrations', 'Registrations'], ['#/calls', 'Live calls'], ['#/test-call', 'Test call']] as const) {
       await go(hash, title);
       await page.waitForFunction(() => !document.querySelector('main')?.textContent?.includes('Loading'), { timeout: 10_000 });
       const buttons = await page.$$eval('main button', (bs) => bs.map((b) => b.textContent?.trim() ?? ''));
-      expect(buttons.filter((b) => ['New', 'Edit', 'Delete', 'Save', 'Hang up', 'Register now'].includes(b)), title).toEqual([]);
+      expect(buttons.filter((b) => ['New', 'Edit', 'Delete', 'Save', 'Hang up', 'Register now', 'Run'].includes(b)), title).toEqual([]);
     }
     await go('#/inbound', 'Inbound trunks');
     await clickButton('View');
