@@ -293,7 +293,10 @@ describe('web console', () => {
     expect(await page.$eval('#f-expectEcho', (e) => (e as HTMLInputElement).checked)).toBe(true);
     await clickButton('Run');
     // Steps appear while the call runs, before the verdict.
-    await page.waitForFunction(() => /^answered/m.test(document.querySelector('#test-call-steps')?.textContent ?? '') && document.querySelector('#test-call-result') === null, { timeout: 15_000 });
+    const answeredBeforeVerdict = await page
+      .waitForFunction(() => [...document.querySelectorAll('#test-call-steps li')].some((li) => li.textContent?.startsWith('answered')) && document.querySelector('#test-call-result') === null, { timeout: 15_000 })
+      .then(() => true, async () => page.$eval('main', (m) => m.textContent));
+    expect(answeredBeforeVerdict).toBe(true);
     await page.waitForSelector('#test-call-result', { timeout: 20_000 });
     const steps = await page.$$eval('#test-call-steps li', (li) => li.map((l) => l.textContent ?? ''));
     expect(await textOf('#test-call-result'), steps.join('\n')).toBe('PASS');
