@@ -8,7 +8,9 @@
  *  - a test call from the Test call page (POST /v1/test-calls, run in the bridge) reaches the echo bot through the
  *    trunk the forms made (digest user and all): each step shows as it streams, then PASS; a bad URI's 400 shows
  *    next to the URI field;
- *  - a `read` key sees every page but no New / Edit / Delete / Save / Run button;
+ *  - "Check this bot" on the bots page runs bot-check on the bridge (POST /v1/bot-checks) against a Twilio echo
+ *    bot in this test: its steps show, then PASS;
+ *  - a `read` key sees every page but no New / Edit / Delete / Save / Run / Check button;
  *  - each page is saved as a screenshot under docs/console/ (shown in the README) when UPDATE_SCREENSHOTS=1, so an
  *    ordinary run leaves the tree clean; otherwise the shots go to a temp folder (still taken: a page that cannot render fails).
  */
@@ -18,6 +20,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { RtpListener } from './harness/rtp-listener.js';
@@ -94,6 +98,24 @@ async function signIn(key: string): Promise<void> {
   await type('#api-key', key);
   await clickButton('Sign in');
   await page.waitForSelector('header .who');
+}
+
+/** A Twilio Media Streams bot that echoes each second of caller audio back with a mark after it (as bot-check.test.ts's). */
+function twilioEchoBot(ws: WebSocket): void {
+  let streamSid = '';
+  let heard: Buffer[] = [];
+  let answers = 0;
+  ws.on('message', (data) => {
+    const msg = JSON.parse(String(data)) as { event: string; start?: { streamSid: string }; media?: { payload: string } };
+    if (msg.event === 'start') streamSid = msg.start!.streamSid;
+    if (msg.event !== 'media') return;
+    heard.push(Buffer.from(msg.media!.payload, 'base64'));
+    if (heard.length < 50) return;
+    const all = Buffer.concat(heard);
+    heard = [];
+    for (let i = 0; i < all.length; i += 320) ws.send(JSON.stringify({ event: 'media', streamSid, media: { payload: all.subarray(i, i + 320).toString('base64') } }));
+    ws.send(JSON.stringify({ event: 'mark', streamSid, mark: { name: `answer-${++answers}` } }));
+  });
 }
 
 const shot = (name: string): Promise<unknown> => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -314,6 +336,28 @@ describe('web console', () => {
     await shot('test-call');
   });
 
+  it('checks a bot from the bots page: bot-check runs on the bridge, its steps stream in, then PASS', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    wss.on('connection', twilioEchoBot);
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/media`;
+      expect((await api('POST', '/v1/bots', { name: 'twilio-echo', url, protocol: 'twilio' })).status).toBe(201);
+      await go('#/bots', 'Bots');
+      await page.waitForSelector('button[aria-label="Check bot twilio-echo"]', { timeout: 10_000 });
+      await page.click('button[aria-label="Check bot twilio-echo"]');
+      await page.waitForSelector('#bot-check-result', { timeout: 30_000 });
+      const steps = await page.$$eval('#bot-check-steps li', (li) => li.map((l) => l.textContent ?? ''));
+      expect(await textOf('#bot-check-result'), steps.join('\n')).toBe('PASS');
+      for (const name of ['connect', 'handshake', 'audio', 'hang-up']) expect(steps.find((l) => l.includes(` ${name}:`)), name).toMatch(/^ok /);
+      expect(await textOf('#bot-check-title')).toBe('Bot check: twilio-echo');
+      await shot('bot-check');
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
   it('a read key sees every page but no button that changes anything', async () => {
     await signIn(KEYS.read);
     expect(await textOf('header .who')).toContain('viewer (role read)');
@@ -321,7 +365,7 @@ describe('web console', () => {
       await go(hash, title);
       await page.waitForFunction(() => !document.querySelector('main')?.textContent?.includes('Loading'), { timeout: 10_000 });
       const buttons = await page.$$eval('main button', (bs) => bs.map((b) => b.textContent?.trim() ?? ''));
-      expect(buttons.filter((b) => ['New', 'Edit', 'Delete', 'Save', 'Hang up', 'Register now', 'Run'].includes(b)), title).toEqual([]);
+      expect(buttons.filter((b) => ['New', 'Edit', 'Delete', 'Save', 'Hang up', 'Register now', 'Run', 'Check this bot'].includes(b)), title).toEqual([]);
     }
     await go('#/inbound', 'Inbound trunks');
     await clickButton('View');

@@ -1,11 +1,23 @@
 // Bots, transfer destinations and registrations: plain forms over their /v1 collections.
+import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { refreshRegistration } from '../api.js';
 import { ResourcePage } from '../resource-page.js';
 import { BOT_PROTOCOLS } from '../choices.js';
+import { ToolSteps, useToolRun } from '../tool-run.js';
 
 
 export function BotsPage({ me }) {
+  // "Check this bot": POST /v1/bot-checks with the bot's URL and protocol (headers and secrets are write-only, so
+  // a bot that needs them is checked with `trunkbridge bot-check -H` instead).
+  const check = useToolRun();
+  const [checked, setChecked] = useState(undefined);
+  const canCheck = me.role === 'operate' || me.role === 'admin';
+  const runCheck = async (b) => {
+    setChecked(b.name);
+    const issues = await check.start('/v1/bot-checks', { url: b.url, protocol: b.protocol ?? 'native', ...(b.sampleRate ? { sampleRate: Number(b.sampleRate) } : {}) });
+    if (issues.length > 0) check.setError(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
+  };
   const fields = [
     { name: 'name', label: 'Name', required: true },
     { name: 'url', label: 'WebSocket URL', placeholder: 'wss://bot.example.com/media', help: 'Empty for a built-in bot.' },
@@ -20,7 +32,11 @@ export function BotsPage({ me }) {
       { label: 'URL', get: (b) => b.url ?? (b.builtin ? `built-in: ${b.builtin}` : '—') },
       { label: 'Protocol', get: (b) => b.protocol ?? (b.url ? 'native' : '—') },
       { label: 'Sample rate', get: (b) => b.sampleRate ?? 'default' },
-    ]} />`;
+    ]}
+    rowActions=${(b) => (canCheck && b.url ? html` <button onClick=${() => runCheck(b)} disabled=${check.running} aria-label=${`Check bot ${b.name}`}>Check this bot</button>` : null)} />
+    ${checked !== undefined
+      ? html`<section aria-labelledby="bot-check-title"><h3 id="bot-check-title">Bot check: ${checked}</h3><${ToolSteps} run=${check} id="bot-check" /></section>`
+      : null}`;
 }
 
 export function TransfersPage({ me }) {
