@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { COLLECTIONS } from './resources.js';
 import type { Collection } from './collections.js';
 import { placeCallBody, transferBody } from '../calls-api.js';
+import { botCheckBody, testCallBody } from './tool-runs.js';
 
 type Json = Record<string, unknown>;
 const SECRET = /^(password|secret|authToken|token)$/;
@@ -111,6 +112,12 @@ function extraPaths(): Json {
     '/v1/whoami': {
       get: { summary: "the calling key's name and role (what a client may show); any role", security: sec, responses: { 200: { description: '{ key, role }' }, ...errors(401) } },
     },
+    '/v1/test-calls': {
+      post: { summary: 'run `test-call` in the bridge: text/event-stream, a `step` event per line ({ line }), then `result` ({ result: pass|fail, exitCode }); role operate', security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TestCall' } } } }, responses: { 200: { description: 'the steps as server-sent events' }, 429: { description: 'tool-busy: two test calls or bot checks already run' }, ...errors(400, 401, 403) } },
+    },
+    '/v1/bot-checks': {
+      post: { summary: 'run `bot-check` in the bridge against a bot URL: the same event stream as /v1/test-calls; role operate', security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/BotCheck' } } } }, responses: { 200: { description: 'the steps as server-sent events' }, 429: { description: 'tool-busy: two test calls or bot checks already run' }, ...errors(400, 401, 403) } },
+    },
     '/v1/reload': {
       post: { summary: 'reload the YAML file (as SIGHUP): its routing sections replace the live ones', security: sec, responses: { 200: { description: '{ revision, restartRequired: [sections] }' }, ...errors(400, 401, 403) } },
     },
@@ -125,6 +132,13 @@ function generated(schema: z.ZodType): Json {
 
 let cached: Json | undefined;
 
+/** POST /v1/bot-checks' body; `protocol` is one of the bot dialects (bot/, which api/ does not import: a 400 lists them). */
+function botCheckSchema(): Json {
+  const schema = generated(botCheckBody(['native'])) as { properties: Record<string, Json> };
+  schema.properties.protocol = { type: 'string', default: 'native', description: 'a bot protocol (dialect): native, twilio, telnyx...' };
+  return schema;
+}
+
 /** The document (built once: the schemas do not change while running). */
 export function openApiDocument(): Json {
   if (cached) return cached;
@@ -132,6 +146,8 @@ export function openApiDocument(): Json {
     Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' }, message: { type: 'string' }, issues: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' } } } } } },
     PlaceCall: generated(placeCallBody),
     Transfer: generated(transferBody),
+    TestCall: generated(testCallBody),
+    BotCheck: botCheckSchema(),
     SipUser: annotate(z.toJSONSchema(z.object({ username: z.string(), password: z.string() }), { target: 'openapi-3.0' }), [], []),
   };
   let allPaths: Json = {};
