@@ -41,7 +41,13 @@ const SIP_URI = /^sip:[^@\s;]+@(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
 /** The body of POST /v1/test-calls. */
 export const testCallBody = z
   .strictObject({
-    uri: z.string().regex(SIP_URI, 'must be sip:NUMBER@HOST[:PORT]'),
+    uri: z
+      .string()
+      .regex(SIP_URI, 'must be sip:NUMBER@HOST[:PORT]')
+      .refine((u) => {
+        const port = /:(\d+)$/.exec(u)?.[1];
+        return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+      }, 'the port must be 1..65535'),
     seconds: z.number().int().min(1).max(60).default(5),
     expectEcho: z.boolean().default(false),
     toneHz: z.number().int().min(50).max(3900).optional(),

@@ -94,6 +94,7 @@ describe('POST /v1/test-calls', () => {
   it.each<[string, unknown, string]>([
     ['a URI that is not sip:', { uri: 'tel:+15550100' }, 'uri'],
     ['no URI', { seconds: 2 }, 'uri'],
+    ['a port out of range', { uri: 'sip:1@h:99999' }, 'uri'],
     ['seconds out of range', { uri: 'sip:1@h', seconds: 0 }, 'seconds'],
     ['seconds not a number', { uri: 'sip:1@h', seconds: '2' }, 'seconds'],
     ['expectEcho not a boolean', { uri: 'sip:1@h', expectEcho: 'yes' }, 'expectEcho'],
