@@ -301,6 +301,8 @@ describe('web console', () => {
 
   it('places a test call from the console to the echo bot: the steps stream in, then PASS', async () => {
     await go('#/test-call', 'Test call');
+    // The example URI is this bridge's own listener, as GET /v1/whoami reports it.
+    expect(await page.$eval('#f-uri', (e) => e.getAttribute('placeholder'))).toBe(`sip:+15550100@127.0.0.1:${bridge.sipPort()}`);
     await type('#f-uri', 'tel:+15550100');
     await clickButton('Run');
     expect(await textOf('[data-field="uri"]')).toContain('must be sip:NUMBER@HOST[:PORT]');

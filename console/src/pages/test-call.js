@@ -28,6 +28,9 @@ export function TestCallPage({ me }) {
   const [errors, setErrors] = useState({});
   const run = useToolRun();
   const canRun = me.role === 'operate' || me.role === 'admin';
+  // The example points at this bridge's own SIP listener (GET /v1/whoami): a call through its own routing.
+  const own = Array.isArray(me.sip) ? me.sip.find((s) => s.transport === 'udp') : undefined;
+  const fields = own ? FIELDS.map((f) => (f.name === 'uri' ? { ...f, placeholder: `sip:+15550100@${own.host.includes(':') ? `[${own.host}]` : own.host}:${own.port}` } : f)) : FIELDS;
 
   const submit = async (e) => {
     e.preventDefault();
@@ -45,7 +48,7 @@ export function TestCallPage({ me }) {
     ${canRun
       ? html`<form class="edit tool" onSubmit=${submit}>
           <fieldset disabled=${run.running}>
-            ${FIELDS.map((f) => html`<${Field} field=${f} value=${values[f.name]} error=${errors[f.name]}
+            ${fields.map((f) => html`<${Field} field=${f} value=${values[f.name]} error=${errors[f.name]}
               onInput=${(v) => setValues((old) => ({ ...old, [f.name]: v }))} />`)}
           </fieldset>
           <div class="actions">
