@@ -363,6 +363,11 @@ describe('web console', () => {
   it('a read key sees every page but no button that changes anything', async () => {
     await signIn(KEYS.read);
     expect(await textOf('header .who')).toContain('viewer (role read)');
+    // Nor may the key run the tools through the API itself.
+    for (const [path, body] of [['/v1/test-calls', { uri: `sip:${NUMBER}@127.0.0.1:${bridge.sipPort()}` }], ['/v1/bot-checks', { url: 'ws://127.0.0.1:9/bot' }]] as const) {
+      const refused = await fetch(`${base()}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${KEYS.read}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      expect(refused.status, path).toBe(403);
+    }
     for (const [hash, title] of [['#/inbound', 'Inbound trunks'], ['#/bots', 'Bots'], ['#/outbound', 'Outbound trunks'], ['#/transfers', 'Transfer destinations'], ['#/registrations', 'Registrations'], ['#/calls', 'Live calls'], ['#/test-call', 'Test call']] as const) {
       await go(hash, title);
       await page.waitForFunction(() => !document.querySelector('main')?.textContent?.includes('Loading'), { timeout: 10_000 });
