@@ -12,7 +12,7 @@ export function BotsPage({ me }) {
   // a bot that needs them is checked with `trunkbridge bot-check -H` instead).
   const check = useToolRun();
   const [checked, setChecked] = useState(undefined);
-  const canCheck = me.role === 'operate' || me.role === 'admin';
+  const canCheck = me.role === 'admin';
   const runCheck = async (b) => {
     setChecked(b.name);
     const issues = await check.start('/v1/bot-checks', { url: b.url, protocol: b.protocol ?? 'native', ...(b.sampleRate ? { sampleRate: Number(b.sampleRate) } : {}) });

@@ -1,5 +1,5 @@
 // Test call (POST /v1/test-calls): the bridge places one call with `trunkbridge test-call` and streams each step
-// (100, 180, 200, codec, audio back, round trip) here as it happens; PASS or FAIL at the end. operate or admin.
+// (100, 180, 200, codec, audio back, round trip) here as it happens; PASS or FAIL at the end. admin keys only.
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { issuesByField } from '../form-values.js';
@@ -27,7 +27,7 @@ export function TestCallPage({ me }) {
   const [values, setValues] = useState({ uri: '', seconds: '', expectEcho: true, user: '', password: '' });
   const [errors, setErrors] = useState({});
   const run = useToolRun();
-  const canRun = me.role === 'operate' || me.role === 'admin';
+  const canRun = me.role === 'admin';
   // The example points at this bridge's own SIP listener (GET /v1/whoami): a call through its own routing.
   const own = Array.isArray(me.sip) ? me.sip.find((s) => s.transport === 'udp') : undefined;
   const fields = own ? FIELDS.map((f) => (f.name === 'uri' ? { ...f, placeholder: `sip:+15550100@${own.host.includes(':') ? `[${own.host}]` : own.host}:${own.port}` } : f)) : FIELDS;
@@ -56,7 +56,7 @@ export function TestCallPage({ me }) {
             ${run.running ? html`<button type="button" onClick=${run.stop}>Stop</button>` : null}
           </div>
         </form>`
-      : html`<p>A test call needs an <code>operate</code> or <code>admin</code> key.</p>`}
+      : html`<p>A test call needs an <code>admin</code> key.</p>`}
     <${ToolSteps} run=${run} id="test-call" />
   </section>`;
 }

@@ -23,13 +23,14 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
- * The role a route needs: reading anything is `read`, the calls routes and the tools that place a call or dial a
- * bot (test calls, bot checks) `operate`, every other change `admin`.
+ * The role a route needs: reading anything is `read`, the calls routes `operate`, every other change `admin`. The
+ * tools (test calls, bot checks) are `admin`: they reach any SIP URI or WebSocket URL, past the outbound trunks'
+ * rules and the transfer allowlist (toll fraud, SSRF), so they belong with the keys that may change those rules.
  */
 export function requiredRole(method: string, path: string): Role {
   if (method === 'GET' || method === 'HEAD') return 'read';
   if (path === '/v1/calls' || path.startsWith('/v1/calls/')) return 'operate';
-  if (path === '/v1/test-calls' || path === '/v1/bot-checks') return 'operate';
+  if (path === '/v1/test-calls' || path === '/v1/bot-checks') return 'admin';
   return 'admin';
 }
 

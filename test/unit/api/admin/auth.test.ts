@@ -24,8 +24,8 @@ describe('requiredRole', () => {
     ['DELETE', '/v1/inbound-trunks/a/allow/1.2.3.4', 'admin'],
     ['POST', '/v1/reload', 'admin'],
     ['POST', '/v1/callsx', 'admin'],
-    ['POST', '/v1/test-calls', 'operate'],
-    ['POST', '/v1/bot-checks', 'operate'],
+    ['POST', '/v1/test-calls', 'admin'],
+    ['POST', '/v1/bot-checks', 'admin'],
     ['POST', '/v1/test-calls/x', 'admin'],
   ])('%s %s needs %s', (method, path, role) => {
     expect(requiredRole(method, path)).toBe(role);

@@ -1,7 +1,7 @@
 /**
  * POST /v1/test-calls and /v1/bot-checks behind the real /v1 gate on a loopback HTTP server, with injected
  * runners (the tools themselves have their own tests): the server-sent event framing, 400 naming the field,
- * the operate role, the two-at-once limit, and a client that leaves aborting its run.
+ * the admin role, the two-at-once limit, and a client that leaves aborting its run.
  */
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,9 +12,10 @@ import { waitFor } from '../../../helpers/wait-for.js';
 
 const KEYS = [
   { name: 'viewer', role: 'read' as const, key: 'read-key-0123456789' },
-  { name: 'ops', role: 'operate' as const, key: 'operate-key-0123456' },
+  { name: 'dialer', role: 'operate' as const, key: 'operate-key-0123456' },
+  { name: 'ops', role: 'admin' as const, key: 'admin-key-012345678' },
 ];
-const OPERATE = 'Bearer operate-key-0123456';
+const ADMIN = 'Bearer admin-key-012345678';
 
 let server: Server | undefined;
 
@@ -46,7 +47,7 @@ function events(text: string): Array<{ event: string; data: any }> {
     });
 }
 
-const post = (base: string, path: string, body: unknown, auth = OPERATE, signal?: AbortSignal): Promise<Response> =>
+const post = (base: string, path: string, body: unknown, auth = ADMIN, signal?: AbortSignal): Promise<Response> =>
   fetch(`${base}${path}`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
 
 describe('POST /v1/test-calls', () => {
@@ -117,15 +118,17 @@ describe('POST /v1/test-calls', () => {
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { message: string }).message).toContain('secs');
     expect((await post(base, '/v1/test-calls', ['sip:1@h'])).status).toBe(400);
-    const get = await fetch(`${base}/v1/test-calls`, { headers: { Authorization: OPERATE } });
+    const get = await fetch(`${base}/v1/test-calls`, { headers: { Authorization: ADMIN } });
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
   });
 
-  it('needs the operate role: a read key gets 403, no key 401', async () => {
+  it('needs the admin role (a tool reaches any URI, past the trunks\' rules): read and operate keys get 403, no key 401', async () => {
     let started = 0;
     const base = await serve({ testCall: async () => (started++, 0) });
     expect((await post(base, '/v1/test-calls', { uri: 'sip:1@h' }, 'Bearer read-key-0123456789')).status).toBe(403);
+    expect((await post(base, '/v1/test-calls', { uri: 'sip:1@h' }, 'Bearer operate-key-0123456')).status).toBe(403);
+    expect((await post(base, '/v1/bot-checks', { url: 'ws://127.0.0.1:1/bot' }, 'Bearer operate-key-0123456')).status).toBe(403);
     expect((await post(base, '/v1/test-calls', { uri: 'sip:1@h' }, '')).status).toBe(401);
     expect(started).toBe(0);
   });
@@ -161,7 +164,7 @@ describe('POST /v1/test-calls', () => {
       },
     }, slots);
     const client = new AbortController();
-    const res = await post(base, '/v1/test-calls', { uri: 'sip:1@h' }, OPERATE, client.signal);
+    const res = await post(base, '/v1/test-calls', { uri: 'sip:1@h' }, ADMIN, client.signal);
     const reader = res.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe(sseEvent('step', { line: '-> INVITE' }));
     client.abort();
