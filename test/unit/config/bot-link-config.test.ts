@@ -4,18 +4,9 @@
  * at its field.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/core/errors.js';
 import { fallbackFor, outboundFallbackFor, parseConfig, promptFiles, redactConfig } from '../../../src/config/index.js';
+import { issuesOf } from '../../helpers/config-issues.js';
 
-function issuesOf(text: string): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected ConfigError');
-}
 
 const TRUNK = (extra: string, numbers = ''): string => `
 bots:

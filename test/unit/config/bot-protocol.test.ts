@@ -1,21 +1,12 @@
 /** `bots.<name>.protocol`, `.parameters` and `.encoding`: what parses, and every refusal named at its field. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/core/errors.js';
 import { parseConfig } from '../../../src/config/index.js';
+import { issuesOf } from '../../helpers/config-issues.js';
 
 function bots(entry: string): string {
   return `bots:\n  b: ${entry}\n`;
 }
 
-function issuesOf(text: string): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected ConfigError');
-}
 
 describe('bot protocol config', () => {
   it.each([

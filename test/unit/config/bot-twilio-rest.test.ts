@@ -3,25 +3,16 @@
  * redacted, and what reaches the bot (the account SID in `start`, never the token).
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/core/errors.js';
 import { parseConfig, redactConfig } from '../../../src/config/index.js';
 import { botTargetFromConfig } from '../../../src/bot/index.js';
 import { twilioDialect } from '../../../src/bot/protocols/twilio.js';
 import { START, context } from '../bot/dialect-fixtures.js';
+import { issuesOf } from '../../helpers/config-issues.js';
 
 const AC = 'AC0123456789abcdef0123456789abcdef';
 const TOKEN = 'secret-token-0123456789';
 const OUTBOUND = 'outboundTrunks:\n  - { name: carrier-out, host: 192.0.2.10 }\n';
 
-function issuesOf(text: string): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected ConfigError');
-}
 
 describe('bots.<name>.twilio', () => {
   it('parses on a twilio bot and keeps the transfer trunk', () => {

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/core/errors.js';
 import { parseConfig, resolveJitterBuffer } from '../../../src/config/index.js';
+import { issuesOf } from '../../helpers/config-issues.js';
 
 /** A config with one trunk whose extra keys are `keys` (YAML flow mapping entries). */
 function trunkWith(keys: string): string {
   return `bots: { echo: { builtin: echo } }\ninboundTrunks:\n  - { name: t, allow: [127.0.0.1], bot: echo${keys ? `, ${keys}` : ''} }\n`;
 }
 
-function issuesOf(text: string): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(text);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('trunk jitter buffer keys', () => {
   it.each([

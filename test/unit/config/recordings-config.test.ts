@@ -3,18 +3,9 @@
  * prompt among the checked prompt files, and every refusal named at its field.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/core/errors.js';
 import { parseConfig, promptFiles, recordingModeFor } from '../../../src/config/index.js';
+import { issuesOf } from '../../helpers/config-issues.js';
 
-function issuesOf(text: string): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected ConfigError');
-}
 
 const BASE = (recordings: string, trunk = '', numbers = '', bot = ''): string => `
 bots:

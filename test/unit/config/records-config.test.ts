@@ -1,20 +1,11 @@
 /** `callRecords` and `webhooks`: defaults, each refusal at its field, the secret redacted. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/core/errors.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, redactConfig } from '../../../src/config/index.js';
+import { issuesOf } from '../../helpers/config-issues.js';
 
-function issuesOf(text: string): Array<{ path: string; message: string }> {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).issues;
-  }
-  throw new Error('expected ConfigError');
-}
 
 const SECRET = 'whsec-0123456789abcdef';
 
