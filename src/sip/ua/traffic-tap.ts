@@ -8,7 +8,7 @@ import { redactSipText } from '../message/redact.js';
 import { serializeSipMessage } from '../message/serialize.js';
 import type { SipMessage } from '../message/types.js';
 import type { TransportTap } from '../transport/tap.js';
-import type { SipTrafficObserver } from './user-agent.js';
+import type { SipTrafficObserver } from './user-agent-options.js';
 
 export function trafficTap(log: Logger, traffic: SipTrafficObserver | undefined): TransportTap {
   const seen = (direction: 'sent' | 'received', msg: SipMessage, peer: string, transport: string): void => {

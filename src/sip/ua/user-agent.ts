@@ -1,6 +1,5 @@
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import type { Clock } from '../../core/clock.js';
 import { sipStatusOf } from '../../core/errors.js';
 import { dialogKey, uriDestination, type Dialog } from '../dialog/dialog.js';
 import { callIdOf, contactsOf, cseqOf, fromOf, tagOf, toOf, topViaOf } from '../message/accessors.js';
@@ -13,11 +12,10 @@ import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { TransactionLayer, type MessageContext, type ServerTransaction } from '../transaction/layer.js';
 import { responseDestination } from '../transport/response-routing.js';
 import type { SipEndpoint, SipTransportName, Transport } from '../transport/transport.js';
-import { createTransport, type ListenSpec } from '../transport/factory.js';
+import { createTransport } from '../transport/factory.js';
 import { tapTransport } from '../transport/tap.js';
 import { trafficTap } from './traffic-tap.js';
 import { ALLOWED_METHODS, type DialogRequestHandler, type UaCore } from './core.js';
-import { DialogSession } from './dialog-session.js';
 import { IncomingCall } from './incoming-call.js';
 import { checkRequest } from './request-policy.js';
 import { sdpOf } from './body.js';
@@ -26,47 +24,12 @@ import { OutgoingCall } from './outgoing-call.js';
 import { Registration, type RegistrationOptions } from './registration.js';
 import { createUacCore, type UacCore } from './uac-core.js';
 import { decideSessionTimer } from './session-timer.js';
-import { nodeDnsClient, SipServerResolver, type DnsClient } from '../resolve/sip-resolver.js';
-import { buildIngress, type SipSecurityOptions } from '../security/options.js';
+import { nodeDnsClient, SipServerResolver } from '../resolve/sip-resolver.js';
+import { buildIngress } from '../security/options.js';
+import type { SipUserAgentOptions } from './user-agent-options.js';
 import type { SipIngress } from '../security/ingress.js';
 
-export interface SipUserAgentOptions {
-  clock: Clock;
-  logger: Logger;
-  listen: ListenSpec[];
-  /** Address put in Contact and Via (NAT/public IP); defaults to the bound address. */
-  publicAddress?: string;
-  /** Server / User-Agent header value. */
-  userAgent?: string;
-  /** RFC 3261 timer overrides (T1, T2, T4, Timer D). */
-  timers?: Partial<SipTimerConfig>;
-  /** Option tags we implement (Supported header, Require check). Default none. */
-  supported?: string[];
-  /** RFC 4028 Min-SE in seconds (default 90, the RFC's floor). */
-  minSessionExpires?: number;
-  /** Final answer deadline for an incoming INVITE before the stack sends 408 (default 180 s). */
-  pendingInviteTimeoutMs?: number;
-  /** DNS for RFC 3263 next-hop resolution of outgoing calls (default: node:dns with the system servers). */
-  dns?: DnsClient;
-  /** Told of every incoming message (request method, or 'response') and every malformed one: metrics. */
-  traffic?: SipTrafficObserver;
-  /** Guards for a listener facing the internet (budgets, limits, scanners, admission); absent: limits only. */
-  security?: SipSecurityOptions;
-}
-
-/** Counts of SIP traffic, for operators; plain calls so the SIP layer knows nothing of Prometheus. */
-export interface SipTrafficObserver {
-  messageReceived(method: string): void;
-  malformedReceived(): void;
-  /** A final or provisional response sent or received, by its CSeq method. */
-  response?(direction: 'sent' | 'received', method: string, status: number): void;
-  /** A request that matched a live server transaction: the peer retransmitted it. */
-  retransmissionReceived?(method: string): void;
-  /** We sent a request (Timer A/E) or a response (Timer G, a retransmitted request answered) again. */
-  retransmissionSent?(method: string): void;
-  /** A transaction timed out (Timer B/F on ours, Timer H: no ACK for our final response). */
-  transactionTimeout?(method: string): void;
-}
+export type { SipTrafficObserver, SipUserAgentOptions } from './user-agent-options.js';
 
 /**
  * trunkbridge's RFC 3261 user agent (UAS side): answers INVITEs handed to call control, keeps dialogs.
