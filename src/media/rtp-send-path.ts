@@ -23,21 +23,11 @@ import { PhaseTrack } from './phase-track.js';
 import { BacklogTrim } from './backlog-trim.js';
 import { WallTimestamps } from './wall-timestamps.js';
 import type { RtpStreamSender } from './rtp-stream-sender.js';
+import { ClearToWire } from './clear-to-wire.js';
+import { CATCH_UP_MS, DEFAULT_LATE_TIMER_POLICY, type LateTimerPolicy } from './late-timer-policy.js';
 
-/**
- * What happens to the slots a late timer missed: 'catch-up' sends those at most {@link CATCH_UP_MS} late back to
- * back and drops older ones with their audio; 'skip' sends only the current slot and drops the audio of all the
- * others, so playback stays on the wall clock. Either way a stall never turns into lasting delay.
- */
-export type LateTimerPolicy = 'catch-up' | 'skip';
+export { CATCH_UP_MS, DEFAULT_LATE_TIMER_POLICY, type LateTimerPolicy } from './late-timer-policy.js';
 
-/** The behaviour chosen from the measurements in the README. */
-export const DEFAULT_LATE_TIMER_POLICY: LateTimerPolicy = 'catch-up';
-/**
- * Catch-up bound: a slot this late or later is dropped with its audio, not sent. About what a caller's jitter
- * buffer still plays (40-60 ms is usual); later packets it would discard anyway, or grow its delay for.
- */
-export const CATCH_UP_MS = 60;
 /**
  * Node timers fire up to about a millisecond early (libuv measures from its cached loop time) or late: a slot
  * that close is due, and a timer later than this found the loop busy.
@@ -75,8 +65,8 @@ export interface RtpSendPathOptions {
 export class RtpSendPath {
   private readonly o: RtpSendPathOptions;
   private readonly stream: RtpStreamSender;
-  /** When the last clear happened, until the next slot reports it (only with onCleared). */
-  private clearedAt: number | undefined;
+  /** Only with onCleared: clear -> the next slot played. */
+  private readonly clearToWire: ClearToWire | undefined;
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   private readonly splitter = new L16Splitter();
@@ -118,6 +108,7 @@ export class RtpSendPath {
     this.o = o;
     this.stream = o.stream;
     this.wall = new WallTimestamps(o.stream);
+    this.clearToWire = o.onCleared ? new ClearToWire(o.onCleared) : undefined;
     if (o.telephoneEvent) this.dtmfTx = new TelephoneEventSender({ clockRate: o.telephoneEvent.clockRate, ptimeMs: o.ptimeMs });
     this.queue = new PlayoutQueue(o.appSampleRate);
     this.queue.onMark(o.onMark);
@@ -206,7 +197,7 @@ export class RtpSendPath {
 
   /** Drops the queued audio and pending marks at once; the talkspurt ends. */
   clear(): PlayoutClearResult {
-    if (this.o.onCleared) this.clearedAt ??= this.o.clock.now();
+    this.clearToWire?.cleared(this.o.clock.now());
     this.splitter.reset();
     this.phase.reset();
     this.backlog.reset();
@@ -323,7 +314,7 @@ export class RtpSendPath {
     }
     if (!this.sendEnabled) {
       // On hold: time passes for the stream, the audio due meanwhile is dropped, nothing goes on the wire.
-      this.reportCleared(now);
+      this.clearToWire?.slotPlayed(now);
       this.queue.skip(this.need);
       this.stream.skip(1);
       if (this.talking) this.endSpurt();
@@ -377,7 +368,7 @@ export class RtpSendPath {
     if (this.talking) this.endSpurt(); // the hold ran out with nothing queued
     this.played?.(this.zeros);
     if (this.o.idleFill === 'none') {
-      this.reportCleared(now); // the slot stays empty: silence on the wire from now
+      this.clearToWire?.slotPlayed(now); // the slot stays empty: silence on the wire from now
       this.stream.skip(1);
       return;
     }
@@ -397,15 +388,8 @@ export class RtpSendPath {
     if (this.o.idleFill === 'none') this.encoder.reset(); // a new talkspurt starts clean
   }
 
-  /** A clear is behind us: the first slot after it went out (or stayed empty) at `now`. */
-  private reportCleared(now: number): void {
-    if (this.clearedAt === undefined) return;
-    this.o.onCleared?.(Math.max(0, now - this.clearedAt));
-    this.clearedAt = undefined;
-  }
-
   private sendPacket(payloadType: number, marker: boolean, timestamp: number, payload: Buffer, now: number): void {
-    this.reportCleared(now);
+    this.clearToWire?.slotPlayed(now);
     this.firstPacket = false;
     this.stream.send(payloadType, marker, timestamp, payload, this.slotTime());
     this.wall.sent();
