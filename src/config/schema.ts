@@ -264,6 +264,10 @@ const lifecycleSchema = z.strictObject({
 const storeSchema = z.strictObject({
   type: z.literal('postgres'),
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
+  /** This node's name among those sharing the store (owner of its calls and leases); default `<hostname>-<pid>`. */
+  nodeId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" and "-", at most 64').optional(),
+  /** Where the other nodes reach this node's API to forward call commands, e.g. `http://10.0.0.5:8080`. */
+  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** The whole config file. Cross-field rules run even when some fields failed, so every problem is reported at once. */
