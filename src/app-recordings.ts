@@ -76,6 +76,7 @@ export class AppRecordings extends TypedEmitter<RecordingEvents> {
   /** Finished files go to the call records (CDR `recording`, the `recording.ready` webhook). */
   reportTo(records: RecordingHooks): void {
     this.on('recording-ready', (r) => records.recordingReady({ callId: r.callId, file: r.file, pausedSpans: r.pausedSpans }));
+    this.on('recording-failed', (r) => records.recordingFailed?.({ callId: r.callId }));
   }
 
   start(): void {

@@ -23,6 +23,8 @@ export interface RecordingHooks {
   recordingStarted(e: { callId: string }): void;
   /** The call's recording file is complete and in place: it goes into the CDR and a `recording.ready` event. */
   recordingReady(e: { callId: string; file: string; pausedSpans: RecordingInfo['pausedSpans'] }): void;
+  /** The call's recording stopped on a failed file: no file will come, so its CDR need not wait for one. */
+  recordingFailed?(e: { callId: string }): void;
 }
 
 /** Metrics of records (wired in app.ts). */
@@ -131,6 +133,16 @@ export class CallRecords implements RecordingHooks {
     } else {
       this.log.warn({ callId: e.callId, file: e.file }, 'recording ready after its call record was written: only the recording.ready event names it');
     }
+  }
+
+  recordingFailed(e: { callId: string }): void {
+    if (this.closed) return;
+    this.recording.delete(e.callId);
+    const held = this.held.get(e.callId);
+    if (!held) return;
+    held.timer.cancel();
+    this.held.delete(e.callId);
+    this.finish(held.record, held.at);
   }
 
   /** `GET /v1/webhooks/status`. */

@@ -131,6 +131,25 @@ describe('call records service', () => {
     expect((received.find((e) => e.type === 'call.ended')!.data as CallRecord).recording).toBeNull();
   });
 
+  it('a failed recording releases its record at once: held after the end, or not held at all when it failed before', async () => {
+    const r = await service();
+    call(r, 'a', false);
+    r.recordingStarted({ callId: 'a' });
+    end(r, 'a');
+    expect(queued(r)).toBe(2); // held for the file
+    r.recordingFailed({ callId: 'a' });
+    expect(queued(r)).toBe(3);
+    call(r, 'b', false);
+    r.recordingStarted({ callId: 'b' });
+    r.recordingFailed({ callId: 'b' });
+    end(r, 'b');
+    expect(queued(r)).toBe(6);
+    await waitFor(() => received.filter((e) => e.type === 'call.ended').length === 2);
+    expect(received.filter((e) => e.type === 'call.ended').map((e) => (e.data as CallRecord).recording)).toEqual([null, null]);
+    clock.advance(5000); // the wait timers were cancelled: nothing is written twice
+    expect(queued(r)).toBe(6);
+  });
+
   it('a recording for a call already recorded (or never offered) only sends recording.ready and holds nothing', async () => {
     const r = await service();
     call(r, 'a');
