@@ -55,6 +55,7 @@ export class ClusterCalls {
         else log.warn({ node: nodeId, err: err?.message }, 'shared call registry unreachable: /readyz fails until it is back');
       },
     });
+    if (store.apiUrl === undefined) log.warn({ node: nodeId }, "store.apiUrl is unset: other nodes cannot forward this node's call commands (they answer 502)");
     return new ClusterCalls(registry, log);
   }
 

@@ -106,11 +106,10 @@ export class PostgresCallRegistry implements CallRegistry {
       try {
         await this.transaction(async (c) => {
           await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [CLAIM_LOCK, trunk]);
-          // This node counts as live in its own claim even when its last beat is late.
-          await this.touch(c);
+          // This node's own calls count even when its last beat is late (no write to its row: claims stay parallel).
           const res = await c.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM ${PG_CALLS_TABLE} c JOIN ${PG_NODES_TABLE} n USING (node_id) WHERE c.trunk = $1 AND ${this.liveSql}`,
-            [trunk],
+            `SELECT count(*)::int AS n FROM ${PG_CALLS_TABLE} c JOIN ${PG_NODES_TABLE} n USING (node_id) WHERE c.trunk = $1 AND (c.node_id = $2 OR ${this.liveSql})`,
+            [trunk, this.nodeId],
           );
           if ((res.rows[0]?.n ?? 0) >= limit) throw busy(trunk, limit);
           await c.query(
