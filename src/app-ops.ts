@@ -25,13 +25,20 @@ type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /** A bound SIP listener (the UA's boundAddresses()). */
 type BoundSip = { address: string; port: number; transport: string };
 
+/** A cluster's side of the /v1 calls routes (app-cluster.ts): every node's calls, and commands forwarded to their node. */
+export interface ClusterCallsApi {
+  list(): Promise<Array<{ callId: string }>>;
+  /** Answers a call command (GET, hangup, transfer, recording) for another node's call by forwarding it. */
+  forwarding(): Routes;
+}
+
 /** The /v1 calls API over call control, when `api.enabled`. */
-function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Routes | undefined {
+function callsApiRoutes(config: Config, logger: Logger, calls: CallManager, cluster?: ClusterCallsApi): Routes | undefined {
   if (!config.api.enabled) return undefined;
   return createCallsApi(
     {
       placeCall: (req) => calls.placeCall(req),
-      list: () => calls.list(),
+      list: cluster ? () => cluster.list() : () => calls.list(),
       describe: (callId) => {
         const call = calls.get(callId);
         return call ? (call.live?.() ?? { callId }) : undefined;
@@ -66,7 +73,7 @@ export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Every /v1 route behind the API-key gate: the admin API (with a live configuration) and the calls API. */
-function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound: (() => BoundSip[]) | undefined, recording: Routes | undefined): Routes | undefined {
+function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound: (() => BoundSip[]) | undefined, recording: Routes | undefined, cluster?: ClusterCallsApi): Routes | undefined {
   if (!config.api.enabled) return undefined;
   const apiLog = logger.child({ layer: 'api' });
   // What carriers should address (GET /v1/whoami): the ports actually bound (a 0 in the config is the kernel's pick).
@@ -77,7 +84,8 @@ function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: Adm
       : config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
   };
   // The webhook status and recording routes go before the calls API, which answers every other /v1/calls… path.
-  const inner = [whoamiRoute(sip), toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  // Another node's call: its commands go to that node before the local routes could answer 404.
+  const inner = [whoamiRoute(sip), toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), cluster?.forwarding(), recording, callsApiRoutes(config, logger, calls, cluster)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 
@@ -143,8 +151,10 @@ export function buildOps(
   boundSip?: () => BoundSip[],
   /** GET/POST /v1/calls/{id}/recording, behind the gate with the other /v1 routes. */
   recording?: Routes,
+  /** A cluster (`store`): /v1/calls lists every node's calls, another node's call commands are forwarded. */
+  cluster?: ClusterCallsApi,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
-  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, recording);
+  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, recording, cluster);
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).
   const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;

@@ -121,6 +121,8 @@ export function buildCallDeps(
     sip: SipUserAgent;
     router: InboundRouter;
     limiter: TrunkCallLimiter;
+    /** A cluster's trunk slots (counted in the shared store); absent: the limiter alone. */
+    clusterSlot?: (trunk: string, callId: string) => Promise<() => void>;
     regs: RegistrationSet;
     media: MediaEngine;
     security: SecurityMetrics;
@@ -186,7 +188,7 @@ export function buildCallDeps(
     ...bots,
     route: (req) => routeRegistered(req, regs.extensions) ?? parts.router.route(req),
     pstn: { ...shared, placeCall, outboundTrunk: (name) => outboundTrunks.get(name), advertisedHost: () => sip.advertisedHost('udp') },
-    acquireTrunkSlot: (trunk) => parts.limiter.acquire(trunk),
+    acquireTrunkSlot: parts.clusterSlot ?? ((trunk) => parts.limiter.acquire(trunk)),
     botFallback: (trunk, number) => fallbackFor(config, trunk, number),
     trunkMedia: (name) => {
       const t = config.inboundTrunks.find((tr) => tr.name === name);

@@ -22,6 +22,7 @@ import type { ConfigSnapshot } from './config/index.js';
 import type { AdminControl } from './api/admin/index.js';
 import { buildCallRecords } from './app-records.js';
 import type { CallRecords } from './records/index.js';
+import { ClusterCalls } from './app-cluster.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -51,6 +52,8 @@ export class TrunkbridgeApp {
   private readonly api: OpsHttpServer | undefined;
   private readonly registrations: RegistrationPool;
   private readonly limiter: TrunkCallLimiter;
+  /** Cluster-wide call control (`store`); undefined for a single node. */
+  private readonly cluster: ClusterCalls | undefined;
   private readonly digest: DigestServer;
   private readonly securityMetrics: SecurityMetrics;
   private readonly lockout: AuthFailureGuard | undefined;
@@ -98,6 +101,9 @@ export class TrunkbridgeApp {
     // One digest server across snapshots: a nonce issued before a change is still good after it.
     this.digest = new DigestServer({ clock: this.clock });
     this.limiter = new TrunkCallLimiter(limitsOf(config), config.sip.security.maxConcurrentCalls);
+    this.cluster = ClusterCalls.fromConfig(config, this.clock, this.logger);
+    const cluster = this.cluster;
+    if (cluster) this.addReadinessCheck('store', () => cluster.healthy);
     // Toll-fraud caps live as long as the process: a new snapshot must not reset what is counted.
     this.transferCap = new TransferCap(config.sip.security.tollFraud.maxConcurrentTransfersPerTrunk);
     const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
@@ -114,7 +120,7 @@ export class TrunkbridgeApp {
     this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
     const live = options.live;
     live?.onChange((next) => this.applySnapshot(next));
-    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records, () => this.sip.boundAddresses(), this.recordings.routes(this.calls));
+    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records, () => this.sip.boundAddresses(), this.recordings.routes(this.calls), this.cluster);
     this.ops = servers.ops;
     this.api = servers.api;
   }
@@ -132,6 +138,7 @@ export class TrunkbridgeApp {
     hosts = new HostResolver(router.allowHostNames(), { clock: this.clock, logger: this.logger.child({ layer: 'trunks' }) });
     const parts = {
       clock: this.clock, logger: this.logger, metrics: this.metrics, sip: this.sip, router, limiter: this.limiter,
+      ...(this.cluster ? { clusterSlot: (trunk: string, callId: string) => this.cluster!.acquire(trunk, callId, this.limiter) } : {}),
       regs: this.registrations.set, media: this.media, security: this.securityMetrics, transferCap: this.transferCap, records: this.records,
       recordings: this.recordings,
     };
@@ -186,6 +193,8 @@ export class TrunkbridgeApp {
       await this.records?.start();
       // Allow-list host names are resolved before the first call can arrive.
       await this.routing.hosts.start();
+      // In a cluster this node is registered before it can own a call.
+      await this.cluster?.open(this.calls);
       await this.sip.start();
       this.started = true;
       this.registrations.start();
@@ -260,6 +269,8 @@ export class TrunkbridgeApp {
     if (this.sampler) clearInterval(this.sampler);
     this.recordings.stop();
     await this.calls.shutdown();
+    // Its calls are over: this node's rows leave the shared registry.
+    await this.cluster?.close();
     // The recordings of the calls just ended go in place (their records take the files) before the records close.
     await settleRecordings(this.media, this.clock);
     // The calls just ended have their records: written (and spooled) before the process goes.

@@ -17,8 +17,8 @@ export interface LiveCallView {
 
 /** What the API asks of call control. */
 export interface CallsControl {
-  /** Every live (answered) call, oldest first. */
-  list?(): LiveCallView[];
+  /** Every live (answered) call, oldest first (in a cluster: every node's, from the shared store). */
+  list?(): LiveCallView[] | Promise<LiveCallView[]>;
   /** One live call; undefined when unknown (or already ended). */
   describe?(callId: string): LiveCallView | undefined;
   /** Validation problems throw at once (CallRejectedError); `answered` settles when the call does. */
@@ -111,7 +111,7 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
         const allow = path === '/v1/calls' ? 'GET, HEAD, POST' : 'GET, HEAD';
         if (req.method === 'GET' || req.method === 'HEAD') {
           if (one) describeCall(res, one[1]);
-          else send(res, 200, { calls: control.list?.() ?? [] });
+          else send(res, 200, { calls: (await control.list?.()) ?? [] });
         } else if (req.method === 'POST' && !one) {
           await placeCall(req, res);
         } else {

@@ -21,6 +21,8 @@ export class CallManager {
   /** Called whenever a call ends or a setup finishes: drain waits on these to see the bridge idle. */
   private readonly idleWaiters = new Set<() => void>();
   private outbound: (() => OutboundCallDeps) | undefined;
+  /** Told of each answered call as it is tracked (the cluster's call registry). */
+  private readonly startListeners: Array<(call: Call) => void> = [];
   /** The deps a new call takes: fixed, or the current configuration's (a call keeps the ones it started with). */
   private readonly currentDeps: () => InboundCallDeps;
 
@@ -54,6 +56,11 @@ export class CallManager {
   /** Every live call as the calls API shows it, in answer order. */
   list(): Array<LiveCallInfo | { callId: string }> {
     return [...this.calls.values()].map((c) => c.live?.() ?? { callId: c.id });
+  }
+
+  /** `listener` hears of every answered call once, when it starts being tracked (before its end can be reported). */
+  onCallStarted(listener: (call: Call) => void): void {
+    this.startListeners.push(listener);
   }
 
   /** Turns on {@link placeCall}. */
@@ -160,6 +167,13 @@ export class CallManager {
     });
     if (call.ended) return;
     this.calls.set(call.id, call);
+    for (const l of this.startListeners) {
+      try {
+        l(call);
+      } catch (err) {
+        this.logger.error({ err, callId: call.id }, 'call start listener failed');
+      }
+    }
     if (this.stopping) call.end('shutdown');
   }
 

@@ -31,8 +31,11 @@ export interface InboundCallDeps {
   transfers?(ctx: TransferContext): TransferServices;
   /** pstn-mode trunks and DIDs (forwardTo, no bot). */
   pstn?: PstnCallDeps;
-  /** Takes a per-trunk call slot (maxConcurrentCalls); throws CallRejectedError 486 when full. Returns the release. */
-  acquireTrunkSlot?(trunk: string): () => void;
+  /**
+   * Takes a per-trunk call slot (maxConcurrentCalls) for call `callId`; throws (or rejects with) CallRejectedError
+   * 486 when full. Returns the release. A cluster counts in its shared store, so the answer may be a promise.
+   */
+  acquireTrunkSlot?(trunk: string, callId: string): (() => void) | Promise<() => void>;
   /** Per-trunk media settings (codec preference, jitter buffer); absent fields fall back to the ones above. */
   trunkMedia?(trunk: string): TrunkMediaSettings;
   /** The number's (else the trunk's) fallback for when its bot is gone; absent or undefined: reject. */

@@ -83,6 +83,9 @@ export class InboundSetup {
   async run(): Promise<Call | undefined> {
     this.signal.on('cancel', () => this.cancelled.abort());
     const decision = this.route();
+    // The slot is taken once routed; a shared store answers later (a local count answers at once).
+    const slot = this.deps.acquireTrunkSlot?.(decision.trunk, this.callId);
+    this.releaseSlot = typeof slot === 'function' || slot === undefined ? slot : await slot;
     if (decision.forwardTo) return this.forward({ ...decision, forwardTo: decision.forwardTo });
     const plan = await this.planMedia(decision.trunk);
     const target = this.deps.botTarget(decision.bot);
@@ -122,7 +125,6 @@ export class InboundSetup {
     this.labels = { trunk: decision.trunk, ...(decision.bot ? { bot: decision.bot } : {}) };
     this.log.info({ bot: decision.bot, number: decision.number }, 'call routed');
     this.deps.observer.record?.({ type: 'routed', callId: this.callId, trunk: decision.trunk, ...(decision.forwardTo ? {} : { bot: decision.bot }), number: decision.number });
-    this.releaseSlot = this.deps.acquireTrunkSlot?.(decision.trunk);
     return decision;
   }
 

@@ -99,6 +99,10 @@ export const OWN_FAILURES = {
   'in-use': spec(409, 409, 'an admin API delete of an item that others still name (a trunk with numbers)'),
   'stale-revision': spec(412, 412, 'If-Match named an older configuration revision than the stored one'),
   'store-failed': spec(500, 500, 'the configuration store could not be read or written (nothing was changed)', { level: 'error' }),
+  // A cluster (README "Past one machine").
+  'store-unreachable': spec(503, 503, "the shared store cannot be reached: a limited trunk's calls cannot be counted, or the cluster's calls listed or found", { retryAfterSec: 5, level: 'warn' }),
+  'node-unreachable': spec(503, 502, 'the node that owns the call cannot be reached at its store.apiUrl (or has none)', { level: 'warn' }),
+  'node-timeout': spec(503, 504, 'the node that owns the call did not answer the forwarded request in time', { level: 'warn' }),
   // Other layers.
   'bot-protocol': spec(500, 400, 'a bot message that is not valid protocol (the call goes on)'),
   'sip-malformed': spec(400, 400, 'a malformed SIP message'),

@@ -47,6 +47,11 @@ export class TrunkCallLimiter {
     };
   }
 
+  /** `trunk`'s maxConcurrentCalls; undefined when it has none. */
+  limitOf(trunk: string): number | undefined {
+    return this.limits.get(trunk);
+  }
+
   /** Calls holding a slot on `trunk`. */
   activeOn(trunk: string): number {
     return this.active.get(trunk) ?? 0;

@@ -39,6 +39,12 @@ function schemaName(c: Collection): string {
 }
 
 const errorRef = { $ref: '#/components/schemas/Error' };
+/** A cluster (`store`): another node's call is forwarded to it; these answer when that cannot be done. */
+const cluster: Json = {
+  502: { description: 'node-unreachable: the node that owns the call cannot be reached (the body names it)' },
+  503: { description: 'store-unreachable: the shared store cannot be asked which node owns the call' },
+  504: { description: 'node-timeout: the node that owns the call did not answer in time (the body names it)' },
+};
 const errors = (...codes: number[]): Json =>
   Object.fromEntries(codes.map((c) => [String(c), { description: ERROR_TEXT[c] ?? 'error', content: { 'application/json': { schema: errorRef } } }]));
 const ERROR_TEXT: Record<number, string> = {
@@ -103,11 +109,11 @@ function extraPaths(): Json {
     },
     '/v1/calls/{callId}/hangup': {
       parameters: [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
-      post: { summary: 'end a live call with BYE; role operate', security: sec, responses: { 200: { description: '{ callId, status: hangup }' }, ...errors(401, 403, 404) } },
+      post: { summary: 'end a live call with BYE; role operate', security: sec, responses: { 200: { description: '{ callId, status: hangup }' }, ...errors(401, 403, 404), ...cluster } },
     },
     '/v1/calls/{callId}/transfer': {
       parameters: [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
-      post: { summary: "transfer a live call as the bot's command would; role operate", security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Transfer' } } } }, responses: { 200: { description: 'the final transfer event' }, 409: { description: 'the transfer failed' }, ...errors(400, 401, 403, 404) } },
+      post: { summary: "transfer a live call as the bot's command would; role operate", security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Transfer' } } } }, responses: { 200: { description: 'the final transfer event' }, 409: { description: 'the transfer failed' }, ...errors(400, 401, 403, 404), ...cluster } },
     },
     '/v1/whoami': {
       get: { summary: "the calling key's name and role (what a client may show); any role", security: sec, responses: { 200: { description: '{ key, role }' }, ...errors(401) } },

@@ -65,6 +65,17 @@ describe('calls API', () => {
     expect(await (await fetch(`${base}/v1/calls`)).json()).toEqual({ calls: [] });
   });
 
+  it("a cluster's list (a promise): every node's calls, or 503 store-unreachable when the store cannot be read", async () => {
+    const calls = [{ callId: 'a1', node: 'a' }, { callId: 'b1', node: 'b' }];
+    const up = await serve({ ...control, list: async () => calls });
+    expect(await (await fetch(`${up}/v1/calls`)).json()).toEqual({ calls });
+    server!.close();
+    const down = await serve({ ...control, list: async () => Promise.reject(new CallRejectedError('store-unreachable', 'the shared store cannot be reached')) });
+    const r = await fetch(`${down}/v1/calls`);
+    expect(r.status).toBe(503);
+    expect(await r.json()).toMatchObject({ error: 'store-unreachable' });
+  });
+
   it('hangup and transfer act on known calls only', async () => {
     const base = await serve(control);
     expect(await post(`${base}/v1/calls/c1/hangup`, {})).toEqual({ status: 200, body: { callId: 'c1', status: 'hangup' } });

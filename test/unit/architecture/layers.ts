@@ -74,5 +74,7 @@ export const LAYERS: LayerRules = {
     'app-registrations.ts': 'app',
     // The test-call and bot-check tools adapted for POST /v1/test-calls and /v1/bot-checks.
     'app-tools.ts': 'app',
+    // Cluster-wide call control: the shared call registry, trunk slots counted there, forwarded commands.
+    'app-cluster.ts': 'app',
   },
 };

@@ -233,6 +233,33 @@ describe('handleInboundCall: rejections', () => {
     expect(h.slots.total()).toBe(0);
   });
 
+  it("a slot counted in a cluster's store (a promise): refused 486, store down 503, taken until the call ends", async () => {
+    const ids: string[] = [];
+    const clustered = {
+      acquireTrunkSlot: async (trunk: string, callId: string) => {
+        ids.push(callId);
+        return h.slots.acquire(trunk);
+      },
+    };
+    h.slots.busy.add('carrier');
+    const refused = h.incoming({ sdp: CARRIER_OFFER });
+    expect(await handleInboundCall(refused, inboundDeps(h, clustered))).toBeUndefined();
+    expect(refused.final).toEqual({ status: 486, by: 'us' });
+    const down = h.incoming({ sdp: CARRIER_OFFER, callId: 'inbound-2@carrier' });
+    const unreachable = { acquireTrunkSlot: async () => Promise.reject(new CallRejectedError('store-unreachable', 'the store is down')) };
+    expect(await handleInboundCall(down, inboundDeps(h, unreachable))).toBeUndefined();
+    expect(down.final).toEqual({ status: 503, headers: { 'Retry-After': '5' }, by: 'us' });
+    expect(h.media.legs).toEqual([]);
+    h.slots.busy.clear();
+    const call = await handleInboundCall(h.incoming({ sdp: CARRIER_OFFER, callId: 'inbound-3@carrier' }), inboundDeps(h, clustered));
+    expect(h.slots.total()).toBe(1);
+    // The slot is claimed under the call's own id (the store's row is the call's).
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(call!.id);
+    call!.end('api-hangup');
+    expect(h.slots.total()).toBe(0);
+  });
+
   it('a trunk slot is taken only while the call lives: a rejected call frees it for the next', async () => {
     h.bots.mode = new BotConnectError('down');
     await handleInboundCall(h.incoming({ sdp: CARRIER_OFFER }), inboundDeps(h));

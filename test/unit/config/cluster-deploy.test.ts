@@ -13,7 +13,12 @@ const DEPLOY = resolve(import.meta.dirname, '../../../deploy');
 
 describe('cluster deployment files', () => {
   it("the README's store recipe is a valid config", () => {
-    expect(parseConfig(readmeRecipe('cluster-store-config')).store).toEqual({ type: 'postgres', url: 'postgres://trunkbridge@db.internal:5432/trunkbridge' });
+    expect(parseConfig(readmeRecipe('cluster-store-config')).store).toEqual({
+      type: 'postgres',
+      url: 'postgres://trunkbridge@db.internal:5432/trunkbridge',
+      nodeId: 'node-a',
+      apiUrl: 'http://10.0.0.5:9464',
+    });
   });
 
   it('compose starts one node per deploy/cluster file; each validates and is listed in dispatcher.list', () => {
@@ -25,6 +30,9 @@ describe('cluster deployment files', () => {
     const ports = files.map((f) => {
       const config = parseConfig(readFileSync(join(DEPLOY, 'cluster', f.split('/').pop()!), 'utf8'));
       expect(config.store?.type).toBe('postgres');
+      // Each node has its own id, and forwarded call commands reach its own /v1 listener.
+      expect(config.store?.nodeId).toBe(f.split('/').pop()!.replace('.yaml', ''));
+      expect(config.store?.apiUrl).toBe(`http://127.0.0.1:${config.metrics.port}`);
       return config.sip.listen[0].port;
     });
     const listed = readFileSync(join(DEPLOY, 'kamailio', 'dispatcher.list'), 'utf8')

@@ -1,0 +1,130 @@
+/**
+ * Cluster-wide call control wired from `store` (README "Past one machine"), part of the composition root (layer
+ * "app"): this node's answered calls go into the shared call registry, a limited trunk's slots are counted there,
+ * GET /v1/calls lists every live node's calls, and commands for another node's call are forwarded to it. Without
+ * `store` none of this is built and the bridge behaves as a single node.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from './core/clock.js';
+import type { Logger } from './core/logger.js';
+import type { Config } from './config/index.js';
+import type { TrunkCallLimiter } from './trunks/index.js';
+import type { CallManager } from './calls/call-manager.js';
+import type { Call } from './calls/call.js';
+import { PostgresCallRegistry, resolveNodeId, type CallRegistry } from './store/index.js';
+import { createCallForwarding } from './api/call-forwarding.js';
+
+type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** A call as GET /v1/calls shows it in a cluster: the calls API's fields and the node that owns it. */
+export type ClusterCallView = { callId: string; node: string } & Record<string, unknown>;
+
+/** What a listing keeps of a call's details at its answer: media figures and duration change, so they are left out. */
+function published(call: Call): Record<string, unknown> | undefined {
+  const info = call.live?.();
+  if (!info) return undefined;
+  const { media: _media, durationSec: _duration, ...rest } = info;
+  return rest;
+}
+
+/** Seconds since `answeredAt` (ISO), one decimal, for another node's call; 0 when unknown. */
+export function durationSince(answeredAt: unknown, nowMs: number): number {
+  const t = typeof answeredAt === 'string' ? Date.parse(answeredAt) : NaN;
+  return Number.isFinite(t) ? Math.max(0, Math.round((nowMs - t) / 100) / 10) : 0;
+}
+
+export class ClusterCalls {
+  private calls: CallManager | undefined;
+
+  constructor(
+    readonly registry: CallRegistry,
+    private readonly log: Logger,
+  ) {}
+
+  /** The cluster of `config.store`; undefined for a single node. */
+  static fromConfig(config: Config, clock: Clock, logger: Logger): ClusterCalls | undefined {
+    const store = config.store;
+    if (store?.type !== 'postgres') return undefined;
+    const log = logger.child({ layer: 'cluster' });
+    const nodeId = resolveNodeId(store.nodeId);
+    const registry = new PostgresCallRegistry(store.url, nodeId, {
+      clock,
+      ...(store.apiUrl !== undefined ? { apiUrl: store.apiUrl } : {}),
+      onHealthChange: (healthy, err) => {
+        if (healthy) log.info({ node: nodeId }, 'shared call registry reachable again');
+        else log.warn({ node: nodeId, err: err?.message }, 'shared call registry unreachable: /readyz fails until it is back');
+      },
+    });
+    if (store.apiUrl === undefined) log.warn({ node: nodeId }, "store.apiUrl is unset: other nodes cannot forward this node's call commands (they answer 502)");
+    return new ClusterCalls(registry, log);
+  }
+
+  get nodeId(): string {
+    return this.registry.nodeId;
+  }
+
+  /** Registers this node; its answered calls are published from now on. */
+  async open(calls: CallManager): Promise<void> {
+    this.calls = calls;
+    calls.onCallStarted((call) => this.track(call));
+    await this.registry.open();
+    this.log.info({ node: this.nodeId }, 'node registered in the shared call registry');
+  }
+
+  private track(call: Call): void {
+    const info = published(call);
+    if (info) void this.registry.publish(call.id, call.labels?.trunk, info);
+    call.onEnded(() => void this.registry.release(call.id));
+  }
+
+  /**
+   * A trunk slot: this node's own limits first (`sip.security.maxConcurrentCalls`, the trunk's limit counted
+   * here), then, for a limited trunk, the cluster's count in the store.
+   */
+  async acquire(trunk: string, callId: string, limiter: TrunkCallLimiter): Promise<() => void> {
+    const local = limiter.acquire(trunk);
+    const limit = limiter.limitOf(trunk);
+    if (limit === undefined) return local;
+    try {
+      await this.registry.claim(callId, trunk, limit);
+    } catch (err) {
+      local();
+      throw err;
+    }
+    return () => {
+      local();
+      void this.registry.release(callId);
+    };
+  }
+
+  /** GET /v1/calls: this node's calls as they are now, then the other live nodes' as published at their answer. */
+  async list(): Promise<ClusterCallView[]> {
+    const own = (this.calls?.list() ?? []).map((c) => ({ ...c, node: this.nodeId }));
+    const others = (await this.registry.list()).filter((c) => c.node !== this.nodeId);
+    const now = Date.now();
+    return [...own, ...others.map((c) => ({ ...c.info, callId: c.callId, node: c.node, durationSec: durationSince(c.info.answeredAt, now) }))];
+  }
+
+  /** The /v1 route that forwards another node's call commands to it. */
+  forwarding(): Routes {
+    return createCallForwarding(
+      {
+        nodeId: this.nodeId,
+        remoteOwner: async (callId) => {
+          if (this.calls?.get(callId)) return undefined;
+          const owner = await this.registry.ownerOf(callId);
+          return owner && owner.node !== this.nodeId ? owner : undefined;
+        },
+      },
+      { logger: this.log.child({ layer: 'api' }) },
+    );
+  }
+
+  get healthy(): boolean {
+    return this.registry.healthy;
+  }
+
+  async close(): Promise<void> {
+    await this.registry.close();
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Cluster-wide call control on loopback (README "Past one machine"): PostgreSQL (a throwaway initdb cluster),
+ * Kamailio with the shipped deploy/kamailio/kamailio.cfg, two bridge processes with `store.nodeId` and
+ * `store.apiUrl`, SIPp as the carrier. GET /v1/calls on either node lists both nodes' calls; a hangup sent to one
+ * node ends the other node's call (SIPp gets the BYE); a trunk limit of 3 holds across the two nodes; /readyz
+ * fails while the store is unreachable; a killed node's calls leave the list within the expiry.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reservePort, reservePorts } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { BridgeProcess } from './harness/bridge-process.js';
+import { testConfig } from './harness/config.js';
+import { startKamailioEdge, type KamailioEdge } from './harness/kamailio-edge.js';
+import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js';
+import { RtpListener } from './harness/rtp-listener.js';
+import { describeSipp, runSipp, tracedMessages, type SippRun } from './harness/sipp.js';
+
+const ADMIN_KEY = 'cluster-calls-admin-key-0123456789';
+const NUMBER = '+15550100';
+/** The registry's expiry (src/store/call-registry.ts NODE_EXPIRY_MS) and heartbeat, ms. */
+const EXPIRY_MS = 5000;
+const HEARTBEAT_MS = 1000;
+
+interface Node {
+  id: 'node-a' | 'node-b';
+  api: number;
+  bridge: BridgeProcess;
+}
+
+interface CallView {
+  callId: string;
+  node: string;
+  trunk?: string;
+  from?: string;
+  to?: string;
+  media?: unknown;
+}
+
+let db: Postgres;
+let edge: KamailioEdge;
+let listener: RtpListener;
+const nodes: Node[] = [];
+
+function nodeYaml(id: string, sipPort: number, rtpBase: number, api: number, url: string): string {
+  return `${testConfig({
+    sipPort,
+    metricsPort: api,
+    rtpPortMin: rtpBase,
+    rtpPortMax: rtpBase + 19,
+    bots: { echo: '{ builtin: echo }' },
+    numbers: { [NUMBER]: 'echo' },
+    trunkExtra: '    maxConcurrentCalls: 3\n',
+    extraMedia: '  latching: off',
+  })}api:
+  keys: [{ name: ops, role: admin, key: ${ADMIN_KEY} }]
+store: { type: postgres, url: "${url}", nodeId: ${id}, apiUrl: "http://127.0.0.1:${api}" }
+`;
+}
+
+async function http(node: Node, method: string, path: string, body?: unknown): Promise<{ status: number; node: string | null; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${node.api}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, node: res.headers.get('x-trunkbridge-node'), body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function listed(node: Node): Promise<CallView[]> {
+  const r = await http(node, 'GET', '/v1/calls');
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.calls as CallView[];
+}
+
+/** 'call answered' log lines of a node so far. */
+function answered(node: Node): number {
+  return node.bridge.logs.filter((l) => l.msg === 'call answered').length;
+}
+
+/** Calls a node refused because the trunk was full. */
+function trunkBusy(node: Node): number {
+  return node.bridge.logs.filter((l) => l.msg === 'call rejected' && l.reason === 'trunk-busy').length;
+}
+
+function sipp(scenario: string, o: { calls?: number; args?: string[]; timeoutMs?: number } = {}): Promise<SippRun> {
+  return runSipp({
+    scenario,
+    target: { host: '127.0.0.1', port: edge.port },
+    service: NUMBER,
+    calls: o.calls ?? 1,
+    keys: { rtp_port: listener.port },
+    args: o.args ?? [],
+    timeoutMs: o.timeoutMs ?? 30_000,
+  });
+}
+
+/** Runs SQL on the server's maintenance database. */
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: db.url.replace(/\/trunkbridge$/, '/postgres') });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+async function ready(node: Node): Promise<{ status: number; checks: Record<string, boolean> }> {
+  const res = await fetch(`http://127.0.0.1:${node.api}/readyz`);
+  return { status: res.status, checks: ((await res.json()) as { checks: Record<string, boolean> }).checks };
+}
+
+describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two bridges + PostgreSQL', () => {
+  beforeAll(async () => {
+    db = await startPostgres(await reservePort());
+    listener = await RtpListener.start();
+    for (const id of ['node-a', 'node-b'] as const) {
+      const [sipPort, rtpBase, api] = [await reservePort(), await reservePorts(20), await reservePort()];
+      const bridge = new BridgeProcess(nodeYaml(id, sipPort, rtpBase, api, db.url));
+      await bridge.start(20_000);
+      nodes.push({ id, api, bridge });
+    }
+    edge = await startKamailioEdge(await reservePort(), nodes.map((n) => n.bridge.sipPort()));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const n of nodes) await n.bridge.stop();
+    await edge?.stop();
+    listener?.close();
+    await db?.stop();
+  });
+
+  it("GET /v1/calls on either node lists both nodes' calls; a hangup sent to one node ends the other's call (SIPp gets the BYE)", async () => {
+    const [a, b] = nodes;
+    const before = nodes.map(answered);
+    const run = sipp('uac-via-proxy-expect-bye-from-bridge.xml', { calls: 2, args: ['-l', '2', '-r', '10'] });
+    await waitFor(() => answered(a) > before[0] && answered(b) > before[1], { timeoutMs: 10_000, what: 'one call answered on each node' });
+
+    // B's call is published at its answer: A lists it with B's node id (and its own with its own).
+    const all = await waitFor(
+      async () => {
+        const list = await listed(a);
+        return list.length === 2 ? list : undefined;
+      },
+      { timeoutMs: 3000, what: "node A to list both nodes' calls" },
+    );
+    expect(all.map((c) => c.node).sort()).toEqual(['node-a', 'node-b']);
+    for (const c of all) expect(c).toMatchObject({ trunk: 'carrier-a', to: NUMBER, from: '+15551230001' });
+    expect((await listed(b)).map((c) => c.callId).sort()).toEqual(all.map((c) => c.callId).sort());
+    const onB = all.find((c) => c.node === 'node-b')!;
+    const onA = all.find((c) => c.node === 'node-a')!;
+
+    // A's answer for B's call comes from B (forwarded): its live media figures included.
+    const described = await http(a, 'GET', `/v1/calls/${onB.callId}`);
+    expect(described.status).toBe(200);
+    expect(described.node).toBe('node-b');
+    expect(described.body).toMatchObject({ callId: onB.callId, media: expect.any(Object) });
+
+    // Hang up B's call through A, and A's call through B.
+    const h1 = await http(a, 'POST', `/v1/calls/${onB.callId}/hangup`, {});
+    expect([h1.status, h1.node, h1.body]).toEqual([200, 'node-b', { callId: onB.callId, status: 'hangup' }]);
+    const h2 = await http(b, 'POST', `/v1/calls/${onA.callId}/hangup`, {});
+    expect([h2.status, h2.node]).toEqual([200, 'node-a']);
+    await b.bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === onB.callId && l.reason === 'api-hangup');
+    await a.bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === onA.callId && l.reason === 'api-hangup');
+
+    const done = await run;
+    expect(done.code, describeSipp(done)).toBe(0);
+    expect(tracedMessages(done).filter((m) => m.dir === 'received' && m.line.startsWith('BYE ')).length).toBe(2);
+    await waitFor(async () => (await listed(a)).length === 0, { timeoutMs: 3000, what: 'the ended calls to leave the list' });
+    // An id no node has: 404 from the node asked.
+    expect((await http(a, 'POST', '/v1/calls/no-such-call/hangup', {})).body.error).toBe('unknown-call');
+  });
+
+  it('a trunk limit of 3 holds across the two nodes: with 3 calls up, a 4th is refused 486 whichever node it lands on', async () => {
+    const before = nodes.map(answered);
+    const busyBefore = nodes.map(trunkBusy);
+    const held = sipp('uac-via-proxy-call-caller-hangup.xml', { calls: 3, args: ['-d', '12000', '-l', '3', '-r', '10'] });
+    await waitFor(() => nodes.reduce((n, node, i) => n + answered(node) - before[i], 0) === 3, { timeoutMs: 10_000, what: 'three calls answered' });
+    // Both nodes hold some of the three (round-robin), so neither node's own count is at the limit.
+    expect(nodes.map((n, i) => answered(n) - before[i]).every((n) => n >= 1 && n <= 2)).toBe(true);
+    for (let attempt = 0; attempt < 4 && !nodes.every((n, i) => trunkBusy(n) > busyBefore[i]); attempt++) {
+      const fourth = await sipp('uac-expect-486.xml');
+      expect(fourth.code, describeSipp(fourth)).toBe(0);
+    }
+    expect(nodes.map((n, i) => trunkBusy(n) - busyBefore[i] >= 1)).toEqual([true, true]);
+    expect(nodes.reduce((n, node, i) => n + answered(node) - before[i], 0)).toBe(3);
+    const run = await held;
+    expect(run.code, describeSipp(run)).toBe(0);
+    // The slots are given back as the calls end: the next call is answered.
+    await waitFor(async () => (await listed(nodes[0])).length === 0, { timeoutMs: 3000, what: 'the held calls to end' });
+    const next = await sipp('uac-via-proxy-call-caller-hangup.xml', { args: ['-d', '200'] });
+    expect(next.code, describeSipp(next)).toBe(0);
+  });
+
+  it('/readyz fails while the shared store is unreachable and recovers when it is back', async () => {
+    const [a] = nodes;
+    expect(await ready(a)).toEqual({ status: 200, checks: expect.objectContaining({ store: true }) });
+    await admin('ALTER DATABASE trunkbridge WITH ALLOW_CONNECTIONS false');
+    await admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'trunkbridge'");
+    try {
+      const down = await waitFor(
+        async () => {
+          const r = await ready(a);
+          return r.status === 503 ? r : undefined;
+        },
+        { timeoutMs: 5000, what: '/readyz to fail' },
+      );
+      expect(down.checks).toMatchObject({ store: false, listening: true, notDraining: true });
+      // GET /v1/calls cannot list the cluster: 503, not a partial list.
+      const listing = await http(a, 'GET', '/v1/calls');
+      expect([listing.status, listing.body.error]).toEqual([503, 'store-unreachable']);
+    } finally {
+      await admin('ALTER DATABASE trunkbridge WITH ALLOW_CONNECTIONS true');
+    }
+    for (const n of nodes) await waitFor(async () => (await ready(n)).status === 200, { timeoutMs: 5000, what: `${n.id} ready again` });
+  });
+
+  it("a killed node's calls leave the other node's list within the expiry", async () => {
+    const before = nodes.map(answered);
+    const run = sipp('uac-via-proxy-call-caller-hangup.xml', { args: ['-d', '10000'], timeoutMs: 30_000 });
+    const owner = await waitFor(() => nodes.find((n, i) => answered(n) > before[i]), { timeoutMs: 10_000, what: 'a node to answer the call' });
+    const other = nodes.find((n) => n !== owner)!;
+    await waitFor(async () => (await listed(other)).some((c) => c.node === owner.id), { timeoutMs: 3000, what: "the other node to list the owner's call" });
+    process.kill(owner.bridge.pid, 'SIGKILL');
+    const killedAt = Date.now();
+    await waitFor(async () => (await listed(other)).length === 0, { timeoutMs: EXPIRY_MS + 3 * HEARTBEAT_MS, what: "the killed node's call to leave the list" });
+    const gone = Date.now() - killedAt;
+    // Not before the expiry less one heartbeat (the owner's last beat came at most one heartbeat before the kill).
+    expect(gone).toBeGreaterThan(EXPIRY_MS - HEARTBEAT_MS - 500);
+    // The caller's BYE has no node to reach: SIPp's call fails; it is stopped by its own timeout.
+    await run;
+  }, 60_000);
+});
