@@ -20,6 +20,9 @@ import { ConfigError } from './core/errors.js';
 import { webhookStatusRoutes } from './app-records.js';
 import type { CallRecords } from './records/index.js';
 import { toolRunners } from './app-tools.js';
+import { callRecordsRoute } from './api/call-records-route.js';
+import { decodeCursor, readCdrPage } from './records/index.js';
+import { join } from 'node:path';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /** A bound SIP listener (the UA's boundAddresses()). */
@@ -85,8 +88,14 @@ function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: Adm
   };
   // The webhook status and recording routes go before the calls API, which answers every other /v1/calls… path.
   // Another node's call: its commands go to that node before the local routes could answer 404.
-  const inner = [whoamiRoute(sip), toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), cluster?.forwarding(), recording, callsApiRoutes(config, logger, calls, cluster)].filter((r): r is Routes => r !== undefined);
+  const inner = [whoamiRoute(sip), toolRunRoutes(toolRunners(() => (admin ? admin.current().config : config).bots), apiLog), cdrRoute(config, apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), cluster?.forwarding(), recording, callsApiRoutes(config, logger, calls, cluster)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
+}
+
+/** GET /v1/call-records over the CDR files (a 404 saying why when the bridge writes none). */
+function cdrRoute(config: Config, logger: Logger): Routes {
+  const dir = config.callRecords.dir !== undefined && config.callRecords.cdrFiles ? join(config.callRecords.dir, 'cdr') : undefined;
+  return callRecordsRoute(dir === undefined ? undefined : { decodeCursor, page: (q) => readCdrPage(dir, q) }, logger);
 }
 
 /** The Twilio REST shim, when at least one bot has `twilio` credentials (it has its own auth: `api.enabled` is not needed). */

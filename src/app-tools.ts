@@ -6,6 +6,7 @@ import type { ToolRunners, TestCallRequest, BotCheckRequest } from './api/admin/
 import { parseTestCallArgs } from './testcall/args.js';
 import { EXIT, runTestCall } from './testcall/run.js';
 import { checkBot, PROTOCOLS, type StepResult } from './botcheck/index.js';
+import type { BotConfig } from './config/index.js';
 
 const MARK: Record<StepResult['verdict'], string> = { pass: 'ok  ', fail: 'FAIL', skip: 'skip' };
 
@@ -30,11 +31,16 @@ async function runTestCallRequest(r: TestCallRequest, print: (line: string) => v
 }
 
 async function runBotCheckRequest(r: BotCheckRequest, print: (line: string) => void, abort: AbortSignal): Promise<number> {
-  print(`bot-check ${r.url} (${r.protocol})`);
+  // A stored bot's headers and secret are used, never printed.
+  const extras = [r.headers ? `headers: ${Object.keys(r.headers).join(', ')}` : '', r.secret !== undefined ? 'signed' : ''].filter(Boolean).join('; ');
+  print(`bot-check ${r.bot !== undefined ? `bot "${r.bot}" at ` : ''}${r.url} (${r.protocol}${extras ? `; ${extras}` : ''})`);
   const report = await checkBot({
     url: r.url,
     protocol: r.protocol as (typeof PROTOCOLS)[number],
     ...(r.sampleRate !== undefined ? { sampleRate: r.sampleRate } : {}),
+    ...(r.headers !== undefined ? { headers: r.headers } : {}),
+    ...(r.secret !== undefined ? { secret: r.secret } : {}),
+    ...(r.connectTimeoutMs !== undefined ? { connectTimeoutMs: r.connectTimeoutMs } : {}),
     ...(r.listenSec !== undefined ? { listenMs: r.listenSec * 1000 } : {}),
     onStep: (s) => print(`${MARK[s.verdict]} ${s.name}: ${s.detail}`),
   });
@@ -43,7 +49,7 @@ async function runBotCheckRequest(r: BotCheckRequest, print: (line: string) => v
   return report.passed ? 0 : 1;
 }
 
-/** Both tools, for toolRunRoutes. */
-export function toolRunners(): ToolRunners {
-  return { testCall: runTestCallRequest, botCheck: { run: runBotCheckRequest, protocols: PROTOCOLS as unknown as [string, ...string[]] } };
+/** Both tools, for toolRunRoutes; `bots` are the live configuration's (a check of a stored bot reads them). */
+export function toolRunners(bots?: () => Readonly<Record<string, BotConfig>>): ToolRunners {
+  return { testCall: runTestCallRequest, botCheck: { run: runBotCheckRequest, protocols: PROTOCOLS as unknown as [string, ...string[]], ...(bots ? { bots } : {}) } };
 }

@@ -7,7 +7,7 @@
  * The framing is the bridge's own dialect modules, so a bot that passes here speaks what the bridge speaks.
  */
 import { randomUUID } from 'node:crypto';
-import { DIALECTS, dialectFor, type DialectName, type StartMessage } from '../bot/index.js';
+import { DIALECTS, dialectFor, signedStartHeaders, type DialectName, type StartMessage } from '../bot/index.js';
 import { BotLink } from './bot-link.js';
 
 /** What to check and how long to give the bot. */
@@ -18,6 +18,8 @@ export interface BotCheckOptions {
   sampleRate?: number;
   /** Sent on the upgrade (e.g. Authorization). */
   headers?: Record<string, string>;
+  /** The bot's signing secret: the upgrade carries X-Trunkbridge-Signature as a call's would (bot/signature.ts). */
+  secret?: string;
   /** How long the bot has to answer the caller's tone with audio, ms (default 5000). */
   listenMs?: number;
   /** How long the upgrade may take, ms (default 5000). */
@@ -103,7 +105,8 @@ export async function checkBot(o: BotCheckOptions): Promise<BotCheckReport> {
   const callId = randomUUID();
   let link: BotLink;
   try {
-    link = await BotLink.open(o.url, dialect, rate, { headers: o.headers ?? {}, timeoutMs: o.connectTimeoutMs ?? 5000, callId });
+    const signed = o.secret !== undefined ? signedStartHeaders(o.secret, callId, o.url, Date.now()) : {};
+    link = await BotLink.open(o.url, dialect, rate, { headers: { ...o.headers, ...signed }, timeoutMs: o.connectTimeoutMs ?? 5000, callId });
   } catch (err) {
     judge('connect', 'fail', `no WebSocket: ${(err as Error).message}`);
     return finish();

@@ -9,7 +9,7 @@ import type { ManagedConfig } from '../../config/index.js';
 import type { AdminControl } from './control.js';
 import { isRecord, sameNumber, type Collection, type Plain } from './collections.js';
 import { AdminApiError, etagOf, ifMatchRevision, readObject, sendJson } from './http.js';
-import { keepSecrets, mergePatch, withoutSecrets } from './secrets.js';
+import { keepSecrets, mergePatch, secretsSet, withoutSecrets } from './secrets.js';
 import { relateIssues } from './issues.js';
 import { trunkPart, type PartOutcome } from './trunk-parts.js';
 import { callerOf } from './gate.js';
@@ -140,9 +140,14 @@ async function change(ctx: Ctx, coll: Collection, key: string, req: IncomingMess
   }
 }
 
-/** The item as answered: secrets and hidden keys left out, a registration's live state added. */
+/**
+ * The item as answered: secrets and hidden keys left out, the names of the secrets it has (`secretsSet`) and a
+ * registration's live state added.
+ */
 function shown(ctx: Ctx, coll: Collection, item: Plain): unknown {
   const out = withoutSecrets(item, [...coll.secretKeys, ...coll.hiddenKeys]) as Plain;
+  const set = secretsSet(item, coll.secretKeys);
+  if (set.length > 0) out.secretsSet = set;
   if (coll.name === 'registrations') out.state = ctx.control.registrationState(String(item.name)) ?? 'stopped';
   return out;
 }
@@ -162,8 +167,9 @@ function label(coll: Collection): string {
   return coll.name.replace(/s$/, '');
 }
 
-/** Fields an answer adds that are not configuration (a registration's `state`): a GET sent back as a PUT is fine. */
+/** Fields an answer adds that are not configuration (`secretsSet`, a registration's `state`): a GET sent back as a PUT is fine. */
 function dropReadOnly(coll: Collection, body: Plain): void {
+  delete body.secretsSet;
   if (coll.name === 'registrations') delete body.state;
 }
 

@@ -24,6 +24,18 @@ export function withoutSecrets(value: unknown, topLevel: readonly string[] = [])
   return out;
 }
 
+/**
+ * The top-level secrets an item has stored (`["headers", "secret"]`), answered as `secretsSet` so a client can
+ * show "set" / "not set" without the values. Nested ones (a trunk's SIP users' passwords) are not listed.
+ */
+export function secretsSet(value: unknown, topLevel: readonly string[] = []): string[] {
+  if (!isRecord(value)) return [];
+  return Object.entries(value)
+    .filter(([k, v]) => v !== undefined && v !== null && (topLevel.includes(k) || (SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number'))))
+    .map(([k]) => k)
+    .sort();
+}
+
 /** `next` with every secret it omits taken from `old` (array items matched by `username`, else by position). */
 export function keepSecrets(old: unknown, next: unknown, topLevel: readonly string[] = []): unknown {
   if (Array.isArray(old) && Array.isArray(next)) {

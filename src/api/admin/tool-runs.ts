@@ -11,6 +11,10 @@ import { z } from 'zod';
 import type { Logger } from '../../core/logger.js';
 import { callerOf } from './gate.js';
 import { AdminApiError, readObject, sendError } from './http.js';
+import { botCheckBody, botCheckRequestOf, type BotCheckBody, type BotCheckRequest } from './bot-check-target.js';
+import type { BotConfig } from '../../config/index.js';
+
+export { botCheckBody, type BotCheckRequest } from './bot-check-target.js';
 
 /** A test call as the API takes it (the CLI's options that make sense from a browser). */
 export interface TestCallRequest {
@@ -23,14 +27,6 @@ export interface TestCallRequest {
   /** Digest credentials answered to a 401/407 (the password is never logged or echoed). */
   user?: string;
   password?: string;
-}
-
-/** A bot check as the API takes it. */
-export interface BotCheckRequest {
-  url: string;
-  protocol: string;
-  sampleRate?: number;
-  listenSec?: number;
 }
 
 /** Runs one tool: `print` each step line as it happens; resolves with the tool's exit code (0 = pass). */
@@ -58,24 +54,16 @@ export const testCallBody = z
   })
   .refine((b) => (b.user === undefined) === (b.password === undefined), { message: 'user and password go together', path: ['password'] });
 
-/** The body of POST /v1/bot-checks; `protocols` are the dialects the bridge has. */
-export function botCheckBody(protocols: readonly [string, ...string[]]) {
-  return z.strictObject({
-    url: z.string().regex(/^wss?:\/\//i, 'must be a ws:// or wss:// URL').refine((u) => URL.canParse(u), 'must be a ws:// or wss:// URL'),
-    protocol: z.enum(protocols).default(protocols.includes('native') ? 'native' : protocols[0]),
-    sampleRate: z.union([z.literal(8000), z.literal(16000), z.literal(24000)]).optional(),
-    listenSec: z.number().min(1).max(30).optional(),
-  });
-}
-
 /** What each run logs (never the password). */
 type Describe<T> = (request: T) => Record<string, unknown>;
 
-interface ToolRoute<T> {
+interface ToolRoute<T, B = T> {
   path: string;
   /** "test call" / "bot check": the log lines' name. */
   name: string;
-  schema: z.ZodType<T>;
+  schema: z.ZodType<B>;
+  /** The run's request from the valid body (a stored bot looked up); may throw an AdminApiError (400). */
+  prepare?: (body: B) => T;
   run: ToolRunner<T>;
   describe: Describe<T>;
 }
@@ -99,7 +87,7 @@ export class ToolSlots {
   }
 }
 
-function toolRoute<T>(route: ToolRoute<T>, slots: ToolSlots, logger: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+function toolRoute<T, B = T>(route: ToolRoute<T, B>, slots: ToolSlots, logger: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
     if ((req.url ?? '/').split('?')[0] !== route.path) return false;
     let request: T;
@@ -110,7 +98,7 @@ function toolRoute<T>(route: ToolRoute<T>, slots: ToolSlots, logger: Logger): (r
         const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.'), path: i.path.join('.'), message: i.message }));
         throw new AdminApiError('bad-request', `invalid ${route.name}: ${issues.map((i) => `${i.field || 'body'}: ${i.message}`).join('; ')}`, { issues });
       }
-      request = parsed.data;
+      request = route.prepare ? route.prepare(parsed.data) : (parsed.data as unknown as T);
       if (!slots.take()) throw new AdminApiError('tool-busy', `${slots.limit} test calls or bot checks are already running: try again when one ends`);
     } catch (err) {
       if (!(err instanceof AdminApiError)) throw err;
@@ -148,7 +136,8 @@ function toolRoute<T>(route: ToolRoute<T>, slots: ToolSlots, logger: Logger): (r
 /** The injected tools; a route is absent when its runner is. */
 export interface ToolRunners {
   testCall?: ToolRunner<TestCallRequest>;
-  botCheck?: { run: ToolRunner<BotCheckRequest>; protocols: readonly [string, ...string[]] };
+  /** `bots`: the live configuration's bots, for checks of a stored bot (`{ "bot": name }`). */
+  botCheck?: { run: ToolRunner<BotCheckRequest>; protocols: readonly [string, ...string[]]; bots?: () => Readonly<Record<string, BotConfig>> };
 }
 
 /** POST /v1/test-calls and POST /v1/bot-checks over the injected runners, sharing one {@link ToolSlots}. */
@@ -161,10 +150,13 @@ export function toolRunRoutes(runners: ToolRunners, logger: Logger, slots = new 
     }, slots, logger));
   }
   if (runners.botCheck) {
-    routes.push(toolRoute<BotCheckRequest>({
-      path: '/v1/bot-checks', name: 'bot check', schema: botCheckBody(runners.botCheck.protocols) as unknown as z.ZodType<BotCheckRequest>, run: runners.botCheck.run,
-      // The URL's query may carry a token: log where the bot is, not the whole URL.
-      describe: (r) => ({ bot: URL.canParse(r.url) ? new URL(r.url).host : 'invalid', protocol: r.protocol }),
+    const { protocols, bots } = runners.botCheck;
+    const defaultProtocol = protocols.includes('native') ? 'native' : protocols[0];
+    routes.push(toolRoute<BotCheckRequest, BotCheckBody>({
+      path: '/v1/bot-checks', name: 'bot check', schema: botCheckBody(protocols) as unknown as z.ZodType<BotCheckBody>, run: runners.botCheck.run,
+      prepare: (b) => botCheckRequestOf(b, bots?.() ?? {}, defaultProtocol),
+      // The URL's query may carry a token: log where the bot is, not the whole URL (never its headers or secret).
+      describe: (r) => ({ ...(r.bot !== undefined ? { name: r.bot } : {}), bot: URL.canParse(r.url) ? new URL(r.url).host : 'invalid', protocol: r.protocol }),
     }, slots, logger));
   }
   return async (req, res) => {
