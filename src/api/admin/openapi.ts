@@ -7,6 +7,7 @@ import { COLLECTIONS } from './resources.js';
 import type { Collection } from './collections.js';
 import { placeCallBody, transferBody } from '../calls-api.js';
 import { botCheckBody, testCallBody } from './tool-runs.js';
+import { callRecordsOpenApi } from '../call-records-route.js';
 
 type Json = Record<string, unknown>;
 const SECRET = /^(password|secret|authToken|token)$/;
@@ -63,7 +64,7 @@ function paths(c: Collection): Json {
   const ifMatch = { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'the ETag (configuration revision) the change is based on' };
   return {
     [`/v1/${c.name}`]: {
-      get: { summary: `list ${c.name}`, security: [{ bearer: [] }], responses: { 200: { description: 'the items (secrets left out)', content: json({ type: 'object', properties: { items: { type: 'array', items: ref } } }) }, ...errors(401) } },
+      get: { summary: `list ${c.name}`, security: [{ bearer: [] }], responses: { 200: { description: 'the items (secrets left out; secretsSet names the top-level ones stored)', content: json({ type: 'object', properties: { items: { type: 'array', items: ref } } }) }, ...errors(401) } },
       post: { summary: `create one of ${c.name}`, security: [{ bearer: [] }], parameters: [ifMatch], requestBody: { required: true, content: json(ref) }, responses: { 201: { description: 'created', content: json(ref) }, ...errors(400, 401, 403, 409, 412) } },
     },
     [`/v1/${c.name}/{key}`]: {
@@ -122,7 +123,7 @@ function extraPaths(): Json {
       post: { summary: 'run `test-call` in the bridge: text/event-stream, a `step` event per line ({ line }), then `result` ({ result: pass|fail, exitCode }); role operate', security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TestCall' } } } }, responses: { 200: { description: 'the steps as server-sent events' }, 429: { description: 'tool-busy: two test calls or bot checks already run' }, ...errors(400, 401, 403) } },
     },
     '/v1/bot-checks': {
-      post: { summary: 'run `bot-check` in the bridge against a bot URL: the same event stream as /v1/test-calls; role operate', security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/BotCheck' } } } }, responses: { 200: { description: 'the steps as server-sent events' }, 429: { description: 'tool-busy: two test calls or bot checks already run' }, ...errors(400, 401, 403) } },
+      post: { summary: 'run `bot-check` in the bridge against a bot URL, or a stored bot by name ({ bot }: its URL, protocol, rate, headers and secret, which stay in the bridge): the same event stream as /v1/test-calls; role admin', security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/BotCheck' } } } }, responses: { 200: { description: 'the steps as server-sent events' }, 429: { description: 'tool-busy: two test calls or bot checks already run' }, ...errors(400, 401, 403) } },
     },
     '/v1/reload': {
       post: { summary: 'reload the YAML file (as SIGHUP): its routing sections replace the live ones', security: sec, responses: { 200: { description: '{ revision, restartRequired: [sections] }' }, ...errors(400, 401, 403) } },
@@ -166,7 +167,7 @@ export function openApiDocument(): Json {
     info: { title: 'trunkbridge admin API', version: '1', description: 'Configuration and call control. Bearer API keys with roles read < operate < admin.' },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas },
     security: [{ bearer: [] }],
-    paths: { ...allPaths, ...extraPaths() },
+    paths: { ...allPaths, ...extraPaths(), ...callRecordsOpenApi() },
   };
   return cached;
 }

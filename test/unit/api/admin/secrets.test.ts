@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keepSecrets, mergePatch, withoutSecrets } from '../../../../src/api/admin/secrets.js';
+import { keepSecrets, mergePatch, secretsSet, withoutSecrets } from '../../../../src/api/admin/secrets.js';
 
 describe('withoutSecrets', () => {
   it.each([
@@ -32,5 +32,17 @@ describe('mergePatch (RFC 7396)', () => {
     [{ a: 1 }, { n: { x: 1 } }, { a: 1, n: { x: 1 } }],
   ])('%j + %j = %j', (target, patch, expected) => {
     expect(mergePatch(target, patch)).toEqual(expected);
+  });
+});
+
+describe('secretsSet (what a client shows as "set" without the values)', () => {
+  it.each([
+    ['a bot with headers and a secret', { name: 'b', url: 'ws://h/', headers: { A: '1' }, secret: 'x'.repeat(16) }, ['headers'], ['headers', 'secret']],
+    ['a bot with neither', { name: 'b', url: 'ws://h/' }, ['headers'], []],
+    ['a registration with its password', { name: 'r', username: 'u', password: 'p' }, [], ['password']],
+    ['nested passwords are not listed', { name: 't', credentials: [{ username: 'u', password: 'p' }] }, [], []],
+    ['a secret removed (null)', { name: 'b', secret: null }, ['headers'], []],
+  ])('%s', (_what, item, topLevel, want) => {
+    expect(secretsSet(item, topLevel)).toEqual(want);
   });
 });

@@ -7,7 +7,9 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthorizer, guardV1, toolRunRoutes, ToolSlots, type TestCallRequest, type ToolRunners } from '../../../../src/api/admin/index.js';
 import { sseEvent } from '../../../../src/api/admin/tool-runs.js';
-import { silentLogger } from '../../../../src/core/logger.js';
+import { silentLogger, type Logger } from '../../../../src/core/logger.js';
+import { botSchema } from '../../../../src/config/index.js';
+import type { BotCheckRequest } from '../../../../src/api/admin/index.js';
 import { waitFor } from '../../../helpers/wait-for.js';
 
 const KEYS = [
@@ -187,6 +189,25 @@ describe('POST /v1/bot-checks', () => {
     const bad = await post(base, '/v1/bot-checks', { url: 'http://x/', protocol: 'klingon' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { issues: Array<{ field: string }> }).issues.map((i) => i.field).sort()).toEqual(['protocol', 'url']);
+  });
+
+  it('checks a stored bot by name: the runner gets its headers and secret, the client and the log never do', async () => {
+    const seen: BotCheckRequest[] = [];
+    const lines: string[] = [];
+    const logger = { ...silentLogger(), info: (o: unknown, m?: string) => lines.push(JSON.stringify([o, m])), child: () => logger } as unknown as Logger;
+    const bots = { support: botSchema.parse({ url: 'ws://127.0.0.1:9/bot', protocol: 'twilio', headers: { Authorization: 'Bearer tok-secret-1' }, secret: 'sign-secret-0123456789' }) };
+    const gate = guardV1(createAuthorizer(KEYS), [toolRunRoutes({ botCheck: { run: async (r) => (seen.push(r), 0), protocols: ['native', 'twilio'], bots: () => bots } }, logger)], logger);
+    server = createServer((req, res) => void gate(req, res));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const text = await (await post(base, '/v1/bot-checks', { bot: 'support' })).text();
+    expect(events(text).at(-1)).toEqual({ event: 'result', data: { result: 'pass', exitCode: 0 } });
+    expect(seen[0]).toMatchObject({ bot: 'support', url: 'ws://127.0.0.1:9/bot', protocol: 'twilio', headers: { Authorization: 'Bearer tok-secret-1' }, secret: 'sign-secret-0123456789' });
+    expect(lines.join('\n')).toContain('"name":"support"');
+    expect(`${text}${lines.join('\n')}`).not.toMatch(/tok-secret-1|sign-secret-0123456789/);
+    const unknown = await post(base, '/v1/bot-checks', { bot: 'nobody' });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ issues: [{ field: 'bot', message: 'no bot "nobody"' }] });
   });
 
   it('is absent when no runner is injected (404 from the gate)', async () => {
