@@ -108,3 +108,34 @@ export async function runTool(path, body, onStep, signal) {
   if (result === undefined) throw new Error('the bridge ended the stream without a result');
   return result;
 }
+
+/**
+ * One page of call records (`GET /v1/call-records`): `filters` are its query parameters (empty ones left out),
+ * `cursor` the previous page's `nextCursor`. Resolves with `{ items, nextCursor }`.
+ */
+export function listCallRecords(filters, cursor) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (String(v ?? '').trim() !== '') q.set(k, String(v).trim());
+  if (cursor) q.set('cursor', cursor);
+  const s = q.toString();
+  return request('GET', `/v1/call-records${s ? `?${s}` : ''}`);
+}
+
+/**
+ * A recording as a blob: URL for an <audio> element. The recording route wants the bearer key, which an
+ * <audio src> cannot send, so the file is fetched here; the caller revokes the URL when done.
+ */
+export async function recordingObjectUrl(path) {
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${session.key() ?? ''}` } });
+  if (!res.ok) {
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    throw new ApiError(res.status, json, text);
+  }
+  return URL.createObjectURL(await res.blob());
+}

@@ -77,3 +77,33 @@ export function issuesByField(issues: ReadonlyArray<{ field: string; message: st
   }
   return out;
 }
+
+/**
+ * A bot's headers as typed, one `Name: value` per line, as the API takes them (empty lines skipped). A line
+ * without a colon becomes a header with an empty value, so the API's own message names it.
+ */
+export function headersFromText(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const at = line.indexOf(':');
+    if (at < 0) out[line.trim()] = '';
+    else out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return out;
+}
+
+/**
+ * The write-only part of a bot form (headers, secret) as a create body or merge patch: what was typed
+ * replaces the stored value, "remove" sends null (patch only), and an empty field keeps what is stored.
+ */
+export function writeOnlyBody(values: { headers?: string; secret?: string; clearHeaders?: boolean; clearSecret?: boolean }, forPatch: boolean): Obj {
+  const out: Obj = {};
+  const headers = headersFromText(values.headers ?? '');
+  if (values.clearHeaders && forPatch) out.headers = null;
+  else if (Object.keys(headers).length > 0) out.headers = headers;
+  const secret = values.secret ?? '';
+  if (values.clearSecret && forPatch) out.secret = null;
+  else if (secret !== '') out.secret = secret;
+  return out;
+}

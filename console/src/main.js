@@ -9,6 +9,7 @@ import { OutboundPage } from './pages/outbound.js';
 import { BotsPage, RegistrationsPage, TransfersPage } from './pages/simple.js';
 import { CallsPage } from './pages/calls.js';
 import { TestCallPage } from './pages/test-call.js';
+import { HistoryPage } from './pages/history.js';
 
 const PAGES = [
   { id: 'inbound', label: 'Inbound trunks', Page: InboundPage },
@@ -18,6 +19,7 @@ const PAGES = [
   { id: 'registrations', label: 'Registrations', Page: RegistrationsPage },
   { id: 'calls', label: 'Live calls', Page: CallsPage },
   { id: 'test-call', label: 'Test call', Page: TestCallPage },
+  { id: 'history', label: 'Call history', Page: HistoryPage },
 ];
 
 const currentPage = () => PAGES.find((p) => `#/${p.id}` === location.hash) ?? PAGES[0];

@@ -5,17 +5,44 @@ import { refreshRegistration } from '../api.js';
 import { ResourcePage } from '../resource-page.js';
 import { BOT_PROTOCOLS } from '../choices.js';
 import { ToolSteps, useToolRun } from '../tool-run.js';
+import { Field } from '../field.js';
+import { writeOnlyBody } from '../form-values.js';
 
+
+/** "set" / "not set" for a write-only field of a stored item (the API names the set ones in `secretsSet`). */
+function stateOf(item, name) {
+  if (!item) return 'not set';
+  return Array.isArray(item.secretsSet) && item.secretsSet.includes(name) ? 'set' : 'not set';
+}
+
+/** A bot's headers and signing secret: write-only, shown as set / not set; empty keeps the stored value. */
+function BotSecrets({ values, setValue, errors, item, canEdit }) {
+  const parts = [
+    { name: 'headers', label: 'Headers on the upgrade', type: 'list', placeholder: 'Authorization: Bearer …', help: 'One "Name: value" per line; they replace the stored ones. Empty keeps them.' },
+    { name: 'secret', label: 'Signing secret', type: 'password', help: 'At least 16 characters; signs each upgrade (X-Trunkbridge-Signature). Empty keeps it.' },
+  ];
+  const clear = { headers: 'clearHeaders', secret: 'clearSecret' };
+  return html`<div class="write-only">
+    ${parts.map((f) => html`<div>
+      <${Field} field=${{ ...f, label: html`${f.label} <span class="state" id=${`${f.name}-state`}>(${stateOf(item, f.name)})</span>` }}
+        value=${values[f.name] ?? ''} error=${errors[f.name]} onInput=${(v) => setValue(f.name, v)} />
+      ${canEdit && stateOf(item, f.name) === 'set'
+        ? html`<label class="inline"><input type="checkbox" id=${`f-${clear[f.name]}`} checked=${values[clear[f.name]] === true}
+            onChange=${(e) => setValue(clear[f.name], e.currentTarget.checked)} /> Remove the stored ${f.name}</label>`
+        : null}
+    </div>`)}
+  </div>`;
+}
 
 export function BotsPage({ me }) {
-  // "Check this bot": POST /v1/bot-checks with the bot's URL and protocol (headers and secrets are write-only, so
-  // a bot that needs them is checked with `trunkbridge bot-check -H` instead).
+  // "Check this bot": POST /v1/bot-checks with the bot's name, so the bridge uses the stored URL, protocol, rate,
+  // headers and secret (which never come to the browser).
   const check = useToolRun();
   const [checked, setChecked] = useState(undefined);
   const canCheck = me.role === 'admin';
   const runCheck = async (b) => {
     setChecked(b.name);
-    const issues = await check.start('/v1/bot-checks', { url: b.url, protocol: b.protocol ?? 'native', ...(b.sampleRate ? { sampleRate: Number(b.sampleRate) } : {}) });
+    const issues = await check.start('/v1/bot-checks', { bot: b.name });
     if (issues.length > 0) check.setError(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
   };
   const fields = [
@@ -26,12 +53,16 @@ export function BotsPage({ me }) {
     { name: 'builtin', label: 'Built-in bot', type: 'select', options: ['echo'], placeholder: '(none: a WebSocket bot)' },
   ];
   return html`<${ResourcePage} title="Bots" resource="bots" role=${me.role} fields=${fields}
-    intro="Where calls go: a WebSocket bot and the protocol it speaks. Headers and secrets are write-only (set them through the API)."
+    intro="Where calls go: a WebSocket bot and the protocol it speaks. Headers and the signing secret are write-only: the bridge never shows them again."
+    Extra=${BotSecrets} extraFields=${['headers', 'secret']}
+    initExtra=${() => ({ headers: '', secret: '', clearHeaders: false, clearSecret: false })}
+    bodyExtra=${(values, isNew) => writeOnlyBody(values, !isNew)}
     columns=${[
       { label: 'Name', get: (b) => b.name },
       { label: 'URL', get: (b) => b.url ?? (b.builtin ? `built-in: ${b.builtin}` : '—') },
       { label: 'Protocol', get: (b) => b.protocol ?? (b.url ? 'native' : '—') },
       { label: 'Sample rate', get: (b) => b.sampleRate ?? 'default' },
+      { label: 'Headers / secret', get: (b) => (Array.isArray(b.secretsSet) && b.secretsSet.length > 0 ? `${b.secretsSet.join(', ')} set` : '—') },
     ]}
     rowActions=${(b) => (canCheck && b.url ? html` <button onClick=${() => runCheck(b)} disabled=${check.running} aria-label=${`Check bot ${b.name}`}>Check this bot</button>` : null)} />
     ${checked !== undefined

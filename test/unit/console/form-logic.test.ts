@@ -1,7 +1,7 @@
 // The console's pure parts: form values <-> API items, API issues placed by field, the carrier text, the
 // password advice and the number preview (the bridge's own code, bundled into the page).
 import { describe, expect, it } from 'vitest';
-import { fromFormValue, issuesByField, itemFromForm, toFormValue, type FieldSpec } from '../../../console/src/form-values.js';
+import { fromFormValue, headersFromText, issuesByField, itemFromForm, toFormValue, writeOnlyBody, type FieldSpec } from '../../../console/src/form-values.js';
 import { carrierText, passwordAdvice } from '../../../console/src/carrier.js';
 import { previewText } from '../../../console/src/number-preview.js';
 import { BOT_PROTOCOLS as CONSOLE_PROTOCOLS } from '../../../console/src/choices.js';
@@ -111,5 +111,24 @@ describe('number preview', () => {
 describe('form choices', () => {
   it('offers the bot protocols the config accepts', () => {
     expect(CONSOLE_PROTOCOLS).toEqual([...BOT_PROTOCOLS]);
+  });
+});
+
+describe('a bot\'s write-only fields (headers, secret)', () => {
+  it.each([
+    ['one header per line, spaces trimmed, empty lines skipped', 'Authorization: Bearer a:b\n\n  X-Tenant :acme ', { Authorization: 'Bearer a:b', 'X-Tenant': 'acme' }],
+    ['a line without a colon is sent for the API to name', 'not a header', { 'not a header': '' }],
+    ['nothing typed', '', {}],
+  ])('%s', (_what, text, want) => {
+    expect(headersFromText(text)).toEqual(want);
+  });
+
+  it.each([
+    ['empty keeps what is stored', {}, true, {}],
+    ['typed values replace', { headers: 'A: 1', secret: 'x'.repeat(16) }, true, { headers: { A: '1' }, secret: 'x'.repeat(16) }],
+    ['remove sends null in a patch', { headers: 'A: 1', clearHeaders: true, clearSecret: true }, true, { headers: null, secret: null }],
+    ['remove means nothing on a create', { clearHeaders: true, clearSecret: true }, false, {}],
+  ])('%s', (_what, values, forPatch, want) => {
+    expect(writeOnlyBody(values, forPatch)).toEqual(want);
   });
 });
