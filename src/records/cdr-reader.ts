@@ -18,8 +18,8 @@ export interface CdrPage {
   nextCursor: string | null;
 }
 
-/** Lines of bytes [0, end) of a file, newest first, read backwards chunk by chunk. */
-async function* linesBackward(path: string, end: number | undefined): AsyncGenerator<LineAt> {
+/** Lines of bytes [0, end) of a file, newest first, read backwards `chunkBytes` at a time. */
+async function* linesBackward(path: string, end: number | undefined, chunkBytes: number): AsyncGenerator<LineAt> {
   const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined; // removed since the listing (retention): nothing to read
     throw err;
@@ -29,9 +29,10 @@ async function* linesBackward(path: string, end: number | undefined): AsyncGener
     const size = (await fh.stat()).size;
     let pos = Math.min(end ?? size, size);
     const split = new BackwardLines();
-    const buf = Buffer.allocUnsafe(CHUNK);
     while (pos > 0) {
-      const start = Math.max(0, pos - CHUNK);
+      const start = Math.max(0, pos - chunkBytes);
+      // A fresh buffer per chunk: the splitter keeps slices of it for a line that began in an earlier chunk.
+      const buf = Buffer.allocUnsafe(pos - start);
       const { bytesRead } = await fh.read(buf, 0, pos - start, start);
       // Fewer bytes than asked: the file was truncated under us; what is there is still read in order.
       yield* split.push(buf.subarray(0, bytesRead), start);
@@ -44,8 +45,8 @@ async function* linesBackward(path: string, end: number | undefined): AsyncGener
   }
 }
 
-/** Reads one page for `q` from the CDR folder `dir` (missing folder: an empty page). */
-export async function readCdrPage(dir: string, q: CdrQuery): Promise<CdrPage> {
+/** Reads one page for `q` from the CDR folder `dir` (missing folder: an empty page); `chunkBytes` for tests. */
+export async function readCdrPage(dir: string, q: CdrQuery, chunkBytes = CHUNK): Promise<CdrPage> {
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
     throw err;
@@ -53,7 +54,7 @@ export async function readCdrPage(dir: string, q: CdrQuery): Promise<CdrPage> {
   const records: CallRecord[] = [];
   for (const day of daysToRead(names, q)) {
     const end = q.cursor?.day === day ? q.cursor.offset : undefined;
-    for await (const line of linesBackward(join(dir, cdrFileOfDay(day)), end)) {
+    for await (const line of linesBackward(join(dir, cdrFileOfDay(day)), end, chunkBytes)) {
       if (!mayMatch(line.text, q)) continue;
       const r = parseCdrLine(line.text);
       if (!r || !matches(r, q)) continue;

@@ -132,6 +132,14 @@ describe('readCdrPage', () => {
     expect(page.nextCursor).toBeNull();
   });
 
+  it.each([5, 64, 333])('reads the same in %i-byte chunks (lines carried across chunk edges)', async (chunk) => {
+    const whole = await readCdrPage(FIXTURES, { limit: 200 });
+    const small = await readCdrPage(FIXTURES, { limit: 200 }, chunk);
+    expect(small).toEqual(whole);
+    const first = await readCdrPage(FIXTURES, { limit: 2 }, chunk);
+    expect(ids((await readCdrPage(FIXTURES, { limit: 2, cursor: decodeCursor(first.nextCursor!)! }, chunk)).records)).toEqual(['3', '2']);
+  });
+
   it('pages with the cursor until nothing is left, each record once', async () => {
     const seen: string[] = [];
     let cursor: string | null | undefined;
