@@ -16,10 +16,17 @@ const PAGE = 25;
 const time = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 const figure = (v, unit = '') => (v === null || v === undefined ? '—' : `${v}${unit}`);
 
-/** "MOS 4.39 in / 4.4 out; lost 2 / 0; jitter 1.3 / 1.1 ms" (in: what we received, out: what the far end did). */
+/**
+ * "MOS 4.39 in / 4.4 out; lost 2 / 0; jitter 1.3 / 1.1 ms" (in: what we received, out: what the far end
+ * reported of ours); just the "in" figures when the far end sent no RTCP report.
+ */
 function quality(q) {
   if (!q) return '—';
-  return `MOS ${figure(q.received.mos)} in / ${figure(q.sent.mos)} out; lost ${figure(q.received.packetsLost)} / ${figure(q.sent.packetsLost)}; jitter ${figure(q.received.jitterMs)} / ${figure(q.sent.jitterMs, ' ms')}`;
+  const s = q.sent;
+  if (s.mos === null && s.packetsLost === null && s.jitterMs === null) {
+    return `MOS ${figure(q.received.mos)} in; lost ${figure(q.received.packetsLost)}; jitter ${figure(q.received.jitterMs, ' ms')} (no RTCP report back)`;
+  }
+  return `MOS ${figure(q.received.mos)} in / ${figure(s.mos)} out; lost ${figure(q.received.packetsLost)} / ${figure(s.packetsLost)}; jitter ${figure(q.received.jitterMs)} / ${figure(s.jitterMs, ' ms')}`;
 }
 
 /** The recording's player: fetched (with the key) when asked, then an <audio> with its controls. */

@@ -10,6 +10,7 @@ import { createAuthorizer, guardV1 } from '../../../src/api/admin/index.js';
 import { callRecordsRoute, parseCallRecordsQuery, type CallRecordsSource } from '../../../src/api/call-records-route.js';
 import { decodeCursor, readCdrPage, type CdrCursor } from '../../../src/records/index.js';
 import { silentLogger } from '../../../src/core/logger.js';
+import { openApiDocument } from '../../../src/api/admin/openapi.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/records/cdr/', import.meta.url));
 const KEYS = [{ name: 'viewer', role: 'read' as const, key: 'read-key-0123456789' }];
@@ -104,5 +105,13 @@ describe('GET /v1/call-records', () => {
     const r = await get(base, '');
     expect(r.status).toBe(500);
     expect(JSON.stringify(r.body)).not.toContain('EIO');
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents GET /v1/call-records and a bot check of a stored bot', () => {
+    const doc = openApiDocument() as { paths: Record<string, any>; components: { schemas: Record<string, any> } };
+    expect(doc.paths['/v1/call-records'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['trunk', 'number', 'result', 'from', 'to', 'limit', 'cursor']);
+    expect(Object.keys(doc.components.schemas.BotCheck.properties)).toEqual(['bot', 'url', 'protocol', 'sampleRate', 'listenSec']);
   });
 });
