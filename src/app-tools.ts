@@ -33,7 +33,9 @@ async function runTestCallRequest(r: TestCallRequest, print: (line: string) => v
 async function runBotCheckRequest(r: BotCheckRequest, print: (line: string) => void, abort: AbortSignal): Promise<number> {
   // A stored bot's headers and secret are used, never printed.
   const extras = [r.headers ? `headers: ${Object.keys(r.headers).join(', ')}` : '', r.secret !== undefined ? 'signed' : ''].filter(Boolean).join('; ');
-  print(`bot-check ${r.bot !== undefined ? `bot "${r.bot}" at ` : ''}${r.url} (${r.protocol}${extras ? `; ${extras}` : ''})`);
+  // As the CLI prints it: credentials and the query string stay out (tokens often live there).
+  const shown = URL.canParse(r.url) ? ((u) => `${u.protocol}//${u.host}${u.pathname}`)(new URL(r.url)) : r.url;
+  print(`bot-check ${r.bot !== undefined ? `bot "${r.bot}" at ` : ''}${shown} (${r.protocol}${extras ? `; ${extras}` : ''})`);
   const report = await checkBot({
     url: r.url,
     protocol: r.protocol as (typeof PROTOCOLS)[number],
