@@ -43,6 +43,7 @@ async function runBotCheckRequest(r: BotCheckRequest, print: (line: string) => v
     ...(r.headers !== undefined ? { headers: r.headers } : {}),
     ...(r.secret !== undefined ? { secret: r.secret } : {}),
     ...(r.connectTimeoutMs !== undefined ? { connectTimeoutMs: r.connectTimeoutMs } : {}),
+    ...(r.bot !== undefined ? { as: { botName: r.bot, ...(r.parameters ? { parameters: r.parameters } : {}), ...(r.encoding ? { encoding: r.encoding } : {}) } } : {}),
     ...(r.listenSec !== undefined ? { listenMs: r.listenSec * 1000 } : {}),
     onStep: (s) => print(`${MARK[s.verdict]} ${s.name}: ${s.detail}`),
   });

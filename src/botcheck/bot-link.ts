@@ -42,6 +42,13 @@ function rms(pcm: Buffer): number {
   return n === 0 ? 0 : Math.sqrt(sum / n);
 }
 
+/** What the dialect is told of the bot, as a configured bot's calls would tell it (a stored bot's check). */
+export interface BotAs {
+  botName?: string;
+  parameters?: Readonly<Record<string, string>>;
+  encoding?: 'PCMU' | 'PCMA';
+}
+
 /** The bridge's side of one bot socket (see the file comment). */
 export class BotLink {
   readonly record: BotRecord = { frames: 0, audioMs: 0, audibleMs: 0, invalidCount: 0, invalid: [], marksSent: [], clears: 0, commands: [] };
@@ -56,8 +63,9 @@ export class BotLink {
     private readonly dialect: Dialect,
     private readonly rate: number,
     callId: string,
+    as: BotAs = {},
   ) {
-    this.codec = dialect.open({ callId, botName: 'bot-check', sampleRate: rate, parameters: {}, randomBytes, wallClock: Date.now });
+    this.codec = dialect.open({ callId, botName: as.botName ?? 'bot-check', sampleRate: rate, parameters: as.parameters ?? {}, ...(as.encoding ? { encoding: as.encoding } : {}), randomBytes, wallClock: Date.now });
     this.playout = new SimulatedPlayout((e) => this.sendEvent(e));
     ws.on('message', (data, isBinary) => this.onFrame(isBinary ? (data as Buffer) : String(data)));
     ws.on('close', (code) => {
@@ -69,7 +77,7 @@ export class BotLink {
   }
 
   /** Opens the socket (with the dialect's subprotocol); rejects with the reason the upgrade failed. */
-  static open(url: string, dialect: Dialect, rate: number, opts: { headers: Record<string, string>; timeoutMs: number; callId: string }): Promise<BotLink> {
+  static open(url: string, dialect: Dialect, rate: number, opts: { headers: Record<string, string>; timeoutMs: number; callId: string; as?: BotAs }): Promise<BotLink> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, dialect.subprotocol !== undefined ? [dialect.subprotocol] : [], {
         headers: opts.headers,
@@ -77,7 +85,7 @@ export class BotLink {
         handshakeTimeout: opts.timeoutMs,
         followRedirects: false,
       });
-      ws.once('open', () => resolve(new BotLink(ws, dialect, rate, opts.callId)));
+      ws.once('open', () => resolve(new BotLink(ws, dialect, rate, opts.callId, opts.as)));
       ws.once('unexpected-response', (_req, res) => {
         res.resume();
         reject(new Error(`upgrade answered HTTP ${res.statusCode ?? '?'}`));

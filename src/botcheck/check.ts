@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DIALECTS, dialectFor, signedStartHeaders, type DialectName, type StartMessage } from '../bot/index.js';
-import { BotLink } from './bot-link.js';
+import { BotLink, type BotAs } from './bot-link.js';
 
 /** What to check and how long to give the bot. */
 export interface BotCheckOptions {
@@ -18,6 +18,8 @@ export interface BotCheckOptions {
   sampleRate?: number;
   /** Sent on the upgrade (e.g. Authorization). */
   headers?: Record<string, string>;
+  /** The configured bot's name, custom parameters and Telnyx encoding, framed as its calls frame them. */
+  as?: BotAs;
   /** The bot's signing secret: the upgrade carries X-Trunkbridge-Signature as a call's would (bot/signature.ts). */
   secret?: string;
   /** How long the bot has to answer the caller's tone with audio, ms (default 5000). */
@@ -106,7 +108,7 @@ export async function checkBot(o: BotCheckOptions): Promise<BotCheckReport> {
   let link: BotLink;
   try {
     const signed = o.secret !== undefined ? signedStartHeaders(o.secret, callId, o.url, Date.now()) : {};
-    link = await BotLink.open(o.url, dialect, rate, { headers: { ...o.headers, ...signed }, timeoutMs: o.connectTimeoutMs ?? 5000, callId });
+    link = await BotLink.open(o.url, dialect, rate, { headers: { ...o.headers, ...signed }, timeoutMs: o.connectTimeoutMs ?? 5000, callId, ...(o.as ? { as: o.as } : {}) });
   } catch (err) {
     judge('connect', 'fail', `no WebSocket: ${(err as Error).message}`);
     return finish();

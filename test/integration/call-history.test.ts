@@ -96,13 +96,19 @@ async function rows(n: number): Promise<string[]> {
  * A Twilio Media Streams bot that echoes each second of caller audio back with a mark (as web-console.test.ts's),
  * reached only with the header and signature the bridge is configured to send.
  */
+/** The `start` messages the Twilio echo bot got. */
+const starts: Array<{ customParameters?: Record<string, string> }> = [];
+
 function twilioEchoBot(ws: WebSocket): void {
   let streamSid = '';
   let heard: Buffer[] = [];
   let answers = 0;
   ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { event: string; start?: { streamSid: string }; media?: { payload: string } };
-    if (msg.event === 'start') streamSid = msg.start!.streamSid;
+    const msg = JSON.parse(String(data)) as { event: string; start?: { streamSid: string; customParameters?: Record<string, string> }; media?: { payload: string } };
+    if (msg.event === 'start') {
+      streamSid = msg.start!.streamSid;
+      starts.push(msg.start!);
+    }
     if (msg.event !== 'media') return;
     heard.push(Buffer.from(msg.media!.payload, 'base64'));
     if (heard.length < 50) return;
@@ -331,6 +337,10 @@ describe('console: Call history and the bot form', () => {
       await page.waitForFunction(() => document.querySelector('[role="status"]')?.textContent === 'Saved signed-bot.', { timeout: 10_000 });
       expect((await api('GET', '/v1/bots/signed-bot')).body.secretsSet).toEqual(['headers', 'secret']);
 
+      // Custom parameters (set through the API: the form has no field for them) reach the bot in the check too.
+      expect((await api('PATCH', '/v1/bots/signed-bot', { parameters: { campaign: 'spring' } })).status).toBe(200);
+      await go('#/bots', 'Bots');
+      await page.waitForSelector('button[aria-label="Check bot signed-bot"]', { timeout: 10_000 });
       await page.click('button[aria-label="Check bot signed-bot"]');
       await page.waitForSelector('#bot-check-result', { timeout: 30_000 });
       const steps = await page.$$eval('#bot-check-steps li', (li) => li.map((l) => l.textContent ?? ''));
@@ -338,6 +348,7 @@ describe('console: Call history and the bot form', () => {
       // The URL as the CLI shows it: without its query string (tokens live there); header names, never values.
       expect(steps[0]).toBe(`bot-check bot "signed-bot" at ${url.replace(/\?.*$/, '')} (twilio; headers: X-Tenant; signed)`);
       expect(upgrades.at(-1)).toEqual({ tenant: 'acme-tenant-7', signed: true });
+      expect(starts.at(-1)?.customParameters).toMatchObject({ campaign: 'spring' });
       expect(steps.join('\n')).not.toContain(SECRET);
       expect(JSON.stringify(bridge.logs)).not.toContain(SECRET);
     } finally {

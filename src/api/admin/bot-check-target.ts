@@ -1,7 +1,7 @@
 /**
  * What `POST /v1/bot-checks` checks: a URL the client gives, or a stored bot by name (`{ "bot": "support" }`),
  * whose URL, dialect, sample rate, connect timeout, headers and signing secret come from the live configuration
- * here, in the bridge, so the secret and the header values never travel to the client. Pure.
+ * (custom parameters and Telnyx encoding too) here, in the bridge, so the secret and the header values never travel to the client. Pure.
  */
 import { z } from 'zod';
 import type { BotConfig } from '../../config/index.js';
@@ -20,6 +20,10 @@ export interface BotCheckRequest {
   /** A stored bot's `secret`: the upgrade is signed as a call's would be; never logged. */
   secret?: string;
   connectTimeoutMs?: number;
+  /** A stored bot's custom parameters (its dialect's custom-parameter field). */
+  parameters?: Record<string, string>;
+  /** A stored Telnyx bot's G.711 law. */
+  encoding?: 'PCMU' | 'PCMA';
 }
 
 /** The body of POST /v1/bot-checks; `protocols` are the dialects the bridge has. */
@@ -65,6 +69,8 @@ export function botCheckRequestOf(body: BotCheckBody, bots: Readonly<Record<stri
     connectTimeoutMs: b.connectTimeoutMs,
     ...(Object.keys(b.headers).length > 0 ? { headers: { ...b.headers } } : {}),
     ...(b.secret !== undefined ? { secret: b.secret } : {}),
+    ...(b.parameters !== undefined ? { parameters: { ...b.parameters } } : {}),
+    ...(b.encoding !== undefined ? { encoding: b.encoding } : {}),
     ...listen,
   };
 }

@@ -10,6 +10,7 @@ const bots: Record<string, BotConfig> = {
   support: botSchema.parse({ url: 'wss://bot.example.com/media?t=1', protocol: 'twilio', headers: { Authorization: 'Bearer tok-123' }, secret: 'sign-secret-0123456789', connectTimeoutMs: 800 }),
   plain: botSchema.parse({ url: 'ws://127.0.0.1:9/bot' }),
   echo: botSchema.parse({ builtin: 'echo' }),
+  tx: botSchema.parse({ url: 'wss://tx.example.com/s', protocol: 'telnyx', encoding: 'PCMA', parameters: { tenant: 'acme' } }),
 };
 const body = botCheckBody(['native', 'twilio']);
 
@@ -35,6 +36,9 @@ describe('botCheckRequestOf', () => {
     ['a stored bot: its URL, dialect, rate, timeout, headers and secret', { bot: 'support', listenSec: 4 }, {
       bot: 'support', url: 'wss://bot.example.com/media?t=1', protocol: 'twilio', sampleRate: 8000, connectTimeoutMs: 800,
       headers: { Authorization: 'Bearer tok-123' }, secret: 'sign-secret-0123456789', listenSec: 4,
+    }],
+    ['a stored Telnyx bot: its custom parameters and encoding', { bot: 'tx' }, {
+      bot: 'tx', url: 'wss://tx.example.com/s', protocol: 'telnyx', sampleRate: 8000, connectTimeoutMs: 3000, parameters: { tenant: 'acme' }, encoding: 'PCMA',
     }],
     ['a stored native bot without headers or secret', { bot: 'plain' }, { bot: 'plain', url: 'ws://127.0.0.1:9/bot', protocol: 'native', sampleRate: 16000, connectTimeoutMs: 3000 }],
   ])('%s', (_what, b, want) => {
