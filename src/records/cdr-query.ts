@@ -141,12 +141,15 @@ export function parseCdrLine(text: string): CallRecord | undefined {
 const bare = (n: string): string => n.replace(/^\+/, '');
 
 /**
- * A quick look at the raw line before it is parsed: false when it cannot match (the trunk or number is not
- * even in it), so a filter over many files parses only the lines that may.
+ * A quick look at the raw line before it is parsed: false when it cannot match (the trunk, number or status is
+ * not even in it), so a filter over many files parses only the lines that may.
  */
-export function mayMatch(text: string, q: Pick<CdrQuery, 'trunk' | 'number'>): boolean {
+export function mayMatch(text: string, q: Pick<CdrQuery, 'trunk' | 'number' | 'result'>): boolean {
   if (q.trunk !== undefined && !text.includes(JSON.stringify(q.trunk))) return false;
   if (q.number !== undefined && !text.includes(bare(q.number))) return false;
+  // The writer's JSON.stringify has no spaces: these are the exact bytes of a matching record.
+  if (typeof q.result === 'number' && !text.includes(`"sipStatus":${q.result}`)) return false;
+  if (q.result === 'unanswered' && !text.includes('"answeredAt":null')) return false;
   return true;
 }
 

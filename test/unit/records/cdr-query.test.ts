@@ -111,9 +111,11 @@ describe('matches and mayMatch', () => {
     if (want) expect(mayMatch(line, q)).toBe(true);
   });
 
-  it('mayMatch drops lines without the trunk or the number in them', () => {
+  it('mayMatch drops lines without the trunk, the number or the status in them', () => {
     expect(mayMatch(line, { trunk: 'carrier-b' })).toBe(false);
     expect(mayMatch(line, { number: '+19995550000' })).toBe(false);
+    expect(mayMatch(line, { result: 486 })).toBe(false);
+    expect(mayMatch(line, { result: 'unanswered' })).toBe(false);
   });
 });
 
