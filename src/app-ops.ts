@@ -20,10 +20,41 @@ import { ConfigError } from './core/errors.js';
 import { webhookStatusRoutes } from './app-records.js';
 import type { CallRecords } from './records/index.js';
 import { toolRunners } from './app-tools.js';
+import { LiveEvents, eventsRoute, type LiveEvent, type RegistrationStateView } from './api/events/index.js';
+import type { Clock } from './core/clock.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /** A bound SIP listener (the UA's boundAddresses()). */
 type BoundSip = { address: string; port: number; transport: string };
+
+/** What GET /v1/events needs besides call control: the app's clock and the PBX registrations' states. */
+export interface EventStreamParts {
+  clock: Clock;
+  registrations: { states(): RegistrationStateView[]; onState(listener: (name: string, state: string) => void): () => void };
+}
+
+/** GET /v1/events over call control and the registrations (see api/events/live-events.ts). */
+function eventStreamRoutes(parts: EventStreamParts, calls: CallManager, logger: Logger): Routes {
+  const events = new LiveEvents(
+    {
+      calls: () => calls.list(),
+      registrations: () => parts.registrations.states(),
+      subscribe: (listener: (e: LiveEvent) => void) => {
+        const unwatch = calls.watch({
+          started: (call) => listener({ type: 'call.started', call }),
+          ended: (e) => listener({ type: 'call.ended', ...e }),
+        });
+        const unlisten = parts.registrations.onState((name, state) => listener({ type: 'registration', name, state }));
+        return () => {
+          unwatch();
+          unlisten();
+        };
+      },
+    },
+    { clock: parts.clock, logger },
+  );
+  return eventsRoute(events);
+}
 
 /** The /v1 calls API over call control, when `api.enabled`. */
 function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Routes | undefined {
@@ -66,7 +97,7 @@ export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Every /v1 route behind the API-key gate: the admin API (with a live configuration) and the calls API. */
-function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound: (() => BoundSip[]) | undefined, recording: Routes | undefined): Routes | undefined {
+function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound: (() => BoundSip[]) | undefined, recording: Routes | undefined, streamParts: EventStreamParts | undefined): Routes | undefined {
   if (!config.api.enabled) return undefined;
   const apiLog = logger.child({ layer: 'api' });
   // What carriers should address (GET /v1/whoami): the ports actually bound (a 0 in the config is the kernel's pick).
@@ -77,7 +108,8 @@ function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: Adm
       : config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
   };
   // The webhook status and recording routes go before the calls API, which answers every other /v1/calls… path.
-  const inner = [whoamiRoute(sip), toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  const events = streamParts ? eventStreamRoutes(streamParts, calls, apiLog) : undefined;
+  const inner = [whoamiRoute(sip), events, toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 
@@ -143,8 +175,10 @@ export function buildOps(
   boundSip?: () => BoundSip[],
   /** GET/POST /v1/calls/{id}/recording, behind the gate with the other /v1 routes. */
   recording?: Routes,
+  /** GET /v1/events (absent: no event stream). */
+  streamParts?: EventStreamParts,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
-  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, recording);
+  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, recording, streamParts);
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).
   const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;

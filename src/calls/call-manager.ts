@@ -5,6 +5,13 @@ import type { Call, LiveCallInfo } from './call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
 import { CallRejectedError } from '../core/errors.js';
 import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
+import type { EndReason } from './call-events.js';
+
+/** Hears calls come and go (the API's event stream): `started` once answered, `ended` once over. */
+export interface CallWatcher {
+  started?(call: LiveCallInfo | { callId: string }): void;
+  ended?(e: { callId: string; reason: EndReason; durationSec: number }): void;
+}
 
 /**
  * Owns the set of live calls: feeds each new INVITE to the inbound handler, keeps answered calls until they end,
@@ -20,6 +27,7 @@ export class CallManager {
   private retryAfterSec = 30;
   /** Called whenever a call ends or a setup finishes: drain waits on these to see the bridge idle. */
   private readonly idleWaiters = new Set<() => void>();
+  private readonly watchers = new Set<CallWatcher>();
   private outbound: (() => OutboundCallDeps) | undefined;
   /** The deps a new call takes: fixed, or the current configuration's (a call keeps the ones it started with). */
   private readonly currentDeps: () => InboundCallDeps;
@@ -54,6 +62,25 @@ export class CallManager {
   /** Every live call as the calls API shows it, in answer order. */
   list(): Array<LiveCallInfo | { callId: string }> {
     return [...this.calls.values()].map((c) => c.live?.() ?? { callId: c.id });
+  }
+
+  /** Adds a watcher of calls starting and ending; returns what removes it. */
+  watch(watcher: CallWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => {
+      this.watchers.delete(watcher);
+    };
+  }
+
+  /** Tells each watcher; one that throws is logged and the others still hear it. */
+  private tell(what: (w: CallWatcher) => void): void {
+    for (const w of [...this.watchers]) {
+      try {
+        what(w);
+      } catch (err) {
+        this.logger.error({ err }, 'call watcher failed');
+      }
+    }
   }
 
   /** Turns on {@link placeCall}. */
@@ -154,12 +181,17 @@ export class CallManager {
    */
   private track(call: Call, direction: 'inbound' | 'outbound'): void {
     call.onEnded((reason, seconds) => {
-      this.calls.delete(call.id);
+      const wasLive = this.calls.delete(call.id);
       this.deps.observer.callEnded(direction, reason, seconds, call.labels ?? {});
+      if (wasLive) this.tell((w) => w.ended?.({ callId: call.id, reason, durationSec: seconds }));
       this.notifyIdleWaiters();
     });
     if (call.ended) return;
     this.calls.set(call.id, call);
+    if (this.watchers.size > 0) {
+      const info = call.live?.() ?? { callId: call.id };
+      this.tell((w) => w.started?.(info));
+    }
     if (this.stopping) call.end('shutdown');
   }
 

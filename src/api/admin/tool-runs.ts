@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Logger } from '../../core/logger.js';
 import { callerOf } from './gate.js';
 import { AdminApiError, readObject, sendError } from './http.js';
+import { sseEvent } from '../events/sse.js';
 
 /** A test call as the API takes it (the CLI's options that make sense from a browser). */
 export interface TestCallRequest {
@@ -80,10 +81,8 @@ interface ToolRoute<T> {
   describe: Describe<T>;
 }
 
-/** One server-sent event: JSON data, so a line with a newline cannot break the framing. */
-export function sseEvent(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
+/** One server-sent event (JSON data): the framing the event stream uses too. */
+export { sseEvent };
 
 /** Runs at most `limit` tool runs at once across both routes (each holds a call or a bot socket). */
 export class ToolSlots {
