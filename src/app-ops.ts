@@ -97,7 +97,7 @@ export function apiKeysOf(config: Config, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** Every /v1 route behind the API-key gate: the admin API (with a live configuration) and the calls API. */
-function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound: (() => BoundSip[]) | undefined, recording: Routes | undefined, streamParts: EventStreamParts | undefined): Routes | undefined {
+function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: AdminControl | undefined, records: CallRecords | undefined, bound: (() => BoundSip[]) | undefined, recording: Routes | undefined): Routes | undefined {
   if (!config.api.enabled) return undefined;
   const apiLog = logger.child({ layer: 'api' });
   // What carriers should address (GET /v1/whoami): the ports actually bound (a 0 in the config is the kernel's pick).
@@ -108,8 +108,7 @@ function v1Routes(config: Config, logger: Logger, calls: CallManager, admin: Adm
       : config.sip.listen.map((l) => ({ transport: l.transport, host: config.sip.publicAddress ?? l.host, port: l.port }));
   };
   // The webhook status and recording routes go before the calls API, which answers every other /v1/calls… path.
-  const events = streamParts ? eventStreamRoutes(streamParts, calls, apiLog) : undefined;
-  const inner = [whoamiRoute(sip), events, toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
+  const inner = [whoamiRoute(sip), toolRunRoutes(toolRunners(), apiLog), admin ? createAdminRoutes(admin, apiLog) : undefined, webhookStatusRoutes(config, records), recording, callsApiRoutes(config, logger, calls)].filter((r): r is Routes => r !== undefined);
   return guardV1(createAuthorizer(apiKeysOf(config)), inner, apiLog);
 }
 
@@ -178,7 +177,9 @@ export function buildOps(
   /** GET /v1/events (absent: no event stream). */
   streamParts?: EventStreamParts,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
-  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, recording, streamParts);
+  // GET /v1/events goes behind the gate with the recording route (both before the calls API).
+  const events = streamParts && config.api.enabled ? eventStreamRoutes(streamParts, calls, logger.child({ layer: 'api' })) : undefined;
+  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, events ? chain([events, recording]) : recording);
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).
   const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;

@@ -3,11 +3,11 @@
  * side), so the API's item shapes cannot drift from what the YAML accepts. Secrets are marked writeOnly.
  */
 import { z } from 'zod';
+import { LIVE_CALL_SCHEMA, eventStreamPath } from '../events/openapi-parts.js';
 import { COLLECTIONS } from './resources.js';
 import type { Collection } from './collections.js';
 import { placeCallBody, transferBody } from '../calls-api.js';
 import { botCheckBody, testCallBody } from './tool-runs.js';
-import { LIVE_CALL_SCHEMA, eventStreamPath } from '../events/openapi-parts.js';
 
 type Json = Record<string, unknown>;
 const SECRET = /^(password|secret|authToken|token)$/;

@@ -11,7 +11,6 @@ import { z } from 'zod';
 import type { Logger } from '../../core/logger.js';
 import { callerOf } from './gate.js';
 import { AdminApiError, readObject, sendError } from './http.js';
-import { sseEvent } from '../events/sse.js';
 
 /** A test call as the API takes it (the CLI's options that make sense from a browser). */
 export interface TestCallRequest {
@@ -81,8 +80,10 @@ interface ToolRoute<T> {
   describe: Describe<T>;
 }
 
-/** One server-sent event (JSON data): the framing the event stream uses too. */
-export { sseEvent };
+/** One server-sent event: JSON data, so a line with a newline cannot break the framing. */
+export function sseEvent(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
 
 /** Runs at most `limit` tool runs at once across both routes (each holds a call or a bot socket). */
 export class ToolSlots {
