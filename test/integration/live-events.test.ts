@@ -5,7 +5,8 @@
  *    with codec, media figures and both levels moving (read twice, different), and `call.ended` once it is hung
  *    up through the API (SIPp sees the BYE);
  *  - GET /v1/calls/{id} shows the same levels;
- *  - a client that disconnects leaves the bridge with no stream client (its log says so).
+ *  - a client that disconnects leaves the bridge with no stream client (its log says so);
+ *  - a PBX registration (SIPp as the registrar) shows in the snapshot and as `registration` events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
@@ -15,6 +16,7 @@ import { testConfig } from './harness/config.js';
 import { reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { eventStreamParser } from '../../console/src/event-stream.js';
+import { startSippUas } from './harness/sipp-uas.js';
 
 const NUMBER = '+15550188';
 let bridge: BridgeProcess;
@@ -34,9 +36,9 @@ afterAll(async () => {
 });
 
 /** An open event stream: every event so far, parsed. */
-async function follow(): Promise<{ events: Array<{ event: string; data: any }>; stop: () => void }> {
+async function follow(url = `${base()}/v1/events`): Promise<{ events: Array<{ event: string; data: any }>; stop: () => void }> {
   const abort = new AbortController();
-  const res = await fetch(`${base()}/v1/events`, { signal: abort.signal });
+  const res = await fetch(url, { signal: abort.signal });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
   const events: Array<{ event: string; data: any }> = [];
@@ -86,4 +88,35 @@ describe('GET /v1/events', () => {
     stream.stop();
     await bridge.waitForLog((l) => l.msg === 'event stream client left' && l.clients === 0);
   });
+});
+
+describe('GET /v1/events: registrations', () => {
+  it('a PBX registration is in the snapshot and its state changes (and refreshes) come as registration events', async () => {
+    const registrar = await startSippUas({ scenario: 'uas-registrar-401-refresh-unregister.xml', timeoutMs: 20_000 });
+    const rtpBase = await reservePorts(4);
+    const pbxBridge = new BridgeProcess(`sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: 0 }]
+media: { rtpPortMin: ${rtpBase}, rtpPortMax: ${rtpBase + 3} }
+bots:
+  echo: { builtin: echo }
+registrations:
+  - { name: pbx-main, server: 127.0.0.1, port: ${registrar.port}, username: alice, password: s3cret-pw, extension: "1001", expires: 60, bot: echo }
+logging: { level: debug }
+metrics: { enabled: true, host: 127.0.0.1, port: 0 }
+api: { enabled: true }
+`);
+    try {
+      await pbxBridge.start();
+      const stream = await follow(`http://127.0.0.1:${pbxBridge.metricsPort}/v1/events`);
+      const snapshot = await waitFor(() => stream.events.find((e) => e.event === 'snapshot'), { what: 'the snapshot' });
+      expect(snapshot.data.registrations).toEqual([{ name: 'pbx-main', state: expect.stringMatching(/^(registering|registered)$/) }]);
+      // The registrar grants 4 s first, so the bridge refreshes within a few seconds: at least one event comes.
+      const registered = await waitFor(() => stream.events.find((e) => e.event === 'registration'), { timeoutMs: 10_000, what: 'a registration event' });
+      expect(registered.data).toEqual({ name: 'pbx-main', state: 'registered' });
+      stream.stop();
+    } finally {
+      await pbxBridge.stop();
+      registrar.kill();
+    }
+  }, 30_000);
 });
