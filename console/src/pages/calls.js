@@ -5,8 +5,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { ApiError, hangupCall, listLiveCalls, openEventStream, transferCall } from '../api.js';
-import { applyLiveEvent, meterPercent, meterValue, METER_FLOOR_DBFS } from '../live-calls.ts';
-import { followEventStream } from '../live-stream.ts';
+import { applyLiveEvent, meterPercent, meterValue, METER_FLOOR_DBFS } from '../live-calls.js';
+import { followEventStream } from '../live-stream.js';
 
 const POLL_MS = 1000;
 
@@ -49,7 +49,8 @@ function useLiveCalls() {
       onEvent: (event, data) => setCalls((list) => applyLiveEvent(list ?? [], event, data)),
       onStatus: (state, detail = '') => {
         setStatus({ state, detail });
-        if (state === 'unsupported') poll();
+        // No stream (an older bridge), or the stream refused the key: the list is polled, which shows any API error.
+        if (state === 'unsupported' || state === 'refused') poll();
       },
     });
     return () => {
