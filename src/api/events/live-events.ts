@@ -48,7 +48,7 @@ export interface LiveEventsOptions {
   heartbeatMs?: number;
   /** Clients served at once; one more is refused (429). Default 32. */
   maxClients?: number;
-  /** Bytes that may wait unsent for one client before it is dropped. Default 256 KiB. */
+  /** Bytes that may wait unsent for one client when the next events come; past it the client is dropped. Default 256 KiB. */
   maxBufferedBytes?: number;
   /** The `retry:` a client is told to wait before reconnecting, ms. Default 2000. */
   retryMs?: number;

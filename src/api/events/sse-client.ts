@@ -1,7 +1,8 @@
 /**
  * One client of an event stream: writes what it is given while the connection keeps up, and drops the
- * connection once more than `maxBufferedBytes` wait unsent in this process (a slow or stalled reader is cut off,
- * never buffered without bound). Its `onGone` runs exactly once, however it ends (the client left, it was dropped,
+ * connection when more than `maxBufferedBytes` still wait unsent in this process as the next chunk comes (a slow
+ * or stalled reader is cut off, never buffered without bound: at most the limit plus one chunk). A chunk bigger
+ * than the limit (a snapshot of many calls) still goes to a client that keeps up. Its `onGone` runs exactly once, however it ends (the client left, it was dropped,
  * or the server closed it), so its owner can forget it.
  */
 import type { ServerResponse } from 'node:http';
@@ -32,14 +33,14 @@ export class SseClient {
     return !this.gone;
   }
 
-  /** Writes `chunk` (a whole event); drops the client instead when its backlog would pass the limit. */
+  /** Writes `chunk` (whole events); drops the client instead when its backlog is already past the limit. */
   send(chunk: string): void {
     if (this.gone) return;
     if (this.res.destroyed) {
       this.finish('closed');
       return;
     }
-    if (this.res.writableLength + Buffer.byteLength(chunk) > this.options.maxBufferedBytes) {
+    if (this.res.writableLength > this.options.maxBufferedBytes) {
       this.finish('dropped');
       this.res.destroy();
       return;

@@ -187,6 +187,20 @@ describe('GET /v1/events', () => {
     await waitFor(() => reader.text().includes('"callId":"last"'), { what: 'the reader still served' });
   });
 
+  it('a snapshot or an update bigger than the limit still reaches a client that keeps up (the limit is on the backlog)', async () => {
+    const clock = new ManualClock();
+    const source = new TestSource();
+    // 200 calls of ~1 KB each: every snapshot and every second's updates are ~200 KB, past a 64 KiB limit.
+    source.live = Array.from({ length: 200 }, (_, i) => ({ callId: `c${i}`, pad: 'p'.repeat(1000) }));
+    const hub = new LiveEvents(source, { clock, logger: silentLogger(), maxBufferedBytes: 64 * 1024 });
+    const port = await serve(hub);
+    const client = rawGet(port);
+    await waitFor(() => client.text().includes('"callId":"c199"'), { what: 'the whole snapshot' });
+    clock.advance(1000);
+    await waitFor(() => (client.text().match(/event: call\.updated/g) ?? []).length === 200, { what: 'the 200 updates' });
+    expect(hub.clientCount).toBe(1);
+  });
+
   it('needs a key (read is enough), takes GET and HEAD only, and refuses a client past the limit with 429', async () => {
     const clock = new ManualClock();
     const hub = new LiveEvents(new TestSource(), { clock, logger: silentLogger(), maxClients: 1 });
