@@ -64,6 +64,16 @@ export class CallManager {
     return [...this.calls.values()].map((c) => c.live?.() ?? { callId: c.id });
   }
 
+  /** Turns on {@link placeCall}. */
+  enableOutbound(deps: OutboundCallDeps | (() => OutboundCallDeps)): void {
+    this.outbound = typeof deps === 'function' ? deps : () => deps;
+  }
+
+  /** A live (answered) call by our call id. */
+  get(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
   /** Adds a watcher of calls starting and ending; returns what removes it. */
   watch(watcher: CallWatcher): () => void {
     this.watchers.add(watcher);
@@ -81,16 +91,6 @@ export class CallManager {
         this.logger.error({ err }, 'call watcher failed');
       }
     }
-  }
-
-  /** Turns on {@link placeCall}. */
-  enableOutbound(deps: OutboundCallDeps | (() => OutboundCallDeps)): void {
-    this.outbound = typeof deps === 'function' ? deps : () => deps;
-  }
-
-  /** A live (answered) call by our call id. */
-  get(callId: string): Call | undefined {
-    return this.calls.get(callId);
   }
 
   /**
