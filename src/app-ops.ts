@@ -27,35 +27,6 @@ type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /** A bound SIP listener (the UA's boundAddresses()). */
 type BoundSip = { address: string; port: number; transport: string };
 
-/** What GET /v1/events needs besides call control: the app's clock and the PBX registrations' states. */
-export interface EventStreamParts {
-  clock: Clock;
-  registrations: { states(): RegistrationStateView[]; onState(listener: (name: string, state: string) => void): () => void };
-}
-
-/** GET /v1/events over call control and the registrations (see api/events/live-events.ts). */
-function eventStreamRoutes(parts: EventStreamParts, calls: CallManager, logger: Logger): Routes {
-  const events = new LiveEvents(
-    {
-      calls: () => calls.list(),
-      registrations: () => parts.registrations.states(),
-      subscribe: (listener: (e: LiveEvent) => void) => {
-        const unwatch = calls.watch({
-          started: (call) => listener({ type: 'call.started', call }),
-          ended: (e) => listener({ type: 'call.ended', ...e }),
-        });
-        const unlisten = parts.registrations.onState((name, state) => listener({ type: 'registration', name, state }));
-        return () => {
-          unwatch();
-          unlisten();
-        };
-      },
-    },
-    { clock: parts.clock, logger },
-  );
-  return eventsRoute(events);
-}
-
 /** The /v1 calls API over call control, when `api.enabled`. */
 function callsApiRoutes(config: Config, logger: Logger, calls: CallManager): Routes | undefined {
   if (!config.api.enabled) return undefined;
@@ -157,6 +128,35 @@ function chain(list: ReadonlyArray<Routes | undefined>): Routes | undefined {
     for (const r of present) if (await r(req, res)) return true;
     return false;
   };
+}
+
+/** What GET /v1/events needs besides call control: the app's clock and the PBX registrations' states. */
+export interface EventStreamParts {
+  clock: Clock;
+  registrations: { states(): RegistrationStateView[]; onState(listener: (name: string, state: string) => void): () => void };
+}
+
+/** GET /v1/events over call control and the registrations (see api/events/live-events.ts). */
+function eventStreamRoutes(parts: EventStreamParts, calls: CallManager, logger: Logger): Routes {
+  const events = new LiveEvents(
+    {
+      calls: () => calls.list(),
+      registrations: () => parts.registrations.states(),
+      subscribe: (listener: (e: LiveEvent) => void) => {
+        const unwatch = calls.watch({
+          started: (call) => listener({ type: 'call.started', call }),
+          ended: (e) => listener({ type: 'call.ended', ...e }),
+        });
+        const unlisten = parts.registrations.onState((name, state) => listener({ type: 'registration', name, state }));
+        return () => {
+          unwatch();
+          unlisten();
+        };
+      },
+    },
+    { clock: parts.clock, logger },
+  );
+  return eventsRoute(events);
 }
 
 /** The HTTP side: /metrics and /healthz, and the APIs that are enabled; undefined when metrics are off. */
