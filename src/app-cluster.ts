@@ -10,7 +10,7 @@ import type { Logger } from './core/logger.js';
 import type { Config } from './config/index.js';
 import type { TrunkCallLimiter } from './trunks/index.js';
 import type { CallManager } from './calls/call-manager.js';
-import type { Call } from './calls/call.js';
+import type { LiveCallInfo } from './calls/call.js';
 import { PostgresCallRegistry, resolveNodeId, type CallRegistry } from './store/index.js';
 import { createCallForwarding } from './api/call-forwarding.js';
 
@@ -20,10 +20,9 @@ type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 export type ClusterCallView = { callId: string; node: string } & Record<string, unknown>;
 
 /** What a listing keeps of a call's details at its answer: media figures and duration change, so they are left out. */
-function published(call: Call): Record<string, unknown> | undefined {
-  const info = call.live?.();
-  if (!info) return undefined;
-  const { media: _media, durationSec: _duration, ...rest } = info;
+function published(call: LiveCallInfo | { callId: string }): Record<string, unknown> | undefined {
+  if (!('state' in call)) return undefined;
+  const { media: _media, durationSec: _duration, ...rest } = call;
   return rest;
 }
 
@@ -66,15 +65,15 @@ export class ClusterCalls {
   /** Registers this node; its answered calls are published from now on. */
   async open(calls: CallManager): Promise<void> {
     this.calls = calls;
-    calls.onCallStarted((call) => this.track(call));
+    calls.watch({
+      started: (call) => {
+        const info = published(call);
+        if (info) void this.registry.publish(call.callId, info.trunk as string | undefined, info);
+      },
+      ended: (e) => void this.registry.release(e.callId),
+    });
     await this.registry.open();
     this.log.info({ node: this.nodeId }, 'node registered in the shared call registry');
-  }
-
-  private track(call: Call): void {
-    const info = published(call);
-    if (info) void this.registry.publish(call.id, call.labels?.trunk, info);
-    call.onEnded(() => void this.registry.release(call.id));
   }
 
   /**

@@ -23,6 +23,8 @@ import { toolRunners } from './app-tools.js';
 import { callRecordsRoute } from './api/call-records-route.js';
 import { decodeCursor, readCdrPage } from './records/index.js';
 import { join } from 'node:path';
+import { LiveEvents, eventsRoute, type LiveEvent, type RegistrationStateView } from './api/events/index.js';
+import type { Clock } from './core/clock.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /** A bound SIP listener (the UA's boundAddresses()). */
@@ -145,6 +147,35 @@ function chain(list: ReadonlyArray<Routes | undefined>): Routes | undefined {
   };
 }
 
+/** What GET /v1/events needs besides call control: the app's clock and the PBX registrations' states. */
+export interface EventStreamParts {
+  clock: Clock;
+  registrations: { states(): RegistrationStateView[]; onState(listener: (name: string, state: string) => void): () => void };
+}
+
+/** GET /v1/events over call control and the registrations (see api/events/live-events.ts). */
+function eventStreamRoutes(parts: EventStreamParts, calls: CallManager, logger: Logger): Routes {
+  const events = new LiveEvents(
+    {
+      calls: () => calls.list(),
+      registrations: () => parts.registrations.states(),
+      subscribe: (listener: (e: LiveEvent) => void) => {
+        const unwatch = calls.watch({
+          started: (call) => listener({ type: 'call.started', call }),
+          ended: (e) => listener({ type: 'call.ended', ...e }),
+        });
+        const unlisten = parts.registrations.onState((name, state) => listener({ type: 'registration', name, state }));
+        return () => {
+          unwatch();
+          unlisten();
+        };
+      },
+    },
+    { clock: parts.clock, logger },
+  );
+  return eventsRoute(events);
+}
+
 /** The HTTP side: /metrics and /healthz, and the APIs that are enabled; undefined when metrics are off. */
 export function buildOps(
   config: Config,
@@ -162,8 +193,12 @@ export function buildOps(
   recording?: Routes,
   /** A cluster (`store`): /v1/calls lists every node's calls, another node's call commands are forwarded. */
   cluster?: ClusterCallsApi,
+  /** GET /v1/events (absent: no event stream). */
+  streamParts?: EventStreamParts,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
-  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, recording, cluster);
+  // GET /v1/events goes behind the gate with the recording route (both before the calls API).
+  const events = streamParts && config.api.enabled ? eventStreamRoutes(streamParts, calls, logger.child({ layer: 'api' })) : undefined;
+  const v1 = v1Routes(config, logger, calls, admin, records, boundSip, events ? chain([events, recording]) : recording, cluster);
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).
   const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;

@@ -27,6 +27,8 @@ interface Entry {
 export class RegistrationPool {
   private entries = new Map<string, Entry>();
   private started = false;
+  /** Hear every registration's state changes (the API's event stream). */
+  private readonly stateListeners = new Set<(name: string, state: string) => void>();
 
   constructor(
     private readonly sip: SipUserAgent,
@@ -50,6 +52,7 @@ export class RegistrationPool {
       if (next.has(name)) continue;
       old.reg.stop();
       this.metrics.state(name, 'stopped');
+      this.tellState(name, 'stopped');
     }
     this.entries = next;
   }
@@ -57,6 +60,23 @@ export class RegistrationPool {
   /** Registration state by name (undefined: no such registration). */
   state(name: string): string | undefined {
     return this.entries.get(name)?.reg.state;
+  }
+
+  /** Every registration's state now, in configuration order. */
+  states(): Array<{ name: string; state: string }> {
+    return [...this.entries].map(([name, e]) => ({ name, state: e.reg.state }));
+  }
+
+  /** Calls `listener` on each state change of any registration (a removed one reports `stopped`); returns the unsubscribe. */
+  onState(listener: (name: string, state: string) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => {
+      this.stateListeners.delete(listener);
+    };
+  }
+
+  private tellState(name: string, state: string): void {
+    for (const l of [...this.stateListeners]) l(name, state);
   }
 
   /** Sends a REGISTER now; false when there is no such registration. */
@@ -105,7 +125,10 @@ export class RegistrationPool {
       ...(r.domain !== undefined ? { domain: r.domain } : {}),
     });
     this.metrics.state(r.name, 'registering');
-    reg.on('state', (state: string) => this.metrics.state(r.name, state));
+    reg.on('state', (state: string) => {
+      this.metrics.state(r.name, state);
+      this.tellState(r.name, state);
+    });
     if (this.started) reg.start();
     return reg;
   }

@@ -120,7 +120,7 @@ export class TrunkbridgeApp {
     this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
     const live = options.live;
     live?.onChange((next) => this.applySnapshot(next));
-    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records, () => this.sip.boundAddresses(), this.recordings.routes(this.calls), this.cluster);
+    const servers = buildOps(config, this.logger, this.metrics, this.calls, () => this.calls.isDraining || this.stopped, this.media, () => this.readiness(), live ? this.adminControl(live) : undefined, this.records, () => this.sip.boundAddresses(), this.recordings.routes(this.calls), this.cluster, { clock: this.clock, registrations: this.registrations });
     this.ops = servers.ops;
     this.api = servers.api;
   }

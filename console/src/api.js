@@ -56,6 +56,11 @@ export const putItem = (resource, key, item) => request('PUT', itemPath(resource
 export const deleteItem = (resource, key) => request('DELETE', itemPath(resource, key));
 export const refreshRegistration = (name) => request('POST', `${itemPath('registrations', name)}/refresh`);
 export const hangupCall = (callId) => request('POST', `/v1/calls/${encodeURIComponent(callId)}/hangup`, {});
+export const transferCall = (callId, body) => request('POST', `/v1/calls/${encodeURIComponent(callId)}/transfer`, body);
+
+/** Opens the live event stream (`GET /v1/events`, server-sent events) with the signed-in key; live-stream.ts reads it. */
+export const openEventStream = (signal) =>
+  fetch('/v1/events', { headers: { Authorization: `Bearer ${session.key() ?? ''}`, Accept: 'text/event-stream' }, signal, cache: 'no-store' });
 
 /**
  * The live calls, the one place that knows how they are listed: `GET /v1/calls` answers `{ calls: [...] }`.

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { SrtpContext } from '../media/srtp/srtp-context.js';
 import { RtcpReporter } from '../media/rtcp/rtcp-reporter.js';
 import { writeRtpPacket } from '../media/rtp/packet.js';
+import { LevelMeter } from '../media/level-meter.js';
 import { SrtpSession as WeriftSrtpSession, ProtectionProfileAes128CmHmacSha1_80, RtpPacket } from 'werift-rtp';
 
 const RATES = [8000, 16000, 24000, 48000];
@@ -240,6 +241,18 @@ function rtcpRow(): Row[] {
   return [{ component: 'RTCP accounting (one packet in, one out)', 'us / packet': us.toFixed(3) }];
 }
 
+/** The live level meter (media/level-meter.ts) per 20 ms frame: L16 bytes (caller frames) and samples (packets sent). */
+function levelMeterRows(): Row[] {
+  return [8000, 16000].map((rate) => {
+    const samples = testSignal(rate, (rate * FRAME_MS) / 1000);
+    const bytes = int16ToL16Buffer(samples);
+    const meter = new LevelMeter(rate);
+    let now = 0;
+    const [l16, int16] = interleaved([() => meter.addL16(bytes, (now += 20)), () => meter.addSamples(samples, (now += 20))]);
+    return { rate: `${rate / 1000} kHz`, 'L16 bytes us / frame': l16.toFixed(3), 'Int16 samples us / frame': int16.toFixed(3) };
+  });
+}
+
 /** SRTP per 20 ms packet: PCMU (160-byte payload) and Opus-sized (80 bytes), protect and unprotect. */
 function srtpRows(): Row[] {
   const rows: Row[] = [];
@@ -287,3 +300,4 @@ printTable('Codecs', codecRows());
 printTable('Per-packet paths in a call (20 ms, one direction each; median of 5 interleaved runs)', pathRows());
 printTable('Receive timing', [...jitterRows(), ...rtcpRow()]);
 printTable('SRTP per RTP packet (RFC 3711)', srtpRows());
+printTable('Level meter per 20 ms frame (median of 5 interleaved runs)', levelMeterRows());

@@ -4,7 +4,7 @@ import { RecordingError } from '../core/errors.js';
 import { isDropClose, type BotCloseInfo, type BotLinkEvent, type RecordAction, type TransferCommand, type TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { Call, CallEvents, CallSummary, LiveCallInfo } from './call.js';
-import { liveMediaStats } from './call-quality.js';
+import { liveLevels, liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup, type CallRecordingPolicy, type RecordingStatus } from './media-engine.js';
 import { CallRecordingControl } from './call-recording.js';
@@ -126,6 +126,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
       ...(s?.codec !== undefined ? { codec: s.codec } : {}),
       durationSec: Math.round((this.clock.now() - this.startedAt) / 100) / 10,
       media: liveMediaStats(this.media.stats, this.media.quality),
+      ...liveLevels(this.media.levels),
     };
   }
 

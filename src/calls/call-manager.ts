@@ -5,6 +5,13 @@ import type { Call, LiveCallInfo } from './call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
 import { CallRejectedError } from '../core/errors.js';
 import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
+import type { EndReason } from './call-events.js';
+
+/** Hears calls come and go (the API's event stream): `started` once answered, `ended` once over. */
+export interface CallWatcher {
+  started?(call: LiveCallInfo | { callId: string }): void;
+  ended?(e: { callId: string; reason: EndReason; durationSec: number }): void;
+}
 
 /**
  * Owns the set of live calls: feeds each new INVITE to the inbound handler, keeps answered calls until they end,
@@ -20,9 +27,8 @@ export class CallManager {
   private retryAfterSec = 30;
   /** Called whenever a call ends or a setup finishes: drain waits on these to see the bridge idle. */
   private readonly idleWaiters = new Set<() => void>();
+  private readonly watchers = new Set<CallWatcher>();
   private outbound: (() => OutboundCallDeps) | undefined;
-  /** Told of each answered call as it is tracked (the cluster's call registry). */
-  private readonly startListeners: Array<(call: Call) => void> = [];
   /** The deps a new call takes: fixed, or the current configuration's (a call keeps the ones it started with). */
   private readonly currentDeps: () => InboundCallDeps;
 
@@ -58,11 +64,6 @@ export class CallManager {
     return [...this.calls.values()].map((c) => c.live?.() ?? { callId: c.id });
   }
 
-  /** `listener` hears of every answered call once, when it starts being tracked (before its end can be reported). */
-  onCallStarted(listener: (call: Call) => void): void {
-    this.startListeners.push(listener);
-  }
-
   /** Turns on {@link placeCall}. */
   enableOutbound(deps: OutboundCallDeps | (() => OutboundCallDeps)): void {
     this.outbound = typeof deps === 'function' ? deps : () => deps;
@@ -71,6 +72,28 @@ export class CallManager {
   /** A live (answered) call by our call id. */
   get(callId: string): Call | undefined {
     return this.calls.get(callId);
+  }
+
+  /**
+   * Adds a watcher of answered calls starting and ending (the event stream, the cluster's call registry): each is
+   * told once at its start, before its end can be reported. Returns what removes it.
+   */
+  watch(watcher: CallWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => {
+      this.watchers.delete(watcher);
+    };
+  }
+
+  /** Tells each watcher; one that throws is logged and the others still hear it. */
+  private tell(what: (w: CallWatcher) => void): void {
+    for (const w of [...this.watchers]) {
+      try {
+        what(w);
+      } catch (err) {
+        this.logger.error({ err }, 'call watcher failed');
+      }
+    }
   }
 
   /**
@@ -161,18 +184,16 @@ export class CallManager {
    */
   private track(call: Call, direction: 'inbound' | 'outbound'): void {
     call.onEnded((reason, seconds) => {
-      this.calls.delete(call.id);
+      const wasLive = this.calls.delete(call.id);
       this.deps.observer.callEnded(direction, reason, seconds, call.labels ?? {});
+      if (wasLive) this.tell((w) => w.ended?.({ callId: call.id, reason, durationSec: seconds }));
       this.notifyIdleWaiters();
     });
     if (call.ended) return;
     this.calls.set(call.id, call);
-    for (const l of this.startListeners) {
-      try {
-        l(call);
-      } catch (err) {
-        this.logger.error({ err, callId: call.id }, 'call start listener failed');
-      }
+    if (this.watchers.size > 0) {
+      const info = call.live?.() ?? { callId: call.id };
+      this.tell((w) => w.started?.(info));
     }
     if (this.stopping) call.end('shutdown');
   }

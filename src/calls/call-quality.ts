@@ -1,6 +1,6 @@
 /** A call's RTP figures as the calls API and metrics show them: counters, loss, jitter, RTT and a MOS estimate. */
-import { estimateMos, lossPercent, type MediaQuality, type MediaSessionStats } from '../media/index.js';
-import type { LiveMediaStats } from './call.js';
+import { estimateMos, lossPercent, type AudioLevels, type MediaQuality, type MediaSessionStats } from '../media/index.js';
+import type { LiveLevels, LiveMediaStats } from './call.js';
 
 /** From a leg's counters and (when RTCP-style figures exist) its quality. */
 export function liveMediaStats(stats: Readonly<MediaSessionStats>, quality: MediaQuality | undefined): LiveMediaStats {
@@ -22,4 +22,9 @@ export function liveMediaStats(stats: Readonly<MediaSessionStats>, quality: Medi
     if (received > 0) out.mos = estimateMos({ lossPercent: loss, jitterMs: quality.jitterMs, ...(quality.rttMs !== undefined ? { rttMs: quality.rttMs } : {}) });
   }
   return out;
+}
+
+/** The caller's leg's levels as the calls API names them: what it receives went to the bot, what it sends came from it. */
+export function liveLevels(levels: AudioLevels | undefined): { levels?: LiveLevels } {
+  return levels ? { levels: { callerToBot: levels.received, botToCaller: levels.sent } } : {};
 }

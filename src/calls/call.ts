@@ -61,6 +61,17 @@ export interface LiveCallInfo {
   answeredAt?: string;
   durationSec: number;
   media: LiveMediaStats;
+  /** Audio levels on the caller's leg now (see {@link LiveLevels}); absent when the engine does not meter. */
+  levels?: LiveLevels;
+}
+
+/**
+ * The audio levels of a live call, dBFS (RMS over the last ~300 ms, one decimal; -96 is silence or no audio):
+ * what the caller says (as the bot hears it) and what the caller hears (the bot, or whoever it is bridged to).
+ */
+export interface LiveLevels {
+  callerToBot: number;
+  botToCaller: number;
 }
 
 export interface Call {

@@ -6,7 +6,7 @@
  */
 import type { BotCloseInfo, BotCommand, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, RecordAction, StartMessage, StartOptions } from '../bot/index.js';
 import type { Logger } from '../core/logger.js';
-import type { MediaQuality, MediaSessionOptions, MediaSessionStats, CodecSwitch, DtmfPress, RtcpInput } from '../media/index.js';
+import type { AudioLevels, MediaQuality, MediaSessionOptions, MediaSessionStats, CodecSwitch, DtmfPress, RtcpInput } from '../media/index.js';
 import type { MediaDirection } from '../sdp/index.js';
 
 /** What a leg's media is built from: the session options less what the engine owns (clock, socket, hold). */
@@ -32,6 +32,11 @@ export interface CallMedia {
   readonly stats: Readonly<MediaSessionStats>;
   /** Loss, jitter, RTT (RTCP) so far. */
   readonly quality?: MediaQuality;
+  /**
+   * Audio levels now, dBFS: received (the far end speaking, as decoded) and sent (what it hears). In a worker
+   * engine: as last reported (about once a second). Absent: the engine does not meter.
+   */
+  readonly levels?: AudioLevels;
   /** True when telephone-event was negotiated, so {@link sendDtmf} can play keys. */
   readonly canSendDtmf: boolean;
   /** Begins receiving and the paced send loop (and replays held early packets). */

@@ -12,7 +12,7 @@ import { negotiateAnswer } from '../sdp/index.js';
 import type { RouteDecision } from '../trunks/index.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import type { Call, CallEvents, LiveCallInfo } from './call.js';
-import { liveMediaStats } from './call-quality.js';
+import { liveLevels, liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
 import type { CallMedia, CallMediaGroup, MediaEngine, MediaLeg } from './media-engine.js';
@@ -81,6 +81,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
       answeredAt: new Date(this.answeredAtMs).toISOString(),
       durationSec: Math.round((this.clock.now() - this.startedAt) / 100) / 10,
       media: liveMediaStats(this.legs[0].media.stats, this.legs[0].media.quality),
+      ...liveLevels(this.legs[0].media.levels),
     };
   }
 

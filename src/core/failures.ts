@@ -89,6 +89,7 @@ export const OWN_FAILURES = {
   'method-not-allowed': spec(405, 405, 'a route that exists, asked with a method it does not take (Allow lists them)'),
   'unknown-call': spec(404, 404, 'no live call with that id'),
   'tool-busy': spec(503, 429, 'as many test calls or bot checks as the bridge runs at once are already running'),
+  'events-busy': spec(503, 429, 'as many event-stream clients (GET /v1/events) as the bridge serves are connected'),
   // Recordings (README "Recording"): a control the call refuses, a file that failed.
   'recording-off': spec(500, 409, "the call's recording mode does not allow this control (off, or always for start/pause)"),
   'recording-state': spec(500, 409, 'the recording cannot do this now (pause while not recording, a second start)'),

@@ -11,7 +11,8 @@ import { BotControlView } from './bot-control-view.js';
 import { InProcessCallMedia } from './call-media.js';
 import { HoldPlayer } from './hold-player.js';
 import { promptL16 } from './prompts.js';
-import { GroupRecording } from './recording/group-recording.js';
+import { GroupRecording, type RecordedLeg } from './recording/group-recording.js';
+import { LegLevels } from './leg-levels.js';
 import type { RecordingAction, RecordingEvent, RecordingSettings, RecordingState } from './recording/settings.js';
 
 /** What a leg's media is built from: the session options less what the engine owns. */
@@ -45,8 +46,8 @@ export class InProcessCallGroup {
   private botRequested = false;
   private nextLeg = 0;
   private closed = false;
-  /** Each open leg's session with its app rate (a recording taps the home leg's). */
-  private readonly sessions = new Map<string, { session: MediaSession; appSampleRate: number }>();
+  /** Each open leg's session with its app rate (a recording taps the home leg's, behind its level meter). */
+  private readonly sessions = new Map<string, { session: RecordedLeg['session']; appSampleRate: number }>();
   private readonly recording: GroupRecording;
 
   constructor(
@@ -203,7 +204,12 @@ export class InProcessCallGroup {
       ...(onClearedOnWire ? { onClearedOnWire } : {}),
     });
     this.router.addLeg(leg.id, session);
-    this.sessions.set(leg.id, { session, appSampleRate: options.appSampleRate });
+    const levels = new LegLevels(this.deps.clock, options.appSampleRate);
+    session.on('frame', levels.onFrame);
+    session.setPlayedTap(levels.onPlayed);
+    // The session has one played tap, the meter's: a recording's tap goes behind it.
+    const tapped: RecordedLeg['session'] = { on: (e, l) => session.on(e, l), off: (e, l) => session.off(e, l), setPlayedTap: (tap) => levels.forwardPlayed(tap) };
+    this.sessions.set(leg.id, { session: tapped, appSampleRate: options.appSampleRate });
     const media = new InProcessCallMedia(
       leg.id,
       session,
@@ -215,6 +221,7 @@ export class InProcessCallGroup {
         this.opened.delete(leg.id);
       },
       options.appSampleRate,
+      levels,
     );
     this.opened.set(leg.id, media);
     return media;

@@ -2,7 +2,8 @@
  * A leg's media as call control sees it: control only. Frames, bot audio, marks and clears stay with the
  * {@link AudioRouter}; call control starts, steers (re-INVITE, DTMF) and ends the leg.
  */
-import type { CodecSwitch, MediaQuality, MediaSession, MediaSessionEvents, MediaSessionStats } from '../media/index.js';
+import type { AudioLevels, CodecSwitch, MediaQuality, MediaSession, MediaSessionEvents, MediaSessionStats } from '../media/index.js';
+import type { LegLevels } from './leg-levels.js';
 
 /** The leg events call control listens to. */
 interface ControlEvents {
@@ -27,6 +28,7 @@ export class InProcessCallMedia {
     private readonly onClose: () => void,
     /** Rate of the L16 audio the leg takes (the bot's). */
     readonly appSampleRate: number,
+    private readonly meters?: LegLevels,
   ) {}
 
   /**
@@ -59,6 +61,11 @@ export class InProcessCallMedia {
 
   get quality(): MediaQuality {
     return this.session.quality;
+  }
+
+  /** Audio levels now, dBFS: received (the far end speaking) and sent (what it hears). */
+  get levels(): AudioLevels | undefined {
+    return this.meters?.read();
   }
 
   /** Jitter-buffer delay and playout depth now, for the media metrics. */

@@ -11,3 +11,4 @@ export * from './jitter/index.js';
 export * from './rtcp/index.js';
 export { decodePrompt, promptAt, encodeWav, type PromptAudio } from './prompt.js';
 export * from './recording/index.js';
+export { LevelMeter, SILENCE_DBFS, LEVEL_WINDOW_MS, dbfsOfMeanSquare, type AudioLevels } from './level-meter.js';

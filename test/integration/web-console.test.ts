@@ -3,7 +3,9 @@
  * real bridge process, with SIPp as the carrier:
  *  - sign in with an admin key; a bot and an inbound trunk with a number are created through the forms, and the
  *    API then has them; a SIPp call to that number is answered by that bot;
- *  - a call appears in Live calls (GET /v1/calls) and is hung up from its row: SIPp sees the BYE;
+ *  - a SIPp call that speaks (g711a.pcap) appears in Live calls, which follows GET /v1/events, with its codec and
+ *    two level meters (role="meter") whose values move; a transfer the bridge refuses shows its answer by the
+ *    field; the call is hung up from its row: SIPp sees the BYE;
  *  - a bad CIDR shows the API's own message next to the "allow" field, and nothing is stored;
  *  - a test call from the Test call page (POST /v1/test-calls, run in the bridge) reaches the echo bot through the
  *    trunk the forms made (digest user and all): each step shows as it streams, then PASS; a bad URI's 400 shows
@@ -226,17 +228,45 @@ describe('web console', () => {
     expect(routed.bot).toBe('console-echo');
   });
 
-  it('shows the live call and hangs it up from its row: SIPp sees the BYE', async () => {
-    const sipp = runSipp({ scenario: 'uac-expect-bye-from-bridge.xml', target: { host: '127.0.0.1', port: bridge.sipPort() }, service: LIVE_NUMBER, localHost: '127.0.0.2', timeoutMs: 20_000, keys: { rtp_port: listener.port } });
+  it('shows the live call from the event stream with its codec and moving level meters; a bad transfer shows the API\'s answer; hung up from its row, SIPp sees the BYE', async () => {
+    // The caller speaks (g711a.pcap) to the echo bot, so both meters have something to show.
+    const sipp = runSipp({ scenario: 'uac-pcap-g711a-expect-bye.xml', target: { host: '127.0.0.1', port: bridge.sipPort() }, service: LIVE_NUMBER, localHost: '127.0.0.2', timeoutMs: 30_000, keys: { rtp_port: listener.port } });
     await go('#/calls', 'Live calls');
     await page.waitForSelector('tr[data-call-id]', { timeout: 15_000 });
+    // The page follows GET /v1/events (not polling).
+    await page.waitForFunction(() => document.querySelector('#stream-status')?.getAttribute('data-state') === 'live', { timeout: 10_000 });
     const row = await textOf('tr[data-call-id]');
     expect(row).toContain('carrier-a');
     expect(row).toContain(LIVE_NUMBER);
-    expect(row).toMatch(/PCM[AU]/);
+    expect(row).toContain('PCMA');
     // The figures move while the call runs: the packets the bridge has sent toward the caller are counted.
     await page.waitForFunction(() => /^\d+ \/ [1-9]\d*$/.test(document.querySelector('td[data-packets]')?.textContent?.trim() ?? ''), { timeout: 10_000 });
+    // Two meters, each an ARIA meter with its value in dBFS and a label naming the direction.
+    const meters = await page.$$eval('tr[data-call-id] [role="meter"]', (ms) => ms.map((m) => ({ level: m.getAttribute('data-level'), label: m.getAttribute('aria-label'), min: m.getAttribute('aria-valuemin'), max: m.getAttribute('aria-valuemax') })));
+    expect(meters).toEqual([
+      { level: 'callerToBot', label: 'Level from the caller +15551230001 to the bot', min: '-60', max: '0' },
+      { level: 'botToCaller', label: 'Level from the bot to the caller +15551230001', min: '-60', max: '0' },
+    ]);
+    const level = (name: string): Promise<number> => page.$eval(`tr[data-call-id] [data-level="${name}"]`, (m) => Number(m.getAttribute('aria-valuenow')));
+    const speaking = (name: string) => page.waitForFunction((n) => Number(document.querySelector(`tr[data-call-id] [data-level="${n}"]`)?.getAttribute('aria-valuenow')) > -60, { timeout: 10_000 }, name);
+    await speaking('callerToBot');
+    await speaking('botToCaller');
+    // Read twice: the meter moves with the speech.
+    const first = await level('callerToBot');
+    await page.waitForFunction((v) => {
+      const now = Number(document.querySelector('tr[data-call-id] [data-level="callerToBot"]')?.getAttribute('aria-valuenow'));
+      return now > -60 && now !== v;
+    }, { timeout: 10_000 }, first);
+    expect(await level('callerToBot')).not.toBe(first);
+    expect(await page.$eval('tr[data-call-id] [data-level="callerToBot"]', (m) => m.getAttribute('aria-valuetext'))).toMatch(/^-?\d+(\.\d)? dBFS$/);
     await shot('live-calls');
+    // A transfer to a destination the bridge does not know: the API's answer shows next to the field; the call goes on.
+    await clickButton('Transfer');
+    await type('form.transfer input', 'no-such-destination');
+    await page.click('form.transfer button[type="submit"]');
+    expect(await textOf('form.transfer [data-field="to"]')).toMatch(/\S/);
+    expect(await page.$eval('form.transfer input', (e) => e.getAttribute('aria-invalid'))).toBe('true');
+    await clickButton('Cancel');
     await clickButton('Hang up');
     const run = await sipp;
     expect(run.code, describeSipp(run)).toBe(0);
@@ -372,7 +402,7 @@ describe('web console', () => {
       await go(hash, title);
       await page.waitForFunction(() => !document.querySelector('main')?.textContent?.includes('Loading'), { timeout: 10_000 });
       const buttons = await page.$$eval('main button', (bs) => bs.map((b) => b.textContent?.trim() ?? ''));
-      expect(buttons.filter((b) => ['New', 'Edit', 'Delete', 'Save', 'Hang up', 'Register now', 'Run', 'Check this bot'].includes(b)), title).toEqual([]);
+      expect(buttons.filter((b) => ['New', 'Edit', 'Delete', 'Save', 'Hang up', 'Transfer', 'Register now', 'Run', 'Check this bot'].includes(b)), title).toEqual([]);
     }
     await go('#/inbound', 'Inbound trunks');
     await clickButton('View');

@@ -3,6 +3,7 @@
  * side), so the API's item shapes cannot drift from what the YAML accepts. Secrets are marked writeOnly.
  */
 import { z } from 'zod';
+import { LIVE_CALL_SCHEMA, eventStreamPath } from '../events/openapi-parts.js';
 import { COLLECTIONS } from './resources.js';
 import type { Collection } from './collections.js';
 import { placeCallBody, transferBody } from '../calls-api.js';
@@ -106,8 +107,14 @@ function extraPaths(): Json {
       post: { summary: 'send a REGISTER now', security: sec, responses: { 202: { description: '{ name, state }' }, ...errors(401, 403, 404) } },
     },
     '/v1/calls': {
+      get: { summary: 'the live calls, oldest first; role read', security: sec, responses: { 200: { description: '{ calls: [LiveCall] }', content: { 'application/json': { schema: { type: 'object', properties: { calls: { type: 'array', items: { $ref: '#/components/schemas/LiveCall' } } } } } } }, ...errors(401) } },
       post: { summary: 'place a call (answers once it is answered or failed); role operate', security: sec, requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/PlaceCall' } } } }, responses: { 200: { description: '{ callId, sipCallId, status: answered }' }, 502: { description: '{ callId, status: failed, sipStatus, reason }' }, ...errors(400, 401, 403) } },
     },
+    '/v1/calls/{callId}': {
+      parameters: [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'one live call; role read', security: sec, responses: { 200: { description: 'the call', content: { 'application/json': { schema: { $ref: '#/components/schemas/LiveCall' } } } }, ...errors(401, 404) } },
+    },
+    '/v1/events': eventStreamPath(sec),
     '/v1/calls/{callId}/hangup': {
       parameters: [{ name: 'callId', in: 'path', required: true, schema: { type: 'string' } }],
       post: { summary: 'end a live call with BYE; role operate', security: sec, responses: { 200: { description: '{ callId, status: hangup }' }, ...errors(401, 403, 404), ...cluster } },
@@ -155,6 +162,7 @@ export function openApiDocument(): Json {
     Transfer: generated(transferBody),
     TestCall: generated(testCallBody),
     BotCheck: botCheckSchema(),
+    LiveCall: LIVE_CALL_SCHEMA,
     SipUser: annotate(z.toJSONSchema(z.object({ username: z.string(), password: z.string() }), { target: 'openapi-3.0' }), [], []),
   };
   let allPaths: Json = {};

@@ -13,6 +13,7 @@ import { callerOf } from './gate.js';
 import { AdminApiError, readObject, sendError } from './http.js';
 import { botCheckBody, botCheckRequestOf, type BotCheckBody, type BotCheckRequest } from './bot-check-target.js';
 import type { BotConfig } from '../../config/index.js';
+import { sseEvent } from '../events/sse.js';
 
 export { botCheckBody, type BotCheckRequest } from './bot-check-target.js';
 
@@ -68,10 +69,6 @@ interface ToolRoute<T, B = T> {
   describe: Describe<T>;
 }
 
-/** One server-sent event: JSON data, so a line with a newline cannot break the framing. */
-export function sseEvent(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
 
 /** Runs at most `limit` tool runs at once across both routes (each holds a call or a bot socket). */
 export class ToolSlots {

@@ -93,7 +93,8 @@ function blockFor(ms: number): void {
 }
 
 function legStats(g: number, id: string, m: InProcessCallMedia): LegStats {
-  return { g, leg: id, stats: { ...m.stats }, quality: m.quality, sample: m.sample() };
+  const levels = m.levels;
+  return { g, leg: id, stats: { ...m.stats }, quality: m.quality, sample: m.sample(), ...(levels ? { levels } : {}) };
 }
 
 async function allocate(state: GroupState, g: number, req: number, hold: boolean): Promise<void> {

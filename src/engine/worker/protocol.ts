@@ -5,7 +5,7 @@
  * Buffers arrive as Uint8Arrays (structured clone) and are wrapped again.
  */
 import type { BotCloseInfo, BotLinkEvent, BotTarget, BridgeEvent, CallQuality, StartMessage } from '../../bot/index.js';
-import { codecRegistry, type AudioCodec, type CodecSwitch, type MediaQuality, type MediaSessionStats } from '../../media/index.js';
+import { codecRegistry, type AudioCodec, type AudioLevels, type CodecSwitch, type MediaQuality, type MediaSessionStats } from '../../media/index.js';
 import type { LegMediaOptions } from '../call-group.js';
 import type { RecordingAction, RecordingEvent } from '../recording/settings.js';
 
@@ -73,6 +73,8 @@ export interface LegStats {
   quality: MediaQuality;
   /** Jitter-buffer delay and playout depth now. */
   sample: { jitterDelayMs?: number; playoutMs: number };
+  /** Audio levels now, dBFS (two numbers: the meters run in the worker, the audio never leaves it). */
+  levels?: AudioLevels;
 }
 
 /** What a worker tells call control. */

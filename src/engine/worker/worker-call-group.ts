@@ -8,7 +8,7 @@ import { BotConnectError, PortPoolExhaustedError, RecordingError } from '../../c
 import type { RecordingAction, RecordingState } from '../recording/settings.js';
 import { TypedEmitter } from '../../core/typed-emitter.js';
 import type { Logger } from '../../core/logger.js';
-import type { CodecSwitch, MediaQuality, MediaSessionStats } from '../../media/index.js';
+import type { AudioLevels, CodecSwitch, MediaQuality, MediaSessionStats } from '../../media/index.js';
 import type { LegMediaOptions } from '../call-group.js';
 import type { ControlCommand } from '../bot-control-view.js';
 import { toWireCodecSwitch, toWireLegOptions, type FromWorker, type ToWorker, type WireError } from './protocol.js';
@@ -44,6 +44,8 @@ interface MediaEvents {
 export class WorkerCallMedia extends TypedEmitter<MediaEvents> {
   stats: MediaSessionStats = NO_STATS;
   quality: MediaQuality | undefined;
+  /** Audio levels as last reported (about once a second). */
+  levels: AudioLevels | undefined;
   private closed = false;
 
   constructor(
@@ -262,11 +264,12 @@ export class WorkerCallGroup {
   }
 
   /** The worker's latest figures for a leg. */
-  updateStats(leg: string, stats: MediaSessionStats, quality: MediaQuality): void {
+  updateStats(leg: string, stats: MediaSessionStats, quality: MediaQuality, levels?: AudioLevels): void {
     const media = this.media.get(leg);
     if (!media) return;
     media.stats = stats;
     media.quality = quality;
+    if (levels) media.levels = levels;
   }
 
   /**

@@ -164,7 +164,7 @@ class WorkerSlot implements WorkerLink {
         return;
       }
       case 'stats':
-        for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality);
+        for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality, l.levels);
         this.engine.reportStats(this.index, msg);
         return;
       case 'legEvent':

@@ -140,6 +140,13 @@ describe('BridgedCall', () => {
     });
   });
 
+  it('live(): the caller leg\'s levels as callerToBot (what it receives) and botToCaller (what it is sent), when the engine meters', () => {
+    const { call, media } = setup();
+    expect(call.live()).not.toHaveProperty('levels');
+    (media as unknown as { levels: object }).levels = { received: -23.5, sent: -96 };
+    expect(call.live().levels).toEqual({ callerToBot: -23.5, botToCaller: -96 });
+  });
+
   it.each([1000, 1005, 4000])('a bot closing its socket (code %i) has hung up: BYE, reason bot-closed, no fallback', (code) => {
     const { dialog, bot, ended, group } = setup({ fallback: { action: 'play', file: '/srv/sorry.wav' } });
     bot.emit('close', { code, reason: '', initiatedByBot: true });

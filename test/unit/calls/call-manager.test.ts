@@ -87,6 +87,46 @@ describe('CallManager: tracking', () => {
   });
 });
 
+describe('CallManager: watchers (the API event stream)', () => {
+  it('tells each watcher a call once answered (as live() shows it) and once ended; an unwatched one hears nothing more', async () => {
+    const m = manager();
+    const heard: string[] = [];
+    const stop = m.watch({
+      started: (c) => heard.push(`started ${c.callId} ${'state' in c ? c.state : '?'}`),
+      ended: (e) => heard.push(`ended ${e.callId} ${e.reason} ${e.durationSec}`),
+    });
+    const signal = await ring(1);
+    const id = h.bots.only.starts[0].callId;
+    h.clock.advance(3000);
+    signal.dialog!.farEndBye();
+    expect(heard).toEqual([`started ${id} answered`, `ended ${id} caller-hangup 3`]);
+    stop();
+    const second = await ring(2);
+    second.dialog!.farEndBye();
+    expect(heard).toHaveLength(2);
+  });
+
+  it('a watcher that throws is logged; the others and the call go on', async () => {
+    const m = manager();
+    m.watch({ started: () => { throw new Error('watcher bug'); } });
+    const heard: string[] = [];
+    m.watch({ started: (c) => heard.push(c.callId) });
+    await ring(1);
+    expect(heard).toHaveLength(1);
+    expect(m.activeCount).toBe(1);
+    m.get(heard[0])!.end('api-hangup');
+  });
+
+  it('a setup that never answered is neither started nor ended', async () => {
+    const m = manager();
+    const heard: string[] = [];
+    m.watch({ started: (c) => heard.push(c.callId), ended: (e) => heard.push(e.callId) });
+    h.bots.mode = new BotConnectError('down');
+    await ring(1);
+    expect(heard).toEqual([]);
+  });
+});
+
 describe('CallManager: draining', () => {
   it('refuses INVITEs with 503 Retry-After 30 and takes nothing for them', async () => {
     const m = manager();

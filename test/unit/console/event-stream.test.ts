@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventStreamParser } from '../../../console/src/event-stream.js';
-import { sseEvent } from '../../../src/api/admin/tool-runs.js';
+import { sseEvent } from '../../../src/api/events/sse.js';
 
 describe('the console reads server-sent events from a fetch body', () => {
   it.each<[string, string[], Array<{ event: string; data: string }>]>([

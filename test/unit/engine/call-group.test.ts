@@ -8,8 +8,9 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { PortPoolExhaustedError } from '../../../src/core/errors.js';
 import { DEFAULT_LINK, type BotSession, type BotTarget, type ConnectContext } from '../../../src/bot/index.js';
-import { codecRegistry, encodeWav, RtpPortPool, writeRtpPacket, type RtpHold } from '../../../src/media/index.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { codecRegistry, dbfsOfMeanSquare, encodeWav, RtpPortPool, SILENCE_DBFS, writeRtpPacket, type RtpHold } from '../../../src/media/index.js';
+import type { RecordingEvent } from '../../../src/engine/recording/settings.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTone, goertzel } from '../../helpers/audio.js';
@@ -284,6 +285,69 @@ describe('InProcessCallGroup: audio on real RTP', () => {
     expect(caller.packets[0].header.payloadType).toBe(0);
     expect(caller.packets[0].payload).toEqual(payload);
     expect(media.stats.packetsSent).toBe(1);
+  });
+
+  it('meters the leg both ways: the caller\'s decoded frames (received) and what it is sent (the bot), silence once each stops', async () => {
+    const caller = await phone();
+    const leg = await group.allocate();
+    const media = leg.open(legOptions(caller.port));
+    await group.connectBot(TARGET);
+    const session = connector.sessions[0];
+    group.route({ leg1: ['bot'], bot: ['leg1'] });
+    media.start();
+    expect(media.levels).toEqual({ received: SILENCE_DBFS, sent: SILENCE_DBFS });
+
+    // 300 ms of a 400 Hz tone from the caller (one meter window): the level of the samples it decodes to.
+    const { payload } = pcmuPacket(1);
+    const decoded = new Int16Array(l16Of(payload).buffer.slice(0));
+    const want = dbfsOfMeanSquare(decoded.reduce((sum, v) => sum + v * v, 0) / decoded.length);
+    expect(want).toBeCloseTo(-15.3, 0); // a tone of peak 8000: 20·log10(8000/32768) = −12.2, −3 dB for a sine's RMS
+    for (let seq = 1; seq <= 15; seq++) await caller.send(pcmuPacket(seq).packet, leg.port);
+    await waitFor(() => session.sendAudio.mock.calls.length === 15, { what: "the caller's frames at the bot" });
+    expect(media.levels).toEqual({ received: want, sent: SILENCE_DBFS });
+
+    // The bot speaks 600 ms of the same tone back: what the caller is sent reads the same level (the second window
+    // is all tone; the first began with the silent slot the send loop played at start).
+    session.emit('audio', Buffer.concat(Array.from({ length: 30 }, () => l16Of(payload))));
+    for (let i = 0; i < 30; i++) clock.advance(20);
+    await waitFor(() => caller.packets.length >= 30, { what: "the bot's audio at the caller" });
+    expect(media.levels?.sent).toBe(want);
+    // Nothing more comes from the caller; the send loop goes on with silence: both meters fall to the floor.
+    for (let i = 0; i < 45; i++) clock.advance(20);
+    expect(media.levels).toEqual({ received: SILENCE_DBFS, sent: SILENCE_DBFS });
+  });
+
+  it('a recording taps what the caller hears behind the level meter: both get the bot\'s audio', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-group-rec-'));
+    const events: RecordingEvent[] = [];
+    const recEngine = new InProcessMediaEngine({ ports: pool, clock, connectBot: connector.connect, recordings: { dir, pattern: '{callId}.{ext}', format: 'wav', sampleRate: 8000 }, onRecording: (e) => events.push(e) });
+    const recGroup = recEngine.openCall({ callId: 'rec-1', logger: silentLogger() });
+    try {
+      const caller = await phone();
+      const leg = await recGroup.allocate();
+      const media = leg.open(legOptions(caller.port));
+      await recGroup.connectBot(TARGET);
+      recGroup.route({ [leg.id]: ['bot'], bot: [leg.id] });
+      media.start();
+      expect(recGroup.record('start')).toBe('recording');
+      const tone = Int16Array.from({ length: 2400 }, (_, i) => Math.round(16000 * Math.sin((2 * Math.PI * 1000 * i) / 8000)));
+      connector.sessions.at(-1)!.emit('audio', Buffer.from(tone.buffer));
+      for (let i = 0; i < 15; i++) clock.advance(20);
+      expect(media.levels?.sent).toBeCloseTo(-9.2, 0);
+      expect(recGroup.record('stop')).toBe('stopped');
+      await waitFor(() => {
+        clock.advance(100);
+        return events.length > 0;
+      }, { what: 'the recording finished' });
+      const ready = events[0];
+      if (ready.type !== 'recording-ready') throw new Error(`recording failed: ${ready.message}`);
+      const wav = readFileSync(ready.file);
+      const stereo = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - ((wav.length - 44) % 4)));
+      const right = Int16Array.from({ length: stereo.length / 2 }, (_, i) => stereo[2 * i + 1]);
+      expect(goertzel(right, 8000, 1000)).toBeGreaterThan(5000);
+    } finally {
+      recGroup.close();
+    }
   });
 
   it('packets held before the leg opened are replayed into the bot when the media starts', async () => {

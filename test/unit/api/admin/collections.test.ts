@@ -93,6 +93,16 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/inbound-trunks/{name}/allow', '/v1/inbound-trunks/{name}/credentials', '/v1/registrations/{name}/refresh', '/v1/reload', '/v1/calls', '/v1/calls/{callId}/hangup', '/v1/calls/{callId}/transfer']));
   });
 
+  it('documents the live calls (GET /v1/calls, /v1/calls/{callId}) with their levels, and the event stream (GET /v1/events)', () => {
+    const paths = doc.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+    expect(Object.keys(paths['/v1/calls'])).toEqual(['get', 'post']);
+    expect(paths['/v1/calls/{callId}'].get.responses['200'].content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/LiveCall' } } });
+    expect(Object.keys(paths['/v1/events'].get.responses['200'].content ?? {})).toEqual(['text/event-stream']);
+    const live = doc.components.schemas.LiveCall.properties as Record<string, { properties?: Record<string, unknown> }>;
+    expect(Object.keys(live.levels.properties ?? {})).toEqual(['callerToBot', 'botToCaller']);
+    expect(Object.keys(live)).toEqual(expect.arrayContaining(['callId', 'state', 'trunk', 'bot', 'from', 'to', 'codec', 'durationSec', 'media', 'levels']));
+  });
+
   it('is generated from the config schema: a trunk has its YAML keys (not numbers), secrets are writeOnly', () => {
     const trunk = doc.components.schemas.InboundTrunks.properties ?? {};
     expect(Object.keys(trunk)).toEqual(expect.arrayContaining(['name', 'allow', 'credentials', 'digestAlgorithms', 'maxConcurrentCalls', 'srtp']));

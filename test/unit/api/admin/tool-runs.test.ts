@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuthorizer, guardV1, toolRunRoutes, ToolSlots, type TestCallRequest, type ToolRunners } from '../../../../src/api/admin/index.js';
-import { sseEvent } from '../../../../src/api/admin/tool-runs.js';
+import { sseEvent } from '../../../../src/api/events/sse.js';
 import { silentLogger, type Logger } from '../../../../src/core/logger.js';
 import { botSchema } from '../../../../src/config/index.js';
 import type { BotCheckRequest } from '../../../../src/api/admin/index.js';
