@@ -129,7 +129,7 @@ const CRUD: Crud[] = [
     create: { name: 'support', url: 'ws://127.0.0.1:9/bot', headers: { Authorization: 'Bearer bot-t0ken-s3cret' } },
     replace: { name: 'support', url: 'ws://127.0.0.1:9/other' },
     patch: { connectTimeoutMs: 1500 },
-    expectAfterPatch: { name: 'support', url: 'ws://127.0.0.1:9/other', connectTimeoutMs: 1500 },
+    expectAfterPatch: { name: 'support', url: 'ws://127.0.0.1:9/other', connectTimeoutMs: 1500, secretsSet: ['headers'] },
     secret: 'bot-t0ken-s3cret',
   },
   {
@@ -155,7 +155,7 @@ const CRUD: Crud[] = [
     create: { name: 'pbx', server: '127.0.0.1', port: 9, username: '1001', password: 'Reg1stration-S3cret', bot: 'echo', retrySec: 60 },
     replace: { name: 'pbx', server: '127.0.0.1', port: 9, username: '1002', bot: 'echo', retrySec: 60 },
     patch: { expires: 600 },
-    expectAfterPatch: { name: 'pbx', server: '127.0.0.1', port: 9, username: '1002', bot: 'echo', retrySec: 60, expires: 600 },
+    expectAfterPatch: { name: 'pbx', server: '127.0.0.1', port: 9, username: '1002', bot: 'echo', retrySec: 60, expires: 600, secretsSet: ['password'] },
     secret: 'Reg1stration-S3cret',
   },
   {
