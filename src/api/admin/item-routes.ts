@@ -143,7 +143,11 @@ async function change(ctx: Ctx, coll: Collection, key: string, req: IncomingMess
 /** The item as answered: secrets and hidden keys left out, a registration's live state added. */
 function shown(ctx: Ctx, coll: Collection, item: Plain): unknown {
   const out = withoutSecrets(item, [...coll.secretKeys, ...coll.hiddenKeys]) as Plain;
-  if (coll.name === 'registrations') out.state = ctx.control.registrationState(String(item.name)) ?? 'stopped';
+  if (coll.name === 'registrations') {
+    out.state = ctx.control.registrationState(String(item.name)) ?? 'stopped';
+    const node = ctx.control.registrationHolder?.(String(item.name));
+    if (node !== undefined) out.node = node;
+  }
   return out;
 }
 
@@ -162,9 +166,12 @@ function label(coll: Collection): string {
   return coll.name.replace(/s$/, '');
 }
 
-/** Fields an answer adds that are not configuration (a registration's `state`): a GET sent back as a PUT is fine. */
+/** Fields an answer adds that are not configuration (a registration's `state` and `node`): a GET sent back as a PUT is fine. */
 function dropReadOnly(coll: Collection, body: Plain): void {
-  if (coll.name === 'registrations') delete body.state;
+  if (coll.name === 'registrations') {
+    delete body.state;
+    delete body.node;
+  }
 }
 
 function rejectHidden(coll: Collection, body: Plain): void {

@@ -27,6 +27,17 @@ export interface RegistrationOptions {
   /** First retry delay after a failure (doubles up to `maxRetryMs`). Default 5 s / 300 s. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** Where the registrar's addresses are collected: a set its owner keeps across restarts. Default: a new one. */
+  registrarAddresses?: Set<string>;
+}
+
+/** Adds the addresses of registrar `server` (an IP address, or a name through the OS resolver) to `into`. */
+export async function resolveRegistrar(server: string, into: Set<string>): Promise<void> {
+  if (isIP(server)) {
+    into.add(normalizeAddress(server));
+    return;
+  }
+  for (const a of await lookup(server, { all: true })) into.add(normalizeAddress(a.address));
 }
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'stopped';
@@ -52,7 +63,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   private retryMs: number;
   private readonly answeredNonces = new Set<string>();
   /** The registrar's addresses: calls to our contact are accepted from these only. */
-  readonly registrarAddresses = new Set<string>();
+  readonly registrarAddresses: Set<string>;
   private transport: Transport | undefined;
 
   constructor(
@@ -61,6 +72,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   ) {
     super();
     this.retryMs = options.retryMs ?? 5000;
+    this.registrarAddresses = options.registrarAddresses ?? new Set<string>();
   }
 
   get state(): RegistrationState {
@@ -75,12 +87,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   /** Learns the registrar's addresses (the OS resolver for a name) and sends the first REGISTER. */
   start(): void {
     const server = this.options.server;
-    if (isIP(server)) this.registrarAddresses.add(normalizeAddress(server));
-    else {
-      lookup(server, { all: true })
-        .then((list) => list.forEach((a) => this.registrarAddresses.add(normalizeAddress(a.address))))
-        .catch((err: unknown) => this.log.warn({ err, server }, 'cannot resolve registrar'));
-    }
+    resolveRegistrar(server, this.registrarAddresses).catch((err: unknown) => this.log.warn({ err, server }, 'cannot resolve registrar'));
     this.send(this.options.expires);
   }
 
@@ -92,13 +99,16 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     this.send(this.options.expires);
   }
 
-  /** Cancels timers and removes the binding (best effort, no waiting). */
-  stop(): void {
+  /**
+   * Cancels timers and removes the binding (best effort, no waiting). `unregister: false` leaves the binding to
+   * expire at the registrar (another node taking over this registration re-registers it).
+   */
+  stop(options: { unregister?: boolean } = {}): void {
     if (this.stateValue === 'stopped') return;
     const wasRegistered = this.stateValue === 'registered';
     this.timer?.cancel();
     this.setState('stopped', {});
-    if (wasRegistered) this.send(0);
+    if (wasRegistered && options.unregister !== false) this.send(0);
   }
 
   private get log() {
