@@ -1,10 +1,12 @@
 /**
  * A PBX registration in a cluster (README "Past one machine"): PostgreSQL (a throwaway initdb cluster) holds the
  * lease, Kamailio (kamailio/registrar-test.cfg) is the PBX registrar, two bridge processes share the store. Exactly
- * one node registers; killed with SIGKILL, the other takes over within the registration's retry time and the
+ * one node registers (also one added through the API, whose lease goes when it is deleted); killed with
+ * SIGKILL, the other takes over within the registration's retry time and the
  * next call to the extension reaches it; a node drained with SIGTERM hands the registration over at once, while
  * its own call goes on. Everything on 127.0.0.1.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reservePort, reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -64,11 +66,36 @@ const routedHere = (n: Node): number => n.bridge.logs.filter((l) => l.msg === 'c
 /** Bindings Kamailio stored from `n` (its Contact carries the node's SIP port). */
 const bindingsFrom = (n: Node): number => kamailio.log().split('\n').filter((l) => l.includes(`REGISTER sip:${EXTENSION}@pbx.test stored`) && l.includes(`:${n.sipPort}>`)).length;
 
-async function registration(n: Node): Promise<{ state: string; node?: string }> {
-  const res = await fetch(`http://127.0.0.1:${n.bridge.metricsPort}/v1/registrations/pbx-main`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { state: string; node?: string };
+async function admin(n: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${n.bridge.metricsPort}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
+
+async function registration(n: Node, name = 'pbx-main'): Promise<{ state: string; node?: string }> {
+  const res = await admin(n, 'GET', `/v1/registrations/${name}`);
+  expect(res.status).toBe(200);
+  return res.body as { state: string; node?: string };
+}
+
+/** The lease rows: name -> holder. */
+async function leaseRows(): Promise<Record<string, string>> {
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    const res = await c.query<{ name: string; holder: string }>('SELECT name, holder FROM trunkbridge_leases ORDER BY name');
+    return Object.fromEntries(res.rows.map((r) => [r.name, r.holder]));
+  } finally {
+    await c.end();
+  }
+}
+
+/** Bindings Kamailio stored for `extension` from any node. */
+const bindingsFor = (extension: string): string[] => kamailio.log().split('\n').filter((l) => l.includes(`REGISTER sip:${extension}@pbx.test stored`));
 
 /** A phone calls the extension at Kamailio, which relays the INVITE to the registered contact. */
 function callExtension(): Promise<SippRun> {
@@ -107,6 +134,31 @@ describe.skipIf(!postgresBin())('cluster: one PBX registration, two bridges, a l
     expect(bindingsFrom(other)).toBe(0);
     // Both nodes' API say who holds it and its state.
     for (const n of nodes) expect(await registration(n)).toMatchObject({ state: 'registered', node: holder.id });
+    expect(await leaseRows()).toEqual({ 'registration:pbx-main': holder.id });
+
+    // A registration added through one node's API is registered by exactly one node; what GET answers (with
+    // `node` and `state`) can be sent back as it is; deleted, its holder un-REGISTERs and its lease is gone.
+    const two = { name: 'pbx-two', server: '127.0.0.1', port: kamailio.port, domain: 'pbx.test', username: 'alice', password: 's3cret-pw', extension: '1002', expires: 60, retrySec: RETRY_SEC, bot: 'tester' };
+    expect((await admin(other, 'POST', '/v1/registrations', two)).status).toBe(201);
+    // The other node hears of it through NOTIFY: 404 there until then.
+    const twoHolder = await waitFor(async () => {
+      const r = await admin(holder, 'GET', '/v1/registrations/pbx-two');
+      return r.status === 200 && r.body.state === 'registered' ? (r.body.node as string) : undefined;
+    }, { timeoutMs: 10_000, what: 'pbx-two registered' });
+    // The holder reports its state with its next renewal (every second): then every node shows it.
+    for (const n of nodes) {
+      await waitFor(async () => (await registration(n, 'pbx-two')).state === 'registered', { timeoutMs: 3000, what: `pbx-two's state on ${n.id}` });
+      expect(await registration(n, 'pbx-two')).toMatchObject({ state: 'registered', node: twoHolder });
+    }
+    expect((await leaseRows())['registration:pbx-two']).toBe(twoHolder);
+    const twoNode = nodes.find((n) => n.id === twoHolder)!;
+    expect(new Set(bindingsFor('1002').map((l) => l.includes(`:${twoNode.sipPort}>`)))).toEqual(new Set([true]));
+    const shown = await admin(holder, 'GET', '/v1/registrations/pbx-two');
+    expect((await admin(holder, 'PUT', '/v1/registrations/pbx-two', shown.body)).status).toBe(200);
+    expect((await admin(holder, 'DELETE', '/v1/registrations/pbx-two')).status).toBe(204);
+    await waitFor(async () => !('registration:pbx-two' in (await leaseRows())), { timeoutMs: 5000, what: "pbx-two's lease to go" });
+    await waitFor(() => twoNode.bridge.logs.some((l) => l.msg === 'registration lease taken: registering from this node' && l.registration === 'pbx-two'), { timeoutMs: 1000, what: 'the log of who took pbx-two' });
+    expect((await admin(other, 'GET', '/v1/registrations/pbx-two')).status).toBe(404);
 
     // A call to the extension reaches the holder.
     const first = await callExtension();
