@@ -135,6 +135,9 @@ describe.skipIf(!postgresBin())('cluster: one PBX registration, two bridges, a l
     // Both nodes' API say who holds it and its state.
     for (const n of nodes) expect(await registration(n)).toMatchObject({ state: 'registered', node: holder.id });
     expect(await leaseRows()).toEqual({ 'registration:pbx-main': holder.id });
+    // A refresh asked of the other node names the holder (and sends nothing from there).
+    const refresh = await admin(other, 'POST', '/v1/registrations/pbx-main/refresh');
+    expect(refresh).toMatchObject({ status: 202, body: { name: 'pbx-main', state: 'registered', node: holder.id } });
 
     // A registration added through one node's API is registered by exactly one node; what GET answers (with
     // `node` and `state`) can be sent back as it is; deleted, its holder un-REGISTERs and its lease is gone.

@@ -28,7 +28,8 @@ export async function resource(ctx: Ctx, coll: Collection, rest: string[], metho
     if (!coll.get(ctx.control.current().managed, key)) throw new AdminApiError('not-found', `no registration "${key}"`);
     ctx.control.refreshRegistration(key);
     ctx.logger.info({ by: callerOf(req), registration: key }, 'registration refresh requested (API)');
-    sendJson(res, 202, { name: key, state: ctx.control.registrationState(key) ?? 'stopped' });
+    const node = ctx.control.registrationHolder?.(key);
+    sendJson(res, 202, { name: key, state: ctx.control.registrationState(key) ?? 'stopped', ...(node !== undefined ? { node } : {}) });
     return;
   }
   if (coll.name === 'inbound-trunks' && (part === 'allow' || part === 'credentials') && extra === undefined) {
