@@ -2,8 +2,9 @@
  * One PBX registration run under a lease (layer "app"): it registers only while this node holds the lease
  * `registration:<name>` in the store, so in a cluster exactly one node keeps the binding. Every node ticks every
  * quarter of the registration's retry time: the holder renews, the others try to take it (they get it once the
- * holder released it or it ran out). The lease lasts half the retry time (at least 1 s), so a node that dies is
- * replaced within the retry time. One node alone always holds it ({@link LocalLeases}).
+ * holder released it or it ran out; a release the store announces makes them try at once). The lease lasts half
+ * the retry time (at least 1 s), so a node that dies is replaced within the retry time. One node alone always
+ * holds it (LocalLeases).
  */
 import type { Clock, TimerHandle } from './core/clock.js';
 import type { Logger } from './core/logger.js';
@@ -79,6 +80,13 @@ export class LeasedRegistration {
   refresh(): boolean {
     this.reg?.refresh();
     return this.reg !== undefined;
+  }
+
+  /** The lease was released somewhere: try for it now rather than at the next tick (unless this node runs it). */
+  nudge(): void {
+    if (!this.running || this.stopped || this.reg || this.inFlight) return;
+    this.timer?.cancel();
+    this.tick();
   }
 
   start(): void {

@@ -12,7 +12,7 @@ import type { RegistrationMetrics } from './metrics/registration-metrics.js';
 import type { TransferPolicy } from './calls/transfer-target.js';
 import type { RegisteredExtension } from './trunks/registration-router.js';
 import type { LeaseStore } from './store/leases.js';
-import { LeasedRegistration } from './app-registration-lease.js';
+import { LeasedRegistration, leaseName } from './app-registration-lease.js';
 
 type RegistrationConfig = Config['registrations'][number];
 
@@ -42,7 +42,11 @@ export class RegistrationPool {
   /** Entries being stopped (un-REGISTER, lease release): {@link stop} waits for them too. */
   private readonly stopping = new Set<Promise<void>>();
 
-  constructor(private readonly deps: RegistrationPoolDeps) {}
+  constructor(private readonly deps: RegistrationPoolDeps) {
+    deps.leases.onReleased?.((name) => {
+      for (const e of this.entries.values()) if (leaseName(e.config.name) === name) e.lease.nudge();
+    });
+  }
 
   /** Makes the running registrations match `list` (started at once when the pool is running). */
   sync(list: readonly RegistrationConfig[]): void {

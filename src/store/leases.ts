@@ -29,6 +29,11 @@ export interface LeaseStore {
   acquire(name: string, ttlMs: number, note: string): Promise<LeaseView>;
   /** Gives lease `name` up now when this node holds it (another node may take it at once). */
   release(name: string): Promise<void>;
+  /**
+   * Shared stores: calls `listener` with a lease's name soon after any node released it, so a node waiting for it
+   * tries at once instead of at its next tick. Best effort: a missed one is caught by the next tick.
+   */
+  onReleased?(listener: (name: string) => void): void;
   /** Releases connections; safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,20 +1,27 @@
 /**
  * Leases in PostgreSQL (README "Past one machine"): one row per lease in its own table, taken or renewed by one
  * atomic upsert that only succeeds when the row is expired or already ours, so two nodes can never both hold it.
- * Expiry is the database's clock (`now()`), the one clock every node shares.
+ * Expiry is the database's clock (`now()`), the one clock every node shares. A release is announced with NOTIFY,
+ * so a node waiting for the lease takes it at once (a rolling upgrade hands registrations over without a gap).
  */
 import pg from 'pg';
+import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { StoreError } from './config-store.js';
 import type { LeaseStore, LeaseView } from './leases.js';
 import { redactUrl } from './postgres-store.js';
 
 export const PG_LEASE_TABLE = 'trunkbridge_leases';
+/** NOTIFY channel of releases; the payload is the lease's name. */
+export const PG_LEASE_CHANNEL = 'trunkbridge_leases';
+/** Delay before the LISTEN connection is retried after it broke (meanwhile the nodes' ticks still find releases). */
+const RELISTEN_MS = 1000;
 /** Serializes CREATE TABLE when several nodes start at once (another key than the configuration table's). */
 const SCHEMA_LOCK = 0x6c65_6173; // "leas"
 
 export interface PostgresLeasesOptions {
   /** How long a connection attempt or a query may take before it fails (ms). Default 2000. */
   timeoutMs?: number;
+  clock?: Clock;
 }
 
 /**
@@ -32,6 +39,10 @@ SELECT holder, note, true AS mine FROM got
 UNION ALL
 SELECT holder, note, false AS mine FROM ${PG_LEASE_TABLE} WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM got)`;
 
+/** Deletes the row when it is ours; the NOTIFY goes out on commit, only when a row went. */
+const RELEASE_SQL = `WITH gone AS (DELETE FROM ${PG_LEASE_TABLE} WHERE name = $1 AND holder = $2 RETURNING name)
+SELECT pg_notify('${PG_LEASE_CHANNEL}', name) FROM gone`;
+
 interface Row {
   holder: string;
   note: string;
@@ -46,14 +57,21 @@ export class PostgresLeases implements LeaseStore {
   private readonly tails = new Map<string, Promise<unknown>>();
   private opened: Promise<void> | undefined;
   private closed = false;
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly releaseListeners: ((name: string) => void)[] = [];
+  private listenClient: pg.Client | undefined;
+  private relisten: TimerHandle | undefined;
 
   constructor(
-    url: string,
+    private readonly url: string,
     readonly nodeId: string,
     options: PostgresLeasesOptions = {},
   ) {
     this.location = redactUrl(url);
+    this.clock = options.clock ?? new SystemClock();
     const timeoutMs = options.timeoutMs ?? 2000;
+    this.timeoutMs = timeoutMs;
     // A query stuck on a dead network must fail in time for the holder to notice its lease ran out.
     this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
     // An idle connection that breaks (server restart) must not crash the process; the next query reconnects.
@@ -76,15 +94,64 @@ export class PostgresLeases implements LeaseStore {
 
   release(name: string): Promise<void> {
     return this.inOrder(name, async () => {
-      await this.query('release lease', `DELETE FROM ${PG_LEASE_TABLE} WHERE name = $1 AND holder = $2`, [name, this.nodeId]);
+      await this.query('release lease', RELEASE_SQL, [name, this.nodeId]);
     });
+  }
+
+  onReleased(listener: (name: string) => void): void {
+    this.releaseListeners.push(listener);
+    if (this.releaseListeners.length === 1) void this.listen();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.relisten?.cancel();
     await Promise.allSettled([...this.tails.values()]);
+    const client = this.listenClient;
+    this.listenClient = undefined;
+    await client?.end().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
+  }
+
+  /** One connection LISTENs for releases; when it breaks it is opened again a second later. */
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.timeoutMs });
+    let broken = false;
+    const retry = (): void => {
+      if (broken) return; // 'error' and 'end' both come for one failure
+      broken = true;
+      if (this.listenClient === client) this.listenClient = undefined;
+      client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.relisten = this.clock.setTimeout(() => void this.listen(), RELISTEN_MS);
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (n) => {
+      if (n.channel !== PG_LEASE_CHANNEL || !n.payload) return;
+      for (const l of this.releaseListeners) {
+        try {
+          l(n.payload);
+        } catch {
+          // A listener's failure is its own; the others still hear of the release.
+        }
+      }
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${PG_LEASE_CHANNEL}`);
+    } catch {
+      retry();
+      return;
+    }
+    if (this.closed) {
+      broken = true;
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.listenClient = client;
   }
 
   private async createTable(): Promise<void> {

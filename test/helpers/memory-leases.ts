@@ -15,6 +15,10 @@ interface Row {
 
 export class LeaseTable {
   readonly rows = new Map<string, Row>();
+  /** Release listeners of every node (NOTIFY reaches them all, the releasing node too). */
+  readonly releaseListeners: ((name: string) => void)[] = [];
+  /** False: releases are not announced (a broken LISTEN connection); the nodes' ticks still find them. */
+  announce = true;
   constructor(readonly clock: Clock) {}
 
   /** One node's view of the table; `reachable` false makes its calls fail as an unreachable database would. */
@@ -51,7 +55,14 @@ export class TableLeases implements LeaseStore {
   async release(name: string): Promise<void> {
     this.calls.push(`release ${name}`);
     if (!this.reachable) throw new StoreError('connection refused');
-    if (this.table.rows.get(name)?.holder === this.nodeId) this.table.rows.delete(name);
+    if (this.table.rows.get(name)?.holder !== this.nodeId) return;
+    this.table.rows.delete(name);
+    // Like NOTIFY, heard after the commit, not inside the call.
+    if (this.table.announce) setImmediate(() => this.table.releaseListeners.forEach((l) => l(name)));
+  }
+
+  onReleased(listener: (name: string) => void): void {
+    this.table.releaseListeners.push(listener);
   }
 
   async close(): Promise<void> {}

@@ -1,7 +1,8 @@
 /**
  * The registration pool with leases (ManualClock, real SIP user agents on loopback, a shared lease table): a
  * configuration change on the holder hands the registration over in order (un-REGISTER and release first), a
- * removed registration frees its lease for good, and every node routes every registration's extension.
+ * removed registration frees its lease for good, a release announced by the store is taken at once, and every
+ * node routes every registration's extension.
  */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,6 +107,36 @@ describe('RegistrationPool with leases', () => {
     expect((a.leases as TableLeases).calls.filter((c) => c.startsWith('release'))).toEqual([`release ${leaseName('pbx')}`, `release ${leaseName('pbx2')}`]);
     // The extensions stay routed while calls drain.
     expect(a.pool.set.extensions.map((e) => e.contactUser)).toEqual(['1002']);
+  });
+
+  it.each([
+    ['announced: the waiting node takes it at once, the clock standing still', true],
+    ['not announced (LISTEN down): at the waiting node\'s next tick', false],
+  ] as const)('a release %s', async (_what, announce) => {
+    const clock = new ManualClock();
+    registrar = await Registrar.start(clock);
+    const r = registrar;
+    const table = new LeaseTable(clock);
+    const a = await pool(clock, table.node('A'));
+    const b = await pool(clock, table.node('B'));
+    for (const p of [a, b]) p.pool.sync([reg(r.port)]);
+    a.pool.start();
+    await settle();
+    b.pool.start();
+    await waitFor(() => r.from(a.port).length === 1, { timeoutMs: 2000, what: "A's REGISTER" });
+    await run(clock, 500);
+    table.announce = announce;
+    await a.pool.stop();
+    await settle();
+    if (announce) {
+      await waitFor(() => r.from(b.port).length === 1, { timeoutMs: 2000, what: "B's REGISTER" });
+    } else {
+      expect(r.from(b.port)).toEqual([]);
+      await run(clock, 1000); // B's tick: every second (retrySec 4)
+      await waitFor(() => r.from(b.port).length === 1, { timeoutMs: 2000, what: "B's REGISTER" });
+    }
+    expect(b.pool.holder('pbx')).toBe('B');
+    expect(r.from(a.port, 0)).toHaveLength(1);
   });
 
   it('without a shared store the API shows no node, and the registration runs at once', async () => {
