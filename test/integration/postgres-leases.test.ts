@@ -1,6 +1,7 @@
 /**
  * Registration leases against a real PostgreSQL (a throwaway cluster on loopback): one holder at a time, renewal
- * by the holder only, takeover once the lease ran out or was released, one winner among racing nodes, and a
+ * by the holder only, takeover once the lease ran out or was released, releases announced (NOTIFY) to the other
+ * nodes, one winner among racing nodes, and a
  * clear StoreError (no password) when the database cannot be reached.
  */
 import pg from 'pg';
@@ -31,6 +32,30 @@ async function freshUrl(): Promise<string> {
   await c.query(`CREATE DATABASE ${name}`);
   await c.end();
   return db.url.replace(/\/trunkbridge$/, `/${name}`);
+}
+
+/** Connections to `url`'s database whose last statement was a LISTEN. */
+async function listeners(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const res = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'");
+    return res.rows[0].n;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Ends every other connection to `url`'s database, as a server restart would. */
+async function cutConnections(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const res = await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return res.rowCount ?? 0;
+  } finally {
+    await c.end();
+  }
 }
 
 function leases(url: string, node: string): PostgresLeases {
@@ -74,6 +99,29 @@ describe.skipIf(!postgresBin())('PostgreSQL registration leases', () => {
     const rows = await c.query('SELECT name, holder FROM trunkbridge_leases');
     await c.end();
     expect(rows.rows).toEqual([{ name: 'registration:pbx', holder: 'node-b' }]);
+  });
+
+  it("a release is announced to every node (only a real one), also after the LISTEN connection was cut", async () => {
+    const url = await freshUrl();
+    const [a, b] = [leases(url, 'node-a'), leases(url, 'node-b')];
+    const heard: string[] = [];
+    b.onReleased((name) => heard.push(name));
+    await waitFor(async () => (await listeners(url)) === 1, { timeoutMs: 5000, what: "B's LISTEN" });
+    expect((await a.acquire('registration:pbx', 60_000, 'registered')).mine).toBe(true);
+    await b.release('registration:pbx'); // not B's: no row goes, nothing is announced
+    await a.release('registration:pbx');
+    await waitFor(() => heard.length > 0, { timeoutMs: 5000, what: 'the release to be heard' });
+    expect(heard).toEqual(['registration:pbx']);
+
+    // The server ends every connection: B listens again (a second later) and hears the next release.
+    expect(await cutConnections(url)).toBeGreaterThanOrEqual(2); // B's LISTEN and the pools' idle connections
+    await waitFor(async () => (await listeners(url)) === 0, { timeoutMs: 5000, what: 'the LISTEN connection to end' });
+    await waitFor(async () => {
+      await a.acquire('registration:pbx', 60_000, 'registered').catch(() => undefined);
+      await a.release('registration:pbx').catch(() => undefined);
+      return heard.length > 1;
+    }, { timeoutMs: 10_000, intervalMs: 200, what: 'a release heard after the reconnect' });
+    expect(new Set(heard)).toEqual(new Set(['registration:pbx']));
   });
 
   it('racing nodes: exactly one wins, and every loser is told it is not theirs', async () => {
