@@ -107,7 +107,7 @@ export class TrunkbridgeApp {
     // Toll-fraud caps live as long as the process: a new snapshot must not reset what is counted.
     this.transferCap = new TransferCap(config.sip.security.tollFraud.maxConcurrentTransfersPerTrunk);
     const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
-    this.leases = options.leases ?? buildLeases(config);
+    this.leases = options.leases ?? buildLeases(config, this.clock);
     const regLogger = this.logger.child({ layer: 'registrations' });
     this.registrations = new RegistrationPool({ sip: this.sip, metrics: new RegistrationMetrics(this.metrics.registry), leases: this.leases, clock: this.clock, logger: regLogger });
     this.registrations.sync(config.registrations);
