@@ -15,6 +15,9 @@ import { resolveRegistrar } from './sip/ua/registration.js';
 
 type RegistrationConfig = Config['registrations'][number];
 
+/** How long a stop waits for the registrar to answer the un-REGISTER before it releases the lease anyway. */
+const UNREGISTER_WAIT_MS = 2000;
+
 /** The lease's name in the store. */
 export const leaseName = (registration: string): string => `registration:${registration}`;
 
@@ -109,11 +112,14 @@ export class LeasedRegistration {
     const reg = this.reg;
     this.reg = undefined;
     if (reg) {
-      reg.stop();
+      // The registrar answers the un-REGISTER before the release: a node taking over (told of the release within
+      // milliseconds) registers after it, so a late retransmission cannot remove a binding it shares the Contact of.
+      let timer: TimerHandle | undefined;
+      await Promise.race([reg.stop(), new Promise<void>((r) => (timer = this.deps.clock.setTimeout(r, UNREGISTER_WAIT_MS)))]);
+      timer?.cancel();
       this.deps.onHeld?.(false);
     }
     if (!this.running) return;
-    // The un-REGISTER left before the release: a node taking over registers after it, never before.
     await this.deps.leases.release(leaseName(this.config.name)).catch((err: unknown) => {
       this.deps.logger.warn({ err, registration: this.config.name }, 'cannot release the registration lease: another node takes it when it expires');
     });

@@ -65,8 +65,12 @@ const TAKEN = 'registration lease taken: registering from this node';
 const taken = (n: Node): LogLine[] => n.bridge.logs.filter((l) => l.msg === TAKEN && l.registration === 'pbx-main');
 const registered = (n: Node): number => n.bridge.logs.filter((l) => l.msg === 'registered').length;
 const routedHere = (n: Node): number => n.bridge.logs.filter((l) => l.msg === 'call routed' && l.number === EXTENSION).length;
-/** Bindings Kamailio stored from `n` (its Contact carries the node's SIP port). */
-const bindingsFrom = (n: Node): number => kamailio.log().split('\n').filter((l) => l.includes(`REGISTER sip:${EXTENSION}@pbx.test stored`) && l.includes(`:${n.sipPort}>`)).length;
+/** REGISTERs (`unregister`: with Expires 0) Kamailio accepted from `n` (its Contact carries the node's SIP port). */
+const bindingsFrom = (n: Node, unregister = false): number =>
+  kamailio
+    .log()
+    .split('\n')
+    .filter((l) => l.includes(`REGISTER sip:${EXTENSION}@pbx.test stored`) && l.includes(`:${n.sipPort}>`) && l.includes('expires 0)') === unregister).length;
 
 async function admin(n: Node, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${n.bridge.metricsPort}${path}`, {
@@ -134,6 +138,7 @@ describe.skipIf(!postgresBin())('cluster: one PBX registration, two bridges, a l
     expect(taken(other)).toEqual([]);
     expect(registered(other)).toBe(0);
     expect(bindingsFrom(other)).toBe(0);
+    expect(bindingsFrom(other, true)).toBe(0);
     // Both nodes' API say who holds it and its state.
     for (const n of nodes) expect(await registration(n)).toMatchObject({ state: 'registered', node: holder.id });
     expect(await leaseRows()).toEqual({ 'registration:pbx-main': holder.id });
@@ -205,6 +210,8 @@ describe.skipIf(!postgresBin())('cluster: one PBX registration, two bridges, a l
     await back.bridge.waitForLog((l) => l.msg === TAKEN && l.registration === 'pbx-main', 10_000);
     await waitFor(() => registered(back) >= 1 && bindingsFrom(back) >= 1, { timeoutMs: 5000, what: "the restarted node's binding" });
     expect(bot.closeCode).toBeUndefined(); // the draining node's call is still up
+    // Its un-REGISTER answered Kamailio's digest challenge: the binding went at once.
+    expect(bindingsFrom(other, true)).toBe(1);
     bot.sendJson({ type: 'hangup' });
     const drained = await held;
     expect(drained.code, describeSipp(drained)).toBe(0);

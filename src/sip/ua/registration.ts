@@ -65,6 +65,8 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   /** The registrar's addresses: calls to our contact are accepted from these only. */
   readonly registrarAddresses: Set<string>;
   private transport: Transport | undefined;
+  /** Resolves the promise {@link stop} returned, once the un-REGISTER is answered or given up. */
+  private unregistered: (() => void) | undefined;
 
   constructor(
     private readonly options: RegistrationOptions,
@@ -100,15 +102,21 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   }
 
   /**
-   * Cancels timers and removes the binding (best effort, no waiting). `unregister: false` leaves the binding to
-   * expire at the registrar (another node taking over this registration re-registers it).
+   * Cancels timers and removes the binding with an un-REGISTER (answering a digest challenge once). Resolves when
+   * the registrar answered it, or it timed out (nothing to wait for: at once); callers need not wait.
+   * `unregister: false` leaves the binding to expire at the registrar (another node taking over this
+   * registration re-registers it).
    */
-  stop(options: { unregister?: boolean } = {}): void {
-    if (this.stateValue === 'stopped') return;
+  stop(options: { unregister?: boolean } = {}): Promise<void> {
+    if (this.stateValue === 'stopped') return Promise.resolve();
     const wasRegistered = this.stateValue === 'registered';
     this.timer?.cancel();
     this.setState('stopped', {});
-    if (wasRegistered && options.unregister !== false) this.send(0);
+    if (!wasRegistered || options.unregister === false) return Promise.resolve();
+    this.answeredNonces.clear();
+    const done = new Promise<void>((resolve) => (this.unregistered = resolve));
+    this.send(0);
+    return done;
   }
 
   private get log() {
@@ -153,12 +161,34 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     tx.on('response', (res: SipResponse) => {
       if (res.status >= 200) this.onFinal(res, expires);
     });
-    tx.once('timeout', () => this.fail('no response (timeout)', 408));
-    tx.once('transportError', (err: unknown) => this.fail(`transport error: ${String(err)}`, 503));
+    tx.once('timeout', () => (expires === 0 ? this.unregisterDone() : this.fail('no response (timeout)', 408)));
+    tx.once('transportError', (err: unknown) => (expires === 0 ? this.unregisterDone() : this.fail(`transport error: ${String(err)}`, 503)));
+  }
+
+  /** The un-REGISTER's answer: a digest challenge is answered once (a registrar that challenges every REGISTER would keep the binding otherwise). */
+  private onUnregisterFinal(res: SipResponse): void {
+    const auth = challengeHeaders(res.status);
+    const challenge = auth ? chooseDigestChallenge(res.headers.getAll(auth.challenge)) : undefined;
+    if (!auth || !challenge || this.answeredNonces.has(challenge.nonce)) {
+      this.unregisterDone();
+      return;
+    }
+    this.answeredNonces.add(challenge.nonce);
+    const answer = computeDigestAnswer(challenge, this.options, { method: 'REGISTER', uri: `sip:${this.options.domain ?? this.options.server}` });
+    this.send(0, [auth.answer, formatDigestAnswer(answer)]);
+  }
+
+  private unregisterDone(): void {
+    const done = this.unregistered;
+    this.unregistered = undefined;
+    done?.();
   }
 
   private onFinal(res: SipResponse, requested: number): void {
-    if (requested === 0) return; // un-REGISTER: nothing to follow up
+    if (requested === 0) {
+      this.onUnregisterFinal(res);
+      return;
+    }
     if (this.stateValue === 'stopped') return;
     const auth = challengeHeaders(res.status);
     if (auth) {
