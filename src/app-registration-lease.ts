@@ -109,6 +109,7 @@ export class LeasedRegistration {
     this.stopped = true;
     this.timer?.cancel();
     await this.inFlight;
+    this.view = undefined; // released below: this node no longer knows who holds it
     const reg = this.reg;
     this.reg = undefined;
     if (reg) {

@@ -137,6 +137,9 @@ describe('RegistrationPool with leases', () => {
     }
     expect(b.pool.holder('pbx')).toBe('B');
     expect(r.from(a.port, 0)).toHaveLength(1);
+    // The stopped node no longer claims it.
+    expect(a.pool.holder('pbx')).toBeUndefined();
+    expect(a.pool.state('pbx')).toBeUndefined();
   });
 
   it('without a shared store the API shows no node, and the registration runs at once', async () => {
