@@ -1,14 +1,18 @@
 /**
- * The PBX registrations of the live configuration: one {@link Registration} per `registrations` entry, kept in
- * step with each new configuration snapshot (an added entry registers, a removed one un-registers, a changed
- * one re-registers; an unchanged one keeps its binding). Part of the composition root (layer "app").
+ * The PBX registrations of the live configuration: one {@link LeasedRegistration} per `registrations` entry, kept
+ * in step with each new configuration snapshot (an added entry registers, a removed one un-registers, a changed
+ * one re-registers; an unchanged one keeps its binding). With a shared store each runs on the one node holding
+ * its lease (app-registration-lease.ts). Part of the composition root (layer "app").
  */
+import type { Clock } from './core/clock.js';
+import type { Logger } from './core/logger.js';
 import type { Config } from './config/index.js';
 import type { SipUserAgent } from './sip/ua/user-agent.js';
-import type { Registration } from './sip/ua/registration.js';
 import type { RegistrationMetrics } from './metrics/registration-metrics.js';
 import type { TransferPolicy } from './calls/transfer-target.js';
 import type { RegisteredExtension } from './trunks/registration-router.js';
+import type { LeaseStore } from './store/leases.js';
+import { LeasedRegistration, leaseName } from './app-registration-lease.js';
 
 type RegistrationConfig = Config['registrations'][number];
 
@@ -21,19 +25,30 @@ export interface RegistrationSet {
 interface Entry {
   readonly config: RegistrationConfig;
   readonly key: string;
-  readonly reg: Registration;
+  readonly lease: LeasedRegistration;
+}
+
+export interface RegistrationPoolDeps {
+  sip: SipUserAgent;
+  metrics: RegistrationMetrics;
+  leases: LeaseStore;
+  clock: Clock;
+  logger: Logger;
 }
 
 export class RegistrationPool {
   private entries = new Map<string, Entry>();
   private started = false;
+  /** Entries being stopped (un-REGISTER, lease release): {@link stop} waits for them too. */
+  private readonly stopping = new Set<Promise<void>>();
   /** Hear every registration's state changes (the API's event stream). */
   private readonly stateListeners = new Set<(name: string, state: string) => void>();
 
-  constructor(
-    private readonly sip: SipUserAgent,
-    private readonly metrics: RegistrationMetrics,
-  ) {}
+  constructor(private readonly deps: RegistrationPoolDeps) {
+    deps.leases.onReleased?.((name) => {
+      for (const e of this.entries.values()) if (leaseName(e.config.name) === name) e.lease.nudge();
+    });
+  }
 
   /** Makes the running registrations match `list` (started at once when the pool is running). */
   sync(list: readonly RegistrationConfig[]): void {
@@ -45,29 +60,28 @@ export class RegistrationPool {
         next.set(r.name, old);
         continue;
       }
-      old?.reg.stop();
-      next.set(r.name, { config: r, key, reg: this.create(r) });
+      const e: Entry = { config: r, key, lease: this.create(r) };
+      next.set(r.name, e);
+      // The old one's un-REGISTER and lease release go first, so the new one takes the lease after them.
+      const previous = old ? this.retire(old) : Promise.resolve();
+      if (this.started) void previous.then(() => this.started && e.lease.start());
     }
     for (const [name, old] of this.entries) {
       if (next.has(name)) continue;
-      old.reg.stop();
-      this.metrics.state(name, 'stopped');
+      void this.retire(old);
+      this.deps.metrics.state(name, 'stopped');
+      this.deps.metrics.held(name, false);
       this.tellState(name, 'stopped');
     }
     this.entries = next;
   }
 
-  /** Registration state by name (undefined: no such registration). */
-  state(name: string): string | undefined {
-    return this.entries.get(name)?.reg.state;
-  }
-
-  /** Every registration's state now, in configuration order. */
+  /** Every registration's state now, in configuration order (as its holder reported it; `stopped` when none). */
   states(): Array<{ name: string; state: string }> {
-    return [...this.entries].map(([name, e]) => ({ name, state: e.reg.state }));
+    return [...this.entries].map(([name, e]) => ({ name, state: e.lease.state ?? 'stopped' }));
   }
 
-  /** Calls `listener` on each state change of any registration (a removed one reports `stopped`); returns the unsubscribe. */
+  /** Calls `listener` on each state change of a registration run here (a removed one reports `stopped`); returns the unsubscribe. */
   onState(listener: (name: string, state: string) => void): () => void {
     this.stateListeners.add(listener);
     return () => {
@@ -79,19 +93,32 @@ export class RegistrationPool {
     for (const l of [...this.stateListeners]) l(name, state);
   }
 
-  /** Sends a REGISTER now; false when there is no such registration. */
+  /** Registration state by name: here, or as the node holding it reported it (undefined: not running anywhere known). */
+  state(name: string): string | undefined {
+    return this.entries.get(name)?.lease.state;
+  }
+
+  /** The node holding registration `name`, with a shared store only (undefined otherwise, or when unknown). */
+  holder(name: string): string | undefined {
+    return this.deps.leases.shared ? this.entries.get(name)?.lease.holder : undefined;
+  }
+
+  /** Sends a REGISTER now (on the node holding it: elsewhere nothing is sent); false when there is no such registration. */
   refresh(name: string): boolean {
     const e = this.entries.get(name);
     if (!e) return false;
-    e.reg.refresh();
+    e.lease.refresh();
     return true;
   }
 
-  /** What call routing and transfers read from the current registrations. */
+  /**
+   * What call routing and transfers read from the current registrations. Every node routes every registration's
+   * extension: the PBX may still send a call to a node whose binding has not expired yet.
+   */
   get set(): RegistrationSet {
     const set: RegistrationSet = { extensions: [], pbxByName: new Map() };
-    for (const { config: r, reg } of this.entries.values()) {
-      set.extensions.push({ name: r.name, contactUser: reg.contactUser, bot: r.bot, registrarAddresses: reg.registrarAddresses });
+    for (const { config: r, lease } of this.entries.values()) {
+      set.extensions.push({ name: r.name, contactUser: lease.contactUser, bot: r.bot, registrarAddresses: lease.registrarAddresses });
       set.pbxByName.set(r.name, { host: r.server, port: r.port, transport: r.transport, credentials: { username: r.username, password: r.password } });
     }
     return set;
@@ -103,33 +130,56 @@ export class RegistrationPool {
 
   start(): void {
     this.started = true;
-    for (const e of this.entries.values()) e.reg.start();
+    for (const e of this.entries.values()) e.lease.start();
   }
 
-  stop(): void {
+  /**
+   * Stops every registration (un-REGISTER where it runs) and gives the leases up, so another node takes them at
+   * once. Resolves when the un-REGISTERs are sent and the leases released. The extensions stay routed.
+   */
+  async stop(): Promise<void> {
     this.started = false;
-    for (const e of this.entries.values()) e.reg.stop();
+    for (const e of this.entries.values()) void this.retire(e);
+    await Promise.all([...this.stopping]);
   }
 
-  private create(r: RegistrationConfig): Registration {
-    const reg = this.sip.register({
-      server: r.server,
-      port: r.port,
-      transport: r.transport,
-      username: r.username,
-      password: r.password,
-      expires: r.expires,
-      retryMs: r.retrySec * 1000,
-      maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
-      ...(r.extension !== undefined ? { extension: r.extension } : {}),
-      ...(r.domain !== undefined ? { domain: r.domain } : {}),
+  private retire(e: Entry): Promise<void> {
+    const done = e.lease.stop();
+    this.stopping.add(done);
+    void done.then(() => this.stopping.delete(done));
+    return done;
+  }
+
+  private create(r: RegistrationConfig): LeasedRegistration {
+    const { sip, metrics, leases, clock, logger } = this.deps;
+    metrics.state(r.name, 'stopped');
+    metrics.held(r.name, false);
+    return new LeasedRegistration(r, {
+      leases,
+      clock,
+      logger,
+      onHeld: (held) => metrics.held(r.name, held),
+      create: (registrarAddresses) => {
+        const reg = sip.register({
+          server: r.server,
+          port: r.port,
+          transport: r.transport,
+          username: r.username,
+          password: r.password,
+          expires: r.expires,
+          retryMs: r.retrySec * 1000,
+          maxRetryMs: Math.max(r.retrySec, r.retryMaxSec) * 1000,
+          registrarAddresses,
+          ...(r.extension !== undefined ? { extension: r.extension } : {}),
+          ...(r.domain !== undefined ? { domain: r.domain } : {}),
+        });
+        metrics.state(r.name, 'registering');
+        reg.on('state', (state: string) => {
+          metrics.state(r.name, state);
+          this.tellState(r.name, state);
+        });
+        return reg;
+      },
     });
-    this.metrics.state(r.name, 'registering');
-    reg.on('state', (state: string) => {
-      this.metrics.state(r.name, state);
-      this.tellState(r.name, state);
-    });
-    if (this.started) reg.start();
-    return reg;
   }
 }

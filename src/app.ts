@@ -17,6 +17,8 @@ import type { PeerAddress } from './calls/signaling.js';
 import type { OpsHttpServer } from './api/http-server.js';
 import { RegistrationMetrics } from './metrics/registration-metrics.js';
 import { RegistrationPool } from './app-registrations.js';
+import { buildLeases } from './app-leases.js';
+import type { LeaseStore } from './store/leases.js';
 import type { LiveConfiguration } from './app-config.js';
 import type { ConfigSnapshot } from './config/index.js';
 import type { AdminControl } from './api/admin/index.js';
@@ -32,6 +34,8 @@ export interface AppOptions {
    * routes for configuration, no reload.
    */
   live?: LiveConfiguration;
+  /** Registration leases (default: from `store`, else this node holds them all). */
+  leases?: LeaseStore;
 }
 
 import { buildCallDeps, buildMediaEngine, buildSip, limitsOf, type Routing } from './app-parts.js';
@@ -51,6 +55,8 @@ export class TrunkbridgeApp {
   private readonly ops: OpsHttpServer | undefined;
   private readonly api: OpsHttpServer | undefined;
   private readonly registrations: RegistrationPool;
+  /** Who runs each registration: this node alone, or the one holding its lease in the shared store. */
+  private readonly leases: LeaseStore;
   private readonly limiter: TrunkCallLimiter;
   /** Cluster-wide call control (`store`); undefined for a single node. */
   private readonly cluster: ClusterCalls | undefined;
@@ -107,7 +113,9 @@ export class TrunkbridgeApp {
     // Toll-fraud caps live as long as the process: a new snapshot must not reset what is counted.
     this.transferCap = new TransferCap(config.sip.security.tollFraud.maxConcurrentTransfersPerTrunk);
     const outboundCap = new OutboundRateCap(config.sip.security.tollFraud.outboundCallsPerMinutePerTrunk, this.clock);
-    this.registrations = new RegistrationPool(this.sip, new RegistrationMetrics(this.metrics.registry));
+    this.leases = options.leases ?? buildLeases(config, this.clock);
+    const regLogger = this.logger.child({ layer: 'registrations' });
+    this.registrations = new RegistrationPool({ sip: this.sip, metrics: new RegistrationMetrics(this.metrics.registry), leases: this.leases, clock: this.clock, logger: regLogger });
     this.registrations.sync(config.registrations);
     this.mediaMetrics = new MediaMetrics(this.metrics.registry);
     this.recordings = new AppRecordings(config, this.clock, this.logger.child({ layer: 'recordings' }), this.metrics.registry);
@@ -167,6 +175,7 @@ export class TrunkbridgeApp {
       reload: () => live.reload(),
       registrationState: (name) => this.registrations.state(name),
       refreshRegistration: (name) => this.registrations.refresh(name),
+      registrationHolder: (name) => this.registrations.holder(name),
     };
   }
 
@@ -253,6 +262,8 @@ export class TrunkbridgeApp {
   async drain(): Promise<void> {
     const { drainTimeoutSec, retryAfterSec } = this.config.lifecycle;
     this.sip.outOfService(retryAfterSec);
+    // A draining node answers new INVITEs 503: its registrations move to another node now, not at its exit.
+    if (this.leases.shared) await this.registrations.stop();
     const remaining = await this.calls.drain(drainTimeoutSec * 1000, retryAfterSec);
     if (remaining > 0 && !this.stopped) this.logger.info({ remaining, drainTimeoutSec }, 'drain timeout: ending the calls still up');
     await this.stop();
@@ -277,7 +288,9 @@ export class TrunkbridgeApp {
     await this.records?.close();
     this.routing.hosts.stop();
     const registered = this.registrations.size > 0;
-    this.registrations.stop();
+    // Un-REGISTERs sent and leases released (another node takes them at once).
+    await this.registrations.stop();
+    await this.leases.close();
     // Let the un-REGISTERs leave before the sockets close.
     if (registered) await new Promise((r) => setTimeout(r, 20));
     await this.sip.stop();

@@ -14,4 +14,6 @@ export interface AdminControl {
   registrationState(name: string): string | undefined;
   /** Sends a REGISTER now; false when there is no such registration. */
   refreshRegistration(name: string): boolean;
+  /** The node holding a registration's lease (a cluster's shared store only); undefined otherwise. */
+  registrationHolder?(name: string): string | undefined;
 }

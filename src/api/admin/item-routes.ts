@@ -28,7 +28,8 @@ export async function resource(ctx: Ctx, coll: Collection, rest: string[], metho
     if (!coll.get(ctx.control.current().managed, key)) throw new AdminApiError('not-found', `no registration "${key}"`);
     ctx.control.refreshRegistration(key);
     ctx.logger.info({ by: callerOf(req), registration: key }, 'registration refresh requested (API)');
-    sendJson(res, 202, { name: key, state: ctx.control.registrationState(key) ?? 'stopped' });
+    const node = ctx.control.registrationHolder?.(key);
+    sendJson(res, 202, { name: key, state: ctx.control.registrationState(key) ?? 'stopped', ...(node !== undefined ? { node } : {}) });
     return;
   }
   if (coll.name === 'inbound-trunks' && (part === 'allow' || part === 'credentials') && extra === undefined) {
@@ -148,7 +149,11 @@ function shown(ctx: Ctx, coll: Collection, item: Plain): unknown {
   const out = withoutSecrets(item, [...coll.secretKeys, ...coll.hiddenKeys]) as Plain;
   const set = secretsSet(item, coll.secretKeys);
   if (set.length > 0) out.secretsSet = set;
-  if (coll.name === 'registrations') out.state = ctx.control.registrationState(String(item.name)) ?? 'stopped';
+  if (coll.name === 'registrations') {
+    out.state = ctx.control.registrationState(String(item.name)) ?? 'stopped';
+    const node = ctx.control.registrationHolder?.(String(item.name));
+    if (node !== undefined) out.node = node;
+  }
   return out;
 }
 
@@ -167,10 +172,13 @@ function label(coll: Collection): string {
   return coll.name.replace(/s$/, '');
 }
 
-/** Fields an answer adds that are not configuration (`secretsSet`, a registration's `state`): a GET sent back as a PUT is fine. */
+/** Fields an answer adds that are not configuration (`secretsSet`, a registration's `state` and `node`): a GET sent back as a PUT is fine. */
 function dropReadOnly(coll: Collection, body: Plain): void {
   delete body.secretsSet;
-  if (coll.name === 'registrations') delete body.state;
+  if (coll.name === 'registrations') {
+    delete body.state;
+    delete body.node;
+  }
 }
 
 function rejectHidden(coll: Collection, body: Plain): void {

@@ -27,6 +27,17 @@ export interface RegistrationOptions {
   /** First retry delay after a failure (doubles up to `maxRetryMs`). Default 5 s / 300 s. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** Where the registrar's addresses are collected: a set its owner keeps across restarts. Default: a new one. */
+  registrarAddresses?: Set<string>;
+}
+
+/** Adds the addresses of registrar `server` (an IP address, or a name through the OS resolver) to `into`. */
+export async function resolveRegistrar(server: string, into: Set<string>): Promise<void> {
+  if (isIP(server)) {
+    into.add(normalizeAddress(server));
+    return;
+  }
+  for (const a of await lookup(server, { all: true })) into.add(normalizeAddress(a.address));
 }
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'stopped';
@@ -52,8 +63,10 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   private retryMs: number;
   private readonly answeredNonces = new Set<string>();
   /** The registrar's addresses: calls to our contact are accepted from these only. */
-  readonly registrarAddresses = new Set<string>();
+  readonly registrarAddresses: Set<string>;
   private transport: Transport | undefined;
+  /** Resolves the promise {@link stop} returned, once the un-REGISTER is answered or given up. */
+  private unregistered: (() => void) | undefined;
 
   constructor(
     private readonly options: RegistrationOptions,
@@ -61,6 +74,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   ) {
     super();
     this.retryMs = options.retryMs ?? 5000;
+    this.registrarAddresses = options.registrarAddresses ?? new Set<string>();
   }
 
   get state(): RegistrationState {
@@ -75,12 +89,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   /** Learns the registrar's addresses (the OS resolver for a name) and sends the first REGISTER. */
   start(): void {
     const server = this.options.server;
-    if (isIP(server)) this.registrarAddresses.add(normalizeAddress(server));
-    else {
-      lookup(server, { all: true })
-        .then((list) => list.forEach((a) => this.registrarAddresses.add(normalizeAddress(a.address))))
-        .catch((err: unknown) => this.log.warn({ err, server }, 'cannot resolve registrar'));
-    }
+    resolveRegistrar(server, this.registrarAddresses).catch((err: unknown) => this.log.warn({ err, server }, 'cannot resolve registrar'));
     this.send(this.options.expires);
   }
 
@@ -92,13 +101,22 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     this.send(this.options.expires);
   }
 
-  /** Cancels timers and removes the binding (best effort, no waiting). */
-  stop(): void {
-    if (this.stateValue === 'stopped') return;
+  /**
+   * Cancels timers and removes the binding with an un-REGISTER (answering a digest challenge once). Resolves when
+   * the registrar answered it, or it timed out (nothing to wait for: at once); callers need not wait.
+   * `unregister: false` leaves the binding to expire at the registrar (another node taking over this
+   * registration re-registers it).
+   */
+  stop(options: { unregister?: boolean } = {}): Promise<void> {
+    if (this.stateValue === 'stopped') return Promise.resolve();
     const wasRegistered = this.stateValue === 'registered';
     this.timer?.cancel();
     this.setState('stopped', {});
-    if (wasRegistered) this.send(0);
+    if (!wasRegistered || options.unregister === false) return Promise.resolve();
+    this.answeredNonces.clear();
+    const done = new Promise<void>((resolve) => (this.unregistered = resolve));
+    this.send(0);
+    return done;
   }
 
   private get log() {
@@ -143,12 +161,34 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     tx.on('response', (res: SipResponse) => {
       if (res.status >= 200) this.onFinal(res, expires);
     });
-    tx.once('timeout', () => this.fail('no response (timeout)', 408));
-    tx.once('transportError', (err: unknown) => this.fail(`transport error: ${String(err)}`, 503));
+    tx.once('timeout', () => (expires === 0 ? this.unregisterDone() : this.fail('no response (timeout)', 408)));
+    tx.once('transportError', (err: unknown) => (expires === 0 ? this.unregisterDone() : this.fail(`transport error: ${String(err)}`, 503)));
+  }
+
+  /** The un-REGISTER's answer: a digest challenge is answered once (a registrar that challenges every REGISTER would keep the binding otherwise). */
+  private onUnregisterFinal(res: SipResponse): void {
+    const auth = challengeHeaders(res.status);
+    const challenge = auth ? chooseDigestChallenge(res.headers.getAll(auth.challenge)) : undefined;
+    if (!auth || !challenge || this.answeredNonces.has(challenge.nonce)) {
+      this.unregisterDone();
+      return;
+    }
+    this.answeredNonces.add(challenge.nonce);
+    const answer = computeDigestAnswer(challenge, this.options, { method: 'REGISTER', uri: `sip:${this.options.domain ?? this.options.server}` });
+    this.send(0, [auth.answer, formatDigestAnswer(answer)]);
+  }
+
+  private unregisterDone(): void {
+    const done = this.unregistered;
+    this.unregistered = undefined;
+    done?.();
   }
 
   private onFinal(res: SipResponse, requested: number): void {
-    if (requested === 0) return; // un-REGISTER: nothing to follow up
+    if (requested === 0) {
+      this.onUnregisterFinal(res);
+      return;
+    }
     if (this.stateValue === 'stopped') return;
     const auth = challengeHeaders(res.status);
     if (auth) {

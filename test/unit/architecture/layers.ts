@@ -72,6 +72,9 @@ export const LAYERS: LayerRules = {
     'app-config.ts': 'app',
     // PBX registrations kept in step with the live configuration.
     'app-registrations.ts': 'app',
+    // One registration run under its lease (one node of a cluster registers it), and the leases wired from config.
+    'app-registration-lease.ts': 'app',
+    'app-leases.ts': 'app',
     // The test-call and bot-check tools adapted for POST /v1/test-calls and /v1/bot-checks.
     'app-tools.ts': 'app',
     // Cluster-wide call control: the shared call registry, trunk slots counted there, forwarded commands.

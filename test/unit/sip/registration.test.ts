@@ -84,6 +84,43 @@ describe('Registration (REGISTER client)', () => {
     expect(bye.headers.get('Expires')).toBe('0');
   });
 
+  it('a challenged un-REGISTER is answered once with credentials; stop() resolves when the registrar answers', async () => {
+    const { reg, reply, peer } = await setup(120);
+    reg.start();
+    reply(await peer.request('REGISTER'), 200);
+    await peer.settle();
+    expect(reg.state).toBe('registered');
+    let stopped = false;
+    const done = reg.stop().then(() => (stopped = true));
+    const u1 = await peer.request('REGISTER');
+    expect(u1.headers.get('Expires')).toBe('0');
+    expect(u1.headers.get('Authorization')).toBeUndefined();
+    reply(u1, 401, [['WWW-Authenticate', 'Digest realm="pbx", nonce="n-unreg", qop="auth"']]);
+    const u2 = await peer.request('REGISTER');
+    expect(u2.headers.get('Expires')).toBe('0');
+    expect(u2.headers.get('Authorization')).toMatch(/nonce="n-unreg"/);
+    await peer.settle();
+    expect(stopped).toBe(false);
+    // The same nonce again: not answered twice (the credentials are wrong); the stop is over.
+    reply(u2, 401, [['WWW-Authenticate', 'Digest realm="pbx", nonce="n-unreg", qop="auth"']]);
+    await done;
+    await peer.settle();
+    expect(peer.pending()).toHaveLength(0);
+    // Not registered: nothing to remove, resolved at once.
+    await expect(reg.stop()).resolves.toBeUndefined();
+  });
+
+  it('stop({ unregister: false }) sends nothing (another node re-registers the binding)', async () => {
+    const { reg, reply, peer } = await setup(120);
+    reg.start();
+    reply(await peer.request('REGISTER'), 200);
+    await peer.settle();
+    await reg.stop({ unregister: false });
+    await peer.settle();
+    expect(reg.state).toBe('stopped');
+    expect(peer.pending()).toHaveLength(0);
+  });
+
   it('refused credentials: failed, with the retry delay doubling', async () => {
     const { clock, reg, reply, peer } = await setup();
     reg.start();
