@@ -36,7 +36,7 @@ export function allocInt16(n: number): Int16Array {
 /**
  * Like {@link allocInt16}, but carved from blocks of one owner's own. Why: a view keeps its whole slab alive, so
  * arrays that are kept (a playout queue's chunks) must not sit in the shared slab, where each pinned 16 KiB that
- * every call's short-lived arrays passed through (at 200 calls about 15 KB per call, README "Capacity": memory per
+ * every call's short-lived arrays passed through (at 200 calls about 13 KB per call, README "Capacity": memory per
  * call). Here what an owner keeps pins only its own blocks: its kept audio plus at most one block. Arrays above
  * half a block get their own buffer.
  */
