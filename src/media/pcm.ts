@@ -34,6 +34,41 @@ export function allocInt16(n: number): Int16Array {
 }
 
 /**
+ * Like {@link allocInt16}, but carved from blocks of one owner's own. Why: a view keeps its whole slab alive, so
+ * arrays that are kept (a playout queue's chunks) must not sit in the shared slab, where each pinned 16 KiB that
+ * every call's short-lived arrays passed through (at 200 calls about 13 KB per call, README "Capacity": memory per
+ * call). Here what an owner keeps pins only its own blocks: its kept audio plus at most one block. Arrays above
+ * half a block get their own buffer.
+ */
+export class Int16Blocks {
+  private block = new Int16Array(0);
+  /** Byte view of `block` (the splitter copies bytes in without a view of its own). */
+  private blockBytes = new Uint8Array(0);
+  private used = 0;
+
+  /** @param blockSamples samples per block (default 1024: 2 KiB, six 20 ms frames at 8 kHz, three at 16 kHz). */
+  constructor(private readonly blockSamples = 1024) {}
+
+  /** A new zero-filled array of `n` samples, the caller's; its `buffer` is the block (use byteOffset). */
+  alloc(n: number): Int16Array {
+    if (n * 2 > this.blockSamples) return new Int16Array(n);
+    if (this.used + n > this.block.length) {
+      this.block = new Int16Array(this.blockSamples);
+      this.blockBytes = new Uint8Array(this.block.buffer);
+      this.used = 0;
+    }
+    const out = this.block.subarray(this.used, this.used + n);
+    this.used += (n + 3) & ~3; // 8-byte aligned, as allocInt16
+    return out;
+  }
+
+  /** The byte view of `a`'s block when `a` came from the current one (no view made), else undefined. */
+  bytesOf(a: Int16Array): Uint8Array | undefined {
+    return a.buffer === this.blockBytes.buffer ? this.blockBytes : undefined;
+  }
+}
+
+/**
  * Copies samples into a new Buffer of L16 little-endian bytes. The Buffer comes from Node's pool
  * (Buffer.allocUnsafe): use its byteOffset with its `buffer`.
  */
@@ -51,15 +86,18 @@ export function int16ToL16Buffer(pcm: Int16Array): Buffer {
 export class L16Splitter {
   private carry = -1;
 
-  /** Samples completed by this chunk (possibly empty): a new array, see {@link allocInt16}. */
+  /** @param blocks where the arrays come from when they are kept (a playout queue's); default the shared slab. */
+  constructor(private readonly blocks?: Int16Blocks) {}
+
+  /** Samples completed by this chunk (possibly empty): a new array, see {@link allocInt16} and {@link Int16Blocks}. */
   push(chunk: Buffer): Int16Array {
     if (chunk.length === 0) return new Int16Array(0);
     const carried = this.carry >= 0 ? 1 : 0;
     const total = carried + chunk.length;
     const n = total >> 1;
-    const out = allocInt16(n);
+    const out = this.blocks ? this.blocks.alloc(n) : allocInt16(n);
     if (n > 0) {
-      const bytes = out.buffer === slabBytes.buffer ? slabBytes : new Uint8Array(out.buffer);
+      const bytes = out.buffer === slabBytes.buffer ? slabBytes : (this.blocks?.bytesOf(out) ?? new Uint8Array(out.buffer));
       const at = out.byteOffset;
       if (carried) {
         bytes[at] = this.carry;

@@ -15,7 +15,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { AudioCodec } from './codecs/types.js';
-import { L16Splitter } from './pcm.js';
+import { Int16Blocks, L16Splitter } from './pcm.js';
 import { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 import { PacketEncoder } from './packet-encoder.js';
 import { TelephoneEventSender } from './dtmf/telephone-event-sender.js';
@@ -69,7 +69,8 @@ export class RtpSendPath {
   private readonly clearToWire: ClearToWire | undefined;
   private readonly queue: PlayoutQueue;
   private overflowing = false;
-  private readonly splitter = new L16Splitter();
+  /** Queued chunks come from the call's own blocks: a shared slab would stay pinned by every chunk that waits. */
+  private readonly splitter = new L16Splitter(new Int16Blocks());
   private readonly encoder: PacketEncoder;
   private dtmfTx: TelephoneEventSender | undefined;
   private readonly need: number;

@@ -15,7 +15,7 @@ import type { MediaSessionStats } from './media-session-types.js';
  * actually happens (after an async address lookup), so a slot is reused only once its send has completed;
  * if a burst finds the next slot still in flight, that packet gets a fresh buffer instead.
  */
-const SEND_RING = 8;
+const SEND_RING = 4;
 
 interface SendSlot {
   buf: Buffer;
