@@ -32,17 +32,27 @@ function normalizeIssues(list) {
   });
 }
 
+/** A response's body as JSON, and its text (JSON undefined when empty or not JSON). */
+async function bodyOf(res) {
+  const text = await res.text();
+  try {
+    return { text, json: text ? JSON.parse(text) : undefined };
+  } catch {
+    return { text, json: undefined };
+  }
+}
+
+/** The ApiError a refused request answers with (the API's error body when it has one). */
+async function apiErrorOf(res) {
+  const { text, json } = await bodyOf(res);
+  return new ApiError(res.status, json, text);
+}
+
 export async function request(method, path, body) {
   const headers = { Authorization: `Bearer ${session.key() ?? ''}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
+  const { text, json } = await bodyOf(res);
   if (!res.ok) throw new ApiError(res.status, json, text);
   return json;
 }
@@ -89,14 +99,7 @@ export async function runTool(path, body, onStep, signal) {
     signal,
   });
   if (!res.ok) {
-    const text = await res.text();
-    let json;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    throw new ApiError(res.status, json, text);
+    throw await apiErrorOf(res);
   }
   const feed = eventStreamParser();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -133,14 +136,7 @@ export function listCallRecords(filters, cursor) {
 export async function recordingObjectUrl(path) {
   const res = await fetch(path, { headers: { Authorization: `Bearer ${session.key() ?? ''}` } });
   if (!res.ok) {
-    const text = await res.text();
-    let json;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    throw new ApiError(res.status, json, text);
+    throw await apiErrorOf(res);
   }
   return URL.createObjectURL(await res.blob());
 }

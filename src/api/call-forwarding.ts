@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure, type FailureReason } from '../core/errors.js';
 import { failureSpec } from '../core/failures.js';
+import { pipeToResponse, readBodyCapped } from './http-body.js';
 
 /** The header that marks a forwarded request; its value is the forwarding node's id. */
 export const FORWARDED_BY = 'x-trunkbridge-forwarded-by';
@@ -46,14 +47,9 @@ function refuse(res: ServerResponse, reason: FailureReason, body: Record<string,
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new CallRejectedError('body-too-large', `body over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const body = await readBodyCapped(req, MAX_BODY);
+  if (!body) throw new CallRejectedError('body-too-large', `body over ${MAX_BODY} bytes`);
+  return body;
 }
 
 /** `http://h:p/base` + `/v1/calls/x?y` -> `http://h:p/base/v1/calls/x?y`. */
@@ -120,18 +116,8 @@ export function createCallForwarding(owners: CallOwners, options: CallForwarding
         res.end();
         return true;
       }
-      await new Promise<void>((resolve) => {
-        const stream = Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream);
-        stream.on('error', () => {
-          res.destroy();
-          resolve();
-        });
-        res.on('close', () => {
-          stream.destroy();
-          resolve();
-        });
-        stream.pipe(res);
-      });
+      const cut = await pipeToResponse(Readable.fromWeb(answer.body as import('node:stream/web').ReadableStream), res);
+      if (cut) log.warn({ callId, node: owner.node, err: cut.message }, 'forwarded answer cut short');
       return true;
     } catch (err) {
       const f = classifyFailure(err);

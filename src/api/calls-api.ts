@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure, type FailureReason } from '../core/errors.js';
 import { failureSpec } from '../core/failures.js';
+import { readBodyCapped } from './http-body.js';
 
 /** A live call as the API shows it (call control's LiveCallInfo, sent as JSON; only the id matters here). */
 export interface LiveCallView {
@@ -65,14 +66,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new CallRejectedError('body-too-large', `body over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBodyCapped(req, MAX_BODY);
+  if (!body) throw new CallRejectedError('body-too-large', `body over ${MAX_BODY} bytes`);
+  const text = body.toString('utf8');
   try {
     return text === '' ? {} : JSON.parse(text);
   } catch (err) {

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, RecordingError, classifyFailure } from '../core/errors.js';
+import { pipeToResponse } from './http-body.js';
 
 export interface RecordingRouteControl {
   /** Controls a live call's recording; undefined when there is no such live call. */
@@ -115,18 +116,7 @@ export function createRecordingRoute(control: RecordingRouteControl, options: Re
       res.end();
       return;
     }
-    await new Promise<void>((resolve) => {
-      const stream = createReadStream(file.path, { start, end });
-      stream.on('error', (err) => {
-        log.warn({ err: err.message, callId }, 'recording stream failed');
-        res.destroy();
-        resolve();
-      });
-      res.on('close', () => {
-        stream.destroy();
-        resolve();
-      });
-      stream.pipe(res);
-    });
+    const cut = await pipeToResponse(createReadStream(file.path, { start, end }), res);
+    if (cut) log.warn({ err: cut.message, callId }, 'recording stream failed');
   }
 }

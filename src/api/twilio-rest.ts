@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { failureSpec, isFailureReason } from '../core/failures.js';
 import type { Logger } from '../core/logger.js';
 import { parseDialTwiml } from './twiml.js';
+import { readBodyCapped } from './http-body.js';
 
 /** One bot's shim credentials (`bots.<name>.twilio`). */
 export interface TwilioAccount {
@@ -131,14 +132,8 @@ function authenticate(req: IncomingMessage, accountSid: string, accounts: readon
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const body = await readBodyCapped(req, MAX_BODY);
+  return body && new URLSearchParams(body.toString('utf8'));
 }
 
 /** One authenticated update of one live call. */

@@ -9,19 +9,10 @@ import { CallRejectedError } from '../../src/core/errors.js';
 import { PG_CALLS_TABLE, PG_NODES_TABLE, PostgresCallRegistry } from '../../src/store/index.js';
 import { reservePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js';
+import { postgresBin, freshDatabase, startPostgres, type Postgres } from './harness/postgres.js';
 
 let db: Postgres;
 const opened: PostgresCallRegistry[] = [];
-
-async function freshUrl(): Promise<string> {
-  const name = `r${Math.random().toString(36).slice(2, 10)}`;
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  return db.url.replace(/\/trunkbridge$/, `/${name}`);
-}
 
 async function node(url: string, id: string, o: { heartbeatMs?: number; expiryMs?: number } = {}): Promise<PostgresCallRegistry> {
   const r = new PostgresCallRegistry(url, id, { apiUrl: `http://${id}.test:8080`, heartbeatMs: o.heartbeatMs ?? 200, expiryMs: o.expiryMs ?? 1500 });
@@ -51,7 +42,7 @@ afterAll(async () => {
 
 describe.skipIf(!postgresBin())('PostgresCallRegistry', () => {
   it('40 claims racing from two nodes on a trunk limited to 3: exactly 3 are admitted, the rest are trunk-busy', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [await node(url, 'a'), await node(url, 'b')];
     const outcomes = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -67,7 +58,7 @@ describe.skipIf(!postgresBin())('PostgresCallRegistry', () => {
   });
 
   it('lists published calls of every live node; ownerOf names the node and its API URL; release frees the slot', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [await node(url, 'a'), await node(url, 'b')];
     await a.claim('a1', 'carrier', 1);
     await a.publish('a1', 'carrier', { callId: 'a1', from: '+1555' });
@@ -84,7 +75,7 @@ describe.skipIf(!postgresBin())('PostgresCallRegistry', () => {
   });
 
   it("a node that stops beating: its calls leave the list and the counts after the expiry; a closed node's rows go at once", async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [await node(url, 'a'), await node(url, 'b')];
     await b.claim('b1', 'carrier', 1);
     await b.publish('b1', 'carrier', { callId: 'b1' });
@@ -101,7 +92,7 @@ describe.skipIf(!postgresBin())('PostgresCallRegistry', () => {
   });
 
   it('the store going away: healthy turns false and claims are store-unreachable; back, it is healthy and its calls are listed again', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const a = await node(url, 'a');
     expect(a.healthy).toBe(true);
     await a.publish('a1', undefined, { callId: 'a1' });

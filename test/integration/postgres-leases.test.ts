@@ -10,7 +10,7 @@ import { StoreError } from '../../src/store/index.js';
 import { PostgresLeases } from '../../src/store/postgres-leases.js';
 import { reservePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js';
+import { postgresBin, freshDatabase, startPostgres, type Postgres } from './harness/postgres.js';
 
 let db: Postgres;
 const opened: PostgresLeases[] = [];
@@ -23,16 +23,6 @@ afterAll(async () => {
   for (const o of opened) await o.close();
   await db?.stop();
 });
-
-/** A database of its own per test, so tests do not see each other's rows. */
-async function freshUrl(): Promise<string> {
-  const name = `t${Math.random().toString(36).slice(2, 10)}`;
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  return db.url.replace(/\/trunkbridge$/, `/${name}`);
-}
 
 /** Connections to `url`'s database whose last statement was a LISTEN. */
 async function listeners(url: string): Promise<number> {
@@ -66,7 +56,7 @@ function leases(url: string, node: string): PostgresLeases {
 
 describe.skipIf(!postgresBin())('PostgreSQL registration leases', () => {
   it('one holder; it renews, the other is told who holds it; the other takes it once it ran out', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [leases(url, 'node-a'), leases(url, 'node-b')];
     await Promise.all([a.open(), b.open()]); // both create the table at once: the advisory lock serializes them
     expect(await a.acquire('registration:pbx', 800, 'registering')).toEqual({ mine: true, holder: 'node-a', note: 'registering' });
@@ -87,7 +77,7 @@ describe.skipIf(!postgresBin())('PostgreSQL registration leases', () => {
   });
 
   it('a release frees the lease at once; only the holder can release it', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [leases(url, 'node-a'), leases(url, 'node-b')];
     expect((await a.acquire('registration:pbx', 60_000, 'registered')).mine).toBe(true);
     await b.release('registration:pbx'); // not B's: nothing happens
@@ -102,7 +92,7 @@ describe.skipIf(!postgresBin())('PostgreSQL registration leases', () => {
   });
 
   it("a release is announced to every node (only a real one), also after the LISTEN connection was cut", async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [leases(url, 'node-a'), leases(url, 'node-b')];
     const heard: string[] = [];
     b.onReleased((name) => heard.push(name));
@@ -125,7 +115,7 @@ describe.skipIf(!postgresBin())('PostgreSQL registration leases', () => {
   });
 
   it('racing nodes: exactly one wins, and every loser is told it is not theirs', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const nodes = ['n1', 'n2', 'n3', 'n4'].map((n) => leases(url, n));
     await nodes[0].open();
     const views = await Promise.all(nodes.flatMap((n) => [1, 2, 3].map(() => n.acquire('registration:race', 60_000, 'registering'))));

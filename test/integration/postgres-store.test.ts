@@ -7,14 +7,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveConfiguration } from '../../src/app-config.js';
 import type { ManagedConfig } from '../../src/config/index.js';
 import { PostgresConfigStore, StaleRevisionError, StoreError } from '../../src/store/index.js';
 import { reservePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js';
+import { postgresBin, freshDatabase, startPostgres, type Postgres } from './harness/postgres.js';
 
 let db: Postgres;
 const opened: { close(): Promise<void> }[] = [];
@@ -27,16 +26,6 @@ afterAll(async () => {
   for (const o of opened) await o.close();
   await db?.stop();
 });
-
-/** A database of its own per test, so tests do not see each other's rows. */
-async function freshUrl(): Promise<string> {
-  const name = `t${Math.random().toString(36).slice(2, 10)}`;
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  return db.url.replace(/\/trunkbridge$/, `/${name}`);
-}
 
 async function store(url: string): Promise<PostgresConfigStore> {
   const s = new PostgresConfigStore(url);
@@ -78,7 +67,7 @@ const numbersOf = (l: LiveConfiguration): string[] => Object.keys(l.current.conf
 
 describe.skipIf(!postgresBin())('PostgreSQL configuration store', () => {
   it('compare-and-set on the revision; the document comes back as written (key order kept)', async () => {
-    const s = await store(await freshUrl());
+    const s = await store(await freshDatabase(db));
     expect(await s.read()).toBeUndefined();
     const first = await s.write({ z: 1, a: { y: 2, b: 3 } }, 0);
     expect(first.revision).toBe(1);
@@ -94,7 +83,7 @@ describe.skipIf(!postgresBin())('PostgreSQL configuration store', () => {
   });
 
   it('racing writers from two connections pools: exactly one wins each revision', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [await store(url), await store(url)];
     await a.write({ n: 0 }, 0);
     const results = await Promise.allSettled([a.write({ n: 'a' }, 1), b.write({ n: 'b' }, 1), a.write({ n: 'a2' }, 1), b.write({ n: 'b2' }, 1)]);
@@ -107,7 +96,7 @@ describe.skipIf(!postgresBin())('PostgreSQL configuration store', () => {
   });
 
   it("two bridges: the first seeds, the second runs the store's sections; a change on one applies on the other within a second", async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [pa, pb] = [configFile(url, 5999), configFile(url, 6001)];
     const [a, b] = await Promise.all([live(pa), live(pb)]);
     expect([a.seeded, b.seeded].filter(Boolean)).toHaveLength(1);
@@ -125,7 +114,7 @@ describe.skipIf(!postgresBin())('PostgreSQL configuration store', () => {
   });
 
   it('If-Match is checked against the shared revision; a write without it on a lagging bridge is not lost', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [await live(configFile(url, 5999)), await live(configFile(url, 6001))];
     await a.update(addNumber('+15550131'), 1);
     // B may not have heard revision 2 yet: If-Match 2 (what a client read from A) still succeeds on B.
@@ -138,7 +127,7 @@ describe.skipIf(!postgresBin())('PostgreSQL configuration store', () => {
   });
 
   it('after the database cut every connection, changes still reach the other bridge', async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const [a, b] = [await live(configFile(url, 5999)), await live(configFile(url, 6001))];
     await db.dropConnections();
     await a.update(addNumber('+15550141'));
@@ -148,7 +137,7 @@ describe.skipIf(!postgresBin())('PostgreSQL configuration store', () => {
   });
 
   it("a revision this bridge cannot run is reported and skipped; the bridge keeps its snapshot and takes the next", async () => {
-    const url = await freshUrl();
+    const url = await freshDatabase(db);
     const b = await live(configFile(url, 6001));
     const errors: Array<[string, number]> = [];
     b.onFollowError((err, revision) => errors.push([err.message, revision]));

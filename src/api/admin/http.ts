@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrunkbridgeError, type FailureReason } from '../../core/errors.js';
 import { failureSpec } from '../../core/failures.js';
+import { readBodyCapped } from '../http-body.js';
 
 /** One bad field: `field` relative to the item written (or the full path when it lies elsewhere), `path` in YAML terms. */
 export interface FieldIssue {
@@ -38,14 +39,9 @@ export function sendError(res: ServerResponse, err: AdminApiError, headers: Reco
 
 /** The body as JSON (empty: undefined). */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new AdminApiError('body-too-large', `body over ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const body = await readBodyCapped(req, MAX_BODY);
+  if (!body) throw new AdminApiError('body-too-large', `body over ${MAX_BODY} bytes`);
+  const text = body.toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);

@@ -128,3 +128,13 @@ export async function startPostgres(port: number): Promise<Postgres> {
     },
   };
 }
+
+/** A new, empty database on `db`'s server, so each test sees only its own rows; returns its URL. */
+export async function freshDatabase(db: Postgres): Promise<string> {
+  const name = `t${Math.random().toString(36).slice(2, 10)}`;
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  return db.url.replace(/\/trunkbridge$/, `/${name}`);
+}
