@@ -74,5 +74,7 @@ export const LAYERS: LayerRules = {
     'app-registrations.ts': 'app',
     // The test-call and bot-check tools adapted for POST /v1/test-calls and /v1/bot-checks.
     'app-tools.ts': 'app',
+    // The heap compaction once the last calls' transactions are gone (issue #12 soak).
+    'app-memory.ts': 'app',
   },
 };
