@@ -19,10 +19,10 @@ RUN npm ci && npm run build && npm prune --omit=dev
 FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# glibc malloc: two arenas, and free memory above 128 KB at the heap top goes back to the system at once (without
-# these, RSS stayed ~20 MB up after a burst of 3,000 calls, in arenas of threads that were idle again; README,
-# "Robustness"). The tests start the bridge with the same (test/integration/harness/bridge-process.ts).
-ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072
+# glibc malloc: one arena, and free memory above 128 KB at its top goes back to the system at once (without these,
+# RSS stayed 10-40 MB up after a burst of 10,000 calls; README, "Robustness"). The tests start the bridge with the
+# same (test/integration/harness/bridge-process.ts).
+ENV MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=131072
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
