@@ -37,7 +37,7 @@ const MAX_CONCURRENT = 20;
  * minute after the last call; SOAK_RSS_SLACK_MB overrides it. Measured on 2 busy cores (2026-12-05, README): with
  * `media.workers: 0`, 10,000 calls left 2-3 MB (the main thread's V8 heap back, the rest malloc outside it), where
  * 30-80 MB had stayed up before the malloc settings (MALLOC_ENV) and the idle compaction (src/app-memory.ts). Each
- * media worker keeps a V8 heap and allocations of its own that nothing compacts (2 workers: 29 MB left in all).
+ * media worker keeps a V8 heap and allocations of its own that nothing compacts (2 workers: 10-29 MB left).
  */
 const RSS_SLACK_MB = Number(process.env.SOAK_RSS_SLACK_MB ?? 8 + 16 * WORKERS);
 const rssLimit = (baseline: number) => baseline + RSS_SLACK_MB * 2 ** 20;
