@@ -9,6 +9,7 @@
  *                                                     node runs --expose-gc)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { SystemClock } from './core/clock.js';
 
 export interface HookTarget {
@@ -44,11 +45,33 @@ export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMe
   };
 }
 
+/** Where this thread's memory is: V8's heap (used and committed, by space), external and ArrayBuffer memory. */
+export interface MemoryDetail {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** Per V8 space (old_space, new_space, code_space, large_object_space...): bytes used / committed. */
+  spaces: Record<string, { used: number; committed: number }>;
+}
+
 /** The leak check of the long tests: live handles by type (Timeout, UDPWRAP, TCPSocketWrap...) and memory. */
-function resources(gc: boolean): { resources: Record<string, number>; clockTimers: number; rss: number; heapUsed: number } {
+function resources(gc: boolean): { resources: Record<string, number>; clockTimers: number } & MemoryDetail {
   if (gc) (globalThis as { gc?: () => void }).gc?.();
   const counts: Record<string, number> = {};
   for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
   const m = process.memoryUsage();
-  return { resources: counts, clockTimers: SystemClock.liveTimers, rss: m.rss, heapUsed: m.heapUsed };
+  const spaces: MemoryDetail['spaces'] = {};
+  for (const s of getHeapSpaceStatistics()) spaces[s.space_name] = { used: s.space_used_size, committed: s.physical_space_size };
+  return {
+    resources: counts,
+    clockTimers: SystemClock.liveTimers,
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    spaces,
+  };
 }

@@ -23,6 +23,7 @@ import type { LiveConfiguration } from './app-config.js';
 import type { ConfigSnapshot } from './config/index.js';
 import type { AdminControl } from './api/admin/index.js';
 import { buildCallRecords } from './app-records.js';
+import { IdleMemoryReclaimer, compactingGc } from './app-memory.js';
 import type { CallRecords } from './records/index.js';
 import { ClusterCalls } from './app-cluster.js';
 
@@ -71,6 +72,7 @@ export class TrunkbridgeApp {
   /** CDRs and webhooks; the recorder reports to its RecordingHooks. Undefined when not configured. */
   readonly records: CallRecords | undefined;
   private sampler: ReturnType<typeof setInterval> | undefined;
+  private readonly reclaimer: IdleMemoryReclaimer;
   private started = false;
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -124,6 +126,9 @@ export class TrunkbridgeApp {
     if (this.records) this.recordings.reportTo(this.records);
     this.routing = this.buildRouting(config, options.live?.current.revision ?? 0);
     this.calls = new CallManager(this.sip, () => this.routing.inbound, this.logger.child({ layer: 'calls' }));
+    // Completed transactions outlive their call by 64*T1 (Timer D: at least 32 s): reclaim once they are gone.
+    const transactionLifeMs = Math.max(64 * (config.sip.timers?.t1Ms ?? 500), 32_000);
+    this.reclaimer = new IdleMemoryReclaimer({ clock: this.clock, logger: this.logger, quietMs: transactionLifeMs + 5000, collect: compactingGc() });
     this.calls.attach();
     this.calls.enableOutbound(() => ({ ...this.routing.outbound, admitOutboundCall: (trunk: string) => outboundCap.take(trunk) }));
     const live = options.live;
@@ -229,7 +234,7 @@ export class TrunkbridgeApp {
 
   /**
    * Once a second: this thread's event-loop delay, and (media in this thread) the live legs' jitter-buffer delay
-   * and playout depth. Media workers report their own.
+   * and playout depth (media workers report their own); the idle heap compaction after the last calls.
    */
   private startSampling(): void {
     const loop = startLoopDelayMonitor();
@@ -237,6 +242,7 @@ export class TrunkbridgeApp {
       this.mediaMetrics.eventLoopP99('main', loopDelayP99Ms(loop));
       loop.reset();
       if (this.media instanceof InProcessMediaEngine) this.mediaMetrics.samples(this.media.samples());
+      this.reclaimer.sample(this.calls.activeCount + this.calls.settingUpCount > 0);
     }, 1000);
     this.sampler.unref();
   }

@@ -199,6 +199,8 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
       if (input.rttMs !== undefined) this.log.debug({ rttMs: input.rttMs }, 'RTCP round-trip time');
     });
     this.dialog.on('bye', () => this.end('caller-hangup'));
+    // A carrier that vanished does not answer our BYE: the call ends now, not when the BYE times out.
+    this.dialog.on('expired', () => this.end('session-expired'));
     this.dialog.on('terminated', (why: string) => {
       if (!this.endReason) this.end(why === 'ack-timeout' ? 'ack-timeout' : 'caller-hangup');
     });

@@ -65,6 +65,8 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     a.dialog.on('terminated', () => this.end('caller-hangup'));
     // The forwarded party hanging up ends the call as well; reported as a hangup from the far side.
     b.dialog.on('terminated', () => this.end('caller-hangup'));
+    // A leg whose session timer ran out (RFC 4028) is gone: the call ends now, not when its BYE times out.
+    for (const leg of legs) leg.dialog.on('expired', () => this.end('session-expired'));
     a.media.start();
     b.media.start();
   }

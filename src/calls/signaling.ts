@@ -78,6 +78,8 @@ export interface DialogSignal {
   on(event: 'info', listener: (contentType: string, body: string) => void): this;
   /** 'terminated': the dialog is gone for any reason (BYE either way, ACK timeout). Emitted once. */
   on(event: 'terminated', listener: (reason: string) => void): this;
+  /** 'expired': the RFC 4028 session timer ran out (no refresh); a BYE is on its way. */
+  on(event: 'expired', listener: () => void): this;
   /**
    * Asks the peer to call `referTo` (REFER, RFC 3515) and follows the NOTIFY sipfrag until a final status
    * (or `timeoutMs`). Optional so other engines may lack it.

@@ -169,6 +169,7 @@ export const END_REASONS = {
   'bot-unavailable': { ws: 1000, about: 'the bot could not be reached: the call was answered only for its fallback (prompt or failed transfer)' },
   'ack-timeout': { ws: 1000, about: 'no ACK came for our 200 OK' },
   'rtp-timeout': { ws: 1000, about: 'no RTP from the caller for rtpTimeoutSec' },
+  'session-expired': { ws: 1000, about: 'the RFC 4028 session timer ran out without a refresh (the carrier is gone)' },
   shutdown: { ws: 1001, about: 'the bridge is shutting down' },
   error: { ws: 1000, about: 'the call failed after the bot was connected' },
   'api-hangup': { ws: 1000, about: 'POST /v1/calls/{id}/hangup' },

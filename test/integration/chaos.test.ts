@@ -1,5 +1,6 @@
 /**
- * Chaos (issue #12): the bot process killed mid-call, the carrier vanishing without a BYE, and the bridge itself
+ * Chaos (issue #12): the bot process killed mid-call, the carrier vanishing without a BYE (ended by the RTP timeout,
+ * or by the RFC 4028 session timer when the RTP timeout is off), and the bridge itself
  * killed mid-call and restarted. Every call ends cleanly (the caller gets a BYE or, from the new process, a 481),
  * no call stays active, no process is left behind, and nothing is logged as our fault (error level).
  */
@@ -133,6 +134,48 @@ describe('chaos', () => {
     await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
     expect(errors(bridge)).toEqual([]);
   }, 60_000);
+
+  it('carrier vanishes without BYE and RTP timeout is off: the RFC 4028 session timer ends the call', async () => {
+    const rtpBase = await reservePorts(2);
+    bots = await TestBotServer.start();
+    bridge = new BridgeProcess(
+      testConfig({
+        rtpPortMin: rtpBase,
+        rtpPortMax: rtpBase + 1,
+        bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
+        numbers: { '+15550100': 'tester' },
+        trunkExtra: '    rtpTimeoutSec: 0\n',
+      }),
+    );
+    await bridge.start();
+    caller = await CallerMedia.start(400);
+    // Session-Expires 90 (the smallest Min-SE allows), refresher the carrier: without a refresh the bridge
+    // sends BYE at 90 - min(32, 90/3) = 60 s (RFC 4028 §10).
+    uac = await startSippUas({
+      scenario: 'uac-session-timer-never-refresh.xml',
+      keys: { rtp_port: caller.port },
+      args: ['-d', '120000', '-s', '+15550100', `127.0.0.1:${bridge.sipPort()}`],
+      timeoutMs: 130_000,
+    });
+    caller.sendTo(rtpBase);
+    const conn = await bots.firstStarted();
+    const answered = Date.now();
+    await conn.until(() => conn.frames.length >= 25, 10_000, 'half a second of caller audio');
+
+    // The carrier is gone: SIP process killed, media stopped, no BYE and no refresh ever.
+    uac.kill();
+    caller.stop();
+    await conn.until(() => conn.closeCode !== undefined, 75_000, 'socket close');
+    expect(conn.event('stop')).toMatchObject({ reason: 'session-expired' });
+    const ended = await bridge.waitForLog((l) => l.msg === 'call ended');
+    expect(ended.reason).toBe('session-expired');
+    // Not before the session's end, and not after the BYE would have timed out (Timer F, 32 s more).
+    expect(Date.now() - answered).toBeGreaterThanOrEqual(55_000);
+    expect(Date.now() - answered).toBeLessThan(85_000);
+    expect(bridge.logs.some((l) => l.msg === 'session timer expired without refresh; sending BYE')).toBe(true);
+    await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
+    expect(errors(bridge)).toEqual([]);
+  }, 110_000);
 
   it('bridge killed mid-call and restarted: the caller\'s BYE gets a clean 481, no process left behind', async () => {
     const rtpBase = await reservePorts(4);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BridgeProcess, CLI, NODE_FLAGS, runCli } from './harness/bridge-process.js';
+import { BridgeProcess, CLI, MALLOC_ENV, NODE_FLAGS, runCli } from './harness/bridge-process.js';
 import { reservePorts } from '../helpers/ports.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -41,7 +41,9 @@ describe('container', () => {
     const cmd = execForm('CMD');
     expect(entry).toEqual(['node', ...NODE_FLAGS, relative(ROOT, CLI)]);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-    expect(pkg.scripts.start).toBe(['node', ...NODE_FLAGS, relative(ROOT, CLI)].join(' '));
+    const mallocEnv = Object.entries(MALLOC_ENV).map(([k, v]) => `${k}=${v}`);
+    expect(pkg.scripts.start).toBe([...mallocEnv, 'node', ...NODE_FLAGS, relative(ROOT, CLI)].join(' '));
+    expect(dockerfile).toMatch(new RegExp(`^ENV ${mallocEnv.join(' ')}$`, 'm'));
     expect(cmd).toEqual(['--config', '/etc/trunkbridge/trunkbridge.yaml']);
     expect(dockerfile).toContain('COPY deploy/trunkbridge.yaml /etc/trunkbridge/trunkbridge.yaml');
     expect(dockerfile).toMatch(/^USER node$/m);

@@ -3,6 +3,8 @@ import { TypedEmitter, type EventMap, type TypedEmitterOptions } from '../../cor
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 import { TimerSet, type SipTimerConfig, type TransactionChannel } from './common.js';
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 /** Events of the server machines (§17.2). 'timeout' is Timer H, INVITE only. */
 export interface ServerTransactionEvents {
   /** Timer H: no ACK for a non-2xx final response (INVITE server only). */
@@ -38,10 +40,11 @@ export abstract class BaseTransaction<
 > extends TypedEmitter<Events> {
   abstract state: State | 'terminated';
   protected readonly timers: TimerSet<Timer>;
+  private current: SipRequest;
 
   constructor(
     readonly id: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     protected readonly channel: TransactionChannel,
     clock: Clock,
     protected readonly config: SipTimerConfig,
@@ -49,7 +52,13 @@ export abstract class BaseTransaction<
     options: TypedEmitterOptions = {},
   ) {
     super(options);
+    this.current = request;
     this.timers = new TimerSet(clock);
+  }
+
+  /** The request that opened the transaction; after the final response, its head only (see {@link lighten}). */
+  get request(): SipRequest {
+    return this.current;
   }
 
   /** Tears down without further output (UA shutdown). */
@@ -69,6 +78,15 @@ export abstract class BaseTransaction<
   protected failTransport(error: unknown): void {
     this.emitShared('transportError', error);
     this.terminate();
+  }
+
+  /**
+   * Past the final response no machine sends or reads the request's body again (an ACK for a non-2xx is built
+   * when the response arrives), yet the transaction lives on for up to 32 s (Timers J, L, M, D): the body goes,
+   * and with it the 8 KB Buffer pool slab a small body pins. Headers stay for responses built from them.
+   */
+  protected lighten(): void {
+    if (this.current.body.length > 0) this.current = { ...this.current, body: EMPTY_BODY };
   }
 
   /** Enters "Terminated" once: every timer stopped, then 'terminated' (the layer forgets the transaction). */

@@ -85,6 +85,7 @@ export class InviteClientTransaction extends BaseTransaction<InviteClientState, 
       case 'response': {
         const status = ev.response.status;
         this.timers.stop('A');
+        if (status >= 200) this.lighten();
         if (status < 200) {
           this.state = 'proceeding';
           this.emit('response', ev.response);

@@ -24,15 +24,19 @@ type InviteServerEvent =
  */
 export class InviteServerTransaction extends BaseTransaction<InviteServerState, 'G' | 'H' | 'I' | 'L', ServerTransactionEvents> {
   state: InviteServerState = 'proceeding';
-  /** Last response sent: retransmitted on request retransmissions. */
+  /**
+   * Last response sent: retransmitted on request retransmissions (Proceeding, Completed). Dropped in
+   * "Accepted", where INVITE retransmissions are absorbed and the TU retransmits the 2xx itself.
+   */
   lastResponse: SipResponse | undefined;
   private timerGInterval = this.config.t1;
+  private finalStatus: number | undefined;
 
   readonly isInvite = true;
 
   /** Whether a final response has been sent. */
   get finalSent(): boolean {
-    return this.lastResponse !== undefined && this.lastResponse.status >= 200;
+    return this.finalStatus !== undefined;
   }
 
   /** The TU sends a response through the transaction. */
@@ -80,9 +84,12 @@ export class InviteServerTransaction extends BaseTransaction<InviteServerState, 
         this.lastResponse = ev.response;
         this.transmit(ev.response);
         if (status < 200) return;
+        this.finalStatus = status;
+        this.lighten();
         if (status < 300) {
           // RFC 6026 §7.1: 2xx moves to "Accepted" and starts Timer L = 64*T1.
           this.state = 'accepted';
+          this.lastResponse = undefined;
           this.timers.start('L', 64 * this.config.t1, () => this.handle({ type: 'timerL' }));
           return;
         }
@@ -147,10 +154,7 @@ export class InviteServerTransaction extends BaseTransaction<InviteServerState, 
         return;
       case 'respond':
         // RFC 6026: 2xx retransmissions from the TU are sent through the transaction.
-        if (ev.response.status >= 200 && ev.response.status < 300) {
-          this.lastResponse = ev.response;
-          this.transmit(ev.response);
-        }
+        if (ev.response.status >= 200 && ev.response.status < 300) this.transmit(ev.response);
         return;
       case 'timerL':
         this.terminate();

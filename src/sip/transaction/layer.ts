@@ -82,7 +82,8 @@ export class TransactionLayer {
     if (req.method === 'ACK') throw new Error('ACK is sent without a transaction');
     this.options.onRequestSent?.(dest);
     const key = clientTransactionKey(req);
-    const channel: TransactionChannel = { reliable: transport.reliable, send: this.counted(req.method, (m) => transport.send(m, dest)) };
+    const method = req.method; // closures below hold the method, not the request
+    const channel: TransactionChannel = { reliable: transport.reliable, send: this.counted(method, (m) => transport.send(m, dest)) };
     const tx =
       req.method === 'INVITE'
         ? new InviteClientTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
@@ -92,7 +93,7 @@ export class TransactionLayer {
       if (this.clients.get(key) === tx) this.clients.delete(key);
     });
     const traffic = this.options.traffic;
-    if (traffic?.transactionTimeout) tx.on('timeout', () => traffic.transactionTimeout?.(req.method));
+    if (traffic?.transactionTimeout) tx.on('timeout', () => traffic.transactionTimeout?.(method));
     tx.start();
     return tx;
   }
@@ -150,39 +151,47 @@ export class TransactionLayer {
       ? { address: ctx.source.address, port: ctx.source.port }
       : responseDestination(topViaOf(req));
     const channel: TransactionChannel = { reliable: ctx.transport.reliable, send: this.counted(req.method, (m) => ctx.transport.send(m, dest)) };
-    const tx: ServerTransaction =
-      req.method === 'INVITE'
-        ? new InviteServerTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req))
-        : new NonInviteServerTransaction(key, req, channel, this.options.clock, this.timers, this.listenerErrors(req));
+    const tx = this.newServerTransaction(key, req, channel);
+    const method = req.method;
+    const sipCallId = safeCallId(req);
     this.servers.set(key, tx);
+    // The listeners below live as long as the transaction (up to 32 s after the call): they hold strings, never
+    // `req` (its body pins a Buffer pool slab).
     tx.once('terminated', () => {
       if (this.servers.get(key) === tx) this.servers.delete(key);
     });
     const traffic = this.options.traffic;
-    if (traffic?.transactionTimeout && tx instanceof InviteServerTransaction) tx.on('timeout', () => traffic.transactionTimeout?.(req.method));
-    tx.on('transportError', (err: unknown) =>
-      this.log.warn({ err, sipCallId: safeCallId(req), dest }, 'transport error sending response'),
-    );
+    if (traffic?.transactionTimeout && tx instanceof InviteServerTransaction) tx.on('timeout', () => traffic.transactionTimeout?.(method));
+    tx.on('transportError', (err: unknown) => this.log.warn({ err, sipCallId, dest }, 'transport error sending response'));
     this.options.user.onRequest(req, tx, ctx);
+  }
+
+  private newServerTransaction(key: string, req: SipRequest, channel: TransactionChannel): ServerTransaction {
+    const errors = this.listenerErrors(req);
+    return req.method === 'INVITE'
+      ? new InviteServerTransaction(key, req, channel, this.options.clock, this.timers, errors)
+      : new NonInviteServerTransaction(key, req, channel, this.options.clock, this.timers, errors);
   }
 
   /** A transaction's sends, with a message sent twice in a row counted as a retransmission (metrics). */
   private counted(method: string, send: (m: SipMessage) => Promise<void>): (m: SipMessage) => Promise<void> {
     const onResend = this.options.traffic?.retransmissionSent;
     if (!onResend) return send;
-    let last: SipMessage | undefined;
+    // Weak: the channel lives as long as the transaction, which has let go of a 2xx it no longer resends.
+    let last: WeakRef<SipMessage> | undefined;
     return (m) => {
-      if (m === last) onResend(method);
-      last = m;
+      if (last?.deref() === m) onResend(method);
+      last = new WeakRef(m);
       return send(m);
     };
   }
 
   /** A TU listener that throws is a bug in the UA: logged here, the transaction carries on (safe emit). */
   private listenerErrors(req: SipRequest): TypedEmitterOptions {
+    const method = req.method;
+    const sipCallId = safeCallId(req);
     return {
-      onListenerError: (err, event) =>
-        this.log.error({ err, event, method: req.method, sipCallId: safeCallId(req) }, 'transaction listener threw'),
+      onListenerError: (err, event) => this.log.error({ err, event, method, sipCallId }, 'transaction listener threw'),
     };
   }
 }

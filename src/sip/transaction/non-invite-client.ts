@@ -78,6 +78,7 @@ export class NonInviteClientTransaction extends BaseTransaction<NonInviteClientS
         // "Completed" state." Timer K: T4 for unreliable, zero for reliable transports.
         this.timers.stop('E');
         this.timers.stop('F');
+        this.lighten();
         this.state = 'completed';
         this.emit('response', ev.response);
         this.timers.start('K', this.channel.reliable ? 0 : this.config.t4, () => this.handle({ type: 'timerK' }));

@@ -67,6 +67,7 @@ export class NonInviteServerTransaction extends BaseTransaction<NonInviteServerS
       this.state = 'proceeding';
       return;
     }
+    this.lighten();
     // "the server transaction MUST enter the "Completed" state, and it MUST set Timer J to fire in 64*T1
     // seconds for unreliable transports, and zero seconds for reliable transports."
     this.state = 'completed';

@@ -88,16 +88,8 @@ export class StreamConnection {
       if (chunk.length >= 4) this.socket.write('\r\n');
       return;
     }
-    let frames: Buffer[];
-    try {
-      frames = this.framer.pushRaw(chunk);
-    } catch (err) {
-      // Framing is lost (no/bad Content-Length, oversize head or body): nothing after this can be trusted.
-      this.log.warn({ reason: (err as Error).message, sipCallId: rawCallId(chunk) }, 'SIP stream cannot be framed; closing connection');
-      this.options.onFramingLost?.((err as Error).message);
-      this.close('framing error');
-      return;
-    }
+    // Messages complete before a framing error in the same chunk are still delivered; then the cut.
+    const { frames, lost, rest } = this.framer.pushRaw(chunk);
     for (const raw of frames) {
       if (this.closed) return;
       try {
@@ -105,6 +97,13 @@ export class StreamConnection {
       } catch (err) {
         this.log.error({ err, sipCallId: rawCallId(raw) }, 'SIP message handler threw');
       }
+    }
+    if (lost && !this.closed) {
+      // Framing is lost (no/bad Content-Length, oversize head or body): nothing after this can be trusted.
+      this.log.warn({ reason: lost.message, sipCallId: rawCallId(rest ?? chunk) }, 'SIP stream cannot be framed; closing connection');
+      this.options.onFramingLost?.(lost.message);
+      this.close('framing error');
+      return;
     }
     this.armIncompleteTimer();
   }

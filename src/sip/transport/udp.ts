@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { SipParseError } from '../../core/errors.js';
 import { topViaOf } from '../message/accessors.js';
 import { serializeSipMessage } from '../message/serialize.js';
-import type { SipMessage } from '../message/types.js';
-import { SipIngress } from '../security/ingress.js';
+import type { SipMessage, SipResponse } from '../message/types.js';
+import { SipIngress, type IngressOutcome } from '../security/ingress.js';
 import { rawCallId } from './bad-request.js';
 import { normalizeAddress, responseDestination } from './response-routing.js';
 import type { Destination, SipEndpoint, Transport } from './transport.js';
@@ -98,27 +98,56 @@ export class UdpTransport implements Transport {
     return new Promise((resolve) => socket.close(() => resolve()));
   }
 
-  /** Handles one datagram through the shared ingress; exposed for tests through the socket only. */
+  /**
+   * Handles one datagram through the shared ingress. Nothing a datagram carries may throw out of here: this
+   * runs in the socket's 'message' handler, where an exception would take the whole process down.
+   */
   private receive(buf: Buffer, rawAddress: string, port: number): void {
     const source: SipEndpoint = { address: normalizeAddress(rawAddress), port, transport: 'udp' };
     // CRLF keep-alives (RFC 5626 §3.5.1) and stray whitespace carry no message.
     if (isBlank(buf)) return;
-    const outcome = this.ingress.receive(buf, source, 'datagram');
-    if (outcome.kind !== 'message') {
-      if (outcome.malformed) for (const l of this.malformedListeners) l(outcome.malformed, source);
-      if (outcome.kind === 'answer') {
-        // After Via stamping the destination is the address the request came from (no reflection).
-        const dest = responseDestination(topViaOf(outcome.response));
-        this.send(outcome.response, dest).catch((err: unknown) =>
-          this.log.warn({ err, sipCallId: rawCallId(buf), dest }, 'could not send a stateless answer'),
-        );
-      }
+    let outcome: IngressOutcome;
+    try {
+      outcome = this.ingress.receive(buf, source, 'datagram');
+    } catch (err) {
+      this.log.error({ err, sipCallId: rawCallId(buf), source }, 'SIP datagram could not be checked; dropped');
       return;
     }
+    if (outcome.kind === 'message') {
+      this.deliver(outcome.message, buf, source);
+      return;
+    }
+    if (outcome.malformed) this.tellMalformed(outcome.malformed, buf, source);
+    if (outcome.kind === 'answer') this.answer(outcome.response, buf);
+  }
+
+  private deliver(message: SipMessage, buf: Buffer, source: SipEndpoint): void {
     try {
-      this.listener?.(outcome.message, source);
+      this.listener?.(message, source);
     } catch (err) {
       this.log.error({ err, sipCallId: rawCallId(buf), source }, 'SIP message handler threw');
+    }
+  }
+
+  private tellMalformed(error: SipParseError, buf: Buffer, source: SipEndpoint): void {
+    for (const l of this.malformedListeners) {
+      try {
+        l(error, source);
+      } catch (err) {
+        this.log.error({ err, sipCallId: rawCallId(buf), source }, 'malformed-message listener threw');
+      }
+    }
+  }
+
+  /** A stateless answer (400, 513, a limit's status) to the address the request came from (no reflection). */
+  private answer(response: SipResponse, buf: Buffer): void {
+    let dest: Destination | undefined;
+    try {
+      // After Via stamping the destination is the address the request came from.
+      dest = responseDestination(topViaOf(response));
+      this.send(response, dest).catch((err: unknown) => this.log.warn({ err, sipCallId: rawCallId(buf), dest }, 'could not send a stateless answer'));
+    } catch (err) {
+      this.log.warn({ err, sipCallId: rawCallId(buf), dest }, 'stateless answer could not be built or routed; dropped');
     }
   }
 }

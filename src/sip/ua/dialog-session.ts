@@ -25,6 +25,11 @@ export interface DialogSessionEvents {
   info: (contentType: string, body: string) => void;
   terminated: (reason: string) => void;
   notify: (req: SipRequest) => void;
+  /**
+   * The session is over by RFC 4028 (no refresh in time, or our refresh got 481/408 or no answer): a BYE is on
+   * its way, but a peer that vanished will not answer it, so 'terminated' may come only after Timer F (32 s).
+   */
+  expired: () => void;
 }
 
 /**
@@ -68,7 +73,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       onRefreshDue: () => this.sendRefresh(),
       onExpired: () => {
         this.core.logger.info({ sipCallId: this.callId, interval: this.sessionTimer?.current.interval }, 'session timer expired without refresh; sending BYE');
-        void this.hangup('session-expired');
+        this.expire();
       },
     });
     this.sessionTimer.refreshed();
@@ -363,10 +368,18 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     tx.on('response', (res: SipResponse) => {
       if (res.status < 200) return;
       if (res.status < 300) this.sessionTimer?.refreshed();
-      else if (res.status === 481 || res.status === 408) void this.hangup('session-expired');
+      else if (res.status === 481 || res.status === 408) this.expire();
       else this.core.logger.warn({ sipCallId: this.callId, status: res.status }, 'session refresh refused');
     });
-    tx.once('timeout', () => void this.hangup('session-expired'));
+    tx.once('timeout', () => this.expire());
+  }
+
+  /** RFC 4028 §10: the session has expired; tells the TU at once (the BYE may take Timer F to complete). */
+  private expire(): void {
+    if (this.ended || this.hangupPromise) return;
+    const done = this.hangup('session-expired');
+    this.emit('expired');
+    void done;
   }
 
   private end(reason: string): void {

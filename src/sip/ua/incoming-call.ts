@@ -35,6 +35,8 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   private finalSent = false;
   private readonly unregisterCancel: () => void;
   private readonly giveUpTimer: TimerHandle | undefined;
+  /** The transaction ended before a final response (transport error, shutdown). */
+  private readonly onTxTerminated = (): void => this.release();
 
   /** The session timer asked for in the INVITE (RFC 4028), set by the UA before the call is handed out. */
   sessionTimer: SessionTimerDecision = { kind: 'none' };
@@ -56,10 +58,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
     this.sdp = body.kind === 'sdp' ? body.sdp : undefined;
     this.headers = request.headers.entries().map(([n, v]) => [canonicalHeaderName(n), v] as const);
     this.unregisterCancel = core.registerCancellable(tx, localTag, () => this.cancelByPeer());
-    tx.once('terminated', () => {
-      this.unregisterCancel();
-      this.giveUpTimer?.cancel();
-    });
+    tx.once('terminated', this.onTxTerminated);
     // Safety net: an INVITE server transaction has no timeout of its own while Proceeding (§17.2.1), so a
     // call nobody answers would live forever if the caller vanished without CANCEL.
     this.giveUpTimer = core.clock.setTimeout(() => {
@@ -102,8 +101,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
       code = 500;
     }
     this.finalSent = true;
-    this.giveUpTimer?.cancel();
-    this.dropCancelListeners();
+    this.release();
     this.core.respond(this.tx, code, {
       toTag: this.localTag,
       ...(reason !== undefined ? { reason } : {}),
@@ -132,9 +130,7 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     this.finalSent = true;
-    this.unregisterCancel();
-    this.giveUpTimer?.cancel();
-    this.dropCancelListeners();
+    this.release();
     const session = new DialogSession(dialog, this.transport, this.core, sdpAnswer);
     const ok = this.core.respond(this.tx, 200, {
       toTag: this.localTag,
@@ -188,11 +184,15 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   }
 
   /**
-   * After a final response no 'cancel' can come, and the transaction (which references this object until
-   * Timer L, 32 s after a 2xx) must not keep call control's listeners, and through them the whole call
-   * (media session, bot socket, buffers), alive: 10,000 short calls held ~40 KB each for those 32 s.
+   * After a final response no 'cancel' can come, and the transaction (which lives on until Timer L, 32 s
+   * after a 2xx) must hold nothing of this call: not call control's listeners (and through them the media
+   * session, bot socket, buffers: 10,000 short calls held ~40 KB each for those 32 s), nor this object with
+   * its INVITE (whose body pins an 8 KB Buffer pool slab) through the UA's CANCEL table or a listener.
    */
-  private dropCancelListeners(): void {
+  private release(): void {
+    this.unregisterCancel();
+    this.giveUpTimer?.cancel();
+    this.tx.off('terminated', this.onTxTerminated);
     this.removeAllListeners('cancel');
   }
 
@@ -200,9 +200,9 @@ export class IncomingCall extends TypedEmitter<IncomingCallEvents> {
   private cancelByPeer(): void {
     if (this.finalSent) return;
     this.finalSent = true;
-    this.giveUpTimer?.cancel();
     this.cancelledByPeer = true;
     this.core.respond(this.tx, 487, { toTag: this.localTag });
     this.emit('cancel');
+    this.release();
   }
 }

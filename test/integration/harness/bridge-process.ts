@@ -9,6 +9,8 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 /** Node flags the image and `npm start` run the CLI with (README "Container"): the tests run it the same way. */
 export const NODE_FLAGS = ['--max-semi-space-size=8'];
+/** glibc malloc settings the image (ENV) and `npm start` run the CLI with: the tests run it the same way. */
+export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };
 export const SIPP_DIR = join(ROOT, 'sipp');
 
 export interface LogLine {
@@ -42,6 +44,8 @@ export class BridgeProcess {
   constructor(
     readonly configYaml: string,
     private readonly env: Record<string, string> = {},
+    /** Node/V8 flags added to {@link NODE_FLAGS} (measurements, e.g. the soak's SOAK_NODE_FLAGS). */
+    private readonly extraNodeFlags: readonly string[] = [],
   ) {}
 
   get pid(): number {
@@ -55,9 +59,9 @@ export class BridgeProcess {
     const path = join(dir, 'config.yaml');
     writeFileSync(path, this.configYaml);
     this.configPath = path;
-    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, '--config', path], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...this.extraNodeFlags, CLI, '--config', path], {
       // JSON lines whatever the tester's shell sets: the harness parses them.
-      env: { ...process.env, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...this.env },
+      env: { ...process.env, ...MALLOC_ENV, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -156,7 +160,7 @@ export class BridgeProcess {
 
 /** Runs the bridge CLI to completion with `args` (config checks). */
 export async function runCli(args: string[], timeoutMs = 10_000, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...MALLOC_ENV, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

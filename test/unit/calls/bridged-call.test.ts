@@ -118,6 +118,18 @@ describe('BridgedCall', () => {
     expect(ended).toHaveBeenCalledOnce();
   });
 
+  it('session timer expired (RFC 4028): ends at once as session-expired, its BYE (already on its way) not sent twice', () => {
+    const { dialog, bot, media, ended } = setup();
+    dialog.emit('expired');
+    expect(bot.stop).toHaveBeenCalledExactlyOnceWith('session-expired');
+    expect(media.close).toHaveBeenCalledOnce();
+    expect(ended).toHaveBeenCalledOnce();
+    // The dialog's own BYE is the one in flight: hangup() returns it (DialogSession.hangup is idempotent).
+    expect(dialog.hangup).toHaveBeenCalledOnce();
+    dialog.emit('terminated', 'session-expired'); // 32 s later, the BYE timed out
+    expect(ended).toHaveBeenCalledOnce();
+  });
+
   it('sends the call quality with stop and reports it to the observer', () => {
     const { call, media, bot, observer } = setup();
     const quality = { packetsReceived: 500, packetsLost: 2, jitterMs: 1.5, rttMs: 12.3 };

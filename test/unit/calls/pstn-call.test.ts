@@ -92,6 +92,17 @@ describe('handlePstnCall: bridged', () => {
     expect(call.ended).toBe(true);
     expect(signal.dialog!.hangupCalls).toBe(1);
   });
+
+  it("a leg's session timer expiring (RFC 4028) ends the call at once, both legs BYEd", async () => {
+    const signal = h.incoming({ sdp: CARRIER_OFFER });
+    const { pending } = await forward(signal);
+    const dialogB = h.sip.placed[0].answer(farEndAnswer());
+    const call = (await pending)!;
+    dialogB.byeMode = 'manual'; // the vanished far end never answers its BYE
+    signal.dialog!.emit('expired');
+    expect(call.ended).toBe(true);
+    expect([signal.dialog!.hangupCalls, dialogB.hangupCalls]).toEqual([1, 1]);
+  });
 });
 
 describe('handlePstnCall: failures', () => {

@@ -109,9 +109,33 @@ describe('SipStreamFramer', () => {
     expect('message' in out[1]).toBe(true);
   });
 
-  it('missing Content-Length or oversize heads are fatal', () => {
-    const noLength = Buffer.from(bye.toString().replace('Content-Length: 0\r\n', ''));
-    expect(() => new SipStreamFramer().push(noLength)).toThrow(SipParseError);
-    expect(() => new SipStreamFramer({ maxMessageBytes: 100 }).push(Buffer.alloc(200, 0x41))).toThrow(SipParseError);
+  /** Labels of what a framer fed `chunks` returns: method, 'error' (400 and go on) or 'lost: <reason>'. */
+  function frame(chunks: Buffer[], maxMessageBytes?: number): string[] {
+    const framer = new SipStreamFramer({ maxMessageBytes });
+    return chunks.flatMap((c) =>
+      framer.push(c).map((i) => ('message' in i ? (i.message.kind === 'request' ? i.message.method : String(i.message.status)) : i.fatal ? `lost: ${i.error.message}` : 'error')),
+    );
+  }
+  const noLength = Buffer.from(bye.toString('latin1').replace('Content-Length: 0\r\n', ''), 'latin1');
+  const badLength = Buffer.from(bye.toString('latin1').replace('Content-Length: 0', 'Content-Length: -5'), 'latin1');
+  const malformed = Buffer.from(options.toString('latin1').replace('CSeq: 1 OPTIONS', 'CSeq: x'), 'latin1');
+  const cat = (...b: Buffer[]) => Buffer.concat(b);
+
+  it.each([
+    ['no Content-Length alone', [noLength], undefined, ['lost: missing Content-Length on stream transport']],
+    ['oversize head alone', [Buffer.alloc(200, 0x41)], 100, ['lost: message head too large']],
+    ['two good messages, then no Content-Length, one chunk', [cat(invite, bye, noLength)], undefined, ['INVITE', 'BYE', 'lost: missing Content-Length on stream transport']],
+    ['a good message, then a bad Content-Length, one chunk', [cat(options, badLength)], undefined, ['OPTIONS', 'lost: bad Content-Length "-5"']],
+    ['malformed, good, then oversize body, one chunk', [cat(malformed, bye, invite)], bye.length + 1, ['error', 'BYE', 'lost: message of ' + invite.length + ' bytes too large']],
+    ['a good message split, its tail and the break in one chunk', [invite.subarray(0, 50), cat(invite.subarray(50), noLength)], undefined, ['INVITE', 'lost: missing Content-Length on stream transport']],
+    ['after the break, later chunks give nothing more', [cat(bye, noLength), options], undefined, ['BYE', 'lost: missing Content-Length on stream transport', 'lost: missing Content-Length on stream transport']],
+  ] as Array<[string, Buffer[], number | undefined, string[]]>)('%s', (_name, chunks, max, expected) => {
+    expect(frame(chunks, max)).toEqual(expected);
+  });
+
+  it('the fatal item carries the bytes from the break on', () => {
+    const items = new SipStreamFramer().push(cat(bye, noLength));
+    const last = items[items.length - 1];
+    expect('fatal' in last && last.fatal && last.raw.equals(noLength)).toBe(true);
   });
 });

@@ -4,6 +4,8 @@ import type { IncomingCallSignal } from '../../../src/calls/signaling.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { tagOf, toOf } from '../../../src/sip/message/accessors.js';
+import { buildResponse } from '../../../src/sip/message/build.js';
+import { serializeSipMessage } from '../../../src/sip/message/serialize.js';
 import { decideSessionTimer, parseSessionExpires } from '../../../src/sip/ua/session-timer.js';
 import { SipUserAgent } from '../../../src/sip/ua/user-agent.js';
 import { parseSipMessage } from '../../../src/sip/parser/parse.js';
@@ -96,5 +98,30 @@ describe('session timers on the UA', () => {
     const update = await peer.request('UPDATE');
     expect(update.headers.get('Call-ID')).toBe(callId);
     expect(update.headers.get('Session-Expires')).toBe('100;refresher=uas');
+  });
+
+  it('a peer that vanished: "expired" at the expiry, before the unanswered BYE times out; "terminated" only then', async () => {
+    const { callId, dialog } = await answeredCall(['Session-Expires: 90;refresher=uac', 'Supported: timer']);
+    const events: string[] = [];
+    dialog.on('expired', () => events.push('expired'));
+    dialog.on('terminated', (why: string) => events.push(`terminated:${why}`));
+    clock.advance(60_001); // 90 - min(32, 90/3) = 60 s
+    const bye = await peer.request('BYE');
+    expect(bye.headers.get('Call-ID')).toBe(callId);
+    expect(events).toEqual(['expired']); // nobody answers the BYE
+    clock.advance(64 * 500); // Timer F
+    await waitFor(() => (events.length === 2 ? true : undefined), { timeoutMs: 1000, intervalMs: 5 });
+    expect(events).toEqual(['expired', 'terminated:session-expired']);
+  });
+
+  it('as refresher, a refresh answered 481 expires the session at once', async () => {
+    const { dialog } = await answeredCall(['Session-Expires: 100']);
+    const events: string[] = [];
+    dialog.on('expired', () => events.push('expired'));
+    clock.advance(50_000);
+    const update = await peer.request('UPDATE');
+    peer.send(serializeSipMessage(buildResponse(update, 481, { toTag: tagOf(toOf(update)) })), uaPort);
+    await peer.request('BYE');
+    expect(events).toEqual(['expired']);
   });
 });

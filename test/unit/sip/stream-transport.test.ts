@@ -143,6 +143,16 @@ describe('StreamTransport (TCP)', () => {
     expect(got).toHaveLength(0);
   });
 
+  it('delivers the messages before a framing error in the same chunk, answers a malformed one, then cuts', async () => {
+    const { got, port } = await start();
+    const c = await client(port);
+    const malformed = request('bad-x').replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE');
+    c.write(request('before-1') + malformed + request('before-2') + request('nolen').replace(/Content-Length: 0\r\n/, ''));
+    await c.waitFor(() => (c.closed ? true : undefined));
+    expect(got.map((g) => g.msg.headers.get('Call-ID'))).toEqual(['before-1', 'before-2']);
+    expect(c.messages.map((m) => m.kind === 'response' && m.status)).toEqual([400]);
+  });
+
   it('closes idle connections and stalled partial messages on the injected clock', async () => {
     const clock = new ManualClock();
     const { transport: t, port } = await start(clock, { idleTimeoutMs: 60_000, incompleteMessageTimeoutMs: 10_000 });

@@ -1,8 +1,10 @@
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../src/core/logger.js';
+import { createLogger, silentLogger } from '../../../src/core/logger.js';
+import { SipIngress } from '../../../src/sip/security/ingress.js';
 import type { SipMessage } from '../../../src/sip/message/types.js';
 import { parseSipMessage } from '../../../src/sip/parser/parse.js';
 import { UdpTransport } from '../../../src/sip/transport/udp.js';
@@ -99,5 +101,37 @@ describe('UdpTransport', () => {
     expect(got[0].msg.headers.get('Via')).toContain('received=::1');
     await t.send(got[0].msg, { address: '::1', port: c.port });
     await until(() => c.received.length === 1);
+  });
+
+  /** Every raw fixture of a broken or hostile message (RFC 4475-style and the fuzzers' crash classes). */
+  const hostile = ['sip/invalid', 'fuzz/sip'].flatMap((dir) => {
+    const root = join(import.meta.dirname, '../../../fixtures', dir);
+    return readdirSync(root).map((f) => [`${dir}/${f}`, readFileSync(join(root, f))] as const);
+  });
+
+  it.each(hostile)('survives %s with throwing listeners and observer: logged at error level, socket keeps serving', async (_name, raw) => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = createLogger({
+      level: 'debug',
+      destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as { level: number; msg: string }), cb()) }),
+    });
+    // A bug in what the transport calls out to (metrics observer, malformed listener, the UA) must stay a log line.
+    const ingress = new SipIngress({ logger, serverName: 't', observer: { rejected: () => { throw new Error('observer bug'); } } });
+    const t = new UdpTransport({ host: '127.0.0.1', port: 0, logger, ingress });
+    await t.listen();
+    open.push(t);
+    const got: SipMessage[] = [];
+    t.onMalformed(() => { throw new Error('listener bug'); });
+    t.onMessage((msg) => {
+      got.push(msg);
+      throw new Error('handler bug');
+    });
+    const c = await client();
+    const port = t.localAddress().port;
+    c.s.send(raw, port, '127.0.0.1');
+    c.s.send(options, port, '127.0.0.1');
+    await until(() => got.some((m) => m.headers.get('Call-ID') === parseSipMessage(options).headers.get('Call-ID')));
+    expect(lines.filter((l) => l.level >= 50).length).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.level >= 50).every((l) => /handler threw|listener threw|could not be checked/.test(l.msg))).toBe(true);
   });
 });
