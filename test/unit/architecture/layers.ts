@@ -79,5 +79,7 @@ export const LAYERS: LayerRules = {
     'app-tools.ts': 'app',
     // Cluster-wide call control: the shared call registry, trunk slots counted there, forwarded commands.
     'app-cluster.ts': 'app',
+    'app-cluster-live.ts': 'app',
+    'app-cluster-view.ts': 'app',
   },
 };
