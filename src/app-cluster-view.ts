@@ -29,6 +29,8 @@ interface Known {
   info: Readonly<Record<string, unknown>>;
   /** The generation it was heard in. */
   gen: number;
+  /** Missing from the last listing: a second listing without it ends it (its end notice may be in flight). */
+  missing?: boolean;
 }
 
 export class RemoteCallsView {
@@ -69,7 +71,8 @@ export class RemoteCallsView {
 
   /**
    * A listing of every live node's calls, read after `mark`: calls in it not known yet start, known calls missing
-   * from it (their node expired, or their end notice was missed) end with reason {@link NODE_LOST}.
+   * from it and from the listing before (their node expired, or their end notice was missed) end with reason
+   * {@link NODE_LOST}.
    */
   reconcile(list: readonly RegisteredCall[], mark: number, nowMs: number): LiveEvent[] {
     const events: LiveEvent[] = [];
@@ -83,7 +86,15 @@ export class RemoteCallsView {
       events.push({ type: 'call.started', call: remoteCallView(c.callId, c.node, info, nowMs) });
     }
     for (const [callId, k] of this.known) {
-      if (listed.has(callId) || k.gen >= mark) continue;
+      if (listed.has(callId) || k.gen >= mark) {
+        k.missing = false;
+        continue;
+      }
+      // The owner's end notice is sent at the commit that deletes the row, but may reach us after this read.
+      if (!k.missing) {
+        k.missing = true;
+        continue;
+      }
       this.known.delete(callId);
       events.push({ type: 'call.ended', callId, reason: NODE_LOST, durationSec: durationSince(k.info.answeredAt, nowMs) });
     }

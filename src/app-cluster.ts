@@ -31,6 +31,8 @@ function published(call: LiveCallInfo | { callId: string }): Record<string, unkn
 export class ClusterCalls {
   private calls: CallManager | undefined;
   private liveFeed: ClusterLiveCalls | undefined;
+  /** Answered calls not ended yet: their row is released at their end, with its reason (which the others hear). */
+  private readonly published = new Set<string>();
 
   constructor(
     readonly registry: CallRegistry,
@@ -66,9 +68,14 @@ export class ClusterCalls {
     calls.watch({
       started: (call) => {
         const info = published(call);
-        if (info) void this.registry.publish(call.callId, info.trunk as string | undefined, info);
+        if (!info) return;
+        this.published.add(call.callId);
+        void this.registry.publish(call.callId, info.trunk as string | undefined, info);
       },
-      ended: (e) => void this.registry.release(e.callId, { reason: e.reason, durationSec: e.durationSec }),
+      ended: (e) => {
+        this.published.delete(e.callId);
+        void this.registry.release(e.callId, { reason: e.reason, durationSec: e.durationSec });
+      },
     });
     await this.registry.open();
     this.log.info({ node: this.nodeId }, 'node registered in the shared call registry');
@@ -90,7 +97,8 @@ export class ClusterCalls {
     }
     return () => {
       local();
-      void this.registry.release(callId);
+      // An answered call's row goes with its end (and its reason); a call that never got answered frees its slot here.
+      if (!this.published.has(callId)) void this.registry.release(callId);
     };
   }
 

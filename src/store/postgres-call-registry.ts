@@ -152,9 +152,13 @@ export class PostgresCallRegistry implements CallRegistry {
   release(callId: string, ended?: CallEnd): Promise<void> {
     this.local.delete(callId);
     return this.chain(callId, async () => {
-      const res = await this.query(`DELETE FROM ${PG_CALLS_TABLE} WHERE call_id = $1 AND node_id = $2`, [callId, this.nodeId]);
-      // A slot freed before any answer was never listed: nobody needs to hear of it.
-      if ((res.rowCount ?? 0) > 0 && ended !== undefined) await this.notify({ op: 'released', callId, node: this.nodeId, ...ended });
+      // One statement: the row goes and the others are told at the same commit. A slot freed before any answer
+      // was never listed: nobody needs to hear of it.
+      const change = encodeCallChange({ op: 'released', callId, node: this.nodeId, ...(ended ?? {}) });
+      await this.query(
+        `WITH gone AS (DELETE FROM ${PG_CALLS_TABLE} WHERE call_id = $1 AND node_id = $2 RETURNING info) SELECT pg_notify($3, $4) FROM gone WHERE info IS NOT NULL`,
+        [callId, this.nodeId, PG_CALLS_CHANNEL, change],
+      );
     }).catch((err: Error) => this.failedWrite(err));
   }
 
@@ -168,9 +172,6 @@ export class PostgresCallRegistry implements CallRegistry {
     };
   }
 
-  private async notify(change: CallChange): Promise<void> {
-    await this.query('SELECT pg_notify($1, $2)', [PG_CALLS_CHANNEL, encodeCallChange(change)]);
-  }
 
   async list(): Promise<RegisteredCall[]> {
     const res = await this.query<{ call_id: string; node_id: string; trunk: string | null; info: Record<string, unknown> }>(

@@ -43,11 +43,24 @@ describe('RemoteCallsView', () => {
     expect(events).toEqual([{ type: 'call.started', call: { ...info, trunk: 'carrier', callId: 'b1', node: 'b', durationSec: 60 } }]);
   });
 
-  it('a call gone from the listing (its node stopped beating) ends with reason node-lost and its duration so far', () => {
+  it('a call gone from two listings in a row (its node stopped beating) ends with reason node-lost and its duration so far', () => {
     const v = new RemoteCallsView('a');
     v.reconcile([row('b1', 'b'), row('c1', 'c')], v.mark(), NOW);
+    // Once missing: its end notice may still be on its way.
+    expect(v.reconcile([row('c1', 'c')], v.mark(), NOW + 8000)).toEqual([]);
     expect(v.reconcile([row('c1', 'c')], v.mark(), NOW + 10_000)).toEqual([{ type: 'call.ended', callId: 'b1', reason: NODE_LOST, durationSec: 70 }]);
     expect(v.calls(NOW).map((c) => c.callId)).toEqual(['c1']);
+  });
+
+  it('a call missing from one listing and back in the next stays; its end notice arriving late still ends it with its reason', () => {
+    const v = new RemoteCallsView('a');
+    v.reconcile([row('b1', 'b')], v.mark(), NOW);
+    expect(v.reconcile([], v.mark(), NOW)).toEqual([]);
+    expect(v.reconcile([row('b1', 'b')], v.mark(), NOW)).toEqual([]);
+    expect(v.reconcile([], v.mark(), NOW)).toEqual([]);
+    expect(v.apply({ op: 'released', callId: 'b1', node: 'b', reason: 'caller-hangup', durationSec: 5 }, NOW).events).toEqual([
+      { type: 'call.ended', callId: 'b1', reason: 'caller-hangup', durationSec: 5 },
+    ]);
   });
 
   it('a listing read before a publish does not end the call heard meanwhile', () => {
@@ -56,7 +69,8 @@ describe('RemoteCallsView', () => {
     v.apply({ op: 'published', callId: 'b1', node: 'b', info }, NOW);
     expect(v.reconcile([], mark, NOW)).toEqual([]);
     expect(v.calls(NOW).map((c) => c.callId)).toEqual(['b1']);
-    // The next read, begun after the publish, judges it.
+    // The reads begun after the publish judge it.
+    v.reconcile([], v.mark(), NOW);
     expect(v.reconcile([], v.mark(), NOW)).toEqual([{ type: 'call.ended', callId: 'b1', reason: NODE_LOST, durationSec: 60 }]);
   });
 
