@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ClusterLiveCalls } from '../../../src/app-cluster-live.js';
+import { ClusterCalls } from '../../../src/app-cluster.js';
+import { TrunkCallLimiter } from '../../../src/trunks/index.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { CallManager } from '../../../src/calls/call-manager.js';
 import { MemoryCallRegistry, MemoryCallTable } from '../../../src/store/index.js';
@@ -73,5 +75,39 @@ describe('ClusterLiveCalls', () => {
     expect(events[1]).toMatchObject({ type: 'call.ended', callId: 'b1', reason: 'node-lost' });
     expect(feed.list()).toEqual([]);
     stop();
+  });
+});
+
+describe('ClusterCalls: an answered call leaves the registry at its end, with its reason', () => {
+  it("freeing the call's trunk slot first does not delete its row; the end does, and the others hear why", async () => {
+    const h = new Harness();
+    const table = new MemoryCallTable(h.clock);
+    const [ra, rb] = [new MemoryCallRegistry(table, 'a'), new MemoryCallRegistry(table, 'b')];
+    await rb.open();
+    const heard: unknown[] = [];
+    rb.watch((c) => heard.push(c));
+    const calls = new CallManager(h.sip, inboundDeps(h), silentLogger());
+    calls.attach();
+    const cluster = new ClusterCalls(ra, silentLogger(), h.clock);
+    await cluster.open(calls);
+    h.bots.mode = 'manual';
+    const signal = h.incoming({ sdp: CARRIER_OFFER, callId: 'inbound-2@carrier' });
+    h.sip.offer(signal);
+    await flush();
+    // The slot is taken while the call sets up (as routing does), then the call is answered.
+    const callId = h.bots.attempts[0].ctx.callId;
+    const freeSlot = await cluster.acquire('carrier', callId, new TrunkCallLimiter(new Map([['carrier', 5]]), 10));
+    h.bots.attempts[0].open();
+    await flush();
+    expect(calls.list().map((c) => c.callId)).toEqual([callId]);
+    freeSlot();
+    await flush();
+    expect((await rb.list()).map((c) => c.callId)).toEqual([callId]);
+    h.clock.advance(3000);
+    signal.dialog!.farEndBye();
+    await flush();
+    expect(await rb.list()).toEqual([]);
+    expect(heard.at(-1)).toEqual({ op: 'released', callId, node: 'a', reason: 'caller-hangup', durationSec: 3 });
+    await cluster.close();
   });
 });
