@@ -110,10 +110,12 @@ export class ClusterCalls {
     return [...own, ...others.map((c) => remoteCallView(c.callId, c.node, c.info, now))];
   }
 
-  /** The cluster's calls for GET /v1/events (after {@link open}; undefined before). */
-  live(): ClusterLiveCalls | undefined {
-    if (!this.calls) return undefined;
-    this.liveFeed ??= new ClusterLiveCalls(this.registry, this.calls, this.clock, this.log);
+  /**
+   * The cluster's calls for GET /v1/events over this node's call control `calls`: usable before {@link open} (the
+   * API listens first), when the registry still has nothing of this node.
+   */
+  live(calls: CallManager): ClusterLiveCalls {
+    this.liveFeed ??= new ClusterLiveCalls(this.registry, calls, this.clock, this.log);
     return this.liveFeed;
   }
 

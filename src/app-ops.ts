@@ -35,8 +35,8 @@ export interface ClusterCallsApi {
   list(): Promise<Array<{ callId: string }>>;
   /** Answers a call command (GET, hangup, transfer, recording) for another node's call by forwarding it. */
   forwarding(): Routes;
-  /** Every node's calls for GET /v1/events, once this node is registered (undefined before). */
-  live?(): ClusterLiveSource | undefined;
+  /** Every node's calls for GET /v1/events, this node's from `calls`. */
+  live?(calls: CallManager): ClusterLiveSource;
 }
 
 /** A cluster's side of the event stream (app-cluster-live.ts): every node's calls, and their starts and ends. */
@@ -172,18 +172,17 @@ export interface EventStreamParts {
  * are every node's: the snapshot reads the registry, other nodes' calls start and end as the registry tells.
  */
 function eventStreamRoutes(parts: EventStreamParts, calls: CallManager, logger: Logger, cluster?: ClusterCallsApi): Routes {
-  const live = (): ClusterLiveSource | undefined => cluster?.live?.();
+  const feed = cluster?.live?.(calls);
   const withHolder = (name: string, state: string): RegistrationStateView => {
     const node = parts.registrations.holder?.(name);
     return { name, state, ...(node !== undefined ? { node } : {}) };
   };
   const events = new LiveEvents(
     {
-      calls: () => live()?.list() ?? calls.list(),
+      calls: () => feed?.list() ?? calls.list(),
       registrations: () => parts.registrations.states().map((r) => withHolder(r.name, r.state)),
-      ...(cluster ? { snapshotCalls: async () => (await live()?.snapshot()) ?? calls.list() } : {}),
+      ...(feed ? { snapshotCalls: () => feed.snapshot() } : {}),
       subscribe: (listener: (e: LiveEvent) => void) => {
-        const feed = live();
         const unwatch = feed
           ? feed.watch(listener)
           : calls.watch({
