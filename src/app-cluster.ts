@@ -13,11 +13,13 @@ import type { CallManager } from './calls/call-manager.js';
 import type { LiveCallInfo } from './calls/call.js';
 import { PostgresCallRegistry, resolveNodeId, type CallRegistry } from './store/index.js';
 import { createCallForwarding } from './api/call-forwarding.js';
+import { durationSince, remoteCallView, type ClusterCallView } from './app-cluster-view.js';
+import { ClusterLiveCalls } from './app-cluster-live.js';
+import { SystemClock } from './core/clock.js';
+
+export { durationSince, type ClusterCallView };
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-
-/** A call as GET /v1/calls shows it in a cluster: the calls API's fields and the node that owns it. */
-export type ClusterCallView = { callId: string; node: string } & Record<string, unknown>;
 
 /** What a listing keeps of a call's details at its answer: media figures and duration change, so they are left out. */
 function published(call: LiveCallInfo | { callId: string }): Record<string, unknown> | undefined {
@@ -26,18 +28,16 @@ function published(call: LiveCallInfo | { callId: string }): Record<string, unkn
   return rest;
 }
 
-/** Seconds since `answeredAt` (ISO), one decimal, for another node's call; 0 when unknown. */
-export function durationSince(answeredAt: unknown, nowMs: number): number {
-  const t = typeof answeredAt === 'string' ? Date.parse(answeredAt) : NaN;
-  return Number.isFinite(t) ? Math.max(0, Math.round((nowMs - t) / 100) / 10) : 0;
-}
-
 export class ClusterCalls {
   private calls: CallManager | undefined;
+  private liveFeed: ClusterLiveCalls | undefined;
+  /** Answered calls not ended yet: their row is released at their end, with its reason (which the others hear). */
+  private readonly published = new Set<string>();
 
   constructor(
     readonly registry: CallRegistry,
     private readonly log: Logger,
+    private readonly clock: Clock = new SystemClock(),
   ) {}
 
   /** The cluster of `config.store`; undefined for a single node. */
@@ -55,7 +55,7 @@ export class ClusterCalls {
       },
     });
     if (store.apiUrl === undefined) log.warn({ node: nodeId }, "store.apiUrl is unset: other nodes cannot forward this node's call commands (they answer 502)");
-    return new ClusterCalls(registry, log);
+    return new ClusterCalls(registry, log, clock);
   }
 
   get nodeId(): string {
@@ -68,9 +68,14 @@ export class ClusterCalls {
     calls.watch({
       started: (call) => {
         const info = published(call);
-        if (info) void this.registry.publish(call.callId, info.trunk as string | undefined, info);
+        if (!info) return;
+        this.published.add(call.callId);
+        void this.registry.publish(call.callId, info.trunk as string | undefined, info);
       },
-      ended: (e) => void this.registry.release(e.callId),
+      ended: (e) => {
+        this.published.delete(e.callId);
+        void this.registry.release(e.callId, { reason: e.reason, durationSec: e.durationSec });
+      },
     });
     await this.registry.open();
     this.log.info({ node: this.nodeId }, 'node registered in the shared call registry');
@@ -92,7 +97,8 @@ export class ClusterCalls {
     }
     return () => {
       local();
-      void this.registry.release(callId);
+      // An answered call's row goes with its end (and its reason); a call that never got answered frees its slot here.
+      if (!this.published.has(callId)) void this.registry.release(callId);
     };
   }
 
@@ -101,7 +107,16 @@ export class ClusterCalls {
     const own = (this.calls?.list() ?? []).map((c) => ({ ...c, node: this.nodeId }));
     const others = (await this.registry.list()).filter((c) => c.node !== this.nodeId);
     const now = Date.now();
-    return [...own, ...others.map((c) => ({ ...c.info, callId: c.callId, node: c.node, durationSec: durationSince(c.info.answeredAt, now) }))];
+    return [...own, ...others.map((c) => remoteCallView(c.callId, c.node, c.info, now))];
+  }
+
+  /**
+   * The cluster's calls for GET /v1/events over this node's call control `calls`: usable before {@link open} (the
+   * API listens first), when the registry still has nothing of this node.
+   */
+  live(calls: CallManager): ClusterLiveCalls {
+    this.liveFeed ??= new ClusterLiveCalls(this.registry, calls, this.clock, this.log);
+    return this.liveFeed;
   }
 
   /** The /v1 route that forwards another node's call commands to it. */

@@ -35,6 +35,15 @@ export interface ClusterCallsApi {
   list(): Promise<Array<{ callId: string }>>;
   /** Answers a call command (GET, hangup, transfer, recording) for another node's call by forwarding it. */
   forwarding(): Routes;
+  /** Every node's calls for GET /v1/events, this node's from `calls`. */
+  live?(calls: CallManager): ClusterLiveSource;
+}
+
+/** A cluster's side of the event stream (app-cluster-live.ts): every node's calls, and their starts and ends. */
+export interface ClusterLiveSource {
+  list(): Array<{ callId: string }>;
+  snapshot(): Promise<Array<{ callId: string }>>;
+  watch(listener: (e: LiveEvent) => void): () => void;
 }
 
 /** The /v1 calls API over call control, when `api.enabled`. */
@@ -150,21 +159,37 @@ function chain(list: ReadonlyArray<Routes | undefined>): Routes | undefined {
 /** What GET /v1/events needs besides call control: the app's clock and the PBX registrations' states. */
 export interface EventStreamParts {
   clock: Clock;
-  registrations: { states(): RegistrationStateView[]; onState(listener: (name: string, state: string) => void): () => void };
+  registrations: {
+    states(): RegistrationStateView[];
+    onState(listener: (name: string, state: string) => void): () => void;
+    /** The node running registration `name` (a cluster only). */
+    holder?(name: string): string | undefined;
+  };
 }
 
-/** GET /v1/events over call control and the registrations (see api/events/live-events.ts). */
-function eventStreamRoutes(parts: EventStreamParts, calls: CallManager, logger: Logger): Routes {
+/**
+ * GET /v1/events over call control and the registrations (see api/events/live-events.ts). In a cluster the calls
+ * are every node's: the snapshot reads the registry, other nodes' calls start and end as the registry tells.
+ */
+function eventStreamRoutes(parts: EventStreamParts, calls: CallManager, logger: Logger, cluster?: ClusterCallsApi): Routes {
+  const feed = cluster?.live?.(calls);
+  const withHolder = (name: string, state: string): RegistrationStateView => {
+    const node = parts.registrations.holder?.(name);
+    return { name, state, ...(node !== undefined ? { node } : {}) };
+  };
   const events = new LiveEvents(
     {
-      calls: () => calls.list(),
-      registrations: () => parts.registrations.states(),
+      calls: () => feed?.list() ?? calls.list(),
+      registrations: () => parts.registrations.states().map((r) => withHolder(r.name, r.state)),
+      ...(feed ? { snapshotCalls: () => feed.snapshot() } : {}),
       subscribe: (listener: (e: LiveEvent) => void) => {
-        const unwatch = calls.watch({
-          started: (call) => listener({ type: 'call.started', call }),
-          ended: (e) => listener({ type: 'call.ended', ...e }),
-        });
-        const unlisten = parts.registrations.onState((name, state) => listener({ type: 'registration', name, state }));
+        const unwatch = feed
+          ? feed.watch(listener)
+          : calls.watch({
+              started: (call) => listener({ type: 'call.started', call }),
+              ended: (e) => listener({ type: 'call.ended', ...e }),
+            });
+        const unlisten = parts.registrations.onState((name, state) => listener({ type: 'registration', ...withHolder(name, state) }));
         return () => {
           unwatch();
           unlisten();
@@ -197,7 +222,7 @@ export function buildOps(
   streamParts?: EventStreamParts,
 ): { ops: OpsHttpServer | undefined; api: OpsHttpServer | undefined } {
   // GET /v1/events goes behind the gate with the recording route (both before the calls API).
-  const events = streamParts && config.api.enabled ? eventStreamRoutes(streamParts, calls, logger.child({ layer: 'api' })) : undefined;
+  const events = streamParts && config.api.enabled ? eventStreamRoutes(streamParts, calls, logger.child({ layer: 'api' }), cluster) : undefined;
   const v1 = v1Routes(config, logger, calls, admin, records, boundSip, events ? chain([events, recording]) : recording, cluster);
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).

@@ -35,6 +35,8 @@ export interface LeasedRegistrationDeps {
   create(registrarAddresses: Set<string>): Registration;
   /** Told when this node starts or stops registering it. */
   onHeld?(held: boolean): void;
+  /** Told when the state another node (the holder) reported with its lease changes, as this node sees it. */
+  onRemoteState?(state: string): void;
 }
 
 export class LeasedRegistration {
@@ -148,10 +150,13 @@ export class LeasedRegistration {
   private onView(view: LeaseView, sentAt: number): void {
     if (this.storeFailing) this.deps.logger.info({ registration: this.config.name }, 'registration lease: the store answers again');
     this.storeFailing = false;
+    const before = this.state;
     this.view = view;
     if (this.stopped) return; // stop() releases what this acquire may just have taken
     if (!view.mine) {
       if (this.reg) this.lose(`the lease is held by ${view.holder ?? 'another node'}`);
+      const now = this.state;
+      if (now !== undefined && now !== before) this.deps.onRemoteState?.(now);
       return;
     }
     this.validUntil = sentAt + this.timing.ttlMs;

@@ -159,6 +159,8 @@ export class RegistrationPool {
       clock,
       logger,
       onHeld: (held) => metrics.held(r.name, held),
+      // Another node runs it: its state changes reach this node's event stream as its lease renewals report them.
+      onRemoteState: (state) => this.tellState(r.name, state),
       create: (registrarAddresses) => {
         const reg = sip.register({
           server: r.server,

@@ -13,7 +13,7 @@ export function formValues(fields, item) {
 }
 
 /**
- * props: title, resource, fields, columns [{ label, get(item) }], role, intro?, Extra? (more form parts),
+ * props: title, resource, fields, columns [{ label, get(item), when?(item) (shown only when some item passes) }], role, intro?, Extra? (more form parts),
  * initExtra?(item, all) (their values), bodyExtra?(values, isNew) (their part of the body), afterSave?(key, values)
  * (their own requests), After? (read-only parts any role may use, outside the disabled fieldset), rowActions?(item, reload).
  */
@@ -121,9 +121,10 @@ function EditForm({ title, fields, Extra, After, editing, errors, busy, canEdit,
 }
 
 /** The items as a table, each with View (or Edit and Delete) and the page's own row actions. */
-function ItemsTable({ title, fields, columns, items, canEdit, open, remove, reload, rowActions }) {
+function ItemsTable({ title, fields, columns: all, items, canEdit, open, remove, reload, rowActions }) {
   if (items === undefined) return html`<p>Loading…</p>`;
   if (items.length === 0) return html`<p>None yet.</p>`;
+  const columns = all.filter((c) => !c.when || items.some(c.when));
   const key = (it) => it[fields[0].name];
   return html`<table>
     <caption class="sr-only">${title}</caption>

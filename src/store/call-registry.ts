@@ -6,6 +6,7 @@
  */
 import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { CallRejectedError } from '../core/errors.js';
+import type { CallChange } from './call-changes.js';
 
 /** How often a node says it is alive, ms. */
 export const HEARTBEAT_MS = 1000;
@@ -41,8 +42,11 @@ export interface CallRegistry {
   claim(callId: string, trunk: string, limit: number): Promise<void>;
   /** An answered call: every node lists it until {@link release}. Never rejects (a failed write is retried). */
   publish(callId: string, trunk: string | undefined, info: Record<string, unknown>): Promise<void>;
-  /** The call ended (or its setup failed): its slot and listing go. Never rejects. */
-  release(callId: string): Promise<void>;
+  /**
+   * The call ended (or its setup failed): its slot and listing go; `ended` (why, how long) is told to the other
+   * nodes' watchers. Never rejects.
+   */
+  release(callId: string, ended?: CallEnd): Promise<void>;
   /**
    * Every live node's published calls, oldest first.
    * @throws CallRejectedError 'store-unreachable'
@@ -53,10 +57,22 @@ export interface CallRegistry {
    * @throws CallRejectedError 'store-unreachable'
    */
   ownerOf(callId: string): Promise<NodeAddress | undefined>;
+  /**
+   * Hears every node's calls published and released (this node's too), best effort: a change may be missed while
+   * the store is unreachable, and `onResync` then runs once it is heard again (re-read {@link list}). Returns what
+   * unsubscribes.
+   */
+  watch(listener: (change: CallChange) => void, onResync?: () => void): () => void;
   /** False while the heartbeat cannot reach the store (/readyz fails). */
   readonly healthy: boolean;
   /** Drops this node's rows and stops the heartbeat; safe to call twice. */
   close(): Promise<void>;
+}
+
+/** How a call ended, as the other nodes hear it. */
+export interface CallEnd {
+  reason: string;
+  durationSec: number;
 }
 
 export interface CallRegistryOptions {
@@ -83,12 +99,17 @@ interface MemoryCall {
 export class MemoryCallTable {
   readonly nodes = new Map<string, { apiUrl: string | undefined; lastSeen: number }>();
   readonly calls = new Map<string, MemoryCall>();
+  readonly watchers = new Set<(change: CallChange) => void>();
   private seq = 0;
 
   constructor(readonly clock: Clock = new SystemClock()) {}
 
   nextSeq(): number {
     return ++this.seq;
+  }
+
+  tell(change: CallChange): void {
+    for (const w of [...this.watchers]) w(change);
   }
 
   isLive(node: string, expiryMs: number): boolean {
@@ -142,11 +163,22 @@ export class MemoryCallRegistry implements CallRegistry {
 
   async publish(callId: string, trunk: string | undefined, info: Record<string, unknown>): Promise<void> {
     const prev = this.table.calls.get(callId);
-    this.table.calls.set(callId, { node: this.nodeId, trunk: prev?.trunk ?? trunk, info, seq: prev?.seq ?? this.table.nextSeq() });
+    const row = { node: this.nodeId, trunk: prev?.trunk ?? trunk, info, seq: prev?.seq ?? this.table.nextSeq() };
+    this.table.calls.set(callId, row);
+    this.table.tell({ op: 'published', callId, node: this.nodeId, ...(row.trunk !== undefined ? { trunk: row.trunk } : {}), info });
   }
 
-  async release(callId: string): Promise<void> {
-    if (this.table.calls.get(callId)?.node === this.nodeId) this.table.calls.delete(callId);
+  async release(callId: string, ended?: CallEnd): Promise<void> {
+    if (this.table.calls.get(callId)?.node !== this.nodeId) return;
+    this.table.calls.delete(callId);
+    this.table.tell({ op: 'released', callId, node: this.nodeId, ...(ended ?? {}) });
+  }
+
+  watch(listener: (change: CallChange) => void): () => void {
+    this.table.watchers.add(listener);
+    return () => {
+      this.table.watchers.delete(listener);
+    };
   }
 
   async list(): Promise<RegisteredCall[]> {

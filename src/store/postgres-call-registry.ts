@@ -11,8 +11,10 @@
 import pg from 'pg';
 import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { CallRejectedError } from '../core/errors.js';
-import { busy, HEARTBEAT_MS, NODE_EXPIRY_MS, type CallRegistry, type CallRegistryOptions, type NodeAddress, type RegisteredCall } from './call-registry.js';
+import { busy, HEARTBEAT_MS, NODE_EXPIRY_MS, type CallEnd, type CallRegistry, type CallRegistryOptions, type NodeAddress, type RegisteredCall } from './call-registry.js';
 import { redactUrl } from './postgres-store.js';
+import { encodeCallChange, parseCallChange, PG_CALLS_CHANNEL, type CallChange } from './call-changes.js';
+import { PgListener } from './pg-listener.js';
 
 export const PG_NODES_TABLE = 'trunkbridge_nodes';
 export const PG_CALLS_TABLE = 'trunkbridge_calls';
@@ -49,6 +51,10 @@ export class PostgresCallRegistry implements CallRegistry {
   private closed = false;
   private isHealthy = false;
   readonly location: string;
+  /** Started by the first {@link watch}: one more connection, LISTENing for every node's call changes. */
+  private readonly listener: PgListener;
+  private readonly watchers = new Set<(change: CallChange) => void>();
+  private readonly resyncWatchers = new Set<() => void>();
 
   constructor(
     url: string,
@@ -62,6 +68,18 @@ export class PostgresCallRegistry implements CallRegistry {
     this.pool = new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 2000 });
     // An idle pooled connection that breaks must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
+    this.listener = new PgListener({
+      url,
+      channel: PG_CALLS_CHANNEL,
+      clock: this.clock,
+      onPayload: (payload) => {
+        const change = parseCallChange(payload);
+        if (change) for (const w of [...this.watchers]) w(change);
+      },
+      onListening: () => {
+        for (const w of [...this.resyncWatchers]) w();
+      },
+    });
   }
 
   get healthy(): boolean {
@@ -131,12 +149,29 @@ export class PostgresCallRegistry implements CallRegistry {
     return this.chain(callId, () => this.write(callId)).catch((err: Error) => this.failedWrite(err));
   }
 
-  release(callId: string): Promise<void> {
+  release(callId: string, ended?: CallEnd): Promise<void> {
     this.local.delete(callId);
     return this.chain(callId, async () => {
-      await this.query(`DELETE FROM ${PG_CALLS_TABLE} WHERE call_id = $1 AND node_id = $2`, [callId, this.nodeId]);
+      // One statement: the row goes and the others are told at the same commit. A slot freed before any answer
+      // was never listed: nobody needs to hear of it.
+      const change = encodeCallChange({ op: 'released', callId, node: this.nodeId, ...(ended ?? {}) });
+      await this.query(
+        `WITH gone AS (DELETE FROM ${PG_CALLS_TABLE} WHERE call_id = $1 AND node_id = $2 RETURNING info) SELECT pg_notify($3, $4) FROM gone WHERE info IS NOT NULL`,
+        [callId, this.nodeId, PG_CALLS_CHANNEL, change],
+      );
     }).catch((err: Error) => this.failedWrite(err));
   }
+
+  watch(listener: (change: CallChange) => void, onResync?: () => void): () => void {
+    this.watchers.add(listener);
+    if (onResync) this.resyncWatchers.add(onResync);
+    this.listener.start();
+    return () => {
+      this.watchers.delete(listener);
+      if (onResync) this.resyncWatchers.delete(onResync);
+    };
+  }
+
 
   async list(): Promise<RegisteredCall[]> {
     const res = await this.query<{ call_id: string; node_id: string; trunk: string | null; info: Record<string, unknown> }>(
@@ -159,6 +194,7 @@ export class PostgresCallRegistry implements CallRegistry {
     if (this.closed) return;
     this.closed = true;
     this.timer?.cancel();
+    await this.listener.close();
     await this.beating;
     await Promise.allSettled([...this.chains.values()]);
     // Best effort: if the store is down, the rows expire with the node.
@@ -220,6 +256,11 @@ export class PostgresCallRegistry implements CallRegistry {
         'ON CONFLICT (call_id) DO UPDATE SET node_id = EXCLUDED.node_id, trunk = EXCLUDED.trunk, info = EXCLUDED.info',
       [callId, this.nodeId, call.trunk ?? null, call.info === undefined ? null : JSON.stringify(call.info)],
     );
+    // Told on the same connection right after the row is written: a listener that reads the registry finds it.
+    if (call.info !== undefined) {
+      const change: CallChange = { op: 'published', callId, node: this.nodeId, ...(call.trunk !== undefined ? { trunk: call.trunk } : {}), info: call.info };
+      await c.query('SELECT pg_notify($1, $2)', [PG_CALLS_CHANNEL, encodeCallChange(change)]);
+    }
   }
 
   private failedWrite(err: Error): void {

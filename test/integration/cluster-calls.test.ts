@@ -4,6 +4,9 @@
  * `store.apiUrl`, SIPp as the carrier. GET /v1/calls on either node lists both nodes' calls; a hangup sent to one
  * node ends the other node's call (SIPp gets the BYE); a trunk limit of 3 holds across the two nodes; /readyz
  * fails while the store is unreachable; a killed node's calls leave the list within the expiry.
+ * The event stream (GET /v1/events) is cluster-wide too: node A's stream tells B's calls starting and ending (with
+ * node B), a new client's snapshot holds them, a killed node's call ends there (`node-lost`), and the console on A
+ * (headless chromium) shows B's call with its node and hangs it up through A.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,12 +18,16 @@ import { startKamailioEdge, type KamailioEdge } from './harness/kamailio-edge.js
 import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp, tracedMessages, type SippRun } from './harness/sipp.js';
+import { eventStreamParser } from '../../console/src/event-stream.js';
+import { CHROMIUM, openConsole } from './harness/console-browser.js';
 
 const ADMIN_KEY = 'cluster-calls-admin-key-0123456789';
 const NUMBER = '+15550100';
 /** The registry's expiry (src/store/call-registry.ts NODE_EXPIRY_MS) and heartbeat, ms. */
 const EXPIRY_MS = 5000;
 const HEARTBEAT_MS = 1000;
+/** How often a node's event stream re-reads the registry (src/app-cluster-live.ts REREAD_MS), ms. */
+const REREAD_MS = 2000;
 
 interface Node {
   id: 'node-a' | 'node-b';
@@ -107,6 +114,34 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+interface Followed {
+  events: Array<{ event: string; data: any }>;
+  stop: () => void;
+}
+const streams: Followed[] = [];
+
+/** A client of a node's event stream: every event so far, parsed. */
+async function follow(node: Node): Promise<Followed> {
+  const abort = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${node.api}/v1/events`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` }, signal: abort.signal });
+  expect(res.status).toBe(200);
+  const followed: Followed = { events: [], stop: () => abort.abort() };
+  streams.push(followed);
+  const feed = eventStreamParser();
+  void (async () => {
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      for (const e of feed(value)) followed.events.push({ event: e.event, data: JSON.parse(e.data) });
+    }
+  })().catch(() => {});
+  await waitFor(() => followed.events.some((e) => e.event === 'snapshot'), { what: `${node.id}'s snapshot` });
+  return followed;
+}
+
+const eventOf = (s: Followed, event: string, match: (data: any) => boolean) => s.events.find((e) => e.event === event && match(e.data));
+
 async function ready(node: Node): Promise<{ status: number; checks: Record<string, boolean> }> {
   const res = await fetch(`http://127.0.0.1:${node.api}/readyz`);
   return { status: res.status, checks: ((await res.json()) as { checks: Record<string, boolean> }).checks };
@@ -126,6 +161,7 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
   }, 60_000);
 
   afterAll(async () => {
+    for (const s of streams) s.stop();
     for (const n of nodes) await n.bridge.stop();
     await edge?.stop();
     listener?.close();
@@ -173,6 +209,64 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
     // An id no node has: 404 from the node asked.
     expect((await http(a, 'POST', '/v1/calls/no-such-call/hangup', {})).body.error).toBe('unknown-call');
   });
+
+  it("node A's event stream tells node B's calls: call.started and call.ended with node B, and a new client's snapshot holds them", async () => {
+    const [a, b] = nodes;
+    const stream = await follow(a);
+    const before = nodes.map(answered);
+    const run = sipp('uac-via-proxy-call-caller-hangup.xml', { calls: 2, args: ['-d', '4000', '-l', '2', '-r', '10'] });
+    await waitFor(() => answered(a) > before[0] && answered(b) > before[1], { timeoutMs: 10_000, what: 'one call answered on each node' });
+    const onB = await waitFor(() => eventOf(stream, 'call.started', (d) => d.node === 'node-b'), { timeoutMs: 3000, what: "call.started for B's call on A's stream" });
+    expect(onB.data).toMatchObject({ state: 'answered', direction: 'inbound', trunk: 'carrier-a', to: NUMBER, from: '+15551230001', durationSec: expect.any(Number) });
+    const onA = await waitFor(() => eventOf(stream, 'call.started', (d) => d.node === 'node-a'), { timeoutMs: 3000, what: "call.started for A's own call, with its node" });
+    expect(onA.data.callId).not.toBe(onB.data.callId);
+
+    // A client connecting now gets both nodes' calls in its snapshot, as GET /v1/calls lists them.
+    const late = await follow(a);
+    const snapshot = late.events[0];
+    expect(snapshot.event).toBe('snapshot');
+    const byNode = Object.fromEntries((snapshot.data.calls as CallView[]).map((c) => [c.callId, c.node]));
+    expect(byNode).toEqual({ [onA.data.callId]: 'node-a', [onB.data.callId]: 'node-b' });
+    // The per-second updates keep B's call too (its duration moving; its media figures are B's own to report).
+    await waitFor(() => eventOf(late, 'call.updated', (d) => d.callId === onB.data.callId && d.node === 'node-b'), { timeoutMs: 3000, what: "call.updated for B's call" });
+
+    const endedB = await waitFor(() => eventOf(stream, 'call.ended', (d) => d.callId === onB.data.callId), { timeoutMs: 10_000, what: "call.ended for B's call on A's stream" });
+    expect(endedB.data).toMatchObject({ reason: 'caller-hangup', durationSec: expect.any(Number) });
+    expect(endedB.data.durationSec).toBeGreaterThan(3);
+    await waitFor(() => eventOf(late, 'call.ended', (d) => d.callId === onA.data.callId), { timeoutMs: 10_000, what: "call.ended for A's own call" });
+    const done = await run;
+    expect(done.code, describeSipp(done)).toBe(0);
+    stream.stop();
+    late.stop();
+  });
+
+  it.skipIf(!CHROMIUM)("the console on node A lists node B's call with its node and hangs it up through A (SIPp gets the BYE)", async () => {
+    const [a, b] = nodes;
+    const web = await openConsole();
+    try {
+      await web.signIn(`http://127.0.0.1:${a.api}`, ADMIN_KEY);
+      await web.go('#/calls', 'Live calls');
+      const before = nodes.map(answered);
+      const run = sipp('uac-via-proxy-expect-bye-from-bridge.xml', { calls: 2, args: ['-l', '2', '-r', '10'] });
+      await waitFor(() => answered(a) > before[0] && answered(b) > before[1], { timeoutMs: 10_000, what: 'one call answered on each node' });
+      await web.page.waitForSelector('tr[data-node="node-b"]', { timeout: 10_000 });
+      await web.page.waitForSelector('tr[data-node="node-a"]', { timeout: 10_000 });
+      expect(await web.page.$$eval('th', (ths) => ths.map((t) => t.textContent))).toContain('Node');
+      expect(await web.page.$eval('tr[data-node="node-b"] td', (td) => td.textContent)).toBe('node-b');
+      const remoteId = await web.page.$eval('tr[data-node="node-b"]', (tr) => tr.getAttribute('data-call-id'));
+      await web.page.$eval('tr[data-node="node-b"] button.danger', (btn) => (btn as HTMLButtonElement).click());
+      await b.bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === remoteId && l.reason === 'api-hangup');
+      // Its row goes when B's end reaches A's stream.
+      await web.page.waitForFunction((id) => document.querySelector(`tr[data-call-id="${id}"]`) === null, { timeout: 10_000 }, remoteId);
+      await web.page.$eval('tr[data-node="node-a"] button.danger', (btn) => (btn as HTMLButtonElement).click());
+      const done = await run;
+      expect(done.code, describeSipp(done)).toBe(0);
+      expect(tracedMessages(done).filter((m) => m.dir === 'received' && m.line.startsWith('BYE ')).length).toBe(2);
+      expect(web.problems).toEqual([]);
+    } finally {
+      await web.close();
+    }
+  }, 40_000);
 
   it('a trunk limit of 3 holds across the two nodes: with 3 calls up, a 4th is refused 486 whichever node it lands on', async () => {
     const before = nodes.map(answered);
@@ -224,12 +318,18 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
     const owner = await waitFor(() => nodes.find((n, i) => answered(n) > before[i]), { timeoutMs: 10_000, what: 'a node to answer the call' });
     const other = nodes.find((n) => n !== owner)!;
     await waitFor(async () => (await listed(other)).some((c) => c.node === owner.id), { timeoutMs: 3000, what: "the other node to list the owner's call" });
+    const stream = await follow(other);
+    const call = (stream.events[0].data.calls as CallView[]).find((c) => c.node === owner.id)!;
+    expect(call).toBeDefined();
     process.kill(owner.bridge.pid, 'SIGKILL');
     const killedAt = Date.now();
     await waitFor(async () => (await listed(other)).length === 0, { timeoutMs: EXPIRY_MS + 3 * HEARTBEAT_MS, what: "the killed node's call to leave the list" });
     const gone = Date.now() - killedAt;
     // Not before the expiry less one heartbeat (the owner's last beat came at most one heartbeat before the kill).
     expect(gone).toBeGreaterThan(EXPIRY_MS - HEARTBEAT_MS - 500);
+    // The other node's stream ends it too: no end notice came from the dead node, so the reason is node-lost.
+    const ended = await waitFor(() => eventOf(stream, 'call.ended', (d) => d.callId === call.callId), { timeoutMs: 3 * REREAD_MS, what: "call.ended for the killed node's call" });
+    expect(ended.data).toMatchObject({ reason: 'node-lost', durationSec: expect.any(Number) });
     // The caller's BYE has no node to reach: SIPp's call fails; it is stopped by its own timeout.
     await run;
   }, 60_000);

@@ -4,7 +4,8 @@
  * one node registers (also one added through the API, whose lease goes when it is deleted); killed with
  * SIGKILL, the other takes over within the registration's retry time and the
  * next call to the extension reaches it; a node drained with SIGTERM hands the registration over at once, while
- * its own call goes on. Everything on 127.0.0.1.
+ * its own call goes on. Every node's event stream tells the registration's state changes with the node holding it,
+ * the holder's own and the others' from its lease renewals. Everything on 127.0.0.1.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp, type SippRun } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
+import { eventStreamParser } from '../../console/src/event-stream.js';
 
 const ADMIN_KEY = 'cluster-admin-key-0123456789';
 const RETRY_SEC = 4; // lease 2 s, renewed (or tried for) every second
@@ -88,6 +90,24 @@ async function registration(n: Node, name = 'pbx-main'): Promise<{ state: string
   return res.body as { state: string; node?: string };
 }
 
+/** A client of a node's event stream: its events so far, parsed; `stop` ends it. */
+async function follow(n: Node): Promise<{ events: Array<{ event: string; data: any }>; stop: () => void }> {
+  const abort = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${n.bridge.metricsPort}/v1/events`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` }, signal: abort.signal });
+  expect(res.status).toBe(200);
+  const events: Array<{ event: string; data: any }> = [];
+  const feed = eventStreamParser();
+  void (async () => {
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      for (const e of feed(value)) events.push({ event: e.event, data: JSON.parse(e.data) });
+    }
+  })().catch(() => {});
+  return { events, stop: () => abort.abort() };
+}
+
 /** The lease rows: name -> holder. */
 async function leaseRows(): Promise<Record<string, string>> {
   const c = new pg.Client({ connectionString: db.url });
@@ -146,6 +166,13 @@ describe.skipIf(!postgresBin())('cluster: one PBX registration, two bridges, a l
     const refresh = await admin(other, 'POST', '/v1/registrations/pbx-main/refresh');
     expect(refresh).toMatchObject({ status: 202, body: { name: 'pbx-main', state: 'registered', node: holder.id } });
 
+    // Each node's event stream names the holder; both will tell pbx-two's state changes below.
+    const streams = await Promise.all(nodes.map(follow));
+    for (const st of streams) {
+      const snapshot = await waitFor(() => st.events.find((e) => e.event === 'snapshot'), { what: 'a snapshot' });
+      expect(snapshot.data.registrations).toEqual([{ name: 'pbx-main', state: 'registered', node: holder.id }]);
+    }
+
     // A registration added through one node's API is registered by exactly one node; what GET answers (with
     // `node` and `state`) can be sent back as it is; deleted, its holder un-REGISTERs and its lease is gone.
     const two = { name: 'pbx-two', server: '127.0.0.1', port: kamailio.port, domain: 'pbx.test', username: 'alice', password: 's3cret-pw', extension: '1002', expires: 60, retrySec: RETRY_SEC, bot: 'tester' };
@@ -161,6 +188,13 @@ describe.skipIf(!postgresBin())('cluster: one PBX registration, two bridges, a l
       expect(await registration(n, 'pbx-two')).toMatchObject({ state: 'registered', node: twoHolder });
     }
     expect((await leaseRows())['registration:pbx-two']).toBe(twoHolder);
+    // Both streams told it registered, with its holder: the holder's from its registration, the other's from the
+    // state the holder reports with its lease renewals.
+    for (const st of streams) {
+      await waitFor(() => st.events.find((e) => e.event === 'registration' && e.data.name === 'pbx-two' && e.data.state === 'registered'), { timeoutMs: 3000, what: "pbx-two's registration event" });
+      expect(st.events.filter((e) => e.event === 'registration' && e.data.name === 'pbx-two' && e.data.state === 'registered').map((e) => e.data.node)).toContain(twoHolder);
+      st.stop();
+    }
     const twoNode = nodes.find((n) => n.id === twoHolder)!;
     expect(new Set(bindingsFor('1002').map((l) => l.includes(`:${twoNode.sipPort}>`)))).toEqual(new Set([true]));
     const shown = await admin(holder, 'GET', '/v1/registrations/pbx-two');

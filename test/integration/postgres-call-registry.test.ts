@@ -1,12 +1,13 @@
 /**
  * The cluster's call registry against a real PostgreSQL (a throwaway cluster on loopback): claims racing from
  * two nodes never pass a trunk's limit, a node that stops beating drops out after the expiry, a closing node
- * takes its rows, writes lost while the store was down are made good by the heartbeat.
+ * takes its rows, writes lost while the store was down are made good by the heartbeat; every node's watcher
+ * hears calls published and released (NOTIFY), a slot freed before any answer is not told.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallRejectedError } from '../../src/core/errors.js';
-import { PG_CALLS_TABLE, PG_NODES_TABLE, PostgresCallRegistry } from '../../src/store/index.js';
+import { MAX_CHANGE_BYTES, PG_CALLS_TABLE, PG_NODES_TABLE, PostgresCallRegistry, type CallChange } from '../../src/store/index.js';
 import { reservePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { postgresBin, freshDatabase, startPostgres, type Postgres } from './harness/postgres.js';
@@ -109,5 +110,31 @@ describe.skipIf(!postgresBin())('PostgresCallRegistry', () => {
     await admin.end();
     await waitFor(() => a.healthy, { timeoutMs: 5000, what: 'the registry to reach the store again' });
     await waitFor(async () => (await a.list()).map((c) => c.callId).join() === 'a1', { timeoutMs: 5000, what: 'a1 written again' });
+  });
+
+  it("a watcher hears every node's calls published and released (with the end reason); a slot freed unanswered is not told", async () => {
+    const url = await freshDatabase(db);
+    const [a, b] = [await node(url, 'a'), await node(url, 'b')];
+    const heard: CallChange[] = [];
+    let listening = 0;
+    const stop = a.watch(
+      (c) => heard.push(c),
+      () => listening++,
+    );
+    await waitFor(() => listening === 1, { what: 'the LISTEN connection' });
+    await b.claim('b1', 'carrier', 5);
+    await b.publish('b1', 'carrier', { state: 'answered', from: 'sip:bob@x' });
+    await b.claim('b2', 'carrier', 5);
+    await b.release('b2');
+    await b.release('b1', { reason: 'caller-hangup', durationSec: 4.2 });
+    // Too big for a NOTIFY: told without its details (a listener reads them from the list).
+    await b.publish('b3', undefined, { from: 'x'.repeat(MAX_CHANGE_BYTES) });
+    await waitFor(() => heard.length >= 3, { what: 'three changes', detail: () => JSON.stringify(heard).slice(0, 500) });
+    expect(heard).toEqual([
+      { op: 'published', callId: 'b1', node: 'b', trunk: 'carrier', info: { state: 'answered', from: 'sip:bob@x' } },
+      { op: 'released', callId: 'b1', node: 'b', reason: 'caller-hangup', durationSec: 4.2 },
+      { op: 'published', callId: 'b3', node: 'b' },
+    ]);
+    stop();
   });
 });

@@ -1,7 +1,8 @@
 // Live calls: the bridge's event stream (GET /v1/events) keeps the table current — calls appear when answered,
 // their figures and level meters move each second, they go when they end. The stream reconnects by itself with
 // backoff; a bridge without it is polled (GET /v1/calls) instead. An operate or admin key may hang a call up or
-// transfer it from its row.
+// transfer it from its row. In a cluster every node's calls are listed, each with its node (another node's calls
+// show no media figures; their commands are forwarded to their node by the API).
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { ApiError, hangupCall, listLiveCalls, openEventStream, transferCall } from '../api.js';
@@ -115,6 +116,7 @@ export function CallsPage({ me }) {
   const [notice, setNotice] = useState('');
   const [transferring, setTransferring] = useState(undefined);
   const canAct = me.role === 'operate' || me.role === 'admin';
+  const clustered = (calls ?? []).some((c) => typeof c.node === 'string');
 
   const hangup = async (c) => {
     try {
@@ -139,7 +141,7 @@ export function CallsPage({ me }) {
           : html`<table class="calls">
               <caption class="sr-only">Live calls, updated as they happen</caption>
               <thead><tr>
-                <th scope="col">From</th><th scope="col">To</th><th scope="col">Trunk</th><th scope="col">Bot</th><th scope="col">State</th>
+                ${clustered ? html`<th scope="col">Node</th>` : null}<th scope="col">From</th><th scope="col">To</th><th scope="col">Trunk</th><th scope="col">Bot</th><th scope="col">State</th>
                 <th scope="col">Duration</th><th scope="col">Codec</th><th scope="col">Packets in / out</th><th scope="col">Loss</th><th scope="col">Jitter</th>
                 <th scope="col">MOS</th><th scope="col">Level caller → bot</th><th scope="col">Level bot → caller</th><th scope="col"><span class="sr-only">Actions</span></th>
               </tr></thead>
@@ -148,8 +150,8 @@ export function CallsPage({ me }) {
                   // The caller's leg as the API reports it (calls/call.ts LiveMediaStats and LiveLevels).
                   const m = c.media ?? {};
                   const who = c.from ?? c.callId;
-                  return html`<tr data-call-id=${c.callId}>
-                    <td>${c.from ?? '—'}</td><td>${c.to ?? '—'}</td><td>${c.trunk ?? '—'}</td><td>${c.bot ?? '—'}</td><td>${c.state ?? '—'}</td>
+                  return html`<tr data-call-id=${c.callId} data-node=${c.node}>
+                    ${clustered ? html`<td>${c.node ?? '—'}</td>` : null}<td>${c.from ?? '—'}</td><td>${c.to ?? '—'}</td><td>${c.trunk ?? '—'}</td><td>${c.bot ?? '—'}</td><td>${c.state ?? '—'}</td>
                     <td>${fmtDuration(c.durationSec)}</td><td>${c.codec ?? '—'}</td>
                     <td data-packets>${num(m.packetsReceived)} / ${num(m.packetsSent)}</td><td>${pct(m.lossPercent)}</td>
                     <td>${num(m.jitterMs, ' ms')}</td><td>${num(m.mos)}</td>
@@ -162,7 +164,7 @@ export function CallsPage({ me }) {
                       : null}</td>
                   </tr>
                   ${transferring === c.callId
-                    ? html`<tr class="transfer-row"><td colspan="14"><${TransferForm} call=${c} onCancel=${() => setTransferring(undefined)}
+                    ? html`<tr class="transfer-row"><td colspan=${clustered ? 15 : 14}><${TransferForm} call=${c} onCancel=${() => setTransferring(undefined)}
                         onDone=${(text) => { setTransferring(undefined); setNotice(text); }} /></td></tr>`
                     : null}`;
                 })}

@@ -1,7 +1,9 @@
 // Bots, transfer destinations and registrations: plain forms over their /v1 collections.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { refreshRegistration } from '../api.js';
+import { openEventStream, refreshRegistration } from '../api.js';
+import { followEventStream } from '../live-stream.js';
+import { applyRegistrationEvent, registrationRow } from '../live-registrations.js';
 import { ResourcePage } from '../resource-page.js';
 import { BOT_PROTOCOLS } from '../choices.js';
 import { ToolSteps, useToolRun } from '../tool-run.js';
@@ -89,7 +91,33 @@ export function TransfersPage({ me }) {
     ]} />`;
 }
 
+/** Registration states as the event stream tells them (GET /v1/events): `{}` until its snapshot, or with no stream. */
+function useRegistrationStates() {
+  const [states, setStates] = useState({});
+  const [status, setStatus] = useState('connecting');
+  useEffect(() => {
+    const stop = new AbortController();
+    followEventStream({
+      open: openEventStream,
+      signal: stop.signal,
+      onEvent: (event, data) => setStates((s) => applyRegistrationEvent(s, event, data)),
+      onStatus: (state) => setStatus(state),
+    });
+    return () => stop.abort();
+  }, []);
+  return { states, status };
+}
+
+const STREAM_TEXT = {
+  connecting: 'Connecting to the event stream…',
+  live: 'States update as they change.',
+  reconnecting: 'The event stream dropped: reconnecting (states as last told)…',
+  unsupported: 'This bridge has no event stream: states as loaded.',
+  refused: 'The event stream refused this key: states as loaded.',
+};
+
 export function RegistrationsPage({ me }) {
+  const { states, status } = useRegistrationStates();
   const fields = [
     { name: 'name', label: 'Name', required: true },
     { name: 'server', label: 'Registrar (host)', required: true },
@@ -103,13 +131,19 @@ export function RegistrationsPage({ me }) {
     { name: 'bot', label: 'Bot for calls to it', required: true },
   ];
   return html`<${ResourcePage} title="Registrations" resource="registrations" role=${me.role} fields=${fields}
-    intro="PBX extensions this bridge registers as; calls to them go to their bot."
+    intro=${html`PBX extensions this bridge registers as; calls to them go to their bot.
+      <span class="help" id="registration-stream" data-state=${status}>${STREAM_TEXT[status]}</span>`}
     columns=${[
       { label: 'Name', get: (r) => r.name },
       { label: 'Registrar', get: (r) => `${r.server}:${r.port ?? 5060} (${r.transport ?? 'udp'})` },
       { label: 'User', get: (r) => r.username },
       { label: 'Bot', get: (r) => r.bot },
-      { label: 'State', get: (r) => html`<span data-state=${r.state}>${r.state}</span>` },
+      { label: 'State', get: (r) => {
+        const { state } = registrationRow(r, states);
+        return html`<span data-state=${state} data-registration=${r.name}>${state ?? '—'}</span>`;
+      } },
+      // In a cluster, the node running each registration (its lease holder); a single node has no such column.
+      { label: 'Node', when: (r) => registrationRow(r, states).node !== undefined, get: (r) => html`<span data-node=${r.name}>${registrationRow(r, states).node ?? '—'}</span>` },
     ]}
     rowActions=${(r, reload) => (me.role === 'admin' ? html` <button onClick=${async () => { await refreshRegistration(r.name).catch(() => undefined); await reload(); }}
       aria-label=${`Register ${r.name} now`}>Register now</button>` : null)} />`;

@@ -9,7 +9,7 @@
  *  - `call.started`: a live call as GET /v1/calls/{id} shows it, once answered;
  *  - `call.updated`: each live call again every `updateMs` (media figures, levels, duration);
  *  - `call.ended`: `{ callId, reason, durationSec }`;
- *  - `registration`: `{ name, state }` when a PBX registration changes state;
+ *  - `registration`: `{ name, state, node? }` when a PBX registration changes state (`node`: its holder, in a cluster);
  * and a comment line every `heartbeatMs`, so proxies and clients see the stream alive.
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
@@ -21,18 +21,26 @@ import { sseComment, sseEvent, sseRetry } from './sse.js';
 export interface RegistrationStateView {
   name: string;
   state: string;
+  /** The node that runs it (a cluster only). */
+  node?: string;
 }
 
 /** What the source pushes; `call.updated` is not pushed but read from {@link LiveEventSource.calls} each tick. */
 export type LiveEvent =
   | { type: 'call.started'; call: { callId: string } }
   | { type: 'call.ended'; callId: string; reason: string; durationSec: number }
-  | { type: 'registration'; name: string; state: string };
+  | ({ type: 'registration' } & RegistrationStateView);
 
 /** Where the events come from (wired in app-ops.ts over call control and the registrations). */
 export interface LiveEventSource {
-  /** Every live call now, as GET /v1/calls lists them. */
+  /** Every live call now, as GET /v1/calls lists them (sent again each tick as `call.updated`). */
   calls(): ReadonlyArray<{ callId: string }>;
+  /**
+   * The calls of a new client's snapshot when they must be read first (a cluster's registry); absent: {@link calls}.
+   * Called after {@link subscribe}: what changes meanwhile reaches the client after its snapshot. On a failure the
+   * snapshot holds {@link calls}.
+   */
+  snapshotCalls?(): Promise<ReadonlyArray<{ callId: string }>>;
   /** Every registration's state now. */
   registrations(): RegistrationStateView[];
   /** Pushes calls starting and ending and registration changes to `listener`; returns what unsubscribes. */
@@ -56,6 +64,8 @@ export interface LiveEventsOptions {
 
 export class LiveEvents {
   private readonly clients = new Set<SseClient>();
+  /** Clients whose snapshot is being read, with what was broadcast meanwhile (sent right after it). */
+  private readonly pending = new Map<SseClient, { chunks: string[]; bytes: number }>();
   private unsubscribe: (() => void) | undefined;
   private updateTimer: TimerHandle | undefined;
   private heartbeatTimer: TimerHandle | undefined;
@@ -101,8 +111,26 @@ export class LiveEvents {
     this.clients.add(client);
     if (!this.active) this.start();
     this.options.logger.info({ key: who, clients: this.clients.size }, 'event stream client connected');
-    client.send(sseRetry(this.retryMs) + sseEvent('snapshot', { calls: this.source.calls(), registrations: this.source.registrations() }));
+    const read = this.source.snapshotCalls;
+    if (!read) {
+      client.send(this.snapshot(this.source.calls()));
+      return true;
+    }
+    this.pending.set(client, { chunks: [], bytes: 0 });
+    void read
+      .call(this.source)
+      .catch(() => this.source.calls())
+      .then((calls) => {
+        const held = this.pending.get(client);
+        if (!held) return; // gone meanwhile
+        this.pending.delete(client);
+        client.send(this.snapshot(calls) + held.chunks.join(''));
+      });
     return true;
+  }
+
+  private snapshot(calls: ReadonlyArray<{ callId: string }>): string {
+    return sseRetry(this.retryMs) + sseEvent('snapshot', { calls, registrations: this.source.registrations() });
   }
 
   /** Ends every client's stream (shutdown); the source is unsubscribed once they are gone. Safe twice. */
@@ -112,6 +140,7 @@ export class LiveEvents {
 
   private detach(client: SseClient, why: 'closed' | 'dropped', who: string): void {
     if (!this.clients.delete(client)) return;
+    this.pending.delete(client);
     if (why === 'dropped') this.options.logger.warn({ key: who, maxBufferedBytes: this.maxBufferedBytes }, 'event stream client dropped: it read too slowly');
     else this.options.logger.info({ key: who, clients: this.clients.size }, 'event stream client left');
     if (this.clients.size === 0) this.stop();
@@ -135,7 +164,7 @@ export class LiveEvents {
   private pushed(e: LiveEvent): void {
     if (e.type === 'call.started') this.broadcast(sseEvent('call.started', e.call));
     else if (e.type === 'call.ended') this.broadcast(sseEvent('call.ended', { callId: e.callId, reason: e.reason, durationSec: e.durationSec }));
-    else this.broadcast(sseEvent('registration', { name: e.name, state: e.state }));
+    else this.broadcast(sseEvent('registration', { name: e.name, state: e.state, ...(e.node !== undefined ? { node: e.node } : {}) }));
   }
 
   private armUpdate(): void {
@@ -158,6 +187,16 @@ export class LiveEvents {
 
   /** Writes one framed chunk to every client (a client dropped meanwhile leaves the set). */
   private broadcast(chunk: string): void {
-    for (const c of [...this.clients]) c.send(chunk);
+    for (const c of [...this.clients]) {
+      const held = this.pending.get(c);
+      if (!held) {
+        c.send(chunk);
+        continue;
+      }
+      held.chunks.push(chunk);
+      held.bytes += chunk.length;
+      // A snapshot read that takes long enough to pile this up is given up on: the client reconnects.
+      if (held.bytes > this.maxBufferedBytes) c.close();
+    }
   }
 }

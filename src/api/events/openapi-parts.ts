@@ -49,7 +49,7 @@ export function eventStreamPath(security: unknown): Json {
   return {
     get: {
       summary:
-        'live events as server-sent events (text/event-stream): `snapshot` ({ calls: [LiveCall], registrations: [{ name, state }] }) first, then `call.started` (LiveCall), `call.updated` (LiveCall, each live call about once a second), `call.ended` ({ callId, reason, durationSec }), `registration` ({ name, state }); a `: heartbeat` comment every 15 s. A client reading too slowly is dropped. Role read',
+        'live events as server-sent events (text/event-stream): `snapshot` ({ calls: [LiveCall], registrations: [{ name, state, node? }] }) first, then `call.started` (LiveCall), `call.updated` (LiveCall, each live call about once a second), `call.ended` ({ callId, reason, durationSec }), `registration` ({ name, state, node? }). With a shared store (a cluster) calls are those of every node, each with its `node`; calls of other nodes carry no media figures; a `: heartbeat` comment every 15 s. A client reading too slowly is dropped. Role read',
       security,
       responses: {
         200: { description: 'the event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },

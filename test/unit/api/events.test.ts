@@ -232,4 +232,40 @@ describe('GET /v1/events', () => {
     // The chunked body's last chunk: the stream ended cleanly.
     await waitFor(() => client.text().endsWith('0\r\n\r\n'), { what: 'the end of the stream' });
   });
+
+  it('a snapshot that must be read first (a cluster) comes before what happened meanwhile; a failed read sends the local calls', async () => {
+    const clock = new ManualClock();
+    const source = new TestSource();
+    let finish: (calls: Array<{ callId: string }>) => void = () => undefined;
+    let fail: (err: Error) => void = () => undefined;
+    const reads: string[] = [];
+    const clustered: LiveEventSource = Object.assign(source, {
+      snapshotCalls: () =>
+        new Promise<Array<{ callId: string }>>((resolve, reject) => {
+          reads.push(source.listeners.size > 0 ? 'subscribed first' : 'read before subscribing');
+          finish = resolve;
+          fail = reject;
+        }),
+    });
+    const hub = new LiveEvents(clustered, { clock, logger: silentLogger() });
+    const port = await serve(hub);
+    const client = rawGet(port);
+    await waitFor(() => reads.length === 1, { what: 'the snapshot read' });
+    expect(reads).toEqual(['subscribed first']);
+    source.push({ type: 'call.started', call: { callId: 'b2', node: 'b' } as { callId: string } });
+    expect(client.text()).not.toContain('event: call.started');
+    finish([{ callId: 'b1' }]);
+    await waitFor(() => client.text().includes('event: call.started'), { what: 'the held event' });
+    const text = client.text();
+    const snapshot = sseEvent('snapshot', { calls: [{ callId: 'b1' }], registrations: [{ name: 'pbx', state: 'registered' }] });
+    expect(text.indexOf(snapshot)).toBeGreaterThan(0);
+    expect(text.indexOf(sseEvent('call.started', { callId: 'b2', node: 'b' }))).toBeGreaterThan(text.indexOf(snapshot));
+
+    source.live = [{ callId: 'a1' }];
+    const second = rawGet(port);
+    await waitFor(() => reads.length === 2, { what: 'the second read' });
+    fail(new Error('store unreachable'));
+    await waitFor(() => second.text().includes('event: snapshot'), { what: 'the fallback snapshot' });
+    expect(second.text()).toContain(sseEvent('snapshot', { calls: [{ callId: 'a1' }], registrations: [{ name: 'pbx', state: 'registered' }] }));
+  });
 });

@@ -81,5 +81,7 @@ export const LAYERS: LayerRules = {
     'app-cluster.ts': 'app',
     // The heap compaction once the last calls' transactions are gone (issue #12 soak).
     'app-memory.ts': 'app',
+    'app-cluster-live.ts': 'app',
+    'app-cluster-view.ts': 'app',
   },
 };

@@ -109,4 +109,24 @@ describe('MemoryCallRegistry', () => {
     await b.release('c1');
     expect((await b.list()).map((c) => c.node)).toEqual(['a']);
   });
+
+  it("watchers hear every node's publish and release (with the end reason); a slot released before an answer is not told", async () => {
+    const { node } = cluster();
+    const [a, b] = [node('a'), node('b')];
+    await a.open();
+    await b.open();
+    const heard: unknown[] = [];
+    const stop = a.watch((c) => heard.push(c));
+    await b.claim('c1', 'carrier', 3);
+    await b.publish('c1', 'carrier', { state: 'answered' });
+    await b.release('c1', { reason: 'caller-hangup', durationSec: 4 });
+    await b.release('c1', { reason: 'caller-hangup', durationSec: 4 });
+    expect(heard).toEqual([
+      { op: 'published', callId: 'c1', node: 'b', trunk: 'carrier', info: { state: 'answered' } },
+      { op: 'released', callId: 'c1', node: 'b', reason: 'caller-hangup', durationSec: 4 },
+    ]);
+    stop();
+    await a.publish('a1', undefined, {});
+    expect(heard).toHaveLength(2);
+  });
 });
