@@ -23,7 +23,7 @@ import type { LiveConfiguration } from './app-config.js';
 import type { ConfigSnapshot } from './config/index.js';
 import type { AdminControl } from './api/admin/index.js';
 import { buildCallRecords } from './app-records.js';
-import { IdleMemoryReclaimer, compactingGc } from './app-memory.js';
+import { IdleMemoryReclaimer, compactingGc } from './core/idle-memory.js';
 import type { CallRecords } from './records/index.js';
 import { ClusterCalls } from './app-cluster.js';
 

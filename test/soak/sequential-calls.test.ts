@@ -36,7 +36,7 @@ const MAX_CONCURRENT = 20;
  * How far RSS may stay above the baseline (the bridge idling after the warm-up calls, its heap compacted) a
  * minute after the last call; SOAK_RSS_SLACK_MB overrides it. Measured on 2 busy cores (2026-12-05, README): with
  * `media.workers: 0`, 10,000 calls left 2-3 MB (the main thread's V8 heap back, the rest malloc outside it), where
- * 30-80 MB had stayed up before the malloc settings (MALLOC_ENV) and the idle compaction (src/app-memory.ts). Each
+ * 30-80 MB had stayed up before the malloc settings (MALLOC_ENV) and the idle compaction (src/core/idle-memory.ts). Each
  * media worker keeps a V8 heap and allocations of its own that nothing compacts (2 workers: 10-29 MB left).
  */
 const RSS_SLACK_MB = Number(process.env.SOAK_RSS_SLACK_MB ?? 8 + 16 * WORKERS);
@@ -262,7 +262,7 @@ describe(`${CALLS} sequential short calls`, () => {
         `  +${settledSec.toFixed(0)} s: rss ${MB(after.rss)} heap ${MB(after.heapUsed)} fds ${after.fds} threads ${after.threads} clock timers ${after.clockTimers} handles ${JSON.stringify(after.resources)}`,
         `  rss within ${MB(rssLimit(baseline.rss))} (baseline +${RSS_SLACK_MB} MB) ${rssBackAt ? `after ${((rssBackAt - end) / 1000).toFixed(0)} s` : 'NOT within 60 s'}; after GC heap ${MB(afterGc.heapUsed)} rss ${MB(afterGc.rss)} (baseline after GC: rss ${MB(baselineGc.rss)})`,
         `  rss after the last call (MB): ${rssTrail.join(', ')}`,
-        `  heap compactions (app-memory.ts): ${JSON.stringify(bridge.logs.filter((l) => l.msg === 'calls over: heap compacted').map((l) => ({ ms: l.ms, heapMb: l.heapMb, heapUsedMb: l.heapUsedMb })))}`,
+        `  heap compactions (core/idle-memory.ts): ${JSON.stringify(bridge.logs.filter((l) => l.msg === 'calls over: heap compacted').map((l) => ({ ms: l.ms, heapMb: l.heapMb, heapUsedMb: l.heapUsedMb })))}`,
         `  memory baseline: ${memory(baseline)}`,
         `  memory baseline after GC: ${memory(baselineGc)}`,
         `  memory last call: ${memory(peak)}`,

@@ -79,8 +79,6 @@ export const LAYERS: LayerRules = {
     'app-tools.ts': 'app',
     // Cluster-wide call control: the shared call registry, trunk slots counted there, forwarded commands.
     'app-cluster.ts': 'app',
-    // The heap compaction once the last calls' transactions are gone (issue #12 soak).
-    'app-memory.ts': 'app',
     'app-cluster-live.ts': 'app',
     'app-cluster-view.ts': 'app',
   },

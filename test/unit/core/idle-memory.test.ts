@@ -1,7 +1,7 @@
 /** The idle heap compaction after a burst of calls (issue #12 soak): when it runs, and that it gives pages back. */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { IdleMemoryReclaimer, compactingGc } from '../../../src/app-memory.js';
+import { IdleMemoryReclaimer, compactingGc } from '../../../src/core/idle-memory.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 

@@ -11,8 +11,8 @@
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Logger } from 'pino';
-import type { Clock } from './core/clock.js';
+import type { Logger } from './logger.js';
+import type { Clock } from './clock.js';
 
 export interface IdleReclaimOptions {
   clock: Clock;
