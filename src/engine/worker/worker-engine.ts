@@ -12,13 +12,12 @@ import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
 
 /**
- * A media worker's young generation, MB (V8 splits it into two 4 MB semi-spaces and room for large objects).
+ * A media worker's young generation, MB (V8 splits it into two 8 MB semi-spaces and room for large objects).
  * Why: V8 grows it to 32 MB under a call load's allocation rate, and that memory stays resident — at 200 calls
- * it was about 120 KB of RSS per call. Capped here, the scavenges run more often for about 1 % of a core
- * (README, "Capacity"). `node --max-semi-space-size=N` on the command line (the Dockerfile's, `npm start`'s: 4)
- * overrides it: V8 takes the flag over a worker's resourceLimits.
+ * it was about 120 KB of RSS per call. Capped here, the scavenges run about twice as often for a few % of a
+ * core (README, "Capacity"). `node --max-semi-space-size=N` on the command line overrides it.
  */
-export const WORKER_YOUNG_GENERATION_MB = 12;
+export const WORKER_YOUNG_GENERATION_MB = 24;
 
 export interface WorkerMediaEngineOptions {
   workers: number;

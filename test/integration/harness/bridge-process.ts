@@ -8,7 +8,7 @@ import { waitFor } from '../../helpers/wait-for.js';
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 /** Node flags the image and `npm start` run the CLI with (README "Container"): the tests run it the same way. */
-export const NODE_FLAGS = ['--max-semi-space-size=4'];
+export const NODE_FLAGS = ['--max-semi-space-size=8'];
 export const SIPP_DIR = join(ROOT, 'sipp');
 
 export interface LogLine {
