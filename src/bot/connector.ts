@@ -189,6 +189,7 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
       if (settled) return;
       settled = true;
       timer.cancel();
+      ctx.abort?.removeEventListener('abort', onAbort);
       reject(new BotConnectError(`${where}: ${message}`, cause));
       ws.terminate();
     };
@@ -198,9 +199,12 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
     );
     const onError = (err: Error) => fail(err.message, err);
     ws.on('error', onError);
+    // Removed once the attempt settles: the call's signal lives as long as the call and would keep this
+    // attempt's closure (socket, timer) with it.
+    const onAbort = () => fail('connection attempt aborted');
     if (ctx.abort) {
       if (ctx.abort.aborted) fail('connection attempt aborted');
-      else ctx.abort.addEventListener('abort', () => fail('connection attempt aborted'), { once: true });
+      else ctx.abort.addEventListener('abort', onAbort, { once: true });
     }
     ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
       res.resume();
@@ -211,6 +215,7 @@ export async function connectBot(target: BotTarget, ctx: ConnectContext): Promis
       settled = true;
       timer.cancel();
       ws.off('error', onError);
+      ctx.abort?.removeEventListener('abort', onAbort);
       resolve(sessionOn(ws, target, ctx));
     });
   });

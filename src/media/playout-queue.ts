@@ -57,10 +57,13 @@ export class PlayoutQueue {
   /**
    * @param maxBufferedMs most audio held at once (default 120 s): a bot that streams faster than real time for
    *   too long must not grow memory without bound; what does not fit is dropped (newest first) and counted.
+   * @param release called with each queued chunk once the queue is done with it (played, skipped or cleared),
+   *   so its storage can be reused ({@link Int16Blocks.release}).
    */
   constructor(
     readonly sampleRate: number,
     maxBufferedMs = 120_000,
+    private readonly release?: (chunk: Int16Array) => void,
   ) {
     if (!(sampleRate > 0)) throw new RangeError(`invalid sample rate ${sampleRate}`);
     this.maxSamples = Math.floor((sampleRate * maxBufferedMs) / 1000);
@@ -166,6 +169,7 @@ export class PlayoutQueue {
       filled += count;
       this.head += count;
       if (this.head === chunk.length) {
+        this.release?.(chunk);
         this.chunks.shift();
         this.arrivals.shift();
         this.head = 0;
@@ -186,6 +190,7 @@ export class PlayoutQueue {
       discardedMarks: this.marks.map((m) => m.name),
     };
     if (this.lastMarkSinceClear !== undefined) result.lastMark = this.lastMarkSinceClear;
+    if (this.release) for (const chunk of this.chunks) this.release(chunk);
     this.chunks = [];
     this.arrivals = [];
     this.head = 0;

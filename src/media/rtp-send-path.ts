@@ -70,7 +70,8 @@ export class RtpSendPath {
   private readonly queue: PlayoutQueue;
   private overflowing = false;
   /** Queued chunks come from the call's own blocks: a shared slab would stay pinned by every chunk that waits. */
-  private readonly splitter = new L16Splitter(new Int16Blocks());
+  private readonly blocks = new Int16Blocks();
+  private readonly splitter = new L16Splitter(this.blocks);
   private readonly encoder: PacketEncoder;
   private dtmfTx: TelephoneEventSender | undefined;
   private readonly need: number;
@@ -111,7 +112,7 @@ export class RtpSendPath {
     this.wall = new WallTimestamps(o.stream);
     this.clearToWire = o.onCleared ? new ClearToWire(o.onCleared) : undefined;
     if (o.telephoneEvent) this.dtmfTx = new TelephoneEventSender({ clockRate: o.telephoneEvent.clockRate, ptimeMs: o.ptimeMs });
-    this.queue = new PlayoutQueue(o.appSampleRate);
+    this.queue = new PlayoutQueue(o.appSampleRate, undefined, (chunk) => this.blocks.release(chunk));
     this.queue.onMark(o.onMark);
     this.encoder = new PacketEncoder(o.appSampleRate, o.ptimeMs, o.codec, o.remoteFmtp);
     this.need = (o.appSampleRate * o.ptimeMs) / 1000;
@@ -166,7 +167,10 @@ export class RtpSendPath {
       this.o.logger.warn({ bufferedMs: Math.round(this.queue.bufferedMs) }, 'bot audio queue full; dropping audio');
     }
     this.overflowing = accepted < samples.length;
-    if (accepted === 0) return;
+    if (accepted === 0) {
+      this.blocks.release(samples);
+      return;
+    }
     this.backlog.onPushed(accepted);
     if (wasDry && !this.talking && this.holdUntil === undefined) this.dryArrival = true;
     if (!this.running) this.serve(now, true);

@@ -34,10 +34,13 @@ export interface DelayEstimatorOptions {
   marginMs?: number;
 }
 
-/** Sliding minimum of (arrival, transit) pairs over a time window: a monotonic deque in a growable ring. */
+/**
+ * Sliding minimum of (arrival, transit) pairs over a time window: a monotonic deque in a growable ring. It starts
+ * small (it holds only the rising transits of the window: a few on a clean link) and doubles when needed.
+ */
 class MinWindow {
-  private at = new Float64Array(128);
-  private val = new Float64Array(128);
+  private at = new Float64Array(16);
+  private val = new Float64Array(16);
   private head = 0;
   private size = 0;
 

@@ -29,6 +29,63 @@ describe('Int16Blocks', () => {
     expect(big.byteOffset).toBe(0);
   });
 
+  it('carves the current block again from its start once every array from it is released', () => {
+    const blocks = new Int16Blocks(64);
+    const a = blocks.alloc(10);
+    const b = blocks.alloc(10);
+    a.fill(5);
+    b.fill(6);
+    blocks.release(a);
+    expect(blocks.alloc(4).byteOffset).toBe(b.byteOffset + 24); // b still held: carving goes on after it
+    blocks.release(b);
+    expect(blocks.alloc(2).byteOffset).toBeGreaterThan(0); // the 4-sample array is still held
+  });
+
+  it('reuses the current block, zero-filled, when nothing from it is held', () => {
+    const blocks = new Int16Blocks(64);
+    const a = blocks.alloc(20);
+    a.fill(3);
+    blocks.release(a);
+    const b = blocks.alloc(20);
+    expect(b.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(0);
+    expect([...b]).toEqual(new Array(20).fill(0));
+  });
+
+  it('reuses an earlier block once its arrays are released, and never one still held', () => {
+    const blocks = new Int16Blocks(64);
+    const first = blocks.alloc(32);
+    const second = blocks.alloc(32);
+    const third = blocks.alloc(32); // a second block
+    expect(third.buffer).not.toBe(first.buffer);
+    blocks.release(first);
+    const fourth = blocks.alloc(32);
+    expect(fourth.buffer).toBe(third.buffer); // the second block still has room
+    const fifth = blocks.alloc(32); // first block still holds `second`: a third block
+    expect(fifth.buffer).not.toBe(first.buffer);
+    expect(fifth.buffer).not.toBe(third.buffer);
+    blocks.release(second);
+    blocks.release(third);
+    blocks.release(fourth);
+    second.fill(9);
+    blocks.alloc(32); // fills the third block
+    const again = blocks.alloc(32); // a spare block comes back zero-filled
+    expect([first.buffer, third.buffer]).toContain(again.buffer);
+    expect([...again]).toEqual(new Array(32).fill(0));
+    expect(again.buffer).not.toBe(fifth.buffer);
+  });
+
+  it('ignores arrays it did not carve and leaves unreleased blocks to the garbage collector', () => {
+    const blocks = new Int16Blocks(64);
+    const kept = blocks.alloc(32);
+    blocks.release(new Int16Array(8));
+    blocks.release(new Int16Array(kept.length));
+    for (let i = 0; i < 40; i++) blocks.alloc(32); // many blocks whose arrays are never released
+    kept.fill(4);
+    for (let i = 0; i < 4; i++) expect(blocks.alloc(32).buffer).not.toBe(kept.buffer);
+    expect([...kept]).toEqual(new Array(32).fill(4));
+  });
+
   it('keeps two owners apart: what one keeps never shares a buffer with the other', () => {
     const one = new Int16Blocks();
     const two = new Int16Blocks();

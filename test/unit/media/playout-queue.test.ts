@@ -171,3 +171,27 @@ describe('PlayoutQueue capacity', () => {
     expect(q.bufferedSamples).toBe(600);
   });
 });
+
+describe('PlayoutQueue releasing its chunks', () => {
+  it('hands each chunk back once it has been played, skipped or cleared, and never earlier', () => {
+    const released: Int16Array[] = [];
+    const q = new PlayoutQueue(8000, undefined, (c) => released.push(c));
+    const a = new Int16Array([1, 2, 3, 4]);
+    const b = new Int16Array([5, 6, 7, 8]);
+    const c = new Int16Array([9, 10]);
+    q.push(a);
+    q.push(b);
+    q.push(c);
+    expect([...q.take(3)!]).toEqual([1, 2, 3]);
+    expect(released).toEqual([]);
+    expect([...q.take(3)!]).toEqual([4, 5, 6]);
+    expect(released).toEqual([a]);
+    expect(q.skip(2)).toBe(2);
+    expect(released).toEqual([a, b]);
+    q.push(new Int16Array([11]));
+    q.clear();
+    expect(released.length).toBe(4);
+    expect(released[2]).toBe(c);
+    expect(q.take(1)).toBeNull();
+  });
+});
