@@ -19,6 +19,8 @@ export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
  * instead of growing to 2 × 16 MB under load (README, "Capacity": memory per call).
  */
 export const BRIDGE_NODE_FLAGS = ['--max-semi-space-size=8'];
+/** glibc malloc as the image and `npm start` set it (README "Container"): the bench measures the bridge as it runs. */
+export const BRIDGE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };
 
 /** SIPp's SIP address (the load trunk takes calls from it), and the bridge's own listeners. */
 export const LOAD_HOST = '127.0.0.1';
@@ -84,7 +86,7 @@ export class BridgeUnderTest {
     const logFile = join(dir, `${name}.log`);
     writeFileSync(configFile, yaml);
     const out = openSync(logFile, 'w');
-    const child = spawn(process.execPath, [...BRIDGE_NODE_FLAGS, CLI, '--config', configFile], { stdio: ['ignore', out, out] });
+    const child = spawn(process.execPath, [...BRIDGE_NODE_FLAGS, CLI, '--config', configFile], { stdio: ['ignore', out, out], env: { ...process.env, ...BRIDGE_MALLOC_ENV } });
     closeSync(out);
     track(child);
     let exited: number | null | undefined;
