@@ -36,10 +36,10 @@ const MAX_CONCURRENT = 20;
  * How far RSS may stay above the baseline (the bridge idling after the warm-up calls, its heap compacted) a
  * minute after the last call; SOAK_RSS_SLACK_MB overrides it. Measured on 2 busy cores (2026-12-05, README): with
  * `media.workers: 0`, 10,000 calls left 2-3 MB (the main thread's V8 heap back, the rest malloc outside it), where
- * 30-80 MB had stayed up before the malloc settings (MALLOC_ENV) and the idle compaction (src/core/idle-memory.ts). Each
- * media worker keeps a V8 heap and allocations of its own that nothing compacts (2 workers: 10-29 MB left).
+ * 30-80 MB had stayed up before the malloc settings (MALLOC_ENV) and the idle compaction (src/core/idle-memory.ts).
+ * Media workers kept 10-29 MB of their own (2 workers) until they compacted their heaps too: 0.3 MB after 5,000 calls.
  */
-const RSS_SLACK_MB = Number(process.env.SOAK_RSS_SLACK_MB ?? 8 + 16 * WORKERS);
+const RSS_SLACK_MB = Number(process.env.SOAK_RSS_SLACK_MB ?? 8 + 4 * WORKERS);
 const rssLimit = (baseline: number) => baseline + RSS_SLACK_MB * 2 ** 20;
 
 /** Extra environment for the bridge while measuring (e.g. SOAK_ENV="MALLOC_ARENA_MAX=2 FOO=1"). */
