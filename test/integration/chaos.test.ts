@@ -98,7 +98,11 @@ describe('chaos', () => {
     expect(errors(bridge)).toEqual([]);
   }, 40_000);
 
-  it('carrier vanishes without BYE (SIPp killed, its RTP stops): the RTP timeout ends the call', async () => {
+  /**
+   * A call from a SIPp carrier (`scenario`, holding `holdMs`) with RTP from `caller` to a bridge whose trunk has
+   * `rtpTimeoutSec`; resolves once the bot heard half a second of the caller, with the bot's connection.
+   */
+  async function callFromCarrier(o: { rtpTimeoutSec: number; scenario: string; holdMs: number }): Promise<{ conn: Awaited<ReturnType<TestBotServer['firstStarted']>>; answered: number; b: BridgeProcess; u: SippUas; c: CallerMedia }> {
     const rtpBase = await reservePorts(2); // one RTP/RTCP pair: the call's RTP port is rtpBase
     bots = await TestBotServer.start();
     bridge = new BridgeProcess(
@@ -107,74 +111,58 @@ describe('chaos', () => {
         rtpPortMax: rtpBase + 1,
         bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
         numbers: { '+15550100': 'tester' },
-        trunkExtra: '    rtpTimeoutSec: 2\n',
+        trunkExtra: `    rtpTimeoutSec: ${o.rtpTimeoutSec}\n`,
       }),
     );
     await bridge.start();
     caller = await CallerMedia.start(400);
     uac = await startSippUas({
-      scenario: 'uac-call-hold-caller-hangup.xml',
+      scenario: o.scenario,
       keys: { rtp_port: caller.port },
-      args: ['-d', '60000', '-s', '+15550100', `127.0.0.1:${bridge.sipPort()}`],
-      timeoutMs: 70_000,
-    });
-    caller.sendTo(rtpBase);
-    const conn = await bots.firstStarted();
-    await conn.until(() => conn.frames.length >= 25, 10_000, 'half a second of caller audio');
-
-    // The carrier is gone: its SIP process dies, its media stops, no BYE is ever sent.
-    const gone = Date.now();
-    uac.kill();
-    caller.stop();
-    await conn.until(() => conn.closeCode !== undefined, 10_000, 'socket close');
-    expect(conn.event('stop')).toMatchObject({ reason: 'rtp-timeout' });
-    const ended = await bridge.waitForLog((l) => l.msg === 'call ended');
-    expect(ended.reason).toBe('rtp-timeout');
-    expect(Date.now() - gone).toBeGreaterThanOrEqual(1500);
-    await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
-    expect(errors(bridge)).toEqual([]);
-  }, 60_000);
-
-  it('carrier vanishes without BYE and RTP timeout is off: the RFC 4028 session timer ends the call', async () => {
-    const rtpBase = await reservePorts(2);
-    bots = await TestBotServer.start();
-    bridge = new BridgeProcess(
-      testConfig({
-        rtpPortMin: rtpBase,
-        rtpPortMax: rtpBase + 1,
-        bots: { tester: `{ url: "${bots.url}", sampleRate: 8000, connectTimeoutMs: 2000 }` },
-        numbers: { '+15550100': 'tester' },
-        trunkExtra: '    rtpTimeoutSec: 0\n',
-      }),
-    );
-    await bridge.start();
-    caller = await CallerMedia.start(400);
-    // Session-Expires 90 (the smallest Min-SE allows), refresher the carrier: without a refresh the bridge
-    // sends BYE at 90 - min(32, 90/3) = 60 s (RFC 4028 §10).
-    uac = await startSippUas({
-      scenario: 'uac-session-timer-never-refresh.xml',
-      keys: { rtp_port: caller.port },
-      args: ['-d', '120000', '-s', '+15550100', `127.0.0.1:${bridge.sipPort()}`],
-      timeoutMs: 130_000,
+      args: ['-d', String(o.holdMs), '-s', '+15550100', `127.0.0.1:${bridge.sipPort()}`],
+      timeoutMs: o.holdMs + 10_000,
     });
     caller.sendTo(rtpBase);
     const conn = await bots.firstStarted();
     const answered = Date.now();
     await conn.until(() => conn.frames.length >= 25, 10_000, 'half a second of caller audio');
+    return { conn, answered, b: bridge, u: uac, c: caller };
+  }
+
+  it('carrier vanishes without BYE (SIPp killed, its RTP stops): the RTP timeout ends the call', async () => {
+    const { conn, b, u, c } = await callFromCarrier({ rtpTimeoutSec: 2, scenario: 'uac-call-hold-caller-hangup.xml', holdMs: 60_000 });
+
+    // The carrier is gone: its SIP process dies, its media stops, no BYE is ever sent.
+    const gone = Date.now();
+    u.kill();
+    c.stop();
+    await conn.until(() => conn.closeCode !== undefined, 10_000, 'socket close');
+    expect(conn.event('stop')).toMatchObject({ reason: 'rtp-timeout' });
+    const ended = await b.waitForLog((l) => l.msg === 'call ended');
+    expect(ended.reason).toBe('rtp-timeout');
+    expect(Date.now() - gone).toBeGreaterThanOrEqual(1500);
+    await waitFor(async () => (await activeCalls(b.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
+    expect(errors(b)).toEqual([]);
+  }, 60_000);
+
+  it('carrier vanishes without BYE and RTP timeout is off: the RFC 4028 session timer ends the call', async () => {
+    // Session-Expires 90 (the smallest Min-SE allows), refresher the carrier: without a refresh the bridge
+    // sends BYE at 90 - min(32, 90/3) = 60 s (RFC 4028 §10).
+    const { conn, answered, b, u, c } = await callFromCarrier({ rtpTimeoutSec: 0, scenario: 'uac-session-timer-never-refresh.xml', holdMs: 120_000 });
 
     // The carrier is gone: SIP process killed, media stopped, no BYE and no refresh ever.
-    uac.kill();
-    caller.stop();
+    u.kill();
+    c.stop();
     await conn.until(() => conn.closeCode !== undefined, 75_000, 'socket close');
     expect(conn.event('stop')).toMatchObject({ reason: 'session-expired' });
-    const ended = await bridge.waitForLog((l) => l.msg === 'call ended');
+    const ended = await b.waitForLog((l) => l.msg === 'call ended');
     expect(ended.reason).toBe('session-expired');
     // Not before the session's end, and not after the BYE would have timed out (Timer F, 32 s more).
     expect(Date.now() - answered).toBeGreaterThanOrEqual(55_000);
     expect(Date.now() - answered).toBeLessThan(85_000);
-    expect(bridge.logs.some((l) => l.msg === 'session timer expired without refresh; sending BYE')).toBe(true);
-    await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
-    expect(errors(bridge)).toEqual([]);
+    expect(b.logs.some((l) => l.msg === 'session timer expired without refresh; sending BYE')).toBe(true);
+    await waitFor(async () => (await activeCalls(b.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
+    expect(errors(b)).toEqual([]);
   }, 110_000);
 
   it('bridge killed mid-call and restarted: the caller\'s BYE gets a clean 481, no process left behind', async () => {
