@@ -5,10 +5,11 @@
  * so a node waiting for the lease takes it at once (a rolling upgrade hands registrations over without a gap).
  */
 import pg from 'pg';
-import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { SystemClock, type Clock } from '../core/clock.js';
 import { StoreError } from './config-store.js';
 import type { LeaseStore, LeaseView } from './leases.js';
 import { redactUrl } from './postgres-store.js';
+import { PgListener } from './pg-listener.js';
 
 export const PG_LEASE_TABLE = 'trunkbridge_leases';
 /** NOTIFY channel of releases; the payload is the lease's name. */
@@ -60,8 +61,8 @@ export class PostgresLeases implements LeaseStore {
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly releaseListeners: ((name: string) => void)[] = [];
-  private listenClient: pg.Client | undefined;
-  private relisten: TimerHandle | undefined;
+  /** LISTENs for releases once someone wants to hear of them. */
+  private releases: PgListener | undefined;
 
   constructor(
     private readonly url: string,
@@ -100,58 +101,32 @@ export class PostgresLeases implements LeaseStore {
 
   onReleased(listener: (name: string) => void): void {
     this.releaseListeners.push(listener);
-    if (this.releaseListeners.length === 1) void this.listen();
+    if (this.releaseListeners.length > 1 || this.closed) return;
+    this.releases = new PgListener({
+      url: this.url,
+      channel: PG_LEASE_CHANNEL,
+      clock: this.clock,
+      connectTimeoutMs: this.timeoutMs,
+      retryMs: RELISTEN_MS,
+      onPayload: (name) => {
+        for (const l of this.releaseListeners) {
+          try {
+            l(name);
+          } catch {
+            // A listener's failure is its own; the others still hear of the release.
+          }
+        }
+      },
+    });
+    this.releases.start();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.relisten?.cancel();
     await Promise.allSettled([...this.tails.values()]);
-    const client = this.listenClient;
-    this.listenClient = undefined;
-    await client?.end().catch(() => undefined);
+    await this.releases?.close();
     await this.pool.end().catch(() => undefined);
-  }
-
-  /** One connection LISTENs for releases; when it breaks it is opened again a second later. */
-  private async listen(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: this.timeoutMs });
-    let broken = false;
-    const retry = (): void => {
-      if (broken) return; // 'error' and 'end' both come for one failure
-      broken = true;
-      if (this.listenClient === client) this.listenClient = undefined;
-      client.end().catch(() => undefined);
-      if (this.closed) return;
-      this.relisten = this.clock.setTimeout(() => void this.listen(), RELISTEN_MS);
-    };
-    client.on('error', retry);
-    client.on('end', retry);
-    client.on('notification', (n) => {
-      if (n.channel !== PG_LEASE_CHANNEL || !n.payload) return;
-      for (const l of this.releaseListeners) {
-        try {
-          l(n.payload);
-        } catch {
-          // A listener's failure is its own; the others still hear of the release.
-        }
-      }
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${PG_LEASE_CHANNEL}`);
-    } catch {
-      retry();
-      return;
-    }
-    if (this.closed) {
-      broken = true;
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listenClient = client;
   }
 
   private async createTable(): Promise<void> {
