@@ -87,13 +87,17 @@ export class PlayoutQueue {
   /**
    * Appends audio; returns how many samples were queued (fewer when the queue is full). The array is kept by
    * reference: do not modify it afterwards. `arrivedAt` (a clock time) is reported back through
-   * {@link startedArrivals} when the chunk's first sample is taken.
+   * {@link startedArrivals} when the chunk's first sample is taken. A chunk refused whole goes to `release` at once:
+   * the queue is done with every chunk it is given.
    */
   push(pcm: Int16Array, arrivedAt = Number.NaN): number {
     const room = this.maxSamples - this.bufferedSamples;
     const accepted = Math.max(0, Math.min(room, pcm.length));
     this.dropped += pcm.length - accepted;
-    if (accepted === 0) return 0;
+    if (accepted === 0) {
+      this.release?.(pcm);
+      return 0;
+    }
     if (this.bufferedSamples === 0) this.segmentStart = this.taken;
     this.chunks.push(accepted === pcm.length ? pcm : pcm.subarray(0, accepted));
     this.arrivals.push(arrivedAt);

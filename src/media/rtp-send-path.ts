@@ -167,10 +167,7 @@ export class RtpSendPath {
       this.o.logger.warn({ bufferedMs: Math.round(this.queue.bufferedMs) }, 'bot audio queue full; dropping audio');
     }
     this.overflowing = accepted < samples.length;
-    if (accepted === 0) {
-      this.blocks.release(samples);
-      return;
-    }
+    if (accepted === 0) return;
     this.backlog.onPushed(accepted);
     if (wasDry && !this.talking && this.holdUntil === undefined) this.dryArrival = true;
     if (!this.running) this.serve(now, true);
