@@ -18,7 +18,7 @@ import { startKamailioEdge, type KamailioEdge } from './harness/kamailio-edge.js
 import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp, tracedMessages, type SippRun } from './harness/sipp.js';
-import { eventStreamParser } from '../../console/src/event-stream.js';
+import { followEvents, type FollowedStream } from './harness/event-stream.js';
 import { CHROMIUM, openConsole } from './harness/console-browser.js';
 
 const ADMIN_KEY = 'cluster-calls-admin-key-0123456789';
@@ -114,28 +114,14 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-interface Followed {
-  events: Array<{ event: string; data: any }>;
-  stop: () => void;
-}
+type Followed = FollowedStream;
 const streams: Followed[] = [];
 
 /** A client of a node's event stream: every event so far, parsed. */
 async function follow(node: Node): Promise<Followed> {
-  const abort = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${node.api}/v1/events`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` }, signal: abort.signal });
-  expect(res.status).toBe(200);
-  const followed: Followed = { events: [], stop: () => abort.abort() };
+  const followed = await followEvents(`http://127.0.0.1:${node.api}/v1/events`, ADMIN_KEY);
+  expect(followed.status).toBe(200);
   streams.push(followed);
-  const feed = eventStreamParser();
-  void (async () => {
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      for (const e of feed(value)) followed.events.push({ event: e.event, data: JSON.parse(e.data) });
-    }
-  })().catch(() => {});
   await waitFor(() => followed.events.some((e) => e.event === 'snapshot'), { what: `${node.id}'s snapshot` });
   return followed;
 }

@@ -18,7 +18,7 @@ import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp, type SippRun } from './harness/sipp.js';
 import { TestBotServer, type BotConnection } from './harness/test-bot.js';
-import { eventStreamParser } from '../../console/src/event-stream.js';
+import { followEvents } from './harness/event-stream.js';
 
 const ADMIN_KEY = 'cluster-admin-key-0123456789';
 const RETRY_SEC = 4; // lease 2 s, renewed (or tried for) every second
@@ -92,20 +92,9 @@ async function registration(n: Node, name = 'pbx-main'): Promise<{ state: string
 
 /** A client of a node's event stream: its events so far, parsed; `stop` ends it. */
 async function follow(n: Node): Promise<{ events: Array<{ event: string; data: any }>; stop: () => void }> {
-  const abort = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${n.bridge.metricsPort}/v1/events`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` }, signal: abort.signal });
-  expect(res.status).toBe(200);
-  const events: Array<{ event: string; data: any }> = [];
-  const feed = eventStreamParser();
-  void (async () => {
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      for (const e of feed(value)) events.push({ event: e.event, data: JSON.parse(e.data) });
-    }
-  })().catch(() => {});
-  return { events, stop: () => abort.abort() };
+  const stream = await followEvents(`http://127.0.0.1:${n.bridge.metricsPort}/v1/events`, ADMIN_KEY);
+  expect(stream.status).toBe(200);
+  return stream;
 }
 
 /** The lease rows: name -> holder. */

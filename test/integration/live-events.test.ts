@@ -15,7 +15,7 @@ import { RtpListener } from './harness/rtp-listener.js';
 import { testConfig } from './harness/config.js';
 import { reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { eventStreamParser } from '../../console/src/event-stream.js';
+import { followEvents } from './harness/event-stream.js';
 import { startSippUas } from './harness/sipp-uas.js';
 
 const NUMBER = '+15550188';
@@ -37,21 +37,10 @@ afterAll(async () => {
 
 /** An open event stream: every event so far, parsed. */
 async function follow(url = `${base()}/v1/events`): Promise<{ events: Array<{ event: string; data: any }>; stop: () => void }> {
-  const abort = new AbortController();
-  const res = await fetch(url, { signal: abort.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-  const events: Array<{ event: string; data: any }> = [];
-  const feed = eventStreamParser();
-  void (async () => {
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      for (const e of feed(value)) events.push({ event: e.event, data: JSON.parse(e.data) });
-    }
-  })().catch(() => {});
-  return { events, stop: () => abort.abort() };
+  const stream = await followEvents(url);
+  expect(stream.status).toBe(200);
+  expect(stream.contentType).toBe('text/event-stream; charset=utf-8');
+  return stream;
 }
 
 describe('GET /v1/events', () => {
