@@ -19,6 +19,10 @@ export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
  * instead of growing to 2 × 16 MB under load (README, "Capacity": memory per call).
  */
 export const BRIDGE_NODE_FLAGS = ['--max-semi-space-size=8'];
+/** Extra Node flags for the bridge from `BENCH_BRIDGE_NODE_FLAGS` (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+function extraNodeFlags(): string[] {
+  return (process.env.BENCH_BRIDGE_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);
+}
 /** glibc malloc as the image and `npm start` set it (README "Container"): the bench measures the bridge as it runs. */
 export const BRIDGE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };
 
@@ -86,7 +90,7 @@ export class BridgeUnderTest {
     const logFile = join(dir, `${name}.log`);
     writeFileSync(configFile, yaml);
     const out = openSync(logFile, 'w');
-    const child = spawn(process.execPath, [...BRIDGE_NODE_FLAGS, CLI, '--config', configFile], { stdio: ['ignore', out, out], env: { ...process.env, ...BRIDGE_MALLOC_ENV } });
+    const child = spawn(process.execPath, [...BRIDGE_NODE_FLAGS, ...extraNodeFlags(), CLI, '--config', configFile], { stdio: ['ignore', out, out], env: { ...process.env, ...BRIDGE_MALLOC_ENV } });
     closeSync(out);
     track(child);
     let exited: number | null | undefined;

@@ -15,6 +15,7 @@ import { processRssKb, udpDropsOf } from './proc-stats.js';
 import type { SinkStatus, SinkWindow } from './sink.js';
 import type { ProbeStartArgs, ProbeWindow } from './probe.js';
 import type { Summary } from './stats.js';
+import { pinForStep, type CorePlan } from './affinity.js';
 
 /** One step's size and timing. */
 export interface CallStepOptions {
@@ -28,6 +29,8 @@ export interface CallStepOptions {
   burstEveryMs: number;
   /** At most this many calls per SIPp instance. */
   callsPerSipp: number;
+  /** `--pin`: the target on cores of its own for the step (affinity.ts). */
+  pin?: boolean;
 }
 
 /** What one step measured (the JSON keeps all of it; the table shows the headline figures). */
@@ -79,6 +82,8 @@ export interface CallStepResult {
   targetDrops: { udpKernel: number; botFramesDropped?: number };
   sipp: Array<Omit<SippResult, 'responseTimesMs'>>;
   problems: string[];
+  /** Cores the target and the generators were pinned to (`--pin`); absent when not pinned. */
+  pinned?: CorePlan;
 }
 
 /** prom-client's event-loop sampling interval (its `eventLoopMonitoringPrecision` default; the bridge keeps it). */
@@ -97,6 +102,8 @@ export async function runCallStep(rig: Rig, target: Target, o: CallStepOptions, 
   writePcmuPcap(pcap, { durationMs: holdMs + 1000 });
   const { load } = writeScenarios(rig.dir, pcap);
   await rig.sink.request('reset');
+  // Before SIPp starts: its instances inherit this process's affinity.
+  const pinned = o.pin ? pinForStep(target.pid, [process.pid, rig.sink.pid, rig.probe.pid], target.workers ?? 1) : undefined;
 
   const instances = Math.ceil(o.calls / o.callsPerSipp);
   const sipps = await Promise.all(Array.from({ length: instances }, (_, i) => {
@@ -127,7 +134,7 @@ export async function runCallStep(rig: Rig, target: Target, o: CallStepOptions, 
     await sleep(200);
     status = await rig.sink.request<SinkStatus>('status');
   }
-  return summarize(target, o, measured, sipp, status);
+  return { ...summarize(target, o, measured, sipp, status), ...(pinned ? { pinned } : {}) };
 }
 
 function startProbes(rig: Rig, target: Target, o: CallStepOptions): Promise<number> {

@@ -89,7 +89,7 @@ async function startFloor(rig: Rig, botSampleRate: 8000 | 16000): Promise<{ help
 }
 
 function stepOptions(o: BenchOptions, calls: number): CallStepOptions {
-  return { calls, windowMs: o.windowMs, settleMs: o.settleMs, rampRate: o.rampRate, probes: o.probes, burstEveryMs: o.burstEveryMs, callsPerSipp: o.callsPerSipp };
+  return { calls, windowMs: o.windowMs, settleMs: o.settleMs, rampRate: o.rampRate, probes: o.probes, burstEveryMs: o.burstEveryMs, callsPerSipp: o.callsPerSipp, pin: o.pin };
 }
 
 /** One ramp on a fresh bridge with `workers`; the floor at each new call count right after the bridge's step. */

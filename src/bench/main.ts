@@ -51,10 +51,11 @@ function preflight(): string[] {
   return missing;
 }
 
-async function startRig(dir: string): Promise<Rig> {
+async function startRig(dir: string, o: BenchOptions): Promise<Rig> {
   const ports = new PortBlocks();
   const sink = await Helper.start('sink', './sink.js');
   const s = await sink.request<{ rtpPort: number; wsPort: number }>('info');
+  if (o.pacedSink) await sink.request('paced-echo', { on: true });
   const probe = await Helper.start('probe', './probe.js');
   const p = await probe.request<{ wsPort: number }>('info');
   return { dir, ports, sink, sinkRtpPort: s.rtpPort, sinkWsPort: s.wsPort, probe, probeWsPort: p.wsPort };
@@ -76,7 +77,7 @@ async function runLoad(o: BenchOptions, startedAt: Date): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'trunkbridge-bench-'));
   console.log(`\nLoad benchmark (work files in ${dir})`);
   const res: Partial<LoadResults> = {};
-  const rig = await startRig(dir);
+  const rig = await startRig(dir, o);
   let failed = true;
   try {
     if (o.parts.has('calls')) Object.assign(res, await runCallsPhase(rig, o));

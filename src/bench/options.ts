@@ -21,6 +21,11 @@ Concurrency ramp (SIPp carrier, sink bot, probes, floor):
   --calls-per-sipp N   calls per SIPp instance (default 200)
   --bot8k-calls N      one step with an 8 kHz bot (and its floor) at N calls (default 200; 0 = skip)
   --no-floor           skip the floor relay
+  --paced-sink         the sink bot echoes on each call's own 20 ms clock (as a bot streaming in real time)
+                       instead of at once, so the carrier's timing jitter does not reach the bridge through it
+  --pin                the bridge (or floor) on cores of its own (one per media worker), SIPp, the sink bot,
+                       the probes and the bench on the others (taskset); steps whose workers leave the
+                       generators no core run unpinned
 Setup ramp (short calls):
   --setup-rates LIST   calls per second (default 100,200,300,400,500,600,800,1000, stopping at the
                        first step with a failed call or answering below 95 % of the rate)
@@ -53,6 +58,10 @@ export interface BenchOptions {
   callsPerSipp: number;
   bot8kCalls: number;
   floor: boolean;
+  /** `--paced-sink`: see paced-echo.ts. */
+  pacedSink: boolean;
+  /** `--pin`: see affinity.ts. */
+  pin: boolean;
   setupRates: number[];
   /** True when the rates were given: each runs whatever the failures. */
   setupFixed: boolean;
@@ -90,7 +99,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
       only: { type: 'string' }, quick: { type: 'boolean' }, steps: { type: 'string' }, 'max-calls': { type: 'string' },
       workers: { type: 'string' }, window: { type: 'string' }, settle: { type: 'string' }, 'ramp-rate': { type: 'string' },
       probes: { type: 'string' }, 'probe-jitter-ms': { type: 'string' }, 'calls-per-sipp': { type: 'string' },
-      'bot8k-calls': { type: 'string' }, 'no-floor': { type: 'boolean' }, 'setup-rates': { type: 'string' },
+      'bot8k-calls': { type: 'string' }, 'no-floor': { type: 'boolean' }, pin: { type: 'boolean' }, 'paced-sink': { type: 'boolean' }, 'setup-rates': { type: 'string' },
       'setup-seconds': { type: 'string' }, 'setup-hold-ms': { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,6 +124,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     callsPerSipp: num(v['calls-per-sipp'], '--calls-per-sipp', 1, 5000, 200),
     bot8kCalls: num(v['bot8k-calls'], '--bot8k-calls', 0, MAX_CALLS, q ? 20 : 200),
     floor: v['no-floor'] !== true,
+    pin: v.pin === true,
+    pacedSink: v['paced-sink'] === true,
     setupRates: v['setup-rates'] !== undefined ? list(v['setup-rates'], '--setup-rates', 1, 5000) : q ? [50, 100] : [100, 200, 300, 400, 500, 600, 800, 1000],
     setupFixed: v['setup-rates'] !== undefined,
     setupSeconds: num(v['setup-seconds'], '--setup-seconds', 1, 120, q ? 3 : 5),

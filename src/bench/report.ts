@@ -47,7 +47,13 @@ function rampRow(r: CallStepResult, floor: CallStepResult | undefined, mark: str
     'gen %': f(generatorsPct(r), 0),
     'busy %': f(r.cpuPct.machine, 0),
     'others %': f(r.cpuPct.others, 0),
+    cores: coresCell(r),
   };
+}
+
+/** `--pin`: target's cores / generators' cores; "shared" when not pinned. */
+function coresCell(r: CallStepResult): string {
+  return r.pinned ? `${r.pinned.target.join(',')} / ${r.pinned.generators.join(',')}` : 'shared';
 }
 
 /** CPU of the traffic generators (SIPp, sink bot, probes), % of one core: they share the machine with the target. */
@@ -66,9 +72,11 @@ function floorRow(r: CallStepResult): Row {
     'CPU %': f(r.cpuPct.target, 0),
     'ms/call-s': f(r.cpuMsPerCallSecond, 2),
     'RSS MB': f(r.rssKb.mean / 1024, 0),
+    'pacing p99 ms': f(r.pacing.p99, 1),
     'gen %': f(generatorsPct(r), 0),
     'busy %': f(r.cpuPct.machine, 0),
     'others %': f(r.cpuPct.others, 0),
+    cores: coresCell(r),
   };
 }
 
@@ -101,17 +109,18 @@ export function printLoadTables(res: Partial<LoadResults>, o: BenchOptions, prin
   if (rows.length) {
     print(
       [
-        `Concurrency: the bridge process, SIPp carrier (20 ms PCMU), 16 kHz sink bot echoing every frame, ${o.windowMs / 1000} s windows, ${probeNote}`,
+        `Concurrency: the bridge process, SIPp carrier (20 ms PCMU), 16 kHz sink bot echoing every frame${o.pacedSink ? ' on its own 20 ms clock (--paced-sink)' : ''}, ${o.windowMs / 1000} s windows, ${probeNote}`,
         '  latency c->b: RTP sent -> frame at the bot; b->c: the bot\'s frame sent (at a random phase of the 20 ms packets) -> RTP at the caller',
         `  cap: largest step with lost <= ${LOSS_LIMIT_PCT} % each way and pacing p99 <= ${PACING_LIMIT_MS} ms; @80%: latency judged here`,
         '  CPU: % of one core, all threads; ms/call-s: CPU per call per second of call; loop: main-thread event-loop delay; wkr loop: the worst media worker (its own 1 s p99)',
         '  gen: SIPp + sink + probes CPU; busy: the machine, all cores; others: busy time outside the bench\'s processes (% of a core)',
+        '  cores: with --pin, the target\'s cores / the generators\' cores; shared: every process may use every core',
       ].join('\n'),
       rows,
     );
   }
   const floorRows = [...(res.floor ?? []), ...(res.bot8k?.floor ? [res.bot8k.floor] : [])].map(floorRow);
-  if (floorRows.length) print('Floor (bare dgram + ws relay, same carrier, bot and rates)', floorRows);
+  if (floorRows.length) print('Floor (bare dgram + ws relay, same carrier, bot and rates; it sends each echoed frame at once, so its pacing is the carrier\'s, the sink bot\'s and the kernel\'s jitter)', floorRows);
   if (res.bot8k) print('8 kHz bot', [rampRow(res.bot8k.bridge, res.bot8k.floor, '')]);
   if (res.setup?.length) print(`Call setup (short calls: ${o.setupHoldMs} ms, no caller audio; ${o.setupSeconds} s per rate; INVITE->200 as SIPp times it, in whole ms)`, res.setup.map(setupRow));
 }

@@ -18,6 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { serve } from './processes.js';
 import { Samples, type Summary } from './stats.js';
+import { PacedEcho } from './paced-echo.js';
 
 const LOOPBACK = '127.0.0.1';
 const PTIME_MS = 20;
@@ -74,6 +75,8 @@ const streams = new Map<number, Stream>();
 const pacing = new Samples(MAX_SAMPLES);
 const loop = monitorEventLoopDelay({ resolution: 1 });
 let measuring = false;
+/** `--paced-sink`: echo on each call's own 20 ms clock (paced-echo.ts) instead of at once. */
+let pacedEcho = false;
 let windowStart = 0;
 let windowMs = 0;
 
@@ -126,15 +129,19 @@ const perCall = new Map<WebSocket, number>();
 
 function onBotSocket(ws: WebSocket): void {
   let started = false;
+  const echo = (frame: Buffer): void => {
+    ws.send(frame, { binary: true });
+    if (inWindow(performance.now())) w.framesFromBot++;
+  };
+  const paced = pacedEcho ? new PacedEcho(echo) : undefined;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
-      const counted = inWindow(performance.now());
-      if (counted) {
+      if (inWindow(performance.now())) {
         w.framesToBot++;
         perCall.set(ws, (perCall.get(ws) ?? 0) + 1);
       }
-      ws.send(data, { binary: true });
-      if (counted) w.framesFromBot++;
+      if (paced) paced.push(data);
+      else echo(data);
       return;
     }
     let msg: { type?: string; reason?: string; quality?: { packetsReceived?: number; packetsLost?: number } };
@@ -156,6 +163,7 @@ function onBotSocket(ws: WebSocket): void {
     }
   });
   ws.once('close', () => {
+    paced?.close();
     if (started) status.live--;
   });
 }
@@ -184,6 +192,7 @@ async function main(): Promise<void> {
     {
       info: () => ({ rtpPort, wsPort, rtpRecvBuffer: rtp.getRecvBufferSize() }),
       status: () => status,
+      'paced-echo': (a) => (pacedEcho = (a as { on: boolean }).on),
       reset: () => {
         status = newStatus();
         return status;

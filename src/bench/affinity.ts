@@ -1,0 +1,52 @@
+/**
+ * `--pin`: the process under test on cores of its own, the traffic generators (this bench process, the sink bot,
+ * the probes, SIPp) on the others, with Linux CPU affinity (`taskset`, util-linux). On a small machine the
+ * generators otherwise share the target's cores, so "capacity per worker" measures the scheduler as much as
+ * the bridge: a media worker that waits for a core behind SIPp sends its packets late. With one core per media
+ * worker (a lone thread for the floor relay, which has no workers) the step measures what a worker carries when
+ * it has a core, as a production box without load generators would give it.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+
+/** Which cores the target and the generators get. */
+export interface CorePlan {
+  target: number[];
+  generators: number[];
+}
+
+/**
+ * Cores for a target with `workers` media workers (0: media in the main thread, one core) on a machine with
+ * `cores` cores: the first max(1, workers) for the target, the rest for the generators; undefined when that
+ * leaves the generators no core (then nothing is pinned).
+ */
+export function corePlan(cores: number, workers: number): CorePlan | undefined {
+  const wanted = Math.max(1, workers);
+  if (wanted >= cores) return undefined;
+  const all = Array.from({ length: cores }, (_, i) => i);
+  return { target: all.slice(0, wanted), generators: all.slice(wanted) };
+}
+
+/** Sets the affinity of every thread of `pid` (threads created later inherit it from their creator). */
+export function pinProcess(pid: number, cores: number[]): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cores.join(','), String(pid)], { stdio: 'ignore' });
+}
+
+/** The machine's cores, as `corePlan` counts them. */
+export function coreCount(): number {
+  return cpus().length;
+}
+
+/**
+ * Applies the plan for a step: target on its cores, the generators' long-lived processes (SIPp instances are
+ * started per step by this process and inherit its affinity) on theirs; with no plan, every process may use
+ * every core again. Returns the plan applied.
+ */
+export function pinForStep(targetPid: number, generatorPids: number[], workers: number): CorePlan | undefined {
+  const cores = coreCount();
+  const plan = corePlan(cores, workers);
+  const all = Array.from({ length: cores }, (_, i) => i);
+  pinProcess(targetPid, plan?.target ?? all);
+  for (const pid of generatorPids) pinProcess(pid, plan?.generators ?? all);
+  return plan;
+}

@@ -1,0 +1,52 @@
+/**
+ * `--paced-sink`: the sink bot's echo on its own clock, one frame per 20 ms per call, as a bot that streams in
+ * real time sends it, instead of each frame at once. Echoing at once hands the carrier's timing (SIPp's playing
+ * threads on a busy core) straight back to the bridge, whose send clock follows a bot's late audio; on its own
+ * clock the bot's frames come at a steady pace and what the caller sees is the bridge's pacing. The clock starts
+ * `marginMs` after the first frame so frames a little late still make their slot; a frame that misses its slot
+ * goes in the next (nothing is dropped: the bench counts every frame), and a queue deeper than `maxDepth` is
+ * sent at once so a burst cannot add lasting delay.
+ */
+export class PacedEcho {
+  private readonly queue: Buffer[] = [];
+  private due = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly send: (frame: Buffer) => void,
+    private readonly ptimeMs = 20,
+    private readonly marginMs = 10,
+    private readonly maxDepth = 4,
+  ) {}
+
+  push(frame: Buffer): void {
+    if (this.closed) return;
+    this.queue.push(frame);
+    while (this.queue.length > this.maxDepth) this.send(this.queue.shift()!);
+    if (this.timer === undefined) {
+      this.due = performance.now() + this.marginMs;
+      this.arm();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.queue.length = 0;
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(() => this.tick(), Math.max(0, this.due - performance.now()));
+  }
+
+  /** One slot: the oldest frame, if any; the next slot is due one ptime after this one, not after now (no drift). */
+  private tick(): void {
+    const frame = this.queue.shift();
+    if (frame) this.send(frame);
+    this.due += this.ptimeMs;
+    // Far behind (the process stalled): restart the clock from now rather than firing the missed slots at once.
+    if (performance.now() - this.due > 5 * this.ptimeMs) this.due = performance.now();
+    this.arm();
+  }
+}

@@ -1,0 +1,37 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PacedEcho } from '../../../src/bench/paced-echo.js';
+
+/** Frames pushed at the given times (ms); returns [frame number, time sent] for each send. */
+function run(arrivals: number[], untilMs: number): Array<[number, number]> {
+  const sent: Array<[number, number]> = [];
+  const echo = new PacedEcho((f) => sent.push([f[0], performance.now()]));
+  const start = performance.now();
+  arrivals.forEach((at, i) => setTimeout(() => echo.push(Buffer.from([i])), at));
+  vi.advanceTimersByTime(untilMs);
+  echo.close();
+  return sent.map(([n, t]) => [n, Math.round(t - start)]);
+}
+
+describe('bench sink: echo on its own 20 ms clock', () => {
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
+  afterEach(() => vi.useRealTimers());
+
+  it.each([
+    ['steady arrivals: one frame per slot, 10 ms after the first', [0, 20, 40, 60], [[0, 10], [1, 30], [2, 50], [3, 70]]],
+    ['jittered arrivals within the margin keep the slots', [0, 27, 33, 68], [[0, 10], [1, 30], [2, 50], [3, 70]]],
+    ['a frame later than its slot goes in the next one; nothing is dropped', [0, 20, 55, 60], [[0, 10], [1, 30], [2, 70], [3, 90]]],
+    ['a burst deeper than 4 frames is sent at once', [0, 1, 2, 3, 4, 5], [[0, 4], [1, 5], [2, 10], [3, 30], [4, 50], [5, 70]]],
+  ])('%s', (_name, arrivals, expected) => {
+    expect(run(arrivals as number[], 200)).toEqual(expected);
+  });
+
+  it('stops sending once closed', () => {
+    const sent: number[] = [];
+    const echo = new PacedEcho((f) => sent.push(f[0]));
+    echo.push(Buffer.from([1]));
+    echo.push(Buffer.from([2]));
+    echo.close();
+    vi.advanceTimersByTime(100);
+    expect(sent).toEqual([]);
+  });
+});
