@@ -4,28 +4,28 @@ import { createLogger, type Logger } from './core/logger.js';
 import { promptFiles, type Config } from './config/index.js';
 import { ConfigError } from './core/errors.js';
 import { BridgeMetrics, MediaMetrics, RecordsMetrics, SecurityMetrics } from './metrics/index.js';
-import { buildSecurity } from './app-security.js';
+import { buildSecurity } from './app/security.js';
 import { HostResolver, InboundRouter, OutboundRateCap, TransferCap, TrunkCallLimiter, type AuthFailureGuard } from './trunks/index.js';
 import { DigestServer } from './sip/auth/digest-server.js';
 import { InProcessMediaEngine, checkPromptFiles } from './engine/index.js';
 import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
-import { buildOps } from './app-ops.js';
-import { AppRecordings, settleRecordings } from './app-recordings.js';
+import { buildOps } from './app/ops.js';
+import { AppRecordings, settleRecordings } from './app/recordings.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { CallManager } from './calls/call-manager.js';
 import type { PeerAddress } from './calls/signaling.js';
 import type { OpsHttpServer } from './api/http-server.js';
 import { RegistrationMetrics } from './metrics/registration-metrics.js';
-import { RegistrationPool } from './app-registrations.js';
-import { buildLeases } from './app-leases.js';
+import { RegistrationPool } from './app/registrations.js';
+import { buildLeases } from './app/leases.js';
 import type { LeaseStore } from './store/leases.js';
-import type { LiveConfiguration } from './app-config.js';
+import type { LiveConfiguration } from './app/config.js';
 import type { ConfigSnapshot } from './config/index.js';
 import type { AdminControl } from './api/admin/index.js';
-import { buildCallRecords } from './app-records.js';
+import { buildCallRecords } from './app/records.js';
 import { IdleMemoryReclaimer, compactingGc } from './core/idle-memory.js';
 import type { CallRecords } from './records/index.js';
-import { ClusterCalls } from './app-cluster.js';
+import { ClusterCalls } from './app/cluster.js';
 
 export interface AppOptions {
   clock?: Clock;
@@ -39,7 +39,7 @@ export interface AppOptions {
   leases?: LeaseStore;
 }
 
-import { buildCallDeps, buildMediaEngine, buildSip, limitsOf, type Routing } from './app-parts.js';
+import { buildCallDeps, buildMediaEngine, buildSip, limitsOf, type Routing } from './app/parts.js';
 
 /**
  * The composition root: builds every layer from a validated config and starts them in order

@@ -2,7 +2,7 @@
  * `GET /v1/call-records?trunk=&number=&result=&from=&to=&limit=&cursor=`: the call detail records, newest
  * first, a page at a time with an opaque cursor. Each record is the CDR line (README "Call records") plus
  * `recordingUrl` when the call was recorded. The query is validated by one zod schema (400 naming the
- * parameter); the records come through {@link CallRecordsSource} (app-ops.ts wires records/' CDR reader), so
+ * parameter); the records come through {@link CallRecordsSource} (app/ops.ts wires records/' CDR reader), so
  * api/ does not read files. Behind the /v1 API-key gate (role read).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -60,7 +60,7 @@ export interface ConnectContext {
 
 /**
  * One configured bot as the connector reads it: the builtin echo bot, or a WebSocket bot. bot/ declares this
- * itself instead of importing config/ (config's `bots.<name>` entries fit it, checked in src/app-seams.ts).
+ * itself instead of importing config/ (config's `bots.<name>` entries fit it, checked in src/app/seams.ts).
  */
 export type BotDefinition =
   | { readonly builtin: 'echo'; readonly delayFrames: number }

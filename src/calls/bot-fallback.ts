@@ -9,7 +9,7 @@ import type { EndReason } from './call-events.js';
 import type { CallMedia, CallMediaGroup } from './media-engine.js';
 import type { TransferController } from './transfer.js';
 
-/** One configured fallback (config's `fallback` entries fit it, checked in src/app-seams.ts). */
+/** One configured fallback (config's `fallback` entries fit it, checked in src/app/seams.ts). */
 export type BotFallback =
   | { readonly action: 'reject' }
   | { readonly action: 'play'; readonly file: string }

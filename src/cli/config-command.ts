@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { TrunkbridgeError } from '../core/errors.js';
 import { defaultConfigPath } from '../config/index.js';
-import { exportConfiguration } from '../app-config.js';
+import { exportConfiguration } from '../app/config.js';
 
 const USAGE = `usage: trunkbridge config export [--config path.yaml]
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, TrunkbridgeError } from '../core/errors.js';
 import { defaultConfigPath, loadConfigFile, loadDefaultConfig, redactConfig, type Config } from '../config/index.js';
 import { TrunkbridgeApp } from '../app.js';
-import { LiveConfiguration } from '../app-config.js';
+import { LiveConfiguration } from '../app/config.js';
 import { defaultLogFormat } from '../core/logger.js';
 import { botCheckCommand } from './bot-check.js';
 import { configCommand } from './config-command.js';

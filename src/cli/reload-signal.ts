@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { LiveConfiguration } from '../app-config.js';
+import type { LiveConfiguration } from '../app/config.js';
 
 /** Installs the SIGHUP handler; returns its removal. */
 export function reloadOnSighup(live: LiveConfiguration, logger: Logger): () => void {

@@ -8,7 +8,7 @@ import { recordingModeSchema, type RecordingMode } from './recordings-schema.js'
 
 /**
  * Wire protocols a bot may speak. The same names as bot/'s dialect registry (config/ does not import bot/;
- * app-seams.ts fails to compile when the two lists differ).
+ * app/seams.ts fails to compile when the two lists differ).
  */
 export const BOT_PROTOCOLS = ['native', 'twilio', 'telnyx', 'plivo', 'exotel', 'vonage', 'jambonz'] as const;
 /** One of {@link BOT_PROTOCOLS}. */

@@ -1,7 +1,7 @@
-/** Config of call records (CDR files) and webhooks (issue #13); wired by app-records.ts. */
+/** Config of call records (CDR files) and webhooks (issue #13); wired by app/records.ts. */
 import { z } from 'zod';
 
-/** Event types a webhook may subscribe to (records/call-record.ts WEBHOOK_EVENT_TYPES; app-records.ts checks they agree). */
+/** Event types a webhook may subscribe to (records/call-record.ts WEBHOOK_EVENT_TYPES; app/records.ts checks they agree). */
 export const WEBHOOK_EVENTS = ['call.started', 'call.answered', 'call.ended', 'call.transfer', 'recording.ready'] as const;
 
 export const callRecordsSchema = z.strictObject({

@@ -1,6 +1,6 @@
 /**
  * `GET /v1/webhooks/status`: each webhook's queue and last outcome, as JSON. No access check of its own: it is
- * placed behind the /v1 door (app-records.ts), so it follows whatever rule the rest of /v1 has.
+ * placed behind the /v1 door (app/records.ts), so it follows whatever rule the rest of /v1 has.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

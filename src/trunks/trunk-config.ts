@@ -1,7 +1,7 @@
 /**
  * The trunk vocabulary: what routing and call control read about a trunk. trunks/ owns these shapes and never
  * imports config/; config/'s parsed values fit them structurally, checked where the composition root joins
- * the two (src/app-seams.ts). Optional fields are the ones routing has a default for.
+ * the two (src/app/seams.ts). Optional fields are the ones routing has a default for.
  */
 
 /** Digest algorithms a trunk may offer in its challenges (RFC 8760), most preferred first. */

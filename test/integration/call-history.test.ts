@@ -100,7 +100,7 @@ async function rowsBecome(ids: string[]): Promise<string[]> {
 }
 
 /**
- * A Twilio Media Streams bot that echoes each second of caller audio back with a mark (as web-console.test.ts's),
+ * A Twilio Media Streams bot that echoes each second of caller audio back with a mark (as web-console-calls.test.ts's),
  * reached only with the header and signature the bridge is configured to send.
  */
 /** The `start` messages the Twilio echo bot got. */

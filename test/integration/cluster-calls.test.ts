@@ -26,7 +26,7 @@ const NUMBER = '+15550100';
 /** The registry's expiry (src/store/call-registry.ts NODE_EXPIRY_MS) and heartbeat, ms. */
 const EXPIRY_MS = 5000;
 const HEARTBEAT_MS = 1000;
-/** How often a node's event stream re-reads the registry (src/app-cluster-live.ts REREAD_MS), ms. */
+/** How often a node's event stream re-reads the registry (src/app/cluster-live.ts REREAD_MS), ms. */
 const REREAD_MS = 2000;
 
 interface Node {

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LiveConfiguration } from '../../src/app-config.js';
+import { LiveConfiguration } from '../../src/app/config.js';
 import type { ManagedConfig } from '../../src/config/index.js';
 import { PostgresConfigStore, StaleRevisionError, StoreError } from '../../src/store/index.js';
 import { reservePort } from '../helpers/ports.js';

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { BotConfig } from '../../config/index.js';
 import { AdminApiError } from './http.js';
 
-/** A bot check as the runner takes it (app-tools.ts hands it to botcheck/). */
+/** A bot check as the runner takes it (app/tools.ts hands it to botcheck/). */
 export interface BotCheckRequest {
   url: string;
   protocol: string;

@@ -1,6 +1,6 @@
 import type { Config, ManagedConfig } from '../../config/index.js';
 
-/** What the admin API asks of the live configuration (wired in app-config.ts / app-ops.ts). */
+/** What the admin API asks of the live configuration (wired in app/config.ts / app/ops.ts). */
 export interface AdminControl {
   current(): { revision: number; managed: ManagedConfig; config: Config };
   /**

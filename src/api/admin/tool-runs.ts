@@ -3,7 +3,7 @@
  * process, their steps answered as server-sent events (`text/event-stream`) as they happen: one `step` event per
  * printed line (`{"line": "..."}`) and a last `result` event (`{"result": "pass"|"fail", "exitCode": N}`).
  * The body is validated before the stream starts (400 naming the field). The tools themselves are injected by
- * app-ops.ts: api/ knows nothing of SIP or bots. A client that goes away aborts its run (the test call is
+ * app/ops.ts: api/ knows nothing of SIP or bots. A client that goes away aborts its run (the test call is
  * cancelled or hung up). A bot check may name a stored bot (bot-check-target.ts). Role: admin (see auth.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -31,7 +31,7 @@ export type LiveEvent =
   | { type: 'call.ended'; callId: string; reason: string; durationSec: number }
   | ({ type: 'registration' } & RegistrationStateView);
 
-/** Where the events come from (wired in app-ops.ts over call control and the registrations). */
+/** Where the events come from (wired in app/ops.ts over call control and the registrations). */
 export interface LiveEventSource {
   /** Every live call now, as GET /v1/calls lists them (sent again each tick as `call.updated`). */
   calls(): ReadonlyArray<{ callId: string }>;

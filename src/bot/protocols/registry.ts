@@ -1,6 +1,6 @@
 /**
  * Every bot dialect by its `bots.<name>.protocol` name. Adding a dialect is its module plus one line here
- * (and its name in config's list of protocols, which app-seams.ts checks against {@link DialectName}).
+ * (and its name in config's list of protocols, which app/seams.ts checks against {@link DialectName}).
  */
 import type { Dialect } from './dialect.js';
 import { exotelDialect } from './exotel.js';

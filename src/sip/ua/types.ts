@@ -1,7 +1,7 @@
 /**
  * The user agent's own vocabulary for the calls it places. sip/ defines these itself rather than importing
  * call control's port (calls/signaling.ts): the arrows point one way, and the two meet only in the composition
- * root, where app-seams.ts checks at compile time that these shapes fit call control's (structural typing).
+ * root, where app/seams.ts checks at compile time that these shapes fit call control's (structural typing).
  */
 import type { SipTransportName } from '../transport/transport.js';
 import type { DialogSession } from './dialog-session.js';

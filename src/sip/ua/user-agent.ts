@@ -33,7 +33,7 @@ export type { SipTrafficObserver, SipUserAgentOptions } from './user-agent-optio
 
 /**
  * trunkbridge's RFC 3261 user agent (UAS side): answers INVITEs handed to call control, keeps dialogs.
- * Structurally it is call control's signaling engine; src/app-seams.ts checks that where the two are joined.
+ * Structurally it is call control's signaling engine; src/app/seams.ts checks that where the two are joined.
  */
 export class SipUserAgent {
   private readonly log: Logger;

@@ -1,6 +1,6 @@
-/** Cluster-wide call control's glue (app-cluster.ts) over the in-memory registry. */
+/** Cluster-wide call control's glue (app/cluster.ts) over the in-memory registry. */
 import { describe, expect, it } from 'vitest';
-import { ClusterCalls, durationSince } from '../../../src/app-cluster.js';
+import { ClusterCalls, durationSince } from '../../../src/app/cluster.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { CallRejectedError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';

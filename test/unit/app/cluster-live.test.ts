@@ -1,12 +1,12 @@
 /**
- * The cluster's live calls for the event stream (app-cluster-live.ts) over nodes sharing one in-memory registry
+ * The cluster's live calls for the event stream (app/cluster-live.ts) over nodes sharing one in-memory registry
  * table and a manual clock, with node A's real CallManager (its SIP and media faked as in the calls tests): A's
  * own call and B's calls start and end on A's feed with their node, a new snapshot reads the registry, and B
  * stopping its heartbeat ends its call as node-lost after the expiry and two re-reads.
  */
 import { describe, expect, it } from 'vitest';
-import { ClusterLiveCalls } from '../../../src/app-cluster-live.js';
-import { ClusterCalls } from '../../../src/app-cluster.js';
+import { ClusterLiveCalls } from '../../../src/app/cluster-live.js';
+import { ClusterCalls } from '../../../src/app/cluster.js';
 import { TrunkCallLimiter } from '../../../src/trunks/index.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { CallManager } from '../../../src/calls/call-manager.js';

@@ -1,10 +1,10 @@
 /**
- * Other nodes' calls on this node's event stream (app-cluster-view.ts): registry notifications and listings in,
+ * Other nodes' calls on this node's event stream (app/cluster-view.ts): registry notifications and listings in,
  * call.started / call.ended out — own calls ignored, a dead node's calls ended, and a listing read while changes
  * came never undoes them.
  */
 import { describe, expect, it } from 'vitest';
-import { NODE_LOST, RemoteCallsView } from '../../../src/app-cluster-view.js';
+import { NODE_LOST, RemoteCallsView } from '../../../src/app/cluster-view.js';
 import type { RegisteredCall } from '../../../src/store/index.js';
 
 const NOW = Date.parse('2026-01-01T00:01:00.000Z');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LiveConfiguration, exportConfiguration } from '../../../src/app-config.js';
+import { LiveConfiguration, exportConfiguration } from '../../../src/app/config.js';
 import { ConfigError } from '../../../src/core/errors.js';
 import type { ManagedConfig } from '../../../src/config/index.js';
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { SipUserAgent } from '../../../src/sip/ua/user-agent.js';
-import { LeasedRegistration, leaseName, leaseTiming } from '../../../src/app-registration-lease.js';
+import { LeasedRegistration, leaseName, leaseTiming } from '../../../src/app/registration-lease.js';
 import { registrationSchema } from '../../../src/config/outbound-schema.js';
 import { LocalLeases, type LeaseStore } from '../../../src/store/leases.js';
 import { LeaseTable, type TableLeases } from '../../helpers/memory-leases.js';

@@ -1,6 +1,6 @@
-/** app-tools.ts: an API test-call body becomes the CLI's arguments, checked by the CLI's own parser. */
+/** app/tools.ts: an API test-call body becomes the CLI's arguments, checked by the CLI's own parser. */
 import { describe, expect, it } from 'vitest';
-import { testCallArgv } from '../../../src/app-tools.js';
+import { testCallArgv } from '../../../src/app/tools.js';
 import { parseTestCallArgs } from '../../../src/testcall/args.js';
 
 describe('POST /v1/test-calls bodies as test-call arguments', () => {

@@ -1,7 +1,8 @@
 /**
  * The allowed arrows between the layers of src/: the one table the architecture test enforces, and what
- * README's "Layout" section states. A layer is a folder directly under src/; the few files directly under
- * src/ are assigned in `rootFiles`. Imports inside a layer are always allowed; any other arrow must be listed.
+ * README's "Layout" section states. A layer is a folder directly under src/; the one file directly under
+ * src/ (app.ts, beside its app/ folder) is assigned in `rootFiles`. Imports inside a layer are always allowed;
+ * any other arrow must be listed.
  */
 
 /** Which layer may import which: the rules {@link checkArrows} applies. */
@@ -31,7 +32,7 @@ export const LAYERS: LayerRules = {
     trunks: ['core'],
     // calls/ joins the others but reaches SIP only through its own port (calls/signaling.ts), so not 'sip'.
     calls: ['core', 'sdp', 'media', 'bot', 'trunks'],
-    // records/ (CDRs, webhooks) reads call control's steps in a shape it declares itself (app-records.ts checks
+    // records/ (CDRs, webhooks) reads call control's steps in a shape it declares itself (app/records.ts checks
     // the fit), so it needs no arrow to calls/.
     records: ['core', 'config'],
     // config/ validates countries and numbers with trunks' dial plans (one table for both); trunks/ declares
@@ -44,6 +45,21 @@ export const LAYERS: LayerRules = {
     store: ['core'],
     // console/ serves the web console's bundled files; the page itself speaks only the public /v1 API.
     console: ['core'],
+    // app/ holds the composition root's parts, which src/app.ts (a root file of the same layer) wires:
+    // - seams.ts: compile-time checks that the layers' shapes fit where app.ts joins them.
+    // - records.ts: call records and webhooks wired from config, and their status route.
+    // - test-hooks.ts: HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
+    // - ops.ts: the ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
+    // - parts.ts: the builders app.ts composes: SIP, the media engine, each snapshot's call deps.
+    // - recordings.ts: call recordings wired from config: engine settings, events, retention, the recording route.
+    // - security.ts: sip.security wired: the UA's guards and the digest lockout, with their metrics.
+    // - config.ts: the live configuration: store, snapshots, reload, export.
+    // - registrations.ts: PBX registrations kept in step with the live configuration.
+    // - registration-lease.ts, leases.ts: one registration run under its lease (one node of a cluster registers
+    //   it), and the leases wired from config.
+    // - tools.ts: the test-call and bot-check tools adapted for POST /v1/test-calls and /v1/bot-checks.
+    // - cluster.ts, cluster-live.ts, cluster-view.ts: cluster-wide call control: the shared call registry, trunk
+    //   slots counted there, forwarded commands.
     app: [...BELOW_APP, 'records', 'console', 'testcall', 'botcheck'],
     // botcheck/ plays the bridge's side of a call against a bot with bot/'s own dialects (a tool, like bench/).
     botcheck: ['core', 'bot'],
@@ -53,33 +69,7 @@ export const LAYERS: LayerRules = {
     bench: [...BELOW_APP],
   },
   rootFiles: {
+    // The wiring entry (TrunkbridgeApp) stays at src/'s root, next to the app/ folder of its parts.
     'app.ts': 'app',
-    // Compile-time checks that the layers' shapes fit where app.ts joins them.
-    'app-seams.ts': 'app',
-    // Call records and webhooks wired from config, and their status route.
-    'app-records.ts': 'app',
-    // HTTP routes that make a media worker fail or stall, only with TRUNKBRIDGE_TEST_HOOKS=1.
-    'app-test-hooks.ts': 'app',
-    // The ops listener's routes (calls API, Twilio REST shim, test hooks) wired from config.
-    'app-ops.ts': 'app',
-    // The builders app.ts composes: SIP, the media engine, each snapshot's call deps.
-    'app-parts.ts': 'app',
-    // Call recordings wired from config: engine settings, events, retention, the recording route.
-    'app-recordings.ts': 'app',
-    // sip.security wired: the UA's guards and the digest lockout, with their metrics.
-    'app-security.ts': 'app',
-    // The live configuration: store, snapshots, reload, export.
-    'app-config.ts': 'app',
-    // PBX registrations kept in step with the live configuration.
-    'app-registrations.ts': 'app',
-    // One registration run under its lease (one node of a cluster registers it), and the leases wired from config.
-    'app-registration-lease.ts': 'app',
-    'app-leases.ts': 'app',
-    // The test-call and bot-check tools adapted for POST /v1/test-calls and /v1/bot-checks.
-    'app-tools.ts': 'app',
-    // Cluster-wide call control: the shared call registry, trunk slots counted there, forwarded commands.
-    'app-cluster.ts': 'app',
-    'app-cluster-live.ts': 'app',
-    'app-cluster-view.ts': 'app',
   },
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, redactConfig } from '../../../src/config/index.js';
 import { ConfigError } from '../../../src/core/errors.js';
-import { apiKeysOf } from '../../../src/app-ops.js';
+import { apiKeysOf } from '../../../src/app/ops.js';
 import { readmeRecipe } from '../../helpers/readme-recipes.js';
 
 function issuesOf(yaml: string): string[] {

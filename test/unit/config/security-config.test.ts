@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
 import { ConfigError } from '../../../src/core/errors.js';
-import { buildSecurity, hidesFromScanners } from '../../../src/app-security.js';
+import { buildSecurity, hidesFromScanners } from '../../../src/app/security.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { SecurityMetrics } from '../../../src/metrics/index.js';
@@ -50,7 +50,7 @@ describe('sip.security config', () => {
   });
 });
 
-describe('admission (app-security)', () => {
+describe('admission (app/security)', () => {
   const req = {} as SipRequest;
   const src = (address: string): SipEndpoint => ({ address, port: 5060, transport: 'udp' });
   function wiring(text: string) {

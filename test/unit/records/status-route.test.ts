@@ -1,5 +1,5 @@
 /**
- * `GET /v1/webhooks/status` as app-records.ts and app-ops.ts wire it, on a real HTTP server: its own path only,
+ * `GET /v1/webhooks/status` as app/records.ts and app/ops.ts wire it, on a real HTTP server: its own path only,
  * behind the /v1 API-key gate (bearer key with role read or more, else loopback clients when no key is set), GET only.
  */
 import { createServer, type Server } from 'node:http';
@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/index.js';
-import { buildCallRecords, webhookStatusRoutes } from '../../../src/app-records.js';
+import { buildCallRecords, webhookStatusRoutes } from '../../../src/app/records.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { RecordsMetrics } from '../../../src/metrics/index.js';
 import { Registry } from 'prom-client';
 import type { CallRecords } from '../../../src/records/index.js';
-import { apiKeysOf } from '../../../src/app-ops.js';
+import { apiKeysOf } from '../../../src/app/ops.js';
 import { createAuthorizer, guardV1 } from '../../../src/api/admin/index.js';
 
 let server: Server | undefined;

@@ -4,8 +4,8 @@
  * `call.started` / `call.ended` events they mean and the calls it knows now. A listing read while changes arrive
  * is older than those changes: a change heard after the read began wins over it (see {@link mark}).
  */
-import type { CallChange, RegisteredCall } from './store/index.js';
-import type { LiveEvent } from './api/events/index.js';
+import type { CallChange, RegisteredCall } from '../store/index.js';
+import type { LiveEvent } from '../api/events/index.js';
 
 /** The end reason of another node's call that left the registry without an end notice (its node stopped beating). */
 export const NODE_LOST = 'node-lost';

@@ -6,12 +6,12 @@
  * the retry time (at least 1 s), so a node that dies is replaced within the retry time. One node alone always
  * holds it (LocalLeases).
  */
-import type { Clock, TimerHandle } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import type { Config } from './config/index.js';
-import type { LeaseStore, LeaseView } from './store/leases.js';
-import type { Registration } from './sip/ua/registration.js';
-import { resolveRegistrar } from './sip/ua/registration.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/index.js';
+import type { LeaseStore, LeaseView } from '../store/leases.js';
+import type { Registration } from '../sip/ua/registration.js';
+import { resolveRegistrar } from '../sip/ua/registration.js';
 
 type RegistrationConfig = Config['registrations'][number];
 

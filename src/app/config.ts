@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { ConfigError, type ConfigIssue } from './core/errors.js';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import {
   buildSnapshot,
   joinConfig,
@@ -21,9 +21,9 @@ import {
   type Config,
   type ConfigSnapshot,
   type ManagedConfig,
-} from './config/index.js';
-import { FileConfigStore, MemoryConfigStore, PostgresConfigStore, StaleRevisionError, type ConfigStore, type StoreFs } from './store/index.js';
-import { checkPromptFiles } from './engine/index.js';
+} from '../config/index.js';
+import { FileConfigStore, MemoryConfigStore, PostgresConfigStore, StaleRevisionError, type ConfigStore, type StoreFs } from '../store/index.js';
+import { checkPromptFiles } from '../engine/index.js';
 
 /** Called with each new snapshot after it is stored; the previous one is still what running calls hold. */
 export type SnapshotListener = (next: ConfigSnapshot, previous: ConfigSnapshot) => Promise<void> | void;

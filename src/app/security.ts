@@ -3,13 +3,13 @@
  * digest lockout of inbound routing, with their metrics and the one log line per lockout episode.
  */
 import { isIP } from 'node:net';
-import type { Clock } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import type { Config } from './config/index.js';
-import type { SecurityMetrics } from './metrics/index.js';
-import { DEFAULT_SCANNER_USER_AGENTS } from './sip/security/scanners.js';
-import type { SipSecurityOptions } from './sip/security/options.js';
-import { AuthLockout, type AuthFailureGuard } from './trunks/index.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/index.js';
+import type { SecurityMetrics } from '../metrics/index.js';
+import { DEFAULT_SCANNER_USER_AGENTS } from '../sip/security/scanners.js';
+import type { SipSecurityOptions } from '../sip/security/options.js';
+import { AuthLockout, type AuthFailureGuard } from '../trunks/index.js';
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 

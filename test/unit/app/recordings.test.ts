@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { numberEntrySchema, parseConfig } from '../../../src/config/index.js';
-import { AppRecordings } from '../../../src/app-recordings.js';
+import { AppRecordings } from '../../../src/app/recordings.js';
 
 const yaml = (numberMode: string): string => `
 bots:

@@ -4,12 +4,12 @@
  * notifications, and a re-read of the registry every `rereadMs` (a node that died ends its calls there, and a
  * missed notification is caught up). Runs only while the stream has a client.
  */
-import type { Clock, TimerHandle } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import type { CallManager } from './calls/call-manager.js';
-import type { CallRegistry } from './store/index.js';
-import type { LiveEvent } from './api/events/index.js';
-import { RemoteCallsView, type ClusterCallView } from './app-cluster-view.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { CallManager } from '../calls/call-manager.js';
+import type { CallRegistry } from '../store/index.js';
+import type { LiveEvent } from '../api/events/index.js';
+import { RemoteCallsView, type ClusterCallView } from './cluster-view.js';
 
 /** How often the registry is re-read while the stream is followed, ms: a dead node's calls end within this plus its expiry. */
 export const REREAD_MS = 2000;

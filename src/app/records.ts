@@ -4,13 +4,13 @@
  * and the /v1/webhooks/status route.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import type { Config } from './config/index.js';
-import { WEBHOOK_EVENTS } from './config/records-schema.js';
-import type { CallLifecycleEvent } from './calls/call-events.js';
-import type { RecordsMetrics } from './metrics/index.js';
-import { CallRecords, WEBHOOK_EVENT_TYPES, webhookStatusRoute, type CallStep } from './records/index.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/index.js';
+import { WEBHOOK_EVENTS } from '../config/records-schema.js';
+import type { CallLifecycleEvent } from '../calls/call-events.js';
+import type { RecordsMetrics } from '../metrics/index.js';
+import { CallRecords, WEBHOOK_EVENT_TYPES, webhookStatusRoute, type CallStep } from '../records/index.js';
 
 /** The records service for `config`, or undefined when neither CDR files nor webhooks are configured. */
 export function buildCallRecords(config: Config, clock: Clock, logger: Logger, metrics: RecordsMetrics): CallRecords | undefined {

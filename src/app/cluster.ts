@@ -5,17 +5,17 @@
  * `store` none of this is built and the bridge behaves as a single node.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import type { Config } from './config/index.js';
-import type { TrunkCallLimiter } from './trunks/index.js';
-import type { CallManager } from './calls/call-manager.js';
-import type { LiveCallInfo } from './calls/call.js';
-import { PostgresCallRegistry, resolveNodeId, type CallRegistry } from './store/index.js';
-import { createCallForwarding } from './api/call-forwarding.js';
-import { durationSince, remoteCallView, type ClusterCallView } from './app-cluster-view.js';
-import { ClusterLiveCalls } from './app-cluster-live.js';
-import { SystemClock } from './core/clock.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/index.js';
+import type { TrunkCallLimiter } from '../trunks/index.js';
+import type { CallManager } from '../calls/call-manager.js';
+import type { LiveCallInfo } from '../calls/call.js';
+import { PostgresCallRegistry, resolveNodeId, type CallRegistry } from '../store/index.js';
+import { createCallForwarding } from '../api/call-forwarding.js';
+import { durationSince, remoteCallView, type ClusterCallView } from './cluster-view.js';
+import { ClusterLiveCalls } from './cluster-live.js';
+import { SystemClock } from '../core/clock.js';
 
 export { durationSince, type ClusterCallView };
 

@@ -6,18 +6,18 @@
  */
 import { resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import { TypedEmitter } from './core/typed-emitter.js';
-import { recordingModeFor, type Config } from './config/index.js';
-import { InProcessMediaEngine, findRecording, recordingsSettled, RetentionSweeper, type RecordingEvent, type RecordingFailed, type RecordingReady, type RecordingSettings } from './engine/index.js';
-import type { WorkerMediaEngine } from './engine/worker/worker-engine.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
+import { recordingModeFor, type Config } from '../config/index.js';
+import { InProcessMediaEngine, findRecording, recordingsSettled, RetentionSweeper, type RecordingEvent, type RecordingFailed, type RecordingReady, type RecordingSettings } from '../engine/index.js';
+import type { WorkerMediaEngine } from '../engine/worker/worker-engine.js';
 import type { Registry } from 'prom-client';
-import { RecordingMetrics } from './metrics/index.js';
-import type { CallManager } from './calls/call-manager.js';
-import type { CallRecordingPolicy } from './calls/media-engine.js';
-import { createRecordingRoute } from './api/recording-route.js';
-import type { RecordingHooks } from './records/index.js';
+import { RecordingMetrics } from '../metrics/index.js';
+import type { CallManager } from '../calls/call-manager.js';
+import type { CallRecordingPolicy } from '../calls/media-engine.js';
+import { createRecordingRoute } from '../api/recording-route.js';
+import type { RecordingHooks } from '../records/index.js';
 
 /** The events of finished and failed recordings: `recording-ready` is what the call records (CDRs, webhooks) take. */
 export interface RecordingEvents {

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { SystemClock } from './core/clock.js';
+import { SystemClock } from '../core/clock.js';
 
 export interface HookTarget {
   crashWorker(index: number): void;

@@ -3,29 +3,29 @@
  * configuration snapshot gives new calls. Split from app.ts, which keeps the TrunkbridgeApp lifecycle.
  */
 import { networkInterfaces } from 'node:os';
-import { type Clock } from './core/clock.js';
-import { type Logger } from './core/logger.js';
-import { fallbackFor, outboundFallbackFor, resolveJitterBuffer, type Config } from './config/index.js';
-import { BridgeMetrics, MediaMetrics, SecurityMetrics } from './metrics/index.js';
-import type { SipSecurityOptions } from './sip/security/options.js';
-import { HostResolver, InboundRouter, TransferCap, TrunkCallLimiter } from './trunks/index.js';
-import { botTargetFromConfig, connectBot, type BotTarget } from './bot/index.js';
-import { RtpPortPool } from './media/index.js';
-import { InProcessMediaEngine } from './engine/index.js';
-import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
+import { type Clock } from '../core/clock.js';
+import { type Logger } from '../core/logger.js';
+import { fallbackFor, outboundFallbackFor, resolveJitterBuffer, type Config } from '../config/index.js';
+import { BridgeMetrics, MediaMetrics, SecurityMetrics } from '../metrics/index.js';
+import type { SipSecurityOptions } from '../sip/security/options.js';
+import { HostResolver, InboundRouter, TransferCap, TrunkCallLimiter } from '../trunks/index.js';
+import { botTargetFromConfig, connectBot, type BotTarget } from '../bot/index.js';
+import { RtpPortPool } from '../media/index.js';
+import { InProcessMediaEngine } from '../engine/index.js';
+import { WorkerMediaEngine } from '../engine/worker/worker-engine.js';
 import { availableParallelism } from 'node:os';
-import { AppRecordings } from './app-recordings.js';
-import { SipUserAgent } from './sip/ua/user-agent.js';
-import { nodeDnsClient } from './sip/resolve/sip-resolver.js';
-import type { CallObserver } from './calls/call-events.js';
-import type { OutgoingCallRequest } from './calls/signaling.js';
-import type { InboundCallDeps, TransferContext } from './calls/inbound-call-handler.js';
-import type { OutboundCallDeps } from './calls/outbound-call-handler.js';
-import type { MediaEngine } from './calls/media-engine.js';
-import type { TransferServices } from './calls/transfer.js';
-import { routeRegistered } from './trunks/registration-router.js';
-import { type RegistrationSet } from './app-registrations.js';
-import type { CallRecords } from './records/index.js';
+import { AppRecordings } from './recordings.js';
+import { SipUserAgent } from '../sip/ua/user-agent.js';
+import { nodeDnsClient } from '../sip/resolve/sip-resolver.js';
+import type { CallObserver } from '../calls/call-events.js';
+import type { OutgoingCallRequest } from '../calls/signaling.js';
+import type { InboundCallDeps, TransferContext } from '../calls/inbound-call-handler.js';
+import type { OutboundCallDeps } from '../calls/outbound-call-handler.js';
+import type { MediaEngine } from '../calls/media-engine.js';
+import type { TransferServices } from '../calls/transfer.js';
+import { routeRegistered } from '../trunks/registration-router.js';
+import { type RegistrationSet } from './registrations.js';
+import type { CallRecords } from '../records/index.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 

@@ -2,11 +2,11 @@
  * The tools the /v1 API runs in the bridge process (POST /v1/test-calls, POST /v1/bot-checks): testcall/ and
  * botcheck/ adapted to api/'s runner shape, so api/ imports neither. Part of the composition root (layer "app").
  */
-import type { ToolRunners, TestCallRequest, BotCheckRequest } from './api/admin/index.js';
-import { parseTestCallArgs } from './testcall/args.js';
-import { EXIT, runTestCall } from './testcall/run.js';
-import { checkBot, PROTOCOLS, type StepResult } from './botcheck/index.js';
-import type { BotConfig } from './config/index.js';
+import type { ToolRunners, TestCallRequest, BotCheckRequest } from '../api/admin/index.js';
+import { parseTestCallArgs } from '../testcall/args.js';
+import { EXIT, runTestCall } from '../testcall/run.js';
+import { checkBot, PROTOCOLS, type StepResult } from '../botcheck/index.js';
+import type { BotConfig } from '../config/index.js';
 
 const MARK: Record<StepResult['verdict'], string> = { pass: 'ok  ', fail: 'FAIL', skip: 'skip' };
 

@@ -4,33 +4,33 @@
  * app.ts to keep the composition root readable; it is part of it (layer "app").
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from './core/logger.js';
-import type { Config } from './config/index.js';
-import type { BridgeMetrics } from './metrics/index.js';
-import type { CallManager } from './calls/call-manager.js';
-import type { InProcessMediaEngine } from './engine/index.js';
-import { WorkerMediaEngine } from './engine/worker/worker-engine.js';
-import { OpsHttpServer } from './api/http-server.js';
-import { createCallsApi } from './api/calls-api.js';
-import { createTwilioRest, type TwilioAccount } from './api/twilio-rest.js';
-import { testHookRoutes } from './app-test-hooks.js';
-import { createAdminRoutes, createAuthorizer, guardV1, toolRunRoutes, whoamiRoute, type AdminControl, type SipEndpoint, type ApiKey } from './api/admin/index.js';
-import { consoleRoutes, defaultConsoleDir } from './console/index.js';
-import { ConfigError } from './core/errors.js';
-import { webhookStatusRoutes } from './app-records.js';
-import type { CallRecords } from './records/index.js';
-import { toolRunners } from './app-tools.js';
-import { callRecordsRoute } from './api/call-records-route.js';
-import { decodeCursor, readCdrPage } from './records/index.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/index.js';
+import type { BridgeMetrics } from '../metrics/index.js';
+import type { CallManager } from '../calls/call-manager.js';
+import type { InProcessMediaEngine } from '../engine/index.js';
+import { WorkerMediaEngine } from '../engine/worker/worker-engine.js';
+import { OpsHttpServer } from '../api/http-server.js';
+import { createCallsApi } from '../api/calls-api.js';
+import { createTwilioRest, type TwilioAccount } from '../api/twilio-rest.js';
+import { testHookRoutes } from './test-hooks.js';
+import { createAdminRoutes, createAuthorizer, guardV1, toolRunRoutes, whoamiRoute, type AdminControl, type SipEndpoint, type ApiKey } from '../api/admin/index.js';
+import { consoleRoutes, defaultConsoleDir } from '../console/index.js';
+import { ConfigError } from '../core/errors.js';
+import { webhookStatusRoutes } from './records.js';
+import type { CallRecords } from '../records/index.js';
+import { toolRunners } from './tools.js';
+import { callRecordsRoute } from '../api/call-records-route.js';
+import { decodeCursor, readCdrPage } from '../records/index.js';
 import { join } from 'node:path';
-import { LiveEvents, eventsRoute, type LiveEvent, type RegistrationStateView } from './api/events/index.js';
-import type { Clock } from './core/clock.js';
+import { LiveEvents, eventsRoute, type LiveEvent, type RegistrationStateView } from '../api/events/index.js';
+import type { Clock } from '../core/clock.js';
 
 type Routes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 /** A bound SIP listener (the UA's boundAddresses()). */
 type BoundSip = { address: string; port: number; transport: string };
 
-/** A cluster's side of the /v1 calls routes (app-cluster.ts): every node's calls, and commands forwarded to their node. */
+/** A cluster's side of the /v1 calls routes (app/cluster.ts): every node's calls, and commands forwarded to their node. */
 export interface ClusterCallsApi {
   list(): Promise<Array<{ callId: string }>>;
   /** Answers a call command (GET, hangup, transfer, recording) for another node's call by forwarding it. */
@@ -39,7 +39,7 @@ export interface ClusterCallsApi {
   live?(calls: CallManager): ClusterLiveSource;
 }
 
-/** A cluster's side of the event stream (app-cluster-live.ts): every node's calls, and their starts and ends. */
+/** A cluster's side of the event stream (app/cluster-live.ts): every node's calls, and their starts and ends. */
 export interface ClusterLiveSource {
   list(): Array<{ callId: string }>;
   snapshot(): Promise<Array<{ callId: string }>>;

@@ -4,25 +4,25 @@
  * one such seam, so a shape that drifts fails here, with both types in the message, instead of somewhere
  * inside app.ts's wiring or not at all (an optional method, a bivariant parameter).
  */
-import type { BotDefinition, DialectName } from './bot/index.js';
+import type { BotDefinition, DialectName } from '../bot/index.js';
 import type {
   DialogSignal,
   IncomingCallSignal,
   OutgoingCallRequest,
   OutgoingCallSignal,
   SignalingEngine,
-} from './calls/signaling.js';
-import type { BotProtocol, Config, FallbackConfig } from './config/index.js';
-import type { BotFallback } from './calls/bot-fallback.js';
-import type { DigestServer } from './sip/auth/digest-server.js';
-import type { DialogSession } from './sip/ua/dialog-session.js';
-import type { IncomingCall } from './sip/ua/incoming-call.js';
-import type { OutgoingCall } from './sip/ua/outgoing-call.js';
-import type { OutgoingCallRequest as SipOutgoingCallRequest } from './sip/ua/types.js';
-import type { SipUserAgent } from './sip/ua/user-agent.js';
-import type { DigestVerifier, InboundTrunkConfig, OutboundTrunkConfig } from './trunks/index.js';
-import type { SipGuardReason } from './sip/security/ingress.js';
-import type { SipGuardLabel } from './metrics/index.js';
+} from '../calls/signaling.js';
+import type { BotProtocol, Config, FallbackConfig } from '../config/index.js';
+import type { BotFallback } from '../calls/bot-fallback.js';
+import type { DigestServer } from '../sip/auth/digest-server.js';
+import type { DialogSession } from '../sip/ua/dialog-session.js';
+import type { IncomingCall } from '../sip/ua/incoming-call.js';
+import type { OutgoingCall } from '../sip/ua/outgoing-call.js';
+import type { OutgoingCallRequest as SipOutgoingCallRequest } from '../sip/ua/types.js';
+import type { SipUserAgent } from '../sip/ua/user-agent.js';
+import type { DigestVerifier, InboundTrunkConfig, OutboundTrunkConfig } from '../trunks/index.js';
+import type { SipGuardReason } from '../sip/security/ingress.js';
+import type { SipGuardLabel } from '../metrics/index.js';
 
 /** Compiles only when `T` is assignable to `Port`. */
 type Fits<T extends Port, Port> = T;

@@ -2,17 +2,17 @@
  * The PBX registrations of the live configuration: one {@link LeasedRegistration} per `registrations` entry, kept
  * in step with each new configuration snapshot (an added entry registers, a removed one un-registers, a changed
  * one re-registers; an unchanged one keeps its binding). With a shared store each runs on the one node holding
- * its lease (app-registration-lease.ts). Part of the composition root (layer "app").
+ * its lease (app/registration-lease.ts). Part of the composition root (layer "app").
  */
-import type { Clock } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import type { Config } from './config/index.js';
-import type { SipUserAgent } from './sip/ua/user-agent.js';
-import type { RegistrationMetrics } from './metrics/registration-metrics.js';
-import type { TransferPolicy } from './calls/transfer-target.js';
-import type { RegisteredExtension } from './trunks/registration-router.js';
-import type { LeaseStore } from './store/leases.js';
-import { LeasedRegistration, leaseName } from './app-registration-lease.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Config } from '../config/index.js';
+import type { SipUserAgent } from '../sip/ua/user-agent.js';
+import type { RegistrationMetrics } from '../metrics/registration-metrics.js';
+import type { TransferPolicy } from '../calls/transfer-target.js';
+import type { RegisteredExtension } from '../trunks/registration-router.js';
+import type { LeaseStore } from '../store/leases.js';
+import { LeasedRegistration, leaseName } from './registration-lease.js';
 
 type RegistrationConfig = Config['registrations'][number];
 
