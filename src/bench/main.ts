@@ -63,7 +63,7 @@ async function startRig(dir: string, o: BenchOptions): Promise<Rig> {
 
 /** The spread of machine load over the steps: how noisy the figures are. */
 function noise(res: Partial<LoadResults>): { busyPct: [number, number]; othersPct: [number, number] } | undefined {
-  const bot8k = res.bot8k ? [res.bot8k.bridge, ...(res.bot8k.floor ? [res.bot8k.floor] : [])] : [];
+  const bot8k = (res.bot8k?.pairs ?? []).flatMap((p) => [p.bridge, ...(p.floor ? [p.floor] : [])]);
   const steps = [...(res.ramps ?? []).flatMap((r) => [...r.steps, ...(r.at80 ? [r.at80] : [])]), ...(res.floor ?? []), ...bot8k];
   const busy = steps.map((s) => s.cpuPct.machine).filter(Number.isFinite);
   const others = steps.map((s) => s.cpuPct.others).filter(Number.isFinite);

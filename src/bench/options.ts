@@ -20,6 +20,8 @@ Concurrency ramp (SIPp carrier, sink bot, probes, floor):
   --probe-jitter-ms N  the probe trunk's jitterBufferMs (default 0: latency without the buffer's delay)
   --calls-per-sipp N   calls per SIPp instance (default 200)
   --bot8k-calls N      one step with an 8 kHz bot (and its floor) at N calls (default 200; 0 = skip)
+  --bot8k-repeat N     run the 8 kHz step and its floor N times, alternating (default 1); the goal takes
+                       the median ratio: one pair's ratio moves by 20 % between runs on a shared machine
   --no-floor           skip the floor relay
   --paced-sink         the sink bot echoes on each call's own 20 ms clock (as a bot streaming in real time)
                        instead of at once, so the carrier's timing jitter does not reach the bridge through it
@@ -57,6 +59,8 @@ export interface BenchOptions {
   burstEveryMs: number;
   callsPerSipp: number;
   bot8kCalls: number;
+  /** `--bot8k-repeat`: bridge/floor pairs of the 8 kHz step. */
+  bot8kRepeat: number;
   floor: boolean;
   /** `--paced-sink`: see paced-echo.ts. */
   pacedSink: boolean;
@@ -99,7 +103,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
       only: { type: 'string' }, quick: { type: 'boolean' }, steps: { type: 'string' }, 'max-calls': { type: 'string' },
       workers: { type: 'string' }, window: { type: 'string' }, settle: { type: 'string' }, 'ramp-rate': { type: 'string' },
       probes: { type: 'string' }, 'probe-jitter-ms': { type: 'string' }, 'calls-per-sipp': { type: 'string' },
-      'bot8k-calls': { type: 'string' }, 'no-floor': { type: 'boolean' }, pin: { type: 'boolean' }, 'paced-sink': { type: 'boolean' }, 'setup-rates': { type: 'string' },
+      'bot8k-calls': { type: 'string' }, 'bot8k-repeat': { type: 'string' }, 'no-floor': { type: 'boolean' }, pin: { type: 'boolean' }, 'paced-sink': { type: 'boolean' }, 'setup-rates': { type: 'string' },
       'setup-seconds': { type: 'string' }, 'setup-hold-ms': { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -123,6 +127,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     burstEveryMs: 500,
     callsPerSipp: num(v['calls-per-sipp'], '--calls-per-sipp', 1, 5000, 200),
     bot8kCalls: num(v['bot8k-calls'], '--bot8k-calls', 0, MAX_CALLS, q ? 20 : 200),
+    bot8kRepeat: num(v['bot8k-repeat'], '--bot8k-repeat', 1, 20, 1),
     floor: v['no-floor'] !== true,
     pin: v.pin === true,
     pacedSink: v['paced-sink'] === true,

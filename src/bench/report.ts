@@ -119,9 +119,14 @@ export function printLoadTables(res: Partial<LoadResults>, o: BenchOptions, prin
       rows,
     );
   }
-  const floorRows = [...(res.floor ?? []), ...(res.bot8k?.floor ? [res.bot8k.floor] : [])].map(floorRow);
+  const floor8 = (res.bot8k?.pairs ?? []).flatMap((p) => (p.floor ? [p.floor] : []));
+  const floorRows = [...(res.floor ?? []), ...floor8].map(floorRow);
   if (floorRows.length) print('Floor (bare dgram + ws relay, same carrier, bot and rates; it sends each echoed frame at once, so its pacing is the carrier\'s, the sink bot\'s and the kernel\'s jitter)', floorRows);
-  if (res.bot8k) print('8 kHz bot', [rampRow(res.bot8k.bridge, res.bot8k.floor, '')]);
+  if (res.bot8k) {
+    const pairs = res.bot8k.pairs;
+    const mark = (p: (typeof pairs)[number]) => (pairs.length > 1 ? ` r${pairs.indexOf(p) + 1}${p.bridge === res.bot8k!.bridge ? ' med' : ''}` : '');
+    print(`8 kHz bot${pairs.length > 1 ? ` (${pairs.length} runs, each right before its floor; med: the median ratio, which the goal takes)` : ''}`, pairs.map((p) => rampRow(p.bridge, p.floor, mark(p))));
+  }
   if (res.setup?.length) print(`Call setup (short calls: ${o.setupHoldMs} ms, no caller audio; ${o.setupSeconds} s per rate; INVITE->200 as SIPp times it, in whole ms)`, res.setup.map(setupRow));
 }
 
