@@ -64,7 +64,8 @@ export interface CallStepResult {
   probeCalls: number;
   /** Target CPU per call (load and probe calls) per second of call, ms. */
   cpuMsPerCallSecond: number;
-  rssKb: { idle: number; mean: number; max: number; perCallKb: number };
+  /** perCallKb: over the settled idle RSS; perCallKbEarlyIdle: over the 2 s reading the bench used before. */
+  rssKb: { idle: number; mean: number; max: number; perCallKb: number; idleEarly?: number; perCallKbEarlyIdle?: number };
   /** Main-thread event-loop delay of the bridge over the window (prom-client, 10 ms sampling), ms. */
   loopDelay?: { p50: number; p99: number; max: number };
   /** The worst media worker's event-loop delay p99 over its last second (the bridge's own gauge), ms. */
@@ -234,7 +235,10 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
     latency: m.probes,
     cpuPct: m.cpuPct,
     cpuMsPerCallSecond,
-    rssKb: { idle: target.idleRssKb, mean: rssMean, max: Math.max(...rss), perCallKb: (rssMean - target.idleRssKb) / served },
+    rssKb: {
+      idle: target.idleRssKb, mean: rssMean, max: Math.max(...rss), perCallKb: (rssMean - target.idleRssKb) / served,
+      ...(target.idleRssEarlyKb !== undefined ? { idleEarly: target.idleRssEarlyKb, perCallKbEarlyIdle: (rssMean - target.idleRssEarlyKb) / served } : {}),
+    },
     loopDelay: m.loop,
     ...(m.workerLoopP99 !== undefined ? { workerLoopP99: m.workerLoopP99 } : {}),
     pacing: s.pacing,

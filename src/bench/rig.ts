@@ -17,8 +17,10 @@ export interface Target {
   botSampleRate: 8000 | 16000;
   /** Set for the bridge: metrics and log. */
   bridge?: BridgeUnderTest;
-  /** RSS of the target when idle (no calls), KB. */
+  /** RSS of the target when idle (no calls) and settled, KB (load.ts settledIdleRss). */
   idleRssKb: number;
+  /** The bridge's RSS 2 s after start, KB: what the bench took as idle before (kept to show the difference). */
+  idleRssEarlyKb?: number;
 }
 
 /** The run's folder, ports and helper processes. */
