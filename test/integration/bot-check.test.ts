@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { reservePort } from '../helpers/ports.js';
 import { waitUntilBound } from './harness/bound-ports.js';
+import { twilioEchoBot } from './harness/twilio-echo-bot.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -52,27 +53,6 @@ async function botServer(behave: (ws: WebSocket) => void): Promise<{ url: string
   };
 }
 
-/**
- * A Twilio Media Streams bot as Twilio documents the protocol: skips `connected`, takes `start`, echoes each
- * second of caller μ-law back in 40 ms media messages with a mark after it, clears once mid-answer.
- */
-function twilioEchoBot(ws: WebSocket): void {
-  let streamSid = '';
-  let heard: Buffer[] = [];
-  let answers = 0;
-  ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { event: string; streamSid?: string; start?: { streamSid: string }; media?: { payload: string } };
-    if (msg.event === 'start') streamSid = msg.start!.streamSid;
-    if (msg.event !== 'media') return;
-    heard.push(Buffer.from(msg.media!.payload, 'base64'));
-    if (heard.length < 50) return;
-    const all = Buffer.concat(heard);
-    heard = [];
-    for (let i = 0; i < all.length; i += 320) ws.send(JSON.stringify({ event: 'media', streamSid, media: { payload: all.subarray(i, i + 320).toString('base64') } }));
-    ws.send(JSON.stringify({ event: 'mark', streamSid, mark: { name: `answer-${++answers}` } }));
-    if (answers === 1) setTimeout(() => ws.send(JSON.stringify({ event: 'clear', streamSid })), 300);
-  });
-}
 
 describe('bot-check against the README example bot', () => {
   let bot: ChildProcess;
@@ -106,7 +86,7 @@ describe('bot-check against the README example bot', () => {
 
 describe('bot-check --protocol twilio', () => {
   it('passes a Twilio bot that echoes, marks and clears', async () => {
-    const bot = await botServer(twilioEchoBot);
+    const bot = await botServer((ws) => twilioEchoBot(ws, { clearAfterFirstAnswerMs: 300 }));
     try {
       const r = await botCheck([bot.url, '--protocol', 'twilio']);
       expect(r.code, r.out + r.err).toBe(0);

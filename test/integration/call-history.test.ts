@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { BridgeProcess, SIPP_DIR } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { RtpListener } from './harness/rtp-listener.js';
@@ -28,6 +28,7 @@ import { testConfig } from './harness/config.js';
 import { reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { writePcmuPcap } from '../../src/bench/pcap.js';
+import { twilioEchoBot, type TwilioStart } from './harness/twilio-echo-bot.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/console/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'tb-history-shots-'));
@@ -99,32 +100,9 @@ async function rowsBecome(ids: string[]): Promise<string[]> {
   return shown();
 }
 
-/**
- * A Twilio Media Streams bot that echoes each second of caller audio back with a mark (as web-console-calls.test.ts's),
- * reached only with the header and signature the bridge is configured to send.
- */
-/** The `start` messages the Twilio echo bot got. */
-const starts: Array<{ customParameters?: Record<string, string> }> = [];
+/** The `start` messages the Twilio echo bot (harness/twilio-echo-bot.ts) got; it is reached only with the header and signature the bridge is configured to send. */
+const starts: TwilioStart[] = [];
 
-function twilioEchoBot(ws: WebSocket): void {
-  let streamSid = '';
-  let heard: Buffer[] = [];
-  let answers = 0;
-  ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { event: string; start?: { streamSid: string; customParameters?: Record<string, string> }; media?: { payload: string } };
-    if (msg.event === 'start') {
-      streamSid = msg.start!.streamSid;
-      starts.push(msg.start!);
-    }
-    if (msg.event !== 'media') return;
-    heard.push(Buffer.from(msg.media!.payload, 'base64'));
-    if (heard.length < 50) return;
-    const all = Buffer.concat(heard);
-    heard = [];
-    for (let i = 0; i < all.length; i += 320) ws.send(JSON.stringify({ event: 'media', streamSid, media: { payload: all.subarray(i, i + 320).toString('base64') } }));
-    ws.send(JSON.stringify({ event: 'mark', streamSid, mark: { name: `answer-${++answers}` } }));
-  });
-}
 
 /** README "Signed start": HMAC-SHA256(secret, "<timestamp>.<callId>.<url>") in X-Trunkbridge-Signature. */
 function signedBy(req: IncomingMessage, url: string, secret: string): boolean {
@@ -316,7 +294,7 @@ describe('console: Call history and the bot form', () => {
       },
     });
     await new Promise<void>((r) => wss.once('listening', () => r()));
-    wss.on('connection', twilioEchoBot);
+    wss.on('connection', (ws) => twilioEchoBot(ws, { onStart: (start) => starts.push(start) }));
     try {
       url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/media?room=7`;
       await go('#/bots', 'Bots');

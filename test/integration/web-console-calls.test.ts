@@ -14,12 +14,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer-core';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { BridgeProcess } from './harness/bridge-process.js';
 import type { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { ConsoleSession, KEYS, LIVE_NUMBER, NUMBER } from './harness/console-session.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { twilioEchoBot } from './harness/twilio-echo-bot.js';
 
 const session = new ConsoleSession();
 const { api, clickButton, type, textOf, go, signIn, shot } = session;
@@ -28,23 +29,6 @@ let listener: RtpListener;
 let page: Page;
 let pageProblems: string[];
 
-/** A Twilio Media Streams bot that echoes each second of caller audio back with a mark after it (as bot-check.test.ts's). */
-function twilioEchoBot(ws: WebSocket): void {
-  let streamSid = '';
-  let heard: Buffer[] = [];
-  let answers = 0;
-  ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as { event: string; start?: { streamSid: string }; media?: { payload: string } };
-    if (msg.event === 'start') streamSid = msg.start!.streamSid;
-    if (msg.event !== 'media') return;
-    heard.push(Buffer.from(msg.media!.payload, 'base64'));
-    if (heard.length < 50) return;
-    const all = Buffer.concat(heard);
-    heard = [];
-    for (let i = 0; i < all.length; i += 320) ws.send(JSON.stringify({ event: 'media', streamSid, media: { payload: all.subarray(i, i + 320).toString('base64') } }));
-    ws.send(JSON.stringify({ event: 'mark', streamSid, mark: { name: `answer-${++answers}` } }));
-  });
-}
 
 beforeAll(async () => {
   await session.start();
