@@ -29,7 +29,6 @@ let listener: RtpListener;
 let page: Page;
 let pageProblems: string[];
 
-
 beforeAll(async () => {
   await session.start();
   ({ bridge, listener, page, pageProblems } = session);

@@ -24,6 +24,7 @@ import { BridgeProcess, SIPP_DIR } from '../integration/harness/bridge-process.j
 import { testConfig } from '../integration/harness/config.js';
 import { reservePort, reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
+import type { MemoryDetail } from '../../src/app/test-hooks.js';
 
 const CALLS = Number(process.env.SOAK_CALLS ?? 10_000);
 const RATE = Number(process.env.SOAK_RATE ?? 100);
@@ -47,14 +48,9 @@ function soakEnv(): Record<string, string> {
   return Object.fromEntries((process.env.SOAK_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }
 
-interface Snapshot {
+/** The bridge's own report (GET /_test/resources, app/test-hooks.ts) and what /proc adds. */
+interface Snapshot extends MemoryDetail {
   clockTimers: number;
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  arrayBuffers: number;
-  spaces: Record<string, { used: number; committed: number }>;
   resources: Record<string, number>;
   fds: number;
   threads: number;
