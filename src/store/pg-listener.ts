@@ -1,7 +1,9 @@
 /**
  * One connection that LISTENs on a PostgreSQL channel and hands each payload on; when the connection breaks it is
  * opened again after `retryMs`. Notifications sent while it was down are lost, so `onListening` runs each time it
- * (re)starts listening: the owner re-reads what it may have missed.
+ * (re)starts listening: the owner re-reads what it may have missed. {@link PgListener.start} keeps trying from
+ * the first connection on; {@link PgListener.open} fails when the first one does (an owner that must not start
+ * without it), and retries only later breaks.
  */
 import pg from 'pg';
 import type { Clock, TimerHandle } from '../core/clock.js';
@@ -13,6 +15,8 @@ export interface PgListenerOptions {
   onPayload(payload: string): void;
   /** Listening (again): notifications may have been missed meanwhile. */
   onListening?(): void;
+  /** Told when the connection breaks or cannot be opened again (it is retried after `retryMs`). */
+  onError?(err: Error): void;
   /** Delay before a broken connection is opened again, ms. Default 1000. */
   retryMs?: number;
   connectTimeoutMs?: number;
@@ -26,11 +30,21 @@ export class PgListener {
 
   constructor(private readonly options: PgListenerOptions) {}
 
-  /** Starts listening (once; later calls do nothing). */
+  /** Starts listening (once; later calls do nothing); a failed first connection is retried like a broken one. */
   start(): void {
     if (this.started || this.closed) return;
     this.started = true;
     void this.listen();
+  }
+
+  /**
+   * Opens the first connection and LISTENs; rejects when that fails (nothing is retried then). Breaks after it
+   * are retried as with {@link start}. Once only, like start.
+   */
+  async open(): Promise<void> {
+    if (this.started || this.closed) return;
+    this.started = true;
+    await this.connect();
   }
 
   /** Stops for good; safe to call twice. */
@@ -45,18 +59,36 @@ export class PgListener {
 
   private async listen(): Promise<void> {
     if (this.closed) return;
+    try {
+      await this.connect();
+    } catch (err) {
+      this.options.onError?.(err as Error);
+      this.retryLater();
+    }
+  }
+
+  private retryLater(): void {
+    if (!this.closed) this.retryTimer = this.options.clock.setTimeout(() => void this.listen(), this.options.retryMs ?? 1000);
+  }
+
+  /** One connection LISTENing, a later break retried; throws when it cannot be opened (the caller decides). */
+  private async connect(): Promise<void> {
     const o = this.options;
     const client = new pg.Client({ connectionString: o.url, connectionTimeoutMillis: o.connectTimeoutMs ?? 2000 });
     let broken = false;
-    const retry = (): void => {
+    let listening = false;
+    const onBreak = (err: Error): void => {
       if (broken) return; // 'error' and 'end' both come for one failure
       broken = true;
       if (this.client === client) this.client = undefined;
       client.end().catch(() => undefined);
-      if (!this.closed) this.retryTimer = o.clock.setTimeout(() => void this.listen(), o.retryMs ?? 1000);
+      // A connection that never listened: connect() throws and its caller handles it. After close(): our own end.
+      if (!listening || this.closed) return;
+      o.onError?.(err);
+      this.retryLater();
     };
-    client.on('error', retry);
-    client.on('end', retry);
+    client.on('error', onBreak);
+    client.on('end', () => onBreak(new Error('the LISTEN connection closed')));
     client.on('notification', (n) => {
       if (n.channel !== o.channel || n.payload === undefined) return;
       try {
@@ -68,15 +100,16 @@ export class PgListener {
     try {
       await client.connect();
       await client.query(`LISTEN ${o.channel}`);
-    } catch {
-      retry();
-      return;
+    } catch (err) {
+      onBreak(err as Error);
+      throw err;
     }
     if (this.closed) {
       broken = true;
       await client.end().catch(() => undefined);
       return;
     }
+    listening = true;
     this.client = client;
     o.onListening?.();
   }

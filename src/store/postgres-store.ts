@@ -7,13 +7,14 @@
 import pg from 'pg';
 import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { StaleRevisionError, StoreError, type ConfigStore, type StoredDocument } from './config-store.js';
+import { PgListener } from './pg-listener.js';
 
 /** The table and NOTIFY channel; one row (id 1) holds the whole document. */
 export const PG_TABLE = 'trunkbridge_config';
 export const PG_CHANNEL = 'trunkbridge_config';
 /** Serializes CREATE TABLE when several bridges start at once (two racing IF NOT EXISTS can both fail). */
 const SCHEMA_LOCK = 0x7472_756e; // "trun"
-/** Delay before the LISTEN connection is retried after it broke. */
+/** Delay before the LISTEN connection is retried after it broke, and before a failed catch-up read is retried. */
 const RELISTEN_MS = 500;
 
 export interface PostgresStoreOptions {
@@ -51,8 +52,10 @@ export class PostgresConfigStore implements ConfigStore {
   private readonly pool: pg.Pool;
   private readonly clock: Clock;
   private readonly listeners: ((revision: number) => void)[] = [];
-  private listenClient: pg.Client | undefined;
-  private relisten: TimerHandle | undefined;
+  private readonly listener: PgListener;
+  /** Set once the first LISTEN is up: each later one follows a break, after which the store re-reads. */
+  private listenedBefore = false;
+  private catchUpTimer: TimerHandle | undefined;
   private closed = false;
 
   constructor(
@@ -64,6 +67,21 @@ export class PostgresConfigStore implements ConfigStore {
     this.pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4 });
     // An idle pooled connection that breaks (server restart) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
+    this.listener = new PgListener({
+      url,
+      channel: PG_CHANNEL,
+      clock: this.clock,
+      retryMs: RELISTEN_MS,
+      onPayload: (payload) => {
+        const revision = Number(payload);
+        if (Number.isInteger(revision)) this.tell(revision);
+      },
+      onListening: () => {
+        if (this.listenedBefore) void this.catchUp();
+        this.listenedBefore = true;
+      },
+      onError: (err) => this.options.onListenError?.(err),
+    });
   }
 
   /**
@@ -79,7 +97,11 @@ export class PostgresConfigStore implements ConfigStore {
           'updated_at timestamptz NOT NULL, document json NOT NULL)',
       );
     });
-    await this.listen();
+    try {
+      await this.listener.open();
+    } catch (err) {
+      throw new StoreError(`cannot listen on ${this.location}: ${(err as Error).message}`, err);
+    }
   }
 
   async read(): Promise<StoredDocument | undefined> {
@@ -119,10 +141,8 @@ export class PostgresConfigStore implements ConfigStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.relisten?.cancel();
-    const client = this.listenClient;
-    this.listenClient = undefined;
-    await client?.end().catch(() => undefined);
+    this.catchUpTimer?.cancel();
+    await this.listener.close();
     await this.pool.end().catch(() => undefined);
   }
 
@@ -136,45 +156,15 @@ export class PostgresConfigStore implements ConfigStore {
     }
   }
 
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url });
-    const broken = (err: Error): void => {
-      if (this.listenClient !== client) return;
-      this.listenClient = undefined;
-      client.end().catch(() => undefined);
-      if (this.closed) return;
-      this.options.onListenError?.(err);
-      this.relisten = this.clock.setTimeout(() => void this.reconnect(), RELISTEN_MS);
-    };
-    client.on('error', broken);
-    client.on('end', () => broken(new Error('the LISTEN connection closed')));
-    client.on('notification', (n) => {
-      const revision = Number(n.payload);
-      if (n.channel === PG_CHANNEL && Number.isInteger(revision)) this.tell(revision);
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${PG_CHANNEL}`);
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw new StoreError(`cannot listen on ${this.location}: ${(err as Error).message}`, err);
-    }
-    if (this.closed) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listenClient = client;
-  }
-
-  private async reconnect(): Promise<void> {
+  /** Listening again after a break: a change may have been written meanwhile, so the current revision is re-read. */
+  private async catchUp(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.listen();
       const cur = await this.read();
       if (cur) this.tell(cur.revision);
     } catch (err) {
       this.options.onListenError?.(err as Error);
-      if (!this.closed) this.relisten = this.clock.setTimeout(() => void this.reconnect(), RELISTEN_MS);
+      if (!this.closed) this.catchUpTimer = this.clock.setTimeout(() => void this.catchUp(), RELISTEN_MS);
     }
   }
 
