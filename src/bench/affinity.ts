@@ -23,18 +23,18 @@ export interface CorePlan {
 export function corePlan(cores: number, workers: number): CorePlan | undefined {
   const wanted = Math.max(1, workers);
   if (wanted >= cores) return undefined;
-  const all = Array.from({ length: cores }, (_, i) => i);
+  const all = coreList(cores);
   return { target: all.slice(0, wanted), generators: all.slice(wanted) };
+}
+
+/** Cores 0 .. n-1. */
+function coreList(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 /** Sets the affinity of every thread of `pid` (threads created later inherit it from their creator). */
 export function pinProcess(pid: number, cores: number[]): void {
   execFileSync('taskset', ['-a', '-p', '-c', cores.join(','), String(pid)], { stdio: 'ignore' });
-}
-
-/** The machine's cores, as `corePlan` counts them. */
-export function coreCount(): number {
-  return cpus().length;
 }
 
 /**
@@ -43,9 +43,9 @@ export function coreCount(): number {
  * every core again. Returns the plan applied.
  */
 export function pinForStep(targetPid: number, generatorPids: number[], workers: number): CorePlan | undefined {
-  const cores = coreCount();
+  const cores = cpus().length;
   const plan = corePlan(cores, workers);
-  const all = Array.from({ length: cores }, (_, i) => i);
+  const all = coreList(cores);
   pinProcess(targetPid, plan?.target ?? all);
   for (const pid of generatorPids) pinProcess(pid, plan?.generators ?? all);
   return plan;
