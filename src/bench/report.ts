@@ -124,8 +124,9 @@ export function printLoadTables(res: Partial<LoadResults>, o: BenchOptions, prin
   if (floorRows.length) print('Floor (bare dgram + ws relay, same carrier, bot and rates; it sends each echoed frame at once, so its pacing is the carrier\'s, the sink bot\'s and the kernel\'s jitter)', floorRows);
   if (res.bot8k) {
     const pairs = res.bot8k.pairs;
-    const mark = (p: (typeof pairs)[number]) => (pairs.length > 1 ? ` r${pairs.indexOf(p) + 1}${p.bridge === res.bot8k!.bridge ? ' med' : ''}` : '');
-    print(`8 kHz bot${pairs.length > 1 ? ` (${pairs.length} runs, each right before its floor; med: the median ratio, which the goal takes)` : ''}`, pairs.map((p) => rampRow(p.bridge, p.floor, mark(p))));
+    const median = res.bot8k.bridge;
+    const mark = (p: (typeof pairs)[number], i: number) => (pairs.length > 1 ? ` r${i + 1}${p.bridge === median ? ' med' : ''}` : '');
+    print(`8 kHz bot${pairs.length > 1 ? ` (${pairs.length} runs, each right before its floor; med: the median ratio, which the goal takes)` : ''}`, pairs.map((p, i) => rampRow(p.bridge, p.floor, mark(p, i))));
   }
   if (res.setup?.length) print(`Call setup (short calls: ${o.setupHoldMs} ms, no caller audio; ${o.setupSeconds} s per rate; INVITE->200 as SIPp times it, in whole ms)`, res.setup.map(setupRow));
 }
