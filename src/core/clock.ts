@@ -2,6 +2,8 @@
  * Time source for everything that waits: SIP transaction timers, jitter buffers, pacing, call timeouts.
  * Injected so tests drive time with {@link ManualClock} instead of sleeping on real timers.
  */
+import { HeapTimer, TimerHeap } from './timer-heap.js';
+
 export interface TimerHandle {
   cancel(): void;
 }
@@ -13,8 +15,18 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
-/** Real time: performance.now() and Node timers. Timers are unref'd so they never keep the process alive alone. */
+/**
+ * Real time: performance.now() and one Node timer per clock, armed for the earliest of the clock's waits
+ * ({@link TimerHeap}); it is unref'd, so waits never keep the process alive alone. When it fires, every wait due
+ * within {@link EARLY_MS} runs, in due order; waits armed meanwhile run on a later turn, after I/O.
+ */
 export class SystemClock implements Clock {
+  private readonly heap = new TimerHeap();
+  private readonly due: SystemTimer[] = [];
+  private node: ReturnType<typeof setTimeout> | undefined;
+  /** When {@link node} fires (performance.now() time), Infinity when it is not armed. */
+  private nodeAt = Infinity;
+
   now(): number {
     return performance.now();
   }
@@ -25,34 +37,87 @@ export class SystemClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    // Node fires a timer longer than 2^31-1 ms at once (TimeoutOverflowWarning); a peer's Session-Expires of
-    // 4294967 s must not end the call 1 ms later, so longer waits are chained.
-    const due = this.now() + Math.max(0, ms);
-    let t: ReturnType<typeof setTimeout>;
-    let live = true;
-    const settle = () => {
-      if (live) liveTimers--;
-      live = false;
-    };
-    const arm = (wait: number) => {
-      const capped = wait > MAX_NODE_DELAY_MS;
-      t = setTimeout(() => {
-        if (capped) return arm(due - this.now());
-        settle();
-        fn();
-      }, capped ? MAX_NODE_DELAY_MS : Math.max(0, wait));
-      t.unref?.();
-    };
+    const t = new SystemTimer(this.now() + Math.max(0, ms), fn, this);
     liveTimers++;
-    arm(Math.max(0, ms));
-    return {
-      cancel: () => {
-        clearTimeout(t);
-        settle();
-      },
-    };
+    this.heap.insert(t);
+    if (t.at < this.nodeAt) this.armNode();
+    return t;
+  }
+
+  /** @internal SystemTimer.cancel */
+  cancelTimer(t: SystemTimer): void {
+    // In the heap, or taken out to run this turn and not yet run: either way it was live.
+    if (this.heap.remove(t) || t.index === RUNNING) liveTimers--;
+    t.cancelled = true;
+    // The Node timer stays armed for the cancelled wait: it finds nothing due and re-arms for the next.
+  }
+
+  private armNode(): void {
+    if (this.node !== undefined) clearTimeout(this.node);
+    const at = this.heap.earliest;
+    if (at === undefined) {
+      this.node = undefined;
+      this.nodeAt = Infinity;
+      return;
+    }
+    // Node fires a timer longer than 2^31-1 ms at once (TimeoutOverflowWarning); a peer's Session-Expires of
+    // 4294967 s must not end the call 1 ms later, so the Node timer waits at most that and then looks again.
+    const wait = Math.min(MAX_NODE_DELAY_MS, Math.max(0, at - this.now()));
+    this.nodeAt = wait === MAX_NODE_DELAY_MS ? this.now() + wait : at;
+    this.node = setTimeout(this.fire, wait);
+    this.node.unref?.();
+  }
+
+  private readonly fire = (): void => {
+    this.node = undefined;
+    this.nodeAt = Infinity;
+    const due = this.due;
+    this.heap.takeDue(this.now() + EARLY_MS, due);
+    for (const t of due) t.index = RUNNING;
+    this.armNode();
+    for (let i = 0; i < due.length; i++) {
+      const t = due[i];
+      if (t.cancelled) continue;
+      t.cancelled = true;
+      liveTimers--;
+      try {
+        t.fn();
+      } catch (error) {
+        // One wait's failure must not cost the others their turn; it still reaches the process as uncaught.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+    due.length = 0;
+  };
+}
+
+/** A SystemClock wait: its own handle, so arming allocates one small object. */
+class SystemTimer extends HeapTimer implements TimerHandle {
+  cancelled = false;
+  constructor(
+    at: number,
+    fn: () => void,
+    private readonly clock: SystemClock,
+  ) {
+    super(at, fn);
+  }
+
+  cancel(): void {
+    if (!this.cancelled) this.clock.cancelTimer(this);
   }
 }
+
+/** {@link HeapTimer.index} of a wait taken out of the heap to run in the current turn. */
+const RUNNING = -2;
+
+/**
+ * Waits due this close run with the ones that are due: Node's own timers have a millisecond's grain (libuv's
+ * cached loop time), so they fire up to about that early too, and a wait left for the next turn would run late
+ * by at least a millisecond instead.
+ */
+const EARLY_MS = 1;
 
 let liveTimers = 0;
 

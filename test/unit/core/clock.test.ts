@@ -48,3 +48,95 @@ describe('SystemClock', () => {
     expect(SystemClock.liveTimers).toBe(before);
   });
 });
+
+describe('SystemClock: one Node timer for all its waits', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('keeps one Node timer armed however many waits there are, and runs each at its time', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const clock = new SystemClock();
+    const fired: Array<[number, number]> = [];
+    for (let i = 0; i < 200; i++) clock.setTimeout(() => fired.push([i, Math.round(clock.now())]), 20 + (i % 20));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(19);
+    expect(fired).toEqual([]);
+    vi.advanceTimersByTime(21);
+    expect(fired).toHaveLength(200);
+    for (const [i, at] of fired) expect(at - (20 + (i % 20))).toBeLessThanOrEqual(0); // runs at its time, up to 1 ms early
+    for (const [i, at] of fired) expect(at - (20 + (i % 20))).toBeGreaterThanOrEqual(-1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('runs a wait due within a millisecond of the one firing in the same turn, in due order', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const clock = new SystemClock();
+    const order: string[] = [];
+    clock.setTimeout(() => order.push('b'), 10.5);
+    clock.setTimeout(() => order.push('a'), 10);
+    clock.setTimeout(() => order.push('c'), 12);
+    vi.advanceTimersByTime(10);
+    expect(order).toEqual(['a', 'b']);
+    vi.advanceTimersByTime(2);
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
+  it('runs a wait armed during a turn on a later turn, even at 0 ms (I/O gets its turn first)', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const clock = new SystemClock();
+    const order: string[] = [];
+    clock.setTimeout(() => {
+      order.push('first');
+      clock.setTimeout(() => order.push('again'), 0);
+    }, 5);
+    vi.advanceTimersByTime(5);
+    expect(order).toEqual(['first']);
+    vi.advanceTimersByTime(1);
+    expect(order).toEqual(['first', 'again']);
+  });
+
+  it('skips a wait cancelled by an earlier one of the same turn, and counts it once', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const clock = new SystemClock();
+    const before = SystemClock.liveTimers;
+    const ran: string[] = [];
+    const handles: Array<{ cancel(): void }> = [];
+    handles.push(clock.setTimeout(() => (ran.push('a'), handles[1].cancel()), 10));
+    handles.push(clock.setTimeout(() => ran.push('b'), 10));
+    vi.advanceTimersByTime(10);
+    expect(ran).toEqual(['a']);
+    expect(SystemClock.liveTimers).toBe(before);
+    handles[0].cancel(); // after it ran: nothing to count
+    expect(SystemClock.liveTimers).toBe(before);
+  });
+
+  it('arms the Node timer earlier for a wait due before the armed one', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const clock = new SystemClock();
+    const ran: string[] = [];
+    clock.setTimeout(() => ran.push('late'), 100);
+    clock.setTimeout(() => ran.push('soon'), 3);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(3);
+    expect(ran).toEqual(['soon']);
+  });
+
+  it('a wait that throws does not cost the others their turn; its error is rethrown outside the turn', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const rethrown: Array<() => void> = [];
+    vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => void rethrown.push(fn));
+    const clock = new SystemClock();
+    const ran: string[] = [];
+    const boom = new Error('boom');
+    clock.setTimeout(() => {
+      throw boom;
+    }, 10);
+    clock.setTimeout(() => ran.push('after'), 10);
+    vi.advanceTimersByTime(10);
+    expect(ran).toEqual(['after']);
+    expect(rethrown).toHaveLength(1);
+    expect(() => rethrown[0]()).toThrow(boom);
+  });
+});
