@@ -127,7 +127,7 @@ export class PlayoutQueue {
   take(n: number, out?: Int16Array): Int16Array | null {
     this.startedArrivals.length = 0;
     if (this.bufferedSamples === 0) return null;
-    const dst = out ? out.subarray(0, n) : new Int16Array(n);
+    const dst = out ? (out.length === n ? out : out.subarray(0, n)) : new Int16Array(n);
     const filled = this.consume(n, dst);
     if (filled < n) dst.fill(0, filled);
     return dst;
@@ -169,7 +169,7 @@ export class PlayoutQueue {
       const chunk = this.chunks[0];
       if (this.head === 0) this.startedArrivals.push(this.arrivals[0]);
       const count = Math.min(n - filled, chunk.length - this.head);
-      if (dst) dst.set(chunk.subarray(this.head, this.head + count), filled);
+      if (dst) for (let i = 0, from = this.head; i < count; i++) dst[filled + i] = chunk[from + i]; // no view per packet
       filled += count;
       this.head += count;
       if (this.head === chunk.length) {

@@ -44,11 +44,13 @@ interface Receiver {
   decoder: AudioDecoder;
   resampler: Resampler;
   concealer: RepeatFadeConcealer;
+  /** The resampler's output, reused packet after packet (nothing keeps it past {@link RtpReceivePath.deliver}). */
+  resampled: Int16Array;
 }
 
 function makeReceiver(offered: AudioCodec, appSampleRate: number): Receiver {
   const codec = atAppRate(offered, appSampleRate);
-  return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer() };
+  return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer(), resampled: new Int16Array(0) };
 }
 
 export interface RtpReceivePathOptions {
@@ -239,7 +241,7 @@ export class RtpReceivePath {
       return;
     }
     receiver.concealer.good(pcm);
-    this.deliver(receiver.resampler.process(pcm), arrivedAt);
+    this.resampleAndDeliver(receiver, pcm, arrivedAt);
   }
 
   /** Plays what the jitter buffer releases at `now` (gap-free packets due before `releaseBefore` too). */
@@ -257,7 +259,7 @@ export class RtpReceivePath {
       } else {
         const samples = Math.round((o.duration * receiver.codec.sampleRate) / receiver.codec.clockRate);
         const pcm = receiver.decoder.conceal ? receiver.decoder.conceal(samples) : receiver.concealer.conceal(samples);
-        this.deliver(receiver.resampler.process(pcm), Number.NaN);
+        this.resampleAndDeliver(receiver, pcm, Number.NaN);
       }
     }
     out.length = 0;
@@ -281,14 +283,23 @@ export class RtpReceivePath {
     return r;
   }
 
-  /** Re-frames decoded audio (from a packet that arrived at `arrivedAt`) into exact frameMs frames. */
-  private deliver(pcm: Int16Array, arrivedAt: number): void {
+  /** Brings decoded audio to the app rate in the receiver's own buffer (no array per packet), then delivers it. */
+  private resampleAndDeliver(receiver: Receiver, pcm: Int16Array, arrivedAt: number): void {
+    const r = receiver.resampler;
+    if (r.fromRate === r.toRate) return this.deliver(pcm, pcm.length, arrivedAt);
+    const room = r.maxOutput(pcm.length);
+    if (receiver.resampled.length < room) receiver.resampled = new Int16Array(room);
+    this.deliver(receiver.resampled, r.processInto(pcm, receiver.resampled), arrivedAt);
+  }
+
+  /** Re-frames the first `count` samples of `pcm` (from a packet that arrived at `arrivedAt`) into exact frameMs frames. */
+  private deliver(pcm: Int16Array, count: number, arrivedAt: number): void {
     const frame = this.frame;
     let pos = 0;
-    while (pos < pcm.length) {
+    while (pos < count) {
       if (this.framePos === 0) this.frameArrivedAt = arrivedAt;
-      const n = Math.min(frame.length - this.framePos, pcm.length - pos);
-      frame.set(pcm.subarray(pos, pos + n), this.framePos);
+      const n = Math.min(frame.length - this.framePos, count - pos);
+      for (let i = 0, at = this.framePos; i < n; i++) frame[at + i] = pcm[pos + i]; // a loop: no view per packet
       this.framePos += n;
       pos += n;
       if (this.framePos === frame.length) {

@@ -147,8 +147,11 @@ export class FirWasm {
     this.f32.set(hist, w);
     this.i16.set(input, inAt >> 1);
     const packed = this.runFn(f.coefs, f.tab, k, work, inAt, n, outAt, count, phase, x);
-    hist.set(this.f32.subarray(w + n, w + n + k - 1));
-    out.set(this.i16.subarray(outAt >> 1, (outAt >> 1) + count), outOffset);
+    // Copied by loops, not set(subarray): a view per call was a tenth of a media worker's allocation.
+    const f32 = this.f32;
+    for (let i = 0, from = w + n; i < k - 1; i++) hist[i] = f32[from + i];
+    const i16 = this.i16;
+    for (let i = 0, from = outAt >> 1; i < count; i++) out[outOffset + i] = i16[from + i];
     return packed;
   }
 

@@ -76,19 +76,21 @@ export interface RtpWriteFields {
   csrcs?: readonly number[];
 }
 
+const NO_CSRCS: readonly number[] = [];
+
 /**
  * Serialises an RTP packet. With `out` (reused by the send loop to avoid a Buffer per packet) the packet is
  * written at its start and a subarray of exactly the packet's length is returned; `out` must be large enough.
  */
 export function writeRtpPacket(fields: RtpWriteFields, payload: Buffer, out?: Buffer): Buffer {
-  const csrcs = fields.csrcs ?? [];
+  const csrcs = fields.csrcs ?? NO_CSRCS;
   if (csrcs.length > 15) throw new RangeError('at most 15 CSRCs');
   const headerLen = RTP_HEADER_SIZE + csrcs.length * 4;
   const total = headerLen + payload.length;
   let buf: Buffer;
   if (out) {
     if (out.length < total) throw new RangeError(`RTP output buffer too small: ${out.length} < ${total}`);
-    buf = out.subarray(0, total);
+    buf = out.length === total ? out : out.subarray(0, total); // the send ring's slots fit G.711 packets exactly
   } else {
     buf = Buffer.allocUnsafe(total);
   }
