@@ -3,6 +3,7 @@
  * Injected so tests drive time with {@link ManualClock} instead of sleeping on real timers.
  */
 import { HeapTimer, TimerHeap } from './timer-heap.js';
+import { emptyKeepingCapacity } from './arrays.js';
 
 export interface TimerHandle {
   cancel(): void;
@@ -89,7 +90,7 @@ export class SystemClock implements Clock {
         });
       }
     }
-    due.length = 0;
+    emptyKeepingCapacity(due); // and lets go of the waits that ran
   };
 }
 

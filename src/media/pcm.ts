@@ -124,11 +124,12 @@ const SPARE_BLOCKS = 2;
 
 /**
  * Copies samples into a new Buffer of L16 little-endian bytes. The Buffer comes from Node's pool
- * (Buffer.allocUnsafe): use its byteOffset with its `buffer`.
+ * (Buffer.allocUnsafe): use its byteOffset with its `buffer`. `bytes`, a byte view of exactly `pcm` that the
+ * caller keeps, saves making one per call.
  */
-export function int16ToL16Buffer(pcm: Int16Array): Buffer {
+export function int16ToL16Buffer(pcm: Int16Array, bytes?: Uint8Array): Buffer {
   const buf = Buffer.allocUnsafe(pcm.byteLength);
-  buf.set(new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  buf.set(bytes ?? new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength));
   if (!LITTLE_ENDIAN) buf.swap16();
   return buf;
 }

@@ -5,6 +5,7 @@
  * Positions are absolute sample counts since construction, so marks and clears need no re-indexing. Each chunk
  * keeps the time it arrived, so the send loop can tell how long a chunk's first sample waited (its added latency).
  */
+import { emptyKeepingCapacity } from '../core/arrays.js';
 
 export interface PlayoutClearResult {
   /**
@@ -125,7 +126,7 @@ export class PlayoutQueue {
    * Marks whose position has been passed fire before this returns.
    */
   take(n: number, out?: Int16Array): Int16Array | null {
-    this.startedArrivals.length = 0;
+    emptyKeepingCapacity(this.startedArrivals);
     if (this.bufferedSamples === 0) return null;
     const dst = out ? (out.length === n ? out : out.subarray(0, n)) : new Int16Array(n);
     const filled = this.consume(n, dst);
@@ -138,9 +139,9 @@ export class PlayoutQueue {
    * marks there fire, `playedMs` counts them): the send loop uses it to stay on the wall clock. Returns how many.
    */
   skip(n: number): number {
-    this.startedArrivals.length = 0;
+    emptyKeepingCapacity(this.startedArrivals);
     const skipped = this.consume(n, undefined);
-    this.startedArrivals.length = 0; // skipped chunks never reach the caller: no latency to report
+    emptyKeepingCapacity(this.startedArrivals); // skipped chunks never reach the caller: no latency to report
     return skipped;
   }
 

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { emptyKeepingCapacity } from '../core/arrays.js';
 import type { AudioCodec, AudioDecoder } from './codecs/types.js';
 import { int16ToL16Buffer } from './pcm.js';
 import { Resampler } from './resample/resampler.js';
@@ -92,6 +93,8 @@ export class RtpReceivePath {
   private pollIntervalMs = 0;
   private dtmfRx: TelephoneEventReceiver | undefined;
   private readonly frame: Int16Array;
+  /** Byte view of {@link frame}, made once. */
+  private readonly frameBytes: Uint8Array;
   private framePos = 0;
   /** Arrival of the packet that began the frame being filled; NaN when it began with concealment. */
   private frameArrivedAt = Number.NaN;
@@ -108,6 +111,7 @@ export class RtpReceivePath {
     this.jitterMode = jitterModeOf(o);
     if (this.jitterMode) this.jitter = makeJitterBuffer(this.jitterMode, o.codec.clockRate);
     this.frame = new Int16Array((o.appSampleRate * o.frameMs) / 1000);
+    this.frameBytes = new Uint8Array(this.frame.buffer);
   }
 
   /** Arms the RTP timeout from `now`. */
@@ -262,7 +266,7 @@ export class RtpReceivePath {
         this.resampleAndDeliver(receiver, pcm, Number.NaN);
       }
     }
-    out.length = 0;
+    emptyKeepingCapacity(out);
   }
 
   private emitDtmf(presses: DtmfPress[]): void {
@@ -304,7 +308,7 @@ export class RtpReceivePath {
       pos += n;
       if (this.framePos === frame.length) {
         this.framePos = 0;
-        this.o.onFrame(int16ToL16Buffer(frame));
+        this.o.onFrame(int16ToL16Buffer(frame, this.frameBytes));
         if (this.closed) return; // a listener may close us
         if (this.o.onLatency && this.frameArrivedAt === this.frameArrivedAt) this.o.onLatency(this.o.clock.now() - this.frameArrivedAt);
       }

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PortPoolExhaustedError } from '../../../src/core/errors.js';
 import { RtpPortPool, type RtpSocket } from '../../../src/media/rtp/index.js';
+import { lookupLiteralAtOnce } from '../../../src/media/rtp/port-pool.js';
 import { reservePorts } from '../../helpers/ports.js';
 
 // A reserved block (test/helpers/ports.ts): the tests expect exact ports, so nothing else may hold them.
@@ -87,5 +88,37 @@ describe('RtpPortPool', () => {
 
   it('rejects an empty range', () => {
     expect(() => new RtpPortPool({ min: 5000, max: 4000, host: '127.0.0.1' })).toThrow(RangeError);
+  });
+});
+
+describe('lookupLiteralAtOnce (the RTP sockets address lookup)', () => {
+  it.each([
+    ['127.0.0.1', 4],
+    ['192.0.2.7', 4],
+    ['::1', 6],
+    ['2001:db8::5', 6],
+  ])('answers the literal %s at once, family %i', (host, family) => {
+    const answers: unknown[][] = [];
+    lookupLiteralAtOnce(host, { family: 4 }, (...a) => answers.push(a));
+    expect(answers).toEqual([[null, host, family]]);
+  });
+
+  it('sends a name to the resolver, which answers later', async () => {
+    const answer = await new Promise<unknown[]>((resolve) => {
+      let sync = true;
+      lookupLiteralAtOnce('localhost', { family: 4 }, (...a) => resolve([sync, ...a.slice(0, 1), a[2]]));
+      sync = false;
+    });
+    expect(answer).toEqual([false, null, 4]);
+  });
+
+  it('carries a datagram from a pool socket to the literal address', async () => {
+    const min = await base();
+    const pool = new RtpPortPool({ min, max: min + 9, host: '127.0.0.1' });
+    const a = await take(pool);
+    const b = await take(pool);
+    const got = new Promise<string>((resolve) => b.socket.once('message', (m) => resolve(m.toString())));
+    a.socket.send(Buffer.from('rtp'), b.port, '127.0.0.1');
+    expect(await got).toBe('rtp');
   });
 });
