@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the media micro-benchmarks (run.ts), then the load benchmark, which runs the real bridge
- * as a separate process (`node --max-semi-space-size=8 dist/cli/main.js --config <generated>`, as the Dockerfile
+ * as a separate process (`node --max-semi-space-size=2 dist/cli/main.js --config <generated>`, as the Dockerfile
  * runs it) and measures it from outside: SIPp as the carrier, a sink bot that echoes every frame, probe calls
  * for latency, /proc for CPU and memory, the bridge's /metrics for its event-loop delay, and a bare relay (the
  * floor) at the same rates for comparison.

@@ -12,12 +12,13 @@ import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
 
 /**
- * A media worker's young generation, MB (V8 splits it into two 8 MB semi-spaces and room for large objects).
- * Why: V8 grows it to 32 MB under a call load's allocation rate, and that memory stays resident — at 200 calls
- * it was about 120 KB of RSS per call. Capped here, the scavenges run about twice as often for a few % of a
- * core (README, "Capacity"). `node --max-semi-space-size=N` on the command line overrides it.
+ * A media worker's young generation, MB (V8 splits it into two 2 MB semi-spaces and room for large objects), for
+ * a bridge started without `--max-semi-space-size` (which overrides it; the image and `npm start` pass =2).
+ * Why: V8 grows it to 32 MB under a call load's allocation rate, and that memory stays resident. With the media
+ * path allocating about 50 MB/s at 200 calls, 2 MB semi-spaces measured no more CPU than 8 MB ones and about
+ * 85 KB less RSS per call (README, "Capacity").
  */
-export const WORKER_YOUNG_GENERATION_MB = 24;
+export const WORKER_YOUNG_GENERATION_MB = 6;
 
 export interface WorkerMediaEngineOptions {
   workers: number;
