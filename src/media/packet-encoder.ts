@@ -9,10 +9,7 @@ export class PacketEncoder {
   private encoder!: AudioEncoder;
   private resampler!: Resampler;
   private samplesPerPacket = 0;
-  /** One packet at the codec rate, when the resampler's room is larger than a packet. */
   private buf = new Int16Array(0);
-  /** The resampler's output, reused packet after packet: no array per packet. */
-  private resampled = new Int16Array(0);
 
   constructor(
     private readonly appSampleRate: number,
@@ -29,19 +26,15 @@ export class PacketEncoder {
     this.resampler = new Resampler(this.appSampleRate, codec.sampleRate);
     this.samplesPerPacket = (codec.sampleRate * this.ptimeMs) / 1000;
     this.buf = new Int16Array(this.samplesPerPacket);
-    this.resampled = new Int16Array(this.resampler.maxOutput((this.appSampleRate * this.ptimeMs) / 1000));
   }
 
   /** Encodes one packet of app-rate PCM. */
   encode(pcm: Int16Array): Buffer {
-    if (this.resampler.fromRate === this.resampler.toRate && pcm.length === this.samplesPerPacket) return this.encoder.encode(pcm);
-    const room = this.resampler.maxOutput(pcm.length);
-    if (this.resampled.length < room) this.resampled = new Int16Array(room);
-    const count = this.resampler.processInto(pcm, this.resampled);
-    // Short only for ratios where a packet is not a whole number of output samples (none at 8/16/24/48 kHz).
-    if (count < this.samplesPerPacket) this.resampled.fill(0, count, this.samplesPerPacket);
-    if (this.resampled.length === this.samplesPerPacket) return this.encoder.encode(this.resampled);
-    for (let i = 0; i < this.samplesPerPacket; i++) this.buf[i] = this.resampled[i];
+    const resampled = this.resampler.processReused(pcm);
+    if (resampled.length === this.samplesPerPacket) return this.encoder.encode(resampled);
+    // Only for ratios where a packet is not a whole number of output samples (none at 8/16/24/48 kHz).
+    this.buf.fill(0);
+    this.buf.set(resampled.subarray(0, this.samplesPerPacket));
     return this.encoder.encode(this.buf);
   }
 

@@ -45,13 +45,11 @@ interface Receiver {
   decoder: AudioDecoder;
   resampler: Resampler;
   concealer: RepeatFadeConcealer;
-  /** The resampler's output, reused packet after packet (nothing keeps it past {@link RtpReceivePath.deliver}). */
-  resampled: Int16Array;
 }
 
 function makeReceiver(offered: AudioCodec, appSampleRate: number): Receiver {
   const codec = atAppRate(offered, appSampleRate);
-  return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer(), resampled: new Int16Array(0) };
+  return { codec, decoder: codec.createDecoder(), resampler: new Resampler(codec.sampleRate, appSampleRate), concealer: new RepeatFadeConcealer() };
 }
 
 export interface RtpReceivePathOptions {
@@ -245,7 +243,7 @@ export class RtpReceivePath {
       return;
     }
     receiver.concealer.good(pcm);
-    this.resampleAndDeliver(receiver, pcm, arrivedAt);
+    this.deliver(receiver.resampler.processReused(pcm), arrivedAt); // nothing keeps it past deliver
   }
 
   /** Plays what the jitter buffer releases at `now` (gap-free packets due before `releaseBefore` too). */
@@ -263,7 +261,7 @@ export class RtpReceivePath {
       } else {
         const samples = Math.round((o.duration * receiver.codec.sampleRate) / receiver.codec.clockRate);
         const pcm = receiver.decoder.conceal ? receiver.decoder.conceal(samples) : receiver.concealer.conceal(samples);
-        this.resampleAndDeliver(receiver, pcm, Number.NaN);
+        this.deliver(receiver.resampler.processReused(pcm), Number.NaN);
       }
     }
     emptyKeepingCapacity(out);
@@ -287,22 +285,13 @@ export class RtpReceivePath {
     return r;
   }
 
-  /** Brings decoded audio to the app rate in the receiver's own buffer (no array per packet), then delivers it. */
-  private resampleAndDeliver(receiver: Receiver, pcm: Int16Array, arrivedAt: number): void {
-    const r = receiver.resampler;
-    if (r.fromRate === r.toRate) return this.deliver(pcm, pcm.length, arrivedAt);
-    const room = r.maxOutput(pcm.length);
-    if (receiver.resampled.length < room) receiver.resampled = new Int16Array(room);
-    this.deliver(receiver.resampled, r.processInto(pcm, receiver.resampled), arrivedAt);
-  }
-
-  /** Re-frames the first `count` samples of `pcm` (from a packet that arrived at `arrivedAt`) into exact frameMs frames. */
-  private deliver(pcm: Int16Array, count: number, arrivedAt: number): void {
+  /** Re-frames decoded audio (from a packet that arrived at `arrivedAt`) into exact frameMs frames. */
+  private deliver(pcm: Int16Array, arrivedAt: number): void {
     const frame = this.frame;
     let pos = 0;
-    while (pos < count) {
+    while (pos < pcm.length) {
       if (this.framePos === 0) this.frameArrivedAt = arrivedAt;
-      const n = Math.min(frame.length - this.framePos, count - pos);
+      const n = Math.min(frame.length - this.framePos, pcm.length - pos);
       for (let i = 0, at = this.framePos; i < n; i++) frame[at + i] = pcm[pos + i]; // a loop: no view per packet
       this.framePos += n;
       pos += n;

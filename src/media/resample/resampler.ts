@@ -53,6 +53,8 @@ export class Resampler {
   private readonly hist: Float32Array;
   /** JS loop only: history followed by the current input; grown on demand. */
   private work: Float32Array;
+  /** {@link processReused}'s output, grown on demand. */
+  private reused = new Int16Array(0);
   /** Next output's position relative to the next input chunk, as upsampled time inputIndex·L + phase. */
   private inputIndex = 0;
   private phase = 0;
@@ -102,6 +104,18 @@ export class Resampler {
     const out = allocInt16(this.maxOutput(input.length));
     const count = this.processInto(input, out);
     return count === out.length ? out : out.subarray(0, count);
+  }
+
+  /**
+   * As {@link process}, but into an array this resampler keeps and overwrites on its next call, for the per-packet
+   * paths (a new array per packet was a share of a media worker's allocation). Identity resamplers return `input`.
+   */
+  processReused(input: Int16Array): Int16Array {
+    if (!this.design) return input;
+    const room = this.maxOutput(input.length);
+    if (this.reused.length < room) this.reused = new Int16Array(room);
+    const count = this.processInto(input, this.reused);
+    return count === this.reused.length ? this.reused : this.reused.subarray(0, count);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SystemClock } from '../../../src/core/clock.js';
 
 describe('SystemClock', () => {
@@ -50,14 +50,17 @@ describe('SystemClock', () => {
 });
 
 describe('SystemClock: one Node timer for all its waits', () => {
+  let clock: SystemClock;
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    clock = new SystemClock();
+  });
   afterEach(() => {
     vi.useRealTimers();
     vi.restoreAllMocks();
   });
 
   it('keeps one Node timer armed however many waits there are, and runs each at its time', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    const clock = new SystemClock();
     const fired: Array<[number, number]> = [];
     for (let i = 0; i < 200; i++) clock.setTimeout(() => fired.push([i, Math.round(clock.now())]), 20 + (i % 20));
     expect(vi.getTimerCount()).toBe(1);
@@ -71,8 +74,6 @@ describe('SystemClock: one Node timer for all its waits', () => {
   });
 
   it('runs a wait due within a millisecond of the one firing in the same turn, in due order', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    const clock = new SystemClock();
     const order: string[] = [];
     clock.setTimeout(() => order.push('b'), 10.5);
     clock.setTimeout(() => order.push('a'), 10);
@@ -84,8 +85,6 @@ describe('SystemClock: one Node timer for all its waits', () => {
   });
 
   it('runs a wait armed during a turn on a later turn, even at 0 ms (I/O gets its turn first)', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    const clock = new SystemClock();
     const order: string[] = [];
     clock.setTimeout(() => {
       order.push('first');
@@ -98,8 +97,6 @@ describe('SystemClock: one Node timer for all its waits', () => {
   });
 
   it('skips a wait cancelled by an earlier one of the same turn, and counts it once', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    const clock = new SystemClock();
     const before = SystemClock.liveTimers;
     const ran: string[] = [];
     const handles: Array<{ cancel(): void }> = [];
@@ -113,8 +110,6 @@ describe('SystemClock: one Node timer for all its waits', () => {
   });
 
   it('arms the Node timer earlier for a wait due before the armed one', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-    const clock = new SystemClock();
     const ran: string[] = [];
     clock.setTimeout(() => ran.push('late'), 100);
     clock.setTimeout(() => ran.push('soon'), 3);
@@ -124,10 +119,8 @@ describe('SystemClock: one Node timer for all its waits', () => {
   });
 
   it('a wait that throws does not cost the others their turn; its error is rethrown outside the turn', () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const rethrown: Array<() => void> = [];
     vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => void rethrown.push(fn));
-    const clock = new SystemClock();
     const ran: string[] = [];
     const boom = new Error('boom');
     clock.setTimeout(() => {

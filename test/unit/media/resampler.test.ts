@@ -115,3 +115,29 @@ describe('Resampler', () => {
     }
   });
 });
+
+describe('Resampler.processReused (the per-packet paths)', () => {
+  it.each([
+    [8000, 16000],
+    [16000, 8000],
+    [8000, 48000],
+    [48000, 16000],
+  ])('%i -> %i Hz: the same samples as process, in one array it reuses', (from, to) => {
+    const a = new Resampler(from, to);
+    const b = new Resampler(from, to);
+    const frame = (from * 20) / 1000;
+    let first: Int16Array | undefined;
+    for (let k = 0; k < 5; k++) {
+      const input = Int16Array.from({ length: frame }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * (k * frame + i)) / from)));
+      const reused = b.processReused(input);
+      expect([...reused]).toEqual([...a.process(input)]);
+      first ??= reused;
+      expect(reused).toBe(first);
+    }
+  });
+
+  it('returns the input itself at equal rates', () => {
+    const input = new Int16Array([1, 2, 3]);
+    expect(new Resampler(16000, 16000).processReused(input)).toBe(input);
+  });
+});
