@@ -19,7 +19,8 @@ export interface Clock {
 /**
  * Real time: performance.now() and one Node timer per clock, armed for the earliest of the clock's waits
  * ({@link TimerHeap}); it is unref'd, so waits never keep the process alive alone. When it fires, every wait due
- * within {@link EARLY_MS} runs, in due order; waits armed meanwhile run on a later turn, after I/O.
+ * by then runs, in due order (never before its time: a reconnect window or a SIP timer is a minimum); waits armed
+ * meanwhile run on a later turn, after I/O.
  */
 export class SystemClock implements Clock {
   private readonly heap = new TimerHeap();
@@ -73,7 +74,7 @@ export class SystemClock implements Clock {
     this.node = undefined;
     this.nodeAt = Infinity;
     const due = this.due;
-    this.heap.takeDue(this.now() + EARLY_MS, due);
+    this.heap.takeDue(this.now(), due);
     for (const t of due) t.index = RUNNING;
     this.armNode();
     for (let i = 0; i < due.length; i++) {
@@ -112,13 +113,6 @@ class SystemTimer extends HeapTimer implements TimerHandle {
 
 /** {@link HeapTimer.index} of a wait taken out of the heap to run in the current turn. */
 const RUNNING = -2;
-
-/**
- * Waits due this close run with the ones that are due: Node's own timers have a millisecond's grain (libuv's
- * cached loop time), so they fire up to about that early too, and a wait left for the next turn would run late
- * by at least a millisecond instead.
- */
-const EARLY_MS = 1;
 
 let liveTimers = 0;
 
