@@ -15,6 +15,7 @@ import type { RtcpReporter } from './rtcp/rtcp-reporter.js';
 import { TelephoneEventReceiver, type DtmfPress } from './dtmf/telephone-event-receiver.js';
 import { JitterBuffer, type JitterBufferReport, type JitterOutput } from './jitter/jitter-buffer.js';
 import { RepeatFadeConcealer } from './jitter/concealment.js';
+import { JitterPacketPool } from './jitter/packet-pool.js';
 import type { JitterBufferMode, MediaSessionStats } from './media-session-types.js';
 
 /** The adaptive buffer's delay before it has measured anything, ms (clamped to its bounds). */
@@ -86,6 +87,8 @@ export class RtpReceivePath {
   private readonly jitterMode: JitterBufferMode | undefined;
   private jitter: JitterBuffer | undefined;
   private readonly jitterOut: JitterOutput[] = [];
+  /** Storage for packets waiting in the jitter buffer (reused once played). */
+  private readonly packetPool = new JitterPacketPool();
   /** When poll() last ran and its cadence, so an arrival can release what falls due before the next one. */
   private lastPollAt = Number.NaN;
   private pollIntervalMs = 0;
@@ -187,20 +190,12 @@ export class RtpReceivePath {
     const inOrder = this.o.reporter.onRtpReceived(h.ssrc, h.sequenceNumber, h.timestamp, now, receiver.codec.clockRate);
     stats.packetsLost = this.o.reporter.sequence.lost;
     if (this.jitter) {
-      const queued = this.jitter.push(
-        {
-          ssrc: h.ssrc,
-          sequenceNumber: h.sequenceNumber,
-          timestamp: h.timestamp,
-          payloadType: h.payloadType,
-          marker: h.marker,
-          payload: pkt.payload, // dgram hands us a fresh Buffer per datagram: safe to hold
-          duration: receiver.codec.rtpDuration(pkt.payload),
-          arrivedAt: now,
-        },
-        now,
-      );
-      if (!queued) stats.packetsIgnored++;
+      // A copy waits, not the datagram (packet-pool.ts: what waits would be promoted and die in the old space).
+      const queuedPacket = this.packetPool.take(h, pkt.payload, receiver.codec.rtpDuration(pkt.payload), now);
+      if (!this.jitter.push(queuedPacket, now)) {
+        stats.packetsIgnored++;
+        this.packetPool.give(queuedPacket);
+      }
       // What falls due before the next poll goes now: waiting for the tick would add up to a whole tick.
       const nextPoll = this.lastPollAt + this.pollIntervalMs;
       this.drainJitter(now, nextPoll > now ? nextPoll : now);
@@ -258,6 +253,7 @@ export class RtpReceivePath {
       if (!receiver) continue;
       if (o.kind === 'packet') {
         this.play(receiver, o.packet.payload, o.packet.arrivedAt ?? Number.NaN);
+        this.packetPool.give(o.packet); // decoded: nothing holds its payload
       } else {
         const samples = Math.round((o.duration * receiver.codec.sampleRate) / receiver.codec.clockRate);
         const pcm = receiver.decoder.conceal ? receiver.decoder.conceal(samples) : receiver.concealer.conceal(samples);
