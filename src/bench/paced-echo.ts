@@ -6,6 +6,11 @@
  * `marginMs` after the first frame so frames a little late still make their slot; a frame that misses its slot
  * goes in the next (nothing is dropped: the bench counts every frame), and a queue deeper than `maxDepth` is
  * sent at once so a burst cannot add lasting delay.
+ *
+ * The margin is 40 ms (it was 10 until 2026-12-06): the frames it echoes carry the carrier's timing, and at 250
+ * calls SIPp's RTP on a busy core came up to 15 ms late (p99, kernel timestamps); each frame that missed its slot
+ * made the "bot" skip a beat and then catch up, which is the carrier's jitter handed back to the bridge, not a bot
+ * streaming in real time. The margin only delays the echo; latency is measured by the probes, not through it.
  */
 export class PacedEcho {
   private readonly queue: Buffer[] = [];
@@ -16,8 +21,8 @@ export class PacedEcho {
   constructor(
     private readonly send: (frame: Buffer) => void,
     private readonly ptimeMs = 20,
-    private readonly marginMs = 10,
-    private readonly maxDepth = 4,
+    private readonly marginMs = 40,
+    private readonly maxDepth = 6,
   ) {}
 
   push(frame: Buffer): void {

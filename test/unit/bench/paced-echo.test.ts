@@ -17,10 +17,10 @@ describe('bench sink: echo on its own 20 ms clock', () => {
   afterEach(() => vi.useRealTimers());
 
   it.each([
-    ['steady arrivals: one frame per slot, 10 ms after the first', [0, 20, 40, 60], [[0, 10], [1, 30], [2, 50], [3, 70]]],
-    ['jittered arrivals within the margin keep the slots', [0, 27, 33, 68], [[0, 10], [1, 30], [2, 50], [3, 70]]],
-    ['a frame later than its slot goes in the next one; nothing is dropped', [0, 20, 55, 60], [[0, 10], [1, 30], [2, 70], [3, 90]]],
-    ['a burst deeper than 4 frames is sent at once', [0, 1, 2, 3, 4, 5], [[0, 4], [1, 5], [2, 10], [3, 30], [4, 50], [5, 70]]],
+    ['steady arrivals: one frame per slot, 40 ms after the first', [0, 20, 40, 60], [[0, 40], [1, 60], [2, 80], [3, 100]]],
+    ['jittered arrivals within the margin keep the slots', [0, 47, 53, 98], [[0, 40], [1, 60], [2, 80], [3, 100]]],
+    ['a frame later than its slot goes in the next one; nothing is dropped', [0, 20, 85, 90], [[0, 40], [1, 60], [2, 100], [3, 120]]],
+    ['a burst deeper than 6 frames is sent at once', [0, 1, 2, 3, 4, 5, 6, 7], [[0, 6], [1, 7], [2, 40], [3, 60], [4, 80], [5, 100], [6, 120], [7, 140]]],
   ])('%s', (_name, arrivals, expected) => {
     expect(run(arrivals as number[], 200)).toEqual(expected);
   });
