@@ -18,6 +18,13 @@ import { TestBotServer } from './harness/test-bot.js';
 import { reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+/** For a failure: the calls whose bot socket is still open, with the bridge's log lines about each. */
+function openCallsDetail(bridge: BridgeProcess, bots: TestBotServer): string {
+  const open = bots.connections.filter((c) => c.closeCode === undefined).map((c) => String(c.event('start')?.callId));
+  const lines = bridge.logs.filter((l) => open.some((id) => JSON.stringify(l).includes(id)));
+  return `open: ${open.join(', ')}\n${lines.map((l) => JSON.stringify(l)).join('\n')}`;
+}
+
 const CALLER_HZ = 400;
 const BOT_HZ = 1000;
 
@@ -119,7 +126,7 @@ describe('lossy network: 10 % SIP loss, 5 % RTP loss each way', () => {
       sink.close();
     }
     await bots!.connectionCount(30);
-    await waitFor(() => bots!.connections.every((c) => c.closeCode !== undefined), { timeoutMs: 10_000, what: 'every bot socket closed' });
+    await waitFor(() => bots!.connections.every((c) => c.closeCode !== undefined), { timeoutMs: 10_000, what: 'every bot socket closed', detail: () => openCallsDetail(bridge!, bots!) });
     await waitFor(async () => (await activeCalls(bridge!.metricsPort)) === 0, { timeoutMs: 5000, what: 'no active call' });
   }, 120_000);
 });
