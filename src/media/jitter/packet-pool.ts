@@ -37,7 +37,7 @@ const INITIAL_CAPACITY = 320;
  * the small semi-space the bridge runs with, so holding the datagram's Buffer, the parsed header and the payload
  * view had them promoted to the old space to die there. Measured 2026-12-06 at 250 calls in one media worker
  * (allocation sampling of what survives scavenges): 1.1 of 1.7 MB/s of promoted garbage came from queued RTP, and
- * the worker paused 7–12 ms for a mark-compact every ~3 s. With the copy, what waits is the pool's own objects,
+ * the worker paused 7–12 ms for a mark-compact every 2–6 s. With the copy, what waits is the pool's own objects,
  * and the datagram dies young. A packet the buffer drops (late, duplicate, trimmed) is simply not given back.
  */
 export class JitterPacketPool {
