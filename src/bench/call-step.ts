@@ -14,7 +14,9 @@ import { startSipp, writeScenarios, type SippResult } from './sipp.js';
 import { processRssKb, udpDropsOf } from './proc-stats.js';
 import type { SinkStatus, SinkWindow } from './sink.js';
 import type { ProbeStartArgs, ProbeWindow } from './probe.js';
-import type { Summary } from './stats.js';
+import { Samples, type Summary } from './stats.js';
+import { KernelCapture } from './kernel-capture.js';
+import { departureDeviations } from './pcap-pacing.js';
 import { pinForStep, type CorePlan } from './affinity.js';
 
 /** One step's size and timing. */
@@ -31,6 +33,8 @@ export interface CallStepOptions {
   callsPerSipp: number;
   /** `--pin`: the target on cores of its own for the step (affinity.ts). */
   pin?: boolean;
+  /** `--kernel-pacing`: pacing from a capture too (kernel-capture.ts). */
+  kernelPacing?: boolean;
 }
 
 /** What one step measured (the JSON keeps all of it; the table shows the headline figures). */
@@ -72,6 +76,8 @@ export interface CallStepResult {
   workerLoopP99?: number;
   /** |inter-arrival − 20 ms| of the RTP at the caller (the sink), ms. */
   pacing: Summary;
+  /** `--kernel-pacing`: |inter-departure − 20 ms| of the same RTP from kernel timestamps (pcap-pacing.ts), ms. */
+  kernelPacing?: Summary;
   sinkLoopP99Ms: number;
   sinkSocketDrops: number;
   sinkStatus: SinkStatus;
@@ -160,6 +166,7 @@ interface Measured {
   loop?: { p50: number; p99: number; max: number };
   workerLoopP99?: number;
   drops: CallStepResult['targetDrops'];
+  kernelPacing?: Summary;
 }
 
 /** The window: CPU and RSS of every process, the sink's and probes' counts, the bridge's loop delay. */
@@ -167,7 +174,9 @@ async function measureWindow(rig: Rig, target: Target, o: CallStepOptions, probi
   // The first scrape also resets prom-client's loop-delay histogram, so the second covers the window.
   const m0 = await target.bridge?.metrics().catch(() => undefined);
   const udp0 = udpDrops(target.pid);
+  const capture = o.kernelPacing ? await KernelCapture.start(rig.dir, rig.sinkRtpPort) : undefined;
   const cpu0 = readCpu(rig, target, sippPids);
+  const wallStart = Date.now();
   await rig.sink.request('window-start', { windowMs: o.windowMs });
   const probeCalls = probing ? await rig.probe.request<number>('window-start') : 0;
   const rss: number[] = [];
@@ -176,6 +185,7 @@ async function measureWindow(rig: Rig, target: Target, o: CallStepOptions, probi
     rss.push(rssOf(target.pid));
     await sleep(Math.min(1000, Math.max(0, end - performance.now())));
   }
+  const wallEnd = Date.now();
   const sink = await rig.sink.request<SinkWindow>('window-end');
   const probes = probing ? await rig.probe.request<ProbeWindow>('window-end') : undefined;
   const cpu1 = readCpu(rig, target, sippPids);
@@ -189,7 +199,14 @@ async function measureWindow(rig: Rig, target: Target, o: CallStepOptions, probi
   const loop = m ? { p50: sec('p50'), p99: sec('p99'), max: sec('max') } : undefined;
   const workers = [...(m?.entries() ?? [])].filter(([k]) => k.startsWith('trunkbridge_event_loop_delay_p99_ms{thread="media-worker-')).map(([, v]) => v);
   const workerLoopP99 = workers.length > 0 ? Math.max(...workers) : undefined;
-  return { sink, probes, probeCalls, cpuPct: cpuBetween(cpu0, cpu1), rss, loop, drops, ...(workerLoopP99 !== undefined ? { workerLoopP99 } : {}) };
+  const kernelPacing = capture ? summaryOf(departureDeviations(await capture.stop(), rig.sinkRtpPort, wallStart, wallEnd)) : undefined;
+  return { ...(kernelPacing ? { kernelPacing } : {}), sink, probes, probeCalls, cpuPct: cpuBetween(cpu0, cpu1), rss, loop, drops, ...(workerLoopP99 !== undefined ? { workerLoopP99 } : {}) };
+}
+
+function summaryOf(values: number[]): Summary {
+  const samples = new Samples(Math.max(1, values.length));
+  for (const v of values) samples.add(v);
+  return samples.summary();
 }
 
 function udpDrops(pid: number): number {
@@ -242,6 +259,7 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
     loopDelay: m.loop,
     ...(m.workerLoopP99 !== undefined ? { workerLoopP99: m.workerLoopP99 } : {}),
     pacing: s.pacing,
+    ...(m.kernelPacing ? { kernelPacing: m.kernelPacing } : {}),
     sinkLoopP99Ms: s.sinkLoopP99Ms,
     sinkSocketDrops: s.socketDrops,
     sinkStatus: status,

@@ -80,7 +80,7 @@ function progress(r: CallStepResult): void {
   console.log(
     `  ${r.target}${r.workers !== undefined ? ` w${r.workers}` : ''} ${r.botSampleRate / 1000}k ${r.calls} calls: up ${r.up}, failed ${r.failed}, ` +
       `lost c->b ${fx(r.callerToBot.lostPct, 3)} % b->c ${fx(r.botToCaller.lostPct, 3)} %,${lat} CPU ${fx(r.cpuPct.target, 0)} %, ` +
-      `pacing p99 ${fx(r.pacing.p99, 1)} ms, machine ${fx(r.cpuPct.machine, 0)} % busy`,
+      `pacing p99 ${fx(r.pacing.p99, 1)} ms${r.kernelPacing ? ` (at the kernel ${fx(r.kernelPacing.p99, 1)} ms)` : ''}, machine ${fx(r.cpuPct.machine, 0)} % busy`,
   );
 }
 
@@ -124,7 +124,7 @@ async function startFloor(rig: Rig, botSampleRate: 8000 | 16000): Promise<{ help
 }
 
 function stepOptions(o: BenchOptions, calls: number): CallStepOptions {
-  return { calls, windowMs: o.windowMs, settleMs: o.settleMs, rampRate: o.rampRate, probes: o.probes, burstEveryMs: o.burstEveryMs, callsPerSipp: o.callsPerSipp, pin: o.pin };
+  return { calls, windowMs: o.windowMs, settleMs: o.settleMs, rampRate: o.rampRate, probes: o.probes, burstEveryMs: o.burstEveryMs, callsPerSipp: o.callsPerSipp, pin: o.pin, kernelPacing: o.kernelPacing };
 }
 
 /** One ramp on a fresh bridge with `workers`; the floor at each new call count right after the bridge's step. */

@@ -25,6 +25,9 @@ Concurrency ramp (SIPp carrier, sink bot, probes, floor):
   --no-floor           skip the floor relay
   --paced-sink         the sink bot echoes on each call's own 20 ms clock (as a bot streaming in real time)
                        instead of at once, so the carrier's timing jitter does not reach the bridge through it
+  --kernel-pacing      also read each step's pacing from a tcpdump of the bridge's RTP (kernel timestamps of
+                       its departures, without the sink's own scheduling); needs tcpdump and root, and the
+                       capture adds a little to the bridge's CPU (not for CPU figures)
   --pin                the bridge (or floor) on cores of its own (one per media worker), SIPp, the sink bot,
                        the probes and the bench on the others (taskset); steps whose workers leave the
                        generators no core run unpinned
@@ -66,6 +69,8 @@ export interface BenchOptions {
   pacedSink: boolean;
   /** `--pin`: see affinity.ts. */
   pin: boolean;
+  /** `--kernel-pacing`: see kernel-capture.ts. */
+  kernelPacing: boolean;
   setupRates: number[];
   /** True when the rates were given: each runs whatever the failures. */
   setupFixed: boolean;
@@ -103,7 +108,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
       only: { type: 'string' }, quick: { type: 'boolean' }, steps: { type: 'string' }, 'max-calls': { type: 'string' },
       workers: { type: 'string' }, window: { type: 'string' }, settle: { type: 'string' }, 'ramp-rate': { type: 'string' },
       probes: { type: 'string' }, 'probe-jitter-ms': { type: 'string' }, 'calls-per-sipp': { type: 'string' },
-      'bot8k-calls': { type: 'string' }, 'bot8k-repeat': { type: 'string' }, 'no-floor': { type: 'boolean' }, pin: { type: 'boolean' }, 'paced-sink': { type: 'boolean' }, 'setup-rates': { type: 'string' },
+      'bot8k-calls': { type: 'string' }, 'bot8k-repeat': { type: 'string' }, 'no-floor': { type: 'boolean' }, pin: { type: 'boolean' }, 'kernel-pacing': { type: 'boolean' }, 'paced-sink': { type: 'boolean' }, 'setup-rates': { type: 'string' },
       'setup-seconds': { type: 'string' }, 'setup-hold-ms': { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -130,6 +135,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     bot8kRepeat: num(v['bot8k-repeat'], '--bot8k-repeat', 1, 20, 1),
     floor: v['no-floor'] !== true,
     pin: v.pin === true,
+    kernelPacing: v['kernel-pacing'] === true,
     pacedSink: v['paced-sink'] === true,
     setupRates: v['setup-rates'] !== undefined ? list(v['setup-rates'], '--setup-rates', 1, 5000) : q ? [50, 100] : [100, 200, 300, 400, 500, 600, 800, 1000],
     setupFixed: v['setup-rates'] !== undefined,
