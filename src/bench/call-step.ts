@@ -14,7 +14,7 @@ import { startSipp, writeScenarios, type SippResult } from './sipp.js';
 import { processRssKb, udpDropsOf } from './proc-stats.js';
 import type { SinkStatus, SinkWindow } from './sink.js';
 import type { ProbeStartArgs, ProbeWindow } from './probe.js';
-import { Samples, type Summary } from './stats.js';
+import { summarize as summarizeSorted, type Summary } from './stats.js';
 import { KernelCapture } from './kernel-capture.js';
 import { departureDeviations } from './pcap-pacing.js';
 import { pinForStep, type CorePlan } from './affinity.js';
@@ -199,14 +199,8 @@ async function measureWindow(rig: Rig, target: Target, o: CallStepOptions, probi
   const loop = m ? { p50: sec('p50'), p99: sec('p99'), max: sec('max') } : undefined;
   const workers = [...(m?.entries() ?? [])].filter(([k]) => k.startsWith('trunkbridge_event_loop_delay_p99_ms{thread="media-worker-')).map(([, v]) => v);
   const workerLoopP99 = workers.length > 0 ? Math.max(...workers) : undefined;
-  const kernelPacing = capture ? summaryOf(departureDeviations(await capture.stop(), rig.sinkRtpPort, wallStart, wallEnd)) : undefined;
+  const kernelPacing = capture ? summarizeSorted(departureDeviations(await capture.stop(), rig.sinkRtpPort, wallStart, wallEnd).sort((a, b) => a - b)) : undefined;
   return { ...(kernelPacing ? { kernelPacing } : {}), sink, probes, probeCalls, cpuPct: cpuBetween(cpu0, cpu1), rss, loop, drops, ...(workerLoopP99 !== undefined ? { workerLoopP99 } : {}) };
-}
-
-function summaryOf(values: number[]): Summary {
-  const samples = new Samples(Math.max(1, values.length));
-  for (const v of values) samples.add(v);
-  return samples.summary();
 }
 
 function udpDrops(pid: number): number {

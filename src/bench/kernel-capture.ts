@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { stop, track } from './processes.js';
 
 export class KernelCapture {
   private constructor(
@@ -18,6 +19,7 @@ export class KernelCapture {
   static async start(dir: string, dstPort: number): Promise<KernelCapture> {
     const file = join(dir, `kernel-pacing-${dstPort}-${Date.now()}.pcap`);
     const child = spawn('tcpdump', ['-i', 'lo', '-s', '64', '-B', '32768', '--time-stamp-precision=nano', '-w', file, `udp dst port ${dstPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    track(child); // ended with the bench's other children, and by the reaper if the bench dies
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       const failed = (message: string) => {
@@ -48,14 +50,7 @@ export class KernelCapture {
 
   /** Stops the capture and returns the file's bytes (the file is removed). */
   async stop(): Promise<Buffer> {
-    const running = this.child.exitCode === null && this.child.signalCode === null;
-    if (running) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.child.kill('SIGINT'); // tcpdump flushes its buffer and closes the file on SIGINT
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stop(this.child); // SIGTERM: tcpdump flushes its buffer and closes the file, as on SIGINT
     try {
       return readFileSync(this.file);
     } finally {
