@@ -78,6 +78,8 @@ export interface CallStepResult {
   pacing: Summary;
   /** `--kernel-pacing`: |inter-departure − 20 ms| of the same RTP from kernel timestamps (pcap-pacing.ts), ms. */
   kernelPacing?: Summary;
+  /** `--paced-sink`: how late the sink bot sent each frame after its slot, ms (the bridge's send clock follows a late bot). */
+  botSendLate?: Summary;
   sinkLoopP99Ms: number;
   sinkSocketDrops: number;
   sinkStatus: SinkStatus;
@@ -254,6 +256,7 @@ function summarize(target: Target, o: CallStepOptions, m: Measured, sipp: SippRe
     ...(m.workerLoopP99 !== undefined ? { workerLoopP99: m.workerLoopP99 } : {}),
     pacing: s.pacing,
     ...(m.kernelPacing ? { kernelPacing: m.kernelPacing } : {}),
+    ...(s.botSendLate ? { botSendLate: s.botSendLate } : {}),
     sinkLoopP99Ms: s.sinkLoopP99Ms,
     sinkSocketDrops: s.socketDrops,
     sinkStatus: status,

@@ -80,7 +80,7 @@ function progress(r: CallStepResult): void {
   console.log(
     `  ${r.target}${r.workers !== undefined ? ` w${r.workers}` : ''} ${r.botSampleRate / 1000}k ${r.calls} calls: up ${r.up}, failed ${r.failed}, ` +
       `lost c->b ${fx(r.callerToBot.lostPct, 3)} % b->c ${fx(r.botToCaller.lostPct, 3)} %,${lat} CPU ${fx(r.cpuPct.target, 0)} %, ` +
-      `pacing p99 ${fx(r.pacing.p99, 1)} ms${r.kernelPacing ? ` (at the kernel ${fx(r.kernelPacing.p99, 1)} ms)` : ''}, machine ${fx(r.cpuPct.machine, 0)} % busy`,
+      `pacing p99 ${fx(r.pacing.p99, 1)} ms${r.kernelPacing ? ` (at the kernel ${fx(r.kernelPacing.p99, 1)} ms)` : ''}${r.botSendLate ? `, bot sent late p99 ${fx(r.botSendLate.p99, 1)} ms` : ''}, machine ${fx(r.cpuPct.machine, 0)} % busy`,
   );
 }
 

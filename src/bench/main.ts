@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { realTimePriority } from './affinity.js';
 import { CLI } from './bridge.js';
 import { runCallsPhase, runSetupPhase, type LoadResults } from './load.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
@@ -55,7 +56,10 @@ async function startRig(dir: string, o: BenchOptions): Promise<Rig> {
   const ports = new PortBlocks();
   const sink = await Helper.start('sink', './sink.js');
   const s = await sink.request<{ rtpPort: number; wsPort: number }>('info');
-  if (o.pacedSink) await sink.request('paced-echo', { on: true });
+  if (o.pacedSink) {
+    await sink.request('paced-echo', { on: true });
+    if (!realTimePriority(sink.pid)) console.warn('bench: could not give the sink bot real-time priority (chrt, root): its own lateness is in the pacing figures');
+  }
   const probe = await Helper.start('probe', './probe.js');
   const p = await probe.request<{ wsPort: number }>('info');
   return { dir, ports, sink, sinkRtpPort: s.rtpPort, sinkWsPort: s.wsPort, probe, probeWsPort: p.wsPort };

@@ -23,6 +23,8 @@ export class PacedEcho {
     private readonly ptimeMs = 20,
     private readonly marginMs = 40,
     private readonly maxDepth = 6,
+    /** Each frame sent on the clock: how late after its slot, ms (the bot's own timing, bench-side noise). */
+    private readonly onLate?: (ms: number) => void,
   ) {}
 
   push(frame: Buffer): void {
@@ -48,7 +50,10 @@ export class PacedEcho {
   /** One slot: the oldest frame, if any; the next slot is due one ptime after this one, not after now (no drift). */
   private tick(): void {
     const frame = this.queue.shift();
-    if (frame) this.send(frame);
+    if (frame) {
+      this.onLate?.(performance.now() - this.due);
+      this.send(frame);
+    }
     this.due += this.ptimeMs;
     // Far behind (the process stalled): restart the clock from now rather than firing the missed slots at once.
     if (performance.now() - this.due > 5 * this.ptimeMs) this.due = performance.now();

@@ -46,6 +46,8 @@ export interface SinkWindow {
   rtpSeqLost: number;
   /** |inter-arrival − 20 ms| per stream, ms. */
   pacing: Summary;
+  /** `--paced-sink`: how late after its slot on the bot's clock each echoed frame was sent, ms: bench-side noise the bridge follows. */
+  botSendLate?: Summary;
   /** The sink's own event-loop delay in the window (p99, ms): bench-side noise. */
   sinkLoopP99Ms: number;
   /** Datagrams the kernel dropped on the RTP socket (its receive queue was full), cumulative. */
@@ -73,6 +75,7 @@ interface Stream {
 
 const streams = new Map<number, Stream>();
 const pacing = new Samples(MAX_SAMPLES);
+const botLate = new Samples(MAX_SAMPLES);
 const loop = monitorEventLoopDelay({ resolution: 1 });
 let measuring = false;
 /** `--paced-sink`: echo on each call's own 20 ms clock (paced-echo.ts) instead of at once. */
@@ -133,7 +136,10 @@ function onBotSocket(ws: WebSocket): void {
     ws.send(frame, { binary: true });
     if (inWindow(performance.now())) w.framesFromBot++;
   };
-  const paced = pacedEcho ? new PacedEcho(echo) : undefined;
+  const onLate = (ms: number): void => {
+    if (inWindow(performance.now())) botLate.add(ms);
+  };
+  const paced = pacedEcho ? new PacedEcho(echo, undefined, undefined, undefined, onLate) : undefined;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       if (inWindow(performance.now())) {
@@ -202,6 +208,7 @@ async function main(): Promise<void> {
         windowMs = Math.max(PTIME_MS, Math.round((a as { windowMs: number }).windowMs / PTIME_MS) * PTIME_MS);
         streams.clear();
         pacing.clear();
+        botLate.clear();
         w = { framesToBot: 0, framesFromBot: 0, rtpPackets: 0, rtpAudio: 0, rtcpPackets: 0 };
         callsAtStart = status.live;
         perCall.clear();
@@ -226,6 +233,7 @@ async function main(): Promise<void> {
           streams: streams.size,
           rtpSeqLost: lost,
           pacing: pacing.summary(),
+          ...(pacedEcho ? { botSendLate: botLate.summary() } : {}),
           sinkLoopP99Ms: loop.percentile(99) / 1e6,
           socketDrops: socketDrops(rtpPort),
         };

@@ -18,6 +18,7 @@ import type { BotControlView } from '../bot-control-view.js';
 import type { RecordingSettings } from '../recording/settings.js';
 import { recordingsSettled } from '../recording/call-recorder.js';
 import { TrunkbridgeError } from '../../core/errors.js';
+import { StatsSlices } from './stats-slices.js';
 import { fromWireCodecSwitch, fromWireLegOptions, type FromWorker, type LegStats, type ToWorker } from './protocol.js';
 
 /** What the main thread gives a worker at start. */
@@ -256,18 +257,29 @@ port.on('message', (msg: ToWorker) => {
  */
 const reclaimer = new IdleMemoryReclaimer({ clock, logger, quietMs: WORKER_QUIET_MS, collect: compactingGc() });
 
-const statsTimer = setInterval(() => {
-  reclaimer.sample(groups.size > 0);
+/** Legs' figures in slices spread over the stats interval (stats-slices.ts); the worker's own once per interval. */
+const statsSlices = new StatsSlices<InProcessCallMedia>(10);
+
+function legsInSlice(slice: number): LegStats[] {
   const legs: LegStats[] = [];
-  for (const [g, state] of groups) for (const [id, m] of state.media) legs.push(legStats(g, id, m));
-  post({ op: 'stats', legs, framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs, firstAudioMs, clearToSilenceMs });
+  for (const [g, state] of groups) for (const [id, m] of state.media) if (statsSlices.has(m, slice)) legs.push(legStats(g, id, m));
+  return legs;
+}
+
+const statsTimer = setInterval(() => {
+  const slice = statsSlices.nextTick();
+  const legs = legsInSlice(slice);
+  if (legs.length > 0) post({ op: 'legStats', legs });
+  if (slice !== 0) return;
+  reclaimer.sample(groups.size > 0);
+  post({ op: 'stats', legs: [], framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs, firstAudioMs, clearToSilenceMs });
   framesDropped = 0;
   sendLatencyMs = [];
   receiveLatencyMs = [];
   firstAudioMs = [];
   clearToSilenceMs = [];
   eventLoop.reset();
-}, data.statsIntervalMs);
+}, data.statsIntervalMs / statsSlices.slices);
 statsTimer.unref();
 
 // A bug that escapes: tell every bot the call is over and free the ports before the thread dies, so callers

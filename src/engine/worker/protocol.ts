@@ -85,6 +85,8 @@ export type FromWorker =
   | { op: 'legEvent'; g: number; leg: string; e: 'dtmf'; press: { digit: string; durationMs: number } }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtp-timeout' }
   | { op: 'legEvent'; g: number; leg: string; e: 'rtcp'; input: { rttMs?: number; bye: number[] } }
+  /** A slice of the legs' periodic figures (each leg once per stats interval, the slices spread over it). */
+  | { op: 'legStats'; legs: LegStats[] }
   | {
       op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[]; receiveLatencyMs: number[];
       /** Voice-AI figures since the last report, ms (answer -> first bot audio; clear -> old audio off the wire). */

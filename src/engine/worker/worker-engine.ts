@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
 import type { RecordingEvent, RecordingSettings } from '../recording/settings.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, LegStats, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
 
@@ -164,9 +164,11 @@ class WorkerSlot implements WorkerLink {
         p?.resolve(msg);
         return;
       }
+      case 'legStats':
       case 'stats':
         for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality, l.levels);
-        this.engine.reportStats(this.index, msg);
+        if (msg.op === 'legStats') this.engine.reportSamples(msg.legs);
+        else this.engine.reportStats(this.index, msg);
         return;
       case 'legEvent':
       case 'botEvent':
@@ -278,12 +280,16 @@ export class WorkerMediaEngine {
     }
   }
 
+  /** From a worker's periodic slice of its legs' figures. */
+  reportSamples(legs: readonly LegStats[]): void {
+    if (legs.length > 0) this.options.onSamples?.(legs.map((l) => l.sample));
+  }
+
   /** From a worker's report: periodic (event-loop delay >= 0, samples) or a closing leg's last figures. */
   reportStats(worker: number, msg: Extract<FromWorker, { op: 'stats' }>): void {
     if (msg.framesDropped > 0) this.options.onFramesDropped?.(msg.framesDropped);
     if (msg.eventLoopP99Ms < 0) return;
     this.options.onEventLoopDelay?.(worker, msg.eventLoopP99Ms);
-    if (msg.legs.length > 0) this.options.onSamples?.(msg.legs.map((l) => l.sample));
     if (msg.sendLatencyMs.length > 0) this.options.onSendLatency?.(msg.sendLatencyMs);
     if (msg.receiveLatencyMs.length > 0) this.options.onReceiveLatency?.(msg.receiveLatencyMs);
     const firstAudioMs = msg.firstAudioMs ?? [];
