@@ -1,5 +1,6 @@
 /**
- * The bridge under test, as the operator runs it: `node --max-semi-space-size=2 dist/cli/main.js --config <file>`
+ * The bridge under test, as the operator runs it: `node --max-semi-space-size=2 --single-threaded-gc
+ * dist/cli/main.js --config <file>`
  * (the Dockerfile's and `npm start`'s command line), a separate process
  * with its own config written for the run. Its stdout (pino JSON lines at `info`, as in production) goes to a
  * file in the run's folder, read only for the `trunkbridge ready` line, so the bench never has to keep up with
@@ -16,9 +17,10 @@ import { stop, track } from './processes.js';
 export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 /**
  * Node flags the bridge runs with, as in the Dockerfile: every thread's young generation stays at 2 × 2 MB
- * instead of growing to 2 × 16 MB under load (README, "Capacity": memory per call).
+ * instead of growing to 2 × 16 MB under load (README, "Capacity": memory per call), and each thread collects its
+ * own garbage (README, "Capacity": GC helper threads on busy cores).
  */
-export const BRIDGE_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const BRIDGE_NODE_FLAGS = ['--max-semi-space-size=2', '--single-threaded-gc'];
 /** Extra Node flags for the bridge from `BENCH_BRIDGE_NODE_FLAGS` (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
 function extraNodeFlags(): string[] {
   return (process.env.BENCH_BRIDGE_NODE_FLAGS ?? '').split(' ').filter((f) => f.length > 0);

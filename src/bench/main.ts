@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the media micro-benchmarks (run.ts), then the load benchmark, which runs the real bridge
- * as a separate process (`node --max-semi-space-size=2 dist/cli/main.js --config <generated>`, as the Dockerfile
- * runs it) and measures it from outside: SIPp as the carrier, a sink bot that echoes every frame, probe calls
+ * as a separate process (`node --max-semi-space-size=2 --single-threaded-gc dist/cli/main.js --config <generated>`,
+ * as the Dockerfile runs it) and measures it from outside: SIPp as the carrier, a sink bot that echoes every frame, probe calls
  * for latency, /proc for CPU and memory, the bridge's /metrics for its event-loop delay, and a bare relay (the
  * floor) at the same rates for comparison.
  * Prints tables, checks issue #9's goals, writes bench-results/<date>.json. Options: `--help` (options.ts).

@@ -108,10 +108,14 @@ describe('latency after an event-loop stall', () => {
     expect(before.length).toBeGreaterThan(3);
     expect(after.length).toBeGreaterThan(3);
     const summary = JSON.stringify({ before, after });
-    expect(Math.max(...before), summary).toBeLessThan(100);
+    // Arrivals are timed in this process, which a loaded CI machine can hold up for a moment: one burst either
+    // side may carry that (once, 417 ms before the stall). A lasting delay would hold up every burst after it.
+    const baseline = median(before);
+    expect(baseline, summary).toBeLessThan(50);
+    expect(before.filter((d) => d >= 100).length, summary).toBeLessThanOrEqual(1);
     // No lasting delay: after the stall the bursts come as fast as before it (loopback: a few ms; 20 ms of slack
-    // for the test's own timers on a loaded machine), and never slower than the worst one before it plus 20 ms.
-    expect(median(after), summary).toBeLessThanOrEqual(median(before) + 20);
-    expect(Math.max(...after), summary).toBeLessThanOrEqual(Math.max(...before) + 40);
+    // for the test's own timers), and all but at most one within 40 ms of that.
+    expect(median(after), summary).toBeLessThanOrEqual(baseline + 20);
+    expect(after.filter((d) => d > baseline + 40).length, summary).toBeLessThanOrEqual(1);
   });
 });

@@ -8,7 +8,7 @@ import { waitFor } from '../../helpers/wait-for.js';
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 /** Node flags the image and `npm start` run the CLI with (README "Container"): the tests run it the same way. */
-export const NODE_FLAGS = ['--max-semi-space-size=2'];
+export const NODE_FLAGS = ['--max-semi-space-size=2', '--single-threaded-gc'];
 /** glibc malloc settings the image (ENV) and `npm start` run the CLI with: the tests run it the same way. */
 export const MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '131072' };
 export const SIPP_DIR = join(ROOT, 'sipp');
