@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { realTimePriority } from './affinity.js';
+import { favourProcess } from './affinity.js';
 import { CLI } from './bridge.js';
 import { runCallsPhase, runSetupPhase, type LoadResults } from './load.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
@@ -58,7 +58,7 @@ async function startRig(dir: string, o: BenchOptions): Promise<Rig> {
   const s = await sink.request<{ rtpPort: number; wsPort: number }>('info');
   if (o.pacedSink) {
     await sink.request('paced-echo', { on: true });
-    if (!realTimePriority(sink.pid)) console.warn('bench: could not give the sink bot real-time priority (chrt, root): its own lateness is in the pacing figures');
+    if (!favourProcess(sink.pid)) console.warn('bench: could not raise the sink bot\'s priority (renice, root): more of its own lateness is in the pacing figures');
   }
   const probe = await Helper.start('probe', './probe.js');
   const p = await probe.request<{ wsPort: number }>('info');

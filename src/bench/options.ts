@@ -25,7 +25,7 @@ Concurrency ramp (SIPp carrier, sink bot, probes, floor):
   --no-floor           skip the floor relay
   --paced-sink         the sink bot echoes on each call's own 20 ms clock (as a bot streaming in real time)
                        instead of at once, so the carrier's timing jitter does not reach the bridge through it;
-                       the sink runs at real-time priority (chrt, root) so its own lateness does not either
+                       the sink runs at nice -20 (root) so that little of its own lateness does either
   --kernel-pacing      also read each step's pacing from a tcpdump of the bridge's RTP (kernel timestamps of
                        its departures, without the sink's own scheduling); needs tcpdump and root, and the
                        capture adds a little to the bridge's CPU (not for CPU figures)
