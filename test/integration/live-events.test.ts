@@ -57,7 +57,7 @@ describe('GET /v1/events', () => {
     // Updates about once a second; the caller's speech (and the echo of it) makes both levels move.
     const updates = () => stream.events.filter((e) => e.event === 'call.updated' && e.data.callId === callId).map((e) => e.data);
     const speaking = await waitFor(() => updates().find((u) => u.levels?.callerToBot > -60 && u.levels?.botToCaller > -60), { timeoutMs: 10_000, what: 'both levels above -60 dBFS', detail: () => JSON.stringify(updates().map((u) => u.levels)) });
-    const moved = await waitFor(() => updates().find((u) => u !== speaking && u.levels.callerToBot > -60 && u.levels.callerToBot !== speaking.levels.callerToBot), { timeoutMs: 10_000, what: 'the caller level moving', detail: () => JSON.stringify(updates().map((u) => u.levels)) });
+    const moved = await waitFor(() => updates().find((u) => u !== speaking && u.levels?.callerToBot > -60 && u.levels.callerToBot !== speaking.levels.callerToBot), { timeoutMs: 10_000, what: 'the caller level moving', detail: () => JSON.stringify(updates().map((u) => u.levels)) });
     expect(moved.levels.callerToBot).not.toBe(speaking.levels.callerToBot);
     expect(speaking.levels.callerToBot).toBeLessThanOrEqual(0);
     expect(speaking.media.packetsReceived).toBeGreaterThan(0);
