@@ -12,20 +12,33 @@
  * made the "bot" skip a beat and then catch up, which is the carrier's jitter handed back to the bridge, not a bot
  * streaming in real time. The margin only delays the echo; latency is measured by the probes, not through it.
  */
+export interface PacedEchoOptions {
+  ptimeMs?: number;
+  marginMs?: number;
+  maxDepth?: number;
+  /** Each frame sent on the clock: how late after its slot, ms (the bot's own timing, bench-side noise). */
+  onLate?: (ms: number) => void;
+}
+
 export class PacedEcho {
   private readonly queue: Buffer[] = [];
   private due = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly ptimeMs: number;
+  private readonly marginMs: number;
+  private readonly maxDepth: number;
+  private readonly onLate: ((ms: number) => void) | undefined;
 
   constructor(
     private readonly send: (frame: Buffer) => void,
-    private readonly ptimeMs = 20,
-    private readonly marginMs = 40,
-    private readonly maxDepth = 6,
-    /** Each frame sent on the clock: how late after its slot, ms (the bot's own timing, bench-side noise). */
-    private readonly onLate?: (ms: number) => void,
-  ) {}
+    o: PacedEchoOptions = {},
+  ) {
+    this.ptimeMs = o.ptimeMs ?? 20;
+    this.marginMs = o.marginMs ?? 40;
+    this.maxDepth = o.maxDepth ?? 6;
+    this.onLate = o.onLate;
+  }
 
   push(frame: Buffer): void {
     if (this.closed) return;

@@ -139,7 +139,7 @@ function onBotSocket(ws: WebSocket): void {
   const onLate = (ms: number): void => {
     if (inWindow(performance.now())) botLate.add(ms);
   };
-  const paced = pacedEcho ? new PacedEcho(echo, undefined, undefined, undefined, onLate) : undefined;
+  const paced = pacedEcho ? new PacedEcho(echo, { onLate }) : undefined;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       if (inWindow(performance.now())) {

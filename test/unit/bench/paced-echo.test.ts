@@ -25,6 +25,17 @@ describe('bench sink: echo on its own 20 ms clock', () => {
     expect(run(arrivals as number[], 200)).toEqual(expected);
   });
 
+  it('reports how late each frame sent on the clock left its slot (none for a burst sent at once)', () => {
+    const late: number[] = [];
+    const sent: number[] = [];
+    const echo = new PacedEcho((f) => sent.push(f[0]), { onLate: (ms) => late.push(ms) });
+    for (let i = 0; i < 8; i++) echo.push(Buffer.from([i])); // 8 at once: 2 over the depth go at once
+    vi.advanceTimersByTime(200);
+    echo.close();
+    expect(sent).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(late).toEqual([0, 0, 0, 0, 0, 0]); // fake timers fire on time
+  });
+
   it('stops sending once closed', () => {
     const sent: number[] = [];
     const echo = new PacedEcho((f) => sent.push(f[0]));
