@@ -49,11 +49,11 @@ export class PhaseTrack {
   /** One audio packet sent; returns how many ms earlier the grid should move now (0 mostly). */
   slot(): number {
     if (++this.slots >= this.windowSlots) {
-      const floor = this.floor - this.pulled; // against the grid as it is now
-      const raw = this.floor;
+      const floor = this.floor - this.pulled; // against the grid as it is now (nothing measured: +Infinity)
       this.slots = 0;
       this.floor = Number.POSITIVE_INFINITY;
-      this.pending = raw === Number.POSITIVE_INFINITY || floor <= ON_TIME_MS || floor >= this.ptimeMs ? 0 : Math.min(floor - ON_TIME_MS, MAX_PULL * this.windowSlots * this.ptimeMs);
+      const phase = floor > ON_TIME_MS && floor < this.ptimeMs; // not on time, not a backlog
+      this.pending = phase ? Math.min(floor - ON_TIME_MS, MAX_PULL * this.windowSlots * this.ptimeMs) : 0;
     }
     if (this.pending <= 0) return 0;
     const step = Math.min(this.pending, STEP_MS);
