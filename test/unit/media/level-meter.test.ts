@@ -72,6 +72,22 @@ describe('LevelMeter: RMS dBFS of 16-bit PCM over a window', () => {
     expect(meter.dbfs(0)).toBe(-3);
   });
 
+  // The loops sum in two or four lanes: every length, and the tail each lane count leaves, sums every sample once.
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 160, 161, 162, 163])('sums every sample of a %d-sample block, either entry point', (n) => {
+    const samples = Int16Array.from({ length: n }, (_, i) => ((i * 7919 + 13) % 65536) - 32768);
+    let sum = 0;
+    for (const s of samples) sum += s * s;
+    const expected = dbfsOfMeanSquare(sum / n);
+    const fromSamples = new LevelMeter(1000, n); // a window of n samples at 1 kHz
+    fromSamples.addSamples(samples, 0);
+    expect(fromSamples.dbfs(0)).toBe(expected);
+    // As bytes with a stray odd byte after them (it waits: it is not a sample).
+    const bytes = Buffer.concat([l16(samples, 1), Buffer.from([0x7f])]);
+    const fromBytes = new LevelMeter(1000, n);
+    fromBytes.addL16(bytes, 0);
+    expect(fromBytes.dbfs(0)).toBe(expected);
+  });
+
   it('refuses a rate or window that is not positive', () => {
     expect(() => new LevelMeter(0)).toThrow(RangeError);
     expect(() => new LevelMeter(8000, -1)).toThrow(RangeError);
