@@ -17,8 +17,8 @@ import { stop, track } from './processes.js';
 export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 /**
  * Node flags the bridge runs with, as in the Dockerfile: every thread's young generation stays at 2 × 2 MB
- * instead of growing to 2 × 16 MB under load (README, "Capacity": memory per call), and each thread collects its
- * own garbage (README, "Capacity": GC helper threads on busy cores).
+ * instead of growing to 2 × 16 MB under load (docs/capacity-log.md, "Allocation"), and each thread collects its
+ * own garbage (docs/capacity-log.md, "The stats burst and the GC helpers").
  */
 export const BRIDGE_NODE_FLAGS = ['--max-semi-space-size=2', '--single-threaded-gc'];
 /** Extra Node flags for the bridge from `BENCH_BRIDGE_NODE_FLAGS` (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */

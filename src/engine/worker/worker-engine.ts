@@ -16,7 +16,7 @@ import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call
  * a bridge started without `--max-semi-space-size` (which overrides it; the image and `npm start` pass =2).
  * Why: V8 grows it to 32 MB under a call load's allocation rate, and that memory stays resident. With the media
  * path allocating about 50 MB/s at 200 calls, 2 MB semi-spaces measured no more CPU than 8 MB ones and about
- * 85 KB less RSS per call (README, "Capacity").
+ * 85 KB less RSS per call (docs/capacity-log.md, "Allocation").
  */
 export const WORKER_YOUNG_GENERATION_MB = 6;
 
