@@ -19,7 +19,7 @@ import { runCallsPhase, runSetupPhase, type LoadResults } from './load.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.js';
 import { PortBlocks } from './ports.js';
 import { Helper, installCleanup, stopAll } from './processes.js';
-import { goals, machine, printLoadTables, writeJson } from './report.js';
+import { goals, machine, marginalRssKb, printLoadTables, writeJson } from './report.js';
 import type { Rig } from './rig.js';
 
 /** The whole run stops (and cleans up) after this, whatever happens. */
@@ -93,6 +93,13 @@ async function runLoad(o: BenchOptions, startedAt: Date): Promise<void> {
     printLoadTables(res, o, printTable);
     const g = goals(res, o);
     printTable('Goals (issue #9)', g.map((x) => ({ ...x })));
+    const added = marginalRssKb(res.ramps?.find((r) => r.workers === 1), 200);
+    if (added) {
+      console.log(
+        `RSS each call added from ${added.from} to ${added.to} calls (1 worker): ${added.kbPerCall.toFixed(0)} KB. The goal's figure counts from the ` +
+          'idle process, so it also carries what grows once under any load (young generations, JIT code).',
+      );
+    }
     const n = noise(res);
     if (n) {
       console.log(
@@ -108,6 +115,7 @@ async function runLoad(o: BenchOptions, startedAt: Date): Promise<void> {
       options: { ...o, parts: [...o.parts] },
       noise: n,
       goals: g,
+      ...(added ? { rssAddedPerCall: added } : {}),
       ...res,
     });
     console.log(`\nJSON: ${path}`);

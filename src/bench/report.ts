@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { CallStepResult } from './call-step.js';
-import { capacityOk, setupPassed, LOSS_LIMIT_PCT, PACING_LIMIT_MS, type LoadResults, type Ramp } from './load.js';
+import { capacityOk, lossOk, setupPassed, LOSS_LIMIT_PCT, PACING_LIMIT_MS, type LoadResults, type Ramp } from './load.js';
 import type { BenchOptions } from './options.js';
 import type { SetupStepResult } from './setup-step.js';
 
@@ -188,6 +188,20 @@ export function goals(res: Partial<LoadResults>, o: BenchOptions): Goal[] {
     goal('call setup, 0 failures, answered >= 95 % of rate (calls/s)', '>= 500', setupOk.length ? Math.max(...setupOk) : undefined, (v) => v >= 500, setupOk.length ? String(Math.max(...setupOk)) : undefined, setupBound),
     goal('RSS per call over idle at 200 calls (KB)', '<= 150', at200?.rssKb.perCallKb, (v) => v <= 150, at200 ? f(at200.rssKb.perCallKb, 0) : undefined),
   ];
+}
+
+/**
+ * What each call added to RSS between the two steps of a ramp below `atCalls` and at it (KB), beside the goal's
+ * figure over the idle process. Why: the goal's figure also carries what grows once under any load, whatever the
+ * number of calls (each thread's young generation, 0.26 → 4 MB; JIT code), which weighs more the fewer the calls.
+ * Undefined without both steps or when the lower one lost more than the ramp allows (its RSS is a backlog's).
+ */
+export function marginalRssKb(ramp: Ramp | undefined, atCalls: number): { from: number; to: number; kbPerCall: number } | undefined {
+  const steps = (ramp?.steps ?? []).filter((s) => s.calls <= atCalls).sort((a, b) => a.calls - b.calls);
+  const to = steps.at(-1);
+  const from = steps.at(-2);
+  if (!to || !from || to.calls !== atCalls || !lossOk(from)) return undefined;
+  return { from: from.calls, to: to.calls, kbPerCall: (to.rssKb.mean - from.rssKb.mean) / (to.calls - from.calls) };
 }
 
 /** Where and on what the run happened. */

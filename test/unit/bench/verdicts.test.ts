@@ -3,7 +3,7 @@ import type { CallStepResult } from '../../../src/bench/call-step.js';
 import { lossPct } from '../../../src/bench/call-step.js';
 import { capacityOf, capacityOk, lossOk, medianPair, rampSteps, setupPassed, type LoadResults } from '../../../src/bench/load.js';
 import { nextRampStep, parseBenchOptions } from '../../../src/bench/options.js';
-import { floorRatio, goals } from '../../../src/bench/report.js';
+import { floorRatio, goals, marginalRssKb } from '../../../src/bench/report.js';
 import type { SetupStepResult } from '../../../src/bench/setup-step.js';
 
 /** A step that met every limit, with `over` applied. */
@@ -115,6 +115,24 @@ describe('bench verdicts', () => {
   it('the floor ratio needs a floor figure', () => {
     expect(floorRatio(step(10, { cpuMsPerCallSecond: 3 }), step(10, { cpuMsPerCallSecond: 2 }))).toBe(1.5);
     expect(floorRatio(step(10), undefined)).toBeUndefined();
+  });
+});
+
+describe('RSS each call added', () => {
+  /** A step at `calls` whose RSS is `mb` MB. */
+  const at = (calls: number, mb: number, over: Partial<CallStepResult> = {}) => step(calls, { rssKb: { idle: 80_000, mean: mb * 1024, max: 0, perCallKb: 0 }, ...over });
+
+  it('is the RSS between the step below 200 calls and the 200-call step, per call added', () => {
+    const ramp = { workers: 1, steps: [at(50, 103), at(100, 112), at(200, 122), at(300, 142)], capacity: 200 };
+    expect(marginalRssKb(ramp, 200)).toEqual({ from: 100, to: 200, kbPerCall: 102.4 });
+  });
+
+  it('is not given without both steps, or from a step that lost audio (its RSS holds a backlog)', () => {
+    expect(marginalRssKb(undefined, 200)).toBeUndefined();
+    expect(marginalRssKb({ workers: 1, steps: [at(200, 122)], capacity: 200 }, 200)).toBeUndefined();
+    expect(marginalRssKb({ workers: 1, steps: [at(100, 112), at(300, 142)], capacity: 100 }, 200)).toBeUndefined();
+    const lossy = at(100, 112, { botToCaller: { ...step(100).botToCaller, lostPct: 3 } });
+    expect(marginalRssKb({ workers: 1, steps: [lossy, at(200, 122)], capacity: undefined }, 200)).toBeUndefined();
   });
 });
 
