@@ -2,7 +2,8 @@
  * Spreads a periodic report over its interval: each item (a call's media leg) gets a slice when first seen,
  * round-robin, and keeps it, so every item is reported once per cycle of `slices` ticks however items come and
  * go. All at once, 250 calls' figures held the media worker 1–3 ms each second and the main thread, decoding
- * and storing them, 0.5–8 ms: on a shared core both delay the packets due meanwhile (docs/capacity-log.md, "The stats burst and the GC helpers").
+ * and storing them, 0.5–8 ms: on a shared core both delay the packets due meanwhile (docs/capacity-log.md, "The
+ * stats burst and the GC helpers").
  */
 export class StatsSlices<T extends object> {
   private readonly sliceOf = new WeakMap<T, number>();
