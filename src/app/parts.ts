@@ -56,6 +56,7 @@ export function observerFor(metrics: BridgeMetrics, security?: SecurityMetrics, 
     botProtocolError: () => metrics.botProtocolErrors.inc(),
     botLink: (event) => metrics.botLink(event),
     mediaQuality: (q) => metrics.mediaQuality(q),
+    playoutDropped: (ms) => metrics.playoutDroppedMs(ms),
     rtpTotals: (received, sent, bytes) => {
       metrics.rtpPacketReceived(received);
       metrics.rtpPacketSent(sent);

@@ -28,7 +28,7 @@ export interface BridgedCallParts {
   bot?: BotControl;
   clock: Clock;
   log: Logger;
-  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'record' | 'recordingStarted' | 'transferDone'>;
+  observer: Pick<CallObserver, 'botProtocolError' | 'mediaQuality' | 'rtpTotals' | 'botLink' | 'foreignPackets' | 'playoutDropped' | 'record' | 'recordingStarted' | 'transferDone'>;
   transfers?: TransferServices;
   /** Bot, numbers and direction, for the APIs that describe the call (answer time is taken here). */
   summary?: Omit<CallSummary, 'answeredAtMs'>;
@@ -290,6 +290,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     if (quality) this.observer.mediaQuality?.({ ...quality, ...(mos !== undefined ? { mos } : {}) });
     this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent, { received: stats.bytesReceived, sent: stats.bytesSent });
     if (stats.foreign) this.observer.foreignPackets?.(stats.foreign);
+    if (stats.playoutDroppedMs) this.observer.playoutDropped?.(stats.playoutDroppedMs);
     if (reason !== 'caller-hangup' && !this.dialog.terminated) {
       this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
     }

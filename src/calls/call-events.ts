@@ -34,6 +34,8 @@ export interface CallObserver {
   rtpTotals?(received: number, sent: number, bytes?: { received: number; sent: number }): void;
   /** Datagrams on a call's RTP port that were not media from its peer (RFC 7983 kinds, wrong source), at its end. */
   foreignPackets?(counts: { stun: number; dtls: number; unknown: number; wrongSource: number }): void;
+  /** Audio queued for the caller that the send loop dropped (late, backlog, overflow), ms, at a call's end. */
+  playoutDropped?(ms: { late: number; backlog: number; overflow: number }): void;
 }
 
 /** Observer that does nothing (tests). */

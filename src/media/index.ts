@@ -4,7 +4,7 @@ export * from './resample/index.js';
 export * from './rtp/index.js';
 export { PlayoutQueue, type PlayoutClearResult } from './playout-queue.js';
 export { MediaSession, type MediaSessionOptions, type MediaSessionStats, type MediaSessionEvents, type RtcpOptions, type CodecSwitch } from './media-session.js';
-export type { JitterBufferMode } from './media-session-types.js';
+export type { JitterBufferMode, PlayoutDropped } from './media-session-types.js';
 export { L16Splitter, int16ToL16Buffer, mixL16 } from './pcm.js';
 export * from './dtmf/index.js';
 export * from './jitter/index.js';

@@ -125,6 +125,18 @@ export interface MediaSessionStats {
   packetsIgnored: number;
   /** Of those, what was not media from the peer (STUN, DTLS, stray first bytes, RTP from another source). */
   foreign?: ForeignPackets;
+  /** Audio queued to send (the bot's) that never went out, ms. */
+  playoutDroppedMs?: PlayoutDropped;
+}
+
+/** Queued audio the send loop dropped, ms, by why. */
+export interface PlayoutDropped {
+  /** Slots a stalled event loop missed beyond the late-timer bound, with their audio. */
+  late: number;
+  /** A bot streaming in real time left with a backlog after a burst: that much delay taken back. */
+  backlog: number;
+  /** Beyond the playout queue's limit (a bot far ahead of real time for too long). */
+  overflow: number;
 }
 
 export interface MediaSessionEvents {

@@ -31,7 +31,8 @@ import { RtpStreamSender } from './rtp-stream-sender.js';
 export type { CodecSwitch, MediaSessionEvents, MediaSessionOptions, MediaSessionStats, RtcpOptions } from './media-session-types.js';
 
 export class MediaSession extends TypedEmitter<MediaSessionEvents> {
-  readonly stats: MediaSessionStats = {
+  /** What {@link stats} returns: the paths count into it as packets pass. */
+  private readonly counters: MediaSessionStats = {
     packetsReceived: 0,
     packetsSent: 0,
     bytesReceived: 0,
@@ -39,6 +40,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     packetsLost: 0,
     packetsIgnored: 0,
     foreign: { stun: 0, dtls: 0, unknown: 0, wrongSource: 0 },
+    playoutDroppedMs: { late: 0, backlog: 0, overflow: 0 },
   };
 
   private readonly clock: Clock;
@@ -106,7 +108,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       maxPayload: maxPayloadOf(codecSamplesPerPacket),
       srtp: this.srtp,
       reporter: this.reporter,
-      stats: this.stats,
+      stats: this.counters,
       remote: this.sendable(opts.remote),
     });
     this.rtcp = new RtcpChannel({
@@ -139,7 +141,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       telephoneEvent: opts.telephoneEvent,
       rtpTimeoutMs: opts.rtpTimeoutMs,
       reporter: this.reporter,
-      stats: this.stats,
+      stats: this.counters,
       onFrame: (pcm) => this.emit('frame', pcm),
       ...(opts.onReceiveLatency ? { onLatency: opts.onReceiveLatency } : {}),
       onDtmf: (press) => this.emit('dtmf', press),
@@ -174,9 +176,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     return this.tx.bufferedMs;
   }
 
-  /** Bot audio the send loop dropped, ms: slots a stalled event loop missed, a real-time bot's backlog. */
-  get sendDroppedMs(): { late: number; backlog: number } {
-    return this.tx.droppedMs;
+  /** The session's counters; the send loop's dropped audio is brought up to date here (read about once a second). */
+  get stats(): MediaSessionStats {
+    const dropped = this.tx.droppedMs;
+    const to = this.counters.playoutDroppedMs!;
+    to.late = dropped.late;
+    to.backlog = dropped.backlog;
+    to.overflow = dropped.overflow;
+    return this.counters;
   }
 
   /**
@@ -267,7 +274,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
 
   /** Loss, jitter and RTT of the call so far (RTCP figures; RTT once the far end reported on our stream). */
   get quality(): MediaQuality {
-    return this.reporter.quality(this.stats.packetsReceived);
+    return this.reporter.quality(this.counters.packetsReceived);
   }
 
   /** Jitter buffer counters (late, duplicates, concealed...) and current delay (`delayMs`), undefined in pass-through. */
@@ -311,16 +318,16 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     // RFC 7983: STUN, DTLS and strays are told from RTP by the first byte and dropped before SRTP sees them,
     // so they are counted instead of logged as failed SRTP packet after packet.
     const kind = classifyDatagram(msg);
-    const foreign = this.stats.foreign!;
+    const foreign = this.counters.foreign!;
     if (kind !== 'rtp') {
       countForeign(foreign, kind);
-      this.stats.packetsIgnored++;
+      this.counters.packetsIgnored++;
       return;
     }
     if (this.latchedTo && (rinfo.port !== this.latchedTo.port || rinfo.address !== this.latchedTo.address)) {
       // Latched: another source cannot inject audio into the call.
       foreign.wrongSource++;
-      this.stats.packetsIgnored++;
+      this.counters.packetsIgnored++;
       return;
     }
     if (this.rtcpMux && looksLikeRtcp(msg)) {
@@ -334,7 +341,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
     const pkt = parseRtpPacket(msg);
     if (!pkt) {
-      this.stats.packetsIgnored++;
+      this.counters.packetsIgnored++;
       return;
     }
     if (!this.latched) this.latch(rinfo);
@@ -368,7 +375,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       return this.srtp!.remote.unprotectRtp(msg);
     } catch (err) {
       if (!(err instanceof SrtpError)) throw err;
-      this.stats.packetsIgnored++;
+      this.counters.packetsIgnored++;
       if (this.srtpFailures++ % 500 === 0) this.log.warn({ err: err.message, kind: err.kind, failures: this.srtpFailures }, 'SRTP packet dropped');
       return null;
     }

@@ -23,6 +23,7 @@ import { PhaseTrack } from './phase-track.js';
 import { BacklogTrim } from './backlog-trim.js';
 import { WallTimestamps } from './wall-timestamps.js';
 import type { RtpStreamSender } from './rtp-stream-sender.js';
+import type { PlayoutDropped } from './media-session-types.js';
 import { ClearToWire } from './clear-to-wire.js';
 import { CATCH_UP_MS, DEFAULT_LATE_TIMER_POLICY, type LateTimerPolicy } from './late-timer-policy.js';
 
@@ -128,10 +129,10 @@ export class RtpSendPath {
     return this.queue.bufferedMs;
   }
 
-  /** Bot audio dropped so far, ms: the slots a stalled loop missed (`late`), a real-time bot's backlog. */
-  get droppedMs(): { late: number; backlog: number } {
+  /** Bot audio dropped so far, ms (see {@link PlayoutDropped}). */
+  get droppedMs(): PlayoutDropped {
     const rate = this.o.appSampleRate;
-    return { late: (this.lateDropped * 1000) / rate, backlog: (this.backlog.dropped * 1000) / rate };
+    return { late: (this.lateDropped * 1000) / rate, backlog: (this.backlog.dropped * 1000) / rate, overflow: (this.queue.droppedSamples * 1000) / rate };
   }
 
   /** True when telephone-event was negotiated. */

@@ -104,6 +104,7 @@ export class BridgeMetrics {
   readonly rtpPacketsReceived: Counter;
   readonly rtpPacketsSent: Counter;
   readonly botFramesDropped: Counter;
+  readonly playoutDropped: Counter<'reason'>;
   readonly sipMessagesReceived: Counter<'method'>;
   readonly sipParseErrors: Counter;
   readonly rtpJitterMs: Histogram;
@@ -233,6 +234,14 @@ export class BridgeMetrics {
         self.pendingFramesDropped = 0;
       },
     });
+    this.playoutDropped = new Counter({
+      name: `${p}playout_dropped_seconds_total`,
+      help:
+        'Audio queued for callers (the bot\'s) that was never sent, by reason: late (slots a stalled event loop missed), ' +
+        'backlog (delay a real-time bot was left with after a burst), overflow (beyond the playout limit); added when each call ends',
+      labelNames: ['reason'] as const,
+      registers,
+    });
     this.sipMessagesReceived = new Counter({
       name: `${p}sip_messages_received_total`,
       help: 'SIP requests received, by method',
@@ -340,6 +349,13 @@ export class BridgeMetrics {
 
   botFrameDropped(count = 1): void {
     this.pendingFramesDropped += count;
+  }
+
+  /** One ended call's dropped playout audio, ms by reason. */
+  playoutDroppedMs(d: { late: number; backlog: number; overflow: number }): void {
+    if (d.late > 0) this.playoutDropped.inc({ reason: 'late' }, d.late / 1000);
+    if (d.backlog > 0) this.playoutDropped.inc({ reason: 'backlog' }, d.backlog / 1000);
+    if (d.overflow > 0) this.playoutDropped.inc({ reason: 'overflow' }, d.overflow / 1000);
   }
 
   sipMessageReceived(method: string): void {

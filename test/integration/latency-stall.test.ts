@@ -100,6 +100,12 @@ describe('latency after an event-loop stall', () => {
     bot.sendJson({ type: 'hangup' });
     const done = await run;
     expect(done.code, describeSipp(done)).toBe(0);
+    // What the stall cost is counted once the call has ended: its slots 60 ms late or more, with their audio
+    // (0.12 s in two runs here; the sim in rtp-send-stall.test.ts, 70-110 ms depending on the phase).
+    const dropped = await metric(bridge.metricsPort, 'trunkbridge_playout_dropped_seconds_total');
+    const lateSeconds = Number(/reason="late"\} ([\d.e-]+)/.exec(dropped)?.[1]);
+    expect(lateSeconds, dropped).toBeGreaterThanOrEqual(0.04);
+    expect(lateSeconds, dropped).toBeLessThan(0.5);
 
     const delays = sent.map((s) => ({ ...s, delay: (burstArrival(s.at) ?? Infinity) - s.at }));
     const before = delays.filter((d) => !d.afterStall).map((d) => d.delay);

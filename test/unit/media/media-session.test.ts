@@ -225,6 +225,19 @@ describe('MediaSession send path', () => {
     expect(ts).toEqual([0, 160, 320, 480, 640, 460 * 8, 480 * 8, 500 * 8]);
   });
 
+  it("counts the bot audio a stall's dropped slots took with them in its stats, by reason", async () => {
+    const clock = new StallingClock();
+    const { session } = await setup({ appSampleRate: 8000, clock });
+    session.playAudio(int16ToL16(new Int16Array(8000).fill(3000))); // 1 s of audio queued
+    session.start(); // t=0: the first packet
+    expect(session.stats.playoutDroppedMs).toEqual({ late: 0, backlog: 0, overflow: 0 });
+    clock.fireAt(500); // late while talking: I/O gets a turn first
+    clock.fireAt(500); // slots 20..500 due: 440 ms of them 60 ms late or more go with their audio
+    expect(session.stats.packetsSent).toBe(4);
+    expect(session.stats.playoutDroppedMs).toEqual({ late: 440, backlog: 0, overflow: 0 });
+    expect(session.bufferedMs).toBe(1000 - 80 - 440);
+  });
+
   it('clear() reports how much was played; marks fire when playback passes them', async () => {
     const { session, far, clock } = await setup({ appSampleRate: 16000 });
     const marks: string[] = [];

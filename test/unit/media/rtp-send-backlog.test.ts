@@ -56,10 +56,20 @@ describe('RtpSendPath backlog trim: a bot streaming in real time does not keep t
       else realTimeBot(loop, path, { start: 5, end: 5 + (5000 - 100) / pace + 1, periodMs: 100 / pace, samples: 800 });
       loop.input(4000, () => path.mark('end'));
       loop.runUntil(8000);
-      expect(path.droppedMs).toEqual({ late: 0, backlog: 0 });
+      expect(path.droppedMs).toEqual({ late: 0, backlog: 0, overflow: 0 });
       expect(marks.map((m) => m.at)).toEqual([4985]); // 250 packets from 5 (the first as it arrives)
       expect(latencies.length).toBeGreaterThan(0);
     }
+  });
+
+  it("audio beyond the playout queue's limit (120 s) is counted as overflow, the rest kept", () => {
+    const loop = new SimLoop(0);
+    const { path } = sendSim(loop, { keepPayload: false });
+    path.start(0);
+    loop.input(5, () => path.playAudio(level(8000 * 121, 4000)));
+    loop.runUntil(100);
+    expect(path.droppedMs).toEqual({ late: 0, backlog: 0, overflow: 1000 });
+    expect(path.bufferedMs).toBe(120_000 - 100); // five packets played: at 5 (as it came), 25, 45, 65, 85
   });
 
   it("a DTMF key's slots leave the streaming bot's audio behind; that backlog goes too", () => {

@@ -158,6 +158,16 @@ describe('BridgeMetrics', () => {
     expect(sample(text, 'trunkbridge_bot_frames_dropped_total')).toBe(3);
   });
 
+  it("adds each ended call's dropped playout audio by reason, in seconds", async () => {
+    const m = new BridgeMetrics({ defaultMetrics: false });
+    m.playoutDroppedMs({ late: 440, backlog: 0, overflow: 0 });
+    m.playoutDroppedMs({ late: 60, backlog: 20, overflow: 0 });
+    const text = await m.metricsText();
+    expect(sample(text, 'trunkbridge_playout_dropped_seconds_total{reason="late"}')).toBe(0.5);
+    expect(sample(text, 'trunkbridge_playout_dropped_seconds_total{reason="backlog"}')).toBe(0.02);
+    expect(text).not.toContain('trunkbridge_playout_dropped_seconds_total{reason="overflow"}');
+  });
+
   it('counts SIP messages by collapsed method, parse errors and bot connects', async () => {
     const m = new BridgeMetrics({ defaultMetrics: false });
     m.sipMessageReceived('INVITE');
