@@ -86,9 +86,10 @@ export interface CallStepResult {
   /**
    * Where frames went missing inside the target, over the window: datagrams the kernel dropped on its UDP
    * sockets (receive queue full: it did not read in time), and caller frames the bridge dropped because a
-   * bot socket was backed up (its trunkbridge_bot_frames_dropped_total).
+   * bot socket was backed up (its trunkbridge_bot_frames_dropped_total); and over the whole step (the bridge
+   * counts it as each call ends), the bot audio its send loops dropped, ms per call, by reason.
    */
-  targetDrops: { udpKernel: number; botFramesDropped?: number };
+  targetDrops: { udpKernel: number; botFramesDropped?: number; playoutDroppedMs?: PlayoutDroppedMs };
   sipp: Array<Omit<SippResult, 'responseTimesMs'>>;
   problems: string[];
   /** Cores the target and the generators were pinned to (`--pin`); absent when not pinned. */
@@ -114,6 +115,7 @@ export async function runCallStep(rig: Rig, target: Target, o: CallStepOptions, 
   // Before SIPp starts: its instances inherit this process's affinity.
   const pinned = o.pin ? pinForStep(target.pid, [process.pid, rig.sink.pid, rig.probe.pid], target.workers ?? 1) : undefined;
 
+  const droppedBefore = await playoutDropped(target);
   const instances = Math.ceil(o.calls / o.callsPerSipp);
   const sipps = await Promise.all(Array.from({ length: instances }, (_, i) => {
     const share = Math.floor(o.calls / instances) + (i < o.calls % instances ? 1 : 0);
@@ -143,7 +145,29 @@ export async function runCallStep(rig: Rig, target: Target, o: CallStepOptions, 
     await sleep(200);
     status = await rig.sink.request<SinkStatus>('status');
   }
+  const droppedAfter = await playoutDropped(target);
+  if (droppedBefore && droppedAfter) measured.drops.playoutDroppedMs = perCall(droppedBefore, droppedAfter, o.calls + o.probes);
   return { ...summarize(target, o, measured, sipp, status), ...(pinned ? { pinned } : {}) };
+}
+
+/** Bot audio the bridge's send loops dropped, ms by reason: what trunkbridge_playout_dropped_seconds_total says. */
+export interface PlayoutDroppedMs {
+  late: number;
+  backlog: number;
+  overflow: number;
+}
+
+async function playoutDropped(target: Target): Promise<PlayoutDroppedMs | undefined> {
+  const m = await target.bridge?.metrics().catch(() => undefined);
+  if (!m) return undefined;
+  const ms = (reason: string) => (m.get(`trunkbridge_playout_dropped_seconds_total{reason="${reason}"}`) ?? 0) * 1000;
+  return { late: ms('late'), backlog: ms('backlog'), overflow: ms('overflow') };
+}
+
+/** The step's drops (after − before), per call it placed. */
+export function perCall(before: PlayoutDroppedMs, after: PlayoutDroppedMs, calls: number): PlayoutDroppedMs {
+  const n = Math.max(1, calls);
+  return { late: (after.late - before.late) / n, backlog: (after.backlog - before.backlog) / n, overflow: (after.overflow - before.overflow) / n };
 }
 
 function startProbes(rig: Rig, target: Target, o: CallStepOptions): Promise<number> {

@@ -82,6 +82,11 @@ function progress(r: CallStepResult): void {
       `lost c->b ${fx(r.callerToBot.lostPct, 3)} % b->c ${fx(r.botToCaller.lostPct, 3)} %,${lat} CPU ${fx(r.cpuPct.target, 0)} %, ` +
       `pacing p99 ${fx(r.pacing.p99, 1)} ms${r.kernelPacing ? ` (at the kernel ${fx(r.kernelPacing.p99, 1)} ms)` : ''}${r.botSendLate ? `, bot sent late p99 ${fx(r.botSendLate.p99, 1)} ms` : ''}, machine ${fx(r.cpuPct.machine, 0)} % busy`,
   );
+  const d = r.targetDrops.playoutDroppedMs;
+  // Where b->c loss is the bridge's own doing: audio its send loops dropped (the rest went missing outside it).
+  if (d && d.late + d.backlog + d.overflow > 0) {
+    console.log(`    bot audio the bridge dropped, ms per call over the step: late ${fx(d.late, 1)}, backlog ${fx(d.backlog, 1)}, overflow ${fx(d.overflow, 1)}`);
+  }
 }
 
 async function startBridge(rig: Rig, o: BenchOptions, workers: number, botSampleRate: 8000 | 16000): Promise<Target> {

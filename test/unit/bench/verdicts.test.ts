@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallStepResult } from '../../../src/bench/call-step.js';
-import { lossPct } from '../../../src/bench/call-step.js';
+import { lossPct, perCall } from '../../../src/bench/call-step.js';
 import { capacityOf, capacityOk, lossOk, medianPair, rampSteps, setupPassed, type LoadResults } from '../../../src/bench/load.js';
 import { nextRampStep, parseBenchOptions } from '../../../src/bench/options.js';
 import { floorRatio, goals, marginalRssKb } from '../../../src/bench/report.js';
@@ -34,6 +34,12 @@ describe('bench verdicts', () => {
     expect(lossPct(999, 1000)).toBeCloseTo(0.1, 9);
     expect(lossPct(1001, 1000)).toBe(0);
     expect(lossPct(0, 0)).toBe(0);
+  });
+
+  it("the bridge's dropped bot audio over a step is the counter's rise, per call placed", () => {
+    const before = { late: 100, backlog: 40, overflow: 0 };
+    expect(perCall(before, { late: 2100, backlog: 40, overflow: 500 }, 200)).toEqual({ late: 10, backlog: 0, overflow: 2.5 });
+    expect(perCall(before, before, 0)).toEqual({ late: 0, backlog: 0, overflow: 0 });
   });
 
   it('a step fails on loss above 0.1 % either way, a failed call, or a call not up; capacity also needs pacing', () => {
