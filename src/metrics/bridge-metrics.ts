@@ -242,6 +242,8 @@ export class BridgeMetrics {
       labelNames: ['reason'] as const,
       registers,
     });
+    // Every reason exported from the start (at 0), so a rate over them works before the first drop.
+    for (const reason of ['late', 'backlog', 'overflow']) this.playoutDropped.inc({ reason }, 0);
     this.sipMessagesReceived = new Counter({
       name: `${p}sip_messages_received_total`,
       help: 'SIP requests received, by method',
