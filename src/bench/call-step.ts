@@ -18,6 +18,7 @@ import { summarize as summarizeSorted, type Summary } from './stats.js';
 import { KernelCapture } from './kernel-capture.js';
 import { departureDeviations } from './pcap-pacing.js';
 import { pinForStep, type CorePlan } from './affinity.js';
+import type { PlayoutDropped } from '../media/index.js';
 
 /** One step's size and timing. */
 export interface CallStepOptions {
@@ -89,7 +90,7 @@ export interface CallStepResult {
    * bot socket was backed up (its trunkbridge_bot_frames_dropped_total); and over the whole step (the bridge
    * counts it as each call ends), the bot audio its send loops dropped, ms per call, by reason.
    */
-  targetDrops: { udpKernel: number; botFramesDropped?: number; playoutDroppedMs?: PlayoutDroppedMs };
+  targetDrops: { udpKernel: number; botFramesDropped?: number; playoutDroppedMs?: PlayoutDropped };
   sipp: Array<Omit<SippResult, 'responseTimesMs'>>;
   problems: string[];
   /** Cores the target and the generators were pinned to (`--pin`); absent when not pinned. */
@@ -151,13 +152,7 @@ export async function runCallStep(rig: Rig, target: Target, o: CallStepOptions, 
 }
 
 /** Bot audio the bridge's send loops dropped, ms by reason: what trunkbridge_playout_dropped_seconds_total says. */
-export interface PlayoutDroppedMs {
-  late: number;
-  backlog: number;
-  overflow: number;
-}
-
-async function playoutDropped(target: Target): Promise<PlayoutDroppedMs | undefined> {
+async function playoutDropped(target: Target): Promise<PlayoutDropped | undefined> {
   const m = await target.bridge?.metrics().catch(() => undefined);
   if (!m) return undefined;
   const ms = (reason: string) => (m.get(`trunkbridge_playout_dropped_seconds_total{reason="${reason}"}`) ?? 0) * 1000;
@@ -165,7 +160,7 @@ async function playoutDropped(target: Target): Promise<PlayoutDroppedMs | undefi
 }
 
 /** The step's drops (after − before), per call it placed. */
-export function perCall(before: PlayoutDroppedMs, after: PlayoutDroppedMs, calls: number): PlayoutDroppedMs {
+export function perCall(before: PlayoutDropped, after: PlayoutDropped, calls: number): PlayoutDropped {
   const n = Math.max(1, calls);
   return { late: (after.late - before.late) / n, backlog: (after.backlog - before.backlog) / n, overflow: (after.overflow - before.overflow) / n };
 }

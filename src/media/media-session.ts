@@ -178,11 +178,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
 
   /** The session's counters; the send loop's dropped audio is brought up to date here (read about once a second). */
   get stats(): MediaSessionStats {
-    const dropped = this.tx.droppedMs;
-    const to = this.counters.playoutDroppedMs!;
-    to.late = dropped.late;
-    to.backlog = dropped.backlog;
-    to.overflow = dropped.overflow;
+    Object.assign(this.counters.playoutDroppedMs!, this.tx.droppedMs);
     return this.counters;
   }
 

@@ -37,13 +37,14 @@ export function allocInt16(n: number): Int16Array {
  * Like {@link allocInt16}, but carved from blocks of one owner's own. Why: a view keeps its whole slab alive, so
  * arrays that are kept (a playout queue's chunks) must not sit in the shared slab, where each pinned 16 KiB that
  * every call's short-lived arrays passed through (at 200 calls about 13 KB per call; docs/capacity-log.md,
- * "memory per call and the 8 kHz CPU"). Here what an owner keeps pins only its own blocks: its kept audio plus at most one block. Arrays above
- * half a block get their own buffer.
+ * "memory per call and the 8 kHz CPU"). Here what an owner keeps pins only its own blocks: its kept audio plus at
+ * most one block. Arrays above half a block get their own buffer.
  *
  * An owner that says when it is done with an array ({@link release}) gets its blocks back: a block none of whose
  * arrays is held any more is carved again instead of a new one. Why: a new 2 KiB block every three 16 kHz frames
  * left about 13 dead blocks per call waiting for V8's old-space collection in malloc's arena at 200 calls
- * (docs/capacity-log.md, "memory per call, young generation and malloc"). Arrays never released only cost the recycling: their blocks are left to GC.
+ * (docs/capacity-log.md, "memory per call, young generation and malloc"). Arrays never released only cost the
+ * recycling: their blocks are left to GC.
  */
 export class Int16Blocks {
   private block: Block = { samples: new Int16Array(0), bytes: new Uint8Array(0), live: 0 };

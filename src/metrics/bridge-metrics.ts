@@ -76,6 +76,9 @@ export interface BridgeMetricsOptions {
   labelLimit?: number;
 }
 
+/** Why the send loop dropped queued bot audio (media's PlayoutDropped; metrics/ imports only core/). */
+const PLAYOUT_DROP_REASONS = ['late', 'backlog', 'overflow'] as const;
+
 /**
  * The bridge's metrics. Counters are public for direct use; the helper methods apply label collapsing.
  * Per-packet counters (RTP, dropped frames) are also fed through cheap helpers that bump a plain number and
@@ -243,7 +246,7 @@ export class BridgeMetrics {
       registers,
     });
     // Every reason exported from the start (at 0), so a rate over them works before the first drop.
-    for (const reason of ['late', 'backlog', 'overflow']) this.playoutDropped.inc({ reason }, 0);
+    for (const reason of PLAYOUT_DROP_REASONS) this.playoutDropped.inc({ reason }, 0);
     this.sipMessagesReceived = new Counter({
       name: `${p}sip_messages_received_total`,
       help: 'SIP requests received, by method',
@@ -354,10 +357,8 @@ export class BridgeMetrics {
   }
 
   /** One ended call's dropped playout audio, ms by reason. */
-  playoutDroppedMs(d: { late: number; backlog: number; overflow: number }): void {
-    if (d.late > 0) this.playoutDropped.inc({ reason: 'late' }, d.late / 1000);
-    if (d.backlog > 0) this.playoutDropped.inc({ reason: 'backlog' }, d.backlog / 1000);
-    if (d.overflow > 0) this.playoutDropped.inc({ reason: 'overflow' }, d.overflow / 1000);
+  playoutDroppedMs(d: Record<(typeof PLAYOUT_DROP_REASONS)[number], number>): void {
+    for (const reason of PLAYOUT_DROP_REASONS) if (d[reason] > 0) this.playoutDropped.inc({ reason }, d[reason] / 1000);
   }
 
   sipMessageReceived(method: string): void {
