@@ -1,12 +1,12 @@
 import type { Logger } from '../core/logger.js';
-import type { Clock } from '../core/clock.js';
+import { settledWithin, type Clock } from '../core/clock.js';
 import { RecordingError } from '../core/errors.js';
 import { isDropClose, type BotCloseInfo, type BotLinkEvent, type RecordAction, type TransferCommand, type TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { Call, CallEvents, CallSummary, LiveCallInfo } from './call.js';
 import { liveLevels, liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup, type CallRecordingPolicy, type RecordingStatus } from './media-engine.js';
+import { BOT_ENDPOINT, FINAL_FIGURES_WAIT_MS, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup, type CallRecordingPolicy, type RecordingStatus } from './media-engine.js';
 import { CallRecordingControl } from './call-recording.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import { TransferController, type TransferServices } from './transfer.js';
@@ -53,6 +53,7 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
   readonly summary?: CallSummary;
   private endReason: EndReason | undefined;
   private byeSent: Promise<void> = Promise.resolve();
+  private endReported: Promise<void> = Promise.resolve();
   private readonly startedAt: number;
   private readonly transfers: TransferController | undefined;
   /** Set once the bot left a bridged transfer: its socket closing no longer ends the call. */
@@ -262,39 +263,52 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
     return this.endReason !== undefined;
   }
 
-  /** Resolves once our BYE (if any) got its final response or timed out. */
+  /** Resolves once our BYE (if any) got its final response or timed out, and the call's end was reported. */
   get hangupDone(): Promise<void> {
-    return this.byeSent;
+    return Promise.all([this.byeSent, this.endReported]).then(() => undefined);
   }
 
   onEnded(listener: (reason: EndReason, durationSeconds: number) => void): void {
     this.on('ended', listener);
   }
 
-  /** Ends the call for `reason`: BYE unless the caller already left, `stop` to the bot, media released. Idempotent. */
+  /**
+   * Ends the call for `reason`: BYE unless the caller already left, `stop` to the bot, media released. Idempotent.
+   * Its figures (log line, record, metrics) follow once the media's last figures are in: {@link hangupDone} waits.
+   */
   end(reason: EndReason): void {
     if (this.endReason) return;
     this.endReason = reason;
     const durationSeconds = (this.clock.now() - this.startedAt) / 1000;
-    const quality = this.media.quality;
-    const stats = { ...this.media.stats };
-    this.log.info({ reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: stats, ...(quality ? { quality } : {}) }, 'call ended');
     this.transfers?.close();
     // `stop` before the media closes: an engine on another thread takes the final figures from the live leg.
+    const quality = this.media.quality;
     if (quality) this.bot.stop(reason, { quality });
     else this.bot.stop(reason);
     this.media.close();
     this.group.close();
+    const reported = this.reportEnd(reason, durationSeconds);
+    if (reason !== 'caller-hangup' && !this.dialog.terminated) {
+      this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
+    }
+    this.endReported = reported;
+    this.emit('ended', reason, durationSeconds);
+  }
+
+  /** The call's figures at its end, with the media's last ones (a worker engine's come back from its thread). */
+  private async reportEnd(reason: EndReason, durationSeconds: number): Promise<void> {
+    if (!(await settledWithin(this.media.finalFigures(), FINAL_FIGURES_WAIT_MS, this.clock))) {
+      this.log.warn({ waitedMs: FINAL_FIGURES_WAIT_MS }, "the media's last figures did not come: reporting the last ones it sent");
+    }
+    const quality = this.media.quality;
+    const stats = { ...this.media.stats };
+    this.log.info({ reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: stats, ...(quality ? { quality } : {}) }, 'call ended');
     this.observer.record?.({ type: 'ended', callId: this.id, reason, rtp: { packetsReceived: stats.packetsReceived, packetsSent: stats.packetsSent }, ...(quality ? { quality } : {}) });
     const mos = liveMediaStats(stats, quality).mos;
     if (quality) this.observer.mediaQuality?.({ ...quality, ...(mos !== undefined ? { mos } : {}) });
     this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent, { received: stats.bytesReceived, sent: stats.bytesSent });
     if (stats.foreign) this.observer.foreignPackets?.(stats.foreign);
     if (stats.playoutDroppedMs) this.observer.playoutDropped?.(stats.playoutDroppedMs);
-    if (reason !== 'caller-hangup' && !this.dialog.terminated) {
-      this.byeSent = this.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed'));
-    }
-    this.emit('ended', reason, durationSeconds);
   }
 
   private onDtmf(digit: string, durationMs: number, via: 'rfc4733' | 'sip-info'): void {

@@ -24,6 +24,9 @@ export interface CallMediaEvents {
   failed: (reason: string) => void;
 }
 
+/** How long an ended call's report waits for its media's last figures, ms (a worker answers in well under 1). */
+export const FINAL_FIGURES_WAIT_MS = 2000;
+
 /** One leg's media as call control drives it. */
 export interface CallMedia {
   /** The leg's name in {@link AudioRoutes}. */
@@ -48,6 +51,11 @@ export interface CallMedia {
   switchCodec(change: CodecSwitch): void;
   /** Stops everything and frees the port. Safe twice. */
   close(): void;
+  /**
+   * Resolves once {@link stats} and {@link quality} hold the leg's last figures, after {@link close}: at once in
+   * process; from a worker thread, when its answer to the close is back (or the worker is gone).
+   */
+  finalFigures(): Promise<void>;
   on<E extends keyof CallMediaEvents>(event: E, listener: CallMediaEvents[E]): unknown;
   off<E extends keyof CallMediaEvents>(event: E, listener: CallMediaEvents[E]): unknown;
 }

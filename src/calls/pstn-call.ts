@@ -4,7 +4,7 @@
  * relayed leg to leg through two media sessions (decoded and re-encoded, so the legs may use different codecs).
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/clock.js';
+import { settledWithin, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure } from '../core/errors.js';
 import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
@@ -15,7 +15,7 @@ import type { Call, CallEvents, LiveCallInfo } from './call.js';
 import { liveLevels, liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
-import type { CallMedia, CallMediaGroup, MediaEngine, MediaLeg } from './media-engine.js';
+import { FINAL_FIGURES_WAIT_MS, type CallMedia, type CallMediaGroup, type MediaEngine, type MediaLeg } from './media-engine.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, IncomingCallSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 
@@ -104,20 +104,27 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     if (this.endReason) return;
     this.endReason = reason;
     const seconds = (this.clock.now() - this.startedAt) / 1000;
-    this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10 }, 'pstn call ended');
-    // The caller's leg figures, read before its media closes.
-    const a = this.legs[0].media;
-    const quality = a.quality;
-    const callerFigures = { rtp: { packetsReceived: a.stats.packetsReceived, packetsSent: a.stats.packetsSent }, ...(quality ? { quality } : {}) };
     const byes: Array<Promise<void>> = [];
     for (const leg of this.legs) {
       leg.media.close();
       if (!leg.dialog.terminated) byes.push(leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed')));
     }
-    this.byes = Promise.all(byes);
     this.group.close();
-    this.observer?.record?.({ type: 'ended', callId: this.id, reason, ...callerFigures });
+    byes.push(this.reportEnd(reason, seconds));
+    this.byes = Promise.all(byes);
     this.emit('ended', reason, seconds);
+  }
+
+  /** The call's record, with the caller leg's last figures (a worker engine's come back from its thread). */
+  private async reportEnd(reason: EndReason, seconds: number): Promise<void> {
+    const a = this.legs[0].media;
+    if (!(await settledWithin(a.finalFigures(), FINAL_FIGURES_WAIT_MS, this.clock))) {
+      this.log.warn({ waitedMs: FINAL_FIGURES_WAIT_MS }, "the media's last figures did not come: reporting the last ones it sent");
+    }
+    const quality = a.quality;
+    const rtp = { packetsReceived: a.stats.packetsReceived, packetsSent: a.stats.packetsSent };
+    this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10, callerRtp: rtp }, 'pstn call ended');
+    this.observer?.record?.({ type: 'ended', callId: this.id, reason, rtp, ...(quality ? { quality } : {}) });
   }
 }
 

@@ -16,6 +16,17 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** Waits for `p` to settle, `ms` at most on `clock`: true when it settled in time. */
+export async function settledWithin(p: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
+  let timer: TimerHandle | undefined;
+  const waited = new Promise<false>((resolve) => {
+    timer = clock.setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([p.then(() => true, () => true), waited]);
+  timer?.cancel();
+  return settled;
+}
+
 /**
  * Real time: performance.now() and one Node timer per clock, armed for the earliest of the clock's waits
  * ({@link TimerHeap}); it is unref'd, so waits never keep the process alive alone. When it fires, every wait due

@@ -106,6 +106,11 @@ export class InProcessCallMedia {
     this.onClose();
   }
 
+  /** The figures are read where the media runs: they are final as soon as it closed. */
+  finalFigures(): Promise<void> {
+    return Promise.resolve();
+  }
+
   on<E extends keyof ControlEvents>(event: E, listener: ControlEvents[E]): this {
     if (event !== 'failed') this.session.on(event as Exclude<E, 'failed'>, listener as MediaSessionEvents[Exclude<E, 'failed'>]);
     return this;

@@ -14,6 +14,9 @@ import { waitFor } from '../helpers/wait-for.js';
 import { testConfig } from './harness/config.js';
 import { metric } from './harness/metrics.js';
 
+/** RTP packets in /usr/share/sip-tester/g711a.pcap, which uac-pcap-g711a-caller-hangup.xml plays. */
+const PCAP_PACKETS = 236;
+
 let bridge: BridgeProcess;
 let bots: TestBotServer;
 let listener: RtpListener;
@@ -105,6 +108,23 @@ describe('media workers', () => {
     expect(runB.code, describeSipp(runB)).toBe(0);
     await botB.until(() => botB.event('stop') !== undefined, 5000, 'bot B stop');
     expect(botB.event('stop')).toMatchObject({ reason: 'bot-hangup' });
+  });
+
+  it("reports a call's end with all its packets, though workers send figures only once a second", async () => {
+    const totalBefore = Number(/ (\d+)$/m.exec(await metric(bridge.metricsPort, 'trunkbridge_rtp_packets_received_total'))?.[1] ?? 0);
+    // BYE about 50 ms after the pcap's last packet (7.05 s of it), so the last periodic report missed some.
+    const run = await runSipp({
+      scenario: 'uac-pcap-g711a-caller-hangup.xml',
+      target: { host: '127.0.0.1', port: bridge.sipPort() },
+      service: '+15550100',
+      keys: { rtp_port: listener.port },
+      args: ['-d', '7100'],
+    });
+    expect(run.code, describeSipp(run)).toBe(0);
+    const ended = await bridge.waitForLog((l) => l.msg === 'call ended' && l.reason === 'caller-hangup');
+    expect((ended.rtp as { packetsReceived: number }).packetsReceived).toBe(PCAP_PACKETS);
+    const totalAfter = Number(/ (\d+)$/m.exec(await metric(bridge.metricsPort, 'trunkbridge_rtp_packets_received_total'))?.[1]);
+    expect(totalAfter - totalBefore).toBe(PCAP_PACKETS);
   });
 
   it('a new call after the crash works on the restarted worker', async () => {

@@ -157,7 +157,7 @@ function onMedia(state: GroupState, g: number, msg: Extract<ToWorker, { op: 'med
       return media.start();
     case 'close':
       // Its last figures go back first: call control reports them when the call ends.
-      post({ op: 'stats', legs: [legStats(g, msg.leg, media)], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [], receiveLatencyMs: [] });
+      post({ op: 'stats', legs: [{ ...legStats(g, msg.leg, media), final: true }], framesDropped: 0, eventLoopP99Ms: -1, sendLatencyMs: [], receiveLatencyMs: [] });
       media.close();
       state.media.delete(msg.leg);
       state.legs.delete(msg.leg);
@@ -202,6 +202,8 @@ function handle(msg: ToWorker): void {
   const state = groups.get(msg.g);
   if (!state) {
     if ('req' in msg && msg.op !== 'abortBot') fail(msg.req, new Error('the call media is closed'));
+    // Call control waits for this answer to forget the group (a worker started again never knew it).
+    if (msg.op === 'close') post({ op: 'groupClosed', g: msg.g, legs: [] });
     return;
   }
   switch (msg.op) {
@@ -232,10 +234,13 @@ function handle(msg: ToWorker): void {
         fail(msg.req, err);
       }
       return;
-    case 'close':
+    case 'close': {
+      const legs = [...state.media].map(([id, media]): LegStats => ({ ...legStats(msg.g, id, media), final: true }));
       state.group.close();
       groups.delete(msg.g);
+      post({ op: 'groupClosed', g: msg.g, legs });
       return;
+    }
   }
 }
 

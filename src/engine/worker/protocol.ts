@@ -75,6 +75,8 @@ export interface LegStats {
   sample: { jitterDelayMs?: number; playoutMs: number };
   /** Audio levels now, dBFS (two numbers: the meters run in the worker, the audio never leaves it). */
   levels?: AudioLevels;
+  /** The leg closed: these are its last figures. */
+  final?: true;
 }
 
 /** What a worker tells call control. */
@@ -92,6 +94,11 @@ export type FromWorker =
       /** Voice-AI figures since the last report, ms (answer -> first bot audio; clear -> old audio off the wire). */
       firstAudioMs?: number[]; clearToSilenceMs?: number[];
     }
+  /**
+   * Answers a group's `close`, always (an unknown group too): the last figures of the legs it still had, so call
+   * control reports a call's end with the whole call's figures, not the last periodic report's.
+   */
+  | { op: 'groupClosed'; g: number; legs: LegStats[] }
   | { op: 'botEvent'; g: number; e: 'command'; cmd: unknown }
   | { op: 'botEvent'; g: number; e: 'close'; info: BotCloseInfo }
   | { op: 'botEvent'; g: number; e: 'protocol-error'; message: string }

@@ -11,7 +11,7 @@ import type { Logger } from '../../core/logger.js';
 import type { AudioLevels, CodecSwitch, MediaQuality, MediaSessionStats } from '../../media/index.js';
 import type { LegMediaOptions } from '../call-group.js';
 import type { ControlCommand } from '../bot-control-view.js';
-import { toWireCodecSwitch, toWireLegOptions, type FromWorker, type ToWorker, type WireError } from './protocol.js';
+import { toWireCodecSwitch, toWireLegOptions, type FromWorker, type LegStats, type ToWorker, type WireError } from './protocol.js';
 
 /** The worker a group lives on, as the group needs it. */
 export interface WorkerLink {
@@ -47,6 +47,8 @@ export class WorkerCallMedia extends TypedEmitter<MediaEvents> {
   /** Audio levels as last reported (about once a second). */
   levels: AudioLevels | undefined;
   private closed = false;
+  private figuresFinal = false;
+  private readonly finalWaiters: Array<() => void> = [];
 
   constructor(
     readonly id: string,
@@ -84,6 +86,22 @@ export class WorkerCallMedia extends TypedEmitter<MediaEvents> {
     if (this.closed) return;
     this.closed = true;
     this.link.send({ op: 'media', g: this.g, leg: this.id, m: 'close' });
+  }
+
+  /**
+   * Resolves once `stats` and `quality` hold the leg's last figures: the worker's answer to its close (or to the
+   * group's), or the worker is gone.
+   */
+  finalFigures(): Promise<void> {
+    if (this.figuresFinal) return Promise.resolve();
+    return new Promise((resolve) => this.finalWaiters.push(resolve));
+  }
+
+  /** @internal The group: no more figures come for this leg. */
+  settleFigures(): void {
+    if (this.figuresFinal) return;
+    this.figuresFinal = true;
+    for (const resolve of this.finalWaiters.splice(0)) resolve();
   }
 }
 
@@ -235,10 +253,17 @@ export class WorkerCallGroup {
     return (reply.ok ? reply.state : 'idle') as RecordingState;
   }
 
+  /** The engine forgets the group when the worker answers (its legs' last figures come with the answer). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.link.send({ op: 'close', g: this.g });
+  }
+
+  /** The worker closed the group: its legs' last figures. */
+  closedInWorker(legs: readonly LegStats[]): void {
+    for (const l of legs) this.updateStats(l.leg, l.stats, l.quality, l.levels);
+    for (const media of this.media.values()) media.settleFigures();
     this.onClosed();
   }
 
@@ -263,13 +288,14 @@ export class WorkerCallGroup {
     else media.emit('rtcp', msg.input);
   }
 
-  /** The worker's latest figures for a leg. */
-  updateStats(leg: string, stats: MediaSessionStats, quality: MediaQuality, levels?: AudioLevels): void {
+  /** The worker's latest figures for a leg (`final`: its last, the leg closed). */
+  updateStats(leg: string, stats: MediaSessionStats, quality: MediaQuality, levels?: AudioLevels, final?: boolean): void {
     const media = this.media.get(leg);
     if (!media) return;
     media.stats = stats;
     media.quality = quality;
     if (levels) media.levels = levels;
+    if (final) media.settleFigures();
   }
 
   /**
@@ -277,6 +303,7 @@ export class WorkerCallGroup {
    * the bot a close (the worker told it `stop` on its way down when it could).
    */
   workerLost(reason: string): void {
+    for (const media of this.media.values()) media.settleFigures();
     if (this.closed) return;
     for (const media of this.media.values()) media.emit('failed', reason);
     this.bot?.deliver({ op: 'botEvent', g: this.g, e: 'close', info: { code: 1011, reason: 'media worker failed', initiatedByBot: false } });

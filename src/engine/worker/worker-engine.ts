@@ -166,9 +166,12 @@ class WorkerSlot implements WorkerLink {
       }
       case 'legStats':
       case 'stats':
-        for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality, l.levels);
+        for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality, l.levels, l.final);
         if (msg.op === 'legStats') this.engine.reportSamples(msg.legs);
         else this.engine.reportStats(this.index, msg);
+        return;
+      case 'groupClosed':
+        this.groups.get(msg.g)?.closedInWorker(msg.legs);
         return;
       case 'legEvent':
       case 'botEvent':

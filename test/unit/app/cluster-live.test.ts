@@ -56,6 +56,7 @@ describe('ClusterLiveCalls', () => {
     stop();
     // Unsubscribed: nothing more is heard, its timer is gone (the registries' heartbeats remain).
     await rb.publish('b2', undefined, { ...info, callId: 'b2' });
+    await flush(); // the ended call's report, which waited for its media's last figures
     expect(events).toHaveLength(4);
     expect(h.clock.pending()).toBe(heartbeats);
   });

@@ -11,6 +11,7 @@ import type { BotControl, CallMediaGroup } from '../../../src/calls/media-engine
 import { runFallback, type BotFallback, type FallbackHost } from '../../../src/calls/bot-fallback.js';
 import type { TransferController } from '../../../src/calls/transfer.js';
 import type { TransferEvent } from '../../../src/bot/index.js';
+import { flush } from './fake-util.js';
 
 class FakeDialog extends EventEmitter {
   callId = 'sip-call-1';
@@ -25,6 +26,7 @@ class FakeMedia extends EventEmitter {
   canSendDtmf = true;
   start = vi.fn();
   close = vi.fn();
+  finalFigures = vi.fn(async () => {});
   sendDtmf = vi.fn((digits: string) => {
     if (digits === '9') throw new RangeError('the far end did not negotiate telephone-event');
   });
@@ -80,10 +82,11 @@ describe('BridgedCall', () => {
     expect(group.close).not.toHaveBeenCalled();
   });
 
-  it('ends by closing media, stopping the bot, then closing the call media group, once', () => {
+  it('ends by closing media, stopping the bot, then closing the call media group, once', async () => {
     const { call, media, bot, group, observer } = setup();
     call.end('api-hangup');
     call.end('bot-hangup');
+    await call.hangupDone;
     expect(media.close).toHaveBeenCalledOnce();
     expect(bot.stop).toHaveBeenCalledExactlyOnceWith('api-hangup');
     expect(group.close).toHaveBeenCalledOnce();
@@ -130,14 +133,48 @@ describe('BridgedCall', () => {
     expect(ended).toHaveBeenCalledOnce();
   });
 
-  it('sends the call quality with stop and reports it to the observer', () => {
+  it('sends the call quality with stop and reports it to the observer', async () => {
     const { call, media, bot, observer } = setup();
     const quality = { packetsReceived: 500, packetsLost: 2, jitterMs: 1.5, rttMs: 12.3 };
     (media as unknown as { quality: typeof quality }).quality = quality;
     call.end('bot-hangup');
     expect(bot.stop).toHaveBeenCalledExactlyOnceWith('bot-hangup', { quality });
+    await call.hangupDone;
     // With the MOS estimate: 2 lost of 502 (0.4 %), 1.5 ms jitter, 12.3 ms RTT.
     expect(observer.mediaQuality).toHaveBeenCalledExactlyOnceWith({ ...quality, mos: 4.38 });
+  });
+
+  it("reports the end with the media's last figures, which a worker engine sends after the close", async () => {
+    const { call, media, observer } = setup();
+    const record = vi.fn();
+    Object.assign(observer, { record });
+    let arrive: () => void = () => {};
+    media.finalFigures.mockReturnValueOnce(new Promise<void>((resolve) => (arrive = resolve)));
+    media.stats = { ...media.stats, packetsReceived: 100, packetsSent: 90 };
+    call.end('caller-hangup');
+    await flush();
+    expect(observer.rtpTotals).not.toHaveBeenCalled();
+    // The worker's answer to the close: the last second of the call too.
+    media.stats = { ...media.stats, packetsReceived: 150, packetsSent: 140, bytesReceived: 24_000, bytesSent: 22_400 };
+    arrive();
+    await call.hangupDone;
+    expect(observer.rtpTotals).toHaveBeenCalledExactlyOnceWith(150, 140, { received: 24_000, sent: 22_400 });
+    expect(record).toHaveBeenCalledWith(expect.objectContaining({ type: 'ended', rtp: { packetsReceived: 150, packetsSent: 140 } }));
+  });
+
+  it("reports the end with the figures it has when the media's last ones do not come within 2 s", async () => {
+    const { call, media, observer, clock } = setup();
+    media.finalFigures.mockReturnValueOnce(new Promise<void>(() => {}));
+    media.stats = { ...media.stats, packetsReceived: 100, packetsSent: 90 };
+    call.end('caller-hangup');
+    await flush();
+    clock.advance(1999);
+    await flush();
+    expect(observer.rtpTotals).not.toHaveBeenCalled();
+    clock.advance(1);
+    await call.hangupDone;
+    expect(observer.rtpTotals).toHaveBeenCalledExactlyOnceWith(100, 90, { received: 0, sent: 0 });
+    expect(clock.pending()).toBe(0);
   });
 
   it('live(): who, trunk, codec, duration and the RTP figures so far with a MOS estimate', () => {

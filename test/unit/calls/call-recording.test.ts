@@ -14,6 +14,7 @@ class FakeMedia extends EventEmitter {
   canSendDtmf = true;
   start = vi.fn();
   close = vi.fn();
+  finalFigures = vi.fn(async () => {});
   stats = { packetsReceived: 0, packetsSent: 0 };
 }
 

@@ -47,6 +47,9 @@ export class FakeCallMedia extends Emitter implements CallMedia {
     this.closeCalls++;
     this.journal.push(`media.close ${this.port}`);
   }
+  finalFigures(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 export class FakeMediaLeg implements MediaLeg {
