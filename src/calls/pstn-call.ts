@@ -51,7 +51,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     private readonly group: CallMediaGroup,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly observer?: Pick<CallObserver, 'record'>,
+    private readonly observer?: Pick<CallObserver, 'record' | 'mediaQuality' | 'rtpTotals' | 'foreignPackets' | 'playoutDropped'>,
     /** Who and where, for metrics and the calls API. */
     private readonly info?: { trunk: string; sipCallId: string; from: string; to: string; codec: string },
   ) {
@@ -115,16 +115,28 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     this.emit('ended', reason, seconds);
   }
 
-  /** The call's record, with the caller leg's last figures (a worker engine's come back from its thread). */
+  /**
+   * The call's record (the caller leg's figures, as a bot call's) and its counters (both legs': each is one of our
+   * RTP ports), once the legs' last figures are in (a worker engine's come back from its thread).
+   */
   private async reportEnd(reason: EndReason, seconds: number): Promise<void> {
-    const a = this.legs[0].media;
-    if (!(await settledWithin(a.finalFigures(), FINAL_FIGURES_WAIT_MS, this.clock))) {
+    const final = Promise.all(this.legs.map((l) => l.media.finalFigures()));
+    if (!(await settledWithin(final, FINAL_FIGURES_WAIT_MS, this.clock))) {
       this.log.warn({ waitedMs: FINAL_FIGURES_WAIT_MS }, "the media's last figures did not come: reporting the last ones it sent");
     }
+    const a = this.legs[0].media;
     const quality = a.quality;
     const rtp = { packetsReceived: a.stats.packetsReceived, packetsSent: a.stats.packetsSent };
-    this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10, callerRtp: rtp }, 'pstn call ended');
+    this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10, rtp: this.legs.map((l) => l.media.stats) }, 'pstn call ended');
     this.observer?.record?.({ type: 'ended', callId: this.id, reason, rtp, ...(quality ? { quality } : {}) });
+    const mos = liveMediaStats(a.stats, quality).mos;
+    if (quality) this.observer?.mediaQuality?.({ ...quality, ...(mos !== undefined ? { mos } : {}) });
+    for (const { media } of this.legs) {
+      const s = media.stats;
+      this.observer?.rtpTotals?.(s.packetsReceived, s.packetsSent, { received: s.bytesReceived, sent: s.bytesSent });
+      if (s.foreign) this.observer?.foreignPackets?.(s.foreign);
+      if (s.playoutDroppedMs) this.observer?.playoutDropped?.(s.playoutDroppedMs);
+    }
   }
 }
 

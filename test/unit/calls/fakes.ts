@@ -123,6 +123,11 @@ export class RecordingObserver implements CallObserver {
     this.transfers.push([method, result]);
   }
   botProtocolError(): void {}
+  /** Each rtpTotals report: [received, sent, bytes]. */
+  readonly rtpTotalsReports: unknown[] = [];
+  rtpTotals(received: number, sent: number, bytes?: { received: number; sent: number }): void {
+    this.rtpTotalsReports.push([received, sent, bytes]);
+  }
 }
 
 /** maxConcurrentCalls per trunk: `busy` trunks refuse with 486 as the real limiter does. */

@@ -83,6 +83,22 @@ describe('handlePstnCall: bridged', () => {
     expect(h.before(`media.close ${legB.port}`, `group.close ${call.id}`)).toBe(true);
   });
 
+  it("reports both legs' RTP totals when it ends (each is one of our ports), after their last figures", async () => {
+    const signal = h.incoming({ sdp: CARRIER_OFFER });
+    const { pending } = await forward(signal);
+    h.sip.placed[0].answer(farEndAnswer());
+    await pending;
+    const [legA, legB] = h.media.onlyGroup.legs;
+    Object.assign(legA.opened!.media.stats, { packetsReceived: 300, packetsSent: 290, bytesReceived: 51_600, bytesSent: 49_880 });
+    Object.assign(legB.opened!.media.stats, { packetsReceived: 290, packetsSent: 300, bytesReceived: 49_880, bytesSent: 51_600 });
+    signal.dialog!.farEndBye();
+    await flush();
+    expect(h.observer.rtpTotalsReports).toEqual([
+      [300, 290, { received: 51_600, sent: 49_880 }],
+      [290, 300, { received: 49_880, sent: 51_600 }],
+    ]);
+  });
+
   it('B hanging up ends the call and BYEs the caller', async () => {
     const signal = h.incoming({ sdp: CARRIER_OFFER });
     const { pending } = await forward(signal);
