@@ -11,6 +11,7 @@ import { RtpListener } from './harness/rtp-listener.js';
 import { AgentMedia } from './harness/agent-media.js';
 import { reservePorts } from '../helpers/ports.js';
 import { readPcapRtp } from './harness/pcap.js';
+import { metric } from './harness/metrics.js';
 import { bestLaggedCorrelation, goertzelAmplitude, rmsEnvelope, strongestWindow } from './harness/signal.js';
 
 let bridge: BridgeProcess | undefined;
@@ -75,7 +76,14 @@ describe('pstn mode: B2BUA without a bot', () => {
     const heard = agent.received.flatMap((p) => decode(8, p));
     const { r } = bestLaggedCorrelation(rmsEnvelope(reference, 160), rmsEnvelope(heard, 160), 100);
     expect(r).toBeGreaterThan(0.8);
-    await bridge!.waitForLog((l) => l.msg === 'pstn call ended');
+    const ended = await bridge!.waitForLog((l) => l.msg === 'pstn call ended');
+    // Both legs' figures, the caller's with every packet of the pcap; the counters add both legs.
+    const [legA, legB] = ended.rtp as Array<{ packetsReceived: number; packetsSent: number }>;
+    expect(legA.packetsReceived).toBe(236);
+    expect(legB.packetsReceived).toBeGreaterThan(100);
+    const total = async (name: string) => Number(/ (\d+)$/m.exec(await metric(bridge!.metricsPort, name))?.[1]);
+    expect(await total('trunkbridge_rtp_packets_received_total')).toBe(legA.packetsReceived + legB.packetsReceived);
+    expect(await total('trunkbridge_rtp_packets_sent_total')).toBe(legA.packetsSent + legB.packetsSent);
   }, 40_000);
 
   it('a busy destination: the caller gets its 486', async () => {
