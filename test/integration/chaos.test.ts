@@ -188,6 +188,8 @@ describe('chaos', () => {
       timeoutMs: 30_000,
     });
     const conn = await bots.firstStarted();
+    // `start` goes to the bot just before the 200 OK: a kill between them would leave SIPp without its answer.
+    await bridge.waitForLog((l) => l.msg === 'call answered');
 
     // A crash: SIGKILL, nothing gets to clean up (stop() then only collects the exit).
     const pid = bridge.pid;
