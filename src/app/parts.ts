@@ -235,6 +235,8 @@ export function buildMediaEngine(config: Config, clock: Clock, logger: Logger, m
     onSendLatency: (samples) => media.botToCaller(samples),
     onReceiveLatency: (samples) => media.callerToBot(samples),
     onVoiceFigures: (f) => media.voiceFigures(f),
+    unresponsiveMs: config.media.workerWatchdogSec * 1000,
+    clock,
     ...recording,
   });
   return engine;

@@ -151,6 +151,11 @@ const mediaSchema = z.strictObject({
    * the main thread. 0 = in the main thread. Default: the number of CPUs (resolved by the app).
    */
   workers: z.number().int().min(0).max(64).optional(),
+  /**
+   * A media worker that has sent nothing for this long (they report every second) is taken for hung: it is
+   * ended, its calls end (BYE), and a new one starts. 0 = never. Seconds.
+   */
+  workerWatchdogSec: z.number().min(0).max(600).default(10),
 });
 
 /** Dialed numbers / SIP users as they appear in a Request-URI: "+15550100", "1000", "support". */

@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
+import { SystemClock, type Clock, type TimerHandle } from '../../core/clock.js';
 import type { RecordingEvent, RecordingSettings } from '../recording/settings.js';
 import type { FromWorker, LegStats, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
@@ -46,12 +47,23 @@ export interface WorkerMediaEngineOptions {
   onReceiveLatency?(samples: number[]): void;
   /** Voice-AI figures from each periodic report, ms: answer -> first bot audio, clear -> old audio off the wire. */
   onVoiceFigures?(figures: { firstAudioMs: number[]; clearToSilenceMs: number[] }): void;
+  /**
+   * A worker not heard from for this long (they report every stats interval) is taken for hung: it is ended, its
+   * calls with it (BYE, metrics), and a new one started, ms (default 10 000; 0: never).
+   */
+  unresponsiveMs?: number;
+  /** Times the watchdog (default: real time). */
+  clock?: Clock;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
 
 /** How long a stopping worker may take to put its last recordings in place, ms. */
 const DRAIN_MS = 3000;
+/** A worker silent this long is taken for hung (it reports every second; a long GC pause is well under it), ms. */
+const DEFAULT_UNRESPONSIVE_MS = 10_000;
+/** How often the watchdog looks, ms. */
+const WATCHDOG_CHECK_MS = 1000;
 /** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
 const FLUSH_WAIT_MS = 500;
 
@@ -76,6 +88,10 @@ class WorkerSlot implements WorkerLink {
   stopping = false;
   /** The current thread has not exited (its exit rejects what is pending). */
   private alive = false;
+  /** When the current thread last sent anything (clock ms): the watchdog's reading. */
+  lastHeardAt = 0;
+  /** The watchdog ended the current thread: its exit is reported as that. */
+  private replacing = false;
 
   constructor(
     readonly index: number,
@@ -138,7 +154,17 @@ class WorkerSlot implements WorkerLink {
     this.send({ op: 'stall', ms });
   }
 
+  /** The watchdog: this thread has been silent `silentMs`; it is ended and replaced (its calls end on its exit). */
+  replaceUnresponsive(silentMs: number): void {
+    if (!this.alive || this.stopping || this.replacing) return;
+    this.replacing = true;
+    this.log.error({ worker: this.index, silentMs: Math.round(silentMs), calls: this.groups.size }, 'media worker unresponsive; ending it and its calls');
+    void this.worker.terminate();
+  }
+
   private spawn(): void {
+    this.lastHeardAt = this.engine.now();
+    this.replacing = false;
     const worker = new Worker(this.url, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker = worker;
     this.alive = true;
@@ -157,6 +183,7 @@ class WorkerSlot implements WorkerLink {
   }
 
   private onMessage(msg: FromWorker): void {
+    this.lastHeardAt = this.engine.now();
     switch (msg.op) {
       case 'reply': {
         const p = this.pending.get(msg.req);
@@ -192,7 +219,7 @@ class WorkerSlot implements WorkerLink {
   private onExit(worker: Worker, code: number): void {
     if (worker !== this.worker) return;
     this.alive = false;
-    const lost = this.loseCalls(`media worker ${this.index} exited with code ${code}`);
+    const lost = this.loseCalls(this.replacing ? `media worker ${this.index} stopped answering` : `media worker ${this.index} exited with code ${code}`);
     if (this.stopping) return;
     this.log.error({ worker: this.index, code, callsEnded: lost }, 'media worker exited; starting a new one');
     this.spawn();
@@ -212,8 +239,11 @@ class WorkerSlot implements WorkerLink {
 export class WorkerMediaEngine {
   private readonly slots: WorkerSlot[] = [];
   private nextGroup = 0;
+  private readonly clock: Clock;
+  private watchdog: TimerHandle | undefined;
 
   constructor(private readonly options: WorkerMediaEngineOptions) {
+    this.clock = options.clock ?? new SystemClock();
     const { min, max } = options.ports;
     const share = Math.floor((max - min + 1) / options.workers);
     const url = options.workerUrl ?? new URL('./media-worker.js', import.meta.url);
@@ -229,9 +259,26 @@ export class WorkerMediaEngine {
     }
   }
 
-  /** Resolves once every worker is up. */
+  /** Resolves once every worker is up; from then on the watchdog looks for hung ones. */
   async start(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.whenReady()));
+    this.watch();
+  }
+
+  /** @internal The slots' time. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  private watch(): void {
+    const limit = this.options.unresponsiveMs ?? DEFAULT_UNRESPONSIVE_MS;
+    if (limit <= 0) return;
+    const check = (): void => {
+      const now = this.clock.now();
+      for (const s of this.slots) if (now - s.lastHeardAt > limit) s.replaceUnresponsive(now - s.lastHeardAt);
+      this.watchdog = this.clock.setTimeout(check, WATCHDOG_CHECK_MS);
+    };
+    this.watchdog = this.clock.setTimeout(check, WATCHDOG_CHECK_MS);
   }
 
   /** Opens a call on the worker with the fewest calls. */
@@ -263,6 +310,7 @@ export class WorkerMediaEngine {
 
   /** Stops every worker (after call control ended the calls). */
   async stop(): Promise<void> {
+    this.watchdog?.cancel();
     await Promise.all(this.slots.map((s) => s.terminate()));
   }
 

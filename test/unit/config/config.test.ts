@@ -58,7 +58,7 @@ describe('parseConfig', () => {
     const cfg = parseConfig(BASE);
     expect(cfg.sip.listen).toEqual([{ transport: 'udp', host: '0.0.0.0', port: 5060, idleTimeoutSec: 600, maxConnectionsPerSource: 32 }]);
     expect(cfg.sip.userAgent).toBe('trunkbridge');
-    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['opus', 'G722', 'PCMU', 'PCMA'], idleFill: 'silence', latching: 'any' });
+    expect(cfg.media).toEqual({ rtpPortMin: 10000, rtpPortMax: 20000, codecs: ['opus', 'G722', 'PCMU', 'PCMA'], idleFill: 'silence', latching: 'any', workerWatchdogSec: 10 });
     expect(cfg.bots.support).toEqual({
       url: 'ws://127.0.0.1:9000/stream',
       sampleRate: 16000,
@@ -118,6 +118,7 @@ describe('parseConfig', () => {
     ['rtp below 1024', `${BASE}\nmedia: { rtpPortMin: 100 }`, 'media.rtpPortMin'],
     ['unknown codec', `${BASE}\nmedia: { codecs: [PCMU, G729] }`, 'media.codecs[1]'],
     ['bad idleFill', `${BASE}\nmedia: { idleFill: music }`, 'media.idleFill'],
+    ['negative watchdog', `${BASE}\nmedia: { workerWatchdogSec: -1 }`, 'media.workerWatchdogSec'],
     ['bot url not ws', BASE.replace('ws://127.0.0.1:9000/stream', 'http://127.0.0.1/'), 'bots.support.url'],
     ['bot sample rate', BASE.replace('headers:', 'sampleRate: 44100, headers:'), 'bots.support.sampleRate'],
     ['bot with neither url nor builtin', BASE.replace('{ builtin: echo }', '{}'), 'bots.echo'],
