@@ -6,7 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
-import { SystemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import { SystemClock, type Clock } from '../../core/clock.js';
+import { WorkerWatchdog } from './watchdog.js';
 import type { RecordingEvent, RecordingSettings } from '../recording/settings.js';
 import type { FromWorker, LegStats, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
@@ -62,8 +63,6 @@ type Reply = Extract<FromWorker, { op: 'reply' }>;
 const DRAIN_MS = 3000;
 /** A worker silent this long is taken for hung (it reports every second; a long GC pause is well under it), ms. */
 const DEFAULT_UNRESPONSIVE_MS = 10_000;
-/** How often the watchdog looks, ms. */
-const WATCHDOG_CHECK_MS = 1000;
 /** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
 const FLUSH_WAIT_MS = 500;
 
@@ -240,7 +239,7 @@ export class WorkerMediaEngine {
   private readonly slots: WorkerSlot[] = [];
   private nextGroup = 0;
   private readonly clock: Clock;
-  private watchdog: TimerHandle | undefined;
+  private readonly watchdog: WorkerWatchdog;
 
   constructor(private readonly options: WorkerMediaEngineOptions) {
     this.clock = options.clock ?? new SystemClock();
@@ -257,28 +256,18 @@ export class WorkerMediaEngine {
       };
       this.slots.push(new WorkerSlot(i, this, data, url, options.logger));
     }
+    this.watchdog = new WorkerWatchdog(this.clock, this.slots, options.unresponsiveMs ?? DEFAULT_UNRESPONSIVE_MS);
   }
 
   /** Resolves once every worker is up; from then on the watchdog looks for hung ones. */
   async start(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.whenReady()));
-    this.watch();
+    this.watchdog.start();
   }
 
   /** @internal The slots' time. */
   now(): number {
     return this.clock.now();
-  }
-
-  private watch(): void {
-    const limit = this.options.unresponsiveMs ?? DEFAULT_UNRESPONSIVE_MS;
-    if (limit <= 0) return;
-    const check = (): void => {
-      const now = this.clock.now();
-      for (const s of this.slots) if (now - s.lastHeardAt > limit) s.replaceUnresponsive(now - s.lastHeardAt);
-      this.watchdog = this.clock.setTimeout(check, WATCHDOG_CHECK_MS);
-    };
-    this.watchdog = this.clock.setTimeout(check, WATCHDOG_CHECK_MS);
   }
 
   /** Opens a call on the worker with the fewest calls. */
@@ -310,7 +299,7 @@ export class WorkerMediaEngine {
 
   /** Stops every worker (after call control ended the calls). */
   async stop(): Promise<void> {
-    this.watchdog?.cancel();
+    this.watchdog.stop();
     await Promise.all(this.slots.map((s) => s.terminate()));
   }
 
