@@ -235,6 +235,7 @@ export function buildMediaEngine(config: Config, clock: Clock, logger: Logger, m
     onSendLatency: (samples) => media.botToCaller(samples),
     onReceiveLatency: (samples) => media.callerToBot(samples),
     onVoiceFigures: (f) => media.voiceFigures(f),
+    onWorkerRestarted: (_worker, reason) => media.workerRestarted(reason),
     unresponsiveMs: config.media.workerWatchdogSec * 1000,
     clock,
     ...recording,

@@ -1,4 +1,4 @@
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** One leg's figures at a sampling instant (each live leg is sampled about once a second). */
 export interface MediaSample {
@@ -7,6 +7,10 @@ export interface MediaSample {
   /** Bot (or other party's) audio queued for playout, ms. */
   playoutMs: number;
 }
+
+/** Why a media worker was lost (engine/worker's reasons; metrics/ imports only core/, so listed here too). */
+const WORKER_LOSS_REASONS = ['crashed', 'unresponsive', 'exited'] as const;
+export type WorkerLossReason = (typeof WORKER_LOSS_REASONS)[number];
 
 /**
  * Real-time figures of the media path: jitter-buffer delay and playout-queue depth (sampled per live leg), and
@@ -19,6 +23,7 @@ export class MediaMetrics {
   private readonly addedLatency: Histogram<'direction'>;
   private readonly firstAudio: Histogram;
   private readonly clearToSilence: Histogram;
+  private readonly workerRestarts: Counter<'reason'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -55,6 +60,14 @@ export class MediaMetrics {
       buckets: [1, 2, 5, 10, 20, 30, 40, 60, 100, 200],
       registers,
     });
+    this.workerRestarts = new Counter({
+      name: 'trunkbridge_media_worker_restarts_total',
+      help: 'Media worker threads that died and were started again, by why: crashed (an uncaught error), unresponsive (the watchdog ended it), exited',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    // Every reason from the start: an alert on the rate has a series before the first restart.
+    for (const reason of WORKER_LOSS_REASONS) this.workerRestarts.inc({ reason }, 0);
     this.eventLoopDelay = new Gauge({
       name: 'trunkbridge_event_loop_delay_p99_ms',
       help: "99th percentile of each thread's event-loop delay over its last report (main, media-worker-N), ms",
@@ -84,6 +97,11 @@ export class MediaMetrics {
   voiceFigures(f: { firstAudioMs?: readonly number[]; clearToSilenceMs?: readonly number[] }): void {
     for (const ms of f.firstAudioMs ?? []) this.firstAudio.observe(Math.max(0, ms) / 1000);
     for (const ms of f.clearToSilenceMs ?? []) this.clearToSilence.observe(Math.max(0, ms));
+  }
+
+  /** A media worker died and another was started in its place. */
+  workerRestarted(reason: WorkerLossReason): void {
+    this.workerRestarts.inc({ reason });
   }
 
   /** `thread`: 'main', or the worker's index. */

@@ -75,12 +75,16 @@ describe('media worker watchdog', () => {
     await bridge.waitForLog((l) => l.msg === 'media worker exited; starting a new one');
     // Its bot cannot be told `stop` (the thread is gone): its socket closes.
     await botA.until(() => botA.closeCode !== undefined, 5000, 'bot A closed');
+    const restarts = await metric(bridge.metricsPort, 'trunkbridge_media_worker_restarts_total');
+    expect(restarts).toMatch(/reason="unresponsive"} 1$/m);
+    expect(restarts).toMatch(/reason="crashed"} 0$/m);
 
     expect(botB.event('stop')).toBeUndefined();
     expect(await metric(bridge.metricsPort, 'trunkbridge_active_calls')).toMatch(/ 1$/m);
     botB.sendJson({ type: 'hangup' });
     const runB = await second;
     expect(runB.code, describeSipp(runB)).toBe(0);
+    await botB.until(() => botB.event('stop') !== undefined, 5000, 'bot B stop');
     expect(botB.event('stop')).toMatchObject({ reason: 'bot-hangup' });
 
     // The new worker 0 takes calls (both idle again: the first is chosen).
@@ -89,6 +93,7 @@ describe('media worker watchdog', () => {
     botC.sendJson({ type: 'hangup' });
     const runC = await third;
     expect(runC.code, describeSipp(runC)).toBe(0);
+    await botC.until(() => botC.event('stop') !== undefined, 5000, 'bot C stop');
     expect(botC.event('stop')).toMatchObject({ reason: 'bot-hangup' });
   }, 40_000);
 });

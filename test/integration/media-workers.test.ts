@@ -79,6 +79,7 @@ describe('media workers', () => {
     expect(botA.event('stop')).toMatchObject({ type: 'stop', reason: 'error' });
     await bridge.waitForLog((l) => l.msg === 'media worker exited; starting a new one');
     await bridge.waitForLog((l) => l.msg === 'call ended' && l.reason === 'error');
+    expect(await metric(bridge.metricsPort, 'trunkbridge_media_worker_restarts_total')).toMatch(/reason="crashed"} 1$/m);
 
     // The other call is untouched: no stop, still counted, its RTP still flowing from the same SSRC.
     expect(botB.event('stop')).toBeUndefined();

@@ -53,6 +53,8 @@ export interface WorkerMediaEngineOptions {
    * calls with it (BYE, metrics), and a new one started, ms (default 10 000; 0: never).
    */
   unresponsiveMs?: number;
+  /** A worker died (an uncaught error, the watchdog ended it, or it exited) and a new one was started. */
+  onWorkerRestarted?(worker: number, reason: 'crashed' | 'unresponsive' | 'exited'): void;
   /** Times the watchdog (default: real time). */
   clock?: Clock;
 }
@@ -91,6 +93,8 @@ class WorkerSlot implements WorkerLink {
   lastHeardAt = 0;
   /** The watchdog ended the current thread: its exit is reported as that. */
   private replacing = false;
+  /** The current thread reported an uncaught error: its exit follows. */
+  private crashed = false;
 
   constructor(
     readonly index: number,
@@ -164,6 +168,7 @@ class WorkerSlot implements WorkerLink {
   private spawn(): void {
     this.lastHeardAt = this.engine.now();
     this.replacing = false;
+    this.crashed = false;
     const worker = new Worker(this.url, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker = worker;
     this.alive = true;
@@ -204,6 +209,7 @@ class WorkerSlot implements WorkerLink {
         this.groups.get(msg.g)?.deliver(msg);
         return;
       case 'crashed':
+        this.crashed = true;
         this.log.error({ worker: this.index, why: msg.message, calls: this.groups.size }, 'media worker crashed');
         this.loseCalls(`media worker ${this.index} crashed: ${msg.message}`);
         return;
@@ -221,6 +227,7 @@ class WorkerSlot implements WorkerLink {
     const lost = this.loseCalls(this.replacing ? `media worker ${this.index} stopped answering` : `media worker ${this.index} exited with code ${code}`);
     if (this.stopping) return;
     this.log.error({ worker: this.index, code, callsEnded: lost }, 'media worker exited; starting a new one');
+    this.engine.reportRestart(this.index, this.replacing ? 'unresponsive' : this.crashed ? 'crashed' : 'exited');
     this.spawn();
   }
 
@@ -309,6 +316,11 @@ export class WorkerMediaEngine {
    */
   async settleRecordings(timeoutMs: number): Promise<void> {
     await Promise.all(this.slots.map((s) => s.settleRecordings(timeoutMs)));
+  }
+
+  /** A worker died and is started again. */
+  reportRestart(worker: number, reason: 'crashed' | 'unresponsive' | 'exited'): void {
+    this.options.onWorkerRestarted?.(worker, reason);
   }
 
   /** A recording finished or failed in a worker. */
