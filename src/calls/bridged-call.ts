@@ -1,13 +1,14 @@
 import type { Logger } from '../core/logger.js';
-import { settledWithin, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { RecordingError } from '../core/errors.js';
 import { isDropClose, type BotCloseInfo, type BotLinkEvent, type RecordAction, type TransferCommand, type TransferEvent } from '../bot/index.js';
 import type { DialogSignal } from './signaling.js';
 import type { Call, CallEvents, CallSummary, LiveCallInfo } from './call.js';
 import { liveLevels, liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { BOT_ENDPOINT, FINAL_FIGURES_WAIT_MS, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup, type CallRecordingPolicy, type RecordingStatus } from './media-engine.js';
+import { BOT_ENDPOINT, type BotControl, type BotControlCommand, type CallMedia, type CallMediaGroup, type CallRecordingPolicy, type RecordingStatus } from './media-engine.js';
 import { CallRecordingControl } from './call-recording.js';
+import { countLeg, legsFinalFigures, reportQuality } from './end-figures.js';
 import type { CallObserver, EndReason } from './call-events.js';
 import { TransferController, type TransferServices } from './transfer.js';
 import { parseInfoDtmf } from './dtmf-info.js';
@@ -297,18 +298,13 @@ export class BridgedCall extends TypedEmitter<CallEvents> implements Call {
 
   /** The call's figures at its end, with the media's last ones (a worker engine's come back from its thread). */
   private async reportEnd(reason: EndReason, durationSeconds: number): Promise<void> {
-    if (!(await settledWithin(this.media.finalFigures(), FINAL_FIGURES_WAIT_MS, this.clock))) {
-      this.log.warn({ waitedMs: FINAL_FIGURES_WAIT_MS }, "the media's last figures did not come: reporting the last ones it sent");
-    }
+    await legsFinalFigures([this.media], this.clock, this.log);
     const quality = this.media.quality;
     const stats = { ...this.media.stats };
     this.log.info({ reason, durationSeconds: Math.round(durationSeconds * 10) / 10, rtp: stats, ...(quality ? { quality } : {}) }, 'call ended');
     this.observer.record?.({ type: 'ended', callId: this.id, reason, rtp: { packetsReceived: stats.packetsReceived, packetsSent: stats.packetsSent }, ...(quality ? { quality } : {}) });
-    const mos = liveMediaStats(stats, quality).mos;
-    if (quality) this.observer.mediaQuality?.({ ...quality, ...(mos !== undefined ? { mos } : {}) });
-    this.observer.rtpTotals?.(stats.packetsReceived, stats.packetsSent, { received: stats.bytesReceived, sent: stats.bytesSent });
-    if (stats.foreign) this.observer.foreignPackets?.(stats.foreign);
-    if (stats.playoutDroppedMs) this.observer.playoutDropped?.(stats.playoutDroppedMs);
+    reportQuality(this.observer, stats, quality);
+    countLeg(this.observer, stats);
   }
 
   private onDtmf(digit: string, durationMs: number, via: 'rfc4733' | 'sip-info'): void {

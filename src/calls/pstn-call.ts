@@ -4,7 +4,7 @@
  * relayed leg to leg through two media sessions (decoded and re-encoded, so the legs may use different codecs).
  */
 import { randomUUID } from 'node:crypto';
-import { settledWithin, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { CallRejectedError, classifyFailure } from '../core/errors.js';
 import type { ForwardToConfig, OutboundTrunkConfig } from '../trunks/index.js';
@@ -15,7 +15,8 @@ import type { Call, CallEvents, LiveCallInfo } from './call.js';
 import { liveLevels, liveMediaStats } from './call-quality.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { answeredLegMedia, dialLeg, type AnsweredLeg, type LegDial } from './dial-leg.js';
-import { FINAL_FIGURES_WAIT_MS, type CallMedia, type CallMediaGroup, type MediaEngine, type MediaLeg } from './media-engine.js';
+import type { CallMedia, CallMediaGroup, MediaEngine, MediaLeg } from './media-engine.js';
+import { countLeg, legsFinalFigures, reportQuality } from './end-figures.js';
 import { trunkCallRequest, uriCallRequest } from './outbound-request.js';
 import type { DialogSignal, IncomingCallSignal, OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 
@@ -120,24 +121,17 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
    * RTP ports), once the legs' last figures are in (a worker engine's come back from its thread).
    */
   private async reportEnd(reason: EndReason, seconds: number): Promise<void> {
-    const final = Promise.all(this.legs.map((l) => l.media.finalFigures()));
-    if (!(await settledWithin(final, FINAL_FIGURES_WAIT_MS, this.clock))) {
-      this.log.warn({ waitedMs: FINAL_FIGURES_WAIT_MS }, "the media's last figures did not come: reporting the last ones it sent");
-    }
+    await legsFinalFigures(this.legs.map((l) => l.media), this.clock, this.log);
     const a = this.legs[0].media;
     const quality = a.quality;
     const rtp = { packetsReceived: a.stats.packetsReceived, packetsSent: a.stats.packetsSent };
     this.log.info({ reason, durationSeconds: Math.round(seconds * 10) / 10, rtp: this.legs.map((l) => l.media.stats) }, 'pstn call ended');
     this.observer?.record?.({ type: 'ended', callId: this.id, reason, rtp, ...(quality ? { quality } : {}) });
-    const mos = liveMediaStats(a.stats, quality).mos;
-    if (quality) this.observer?.mediaQuality?.({ ...quality, ...(mos !== undefined ? { mos } : {}) });
-    for (const { media } of this.legs) {
-      const s = media.stats;
-      this.observer?.rtpTotals?.(s.packetsReceived, s.packetsSent, { received: s.bytesReceived, sent: s.bytesSent });
-      if (s.foreign) this.observer?.foreignPackets?.(s.foreign);
-      if (s.playoutDroppedMs) this.observer?.playoutDropped?.(s.playoutDroppedMs);
-    }
+    if (!this.observer) return;
+    reportQuality(this.observer, a.stats, quality);
+    for (const { media } of this.legs) countLeg(this.observer, media.stats);
   }
+
 }
 
 function forwardRequest(f: ForwardToConfig, signal: IncomingCallSignal, sdp: string, deps: PstnCallDeps): OutgoingCallRequest {
