@@ -54,12 +54,15 @@ export interface WorkerMediaEngineOptions {
    */
   unresponsiveMs?: number;
   /** A worker died (an uncaught error, the watchdog ended it, or it exited) and a new one was started. */
-  onWorkerRestarted?(worker: number, reason: 'crashed' | 'unresponsive' | 'exited'): void;
+  onWorkerRestarted?(worker: number, reason: WorkerLossReason): void;
   /** Times the watchdog (default: real time). */
   clock?: Clock;
 }
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
+
+/** Why a worker thread was replaced: an uncaught error, the watchdog, or it exited by itself. */
+export type WorkerLossReason = 'crashed' | 'unresponsive' | 'exited';
 
 /** How long a stopping worker may take to put its last recordings in place, ms. */
 const DRAIN_MS = 3000;
@@ -319,7 +322,7 @@ export class WorkerMediaEngine {
   }
 
   /** A worker died and is started again. */
-  reportRestart(worker: number, reason: 'crashed' | 'unresponsive' | 'exited'): void {
+  reportRestart(worker: number, reason: WorkerLossReason): void {
     this.options.onWorkerRestarted?.(worker, reason);
   }
 
