@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
-import { SystemClock, type Clock } from '../../core/clock.js';
+import { SystemClock, settledWithin, type Clock } from '../../core/clock.js';
 import { WorkerWatchdog } from './watchdog.js';
 import type { RecordingEvent, RecordingSettings } from '../recording/settings.js';
 import type { FromWorker, LegStats, ToWorker } from './protocol.js';
@@ -71,16 +71,6 @@ const DEFAULT_UNRESPONSIVE_MS = 10_000;
 /** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
 const FLUSH_WAIT_MS = 500;
 
-/** Waits for `p`, or `ms` at most; true when `p` settled in time. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const settled = await Promise.race([p.then(() => true, () => true), waited]);
-  clearTimeout(timer);
-  return settled;
-}
 
 /** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
 class WorkerSlot implements WorkerLink {
@@ -138,7 +128,7 @@ class WorkerSlot implements WorkerLink {
   async terminate(): Promise<void> {
     this.stopping = true;
     // What was sent to the worker is handled first (a call's bot `stop`, its group's close)...
-    const answered = await within(this.request({ op: 'flush', req: this.nextRequestId() }), FLUSH_WAIT_MS);
+    const answered = await settledWithin(this.request({ op: 'flush', req: this.nextRequestId() }), FLUSH_WAIT_MS, this.engine.clock);
     // ...then the recordings of the calls just ended, finishing in the worker, go in place before it goes.
     // A worker already gone has nothing to drain (and would never answer); a stalled one is not waited for.
     if (answered) await this.settleRecordings(DRAIN_MS);
@@ -147,7 +137,7 @@ class WorkerSlot implements WorkerLink {
 
   /** Resolves once the recordings the worker is finishing are in place (or `timeoutMs` passed, or it is gone). */
   async settleRecordings(timeoutMs: number): Promise<void> {
-    if (this.alive) await within(this.request({ op: 'drain', req: this.nextRequestId(), timeoutMs }), timeoutMs + FLUSH_WAIT_MS);
+    if (this.alive) await settledWithin(this.request({ op: 'drain', req: this.nextRequestId(), timeoutMs }), timeoutMs + FLUSH_WAIT_MS, this.engine.clock);
   }
 
   /** Test hook: the worker throws from its event loop, as a bug would. */
@@ -169,7 +159,7 @@ class WorkerSlot implements WorkerLink {
   }
 
   private spawn(): void {
-    this.lastHeardAt = this.engine.now();
+    this.lastHeardAt = this.engine.clock.now();
     this.replacing = false;
     this.crashed = false;
     const worker = new Worker(this.url, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
@@ -190,7 +180,7 @@ class WorkerSlot implements WorkerLink {
   }
 
   private onMessage(msg: FromWorker): void {
-    this.lastHeardAt = this.engine.now();
+    this.lastHeardAt = this.engine.clock.now();
     switch (msg.op) {
       case 'reply': {
         const p = this.pending.get(msg.req);
@@ -248,7 +238,8 @@ class WorkerSlot implements WorkerLink {
 export class WorkerMediaEngine {
   private readonly slots: WorkerSlot[] = [];
   private nextGroup = 0;
-  private readonly clock: Clock;
+  /** @internal The slots' time (the watchdog's, their waits on a stopping worker). */
+  readonly clock: Clock;
   private readonly watchdog: WorkerWatchdog;
 
   constructor(private readonly options: WorkerMediaEngineOptions) {
@@ -273,11 +264,6 @@ export class WorkerMediaEngine {
   async start(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.whenReady()));
     this.watchdog.start();
-  }
-
-  /** @internal The slots' time. */
-  now(): number {
-    return this.clock.now();
   }
 
   /** Opens a call on the worker with the fewest calls. */
