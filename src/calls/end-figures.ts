@@ -16,7 +16,7 @@ export async function legsFinalFigures(media: readonly CallMedia[], clock: Clock
   }
 }
 
-export type MediaCounters = Pick<CallObserver, 'rtpTotals' | 'foreignPackets' | 'playoutDropped'>;
+type MediaCounters = Pick<CallObserver, 'rtpTotals' | 'foreignPackets' | 'playoutDropped'>;
 
 /** One leg's totals into the counters (each leg is one of our RTP ports). */
 export function countLeg(observer: MediaCounters, stats: Readonly<MediaSessionStats>): void {

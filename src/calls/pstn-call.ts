@@ -44,7 +44,7 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
   private readonly answeredAtMs: number;
   private endReason: EndReason | undefined;
   private readonly startedAt: number;
-  private byes: Promise<unknown> = Promise.resolve();
+  private endDone: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly id: string,
@@ -96,23 +96,23 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     this.on('ended', listener);
   }
 
-  /** Settles once the BYEs sent by {@link end} are answered (or timed out). */
+  /** Settles once the BYEs sent by {@link end} are answered (or timed out) and the call's end was reported. */
   get hangupDone(): Promise<void> {
-    return this.byes.then(() => undefined);
+    return this.endDone.then(() => undefined);
   }
 
   end(reason: EndReason): void {
     if (this.endReason) return;
     this.endReason = reason;
     const seconds = (this.clock.now() - this.startedAt) / 1000;
-    const byes: Array<Promise<void>> = [];
+    const done: Array<Promise<void>> = [];
     for (const leg of this.legs) {
       leg.media.close();
-      if (!leg.dialog.terminated) byes.push(leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed')));
+      if (!leg.dialog.terminated) done.push(leg.dialog.hangup().catch((err: unknown) => this.log.warn({ err }, 'BYE failed')));
     }
     this.group.close();
-    byes.push(this.reportEnd(reason, seconds));
-    this.byes = Promise.all(byes);
+    done.push(this.reportEnd(reason, seconds));
+    this.endDone = Promise.all(done);
     this.emit('ended', reason, seconds);
   }
 

@@ -8,7 +8,10 @@ export interface MediaSample {
   playoutMs: number;
 }
 
-/** Why a media worker was lost (engine/worker's reasons; metrics/ imports only core/, so listed here too). */
+/**
+ * Why a media worker was lost: engine/worker's WorkerLossReason, listed again because metrics/ imports only core/
+ * (app/parts.ts passes one to the other, so a reason added there alone fails to compile).
+ */
 const WORKER_LOSS_REASONS = ['crashed', 'unresponsive', 'exited'] as const;
 export type WorkerLossReason = (typeof WORKER_LOSS_REASONS)[number];
 

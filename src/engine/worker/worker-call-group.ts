@@ -47,8 +47,9 @@ export class WorkerCallMedia extends TypedEmitter<MediaEvents> {
   /** Audio levels as last reported (about once a second). */
   levels: AudioLevels | undefined;
   private closed = false;
-  private figuresFinal = false;
-  private readonly finalWaiters: Array<() => void> = [];
+  private settle: () => void = () => {};
+  /** Settles when no more figures come for this leg. */
+  private readonly final = new Promise<void>((resolve) => (this.settle = resolve));
 
   constructor(
     readonly id: string,
@@ -93,15 +94,12 @@ export class WorkerCallMedia extends TypedEmitter<MediaEvents> {
    * group's), or the worker is gone.
    */
   finalFigures(): Promise<void> {
-    if (this.figuresFinal) return Promise.resolve();
-    return new Promise((resolve) => this.finalWaiters.push(resolve));
+    return this.final;
   }
 
-  /** @internal The group: no more figures come for this leg. */
+  /** @internal The group: no more figures come for this leg (safe twice). */
   settleFigures(): void {
-    if (this.figuresFinal) return;
-    this.figuresFinal = true;
-    for (const resolve of this.finalWaiters.splice(0)) resolve();
+    this.settle();
   }
 }
 
