@@ -79,6 +79,7 @@ describe('latency after an event-loop stall', () => {
     const sent: Array<{ at: number; afterStall: boolean }> = [];
     const started = Date.now();
     let stalled = false;
+    let stallAnswer: Promise<Response> | undefined;
     // Real-time streaming, paced on the wall clock (frame k goes at started + 20k).
     for (let k = 0; Date.now() - started < STREAM_MS; k++) {
       const due = started + k * 20;
@@ -86,26 +87,32 @@ describe('latency after an event-loop stall', () => {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       if (!stalled && Date.now() - started >= STALL_AT_MS) {
         stalled = true;
-        const res = await fetch(`http://127.0.0.1:${bridge.metricsPort}/_test/media-workers/0/stall?ms=150`, { method: 'POST' });
-        expect(res.status).toBe(202);
+        // Not awaited here: the bot keeps its real-time pace while the request is on its way.
+        stallAnswer = fetch(`http://127.0.0.1:${bridge.metricsPort}/_test/media-workers/0/stall?ms=150`, { method: 'POST' });
       }
       if (k % BURST_EVERY === 0 && k > 0) {
         sent.push({ at: Date.now(), afterStall: stalled });
         bot.sendPcm(tone);
       } else bot.sendPcm(silence);
     }
+    expect((await stallAnswer!).status).toBe(202);
     await new Promise((r) => setTimeout(r, 1200)); // a worker report (once a second) carries the latency samples
     // The bridge's own sampled figure of the same thing is exported.
     expect(await metric(bridge.metricsPort, 'trunkbridge_bridge_latency_ms_count')).toMatch(/direction="bot_to_caller"\} [1-9]/);
     bot.sendJson({ type: 'hangup' });
     const done = await run;
     expect(done.code, describeSipp(done)).toBe(0);
-    // What the stall cost is counted once the call has ended: its slots 60 ms late or more, with their audio
-    // (0.12 s in two runs here; the sim in rtp-send-stall.test.ts, 70-110 ms depending on the phase).
+    // What the stall cost is counted once the call has ended. Usually its slots 60 ms late or more, with their
+    // audio, as `late` (0.12 s in two runs here; the sim in rtp-send-stall.test.ts, 70-110 ms depending on the
+    // phase). When this process is held up too, the bot's audio of the stall comes after the worker resumed: those
+    // slots find nothing to drop, and the backlog trim takes the excess afterwards (CI once: late 0, backlog
+    // 0.155 s). Either way the stall costs some audio and not much; never a queue overflow.
     const dropped = await metric(bridge.metricsPort, 'trunkbridge_playout_dropped_seconds_total');
-    const lateSeconds = Number(/reason="late"\} ([\d.e-]+)/.exec(dropped)?.[1]);
-    expect(lateSeconds, dropped).toBeGreaterThanOrEqual(0.04);
-    expect(lateSeconds, dropped).toBeLessThan(0.5);
+    const droppedFor = (reason: string): number => Number(new RegExp(`reason="${reason}"\\} ([\\d.e-]+)`).exec(dropped)?.[1]);
+    const stallCost = droppedFor('late') + droppedFor('backlog');
+    expect(stallCost, dropped).toBeGreaterThanOrEqual(0.04);
+    expect(stallCost, dropped).toBeLessThan(0.5);
+    expect(droppedFor('overflow'), dropped).toBe(0);
 
     const delays = sent.map((s) => ({ ...s, delay: (burstArrival(s.at) ?? Infinity) - s.at }));
     const before = delays.filter((d) => !d.afterStall).map((d) => d.delay);
