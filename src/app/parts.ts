@@ -13,7 +13,6 @@ import { botTargetFromConfig, connectBot, type BotTarget } from '../bot/index.js
 import { RtpPortPool } from '../media/index.js';
 import { InProcessMediaEngine } from '../engine/index.js';
 import { WorkerMediaEngine } from '../engine/worker/worker-engine.js';
-import { availableParallelism } from 'node:os';
 import { AppRecordings } from './recordings.js';
 import { SipUserAgent } from '../sip/ua/user-agent.js';
 import { nodeDnsClient } from '../sip/resolve/sip-resolver.js';
@@ -25,6 +24,7 @@ import type { MediaEngine } from '../calls/media-engine.js';
 import type { TransferServices } from '../calls/transfer.js';
 import { routeRegistered } from '../trunks/registration-router.js';
 import { type RegistrationSet } from './registrations.js';
+import { processCpuLimit } from './cpu-limit.js';
 import type { CallRecords } from '../records/index.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
@@ -203,14 +203,21 @@ export function buildCallDeps(
   return { inbound, outbound };
 }
 
+/** One media worker per CPU the process may use (cpu-limit.ts: its affinity and its cgroup's CPU quota). */
+function defaultWorkers(logger: Logger): number {
+  const limit = processCpuLimit();
+  if (limit.cpus < limit.cores) logger.info({ cores: limit.cores, cpuQuota: limit.quota, workers: limit.cpus }, 'media workers limited by the cgroup CPU quota');
+  return limit.cpus;
+}
+
 /**
- * Where calls' media runs: `media.workers` worker threads (default: one per CPU), or this thread with 0. Both
- * fit call control's MediaEngine port (the annotations below are the compile-time check).
+ * Where calls' media runs: `media.workers` worker threads (default: one per CPU it may use), or this thread
+ * with 0. Both fit call control's MediaEngine port (the annotations below are the compile-time check).
  */
 export function buildMediaEngine(config: Config, clock: Clock, logger: Logger, metrics: BridgeMetrics, media: MediaMetrics, rec?: AppRecordings): InProcessMediaEngine | WorkerMediaEngine {
   const recording = rec?.settings ? { recordings: rec.settings, onRecording: rec.onRecording } : {};
   const { bindHost } = mediaAddressOf(config);
-  const workers = config.media.workers ?? availableParallelism();
+  const workers = config.media.workers ?? defaultWorkers(logger);
   if (workers === 0) {
     const engine: MediaEngine & InProcessMediaEngine = new InProcessMediaEngine({
       ports: new RtpPortPool({ min: config.media.rtpPortMin, max: config.media.rtpPortMax, host: bindHost, rtcp: true }),

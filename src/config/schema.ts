@@ -148,7 +148,8 @@ const mediaSchema = z.strictObject({
   latching: z.enum(['any', 'same-ip', 'off']).default('any'),
   /**
    * Media worker threads: each call's media and its bot socket run in one of them; SIP and call control stay on
-   * the main thread. 0 = in the main thread. Default: the number of CPUs (resolved by the app).
+   * the main thread. 0 = in the main thread. Default: the CPUs the process may use, its cgroup quota included
+   * (resolved by the app, app/cpu-limit.ts).
    */
   workers: z.number().int().min(0).max(64).optional(),
   /**

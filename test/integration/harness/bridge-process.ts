@@ -24,6 +24,8 @@ export interface ReadyInfo {
   sip: Array<{ address: string; port: number; transport: string }>;
   metrics?: { host: string; port: number };
   rtp: { min: number; max: number };
+  /** Media worker threads (0: media on the main thread). */
+  mediaWorkers: number;
 }
 
 /**
@@ -37,6 +39,8 @@ export class BridgeProcess {
   private exitCode: number | null | undefined;
   private exited!: Promise<number | null>;
   private readyInfo: ReadyInfo | undefined;
+  /** Set before start: the bridge starts inside this cgroup (its `cgroup.procs` file), from its first instruction. */
+  cgroupProcsFile: string | undefined;
   /** The YAML file the bridge was started with (a test may rewrite it and send SIGHUP). */
   configPath: string | undefined;
 
@@ -59,7 +63,10 @@ export class BridgeProcess {
     const path = join(dir, 'config.yaml');
     writeFileSync(path, this.configYaml);
     this.configPath = path;
-    const child = spawn(process.execPath, [...NODE_FLAGS, ...this.extraNodeFlags, CLI, '--config', path], {
+    const command = [process.execPath, ...NODE_FLAGS, ...this.extraNodeFlags, CLI, '--config', path];
+    // In a cgroup: a shell joins it and then becomes node (exec), so the bridge reads its limits there at start.
+    const [file, ...args] = this.cgroupProcsFile ? ['sh', '-c', 'echo $$ > "$0" && exec "$@"', this.cgroupProcsFile, ...command] : command;
+    const child = spawn(file, args, {
       // JSON lines whatever the tester's shell sets: the harness parses them.
       env: { ...process.env, ...MALLOC_ENV, LOG_LEVEL: 'debug', LOG_FORMAT: 'json', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
