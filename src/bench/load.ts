@@ -134,8 +134,12 @@ function stepOptions(o: BenchOptions, calls: number): CallStepOptions {
 
 /** One ramp on a fresh bridge with `workers`; the floor at each new call count right after the bridge's step. */
 async function ramp(rig: Rig, o: BenchOptions, workers: number, floor: { target?: Target; results: Map<number, CallStepResult> }): Promise<Ramp> {
-  const target = await startBridge(rig, o, workers, 16000);
-  const step = async (calls: number): Promise<CallStepResult> => {
+  let target = await startBridge(rig, o, workers, 16000);
+  const step = async (calls: number, fresh?: boolean): Promise<CallStepResult> => {
+    if (fresh) {
+      await target.bridge!.stop();
+      target = await startBridge(rig, o, workers, 16000);
+    }
     const r = await runCallStep(rig, target, stepOptions(o, calls), `w${workers}-${calls}`);
     progress(r);
     if (floor.target && !floor.results.has(calls)) {
@@ -154,9 +158,14 @@ async function ramp(rig: Rig, o: BenchOptions, workers: number, floor: { target?
 
 /**
  * A ramp's control: the fixed steps, or 50, 100, 200, … up to `maxCalls`, stopping after the first step whose
- * loss misses; then capacity, and (ramps only) the step at 80 % of it, run unless a step of that size ran.
+ * loss misses; then capacity, and (ramps only) the step at 80 % of it, run unless a step of that size ran. That
+ * step asks for a `fresh` bridge: the one before it was past capacity, and a bridge that has just been saturated
+ * is not the one an operator runs at 80 % (its heaps and arenas grown, its code optimised for another load).
  */
-export async function rampSteps(o: Pick<BenchOptions, 'steps' | 'maxCalls'>, step: (calls: number) => Promise<CallStepResult>): Promise<Omit<Ramp, 'workers'>> {
+export async function rampSteps(
+  o: Pick<BenchOptions, 'steps' | 'maxCalls'>,
+  step: (calls: number, fresh?: boolean) => Promise<CallStepResult>,
+): Promise<Omit<Ramp, 'workers'>> {
   const steps: CallStepResult[] = [];
   if (o.steps) {
     for (const calls of o.steps) steps.push(await step(calls));
@@ -170,7 +179,7 @@ export async function rampSteps(o: Pick<BenchOptions, 'steps' | 'maxCalls'>, ste
   const capacity = capacityOf(steps);
   if (o.steps || capacity === undefined) return { steps, capacity };
   const n80 = Math.max(10, Math.round((0.8 * capacity) / 10) * 10);
-  return { steps, capacity, at80: steps.find((s) => s.calls === n80) ?? (await step(n80)) };
+  return { steps, capacity, at80: steps.find((s) => s.calls === n80) ?? (await step(n80, true)) };
 }
 
 /** The largest step that meets {@link capacityOk}, when every smaller step did too. */

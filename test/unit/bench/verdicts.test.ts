@@ -60,16 +60,19 @@ describe('bench verdicts', () => {
 
   it('a ramp stops after the first lossy step, then runs the 80 % step of the capacity found', async () => {
     const ran: number[] = [];
+    const fresh: number[] = [];
     const lossy = { callerToBot: { delivered: 0, due: 1, lostPct: 0.5, perCall: { min: 0, max: 0 } } };
     const slow = { pacing: { ...step(1).pacing, p99: 8 } };
-    const fake = async (calls: number) => {
+    const fake = async (calls: number, onFresh?: boolean) => {
       ran.push(calls);
+      if (onFresh) fresh.push(calls);
       return step(calls, calls >= 400 ? lossy : calls === 300 ? slow : {});
     };
     const r = await rampSteps({ maxCalls: 1000 }, fake);
     expect(ran).toEqual([50, 100, 200, 300, 400, 160]); // 300 paces badly (not capacity) but loses nothing: the ramp goes on
     expect(r.capacity).toBe(200);
     expect(r.at80?.calls).toBe(160);
+    expect(fresh).toEqual([160]); // on a bridge that was not just saturated by the 400 step
     ran.length = 0;
     const fixed = await rampSteps({ steps: [20, 500], maxCalls: 1000 }, fake);
     expect(ran).toEqual([20, 500]); // fixed steps run whatever their loss, and no 80 % step
