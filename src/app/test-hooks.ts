@@ -3,6 +3,7 @@
  * a media worker fail or stall as a bug or a long pause would, and watch the calls.
  *
  *   POST /_test/media-workers/{index}/crash          the worker throws from its event loop
+ *        ...?failStarts=N                             and its next N starts fail (0..10), as a broken start would
  *   POST /_test/media-workers/{index}/stall?ms=150    the worker's event loop is blocked that long (1..5000 ms)
  *   GET  /_test/resources[?gc=1]                      this thread's live handles by type (sockets...), the clock's
  *                                                     pending timers, and memory (after a full GC with gc=1 when
@@ -13,7 +14,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { SystemClock } from '../core/clock.js';
 
 export interface HookTarget {
-  crashWorker(index: number): void;
+  crashWorker(index: number, failStarts?: number): void;
   stallWorker(index: number, ms: number): void;
 }
 
@@ -31,8 +32,14 @@ export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMe
       return true;
     }
     const index = Number(m[1]);
-    if (m[2] === 'crash') target.crashWorker(index);
-    else {
+    if (m[2] === 'crash') {
+      const failStarts = Number(url.searchParams.get('failStarts') ?? '0');
+      if (!Number.isInteger(failStarts) || failStarts < 0 || failStarts > 10) {
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad-request","issues":["failStarts: 0..10"]}');
+        return true;
+      }
+      target.crashWorker(index, failStarts);
+    } else {
       const ms = Number(url.searchParams.get('ms') ?? '150');
       if (!Number.isInteger(ms) || ms < 1 || ms > 5000) {
         res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad-request","issues":["ms: 1..5000"]}');

@@ -12,7 +12,7 @@ export interface MediaSample {
  * Why a media worker was lost: engine/worker's WorkerLossReason, listed again because metrics/ imports only core/
  * (app/parts.ts passes one to the other, so a reason added there alone fails to compile).
  */
-const WORKER_LOSS_REASONS = ['crashed', 'unresponsive', 'exited'] as const;
+const WORKER_LOSS_REASONS = ['crashed', 'unresponsive', 'exited', 'start-failed'] as const;
 export type WorkerLossReason = (typeof WORKER_LOSS_REASONS)[number];
 
 /**

@@ -29,6 +29,8 @@ export interface MediaWorkerData {
   statsIntervalMs: number;
   /** Where and how calls are recorded (config `recordings`). */
   recordings?: RecordingSettings;
+  /** Test hook (TRUNKBRIDGE_TEST_HOOKS): this start fails at once, as a broken start would. */
+  failStart?: boolean;
 }
 
 interface GroupState {
@@ -42,6 +44,7 @@ interface GroupState {
 
 const port = parentPort!;
 const data = workerData as MediaWorkerData;
+if (data.failStart === true) throw new Error('media worker start failure requested (test hook)');
 const clock = new SystemClock();
 const logger = createLogger({ level: data.logLevel }).child({ layer: 'media', worker: data.index });
 let framesDropped = 0;

@@ -4,23 +4,17 @@
  * thread. A worker that dies ends its own calls (their legs report 'failed'; call control sends the BYEs) and
  * is started again; calls on the other workers go on.
  */
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
-import { SystemClock, settledWithin, type Clock } from '../../core/clock.js';
+import { SystemClock, type Clock } from '../../core/clock.js';
+import { CallRejectedError } from '../../core/errors.js';
 import { WorkerWatchdog } from './watchdog.js';
 import type { RecordingEvent, RecordingSettings } from '../recording/settings.js';
-import type { FromWorker, LegStats, ToWorker } from './protocol.js';
+import type { FromWorker, LegStats } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
-import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
+import { WorkerCallGroup } from './worker-call-group.js';
+import { WorkerSlot } from './worker-slot.js';
 
-/**
- * A media worker's young generation, MB (V8 splits it into two 2 MB semi-spaces and room for large objects), for
- * a bridge started without `--max-semi-space-size` (which overrides it; the image and `npm start` pass =2).
- * Why: V8 grows it to 32 MB under a call load's allocation rate, and that memory stays resident. With the media
- * path allocating about 50 MB/s at 200 calls, 2 MB semi-spaces measured no more CPU than 8 MB ones and about
- * 85 KB less RSS per call (docs/capacity-log.md, "Allocation").
- */
-export const WORKER_YOUNG_GENERATION_MB = 6;
+export { WORKER_YOUNG_GENERATION_MB } from './worker-slot.js';
 
 export interface WorkerMediaEngineOptions {
   workers: number;
@@ -59,181 +53,14 @@ export interface WorkerMediaEngineOptions {
   clock?: Clock;
 }
 
-type Reply = Extract<FromWorker, { op: 'reply' }>;
+/**
+ * Why a worker thread was replaced: an uncaught error, the watchdog, it exited by itself, or it exited before it
+ * was ready (its start failed: started again after a growing wait).
+ */
+export type WorkerLossReason = 'crashed' | 'unresponsive' | 'exited' | 'start-failed';
 
-/** Why a worker thread was replaced: an uncaught error, the watchdog, or it exited by itself. */
-export type WorkerLossReason = 'crashed' | 'unresponsive' | 'exited';
-
-/** How long a stopping worker may take to put its last recordings in place, ms. */
-const DRAIN_MS = 3000;
 /** A worker silent this long is taken for hung (it reports every second; a long GC pause is well under it), ms. */
 const DEFAULT_UNRESPONSIVE_MS = 10_000;
-/** How long a stopping engine waits for a worker to handle what was sent to it before ending the thread. */
-const FLUSH_WAIT_MS = 500;
-
-
-/** One worker thread and the calls on it; replaced by a fresh thread when it dies. */
-class WorkerSlot implements WorkerLink {
-  readonly groups = new Map<number, WorkerCallGroup>();
-  private worker!: Worker;
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  private nextReq = 0;
-  private ready!: Promise<void>;
-  stopping = false;
-  /** The current thread has not exited (its exit rejects what is pending). */
-  private alive = false;
-  /** When the current thread last sent anything (clock ms): the watchdog's reading. */
-  lastHeardAt = 0;
-  /** The watchdog ended the current thread: its exit is reported as that. */
-  private replacing = false;
-  /** The current thread reported an uncaught error: its exit follows. */
-  private crashed = false;
-
-  constructor(
-    readonly index: number,
-    private readonly engine: WorkerMediaEngine,
-    private readonly data: MediaWorkerData,
-    private readonly url: URL,
-    private readonly log: Logger,
-  ) {
-    this.spawn();
-  }
-
-  whenReady(): Promise<void> {
-    return this.ready;
-  }
-
-  send(msg: ToWorker): void {
-    this.worker.postMessage(msg);
-  }
-
-  nextRequestId(): number {
-    return ++this.nextReq;
-  }
-
-  request(msg: ToWorker & { req: number }): Promise<Reply> {
-    return new Promise<Reply>((resolve, reject) => {
-      this.pending.set(msg.req, { resolve, reject });
-      this.send(msg);
-    }).then((reply) => {
-      if (!reply.ok) throw errorFromWorker(reply.error);
-      return reply;
-    });
-  }
-
-  /**
-   * Ends the thread, once it has handled what was sent to it (a call's bot `stop`, its group's close) and put its
-   * last recordings in place, or after FLUSH_WAIT_MS when it does not answer (stalled, or already gone).
-   */
-  async terminate(): Promise<void> {
-    this.stopping = true;
-    // What was sent to the worker is handled first (a call's bot `stop`, its group's close)...
-    const answered = await settledWithin(this.request({ op: 'flush', req: this.nextRequestId() }), FLUSH_WAIT_MS, this.engine.clock);
-    // ...then the recordings of the calls just ended, finishing in the worker, go in place before it goes.
-    // A worker already gone has nothing to drain (and would never answer); a stalled one is not waited for.
-    if (answered) await this.settleRecordings(DRAIN_MS);
-    await this.worker.terminate();
-  }
-
-  /** Resolves once the recordings the worker is finishing are in place (or `timeoutMs` passed, or it is gone). */
-  async settleRecordings(timeoutMs: number): Promise<void> {
-    if (this.alive) await settledWithin(this.request({ op: 'drain', req: this.nextRequestId(), timeoutMs }), timeoutMs + FLUSH_WAIT_MS, this.engine.clock);
-  }
-
-  /** Test hook: the worker throws from its event loop, as a bug would. */
-  crash(): void {
-    this.send({ op: 'crash' });
-  }
-
-  /** Test hook: the worker's event loop is blocked for `ms`. */
-  stall(ms: number): void {
-    this.send({ op: 'stall', ms });
-  }
-
-  /** The watchdog: this thread has been silent `silentMs`; it is ended and replaced (its calls end on its exit). */
-  replaceUnresponsive(silentMs: number): void {
-    if (!this.alive || this.stopping || this.replacing) return;
-    this.replacing = true;
-    this.log.error({ worker: this.index, silentMs: Math.round(silentMs), calls: this.groups.size }, 'media worker unresponsive; ending it and its calls');
-    void this.worker.terminate();
-  }
-
-  private spawn(): void {
-    this.lastHeardAt = this.engine.clock.now();
-    this.replacing = false;
-    this.crashed = false;
-    const worker = new Worker(this.url, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-    this.worker = worker;
-    this.alive = true;
-    this.ready = new Promise<void>((resolve, reject) => {
-      const onExit = (code: number): void => reject(new Error(`media worker ${this.index} exited with ${code} before it was ready`));
-      worker.once('exit', onExit);
-      worker.once('message', () => {
-        worker.off('exit', onExit);
-        resolve();
-      });
-    });
-    this.ready.catch(() => {}); // observed by start(); a respawn's failure is logged on exit
-    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
-    worker.on('error', (err) => this.log.error({ err, worker: this.index }, 'media worker error'));
-    worker.on('exit', (code) => this.onExit(worker, code));
-  }
-
-  private onMessage(msg: FromWorker): void {
-    this.lastHeardAt = this.engine.clock.now();
-    switch (msg.op) {
-      case 'reply': {
-        const p = this.pending.get(msg.req);
-        this.pending.delete(msg.req);
-        p?.resolve(msg);
-        return;
-      }
-      case 'legStats':
-      case 'stats':
-        for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality, l.levels, l.final);
-        if (msg.op === 'legStats') this.engine.reportSamples(msg.legs);
-        else this.engine.reportStats(this.index, msg);
-        return;
-      case 'groupClosed':
-        this.groups.get(msg.g)?.closedInWorker(msg.legs);
-        return;
-      case 'legEvent':
-      case 'botEvent':
-        this.groups.get(msg.g)?.deliver(msg);
-        return;
-      case 'crashed':
-        this.crashed = true;
-        this.log.error({ worker: this.index, why: msg.message, calls: this.groups.size }, 'media worker crashed');
-        this.loseCalls(`media worker ${this.index} crashed: ${msg.message}`);
-        return;
-      case 'ready':
-        return;
-      case 'recording':
-        this.engine.reportRecording(msg.event);
-        return;
-    }
-  }
-
-  private onExit(worker: Worker, code: number): void {
-    if (worker !== this.worker) return;
-    this.alive = false;
-    const lost = this.loseCalls(this.replacing ? `media worker ${this.index} stopped answering` : `media worker ${this.index} exited with code ${code}`);
-    if (this.stopping) return;
-    this.log.error({ worker: this.index, code, callsEnded: lost }, 'media worker exited; starting a new one');
-    this.engine.reportRestart(this.index, this.replacing ? 'unresponsive' : this.crashed ? 'crashed' : 'exited');
-    this.spawn();
-  }
-
-  /** Every call on this worker ends (its legs report 'failed'); pending requests fail. Returns how many. */
-  private loseCalls(reason: string): number {
-    for (const p of this.pending.values()) p.reject(new Error(reason));
-    this.pending.clear();
-    const lost = [...this.groups.values()];
-    this.groups.clear();
-    for (const g of lost) g.workerLost(reason);
-    return lost.length;
-  }
-}
 
 export class WorkerMediaEngine {
   private readonly slots: WorkerSlot[] = [];
@@ -266,10 +93,13 @@ export class WorkerMediaEngine {
     this.watchdog.start();
   }
 
-  /** Opens a call on the worker with the fewest calls. */
+  /**
+   * Opens a call on the ready worker with the fewest calls; with none ready, on one that is starting (what is sent
+   * waits for it). With every worker waiting to be started again after failed starts, the call is refused (503).
+   */
   openCall(ctx: { callId: string; logger: Logger }): WorkerCallGroup {
-    let slot = this.slots[0];
-    for (const s of this.slots) if (s.groups.size < slot.groups.size) slot = s;
+    const slot = leastBusy(this.slots.filter((s) => s.isReady)) ?? leastBusy(this.slots.filter((s) => s.running));
+    if (!slot) throw new CallRejectedError('media-unavailable', 'no media worker is running: their starts failed, they are being started again');
     const g = ++this.nextGroup;
     const { layer: _layer, ...bindings } = ctx.logger.bindings();
     slot.send({ op: 'open', g, bindings: { ...bindings, callId: ctx.callId } });
@@ -283,9 +113,12 @@ export class WorkerMediaEngine {
     return this.slots.map((s) => s.groups.size);
   }
 
-  /** Test hook: worker `index` fails as a bug would (its calls end; it is started again). */
-  crashWorker(index: number): void {
-    this.slots[index]?.crash();
+  /** Test hook: worker `index` fails as a bug would (its calls end; it is started again), its next `failStarts` starts too. */
+  crashWorker(index: number, failStarts = 0): void {
+    const slot = this.slots[index];
+    if (!slot) return;
+    slot.failNextStarts = failStarts;
+    slot.crash();
   }
 
   /** Test hook: worker `index`'s event loop is blocked for `ms`. */
@@ -337,4 +170,11 @@ export class WorkerMediaEngine {
     const clearToSilenceMs = msg.clearToSilenceMs ?? [];
     if (firstAudioMs.length + clearToSilenceMs.length > 0) this.options.onVoiceFigures?.({ firstAudioMs, clearToSilenceMs });
   }
+}
+
+/** The slot with the fewest calls (the first of equals), or undefined for none. */
+function leastBusy(slots: WorkerSlot[]): WorkerSlot | undefined {
+  let best: WorkerSlot | undefined;
+  for (const s of slots) if (!best || s.groups.size < best.groups.size) best = s;
+  return best;
 }

@@ -36,10 +36,10 @@ export class WorkerRig {
     return new WorkerRig(bridge, bots, listener);
   }
 
-  /** A SIPp call that waits for the bridge's BYE. */
-  call(): Promise<SippRun> {
+  /** A SIPp call that waits for the bridge's BYE (or runs another scenario). */
+  call(scenario = 'uac-expect-bye-from-bridge.xml'): Promise<SippRun> {
     return runSipp({
-      scenario: 'uac-expect-bye-from-bridge.xml',
+      scenario,
       target: { host: '127.0.0.1', port: this.bridge.sipPort() },
       service: '+15550100',
       keys: { rtp_port: this.listener.port },
@@ -53,9 +53,12 @@ export class WorkerRig {
     return bots.connections[n - 1];
   }
 
-  /** Test hook: worker `index` crashes (`crash`) or has its event loop blocked `ms` (`stall`). */
-  async hook(index: number, action: 'crash' | { stallMs: number }): Promise<number> {
-    const path = action === 'crash' ? 'crash' : `stall?ms=${action.stallMs}`;
+  /**
+   * Test hook: worker `index` crashes (`crash`; with `failStarts`, so do its next starts) or has its event loop
+   * blocked `ms` (`stall`).
+   */
+  async hook(index: number, action: 'crash' | { failStarts: number } | { stallMs: number }): Promise<number> {
+    const path = action === 'crash' ? 'crash' : 'failStarts' in action ? `crash?failStarts=${action.failStarts}` : `stall?ms=${action.stallMs}`;
     return (await fetch(`http://127.0.0.1:${this.bridge.metricsPort}/_test/media-workers/${index}/${path}`, { method: 'POST' })).status;
   }
 
