@@ -155,6 +155,9 @@ export interface CallRecordingPolicy {
 
 /** Where call control gets media. */
 export interface MediaEngine {
-  /** Opens the media of one call (placed on one thread for its whole life). */
+  /**
+   * Opens the media of one call (placed on one thread for its whole life).
+   * @throws CallRejectedError `media-unavailable` (503) when no media thread is running to take it.
+   */
   openCall(ctx: { callId: string; logger: Logger }): CallMediaGroup;
 }
