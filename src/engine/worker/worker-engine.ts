@@ -14,8 +14,6 @@ import type { MediaWorkerData } from './media-worker.js';
 import { WorkerCallGroup } from './worker-call-group.js';
 import { WorkerSlot } from './worker-slot.js';
 
-export { WORKER_YOUNG_GENERATION_MB } from './worker-slot.js';
-
 export interface WorkerMediaEngineOptions {
   workers: number;
   /** The RTP port range every worker allocates from (each starts its round robin at its own offset). */

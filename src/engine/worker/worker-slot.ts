@@ -19,12 +19,12 @@ import type { WorkerLossReason, WorkerMediaEngine } from './worker-engine.js';
  * path allocating about 50 MB/s at 200 calls, 2 MB semi-spaces measured no more CPU than 8 MB ones and about
  * 85 KB less RSS per call (docs/capacity-log.md, "Allocation").
  */
-export const WORKER_YOUNG_GENERATION_MB = 6;
+const WORKER_YOUNG_GENERATION_MB = 6;
 
 type Reply = Extract<FromWorker, { op: 'reply' }>;
 
 /** The wait before starting a thread again after its start failed once, ms; it doubles with each failure in a row. */
-export const RESTART_BACKOFF_MS = 1000;
+const RESTART_BACKOFF_MS = 1000;
 /** The longest wait between failed starts, ms. */
 export const RESTART_BACKOFF_MAX_MS = 30_000;
 
