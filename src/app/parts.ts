@@ -244,6 +244,8 @@ export function buildMediaEngine(config: Config, clock: Clock, logger: Logger, m
     onVoiceFigures: (f) => media.voiceFigures(f),
     onWorkerRestarted: (_worker, reason) => media.workerRestarted(reason),
     unresponsiveMs: config.media.workerWatchdogSec * 1000,
+    ...(config.media.workerBusyLimit !== undefined ? { busyLimit: config.media.workerBusyLimit } : {}),
+    onUtilization: (worker, share) => media.workerBusy(worker, share),
     clock,
     ...recording,
   });

@@ -5,6 +5,7 @@
  *   POST /_test/media-workers/{index}/crash          the worker throws from its event loop
  *        ...?failStarts=N                             and its next N starts fail (0..10), as a broken start would
  *   POST /_test/media-workers/{index}/stall?ms=150    the worker's event loop is blocked that long (1..5000 ms)
+ *   POST /_test/media-workers/{index}/busy?ms=5000    the worker's event loop is kept 90 % busy that long (1..60000 ms)
  *   GET  /_test/resources[?gc=1]                      this thread's live handles by type (sockets...), the clock's
  *                                                     pending timers, and memory (after a full GC with gc=1 when
  *                                                     node runs --expose-gc)
@@ -16,6 +17,7 @@ import { SystemClock } from '../core/clock.js';
 export interface HookTarget {
   crashWorker(index: number, failStarts?: number): void;
   stallWorker(index: number, ms: number): void;
+  keepWorkerBusy(index: number, ms: number): void;
 }
 
 export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
@@ -25,7 +27,7 @@ export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMe
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(resources(url.searchParams.get('gc') === '1')));
       return true;
     }
-    const m = /^\/_test\/media-workers\/(\d{1,2})\/(crash|stall)$/.exec(url.pathname);
+    const m = /^\/_test\/media-workers\/(\d{1,2})\/(crash|stall|busy)$/.exec(url.pathname);
     if (!m || req.method !== 'POST') return false;
     if (!target) {
       res.writeHead(409, { 'Content-Type': 'application/json' }).end('{"error":"no media workers (media.workers is 0)"}');
@@ -41,11 +43,13 @@ export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMe
       target.crashWorker(index, failStarts);
     } else {
       const ms = Number(url.searchParams.get('ms') ?? '150');
-      if (!Number.isInteger(ms) || ms < 1 || ms > 5000) {
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad-request","issues":["ms: 1..5000"]}');
+      const max = m[2] === 'stall' ? 5000 : 60_000;
+      if (!Number.isInteger(ms) || ms < 1 || ms > max) {
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end(`{"error":"bad-request","issues":["ms: 1..${max}"]}`);
         return true;
       }
-      target.stallWorker(index, ms);
+      if (m[2] === 'stall') target.stallWorker(index, ms);
+      else target.keepWorkerBusy(index, ms);
     }
     res.writeHead(202, { 'Content-Type': 'application/json' }).end(`{"worker":${index},"hook":"${m[2]}"}`);
     return true;

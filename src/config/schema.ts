@@ -157,6 +157,12 @@ const mediaSchema = z.strictObject({
    * ended, its calls end (BYE), and a new one starts. 0 = never. Seconds.
    */
   workerWatchdogSec: z.number().min(0).max(600).default(10),
+  /**
+   * Overload guard: new calls go only to media workers whose event loop is busy less than this share of the time
+   * (0.5..1, smoothed over about three seconds); when every worker is over it, calls are refused 503 (Retry-After)
+   * so the calls already up keep their audio. Unset: no guard.
+   */
+  workerBusyLimit: z.number().min(0.5).max(1).optional(),
 });
 
 /** Dialed numbers / SIP users as they appear in a Request-URI: "+15550100", "1000", "support". */

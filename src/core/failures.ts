@@ -50,6 +50,7 @@ export const OWN_FAILURES = {
   'sdp-unusable': spec(488, 502, 'unparsable SDP, no audio stream or address, or an SRTP policy mismatch'),
   'bot-unavailable': spec(503, 503, "the bot's WebSocket did not open in time or refused the upgrade", { retryAfterSec: 5, level: 'warn' }),
   'no-media-port': spec(503, 503, 'every RTP port in the range is in use', { retryAfterSec: 5, level: 'warn' }),
+  'media-busy': spec(503, 503, 'every media worker is busier than media.workerBusyLimit', { retryAfterSec: 5, level: 'warn' }),
   'media-unavailable': spec(503, 503, 'no media worker is running: their starts failed and they are being started again', { retryAfterSec: 5, level: 'error' }),
   'shutting-down': spec(503, 503, 'the bridge is shutting down', { retryAfterSec: 30 }),
   'outbound-unavailable': spec(503, 503, 'this bridge cannot place calls (no outbound engine or not configured)', { retryAfterSec: 5 }),

@@ -27,6 +27,7 @@ export class MediaMetrics {
   private readonly firstAudio: Histogram;
   private readonly clearToSilence: Histogram;
   private readonly workerRestarts: Counter<'reason'>;
+  private readonly workerUtilization: Gauge<'worker'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -65,7 +66,7 @@ export class MediaMetrics {
     });
     this.workerRestarts = new Counter({
       name: 'trunkbridge_media_worker_restarts_total',
-      help: 'Media worker threads that died and were started again, by why: crashed (an uncaught error), unresponsive (the watchdog ended it), exited',
+      help: 'Media worker threads that died and were started again, by why: crashed (an uncaught error), unresponsive (the watchdog ended it), exited, start-failed (it died before it was ready)',
       labelNames: ['reason'] as const,
       registers,
     });
@@ -75,6 +76,12 @@ export class MediaMetrics {
       name: 'trunkbridge_event_loop_delay_p99_ms',
       help: "99th percentile of each thread's event-loop delay over its last report (main, media-worker-N), ms",
       labelNames: ['thread'] as const,
+      registers,
+    });
+    this.workerUtilization = new Gauge({
+      name: 'trunkbridge_media_worker_utilization',
+      help: "Share of the time each media worker's event loop is busy, 0..1, smoothed over about 3 s (what media.workerBusyLimit judges)",
+      labelNames: ['worker'] as const,
       registers,
     });
   }
@@ -105,6 +112,11 @@ export class MediaMetrics {
   /** A media worker died and another was started in its place. */
   workerRestarted(reason: WorkerLossReason): void {
     this.workerRestarts.inc({ reason });
+  }
+
+  /** A media worker's smoothed event-loop utilization, 0..1. */
+  workerBusy(worker: number, utilization: number): void {
+    this.workerUtilization.set({ worker: String(worker) }, Math.min(1, Math.max(0, utilization)));
   }
 
   /** `thread`: 'main', or the worker's index. */

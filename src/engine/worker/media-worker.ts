@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { SystemClock } from '../../core/clock.js';
 import { loopDelayP99Ms, startLoopDelayMonitor } from '../../core/loop-delay.js';
 import { IdleMemoryReclaimer, compactingGc } from '../../core/idle-memory.js';
@@ -99,6 +100,15 @@ function blockFor(ms: number): void {
   }
 }
 
+/** Test hook: 18 ms of every 20 ms spent spinning, for `ms`; I/O and timers still run in the gaps. */
+function busyFor(ms: number): void {
+  const until = performance.now() + ms;
+  const spin = setInterval(() => {
+    if (performance.now() >= until) clearInterval(spin);
+    else blockFor(18);
+  }, 20);
+}
+
 function legStats(g: number, id: string, m: InProcessCallMedia): LegStats {
   const levels = m.levels;
   return { g, leg: id, stats: { ...m.stats }, quality: m.quality, sample: m.sample(), ...(levels ? { levels } : {}) };
@@ -188,6 +198,7 @@ function onBot(state: GroupState, msg: Extract<ToWorker, { op: 'bot' }>): void {
 function handle(msg: ToWorker): void {
   if (msg.op === 'crash') throw new Error('media worker crash requested (test hook)');
   if (msg.op === 'stall') return blockFor(msg.ms);
+  if (msg.op === 'busy') return busyFor(msg.ms);
   if (msg.op === 'drain') {
     void recordingsSettled(clock, msg.timeoutMs).then((settled) => post({ op: 'reply', req: msg.req, ok: true, state: settled ? 'settled' : 'timeout' }));
     return;
@@ -274,13 +285,18 @@ function legsInSlice(slice: number): LegStats[] {
   return legs;
 }
 
+/** The event loop's busy share since the last report. */
+let lastUtilization = performance.eventLoopUtilization();
+
 const statsTimer = setInterval(() => {
   const slice = statsSlices.nextTick();
   const legs = legsInSlice(slice);
   if (legs.length > 0) post({ op: 'legStats', legs });
   if (slice !== 0) return;
   reclaimer.sample(groups.size > 0);
-  post({ op: 'stats', legs: [], framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs, firstAudioMs, clearToSilenceMs });
+  const utilization = performance.eventLoopUtilization(lastUtilization).utilization;
+  lastUtilization = performance.eventLoopUtilization();
+  post({ op: 'stats', legs: [], framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs, firstAudioMs, clearToSilenceMs, utilization });
   framesDropped = 0;
   sendLatencyMs = [];
   receiveLatencyMs = [];

@@ -55,7 +55,9 @@ export type ToWorker =
   /** Test hook: the worker throws from its event loop, as a bug would. */
   | { op: 'crash' }
   /** Test hook: the worker's event loop is blocked for `ms` (a GC pause, a slow neighbour). */
-  | { op: 'stall'; ms: number };
+  | { op: 'stall'; ms: number }
+  /** Test hook: the event loop is kept busy 90 % of each 20 ms for `ms` (a worker near saturation). */
+  | { op: 'busy'; ms: number };
 
 /** An error as it crosses threads: enough to rebuild the typed error call control classifies. */
 export interface WireError {
@@ -91,6 +93,8 @@ export type FromWorker =
   | { op: 'legStats'; legs: LegStats[] }
   | {
       op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[]; receiveLatencyMs: number[];
+      /** Share of the interval the event loop was busy, 0..1 (performance.eventLoopUtilization); absent in a leg's last figures. */
+      utilization?: number;
       /** Voice-AI figures since the last report, ms (answer -> first bot audio; clear -> old audio off the wire). */
       firstAudioMs?: number[]; clearToSilenceMs?: number[];
     }

@@ -45,6 +45,14 @@ export interface WorkerMediaEngineOptions {
    * calls with it (BYE, metrics), and a new one started, ms (default 10 000; 0: never).
    */
   unresponsiveMs?: number;
+  /**
+   * New calls go only to workers whose event loop is less busy than this share (0..1, smoothed over about three
+   * seconds); with every ready worker over it, a call is refused (503, `media-busy`) so the calls already up keep
+   * their audio. Undefined: no limit.
+   */
+  busyLimit?: number;
+  /** Each worker's event-loop utilization, 0..1, smoothed as `busyLimit` judges it (after each report). */
+  onUtilization?(worker: number, utilization: number): void;
   /** A worker died (an uncaught error, the watchdog ended it, or it exited) and a new one was started. */
   onWorkerRestarted?(worker: number, reason: WorkerLossReason): void;
   /** Times the watchdog (default: real time). */
@@ -92,11 +100,18 @@ export class WorkerMediaEngine {
   }
 
   /**
-   * Opens a call on the ready worker with the fewest calls; with none ready, on one that is starting (what is sent
-   * waits for it). With every worker waiting to be started again after failed starts, the call is refused (503).
+   * Opens a call on the ready worker with the fewest calls (among those under `busyLimit`); with none ready, on
+   * one that is starting (what is sent waits for it). Refused (503) when every ready worker is over `busyLimit`,
+   * or when every worker is waiting to be started again after failed starts.
    */
   openCall(ctx: { callId: string; logger: Logger }): WorkerCallGroup {
-    const slot = leastBusy(this.slots.filter((s) => s.isReady)) ?? leastBusy(this.slots.filter((s) => s.running));
+    const ready = this.slots.filter((s) => s.isReady);
+    const limit = this.options.busyLimit;
+    const room = limit === undefined ? ready : ready.filter((s) => s.utilization < limit);
+    if (ready.length > 0 && room.length === 0) {
+      throw new CallRejectedError('media-busy', `every media worker is busier than media.workerBusyLimit (${limit})`);
+    }
+    const slot = leastBusy(room) ?? leastBusy(this.slots.filter((s) => s.running));
     if (!slot) throw new CallRejectedError('media-unavailable', 'no media worker is running: their starts failed, they are being started again');
     const g = ++this.nextGroup;
     const { layer: _layer, ...bindings } = ctx.logger.bindings();
@@ -124,6 +139,11 @@ export class WorkerMediaEngine {
     this.slots[index]?.stall(ms);
   }
 
+  /** Test hook: worker `index`'s event loop is kept 90 % busy for `ms`. */
+  keepWorkerBusy(index: number, ms: number): void {
+    this.slots[index]?.keepBusy(ms);
+  }
+
   /** Stops every worker (after call control ended the calls). */
   async stop(): Promise<void> {
     this.watchdog.stop();
@@ -136,6 +156,11 @@ export class WorkerMediaEngine {
    */
   async settleRecordings(timeoutMs: number): Promise<void> {
     await Promise.all(this.slots.map((s) => s.settleRecordings(timeoutMs)));
+  }
+
+  /** A worker's smoothed event-loop utilization, after its report. */
+  reportUtilization(worker: number, utilization: number): void {
+    this.options.onUtilization?.(worker, utilization);
   }
 
   /** A worker died and is started again. */

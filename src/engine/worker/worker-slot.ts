@@ -60,6 +60,11 @@ export class WorkerSlot implements WorkerLink {
   private failedStarts = 0;
   /** A new thread is due after a failed start. */
   private restartTimer: TimerHandle | undefined;
+  /**
+   * How busy the thread's event loop is, 0..1: its reports (one a second) smoothed, each weighing half, so one
+   * GC-heavy second does not count as saturation and three saturated ones do.
+   */
+  utilization = 0;
   /** Test hook (TRUNKBRIDGE_TEST_HOOKS): this many starts from the next one fail, as a broken start would. */
   failNextStarts = 0;
 
@@ -131,6 +136,11 @@ export class WorkerSlot implements WorkerLink {
     this.send({ op: 'stall', ms });
   }
 
+  /** Test hook: the worker's event loop is kept 90 % busy for `ms`. */
+  keepBusy(ms: number): void {
+    this.send({ op: 'busy', ms });
+  }
+
   /** The watchdog: this thread has been silent `silentMs`; it is ended and replaced (its calls end on its exit). */
   replaceUnresponsive(silentMs: number): void {
     if (!this.alive || this.stopping || this.replacing) return;
@@ -144,6 +154,7 @@ export class WorkerSlot implements WorkerLink {
     this.replacing = false;
     this.crashed = false;
     this.isReady = false;
+    this.utilization = 0;
     const failStart = this.failNextStarts > 0;
     if (failStart) this.failNextStarts--;
     const workerData: MediaWorkerData = failStart ? { ...this.data, failStart } : this.data;
@@ -177,7 +188,13 @@ export class WorkerSlot implements WorkerLink {
       case 'stats':
         for (const l of msg.legs) this.groups.get(l.g)?.updateStats(l.leg, l.stats, l.quality, l.levels, l.final);
         if (msg.op === 'legStats') this.engine.reportSamples(msg.legs);
-        else this.engine.reportStats(this.index, msg);
+        else {
+          if (msg.utilization !== undefined) {
+            this.utilization = (this.utilization + msg.utilization) / 2;
+            this.engine.reportUtilization(this.index, this.utilization);
+          }
+          this.engine.reportStats(this.index, msg);
+        }
         return;
       case 'groupClosed':
         this.groups.get(msg.g)?.closedInWorker(msg.legs);

@@ -54,11 +54,15 @@ export class WorkerRig {
   }
 
   /**
-   * Test hook: worker `index` crashes (`crash`; with `failStarts`, so do its next starts) or has its event loop
-   * blocked `ms` (`stall`).
+   * Test hook: worker `index` crashes (`crash`; with `failStarts`, so do its next starts), has its event loop
+   * blocked `ms` (`stall`) or kept 90 % busy `ms` (`busy`).
    */
-  async hook(index: number, action: 'crash' | { failStarts: number } | { stallMs: number }): Promise<number> {
-    const path = action === 'crash' ? 'crash' : 'failStarts' in action ? `crash?failStarts=${action.failStarts}` : `stall?ms=${action.stallMs}`;
+  async hook(index: number, action: 'crash' | { failStarts: number } | { stallMs: number } | { busyMs: number }): Promise<number> {
+    const path =
+      action === 'crash' ? 'crash'
+      : 'failStarts' in action ? `crash?failStarts=${action.failStarts}`
+      : 'busyMs' in action ? `busy?ms=${action.busyMs}`
+      : `stall?ms=${action.stallMs}`;
     return (await fetch(`http://127.0.0.1:${this.bridge.metricsPort}/_test/media-workers/${index}/${path}`, { method: 'POST' })).status;
   }
 

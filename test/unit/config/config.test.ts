@@ -119,6 +119,8 @@ describe('parseConfig', () => {
     ['unknown codec', `${BASE}\nmedia: { codecs: [PCMU, G729] }`, 'media.codecs[1]'],
     ['bad idleFill', `${BASE}\nmedia: { idleFill: music }`, 'media.idleFill'],
     ['negative watchdog', `${BASE}\nmedia: { workerWatchdogSec: -1 }`, 'media.workerWatchdogSec'],
+    ['busy limit below half', `${BASE}\nmedia: { workerBusyLimit: 0.3 }`, 'media.workerBusyLimit'],
+    ['busy limit as a percentage', `${BASE}\nmedia: { workerBusyLimit: 90 }`, 'media.workerBusyLimit'],
     ['bot url not ws', BASE.replace('ws://127.0.0.1:9000/stream', 'http://127.0.0.1/'), 'bots.support.url'],
     ['bot sample rate', BASE.replace('headers:', 'sampleRate: 44100, headers:'), 'bots.support.sampleRate'],
     ['bot with neither url nor builtin', BASE.replace('{ builtin: echo }', '{}'), 'bots.echo'],
