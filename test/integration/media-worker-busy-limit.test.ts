@@ -35,6 +35,17 @@ function workerOf(callId: string): unknown {
   return rig.bridge.logs.find((l) => l.msg === 'connecting to bot' && l.callId === callId)?.worker;
 }
 
+/** Places the `n`-th call, has its bot hang up, and returns the worker its media ran on. */
+async function callOnce(n: number): Promise<unknown> {
+  const run = rig.call();
+  const bot = await rig.botNumber(n);
+  const worker = workerOf(bot.event('start')?.callId as string);
+  bot.sendJson({ type: 'hangup' });
+  const done = await run;
+  expect(done.code, describeSipp(done)).toBe(0);
+  return worker;
+}
+
 describe('media.workerBusyLimit', () => {
   it('a busy worker takes no new call; with both busy a call is refused 503; afterwards calls are taken again', async () => {
     await untilUtilization(0, (u) => u < 0.5, 'worker 0 reporting, idle'); // its first report comes within a second
@@ -42,12 +53,7 @@ describe('media.workerBusyLimit', () => {
     await untilUtilization(0, (u) => u > 0.8, 'worker 0 over the limit');
 
     // Worker 0 has no call and is first: it would take this one, but it is over the limit.
-    const first = rig.call();
-    const botA = await rig.botNumber(1);
-    expect(workerOf(botA.event('start')?.callId as string)).toBe(1);
-    botA.sendJson({ type: 'hangup' });
-    const runA = await first;
-    expect(runA.code, describeSipp(runA)).toBe(0);
+    expect(await callOnce(1)).toBe(1);
 
     expect(await rig.hook(1, { busyMs: 8000 })).toBe(202);
     await untilUtilization(1, (u) => u > 0.8, 'worker 1 over the limit');
@@ -57,11 +63,6 @@ describe('media.workerBusyLimit', () => {
 
     // Worker 1's load ends first: it takes calls again.
     await untilUtilization(1, (u) => u < 0.8, 'worker 1 under the limit again');
-    const second = rig.call();
-    const botB = await rig.botNumber(2);
-    expect(workerOf(botB.event('start')?.callId as string)).toBe(1);
-    botB.sendJson({ type: 'hangup' });
-    const runB = await second;
-    expect(runB.code, describeSipp(runB)).toBe(0);
+    expect(await callOnce(2)).toBe(1);
   }, 60_000);
 });
