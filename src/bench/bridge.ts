@@ -43,6 +43,8 @@ export interface BridgeConfigOptions {
   probeBotUrl: string;
   /** Jitter buffer of the probe trunk (0 = decode on arrival), see probe.ts. */
   probeJitterMs: number;
+  /** media.workerBusyLimit, the overload guard (none when undefined). */
+  busyLimit?: number;
 }
 
 /**
@@ -60,7 +62,7 @@ media:
   codecs: [PCMU]
   latching: off
   workers: ${o.workers}
-bots:
+${o.busyLimit !== undefined ? `  workerBusyLimit: ${o.busyLimit}\n` : ''}bots:
   sink: { url: "${o.sinkBotUrl}/sink", sampleRate: ${o.botSampleRate}, connectTimeoutMs: 10000 }
   probe: { url: "${o.probeBotUrl}/probe", sampleRate: ${o.botSampleRate}, connectTimeoutMs: 10000 }
 inboundTrunks:

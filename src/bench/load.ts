@@ -91,7 +91,7 @@ function progress(r: CallStepResult): void {
 
 async function startBridge(rig: Rig, o: BenchOptions, workers: number, botSampleRate: 8000 | 16000): Promise<Target> {
   const yaml = bridgeConfigYaml({
-    workers, botSampleRate, probeJitterMs: o.probeJitterMs,
+    workers, botSampleRate, probeJitterMs: o.probeJitterMs, ...(o.busyLimit !== undefined ? { busyLimit: o.busyLimit } : {}),
     sinkBotUrl: `ws://127.0.0.1:${rig.sinkWsPort}`, probeBotUrl: `ws://127.0.0.1:${rig.probeWsPort}`,
   });
   const bridge = await BridgeUnderTest.start(rig.dir, `bridge-w${workers}-${botSampleRate / 1000}k`, yaml);

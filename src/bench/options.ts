@@ -18,6 +18,8 @@ Concurrency ramp (SIPp carrier, sink bot, probes, floor):
   --ramp-rate N        new calls per second while a step's calls come up (default 100)
   --probes N           probe calls measuring latency (default 4; 0 = none)
   --probe-jitter-ms N  the probe trunk's jitterBufferMs (default 0: latency without the buffer's delay)
+  --busy-limit X       the bridge's media.workerBusyLimit (0.5..1; default: none): calls past it are refused
+                       503 and count as failed, the loss figures are those of the calls it took
   --calls-per-sipp N   calls per SIPp instance (default 200)
   --bot8k-calls N      one step with an 8 kHz bot (and its floor) at N calls (default 200; 0 = skip)
   --bot8k-repeat N     run the 8 kHz step and its floor N times, alternating (default 1); the goal takes
@@ -60,6 +62,8 @@ export interface BenchOptions {
   rampRate: number;
   probes: number;
   probeJitterMs: number;
+  /** `--busy-limit`: the bridge's media.workerBusyLimit (the overload guard), none when undefined. */
+  busyLimit?: number;
   burstEveryMs: number;
   callsPerSipp: number;
   bot8kCalls: number;
@@ -108,7 +112,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     options: {
       only: { type: 'string' }, quick: { type: 'boolean' }, steps: { type: 'string' }, 'max-calls': { type: 'string' },
       workers: { type: 'string' }, window: { type: 'string' }, settle: { type: 'string' }, 'ramp-rate': { type: 'string' },
-      probes: { type: 'string' }, 'probe-jitter-ms': { type: 'string' }, 'calls-per-sipp': { type: 'string' },
+      probes: { type: 'string' }, 'probe-jitter-ms': { type: 'string' }, 'busy-limit': { type: 'string' }, 'calls-per-sipp': { type: 'string' },
       'bot8k-calls': { type: 'string' }, 'bot8k-repeat': { type: 'string' }, 'no-floor': { type: 'boolean' }, pin: { type: 'boolean' }, 'kernel-pacing': { type: 'boolean' }, 'paced-sink': { type: 'boolean' }, 'setup-rates': { type: 'string' },
       'setup-seconds': { type: 'string' }, 'setup-hold-ms': { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -130,6 +134,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | undefined {
     rampRate: num(v['ramp-rate'], '--ramp-rate', 1, 2000, 100),
     probes: num(v.probes, '--probes', 0, 50, q ? 2 : 4),
     probeJitterMs: num(v['probe-jitter-ms'], '--probe-jitter-ms', 0, 1000, 0),
+    ...(v['busy-limit'] !== undefined ? { busyLimit: num(v['busy-limit'], '--busy-limit', 0.5, 1, 1) } : {}),
     burstEveryMs: 500,
     callsPerSipp: num(v['calls-per-sipp'], '--calls-per-sipp', 1, 5000, 200),
     bot8kCalls: num(v['bot8k-calls'], '--bot8k-calls', 0, MAX_CALLS, q ? 20 : 200),

@@ -5,6 +5,8 @@ import { capacityOf, capacityOk, lossOk, medianPair, rampSteps, setupPassed, typ
 import { nextRampStep, parseBenchOptions } from '../../../src/bench/options.js';
 import { floorRatio, goals, marginalRssKb } from '../../../src/bench/report.js';
 import type { SetupStepResult } from '../../../src/bench/setup-step.js';
+import { bridgeConfigYaml } from '../../../src/bench/bridge.js';
+import { parseConfig } from '../../../src/config/load.js';
 
 /** A step that met every limit, with `over` applied. */
 function step(calls: number, over: Partial<CallStepResult> = {}): CallStepResult {
@@ -159,5 +161,15 @@ describe('bench options', () => {
     expect(() => parseBenchOptions(['--only', 'everything'])).toThrow(/--only/);
     expect(() => parseBenchOptions(['--steps', '50,x'])).toThrow(/--steps/);
     expect(() => parseBenchOptions(['--window', '0'])).toThrow(/--window/);
+    expect(opts.busyLimit).toBeUndefined();
+    expect(parseBenchOptions(['--busy-limit', '0.9'])?.busyLimit).toBe(0.9);
+    expect(() => parseBenchOptions(['--busy-limit', '90'])).toThrow(/--busy-limit/);
+  });
+
+  it("writes the bridge's config with the overload guard only when asked for", () => {
+    const base = { workers: 1, botSampleRate: 16000 as const, sinkBotUrl: 'ws://127.0.0.1:1', probeBotUrl: 'ws://127.0.0.1:2', probeJitterMs: 0 };
+    expect(bridgeConfigYaml(base)).not.toContain('workerBusyLimit');
+    const guarded = parseConfig(bridgeConfigYaml({ ...base, busyLimit: 0.9 }));
+    expect(guarded.media.workerBusyLimit).toBe(0.9);
   });
 });
