@@ -158,9 +158,9 @@ const mediaSchema = z.strictObject({
    */
   workerWatchdogSec: z.number().min(0).max(600).default(10),
   /**
-   * Overload guard: new calls go only to media workers whose event loop is busy less than this share of the time
-   * (0.5..1, smoothed over about three seconds); when every worker is over it, calls are refused 503 (Retry-After)
-   * so the calls already up keep their audio. Unset: no guard.
+   * Overload guard: new calls go only to media workers less busy than this share of the time (0.5..1; event-loop
+   * utilization or running plus waiting for a core, smoothed); when every worker is over it, calls are refused 503
+   * (Retry-After) so the calls already up keep their audio. Unset: no guard.
    */
   workerBusyLimit: z.number().min(0.5).max(1).optional(),
 });

@@ -80,7 +80,7 @@ export class MediaMetrics {
     });
     this.workerUtilization = new Gauge({
       name: 'trunkbridge_media_worker_utilization',
-      help: "Share of the time each media worker's event loop is busy, 0..1, smoothed over about 3 s (what media.workerBusyLimit judges)",
+      help: 'How busy each media worker is, 0..1: its event-loop utilization, or its thread running plus waiting for a core when more; smoothed (what media.workerBusyLimit judges)',
       labelNames: ['worker'] as const,
       registers,
     });

@@ -20,6 +20,7 @@ import type { RecordingSettings } from '../recording/settings.js';
 import { recordingsSettled } from '../recording/call-recorder.js';
 import { TrunkbridgeError } from '../../core/errors.js';
 import { StatsSlices } from './stats-slices.js';
+import { ThreadDemand } from './thread-demand.js';
 import { fromWireCodecSwitch, fromWireLegOptions, type FromWorker, type LegStats, type ToWorker } from './protocol.js';
 
 /** What the main thread gives a worker at start. */
@@ -285,8 +286,17 @@ function legsInSlice(slice: number): LegStats[] {
   return legs;
 }
 
-/** The event loop's busy share since the last report. */
+/** The event loop's busy share since the last report, and the thread's share of wanting a core (thread-demand.ts). */
 let lastUtilization = performance.eventLoopUtilization();
+const demand = new ThreadDemand();
+demand.sample(performance.now());
+
+/** How busy this worker is, 0..1: the event loop's utilization, or the thread's demand for a core when more. */
+function utilizationSinceLastReport(): number {
+  const loop = performance.eventLoopUtilization(lastUtilization).utilization;
+  lastUtilization = performance.eventLoopUtilization();
+  return Math.min(1, Math.max(loop, demand.sample(performance.now()) ?? 0));
+}
 
 const statsTimer = setInterval(() => {
   const slice = statsSlices.nextTick();
@@ -294,8 +304,7 @@ const statsTimer = setInterval(() => {
   if (legs.length > 0) post({ op: 'legStats', legs });
   if (slice !== 0) return;
   reclaimer.sample(groups.size > 0);
-  const utilization = performance.eventLoopUtilization(lastUtilization).utilization;
-  lastUtilization = performance.eventLoopUtilization();
+  const utilization = utilizationSinceLastReport();
   post({ op: 'stats', legs: [], framesDropped, eventLoopP99Ms: loopDelayP99Ms(eventLoop), sendLatencyMs, receiveLatencyMs, firstAudioMs, clearToSilenceMs, utilization });
   framesDropped = 0;
   sendLatencyMs = [];

@@ -93,7 +93,10 @@ export type FromWorker =
   | { op: 'legStats'; legs: LegStats[] }
   | {
       op: 'stats'; legs: LegStats[]; framesDropped: number; eventLoopP99Ms: number; sendLatencyMs: number[]; receiveLatencyMs: number[];
-      /** Share of the interval the event loop was busy, 0..1 (performance.eventLoopUtilization); absent in a leg's last figures. */
+      /**
+       * How busy the worker was over the interval, 0..1: its event loop's utilization, or the thread's share of
+       * running plus waiting for a core when more (thread-demand.ts). Absent in a leg's last figures.
+       */
       utilization?: number;
       /** Voice-AI figures since the last report, ms (answer -> first bot audio; clear -> old audio off the wire). */
       firstAudioMs?: number[]; clearToSilenceMs?: number[];

@@ -46,9 +46,9 @@ export interface WorkerMediaEngineOptions {
    */
   unresponsiveMs?: number;
   /**
-   * New calls go only to workers whose event loop is less busy than this share (0..1, smoothed over about three
-   * seconds); with every ready worker over it, a call is refused (503, `media-busy`) so the calls already up keep
-   * their audio. Undefined: no limit.
+   * New calls go only to workers less busy than this share (0..1; the workers' reported utilization, smoothed by
+   * their slots); with every ready worker over it, a call is refused (503, `media-busy`) so the calls already up
+   * keep their audio. Undefined: no limit.
    */
   busyLimit?: number;
   /** Each worker's event-loop utilization, 0..1, smoothed as `busyLimit` judges it (after each report). */

@@ -61,8 +61,8 @@ export class WorkerSlot implements WorkerLink {
   /** A new thread is due after a failed start. */
   private restartTimer: TimerHandle | undefined;
   /**
-   * How busy the thread's event loop is, 0..1: its reports (one a second) smoothed, each weighing half, so one
-   * GC-heavy second moves it half way and a few saturated seconds in a row put it over a limit.
+   * How busy the thread is, 0..1 (protocol.ts `utilization`): its reports (one a second) smoothed, each weighing
+   * half, so one GC-heavy second moves it half way and a few saturated seconds in a row put it over a limit.
    */
   utilization = 0;
   /** Test hook (TRUNKBRIDGE_TEST_HOOKS): this many starts from the next one fail, as a broken start would. */
