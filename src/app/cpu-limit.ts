@@ -84,25 +84,29 @@ function groupDir(mount: CgroupMount, path: string): string | undefined {
   return posix.join(mount.mountPoint, path.slice(root.length));
 }
 
+/** The smaller of two quotas, either of which may be missing. */
+function lesser(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
+/** The quota set on the group directory `dir` itself, undefined for none or no files. */
+function quotaAt(mount: CgroupMount, dir: string, read: ReadText): number | undefined {
+  if (mount.version === 2) {
+    const max = read(posix.join(dir, 'cpu.max'));
+    return max === undefined ? undefined : parseCpuMax(max);
+  }
+  const quota = read(posix.join(dir, 'cpu.cfs_quota_us'));
+  const period = read(posix.join(dir, 'cpu.cfs_period_us'));
+  return quota === undefined || period === undefined ? undefined : parseCfsQuota(quota, period);
+}
+
 /** The least quota on the way from the group up to the mount (a parent's limit holds for its children too). */
 function leastQuotaUp(mount: CgroupMount, dir: string, read: ReadText): number | undefined {
   let least: number | undefined;
   for (let d = dir; ; d = posix.dirname(d)) {
-    const cpus =
-      mount.version === 2
-        ? parseCpuMaxFile(read(posix.join(d, 'cpu.max')))
-        : parseCfsFiles(read(posix.join(d, 'cpu.cfs_quota_us')), read(posix.join(d, 'cpu.cfs_period_us')));
-    if (cpus !== undefined) least = least === undefined ? cpus : Math.min(least, cpus);
+    least = lesser(least, quotaAt(mount, d, read));
     if (d === mount.mountPoint || d === posix.dirname(d)) return least;
   }
-}
-
-function parseCpuMaxFile(text: string | undefined): number | undefined {
-  return text === undefined ? undefined : parseCpuMax(text);
-}
-
-function parseCfsFiles(quota: string | undefined, period: string | undefined): number | undefined {
-  return quota === undefined || period === undefined ? undefined : parseCfsQuota(quota, period);
 }
 
 /** The CPU quota of this process's cgroups, in CPUs (1.5 = one and a half), or undefined when there is none. */
@@ -115,8 +119,7 @@ export function cgroupCpuQuota(read: ReadText): number | undefined {
   for (const mount of parseMountinfo(mountinfo)) {
     const path = mount.version === 2 ? paths.v2 : paths.v1Cpu;
     const dir = path === undefined ? undefined : groupDir(mount, path);
-    const cpus = dir === undefined ? undefined : leastQuotaUp(mount, dir, read);
-    if (cpus !== undefined) least = least === undefined ? cpus : Math.min(least, cpus);
+    if (dir !== undefined) least = lesser(least, leastQuotaUp(mount, dir, read));
   }
   return least;
 }

@@ -34,23 +34,16 @@ export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMe
       return true;
     }
     const index = Number(m[1]);
-    if (m[2] === 'crash') {
-      const failStarts = Number(url.searchParams.get('failStarts') ?? '0');
-      if (!Number.isInteger(failStarts) || failStarts < 0 || failStarts > 10) {
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"error":"bad-request","issues":["failStarts: 0..10"]}');
-        return true;
-      }
-      target.crashWorker(index, failStarts);
-    } else {
-      const ms = Number(url.searchParams.get('ms') ?? '150');
-      const max = m[2] === 'stall' ? 5000 : 60_000;
-      if (!Number.isInteger(ms) || ms < 1 || ms > max) {
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end(`{"error":"bad-request","issues":["ms: 1..${max}"]}`);
-        return true;
-      }
-      if (m[2] === 'stall') target.stallWorker(index, ms);
-      else target.keepWorkerBusy(index, ms);
+    const hook = m[2];
+    const [name, fallback, min, max] = hook === 'crash' ? ['failStarts', 0, 0, 10] : ['ms', 150, 1, hook === 'stall' ? 5000 : 60_000];
+    const value = Number(url.searchParams.get(name) ?? fallback);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      res.writeHead(400, { 'Content-Type': 'application/json' }).end(`{"error":"bad-request","issues":["${name}: ${min}..${max}"]}`);
+      return true;
     }
+    if (hook === 'crash') target.crashWorker(index, value);
+    else if (hook === 'stall') target.stallWorker(index, value);
+    else target.keepWorkerBusy(index, value);
     res.writeHead(202, { 'Content-Type': 'application/json' }).end(`{"worker":${index},"hook":"${m[2]}"}`);
     return true;
   };

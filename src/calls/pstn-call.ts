@@ -131,7 +131,6 @@ export class PstnCall extends TypedEmitter<CallEvents> implements Call {
     reportQuality(this.observer, a.stats, quality);
     for (const { media } of this.legs) countLeg(this.observer, media.stats);
   }
-
 }
 
 function forwardRequest(f: ForwardToConfig, signal: IncomingCallSignal, sdp: string, deps: PstnCallDeps): OutgoingCallRequest {

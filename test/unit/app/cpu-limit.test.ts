@@ -76,64 +76,68 @@ describe('quota files', () => {
 });
 
 describe('cgroupCpuQuota', () => {
-  it('a host with no quota anywhere: none', () => {
-    const read = files({
-      '/proc/self/mountinfo': HYBRID_MOUNTINFO,
-      '/proc/self/cgroup': '1:cpu:/\n0::/',
-      '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
-      '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
-    });
-    expect(cgroupCpuQuota(read)).toBeUndefined();
-  });
+  const cases: Array<{ name: string; files: Record<string, string>; cpus: number | undefined }> = [
+    {
+      name: 'a host with no quota anywhere: none',
+      files: {
+        '/proc/self/mountinfo': HYBRID_MOUNTINFO,
+        '/proc/self/cgroup': '1:cpu:/\n0::/',
+        '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
+        '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
+      },
+      cpus: undefined,
+    },
+    {
+      name: 'a v1 group of its own: its quota',
+      files: {
+        '/proc/self/mountinfo': HYBRID_MOUNTINFO,
+        '/proc/self/cgroup': '1:cpu:/tbtest\n0::/',
+        '/sys/fs/cgroup/cpu/tbtest/cpu.cfs_quota_us': '50000',
+        '/sys/fs/cgroup/cpu/tbtest/cpu.cfs_period_us': '100000',
+        '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
+        '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
+      },
+      cpus: 0.5,
+    },
+    {
+      name: 'docker v1: the container group mounted as the root is read at the mount point',
+      files: {
+        '/proc/self/mountinfo': DOCKER_V1_MOUNTINFO,
+        '/proc/self/cgroup': DOCKER_V1_CGROUP,
+        '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '200000',
+        '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000',
+      },
+      cpus: 2,
+    },
+    {
+      name: 'v2: a parent slice limits more than the service: the least on the way up',
+      files: {
+        '/proc/self/mountinfo': V2_MOUNTINFO,
+        '/proc/self/cgroup': '0::/bots.slice/trunkbridge.service',
+        '/sys/fs/cgroup/bots.slice/trunkbridge.service/cpu.max': 'max 100000',
+        '/sys/fs/cgroup/bots.slice/cpu.max': '150000 100000',
+      },
+      cpus: 1.5,
+    },
+    {
+      name: 'v2 with a cgroup namespace (Docker, Kubernetes): "/" is the container, its cpu.max at the mount point',
+      files: { '/proc/self/mountinfo': V2_MOUNTINFO, '/proc/self/cgroup': '0::/', '/sys/fs/cgroup/cpu.max': '400000 100000' },
+      cpus: 4,
+    },
+    {
+      name: 'a group outside what the mount shows is not guessed at',
+      files: {
+        '/proc/self/mountinfo': '60 1 0:40 /docker/aaaa /sys/fs/cgroup rw - cgroup2 cgroup2 rw',
+        '/proc/self/cgroup': '0::/other',
+        '/sys/fs/cgroup/cpu.max': '100000 100000',
+      },
+      cpus: undefined,
+    },
+    { name: 'no /proc (not Linux, or hidden): none', files: {}, cpus: undefined },
+  ];
 
-  it('a v1 group of its own: its quota', () => {
-    const read = files({
-      '/proc/self/mountinfo': HYBRID_MOUNTINFO,
-      '/proc/self/cgroup': '1:cpu:/tbtest\n0::/',
-      '/sys/fs/cgroup/cpu/tbtest/cpu.cfs_quota_us': '50000',
-      '/sys/fs/cgroup/cpu/tbtest/cpu.cfs_period_us': '100000',
-      '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1',
-      '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
-    });
-    expect(cgroupCpuQuota(read)).toBe(0.5);
-  });
-
-  it('docker v1: the container group mounted as the root is read at the mount point', () => {
-    const read = files({
-      '/proc/self/mountinfo': DOCKER_V1_MOUNTINFO,
-      '/proc/self/cgroup': DOCKER_V1_CGROUP,
-      '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us': '200000',
-      '/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us': '100000',
-    });
-    expect(cgroupCpuQuota(read)).toBe(2);
-  });
-
-  it('v2: a parent slice limits more than the service: the least on the way up', () => {
-    const read = files({
-      '/proc/self/mountinfo': V2_MOUNTINFO,
-      '/proc/self/cgroup': '0::/bots.slice/trunkbridge.service',
-      '/sys/fs/cgroup/bots.slice/trunkbridge.service/cpu.max': 'max 100000',
-      '/sys/fs/cgroup/bots.slice/cpu.max': '150000 100000',
-    });
-    expect(cgroupCpuQuota(read)).toBe(1.5);
-  });
-
-  it('v2 with a cgroup namespace (Docker, Kubernetes): "/" is the container, its cpu.max at the mount point', () => {
-    const read = files({ '/proc/self/mountinfo': V2_MOUNTINFO, '/proc/self/cgroup': '0::/', '/sys/fs/cgroup/cpu.max': '400000 100000' });
-    expect(cgroupCpuQuota(read)).toBe(4);
-  });
-
-  it('a group outside what the mount shows is not guessed at', () => {
-    const read = files({
-      '/proc/self/mountinfo': '60 1 0:40 /docker/aaaa /sys/fs/cgroup rw - cgroup2 cgroup2 rw',
-      '/proc/self/cgroup': '0::/other',
-      '/sys/fs/cgroup/cpu.max': '100000 100000',
-    });
-    expect(cgroupCpuQuota(read)).toBeUndefined();
-  });
-
-  it('no /proc (not Linux, or hidden): none', () => {
-    expect(cgroupCpuQuota(files({}))).toBeUndefined();
+  it.each(cases)('$name', ({ files: map, cpus }) => {
+    expect(cgroupCpuQuota(files(map))).toBe(cpus);
   });
 });
 
