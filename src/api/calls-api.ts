@@ -20,14 +20,14 @@ export interface LiveCallView {
 export interface CallsControl {
   /** Every live (answered) call, oldest first (in a cluster: every node's, from the shared store). */
   list?(): LiveCallView[] | Promise<LiveCallView[]>;
-  /** One live call; undefined when unknown (or already ended). */
-  describe?(callId: string): LiveCallView | undefined;
+  /** One live call; undefined when unknown (or already ended). A call being answered may be waited for. */
+  describe?(callId: string): LiveCallView | undefined | Promise<LiveCallView | undefined>;
   /** Validation problems throw at once (CallRejectedError); `answered` settles when the call does. */
   placeCall(req: PlaceCallBody): Promise<{ callId: string; sipCallId: string; answered: Promise<unknown> }>;
   /** Ends a live call with BYE (bot gets `stop` reason "api-hangup" semantics of bot-hangup). False if unknown. */
-  hangup(callId: string): boolean;
+  hangup(callId: string): boolean | Promise<boolean>;
   /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
-  transfer?(callId: string, command: TransferBody): Promise<{ status: string }> | undefined;
+  transfer?(callId: string, command: TransferBody): Promise<{ status: string } | undefined> | undefined;
 }
 
 export const placeCallBody = z.strictObject({
@@ -106,7 +106,7 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       if (path === '/v1/calls' || one) {
         const allow = path === '/v1/calls' ? 'GET, HEAD, POST' : 'GET, HEAD';
         if (req.method === 'GET' || req.method === 'HEAD') {
-          if (one) describeCall(res, one[1]);
+          if (one) await describeCall(res, one[1]);
           else send(res, 200, { calls: (await control.list?.()) ?? [] });
         } else if (req.method === 'POST' && !one) {
           await placeCall(req, res);
@@ -126,7 +126,7 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       }
       if (m[2] === 'hangup') {
         await readJson(req);
-        if (control.hangup(m[1])) send(res, 200, { callId: m[1], status: 'hangup' });
+        if (await control.hangup(m[1])) send(res, 200, { callId: m[1], status: 'hangup' });
         else refuse(res, 'unknown-call');
         return true;
       }
@@ -135,12 +135,11 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
         refuse(res, 'bad-request', { issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
         return true;
       }
-      const pending = control.transfer?.(m[1], body.data);
-      if (!pending) {
+      const result = await control.transfer?.(m[1], body.data);
+      if (!result) {
         refuse(res, 'unknown-call');
         return true;
       }
-      const result = await pending;
       send(res, result.status === 'failed' ? 409 : 200, result);
       return true;
     } catch (err) {
@@ -151,8 +150,8 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
     }
   };
 
-  function describeCall(res: ServerResponse, callId: string): void {
-    const call = control.describe?.(callId);
+  async function describeCall(res: ServerResponse, callId: string): Promise<void> {
+    const call = await control.describe?.(callId);
     if (call) send(res, 200, call);
     else refuse(res, 'unknown-call');
   }

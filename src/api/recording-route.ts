@@ -13,8 +13,8 @@ import { CallRejectedError, RecordingError, classifyFailure } from '../core/erro
 import { pipeToResponse } from './http-body.js';
 
 export interface RecordingRouteControl {
-  /** Controls a live call's recording; undefined when there is no such live call. */
-  record(callId: string, action: 'start' | 'pause' | 'resume' | 'stop'): Promise<string> | undefined;
+  /** Controls a live call's recording; undefined when there is no such live call (one being answered may be waited for). */
+  record(callId: string, action: 'start' | 'pause' | 'resume' | 'stop'): Promise<string | undefined> | undefined;
   /** The finished file of a call, if any. */
   findFile(callId: string): Promise<{ path: string; format: 'wav' | 'ogg' } | undefined>;
 }
@@ -94,9 +94,9 @@ export function createRecordingRoute(control: RecordingRouteControl, options: Re
       json(res, 400, { error: 'bad-request', issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`) });
       return;
     }
-    const pending = control.record(callId, parsed.data.action);
-    if (!pending) throw new CallRejectedError('unknown-call', `no live call ${callId}`);
-    json(res, 200, { callId, state: await pending });
+    const state = await control.record(callId, parsed.data.action);
+    if (state === undefined) throw new CallRejectedError('unknown-call', `no live call ${callId}`);
+    json(res, 200, { callId, state });
   }
 
   async function get(req: IncomingMessage, res: ServerResponse, callId: string): Promise<void> {

@@ -40,8 +40,8 @@ export interface TwilioCallView {
 
 /** What the shim asks of call control. */
 export interface TwilioRestControl {
-  /** A live bot call by our call id. */
-  call(callId: string): TwilioCallView | undefined;
+  /** A live bot call by our call id (one being answered may be waited for: its bot has `start` already). */
+  call(callId: string): TwilioCallView | undefined | Promise<TwilioCallView | undefined>;
   /** Ends a live call with BYE; false if it is unknown. */
   hangup(callId: string): boolean;
   /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
@@ -170,7 +170,7 @@ export function createTwilioRest(control: TwilioRestControl, options: TwilioRest
       return true;
     }
     const callId = callIdOfCallSid(callSid);
-    const call = control.call(callId);
+    const call = await control.call(callId);
     // Another bot's call is as invisible as an ended one.
     const account = call ? accounts.find((a) => a.bot === call.bot) : undefined;
     if (!call || !account) {

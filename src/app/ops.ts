@@ -53,13 +53,14 @@ function callsApiRoutes(config: Config, logger: Logger, calls: CallManager, clus
     {
       placeCall: (req) => calls.placeCall(req),
       list: cluster ? () => cluster.list() : () => calls.list(),
-      describe: (callId) => {
-        const call = calls.get(callId);
+      // A call's bot has its id before the call is answered (start goes before the 200 OK): commands wait for it.
+      describe: async (callId) => {
+        const call = await calls.answered(callId);
         return call ? (call.live?.() ?? { callId }) : undefined;
       },
-      transfer: (callId, body) => calls.get(callId)?.transfer?.(body),
-      hangup: (callId) => {
-        const call = calls.get(callId);
+      transfer: async (callId, body) => (await calls.answered(callId))?.transfer?.(body),
+      hangup: async (callId) => {
+        const call = await calls.answered(callId);
         if (!call) return false;
         call.end('api-hangup');
         return true;
@@ -120,7 +121,7 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
   if (accounts.length === 0) return undefined;
   return createTwilioRest(
     {
-      call: (callId) => calls.get(callId)?.summary,
+      call: async (callId) => (await calls.answered(callId))?.summary,
       hangup: (callId) => {
         const call = calls.get(callId);
         if (!call) return false;

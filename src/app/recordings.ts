@@ -96,7 +96,7 @@ export class AppRecordings extends TypedEmitter<RecordingEvents> {
     if (!s || !this.config.api.enabled) return undefined;
     return createRecordingRoute(
       {
-        record: (callId, action) => calls.get(callId)?.record?.(action),
+        record: async (callId, action) => (await calls.answered(callId))?.record?.(action),
         findFile: async (callId) => {
           const path = this.index.get(callId) ?? (await findRecording(s, callId));
           return path ? { path, format: s.format } : undefined;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import type { TimerHandle } from '../core/clock.js';
 import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
@@ -19,6 +20,11 @@ export interface CallWatcher {
  */
 export class CallManager {
   private readonly calls = new Map<string, Call>();
+  /**
+   * Inbound calls being set up, by call id: their bot may already have `start` (it goes before the 200 OK), so a
+   * bot that acts on it at once (the REST shim, the calls API) must find the call once it is answered.
+   */
+  private readonly setups = new Map<string, Promise<Call | undefined>>();
   private pendingSetups = 0;
   private draining = false;
   /** Set by {@link shutdown}: calls still being set up are ended as soon as they are answered. */
@@ -72,6 +78,17 @@ export class CallManager {
   /** A live (answered) call by our call id. */
   get(callId: string): Call | undefined {
     return this.calls.get(callId);
+  }
+
+  /**
+   * A live call by our call id; one still being set up is waited for (its ACK at most, Timer H) and given once
+   * answered. Undefined when unknown, refused, or ended.
+   */
+  async answered(callId: string): Promise<Call | undefined> {
+    const live = this.calls.get(callId);
+    if (live) return live;
+    const call = await this.setups.get(callId);
+    return call && this.calls.get(call.id);
   }
 
   /**
@@ -206,17 +223,22 @@ export class CallManager {
       return;
     }
     this.pendingSetups++;
-    handleInboundCall(signal, this.currentDeps())
+    const callId = randomUUID();
+    const setup = handleInboundCall(signal, this.currentDeps(), callId)
       .then((call) => {
         if (call) this.track(call, 'inbound');
+        return call;
       })
       .catch((err: unknown) => {
         // handleInboundCall answers every error itself; reaching here is a bug worth a loud line.
         this.logger.error({ err, sipCallId: signal.callId }, 'inbound call setup crashed');
+        return undefined;
       })
       .finally(() => {
+        this.setups.delete(callId);
         this.pendingSetups--;
         this.notifyIdleWaiters();
       });
+    this.setups.set(callId, setup);
   }
 }

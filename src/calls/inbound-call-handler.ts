@@ -72,8 +72,7 @@ export interface TransferContext {
  * The 200 OK is sent only after the bot's socket is open, so a caller never hears a dead line; when it cannot be
  * opened, the number's `fallback` decides: 503 (reject), or answer to play a prompt or transfer the caller.
  */
-export async function handleInboundCall(signal: IncomingCallSignal, deps: InboundCallDeps): Promise<Call | undefined> {
-  const callId = randomUUID();
+export async function handleInboundCall(signal: IncomingCallSignal, deps: InboundCallDeps, callId: string = randomUUID()): Promise<Call | undefined> {
   const log = deps.logger.child({ callId, sipCallId: signal.callId });
   log.info(
     { from: signal.from.user, to: signal.to.user, ruri: signal.requestUri.uri, source: signal.source.address },

@@ -85,6 +85,24 @@ async function update(sids: { accountSid: string; callSid: string }, form: Recor
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
+/** Our call id from a Twilio call SID (`CA` + the id's 32 hex digits). */
+function callIdOf(callSid: string): string {
+  const h = callSid.slice(2);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The first bot connection after the `seen` ones: the one the call just placed opened. */
+async function nextBot(seen: number): Promise<TwilioBot> {
+  await waitFor(() => bots.length > seen, { timeoutMs: 10_000 });
+  return bots[seen];
+}
+
+/** The bridge's call-level log lines, for a failure message (which call ended, when, and why). */
+function callLog(): string {
+  const lines = bridge.logs.filter((l) => typeof l.callId === 'string' && !/^SIP message$/.test(l.msg));
+  return JSON.stringify(lines.map((l) => [l.time, String(l.callId).slice(0, 8), l.msg, l.reason ?? l.err ?? '']));
+}
+
 function caller(scenario: string, args: string[] = []) {
   return runSipp({ scenario, target: { host: '127.0.0.1', port: bridge.sipPort() }, service: '+15550100', keys: { rtp_port: listener.port }, args, timeoutMs: 25_000 });
 }
@@ -92,8 +110,7 @@ function caller(scenario: string, args: string[] = []) {
 describe('Twilio REST shim', () => {
   it('a refused <Dial> is answered 403 before any SIP; Status=completed ends the call with BYE; a second one gets 20404', async () => {
     const running = caller('uac-expect-bye-from-bridge.xml');
-    await waitFor(() => bots.length === 1, { timeoutMs: 10_000 });
-    const bot = bots[0];
+    const bot = await nextBot(0);
     const sids = await bot.start;
     // The bot sees the configured account SID, and the call SID of this call.
     expect(sids.accountSid).toBe(AC);
@@ -116,6 +133,23 @@ describe('Twilio REST shim', () => {
     expect(again.body).toMatchObject({ code: 20404, status: 404 });
   }, 40_000);
 
+  it('a bot that hangs up the moment it has start (sent before the 200 OK) ends the call once the late ACK is in', async () => {
+    const seen = bots.length;
+    // The caller ACKs the 200 OK 1.5 s late; the bot's start went before the 200 OK.
+    const running = caller('uac-slow-ack-silent-expect-bye.xml');
+    const bot = await nextBot(seen);
+    const sids = await bot.start;
+    const t0 = Date.now();
+    const hungUp = await update(sids, { Status: 'completed' });
+    expect(hungUp.status, `${JSON.stringify(hungUp.body)}; ${callLog()}`).toBe(200);
+    expect(hungUp.body).toMatchObject({ sid: sids.callSid, status: 'completed' });
+    expect(Date.now() - t0).toBeGreaterThan(500); // held until the call was answered, not refused as unknown
+    const run = await running;
+    expect(run.code, describeSipp(run)).toBe(0); // SIPp got the BYE after its ACK
+    const ended = await bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === callIdOf(sids.callSid));
+    expect(ended.reason).toBe('api-hangup');
+  }, 40_000);
+
   describe('an allowed <Dial>', () => {
     let agentSipp: SippUas | undefined;
     let agentMedia: AgentMedia | undefined;
@@ -127,13 +161,13 @@ describe('Twilio REST shim', () => {
     it('answers 200 in-progress at once and bridges the caller to the number through the transfer trunk', async () => {
       agentMedia = await AgentMedia.start(1000);
       agentSipp = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', port: agentPort, keys: { agent_rtp_port: agentMedia.port } });
+      const seen = bots.length;
       const running = caller('uac-pcap-g711a-caller-hangup.xml', ['-d', '6000']);
-      await waitFor(() => bots.length === 2, { timeoutMs: 10_000 });
-      const bot = bots[1];
+      const bot = await nextBot(seen);
       const sids = await bot.start;
       const t0 = Date.now();
       const r = await update(sids, { Twiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Dial>+15557654321</Dial></Response>' });
-      expect(r.status).toBe(200);
+      expect(r.status, `${JSON.stringify(r.body)}; ${bots.length} bot connections; ${callLog()}`).toBe(200);
       expect(r.body).toMatchObject({ sid: sids.callSid, status: 'in-progress' });
       expect(Date.now() - t0).toBeLessThan(1000); // not held until the destination answers
       // The destination answered: the bot leaves the call with Twilio's stop, the caller stays connected.

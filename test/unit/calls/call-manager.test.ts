@@ -87,6 +87,42 @@ describe('CallManager: tracking', () => {
   });
 });
 
+describe('CallManager: a call its bot knows before the answer (start goes before the 200 OK)', () => {
+  /** Offers an INVITE whose ACK waits for the test; returns it once the bot has its start. */
+  async function ringUntilStart(): Promise<{ signal: FakeIncomingCall; id: string }> {
+    const signal = h.incoming({ sdp: CARRIER_OFFER, callId: 'inbound-slow-ack@carrier', ack: 'manual' });
+    h.sip.offer(signal);
+    await flush();
+    return { signal, id: h.bots.only.opened[0].callId };
+  }
+
+  it('answered(id) waits for the ACK and gives the call; get(id) has nothing before it', async () => {
+    const m = manager();
+    const { signal, id } = await ringUntilStart();
+    expect(m.get(id)).toBeUndefined();
+    const answered = m.answered(id);
+    const state = watch(answered);
+    await flush();
+    expect(state.done).toBe(false);
+    signal.ack();
+    const call = await answered;
+    expect(call?.id).toBe(id);
+    expect(m.get(id)).toBe(call);
+    signal.dialog!.farEndBye();
+    expect(await m.answered(id)).toBeUndefined();
+  });
+
+  it('a setup that fails after start (no ACK) answers undefined; an unknown id answers undefined at once', async () => {
+    const m = manager();
+    const { signal, id } = await ringUntilStart();
+    const answered = m.answered(id);
+    signal.ackTimeout();
+    expect(await answered).toBeUndefined();
+    expect(m.activeCount).toBe(0);
+    expect(await m.answered('00000000-0000-0000-0000-000000000000')).toBeUndefined();
+  });
+});
+
 describe('CallManager: watchers (the API event stream)', () => {
   it('tells each watcher a call once answered (as live() shows it) and once ended; an unwatched one hears nothing more', async () => {
     const m = manager();

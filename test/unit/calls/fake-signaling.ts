@@ -3,7 +3,7 @@
  * stack where call control depends on it: one final response per INVITE, CANCEL answered 487 by the stack,
  * accept() refused after CANCEL, cancel() of a placed call failing it with 487 unless already answered.
  */
-import { CallRejectedError } from '../../../src/core/errors.js';
+import { CallRejectedError, TransactionTimeoutError } from '../../../src/core/errors.js';
 import { remoteStatusReason } from '../../../src/core/failures.js';
 import type {
   AnsweredCall, DialogSignal, IncomingCallSignal, OutgoingCallRequest, OutgoingCallSignal, PartyInfo, PeerAddress, SignalingEngine,
@@ -111,6 +111,10 @@ export class FakeIncomingCall extends Emitter implements IncomingCallSignal {
   /** The ACK arrives (manual mode). */
   ack(): void {
     this.pendingAck?.resolve(this.dialog!);
+  }
+  /** No ACK comes (manual mode): the stack gives up (Timer H). */
+  ackTimeout(): void {
+    this.pendingAck?.reject(new TransactionTimeoutError('no ACK for the 200 OK'));
   }
   /** The caller CANCELs: the stack answers 487 and emits 'cancel' (ignored once a final response went out). */
   cancel(): void {
