@@ -1,4 +1,13 @@
-import { defineConfig } from 'vitest/config';
+import { availableParallelism } from 'node:os';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Integration files that spend most of their time waiting on protocol timers rather than working: an RFC 4028
+ * session timer's 60 s, sipvicious's own silences. They run in the first group, beside the unit files, so the
+ * suite does not sit idle through their waits; none of them measures media timing.
+ */
+const FIRST_GROUP_WORKERS = Math.max(2, availableParallelism());
+const WAITING_FILES = ['test/integration/chaos.test.ts', 'test/integration/sip-scanners.test.ts'];
 
 export default defineConfig({
   test: {
@@ -13,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // vitest's default leaves a core free (one worker on a 2-core CI machine): take every core.
+          maxWorkers: FIRST_GROUP_WORKERS,
           // In-process tests: files run in parallel. They finish before the integration files start
           // (groupOrder), so the integration timings never share the 2 CI cores with them.
           sequence: { groupOrder: 0 },
@@ -23,10 +34,21 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...WAITING_FILES],
           // Each file starts real processes (bridge, SIPp, baresip, Kamailio): one file at a time, so they
           // do not compete for the CPU and their media timing holds.
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration-waiting',
+          include: WAITING_FILES,
+          // The unit files' group: vitest gives a group one worker count.
+          maxWorkers: FIRST_GROUP_WORKERS,
+          sequence: { groupOrder: 0 },
         },
       },
       // Long runs (10,000 calls): only with TRUNKBRIDGE_SOAK=1 (npm run soak), never in the default suite.

@@ -1,67 +1,20 @@
 /**
- * The SIP guards of issue #12 against the real attack tools and real callers, one bridge process on loopback:
- *  - sipvicious svmap finds nothing (scanner User-Agent dropped) and svcrack gets no answer at all;
+ * The SIP guards of issue #12 against real callers, one bridge process on loopback:
  *  - a brute force of our own from 127.0.0.7 (normal User-Agent, correct digests for wrong passwords) is locked
  *    out within 20 failures, the right password from there (even to a nonce it already holds) is refused,
  *    while the right password from 127.0.0.2 still gets in; the challenge quotes qop="auth" on the wire;
  *  - a SIPp INVITE flood from 127.0.0.3 is banned while a legitimate SIPp caller from 127.0.0.1 completes all
  *    its calls at 5 calls per second.
- * A second bridge with the scanner list emptied shows the lockout stopping svcrack itself (svcrack 0.3.3 ignores
- * its -b option and sends from 127.0.0.1, so there no trunk allows 127.0.0.1).
+ * The real attack tools (sipvicious) are in sip-scanners.test.ts.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeProcess } from './harness/bridge-process.js';
-import { testConfig } from './harness/config.js';
 import { challengeOf, DigestUac } from './harness/digest-uac.js';
 import { metric } from './harness/metrics.js';
 import { RtpListener } from './harness/rtp-listener.js';
+import { PASSWORD, counter, guardConfig } from './harness/sip-guard-tools.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
 import { reservePorts } from '../helpers/ports.js';
-
-const PASSWORD = 'Tr0ub4dor-and-3';
-
-function guardConfig(rtpBase: number, extraSip = '', allow = ['127.0.0.1']): string {
-  return testConfig({
-    rtpPortMin: rtpBase,
-    rtpPortMax: rtpBase + 39,
-    allow,
-    bots: { echo: '{ builtin: echo }' },
-    trunkBot: 'echo',
-    extraSip,
-    extraTrunks: [
-      '  - name: pbx',
-      `    credentials: [{ username: "1000", password: "${PASSWORD}" }]`,
-      '    realm: pbx.example.com',
-      '    digestAlgorithms: [MD5, SHA-256]',
-      '    bot: echo',
-    ].join('\n'),
-  });
-}
-
-/** Runs one sipvicious tool to its end (it stops by itself after a few silent seconds). */
-function sipvicious(tool: 'svmap' | 'svcrack', args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
-  const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: mkdtempSync(join(tmpdir(), `${tool}-`)) });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(killer);
-      resolve({ code, out });
-    }),
-  );
-}
-
-function dictionary(wrong: number): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'dict-')), 'passwords.txt');
-  writeFileSync(path, [...Array.from({ length: wrong }, (_, i) => `guess${i}x`), PASSWORD].join('\n') + '\n');
-  return path;
-}
 
 /** Distinct Call-IDs of responses SIPp received, from its -trace_msg file. */
 function answeredCalls(messages: string): number {
@@ -72,12 +25,6 @@ function answeredCalls(messages: string): number {
     if (id) ids.add(id);
   }
   return ids.size;
-}
-
-/** The sum of every series of `name` (or of the one series `name{labels}` names exactly). */
-function counter(text: string, name: string): number {
-  const lines = text.split('\n').filter((l) => l.startsWith(`${name} `) || (name.includes('{') ? l.startsWith(name) : l.startsWith(`${name}{`)));
-  return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 describe('SIP guards with the default settings', () => {
@@ -96,18 +43,6 @@ describe('SIP guards with the default settings', () => {
     await bridge?.stop();
     listener?.close();
   });
-
-  it('svmap finds nothing and svcrack (User-Agent friendly-scanner) gets no answer', async () => {
-    const map = await sipvicious('svmap', ['-b', '127.0.0.8', '-p', String(sipPort), '127.0.0.1']);
-    expect(map.out).toMatch(/found nothing/);
-    expect(map.out).not.toMatch(/trunkbridge/);
-    expect(map.out).not.toMatch(/127\.0\.0\.1:\d+\s*\|/);
-    const crack = await sipvicious('svcrack', ['-p', String(sipPort), '-u', '1000', '-m', 'INVITE', '-d', dictionary(30), '127.0.0.1']);
-    expect(crack.out).not.toContain(PASSWORD);
-    const m = await metric(bridge.metricsPort, 'trunkbridge_sip_guard_rejected_total');
-    expect(counter(m, 'trunkbridge_sip_guard_rejected_total{reason="scanner"}')).toBeGreaterThanOrEqual(2);
-    expect(bridge.logs.filter((l) => l.msg === 'incoming call' && l.source === '127.0.0.8')).toEqual([]);
-  }, 120_000);
 
   it('a brute force from one address is locked out within 20 failures; the right password is refused there and accepted from 127.0.0.2', async () => {
     const target = { host: '127.0.0.1', port: sipPort };
@@ -192,33 +127,5 @@ describe('SIP guards with the default settings', () => {
     expect(counter(m, 'trunkbridge_sip_sources_banned_total')).toBe(1);
     expect(counter(m, 'trunkbridge_sip_guard_rejected_total{reason="banned"}')).toBeGreaterThan(1000);
     console.log(`flood: ${answered} of 1500 INVITEs answered (${((answered / 1500) * 100).toFixed(1)} %); legitimate caller: 10 of 10 calls completed`);
-  }, 120_000);
-});
-
-describe('the lockout against svcrack itself (scanner list emptied)', () => {
-  let bridge: BridgeProcess;
-  let sipPort: number;
-
-  beforeAll(async () => {
-    bridge = new BridgeProcess(guardConfig(await reservePorts(40), '  security: { scannerUserAgents: [] }', ['127.0.0.5']));
-    await bridge.start();
-    sipPort = bridge.sipPort();
-  });
-
-  afterAll(async () => {
-    await bridge?.stop();
-  });
-
-  it('svcrack -m INVITE with a dictionary ending in the real password: at most 20 guesses answered, password not found', async () => {
-    const crack = await sipvicious('svcrack', ['-p', String(sipPort), '-u', '1000', '-m', 'INVITE', '-d', dictionary(60), '127.0.0.1']);
-    expect(crack.out).not.toContain(PASSWORD);
-    expect(crack.out).not.toMatch(/password for 1000 is/i);
-    const m = await metric(bridge.metricsPort, 'trunkbridge_sip_');
-    const failures = counter(m, 'trunkbridge_sip_auth_failures_total');
-    expect(failures, `${crack.out}\n${m}\n${bridge.logs.filter((l) => /call|SIP/.test(String(l.msg))).slice(0, 30).map((l) => JSON.stringify(l)).join('\n')}`).toBeGreaterThan(0);
-    expect(failures).toBeLessThanOrEqual(20);
-    expect(counter(m, 'trunkbridge_sip_auth_lockouts_total')).toBe(1);
-    expect(bridge.logs.filter((l) => l.msg === 'call answered')).toEqual([]);
-    console.log(`svcrack: ${failures} guesses answered before the lockout; output tail: ${crack.out.trim().split('\n').slice(-2).join(' | ')}`);
   }, 120_000);
 });
