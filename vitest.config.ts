@@ -2,12 +2,23 @@ import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Integration files that spend most of their time waiting on protocol timers rather than working: an RFC 4028
- * session timer's 60 s, sipvicious's own silences. They run in the first group, beside the unit files, so the
- * suite does not sit idle through their waits; none of them measures media timing.
+ * Integration files that spend most of their time waiting (on protocol timers, expiries, the peers they start)
+ * rather than working, and measure no media timing: an RFC 4028 session timer's 60 s, sipvicious's silences,
+ * cluster lease and registry expiries, registration refreshes, drains. They run in the first group beside the unit
+ * files, on more workers than cores since they mostly sleep; the other integration files then run one at a time,
+ * so their media timing has the machine to itself.
  */
-const FIRST_GROUP_WORKERS = Math.max(2, availableParallelism());
-const WAITING_FILES = ['test/integration/chaos.test.ts', 'test/integration/sip-scanners.test.ts'];
+const WAITING_FILES = [
+  'chaos',
+  'sip-scanners',
+  'cluster-calls',
+  'cluster-kamailio',
+  'cluster-registration',
+  'registration',
+  'lifecycle-drain',
+].map((name) => `test/integration/${name}.test.ts`);
+/** The first group's workers: every core for the unit files, plus two for waiting files. */
+const FIRST_GROUP_WORKERS = availableParallelism() + 2;
 
 export default defineConfig({
   test: {
@@ -22,7 +33,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          // vitest's default leaves a core free (one worker on a 2-core CI machine): take every core.
+          // vitest's default leaves a core free (one worker on a 2-core CI machine): see FIRST_GROUP_WORKERS.
           maxWorkers: FIRST_GROUP_WORKERS,
           // In-process tests: files run in parallel. They finish before the integration files start
           // (groupOrder), so the integration timings never share the 2 CI cores with them.

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig } from './config.js';
+import { reservePort } from '../../helpers/ports.js';
 
 export const PASSWORD = 'Tr0ub4dor-and-3';
 
@@ -28,9 +29,13 @@ export function guardConfig(rtpBase: number, extraSip = '', allow = ['127.0.0.1'
   });
 }
 
-/** Runs one sipvicious tool to its end (it stops by itself after a few silent seconds). */
-export function sipvicious(tool: 'svmap' | 'svcrack', args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
-  const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: mkdtempSync(join(tmpdir(), `${tool}-`)) });
+/**
+ * Runs one sipvicious tool to its end (it stops by itself after a few silent seconds). Its source port is one of
+ * ours (-P): by default it binds 5060 on every address, which other tests may need meanwhile.
+ */
+export async function sipvicious(tool: 'svmap' | 'svcrack', args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
+  const localPort = await reservePort();
+  const child = spawn(tool, ['-P', String(localPort), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: mkdtempSync(join(tmpdir(), `${tool}-`)) });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
