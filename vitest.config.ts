@@ -7,7 +7,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * cluster registry expiries, registration refreshes, drains. They run in the first group beside the unit files, on
  * more workers than cores since they mostly sleep; the other integration files then run one at a time, so their
  * media timing has the machine to itself. Not here: cluster-registration, whose check that the other node already
- * shows the lease holder failed once beside the unit files (its lease poll came late).
+ * shows the lease holder failed once beside the unit files.
  */
 const WAITING_FILES = [
   'chaos',
