@@ -107,7 +107,7 @@ export class WorkerMediaEngine {
   openCall(ctx: { callId: string; logger: Logger }): WorkerCallGroup {
     const ready = this.slots.filter((s) => s.isReady);
     const limit = this.options.busyLimit;
-    const room = limit === undefined ? ready : ready.filter((s) => s.projectedUtilization < limit);
+    const room = limit === undefined ? ready : ready.filter((s) => s.utilization < limit);
     if (ready.length > 0 && room.length === 0) {
       throw new CallRejectedError('media-busy', `every media worker is busier than media.workerBusyLimit (${limit})`);
     }

@@ -9,7 +9,6 @@ import type { Logger } from '../../core/logger.js';
 import { settledWithin, type TimerHandle } from '../../core/clock.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import type { MediaWorkerData } from './media-worker.js';
-import { projectedUtilization } from './projected-load.js';
 import { WorkerCallGroup, errorFromWorker, type WorkerLink } from './worker-call-group.js';
 import type { WorkerLossReason, WorkerMediaEngine } from './worker-engine.js';
 
@@ -66,8 +65,6 @@ export class WorkerSlot implements WorkerLink {
    * half, so one GC-heavy second moves it half way and a few saturated seconds in a row put it over a limit.
    */
   utilization = 0;
-  /** Calls on the worker when {@link utilization} was last reported. */
-  private callsAtReport = 0;
   /** Test hook (TRUNKBRIDGE_TEST_HOOKS): this many starts from the next one fail, as a broken start would. */
   failNextStarts = 0;
 
@@ -144,11 +141,6 @@ export class WorkerSlot implements WorkerLink {
     this.send({ op: 'busy', ms });
   }
 
-  /** {@link utilization} with the calls added since its report counted in (what the overload guard judges). */
-  get projectedUtilization(): number {
-    return projectedUtilization(this.utilization, this.callsAtReport, this.groups.size);
-  }
-
   /** The watchdog: this thread has been silent `silentMs`; it is ended and replaced (its calls end on its exit). */
   replaceUnresponsive(silentMs: number): void {
     if (!this.alive || this.stopping || this.replacing) return;
@@ -163,7 +155,6 @@ export class WorkerSlot implements WorkerLink {
     this.crashed = false;
     this.isReady = false;
     this.utilization = 0;
-    this.callsAtReport = 0;
     const failStart = this.failNextStarts > 0;
     if (failStart) this.failNextStarts--;
     const workerData: MediaWorkerData = failStart ? { ...this.data, failStart } : this.data;
@@ -200,7 +191,6 @@ export class WorkerSlot implements WorkerLink {
         else {
           if (msg.utilization !== undefined) {
             this.utilization = (this.utilization + msg.utilization) / 2;
-            this.callsAtReport = this.groups.size;
             this.engine.reportUtilization(this.index, this.utilization);
           }
           this.engine.reportStats(this.index, msg);
