@@ -25,7 +25,8 @@ export class CallManager {
    * bot that acts on it at once (the REST shim, the calls API) must find the call once it is answered.
    */
   private readonly setups = new Map<string, Promise<Call | undefined>>();
-  private pendingSetups = 0;
+  /** Outbound calls being placed (ringing, not yet answered or failed). */
+  private placing = 0;
   private draining = false;
   /** Set by {@link shutdown}: calls still being set up are ended as soon as they are answered. */
   private stopping = false;
@@ -62,7 +63,7 @@ export class CallManager {
 
   /** Number of calls being set up (routing, bot connect, waiting for ACK). */
   get settingUpCount(): number {
-    return this.pendingSetups;
+    return this.setups.size + this.placing;
   }
 
   /** Every live call as the calls API shows it, in answer order. */
@@ -121,12 +122,12 @@ export class CallManager {
     const deps = this.outbound?.();
     if (!deps) throw new CallRejectedError('outbound-unavailable', 'outbound calls are not available');
     if (this.draining) throw new CallRejectedError('shutting-down', 'shutting down');
-    this.pendingSetups++;
+    this.placing++;
     let placed: PlacedCall;
     try {
       placed = await placeOutboundCall(req, deps);
     } catch (err) {
-      this.pendingSetups--;
+      this.placing--;
       this.notifyIdleWaiters();
       throw err;
     }
@@ -136,7 +137,7 @@ export class CallManager {
     });
     void answered
       .finally(() => {
-        this.pendingSetups--;
+        this.placing--;
         this.notifyIdleWaiters();
       })
       .catch(() => {});
@@ -156,7 +157,7 @@ export class CallManager {
   async drain(timeoutMs: number, retryAfterSec = this.retryAfterSec): Promise<number> {
     this.draining = true;
     this.retryAfterSec = retryAfterSec;
-    const idle = (): boolean => this.calls.size === 0 && this.pendingSetups === 0;
+    const idle = (): boolean => this.calls.size === 0 && this.settingUpCount === 0;
     if (!idle()) {
       await new Promise<void>((resolve) => {
         const timer = this.deps.clock.setTimeout(() => finish(), timeoutMs);
@@ -171,7 +172,7 @@ export class CallManager {
         this.idleWaiters.add(check);
       });
     }
-    return this.calls.size + this.pendingSetups;
+    return this.calls.size + this.settingUpCount;
   }
 
   private notifyIdleWaiters(): void {
@@ -222,7 +223,6 @@ export class CallManager {
       this.deps.observer.callRejected('inbound', 503, { reason: 'shutting-down' });
       return;
     }
-    this.pendingSetups++;
     const callId = randomUUID();
     const setup = handleInboundCall(signal, this.currentDeps(), callId)
       .then((call) => {
@@ -236,7 +236,6 @@ export class CallManager {
       })
       .finally(() => {
         this.setups.delete(callId);
-        this.pendingSetups--;
         this.notifyIdleWaiters();
       });
     this.setups.set(callId, setup);

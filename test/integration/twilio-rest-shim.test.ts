@@ -16,6 +16,7 @@ import { RtpListener } from './harness/rtp-listener.js';
 import { reservePort, reservePorts } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { testConfig } from './harness/config.js';
+import { callIdOfCallSid } from '../../src/api/twilio-rest.js';
 
 const AC = 'AC0123456789abcdef0123456789abcdef';
 const TOKEN = 'shim-token-0123456789abcdef';
@@ -85,12 +86,6 @@ async function update(sids: { accountSid: string; callSid: string }, form: Recor
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
-/** Our call id from a Twilio call SID (`CA` + the id's 32 hex digits). */
-function callIdOf(callSid: string): string {
-  const h = callSid.slice(2);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 /** The first bot connection after the `seen` ones: the one the call just placed opened. */
 async function nextBot(seen: number): Promise<TwilioBot> {
   await waitFor(() => bots.length > seen, { timeoutMs: 10_000 });
@@ -146,7 +141,7 @@ describe('Twilio REST shim', () => {
     expect(Date.now() - t0).toBeGreaterThan(500); // held until the call was answered, not refused as unknown
     const run = await running;
     expect(run.code, describeSipp(run)).toBe(0); // SIPp got the BYE after its ACK
-    const ended = await bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === callIdOf(sids.callSid));
+    const ended = await bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === callIdOfCallSid(sids.callSid));
     expect(ended.reason).toBe('api-hangup');
   }, 40_000);
 
