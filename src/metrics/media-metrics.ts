@@ -114,7 +114,7 @@ export class MediaMetrics {
     this.workerRestarts.inc({ reason });
   }
 
-  /** A media worker's smoothed event-loop utilization, 0..1. */
+  /** A media worker's smoothed utilization, 0..1 (the larger of its event loop's and its thread's demand for a core). */
   workerBusy(worker: number, utilization: number): void {
     this.workerUtilization.set({ worker: String(worker) }, Math.min(1, Math.max(0, utilization)));
   }

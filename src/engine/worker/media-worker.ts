@@ -293,8 +293,9 @@ demand.sample(performance.now());
 
 /** How busy this worker is, 0..1: the event loop's utilization, or the thread's demand for a core when more. */
 function utilizationSinceLastReport(): number {
-  const loop = performance.eventLoopUtilization(lastUtilization).utilization;
-  lastUtilization = performance.eventLoopUtilization();
+  const now = performance.eventLoopUtilization();
+  const loop = performance.eventLoopUtilization(now, lastUtilization).utilization;
+  lastUtilization = now;
   return Math.min(1, Math.max(loop, demand.sample(performance.now()) ?? 0));
 }
 

@@ -51,7 +51,7 @@ export interface WorkerMediaEngineOptions {
    * keep their audio. Undefined: no limit.
    */
   busyLimit?: number;
-  /** Each worker's event-loop utilization, 0..1, smoothed as `busyLimit` judges it (after each report). */
+  /** Each worker's utilization (protocol.ts `utilization`), 0..1, smoothed as `busyLimit` judges it (after each report). */
   onUtilization?(worker: number, utilization: number): void;
   /** A worker died (an uncaught error, the watchdog ended it, or it exited) and a new one was started. */
   onWorkerRestarted?(worker: number, reason: WorkerLossReason): void;
@@ -158,7 +158,7 @@ export class WorkerMediaEngine {
     await Promise.all(this.slots.map((s) => s.settleRecordings(timeoutMs)));
   }
 
-  /** A worker's smoothed event-loop utilization, after its report. */
+  /** A worker's smoothed utilization, after its report. */
   reportUtilization(worker: number, utilization: number): void {
     this.options.onUtilization?.(worker, utilization);
   }
