@@ -23,12 +23,17 @@ export interface CallsControl {
   /** One live call; undefined when unknown (or already ended). A call being answered may be waited for. */
   describe?(callId: string): LiveCallView | undefined | Promise<LiveCallView | undefined>;
   /** Validation problems throw at once (CallRejectedError); `answered` settles when the call does. */
-  placeCall(req: PlaceCallBody): Promise<{ callId: string; sipCallId: string; answered: Promise<unknown> }>;
-  /** Ends a live call with BYE (bot gets `stop` reason "api-hangup" semantics of bot-hangup). False if unknown. */
-  hangup(callId: string): boolean | Promise<boolean>;
+  placeCall(req: Omit<PlaceCallBody, 'wait'>): Promise<{ callId: string; sipCallId: string; answered: Promise<unknown> }>;
+  /**
+   * Ends a live call with BYE ('hangup'), or cancels an outbound call that still rings ('cancelled'); the bot gets
+   * `stop` reason "api-hangup". False if unknown.
+   */
+  hangup(callId: string): HangupOutcome | Promise<HangupOutcome>;
   /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
   transfer?(callId: string, command: TransferBody): Promise<{ status: string } | undefined> | undefined;
 }
+
+export type HangupOutcome = 'hangup' | 'cancelled' | false;
 
 export const placeCallBody = z.strictObject({
   to: z.string().min(1).max(64),
@@ -39,6 +44,8 @@ export const placeCallBody = z.strictObject({
   ringTimeoutSec: z.number().int().min(1).max(300).optional(),
   /** Stream 183 early media to the bot before answer (voicemail detection). */
   earlyMedia: z.boolean().optional(),
+  /** false: answer 202 once the INVITE is sent, instead of once the call is answered or failed. */
+  wait: z.boolean().optional(),
 });
 export type PlaceCallBody = z.infer<typeof placeCallBody>;
 
@@ -126,7 +133,8 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       }
       if (m[2] === 'hangup') {
         await readJson(req);
-        if (await control.hangup(m[1])) send(res, 200, { callId: m[1], status: 'hangup' });
+        const outcome = await control.hangup(m[1]);
+        if (outcome) send(res, 200, { callId: m[1], status: outcome });
         else refuse(res, 'unknown-call');
         return true;
       }
@@ -162,7 +170,14 @@ export function createCallsApi(control: CallsControl, options: CallsApiOptions) 
       refuse(res, 'bad-request', { issues: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
       return;
     }
-    const placed = await control.placeCall(body.data);
+    const { wait, ...request } = body.data;
+    const placed = await control.placeCall(request);
+    if (wait === false) {
+      // Its outcome is call control's to log and count; the client follows it with GET /v1/calls/{id}.
+      placed.answered.catch(() => undefined);
+      send(res, 202, { callId: placed.callId, sipCallId: placed.sipCallId, status: 'ringing' });
+      return;
+    }
     try {
       await placed.answered;
       send(res, 200, { callId: placed.callId, sipCallId: placed.sipCallId, status: 'answered' });

@@ -16,7 +16,7 @@ import { createTwilioRest, type TwilioAccount } from '../api/twilio-rest.js';
 import { testHookRoutes } from './test-hooks.js';
 import { createAdminRoutes, createAuthorizer, guardV1, toolRunRoutes, whoamiRoute, type AdminControl, type SipEndpoint, type ApiKey } from '../api/admin/index.js';
 import { consoleRoutes, defaultConsoleDir } from '../console/index.js';
-import { ConfigError } from '../core/errors.js';
+import { CallRejectedError, ConfigError } from '../core/errors.js';
 import { webhookStatusRoutes } from './records.js';
 import type { CallRecords } from '../records/index.js';
 import { toolRunners } from './tools.js';
@@ -55,15 +55,21 @@ function callsApiRoutes(config: Config, logger: Logger, calls: CallManager, clus
       list: cluster ? () => cluster.list() : () => calls.list(),
       // A call's bot has its id before the call is answered (start goes before the 200 OK): commands wait for it.
       describe: async (callId) => {
+        const ringing = calls.ringingCall(callId);
+        if (ringing) return ringing;
         const call = await calls.answered(callId);
         return call ? (call.live?.() ?? { callId }) : undefined;
       },
-      transfer: async (callId, body) => (await calls.answered(callId))?.transfer?.(body),
+      transfer: async (callId, body) => {
+        if (calls.ringingCall(callId)) throw new CallRejectedError('not-answered-yet', 'the call is not answered yet');
+        return (await calls.answered(callId))?.transfer?.(body);
+      },
       hangup: async (callId) => {
+        if (calls.cancelRinging(callId)) return 'cancelled';
         const call = await calls.answered(callId);
         if (!call) return false;
         call.end('api-hangup');
-        return true;
+        return 'hangup';
       },
     },
     { ...(config.api.token !== undefined ? { token: config.api.token } : {}), authorizedInFront: true, logger: logger.child({ layer: 'api' }) },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/logger.js';
 import type { TimerHandle } from '../core/clock.js';
 import type { SignalingEngine, IncomingCallSignal } from './signaling.js';
-import type { Call, LiveCallInfo } from './call.js';
+import type { Call, LiveCallInfo, RingingCallInfo } from './call.js';
 import { handleInboundCall, type InboundCallDeps } from './inbound-call-handler.js';
 import { CallRejectedError } from '../core/errors.js';
 import { placeOutboundCall, type OutboundCallDeps, type PlaceCallRequest, type PlacedCall } from './outbound-call-handler.js';
@@ -25,8 +25,10 @@ export class CallManager {
    * bot that acts on it at once (the REST shim, the calls API) must find the call once it is answered.
    */
   private readonly setups = new Map<string, Promise<Call | undefined>>();
-  /** Outbound calls being placed (ringing, not yet answered or failed). */
+  /** Outbound calls being placed (validated, dialling or ringing; not yet answered or failed). */
   private placing = 0;
+  /** Of those, the ones dialled (they have a call id), by call id: the API may cancel them. */
+  private readonly ringing = new Map<string, PlacedCall>();
   private draining = false;
   /** Set by {@link shutdown}: calls still being set up are ended as soon as they are answered. */
   private stopping = false;
@@ -81,6 +83,19 @@ export class CallManager {
     return this.calls.get(callId);
   }
 
+  /** An outbound call still ringing (placed, not answered or failed yet), as the calls API shows it. */
+  ringingCall(callId: string): RingingCallInfo | undefined {
+    return this.ringing.get(callId)?.ringing();
+  }
+
+  /**
+   * Cancels an outbound call that still rings (CANCEL; the bot gets `stop` "api-hangup"). False when no call of
+   * that id rings: unknown, or answered already (end the live call instead).
+   */
+  cancelRinging(callId: string): boolean {
+    return this.ringing.get(callId)?.cancel('api-hangup') ?? false;
+  }
+
   /**
    * A live call by our call id; one still being set up is waited for (its ACK at most, Timer H) and given once
    * answered. Undefined when unknown, refused, or ended.
@@ -131,12 +146,17 @@ export class CallManager {
       this.notifyIdleWaiters();
       throw err;
     }
+    this.ringing.set(placed.callId, placed);
+    if (this.stopping) placed.cancel('shutdown'); // shutdown began while it was being dialled
+    // Once answered it is live in the same turn: a hangup finds it in one of the two maps, never in neither.
     const answered = placed.answered.then((call) => {
+      this.ringing.delete(placed.callId);
       this.track(call, 'outbound');
       return call;
     });
     void answered
       .finally(() => {
+        this.ringing.delete(placed.callId);
         this.placing--;
         this.notifyIdleWaiters();
       })
@@ -188,11 +208,16 @@ export class CallManager {
     this.stopping = true;
     const calls = [...this.calls.values()];
     for (const call of calls) call.end('shutdown');
+    // A call still ringing would otherwise ring on until its ring timeout, only to be hung up on answer.
+    const ringing = [...this.ringing.values()];
+    for (const placed of ringing) placed.cancel('shutdown');
     let timer: TimerHandle | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = this.deps.clock.setTimeout(resolve, maxWaitMs);
     });
-    await Promise.race([Promise.all(calls.map((c) => c.hangupDone)), timeout]);
+    // The CANCELs' 487s are waited for too, so their ACKs go out before the SIP socket closes.
+    const settled = ringing.map((p) => p.answered.then(() => undefined, () => undefined));
+    await Promise.race([Promise.all([...calls.map((c) => c.hangupDone), ...settled]), timeout]);
     timer?.cancel();
   }
 

@@ -65,6 +65,23 @@ export interface LiveCallInfo {
   levels?: LiveLevels;
 }
 
+/** An outbound call placed and not yet answered (GET /v1/calls/{id} while it rings). */
+export interface RingingCallInfo {
+  callId: string;
+  sipCallId: string;
+  state: 'ringing';
+  direction: 'outbound';
+  trunk: string;
+  bot: string;
+  from: string;
+  to: string;
+  /** ISO 8601 wall-clock time the call was placed. */
+  placedAt: string;
+  ringingSec: number;
+  /** The bot hears the far end's early media (183) already. */
+  earlyMedia?: true;
+}
+
 /**
  * The audio levels of a live call, dBFS (RMS over the last ~300 ms, one decimal; -96 is silence or no audio):
  * what the caller says (as the bot hears it) and what the caller hears (the bot, or whoever it is bridged to).

@@ -11,6 +11,7 @@ import { botConnectFailureReason } from './bot-connect-failure.js';
 import type { OutgoingCallRequest, OutgoingCallSignal } from './signaling.js';
 import { BOT_ENDPOINT, type BotControl, type CallMediaGroup } from './media-engine.js';
 import { REJECT, type BotFallback } from './bot-fallback.js';
+import type { RingingCallInfo } from './call.js';
 
 /** What placing a call needs besides the inbound dependencies. */
 export interface OutboundCallDeps extends Omit<InboundCallDeps, 'route'> {
@@ -43,6 +44,13 @@ export interface PlacedCall {
   sipCallId: string;
   /** Resolves with the bridged call on answer; rejects with CallRejectedError (SIP status) otherwise. */
   answered: Promise<BridgedCall>;
+  /** The call while it rings, as the calls API shows it. */
+  ringing(): RingingCallInfo;
+  /**
+   * Ends the call before the answer: CANCEL (an answer that crossed it is hung up with BYE), the bot gets `stop`
+   * with `reason`, `answered` rejects with reason "cancelled". False once answered: end the live call instead.
+   */
+  cancel(reason: 'api-hangup' | 'shutdown'): boolean;
 }
 
 /**
@@ -67,6 +75,7 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
 async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: BotTarget, deps: OutboundCallDeps): Promise<PlacedCall> {
   const callId = randomUUID();
   const startedAt = deps.clock.now();
+  const placedAt = Date.now(); // wall clock, for the API (answeredAt is too)
   let log = deps.logger.child({ callId, trunk: trunk.name });
   let built: ReturnType<typeof trunkCallRequest> | undefined;
   const group = deps.media.openCall({ callId, logger: log });
@@ -109,7 +118,16 @@ async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: 
     deps,
     log,
   );
-  return { callId, sipCallId: dial.sipCallId, answered: setup.run() };
+  return {
+    callId,
+    sipCallId: dial.sipCallId,
+    answered: setup.run(),
+    cancel: (reason) => setup.cancel(reason),
+    ringing: () => ({
+      callId, sipCallId: dial.sipCallId, state: 'ringing', direction: 'outbound', trunk: trunk.name, bot: target.name, from: request.fromUser, to: request.e164,
+      placedAt: new Date(placedAt).toISOString(), ringingSec: Math.round((deps.clock.now() - startedAt) / 100) / 10, ...(setup.early ? { earlyMedia: true } : {}),
+    }),
+  };
 }
 
 /** One call being placed, as {@link OutboundSetup} drives it. */
@@ -141,6 +159,10 @@ class OutboundSetup {
   /** The bot heard the far end before the answer (183 early media). */
   private earlyStarted = false;
   private settled = false;
+  /** Answered and bridged: from now on the call ends as a live call, not by cancel. */
+  private bridged = false;
+  /** Why the call was cancelled before its answer (the bot's `stop` reason), if it was. */
+  private cancelledFor: 'api-hangup' | 'shutdown' | undefined;
   private readonly dial: LegDial;
 
   constructor(
@@ -162,11 +184,29 @@ class OutboundSetup {
       const [leg, bot] = await Promise.all([this.dial.answered, this.connectOrFallback()]);
       this.bot = bot;
       await this.earlyTask;
+      // An answer that crossed the CANCEL, or came while the bot was still connecting: fail() hangs it up.
+      if (this.cancelledFor) throw new CallRejectedError('cancelled', `cancelled before the answer (${this.cancelledFor})`);
       this.settled = true;
+      this.bridged = true;
       return this.bridge(leg, bot);
     } catch (err) {
       return this.fail(err);
     }
+  }
+
+  /** The bot hears the far end already (183 early media). */
+  get early(): boolean {
+    return this.earlyStarted;
+  }
+
+  /** See {@link PlacedCall.cancel}: true unless the call was answered. */
+  cancel(reason: 'api-hangup' | 'shutdown'): boolean {
+    if (this.bridged) return false;
+    if (this.settled) return true; // failing already: it ends without us
+    this.cancelledFor = reason;
+    this.log.info({ reason }, 'cancelling outbound call before the answer');
+    this.dial.cancel();
+    return true;
   }
 
   /**
@@ -234,7 +274,7 @@ class OutboundSetup {
     // The far end may have answered while the bot failed: that leg is ours to hang up.
     this.dial.answered.then((leg) => leg.hangUp(), () => {});
     const bot = this.bot ?? (await this.botPromise.catch(() => undefined));
-    bot?.stop(this.earlyStarted ? 'not-answered' : 'error');
+    bot?.stop(this.cancelledFor ?? (this.earlyStarted ? 'not-answered' : 'error'));
     this.call.group.close();
     const failure = classifyFailure(err);
     this.log[failure.level]({ status: failure.sipStatus, reason: failure.reason, err: failure.logErr }, 'outbound call failed');

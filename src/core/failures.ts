@@ -90,6 +90,7 @@ export const OWN_FAILURES = {
   'not-found': spec(404, 404, 'no such route'),
   'method-not-allowed': spec(405, 405, 'a route that exists, asked with a method it does not take (Allow lists them)'),
   'unknown-call': spec(404, 404, 'no live call with that id'),
+  'not-answered-yet': spec(409, 409, 'a command for a live call (transfer) sent to an outbound call that still rings'),
   'tool-busy': spec(503, 429, 'as many test calls or bot checks as the bridge runs at once are already running'),
   'events-busy': spec(503, 429, 'as many event-stream clients (GET /v1/events) as the bridge serves are connected'),
   // Recordings (README "Recording"): a control the call refuses, a file that failed.

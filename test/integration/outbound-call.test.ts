@@ -166,6 +166,50 @@ outboundTrunks:
     expect(bot.event('stop')).toMatchObject({ type: 'stop', reason: 'caller-hangup' });
   }, 30_000);
 
+  it('"wait": false answers 202 at once; the ringing call is shown, refuses a transfer, and hangup CANCELs it', async () => {
+    uas = await startSippUas({ scenario: 'uas-ring-no-answer.xml' });
+    const { metricsPort } = await startBridge(`
+outboundTrunks:
+  - { name: carrier-out, host: 127.0.0.1, port: ${uas.port} }
+`);
+    const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
+    expect(res, JSON.stringify(res.body)).toMatchObject({ status: 202, body: { status: 'ringing' } });
+    const callId = String(res.body.callId);
+    const shown = await fetch(`http://127.0.0.1:${metricsPort}/v1/calls/${callId}`);
+    expect(shown.status).toBe(200);
+    expect(await shown.json()).toMatchObject({ callId, sipCallId: res.body.sipCallId, state: 'ringing', direction: 'outbound', trunk: 'carrier-out', bot: 'tester', to: '+12025550123' });
+    expect(await post(metricsPort, `/v1/calls/${callId}/transfer`, { to: '+12025550199' })).toMatchObject({ status: 409, body: { error: 'not-answered-yet' } });
+
+    expect(await post(metricsPort, `/v1/calls/${callId}/hangup`, {})).toEqual({ status: 200, body: { callId, status: 'cancelled' } });
+    // SIPp got the CANCEL, answered 200 and 487, and got our ACK: its scenario ends with exit code 0.
+    const run = await uas.done;
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect(run.messages).toMatch(/CANCEL sip:/);
+    const failed = await bridge!.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId, 5000);
+    expect(failed).toMatchObject({ reason: 'cancelled', status: 487 });
+    // The bot's socket, opened while ringing, is closed without a start.
+    const bot = await bots!.nextConnection();
+    await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
+    expect(bot.event('start')).toBeUndefined();
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/v1/calls/${callId}`)).status).toBe(404);
+    expect((await post(metricsPort, `/v1/calls/${callId}/hangup`, {})).status).toBe(404);
+  }, 30_000);
+
+  it('a shutdown (SIGTERM) CANCELs a call that still rings before the bridge exits', async () => {
+    uas = await startSippUas({ scenario: 'uas-ring-no-answer.xml' });
+    const { metricsPort } = await startBridge(`
+outboundTrunks:
+  - { name: carrier-out, host: 127.0.0.1, port: ${uas.port} }
+`);
+    const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await bridge!.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
+    expect(await bridge!.stop()).toBe(0);
+    const run = await uas.done;
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect(bridge!.logs.find((l) => l.msg === 'cancelling outbound call before the answer')).toMatchObject({ callId: res.body.callId, reason: 'shutdown' });
+  }, 30_000);
+
   it('refuses bad requests before dialling', async () => {
     const { metricsPort } = await startBridge(`
 outboundTrunks:

@@ -24,7 +24,7 @@ const control: CallsControl = {
     if (req.to === '+1486') return { callId: 'c2', sipCallId: 's2', answered: Promise.reject(new CallRejectedError('busy-here')) };
     return { callId: 'c1', sipCallId: 's1', answered: Promise.resolve() };
   },
-  hangup: (id) => id === 'c1',
+  hangup: (id) => (id === 'c1' ? 'hangup' : id === 'r1' ? 'cancelled' : false),
   transfer: (id, cmd) => (id === 'c1' ? Promise.resolve(cmd.to === 'desk' ? { type: 'transfer', status: 'completed' } : { type: 'transfer', status: 'failed', reason: 'not-allowed' }) : undefined),
 };
 
@@ -58,6 +58,40 @@ describe('calls API', () => {
     const put = await fetch(`${base}/v1/calls/c1`, { method: 'PUT', body: '{}' });
     expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
     expect((await fetch(`${base}/v1/calls/c1/hangup`)).status).toBe(405);
+  });
+
+  it('"wait": false answers 202 ringing at once, and the call placed is the request without "wait"', async () => {
+    let answer: () => void = () => {};
+    let fail: (err: Error) => void = () => {};
+    const seen: unknown[] = [];
+    const base = await serve({
+      ...control,
+      placeCall: async (req) => {
+        seen.push(req);
+        const answered = new Promise<void>((resolve, reject) => {
+          answer = resolve;
+          fail = reject;
+        });
+        return { callId: 'r1', sipCallId: 's9', answered };
+      },
+    });
+    expect(await post(`${base}/v1/calls`, { to: '+1555', trunk: 't', bot: 'b', wait: false })).toEqual({ status: 202, body: { callId: 'r1', sipCallId: 's9', status: 'ringing' } });
+    expect(seen).toEqual([{ to: '+1555', trunk: 't', bot: 'b' }]);
+    // A failure after the 202 has no one to go to and must not be an unhandled rejection.
+    fail(new CallRejectedError('cancelled'));
+    await new Promise((r) => setTimeout(r, 10));
+    // "wait": true is the default spelled out.
+    const waiting = post(`${base}/v1/calls`, { to: '+1555', trunk: 't', bot: 'b', wait: true });
+    await new Promise((r) => setTimeout(r, 20));
+    answer();
+    expect(await waiting).toEqual({ status: 200, body: { callId: 'r1', sipCallId: 's9', status: 'answered' } });
+    expect((await post(`${base}/v1/calls`, { to: '+1555', trunk: 't', bot: 'b', wait: 'no' })).body).toMatchObject({ error: 'bad-request', issues: [expect.stringMatching(/^wait: /)] });
+  });
+
+  it('a hangup of a ringing call answers "cancelled"; a transfer of one is refused 409 not-answered-yet', async () => {
+    const base = await serve({ ...control, transfer: async () => Promise.reject(new CallRejectedError('not-answered-yet', 'the call is not answered yet')) });
+    expect(await post(`${base}/v1/calls/r1/hangup`, {})).toEqual({ status: 200, body: { callId: 'r1', status: 'cancelled' } });
+    expect(await post(`${base}/v1/calls/r1/transfer`, { to: 'desk' })).toEqual({ status: 409, body: { error: 'not-answered-yet', message: 'the call is not answered yet' } });
   });
 
   it('a control without list answers an empty list', async () => {

@@ -87,6 +87,33 @@ describe('CallManager: tracking', () => {
   });
 });
 
+describe('CallManager: outbound calls while they ring (GET and hangup of /v1/calls/{id})', () => {
+  it('shows a placed call as ringing and cancels it; once failed it is neither ringing nor setting up', async () => {
+    const m = manager();
+    const placed = await m.placeCall(REQ);
+    expect(m.ringingCall(placed.callId)).toMatchObject({ callId: placed.callId, state: 'ringing', direction: 'outbound', to: '+15557654321' });
+    expect(m.cancelRinging('no-such-call')).toBe(false);
+    expect(m.cancelRinging(placed.callId)).toBe(true);
+    await expect(placed.answered.catch((e: unknown) => classifyFailure(e))).resolves.toMatchObject({ reason: 'cancelled', sipStatus: 487 });
+    await flush();
+    expect(h.bots.only.stops).toEqual([{ reason: 'api-hangup' }]);
+    expect(m.ringingCall(placed.callId)).toBeUndefined();
+    expect(m.cancelRinging(placed.callId)).toBe(false);
+    expect([m.settingUpCount, m.activeCount]).toEqual([0, 0]);
+  });
+
+  it('an answered call is live, not ringing: cancelRinging is false and get() has it', async () => {
+    const m = manager();
+    const placed = await m.placeCall(REQ);
+    h.sip.placed[0].answer(farEndAnswer());
+    const call = await placed.answered;
+    expect(m.ringingCall(placed.callId)).toBeUndefined();
+    expect(m.cancelRinging(placed.callId)).toBe(false);
+    expect(m.get(placed.callId)).toBe(call);
+    call.end('api-hangup');
+  });
+});
+
 describe('CallManager: a call its bot knows before the answer (start goes before the 200 OK)', () => {
   /** Offers an INVITE whose ACK waits for the test; returns it once the bot has its start. */
   async function ringUntilStart(): Promise<{ signal: FakeIncomingCall; id: string }> {
@@ -249,17 +276,26 @@ describe('CallManager: draining', () => {
     expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['inbound', 'shutdown']]);
   });
 
-  it('an outbound call answered after shutdown began is ended with shutdown and its end is reported', async () => {
+  it('shutdown cancels an outbound call that still rings (CANCEL, bot stopped shutdown, counted 487) and waits for it', async () => {
     const m = manager();
     const placed = await m.placeCall(REQ);
+    const failure = placed.answered.catch((e: unknown) => classifyFailure(e));
     await m.shutdown();
-    h.sip.placed[0].answer(farEndAnswer());
-    const call = await placed.answered;
-    expect(call.ended).toBe(true);
+    expect(h.sip.placed[0].cancelCalls).toBe(1);
+    await expect(failure).resolves.toMatchObject({ reason: 'cancelled', sipStatus: 487 });
     expect(h.bots.only.stops).toEqual([{ reason: 'shutdown' }]);
-    expect(m.activeCount).toBe(0);
-    expect(h.observer.answered).toEqual(['outbound']);
-    expect(h.observer.ended.map(([dir, reason]) => [dir, reason])).toEqual([['outbound', 'shutdown']]);
+    expect(h.observer.rejected).toEqual([['outbound', 487]]);
+    expect([m.settingUpCount, m.activeCount]).toEqual([0, 0]);
+  });
+
+  it('a call still being dialled when shutdown began is cancelled once it has its INVITE out', async () => {
+    const m = manager();
+    const placing = m.placeCall(REQ);
+    await m.shutdown();
+    const placed = await placing;
+    await expect(placed.answered.catch((e: unknown) => classifyFailure(e))).resolves.toMatchObject({ reason: 'cancelled' });
+    expect(h.sip.placed[0].cancelCalls).toBe(1);
+    expect(h.bots.only.stops).toEqual([{ reason: 'shutdown' }]);
   });
 });
 

@@ -163,6 +163,56 @@ describe('placeOutboundCall: failures', () => {
   });
 });
 
+describe('placeOutboundCall: cancelled before the answer (the calls API, shutdown)', () => {
+  it('while ringing: CANCEL, the bot stopped with the reason, port released, counted 487; shown as ringing until then', async () => {
+    const placed = await placeOutboundCall({ ...REQ, earlyMedia: true }, outboundDeps(h));
+    await flush();
+    expect(placed.ringing()).toMatchObject({
+      callId: placed.callId, sipCallId: 'outbound-1@bridge', state: 'ringing', direction: 'outbound', trunk: OUT_TRUNK.name, bot: 'support', from: '+15550100', to: '+15557654321', ringingSec: 0,
+    });
+    expect(placed.ringing().earlyMedia).toBeUndefined();
+    h.sip.placed[0].progress(183, farEndAnswer());
+    await flush();
+    h.clock.advance(2500);
+    expect(placed.ringing()).toMatchObject({ ringingSec: 2.5, earlyMedia: true });
+    expect(placed.cancel('api-hangup')).toBe(true);
+    expect(await failureOf(placed.answered)).toEqual({ reason: 'cancelled', sipStatus: 487 });
+    expect(h.sip.placed[0].cancelCalls).toBe(1);
+    expect(h.bots.only.stops).toEqual([{ reason: 'api-hangup' }]);
+    expect(h.media.legs[0].releaseCalls + h.media.legs[0].media.closeCalls).toBeGreaterThan(0);
+    expect(h.observer.rejected).toEqual([['outbound', 487]]);
+    expect(h.observer.answered).toEqual([]);
+    // Failed already: another cancel sends nothing more and still says the call is going.
+    expect(placed.cancel('api-hangup')).toBe(true);
+    expect(h.sip.placed[0].cancelCalls).toBe(1);
+  });
+
+  it('the callee answered while the bot was still connecting: that answer is hung up (BYE), never bridged', async () => {
+    h.bots.mode = 'manual';
+    const placed = await placeOutboundCall(REQ, outboundDeps(h));
+    const dialog = h.sip.placed[0].answer(farEndAnswer());
+    await flush();
+    expect(placed.cancel('shutdown')).toBe(true);
+    h.bots.attempts[0].open();
+    expect(await failureOf(placed.answered)).toEqual({ reason: 'cancelled', sipStatus: 487 });
+    await flush();
+    expect(dialog.hangupCalls).toBe(1);
+    expect(h.bots.only.starts).toEqual([]);
+    expect(h.bots.only.stops).toEqual([{ reason: 'shutdown' }]);
+    expect(h.observer.answered).toEqual([]);
+  });
+
+  it('once answered and bridged it is not cancelled: false, and the live call goes on', async () => {
+    const placed = await placeOutboundCall(REQ, outboundDeps(h));
+    h.sip.placed[0].answer(farEndAnswer());
+    const call = await placed.answered;
+    expect(placed.cancel('api-hangup')).toBe(false);
+    expect(h.sip.placed[0].cancelCalls).toBe(0);
+    expect(call.ended).toBe(false);
+    call.end('api-hangup');
+  });
+});
+
 describe('placeOutboundCall: the trunk\'s fallback', () => {
   it('bot unreachable with a play fallback: the call rings on, the callee answers and hears the prompt, then BYE (bot-unavailable)', async () => {
     h.bots.mode = 'manual';
