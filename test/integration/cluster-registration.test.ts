@@ -148,8 +148,14 @@ describe.skipIf(!postgresBin())('cluster: one PBX registration, two bridges, a l
     expect(registered(other)).toBe(0);
     expect(bindingsFrom(other)).toBe(0);
     expect(bindingsFrom(other, true)).toBe(0);
-    // Both nodes' API say who holds it and its state.
-    for (const n of nodes) expect(await registration(n)).toMatchObject({ state: 'registered', node: holder.id });
+    // Both nodes' API say who holds it and its state: the other node reads it from the store, as the holder's
+    // lease renewal (every second) writes it, so it is waited for rather than read once.
+    for (const n of nodes) {
+      await waitFor(async () => {
+        const r = await registration(n);
+        return r.state === 'registered' && r.node === holder.id;
+      }, { timeoutMs: 5000, what: `pbx-main registered by ${holder.id}, as ${n.id} shows it` });
+    }
     expect(await leaseRows()).toEqual({ 'registration:pbx-main': holder.id });
     // A refresh asked of the other node names the holder (and sends nothing from there).
     const refresh = await admin(other, 'POST', '/v1/registrations/pbx-main/refresh');
