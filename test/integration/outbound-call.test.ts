@@ -47,6 +47,22 @@ async function startBridge(trunkYaml: string): Promise<{ metricsPort: number }> 
   return { metricsPort: bridge.metricsPort };
 }
 
+/** The bridge with one outbound trunk, carrier-out, to SIPp's port. */
+async function startBridgeTo(uasPort: number): Promise<number> {
+  const { metricsPort } = await startBridge(`
+outboundTrunks:
+  - { name: carrier-out, host: 127.0.0.1, port: ${uasPort} }
+`);
+  return metricsPort;
+}
+
+/** The next bot socket (opened while the phone rang) is closed again without a `start`. */
+async function expectBotClosedWithoutStart(): Promise<void> {
+  const bot = await bots!.nextConnection();
+  await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
+  expect(bot.event('start')).toBeUndefined();
+}
+
 async function post(port: number, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: 'POST',
@@ -138,18 +154,12 @@ outboundTrunks:
     expect(res).toMatchObject({ status: 502, body: { status: 'failed', sipStatus: 403 } });
     const run = await uas.done;
     expect(run.code).not.toBe(0); // the scenario's wrong-password branch
-    // The bot's socket opened while ringing is closed again, without `start`.
-    const bot = await bots!.nextConnection();
-    await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
-    expect(bot.event('start')).toBeUndefined();
+    await expectBotClosedWithoutStart();
   }, 30_000);
 
   it('early media: the bot starts at 183 and hears the announcement before answer, then gets "answered"', async () => {
     uas = await startSippUas({ scenario: 'uas-early-media-then-answer.xml' });
-    const { metricsPort } = await startBridge(`
-outboundTrunks:
-  - { name: carrier-out, host: 127.0.0.1, port: ${uas.port} }
-`);
+    const metricsPort = await startBridgeTo(uas.port);
     const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', earlyMedia: true });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const bot = await bots!.nextConnection();
@@ -168,10 +178,7 @@ outboundTrunks:
 
   it('"wait": false answers 202 at once; the ringing call is shown, refuses a transfer, and hangup CANCELs it', async () => {
     uas = await startSippUas({ scenario: 'uas-ring-no-answer.xml' });
-    const { metricsPort } = await startBridge(`
-outboundTrunks:
-  - { name: carrier-out, host: 127.0.0.1, port: ${uas.port} }
-`);
+    const metricsPort = await startBridgeTo(uas.port);
     const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
     expect(res, JSON.stringify(res.body)).toMatchObject({ status: 202, body: { status: 'ringing' } });
     const callId = String(res.body.callId);
@@ -187,20 +194,14 @@ outboundTrunks:
     expect(run.messages).toMatch(/CANCEL sip:/);
     const failed = await bridge!.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId, 5000);
     expect(failed).toMatchObject({ reason: 'cancelled', status: 487 });
-    // The bot's socket, opened while ringing, is closed without a start.
-    const bot = await bots!.nextConnection();
-    await bot.until(() => bot.closeCode !== undefined, 5000, 'socket close');
-    expect(bot.event('start')).toBeUndefined();
+    await expectBotClosedWithoutStart();
     expect((await fetch(`http://127.0.0.1:${metricsPort}/v1/calls/${callId}`)).status).toBe(404);
     expect((await post(metricsPort, `/v1/calls/${callId}/hangup`, {})).status).toBe(404);
   }, 30_000);
 
   it('a shutdown (SIGTERM) CANCELs a call that still rings before the bridge exits', async () => {
     uas = await startSippUas({ scenario: 'uas-ring-no-answer.xml' });
-    const { metricsPort } = await startBridge(`
-outboundTrunks:
-  - { name: carrier-out, host: 127.0.0.1, port: ${uas.port} }
-`);
+    const metricsPort = await startBridgeTo(uas.port);
     const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     await bridge!.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
