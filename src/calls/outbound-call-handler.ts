@@ -202,7 +202,7 @@ class OutboundSetup {
   /** See {@link PlacedCall.cancel}: true unless the call was answered. */
   cancel(reason: 'api-hangup' | 'shutdown'): boolean {
     if (this.bridged) return false;
-    if (this.settled) return true; // failing already: it ends without us
+    if (this.settled || this.cancelledFor) return true; // failing or cancelled already: one CANCEL is enough
     this.cancelledFor = reason;
     this.log.info({ reason }, 'cancelling outbound call before the answer');
     this.dial.cancel();

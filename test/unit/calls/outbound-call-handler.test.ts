@@ -176,6 +176,7 @@ describe('placeOutboundCall: cancelled before the answer (the calls API, shutdow
     h.clock.advance(2500);
     expect(placed.ringing()).toMatchObject({ ringingSec: 2.5, earlyMedia: true });
     expect(placed.cancel('api-hangup')).toBe(true);
+    expect(placed.cancel('api-hangup')).toBe(true); // a second request (a retried hangup) sends no second CANCEL
     expect(await failureOf(placed.answered)).toEqual({ reason: 'cancelled', sipStatus: 487 });
     expect(h.sip.placed[0].cancelCalls).toBe(1);
     expect(h.bots.only.stops).toEqual([{ reason: 'api-hangup' }]);
