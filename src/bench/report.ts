@@ -159,6 +159,20 @@ function capacityGoal(w1: Ramp | undefined): Goal {
   return goal(g, '>= 250', w1?.capacity, (v) => v >= 250, w1?.capacity === undefined ? undefined : String(w1.capacity), unbounded(w1));
 }
 
+/**
+ * The 8 kHz ratio, judged only when every run of the bridge lost no more than a step may: a saturated worker drops
+ * audio it then never encodes or sends, which lowers its CPU per call and so the ratio (1.27x "met" at 200 calls on
+ * a VM where that step lost 20 %).
+ */
+function bot8kGoal(bot8k: LoadResults['bot8k'], ratio: number | undefined): Goal {
+  const g = `CPU per call / floor, 8 kHz bot (${bot8k?.bridge.calls ?? '?'} calls)`;
+  const judged = goal(g, '<= 1.5', ratio, (v) => v <= 1.5);
+  const lossy = (bot8k?.pairs ?? []).map((p) => p.bridge).filter((b) => !lossOk(b));
+  if (lossy.length === 0 || judged.verdict === 'not measured') return judged;
+  const worst = Math.max(...lossy.map((b) => Math.max(b.callerToBot.lostPct, b.botToCaller.lostPct)));
+  return { ...judged, measured: `${judged.measured} (a run lost ${f(worst, 1)} %: saturated, try fewer --bot8k-calls)`, verdict: 'not measured' };
+}
+
 /** True when every step of the ramp counted towards capacity: its limit was not reached. */
 function unbounded(r: Ramp | undefined): boolean {
   return r !== undefined && r.steps.every(capacityOk);
@@ -184,7 +198,7 @@ export function goals(res: Partial<LoadResults>, o: BenchOptions): Goal[] {
     goal(`caller->bot latency p99 at 80 % (${judged?.calls ?? '?'} calls), ms`, `<= 5${jb ? ` + ${jb}` : ''}`, judged?.latency?.callerToBot.p99, (v) => v <= 5 + jb),
     goal(`bot->caller latency p99 at 80 % (${judged?.calls ?? '?'} calls), ms`, '<= 5', judged?.latency?.botToCallerRaw.p99, (v) => v <= 5),
     goal(`CPU per call / floor, 16 kHz bot (${judged?.calls ?? '?'} calls)`, '<= 2.0', judged ? floorRatio(judged, floorAt(judged.calls)) : undefined, (v) => v <= 2),
-    goal(`CPU per call / floor, 8 kHz bot (${res.bot8k?.bridge.calls ?? '?'} calls)`, '<= 1.5', ratio8, (v) => v <= 1.5),
+    bot8kGoal(res.bot8k, ratio8),
     goal('call setup, 0 failures, answered >= 95 % of rate (calls/s)', '>= 500', setupOk.length ? Math.max(...setupOk) : undefined, (v) => v >= 500, setupOk.length ? String(Math.max(...setupOk)) : undefined, setupBound),
     goal('RSS per call over idle at 200 calls (KB)', '<= 150', at200?.rssKb.perCallKb, (v) => v <= 150, at200 ? f(at200.rssKb.perCallKb, 0) : undefined),
   ];

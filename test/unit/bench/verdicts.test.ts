@@ -123,6 +123,17 @@ describe('bench verdicts', () => {
     expect(g.verdict).toBe('NOT met');
   });
 
+  it('the 8 kHz ratio is not judged when a run of the bridge lost audio (a saturated worker lowers its own CPU)', () => {
+    const lost = { botToCaller: { ...step(1).botToCaller, lostPct: 19.7 } };
+    const pair = (bridge: number, over: Partial<CallStepResult> = {}) => ({ bridge: step(200, { cpuMsPerCallSecond: bridge, ...over }), floor: step(200, { target: 'floor', cpuMsPerCallSecond: 2.6 }) });
+    const pairs = [pair(3.3), pair(3.31, lost), pair(2.98, { botToCaller: { ...step(1).botToCaller, lostPct: 22.7 } })];
+    const res = { bot8k: { ...medianPair(pairs), pairs } } as Partial<LoadResults>;
+    const g = goals(res, opts).find((x) => x.goal.includes('8 kHz'))!;
+    expect(g).toMatchObject({ measured: '1.27 (a run lost 22.7 %: saturated, try fewer --bot8k-calls)', verdict: 'not measured' });
+    const clean = [pair(3.3), pair(3.31), pair(2.98)];
+    expect(goals({ bot8k: { ...medianPair(clean), pairs: clean } } as Partial<LoadResults>, opts).find((x) => x.goal.includes('8 kHz'))).toMatchObject({ measured: '1.27', verdict: 'met' });
+  });
+
   it('the floor ratio needs a floor figure', () => {
     expect(floorRatio(step(10, { cpuMsPerCallSecond: 3 }), step(10, { cpuMsPerCallSecond: 2 }))).toBe(1.5);
     expect(floorRatio(step(10), undefined)).toBeUndefined();
