@@ -215,7 +215,7 @@ export class CallManager {
     const timeout = new Promise<void>((resolve) => {
       timer = this.deps.clock.setTimeout(resolve, maxWaitMs);
     });
-    // The CANCELs' 487s are waited for too, so their ACKs go out before the SIP socket closes.
+    // Their setups are waited for too (bot stopped, the failure recorded); the SIP stack itself waits for their 487s.
     const settled = ringing.map((p) => p.answered.then(() => undefined, () => undefined));
     await Promise.race([Promise.all([...calls.map((c) => c.hangupDone), ...settled]), timeout]);
     timer?.cancel();

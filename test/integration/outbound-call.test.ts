@@ -199,6 +199,23 @@ outboundTrunks:
     expect((await post(metricsPort, `/v1/calls/${callId}/hangup`, {})).status).toBe(404);
   }, 30_000);
 
+  it("the callee's 200 crosses our CANCEL: that answer is ACKed and hung up with BYE, never bridged to the bot", async () => {
+    uas = await startSippUas({ scenario: 'uas-answer-crossing-cancel.xml' });
+    const metricsPort = await startBridgeTo(uas.port);
+    const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const callId = String(res.body.callId);
+    await bridge!.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
+    expect(await post(metricsPort, `/v1/calls/${callId}/hangup`, {})).toEqual({ status: 200, body: { callId, status: 'cancelled' } });
+    const run = await uas.done;
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect(run.messages).toMatch(/BYE sip:/);
+    expect(await bridge!.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId, 5000)).toMatchObject({ reason: 'cancelled' });
+    expect(bridge!.logs.find((l) => l.msg === 'outbound call answered' && l.callId === callId)).toBeUndefined();
+    await expectBotClosedWithoutStart();
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/v1/calls/${callId}`)).status).toBe(404);
+  }, 30_000);
+
   it('a shutdown (SIGTERM) CANCELs a call that still rings before the bridge exits', async () => {
     uas = await startSippUas({ scenario: 'uas-ring-no-answer.xml' });
     const metricsPort = await startBridgeTo(uas.port);

@@ -267,6 +267,19 @@ export class OutgoingCall extends TypedEmitter<OutgoingCallEvents> {
     const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: inv.uri, version: 'SIP/2.0', headers, body: Buffer.alloc(0) };
     const tx = this.core.sendWithVia(cancel, this.dest, this.transport as Transport);
     tx.once('timeout', () => this.log.warn({ sipCallId: this.callId }, 'CANCEL got no response'));
+    // The call has failed already; the INVITE's 487 (which its transaction ACKs) is still to come.
+    this.core.finishBeforeStop(this.inviteFinished(this.tx));
+  }
+
+  /** Settles once the INVITE transaction has its final response (or gave up: timeout, transport error). */
+  private inviteFinished(tx: ClientTransaction): Promise<void> {
+    return new Promise<void>((resolve) => {
+      tx.on('response', (res: SipResponse) => {
+        if (res.status >= 200) resolve();
+      });
+      tx.once('timeout', () => resolve());
+      tx.once('transportError', () => resolve());
+    });
   }
 
   /** Gives up on the call: CANCEL once a provisional came (§9.1 forbids it before), fail at once. */

@@ -28,6 +28,11 @@ export interface UacCore {
   sendStateless(req: SipRequest, dest: Destination, transport: Transport): void;
   /** RFC 3263: the addresses to try for a next hop, in order (absent: the host is sent to as is). */
   resolve?(hop: HopSpec): Promise<Destination[]>;
+  /**
+   * An exchange the user agent lets finish before it closes its transports (a CANCELled INVITE waiting for its
+   * 487, which the transaction must ACK): stopping waits for it, a little.
+   */
+  finishBeforeStop(work: Promise<unknown>): void;
 }
 
 /** What {@link createUacCore} is built from: pieces the user agent owns. */
@@ -39,6 +44,7 @@ export interface UacCoreParts {
   userAgent: string;
   allow: string;
   resolve?(hop: HopSpec): Promise<Destination[]>;
+  finishBeforeStop(work: Promise<unknown>): void;
 }
 
 /** Builds the {@link UacCore} of a user agent. */
@@ -58,6 +64,7 @@ export function createUacCore(parts: UacCoreParts): UacCore {
       return parts.layer.sendRequest(req, dest, transport);
     },
     sendWithVia: (req, dest, transport) => parts.layer.sendRequest(req, dest, transport),
+    finishBeforeStop: (work) => parts.finishBeforeStop(work),
     ...(parts.resolve ? { resolve: parts.resolve } : {}),
     sendStateless: (req, dest, transport) => {
       addVia(req, transport);

@@ -28,6 +28,10 @@ import { nodeDnsClient, SipServerResolver } from '../resolve/sip-resolver.js';
 import { buildIngress } from '../security/options.js';
 import type { SipUserAgentOptions } from './user-agent-options.js';
 import type { SipIngress } from '../security/ingress.js';
+import { PendingExchanges } from './pending-exchanges.js';
+
+/** How long {@link SipUserAgent.stop} waits for CANCELled INVITEs' final responses (a 487 comes in one round trip). */
+const FINISH_BEFORE_STOP_MS = 2000;
 
 export type { SipTrafficObserver, SipUserAgentOptions } from './user-agent-options.js';
 
@@ -55,6 +59,8 @@ export class SipUserAgent {
   private stopped = false;
   private readonly core: UaCore;
   private uacCore: UacCore | undefined;
+  /** Exchanges {@link stop} lets finish first (see UacCore.finishBeforeStop). */
+  private readonly finishing = new PendingExchanges();
   private readonly resolver: SipServerResolver;
   private readonly ingress: SipIngress;
 
@@ -116,6 +122,9 @@ export class SipUserAgent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A CANCELled INVITE's 487 is answered with an ACK by its transaction: closing first would leave the far
+    // end retransmitting the 487 until its Timer H.
+    await this.finishing.settle(FINISH_BEFORE_STOP_MS, this.options.clock);
     for (const d of [...this.dialogs.values()]) d.shutdown();
     this.dialogs.clear();
     this.ackWaiters.clear();
@@ -167,6 +176,7 @@ export class SipUserAgent {
       userAgent: this.serverName,
       allow: this.allow,
       resolve: (hop) => this.resolver.resolve(hop),
+      finishBeforeStop: (work) => this.finishing.add(work),
     });
     return this.uacCore;
   }

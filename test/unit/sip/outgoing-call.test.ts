@@ -135,6 +135,43 @@ describe('OutgoingCall (UAC INVITE)', () => {
     expect((await peer.request('ACK')).headers.get('CSeq')).toBe('1 ACK');
   });
 
+  it("stopping the UA waits for a CANCELled INVITE's 487 and ACKs it before closing", async () => {
+    const { peer, reply, call } = await setup();
+    const out = call();
+    const inv = await peer.request('INVITE');
+    reply(inv, 180);
+    await peer.settle();
+    out.cancel();
+    await expect(out.answered).rejects.toMatchObject({ sipStatus: 487, reason: 'cancelled' });
+    const cancel = await peer.request('CANCEL');
+    let stopped = false;
+    const stopping = ua!.stop().then(() => (stopped = true));
+    await peer.settle();
+    expect(stopped).toBe(false);
+    reply(cancel, 200);
+    reply(inv, 487);
+    expect((await peer.request('ACK')).headers.get('CSeq')).toBe('1 ACK');
+    await stopping;
+  });
+
+  it('a far end that never answers our CANCEL holds the stop only 2 s on the clock', async () => {
+    const { clock, peer, reply, call } = await setup();
+    const out = call();
+    const inv = await peer.request('INVITE');
+    reply(inv, 180);
+    await peer.settle();
+    out.cancel();
+    await peer.request('CANCEL');
+    let stopped = false;
+    const stopping = ua!.stop().then(() => (stopped = true));
+    clock.advance(1999);
+    await peer.settle();
+    expect(stopped).toBe(false);
+    clock.advance(1);
+    await stopping;
+    expect(stopped).toBe(true);
+  });
+
   it('a 2xx that crosses our CANCEL is ACKed and hung up', async () => {
     const { peer, reply, call } = await setup();
     const out = call();
