@@ -50,6 +50,17 @@ async function setup() {
   return { clock, uaPort, peer: p, reply, call };
 }
 
+/** Places a call, has the callee ring and cancels it: the INVITE and our CANCEL as the callee got them. */
+async function ringAndCancel(f: Awaited<ReturnType<typeof setup>>): Promise<{ inv: SipRequest; cancel: SipRequest }> {
+  const out = f.call();
+  const inv = await f.peer.request('INVITE');
+  f.reply(inv, 180);
+  await f.peer.settle();
+  out.cancel();
+  await expect(out.answered).rejects.toMatchObject({ sipStatus: 487, reason: 'cancelled' });
+  return { inv, cancel: await f.peer.request('CANCEL') };
+}
+
 describe('OutgoingCall (UAC INVITE)', () => {
   it('reports 180/183 with early SDP, ACKs the 2xx in the dialog, and BYEs the callee contact', async () => {
     const { peer, reply, call } = await setup();
@@ -136,14 +147,9 @@ describe('OutgoingCall (UAC INVITE)', () => {
   });
 
   it("stopping the UA waits for a CANCELled INVITE's 487 and ACKs it before closing", async () => {
-    const { peer, reply, call } = await setup();
-    const out = call();
-    const inv = await peer.request('INVITE');
-    reply(inv, 180);
-    await peer.settle();
-    out.cancel();
-    await expect(out.answered).rejects.toMatchObject({ sipStatus: 487, reason: 'cancelled' });
-    const cancel = await peer.request('CANCEL');
+    const f = await setup();
+    const { peer, reply } = f;
+    const { inv, cancel } = await ringAndCancel(f);
     let stopped = false;
     const stopping = ua!.stop().then(() => (stopped = true));
     await peer.settle();
@@ -155,13 +161,9 @@ describe('OutgoingCall (UAC INVITE)', () => {
   });
 
   it('a far end that never answers our CANCEL holds the stop only 2 s on the clock', async () => {
-    const { clock, peer, reply, call } = await setup();
-    const out = call();
-    const inv = await peer.request('INVITE');
-    reply(inv, 180);
-    await peer.settle();
-    out.cancel();
-    await peer.request('CANCEL');
+    const f = await setup();
+    const { clock, peer } = f;
+    await ringAndCancel(f);
     let stopped = false;
     const stopping = ua!.stop().then(() => (stopped = true));
     clock.advance(1999);
@@ -173,14 +175,9 @@ describe('OutgoingCall (UAC INVITE)', () => {
   });
 
   it('a 2xx that crosses our CANCEL is ACKed and hung up', async () => {
-    const { peer, reply, call } = await setup();
-    const out = call();
-    const inv = await peer.request('INVITE');
-    reply(inv, 180);
-    await peer.settle();
-    out.cancel();
-    await expect(out.answered).rejects.toMatchObject({ sipStatus: 487, reason: 'cancelled' });
-    await peer.request('CANCEL');
+    const f = await setup();
+    const { peer, reply } = f;
+    const { inv } = await ringAndCancel(f);
     reply(inv, 200, [], SDP_ANSWER);
     await peer.request('ACK');
     const bye = await peer.request('BYE');
