@@ -30,9 +30,6 @@ import type { SipUserAgentOptions } from './user-agent-options.js';
 import type { SipIngress } from '../security/ingress.js';
 import { PendingExchanges } from './pending-exchanges.js';
 
-/** How long {@link SipUserAgent.stop} waits for CANCELled INVITEs' final responses (a 487 comes in one round trip). */
-const FINISH_BEFORE_STOP_MS = 2000;
-
 export type { SipTrafficObserver, SipUserAgentOptions } from './user-agent-options.js';
 
 /**
@@ -124,7 +121,7 @@ export class SipUserAgent {
     this.stopped = true;
     // A CANCELled INVITE's 487 is answered with an ACK by its transaction: closing first would leave the far
     // end retransmitting the 487 until its Timer H.
-    await this.finishing.settle(FINISH_BEFORE_STOP_MS, this.options.clock);
+    await this.finishing.settle(this.options.clock);
     for (const d of [...this.dialogs.values()]) d.shutdown();
     this.dialogs.clear();
     this.ackWaiters.clear();
