@@ -9,6 +9,7 @@
  * (a delete that failed while the store was down) and, after a failed write, writes every local row again.
  */
 import pg from 'pg';
+import { newPgPool } from './pg-pool.js';
 import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { CallRejectedError } from '../core/errors.js';
 import { busy, HEARTBEAT_MS, NODE_EXPIRY_MS, type CallEnd, type CallRegistry, type CallRegistryOptions, type NodeAddress, type RegisteredCall } from './call-registry.js';
@@ -65,9 +66,7 @@ export class PostgresCallRegistry implements CallRegistry {
     this.clock = options.clock ?? new SystemClock();
     this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
     this.expiryMs = options.expiryMs ?? NODE_EXPIRY_MS;
-    this.pool = new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 2000 });
-    // An idle pooled connection that breaks must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
+    this.pool = newPgPool({ connectionString: url, max: 3, connectionTimeoutMillis: 2000 });
     this.listener = new PgListener({
       url,
       channel: PG_CALLS_CHANNEL,

@@ -5,6 +5,7 @@
  * so a node waiting for the lease takes it at once (a rolling upgrade hands registrations over without a gap).
  */
 import pg from 'pg';
+import { newPgPool } from './pg-pool.js';
 import { SystemClock, type Clock } from '../core/clock.js';
 import { StoreError } from './config-store.js';
 import type { LeaseStore, LeaseView } from './leases.js';
@@ -74,9 +75,7 @@ export class PostgresLeases implements LeaseStore {
     const timeoutMs = options.timeoutMs ?? 2000;
     this.timeoutMs = timeoutMs;
     // A query stuck on a dead network must fail in time for the holder to notice its lease ran out.
-    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
-    // An idle connection that breaks (server restart) must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
+    this.pool = newPgPool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   }
 
   open(): Promise<void> {

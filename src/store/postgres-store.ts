@@ -5,6 +5,7 @@
  * one extra connection for LISTEN and re-reads after that connection comes back (a change may have been missed).
  */
 import pg from 'pg';
+import { newPgPool } from './pg-pool.js';
 import { SystemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { StaleRevisionError, StoreError, type ConfigStore, type StoredDocument } from './config-store.js';
 import { PgListener } from './pg-listener.js';
@@ -64,9 +65,7 @@ export class PostgresConfigStore implements ConfigStore {
   ) {
     this.location = redactUrl(url);
     this.clock = options.clock ?? new SystemClock();
-    this.pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4 });
-    // An idle pooled connection that breaks (server restart) must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
+    this.pool = newPgPool({ connectionString: url, max: options.poolSize ?? 4 });
     this.listener = new PgListener({
       url,
       channel: PG_CHANNEL,
