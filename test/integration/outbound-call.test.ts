@@ -63,6 +63,19 @@ async function expectBotClosedWithoutStart(): Promise<void> {
   expect(bot.event('start')).toBeUndefined();
 }
 
+/**
+ * SIPp runs `scenario` as the callee, the bridge places a call to it with `"wait": false` (202 ringing), and the
+ * callee's 180 has come.
+ */
+async function placeRinging(scenario: string): Promise<{ metricsPort: number; callId: string; sipCallId: unknown }> {
+  uas = await startSippUas({ scenario });
+  const metricsPort = await startBridgeTo(uas.port);
+  const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
+  expect(res, JSON.stringify(res.body)).toMatchObject({ status: 202, body: { status: 'ringing' } });
+  await bridge!.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
+  return { metricsPort, callId: String(res.body.callId), sipCallId: res.body.sipCallId };
+}
+
 async function post(port: number, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: 'POST',
@@ -177,19 +190,15 @@ outboundTrunks:
   }, 30_000);
 
   it('"wait": false answers 202 at once; the ringing call is shown, refuses a transfer, and hangup CANCELs it', async () => {
-    uas = await startSippUas({ scenario: 'uas-ring-no-answer.xml' });
-    const metricsPort = await startBridgeTo(uas.port);
-    const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
-    expect(res, JSON.stringify(res.body)).toMatchObject({ status: 202, body: { status: 'ringing' } });
-    const callId = String(res.body.callId);
+    const { metricsPort, callId, sipCallId } = await placeRinging('uas-ring-no-answer.xml');
     const shown = await fetch(`http://127.0.0.1:${metricsPort}/v1/calls/${callId}`);
     expect(shown.status).toBe(200);
-    expect(await shown.json()).toMatchObject({ callId, sipCallId: res.body.sipCallId, state: 'ringing', direction: 'outbound', trunk: 'carrier-out', bot: 'tester', to: '+12025550123' });
+    expect(await shown.json()).toMatchObject({ callId, sipCallId, state: 'ringing', direction: 'outbound', trunk: 'carrier-out', bot: 'tester', to: '+12025550123' });
     expect(await post(metricsPort, `/v1/calls/${callId}/transfer`, { to: '+12025550199' })).toMatchObject({ status: 409, body: { error: 'not-answered-yet' } });
 
     expect(await post(metricsPort, `/v1/calls/${callId}/hangup`, {})).toEqual({ status: 200, body: { callId, status: 'cancelled' } });
     // SIPp got the CANCEL, answered 200 and 487, and got our ACK: its scenario ends with exit code 0.
-    const run = await uas.done;
+    const run = await uas!.done;
     expect(run.code, describeSipp(run)).toBe(0);
     expect(run.messages).toMatch(/CANCEL sip:/);
     const failed = await bridge!.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId, 5000);
@@ -200,14 +209,9 @@ outboundTrunks:
   }, 30_000);
 
   it("the callee's 200 crosses our CANCEL: that answer is ACKed and hung up with BYE, never bridged to the bot", async () => {
-    uas = await startSippUas({ scenario: 'uas-answer-crossing-cancel.xml' });
-    const metricsPort = await startBridgeTo(uas.port);
-    const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
-    expect(res.status, JSON.stringify(res.body)).toBe(202);
-    const callId = String(res.body.callId);
-    await bridge!.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
+    const { metricsPort, callId } = await placeRinging('uas-answer-crossing-cancel.xml');
     expect(await post(metricsPort, `/v1/calls/${callId}/hangup`, {})).toEqual({ status: 200, body: { callId, status: 'cancelled' } });
-    const run = await uas.done;
+    const run = await uas!.done;
     expect(run.code, describeSipp(run)).toBe(0);
     expect(run.messages).toMatch(/BYE sip:/);
     expect(await bridge!.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId, 5000)).toMatchObject({ reason: 'cancelled' });
@@ -217,15 +221,11 @@ outboundTrunks:
   }, 30_000);
 
   it('a shutdown (SIGTERM) CANCELs a call that still rings before the bridge exits', async () => {
-    uas = await startSippUas({ scenario: 'uas-ring-no-answer.xml' });
-    const metricsPort = await startBridgeTo(uas.port);
-    const res = await post(metricsPort, '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'tester', wait: false });
-    expect(res.status, JSON.stringify(res.body)).toBe(202);
-    await bridge!.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
+    const { callId } = await placeRinging('uas-ring-no-answer.xml');
     expect(await bridge!.stop()).toBe(0);
-    const run = await uas.done;
+    const run = await uas!.done;
     expect(run.code, describeSipp(run)).toBe(0);
-    expect(bridge!.logs.find((l) => l.msg === 'cancelling outbound call before the answer')).toMatchObject({ callId: res.body.callId, reason: 'shutdown' });
+    expect(bridge!.logs.find((l) => l.msg === 'cancelling outbound call before the answer')).toMatchObject({ callId, reason: 'shutdown' });
   }, 30_000);
 
   it('refuses bad requests before dialling', async () => {
