@@ -1,6 +1,6 @@
 /**
  * Cluster-wide call control wired from `store` (README "Past one machine"), part of the composition root (layer
- * "app"): this node's answered calls go into the shared call registry, a limited trunk's slots are counted there,
+ * "app"): this node's answered and ringing outbound calls go into the shared call registry, a limited trunk's slots are counted there,
  * GET /v1/calls lists every live node's calls, and commands for another node's call are forwarded to it. Without
  * `store` none of this is built and the bridge behaves as a single node.
  */
@@ -75,6 +75,11 @@ export class ClusterCalls {
       ended: (e) => {
         this.published.delete(e.callId);
         void this.registry.release(e.callId, { reason: e.reason, durationSec: e.durationSec });
+      },
+      // A ringing outbound call has a row too, so another node forwards its GET and hangup here.
+      placed: (callId) => void this.registry.own(callId),
+      notAnswered: (callId) => {
+        if (!this.published.has(callId)) void this.registry.release(callId);
       },
     });
     await this.registry.open();

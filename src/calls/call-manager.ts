@@ -12,6 +12,10 @@ import type { EndReason } from './call-events.js';
 export interface CallWatcher {
   started?(call: LiveCallInfo | { callId: string }): void;
   ended?(e: { callId: string; reason: EndReason; durationSec: number }): void;
+  /** An outbound call was placed: it rings until {@link started} (answered) or {@link notAnswered}. */
+  placed?(callId: string): void;
+  /** A placed call failed or was cancelled before any answer. */
+  notAnswered?(callId: string): void;
 }
 
 /**
@@ -109,7 +113,8 @@ export class CallManager {
 
   /**
    * Adds a watcher of answered calls starting and ending (the event stream, the cluster's call registry): each is
-   * told once at its start, before its end can be reported. Returns what removes it.
+   * told once at its start, before its end can be reported; outbound calls also when placed and, unanswered, when
+   * they fail. Returns what removes it.
    */
   watch(watcher: CallWatcher): () => void {
     this.watchers.add(watcher);
@@ -147,13 +152,20 @@ export class CallManager {
       throw err;
     }
     this.ringing.set(placed.callId, placed);
+    this.tell((w) => w.placed?.(placed.callId));
     if (this.stopping) placed.cancel('shutdown'); // shutdown began while it was being dialled
     // Once answered it is live in the same turn: a hangup finds it in one of the two maps, never in neither.
-    const answered = placed.answered.then((call) => {
-      this.ringing.delete(placed.callId);
-      this.track(call, 'outbound');
-      return call;
-    });
+    const answered = placed.answered.then(
+      (call) => {
+        this.ringing.delete(placed.callId);
+        this.track(call, 'outbound');
+        return call;
+      },
+      (err: unknown) => {
+        this.tell((w) => w.notAnswered?.(placed.callId));
+        throw err;
+      },
+    );
     void answered
       .finally(() => {
         this.ringing.delete(placed.callId);

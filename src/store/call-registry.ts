@@ -40,6 +40,12 @@ export interface CallRegistry {
    * @throws CallRejectedError 'trunk-busy' at the limit; 'store-unreachable' when the store cannot be reached.
    */
   claim(callId: string, trunk: string, limit: number): Promise<void>;
+  /**
+   * A call this node owns before any answer (an outbound call still ringing): {@link ownerOf} finds it, so the
+   * other nodes forward its commands here; it is neither listed nor counted on a trunk. Ends with
+   * {@link publish} (answered) or {@link release}. Never rejects (a failed write is retried).
+   */
+  own(callId: string): Promise<void>;
   /** An answered call: every node lists it until {@link release}. Never rejects (a failed write is retried). */
   publish(callId: string, trunk: string | undefined, info: Record<string, unknown>): Promise<void>;
   /**
@@ -159,6 +165,11 @@ export class MemoryCallRegistry implements CallRegistry {
     for (const c of this.table.calls.values()) if (c.trunk === trunk && this.table.isLive(c.node, this.expiryMs)) n++;
     if (n >= limit) throw busy(trunk, limit);
     this.table.calls.set(callId, { node: this.nodeId, trunk, info: undefined, seq: this.table.nextSeq() });
+  }
+
+  async own(callId: string): Promise<void> {
+    if (this.table.calls.get(callId)?.node === this.nodeId) return; // claimed or published already
+    this.table.calls.set(callId, { node: this.nodeId, trunk: undefined, info: undefined, seq: this.table.nextSeq() });
   }
 
   async publish(callId: string, trunk: string | undefined, info: Record<string, unknown>): Promise<void> {

@@ -142,6 +142,12 @@ export class PostgresCallRegistry implements CallRegistry {
     });
   }
 
+  own(callId: string): Promise<void> {
+    if (this.local.has(callId)) return Promise.resolve(); // claimed or published already
+    this.local.set(callId, { trunk: undefined, info: undefined });
+    return this.chain(callId, () => this.write(callId)).catch((err: Error) => this.failedWrite(err));
+  }
+
   publish(callId: string, trunk: string | undefined, info: Record<string, unknown>): Promise<void> {
     const prev = this.local.get(callId);
     this.local.set(callId, { trunk: prev?.trunk ?? trunk, info });

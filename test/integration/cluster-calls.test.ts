@@ -2,7 +2,8 @@
  * Cluster-wide call control on loopback (README "Past one machine"): PostgreSQL (a throwaway initdb cluster),
  * Kamailio with the shipped deploy/kamailio/kamailio.cfg, two bridge processes with `store.nodeId` and
  * `store.apiUrl`, SIPp as the carrier. GET /v1/calls on either node lists both nodes' calls; a hangup sent to one
- * node ends the other node's call (SIPp gets the BYE); a trunk limit of 3 holds across the two nodes; /readyz
+ * node ends the other node's call (SIPp gets the BYE); an outbound call ringing on one node is shown and
+ * cancelled through the other (SIPp gets the CANCEL); a trunk limit of 3 holds across the two nodes; /readyz
  * fails while the store is unreachable; a killed node's calls leave the list within the expiry.
  * The event stream (GET /v1/events) is cluster-wide too: node A's stream tells B's calls starting and ending (with
  * node B), a new client's snapshot holds them, a killed node's call ends there (`node-lost`), and the console on A
@@ -18,6 +19,7 @@ import { startKamailioEdge, type KamailioEdge } from './harness/kamailio-edge.js
 import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js';
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp, tracedMessages, type SippRun } from './harness/sipp.js';
+import { startSippUas } from './harness/sipp-uas.js';
 import { followEvents, type FollowedStream } from './harness/event-stream.js';
 import { CHROMIUM, openConsole } from './harness/console-browser.js';
 
@@ -49,6 +51,9 @@ let edge: KamailioEdge;
 let listener: RtpListener;
 const nodes: Node[] = [];
 
+/** Where both nodes' outbound trunk sends calls: a SIPp callee the ringing-call case starts. */
+let calleePort: number;
+
 function nodeYaml(id: string, sipPort: number, rtpBase: number, api: number, url: string): string {
   return `${testConfig({
     sipPort,
@@ -62,6 +67,8 @@ function nodeYaml(id: string, sipPort: number, rtpBase: number, api: number, url
   })}api:
   keys: [{ name: ops, role: admin, key: ${ADMIN_KEY} }]
 store: { type: postgres, url: "${url}", nodeId: ${id}, apiUrl: "http://127.0.0.1:${api}" }
+outboundTrunks:
+  - { name: carrier-out, host: 127.0.0.1, port: ${calleePort} }
 `;
 }
 
@@ -137,6 +144,7 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
   beforeAll(async () => {
     db = await startPostgres(await reservePort());
     listener = await RtpListener.start();
+    calleePort = await reservePort();
     for (const id of ['node-a', 'node-b'] as const) {
       const [sipPort, rtpBase, api] = [await reservePort(), await reservePorts(20), await reservePort()];
       const bridge = new BridgeProcess(nodeYaml(id, sipPort, rtpBase, api, db.url));
@@ -194,6 +202,28 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
     await waitFor(async () => (await listed(a)).length === 0, { timeoutMs: 3000, what: 'the ended calls to leave the list' });
     // An id no node has: 404 from the node asked.
     expect((await http(a, 'POST', '/v1/calls/no-such-call/hangup', {})).body.error).toBe('unknown-call');
+  });
+
+  it("an outbound call placed on node A while it rings: node B forwards its GET and its hangup to A, which CANCELs it", async () => {
+    const [a, b] = nodes;
+    const callee = await startSippUas({ scenario: 'uas-ring-no-answer.xml', port: calleePort });
+    const placed = await http(a, 'POST', '/v1/calls', { to: '+12025550123', trunk: 'carrier-out', bot: 'echo', wait: false });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(202);
+    const callId = String(placed.body.callId);
+    await a.bridge.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
+
+    const shown = await http(b, 'GET', `/v1/calls/${callId}`);
+    expect([shown.status, shown.node]).toEqual([200, 'node-a']);
+    expect(shown.body).toMatchObject({ callId, state: 'ringing', direction: 'outbound', trunk: 'carrier-out' });
+    const hung = await http(b, 'POST', `/v1/calls/${callId}/hangup`, {});
+    expect([hung.status, hung.node, hung.body]).toEqual([200, 'node-a', { callId, status: 'cancelled' }]);
+    // SIPp got the CANCEL, answered it and 487, and got A's ACK: its scenario ends with exit code 0.
+    const run = await callee.done;
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect(run.messages).toMatch(/CANCEL sip:/);
+    await a.bridge.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId && l.reason === 'cancelled', 5000);
+    // Its row left with it: B no longer finds an owner and answers 404 itself.
+    await waitFor(async () => (await http(b, 'GET', `/v1/calls/${callId}`)).status === 404, { timeoutMs: 3000, what: 'the cancelled call to be unknown on node B' });
   });
 
   it("node A's event stream tells node B's calls: call.started and call.ended with node B, and a new client's snapshot holds them", async () => {

@@ -2,7 +2,8 @@
  * The cluster's call registry against a real PostgreSQL (a throwaway cluster on loopback): claims racing from
  * two nodes never pass a trunk's limit, a node that stops beating drops out after the expiry, a closing node
  * takes its rows, writes lost while the store was down are made good by the heartbeat; every node's watcher
- * hears calls published and released (NOTIFY), a slot freed before any answer is not told.
+ * hears calls published and released (NOTIFY), a slot freed before any answer is not told; a call owned while it
+ * rings is found by ownerOf but neither listed nor counted.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,21 @@ describe.skipIf(!postgresBin())('PostgresCallRegistry', () => {
     await a.release('a1');
     await b.claim('b2', 'carrier', 1);
     expect(await a.ownerOf('a1')).toBeUndefined();
+  });
+
+  it('a call owned before any answer (ringing): ownerOf finds it, it is not listed or counted; its answer publishes it, a release drops it', async () => {
+    const url = await freshDatabase(db);
+    const [a, b] = [await node(url, 'a'), await node(url, 'b')];
+    await a.own('r1');
+    expect(await b.ownerOf('r1')).toEqual({ node: 'a', apiUrl: 'http://a.test:8080' });
+    expect(await b.list()).toEqual([]);
+    await b.claim('c1', 'carrier', 1);
+    await a.own('r2');
+    await a.publish('r2', undefined, { callId: 'r2' });
+    await a.own('r2');
+    expect(await b.list()).toEqual([{ callId: 'r2', node: 'a', info: { callId: 'r2' } }]);
+    await a.release('r1');
+    expect(await b.ownerOf('r1')).toBeUndefined();
   });
 
   it("a node that stops beating: its calls leave the list and the counts after the expiry; a closed node's rows go at once", async () => {

@@ -6,6 +6,8 @@ import { CallRejectedError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { MemoryCallRegistry, MemoryCallTable } from '../../../src/store/index.js';
 import { TrunkCallLimiter } from '../../../src/trunks/index.js';
+import type { CallManager, CallWatcher } from '../../../src/calls/call-manager.js';
+import type { LiveCallInfo } from '../../../src/calls/call.js';
 
 function reasonOf(p: Promise<unknown>): Promise<string> {
   return p.then(
@@ -46,6 +48,30 @@ describe('ClusterCalls', () => {
     await a.acquire('open', 'c1', limiter);
     expect(table.calls.size).toBe(0);
     expect(await reasonOf(a.acquire('open', 'c2', limiter))).toBe('bridge-busy');
+  });
+
+  it("a ringing outbound call is owned in the registry (another node finds it) until answered or failed", async () => {
+    const table = new MemoryCallTable(new ManualClock());
+    const [ra, rb] = [new MemoryCallRegistry(table, 'a'), new MemoryCallRegistry(table, 'b')];
+    await ra.open();
+    await rb.open();
+    let watcher: CallWatcher | undefined;
+    const calls = { watch: (w: CallWatcher) => ((watcher = w), () => undefined), get: () => undefined, list: () => [] };
+    await new ClusterCalls(ra, silentLogger()).open(calls as unknown as CallManager);
+    watcher!.placed!('r1');
+    await Promise.resolve();
+    expect(await rb.ownerOf('r1')).toMatchObject({ node: 'a' });
+    watcher!.notAnswered!('r1');
+    await Promise.resolve();
+    expect(await rb.ownerOf('r1')).toBeUndefined();
+    // Answered: the row stays, published, until the call ends.
+    watcher!.placed!('r2');
+    watcher!.started!({ callId: 'r2', state: 'answered' } as unknown as LiveCallInfo);
+    await Promise.resolve();
+    expect(await rb.list()).toMatchObject([{ callId: 'r2', node: 'a' }]);
+    watcher!.ended!({ callId: 'r2', reason: 'api-hangup', durationSec: 1 });
+    await Promise.resolve();
+    expect(await rb.ownerOf('r2')).toBeUndefined();
   });
 
   it("lists the other nodes' published calls with their node and a duration from their answer time", async () => {

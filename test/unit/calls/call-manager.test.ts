@@ -102,6 +102,21 @@ describe('CallManager: outbound calls while they ring (GET and hangup of /v1/cal
     expect([m.settingUpCount, m.activeCount]).toEqual([0, 0]);
   });
 
+  it('tells watchers a call placed, then answered (started) or, cancelled, notAnswered', async () => {
+    const m = manager();
+    const heard: string[] = [];
+    m.watch({ placed: (id) => heard.push(`placed ${id}`), notAnswered: (id) => heard.push(`notAnswered ${id}`), started: (c) => heard.push(`started ${c.callId}`) });
+    const first = await m.placeCall(REQ);
+    expect(heard).toEqual([`placed ${first.callId}`]);
+    m.cancelRinging(first.callId);
+    await first.answered.catch(() => undefined);
+    const second = await m.placeCall(REQ);
+    h.sip.placed[1].answer(farEndAnswer());
+    const call = await second.answered;
+    expect(heard).toEqual([`placed ${first.callId}`, `notAnswered ${first.callId}`, `placed ${second.callId}`, `started ${second.callId}`]);
+    call.end('api-hangup');
+  });
+
   it('an answered call is live, not ringing: cancelRinging is false and get() has it', async () => {
     const m = manager();
     const placed = await m.placeCall(REQ);

@@ -100,6 +100,23 @@ describe('MemoryCallRegistry', () => {
     expect(await refusal(restarted.claim('z', 'carrier', 1))).toBe('admitted');
   });
 
+  it("a call owned before any answer (ringing): ownerOf finds it, it is neither listed nor counted; its answer publishes it, a release drops it", async () => {
+    const { node } = cluster();
+    const [a, b] = [node('a'), node('b')];
+    await a.open();
+    await b.open();
+    await a.own('r1');
+    expect(await b.ownerOf('r1')).toEqual({ node: 'a', apiUrl: 'http://a.test:8080' });
+    expect(await b.list()).toEqual([]);
+    await b.claim('c1', 'carrier', 1); // the ringing call takes no trunk's slot
+    await a.own('r2');
+    await a.publish('r2', undefined, { callId: 'r2' });
+    await a.own('r2'); // owning a published call again changes nothing
+    expect(await b.list()).toEqual([{ callId: 'r2', node: 'a', info: { callId: 'r2' } }]);
+    await a.release('r1');
+    expect(await b.ownerOf('r1')).toBeUndefined();
+  });
+
   it('a release from a node that does not own the call leaves it alone', async () => {
     const { node } = cluster();
     const [a, b] = [node('a'), node('b')];
