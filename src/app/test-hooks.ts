@@ -6,6 +6,8 @@
  *        ...?failStarts=N                             and its next N starts fail (0..10), as a broken start would
  *   POST /_test/media-workers/{index}/stall?ms=150    the worker's event loop is blocked that long (1..5000 ms)
  *   POST /_test/media-workers/{index}/busy?ms=5000    the worker's event loop is kept 90 % busy that long (1..60000 ms)
+ *   POST /_test/main/crash                            the main thread throws from its event loop (a bug nothing
+ *                                                     catches): the process logs it and exits
  *   GET  /_test/resources[?gc=1]                      this thread's live handles by type (sockets...), the clock's
  *                                                     pending timers, and memory (after a full GC with gc=1 when
  *                                                     node runs --expose-gc)
@@ -25,6 +27,13 @@ export function testHookRoutes(target: HookTarget | undefined): (req: IncomingMe
     const url = new URL(req.url ?? '/', 'http://hook');
     if (url.pathname === '/_test/resources' && req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(resources(url.searchParams.get('gc') === '1')));
+      return true;
+    }
+    if (url.pathname === '/_test/main/crash' && req.method === 'POST') {
+      res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"hook":"main-crash"}');
+      setImmediate(() => {
+        throw new Error('main thread crash requested (test hook)');
+      });
       return true;
     }
     const m = /^\/_test\/media-workers\/(\d{1,2})\/(crash|stall|busy)$/.exec(url.pathname);

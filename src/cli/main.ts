@@ -93,6 +93,9 @@ async function main(): Promise<number> {
   if (live.fileChangedSinceImport) {
     app.logger.warn({ config: live.path, store: live.store.location }, "the file's routing sections changed since they were imported: the store's are used (SIGHUP or POST /v1/reload imports the file)");
   }
+  // Nothing catches a throw that reached the event loop: Node ends the process (its state cannot be trusted), and
+  // this monitor only says so first, as a log line with the error, where operators read the others.
+  process.on('uncaughtExceptionMonitor', (err, origin) => app.logger.fatal({ err, origin, activeCalls: app.activeCalls }, 'uncaught exception: the process exits'));
   reloadOnSighup(live, app.logger);
   live.onFollowError((err, revision) => app.logger.error({ err, revision, store: live.store.location }, "another bridge's configuration revision cannot run here: keeping the current one"));
   try {
