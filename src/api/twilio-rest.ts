@@ -1,7 +1,8 @@
 /**
  * A Twilio-compatible REST shim for bots written against Twilio: the Call resource at
  * `/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`, enough for Pipecat's `TwilioFrameSerializer`
- * (`base_url` pointed at the bridge) and Twilio's helper libraries to end and transfer a call:
+ * (`base_url` pointed at the bridge) and Twilio's helper libraries to end and transfer a call, and the Calls
+ * list resource, where they place one (twilio-calls.ts):
  *
  * - `POST` with `Status=completed` ends the call; `Twiml=<Response><Dial>NUMBER</Dial></Response>` transfers it
  *   through the usual transfer rules; `GET` fetches the Call resource.
@@ -18,35 +19,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { failureSpec, isFailureReason } from '../core/failures.js';
 import type { Logger } from '../core/logger.js';
 import { parseDialTwiml } from './twiml.js';
-import { readBodyCapped } from './http-body.js';
+import { createCall, ringingCall } from './twilio-calls.js';
+import { API_VERSION, callIdOfCallSid, callResource, MAX_BODY, readForm, sendError, type TwilioAccount, type TwilioCallView, type TwilioRestControl } from './twilio-resource.js';
 
-/** One bot's shim credentials (`bots.<name>.twilio`). */
-export interface TwilioAccount {
-  bot: string;
-  accountSid: string;
-  authToken: string;
-  /** Outbound trunk for `<Dial>NUMBER</Dial>`. */
-  transferTrunk?: string;
-}
-
-/** What the shim shows of a live call. */
-export interface TwilioCallView {
-  bot: string;
-  from: string;
-  to: string;
-  direction: 'inbound' | 'outbound';
-  answeredAtMs: number;
-}
-
-/** What the shim asks of call control. */
-export interface TwilioRestControl {
-  /** A live bot call by our call id (one being answered may be waited for: its bot has `start` already). */
-  call(callId: string): TwilioCallView | undefined | Promise<TwilioCallView | undefined>;
-  /** Ends a live call with BYE; false if it is unknown. */
-  hangup(callId: string): boolean;
-  /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
-  transfer(callId: string, cmd: { to: string; trunk?: string }): Promise<{ status: string; reason?: string }> | undefined;
-}
+export { callIdOfCallSid, callResource, type TwilioAccount, type TwilioCallView, type TwilioNewCall, type TwilioRestControl } from './twilio-resource.js';
 
 /** The shim's configuration: every bot's credentials, and where it logs. */
 export interface TwilioRestOptions {
@@ -54,61 +30,8 @@ export interface TwilioRestOptions {
   logger: Logger;
 }
 
-const API_VERSION = '2010-04-01';
-const MAX_BODY = 16 * 1024;
 const ROUTE = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Calls\/(CA[0-9a-fA-F]{32})\.json$/;
-
-/** Twilio's error body. `code` is Twilio's where it has one for the case, else null. */
-function sendError(res: ServerResponse, status: number, code: number | null, message: string, extra: Record<string, unknown> = {}): void {
-  const moreInfo = code === null ? null : `https://www.twilio.com/docs/errors/${code}`;
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="Twilio API"';
-  res.writeHead(status, headers).end(JSON.stringify({ code, message, more_info: moreInfo, status, ...extra }));
-}
-
-/** `CA` + 32 hex -> the UUID call id it was made from (twilio.ts: `CA` + the id's own hex digits). */
-export function callIdOfCallSid(callSid: string): string {
-  const h = callSid.slice(2).toLowerCase();
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-/** RFC 2822 in GMT, as Twilio writes dates ("Tue, 31 Aug 2010 20:36:28 +0000"). */
-function rfc2822(ms: number): string {
-  return new Date(ms).toUTCString().replace(/GMT$/, '+0000');
-}
-
-/** The Call resource as Twilio shapes it; what we do not know is null, as Twilio leaves it. */
-export function callResource(accountSid: string, callSid: string, call: TwilioCallView, status: 'in-progress' | 'completed', nowMs: number): Record<string, unknown> {
-  const ended = status === 'completed';
-  return {
-    sid: callSid,
-    date_created: rfc2822(call.answeredAtMs),
-    date_updated: rfc2822(nowMs),
-    parent_call_sid: null,
-    account_sid: accountSid,
-    to: call.to,
-    to_formatted: call.to,
-    from: call.from,
-    from_formatted: call.from,
-    phone_number_sid: null,
-    status,
-    start_time: rfc2822(call.answeredAtMs),
-    end_time: ended ? rfc2822(nowMs) : null,
-    duration: ended ? String(Math.max(0, Math.round((nowMs - call.answeredAtMs) / 1000))) : null,
-    price: null,
-    price_unit: 'USD',
-    direction: call.direction === 'inbound' ? 'inbound' : 'outbound-api',
-    answered_by: null,
-    api_version: API_VERSION,
-    forwarded_from: null,
-    group_sid: null,
-    caller_name: null,
-    queue_time: '0',
-    trunk_sid: null,
-    uri: `/${API_VERSION}/Accounts/${accountSid}/Calls/${callSid}.json`,
-    subresource_uris: {},
-  };
-}
+const CALLS = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Calls\.json$/;
 
 /** SHA-256 of both sides, so the comparison is constant-time whatever their lengths. */
 function sameSecret(got: string, want: string): boolean {
@@ -118,7 +41,7 @@ function sameSecret(got: string, want: string): boolean {
 }
 
 /** The accounts the Basic credentials match (several bots may share one account). */
-function authenticate(req: IncomingMessage, accountSid: string, accounts: readonly TwilioAccount[]): TwilioAccount[] {
+export function authenticate(req: IncomingMessage, accountSid: string, accounts: readonly TwilioAccount[]): TwilioAccount[] {
   const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
   if (!m) return [];
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
@@ -131,10 +54,6 @@ function authenticate(req: IncomingMessage, accountSid: string, accounts: readon
   return accounts.filter((a) => a.accountSid === user).filter((a) => sameSecret(password, a.authToken));
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-  const body = await readBodyCapped(req, MAX_BODY);
-  return body && new URLSearchParams(body.toString('utf8'));
-}
 
 /** One authenticated update of one live call. */
 interface Update {
@@ -159,17 +78,30 @@ export function createTwilioRest(control: TwilioRestControl, options: TwilioRest
     const path = (req.url ?? '/').split('?')[0];
     if (!path.startsWith(`/${API_VERSION}/`)) return false;
     const route = ROUTE.exec(path);
-    if (!route) {
+    const collection = route ? null : CALLS.exec(path);
+    if (!route && !collection) {
       sendError(res, 404, 20404, `The requested resource ${path} was not found`);
       return true;
     }
-    const [, accountSid, callSid] = route;
+    const accountSid = (route ?? collection)![1];
     const accounts = authenticate(req, accountSid, options.accounts);
     if (accounts.length === 0) {
       sendError(res, 401, 20003, 'Authenticate');
       return true;
     }
+    if (collection) {
+      if (req.method === 'POST') await createCall({ control, log, req, res, accountSid, accounts });
+      else res.writeHead(405, { Allow: 'POST' }).end();
+      return true;
+    }
+    const callSid = route![2];
     const callId = callIdOfCallSid(callSid);
+    const ringing = control.ringing(callId);
+    const ringingAccount = ringing ? accounts.find((a) => a.bot === ringing.bot) : undefined;
+    if (ringing && ringingAccount) {
+      await ringingCall({ control, log, req, res, accountSid, callSid, callId, call: ringing });
+      return true;
+    }
     const call = await control.call(callId);
     // Another bot's call is as invisible as an ended one.
     const account = call ? accounts.find((a) => a.bot === call.bot) : undefined;

@@ -122,7 +122,7 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
   for (const [bot, b] of Object.entries(config.bots)) {
     if (!('url' in b) || b.twilio === undefined) continue;
     const { accountSid, authToken, transferTrunk } = b.twilio;
-    accounts.push({ bot, accountSid, authToken, ...(transferTrunk !== undefined ? { transferTrunk } : {}) });
+    accounts.push({ bot, accountSid, authToken, url: b.url, ...(transferTrunk !== undefined ? { transferTrunk } : {}) });
   }
   if (accounts.length === 0) return undefined;
   return createTwilioRest(
@@ -135,6 +135,16 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
         return true;
       },
       transfer: (callId, cmd) => calls.get(callId)?.transfer?.(cmd),
+      place: async (c) => {
+        const placed = await calls.placeCall(c);
+        placed.answered.catch(() => undefined); // its failure is logged by call control; nobody waits on it here
+        return { callId: placed.callId };
+      },
+      ringing: (callId) => {
+        const r = calls.ringingCall(callId);
+        return r && { bot: r.bot, from: r.from, to: r.to, direction: 'outbound', placedAtMs: Date.parse(r.placedAt) };
+      },
+      cancel: (callId) => calls.cancelRinging(callId),
     },
     { accounts, logger: logger.child({ layer: 'api', api: 'twilio-rest' }) },
   );

@@ -34,6 +34,8 @@ export interface PlaceCallRequest {
   ringTimeoutSec?: number;
   /** Start the bot at 183 with early media (`start` has `"early":true`, `answered` follows on 200). */
   earlyMedia?: boolean;
+  /** Added to the bot's `parameters` for this call (its dialect's custom parameters: the Twilio shim's TwiML). */
+  parameters?: Record<string, string>;
 }
 
 const DEFAULT_RING_TIMEOUT_SEC = 45;
@@ -62,8 +64,9 @@ export interface PlacedCall {
 export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps): Promise<PlacedCall> {
   const trunk = deps.outboundTrunk(req.trunk);
   if (!trunk) throw new CallRejectedError('unknown-trunk', `no outbound trunk "${req.trunk}"`);
-  const target = deps.findBot(req.bot);
-  if (!target) throw new CallRejectedError('unknown-bot', `no bot "${req.bot}"`);
+  const found = deps.findBot(req.bot);
+  if (!found) throw new CallRejectedError('unknown-bot', `no bot "${req.bot}"`);
+  const target = req.parameters === undefined ? found : { ...found, parameters: { ...found.parameters, ...req.parameters } };
   checkCustomHeaders(req.headers);
   // Validate the number before taking a port.
   trunkCallRequest(trunk, { to: req.to, ...(req.from ? { from: req.from } : {}), sdp: '', ringTimeoutMs: 0 });

@@ -52,7 +52,7 @@ const twilioCredentialsSchema = z.strictObject({
   accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be "AC" followed by 32 hex digits, as Twilio shapes it'),
   /** Basic-auth password of the shim; a secret (redacted by the key name "token"). */
   authToken: z.string().min(16, 'at least 16 characters').max(256),
-  /** Outbound trunk a `<Dial>NUMBER</Dial>` transfer dials the number through (TwiML cannot name one). */
+  /** Outbound trunk a `<Dial>NUMBER</Dial>` transfer and a call placed through Calls.json dial through (TwiML cannot name one). */
   transferTrunk: z.string().min(1).max(64).optional(),
 });
 

@@ -3,7 +3,9 @@
  * like Pipecat's TwilioFrameSerializer with `base_url` pointed at the bridge, posts to
  * /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json with the SIDs from its `start` and Basic auth. Hang-up
  * ends the call with BYE; a <Dial> transfer goes through the allowlist and, allowed, reaches the destination
- * (a second SIPp) through the bot's transfer trunk. Everything on 127.0.0.1.
+ * (a second SIPp) through the bot's transfer trunk. A call placed through Calls.json (`calls.create` with
+ * `<Connect><Stream>` TwiML) rings a SIPp callee through that trunk and streams to the bot with its
+ * `<Parameter>`s; while it rings it is fetched and cancelled on its Call resource. Everything on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +34,7 @@ let bridge: BridgeProcess;
 let wss: WebSocketServer;
 let listener: RtpListener;
 let agentPort: number;
+let botUrl: string;
 let bots: TwilioBot[] = [];
 
 beforeAll(async () => {
@@ -49,6 +52,7 @@ beforeAll(async () => {
     bots.push({ ws, events, start });
   });
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/media`;
+  botUrl = url;
   agentPort = await reservePort();
   const rtpBase = await reservePorts(6);
   listener = await RtpListener.start();
@@ -173,6 +177,67 @@ describe('Twilio REST shim', () => {
       expect(agentRun.code, describeSipp(agentRun)).toBe(0); // INVITEd through carrier-out, BYEd when the caller left
       expect(agentRun.messages).toMatch(/INVITE sip:\+?15557654321@127\.0\.0\.1/);
       expect(agentMedia.received.length).toBeGreaterThan(50); // the caller's audio reached the destination
+    }, 40_000);
+  });
+
+  describe('Calls.json (calls.create with <Connect><Stream> TwiML)', () => {
+    let callee: SippUas | undefined;
+    let calleeMedia: AgentMedia | undefined;
+    afterAll(() => {
+      callee?.kill();
+      calleeMedia?.close();
+    });
+
+    /** What `client.calls.create(to=…, from_=…, twiml=…)` of Twilio's helper library sends. */
+    async function create(form: Record<string, string>) {
+      const r = await fetch(`http://127.0.0.1:${bridge.metricsPort}/2010-04-01/Accounts/${AC}/Calls.json`, {
+        method: 'POST',
+        body: new URLSearchParams(form),
+        headers: { Authorization: `Basic ${Buffer.from(`${AC}:${TOKEN}`).toString('base64')}` },
+      });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    }
+    const twiml = () => `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${botUrl}"><Parameter name="lead" value="42"/></Stream></Connect></Response>`;
+
+    it('201 queued; the callee rings through the trunk, answers, and the bot gets start with the call SID and the parameters; Status=completed ends it', async () => {
+      calleeMedia = await AgentMedia.start(1000);
+      callee = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', port: agentPort, keys: { agent_rtp_port: calleeMedia.port } });
+      const seen = bots.length;
+      const placed = await create({ To: '+15557654321', From: '+15550100', Twiml: twiml() });
+      expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      expect(placed.body).toMatchObject({ account_sid: AC, status: 'queued', direction: 'outbound-api', to: '+15557654321', from: '+15550100' });
+      const sid = String(placed.body.sid);
+      const bot = await nextBot(seen);
+      const start = (await bot.start) as unknown as Record<string, unknown>;
+      expect(start).toMatchObject({ accountSid: AC, callSid: sid, customParameters: { lead: '42', to_number: '+15557654321' } });
+
+      const hungUp = await update({ accountSid: AC, callSid: sid }, { Status: 'completed' });
+      expect(hungUp).toMatchObject({ status: 200, body: { sid, status: 'completed', direction: 'outbound-api' } });
+      const run = await callee.done;
+      expect(run.code, describeSipp(run)).toBe(0); // INVITEd through carrier-out, then our BYE
+      expect(run.messages).toMatch(/INVITE sip:\+?15557654321@127\.0\.0\.1/);
+      await bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === callIdOfCallSid(sid) && l.reason === 'api-hangup');
+    }, 40_000);
+
+    it('while it rings: GET says ringing, Status=canceled CANCELs it (SIPp gets the CANCEL and our ACK), then it is 404', async () => {
+      callee = await startSippUas({ scenario: 'uas-ring-no-answer.xml', port: agentPort });
+      const placed = await create({ To: '+15557654322', Twiml: twiml() });
+      expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      const sids = { accountSid: AC, callSid: String(placed.body.sid) };
+      const callId = callIdOfCallSid(sids.callSid);
+      await bridge.waitForLog((l) => l.msg === 'outbound call progress' && l.callId === callId && l.status === 180, 5000);
+      const url = `http://127.0.0.1:${bridge.metricsPort}/2010-04-01/Accounts/${AC}/Calls/${sids.callSid}.json`;
+      const auth = { Authorization: `Basic ${Buffer.from(`${AC}:${TOKEN}`).toString('base64')}` };
+      const shown = await fetch(url, { headers: auth });
+      expect([shown.status, ((await shown.json()) as Record<string, unknown>).status]).toEqual([200, 'ringing']);
+
+      expect(await update(sids, { Status: 'canceled' })).toMatchObject({ status: 200, body: { sid: sids.callSid, status: 'canceled' } });
+      const run = await callee.done;
+      expect(run.code, describeSipp(run)).toBe(0);
+      expect(run.messages).toMatch(/CANCEL sip:/);
+      const failed = await bridge.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId, 5000);
+      expect(failed).toMatchObject({ reason: 'cancelled' });
+      expect((await fetch(url, { headers: auth })).status).toBe(404);
     }, 40_000);
   });
 });

@@ -44,6 +44,10 @@ function fake(transferResult: (to: string) => Promise<{ status: string; reason?:
       f.transfers.push({ callId, ...cmd });
       return transferResult(cmd.to);
     },
+    // New calls and ringing ones: twilio-calls.test.ts.
+    place: () => Promise.reject(new Error('not in these tests')),
+    ringing: () => undefined,
+    cancel: () => false,
   };
   return f;
 }
@@ -132,7 +136,7 @@ describe('Twilio REST shim', () => {
     const sales = await post(callUrl(base, `CA${OTHER_BOTS_CALL.replace(/-/g, '')}`), { Status: 'completed' }, basic(AC, 'another-token-0123456789'));
     expect(sales.status).toBe(200);
     expect(sales.body).toMatchObject({ direction: 'outbound-api', status: 'completed' });
-    expect((await post(`${base}/2010-04-01/Accounts/${AC}/Calls.json`, { To: '+1' })).body).toMatchObject({ code: 20404 });
+    expect((await post(`${base}/2010-04-01/Accounts/${AC}/Recordings.json`, { To: '+1' })).body).toMatchObject({ code: 20404 });
     const foreign = await fetch(`${base}/v1/calls`);
     expect(foreign.status).toBe(418); // not the shim's path: left to the next route
   });

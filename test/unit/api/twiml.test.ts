@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TWIML_CHARS, parseDialTwiml } from '../../../src/api/twiml.js';
+import { MAX_TWIML_CHARS, parseDialTwiml, parseStreamTwiml } from '../../../src/api/twiml.js';
 
 describe('parseDialTwiml', () => {
   it.each([
@@ -39,5 +39,38 @@ describe('parseDialTwiml', () => {
     const t0 = performance.now();
     expect(parseDialTwiml(hostile).ok).toBe(false);
     expect(performance.now() - t0).toBeLessThan(50);
+  });
+});
+
+describe('parseStreamTwiml (a new call: Calls.json)', () => {
+  it.each([
+    ['a self-closing Stream', '<Response><Connect><Stream url="wss://bot.example/ws"/></Connect></Response>', 'wss://bot.example/ws', {}],
+    [
+      'as twilio-python writes it, with parameters',
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://bot.example/ws?a=1&amp;b=2"><Parameter name="to_number" value="+15557654321" /><Parameter name="lead" value="A &quot;hot&quot; one" /></Stream></Connect></Response>',
+      'wss://bot.example/ws?a=1&b=2',
+      { to_number: '+15557654321', lead: 'A "hot" one' },
+    ],
+    ["single quotes, indented, a name", "<Response>\n  <Connect>\n    <Stream name='s1' url='ws://127.0.0.1:8080/media'></Stream>\n  </Connect>\n</Response>", 'ws://127.0.0.1:8080/media', {}],
+  ])('accepts %s', (_name, text, url, parameters) => {
+    expect(parseStreamTwiml(text)).toEqual({ ok: true, url, parameters });
+  });
+
+  it.each([
+    ['a Dial', '<Response><Dial>+15557654321</Dial></Response>', /only <Response><Connect><Stream/],
+    ['a Say first', '<Response><Say>hi</Say><Connect><Stream url="wss://b/ws"/></Connect></Response>', /only <Response><Connect><Stream/],
+    ['no url', '<Response><Connect><Stream/></Connect></Response>', /ws:\/\/ or wss:\/\//],
+    ['an https url', '<Response><Connect><Stream url="https://b/ws"/></Connect></Response>', /ws:\/\/ or wss:\/\//],
+    ['a track attribute', '<Response><Connect><Stream url="wss://b/ws" track="both_tracks"/></Connect></Response>', /attribute track is not supported/],
+    ['junk in the tag', '<Response><Connect><Stream url="wss://b/ws" x/></Connect></Response>', /only <Response><Connect><Stream/],
+    ['a Parameter without value', '<Response><Connect><Stream url="wss://b/ws"><Parameter name="a"/></Stream></Connect></Response>', /only <Parameter/],
+    ['text inside Stream', '<Response><Connect><Stream url="wss://b/ws">hello</Stream></Connect></Response>', /only <Parameter/],
+    ['unclosed', '<Response><Connect><Stream url="wss://b/ws"></Connect></Response>', /only <Parameter|only <Response/],
+    ['trailing verb', '<Response><Connect><Stream url="wss://b/ws"/></Connect><Hangup/></Response>', /only <Response><Connect><Stream/],
+    ['an entity outside the five', '<Response><Connect><Stream url="wss://b/&xxe;"/></Connect></Response>', /ws:\/\/ or wss:\/\/|only/],
+  ])('refuses %s', (_name, text, problem) => {
+    const r = parseStreamTwiml(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problem).toMatch(problem);
   });
 });
