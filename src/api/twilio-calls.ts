@@ -9,7 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { classifyFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { callResource, MAX_BODY, readForm, sendError, type TwilioAccount, type TwilioCallView, type TwilioRestControl } from './twilio-resource.js';
+import { randomUUID } from 'node:crypto';
 import { parseStreamTwiml } from './twiml.js';
+import { fetchTwiml } from './twiml-fetch.js';
 
 /** A number as Twilio's `To`/`From` take one for a phone call: E.164-ish digits with an optional +. */
 const PHONE = /^\+?[0-9]{3,15}$/;
@@ -31,6 +33,47 @@ function sameUrl(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** An answer that refuses the request. */
+interface Refusal {
+  status: number;
+  code: number | null;
+  message: string;
+}
+
+/**
+ * The TwiML at `Url` (Twilio's other way to say what a new call does). Only on a host of one of the credentials'
+ * bots: the bridge requests nothing from anywhere else on a client's say-so.
+ */
+async function twimlFromUrl(r: NewCallRequest, form: URLSearchParams, call: { callId: string; to: string; from: string | undefined }): Promise<string | Refusal> {
+  const url = form.get('Url');
+  if (url === null) {
+    return { status: 400, code: 21205, message: form.has('ApplicationSid') ? 'ApplicationSid is not supported: send Twiml or Url' : 'Twiml or Url is required' };
+  }
+  let host: string;
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+    host = u.hostname;
+  } catch {
+    return { status: 400, code: 21205, message: `Url is not a valid http(s) URL: ${JSON.stringify(url.slice(0, 80))}` };
+  }
+  const hostOf = (a: TwilioAccount) => (a.url === undefined ? undefined : new URL(a.url).hostname);
+  if (!r.accounts.some((a) => hostOf(a) === host)) return { status: 400, code: 21205, message: 'Url must be on the host of a bot configured with these credentials' };
+  const method = (form.get('Method') ?? 'POST').toUpperCase();
+  if (method !== 'GET' && method !== 'POST') return { status: 400, code: 21205, message: 'Method must be GET or POST' };
+  const params: Record<string, string> = {
+    AccountSid: r.accountSid, ApiVersion: '2010-04-01', CallSid: callSidOf(call.callId), CallStatus: 'queued', Direction: 'outbound-api',
+    To: call.to, Called: call.to, ...(call.from !== undefined ? { From: call.from, Caller: call.from } : {}),
+  };
+  // Every account in `r.accounts` was authenticated with the same token: it signs the request.
+  const fetched = await fetchTwiml({ url, method, params, authToken: r.accounts[0].authToken });
+  if (!fetched.ok) {
+    r.log.warn({ host, problem: fetched.problem }, "Twilio REST shim: a new call's TwiML could not be fetched");
+    return { status: 502, code: 11200, message: `HTTP retrieval failure: ${fetched.problem}` };
+  }
+  return fetched.text;
 }
 
 export interface NewCallRequest {
@@ -58,22 +101,19 @@ export async function createCall(r: NewCallRequest): Promise<void> {
   if (ringTimeoutSec !== undefined && !(Number.isInteger(ringTimeoutSec) && ringTimeoutSec >= MIN_TIMEOUT_SEC && ringTimeoutSec <= MAX_TIMEOUT_SEC)) {
     return sendError(res, 400, 21216, `Timeout must be a whole number of seconds, ${MIN_TIMEOUT_SEC}..${MAX_TIMEOUT_SEC}`);
   }
-  const twiml = form.get('Twiml');
-  if (twiml === null) {
-    const why = form.has('Url') || form.has('ApplicationSid') ? 'Url and ApplicationSid are not supported (the bridge fetches no TwiML): send Twiml' : 'Twiml is required';
-    return sendError(res, 400, 21205, why);
-  }
+  const callId = randomUUID();
+  const twiml = form.get('Twiml') ?? (await twimlFromUrl(r, form, { callId, to, from }));
+  if (typeof twiml !== 'string') return sendError(res, twiml.status, twiml.code, twiml.message);
   const stream = parseStreamTwiml(twiml);
   if (!stream.ok) return sendError(res, 400, 12100, `Document parse failure: ${stream.problem}`);
   // The stream URL picks the bot among those these credentials belong to: the bridge connects only to bots it knows.
   const account = r.accounts.find((a) => a.url !== undefined && sameUrl(a.url, stream.url));
-  if (!account) return sendError(res, 400, 11200, `<Stream url> is not the url of a bot configured with these credentials`);
+  if (!account) return sendError(res, 400, null, `<Stream url> is not the url of a bot configured with these credentials`);
   if (account.transferTrunk === undefined) return sendError(res, 400, null, `bot ${account.bot} has no twilio.transferTrunk: new calls have no outbound trunk`);
   const ignored = [...form.keys()].filter((k) => IGNORED.has(k));
   if (ignored.length > 0) log.info({ bot: account.bot, ignored }, 'Twilio REST shim: parameters the bridge does not act on were ignored');
-  let callId: string;
   try {
-    ({ callId } = await r.control.place({ bot: account.bot, trunk: account.transferTrunk, to, ...(from !== undefined ? { from } : {}), ...(ringTimeoutSec !== undefined ? { ringTimeoutSec } : {}), parameters: stream.parameters }));
+    await r.control.place({ callId, bot: account.bot, trunk: account.transferTrunk, to, ...(from !== undefined ? { from } : {}), ...(ringTimeoutSec !== undefined ? { ringTimeoutSec } : {}), parameters: stream.parameters });
   } catch (err) {
     const f = classifyFailure(err);
     log[f.level]({ bot: account.bot, to, reason: f.reason, err: f.logErr }, 'Twilio REST shim call refused');

@@ -31,6 +31,8 @@ export interface TwilioCallView {
 
 /** A new call, as Calls.json asks for it once authenticated and read. */
 export interface TwilioNewCall {
+  /** The call id to use: its call SID was already given out (to the TwiML server of a `Url`). */
+  callId: string;
   bot: string;
   trunk: string;
   to: string;
@@ -48,8 +50,8 @@ export interface TwilioRestControl {
   hangup(callId: string): boolean;
   /** Runs a transfer like the bot's command; resolves with the final transfer event. Undefined: unknown call. */
   transfer(callId: string, cmd: { to: string; trunk?: string }): Promise<{ status: string; reason?: string }> | undefined;
-  /** Places a call; resolves with its id once its INVITE is out. Throws CallRejectedError (bad number, unknown trunk, draining...). */
-  place(call: TwilioNewCall): Promise<{ callId: string }>;
+  /** Places a call; resolves once its INVITE is out. Throws CallRejectedError (bad number, unknown trunk, draining...). */
+  place(call: TwilioNewCall): Promise<void>;
   /** An outbound call still ringing, by our call id. */
   ringing(callId: string): TwilioCallView | undefined;
   /** Cancels an outbound call that still rings (CANCEL; its bot gets `stop` "api-hangup"); false when it does not. */

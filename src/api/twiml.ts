@@ -94,7 +94,12 @@ export function parseStreamTwiml(text: string): StreamTwiml {
   }
   if (Object.keys(parameters).length > MAX_PARAMETERS) return { ok: false, problem: `more than ${MAX_PARAMETERS} <Parameter>s` };
   const tail = stream.selfClosing ? tokens.slice(3) : tokens.slice(i);
-  const closing = stream.selfClosing ? ['</Connect>', '</Response>'] : ['</Stream>', '</Connect>', '</Response>'];
-  if (tail.length !== closing.length || tail.some((t, j) => t !== closing[j])) return { ok: false, problem: STREAM_SHAPE };
+  const closing = stream.selfClosing ? ['</Connect>'] : ['</Stream>', '</Connect>'];
+  if (closing.some((t, j) => tail[j] !== t) || tail[tail.length - 1] !== '</Response>') return { ok: false, problem: STREAM_SHAPE };
+  // What runs once the stream has ended (Pipecat's example ends with <Pause length="20"/>): the call ends with the
+  // bot's socket here, which is what <Hangup/> or the end of the document would do.
+  if (!tail.slice(closing.length, -1).every((t) => t === '<Hangup/>' || /^<Pause(?:\s+length\s*=\s*(?:"\d{1,4}"|'\d{1,4}'))?\s*\/>$/.test(t))) {
+    return { ok: false, problem: `only <Pause/> or <Hangup/> may follow </Connect>; ${STREAM_SHAPE}` };
+  }
   return { ok: true, url, parameters };
 }

@@ -138,7 +138,6 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
       place: async (c) => {
         const placed = await calls.placeCall(c);
         placed.answered.catch(() => undefined); // its failure is logged by call control; nobody waits on it here
-        return { callId: placed.callId };
       },
       ringing: (callId) => {
         const r = calls.ringingCall(callId);

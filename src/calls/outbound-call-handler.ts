@@ -34,6 +34,8 @@ export interface PlaceCallRequest {
   ringTimeoutSec?: number;
   /** Start the bot at 183 with early media (`start` has `"early":true`, `answered` follows on 200). */
   earlyMedia?: boolean;
+  /** This id instead of a new one (the Twilio shim gave out its call SID before dialling); must be unique. */
+  callId?: string;
   /** Added to the bot's `parameters` for this call (its dialect's custom parameters: the Twilio shim's TwiML). */
   parameters?: Record<string, string>;
 }
@@ -76,7 +78,7 @@ export function placeOutboundCall(req: PlaceCallRequest, deps: OutboundCallDeps)
 }
 
 async function start(req: PlaceCallRequest, trunk: OutboundTrunkConfig, target: BotTarget, deps: OutboundCallDeps): Promise<PlacedCall> {
-  const callId = randomUUID();
+  const callId = req.callId ?? randomUUID();
   const startedAt = deps.clock.now();
   const placedAt = Date.now(); // wall clock, for the API (answeredAt is too)
   let log = deps.logger.child({ callId, trunk: trunk.name });

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
@@ -219,10 +220,22 @@ describe('Twilio REST shim', () => {
       await bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === callIdOfCallSid(sid) && l.reason === 'api-hangup');
     }, 40_000);
 
-    it('while it rings: GET says ringing, Status=canceled CANCELs it (SIPp gets the CANCEL and our ACK), then it is 404', async () => {
+    it('with Url (TwiML served by the bot host, as Pipecat\'s outbound example): while it rings GET says ringing, Status=canceled CANCELs it', async () => {
       callee = await startSippUas({ scenario: 'uas-ring-no-answer.xml', port: agentPort });
-      const placed = await create({ To: '+15557654322', Twiml: twiml() });
+      const asked: Array<Record<string, string>> = [];
+      const twimlServer = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        req.on('end', () => {
+          asked.push(Object.fromEntries(new URLSearchParams(body)));
+          res.writeHead(200, { 'Content-Type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${botUrl}"/></Connect><Pause length="20"/></Response>`);
+        });
+      });
+      await new Promise<void>((r) => twimlServer.listen(0, '127.0.0.1', () => r()));
+      const placed = await create({ To: '+15557654322', Url: `http://127.0.0.1:${(twimlServer.address() as AddressInfo).port}/twiml`, Method: 'POST' });
+      twimlServer.close();
       expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+      expect(asked).toMatchObject([{ CallSid: placed.body.sid, To: '+15557654322', Direction: 'outbound-api' }]);
       const sids = { accountSid: AC, callSid: String(placed.body.sid) };
       const callId = callIdOfCallSid(sids.callSid);
       await bridge.waitForLog((l) => l.msg === 'outbound call progress' && l.callId === callId && l.status === 180, 5000);

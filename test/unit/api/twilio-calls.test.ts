@@ -4,6 +4,7 @@
  * the answers' shapes and every refusal's status and Twilio error code.
  */
 import { createServer, type Server } from 'node:http';
+import { twilioSignature } from '../../../src/api/twiml-fetch.js';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTwilioRest, type TwilioCallView, type TwilioNewCall, type TwilioRestControl } from '../../../src/api/twilio-rest.js';
@@ -13,9 +14,9 @@ import { silentLogger } from '../../../src/core/logger.js';
 const AC = 'AC0123456789abcdef0123456789abcdef';
 const TOKEN = 'secret-token-0123456789';
 const BOT_URL = 'wss://bots.example/twilio';
-const NEW_ID = '0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
-const NEW_SID = `CA${NEW_ID.replace(/-/g, '')}`;
+const sidOf = (callId: string) => `CA${callId.replace(/-/g, '')}`;
 const PLACED = Date.UTC(2026, 0, 2, 3, 4, 5);
+const LOCAL_BOT_URL = 'ws://127.0.0.1:1/ws';
 const TWIML = `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${BOT_URL}"><Parameter name="lead" value="42"/></Stream></Connect></Response>`;
 
 let server: Server | undefined;
@@ -38,8 +39,7 @@ function fake(refuse?: CallRejectedError): Fake {
     place: async (c) => {
       if (refuse) throw refuse;
       f.placed.push(c);
-      f.ringingCalls.set(NEW_ID, { bot: c.bot, from: c.from ?? '+15550100', to: c.to, direction: 'outbound', placedAtMs: PLACED });
-      return { callId: NEW_ID };
+      f.ringingCalls.set(c.callId, { bot: c.bot, from: c.from ?? '+15550100', to: c.to, direction: 'outbound', placedAtMs: PLACED });
     },
     ringing: (id) => f.ringingCalls.get(id),
     cancel: (id) => {
@@ -56,6 +56,7 @@ async function serve(control: TwilioRestControl, transferTrunk: string | null = 
     accounts: [
       { bot: 'support', accountSid: AC, authToken: TOKEN, url: BOT_URL, ...(transferTrunk ? { transferTrunk } : {}) },
       { bot: 'sales', accountSid: AC, authToken: TOKEN, url: 'wss://bots.example/sales', transferTrunk: 'carrier-2' },
+      { bot: 'local', accountSid: AC, authToken: TOKEN, url: LOCAL_BOT_URL, transferTrunk: 'carrier-3' },
     ],
     logger: silentLogger(),
   });
@@ -77,9 +78,10 @@ describe('Twilio REST shim: Calls.json places a call', () => {
     const calls = await serve(f);
     const r = await request(`${calls}.json`, 'POST', { To: '+15557654321', From: '+15550100', Twiml: TWIML, Timeout: '30' });
     expect(r.status).toBe(201);
-    expect(f.placed).toEqual([{ bot: 'support', trunk: 'carrier-out', to: '+15557654321', from: '+15550100', ringTimeoutSec: 30, parameters: { lead: '42' } }]);
+    expect(f.placed).toEqual([{ callId: expect.stringMatching(/^[0-9a-f-]{36}$/), bot: 'support', trunk: 'carrier-out', to: '+15557654321', from: '+15550100', ringTimeoutSec: 30, parameters: { lead: '42' } }]);
+    const sid = sidOf(f.placed[0].callId);
     expect(r.body).toMatchObject({
-      sid: NEW_SID,
+      sid,
       account_sid: AC,
       status: 'queued',
       direction: 'outbound-api',
@@ -88,7 +90,7 @@ describe('Twilio REST shim: Calls.json places a call', () => {
       date_created: 'Fri, 02 Jan 2026 03:04:05 +0000',
       start_time: null,
       end_time: null,
-      uri: `/2010-04-01/Accounts/${AC}/Calls/${NEW_SID}.json`,
+      uri: `/2010-04-01/Accounts/${AC}/Calls/${sid}.json`,
     });
   });
 
@@ -97,9 +99,12 @@ describe('Twilio REST shim: Calls.json places a call', () => {
     ['a To that is no number', { To: 'sip:alice@example.com', Twiml: TWIML }, 400, 21211],
     ['a bad From', { To: '+15557654321', From: 'Alice', Twiml: TWIML }, 400, 21212],
     ['a Timeout out of range', { To: '+15557654321', Twiml: TWIML, Timeout: '2' }, 400, 21216],
-    ['a Url instead of Twiml', { To: '+15557654321', Url: 'https://bots.example/twiml' }, 400, 21205],
+    ['neither Twiml nor Url', { To: '+15557654321' }, 400, 21205],
+    ['an ApplicationSid', { To: '+15557654321', ApplicationSid: 'AP0123' }, 400, 21205],
+    ['a Url on a host of no bot of these credentials', { To: '+15557654321', Url: 'http://twiml.example/twiml' }, 400, 21205],
+    ['a Url that is not http', { To: '+15557654321', Url: 'file:///etc/passwd' }, 400, 21205],
     ['TwiML that is not <Connect><Stream>', { To: '+15557654321', Twiml: '<Response><Dial>+1555</Dial></Response>' }, 400, 12100],
-    ['a Stream url of no bot of these credentials', { To: '+15557654321', Twiml: TWIML.replace(BOT_URL, 'wss://elsewhere.example/ws') }, 400, 11200],
+    ['a Stream url of no bot of these credentials', { To: '+15557654321', Twiml: TWIML.replace(BOT_URL, 'wss://elsewhere.example/ws') }, 400, null],
   ])('refuses %s (%i, code %i), placing nothing', async (_name, form, status, code) => {
     const f = fake();
     const r = await request(`${await serve(f)}.json`, 'POST', form as Record<string, string>);
@@ -128,13 +133,14 @@ describe('Twilio REST shim: the Call resource of a call that still rings', () =>
     const f = fake();
     const calls = await serve(f);
     expect((await request(`${calls}.json`, 'POST', { To: '+15557654321', Twiml: TWIML })).status).toBe(201);
-    const one = `${calls}/${NEW_SID}.json`;
-    expect(await request(one, 'GET')).toMatchObject({ status: 200, body: { sid: NEW_SID, status: 'ringing', start_time: null } });
+    const id = f.placed[0].callId;
+    const one = `${calls}/${sidOf(id)}.json`;
+    expect(await request(one, 'GET')).toMatchObject({ status: 200, body: { sid: sidOf(id), status: 'ringing', start_time: null } });
     expect(await request(one, 'POST', { Twiml: '<Response><Dial>+15557654322</Dial></Response>' })).toMatchObject({ status: 409, body: { reason: 'not-answered-yet' } });
     const cancelled = await request(one, 'POST', { Status: 'canceled' });
     expect(cancelled).toMatchObject({ status: 200, body: { status: 'canceled', duration: null } });
     expect(cancelled.body?.end_time).toEqual(expect.any(String));
-    expect(f.cancelled).toEqual([NEW_ID]);
+    expect(f.cancelled).toEqual([id]);
     expect((await request(one, 'GET')).status).toBe(404);
   });
 
@@ -142,10 +148,55 @@ describe('Twilio REST shim: the Call resource of a call that still rings', () =>
     const f = fake();
     const calls = await serve(f);
     await request(`${calls}.json`, 'POST', { To: '+15557654321', Twiml: TWIML });
-    f.ringingCalls.set(NEW_ID, { ...f.ringingCalls.get(NEW_ID)!, bot: 'sales-elsewhere' });
-    expect((await request(`${calls}/${NEW_SID}.json`, 'GET')).status).toBe(404);
-    f.ringingCalls.set(NEW_ID, { ...f.ringingCalls.get(NEW_ID)!, bot: 'support' });
-    expect(await request(`${calls}/${NEW_SID}.json`, 'POST', { Status: 'completed' })).toMatchObject({ status: 200, body: { status: 'canceled' } });
-    expect(f.cancelled).toEqual([NEW_ID]);
+    const id = f.placed[0].callId;
+    f.ringingCalls.set(id, { ...f.ringingCalls.get(id)!, bot: 'sales-elsewhere' });
+    expect((await request(`${calls}/${sidOf(id)}.json`, 'GET')).status).toBe(404);
+    f.ringingCalls.set(id, { ...f.ringingCalls.get(id)!, bot: 'support' });
+    expect(await request(`${calls}/${sidOf(id)}.json`, 'POST', { Status: 'completed' })).toMatchObject({ status: 200, body: { status: 'canceled' } });
+    expect(f.cancelled).toEqual([id]);
+  });
+});
+
+describe('Twilio REST shim: Calls.json with Url (the TwiML fetched from the bot host)', () => {
+  let twimlServer: Server | undefined;
+  afterEach(() => new Promise<void>((r) => (twimlServer ? twimlServer.close(() => r()) : r())));
+
+  /** A TwiML server on the local bot's host, as Pipecat's outbound example serves /twiml. */
+  async function startTwiml(status: number): Promise<{ url: string; seen: Array<{ form: Record<string, string>; signature: string }> }> {
+    const seen: Array<{ form: Record<string, string>; signature: string }> = [];
+    twimlServer = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        seen.push({ form: Object.fromEntries(new URLSearchParams(body)), signature: String(req.headers['x-twilio-signature']) });
+        const to = new URLSearchParams(body).get('To') ?? '';
+        res.writeHead(status, { 'Content-Type': 'application/xml' }).end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Connect>\n    <Stream url="${LOCAL_BOT_URL}">\n      <Parameter name="to" value="${to}"/>\n    </Stream>\n  </Connect>\n  <Pause length="20"/>\n</Response>`,
+        );
+      });
+    });
+    await new Promise<void>((r) => twimlServer!.listen(0, '127.0.0.1', () => r()));
+    return { url: `http://127.0.0.1:${(twimlServer!.address() as AddressInfo).port}/twiml`, seen };
+  }
+
+  it("fetches it (POST, signed with the token) with the call's SID, To and From, and places the call it names", async () => {
+    const twiml = await startTwiml(200);
+    const f = fake();
+    const r = await request(`${await serve(f)}.json`, 'POST', { To: '+15557654321', From: '+15550100', Url: twiml.url, Method: 'POST' });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(f.placed).toMatchObject([{ bot: 'local', trunk: 'carrier-3', to: '+15557654321', parameters: { to: '+15557654321' } }]);
+    const sid = sidOf(f.placed[0].callId);
+    expect(r.body?.sid).toBe(sid);
+    expect(twiml.seen).toHaveLength(1);
+    expect(twiml.seen[0].form).toMatchObject({ AccountSid: AC, CallSid: sid, To: '+15557654321', From: '+15550100', Direction: 'outbound-api', CallStatus: 'queued' });
+    expect(twiml.seen[0].signature).toBe(twilioSignature(TOKEN, twiml.url, twiml.seen[0].form));
+  });
+
+  it('a TwiML server that fails: 502 with Twilio\'s 11200, nothing placed', async () => {
+    const twiml = await startTwiml(500);
+    const f = fake();
+    const r = await request(`${await serve(f)}.json`, 'POST', { To: '+15557654321', Url: twiml.url });
+    expect(r).toMatchObject({ status: 502, body: { code: 11200, message: expect.stringMatching(/HTTP retrieval failure: the TwiML server answered 500/) } });
+    expect(f.placed).toEqual([]);
   });
 });

@@ -51,6 +51,12 @@ describe('parseStreamTwiml (a new call: Calls.json)', () => {
       'wss://bot.example/ws?a=1&b=2',
       { to_number: '+15557654321', lead: 'A "hot" one' },
     ],
+    [
+      "Pipecat's outbound example (a Pause after the Connect)",
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Connect>\n    <Stream url="wss://bot.example/ws">\n      <Parameter name="from" value="+15550100"/>\n      <Parameter name="to" value="+15557654321"/>\n    </Stream>\n  </Connect>\n  <Pause length="20"/>\n</Response>',
+      'wss://bot.example/ws',
+      { from: '+15550100', to: '+15557654321' },
+    ],
     ["single quotes, indented, a name", "<Response>\n  <Connect>\n    <Stream name='s1' url='ws://127.0.0.1:8080/media'></Stream>\n  </Connect>\n</Response>", 'ws://127.0.0.1:8080/media', {}],
   ])('accepts %s', (_name, text, url, parameters) => {
     expect(parseStreamTwiml(text)).toEqual({ ok: true, url, parameters });
@@ -66,7 +72,7 @@ describe('parseStreamTwiml (a new call: Calls.json)', () => {
     ['a Parameter without value', '<Response><Connect><Stream url="wss://b/ws"><Parameter name="a"/></Stream></Connect></Response>', /only <Parameter/],
     ['text inside Stream', '<Response><Connect><Stream url="wss://b/ws">hello</Stream></Connect></Response>', /only <Parameter/],
     ['unclosed', '<Response><Connect><Stream url="wss://b/ws"></Connect></Response>', /only <Parameter|only <Response/],
-    ['trailing verb', '<Response><Connect><Stream url="wss://b/ws"/></Connect><Hangup/></Response>', /only <Response><Connect><Stream/],
+    ['a verb other than Pause or Hangup after it', '<Response><Connect><Stream url="wss://b/ws"/></Connect><Say>bye</Say></Response>', /only <Pause\/> or <Hangup\/>/],
     ['an entity outside the five', '<Response><Connect><Stream url="wss://b/&xxe;"/></Connect></Response>', /ws:\/\/ or wss:\/\/|only/],
   ])('refuses %s', (_name, text, problem) => {
     const r = parseStreamTwiml(text);
