@@ -35,6 +35,12 @@ function sameUrl(a: string, b: string): boolean {
   }
 }
 
+/** `host:port` with the scheme's default port filled in (ws and http 80, wss and https 443): a bot's server serves both. */
+function endpointOf(u: URL): string {
+  const secure = u.protocol === 'https:' || u.protocol === 'wss:';
+  return `${u.hostname}:${u.port || (secure ? '443' : '80')}`;
+}
+
 /** An answer that refuses the request. */
 interface Refusal {
   status: number;
@@ -43,8 +49,8 @@ interface Refusal {
 }
 
 /**
- * The TwiML at `Url` (Twilio's other way to say what a new call does). Only on a host of one of the credentials'
- * bots: the bridge requests nothing from anywhere else on a client's say-so.
+ * The TwiML at `Url` (Twilio's other way to say what a new call does). Only on the host and port of one of the
+ * credentials' bots: the bridge requests nothing from anywhere else on a client's say-so.
  */
 async function twimlFromUrl(r: NewCallRequest, form: URLSearchParams, call: { callId: string; to: string; from: string | undefined }): Promise<string | Refusal> {
   const url = form.get('Url');
@@ -55,12 +61,13 @@ async function twimlFromUrl(r: NewCallRequest, form: URLSearchParams, call: { ca
   try {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
-    host = u.hostname;
+    host = endpointOf(u);
   } catch {
     return { status: 400, code: 21205, message: `Url is not a valid http(s) URL: ${JSON.stringify(url.slice(0, 80))}` };
   }
-  const hostOf = (a: TwilioAccount) => (a.url === undefined ? undefined : new URL(a.url).hostname);
-  if (!r.accounts.some((a) => hostOf(a) === host)) return { status: 400, code: 21205, message: 'Url must be on the host of a bot configured with these credentials' };
+  if (!r.accounts.some((a) => a.url !== undefined && endpointOf(new URL(a.url)) === host)) {
+    return { status: 400, code: 21205, message: 'Url must be on the host and port of a bot configured with these credentials' };
+  }
   const method = (form.get('Method') ?? 'POST').toUpperCase();
   if (method !== 'GET' && method !== 'POST') return { status: 400, code: 21205, message: 'Method must be GET or POST' };
   const params: Record<string, string> = {

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BridgeProcess } from './harness/bridge-process.js';
 import { describeSipp, runSipp } from './harness/sipp.js';
@@ -36,11 +36,16 @@ let wss: WebSocketServer;
 let listener: RtpListener;
 let agentPort: number;
 let botUrl: string;
+let botHttp: Server;
+/** What the bot's server answers to plain HTTP requests (a test's TwiML), if anything. */
+let twimlHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 let bots: TwilioBot[] = [];
 
 beforeAll(async () => {
-  wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
+  // The bot's server also serves TwiML (a Url of Calls.json must be on a bot's host and port), as Pipecat's does.
+  botHttp = createServer((req, res) => (twimlHandler ? twimlHandler(req, res) : res.writeHead(404).end()));
+  wss = new WebSocketServer({ server: botHttp, perMessageDeflate: false });
+  await new Promise<void>((r) => botHttp.listen(0, '127.0.0.1', () => r()));
   wss.on('connection', (ws) => {
     const events: Array<Record<string, unknown>> = [];
     let started: (s: { accountSid: string; callSid: string }) => void = () => {};
@@ -52,7 +57,7 @@ beforeAll(async () => {
     });
     bots.push({ ws, events, start });
   });
-  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/media`;
+  const url = `ws://127.0.0.1:${(botHttp.address() as AddressInfo).port}/media`;
   botUrl = url;
   agentPort = await reservePort();
   const rtpBase = await reservePorts(6);
@@ -77,6 +82,7 @@ afterAll(async () => {
   await bridge?.stop();
   for (const c of wss?.clients ?? []) c.terminate();
   await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
+  await new Promise<void>((r) => (botHttp ? botHttp.close(() => r()) : r()));
   listener?.close();
 });
 
@@ -223,17 +229,16 @@ describe('Twilio REST shim', () => {
     it('with Url (TwiML served by the bot host, as Pipecat\'s outbound example): while it rings GET says ringing, Status=canceled CANCELs it', async () => {
       callee = await startSippUas({ scenario: 'uas-ring-no-answer.xml', port: agentPort });
       const asked: Array<Record<string, string>> = [];
-      const twimlServer = createServer((req, res) => {
+      twimlHandler = (req, res) => {
         let body = '';
         req.on('data', (c: Buffer) => (body += c.toString('utf8')));
         req.on('end', () => {
           asked.push(Object.fromEntries(new URLSearchParams(body)));
           res.writeHead(200, { 'Content-Type': 'application/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${botUrl}"/></Connect><Pause length="20"/></Response>`);
         });
-      });
-      await new Promise<void>((r) => twimlServer.listen(0, '127.0.0.1', () => r()));
-      const placed = await create({ To: '+15557654322', Url: `http://127.0.0.1:${(twimlServer.address() as AddressInfo).port}/twiml`, Method: 'POST' });
-      twimlServer.close();
+      };
+      const placed = await create({ To: '+15557654322', Url: `${botUrl.replace(/^ws/, 'http').replace(/\/media$/, '')}/twiml`, Method: 'POST' });
+      twimlHandler = undefined;
       expect(placed.status, JSON.stringify(placed.body)).toBe(201);
       expect(asked).toMatchObject([{ CallSid: placed.body.sid, To: '+15557654322', Direction: 'outbound-api' }]);
       const sids = { accountSid: AC, callSid: String(placed.body.sid) };

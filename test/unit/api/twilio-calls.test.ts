@@ -16,7 +16,8 @@ const TOKEN = 'secret-token-0123456789';
 const BOT_URL = 'wss://bots.example/twilio';
 const sidOf = (callId: string) => `CA${callId.replace(/-/g, '')}`;
 const PLACED = Date.UTC(2026, 0, 2, 3, 4, 5);
-const LOCAL_BOT_URL = 'ws://127.0.0.1:1/ws';
+/** The local bot's url: on the TwiML server's port once one runs (a Url must be on a bot's host and port). */
+let localBotUrl = 'ws://127.0.0.1:1/ws';
 const TWIML = `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${BOT_URL}"><Parameter name="lead" value="42"/></Stream></Connect></Response>`;
 
 let server: Server | undefined;
@@ -56,7 +57,7 @@ async function serve(control: TwilioRestControl, transferTrunk: string | null = 
     accounts: [
       { bot: 'support', accountSid: AC, authToken: TOKEN, url: BOT_URL, ...(transferTrunk ? { transferTrunk } : {}) },
       { bot: 'sales', accountSid: AC, authToken: TOKEN, url: 'wss://bots.example/sales', transferTrunk: 'carrier-2' },
-      { bot: 'local', accountSid: AC, authToken: TOKEN, url: LOCAL_BOT_URL, transferTrunk: 'carrier-3' },
+      { bot: 'local', accountSid: AC, authToken: TOKEN, url: localBotUrl, transferTrunk: 'carrier-3' },
     ],
     logger: silentLogger(),
   });
@@ -171,12 +172,14 @@ describe('Twilio REST shim: Calls.json with Url (the TwiML fetched from the bot 
         seen.push({ form: Object.fromEntries(new URLSearchParams(body)), signature: String(req.headers['x-twilio-signature']) });
         const to = new URLSearchParams(body).get('To') ?? '';
         res.writeHead(status, { 'Content-Type': 'application/xml' }).end(
-          `<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Connect>\n    <Stream url="${LOCAL_BOT_URL}">\n      <Parameter name="to" value="${to}"/>\n    </Stream>\n  </Connect>\n  <Pause length="20"/>\n</Response>`,
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n  <Connect>\n    <Stream url="${localBotUrl}">\n      <Parameter name="to" value="${to}"/>\n    </Stream>\n  </Connect>\n  <Pause length="20"/>\n</Response>`,
         );
       });
     });
     await new Promise<void>((r) => twimlServer!.listen(0, '127.0.0.1', () => r()));
-    return { url: `http://127.0.0.1:${(twimlServer!.address() as AddressInfo).port}/twiml`, seen };
+    const port = (twimlServer!.address() as AddressInfo).port;
+    localBotUrl = `ws://127.0.0.1:${port}/ws`;
+    return { url: `http://127.0.0.1:${port}/twiml`, seen };
   }
 
   it("fetches it (POST, signed with the token) with the call's SID, To and From, and places the call it names", async () => {
@@ -190,6 +193,14 @@ describe('Twilio REST shim: Calls.json with Url (the TwiML fetched from the bot 
     expect(twiml.seen).toHaveLength(1);
     expect(twiml.seen[0].form).toMatchObject({ AccountSid: AC, CallSid: sid, To: '+15557654321', From: '+15550100', Direction: 'outbound-api', CallStatus: 'queued' });
     expect(twiml.seen[0].signature).toBe(twilioSignature(TOKEN, twiml.url, twiml.seen[0].form));
+  });
+
+  it('a Url on the bot host but another port is refused (21205) without a request', async () => {
+    const twiml = await startTwiml(200);
+    const f = fake();
+    const other = twiml.url.replace(/:(\d+)\//, (_m, p: string) => `:${Number(p) + 1}/`);
+    expect(await request(`${await serve(f)}.json`, 'POST', { To: '+15557654321', Url: other })).toMatchObject({ status: 400, body: { code: 21205 } });
+    expect(twiml.seen).toEqual([]);
   });
 
   it('a TwiML server that fails: 502 with Twilio\'s 11200, nothing placed', async () => {
