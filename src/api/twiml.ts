@@ -21,15 +21,24 @@ const NUMBER = /^\+?[0-9]{3,15}$/;
 /** Tags and the text between them; every character of the input lands in exactly one token. */
 const TOKENS = /<[^<>]*>|[^<]+|</g;
 
-/** Reads a `Twiml` parameter. */
-export function parseDialTwiml(text: string): TwimlRequest {
+/**
+ * The document's tags and text runs, whitespace between them dropped (inside <Dial> the number is trimmed), the
+ * XML declaration checked and taken off; or why it is refused before its shape is looked at.
+ */
+function tokensOf(text: string): string[] | { ok: false; problem: string } {
   if (text.length > MAX_TWIML_CHARS) return { ok: false, problem: `Twiml longer than ${MAX_TWIML_CHARS} characters` };
-  // Whitespace between tags means nothing; inside <Dial> it is trimmed below.
   const tokens = (text.match(TOKENS) ?? []).filter((t) => t.trim() !== '');
   if (tokens[0] !== undefined && tokens[0].startsWith('<?')) {
     if (!DECLARATION.test(tokens[0])) return { ok: false, problem: 'unsupported XML declaration' };
     tokens.shift();
   }
+  return tokens;
+}
+
+/** Reads a `Twiml` parameter. */
+export function parseDialTwiml(text: string): TwimlRequest {
+  const tokens = tokensOf(text);
+  if (!Array.isArray(tokens)) return tokens;
   const [open, dial, number, closeDial, close, ...extra] = tokens;
   if (open !== '<Response>' || dial !== '<Dial>' || closeDial !== '</Dial>' || close !== '</Response>' || extra.length > 0) {
     return { ok: false, problem: SHAPE };
@@ -71,12 +80,8 @@ function tagAttributes(tag: string, name: string): { attrs: Record<string, strin
  * than `url` and `name` are refused, so nothing asked for is quietly left undone.
  */
 export function parseStreamTwiml(text: string): StreamTwiml {
-  if (text.length > MAX_TWIML_CHARS) return { ok: false, problem: `Twiml longer than ${MAX_TWIML_CHARS} characters` };
-  const tokens = (text.match(TOKENS) ?? []).filter((t) => t.trim() !== '');
-  if (tokens[0] !== undefined && tokens[0].startsWith('<?')) {
-    if (!DECLARATION.test(tokens[0])) return { ok: false, problem: 'unsupported XML declaration' };
-    tokens.shift();
-  }
+  const tokens = tokensOf(text);
+  if (!Array.isArray(tokens)) return tokens;
   const stream = tagAttributes(tokens[2] ?? '', 'Stream');
   if (tokens[0] !== '<Response>' || tokens[1] !== '<Connect>' || !stream) return { ok: false, problem: STREAM_SHAPE };
   const unknown = Object.keys(stream.attrs).filter((k) => k !== 'url' && k !== 'name');

@@ -40,6 +40,9 @@ let botHttp: Server;
 /** What the bot's server answers to plain HTTP requests (a test's TwiML), if anything. */
 let twimlHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 let bots: TwilioBot[] = [];
+/** The SIPp on the trunk's far end (a transfer destination or a new call's callee) and its media, per test. */
+let callee: SippUas | undefined;
+let calleeMedia: AgentMedia | undefined;
 
 beforeAll(async () => {
   // The bot's server also serves TwiML (a Url of Calls.json must be on a bot's host and port), as Pipecat's does.
@@ -79,12 +82,23 @@ outboundTrunks:
 }, 30_000);
 
 afterAll(async () => {
+  callee?.kill();
+  calleeMedia?.close();
   await bridge?.stop();
   for (const c of wss?.clients ?? []) c.terminate();
   await new Promise<void>((r) => (wss ? wss.close(() => r()) : r()));
   await new Promise<void>((r) => (botHttp ? botHttp.close(() => r()) : r()));
   listener?.close();
 });
+
+/** A new SIPp on the trunk's far end, with media to answer with or none; the previous one (done by now) is let go. */
+async function startCallee(scenario: string, withMedia: boolean): Promise<{ uas: SippUas; media: AgentMedia | undefined }> {
+  callee?.kill();
+  calleeMedia?.close();
+  calleeMedia = withMedia ? await AgentMedia.start(1000) : undefined;
+  callee = await startSippUas({ scenario, port: agentPort, ...(calleeMedia ? { keys: { agent_rtp_port: calleeMedia.port } } : {}) });
+  return { uas: callee, media: calleeMedia };
+}
 
 /** What Pipecat's serializer sends: a form POST with Basic auth to the Call resource. */
 async function update(sids: { accountSid: string; callSid: string }, form: Record<string, string>, token = TOKEN) {
@@ -157,16 +171,9 @@ describe('Twilio REST shim', () => {
   }, 40_000);
 
   describe('an allowed <Dial>', () => {
-    let agentSipp: SippUas | undefined;
-    let agentMedia: AgentMedia | undefined;
-    afterAll(() => {
-      agentSipp?.kill();
-      agentMedia?.close();
-    });
 
     it('answers 200 in-progress at once and bridges the caller to the number through the transfer trunk', async () => {
-      agentMedia = await AgentMedia.start(1000);
-      agentSipp = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', port: agentPort, keys: { agent_rtp_port: agentMedia.port } });
+      const far = await startCallee('uas-answer-media-by-key.xml', true);
       const seen = bots.length;
       const running = caller('uac-pcap-g711a-caller-hangup.xml', ['-d', '6000']);
       const bot = await nextBot(seen);
@@ -180,20 +187,14 @@ describe('Twilio REST shim', () => {
       await waitFor(() => bot.events.some((e) => e.event === 'stop'), { timeoutMs: 10_000 });
       const run = await running;
       expect(run.code, describeSipp(run)).toBe(0);
-      const agentRun = await agentSipp.done;
+      const agentRun = await far.uas.done;
       expect(agentRun.code, describeSipp(agentRun)).toBe(0); // INVITEd through carrier-out, BYEd when the caller left
       expect(agentRun.messages).toMatch(/INVITE sip:\+?15557654321@127\.0\.0\.1/);
-      expect(agentMedia.received.length).toBeGreaterThan(50); // the caller's audio reached the destination
+      expect(far.media!.received.length).toBeGreaterThan(50); // the caller's audio reached the destination
     }, 40_000);
   });
 
   describe('Calls.json (calls.create with <Connect><Stream> TwiML)', () => {
-    let callee: SippUas | undefined;
-    let calleeMedia: AgentMedia | undefined;
-    afterAll(() => {
-      callee?.kill();
-      calleeMedia?.close();
-    });
 
     /** What `client.calls.create(to=…, from_=…, twiml=…)` of Twilio's helper library sends. */
     async function create(form: Record<string, string>) {
@@ -207,8 +208,7 @@ describe('Twilio REST shim', () => {
     const twiml = () => `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${botUrl}"><Parameter name="lead" value="42"/></Stream></Connect></Response>`;
 
     it('201 queued; the callee rings through the trunk, answers, and the bot gets start with the call SID and the parameters; Status=completed ends it', async () => {
-      calleeMedia = await AgentMedia.start(1000);
-      callee = await startSippUas({ scenario: 'uas-answer-media-by-key.xml', port: agentPort, keys: { agent_rtp_port: calleeMedia.port } });
+      const far = await startCallee('uas-answer-media-by-key.xml', true);
       const seen = bots.length;
       const placed = await create({ To: '+15557654321', From: '+15550100', Twiml: twiml() });
       expect(placed.status, JSON.stringify(placed.body)).toBe(201);
@@ -220,14 +220,14 @@ describe('Twilio REST shim', () => {
 
       const hungUp = await update({ accountSid: AC, callSid: sid }, { Status: 'completed' });
       expect(hungUp).toMatchObject({ status: 200, body: { sid, status: 'completed', direction: 'outbound-api' } });
-      const run = await callee.done;
+      const run = await far.uas.done;
       expect(run.code, describeSipp(run)).toBe(0); // INVITEd through carrier-out, then our BYE
       expect(run.messages).toMatch(/INVITE sip:\+?15557654321@127\.0\.0\.1/);
       await bridge.waitForLog((l) => l.msg === 'call ended' && l.callId === callIdOfCallSid(sid) && l.reason === 'api-hangup');
     }, 40_000);
 
     it('with Url (TwiML served by the bot host, as Pipecat\'s outbound example): while it rings GET says ringing, Status=canceled CANCELs it', async () => {
-      callee = await startSippUas({ scenario: 'uas-ring-no-answer.xml', port: agentPort });
+      const far = await startCallee('uas-ring-no-answer.xml', false);
       const asked: Array<Record<string, string>> = [];
       twimlHandler = (req, res) => {
         let body = '';
@@ -250,7 +250,7 @@ describe('Twilio REST shim', () => {
       expect([shown.status, ((await shown.json()) as Record<string, unknown>).status]).toEqual([200, 'ringing']);
 
       expect(await update(sids, { Status: 'canceled' })).toMatchObject({ status: 200, body: { sid: sids.callSid, status: 'canceled' } });
-      const run = await callee.done;
+      const run = await far.uas.done;
       expect(run.code, describeSipp(run)).toBe(0);
       expect(run.messages).toMatch(/CANCEL sip:/);
       const failed = await bridge.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId, 5000);
