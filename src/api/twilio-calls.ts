@@ -5,11 +5,11 @@
  * it rings. Pure request handling over {@link TwilioRestControl}; the routing and the credentials are in
  * twilio-rest.ts.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { classifyFailure } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { callResource, MAX_BODY, readForm, sendError, type TwilioAccount, type TwilioCallView, type TwilioRestControl } from './twilio-resource.js';
-import { randomUUID } from 'node:crypto';
+import { callResource, callSidOf, MAX_BODY, readForm, sendError, type TwilioAccount, type TwilioCallView, type TwilioRestControl } from './twilio-resource.js';
 import { parseStreamTwiml } from './twiml.js';
 import { fetchTwiml } from './twiml-fetch.js';
 
@@ -20,11 +20,6 @@ const MIN_TIMEOUT_SEC = 5;
 const MAX_TIMEOUT_SEC = 600;
 /** What a new call's form may carry besides To, From, Twiml and Timeout: Twilio's options the bridge has no part of. */
 const IGNORED = new Set(['StatusCallback', 'StatusCallbackMethod', 'StatusCallbackEvent', 'Record', 'CallerId', 'MachineDetection', 'Trim', 'SendDigits']);
-
-/** `CA` + the call id's 32 hex digits: the call SID the Twilio dialect gives the same call (bot/protocols/twilio.ts). */
-export function callSidOf(callId: string): string {
-  return `CA${callId.replace(/-/g, '')}`;
-}
 
 /** Same URL for our purpose: scheme, host, port, path and query, as `new URL` normalises them. */
 function sameUrl(a: string, b: string): boolean {

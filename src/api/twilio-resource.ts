@@ -58,7 +58,6 @@ export interface TwilioRestControl {
   cancel(callId: string): boolean;
 }
 
-
 export const API_VERSION = '2010-04-01';
 export const MAX_BODY = 16 * 1024;
 
@@ -68,6 +67,14 @@ export function sendError(res: ServerResponse, status: number, code: number | nu
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="Twilio API"';
   res.writeHead(status, headers).end(JSON.stringify({ code, message, more_info: moreInfo, status, ...extra }));
+}
+
+/**
+ * A call id's call SID: `CA` + its 32 hex digits, the Twilio dialect's rule (bot/protocols/twilio.ts, which api/
+ * may not import; a unit test holds the two together). The shim gives it out before the bot has `start`.
+ */
+export function callSidOf(callId: string): string {
+  return `CA${callId.replace(/-/g, '').toLowerCase()}`;
 }
 
 /** `CA` + 32 hex -> the UUID call id it was made from (twilio.ts: `CA` + the id's own hex digits). */
@@ -118,7 +125,7 @@ export function callResource(accountSid: string, callSid: string, call: TwilioCa
   };
 }
 
-
+/** The form body (Twilio's clients send form-encoded), or undefined past {@link MAX_BODY}. */
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
   const body = await readBodyCapped(req, MAX_BODY);
   return body && new URLSearchParams(body.toString('utf8'));

@@ -22,7 +22,7 @@ import { parseDialTwiml } from './twiml.js';
 import { createCall, ringingCall } from './twilio-calls.js';
 import { API_VERSION, callIdOfCallSid, callResource, MAX_BODY, readForm, sendError, type TwilioAccount, type TwilioCallView, type TwilioRestControl } from './twilio-resource.js';
 
-export { callIdOfCallSid, callResource, type TwilioAccount, type TwilioCallView, type TwilioNewCall, type TwilioRestControl } from './twilio-resource.js';
+export { callIdOfCallSid, callResource, callSidOf, type TwilioAccount, type TwilioCallView, type TwilioNewCall, type TwilioRestControl } from './twilio-resource.js';
 
 /** The shim's configuration: every bot's credentials, and where it logs. */
 export interface TwilioRestOptions {
@@ -41,7 +41,7 @@ function sameSecret(got: string, want: string): boolean {
 }
 
 /** The accounts the Basic credentials match (several bots may share one account). */
-export function authenticate(req: IncomingMessage, accountSid: string, accounts: readonly TwilioAccount[]): TwilioAccount[] {
+function authenticate(req: IncomingMessage, accountSid: string, accounts: readonly TwilioAccount[]): TwilioAccount[] {
   const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
   if (!m) return [];
   const decoded = Buffer.from(m[1], 'base64').toString('utf8');
@@ -53,7 +53,6 @@ export function authenticate(req: IncomingMessage, accountSid: string, accounts:
   // Every candidate token is compared, so the time taken does not tell which bot (if any) matched.
   return accounts.filter((a) => a.accountSid === user).filter((a) => sameSecret(password, a.authToken));
 }
-
 
 /** One authenticated update of one live call. */
 interface Update {

@@ -43,10 +43,15 @@ export interface TwilioSids {
  * MZ + random, CA + the call id's digits, and the configured account SID or else AC + a digest of the bot's
  * name. The REST shim (api/twilio-rest.ts) maps a call SID back to the call id by the same rule.
  */
+/** The call SID of a call: `CA` + the call id's 32 hex digits (the REST shim reads the id back from it). */
+export function twilioCallSid(callId: string): string {
+  return `CA${hex32(callId)}`;
+}
+
 export function twilioSids(ctx: Pick<DialectContext, 'callId' | 'botName' | 'randomBytes' | 'accountSid'>): TwilioSids {
   return {
     streamSid: `MZ${ctx.randomBytes(16).toString('hex')}`,
-    callSid: `CA${hex32(ctx.callId)}`,
+    callSid: twilioCallSid(ctx.callId),
     accountSid: ctx.accountSid ?? `AC${botDigest(ctx.botName).slice(0, 32)}`,
   };
 }

@@ -5,8 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { callIdOfCallSid, createTwilioRest, type TwilioCallView, type TwilioRestControl } from '../../../src/api/twilio-rest.js';
-import { twilioSids } from '../../../src/bot/protocols/twilio.js';
+import { callIdOfCallSid, callSidOf, createTwilioRest, type TwilioCallView, type TwilioRestControl } from '../../../src/api/twilio-rest.js';
+import { twilioCallSid, twilioSids } from '../../../src/bot/protocols/twilio.js';
 import { silentLogger } from '../../../src/core/logger.js';
 
 const AC = 'AC0123456789abcdef0123456789abcdef';
@@ -84,6 +84,9 @@ describe('Twilio REST shim', () => {
     expect(sids.callSid).toBe(CA);
     expect(sids.accountSid).toBe(AC);
     expect(callIdOfCallSid(sids.callSid)).toBe(CALL_ID);
+    // The shim makes a new call's SID before the dialect does: the same one.
+    expect(callSidOf(CALL_ID)).toBe(twilioCallSid(CALL_ID));
+    expect(callSidOf(CALL_ID.toUpperCase())).toBe(sids.callSid);
   });
 
   it('Status=completed ends the call and answers 200 with a Call resource shaped like Twilio\'s', async () => {
