@@ -65,13 +65,26 @@ export function forwardFailure(err: unknown): 'node-timeout' | 'node-unreachable
 
 /** The route: true when it answered (forwarded, or refused for an unreachable owner). */
 export function createCallForwarding(owners: CallOwners, options: CallForwardingOptions) {
-  const log = options.logger;
+  const forward = createCallForwarder(owners, options);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const transferTimeoutMs = options.transferTimeoutMs ?? 120_000;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const m = PATH.exec((req.url ?? '/').split('?')[0]);
-    if (!m || req.headers[FORWARDED_BY] !== undefined) return false;
-    const callId = m[1];
+    if (!m) return false;
+    return forward(m[1], req, res, m[2] === 'transfer' ? transferTimeoutMs : timeoutMs);
+  };
+}
+
+/**
+ * Sends one request about `callId` on to the node that owns it, the same path on its `store.apiUrl`, and gives its
+ * answer back: true when it answered (forwarded, or refused for an unreachable owner), false to answer here (a
+ * call of this node, or of none, or a request that was forwarded already). The Twilio REST shim uses it too.
+ */
+export function createCallForwarder(owners: CallOwners, options: CallForwardingOptions) {
+  const log = options.logger;
+  return async (callId: string, req: IncomingMessage, res: ServerResponse, timeoutMs = options.timeoutMs ?? 10_000): Promise<boolean> => {
+    if (req.headers[FORWARDED_BY] !== undefined) return false;
+    const path = (req.url ?? '/').split('?')[0];
     try {
       const owner = await owners.remoteOwner(callId);
       if (!owner) return false;
@@ -94,7 +107,7 @@ export function createCallForwarding(owners: CallOwners, options: CallForwarding
           method,
           headers,
           ...(body ? { body: new Uint8Array(body) } : {}),
-          signal: AbortSignal.timeout(m[2] === 'transfer' ? transferTimeoutMs : timeoutMs),
+          signal: AbortSignal.timeout(timeoutMs),
           redirect: 'manual',
         });
       } catch (err) {
@@ -110,7 +123,7 @@ export function createCallForwarding(owners: CallOwners, options: CallForwarding
         const v = answer.headers.get(h);
         if (v !== null) out[h] = v;
       }
-      log.info({ callId, node: owner.node, method, path: m[0], status: answer.status }, 'call command forwarded to its node');
+      log.info({ callId, node: owner.node, method, path, status: answer.status }, 'call command forwarded to its node');
       res.writeHead(answer.status, out);
       if (!answer.body || method === 'HEAD') {
         res.end();

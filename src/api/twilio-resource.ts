@@ -56,6 +56,8 @@ export interface TwilioRestControl {
   ringing(callId: string): TwilioCallView | undefined;
   /** Cancels an outbound call that still rings (CANCEL; its bot gets `stop` "api-hangup"); false when it does not. */
   cancel(callId: string): boolean;
+  /** A cluster: sends the request about a call this node does not have to the node that does; true when it answered. */
+  forward?(callId: string, req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }
 
 export const API_VERSION = '2010-04-01';

@@ -102,6 +102,8 @@ export function createTwilioRest(control: TwilioRestControl, options: TwilioRest
       return true;
     }
     const call = await control.call(callId);
+    // Not here: in a cluster it may be another node's (authenticated here, checked again there).
+    if (!call && control.forward && (await control.forward(callId, req, res))) return true;
     // Another bot's call is as invisible as an ended one.
     const account = call ? accounts.find((a) => a.bot === call.bot) : undefined;
     if (!call || !account) {

@@ -12,7 +12,7 @@ import type { TrunkCallLimiter } from '../trunks/index.js';
 import type { CallManager } from '../calls/call-manager.js';
 import type { LiveCallInfo } from '../calls/call.js';
 import { PostgresCallRegistry, resolveNodeId, type CallRegistry } from '../store/index.js';
-import { createCallForwarding } from '../api/call-forwarding.js';
+import { createCallForwarder, createCallForwarding, type CallOwners } from '../api/call-forwarding.js';
 import { durationSince, remoteCallView, type ClusterCallView } from './cluster-view.js';
 import { ClusterLiveCalls } from './cluster-live.js';
 import { SystemClock } from '../core/clock.js';
@@ -126,17 +126,25 @@ export class ClusterCalls {
 
   /** The /v1 route that forwards another node's call commands to it. */
   forwarding(): Routes {
-    return createCallForwarding(
-      {
-        nodeId: this.nodeId,
-        remoteOwner: async (callId) => {
-          if (this.calls?.get(callId)) return undefined;
-          const owner = await this.registry.ownerOf(callId);
-          return owner && owner.node !== this.nodeId ? owner : undefined;
-        },
+    return createCallForwarding(this.owners(), { logger: this.log.child({ layer: 'api' }) });
+  }
+
+  /** Forwards one request about another node's call (the Twilio REST shim's, on its own paths) to that node. */
+  forwarder(): (callId: string, req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+    const forward = createCallForwarder(this.owners(), { logger: this.log.child({ layer: 'api', api: 'twilio-rest' }) });
+    return (callId, req, res) => forward(callId, req, res);
+  }
+
+  /** Who owns a call: undefined for this node's (live or being set up here) and for none. */
+  private owners(): CallOwners {
+    return {
+      nodeId: this.nodeId,
+      remoteOwner: async (callId) => {
+        if (this.calls?.get(callId)) return undefined;
+        const owner = await this.registry.ownerOf(callId);
+        return owner && owner.node !== this.nodeId ? owner : undefined;
       },
-      { logger: this.log.child({ layer: 'api' }) },
-    );
+    };
   }
 
   get healthy(): boolean {

@@ -35,9 +35,14 @@ export interface ClusterCallsApi {
   list(): Promise<Array<{ callId: string }>>;
   /** Answers a call command (GET, hangup, transfer, recording) for another node's call by forwarding it. */
   forwarding(): Routes;
+  /** Forwards one request about another node's call to that node (the Twilio REST shim's); false: answer here. */
+  forwarder?(): CallForwarder;
   /** Every node's calls for GET /v1/events, this node's from `calls`. */
   live?(calls: CallManager): ClusterLiveSource;
 }
+
+/** Sends a request about `callId` to the node that owns it; true when that answered it. */
+export type CallForwarder = (callId: string, req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 /** A cluster's side of the event stream (app/cluster-live.ts): every node's calls, and their starts and ends. */
 export interface ClusterLiveSource {
@@ -117,7 +122,7 @@ function cdrRoute(config: Config, logger: Logger): Routes {
 }
 
 /** The Twilio REST shim, when at least one bot has `twilio` credentials (it has its own auth: `api.enabled` is not needed). */
-function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): Routes | undefined {
+function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager, forward?: CallForwarder): Routes | undefined {
   const accounts: TwilioAccount[] = [];
   for (const [bot, b] of Object.entries(config.bots)) {
     if (!('url' in b) || b.twilio === undefined) continue;
@@ -144,6 +149,7 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
         return r && { bot: r.bot, from: r.from, to: r.to, direction: 'outbound', placedAtMs: Date.parse(r.placedAt) };
       },
       cancel: (callId) => calls.cancelRinging(callId),
+      ...(forward ? { forward } : {}),
     },
     { accounts, logger: logger.child({ layer: 'api', api: 'twilio-rest' }) },
   );
@@ -153,11 +159,11 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager): R
  * The Twilio REST shim of the current configuration: rebuilt when the configuration's revision changes, so a
  * bot's `twilio` credentials set through the admin API apply to the next request.
  */
-function liveTwilioRestRoutes(current: () => { revision: number; config: Config }, logger: Logger, calls: CallManager): Routes {
+function liveTwilioRestRoutes(current: () => { revision: number; config: Config }, logger: Logger, calls: CallManager, forward?: CallForwarder): Routes {
   let built: { revision: number; routes: Routes | undefined } | undefined;
   return async (req, res) => {
     const c = current();
-    if (built?.revision !== c.revision) built = { revision: c.revision, routes: twilioRestRoutes(c.config, logger, calls) };
+    if (built?.revision !== c.revision) built = { revision: c.revision, routes: twilioRestRoutes(c.config, logger, calls, forward) };
     return built.routes ? built.routes(req, res) : false;
   };
 }
@@ -243,11 +249,13 @@ export function buildOps(
   // With api.listen the /v1 routes (and the console) have a listener of their own, which answers nothing else.
   // The web console is served wherever /v1 is (same origin: its requests need no CORS).
   const web = v1 ? consoleRoutes(defaultConsoleDir(), logger.child({ layer: 'console' })) : undefined;
-  const api = config.api.listen && v1 && web ? apiOnlyServer(chain([web, v1]) ?? v1, logger) : undefined;
+  const forward = cluster?.forwarder?.();
+  const twilio = admin ? liveTwilioRestRoutes(() => admin.current(), logger, calls, forward) : twilioRestRoutes(config, logger, calls, forward);
+  // The shim is wherever /v1 is too: another node forwards a shim request to this node's store.apiUrl.
+  const api = config.api.listen && v1 && web ? apiOnlyServer(chain([web, v1, twilio]) ?? v1, logger) : undefined;
   if (!config.metrics.enabled) return { ops: undefined, api };
   const hooks = process.env.TRUNKBRIDGE_TEST_HOOKS === '1' ? testHookRoutes(media instanceof WorkerMediaEngine ? media : undefined) : undefined;
   if (hooks) logger.warn('test hooks are on (TRUNKBRIDGE_TEST_HOOKS=1): never in production');
-  const twilio = admin ? liveTwilioRestRoutes(() => admin.current(), logger, calls) : twilioRestRoutes(config, logger, calls);
   const routes = chain([hooks, api ? undefined : web, api ? undefined : v1, twilio]);
   const ops = new OpsHttpServer(
     {

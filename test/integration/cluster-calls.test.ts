@@ -3,8 +3,9 @@
  * Kamailio with the shipped deploy/kamailio/kamailio.cfg, two bridge processes with `store.nodeId` and
  * `store.apiUrl`, SIPp as the carrier. GET /v1/calls on either node lists both nodes' calls; a hangup sent to one
  * node ends the other node's call (SIPp gets the BYE); an outbound call ringing on one node is shown and
- * cancelled through the other (SIPp gets the CANCEL); a trunk limit of 3 holds across the two nodes; /readyz
- * fails while the store is unreachable; a killed node's calls leave the list within the expiry.
+ * cancelled through the other (SIPp gets the CANCEL), through the calls API and through the Twilio REST shim; a
+ * trunk limit of 3 holds across the two nodes; /readyz fails while the store is unreachable; a killed node's calls
+ * leave the list within the expiry.
  * The event stream (GET /v1/events) is cluster-wide too: node A's stream tells B's calls starting and ending (with
  * node B), a new client's snapshot holds them, a killed node's call ends there (`node-lost`), and the console on A
  * (headless chromium) shows B's call with its node and hangs it up through A.
@@ -20,6 +21,8 @@ import { postgresBin, startPostgres, type Postgres } from './harness/postgres.js
 import { RtpListener } from './harness/rtp-listener.js';
 import { describeSipp, runSipp, tracedMessages, type SippRun } from './harness/sipp.js';
 import { startSippUas } from './harness/sipp-uas.js';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { followEvents, type FollowedStream } from './harness/event-stream.js';
 import { CHROMIUM, openConsole } from './harness/console-browser.js';
 
@@ -53,6 +56,11 @@ const nodes: Node[] = [];
 
 /** Where both nodes' outbound trunk sends calls: a SIPp callee the ringing-call case starts. */
 let calleePort: number;
+/** A Twilio Media Streams bot (it only has to accept the socket) with REST shim credentials on both nodes. */
+let twilioBots: WebSocketServer;
+let twilioBotUrl: string;
+const TWILIO_AC = 'AC0123456789abcdef0123456789abcdef';
+const TWILIO_TOKEN = 'cluster-shim-token-0123456789';
 
 function nodeYaml(id: string, sipPort: number, rtpBase: number, api: number, url: string): string {
   return `${testConfig({
@@ -60,7 +68,7 @@ function nodeYaml(id: string, sipPort: number, rtpBase: number, api: number, url
     metricsPort: api,
     rtpPortMin: rtpBase,
     rtpPortMax: rtpBase + 19,
-    bots: { echo: '{ builtin: echo }' },
+    bots: { echo: '{ builtin: echo }', tw: `{ url: "${twilioBotUrl}", protocol: twilio, twilio: { accountSid: ${TWILIO_AC}, authToken: ${TWILIO_TOKEN}, transferTrunk: carrier-out } }` },
     numbers: { [NUMBER]: 'echo' },
     trunkExtra: '    maxConcurrentCalls: 3\n',
     extraMedia: '  latching: off',
@@ -145,6 +153,9 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
     db = await startPostgres(await reservePort());
     listener = await RtpListener.start();
     calleePort = await reservePort();
+    twilioBots = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    await new Promise<void>((r) => twilioBots.once('listening', () => r()));
+    twilioBotUrl = `ws://127.0.0.1:${(twilioBots.address() as AddressInfo).port}/media`;
     for (const id of ['node-a', 'node-b'] as const) {
       const [sipPort, rtpBase, api] = [await reservePort(), await reservePorts(20), await reservePort()];
       const bridge = new BridgeProcess(nodeYaml(id, sipPort, rtpBase, api, db.url));
@@ -155,6 +166,8 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
   }, 60_000);
 
   afterAll(async () => {
+    for (const c of twilioBots?.clients ?? []) c.terminate();
+    twilioBots?.close();
     for (const s of streams) s.stop();
     for (const n of nodes) await n.bridge.stop();
     await edge?.stop();
@@ -224,6 +237,35 @@ describe.skipIf(!postgresBin())('cluster-wide call control: Kamailio edge + two 
     await a.bridge.waitForLog((l) => l.msg === 'outbound call failed' && l.callId === callId && l.reason === 'cancelled', 5000);
     // Its row left with it: B no longer finds an owner and answers 404 itself.
     await waitFor(async () => (await http(b, 'GET', `/v1/calls/${callId}`)).status === 404, { timeoutMs: 3000, what: 'the cancelled call to be unknown on node B' });
+  });
+
+  it("the Twilio REST shim: a call placed on node A (Calls.json) is fetched and cancelled through node B's shim, forwarded to A", async () => {
+    const [a, b] = nodes;
+    const callee = await startSippUas({ scenario: 'uas-ring-no-answer.xml', port: calleePort });
+    const shim = async (node: Node, path: string, form?: Record<string, string>) => {
+      const r = await fetch(`http://127.0.0.1:${node.api}/2010-04-01/Accounts/${TWILIO_AC}/${path}`, {
+        method: form ? 'POST' : 'GET',
+        headers: { Authorization: `Basic ${Buffer.from(`${TWILIO_AC}:${TWILIO_TOKEN}`).toString('base64')}` },
+        ...(form ? { body: new URLSearchParams(form) } : {}),
+      });
+      return { status: r.status, node: r.headers.get('x-trunkbridge-node'), body: (await r.json()) as Record<string, unknown> };
+    };
+    const twiml = `<Response><Connect><Stream url="${twilioBotUrl}"/></Connect></Response>`;
+    const placed = await shim(a, 'Calls.json', { To: '+12025550124', Twiml: twiml });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    const sid = String(placed.body.sid);
+    await a.bridge.waitForLog((l) => l.msg === 'outbound call progress' && l.status === 180, 5000);
+
+    const fetched = await shim(b, `Calls/${sid}.json`);
+    expect([fetched.status, fetched.node, fetched.body.status]).toEqual([200, 'node-a', 'ringing']);
+    const cancelled = await shim(b, `Calls/${sid}.json`, { Status: 'canceled' });
+    expect([cancelled.status, cancelled.node, cancelled.body.status]).toEqual([200, 'node-a', 'canceled']);
+    const run = await callee.done;
+    expect(run.code, describeSipp(run)).toBe(0);
+    expect(run.messages).toMatch(/CANCEL sip:/);
+    // Wrong credentials are refused by the node asked, before anything is forwarded.
+    const forged = await fetch(`http://127.0.0.1:${b.api}/2010-04-01/Accounts/${TWILIO_AC}/Calls/${sid}.json`, { headers: { Authorization: `Basic ${Buffer.from(`${TWILIO_AC}:wrong`).toString('base64')}` } });
+    expect([forged.status, forged.headers.get('x-trunkbridge-node')]).toEqual([401, null]);
   });
 
   it("node A's event stream tells node B's calls: call.started and call.ended with node B, and a new client's snapshot holds them", async () => {

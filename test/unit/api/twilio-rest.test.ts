@@ -144,6 +144,26 @@ describe('Twilio REST shim', () => {
     expect(foreign.status).toBe(418); // not the shim's path: left to the next route
   });
 
+  it('a call it does not have goes to the cluster forwarder once authenticated; a known one never does', async () => {
+    const forwarded: string[] = [];
+    const f: Fake = {
+      ...fake(async () => ({ status: 'completed' })),
+      forward: async (callId, _req, res) => {
+        forwarded.push(callId);
+        res.writeHead(202, { 'Content-Type': 'application/json' }).end('{"forwarded":true}');
+        return true;
+      },
+    };
+    const base = await serve(f);
+    const elsewhere = `CA${'ab'.repeat(16)}`;
+    expect((await post(callUrl(base, elsewhere), { Status: 'completed' }, basic(AC, 'wrong-token-0123456789'))).status).toBe(401);
+    expect(forwarded).toEqual([]);
+    expect(await post(callUrl(base, elsewhere), { Status: 'completed' })).toMatchObject({ status: 202, body: { forwarded: true } });
+    expect(forwarded).toEqual([callIdOfCallSid(elsewhere)]);
+    expect((await post(callUrl(base), { Status: 'completed' })).status).toBe(200);
+    expect(forwarded).toHaveLength(1);
+  });
+
   it('GET fetches the call in progress', async () => {
     const base = await serve(fake(async () => ({ status: 'completed' })));
     const r = await fetch(callUrl(base), { headers: { Authorization: basic(AC, TOKEN) } });
