@@ -141,8 +141,7 @@ function twilioRestRoutes(config: Config, logger: Logger, calls: CallManager, fo
       },
       transfer: (callId, cmd) => calls.get(callId)?.transfer?.(cmd),
       place: async (c) => {
-        const placed = await calls.placeCall(c);
-        placed.answered.catch(() => undefined); // its failure is logged by call control; nobody waits on it here
+        await calls.placeCall(c); // its outcome is call control's to log; the bot and the Call resource follow it
       },
       ringing: (callId) => {
         const r = calls.ringingCall(callId);

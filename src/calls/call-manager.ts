@@ -136,7 +136,8 @@ export class CallManager {
 
   /**
    * Places an outbound call (see {@link placeOutboundCall}); once answered it is tracked like inbound calls.
-   * Throws CallRejectedError 503 while draining or when outbound calling is not configured.
+   * Throws CallRejectedError 503 while draining or when outbound calling is not configured. The caller may leave
+   * `answered` unawaited: its failure is logged (outbound call failed) and never an unhandled rejection.
    */
   async placeCall(req: PlaceCallRequest): Promise<PlacedCall> {
     const deps = this.outbound?.();

@@ -117,6 +117,23 @@ describe('CallManager: outbound calls while they ring (GET and hangup of /v1/cal
     call.end('api-hangup');
   });
 
+  it('a placed call whose answered nobody awaits fails without an unhandled rejection', async () => {
+    const m = manager();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const placed = await m.placeCall(REQ); // its answered is left alone, as the Twilio shim does
+      m.cancelRinging(placed.callId);
+      await flush();
+      await new Promise((r) => setImmediate(r));
+      expect(m.ringingCall(placed.callId)).toBeUndefined();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('an answered call is live, not ringing: cancelRinging is false and get() has it', async () => {
     const m = manager();
     const placed = await m.placeCall(REQ);
